@@ -1,0 +1,31 @@
+"""cnnlessons: a hands-on course on the CNNs that won ImageNet.
+
+The notebooks import their building blocks, data, training loop, measurements, plots, explorers
+and exercise checkers from here. Heavy submodules load on first use.
+"""
+from __future__ import annotations
+
+import importlib
+
+from .profiles import PROFILES, Profile, get_profile
+
+__version__ = "0.1.0"
+
+# name -> submodule that defines it; imported lazily so that `import cnnlessons` stays quick.
+_LAZY = {
+    "load_data": "data", "load_dataset": "data", "CourseData": "data", "DATASETS": "data",
+    "fit": "training", "History": "training", "pick_device": "training", "set_seed": "training",
+    "evaluate": "training",
+    "plot_history": "plots", "plot_bars": "plots", "show_images": "plots",
+    "check": "exercises", "ExerciseFailed": "exercises", "NotAttempted": "exercises",
+    "setup_notebook": "notebook",
+}
+
+__all__ = ["PROFILES", "Profile", "get_profile", *_LAZY]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        module = importlib.import_module(f".{_LAZY[name]}", __name__)
+        return getattr(module, name)
+    raise AttributeError(f"module 'cnnlessons' has no attribute {name!r}")

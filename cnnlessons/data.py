@@ -1,0 +1,328 @@
+"""The course's data: real images as uint8 tensors, split into train / validation / test.
+
+Sources:
+- ``"digits"``: scikit-learn's 8x8 handwritten digits (1,797 real scans shipped inside
+  scikit-learn), the embedded default that needs no network;
+- ``"cifar10"`` and ``"fashion_mnist"`` through torchvision, downloaded into ``data/``;
+- a path: a ``.npz`` with ``images`` (uint8, N x H x W x C) and ``labels``, a folder holding
+  ``*-train.npz`` and ``*-test.npz`` (what ``../shared/data/cifar10-jpeg/decode.py`` writes), or an
+  ImageFolder tree (class sub-folders, optionally under ``train/`` and ``test/``).
+
+The validation split is always carved out of the training split, never out of the test split, and
+the normalisation statistics come from the training split alone.
+"""
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import pathlib
+import socket
+from typing import Iterator
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .profiles import Profile, get_profile
+
+__all__ = ["CourseData", "DATASETS", "DownloadError", "load_dataset", "load_data", "data_root"]
+
+DATASETS = ("digits", "cifar10", "fashion_mnist")
+CIFAR10_CLASSES = ["airplane", "automobile", "bird", "cat", "deer",
+                   "dog", "frog", "horse", "ship", "truck"]
+FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                   "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+DOWNLOAD_TIMEOUT_S = 30.0
+
+
+class DownloadError(RuntimeError):
+    """A dataset could not be downloaded (no network, or the server did not answer)."""
+
+
+@dataclasses.dataclass
+class CourseData:
+    """One dataset, split three ways, as uint8 image tensors (N x C x H x W) and int64 labels."""
+
+    name: str
+    classes: list[str]
+    train_images: torch.Tensor
+    train_labels: torch.Tensor
+    val_images: torch.Tensor
+    val_labels: torch.Tensor
+    test_images: torch.Tensor
+    test_labels: torch.Tensor
+    mean: torch.Tensor
+    """Per-channel mean of the training images, in [0, 1] units."""
+    std: torch.Tensor
+    flip: bool = True
+    """Whether horizontal flips are a fair augmentation (not for digits)."""
+    crop_padding: int = 4
+    source: str = ""
+
+    @property
+    def channels(self) -> int:
+        return int(self.train_images.shape[1])
+
+    @property
+    def image_size(self) -> int:
+        return int(self.train_images.shape[-1])
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.classes)
+
+    @property
+    def input_size(self) -> tuple[int, int, int]:
+        return (self.channels, self.image_size, self.image_size)
+
+    def normalize(self, images: torch.Tensor) -> torch.Tensor:
+        """uint8 images -> float tensors normalised with the training statistics."""
+        x = images.float().div_(255)
+        mean = self.mean.to(x.device).view(1, -1, 1, 1)
+        std = self.std.to(x.device).view(1, -1, 1, 1)
+        return (x - mean) / std
+
+    def split(self, which: str) -> tuple[torch.Tensor, torch.Tensor]:
+        if which not in ("train", "val", "test"):
+            raise ValueError(f"split must be 'train', 'val' or 'test', got {which!r}")
+        return getattr(self, f"{which}_images"), getattr(self, f"{which}_labels")
+
+    def batch(self, which: str = "train", n: int = 16) -> tuple[torch.Tensor, torch.Tensor]:
+        """The first ``n`` images of a split, normalised, with their labels (for demos)."""
+        images, labels = self.split(which)
+        return self.normalize(images[:n]), labels[:n]
+
+    def __str__(self) -> str:
+        c, h, w = self.input_size
+        return (f"{self.name}: {len(self.train_labels):,} train / {len(self.val_labels):,} val / "
+                f"{len(self.test_labels):,} test images, {c}x{h}x{w}, {self.num_classes} classes"
+                + (f" ({self.source})" if self.source else ""))
+
+
+def data_root() -> pathlib.Path:
+    """Where downloads are cached: ``$CNNLESSONS_DATA_ROOT``, else ``data/`` of the checkout."""
+    env = os.environ.get("CNNLESSONS_DATA_ROOT")
+    if env:
+        return pathlib.Path(env)
+    return pathlib.Path(__file__).resolve().parent.parent / "data"
+
+
+# --------------------------------------------------------------------------- raw sources
+# Each returns (train_images, train_labels, test_images, test_labels, classes), images uint8 NHWC.
+Raw = tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None, list[str]]
+
+
+def _digits() -> Raw:
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    images = np.round(digits.images * (255.0 / 16.0)).astype(np.uint8)[..., None]
+    labels = digits.target.astype(np.int64)
+    return images, labels, None, None, [str(i) for i in range(10)]
+
+
+@contextlib.contextmanager
+def _socket_timeout(seconds: float) -> Iterator[None]:
+    old = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(seconds)
+    try:
+        yield
+    finally:
+        socket.setdefaulttimeout(old)
+
+
+def _torchvision(name: str, root: pathlib.Path, download: bool) -> Raw:
+    from torchvision import datasets
+
+    cls = {"cifar10": datasets.CIFAR10, "fashion_mnist": datasets.FashionMNIST}[name]
+    try:
+        with _socket_timeout(DOWNLOAD_TIMEOUT_S):
+            train = cls(root=str(root), train=True, download=download)
+            test = cls(root=str(root), train=False, download=download)
+    except Exception as err:  # urllib, socket and torchvision all raise their own kinds
+        raise DownloadError(
+            f"Could not get {name} into {root} ({type(err).__name__}: {str(err).strip()[:120]}); "
+            f"without network, use the embedded default with load_dataset('digits') "
+            f"(CNNLESSONS_DATASET=digits), or point to a local copy with "
+            f"load_dataset('/path/to/copy') (CNNLESSONS_DATA=/path/to/copy).") from None
+
+    def arrays(ds) -> tuple[np.ndarray, np.ndarray]:
+        images = np.asarray(ds.data)
+        if images.ndim == 3:  # Fashion-MNIST is N x H x W
+            images = images[..., None]
+        return images.astype(np.uint8), np.asarray(ds.targets, dtype=np.int64)
+
+    x_train, y_train = arrays(train)
+    x_test, y_test = arrays(test)
+    classes = list(train.classes) if getattr(train, "classes", None) else (
+        CIFAR10_CLASSES if name == "cifar10" else FASHION_CLASSES)
+    return x_train, y_train, x_test, y_test, classes
+
+
+def _read_npz(path: pathlib.Path) -> tuple[np.ndarray, np.ndarray]:
+    with np.load(path, allow_pickle=False) as pack:
+        missing = [k for k in ("images", "labels") if k not in pack.files]
+        if missing:
+            raise ValueError(f"{path} must hold arrays 'images' (uint8, N x H x W x C) and "
+                             f"'labels'; missing {missing}, found {pack.files}")
+        images, labels = pack["images"], pack["labels"]
+    if images.dtype != np.uint8:
+        raise ValueError(f"{path}: 'images' must be uint8, got {images.dtype}")
+    if images.ndim == 3:
+        images = images[..., None]
+    if images.ndim != 4 or images.shape[-1] not in (1, 3):
+        raise ValueError(f"{path}: 'images' must have shape N x H x W x C with C = 1 or 3, "
+                         f"got {tuple(images.shape)}")
+    labels = np.asarray(labels).astype(np.int64).reshape(-1)
+    if len(labels) != len(images):
+        raise ValueError(f"{path}: {len(images)} images but {len(labels)} labels")
+    return images, labels
+
+
+def _read_folder(root: pathlib.Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    from PIL import Image
+    from torchvision.datasets import ImageFolder
+
+    folder = ImageFolder(str(root))
+    if len(folder) == 0:
+        raise ValueError(f"{root} holds no images in class sub-folders (ImageFolder layout)")
+    images = [np.asarray(Image.open(p).convert("RGB")) for p, _ in folder.samples]
+    shapes = {im.shape for im in images}
+    if len(shapes) != 1:
+        raise ValueError(f"{root}: all images must have the same size, found {sorted(shapes)[:3]}")
+    return np.stack(images), np.asarray(folder.targets, dtype=np.int64), list(folder.classes)
+
+
+def _from_path(path: pathlib.Path) -> Raw:
+    if not path.exists():
+        raise FileNotFoundError(f"dataset path {str(path)!r} does not exist")
+    if path.is_file():
+        if path.suffix != ".npz":
+            raise ValueError(f"a dataset file must be an .npz with 'images' and 'labels', "
+                             f"got {path.name!r}")
+        x, y = _read_npz(path)
+        return x, y, None, None, _class_names(y)
+    trains, tests = sorted(path.glob("*train.npz")), sorted(path.glob("*test.npz"))
+    if trains and tests:
+        x, y = _read_npz(trains[0])
+        xt, yt = _read_npz(tests[0])
+        return x, y, xt, yt, _class_names(np.concatenate([y, yt]))
+    if (path / "train").is_dir() and (path / "test").is_dir():
+        x, y, classes = _read_folder(path / "train")
+        xt, yt, _ = _read_folder(path / "test")
+        return x, y, xt, yt, classes
+    x, y, classes = _read_folder(path)
+    return x, y, None, None, classes
+
+
+def _class_names(labels: np.ndarray) -> list[str]:
+    n = int(labels.max()) + 1 if len(labels) else 0
+    return CIFAR10_CLASSES[:] if n == 10 and os.environ.get("CNNLESSONS_CLASSES") != "index" \
+        else [str(i) for i in range(n)]
+
+
+# --------------------------------------------------------------------------- assembling
+def _to_tensor(images: np.ndarray, image_size: int | None) -> torch.Tensor:
+    x = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).contiguous()
+    if image_size is not None and x.shape[-1] != image_size:
+        x = F.interpolate(x.float(), size=(image_size, image_size), mode="bilinear",
+                          align_corners=False, antialias=image_size < x.shape[-1])
+        x = x.round_().clamp_(0, 255).to(torch.uint8)
+    return x
+
+
+def _check_size(name: str, value: int | None, minimum: int = 1) -> None:
+    if value is not None and (not isinstance(value, int) or value < minimum):
+        raise ValueError(f"{name} must be an integer >= {minimum} or None, got {value!r}")
+
+
+def load_dataset(name: str | os.PathLike = "digits", *, train_size: int | None = None,
+                 val_size: int = 500, test_size: int | None = None,
+                 image_size: int | None = None, seed: int = 0, download: bool = True,
+                 root: str | os.PathLike | None = None) -> CourseData:
+    """Load a dataset by name or path and split it into train / validation / test.
+
+    ``val_size`` images are drawn from the training split (never from the test split);
+    ``train_size`` and ``test_size`` take a seeded random subset (``None``: all). Where a source
+    has no test split of its own (digits, a single .npz, a single ImageFolder tree), a fixed
+    20% of it is held out as the test split first.
+    """
+    _check_size("train_size", train_size)
+    _check_size("val_size", val_size, minimum=0)
+    _check_size("test_size", test_size)
+    _check_size("image_size", image_size, minimum=4)
+    key = str(name).strip().lower().replace("-", "_")
+    if key in DATASETS:
+        if key == "digits":
+            raw = _digits()
+            flip, padding, source = False, 2, "scikit-learn's 8x8 digits, embedded"
+        else:
+            raw = _torchvision(key, pathlib.Path(root) if root else data_root(), download)
+            flip, padding, source = True, 4, f"torchvision {key}"
+        label = key
+    elif any(sep in str(name) for sep in ("/", "\\", ".")) or pathlib.Path(name).exists():
+        path = pathlib.Path(name).expanduser()
+        raw = _from_path(path)
+        flip, padding, source, label = True, 4, f"read from {path}", path.stem.split("-")[0]
+    else:
+        raise ValueError(f"dataset must be one of {', '.join(DATASETS)} or a path to an .npz "
+                         f"file or an ImageFolder tree, got {str(name)!r}")
+
+    x_pool, y_pool, x_test, y_test, classes = raw
+    gen = np.random.default_rng(seed)
+    if x_test is None:  # hold out a fixed 20% as the test split before anything else
+        order = np.random.default_rng(12345).permutation(len(y_pool))
+        n_test = len(order) // 5
+        x_test, y_test = x_pool[order[:n_test]], y_pool[order[:n_test]]
+        x_pool, y_pool = x_pool[order[n_test:]], y_pool[order[n_test:]]
+    if val_size >= len(y_pool):
+        raise ValueError(f"val_size must be smaller than the {len(y_pool):,} training images of "
+                         f"{label}, got {val_size}")
+    order = gen.permutation(len(y_pool))
+    val_idx = order[:val_size]
+    rest = order[val_size:]
+    train_idx = rest if train_size is None else rest[:train_size]
+    test_idx = np.arange(len(y_test))
+    if test_size is not None and test_size < len(y_test):
+        test_idx = np.sort(gen.permutation(len(y_test))[:test_size])
+
+    train_images = _to_tensor(x_pool[np.sort(train_idx)], image_size)
+    train_labels = torch.from_numpy(y_pool[np.sort(train_idx)])
+    val_images = _to_tensor(x_pool[np.sort(val_idx)], image_size)
+    val_labels = torch.from_numpy(y_pool[np.sort(val_idx)])
+    test_images = _to_tensor(x_test[test_idx], image_size)
+    test_labels = torch.from_numpy(y_test[test_idx])
+    if test_images.shape[1:] != train_images.shape[1:]:
+        raise ValueError(f"train and test images differ in shape: "
+                         f"{tuple(train_images.shape[1:])} and {tuple(test_images.shape[1:])}")
+
+    scaled = train_images.float().div_(255)
+    mean = scaled.mean(dim=(0, 2, 3))
+    std = scaled.std(dim=(0, 2, 3)).clamp_min(1e-3)
+    return CourseData(label, classes, train_images, train_labels, val_images, val_labels,
+                      test_images, test_labels, mean, std, flip=flip,
+                      crop_padding=max(1, padding * train_images.shape[-1] // 32), source=source)
+
+
+def load_data(profile: Profile | str | None = None, *, seed: int = 0) -> CourseData:
+    """The active profile's dataset, at its subset and image sizes.
+
+    ``CNNLESSONS_DATASET`` overrides the profile's dataset (a name or a path) and
+    ``CNNLESSONS_DATA`` points to a local copy of CIFAR-10 (e.g. the folder that
+    ``decode.py`` wrote). If the profile asks for a download that fails, the course falls back to
+    the embedded digits and says so, so that a lecture without network still runs.
+    """
+    profile = profile if isinstance(profile, Profile) else get_profile(profile)
+    name = os.environ.get("CNNLESSONS_DATASET") or profile.dataset
+    if name == "cifar10" and os.environ.get("CNNLESSONS_DATA"):
+        name = os.environ["CNNLESSONS_DATA"]
+    kwargs = dict(train_size=profile.train_size, val_size=profile.val_size,
+                  test_size=profile.test_size, image_size=profile.image_size, seed=seed)
+    try:
+        return load_dataset(name, **kwargs)
+    except DownloadError as err:
+        print(f"{err}\nFalling back to the embedded digits for this run.")
+        small = get_profile("smoke")
+        return load_dataset("digits", **{**kwargs, "train_size": small.train_size,
+                                         "val_size": small.val_size, "test_size": None})

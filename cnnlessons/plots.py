@@ -1,0 +1,123 @@
+"""Plot helpers: training curves of several runs on one figure, bar charts, image grids."""
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+from .training import History
+
+__all__ = ["plot_history", "plot_bars", "show_images", "reference_label"]
+
+_METRICS = {
+    "train_loss": ("training loss", False), "val_loss": ("validation loss", False),
+    "train_acc": ("training accuracy", True), "val_acc": ("validation accuracy", True),
+    "train_error": ("training error", True), "val_error": ("validation error", True),
+}
+
+
+def _as_runs(runs) -> list[History]:
+    if isinstance(runs, History):
+        return [runs]
+    if isinstance(runs, Mapping):
+        return [History(**{**h.to_dict(), "label": h.label or str(k)}) for k, h in runs.items()]
+    return list(runs)
+
+
+def reference_label(run: History) -> str:
+    """'label (reference: device, date)' for a curve loaded from data/reference/."""
+    info = run.info or {}
+    where = ", ".join(str(info[k]) for k in ("device", "date") if info.get(k))
+    return f"{run.label} (reference: {where})" if where else f"{run.label} (reference)"
+
+
+def plot_history(runs, metrics: Sequence[str] = ("train_error", "val_error"), *,
+                 reference: Sequence[History] | None = None, title: str | None = None,
+                 axes=None):
+    """Draw ``metrics`` (one panel each) for one or several runs against epochs.
+
+    ``reference`` runs (e.g. from ``data/reference/``) are drawn dashed, labelled with the device
+    and date they were measured on. Returns the figure.
+    """
+    unknown = [m for m in metrics if m not in _METRICS]
+    if unknown:
+        raise ValueError(f"metrics must be among {', '.join(_METRICS)}, got {unknown}")
+    runs = _as_runs(runs)
+    if axes is None:
+        fig, axes = plt.subplots(1, len(metrics), figsize=(5.2 * len(metrics), 3.6), squeeze=False)
+        axes = axes[0]
+    else:
+        axes = np.atleast_1d(axes)
+        fig = axes[0].figure
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for ax, metric in zip(axes, metrics):
+        name, percent = _METRICS[metric]
+        for i, run in enumerate(runs):
+            ax.plot(run.epoch, getattr(run, metric), marker="o", ms=3,
+                    color=colors[i % len(colors)], label=run.label or f"run {i + 1}")
+        for i, run in enumerate(reference or []):
+            ax.plot(run.epoch, getattr(run, metric), ls="--", color=colors[(i + len(runs)) % len(colors)],
+                    label=reference_label(run))
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(name)
+        if percent:
+            ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_bars(values: Mapping[str, float], *, ylabel: str, title: str | None = None,
+              log: bool = False, ax=None, fmt: str = "{:,.0f}"):
+    """A bar chart of named figures (e.g. parameters or FLOPs per model), each bar labelled."""
+    if not values:
+        raise ValueError("values must name at least one bar")
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(max(4.0, 0.9 * len(values) + 2), 3.4))
+    names, heights = list(values), [float(v) for v in values.values()]
+    bars = ax.bar(names, heights, color="tab:blue")
+    for bar, h in zip(bars, heights):
+        ax.annotate(fmt.format(h), (bar.get_x() + bar.get_width() / 2, h), ha="center",
+                    va="bottom", fontsize=8)
+    ax.set_ylabel(ylabel)
+    if log:
+        ax.set_yscale("log")
+    if title:
+        ax.set_title(title)
+    ax.tick_params(axis="x", rotation=30 if len(values) > 4 else 0)
+    ax.figure.tight_layout()
+    return ax.figure
+
+
+def show_images(images: torch.Tensor, labels: Sequence[int] | torch.Tensor | None = None,
+                classes: Sequence[str] | None = None, *, ncols: int = 8, title: str | None = None,
+                size: float = 1.3):
+    """A grid of uint8 (or [0, 1] float) images N x C x H x W with their class names."""
+    if images.dim() != 4:
+        raise ValueError(f"images must be N x C x H x W, got shape {tuple(images.shape)}")
+    n = len(images)
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(nrows, min(ncols, n), figsize=(size * min(ncols, n), size * nrows + 0.3),
+                             squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i >= n:
+            continue
+        img = images[i].detach().cpu()
+        img = img.float() / 255 if img.dtype == torch.uint8 else img.float().clamp(0, 1)
+        if img.shape[0] == 1:
+            ax.imshow(img[0], cmap="gray", vmin=0, vmax=1)
+        else:
+            ax.imshow(img.permute(1, 2, 0).numpy())
+        if labels is not None:
+            k = int(labels[i])
+            ax.set_title(classes[k] if classes else str(k), fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig

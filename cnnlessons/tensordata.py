@@ -1,0 +1,88 @@
+"""Batches straight from one uint8 tensor on the training device, augmented a whole batch at a time.
+
+There is no per-image Python work: a batch is drawn by index, randomly cropped (with zero
+padding) and flipped in one vectorised step on the device, and normalised in the same pass.
+"""
+from __future__ import annotations
+
+from typing import Iterator
+
+import torch
+import torch.nn.functional as F
+
+__all__ = ["TensorLoader", "random_crop", "random_flip"]
+
+
+def random_crop(x: torch.Tensor, padding: int, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Each image of the batch ``x`` (N x C x H x W) cropped back to H x W from a random place of
+    its zero-padded copy: torchvision's ``RandomCrop(size, padding)``, for the whole batch at once."""
+    if padding <= 0:
+        return x
+    n, _, h, w = x.shape
+    padded = F.pad(x, (padding, padding, padding, padding))
+    dy = torch.randint(0, 2 * padding + 1, (n,), device=x.device, generator=generator)
+    dx = torch.randint(0, 2 * padding + 1, (n,), device=x.device, generator=generator)
+    rows = (dy[:, None] + torch.arange(h, device=x.device))[:, None, :, None]  # N,1,H,1
+    cols = (dx[:, None] + torch.arange(w, device=x.device))[:, None, None, :]  # N,1,1,W
+    batch = torch.arange(n, device=x.device)[:, None, None, None]
+    chans = torch.arange(x.shape[1], device=x.device)[None, :, None, None]
+    return padded[batch, chans, rows, cols]
+
+
+def random_flip(x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Each image mirrored left-right with probability 1/2."""
+    flip = torch.rand(x.shape[0], device=x.device, generator=generator) < 0.5
+    return torch.where(flip[:, None, None, None], x.flip(3), x)
+
+
+class TensorLoader:
+    """Iterate over (images, labels) batches of a uint8 image tensor held on ``device``.
+
+    Yields float images normalised with ``mean``/``std`` (per channel, [0, 1] units), optionally
+    augmented (random crop with ``crop_padding``, horizontal flip), in ``memory_format``.
+    """
+
+    def __init__(self, images: torch.Tensor, labels: torch.Tensor, *, batch_size: int,
+                 mean: torch.Tensor, std: torch.Tensor, device: torch.device | str = "cpu",
+                 shuffle: bool = False, augment: bool = False, flip: bool = True,
+                 crop_padding: int = 4, drop_last: bool = False, seed: int = 0,
+                 memory_format: torch.memory_format = torch.contiguous_format) -> None:
+        if images.dtype != torch.uint8 or images.dim() != 4:
+            raise ValueError(f"images must be a uint8 tensor N x C x H x W, got "
+                             f"{images.dtype} {tuple(images.shape)}")
+        if len(images) != len(labels):
+            raise ValueError(f"images and labels must have the same length, got "
+                             f"{len(images)} and {len(labels)}")
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        self.device = torch.device(device)
+        self.images = images.to(self.device)
+        self.labels = labels.to(self.device)
+        self.batch_size = batch_size
+        self.shuffle, self.augment, self.flip = shuffle, augment, flip
+        self.crop_padding, self.drop_last = crop_padding, drop_last
+        self.memory_format = memory_format
+        # x_norm = x_uint8 * scale + shift: normalisation fused into one multiply-add
+        std = std.to(self.device, torch.float32).view(1, -1, 1, 1)
+        mean = mean.to(self.device, torch.float32).view(1, -1, 1, 1)
+        self.scale, self.shift = 1.0 / (255.0 * std), -mean / std
+        self.generator = torch.Generator(device=self.device)
+        self.generator.manual_seed(seed)
+
+    def __len__(self) -> int:
+        n = len(self.labels)
+        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        n = len(self.labels)
+        order = (torch.randperm(n, device=self.device, generator=self.generator)
+                 if self.shuffle else torch.arange(n, device=self.device))
+        for start in range(0, len(self) * self.batch_size, self.batch_size):
+            idx = order[start:start + self.batch_size]
+            x = self.images[idx]
+            if self.augment:
+                x = random_crop(x, self.crop_padding, self.generator)
+                if self.flip:
+                    x = random_flip(x, self.generator)
+            x = torch.addcmul(self.shift, x.float(), self.scale.expand_as(self.shift))
+            yield x.contiguous(memory_format=self.memory_format), self.labels[idx]

@@ -1,0 +1,270 @@
+"""The course's training loop: ``fit(model, data)`` returns a ``History`` the plots can draw."""
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import math
+import os
+import random
+import time
+from typing import Any, Callable, Iterable
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from .data import CourseData
+from .profiles import Profile, get_profile
+from .tensordata import TensorLoader
+
+__all__ = ["History", "fit", "evaluate", "pick_device", "set_seed", "make_loaders"]
+
+
+def set_seed(seed: int = 0) -> None:
+    """Seed Python, NumPy and PyTorch (all devices)."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def pick_device(device: str | torch.device | None = None) -> torch.device:
+    """``device`` if given, else CUDA when present, else the CPU."""
+    if device is not None:
+        try:
+            return torch.device(device)
+        except RuntimeError:
+            raise ValueError(f"device must be 'cpu', 'cuda' or 'cuda:N', got {device!r}") from None
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+@dataclasses.dataclass
+class History:
+    """Per-epoch training and validation figures of one run."""
+
+    label: str = ""
+    epoch: list[int] = dataclasses.field(default_factory=list)
+    train_loss: list[float] = dataclasses.field(default_factory=list)
+    train_acc: list[float] = dataclasses.field(default_factory=list)
+    val_loss: list[float] = dataclasses.field(default_factory=list)
+    val_acc: list[float] = dataclasses.field(default_factory=list)
+    time: list[float] = dataclasses.field(default_factory=list)
+    """Seconds of training since the start, at the end of each epoch."""
+    test_acc: float | None = None
+    interrupted: bool = False
+    info: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    @property
+    def train_error(self) -> list[float]:
+        return [1.0 - a for a in self.train_acc]
+
+    @property
+    def val_error(self) -> list[float]:
+        return [1.0 - a for a in self.val_acc]
+
+    @property
+    def wall_time(self) -> float:
+        return self.time[-1] if self.time else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "History":
+        fields = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in fields})
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict())
+
+    def __str__(self) -> str:
+        if not self.epoch:
+            return f"{self.label or 'run'}: no epoch finished"
+        s = (f"{self.label or 'run'}: {self.epoch[-1]} epochs in {self.wall_time:.1f} s, "
+             f"train acc {self.train_acc[-1]:.1%}, val acc {self.val_acc[-1]:.1%}")
+        if self.test_acc is not None:
+            s += f", test acc {self.test_acc:.1%}"
+        return s + (" (interrupted)" if self.interrupted else "")
+
+
+def _autocast(device: torch.device, amp: bool):
+    if amp and device.type == "cuda":
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+def make_loaders(data: CourseData, *, batch_size: int, device: torch.device, augment: bool = True,
+                 seed: int = 0, channels_last: bool = False, loader: str = "tensor",
+                 workers: int = 2) -> tuple[Iterable, Iterable]:
+    """Training and validation batches of ``data``: from tensors on ``device`` (``loader="tensor"``)
+    or through a torchvision DataLoader with per-image transforms (``loader="dataloader"``)."""
+    fmt = torch.channels_last if channels_last else torch.contiguous_format
+    if loader == "tensor":
+        common = dict(batch_size=batch_size, mean=data.mean, std=data.std, device=device,
+                      memory_format=fmt)
+        train = TensorLoader(data.train_images, data.train_labels, shuffle=True, augment=augment,
+                             flip=data.flip, crop_padding=data.crop_padding, seed=seed, **common)
+        val = TensorLoader(data.val_images, data.val_labels, **common)
+        return train, val
+    if loader == "dataloader":
+        from .reference import dataloaders
+        return dataloaders(data, batch_size=batch_size, augment=augment, workers=workers, seed=seed)
+    raise ValueError(f"loader must be 'tensor' or 'dataloader', got {loader!r}")
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, batches: Iterable, device: torch.device | None = None,
+             amp: bool = False) -> tuple[float, float]:
+    """Mean loss and accuracy of ``model`` over ``batches`` (in eval mode)."""
+    device = device or next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    total, loss_sum, correct = 0, 0.0, 0
+    for x, y in batches:
+        x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+        with _autocast(device, amp):
+            out = model(x)
+        loss_sum += F.cross_entropy(out.float(), y, reduction="sum").item()
+        correct += (out.argmax(1) == y).sum().item()
+        total += len(y)
+    model.train(was_training)
+    return loss_sum / max(total, 1), correct / max(total, 1)
+
+
+def _optimizer(model: nn.Module, name: str, lr: float, weight_decay: float,
+               momentum: float) -> torch.optim.Optimizer:
+    decay = [p for p in model.parameters() if p.requires_grad and p.dim() > 1]
+    no_decay = [p for p in model.parameters() if p.requires_grad and p.dim() <= 1]
+    groups = [{"params": decay, "weight_decay": weight_decay},
+              {"params": no_decay, "weight_decay": 0.0}]
+    if name == "sgd":
+        return torch.optim.SGD(groups, lr=lr, momentum=momentum, nesterov=momentum > 0)
+    if name == "adamw":
+        return torch.optim.AdamW(groups, lr=lr)
+    if name == "adam":
+        return torch.optim.Adam(groups, lr=lr)
+    raise ValueError(f"optimizer must be 'sgd', 'adam' or 'adamw', got {name!r}")
+
+
+def _schedule(opt: torch.optim.Optimizer, name: str, lr: float, total_steps: int):
+    if name == "onecycle":
+        return torch.optim.lr_scheduler.OneCycleLR(
+            opt, max_lr=lr, total_steps=max(total_steps, 1), pct_start=0.25,
+            anneal_strategy="linear", div_factor=10.0, final_div_factor=100.0)
+    if name == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(total_steps, 1))
+    if name == "constant":
+        return torch.optim.lr_scheduler.LambdaLR(opt, lambda _: 1.0)
+    raise ValueError(f"schedule must be 'onecycle', 'cosine' or 'constant', got {name!r}")
+
+
+def fit(model: nn.Module, data: CourseData, *, epochs: int | None = None,
+        batch_size: int | None = None, lr: float = 0.05, optimizer: str = "sgd",
+        momentum: float = 0.9, weight_decay: float = 5e-4, schedule: str = "onecycle",
+        label_smoothing: float = 0.0, augment: bool = True, device: str | torch.device | None = None,
+        profile: Profile | str | None = None, progress: bool | None = None, verbose: bool = False,
+        seed: int = 0, loader: str = "tensor", amp: bool | None = None,
+        channels_last: bool | None = None, compile: bool = False, test: bool = False,
+        label: str = "", on_epoch: Callable[[History], None] | None = None) -> History:
+    """Train ``model`` on ``data`` and return its ``History``.
+
+    Budgets (``epochs``, ``batch_size``) default to the active profile's. The device is chosen
+    automatically (CUDA when present). On CUDA the step runs under bf16 autocast in channels_last
+    memory layout; on the CPU in float32. Batches come straight from tensors on the device
+    (``loader="tensor"``) or from a torchvision DataLoader (``loader="dataloader"``). Stopping the
+    run (Ctrl-C, or Jupyter's interrupt) keeps what was learned: the model keeps its weights and the
+    returned history ends at the last finished epoch. ``test=True`` also measures test accuracy.
+    """
+    profile = profile if isinstance(profile, Profile) else get_profile(profile)
+    epochs = profile.epochs if epochs is None else epochs
+    batch_size = profile.batch_size if batch_size is None else batch_size
+    if not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+    if not isinstance(data, CourseData):
+        raise TypeError(f"data must be a CourseData (from load_data or load_dataset), "
+                        f"got {type(data).__name__}")
+    if not lr > 0:
+        raise ValueError(f"lr must be positive, got {lr!r}")
+    device = pick_device(device)
+    cuda = device.type == "cuda"
+    amp = cuda if amp is None else amp
+    channels_last = cuda if channels_last is None else channels_last
+    progress = profile.progress if progress is None else progress
+
+    torch.manual_seed(seed)
+    model.to(device)
+    if channels_last:
+        model.to(memory_format=torch.channels_last)
+    train_batches, val_batches = make_loaders(
+        data, batch_size=batch_size, device=device, augment=augment, seed=seed,
+        channels_last=channels_last, loader=loader)
+    step_model = torch.compile(model) if compile else model
+    opt = _optimizer(model, optimizer, lr, weight_decay, momentum)
+    sched = _schedule(opt, schedule, lr, epochs * len(train_batches))
+    criterion = nn.CrossEntropyLoss(label_smoothing=label_smoothing)
+
+    history = History(label=label, info={
+        "device": torch.cuda.get_device_name(device) if cuda else "cpu",
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "profile": profile.name, "dataset": data.name, "epochs": epochs,
+        "batch_size": batch_size, "lr": lr, "optimizer": optimizer, "schedule": schedule,
+        "train_size": len(data.train_labels)})
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+        bar = tqdm(total=epochs * len(train_batches), desc=label or "training", unit="batch",
+                   leave=False)
+    start = time.perf_counter()
+    try:
+        for epoch in range(1, epochs + 1):
+            model.train()
+            seen, loss_sum, correct = 0, torch.zeros((), device=device), torch.zeros((), device=device)
+            for x, y in train_batches:
+                x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+                with _autocast(device, amp):
+                    out = step_model(x)
+                    loss = criterion(out.float(), y)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                sched.step()
+                loss_sum += loss.detach() * len(y)
+                correct += (out.detach().argmax(1) == y).sum()
+                seen += len(y)
+                if bar is not None:
+                    bar.update(1)
+            train_loss = loss_sum.item() / seen
+            if not math.isfinite(train_loss):
+                raise FloatingPointError(
+                    f"the training loss became {train_loss} in epoch {epoch}: lower lr "
+                    f"(now {lr}) or add normalisation to the model")
+            val_loss, val_acc = evaluate(step_model, val_batches, device, amp)
+            history.epoch.append(epoch)
+            history.train_loss.append(train_loss)
+            history.train_acc.append(correct.item() / seen)
+            history.val_loss.append(val_loss)
+            history.val_acc.append(val_acc)
+            if cuda:
+                torch.cuda.synchronize(device)
+            history.time.append(time.perf_counter() - start)
+            if bar is not None:
+                bar.set_postfix(loss=f"{train_loss:.3f}", val_acc=f"{val_acc:.1%}")
+            if verbose:
+                print(f"epoch {epoch:>3}: train loss {train_loss:.3f}, train acc "
+                      f"{history.train_acc[-1]:.1%}, val acc {val_acc:.1%}")
+            if on_epoch is not None:
+                on_epoch(history)
+    except KeyboardInterrupt:
+        history.interrupted = True
+        print(f"Interrupted after {len(history.epoch)} finished epoch(s): "
+              f"the model keeps what it learned.")
+    finally:
+        if bar is not None:
+            bar.close()
+    if test:
+        fmt = torch.channels_last if channels_last else torch.contiguous_format
+        test_batches = TensorLoader(data.test_images, data.test_labels, batch_size=batch_size,
+                                    mean=data.mean, std=data.std, device=device, memory_format=fmt)
+        history.test_acc = evaluate(step_model, test_batches, device, amp)[1]
+    return history
