@@ -1,0 +1,117 @@
+"""The common shape of every explorer: controls, a one-line readout and a plot that redraws.
+
+Works on ipywidgets 7.7 (Colab) and 8, with matplotlib's inline backend: each redraw renders a
+fresh figure into an ``Output`` widget. Cheap figures redraw when a slider is released
+(``continuous_update=False``); anything that trains runs behind a button and is cached.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Hashable
+
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+
+__all__ = ["Explorer"]
+
+
+class Explorer:
+    """Base class: subclasses build ``controls`` and implement ``draw(fig) -> str``.
+
+    ``draw`` fills the figure for the current control values and returns the readout text.
+    After each redraw ``self.text`` holds the readout and ``self.figure`` the drawn figure, so
+    tests can set values, click buttons and check what a learner would see.
+    """
+
+    figsize: tuple[float, float] = (9.0, 3.6)
+
+    def __init__(self, controls: list[widgets.Widget], title: str = "") -> None:
+        self.controls = controls
+        self.readout = widgets.HTML(value="")
+        self.readout.add_class("cnnlessons-readout")
+        self.output = widgets.Output()
+        self.output.add_class("cnnlessons-plot")
+        self.status = widgets.HTML(value="")
+        self.status.add_class("cnnlessons-status")
+        header = [widgets.HTML(value=f"<b>{title}</b>")] if title else []
+        self.widget = widgets.VBox(header + [widgets.HBox(controls), self.status, self.readout,
+                                             self.output])
+        self.widget.add_class("cnnlessons-explorer")
+        self.text = ""
+        self.figure = None
+        self.redraws = 0
+        self._cache: dict[Hashable, Any] = {}
+        for control in controls:
+            if hasattr(control, "continuous_update"):
+                control.continuous_update = False
+            if not isinstance(control, widgets.Button):
+                control.observe(self._on_change, names="value")
+
+    # -- to be provided by subclasses -------------------------------------------------------
+    def draw(self, fig) -> str:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    # -- machinery --------------------------------------------------------------------------
+    def _on_change(self, change: dict) -> None:
+        self.update()
+
+    def update(self) -> None:
+        """Redraw the plot and the readout for the current control values."""
+        fig = plt.figure(figsize=self.figsize)
+        try:
+            text = self.draw(fig)
+        except Exception as err:  # show the learner what went wrong instead of a dead widget
+            plt.close(fig)
+            self.text = f"could not draw: {type(err).__name__}: {err}"
+            self.readout.value = f"<span style='color:#b00'>{self.text}</span>"
+            raise
+        self.text = text
+        self.readout.value = text
+        self.figure = fig
+        self.redraws += 1
+        if _inline():
+            from IPython.display import display
+
+            with self.output:
+                self.output.clear_output(wait=True)
+                display(fig)
+        plt.close(fig)  # drawn once into the Output widget, not again at the end of the cell
+
+    def cached(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        """``compute()`` once per key (training runs are kept for the session)."""
+        if key not in self._cache:
+            self._cache[key] = compute()
+        return self._cache[key]
+
+    def set_status(self, text: str) -> None:
+        self.status.value = text
+
+    def show(self) -> widgets.Widget:
+        """Draw once and return the widget to display."""
+        if self.figure is None:
+            self.update()
+        return self.widget
+
+    def static(self):
+        """The figure of the current setting as a plain cell output (visible on GitHub too)."""
+        if self.figure is None:
+            self.update()
+        if _inline():
+            from IPython.display import display
+
+            display(self.figure)
+        return None
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.show())
+
+
+def _inline() -> bool:
+    """True inside a Jupyter kernel (the figure goes to the Output widget)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and shell.__class__.__name__ == "ZMQInteractiveShell"

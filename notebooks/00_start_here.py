@@ -1,0 +1,170 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+# ---
+
+# %% [markdown]
+# # 00 · Start here: the tools of the course
+#
+# This course rebuilds the convolutional networks that won the ImageNet challenge (ILSVRC) —
+# AlexNet, VGGNet, GoogLeNet, ResNet and DenseNet — and shows every claim about them with a live
+# computation. This first notebook introduces the tools every lesson uses:
+#
+# 1. **profiles**: one notebook, three budgets (`smoke` for CI, `cpu` for a laptop, `gpu` for real training);
+# 2. **data**: real images as tensors, split into training, validation and test sets;
+# 3. **the training loop** `fit`, its history and its curves;
+# 4. **measurements**: parameters and FLOPs;
+# 5. **exercises** and how they are checked and graded.
+#
+# The cell above set the course up and printed the profile and device of this run.
+
+# %% [markdown]
+# ## 1. Profiles
+#
+# A profile fixes the dataset, how many images, their size, the epochs and the batch size. It is
+# chosen by the environment variable `CNNLESSONS_PROFILE`; without it, `gpu` when a CUDA GPU is
+# present, `smoke` when the variable `CI` is set, else `cpu`. Notebooks ask the profile and never
+# hard-code a budget, so the same notebook runs in well under a minute in CI and trains for real on
+# a GPU.
+
+# %%
+from cnnlessons import PROFILES
+
+for p in PROFILES.values():
+    print(f"{p.name:>5}: {p.description}")
+
+# %% [markdown]
+# ## 2. Data
+#
+# `load_data(profile)` gives the profile's dataset as `uint8` tensors of shape N x C x H x W. The
+# validation split is carved out of the training split (the test split is never used to choose
+# anything), and the normalisation statistics are computed on the training split alone.
+#
+# Without network, the course uses an embedded real dataset: scikit-learn's 8x8 scans of
+# handwritten digits, scaled up to the profile's image size. With network, CIFAR-10 (the course's
+# main dataset) and Fashion-MNIST are downloaded into `data/`; a local copy can be read from a path.
+
+# %% tags=["nbval-ignore-output"]
+from cnnlessons import load_data, show_images
+
+data = load_data(profile)
+print(data)
+print("mean per channel:", [round(v, 3) for v in data.mean.tolist()],
+      " std per channel:", [round(v, 3) for v in data.std.tolist()])
+
+# %% tags=["nbval-ignore-output"]
+fig = show_images(data.train_images[:16], data.train_labels[:16], data.classes,
+                  title=f"the first training images of {data.name}")
+
+# %% [markdown]
+# ## 3. Training: `fit`
+#
+# `fit(model, data)` trains with the profile's epochs and batch size on the best device present.
+# Batches are drawn from one tensor on that device and augmented a whole batch at a time (random
+# crops, and flips where they make sense), so no time goes to per-image Python work. It returns a
+# `History` of per-epoch losses and accuracies that `plot_history` draws. Interrupting the kernel
+# stops training and keeps what was learned.
+#
+# A small network to try it on: two convolution blocks and a linear classifier.
+
+# %%
+import torch
+from torch import nn
+
+from cnnlessons import fit, plot_history
+from cnnlessons.measure import count_parameters
+
+
+def tiny_cnn(in_channels: int, num_classes: int) -> nn.Module:
+    return nn.Sequential(
+        nn.Conv2d(in_channels, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(16, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(),
+        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(32, num_classes),
+    )
+
+
+torch.manual_seed(0)
+model = tiny_cnn(data.channels, data.num_classes)
+print(f"tiny_cnn: {count_parameters(model):,} parameters")
+
+# %% tags=["nbval-ignore-output"]
+history = fit(model, data, lr=0.1, test=True, label="tiny_cnn", verbose=True)
+print(history)
+fig = plot_history(history, ["train_loss", "val_acc"])
+
+# %% [markdown]
+# Take-away: the history holds one row per epoch; the curves above are the ones every lesson draws
+# (in the `smoke` profile they are short, in `gpu` they are the real thing).
+
+# %% [markdown]
+# ## 4. Measuring a network
+#
+# Parameters are counted exactly; FLOPs per image come from `torch.utils.flop_counter`, which counts
+# a multiply-add as **2** FLOPs. For the first convolution above (1 or 3 input channels, 16 outputs,
+# 3x3 kernel, the image's full resolution) the count by hand is
+# 2 x C_in x 16 x 9 x H x W.
+
+# %%
+from cnnlessons.measure import flops_per_image
+
+first = nn.Conv2d(3, 16, 3, padding=1)
+by_hand = 2 * 3 * 16 * 9 * 32 * 32
+print(f"conv 3->16, 3x3, on 32x32: {flops_per_image(first, (3, 32, 32)):,} FLOPs "
+      f"(by hand: {by_hand:,})")
+print(f"tiny_cnn on 3x32x32 images: {flops_per_image(tiny_cnn(3, 10), (3, 32, 32)):,} FLOPs per image")
+
+# %% [markdown]
+# ## 5. Exercises and grading
+#
+# Each lesson has exercises. You write your answer between the markers
+# `### BEGIN SOLUTION` and `### END SOLUTION`, and the next cell checks it with
+# `check("<exercise id>", answer)`. A correct answer prints one line; a wrong one raises
+# `ExerciseFailed` with a message that says what is wrong and where to look; an untouched one says
+# "not attempted". Checks try your function on fresh random inputs too, so an answer that only fits
+# a few fixed cases does not pass.
+#
+# Here is a warm-up with the formula for a convolution's output size,
+# floor((size + 2·padding − kernel_size) / stride) + 1:
+
+# %%
+def conv_output_size(size: int, kernel_size: int, stride: int = 1, padding: int = 0) -> int:
+    ### BEGIN SOLUTION
+    return (size + 2 * padding - kernel_size) // stride + 1
+    ### END SOLUTION
+
+
+# %%
+check("alexnet.conv_output_size", conv_output_size)
+
+# %% [markdown]
+# And this is what a wrong answer (one without the `+ 1`) gets back:
+
+# %%
+from cnnlessons import ExerciseFailed
+
+
+def off_by_one(size, kernel_size, stride=1, padding=0):
+    return (size + 2 * padding - kernel_size) // stride
+
+
+try:
+    check("alexnet.conv_output_size", off_by_one)
+except ExerciseFailed as failure:
+    print("ExerciseFailed:", str(failure).splitlines()[0])
+
+# %% [markdown]
+# Instructors hand out the learners' version of each notebook (`python -m cnnlessons release
+# OUT_DIR`: every solution replaced by `raise NotImplementedError()`), and grade the returned
+# notebooks with `python -m cnnlessons grade SUBMISSIONS...`, which writes a gradebook; completed
+# notebooks also pass `pytest --nbval`. The README says more.
+#
+# ## Summary
+#
+# - The profile decides the budget; the notebook shows which one ran.
+# - `load_data`, `fit`, `plot_history` and the `measure` helpers are the tools of every lesson.
+# - Exercises are checked on the spot, and graded with the same checks.
+#
+# Next: `01_alexnet.ipynb`.

@@ -1,0 +1,124 @@
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from cnnlessons.tensordata import TensorLoader, random_crop, random_flip
+from cnnlessons.training import History, evaluate, fit, set_seed
+
+
+def small_net(c=1, k=10):
+    return nn.Sequential(nn.Conv2d(c, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(),
+                         nn.MaxPool2d(2), nn.Conv2d(16, 32, 3, padding=1), nn.BatchNorm2d(32),
+                         nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(32, k))
+
+
+def test_fit_learns_digits(digits):
+    set_seed(0)
+    h = fit(small_net(), digits, epochs=6, batch_size=20, lr=0.2, test=True, label="net")
+    assert h.epoch == list(range(1, 7)) and len(h.val_acc) == 6
+    assert h.train_loss[-1] < h.train_loss[0]
+    assert h.val_acc[-1] > 0.5 and h.test_acc > 0.5  # chance is 10%
+    assert h.time == sorted(h.time) and h.wall_time > 0
+    assert h.info["parameters"] == sum(p.numel() for p in small_net().parameters())
+    assert "net: 6 epochs" in str(h)
+
+
+def test_fit_is_deterministic_on_cpu(digits):
+    runs = []
+    for _ in range(2):
+        set_seed(1)
+        runs.append(fit(small_net(), digits, epochs=2, batch_size=64))
+    assert runs[0].train_loss == runs[1].train_loss and runs[0].val_acc == runs[1].val_acc
+
+
+def test_interrupt_keeps_what_was_learned(digits, capsys):
+    set_seed(0)
+    model = small_net()
+
+    def stop_after_two(h):
+        if len(h.epoch) == 2:
+            raise KeyboardInterrupt
+
+    h = fit(model, digits, epochs=5, batch_size=50, lr=0.2, on_epoch=stop_after_two)
+    assert h.interrupted and h.epoch == [1, 2]
+    assert "keeps what it learned" in capsys.readouterr().out
+    val = TensorLoader(digits.val_images, digits.val_labels, batch_size=100, mean=digits.mean,
+                       std=digits.std)
+    assert evaluate(model, val)[1] == pytest.approx(h.val_acc[-1])
+
+
+def test_dataloader_path_trains_too(digits):
+    set_seed(0)
+    h = fit(small_net(), digits, epochs=1, batch_size=50, loader="dataloader")
+    assert len(h.train_acc) == 1 and 0 <= h.val_acc[0] <= 1
+
+
+def test_history_roundtrip():
+    h = History(label="a", epoch=[1], train_loss=[1.0], train_acc=[0.5], val_loss=[1.1],
+                val_acc=[0.4], time=[2.0])
+    assert History.from_dict(h.to_dict()) == h
+    assert h.train_error == [0.5]
+
+
+@pytest.mark.parametrize("kw, name", [({"epochs": 0}, "epochs"), ({"lr": -1.0}, "lr"),
+                                      ({"optimizer": "lion"}, "optimizer"),
+                                      ({"schedule": "steps"}, "schedule"),
+                                      ({"loader": "magic"}, "loader"), ({"device": "tpu"}, "device")])
+def test_bad_arguments_name_the_parameter(digits, kw, name):
+    with pytest.raises(ValueError, match=name):
+        fit(small_net(), digits, **{"epochs": 1, **kw})
+
+
+def test_fit_rejects_other_data():
+    with pytest.raises(TypeError, match="data must be a CourseData"):
+        fit(small_net(), [1, 2, 3], epochs=1)
+
+
+# ----------------------------------------------------------------------------- tensor data path
+def test_random_crop_is_a_window_of_the_padded_image():
+    x = torch.randint(1, 255, (32, 3, 8, 8), dtype=torch.uint8)
+    out = random_crop(x, 2, torch.Generator().manual_seed(0))
+    padded = F.pad(x, (2, 2, 2, 2))
+    offsets = set()
+    for i in range(len(x)):
+        hits = [(dy, dx) for dy in range(5) for dx in range(5)
+                if torch.equal(out[i], padded[i, :, dy:dy + 8, dx:dx + 8])]
+        assert hits, f"image {i} is no crop of its padded copy"
+        offsets.add(hits[0])
+    assert len(offsets) > 5  # offsets vary per image
+
+
+def test_random_flip_mirrors_about_half():
+    x = torch.arange(64 * 4, dtype=torch.float32).view(64, 1, 1, 4)
+    out = random_flip(x, torch.Generator().manual_seed(0))
+    flipped = [torch.equal(out[i], x[i].flip(2)) for i in range(64)]
+    kept = [torch.equal(out[i], x[i]) for i in range(64)]
+    assert all(f or k for f, k in zip(flipped, kept)) and 16 < sum(flipped) < 48
+
+
+def test_tensor_loader_normalises_like_the_data(digits):
+    loader = TensorLoader(digits.val_images, digits.val_labels, batch_size=32, mean=digits.mean,
+                          std=digits.std)
+    x, y = next(iter(loader))
+    assert torch.allclose(x, digits.normalize(digits.val_images[:32]), atol=1e-5)
+    assert torch.equal(y, digits.val_labels[:32])
+    assert len(loader) == 4 and sum(len(b[1]) for b in loader) == 100
+
+
+def test_tensor_loader_shuffles_every_label_once_per_epoch(digits):
+    loader = TensorLoader(digits.train_images, digits.train_labels, batch_size=64, mean=digits.mean,
+                          std=digits.std, shuffle=True, augment=True, seed=0)
+    first = torch.cat([y for _, y in loader])
+    second = torch.cat([y for _, y in loader])
+    assert sorted(first.tolist()) == sorted(digits.train_labels.tolist())
+    assert not torch.equal(first, second)
+
+
+def test_tensor_loader_bad_input():
+    with pytest.raises(ValueError, match="uint8"):
+        TensorLoader(torch.zeros(4, 1, 8, 8), torch.zeros(4), batch_size=2, mean=torch.zeros(1),
+                     std=torch.ones(1))
+    with pytest.raises(ValueError, match="batch_size"):
+        TensorLoader(torch.zeros(4, 1, 8, 8, dtype=torch.uint8), torch.zeros(4), batch_size=0,
+                     mean=torch.zeros(1), std=torch.ones(1))
