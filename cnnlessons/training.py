@@ -19,7 +19,7 @@ from .data import CourseData
 from .profiles import Profile, get_profile
 from .tensordata import TensorLoader
 
-__all__ = ["History", "fit", "evaluate", "pick_device", "set_seed", "make_loaders"]
+__all__ = ["History", "fit", "train_epoch", "evaluate", "pick_device", "set_seed", "make_loaders"]
 
 
 def set_seed(seed: int = 0) -> None:
@@ -159,6 +159,33 @@ def _schedule(opt: torch.optim.Optimizer, name: str, lr: float, total_steps: int
     raise ValueError(f"schedule must be 'onecycle', 'cosine' or 'constant', got {name!r}")
 
 
+def train_epoch(model: nn.Module, batches: Iterable, opt: torch.optim.Optimizer, sched,
+                criterion: nn.Module, device: torch.device, amp: bool = False,
+                bar=None) -> tuple[float, int, int]:
+    """One pass over ``batches``: the training step of ``fit``. Returns (loss sum, correct, seen)."""
+    model.train()
+    seen = 0
+    loss_sum = torch.zeros((), device=device)
+    correct = torch.zeros((), device=device, dtype=torch.long)
+    for x, y in batches:
+        x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+        with _autocast(device, amp):
+            out = model(x)
+            loss = criterion(out.float(), y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        if sched is not None:
+            sched.step()
+        # accumulate on the device: no host sync inside the loop
+        loss_sum += loss.detach() * len(y)
+        correct += (out.detach().argmax(1) == y).sum()
+        seen += len(y)
+        if bar is not None:
+            bar.update(1)
+    return loss_sum.item(), int(correct.item()), seen
+
+
 def fit(model: nn.Module, data: CourseData, *, epochs: int | None = None,
         batch_size: int | None = None, lr: float = 0.05, optimizer: str = "sgd",
         momentum: float = 0.9, weight_decay: float = 5e-4, schedule: str = "onecycle",
@@ -218,23 +245,9 @@ def fit(model: nn.Module, data: CourseData, *, epochs: int | None = None,
     start = time.perf_counter()
     try:
         for epoch in range(1, epochs + 1):
-            model.train()
-            seen, loss_sum, correct = 0, torch.zeros((), device=device), torch.zeros((), device=device)
-            for x, y in train_batches:
-                x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
-                with _autocast(device, amp):
-                    out = step_model(x)
-                    loss = criterion(out.float(), y)
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                sched.step()
-                loss_sum += loss.detach() * len(y)
-                correct += (out.detach().argmax(1) == y).sum()
-                seen += len(y)
-                if bar is not None:
-                    bar.update(1)
-            train_loss = loss_sum.item() / seen
+            loss_sum, correct, seen = train_epoch(step_model, train_batches, opt, sched, criterion,
+                                                  device, amp, bar)
+            train_loss = loss_sum / seen
             if not math.isfinite(train_loss):
                 raise FloatingPointError(
                     f"the training loss became {train_loss} in epoch {epoch}: lower lr "
@@ -242,7 +255,7 @@ def fit(model: nn.Module, data: CourseData, *, epochs: int | None = None,
             val_loss, val_acc = evaluate(step_model, val_batches, device, amp)
             history.epoch.append(epoch)
             history.train_loss.append(train_loss)
-            history.train_acc.append(correct.item() / seen)
+            history.train_acc.append(correct / seen)
             history.val_loss.append(val_loss)
             history.val_acc.append(val_acc)
             if cuda:
