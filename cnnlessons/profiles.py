@@ -45,7 +45,7 @@ PROFILES: dict[str, Profile] = {
     "smoke": Profile(
         name="smoke", dataset="digits", train_size=1000, val_size=200, test_size=None,
         image_size=16, epochs=4, batch_size=32, progress=False,
-        description="CI on 2 CPU cores: the embedded digits, a couple of epochs; each notebook < 60 s",
+        description="CI on 2 CPU cores: the embedded digits, a few epochs; each notebook < 60 s",
     ),
     "cpu": Profile(
         name="cpu", dataset="cifar10", train_size=5000, val_size=1000, test_size=2000,
