@@ -1,0 +1,164 @@
+"""The course's architectures, built from its own blocks, and a registry by name.
+
+``build_model("resnet20")`` builds a model by name; ``FULL_SIZE`` (224x224 ImageNet models,
+parameter-for-parameter torchvision's), ``CIFAR`` (the papers' CIFAR-10 configurations) and
+``SMALL`` (course-scale models for 16x16 and 32x32 images) list the names.
+``python -m cnnlessons.models`` prints the model table (docs/models.md).
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Optional
+
+from torch import nn
+
+from .alexnet import PAPER_CHANNELS, TORCHVISION_CHANNELS, AlexNet, SmallAlexNet, deep_stack
+from .densenet import (
+    DenseBlock,
+    DenseLayer,
+    DenseNet,
+    SmallDenseNet,
+    Transition,
+    cifar_densenet,
+    dense_out_channels,
+    densenet121,
+)
+from .googlenet import GoogLeNet, GoogLeNetOutputs, Inception, InceptionAux, SmallGoogLeNet, reduction_params
+from .resnet import (
+    SHORTCUTS,
+    Bottleneck,
+    PadShortcut,
+    ResidualBlock,
+    ResNet,
+    SmallResNet,
+    cifar_resnet,
+    resnet18,
+    resnet34,
+    resnet50,
+)
+from .vgg import VGG, VGG_CONFIGS, ConvHead, FCHead, SmallVGG, VGGBlock, fc_to_conv
+
+__all__ = [
+    "AlexNet", "SmallAlexNet", "deep_stack", "PAPER_CHANNELS", "TORCHVISION_CHANNELS",
+    "VGG", "VGGBlock", "FCHead", "ConvHead", "SmallVGG", "fc_to_conv", "VGG_CONFIGS",
+    "GoogLeNet", "GoogLeNetOutputs", "Inception", "InceptionAux", "SmallGoogLeNet", "reduction_params",
+    "ResNet", "ResidualBlock", "Bottleneck", "PadShortcut", "SmallResNet", "SHORTCUTS",
+    "resnet18", "resnet34", "resnet50", "cifar_resnet",
+    "DenseNet", "DenseLayer", "DenseBlock", "Transition", "SmallDenseNet", "densenet121", "cifar_densenet",
+    "dense_out_channels",
+    "build_model", "model_names", "model_table", "MODELS", "FULL_SIZE", "CIFAR", "SMALL", "PAPER",
+    "TORCHVISION_NAMES", "INPUT_SIZES",
+]
+
+_CIFAR_DEPTHS = (20, 32, 44, 56, 110)
+
+
+def _registry() -> dict[str, Callable[..., nn.Module]]:
+    reg: dict[str, Callable[..., nn.Module]] = {
+        "alexnet": AlexNet,
+        "alexnet_paper": lambda **kw: AlexNet(**{"channels": PAPER_CHANNELS, "groups": 2, "use_lrn": True, **kw}),
+        "vgg11": lambda **kw: VGG("vgg11", **kw),
+        "vgg13": lambda **kw: VGG("vgg13", **kw),
+        "vgg16": lambda **kw: VGG("vgg16", **kw),
+        "vgg19": lambda **kw: VGG("vgg19", **kw),
+        "googlenet": GoogLeNet,
+        "googlenet_paper": lambda **kw: GoogLeNet(**{"torchvision_compatible": False, **kw}),
+        "resnet18": resnet18,
+        "resnet34": resnet34,
+        "resnet50": resnet50,
+        "densenet121": densenet121,
+    }
+    for d in _CIFAR_DEPTHS:
+        reg[f"resnet{d}"] = lambda d=d, **kw: cifar_resnet(d, **kw)
+    for d in _CIFAR_DEPTHS:
+        reg[f"plain{d}"] = lambda d=d, **kw: cifar_resnet(d, **{"shortcut": "none", **kw})
+    reg["densenet40"] = lambda **kw: cifar_densenet(**{"depth": 40, "growth_rate": 12, **kw})
+    reg["densenet_bc100"] = lambda **kw: cifar_densenet(
+        **{"depth": 100, "growth_rate": 12, "bottleneck": True, "compression": 0.5, **kw}
+    )
+    reg.update(
+        small_alexnet=SmallAlexNet,
+        small_vgg=SmallVGG,
+        small_googlenet=SmallGoogLeNet,
+        small_resnet=SmallResNet,
+        small_densenet=SmallDenseNet,
+    )
+    return reg
+
+
+MODELS: dict[str, Callable[..., nn.Module]] = _registry()
+
+#: 224x224 ImageNet models with a torchvision twin of the same name (same parameter count).
+FULL_SIZE = ("alexnet", "vgg11", "vgg13", "vgg16", "vgg19", "googlenet", "resnet18", "resnet34", "resnet50", "densenet121")
+#: The papers' own ImageNet configurations where they differ from torchvision's.
+PAPER = ("alexnet_paper", "googlenet_paper")
+#: The papers' CIFAR-10 configurations (32x32 inputs).
+CIFAR = tuple(f"resnet{d}" for d in _CIFAR_DEPTHS) + tuple(f"plain{d}" for d in _CIFAR_DEPTHS) + (
+    "densenet40",
+    "densenet_bc100",
+)
+#: Course-scale models for 16x16 and 32x32 images.
+SMALL = ("small_alexnet", "small_vgg", "small_googlenet", "small_resnet", "small_densenet")
+#: The torchvision builder behind each full-size name.
+TORCHVISION_NAMES = {name: name for name in FULL_SIZE}
+#: The natural input size (C, H, W) of each group.
+INPUT_SIZES = {"full": (3, 224, 224), "cifar": (3, 32, 32), "small": (3, 32, 32)}
+
+
+def model_names() -> tuple[str, ...]:
+    return tuple(MODELS)
+
+
+def build_model(name: str, **kwargs) -> nn.Module:
+    """Build a model by name, e.g. ``build_model("resnet20", num_classes=10)``; keyword
+    arguments go to the model's constructor."""
+    if name not in MODELS:
+        raise ValueError(f"unknown model name {name!r}; known names: {', '.join(MODELS)}")
+    return MODELS[name](**kwargs)
+
+
+def _input_size(name: str) -> tuple[int, int, int]:
+    return INPUT_SIZES["full"] if name in FULL_SIZE or name in PAPER else INPUT_SIZES["small"]
+
+
+def _torchvision_count(name: str) -> Optional[int]:
+    if name not in TORCHVISION_NAMES:
+        return None
+    import torch
+    import torchvision
+
+    kwargs = {"aux_logits": False, "init_weights": True} if name == "googlenet" else {}
+    with torch.device("meta"):
+        model = getattr(torchvision.models, TORCHVISION_NAMES[name])(weights=None, **kwargs)
+    return sum(p.numel() for p in model.parameters())
+
+
+def model_table(names: Optional[tuple[str, ...]] = None) -> str:
+    """A markdown table: name, parameters, FLOPs per image (FlopCounterMode: multiply-add = 2)
+    at the natural input size, and torchvision's parameter count where there is a twin.
+
+    Models are built on the ``meta`` device, so no weights are allocated and no arithmetic
+    is done; it takes a few seconds.
+    """
+    import torch
+
+    from ..measure import count_parameters, flops_per_image
+
+    names = tuple(MODELS) if names is None else names
+    rows = [
+        "| model | group | parameters | input | MFLOPs per image | torchvision parameters |",
+        "|---|---|---:|---|---:|---:|",
+    ]
+    for name in names:
+        group = (
+            "full-size" if name in FULL_SIZE else "paper" if name in PAPER else "CIFAR" if name in CIFAR else "small"
+        )
+        with torch.device("meta"):
+            model = build_model(name)
+        size = _input_size(name)
+        params = count_parameters(model)
+        flops = flops_per_image(model, size)
+        tv = _torchvision_count(name)
+        tv_text = "" if tv is None else (f"{tv:,}" + ("" if tv == params else " (differs)"))
+        rows.append(f"| {name} | {group} | {params:,} | {size[1]}x{size[2]} | {flops / 1e6:,.1f} | {tv_text} |")
+    return "\n".join(rows)

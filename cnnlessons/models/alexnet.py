@@ -1,0 +1,177 @@
+"""AlexNet (Krizhevsky, Sutskever, Hinton 2012), full size and scaled down.
+
+The paper split the network over two GPUs ("towers"): conv2, conv4 and conv5 only see the
+channels of their own tower, which is a grouped convolution with ``groups=2``; conv3 and the
+fully connected layers see both towers. ``AlexNet(groups=2)`` builds that variant on one
+device; :mod:`cnnlessons.parallel` really runs the two halves on two devices.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Callable, Sequence
+
+from torch import Tensor, nn
+
+from ..layers import GroupedLRN, check_input, check_positive_int, deep_stack, make_activation
+from ..layers import overlapping_pool as _overlapping_pool
+
+__all__ = ["AlexNet", "SmallAlexNet", "deep_stack", "PAPER_CHANNELS", "TORCHVISION_CHANNELS"]
+
+#: Conv widths of torchvision's ``alexnet`` (the "one weird trick" single-tower variant).
+TORCHVISION_CHANNELS = (64, 192, 384, 256, 256)
+#: Conv widths of the 2012 paper (two towers of 48/128/192/192/128).
+PAPER_CHANNELS = (96, 256, 384, 384, 256)
+
+
+def _check_groups(groups: int, channels: Sequence[int]) -> int:
+    if groups not in (1, 2):
+        raise ValueError(f"groups must be 1 (one tower) or 2 (the paper's two towers), got {groups!r}")
+    if groups == 2 and any(c % 2 for c in channels):
+        raise ValueError(f"groups=2 needs even channel counts, got channels={tuple(channels)}")
+    return groups
+
+
+def _check_dropout(dropout: float) -> float:
+    if not 0.0 <= float(dropout) < 1.0:
+        raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+    return float(dropout)
+
+
+class _AlexNetBase(nn.Module):
+    """features -> avgpool -> flatten -> classifier, with named layers (conv1..conv5, fc6..fc8)."""
+
+    features: nn.Sequential
+    avgpool: nn.Module
+    classifier: nn.Sequential
+    in_channels: int
+    num_classes: int
+    groups: int
+
+    def forward(self, x: Tensor) -> Tensor:
+        check_input(x, self.in_channels, type(self).__name__)
+        x = self.features(x)
+        x = self.avgpool(x)
+        x = x.flatten(1)
+        return self.classifier(x)
+
+
+def _features(
+    in_channels: int,
+    channels: Sequence[int],
+    kernels: Sequence[tuple[int, int, int]],
+    activation: str,
+    lrn: bool,
+    pool: Callable[[], nn.Module],
+    groups: int,
+) -> nn.Sequential:
+    """Five convs; LRN after 1 and 2 (after the ReLU, as in the paper); pooling after 1, 2, 5."""
+    layers: "OrderedDict[str, nn.Module]" = OrderedDict()
+    c_in = in_channels
+    for i, (c_out, (k, s, p)) in enumerate(zip(channels, kernels), start=1):
+        # conv1 sees the whole image and conv3 both towers; conv2, conv4, conv5 stay in their tower.
+        g = groups if i in (2, 4, 5) else 1
+        layers[f"conv{i}"] = nn.Conv2d(c_in, c_out, k, stride=s, padding=p, groups=g)
+        layers[f"{activation}{i}"] = make_activation(activation)
+        if lrn and i in (1, 2):
+            layers[f"lrn{i}"] = GroupedLRN(groups, size=5, alpha=1e-4, beta=0.75, k=2.0)
+        if i in (1, 2, 5):
+            layers[f"pool{i}"] = pool()
+        c_in = c_out
+    return nn.Sequential(layers)
+
+
+def _classifier(in_features: int, hidden: int, num_classes: int, dropout: float, activation: str) -> nn.Sequential:
+    act = activation
+    return nn.Sequential(
+        OrderedDict(
+            [
+                ("drop6", nn.Dropout(dropout)),
+                ("fc6", nn.Linear(in_features, hidden)),
+                (f"{act}6", make_activation(activation)),
+                ("drop7", nn.Dropout(dropout)),
+                ("fc7", nn.Linear(hidden, hidden)),
+                (f"{act}7", make_activation(activation)),
+                ("fc8", nn.Linear(hidden, num_classes)),
+            ]
+        )
+    )
+
+
+class AlexNet(_AlexNetBase):
+    """Full-size AlexNet for 224x224 ImageNet images.
+
+    The defaults give torchvision's ``alexnet`` layer for layer (61,100,840 parameters).
+    ``groups=2`` makes conv2, conv4 and conv5 grouped convolutions (the paper's two towers);
+    ``channels=PAPER_CHANNELS, groups=2`` is the 2012 paper's net (60,965,224 parameters).
+    ``use_lrn`` adds local response normalisation after conv1 and conv2 (size 5, alpha 1e-4,
+    beta 0.75, k 2), applied per tower when ``groups=2``.
+    """
+
+    def __init__(
+        self,
+        num_classes: int = 1000,
+        in_channels: int = 3,
+        dropout: float = 0.5,
+        groups: int = 1,
+        use_lrn: bool = False,
+        channels: Sequence[int] = TORCHVISION_CHANNELS,
+        hidden: int = 4096,
+    ) -> None:
+        super().__init__()
+        self.num_classes = check_positive_int("num_classes", num_classes)
+        self.in_channels = check_positive_int("in_channels", in_channels)
+        channels = tuple(channels)
+        if len(channels) != 5:
+            raise ValueError(f"channels must list 5 conv widths, got {channels}")
+        for c in channels:
+            check_positive_int("channels", c)
+        self.groups = _check_groups(groups, channels)
+        check_positive_int("hidden", hidden)
+        kernels = [(11, 4, 2), (5, 1, 2), (3, 1, 1), (3, 1, 1), (3, 1, 1)]
+        self.features = _features(in_channels, channels, kernels, "relu", use_lrn, _overlapping_pool, groups)
+        self.avgpool = nn.AdaptiveAvgPool2d((6, 6))
+        self.classifier = _classifier(channels[-1] * 6 * 6, hidden, num_classes, _check_dropout(dropout), "relu")
+
+
+class SmallAlexNet(_AlexNetBase):
+    """AlexNet scaled down for 16x16 and 32x32 images (digits, CIFAR-10).
+
+    Same plan as the paper: five convs (5x5, 5x5, then three 3x3) with pooling after conv1,
+    conv2 and conv5, and three fully connected layers with dropout. Widths are
+    ``(w, 2w, 4w, 4w, 2w)`` for ``width=w``, the hidden FC width is ``8w``.
+
+    ``overlapping_pool=True`` pools 3x3 with stride 2 (padding 1), ``False`` pools 2x2 with
+    stride 2; both halve the size, so the two settings differ only in the window overlap.
+    ``activation`` ("relu", "tanh", "sigmoid") is used after every conv and hidden FC layer.
+    The feature map is average-pooled to 2x2 before the classifier, so any input of at least
+    16x16 works.
+    """
+
+    def __init__(
+        self,
+        num_classes: int = 10,
+        in_channels: int = 3,
+        activation: str = "relu",
+        lrn: bool = False,
+        overlapping_pool: bool = True,
+        dropout: float = 0.5,
+        groups: int = 1,
+        width: int = 16,
+    ) -> None:
+        super().__init__()
+        self.num_classes = check_positive_int("num_classes", num_classes)
+        self.in_channels = check_positive_int("in_channels", in_channels)
+        check_positive_int("width", width)
+        make_activation(activation)
+        channels = (width, 2 * width, 4 * width, 4 * width, 2 * width)
+        self.groups = _check_groups(groups, channels)
+        self.activation = activation
+        if overlapping_pool:
+            pool = lambda: nn.MaxPool2d(kernel_size=3, stride=2, padding=1)  # noqa: E731
+        else:
+            pool = lambda: nn.MaxPool2d(kernel_size=2, stride=2)  # noqa: E731
+        kernels = [(5, 1, 2), (5, 1, 2), (3, 1, 1), (3, 1, 1), (3, 1, 1)]
+        self.features = _features(in_channels, channels, kernels, activation, lrn, pool, groups)
+        self.avgpool = nn.AdaptiveAvgPool2d((2, 2))
+        self.classifier = _classifier(channels[-1] * 4, 8 * width, num_classes, _check_dropout(dropout), activation)

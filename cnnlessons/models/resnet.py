@@ -1,0 +1,341 @@
+"""ResNet (He et al. 2015): residual blocks f(x) + x, shortcuts, bottlenecks.
+
+``shortcut`` selects what is added to the residual branch:
+
+* ``None`` (default): identity when the shapes match, else a projection (1x1 conv with the
+  block's stride, then BN) -- the paper's option B, torchvision's choice;
+* ``"identity"``: identity when the shapes match, else parameter-free: subsample with the
+  stride and append zero channels -- the paper's option A, used for its CIFAR-10 nets;
+* ``"projection"``: always a projection (option C);
+* ``"none"``: no shortcut at all, the "plain" network of the degradation experiment.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Optional, Sequence, Type, Union
+
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from ..layers import check_input, check_positive_int
+
+__all__ = [
+    "ResidualBlock",
+    "Bottleneck",
+    "PadShortcut",
+    "ResNet",
+    "SmallResNet",
+    "resnet18",
+    "resnet34",
+    "resnet50",
+    "cifar_resnet",
+    "SHORTCUTS",
+]
+
+SHORTCUTS = (None, "identity", "projection", "none")
+
+
+class PadShortcut(nn.Module):
+    """Option A: keep every ``stride``-th pixel and append zero channels up to ``out_channels``."""
+
+    def __init__(self, in_channels: int, out_channels: int, stride: int = 1) -> None:
+        super().__init__()
+        if out_channels < in_channels:
+            raise ValueError(
+                f'shortcut="identity" cannot reduce channels (in_channels={in_channels}, out_channels={out_channels}); '
+                'use shortcut="projection"'
+            )
+        self.in_channels, self.out_channels, self.stride = in_channels, out_channels, stride
+
+    def forward(self, x: Tensor) -> Tensor:
+        if self.stride > 1:
+            x = x[:, :, :: self.stride, :: self.stride]
+        return F.pad(x, (0, 0, 0, 0, 0, self.out_channels - self.in_channels))
+
+    def extra_repr(self) -> str:
+        return f"{self.in_channels}, {self.out_channels}, stride={self.stride}"
+
+
+def _projection(in_channels: int, out_channels: int, stride: int) -> nn.Sequential:
+    return nn.Sequential(
+        OrderedDict(
+            conv=nn.Conv2d(in_channels, out_channels, kernel_size=1, stride=stride, bias=False),
+            bn=nn.BatchNorm2d(out_channels),
+        )
+    )
+
+
+def make_shortcut(in_channels: int, out_channels: int, stride: int, shortcut: Optional[str]) -> Optional[nn.Module]:
+    """The shortcut module for a block (``None`` for ``shortcut="none"``); see the module doc."""
+    if shortcut not in SHORTCUTS:
+        raise ValueError(f"shortcut must be one of {SHORTCUTS}, got {shortcut!r}")
+    if shortcut == "none":
+        return None
+    same = stride == 1 and in_channels == out_channels
+    if shortcut == "projection" or (shortcut is None and not same):
+        return _projection(in_channels, out_channels, stride)
+    if same:
+        return nn.Identity()
+    return PadShortcut(in_channels, out_channels, stride)
+
+
+class ResidualBlock(nn.Module):
+    """The basic block: relu(residual(x) + shortcut(x)),
+    residual = 3x3 conv (stride) - BN - ReLU - 3x3 conv - BN.
+
+    ``self.residual`` is the branch f, ``self.shortcut`` the module added to it (``None`` for
+    the plain block, ``shortcut="none"``).
+    """
+
+    expansion = 1
+
+    def __init__(self, in_channels: int, out_channels: int, stride: int = 1, shortcut: Optional[str] = None) -> None:
+        super().__init__()
+        self.in_channels = check_positive_int("in_channels", in_channels)
+        self.out_channels = check_positive_int("out_channels", out_channels)
+        self.stride = check_positive_int("stride", stride)
+        self.residual = nn.Sequential(
+            OrderedDict(
+                conv1=nn.Conv2d(in_channels, out_channels, 3, stride=stride, padding=1, bias=False),
+                bn1=nn.BatchNorm2d(out_channels),
+                relu1=nn.ReLU(inplace=True),
+                conv2=nn.Conv2d(out_channels, out_channels, 3, padding=1, bias=False),
+                bn2=nn.BatchNorm2d(out_channels),
+            )
+        )
+        self.shortcut = make_shortcut(in_channels, out_channels, stride, shortcut)
+        self.relu = nn.ReLU(inplace=True)
+
+    @property
+    def last_bn(self) -> nn.BatchNorm2d:
+        return self.residual[-1]
+
+    def forward(self, x: Tensor) -> Tensor:
+        out = self.residual(x)
+        if self.shortcut is not None:
+            out = out + self.shortcut(x)
+        return self.relu(out)
+
+
+class Bottleneck(nn.Module):
+    """The bottleneck block: 1x1 -> mid - BN - ReLU - 3x3 (stride) - BN - ReLU - 1x1 -> 4*mid - BN,
+    added to the shortcut, then ReLU. The stride sits on the 3x3 (torchvision's "ResNet v1.5")."""
+
+    expansion = 4
+
+    def __init__(self, in_channels: int, mid_channels: int, stride: int = 1, shortcut: Optional[str] = None) -> None:
+        super().__init__()
+        self.in_channels = check_positive_int("in_channels", in_channels)
+        self.mid_channels = check_positive_int("mid_channels", mid_channels)
+        self.stride = check_positive_int("stride", stride)
+        self.out_channels = out_channels = mid_channels * self.expansion
+        self.residual = nn.Sequential(
+            OrderedDict(
+                conv1=nn.Conv2d(in_channels, mid_channels, 1, bias=False),
+                bn1=nn.BatchNorm2d(mid_channels),
+                relu1=nn.ReLU(inplace=True),
+                conv2=nn.Conv2d(mid_channels, mid_channels, 3, stride=stride, padding=1, bias=False),
+                bn2=nn.BatchNorm2d(mid_channels),
+                relu2=nn.ReLU(inplace=True),
+                conv3=nn.Conv2d(mid_channels, out_channels, 1, bias=False),
+                bn3=nn.BatchNorm2d(out_channels),
+            )
+        )
+        self.shortcut = make_shortcut(in_channels, out_channels, stride, shortcut)
+        self.relu = nn.ReLU(inplace=True)
+
+    @property
+    def last_bn(self) -> nn.BatchNorm2d:
+        return self.residual[-1]
+
+    def forward(self, x: Tensor) -> Tensor:
+        out = self.residual(x)
+        if self.shortcut is not None:
+            out = out + self.shortcut(x)
+        return self.relu(out)
+
+
+BlockType = Union[Type[ResidualBlock], Type[Bottleneck], str]
+
+
+def _block_class(block: BlockType) -> Union[Type[ResidualBlock], Type[Bottleneck]]:
+    if block in ("basic", ResidualBlock):
+        return ResidualBlock
+    if block in ("bottleneck", Bottleneck):
+        return Bottleneck
+    raise ValueError(f'block must be ResidualBlock, Bottleneck, "basic" or "bottleneck", got {block!r}')
+
+
+class ResNet(nn.Module):
+    """A stem, stages of residual blocks, global average pooling and one FC layer.
+
+    ``layers`` gives the number of blocks per stage and ``widths`` each stage's width (the
+    block's ``out_channels``, or ``mid_channels`` for bottlenecks); every stage but the first
+    halves the resolution in its first block. ``stem="imagenet"``: 7x7/2 conv, BN, ReLU, 3x3/2
+    max pool; ``stem="cifar"``: 3x3 conv, BN, ReLU.
+    """
+
+    def __init__(
+        self,
+        block: BlockType,
+        layers: Sequence[int],
+        num_classes: int = 1000,
+        in_channels: int = 3,
+        widths: Sequence[int] = (64, 128, 256, 512),
+        stem: str = "imagenet",
+        shortcut: Optional[str] = None,
+        zero_init_residual: bool = False,
+    ) -> None:
+        super().__init__()
+        block_cls = _block_class(block)
+        self.num_classes = check_positive_int("num_classes", num_classes)
+        self.in_channels = check_positive_int("in_channels", in_channels)
+        layers, widths = list(layers), list(widths)
+        if len(layers) != len(widths) or not layers:
+            raise ValueError(f"layers and widths must have the same non-zero length, got {layers} and {widths}")
+        for n in layers:
+            check_positive_int("layers", n)
+        for w in widths:
+            check_positive_int("widths", w)
+        if shortcut not in SHORTCUTS:
+            raise ValueError(f"shortcut must be one of {SHORTCUTS}, got {shortcut!r}")
+        self.shortcut_type = shortcut
+
+        c = widths[0]
+        if stem == "imagenet":
+            self.stem = nn.Sequential(
+                OrderedDict(
+                    conv=nn.Conv2d(in_channels, c, 7, stride=2, padding=3, bias=False),
+                    bn=nn.BatchNorm2d(c),
+                    relu=nn.ReLU(inplace=True),
+                    pool=nn.MaxPool2d(3, stride=2, padding=1),
+                )
+            )
+        elif stem == "cifar":
+            self.stem = nn.Sequential(
+                OrderedDict(
+                    conv=nn.Conv2d(in_channels, c, 3, padding=1, bias=False),
+                    bn=nn.BatchNorm2d(c),
+                    relu=nn.ReLU(inplace=True),
+                )
+            )
+        else:
+            raise ValueError(f'stem must be "imagenet" or "cifar", got {stem!r}')
+
+        stages = []
+        for i, (n, w) in enumerate(zip(layers, widths)):
+            blocks = []
+            for j in range(n):
+                stride = 2 if i > 0 and j == 0 else 1
+                b = block_cls(c, w, stride, shortcut=shortcut)
+                blocks.append(b)
+                c = b.out_channels
+            stages.append(nn.Sequential(*blocks))
+        self.layer1 = stages[0]
+        for i, stage in enumerate(stages[1:], start=2):
+            self.add_module(f"layer{i}", stage)
+        self.num_stages = len(stages)
+        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+        self.fc = nn.Linear(c, num_classes)
+
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+            elif isinstance(m, nn.BatchNorm2d):
+                nn.init.ones_(m.weight)
+                nn.init.zeros_(m.bias)
+        if zero_init_residual:
+            for m in self.modules():
+                if isinstance(m, (ResidualBlock, Bottleneck)):
+                    nn.init.zeros_(m.last_bn.weight)
+
+    def stages(self) -> list[nn.Sequential]:
+        return [getattr(self, f"layer{i}") for i in range(1, self.num_stages + 1)]
+
+    def forward(self, x: Tensor) -> Tensor:
+        check_input(x, self.in_channels, type(self).__name__)
+        x = self.stem(x)
+        for stage in self.stages():
+            x = stage(x)
+        return self.fc(self.avgpool(x).flatten(1))
+
+
+def resnet18(num_classes: int = 1000, in_channels: int = 3, **kwargs) -> ResNet:
+    """ResNet-18, parameter for parameter torchvision's (11,689,512 parameters)."""
+    return ResNet(ResidualBlock, [2, 2, 2, 2], num_classes, in_channels, **kwargs)
+
+
+def resnet34(num_classes: int = 1000, in_channels: int = 3, **kwargs) -> ResNet:
+    """ResNet-34, parameter for parameter torchvision's (21,797,672 parameters)."""
+    return ResNet(ResidualBlock, [3, 4, 6, 3], num_classes, in_channels, **kwargs)
+
+
+def resnet50(num_classes: int = 1000, in_channels: int = 3, **kwargs) -> ResNet:
+    """ResNet-50, parameter for parameter torchvision's (25,557,032 parameters)."""
+    return ResNet(Bottleneck, [3, 4, 6, 3], num_classes, in_channels, **kwargs)
+
+
+def _check_depth(depth: int) -> int:
+    if isinstance(depth, bool) or not isinstance(depth, int) or depth < 8 or (depth - 2) % 6:
+        raise ValueError(f"depth must be 6n+2 with n >= 1 (8, 14, 20, 32, 44, 56, 110), got {depth!r}")
+    return depth
+
+
+def cifar_resnet(
+    depth: int,
+    num_classes: int = 10,
+    shortcut: Optional[str] = "identity",
+    in_channels: int = 3,
+    width: int = 16,
+    zero_init_residual: bool = False,
+) -> ResNet:
+    """The paper's CIFAR-10 ResNet: 6n+2 layers, a 3x3 stem and three stages of n blocks with
+    ``width``, ``2*width``, ``4*width`` channels (16/32/64), on 32x32 images.
+
+    ``shortcut="identity"`` (option A, the paper's choice here) gives its Table 6 counts:
+    ResNet-20 0.27M, 32 0.46M, 44 0.66M, 56 0.85M, 110 1.7M. ``shortcut="none"`` gives the
+    plain network with the same layers (and, since option A has no parameters, the same count).
+    """
+    depth = _check_depth(depth)
+    check_positive_int("width", width)
+    n = (depth - 2) // 6
+    return ResNet(
+        ResidualBlock,
+        [n, n, n],
+        num_classes,
+        in_channels,
+        widths=(width, 2 * width, 4 * width),
+        stem="cifar",
+        shortcut=shortcut,
+        zero_init_residual=zero_init_residual,
+    )
+
+
+class SmallResNet(ResNet):
+    """The CIFAR ResNet at course scale: ``depth`` 6n+2 (8, 14, 20, ...), widths ``width``,
+    ``2*width``, ``4*width``. ``shortcut="none"`` is its plain twin."""
+
+    def __init__(
+        self,
+        num_classes: int = 10,
+        in_channels: int = 3,
+        depth: int = 14,
+        width: int = 16,
+        shortcut: Optional[str] = "identity",
+        zero_init_residual: bool = False,
+    ) -> None:
+        depth = _check_depth(depth)
+        check_positive_int("width", width)
+        n = (depth - 2) // 6
+        super().__init__(
+            ResidualBlock,
+            [n, n, n],
+            num_classes,
+            in_channels,
+            widths=(width, 2 * width, 4 * width),
+            stem="cifar",
+            shortcut=shortcut,
+            zero_init_residual=zero_init_residual,
+        )
+        self.depth = depth
