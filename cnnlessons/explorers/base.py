@@ -69,11 +69,11 @@ class Explorer:
         self.figure = fig
         self.redraws += 1
         if _inline():
-            from IPython.display import display
-
-            with self.output:
-                self.output.clear_output(wait=True)
-                display(fig)
+            # Into the Output widget's own state, not a display() captured by `with output`:
+            # the same on the page in JupyterLab and Colab, and a notebook executed headless
+            # (nbclient, nbval) does not see the explorer's figure as an output of the cell.
+            self.output.outputs = ()
+            self.output.append_display_data(fig)
         plt.close(fig)  # drawn once into the Output widget, not again at the end of the cell
 
     def cached(self, key: Hashable, compute: Callable[[], Any]) -> Any:

@@ -1,0 +1,277 @@
+"""Lesson 05 (DenseNet): measuring channel growth and layer cost, stage shapes, and the
+DenseNet-BC against ResNet experiment.
+
+Every figure is measured on the course's own modules (``cnnlessons.models.densenet``): the channel
+counts from the shapes a forward pass really sees, parameters with ``count_parameters`` and FLOPs
+with ``flops_per_image`` (a multiply-add counts as 2 FLOPs). Architecture-only measurements run on
+the ``meta`` device, so they allocate no weights and cost next to nothing.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Sequence
+
+import torch
+from torch import nn
+
+from ..data import CourseData
+from ..measure import count_parameters, flops_per_image
+from ..models.densenet import DenseBlock, DenseNet, SmallDenseNet
+from ..models.resnet import SmallResNet
+from ..profiles import Profile, get_profile
+from ..training import History, fit, set_seed
+
+__all__ = [
+    "EXPERIMENT",
+    "DENSENET_BC",
+    "RESNET",
+    "FIT_KWARGS",
+    "LayerCost",
+    "dense_layer_costs",
+    "growth_table",
+    "plot_channel_growth",
+    "stage_shapes",
+    "build_densenet_bc",
+    "build_resnet",
+    "lesson_epochs",
+    "densenet_vs_resnet",
+    "comparison_table",
+    "comparison_verdict",
+    "plot_params_accuracy",
+]
+
+EXPERIMENT = "05_densenet/densenet_vs_resnet"
+"""The experiment key of the DenseNet-BC against ResNet runs (for ``reference_runs``)."""
+
+DENSENET_BC = dict(growth_rate=12, block_config=(3, 3, 3), bottleneck=True, compression=0.5)
+"""The lesson's scaled-down DenseNet-BC: ``SmallDenseNet(**DENSENET_BC)`` (k=12, three blocks of
+three bottleneck layers, transitions halving the channels)."""
+
+RESNET = dict(depth=14, width=16)
+"""The ResNet it is compared with: ``SmallResNet(**RESNET)`` (ResNet-14, widths 16/32/64)."""
+
+FIT_KWARGS = dict(lr=0.1, optimizer="sgd", test=True)
+"""What both runs are trained with, besides the profile's epochs and batch size."""
+
+
+@dataclasses.dataclass(frozen=True)
+class LayerCost:
+    """One dense layer: what it reads, the concatenation after it, and what it costs."""
+
+    block: int
+    """Which dense block (1-based)."""
+    layer: int
+    """Which layer of that block (1-based)."""
+    index: int
+    """Which dense layer of the whole network (1-based)."""
+    in_channels: int
+    """Channels the layer reads: the block's input plus all earlier layers' outputs."""
+    out_channels: int
+    """Channels of the concatenation after the layer: ``in_channels + growth_rate``."""
+    resolution: int
+    """Height (= width) of the feature map the layer works on."""
+    params: int
+    flops: int
+    """FLOPs of the layer on one image (multiply-add = 2)."""
+
+
+def _meta(builder, *args, **kwargs) -> nn.Module:
+    with torch.device("meta"):
+        return builder(*args, **kwargs)
+
+
+def dense_layer_costs(model: nn.Module, input_size: Sequence[int]) -> list[LayerCost]:
+    """The channels, resolution, parameters and FLOPs of every dense layer in ``model`` (a
+    ``DenseBlock`` or a ``DenseNet``), measured in one forward pass on an input of ``input_size``
+    (C, H, W). Works on a model built on the ``meta`` device."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
+    blocks = [m for m in model.modules() if isinstance(m, DenseBlock)]
+    if not blocks:
+        raise ValueError(f"model must contain a DenseBlock, got a {type(model).__name__} without one")
+    seen: dict[int, tuple[int, ...]] = {}
+
+    def record(module: nn.Module, args: tuple) -> None:
+        seen.setdefault(id(module), tuple(args[0].shape))
+
+    handles = [layer.register_forward_pre_hook(record) for block in blocks for layer in block.layers]
+    device = next(iter(model.parameters())).device
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            model(torch.zeros((1, *input_size), device=device))
+    finally:
+        model.train(was_training)
+        for h in handles:
+            h.remove()
+    costs, index = [], 0
+    for b, block in enumerate(blocks, start=1):
+        for l, layer in enumerate(block.layers, start=1):
+            index += 1
+            shape = seen[id(layer)]
+            costs.append(LayerCost(
+                block=b, layer=l, index=index, in_channels=shape[1],
+                out_channels=shape[1] + layer.growth_rate, resolution=shape[2],
+                params=count_parameters(layer), flops=flops_per_image(layer, shape[1:])))
+    return costs
+
+
+def growth_table(in_channels: int = 16, num_layers: int = 12,
+                 growth_rates: Sequence[int] = (4, 12, 24, 32),
+                 image_size: int = 32) -> dict[int, list[LayerCost]]:
+    """Per growth rate k: the cost of each layer of one dense block (``num_layers`` plain
+    BN-ReLU-3x3 layers on ``in_channels`` channels at ``image_size`` x ``image_size``)."""
+    return {k: dense_layer_costs(_meta(DenseBlock, num_layers, in_channels, k),
+                                 (in_channels, image_size, image_size))
+            for k in growth_rates}
+
+
+def plot_channel_growth(table: dict[int, list[LayerCost]], *, doubling: bool = True):
+    """Three panels against the layer number l: the channel count after layer l (with the
+    curve "doubling every layer" for contrast), the parameters and the FLOPs of layer l."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(13.5, 3.8))
+    top = 0
+    for k, costs in table.items():
+        c0 = costs[0].in_channels
+        ls = [0] + [c.layer for c in costs]
+        channels = [c0] + [c.out_channels for c in costs]
+        top = max(top, channels[-1])
+        axes[0].plot(ls, channels, marker="o", ms=3, label=f"k = {k}")
+        axes[1].plot([c.layer for c in costs], [c.params for c in costs], marker="o", ms=3, label=f"k = {k}")
+        axes[2].plot([c.layer for c in costs], [c.flops / 1e6 for c in costs], marker="o", ms=3,
+                     label=f"k = {k}")
+    if doubling and table:
+        costs = next(iter(table.values()))
+        c0 = costs[0].in_channels
+        ls = [0] + [c.layer for c in costs]
+        axes[0].plot(ls, [c0 * 2 ** l for l in ls], ls="--", color="gray", label="doubling (exponential)")
+        axes[0].set_ylim(0, top * 1.15)
+    size = next(iter(table.values()))[0].resolution if table else 0
+    for ax, title, ylabel in zip(
+            axes,
+            ("channels after layer l: c0 + l*k", "parameters of layer l", f"FLOPs of layer l ({size}x{size})"),
+            ("channels", "parameters", "MFLOPs")):
+        ax.set_title(title, fontsize=10)
+        ax.set_xlabel("layer l")
+        ax.set_ylabel(ylabel)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def stage_shapes(model: DenseNet, input_size: Sequence[int]) -> list[tuple[str, tuple[int, int, int]]]:
+    """(name, (C, H, W)) after each stage of ``model.features`` for one input of ``input_size``,
+    starting with the input itself."""
+    if not isinstance(model, DenseNet):
+        raise TypeError(f"model must be a DenseNet, got {type(model).__name__}")
+    device = next(iter(model.parameters())).device
+    x = torch.zeros((1, *input_size), device=device)
+    shapes = [("input", tuple(x.shape[1:]))]
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            for name, stage in model.features.named_children():
+                x = stage(x)
+                if isinstance(stage, (nn.BatchNorm2d, nn.ReLU)):
+                    continue  # they keep the shape
+                shapes.append((name, tuple(x.shape[1:])))
+    finally:
+        model.train(was_training)
+    return shapes
+
+
+def build_densenet_bc(num_classes: int = 10, in_channels: int = 3, **overrides) -> SmallDenseNet:
+    """The lesson's scaled-down DenseNet-BC: ``SmallDenseNet(num_classes, in_channels, **DENSENET_BC)``."""
+    return SmallDenseNet(num_classes=num_classes, in_channels=in_channels, **{**DENSENET_BC, **overrides})
+
+
+def build_resnet(num_classes: int = 10, in_channels: int = 3, **overrides) -> SmallResNet:
+    """The ResNet it is compared with: ``SmallResNet(num_classes, in_channels, **RESNET)``."""
+    return SmallResNet(num_classes=num_classes, in_channels=in_channels, **{**RESNET, **overrides})
+
+
+def lesson_epochs(profile: Profile) -> int:
+    """The lesson's training budget: half the profile's epochs (at least one)."""
+    return max(1, profile.epochs // 2)
+
+
+def densenet_vs_resnet(data: CourseData, profile: Profile | str | None = None, *,
+                       epochs: int | None = None, seed: int = 0, **fit_kwargs) -> dict[str, History]:
+    """Train the scaled-down DenseNet-BC and ResNet-14 under the same budget: ``epochs`` (default
+    ``lesson_epochs(profile)``) with the profile's batch size and ``FIT_KWARGS``. Each history's
+    ``info`` also holds the model's ``flops`` per image. ``profile`` defaults to the active one."""
+    profile = profile if isinstance(profile, Profile) else get_profile(profile)
+    epochs = lesson_epochs(profile) if epochs is None else epochs
+    runs = {}
+    for label, build in (("DenseNet-BC", build_densenet_bc), (f"ResNet-{RESNET['depth']}", build_resnet)):
+        set_seed(seed)
+        model = build(num_classes=data.num_classes, in_channels=data.channels)
+        history = fit(model, data, epochs=epochs, profile=profile, seed=seed, label=label,
+                      **{**FIT_KWARGS, **fit_kwargs})
+        history.info["flops"] = flops_per_image(model, data.input_size)
+        runs[label] = history
+    return runs
+
+
+def _acc(h: History) -> float:
+    return h.test_acc if h.test_acc is not None else (h.val_acc[-1] if h.val_acc else float("nan"))
+
+
+def comparison_table(runs: dict[str, History]) -> str:
+    """A markdown table: parameters, FLOPs per image, final validation and test accuracy, time."""
+    rows = ["| model | parameters | MFLOPs per image | val acc | test acc | training time |",
+            "|---|---:|---:|---:|---:|---:|"]
+    for label, h in runs.items():
+        test = "n/a" if h.test_acc is None else f"{h.test_acc:.1%}"
+        val = f"{h.val_acc[-1]:.1%}" if h.val_acc else "n/a"
+        rows.append(f"| {label} | {h.info['parameters']:,} | {h.info.get('flops', 0) / 1e6:,.1f} | "
+                    f"{val} | {test} | {h.wall_time:.0f} s |")
+    return "\n".join(rows)
+
+
+def comparison_verdict(runs: dict[str, History], tolerance: float = 0.02) -> str:
+    """What this budget shows about the claim "DenseNet-BC reaches ResNet's accuracy with fewer
+    parameters", in one honest sentence (``tolerance``: accuracies this close count as similar)."""
+    (dn_label, dn), (rn_label, rn) = list(runs.items())[:2]
+    ratio = rn.info["parameters"] / dn.info["parameters"]
+    gap = _acc(dn) - _acc(rn)
+    epochs = dn.epoch[-1] if dn.epoch else 0
+    fewer = (f"{dn_label} has {ratio:.1f}x fewer parameters than {rn_label} "
+             f"({dn.info['parameters']:,} against {rn.info['parameters']:,})" if ratio >= 1 else
+             f"{dn_label} has {1 / ratio:.1f}x more parameters than {rn_label}")
+    budget = f"after {epochs} epochs on {dn.info.get('train_size', 0):,} images"
+    if abs(gap) <= tolerance:
+        return (f"{fewer} and reaches a similar accuracy {budget} ({_acc(dn):.1%} against "
+                f"{_acc(rn):.1%}): what the paper claims, at this budget.")
+    if gap > 0:
+        return (f"{fewer} and is {gap * 100:.1f} points more accurate {budget} ({_acc(dn):.1%} "
+                f"against {_acc(rn):.1%}).")
+    return (f"{fewer}, but {budget} it is {-gap * 100:.1f} points behind ({_acc(dn):.1%} against "
+            f"{_acc(rn):.1%}): this budget is too small to show the accuracy half of the claim, "
+            f"which compares fully trained networks; the parameter saving is real, the gpu profile "
+            f"tests the accuracy.")
+
+
+def plot_params_accuracy(runs: dict[str, History], reference: Sequence[History] = ()):
+    """Two bar charts side by side: the parameters and the test accuracy (else the last
+    validation accuracy) of each run; reference runs (from ``reference_runs``) as extra bars."""
+    import matplotlib.pyplot as plt
+
+    from ..plots import plot_bars
+
+    everything = list(runs.values()) + [
+        History(**{**h.to_dict(), "label": f"{h.label} (reference)"}) for h in reference]
+    fig, axes = plt.subplots(1, 2, figsize=(4.2 + 1.6 * len(everything), 3.4))
+    plot_bars({h.label: h.info.get("parameters", 0) for h in everything}, ylabel="parameters",
+              title="parameters", ax=axes[0])
+    plot_bars({h.label: _acc(h) for h in everything}, ylabel="test accuracy", title="test accuracy",
+              ax=axes[1], fmt="{:.1%}")
+    axes[1].set_ylim(0, 1.08)
+    axes[1].yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,245 @@
+"""Lesson 06 (summary): the five scaled-down models under one budget, and the full-size models.
+
+``train_all`` trains the course-scale AlexNet, VGG, GoogLeNet, ResNet and DenseNet on the same data
+with the same epochs, batch size and optimiser, and stores in each history's ``info`` the model's
+parameters, FLOPs per image and peak memory (CUDA only; ``None`` on the CPU). ``summary_table``
+and ``plot_accuracy_vs_parameters`` take those histories, or reference runs of the same experiment.
+``full_size`` measures the 224x224 ImageNet models on the ``meta`` device: no weights are
+allocated and no arithmetic is done.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable, Mapping, Sequence
+
+import torch
+from torch import nn
+
+from ..data import CourseData
+from ..measure import count_parameters, flops_per_image, track_peak_memory
+from ..models import Bottleneck, ResNet, build_model
+from ..profiles import Profile, get_profile
+from ..training import History, fit, pick_device, set_seed
+from .densenet import DENSENET_BC, lesson_epochs
+
+__all__ = [
+    "EXPERIMENT",
+    "SMALL_MODELS",
+    "FIT_KWARGS",
+    "FULL_SIZE_MODELS",
+    "FullSize",
+    "build_small",
+    "small_models_table",
+    "train_all",
+    "accuracy",
+    "summary_table",
+    "plot_accuracy_vs_parameters",
+    "full_size",
+    "full_size_table",
+    "plot_full_size",
+]
+
+EXPERIMENT = "06_summary/five_models"
+"""The experiment key of the five runs (for ``reference_runs``)."""
+
+SMALL_MODELS: dict[str, tuple[str, dict]] = {
+    "AlexNet": ("small_alexnet", {}),
+    "VGG": ("small_vgg", {}),
+    "GoogLeNet": ("small_googlenet", {}),
+    "ResNet": ("small_resnet", {}),
+    "DenseNet": ("small_densenet", dict(DENSENET_BC)),
+}
+"""Label -> (``build_model`` name, keyword arguments): the course-scale model of each lesson
+(the DenseNet is lesson 05's DenseNet-BC)."""
+
+FIT_KWARGS = dict(lr=2e-3, optimizer="adamw", test=True)
+"""The one training recipe of all five runs, besides the epochs and the profile's batch size."""
+
+
+def _resnet152(**kwargs) -> ResNet:
+    return ResNet(Bottleneck, [3, 8, 36, 3], **kwargs)
+
+
+FULL_SIZE_MODELS: dict[str, tuple[str, Callable[[], nn.Module]]] = {
+    "AlexNet": ("2012: won", lambda: build_model("alexnet")),
+    "VGG-16": ("2014: 2nd", lambda: build_model("vgg16")),
+    "VGG-19": ("2014: 2nd", lambda: build_model("vgg19")),
+    "GoogLeNet": ("2014: won", lambda: build_model("googlenet")),
+    "ResNet-50": ("2015: the winner's family", lambda: build_model("resnet50")),
+    "ResNet-152": ("2015: won", _resnet152),
+    "DenseNet-121": ("none (CVPR 2017)", lambda: build_model("densenet121")),
+}
+"""Label -> (its place in the ImageNet challenge, builder) of the full-size ImageNet models,
+built with the course's blocks (each parameter for parameter torchvision's model)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class FullSize:
+    name: str
+    challenge: str
+    parameters: int
+    flops: int
+    """FLOPs per 224x224 image (multiply-add = 2)."""
+
+
+def build_small(label: str, data: CourseData) -> nn.Module:
+    """The course-scale model ``label`` of ``SMALL_MODELS``, sized for ``data``."""
+    if label not in SMALL_MODELS:
+        raise ValueError(f"label must be one of {', '.join(SMALL_MODELS)}, got {label!r}")
+    name, kwargs = SMALL_MODELS[label]
+    return build_model(name, num_classes=data.num_classes, in_channels=data.channels, **kwargs)
+
+
+def small_models_table(input_size: Sequence[int] = (3, 32, 32), num_classes: int = 10) -> str:
+    """A markdown table of ``SMALL_MODELS`` for one input size: how each is built, its parameters,
+    FLOPs per image and FLOPs per parameter (measured on the ``meta`` device)."""
+    rows = ["| model | built as | parameters | MFLOPs per image | FLOPs per parameter |",
+            "|---|---|---:|---:|---:|"]
+    for label, (name, kwargs) in SMALL_MODELS.items():
+        with torch.device("meta"):
+            model = build_model(name, num_classes=num_classes, in_channels=input_size[0], **kwargs)
+        args = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
+        params, flops = count_parameters(model), flops_per_image(model, input_size)
+        rows.append(f"| {label} | `build_model({name!r}{', ' + args if args else ''})` | "
+                    f"{params:,} | {flops / 1e6:,.1f} | {flops / params:,.0f} |")
+    return "\n".join(rows)
+
+
+def train_all(data: CourseData, profile: Profile | str | None = None, *, epochs: int | None = None,
+              labels: Sequence[str] | None = None, seed: int = 0,
+              device: str | torch.device | None = None, **fit_kwargs) -> dict[str, History]:
+    """Train each model of ``SMALL_MODELS`` (or those in ``labels``) under one budget: ``epochs``
+    (default: half the profile's, ``lesson_epochs(profile)``) with the profile's batch size and
+    ``FIT_KWARGS``. Each history's ``info`` gets ``flops`` (per image at the data's size) and
+    ``peak_bytes`` (the peak memory of the run on CUDA, ``None`` where the device does not report
+    it). ``profile`` defaults to the active one."""
+    profile = profile if isinstance(profile, Profile) else get_profile(profile)
+    epochs = lesson_epochs(profile) if epochs is None else epochs
+    labels = list(SMALL_MODELS) if labels is None else list(labels)
+    device = pick_device(device)
+    runs: dict[str, History] = {}
+    for label in labels:
+        set_seed(seed)
+        model = build_small(label, data)
+        flops = flops_per_image(model, data.input_size)
+        with track_peak_memory(device) as memory:
+            history = fit(model, data, epochs=epochs, profile=profile, seed=seed, label=label, device=device,
+                          **{**FIT_KWARGS, **fit_kwargs})
+        history.info.update(flops=flops, peak_bytes=memory.peak_bytes, model=SMALL_MODELS[label][0])
+        runs[label] = history
+        del model
+        if device.type == "cuda":
+            torch.cuda.empty_cache()
+    return runs
+
+
+def accuracy(run: History) -> float:
+    """Test accuracy, or the last validation accuracy when the run has no test figure."""
+    if run.test_acc is not None:
+        return run.test_acc
+    return run.val_acc[-1] if run.val_acc else float("nan")
+
+
+def _runs(runs: Mapping[str, History] | Sequence[History]) -> list[History]:
+    return list(runs.values()) if isinstance(runs, Mapping) else list(runs)
+
+
+def _memory(run: History) -> str:
+    peak = run.info.get("peak_bytes")
+    if peak is None:
+        return "n/a on CPU" if run.info.get("device", "cpu") == "cpu" else "n/a"
+    return f"{peak / 2**20:,.0f} MiB"
+
+
+def summary_table(runs: Mapping[str, History] | Sequence[History]) -> str:
+    """One markdown table: parameters, FLOPs per image, test accuracy, training time, peak memory."""
+    rows = ["| model | parameters | MFLOPs per image | test accuracy | training time | peak memory |",
+            "|---|---:|---:|---:|---:|---:|"]
+    for run in _runs(runs):
+        flops = run.info.get("flops")
+        rows.append(f"| {run.label} | {run.info.get('parameters', 0):,} | "
+                    f"{'n/a' if flops is None else f'{flops / 1e6:,.1f}'} | {accuracy(run):.1%} | "
+                    f"{run.wall_time:.1f} s | {_memory(run)} |")
+    return "\n".join(rows)
+
+
+def plot_accuracy_vs_parameters(runs: Mapping[str, History] | Sequence[History],
+                                reference: Sequence[History] = (), title: str | None = None):
+    """Test accuracy against parameters (log scale), one labelled point per model; reference
+    runs (e.g. ``reference_runs(EXPERIMENT)``) as open grey markers."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for i, run in enumerate(_runs(runs)):
+        x, y = run.info.get("parameters", 0), accuracy(run)
+        ax.scatter(x, y, s=50, color=colors[i % len(colors)], zorder=3)
+        ax.annotate(run.label, (x, y), textcoords="offset points", xytext=(6, 4), fontsize=9)
+    for run in reference:
+        x, y = run.info.get("parameters", 0), accuracy(run)
+        ax.scatter(x, y, s=50, facecolors="none", edgecolors="gray", zorder=2)
+        ax.annotate(f"{run.label} (reference)", (x, y), textcoords="offset points", xytext=(6, -11),
+                    fontsize=8, color="gray")
+    ax.set_xscale("log")
+    ax.margins(x=0.15, y=0.1)
+    _plain_log_ticks(ax.xaxis, "{:,.0f}")
+    ax.set_xlabel("parameters (log scale)")
+    ax.set_ylabel("test accuracy")
+    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+    ax.grid(alpha=0.3, which="both")
+    if title:
+        ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def full_size(image_size: int = 224) -> list[FullSize]:
+    """Parameters and FLOPs per ``image_size`` x ``image_size`` image of ``FULL_SIZE_MODELS``,
+    measured on models built on the ``meta`` device."""
+    rows = []
+    for name, (challenge, builder) in FULL_SIZE_MODELS.items():
+        with torch.device("meta"):
+            model = builder()
+        rows.append(FullSize(name, challenge, count_parameters(model),
+                             flops_per_image(model, (3, image_size, image_size))))
+    return rows
+
+
+def full_size_table(rows: Sequence[FullSize]) -> str:
+    """A markdown table of ``full_size()``: parameters (millions) and GFLOPs per image."""
+    lines = ["| model | ILSVRC classification | parameters | GFLOPs per image | FLOPs per parameter |",
+             "|---|---|---:|---:|---:|"]
+    for r in rows:
+        lines.append(f"| {r.name} | {r.challenge} | {r.parameters / 1e6:,.1f}M | {r.flops / 1e9:,.2f} | "
+                     f"{r.flops / r.parameters:,.0f} |")
+    return "\n".join(lines)
+
+
+def _plain_log_ticks(axis, fmt: str) -> None:
+    """Ticks at 1, 2 and 5 times the powers of ten, written as plain numbers."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    axis.set_major_formatter(FuncFormatter(lambda v, _: fmt.format(v)))
+    axis.set_minor_formatter(NullFormatter())
+
+
+def plot_full_size(rows: Sequence[FullSize]):
+    """GFLOPs per 224x224 image against parameters (both log scale), one labelled point per model."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    for r in rows:
+        ax.scatter(r.parameters / 1e6, r.flops / 1e9, s=50, zorder=3)
+        ax.annotate(r.name, (r.parameters / 1e6, r.flops / 1e9), textcoords="offset points",
+                    xytext=(6, 4), fontsize=9)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.margins(x=0.15, y=0.1)
+    for axis in (ax.xaxis, ax.yaxis):
+        _plain_log_ticks(axis, "{:g}")
+    ax.set_xlabel("parameters (millions, log scale)")
+    ax.set_ylabel("GFLOPs per 224x224 image (log scale)")
+    ax.grid(alpha=0.3, which="both")
+    fig.tight_layout()
+    return fig

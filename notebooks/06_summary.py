@@ -1,0 +1,211 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+# ---
+
+# %% [markdown]
+# # 06 · Summary: five ImageNet networks side by side
+#
+# Five lessons, five networks, each remembered for one idea: AlexNet (2012) showed that a deep CNN
+# with ReLUs, dropout and GPUs wins ImageNet; VGGNet (2014) built depth from repeated 3x3
+# convolutions; GoogLeNet (2014) cut the cost with 1x1 convolutions inside Inception blocks; ResNet
+# (2015) made very deep networks trainable with skip connections; DenseNet (2017) reuses every
+# feature by concatenation.
+#
+# After this lesson you can
+#
+# 1. compare the five course-scale models trained under one budget: parameters, FLOPs, accuracy,
+#    training time and memory;
+# 2. read the full-size models' parameters and FLOPs, and say where each spends them;
+# 3. name each architecture's key technique and show it with a one-line computation.
+
+# %%
+import torch
+from torch import nn
+from IPython.display import Markdown, display
+
+from cnnlessons import load_data, plot_history
+from cnnlessons import models
+from cnnlessons.experiments import summary
+from cnnlessons.experiments.densenet import lesson_epochs
+from cnnlessons.measure import count_parameters, receptive_field
+from cnnlessons.references import reference_runs
+
+# %% [markdown]
+# ## 1. All five under one budget
+#
+# The course-scale model of each lesson (the DenseNet is lesson 05's DenseNet-BC), built for
+# 3x32x32 CIFAR-10 images. Parameters and FLOPs per image (`torch.utils.flop_counter`: a
+# multiply-add counts as 2 FLOPs) are properties of the architecture and do not depend on the run:
+
+# %%
+display(Markdown(summary.small_models_table((3, 32, 32))))
+
+# %% [markdown]
+# Now each is trained under **one budget**: the same data, the same number of epochs (half the
+# profile's), batch size, optimiser (AdamW, learning rate 0.002 with a one-cycle schedule) and
+# augmentation. The table adds the test accuracy, the training time on this machine, and the peak
+# memory of the run (measured on a CUDA GPU; the CPU does not report it).
+
+# %% tags=["nbval-ignore-output"]
+data = load_data(profile)
+epochs = lesson_epochs(profile)
+print(data)
+print(f"budget: {epochs} epochs of {len(data.train_labels):,} images, batch {profile.batch_size}, "
+      f"{summary.FIT_KWARGS}")
+runs = summary.train_all(data, profile)
+display(Markdown(summary.summary_table(runs)))
+
+# %% tags=["nbval-ignore-output"]
+reference = reference_runs(summary.EXPERIMENT)
+fig = plot_history(list(runs.values()), ("train_error", "val_error"), reference=reference)
+fig = summary.plot_accuracy_vs_parameters(
+    runs, reference=reference, title=f"{profile.name} profile: {epochs} epochs on {data.name}")
+
+# %% tags=["nbval-ignore-output"]
+best = max(runs.values(), key=summary.accuracy)
+smallest = min(runs.values(), key=lambda r: r.info["parameters"])
+fastest = min(runs.values(), key=lambda r: r.wall_time)
+print(f"Take-away ({profile.name} profile, {data.name}): {best.label} is the most accurate "
+      f"({summary.accuracy(best):.1%} with {best.info['parameters']:,} parameters), {smallest.label} "
+      f"the smallest ({smallest.info['parameters']:,} parameters, {summary.accuracy(smallest):.1%}), "
+      f"{fastest.label} the fastest to train ({fastest.wall_time:.1f} s).")
+for run in reference:
+    print(f"Reference ({run.info.get('device')}, {run.info.get('date')}): {run}")
+
+# %% [markdown]
+# What to look for. AlexNet and VGG have no batch normalisation and learn slowest in the first
+# epochs; under a budget this small they can stay close to chance, which says more about the
+# budget than about the architectures. The three later designs (GoogLeNet, ResNet and DenseNet,
+# all with BN) learn much faster per epoch. ResNet and DenseNet also compute far more per
+# parameter (see the FLOPs per parameter in the first table): they keep wide feature maps at full
+# resolution for longer, which shows in their training time on a CPU, and DenseNet's
+# concatenations add memory traffic that FLOPs do not count.
+#
+# In the `gpu` profile the same cell trains on all of CIFAR-10; that run is drawn as open grey
+# markers and dashed curves once a reproduction file exists (`python -m cnnlessons.reproduce`,
+# experiment `06_summary/five_models`). What the lessons predict for it: the later architectures
+# (ResNet, DenseNet, GoogLeNet) are the most accurate, and DenseNet gets there with the fewest
+# parameters.
+#
+# ## 2. The full-size models: parameters and FLOPs at 224x224
+#
+# The ImageNet models, built with the course's own blocks (each parameter for parameter
+# torchvision's model of the same name) on PyTorch's `meta` device: the shapes are real, no
+# weights are allocated and no arithmetic is done, so even VGG-19 costs nothing to measure. FLOPs
+# are counted for one 224x224 image.
+
+# %%
+full = summary.full_size(image_size=224)
+display(Markdown(summary.full_size_table(full)))
+
+# %%
+by_name = {r.name: r for r in full}
+alexnet, vgg19, googlenet = by_name["AlexNet"], by_name["VGG-19"], by_name["GoogLeNet"]
+resnet152, densenet121 = by_name["ResNet-152"], by_name["DenseNet-121"]
+print(f"Take-away: VGG-19 has {vgg19.parameters / googlenet.parameters:.0f}x GoogLeNet's parameters "
+      f"and {vgg19.flops / alexnet.flops:.0f}x AlexNet's FLOPs; ResNet-152 is {152 // 19}x deeper "
+      f"than VGG-19 with {resnet152.parameters / vgg19.parameters:.0%} of its parameters and "
+      f"{resnet152.flops / vgg19.flops:.0%} of its FLOPs; DenseNet-121 needs "
+      f"{densenet121.parameters / 1e6:.1f}M parameters, {densenet121.flops / 1e9:.1f} GFLOPs.")
+fig = summary.plot_full_size(full)
+
+# %% [markdown]
+# Where the parameters go: most of AlexNet's and VGG's sit in the fully connected classifier
+# (VGG's first FC layer alone has 512·7·7·4096 = 102,764,544 weights), which costs few FLOPs per
+# weight. GoogLeNet, ResNet and DenseNet end with global average pooling and a single small
+# classifier, and spend their FLOPs in convolutions applied at every pixel, hence their high
+# FLOPs per parameter. DenseNet never entered the ImageNet challenge (the last one ran in 2017);
+# it is in this course because it carries ResNet's shortcut idea one step further.
+#
+# ## 3. The four key techniques
+#
+# One computation for each technique, on the library's own blocks:
+#
+# - **VGGNet: repeated 3x3 convolutions.** Three stacked 3x3 convolutions see 7x7 pixels, like one
+#   7x7 convolution, with $27C^2$ instead of $49C^2$ weights and two more ReLUs.
+# - **GoogLeNet: 1x1 convolutions.** A 1x1 reduction to 32 channels in front of a 3x3 convolution
+#   128 → 128 cuts its weights from 147,456 to 40,960.
+# - **ResNet: the skip connection.** A block computes $F(x) + x$; the identity shortcut costs no
+#   parameters, and a block whose branch $F$ is zero passes its input on unchanged.
+# - **DenseNet: concatenation.** A block computes $[x, F(x)]$; its output keeps $x$ as its first
+#   channels, and its channels grow by $k$ per layer.
+
+# %%
+C = 64
+stack = nn.Sequential(*[nn.Conv2d(C, C, 3, padding=1, bias=False) for _ in range(3)])
+single = nn.Conv2d(C, C, 7, padding=3, bias=False)
+print(f"VGGNet    | three 3x3 convs {C}->{C}: {count_parameters(stack):,} weights, receptive field "
+      f"{receptive_field([(3, 1)] * 3)}; one 7x7: {count_parameters(single):,} weights, receptive "
+      f"field {receptive_field([(7, 1)])}")
+
+direct, reduced = models.reduction_params(128, 32, 128)
+print(f"GoogLeNet | 3x3 conv 128->128: {direct:,} weights; 1x1 128->32 then 3x3 32->128: {reduced:,}")
+
+torch.manual_seed(0)
+block = models.ResidualBlock(C, C).eval()
+torch.nn.init.zeros_(block.last_bn.weight)            # F(x) = 0: only the shortcut is left
+x = torch.relu(torch.randn(2, C, 8, 8))
+with torch.no_grad():
+    passes = torch.equal(block(x), x)
+print(f"ResNet    | identity shortcut: {count_parameters(block.shortcut)} parameters; with F = 0 the "
+      f"block returns its input exactly: {passes}")
+
+dense = models.DenseBlock(num_layers=4, in_channels=C, growth_rate=32).eval()
+with torch.no_grad():
+    y = dense(x)
+print(f"DenseNet  | dense block, 4 layers, k = 32: {C} -> {y.shape[1]} channels "
+      f"({C} + 4*32), first {C} channels == input: {torch.equal(y[:, :C], x)}")
+
+# %% [markdown]
+# ### Exercise: the key techniques
+#
+# Write `key_techniques()` returning a dict from each of the four architectures (`"VGGNet"`,
+# `"GoogLeNet"`, `"ResNet"`, `"DenseNet"`) to its key technique, in a few words.
+
+# %%
+def key_techniques() -> dict:
+    ### BEGIN SOLUTION
+    return {
+        "VGGNet": "stacks of 3x3 convolutions",
+        "GoogLeNet": "1x1 convolutions (in the Inception block)",
+        "ResNet": "skip connections: F(x) + x",
+        "DenseNet": "concatenation of all earlier feature maps",
+    }
+    ### END SOLUTION
+
+
+# %%
+check("summary.techniques", key_techniques)
+
+# %% [markdown]
+# ## Summary
+#
+# - **AlexNet** (2012): ReLU, dropout, augmentation and two GPUs made a deep CNN trainable on
+#   ImageNet; most of its 61M parameters sit in the classifier.
+# - **VGGNet** (2014): only 3x3 convolutions, stacked for depth; 144M parameters at 19 layers, the
+#   most of the five in parameters and FLOPs.
+# - **GoogLeNet** (2014): 1x1 convolutions cut the cost of the Inception block's parallel branches;
+#   22 layers with 6.6M parameters.
+# - **ResNet** (2015): the skip connection $F(x) + x$ makes 152 layers trainable.
+# - **DenseNet** (2017): concatenation $[x, F(x)]$ reuses every feature; channels grow linearly
+#   with the growth rate, and DenseNet-BC reaches ResNet's accuracy with fewer parameters.
+#
+# ## Papers
+#
+# - A. Krizhevsky, I. Sutskever, G. E. Hinton. *ImageNet Classification with Deep Convolutional
+#   Neural Networks.* NeurIPS 2012.
+# - K. Simonyan, A. Zisserman. *Very Deep Convolutional Networks for Large-Scale Image
+#   Recognition.* ICLR 2015. arXiv:1409.1556.
+# - C. Szegedy, W. Liu, Y. Jia, P. Sermanet, S. Reed, D. Anguelov, D. Erhan, V. Vanhoucke,
+#   A. Rabinovich. *Going Deeper with Convolutions.* CVPR 2015. arXiv:1409.4842.
+# - K. He, X. Zhang, S. Ren, J. Sun. *Deep Residual Learning for Image Recognition.* CVPR 2016.
+#   arXiv:1512.03385.
+# - G. Huang, Z. Liu, L. van der Maaten, K. Q. Weinberger. *Densely Connected Convolutional
+#   Networks.* CVPR 2017. arXiv:1608.06993.
+# - O. Russakovsky, J. Deng, H. Su, J. Krause, S. Satheesh, S. Ma, Z. Huang, A. Karpathy,
+#   A. Khosla, M. Bernstein, A. C. Berg, L. Fei-Fei. *ImageNet Large Scale Visual Recognition
+#   Challenge.* IJCV 115(3), 2015. arXiv:1409.0575.

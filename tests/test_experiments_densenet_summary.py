@@ -1,0 +1,184 @@
+"""Lesson 05 and 06 experiments: real (small) computations with their exact figures."""
+import numpy as np
+import pytest
+import torch
+
+from cnnlessons import get_profile
+from cnnlessons.experiments import densenet as lesson
+from cnnlessons.experiments import summary
+from cnnlessons.measure import count_parameters
+from cnnlessons.models import DenseBlock, SmallDenseNet, SmallResNet
+from cnnlessons.training import History
+
+# --- lesson 05 -----------------------------------------------------------------------------------
+
+
+def test_dense_layer_costs_of_one_block():
+    costs = lesson.dense_layer_costs(DenseBlock(3, 5, 4), (5, 8, 8))
+    assert [c.in_channels for c in costs] == [5, 9, 13]
+    assert [c.out_channels for c in costs] == [9, 13, 17]
+    assert [c.layer for c in costs] == [1, 2, 3]
+    assert {c.block for c in costs} == {1}
+    assert [c.params for c in costs] == [2 * c + 9 * c * 4 for c in (5, 9, 13)]
+    assert [c.flops for c in costs] == [2 * 9 * c * 4 * 64 for c in (5, 9, 13)]
+
+
+def test_dense_layer_costs_of_a_densenet_follow_transitions():
+    with torch.device("meta"):
+        model = SmallDenseNet(num_classes=10, in_channels=3, growth_rate=12, block_config=(2, 2, 2))
+    costs = lesson.dense_layer_costs(model, (3, 32, 32))
+    assert [c.index for c in costs] == [1, 2, 3, 4, 5, 6]
+    assert [c.block for c in costs] == [1, 1, 2, 2, 3, 3]
+    assert [c.resolution for c in costs] == [32, 32, 16, 16, 8, 8]
+    # stem 24, block 1 -> 48, transition -> 24, block 2 -> 48, transition -> 24
+    assert [c.in_channels for c in costs] == [24, 36, 24, 36, 24, 36]
+    assert sum(c.params for c in costs) < count_parameters(model)
+
+
+def test_dense_layer_costs_rejects_models_without_dense_blocks():
+    with pytest.raises(ValueError, match="DenseBlock"):
+        lesson.dense_layer_costs(SmallResNet(), (3, 32, 32))
+    with pytest.raises(TypeError, match="model"):
+        lesson.dense_layer_costs("densenet", (3, 32, 32))
+
+
+def test_growth_table_is_linear_in_channels_and_cost():
+    table = lesson.growth_table(in_channels=16, num_layers=12, growth_rates=(4, 32), image_size=32)
+    assert list(table) == [4, 32]
+    for k, costs in table.items():
+        channels = [16] + [c.out_channels for c in costs]
+        assert set(np.diff(channels)) == {k}
+        assert channels[-1] == 16 + 12 * k
+        # each new layer costs 9*k*k + 2*k more parameters than the one before
+        assert set(np.diff([c.params for c in costs])) == {9 * k * k + 2 * k}
+    assert table[32][-1].params == 106_720
+    assert table[32][0].flops == 2 * 9 * 16 * 32 * 32 * 32
+
+
+def test_plot_channel_growth_draws_the_measured_counts():
+    table = lesson.growth_table(in_channels=16, num_layers=4, growth_rates=(12,))
+    fig = lesson.plot_channel_growth(table)
+    lines = fig.axes[0].lines
+    assert lines[0].get_ydata().tolist() == [16, 28, 40, 52, 64]
+    assert lines[1].get_ydata().tolist() == [16, 32, 64, 128, 256]  # doubling, for contrast
+    assert fig.axes[1].lines[0].get_ydata().tolist() == [c.params for c in table[12]]
+
+
+def test_stage_shapes_of_the_lesson_densenet_bc():
+    shapes = lesson.stage_shapes(lesson.build_densenet_bc(), (3, 32, 32))
+    assert shapes == [("input", (3, 32, 32)), ("conv0", (24, 32, 32)), ("denseblock1", (60, 32, 32)),
+                      ("transition1", (30, 16, 16)), ("denseblock2", (66, 16, 16)),
+                      ("transition2", (33, 8, 8)), ("denseblock3", (69, 8, 8))]
+    with pytest.raises(TypeError, match="DenseNet"):
+        lesson.stage_shapes(SmallResNet(), (3, 32, 32))
+
+
+def test_lesson_models_and_budget():
+    assert count_parameters(lesson.build_densenet_bc()) == 71_686
+    assert count_parameters(lesson.build_resnet()) == 172_506
+    assert count_parameters(lesson.build_densenet_bc(num_classes=10, in_channels=1)) < \
+        count_parameters(lesson.build_resnet(num_classes=10, in_channels=1)) / 2
+    assert lesson.lesson_epochs(get_profile("smoke")) == 2
+    assert lesson.lesson_epochs(get_profile("gpu")) == 7
+    assert lesson.lesson_epochs(get_profile("smoke").scaled(epochs=1)) == 1
+
+
+def test_densenet_vs_resnet_trains_both_under_one_budget(digits):
+    runs = lesson.densenet_vs_resnet(digits, get_profile("smoke"), epochs=1)
+    assert list(runs) == ["DenseNet-BC", "ResNet-14"]
+    dn, rn = runs.values()
+    assert dn.info["parameters"] == count_parameters(lesson.build_densenet_bc(in_channels=1))
+    assert rn.info["parameters"] == count_parameters(lesson.build_resnet(in_channels=1))
+    for run in (dn, rn):
+        assert run.epoch == [1]
+        assert run.info["epochs"] == 1 and run.info["batch_size"] == 32
+        assert run.info["flops"] > 0
+        assert 0.0 <= run.test_acc <= 1.0
+    table = lesson.comparison_table(runs)
+    assert f"| DenseNet-BC | {dn.info['parameters']:,} |" in table
+    assert f"{rn.test_acc:.1%}" in table
+    assert "fewer parameters" in lesson.comparison_verdict(runs)
+
+
+def _run(label, params, acc, epochs=2):
+    return History(label=label, epoch=list(range(1, epochs + 1)), val_acc=[acc] * epochs,
+                   train_acc=[acc] * epochs, time=[1.0] * epochs, test_acc=acc,
+                   info={"parameters": params, "train_size": 5000, "flops": 1e6})
+
+
+def test_comparison_verdict_says_what_the_budget_shows():
+    similar = lesson.comparison_verdict({"D": _run("D", 70_000, 0.80), "R": _run("R", 170_000, 0.81)})
+    assert "similar accuracy" in similar and "2.4x fewer" in similar
+    better = lesson.comparison_verdict({"D": _run("D", 70_000, 0.85), "R": _run("R", 170_000, 0.80)})
+    assert "more accurate" in better
+    worse = lesson.comparison_verdict({"D": _run("D", 70_000, 0.50), "R": _run("R", 170_000, 0.60)})
+    assert "behind" in worse and "too small" in worse and "5,000 images" in worse
+
+
+def test_plot_params_accuracy_bars():
+    runs = {"D": _run("D", 70_000, 0.8), "R": _run("R", 170_000, 0.7)}
+    fig = lesson.plot_params_accuracy(runs, reference=[_run("D", 70_000, 0.9)])
+    params = [p.get_height() for p in fig.axes[0].patches]
+    accs = [p.get_height() for p in fig.axes[1].patches]
+    assert params == [70_000, 170_000, 70_000]
+    assert accs == pytest.approx([0.8, 0.7, 0.9])
+
+
+# --- lesson 06 -----------------------------------------------------------------------------------
+
+
+def test_small_models_table_lists_all_five():
+    table = summary.small_models_table((3, 32, 32))
+    for label in ("AlexNet", "VGG", "GoogLeNet", "ResNet", "DenseNet"):
+        assert f"| {label} |" in table
+    assert "| 71,686 |" in table  # lesson 05's DenseNet-BC
+    assert "| 172,506 | 52.8 |" in table
+
+
+def test_train_all_one_budget_table_and_plot(digits):
+    runs = summary.train_all(digits, get_profile("smoke"), epochs=1, labels=["AlexNet", "DenseNet"])
+    assert list(runs) == ["AlexNet", "DenseNet"]
+    for label, run in runs.items():
+        model = summary.build_small(label, digits)
+        assert run.info["parameters"] == count_parameters(model)
+        assert run.info["flops"] > 0
+        assert run.info["peak_bytes"] is None  # the CPU does not report memory
+        assert run.info["epochs"] == 1 and run.info["optimizer"] == "adamw"
+        assert run.test_acc is not None
+    table = summary.summary_table(runs)
+    assert table.count("n/a on CPU") == 2
+    assert f"| DenseNet | {runs['DenseNet'].info['parameters']:,} |" in table
+    fig = summary.plot_accuracy_vs_parameters(runs, reference=[_run("AlexNet", 61e6, 0.9)])
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log"
+    points = [tuple(c.get_offsets()[0]) for c in ax.collections]
+    assert points[0] == pytest.approx((runs["AlexNet"].info["parameters"], runs["AlexNet"].test_acc))
+    assert len(points) == 3
+
+
+def test_summary_table_reports_cuda_memory():
+    run = _run("ResNet", 172_506, 0.9)
+    run.info.update(device="NVIDIA H100", peak_bytes=3 * 2**20)
+    assert "| 3 MiB |" in summary.summary_table([run])
+    assert summary.accuracy(History(label="x", val_acc=[0.5])) == 0.5
+
+
+def test_build_small_rejects_unknown_labels(digits):
+    with pytest.raises(ValueError, match="label"):
+        summary.build_small("LeNet", digits)
+
+
+def test_full_size_models_match_torchvision_counts():
+    rows = {r.name: r for r in summary.full_size(224)}
+    assert {name: r.parameters for name, r in rows.items()} == {
+        "AlexNet": 61_100_840, "VGG-16": 138_357_544, "VGG-19": 143_667_240,
+        "GoogLeNet": 6_624_904, "ResNet-50": 25_557_032, "ResNet-152": 60_192_808,
+        "DenseNet-121": 7_978_856}
+    # FLOPs = 2 x the multiply-adds usually quoted (VGG-16 15.5 G, ResNet-50 4.1 G, AlexNet 0.71 G)
+    assert rows["VGG-16"].flops / 2e9 == pytest.approx(15.47, abs=0.01)
+    assert rows["ResNet-50"].flops / 2e9 == pytest.approx(4.09, abs=0.01)
+    assert rows["AlexNet"].flops / 2e9 == pytest.approx(0.71, abs=0.01)
+    table = summary.full_size_table(list(rows.values()))
+    assert "| VGG-19 | 2014: 2nd | 143.7M |" in table
+    fig = summary.plot_full_size(list(rows.values()))
+    assert fig.axes[0].get_yscale() == "log"
