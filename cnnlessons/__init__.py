@@ -18,6 +18,7 @@ _LAZY = {
     "evaluate": "training",
     "plot_history": "plots", "plot_bars": "plots", "show_images": "plots",
     "check": "exercises", "ExerciseFailed": "exercises", "NotAttempted": "exercises",
+    "list_exercises": "exercises", "describe": "exercises",
     "setup_notebook": "notebook",
 }
 

@@ -77,6 +77,12 @@ register("04_resnet/resnet20_fast", "ResNet-20, 30 epochs, one-cycle SGD, label 
                     weight_decay=5e-4))
 
 
+register("05_densenet/densenet_vs_resnet",
+         "DenseNet-BC (k=12) against ResNet-14, same budget", _lesson("densenet", "densenet_vs_resnet"))
+register("06_summary/five_models", "the five scaled-down models under one budget",
+         _lesson("summary", "train_all"))
+
+
 def _versions() -> dict[str, str]:
     import torchvision
 

@@ -1,0 +1,407 @@
+"""Checking a block (an ``nn.Module`` class) against its contract, without reading attribute names.
+
+For each set of constructor arguments the check builds the learner's block and
+1. runs it: the output must be a tensor of the contract's shape;
+2. lists its layers: every parameter must sit in an ``nn.Conv2d`` or ``nn.BatchNorm2d``, and the
+   convolution weight shapes and BatchNorm sizes must be the contract's (which gives the parameter
+   count; a convolution followed by BN may have a bias or not);
+3. checks that every parameter gets a gradient;
+4. runs behavioural probes that give pointed messages (e.g. "the output has negative values");
+5. copies the learner's weights, biases and BatchNorm statistics into a private reference built
+   from the contract and compares the outputs on random inputs, in eval mode and in training mode.
+   Layers are matched by shape in registration order; where several layers share a shape, other
+   orders are tried too, so the learner's attribute names and registration order do not matter.
+   When no reference variant matches, known wrong variants are tried to name the mistake.
+"""
+from __future__ import annotations
+
+import collections
+import contextlib
+import dataclasses
+import itertools
+import random
+from typing import Any, Callable, Iterator, Sequence
+
+import torch
+from torch import Tensor, nn
+
+from .core import ExerciseFailed, NotAttempted, call
+
+__all__ = ["BlockSpec", "Probe", "check_block", "ref_conv"]
+
+SEED = 1234
+MAX_ASSIGNMENTS = 2000
+
+_BN_TYPES = (nn.BatchNorm2d, nn.SyncBatchNorm)
+
+
+def ref_conv(in_channels: int, out_channels: int, kernel_size: int, stride: int = 1,
+             padding: int = 0, bias_optional: bool = False) -> nn.Conv2d:
+    """A reference convolution; it always has a bias (set to zero when the learner's has none)."""
+    conv = nn.Conv2d(in_channels, out_channels, kernel_size, stride=stride, padding=padding)
+    conv.bias_optional = bias_optional  # type: ignore[attr-defined]
+    return conv
+
+
+@dataclasses.dataclass
+class Layers:
+    convs: list[tuple[str, nn.Conv2d]]
+    norms: list[tuple[str, nn.BatchNorm2d]]
+
+
+@dataclasses.dataclass
+class Probe:
+    """What a behavioural probe gets to look at."""
+
+    args: tuple
+    label: str
+    block: nn.Module
+    layers: Layers
+    reference: nn.Module
+    x: Tensor
+    conv_map: list[int]
+    """For each reference convolution (in its order), the index of the learner's in ``layers.convs``."""
+    norm_map: list[int]
+
+    def run(self, x: Tensor | None = None, train: bool = False) -> Tensor:
+        x = self.x if x is None else x
+        self.block.train(train)
+        with torch.no_grad():
+            return call(self.block, x, what=f"{self.label} on an input of shape {tuple(x.shape)}")
+
+    def learner_conv(self, ref_index: int) -> nn.Conv2d:
+        return self.layers.convs[self.conv_map[ref_index]][1]
+
+
+@dataclasses.dataclass
+class BlockSpec:
+    name: str
+    arg_names: tuple[str, ...]
+    cases: Sequence[tuple]
+    """Constructor arguments, the most telling first."""
+    input_shape: Callable[[tuple], tuple[int, ...]]
+    output_shape: Callable[[tuple, tuple[int, ...]], tuple[int, ...]]
+    reference: Callable[[tuple, str], nn.Module]
+    """``reference(args, variant)``: the contract's block (or a known wrong variant)."""
+    wiring: str
+    """The contract in words, for the message when the outputs differ."""
+    accepted: tuple[str, ...] = ("ok",)
+    mistakes: tuple[tuple[str, str], ...] = ()
+    """(variant, hint): when the learner's block behaves like this variant, say the hint."""
+    shape_hint: Callable[[tuple, tuple, tuple], str] | None = None
+    structure_hint: Callable[[tuple, collections.Counter, collections.Counter], str] | None = None
+    nonnegative_hint: str | None = None
+    """Set when every output passes a ReLU: negative outputs then fail with this hint."""
+    probes: tuple[Callable[[Probe], None], ...] = ()
+    error_hint: Callable[[tuple, str], str] | None = None
+    """``error_hint(args, message)``: a hint when running the block raises an error."""
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _shape(t: Sequence[int]) -> str:
+    return "(" + ", ".join(str(int(s)) for s in t) + ")"
+
+
+def describe_conv(shape: tuple[int, ...]) -> str:
+    out_c, in_c, kh, kw = shape
+    return f"a {kh}x{kw} convolution {in_c}->{out_c}"
+
+
+def describe_norm(size: int) -> str:
+    return f"a BatchNorm2d({size})"
+
+
+def collect_layers(block: nn.Module, label: str) -> Layers:
+    convs, norms = [], []
+    for name, module in block.named_modules():
+        own = [p for p, _ in module.named_parameters(recurse=False)]
+        if isinstance(module, nn.Conv2d):
+            convs.append((name, module))
+        elif isinstance(module, _BN_TYPES):
+            norms.append((name, module))
+        elif own:
+            where = f"`{name}.{own[0]}`" if name else f"`{own[0]}`"
+            raise ExerciseFailed(
+                f"{label} has the parameter {where} in a {type(module).__name__}; the check "
+                "expects every parameter to sit in an nn.Conv2d or nn.BatchNorm2d layer")
+    for name, bn in norms:
+        if bn.weight is None:
+            raise ExerciseFailed(f"{label}: the BatchNorm `{name}` has no learnable weight and bias "
+                                 "(affine=False); use nn.BatchNorm2d's defaults")
+        if bn.running_mean is None:
+            raise ExerciseFailed(f"{label}: the BatchNorm `{name}` does not track running statistics "
+                                 "(track_running_stats=False); use nn.BatchNorm2d's defaults")
+    return Layers(convs, norms)
+
+
+def _conv_key(conv: nn.Conv2d) -> tuple[int, ...]:
+    return tuple(conv.weight.shape)
+
+
+def _count(block: nn.Module) -> int:
+    return sum(p.numel() for p in block.parameters())
+
+
+def _check_structure(spec: BlockSpec, args: tuple, label: str, layers: Layers, ref: nn.Module) -> None:
+    ref_convs = [m for m in ref.modules() if isinstance(m, nn.Conv2d)]
+    ref_norms = [m for m in ref.modules() if isinstance(m, _BN_TYPES)]
+    want = collections.Counter(_conv_key(c) for c in ref_convs)
+    have = collections.Counter(_conv_key(c) for _, c in layers.convs)
+    want_bn = collections.Counter(m.num_features for m in ref_norms)
+    have_bn = collections.Counter(m.num_features for _, m in layers.norms)
+    n = sum(p.numel() for _, c in layers.convs for p in c.parameters()) \
+        + sum(p.numel() for _, m in layers.norms for p in m.parameters())
+    lowest = sum(c.weight.numel() + (0 if c.bias_optional else c.bias.numel()) for c in ref_convs) \
+        + sum(2 * m.num_features for m in ref_norms)
+    highest = lowest + sum(c.bias.numel() for c in ref_convs if c.bias_optional)
+    expected = f"{lowest:,}" if lowest == highest else \
+        f"{lowest:,} without the optional convolution biases, {highest:,} with them"
+    if want != have or want_bn != have_bn:
+        missing = (want - have) + collections.Counter({("bn", k): v for k, v in (want_bn - have_bn).items()})
+        extra = (have - want) + collections.Counter({("bn", k): v for k, v in (have_bn - want_bn).items()})
+
+        def words(counter: collections.Counter) -> str:
+            items = []
+            for key, times in counter.items():
+                text = describe_norm(key[1]) if key[0] == "bn" else describe_conv(key)
+                items.append(text if times == 1 else f"{text[2:]} (x{times})")
+            return ", ".join(items)
+
+        parts = [f"{label} has {n:,} parameters; the contract gives {expected}. Its layers are not "
+                 "the contract's:"]
+        if missing:
+            parts.append(f"missing {words(missing)};")
+        if extra:
+            parts.append(f"not in the contract: {words(extra)}.")
+        hint = spec.structure_hint(args, missing, extra) if spec.structure_hint else ""
+        message = " ".join(parts).rstrip(";") + ("" if parts[-1].endswith(".") else ".")
+        raise ExerciseFailed(message + (f" {_sentence(hint)}" if hint else ""))
+    # Same layer shapes: what remains is the biases of convolutions that must have one.
+    required = {_conv_key(c) for c in ref_convs if not c.bias_optional}
+    lacking = [c for _, c in layers.convs if c.bias is None and _conv_key(c) in required]
+    if lacking:
+        short = sum(c.out_channels for c in lacking)
+        raise ExerciseFailed(
+            f"{label} has {n:,} parameters; the contract gives {expected}: off by exactly the "
+            f"biases of {len(lacking)} convolution(s) ({short:,}). In this block every convolution "
+            "has a bias (nn.Conv2d's default, bias=True)")
+
+
+def _check_gradients(block: nn.Module, x: Tensor, label: str, generator: torch.Generator) -> None:
+    block.train()
+    block.zero_grad(set_to_none=True)
+    out = call(block, x, what=f"{label} on an input of shape {_shape(x.shape)}")
+    if not out.requires_grad:
+        raise ExerciseFailed(f"{label}: the output does not require grad, so nothing can be trained; "
+                             "look for torch.no_grad(), .detach() or .data in forward")
+    weights = torch.randn(out.shape, generator=generator)
+    try:
+        (out * weights).sum().backward()
+    except RuntimeError as error:
+        raise ExerciseFailed(f"{label}: backward through the block failed: {error}") from None
+    for name, p in block.named_parameters():
+        if p.grad is None:
+            raise ExerciseFailed(
+                f"{label}: the parameter `{name}` (shape {_shape(p.shape)}) gets no gradient: its "
+                "layer is not used in forward, or the graph is cut there (.detach(), .data, no_grad)")
+        if p.dim() == 4 and not p.grad.any():
+            raise ExerciseFailed(f"{label}: the parameter `{name}` (shape {_shape(p.shape)}) gets a "
+                                 "zero gradient everywhere; is its layer's output used?")
+    block.zero_grad(set_to_none=True)
+
+
+def _randomise(layers: Layers, generator: torch.Generator) -> None:
+    with torch.no_grad():
+        for _, conv in layers.convs:
+            fan_in = conv.weight[0].numel()
+            conv.weight.normal_(0.0, (2.0 / fan_in) ** 0.5, generator=generator)
+            if conv.bias is not None:
+                conv.bias.normal_(0.0, 0.2, generator=generator)
+        for _, bn in layers.norms:
+            bn.weight.uniform_(0.5, 1.5, generator=generator)
+            bn.bias.normal_(0.0, 0.2, generator=generator)
+            bn.running_mean.normal_(0.0, 0.3, generator=generator)
+            bn.running_var.uniform_(0.5, 2.0, generator=generator)
+
+
+def assignments(ref_keys: Sequence, learner_keys: Sequence) -> Iterator[list[int]]:
+    """Ways to give each reference layer a learner layer of the same shape; registration order first."""
+    groups: dict[Any, tuple[list[int], list[int]]] = {}
+    for i, key in enumerate(ref_keys):
+        groups.setdefault(key, ([], []))[0].append(i)
+    for j, key in enumerate(learner_keys):
+        groups.setdefault(key, ([], []))[1].append(j)
+    if any(len(r) != len(l) for r, l in groups.values()):
+        return
+    options = []
+    for refs, learners in groups.values():
+        if len(learners) <= 6:
+            options.append(list(itertools.permutations(learners)))
+        else:
+            options.append([tuple(learners)])
+    for combo in itertools.product(*options):
+        mapping = [0] * len(ref_keys)
+        for (refs, _), chosen in zip(groups.values(), combo):
+            for r, j in zip(refs, chosen):
+                mapping[r] = j
+        yield mapping
+
+
+def _load(ref: nn.Module, layers: Layers, conv_map: list[int], norm_map: list[int]) -> None:
+    ref_convs = [m for m in ref.modules() if isinstance(m, nn.Conv2d)]
+    ref_norms = [m for m in ref.modules() if isinstance(m, _BN_TYPES)]
+    with torch.no_grad():
+        for r, j in zip(ref_convs, conv_map):
+            conv = layers.convs[j][1]
+            r.weight.copy_(conv.weight)
+            if conv.bias is None:
+                r.bias.zero_()
+            else:
+                r.bias.copy_(conv.bias)
+        for r, j in zip(ref_norms, norm_map):
+            bn = layers.norms[j][1]
+            r.weight.copy_(bn.weight)
+            r.bias.copy_(bn.bias)
+            r.running_mean.copy_(bn.running_mean)
+            r.running_var.copy_(bn.running_var)
+            r.eps = bn.eps
+
+
+def _close(a: Any, b: Tensor) -> bool:
+    if not isinstance(a, Tensor) or a.shape != b.shape:
+        return False
+    scale = max(1.0, b.abs().max().item()) if b.numel() else 1.0
+    return torch.allclose(a.float(), b.float(), rtol=1e-4, atol=1e-5 * scale)
+
+
+def _agree(block: nn.Module, ref: nn.Module, layers: Layers, conv_map: list[int],
+           norm_map: list[int], inputs: Sequence[Tensor], label: str) -> str | None:
+    """None when the block and the reference agree on every input in both modes, else the mode."""
+    for x in inputs:
+        for mode in ("eval", "train"):
+            _load(ref, layers, conv_map, norm_map)  # also syncs the running statistics
+            block.train(mode == "train")
+            ref.train(mode == "train")
+            with torch.no_grad():
+                got = call(block, x, what=f"{label} on an input of shape {_shape(x.shape)}")
+                want = ref(x)
+            if not _close(got, want):
+                return mode
+    return None
+
+
+def _search(block: nn.Module, ref: nn.Module, layers: Layers, inputs: Sequence[Tensor],
+            label: str) -> tuple[bool, str | None]:
+    """(True, None) if some layer assignment makes the block agree with ``ref``; else (False, mode
+    in which the registration-order assignment first disagreed)."""
+    ref_convs = [_conv_key(m) for m in ref.modules() if isinstance(m, nn.Conv2d)]
+    ref_norms = [m.num_features for m in ref.modules() if isinstance(m, _BN_TYPES)]
+    conv_keys = [_conv_key(c) for _, c in layers.convs]
+    norm_keys = [m.num_features for _, m in layers.norms]
+    first_mode = None
+    tried = 0
+    for conv_map in assignments(ref_convs, conv_keys):
+        for norm_map in assignments(ref_norms, norm_keys):
+            mode = _agree(block, ref, layers, conv_map, norm_map, inputs, label)
+            if mode is None:
+                return True, None
+            first_mode = first_mode or mode
+            tried += 1
+            if tried >= MAX_ASSIGNMENTS:
+                return False, first_mode
+    return False, first_mode
+
+
+@contextlib.contextmanager
+def saved_state(block: nn.Module) -> Iterator[None]:
+    """Restore the block's parameters and buffers afterwards (for probes that change weights)."""
+    state = {k: v.detach().clone() for k, v in block.state_dict().items()}
+    try:
+        yield
+    finally:
+        block.load_state_dict(state)
+
+
+def _fresh_generator() -> torch.Generator:
+    return torch.Generator().manual_seed(random.SystemRandom().randrange(2**62))
+
+
+def check_block(answer: Any, spec: BlockSpec) -> int:
+    """Check the class ``answer`` against ``spec`` on each of its cases; returns the number of cases."""
+    __tracebackhide__ = True
+    if isinstance(answer, nn.Module):
+        raise ExerciseFailed(f"pass the class `{spec.name}` itself, not a block built from it: "
+                             f"check(..., {spec.name})")
+    if not callable(answer):
+        raise ExerciseFailed(f"expected the class `{spec.name}`, got an object of type {type(answer).__name__}")
+    generator = torch.Generator().manual_seed(SEED)
+    fresh = _fresh_generator()
+    for index, args in enumerate(spec.cases):
+        named = ", ".join(f"{n}={a!r}" for n, a in zip(spec.arg_names, args))
+        label = f"{spec.name}({named})"
+        torch.manual_seed(SEED + index)  # the learner's own initialisation
+        block = call(answer, *args, what=label)
+        if not isinstance(block, nn.Module):
+            raise ExerciseFailed(f"{label} gave an object of type {type(block).__name__}; expected an nn.Module")
+        x = torch.randn(spec.input_shape(args), generator=generator)
+        block.train()
+        try:
+            with torch.no_grad():
+                out = call(block, x, what=f"{label} on an input of shape {_shape(x.shape)}")
+        except ExerciseFailed as failure:
+            hint = spec.error_hint(args, str(failure)) if spec.error_hint else ""
+            if not hint or isinstance(failure, NotAttempted):
+                raise
+            raise ExerciseFailed(f"{failure}. {_sentence(hint)}") from None
+        if not isinstance(out, Tensor):
+            raise ExerciseFailed(f"{label} returned an object of type {type(out).__name__}; expected a Tensor")
+        expected = spec.output_shape(args, tuple(x.shape))
+        if tuple(out.shape) != tuple(expected):
+            hint = spec.shape_hint(args, tuple(out.shape), tuple(expected)) if spec.shape_hint else ""
+            raise ExerciseFailed(f"{label} on an input of shape {_shape(x.shape)} returned shape "
+                                 f"{_shape(out.shape)}; expected {_shape(expected)}"
+                                 + (f". {_sentence(hint)}" if hint else ""))
+        reference = spec.reference(args, spec.accepted[0])
+        layers = collect_layers(block, label)
+        _check_structure(spec, args, label, layers, reference)
+        _check_gradients(block, x, label, generator)
+        _randomise(layers, generator)
+
+        if spec.nonnegative_hint:
+            for train in (False, True):
+                block.train(train)
+                with torch.no_grad():
+                    y = call(block, x, what=f"{label} on an input of shape {_shape(x.shape)}")
+                if (y < 0).any():
+                    raise ExerciseFailed(f"{label}: some outputs are negative; {spec.nonnegative_hint}")
+
+        ref_convs = [_conv_key(m) for m in reference.modules() if isinstance(m, nn.Conv2d)]
+        ref_norms = [m.num_features for m in reference.modules() if isinstance(m, _BN_TYPES)]
+        conv_map = next(assignments(ref_convs, [_conv_key(c) for _, c in layers.convs]))
+        norm_map = next(assignments(ref_norms, [m.num_features for _, m in layers.norms]))
+        probe = Probe(args, label, block, layers, reference, x, conv_map, norm_map)
+        for run_probe in spec.probes:
+            with saved_state(block):
+                run_probe(probe)
+
+        inputs = [x, torch.randn(spec.input_shape(args), generator=fresh)]
+        mode = None
+        for variant in spec.accepted:
+            ok, variant_mode = _search(block, spec.reference(args, variant), layers, inputs, label)
+            if ok:
+                break
+            mode = mode or variant_mode
+        else:
+            for variant, hint in spec.mistakes:
+                if _search(block, spec.reference(args, variant), layers, inputs[:1], label)[0]:
+                    raise ExerciseFailed(f"{label}: {hint}")
+            when = " in eval mode (BatchNorm using its running statistics)" if mode == "eval" and \
+                layers.norms else (" in training mode" if mode == "train" else "")
+            raise ExerciseFailed(
+                f"{label}: with your block's own weights copied into a block built as the "
+                f"contract says, the two give different outputs{when}. Your layers have the right "
+                f"shapes, so look at how forward connects them: {spec.wiring}")
+    return len(spec.cases)

@@ -1,0 +1,200 @@
+"""The exercise registry, ``check`` and the two exceptions a check raises.
+
+A checker receives the learner's answer and returns how many cases it tried; it raises
+``ExerciseFailed`` with a message that says what is wrong and where to look, or ``NotAttempted``
+when the answer still raises ``NotImplementedError``. ``check`` adds the exercise id, prints one
+deterministic line on success, keeps the traceback short, and (when grading) logs the outcome.
+"""
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import os
+import sys
+from typing import Any, Callable, Iterator
+
+import torch
+
+__all__ = [
+    "EXERCISES",
+    "Exercise",
+    "ExerciseFailed",
+    "NotAttempted",
+    "call",
+    "check",
+    "describe",
+    "exercise",
+    "list_exercises",
+]
+
+GRADE_LOG_ENV = "CNNLESSONS_GRADE_LOG"
+"""When set, ``check`` appends one JSON line per outcome to this file (``grade`` reads it)."""
+
+
+class ExerciseFailed(AssertionError):
+    """The answer is wrong; the message says what is wrong and where to look."""
+
+
+class NotAttempted(ExerciseFailed):
+    """The answer still raises ``NotImplementedError``."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Exercise:
+    """One exercise of the course; ``checker(answer)`` returns the number of cases it tried."""
+
+    id: str
+    lesson: str
+    """The notebook it belongs to, e.g. ``02_vggnet``."""
+    kind: str
+    """``function``, ``class`` or ``dict``."""
+    signature: str
+    description: str
+    """The contract, as in COURSE.md."""
+    checker: Callable[[Any], int] = dataclasses.field(repr=False, compare=False)
+
+
+EXERCISES: dict[str, Exercise] = {}
+
+
+def exercise(id: str, *, lesson: str, kind: str, signature: str, description: str):
+    """Register the decorated checker as exercise ``id``."""
+    if kind not in ("function", "class", "dict"):
+        raise ValueError(f"kind must be 'function', 'class' or 'dict', got {kind!r}")
+
+    def register(checker: Callable[[Any], int]) -> Callable[[Any], int]:
+        if id in EXERCISES:
+            raise ValueError(f"exercise id {id!r} is registered twice")
+        EXERCISES[id] = Exercise(id, lesson, kind, signature, description, checker)
+        return checker
+
+    return register
+
+
+def _get(exercise_id: str) -> Exercise:
+    if exercise_id not in EXERCISES:
+        raise ValueError(f"exercise_id must be one of {', '.join(EXERCISES)}; got {exercise_id!r}")
+    return EXERCISES[exercise_id]
+
+
+def list_exercises(lesson: str | None = None) -> list[str]:
+    """The exercise ids in course order (only those of ``lesson``, e.g. ``"02_vggnet"``, if given)."""
+    return [e.id for e in EXERCISES.values() if lesson is None or e.lesson == lesson]
+
+
+def describe(exercise_id: str) -> str:
+    """What exercise ``exercise_id`` asks for: its lesson, the answer's signature and the contract."""
+    ex = _get(exercise_id)
+    return f"{ex.id} ({ex.lesson}, a {ex.kind}): {ex.signature}\n  {ex.description}"
+
+
+def _not_attempted_message(exercise_id: str) -> str:
+    return f"{exercise_id}: not attempted — replace `raise NotImplementedError()` with your answer"
+
+
+def call(fn: Callable, *args, what: str, **kwargs):
+    """Run the learner's code; ``NotImplementedError`` means not attempted, other errors fail.
+
+    ``what`` describes the call in the learner's terms, e.g. ``conv_output_size(227, 11, stride=4)``.
+    """
+    __tracebackhide__ = True
+    try:
+        return fn(*args, **kwargs)
+    except NotImplementedError as error:
+        if "missing the required \"forward\" function" in str(error):
+            raise ExerciseFailed(f"{what}: the class has no `forward` method") from None
+        raise NotAttempted() from None
+    except Exception as error:  # the learner's error, reported in one line
+        raise ExerciseFailed(f"{what} raised {type(error).__name__}: {_first_line(error)}") from None
+
+
+def _first_line(error: BaseException, limit: int = 300) -> str:
+    text = str(error).strip().splitlines()
+    line = text[0] if text else ""
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+@contextlib.contextmanager
+def _isolated() -> Iterator[None]:
+    """Leave the notebook's random state, grad mode and thread count as they were.
+
+    The checks run tiny tensors, which one thread does fastest (several threads contend badly on
+    a busy machine).
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with torch.random.fork_rng(devices=[]), torch.enable_grad():
+            yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _log(exercise_id: str, status: str, message: str) -> None:
+    path = os.environ.get(GRADE_LOG_ENV)
+    if not path:
+        return
+    try:
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(json.dumps({"id": exercise_id, "status": status, "message": message}) + "\n")
+    except OSError:
+        pass
+
+
+def check(exercise_id: str, answer: Any) -> None:
+    """Check ``answer`` against exercise ``exercise_id``: one line on success, else ExerciseFailed.
+
+    Raises ``NotAttempted`` (an ``ExerciseFailed``) while the answer still raises NotImplementedError.
+    """
+    __tracebackhide__ = True
+    ex = _get(exercise_id)
+    try:
+        with _isolated():
+            cases = ex.checker(answer)
+    except NotAttempted:
+        message = _not_attempted_message(exercise_id)
+        _log(exercise_id, "not attempted", message)
+        error: ExerciseFailed = NotAttempted(message)
+    except ExerciseFailed as failure:
+        message = f"{exercise_id}: {failure}"
+        _log(exercise_id, "failed", message)
+        error = ExerciseFailed(message)
+    except Exception as bug:  # a checker that trips over an unusual answer still reports
+        message = (f"{exercise_id}: the check could not handle your answer "
+                   f"({type(bug).__name__}: {_first_line(bug)})")
+        _log(exercise_id, "failed", message)
+        error = ExerciseFailed(message)
+    else:
+        _log(exercise_id, "passed", "")
+        line = f"✔ {exercise_id}: passed ({cases} cases)"
+        try:
+            print(line)
+        except UnicodeEncodeError:  # a console without UTF-8
+            print(line.replace("✔", "OK"))
+        return
+    raise error from None
+
+
+def _short_traceback(shell, etype, value, tb, tb_offset=None):
+    """IPython handler: show a failed check as one message, not a traceback through the checker."""
+    stb = [f"{etype.__name__}: {value}"]
+    shell._showtraceback(etype, value, stb)
+    return stb
+
+
+def _install_ipython_handler() -> None:
+    ipython = sys.modules.get("IPython")
+    get = getattr(ipython, "get_ipython", None)
+    shell = get() if get is not None else None
+    if shell is None or not hasattr(shell, "set_custom_exc"):
+        return
+    if ExerciseFailed in getattr(shell, "custom_exceptions", ()):
+        return
+    # set_custom_exc replaces any earlier handler; only claim it when nobody else has one.
+    if getattr(shell, "custom_exceptions", ()):
+        return
+    shell.set_custom_exc((ExerciseFailed,), _short_traceback)
+
+
+_install_ipython_handler()

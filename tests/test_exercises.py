@@ -1,0 +1,622 @@
+"""Every checker: the library's answer and another correct one pass, typical mistakes fail with a
+pointed message, a stub is "not attempted", and an answer that only fits the fixed cases fails."""
+from __future__ import annotations
+
+import math
+import re
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from cnnlessons import exercises
+from cnnlessons.exercises import EXERCISES, ExerciseFailed, NotAttempted, check, describe, list_exercises
+from cnnlessons.layers import conv_output_size
+from cnnlessons.measure import count_parameters, receptive_field
+from cnnlessons.models.densenet import DenseBlock, Transition, dense_out_channels
+from cnnlessons.models.googlenet import Inception, reduction_params
+from cnnlessons.models.resnet import Bottleneck, ResidualBlock
+from cnnlessons.models.vgg import VGGBlock
+
+COURSE_IDS = [
+    "alexnet.conv_output_size", "alexnet.dropout", "vgg.receptive_field", "vgg.conv_params",
+    "vgg.vgg_block", "googlenet.reduction_params", "googlenet.inception_block",
+    "resnet.residual_block", "resnet.bottleneck_block", "densenet.out_channels",
+    "densenet.dense_block", "densenet.transition_block", "summary.techniques",
+]
+
+
+def passes(exercise_id, answer, capsys) -> str:
+    check(exercise_id, answer)
+    out = capsys.readouterr().out
+    assert re.fullmatch(rf"✔ {re.escape(exercise_id)}: passed \(\d+ cases\)\n", out), out
+    return out
+
+
+def fails(exercise_id, answer, fragment: str) -> str:
+    with pytest.raises(ExerciseFailed) as info:
+        check(exercise_id, answer)
+    assert not isinstance(info.value, NotAttempted), str(info.value)
+    message = str(info.value)
+    assert message.startswith(exercise_id + ": ")
+    assert fragment in message, message
+    return message
+
+
+# --- the registry ----------------------------------------------------------------------------
+
+def test_registry_has_the_course_ids_in_order():
+    assert list(EXERCISES) == COURSE_IDS
+    assert list_exercises() == COURSE_IDS
+    assert list_exercises("04_resnet") == ["resnet.residual_block", "resnet.bottleneck_block"]
+    kinds = {e.id: e.kind for e in EXERCISES.values()}
+    assert kinds["vgg.conv_params"] == "function" and kinds["vgg.vgg_block"] == "class"
+    assert kinds["summary.techniques"] == "dict"
+    assert all(e.lesson[:2].isdigit() and e.description for e in EXERCISES.values())
+    assert "1 + num_layers*(kernel_size - 1)" in describe("vgg.receptive_field")
+
+
+def test_unknown_id_lists_the_known_ones():
+    with pytest.raises(ValueError, match="vgg.conv_params") as info:
+        check("vgg.conv_param", lambda *a: 0)
+    assert "'vgg.conv_param'" in str(info.value)
+
+
+def test_success_line_is_deterministic(capsys):
+    first = passes("alexnet.conv_output_size", conv_output_size, capsys)
+    assert first == passes("alexnet.conv_output_size", conv_output_size, capsys)
+    assert first == "✔ alexnet.conv_output_size: passed (48 cases)\n"
+    assert passes("alexnet.dropout", F.dropout, capsys) == passes("alexnet.dropout", F.dropout, capsys)
+
+
+def test_check_leaves_the_random_state_and_threads_alone(capsys):
+    torch.manual_seed(3)
+    expected = torch.rand(3)
+    torch.manual_seed(3)
+    threads = torch.get_num_threads()
+    check("vgg.vgg_block", VGGBlock)
+    check("alexnet.dropout", F.dropout)
+    assert torch.equal(torch.rand(3), expected)
+    assert torch.get_num_threads() == threads
+
+
+def _stub(*args, **kwargs):
+    raise NotImplementedError()
+
+
+class _StubInit(nn.Module):
+    def __init__(self, *args):
+        super().__init__()
+        raise NotImplementedError()
+
+
+class _StubForward(nn.Module):
+    def __init__(self, *args):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 1, 1)
+
+    def forward(self, x):
+        raise NotImplementedError()
+
+
+@pytest.mark.parametrize("exercise_id", COURSE_IDS)
+def test_stub_is_not_attempted(exercise_id):
+    answers = [_StubInit, _StubForward] if EXERCISES[exercise_id].kind == "class" else [_stub]
+    for answer in answers:
+        with pytest.raises(NotAttempted, match="not attempted") as info:
+            check(exercise_id, answer)
+        assert str(info.value) == (f"{exercise_id}: not attempted — replace `raise NotImplementedError()` "
+                                   "with your answer")
+        assert isinstance(info.value, ExerciseFailed) and isinstance(info.value, AssertionError)
+
+
+def test_an_instance_instead_of_the_class():
+    fails("vgg.vgg_block", VGGBlock(2, 3, 4), "pass the class `VGGBlock` itself")
+    fails("vgg.conv_params", 36928, "expected the function `conv_params`")
+
+
+def test_module_without_forward_is_not_reported_as_not_attempted():
+    class NoForward(nn.Module):
+        def __init__(self, *args):
+            super().__init__()
+
+    fails("vgg.vgg_block", NoForward, "no `forward` method")
+
+
+def test_failure_is_short_and_hides_the_checker():
+    with pytest.raises(ExerciseFailed) as info:
+        check("vgg.conv_params", lambda k, i, o, bias=True: 0)
+    assert info.value.__cause__ is None and info.value.__suppress_context__
+
+
+def test_ipython_handler_shows_only_the_message():
+    shown = []
+
+    class Shell:
+        def _showtraceback(self, etype, value, stb):
+            shown.append((etype, stb))
+
+    error = ExerciseFailed("vgg.conv_params: wrong")
+    stb = exercises.core._short_traceback(Shell(), ExerciseFailed, error, None)
+    assert stb == ["ExerciseFailed: vgg.conv_params: wrong"] and shown == [(ExerciseFailed, stb)]
+
+
+# --- alexnet.conv_output_size ----------------------------------------------------------------
+
+def _output_size_loop(size, kernel_size, stride=1, padding=0):
+    positions, start = 0, 0
+    while start + kernel_size <= size + 2 * padding:
+        positions += 1
+        start += stride
+    return positions
+
+
+_OUTPUT_TABLE = {(227, 11, 4, 0): 55, (224, 11, 4, 2): 55, (32, 3, 1, 1): 32, (28, 5, 1, 0): 24,
+                 (13, 3, 2, 0): 6, (10, 3, 3, 0): 3, (7, 3, 2, 1): 4, (1, 1, 1, 0): 1}
+
+
+def test_conv_output_size(capsys):
+    passes("alexnet.conv_output_size", conv_output_size, capsys)
+    passes("alexnet.conv_output_size", _output_size_loop, capsys)
+    passes("alexnet.conv_output_size",
+           lambda size, kernel_size, stride=1, padding=0: math.floor((size + 2 * padding - kernel_size) / stride) + 1,
+           capsys)
+    fails("alexnet.conv_output_size", lambda size, kernel_size, stride=1, padding=0:
+          (size + padding - kernel_size) // stride + 1, "both sides")
+    fails("alexnet.conv_output_size", lambda size, kernel_size, stride=1, padding=0:
+          (size + 2 * padding - kernel_size) // stride, "first position")
+    message = fails("alexnet.conv_output_size", lambda size, kernel_size, stride=1, padding=0:
+                    (size + 2 * padding - kernel_size) / stride + 1, "(of type float); expected an int")
+    assert "conv_output_size(227, 11, 4, 0) returned 55.0" in message
+    fails("alexnet.conv_output_size", lambda size, kernel_size, stride=1, padding=0:
+          math.ceil((size + 2 * padding - kernel_size) / stride) + 1, "round down")
+    fails("alexnet.conv_output_size", lambda size, kernel_size, stride=1, padding=0:
+          size + 2 * padding - kernel_size + 1, "stride")
+    message = fails("alexnet.conv_output_size", lambda size, kernel_size, stride=1, padding=0:
+                    _OUTPUT_TABLE.get((size, kernel_size, stride, padding), 1), "returned 1, which is too")
+    fails("alexnet.conv_output_size", lambda size, kernel_size: 0, "TypeError")
+
+
+# --- alexnet.dropout -------------------------------------------------------------------------
+
+def _dropout_mask(x, p, training):
+    if not training:
+        return x
+    keep = (torch.rand_like(x) >= p).to(x.dtype)
+    return x * keep / (1 - p)
+
+
+def _no_rescale(x, p, training):
+    return x * (torch.rand_like(x) >= p) if training else x
+
+
+def _keep_with_p(x, p, training):
+    return x * (torch.rand_like(x) < p) / (1 - p) if training else x
+
+
+def _in_place(x, p, training):
+    if training:
+        x.mul_((torch.rand_like(x) >= p) / (1 - p))
+    return x
+
+
+def _always(x, p, training):
+    return x * (torch.rand_like(x) >= p) / (1 - p)
+
+
+def _times_keep(x, p, training):
+    return x * (torch.rand_like(x) >= p) * (1 - p) if training else x
+
+
+def _fixed_mask(x, p, training):
+    if not training:
+        return x
+    g = torch.Generator().manual_seed(0)
+    return x * (torch.rand(x.shape, generator=g) >= p) / (1 - p)
+
+
+def test_dropout(capsys):
+    passes("alexnet.dropout", F.dropout, capsys)
+    passes("alexnet.dropout", _dropout_mask, capsys)
+    fails("alexnet.dropout", _no_rescale, "not rescaled")
+    fails("alexnet.dropout", _keep_with_p, "probability of dropping")
+    fails("alexnet.dropout", _in_place, "in place")
+    fails("alexnet.dropout", _always, "in eval mode dropout returns x unchanged")
+    fails("alexnet.dropout", _times_keep, "multiplied by (1 - p)")
+    fails("alexnet.dropout", _fixed_mask, "same elements on every call")
+    fails("alexnet.dropout", lambda x, p, training: x.detach().numpy(), "expected a torch.Tensor")
+
+
+# --- vgg.receptive_field ---------------------------------------------------------------------
+
+def _field_library(num_layers, kernel_size=3):
+    return receptive_field([(kernel_size, 1)] * num_layers)
+
+
+def _field_loop(num_layers, kernel_size=3):
+    field = 1
+    for _ in range(num_layers):
+        field += kernel_size - 1
+    return field
+
+
+def test_receptive_field(capsys):
+    passes("vgg.receptive_field", _field_library, capsys)
+    passes("vgg.receptive_field", _field_loop, capsys)
+    fails("vgg.receptive_field", lambda num_layers, kernel_size=3: num_layers * kernel_size, "overlap")
+    fails("vgg.receptive_field", lambda num_layers, kernel_size=3: num_layers * (kernel_size - 1),
+          "single pixel")
+    fails("vgg.receptive_field", lambda num_layers, kernel_size=3: kernel_size ** num_layers,
+          "not by multiplication")
+    table = {(1, 3): 3, (2, 3): 5, (3, 3): 7, (1, 7): 7, (2, 5): 9, (4, 1): 1}
+    fails("vgg.receptive_field", lambda num_layers, kernel_size=3: table.get((num_layers, kernel_size), 3),
+          "which is too")
+
+
+# --- vgg.conv_params -------------------------------------------------------------------------
+
+def _params_library(kernel_size, in_channels, out_channels, bias=True):
+    return count_parameters(nn.Conv2d(in_channels, out_channels, kernel_size, bias=bias, device="meta"))
+
+
+def test_conv_params(capsys):
+    passes("vgg.conv_params", _params_library, capsys)
+    passes("vgg.conv_params", lambda k, i, o, bias=True: (k * k * i + int(bias)) * o, capsys)
+    fails("vgg.conv_params", lambda kernel_size, in_channels, out_channels, bias=True:
+          kernel_size * kernel_size * in_channels * out_channels, "off by exactly the 64 biases")
+    fails("vgg.conv_params", lambda kernel_size, in_channels, out_channels, bias=True:
+          kernel_size * in_channels * out_channels + (out_channels if bias else 0), "squared")
+    fails("vgg.conv_params", lambda kernel_size, in_channels, out_channels, bias=True:
+          kernel_size ** 2 * in_channels * out_channels + out_channels, "bias=False")
+    fails("vgg.conv_params", lambda kernel_size, in_channels, out_channels, bias=True:
+          kernel_size ** 2 * in_channels * out_channels + (in_channels if bias else 0),
+          "one bias per output channel")
+    table = {(3, 64, 64, True): 36928, (3, 64, 64, False): 36864, (7, 3, 64, True): 9472,
+             (1, 128, 32, False): 4096, (3, 1, 1, True): 10, (5, 3, 8, True): 608}
+    fails("vgg.conv_params", lambda k, i, o, bias=True: table.get((k, i, o, bias), 0), "too small")
+
+
+# --- vgg.vgg_block ---------------------------------------------------------------------------
+
+class VGGBlockLoop(nn.Module):
+    """Different names, F.relu, and the convolutions registered in reverse order."""
+
+    def __init__(self, num_convs, in_channels, out_channels):
+        super().__init__()
+        convs = [nn.Conv2d(in_channels if i == 0 else out_channels, out_channels, 3, padding=1)
+                 for i in range(num_convs)]
+        self.stack = nn.ModuleList(reversed(convs))
+
+    def forward(self, x):
+        for conv in reversed(self.stack):
+            x = F.relu(conv(x))
+        return F.max_pool2d(x, kernel_size=2)
+
+
+def vgg_factory(num_convs, in_channels, out_channels):
+    layers = []
+    for i in range(num_convs):
+        layers += [nn.Conv2d(in_channels if i == 0 else out_channels, out_channels, 3, padding=1), nn.ReLU()]
+    return nn.Sequential(*layers, nn.MaxPool2d(2, 2))
+
+
+def _vgg(num_convs, in_channels, out_channels, padding=1, pool=nn.MaxPool2d, relu_each=True, bias=True):
+    layers = []
+    for i in range(num_convs):
+        layers.append(nn.Conv2d(in_channels if i == 0 else out_channels, out_channels, 3,
+                                padding=padding, bias=bias))
+        if relu_each or i == num_convs - 1:
+            layers.append(nn.ReLU())
+    if pool is not None:
+        layers.append(pool(2, 2))
+    return nn.Sequential(*layers)
+
+
+def test_vgg_block(capsys):
+    passes("vgg.vgg_block", VGGBlock, capsys)
+    passes("vgg.vgg_block", VGGBlockLoop, capsys)
+    passes("vgg.vgg_block", vgg_factory, capsys)
+    fails("vgg.vgg_block", lambda n, i, o: _vgg(n, i, o, padding=0), "padding 1")
+    fails("vgg.vgg_block", lambda n, i, o: _vgg(n, i, o, pool=nn.AvgPool2d), "not average pooling")
+    fails("vgg.vgg_block", lambda n, i, o: _vgg(n, i, o, pool=None), "halves height and width")
+    fails("vgg.vgg_block", lambda n, i, o: _vgg(n, i, o, relu_each=False), "its own ReLU")
+    fails("vgg.vgg_block", lambda n, i, o: _vgg(n, i, o, bias=False), "off by exactly the biases")
+    fails("vgg.vgg_block", lambda n, i, o: nn.Sequential(_vgg(n, i, o), nn.Conv2d(o, o, 1)),
+          "not in the contract: a 1x1 convolution")
+    fails("vgg.vgg_block", lambda n, i, o: _vgg(n, i, o) if n == 2 else _vgg(2, i, o), "not in the contract")
+
+
+# --- googlenet.reduction_params --------------------------------------------------------------
+
+def test_reduction_params(capsys):
+    passes("googlenet.reduction_params", reduction_params, capsys)
+    passes("googlenet.reduction_params",
+           lambda i, r, o, kernel_size=3: [_params_library(kernel_size, i, o, False),
+                                           _params_library(1, i, r, False) + _params_library(kernel_size, r, o, False)],
+           capsys)
+    message = fails("googlenet.reduction_params", lambda i, r, o, kernel_size=3:
+                    (kernel_size ** 2 * i * o + o, i * r + r + kernel_size ** 2 * r * o + o), "without the biases")
+    assert "expected (147456, 40960)" in message
+    fails("googlenet.reduction_params", lambda i, r, o, kernel_size=3:
+          (kernel_size ** 2 * i * o, kernel_size ** 2 * r * o), "count both")
+    fails("googlenet.reduction_params", lambda i, r, o, kernel_size=3:
+          (i * r + kernel_size ** 2 * r * o, kernel_size ** 2 * i * o), "in that order")
+    fails("googlenet.reduction_params", lambda i, r, o, kernel_size=3: kernel_size ** 2 * i * o,
+          "expected a pair of ints")
+    table = {(128, 32, 128, 3): (147456, 40960), (192, 96, 128, 3): (221184, 129024),
+             (480, 16, 48, 5): (576000, 26880), (64, 64, 64, 1): (4096, 8192)}
+    fails("googlenet.reduction_params", lambda i, r, o, kernel_size=3: table.get((i, r, o, kernel_size), (0, 0)),
+          "the first number (one kxk convolution) is too small")
+
+
+# --- googlenet.inception_block ---------------------------------------------------------------
+
+class InceptionPlain(nn.Module):
+    """Separate attributes, the pool branch registered first, F.relu in forward."""
+
+    def __init__(self, in_channels, c1, c2, c3, c4):
+        super().__init__()
+        self.pool_proj = nn.Conv2d(in_channels, c4, 1)
+        self.one = nn.Conv2d(in_channels, c1, 1)
+        self.three_reduce = nn.Conv2d(in_channels, c2[0], 1)
+        self.three = nn.Conv2d(c2[0], c2[1], 3, padding=1)
+        self.five_reduce = nn.Conv2d(in_channels, c3[0], 1)
+        self.five = nn.Conv2d(c3[0], c3[1], 5, padding=2)
+        self.order = ("one", "three", "five", "pool")
+        self.add = False
+        self.final_relu = True
+
+    def branches(self, x):
+        relu = F.relu if self.final_relu else (lambda t: t)
+        return {
+            "one": F.relu(self.one(x)),
+            "three": relu(self.three(F.relu(self.three_reduce(x)))),
+            "five": F.relu(self.five(F.relu(self.five_reduce(x)))),
+            "pool": F.relu(self.pool_proj(F.max_pool2d(x, 3, stride=1, padding=1))),
+        }
+
+    def forward(self, x):
+        outs = self.branches(x)
+        if self.add:
+            return sum(outs.values())
+        return torch.cat([outs[name] for name in self.order], dim=1)
+
+
+def _inception(**changes):
+    def build(*args):
+        block = InceptionPlain(*args)
+        for key, value in changes.items():
+            setattr(block, key, value)
+        return block
+    return build
+
+
+class InceptionAvgPool(InceptionPlain):
+    def branches(self, x):
+        outs = super().branches(x)
+        outs["pool"] = F.relu(self.pool_proj(F.avg_pool2d(x, 3, stride=1, padding=1)))
+        return outs
+
+
+class InceptionNoInnerReLU(InceptionPlain):
+    def branches(self, x):
+        outs = super().branches(x)
+        outs["three"] = F.relu(self.three(self.three_reduce(x)))
+        return outs
+
+
+def test_inception_block(capsys):
+    passes("googlenet.inception_block", Inception, capsys)
+    passes("googlenet.inception_block", InceptionPlain, capsys)
+    fails("googlenet.inception_block", _inception(add=True), "not added")
+    message = fails("googlenet.inception_block", _inception(order=("three", "one", "five", "pool")),
+                    "not the concatenation of the four branches in order 1x1, 3x3, 5x5, pool")
+    assert "yours in order 3x3, 1x1, 5x5, pool" in message
+    fails("googlenet.inception_block", InceptionAvgPool, "not average pooling")
+    fails("googlenet.inception_block", _inception(final_relu=False), "negative")
+    fails("googlenet.inception_block", InceptionNoInnerReLU, "the 1x1 reductions too")
+
+
+# --- resnet.residual_block -------------------------------------------------------------------
+
+class Residual(nn.Module):
+    """Biases on, the shortcut registered first, and switches for typical mistakes."""
+
+    def __init__(self, in_channels, out_channels, stride=1, shortcut="auto", bn_on_projection=True,
+                 relu_before_add=False, stride_on_second=False, final_relu=True):
+        super().__init__()
+        projection = shortcut == "projection" or (shortcut == "auto" and (stride != 1 or in_channels != out_channels))
+        if projection:
+            layers = [nn.Conv2d(in_channels, out_channels, 1, stride=stride)]
+            if bn_on_projection:
+                layers.append(nn.BatchNorm2d(out_channels))
+            self.skip = nn.Sequential(*layers)
+        else:
+            self.skip = None
+        s1, s2 = (1, stride) if stride_on_second else (stride, 1)
+        self.a = nn.Conv2d(in_channels, out_channels, 3, stride=s1, padding=1)
+        self.a_bn = nn.BatchNorm2d(out_channels)
+        self.b = nn.Conv2d(out_channels, out_channels, 3, stride=s2, padding=1)
+        self.b_bn = nn.BatchNorm2d(out_channels)
+        self.shortcut_kind = shortcut
+        self.relu_before_add, self.final_relu = relu_before_add, final_relu
+
+    def forward(self, x):
+        y = self.b_bn(self.b(F.relu(self.a_bn(self.a(x)))))
+        if self.relu_before_add:
+            y = F.relu(y)
+        if self.shortcut_kind != "none":
+            y = y + (x if self.skip is None else self.skip(x))
+        return F.relu(y) if self.final_relu else y
+
+
+def _residual(**options):
+    return lambda i, o, stride=1: Residual(i, o, stride, **options)
+
+
+def test_residual_block(capsys):
+    passes("resnet.residual_block", ResidualBlock, capsys)
+    passes("resnet.residual_block", Residual, capsys)
+    fails("resnet.residual_block", _residual(shortcut="none"), "does not contain the shortcut")
+    fails("resnet.residual_block", _residual(shortcut="identity"), "the shortcut is a projection")
+    fails("resnet.residual_block", _residual(shortcut="projection"), "the shortcut is the identity")
+    fails("resnet.residual_block", _residual(bn_on_projection=False), "missing a BatchNorm2d(6)")
+    fails("resnet.residual_block", _residual(relu_before_add=True), "the ReLU comes after the addition")
+    fails("resnet.residual_block", _residual(stride_on_second=True), "on the first 3x3 convolution")
+    fails("resnet.residual_block", _residual(final_relu=False), "negative")
+
+
+# --- resnet.bottleneck_block -----------------------------------------------------------------
+
+class BottleneckFirst(nn.Module):
+    """The stride on the first 1x1 (the original ResNet), biases on, switches for mistakes."""
+
+    def __init__(self, in_channels, mid_channels, stride=1, expansion=4, stride_at=0,
+                 shortcut=True, mid_relu=True):
+        super().__init__()
+        out = expansion * mid_channels
+        strides = [1, 1, 1]
+        strides[stride_at] = stride
+        self.body = nn.Sequential(
+            nn.Conv2d(in_channels, mid_channels, 1, stride=strides[0]), nn.BatchNorm2d(mid_channels), nn.ReLU(),
+            nn.Conv2d(mid_channels, mid_channels, 3, stride=strides[1], padding=1), nn.BatchNorm2d(mid_channels),
+            nn.ReLU() if mid_relu else nn.Identity(),
+            nn.Conv2d(mid_channels, out, 1, stride=strides[2]), nn.BatchNorm2d(out))
+        self.proj = None
+        if stride != 1 or in_channels != out:
+            self.proj = nn.Sequential(nn.Conv2d(in_channels, out, 1, stride=stride), nn.BatchNorm2d(out))
+        self.shortcut = shortcut
+
+    def forward(self, x):
+        y = self.body(x)
+        if self.shortcut:
+            y = y + (x if self.proj is None else self.proj(x))
+        return F.relu(y)
+
+
+def _bottleneck(**options):
+    return lambda i, m, stride=1: BottleneckFirst(i, m, stride, **options)
+
+
+def test_bottleneck_block(capsys):
+    passes("resnet.bottleneck_block", Bottleneck, capsys)
+    passes("resnet.bottleneck_block", BottleneckFirst, capsys)
+    passes("resnet.bottleneck_block", _bottleneck(stride_at=1), capsys)
+    fails("resnet.bottleneck_block", _bottleneck(stride_at=2), "not on the last 1x1")
+    fails("resnet.bottleneck_block", _bottleneck(expansion=2), "4 * mid_channels")
+    fails("resnet.bottleneck_block", _bottleneck(shortcut=False), "does not contain the shortcut")
+    fails("resnet.bottleneck_block", _bottleneck(mid_relu=False), "the first and the second BatchNorm")
+
+
+# --- densenet.out_channels -------------------------------------------------------------------
+
+def test_out_channels(capsys):
+    passes("densenet.out_channels", dense_out_channels, capsys)
+    passes("densenet.out_channels", lambda c, n, k: sum([k] * n, c), capsys)
+    fails("densenet.out_channels", lambda c, n, k: c * 2 ** n, "grows linearly")
+    fails("densenet.out_channels", lambda c, n, k: n * k, "keeps its input")
+    fails("densenet.out_channels", lambda c, n, k: c + (n - 1) * k, "Each of the num_layers layers")
+    table = {(64, 6, 32): 256, (16, 3, 12): 52, (3, 2, 5): 13, (1, 1, 1): 2}
+    fails("densenet.out_channels", lambda c, n, k: table.get((c, n, k), 64), "which is too")
+
+
+# --- densenet.dense_block --------------------------------------------------------------------
+
+class Dense(nn.Module):
+    """Concatenating as it goes, biases on, switches for mistakes."""
+
+    def __init__(self, num_layers, in_channels, growth_rate, mode="ok"):
+        super().__init__()
+        self.mode = mode
+        layers = []
+        for i in range(num_layers):
+            c = in_channels + i * growth_rate
+            if mode == "previous_only":
+                c = in_channels if i == 0 else growth_rate
+            if mode == "conv_first":
+                layers.append(nn.Sequential(nn.Conv2d(c, growth_rate, 3, padding=1),
+                                            nn.BatchNorm2d(growth_rate), nn.ReLU()))
+            else:
+                layers.append(nn.Sequential(nn.BatchNorm2d(c), nn.Identity() if mode == "no_relu" else nn.ReLU(),
+                                            nn.Conv2d(c, growth_rate, 3, padding=1)))
+        self.layers = nn.ModuleList(layers)
+
+    def forward(self, x):
+        y = x
+        if self.mode == "previous_only":
+            features = [x]
+            for layer in self.layers:
+                features.append(layer(features[-1]))
+            return torch.cat(features, 1)
+        for layer in self.layers:
+            if self.mode == "new_first":
+                y = torch.cat([layer(y), y], 1)
+            else:
+                y = torch.cat([y, layer(y)], 1)
+        if self.mode == "last_only":
+            return self.layers[-1](y[:, : -self.layers[-1][2].out_channels])
+        if self.mode == "input_last":
+            return torch.cat([y[:, x.shape[1]:], y[:, :x.shape[1]]], 1)
+        return y
+
+
+def _dense(mode):
+    return lambda n, c, k: Dense(n, c, k, mode)
+
+
+def test_dense_block(capsys):
+    passes("densenet.dense_block", DenseBlock, capsys)
+    passes("densenet.dense_block", Dense, capsys)
+    fails("densenet.dense_block", _dense("last_only"), "only the last layer's output")
+    fails("densenet.dense_block", _dense("previous_only"), "reads the concatenation")
+    fails("densenet.dense_block", _dense("conv_first"), "Each layer is BN - ReLU - conv")
+    fails("densenet.dense_block", _dense("no_relu"), "a ReLU comes between")
+    fails("densenet.dense_block", _dense("new_first"), "input comes last")
+    fails("densenet.dense_block", _dense("input_last"), "input comes last")
+
+
+# --- densenet.transition_block ---------------------------------------------------------------
+
+def _transition(pool=nn.AvgPool2d, relu=True, bn_first=True, pool_first=False, kernel_size=1):
+    def build(in_channels, out_channels):
+        conv = nn.Conv2d(in_channels, out_channels, kernel_size, padding=kernel_size // 2)
+        norm = nn.BatchNorm2d(in_channels if bn_first else out_channels)
+        act = [nn.ReLU()] if relu else []
+        body = [norm, *act, conv] if bn_first else [conv, norm, *act]
+        if pool is None:
+            return nn.Sequential(*body)
+        if pool_first:
+            return nn.Sequential(*body[:-1], pool(2, 2), body[-1])
+        return nn.Sequential(*body, pool(2, 2))
+    return build
+
+
+def test_transition_block(capsys):
+    passes("densenet.transition_block", Transition, capsys)
+    passes("densenet.transition_block", lambda i, o: Transition(i, o, relu=False), capsys)
+    passes("densenet.transition_block", _transition(pool_first=True), capsys)  # pooling and 1x1 commute
+    fails("densenet.transition_block", _transition(pool=nn.MaxPool2d), "not max pooling")
+    fails("densenet.transition_block", _transition(pool=nn.MaxPool2d, relu=False), "not max pooling")
+    fails("densenet.transition_block", _transition(bn_first=False), "normalises the block's input")
+    fails("densenet.transition_block", _transition(pool=None), "halves height and width")
+    fails("densenet.transition_block", _transition(kernel_size=3), "is 1x1")
+
+
+# --- summary.techniques ----------------------------------------------------------------------
+
+TECHNIQUES = {"VGGNet": "stacks of 3x3 convolutions", "GoogLeNet": "1x1 convolutions (Inception)",
+              "ResNet": "skip connections", "DenseNet": "concatenation of feature maps"}
+
+
+def test_techniques(capsys):
+    passes("summary.techniques", TECHNIQUES, capsys)
+    passes("summary.techniques", lambda: {"vgg": "small 3 x 3 kernels", "googlenet": "the inception block",
+                                          "RESNET": "residual learning, identity shortcuts",
+                                          "DenseNet": "it concatenates all earlier outputs",
+                                          "AlexNet": "ReLU"}, capsys)
+    fails("summary.techniques", {**TECHNIQUES, "ResNet": "concatenation"}, "describes DenseNet's key technique")
+    fails("summary.techniques", {k: v for k, v in TECHNIQUES.items() if k != "ResNet"}, "no entry for ResNet")
+    fails("summary.techniques", {**TECHNIQUES, "DenseNet": "many layers"}, "does not name DenseNet's")
+    fails("summary.techniques", [("VGGNet", "3x3")], "expected a dict")
+    fails("summary.techniques", {**TECHNIQUES, "VGGNet": 3}, "(a str)")
