@@ -155,7 +155,7 @@ def main(argv: list[str] | None = None) -> dict:
     from .models import build_model
 
     device = pick_device(args.device)
-    data = load_dataset(args.data, val_size=500) if args.data else load_data(get_profile())
+    data = load_dataset(args.data, val_size=100) if args.data else load_data(get_profile())
     batch = args.batch_size or (512 if device.type == "cuda" else 128)
     build = lambda: build_model(args.model, in_channels=data.channels,  # noqa: E731
                                 num_classes=data.num_classes)
