@@ -5,8 +5,10 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PORT ?= 8888
+# JupyterLab refuses to start as root (containers, CI) unless told it may.
+LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test notebooks release grade clean-venv
+.PHONY: lab test test-browser test-widgets7 notebooks clean-venv
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,10 +17,17 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 lab: $(STAMP)  ## open the course in JupyterLab (on this machine only)
-	$(VENV)/bin/jupyter lab --ip=127.0.0.1 --port=$(PORT) --notebook-dir=notebooks
+	$(VENV)/bin/jupyter lab --ip=127.0.0.1 --port=$(PORT) --notebook-dir=notebooks $(LAB_ARGS)
 
-test: $(STAMP)  ## every unit test and strict nbval over every notebook, in the smoke profile
+test: $(STAMP)  ## every test: unit tests, strict nbval over every notebook, the browser test, ipywidgets 7
 	CNNLESSONS_PROFILE=smoke TQDM_DISABLE=1 $(PY) -m pytest -q tests notebooks --nbval --nbval-current-env
+	bash tools/widgets7.sh
+
+test-browser: $(STAMP)  ## only the JupyterLab + Chromium test (installs chromium and playwright if missing)
+	bash tools/ci_browser.sh
+
+test-widgets7: $(STAMP)  ## only the widget tests, under ipywidgets 7.7.1 (Colab's)
+	bash tools/widgets7.sh
 
 notebooks: $(STAMP)  ## re-execute the notebooks from their .py sources and store the outputs
 	$(PY) tools/notebooks.py build

@@ -283,14 +283,17 @@ def load_dataset(name: str | os.PathLike = "digits", *, train_size: int | None =
     val_idx = order[:val_size]
     rest = order[val_size:]
     train_idx = rest if train_size is None else rest[:train_size]
-    test_idx = np.arange(len(y_test))
-    if test_size is not None and test_size < len(y_test):
-        test_idx = np.sort(gen.permutation(len(y_test))[:test_size])
+    # The test split is shuffled once, the same way for every seed: it never moves with the seed.
+    test_idx = np.random.default_rng(0).permutation(len(y_test))
+    if test_size is not None:
+        test_idx = test_idx[:test_size]
 
-    train_images = _to_tensor(x_pool[np.sort(train_idx)], image_size)
-    train_labels = torch.from_numpy(y_pool[np.sort(train_idx)])
-    val_images = _to_tensor(x_pool[np.sort(val_idx)], image_size)
-    val_labels = torch.from_numpy(y_pool[np.sort(val_idx)])
+    # Splits keep the seeded random order: a file stored class by class must not give a
+    # split whose first images are all of one class.
+    train_images = _to_tensor(x_pool[train_idx], image_size)
+    train_labels = torch.from_numpy(y_pool[train_idx])
+    val_images = _to_tensor(x_pool[val_idx], image_size)
+    val_labels = torch.from_numpy(y_pool[val_idx])
     test_images = _to_tensor(x_test[test_idx], image_size)
     test_labels = torch.from_numpy(y_test[test_idx])
     if test_images.shape[1:] != train_images.shape[1:]:

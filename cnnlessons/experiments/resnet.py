@@ -1,0 +1,281 @@
+"""Lesson 04 (ResNet): the degradation experiment, gradient sizes at initialisation, shortcuts
+and the bottleneck's cost.
+
+The degradation experiment trains the paper's CIFAR-10 networks (``cifar_resnet``: a 3x3 stem and
+three stages of 3x3 blocks, 6n+2 layers) at a shallow and a deep depth, each once as a plain
+network (``shortcut="none"``) and once as a residual network (``shortcut="identity"``, the paper's
+option A for CIFAR-10), all under the same budget. ``degradation_setup(profile)`` chooses the
+depths and width the profile can afford: 20 and 56 layers at width 16 (the paper's Figure 6) on a
+GPU, fewer and thinner layers on a CPU.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Callable, Mapping, Optional, Sequence
+
+import torch
+from torch import nn
+
+from ..data import CourseData
+from ..measure import count_parameters, flops_per_image, gradient_norms
+from ..models import Bottleneck, ResidualBlock, cifar_resnet
+from ..profiles import Profile, get_profile
+from ..training import History, fit, set_seed
+
+__all__ = [
+    "DEGRADATION_KEY",
+    "DegradationSetup",
+    "SHORTCUT_CHOICES",
+    "BlockCost",
+    "ShortcutComparison",
+    "degradation_setup",
+    "degradation_runs",
+    "degradation_verdict",
+    "degradation_summary",
+    "resnet_fit_call",
+    "run_label",
+    "train_resnet",
+    "gradient_sizes",
+    "gradient_spread",
+    "compare_shortcuts",
+    "bottleneck_costs",
+]
+
+DEGRADATION_KEY = "04_resnet/degradation"
+"""The experiment key of the reference curves (``reference_runs(DEGRADATION_KEY)``)."""
+
+SHORTCUT_CHOICES = ("none", "identity", "projection")
+"""What the explorer offers: the plain network, option A (identity, zero-padded where the shape
+changes) and option C (a 1x1 projection in every block)."""
+
+LR = 0.1
+"""The paper's learning rate for its CIFAR-10 ResNets (SGD with momentum 0.9)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class DegradationSetup:
+    """Depths, width and budget of the degradation experiment in one profile."""
+
+    depths: tuple[int, int]
+    """(shallow, deep), each 6n+2."""
+    width: int
+    """Channels of the first stage (the paper: 16; then 32 and 64)."""
+    epochs: int
+    lr: float = LR
+    max_depth: int = 56
+    """The deepest network the explorer offers in this profile."""
+
+    @property
+    def shallow(self) -> int:
+        return self.depths[0]
+
+    @property
+    def deep(self) -> int:
+        return self.depths[1]
+
+    def __str__(self) -> str:
+        return (f"depths {self.shallow} and {self.deep}, width {self.width}/{2 * self.width}/"
+                f"{4 * self.width}, {self.epochs} epochs, SGD lr {self.lr}")
+
+
+def degradation_setup(profile: Profile | str | None = None) -> DegradationSetup:
+    """What the profile can afford: the paper's 20 against 56 layers at width 16 on a GPU; on a
+    CPU 8 against 26 layers at half the width (about a minute and a half of CPU time for the four
+    runs, and it shows the effect: measured 66.1% -> 73.0% plain, 64.7% -> 60.8% residual); in
+    ``smoke`` 8 against 20 layers at width 4."""
+    profile = profile if isinstance(profile, Profile) else get_profile(profile)
+    if profile.name == "gpu":
+        return DegradationSetup(depths=(20, 56), width=16, epochs=profile.epochs, max_depth=110)
+    if profile.name == "cpu":
+        return DegradationSetup(depths=(8, 26), width=8, epochs=profile.epochs, max_depth=32)
+    return DegradationSetup(depths=(8, 20), width=4, epochs=profile.epochs, max_depth=20)
+
+
+def run_label(shortcut: Optional[str], depth: int) -> str:
+    """``plain-20``, ``ResNet-20`` (identity shortcut) or ``ResNet-20 (projection)``."""
+    if shortcut == "none":
+        return f"plain-{depth}"
+    if shortcut == "identity":
+        return f"ResNet-{depth}"
+    return f"ResNet-{depth} ({shortcut or 'projection where needed'})"
+
+
+def resnet_fit_call(depth: int, shortcut: str, width: int, epochs: str | int = "profile.epochs",
+                    lr: float = LR) -> str:
+    """The exact code of one run, as the reproduction command needs it."""
+    return (f"set_seed(0); fit(cifar_resnet({depth}, num_classes=data.num_classes, "
+            f"shortcut={shortcut!r}, in_channels=data.channels, width={width}), data, "
+            f"epochs={epochs}, lr={lr}, label={run_label(shortcut, depth)!r}, test=True)")
+
+
+def train_resnet(data: CourseData, depth: int, shortcut: str, *, width: int, epochs: int,
+                 lr: float = LR, seed: int = 0, profile: Profile | str | None = None,
+                 on_epoch: Callable[[History], None] | None = None) -> History:
+    """Build ``cifar_resnet(depth, shortcut=...)`` from seed ``seed`` and train it with ``fit``."""
+    if shortcut not in SHORTCUT_CHOICES:
+        raise ValueError(f"shortcut must be one of {SHORTCUT_CHOICES}, got {shortcut!r}")
+    set_seed(seed)
+    model = cifar_resnet(depth, num_classes=data.num_classes, shortcut=shortcut,
+                         in_channels=data.channels, width=width)
+    return fit(model, data, epochs=epochs, lr=lr, seed=seed, profile=profile,
+               label=run_label(shortcut, depth), on_epoch=on_epoch, test=True)
+
+
+def degradation_runs(data: CourseData, setup: DegradationSetup, *,
+                     profile: Profile | str | None = None) -> dict[tuple[str, int], History]:
+    """The four runs, keyed ``(shortcut, depth)``: plain and residual, shallow and deep."""
+    runs = {}
+    for depth in setup.depths:
+        for shortcut in ("none", "identity"):
+            runs[(shortcut, depth)] = train_resnet(data, depth, shortcut, width=setup.width,
+                                                   epochs=setup.epochs, lr=setup.lr,
+                                                   profile=profile)
+    return runs
+
+
+def _final_error(run: History) -> float:
+    if not run.train_acc:
+        raise ValueError(f"run {run.label!r} has no finished epoch")
+    return run.train_error[-1]
+
+
+def degradation_summary(runs: Mapping[tuple[str, int], History],
+                        depths: Sequence[int]) -> dict[str, float | bool]:
+    """The final training errors of the four runs and what they show."""
+    shallow, deep = depths
+    e = {key: _final_error(run) for key, run in runs.items()}
+    plain_s, plain_d = e[("none", shallow)], e[("none", deep)]
+    res_s, res_d = e[("identity", shallow)], e[("identity", deep)]
+    return {"plain_shallow": plain_s, "plain_deep": plain_d, "residual_shallow": res_s,
+            "residual_deep": res_d, "plain_degrades": plain_d > plain_s,
+            "residual_improves": res_d < res_s,
+            "shows_degradation": plain_d > plain_s and res_d < res_s}
+
+
+def _points(a: float, b: float) -> str:
+    return f"{abs(a - b) * 100:.1f} points"
+
+
+def degradation_verdict(runs: Mapping[tuple[str, int], History], depths: Sequence[int]) -> str:
+    """The take-away, written from the measured final training errors (never typed by hand)."""
+    shallow, deep = depths
+    s = degradation_summary(runs, depths)
+    epochs = len(next(iter(runs.values())).epoch)
+    plain = (f"plain-{deep} ends at {s['plain_deep']:.1%} training error against "
+             f"{s['plain_shallow']:.1%} for plain-{shallow}")
+    plain += (f": the deeper plain network is worse by {_points(s['plain_deep'], s['plain_shallow'])}"
+              if s["plain_degrades"] else
+              f": here the deeper plain network is not worse")
+    res = (f"ResNet-{deep} ends at {s['residual_deep']:.1%} against {s['residual_shallow']:.1%} "
+           f"for ResNet-{shallow}")
+    res += (f": with shortcuts the deeper network is better by "
+            f"{_points(s['residual_deep'], s['residual_shallow'])}"
+            if s["residual_improves"] else ": with shortcuts the deeper network is not better yet")
+    if s["shows_degradation"]:
+        end = "This is the degradation problem, and the shortcuts remove it."
+    elif s["plain_degrades"]:
+        end = ("The deeper plain network degrades, but this budget is too small for the deeper "
+               "residual network to pull ahead; the gpu profile runs the paper's 20 and 56 "
+               "layers on all of CIFAR-10, where the paper saw both.")
+    else:
+        end = ("This budget is too small to show the degradation problem; the gpu profile runs "
+               "the paper's 20 and 56 layers on all of CIFAR-10, where the paper saw it.")
+    return f"After {epochs} epoch{'s' * (epochs != 1)}, {plain}; {res}. {end}"
+
+
+# -- gradients at initialisation ----------------------------------------------------------------
+
+def gradient_sizes(depth: int, shortcut: str, x: torch.Tensor, y: torch.Tensor, *,
+                   width: int = 16, num_classes: int = 10, seed: int = 0) -> list[tuple[str, float]]:
+    """Gradient norm of every conv and linear layer's weight, input to output, of a freshly
+    initialised ``cifar_resnet(depth, shortcut=...)`` on the batch ``(x, y)`` (BN in training
+    mode, as in the first training step)."""
+    set_seed(seed)
+    model = cifar_resnet(depth, num_classes=num_classes, shortcut=shortcut,
+                         in_channels=x.shape[1], width=width)
+    model.train()
+    norms = gradient_norms(model, x, y)
+    # the projection shortcuts are not on the path through the residual branches: leave them out
+    return [(name, g) for name, g in norms if "shortcut" not in name]
+
+
+def gradient_spread(norms: Sequence[tuple[str, float]]) -> float:
+    """Largest over smallest gradient norm among the layers, in orders of magnitude (log10)."""
+    values = [g for _, g in norms if g > 0]
+    if not values:
+        raise ValueError("norms must hold at least one nonzero gradient")
+    return math.log10(max(values) / min(values))
+
+
+# -- shortcuts and bottlenecks --------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class ShortcutComparison:
+    """One block at a stride-2 stage with a given shortcut."""
+
+    shortcut: str
+    block_params: int
+    shortcut_params: int
+    residual_shape: tuple[int, ...]
+    shortcut_shape: tuple[int, ...]
+    output_shape: tuple[int, ...]
+
+
+def compare_shortcuts(in_channels: int = 16, out_channels: int = 32, stride: int = 2,
+                      size: int = 32, shortcuts: Sequence[str] = ("identity", "projection"),
+                      seed: int = 0) -> list[ShortcutComparison]:
+    """Build ``ResidualBlock(in, out, stride, shortcut=...)`` for each shortcut, run one batch
+    through its two paths, and report the parameters and shapes."""
+    torch.manual_seed(seed)
+    x = torch.randn(2, in_channels, size, size)
+    rows = []
+    for shortcut in shortcuts:
+        block = ResidualBlock(in_channels, out_channels, stride, shortcut=shortcut).eval()
+        with torch.no_grad():
+            f = block.residual(x)
+            s = block.shortcut(x)
+            out = block(x)
+        rows.append(ShortcutComparison(
+            shortcut=shortcut, block_params=count_parameters(block),
+            shortcut_params=count_parameters(block.shortcut),
+            residual_shape=tuple(f.shape), shortcut_shape=tuple(s.shape),
+            output_shape=tuple(out.shape)))
+    return rows
+
+
+@dataclasses.dataclass(frozen=True)
+class BlockCost:
+    """Parameters (conv weights alone and all) and FLOPs of one block."""
+
+    name: str
+    conv_weights: int
+    params: int
+    flops: int
+    in_channels: int
+    out_channels: int
+
+
+def _conv_weights(module: nn.Module) -> int:
+    return sum(m.weight.numel() for m in module.residual.modules() if isinstance(m, nn.Conv2d))
+
+
+def bottleneck_costs(channels: int = 256, size: int = 56) -> list[BlockCost]:
+    """The bottleneck at ``channels`` (1x1 down to channels/4, 3x3, 1x1 up) against two 3x3 layers
+    at ``channels``, and against two 3x3 layers at channels/4 (the paper's Figure 5 pair), on a
+    ``size`` x ``size`` map. Counts the residual branch (the shortcut is the identity in all three)."""
+    mid = channels // 4
+    with torch.device("meta"):  # counted, never computed: no memory, no arithmetic
+        blocks = [
+            (f"bottleneck {channels}->{mid}->{mid}->{channels}", Bottleneck(channels, mid), channels),
+            (f"two 3x3 at {channels}", ResidualBlock(channels, channels), channels),
+            (f"two 3x3 at {mid}", ResidualBlock(mid, mid), mid),
+        ]
+    rows = []
+    for name, block, c in blocks:
+        rows.append(BlockCost(name=name, conv_weights=_conv_weights(block),
+                              params=count_parameters(block.residual),
+                              flops=flops_per_image(block.residual, (c, size, size)),
+                              in_channels=c, out_channels=c))
+        del block
+    return rows

@@ -1,0 +1,348 @@
+"""Lesson 02 (VGGNet): the measurements and experiments behind the lesson's claims.
+
+- the receptive field of stacked 3x3 convolutions, from the formula and measured as the
+  gradient footprint of one output pixel on the input;
+- the weights of three 3x3 layers (27C^2) against one 7x7 layer (49C^2), from real layers;
+- a scaled-down VGG trained on the data;
+- the classifier as convolutions: the same outputs as the FC head, and a class-score map on a
+  larger input;
+- one kxk layer against the stack of 3x3 layers with the same receptive field (the explorer).
+
+Experiments that train take ``(data, profile)`` and return ``{label: History}``, so that
+``python -m cnnlessons.reproduce`` can run exactly what the notebook runs.
+"""
+from __future__ import annotations
+
+import dataclasses
+from collections import OrderedDict
+from typing import Sequence
+
+import torch
+from torch import Tensor, nn
+
+from ..data import CourseData
+from ..layers import check_positive_int
+from ..measure import count_parameters, gradient_footprint, receptive_field
+from ..models import SmallVGG
+from ..profiles import Profile, get_profile
+from ..training import History, fit, set_seed
+
+__all__ = [
+    "stack_receptive_field",
+    "conv_stack",
+    "Footprint3x3",
+    "measure_footprints",
+    "plot_footprints",
+    "WeightsRow",
+    "stack_weights",
+    "VGG_KEY",
+    "VGG_FIT",
+    "small_vgg",
+    "train_vgg",
+    "vgg_runs",
+    "head_difference",
+    "mosaic",
+    "score_map",
+    "plot_score_map",
+    "KERNELS_KEY",
+    "KERNELS_FIT",
+    "equivalent_3x3_layers",
+    "KernelModel",
+    "kernel_label",
+    "kernel_models",
+    "kernel_runs",
+    "fit_calls",
+]
+
+
+def _profile(profile: Profile | str | None) -> Profile:
+    return profile if isinstance(profile, Profile) else get_profile(profile)
+
+
+# --------------------------------------------------------------------------- receptive field
+
+def stack_receptive_field(num_layers: int, kernel_size: int = 3) -> int:
+    """1 + num_layers * (kernel_size - 1), via ``measure.receptive_field`` of the stride-1 stack."""
+    check_positive_int("num_layers", num_layers, minimum=0)
+    check_positive_int("kernel_size", kernel_size)
+    return receptive_field([(kernel_size, 1)] * num_layers)
+
+
+def conv_stack(num_layers: int, kernel_size: int = 3, channels: int = 4, in_channels: int = 1,
+               relu: bool = True) -> nn.Sequential:
+    """``num_layers`` kxk convolutions (stride 1, 'same' padding), each followed by a ReLU."""
+    check_positive_int("num_layers", num_layers)
+    check_positive_int("kernel_size", kernel_size)
+    if kernel_size % 2 == 0:
+        raise ValueError(f"kernel_size must be odd (3, 5, 7, ...) to keep the size, got {kernel_size}")
+    layers: "OrderedDict[str, nn.Module]" = OrderedDict()
+    c = in_channels
+    for i in range(1, num_layers + 1):
+        layers[f"conv{i}"] = nn.Conv2d(c, channels, kernel_size, padding=kernel_size // 2)
+        if relu:
+            layers[f"relu{i}"] = nn.ReLU()
+        c = channels
+    return nn.Sequential(layers)
+
+
+@dataclasses.dataclass(frozen=True)
+class Footprint3x3:
+    num_layers: int
+    kernel_size: int
+    formula: int
+    height: int
+    width: int
+    mask: Tensor
+
+
+def measure_footprints(max_layers: int = 3, kernel_size: int = 3, size: int = 15,
+                       seed: int = 0) -> list[Footprint3x3]:
+    """For 1..max_layers stacked kxk convolutions (random weights, ReLUs): the receptive field
+    from the formula and the measured gradient footprint of the centre output pixel."""
+    out = []
+    for n in range(1, max_layers + 1):
+        torch.manual_seed(seed)
+        model = conv_stack(n, kernel_size)
+        fp = gradient_footprint(model, (1, size, size), trials=8, seed=seed)
+        out.append(Footprint3x3(n, kernel_size, stack_receptive_field(n, kernel_size), fp.height,
+                                fp.width, fp.mask))
+    return out
+
+
+def plot_footprints(footprints: Sequence[Footprint3x3]):
+    """One panel per depth: the input pixels that the centre output pixel depends on."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(footprints), figsize=(2.6 * len(footprints), 2.9), squeeze=False)
+    for ax, fp in zip(axes[0], footprints):
+        ax.imshow(fp.mask.float().numpy(), cmap="Blues", vmin=0, vmax=1.3)
+        h, w = fp.mask.shape
+        ax.set_xticks(torch.arange(-0.5, w, 1).tolist(), minor=True)
+        ax.set_yticks(torch.arange(-0.5, h, 1).tolist(), minor=True)
+        ax.grid(which="minor", color="white", lw=0.5)
+        ax.tick_params(which="both", length=0, labelbottom=False, labelleft=False)
+        ax.plot([w // 2], [h // 2], "s", color="tab:red", ms=5)
+        k = fp.kernel_size
+        ax.set_title(f"{fp.num_layers} x {k}x{k}: {fp.height}x{fp.width}\n(formula {fp.formula}x{fp.formula})",
+                     fontsize=9)
+    fig.suptitle("input pixels with a nonzero gradient for the centre output pixel (red)", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+# --------------------------------------------------------------------------- weights
+
+@dataclasses.dataclass(frozen=True)
+class WeightsRow:
+    channels: int
+    stack: int
+    """Weights of three 3x3 layers C -> C (no biases), counted on real layers."""
+    single: int
+    """Weights of one 7x7 layer C -> C (no biases), counted on real layers."""
+
+    @property
+    def ratio(self) -> float:
+        return self.stack / self.single
+
+
+def stack_weights(channels: Sequence[int] = (64, 128, 256, 512), num_layers: int = 3,
+                  kernel_size: int = 3) -> list[WeightsRow]:
+    """Weights of ``num_layers`` kxk layers against one layer with the same receptive field,
+    C channels in and out, no biases, counted on real ``nn.Conv2d`` layers (meta device)."""
+    big = stack_receptive_field(num_layers, kernel_size)
+    rows = []
+    for c in channels:
+        with torch.device("meta"):
+            stack = nn.Sequential(*[nn.Conv2d(c, c, kernel_size, padding=kernel_size // 2, bias=False)
+                                    for _ in range(num_layers)])
+            single = nn.Conv2d(c, c, big, padding=big // 2, bias=False)
+        rows.append(WeightsRow(c, count_parameters(stack), count_parameters(single)))
+    return rows
+
+
+# --------------------------------------------------------------------------- the small VGG
+
+VGG_KEY = "02_vggnet/vgg"
+VGG_FIT = dict(optimizer="adamw", lr=1e-3)
+"""VGG without batch normalisation is slow to start with SGD on a short budget (the paper
+trained its deeper nets from a shallower one's weights); AdamW gets it going."""
+
+
+def small_vgg(data: CourseData, **kwargs) -> SmallVGG:
+    """The lesson's scaled-down VGG: 3 blocks of two 3x3 convolutions (16, 32, 64 channels),
+    then the FC head on the last feature map *as it is* (``pool_size`` = its side: 4 on 32x32,
+    2 on 16x16), so that the head can be turned into convolutions exactly."""
+    blocks = kwargs.pop("num_blocks", 3)
+    pool = max(1, data.image_size // 2 ** blocks)
+    return SmallVGG(data.num_classes, data.channels, num_blocks=blocks, pool_size=pool, **kwargs)
+
+
+def train_vgg(data: CourseData, profile: Profile | str | None = None, *, epochs: int | None = None,
+              seed: int = 0) -> tuple[SmallVGG, History]:
+    """Build :func:`small_vgg` from seed ``seed`` and train it under the profile's budget."""
+    profile = _profile(profile)
+    set_seed(seed)
+    model = small_vgg(data)
+    history = fit(model, data, epochs=epochs, profile=profile, seed=seed, label="SmallVGG",
+                  test=True, **VGG_FIT)
+    return model, history
+
+
+def vgg_runs(data: CourseData, profile: Profile | str | None = None) -> dict[str, History]:
+    """The reproduction's runner: ``{"SmallVGG": History}`` of :func:`train_vgg`."""
+    return {"SmallVGG": train_vgg(data, profile)[1]}
+
+
+# --------------------------------------------------------------------------- FC head as convolutions
+
+def head_difference(model: SmallVGG, x: Tensor) -> tuple[float, float, tuple[int, ...]]:
+    """(max |FC head - 1x1-conv head|, max |FC head|, shape of the conv net's output) on ``x``,
+    both in eval mode. The conv version shares the features and copies the head's weights."""
+    model = model.eval()
+    conv_net = model.fully_convolutional().eval()
+    with torch.no_grad():
+        fc = model(x)
+        conv = conv_net(x)
+    if conv.shape[-2:] != (1, 1):
+        raise ValueError(f"on the training size the conv head must give a 1x1 map, got {tuple(conv.shape)}; "
+                         f"build the model with pool_size equal to the last feature map's side")
+    return float((fc - conv.flatten(1)).abs().max()), float(fc.abs().max()), tuple(conv.shape)
+
+
+def mosaic(images: Tensor, rows: int = 2, cols: int = 2) -> Tensor:
+    """Tile rows*cols images (N x C x H x W, N >= rows*cols) into one (1, C, rows*H, cols*W) image."""
+    n, c, h, w = images.shape
+    if n < rows * cols:
+        raise ValueError(f"images must hold at least rows*cols = {rows * cols} images, got {n}")
+    grid = images[: rows * cols].reshape(rows, cols, c, h, w).permute(2, 0, 3, 1, 4)
+    return grid.reshape(1, c, rows * h, cols * w)
+
+
+def score_map(model: SmallVGG, x: Tensor) -> Tensor:
+    """Class probabilities at every position of the fully convolutional net's output on ``x``
+    (1, C, H, W): a (num_classes, h, w) map."""
+    conv_net = model.eval().fully_convolutional().eval()
+    with torch.no_grad():
+        return conv_net(x).softmax(dim=1)[0]
+
+
+def plot_score_map(image: Tensor, scores: Tensor, classes: Sequence[str], picks: Sequence[int]):
+    """The large input (uint8, C x H x W) and the score map of each class in ``picks``."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(picks) + 1, figsize=(2.4 * (len(picks) + 1), 2.8))
+    img = image.float() / 255
+    if img.shape[0] == 1:
+        axes[0].imshow(img[0].numpy(), cmap="gray", vmin=0, vmax=1)
+    else:
+        axes[0].imshow(img.permute(1, 2, 0).numpy())
+    axes[0].set_title(f"input {image.shape[-2]}x{image.shape[-1]}", fontsize=9)
+    for ax, k in zip(axes[1:], picks):
+        ax.imshow(scores[k].numpy(), cmap="viridis", vmin=0, vmax=1)
+        ax.set_title(f"P({classes[k]}), {scores.shape[-2]}x{scores.shape[-1]} map", fontsize=9)
+    for ax in axes:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.tight_layout()
+    return fig
+
+
+# --------------------------------------------------------------------------- kxk against 3x3 stacks
+
+KERNELS_KEY = "02_vggnet/kernels"
+KERNELS_FIT = dict(optimizer="adamw", lr=2e-3)
+
+
+def equivalent_3x3_layers(kernel_size: int, num_layers: int = 1) -> int:
+    """How many 3x3 layers have the receptive field of ``num_layers`` kxk layers: L(k-1)/2."""
+    field = stack_receptive_field(num_layers, kernel_size)
+    if (field - 1) % 2:
+        raise ValueError(f"kernel_size must be odd to match a stack of 3x3 layers, got {kernel_size}")
+    return (field - 1) // 2
+
+
+class KernelModel(nn.Sequential):
+    """``num_layers`` kxk convolutions ``width`` -> ``width`` ('same' padding, BN, ReLU), then
+    global average pooling and a linear classifier. In front, common to both models of a
+    comparison: 2x2 average pooling (half resolution keeps the large kernels cheap) and a 1x1
+    convolution from the image's channels to ``width`` (it sees one pixel, so the receptive
+    field is the stack's alone, and the stack maps C -> C channels, as in 27C^2 against 49C^2)."""
+
+    def __init__(self, kernel_size: int, num_layers: int, in_channels: int = 3,
+                 num_classes: int = 10, width: int = 16) -> None:
+        check_positive_int("kernel_size", kernel_size)
+        check_positive_int("num_layers", num_layers)
+        layers: "OrderedDict[str, nn.Module]" = OrderedDict(down=nn.AvgPool2d(2))
+        layers["stem"] = nn.Conv2d(in_channels, width, 1, bias=False)
+        layers["stem_bn"] = nn.BatchNorm2d(width)
+        layers["stem_relu"] = nn.ReLU(inplace=True)
+        c = width
+        for i in range(1, num_layers + 1):
+            layers[f"conv{i}"] = nn.Conv2d(c, width, kernel_size, padding=kernel_size // 2, bias=False)
+            layers[f"bn{i}"] = nn.BatchNorm2d(width)
+            layers[f"relu{i}"] = nn.ReLU(inplace=True)
+            c = width
+        layers["pool"] = nn.AdaptiveAvgPool2d(1)
+        layers["flatten"] = nn.Flatten(1)
+        layers["fc"] = nn.Linear(width, num_classes)
+        super().__init__(layers)
+        self.kernel_size, self.num_layers = kernel_size, num_layers
+
+    @property
+    def receptive_field(self) -> int:
+        """In pixels of the half-resolution image the convolutions see."""
+        return stack_receptive_field(self.num_layers, self.kernel_size)
+
+    @property
+    def conv_weights(self) -> int:
+        """Weights of the kxk stack (the 1x1 stem, common to both models, left out)."""
+        return sum(m.weight.numel() for name, m in self.named_children()
+                   if isinstance(m, nn.Conv2d) and name != "stem")
+
+
+def kernel_label(kernel_size: int, num_layers: int) -> str:
+    return f"{num_layers} x {kernel_size}x{kernel_size}"
+
+
+def kernel_models(kernel_size: int, num_layers: int, in_channels: int, num_classes: int,
+                  width: int = 16) -> dict[str, KernelModel]:
+    """The two models of a comparison: ``num_layers`` kxk layers and the 3x3 stack with the
+    same receptive field (freshly initialised, seeded by the caller)."""
+    n3 = equivalent_3x3_layers(kernel_size, num_layers)
+    return {kernel_label(kernel_size, num_layers): KernelModel(kernel_size, num_layers, in_channels, num_classes, width),
+            kernel_label(3, n3): KernelModel(3, n3, in_channels, num_classes, width)}
+
+
+def kernel_runs(data: CourseData, profile: Profile | str | None = None, *, kernel_size: int = 7,
+                num_layers: int = 1, epochs: int | None = None, width: int = 16,
+                seed: int = 0) -> dict[str, History]:
+    """Train both models of :func:`kernel_models` under the same budget (half the profile's
+    epochs by default), same seed; ``{label: History}``."""
+    profile = _profile(profile)
+    epochs = max(1, profile.epochs // 2) if epochs is None else epochs
+    labels = list(kernel_models(kernel_size, num_layers, data.channels, data.num_classes, width))
+    runs = {}
+    for label in labels:
+        set_seed(seed)
+        model = kernel_models(kernel_size, num_layers, data.channels, data.num_classes, width)[label]
+        h = fit(model, data, epochs=epochs, profile=profile, seed=seed, label=label, **KERNELS_FIT)
+        h.info.update(kernel_size=model.kernel_size, num_layers=model.num_layers,
+                      conv_weights=model.conv_weights, receptive_field=model.receptive_field)
+        runs[label] = h
+    return runs
+
+
+# --------------------------------------------------------------------------- reproduction
+
+def fit_calls() -> dict[str, list[str]]:
+    """The exact model builders and fit() calls of the lesson's trained experiments."""
+    vgg = ", ".join(f"{k}={v!r}" for k, v in VGG_FIT.items())
+    ker = ", ".join(f"{k}={v!r}" for k, v in KERNELS_FIT.items())
+    return {
+        VGG_KEY: [f"set_seed(0); fit(small_vgg(data), data, epochs=profile.epochs, seed=0, "
+                  f"label='SmallVGG', test=True, {vgg})"],
+        KERNELS_KEY: [
+            f"set_seed(0); fit(KernelModel({k}, {n}, data.channels, data.num_classes, 16), data, "
+            f"epochs=max(1, profile.epochs // 2), seed=0, label={kernel_label(k, n)!r}, {ker})"
+            for k, n in ((7, 1), (3, 3))],
+    }

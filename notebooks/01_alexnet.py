@@ -1,0 +1,401 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+# ---
+
+# %% [markdown]
+# # 01 · AlexNet: ReLU, two GPUs, LRN and overlapping pooling, augmentation, dropout
+#
+# In 2012 AlexNet (Krizhevsky, Sutskever and Hinton) won the ImageNet challenge with a top-5 error
+# of 15.3%, against 26.2% for the runner-up. The network itself — five convolutions and three
+# fully connected layers — was not new; what made it work were a handful of techniques. This
+# lesson takes the claims made about them one by one and checks each with a computation.
+#
+# **Learning goals.** After this lesson you can
+#
+# 1. explain with measured gradient sizes why ReLU trains deep networks where sigmoid cannot, and
+#    what the initialisation has to do with it;
+# 2. reproduce the paper's Figure 1 (ReLU against tanh) at course scale, and say what it shows;
+# 3. write AlexNet's two GPU "towers" as a grouped convolution, count what it saves, and run the
+#    two halves on two devices;
+# 4. compute the output size of a convolution or pooling layer, and tell overlapping from
+#    non-overlapping pooling; say what local response normalisation does;
+# 5. augment images the AlexNet way (random crops, flips and the PCA colour shift) and write
+#    dropout yourself;
+# 6. measure the train/validation gap with and without augmentation and dropout.
+
+# %% tags=["nbval-ignore-output"]
+import torch
+from torch import nn
+
+from cnnlessons import load_data, plot_history, plot_bars
+from cnnlessons.references import reference_runs
+from cnnlessons.experiments import alexnet as lesson
+
+data = load_data(profile)
+print(data)
+
+# %% [markdown]
+# ## 1. ReLU avoids vanishing gradients
+#
+# The lecture says: *ReLU keeps the model close to linear, is easy to optimise, generalises well,
+# and avoids vanishing gradients.* Back-propagation multiplies the gradient, layer after layer,
+# by the weights and by the derivative of the activation:
+#
+# $$\frac{\partial L}{\partial h_{l-1}} = W_l^\top \left(f'(z_l) \odot \frac{\partial L}{\partial h_l}\right).$$
+#
+# The sigmoid's derivative is at most 1/4, tanh's at most 1 (and less wherever it saturates),
+# ReLU's is exactly 1 wherever the unit is active. So with sigmoid the gradient shrinks by a
+# factor of at least 4 per layer whatever the weights; with ReLU it keeps its size — *if* the
+# weights have the right scale. That scale is He initialisation, variance 2 / fan-in (He et al.,
+# 2015): the ReLU zeroes half of the signal, the factor 2 gives it back.
+#
+# We measure |d loss / d weight| of every layer of a 20-layer plain stack (width 128) at
+# initialisation, on one batch of real images, for the three activations — once with He
+# initialisation, once with PyTorch's default (variance 1/(3 · fan-in), six times smaller than
+# He's).
+
+# %% tags=["nbval-ignore-output"]
+import matplotlib.pyplot as plt
+
+images, labels = data.batch("train", 256)
+DEPTH = 20
+grads = {init: {a: lesson.gradient_sizes(images, labels, depth=DEPTH, activation=a, init=init,
+                                         num_classes=data.num_classes)
+                for a in ("relu", "tanh", "sigmoid")}
+         for init in ("kaiming", "default")}
+
+fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), sharey=True)
+for ax, (init, sizes) in zip(axes, grads.items()):
+    lesson.plot_gradient_sizes(sizes, ax=ax, title=f"{DEPTH} layers, {lesson.INITS[init]} init")
+plt.show()
+for init, sizes in grads.items():
+    for a, g in sizes.items():
+        print(f"{lesson.INITS[init]:>20} init, {a:>7}: |grad| layer 1 {g[0]:.2e}, layer {DEPTH} "
+              f"{g[-1]:.2e}, first/last {g[0] / g[-1]:.1e}")
+
+# %% [markdown]
+# Take-away (the figures are those just printed):
+
+# %% tags=["nbval-ignore-output"]
+he, default = grads["kaiming"], grads["default"]
+print(f"With He initialisation the ReLU stack's first layer gets {he['relu'][0] / he['relu'][-1]:.2f} "
+      f"times the gradient of its last: no vanishing. The sigmoid stack's first layer gets "
+      f"{he['sigmoid'][0] / he['sigmoid'][-1]:.1e} times it, whatever the initialisation "
+      f"({default['sigmoid'][0] / default['sigmoid'][-1]:.1e} with PyTorch's default).")
+print(f"But ReLU alone is not enough: with PyTorch's default (too small) initialisation the ReLU "
+      f"stack's first layer gets only {default['relu'][0] / default['relu'][-1]:.1e} times the "
+      f"last layer's gradient, tanh's {default['tanh'][0] / default['tanh'][-1]:.1e}.")
+
+# %% [markdown]
+# So the claim holds with a condition the lecture leaves out: ReLU avoids vanishing gradients
+# *when the weights are initialised for it* (AlexNet itself got away with 8 layers and
+# hand-picked scales; He initialisation came in 2015). Sigmoid vanishes in every case: its
+# derivative is at most 1/4.
+#
+# ### Explorer: activation and depth against gradient size
+#
+# Pick the activation, the depth and the initialisation. The chosen activation is drawn bold.
+# Try sigmoid at 40 layers, then ReLU with PyTorch's default init at 40 layers.
+
+# %%
+from cnnlessons.explorers.alexnet import GradientExplorer
+
+explorer = GradientExplorer(images, labels, num_classes=data.num_classes)
+explorer.static()
+
+# %% tags=["nbval-ignore-output"]
+explorer
+
+# %% [markdown]
+# ## 2. ReLU trains faster: the paper's Figure 1 at course scale
+#
+# The paper's Figure 1: *a four-layer convolutional neural network with ReLUs reaches a 25%
+# training error rate on CIFAR-10 six times faster than an equivalent network with tanh
+# neurons.* We train the same four-layer CNN (three 5x5 convolutions with 32, 32 and 64
+# channels, each followed by the activation and 3x3 max pooling with stride 2, then one fully
+# connected layer) twice, changing only the activation. As in the paper: SGD with momentum at a
+# fixed learning rate (0.02 here, the same for both; the paper tuned it for each), and no
+# regularisation — no weight decay, no augmentation, no dropout. The budget is the profile's.
+# We report the first epoch whose training error is below 25%.
+
+# %%
+fig1_model = lesson.Figure1CNN("relu", in_channels=3, num_classes=10)
+print(fig1_model)
+print("settings:", lesson.FIGURE1_FIT)
+
+# %% tags=["nbval-ignore-output"]
+fig1_runs = lesson.figure1_runs(data, profile)
+fig = plot_history(fig1_runs, ["train_error", "val_error"],
+                   reference=reference_runs(lesson.FIGURE1_KEY),
+                   title="Figure 1 at course scale: ReLU against tanh")
+fig.axes[0].axhline(lesson.FIGURE1_TARGET, color="black", ls=":", lw=1)
+plt.show()
+speedup = lesson.figure1_speedup(fig1_runs)
+print(speedup)
+
+# %% [markdown]
+# Take-away: the cell above prints, for each activation, the epoch where training error first
+# fell below 25% (or that it did not within the budget), and the ratio. Be honest about what this
+# run can show: the paper's network trained for dozens of epochs on all 50,000 CIFAR-10 images.
+# On the `smoke` profile's digits the task is so easy that both nets pass 25% within a few
+# epochs, and tanh is not the slower one; on the `cpu` profile's 5,000 images neither gets close
+# in 4 epochs, and where the printout compares them at the error both did reach, they are level.
+# The `gpu` profile (all of CIFAR-10, 15 epochs) is the one that can reach the paper's mark; its
+# reference curves are drawn dashed above when a reproduction file exists. The six-fold factor is
+# a claim about the paper's setting (its initialisation, its learning rates tuned per network),
+# not a law of nature — at course scale, measure it rather than assume it.
+
+# %% [markdown]
+# ## 3. Two GPUs, model parallel: the towers are a grouped convolution
+#
+# AlexNet did not fit on one 3 GB GPU, so the paper split every layer's kernels in two halves,
+# one per GPU. Conv2, conv4 and conv5 only read the channels of their own GPU's half; conv3 and
+# the fully connected layers read both, and only there do the GPUs exchange activations. A layer
+# whose outputs each read only their own group of input channels is a **grouped convolution**:
+# `nn.Conv2d(c_in, c_out, k, groups=2)` has k² · (c_in / 2) · c_out weights, half of the
+# k² · c_in · c_out of the ungrouped layer.
+#
+# The full-size network of the paper (channels 96, 256, 384, 384, 256), counted layer by layer,
+# with one tower (`groups=1`) and two (`groups=2`):
+
+# %%
+rows = lesson.tower_parameters()
+print(f"{'layer':>6} {'groups=1':>12} {'groups=2':>12} {'saved':>12}")
+for r in rows:
+    print(f"{r.layer:>6} {r.one_tower:>12,} {r.two_towers:>12,} {r.saved:>12,}")
+total = rows[-1]
+print(f"\nTake-away: the two towers save {total.saved:,} weights, {total.saved / total.one_tower:.1%} "
+      f"of the {total.one_tower:,} of the one-tower net (all in conv2, conv4 and conv5: the fully "
+      f"connected layers hold {sum(r.one_tower for r in rows if r.layer.startswith('fc')) / total.one_tower:.0%} "
+      f"of all weights).")
+
+# %% [markdown]
+# Now really run the two halves on two devices. `cnnlessons.parallel` cuts a `groups=2` model
+# into two towers, each holding half of every layer's weights, and runs them on two GPUs when
+# there are two — else in two CPU processes that exchange activations through
+# `torch.distributed` (the gloo backend), as the two GPUs of 2012 did over PCIe. The output must
+# equal the one-device model's (in evaluation mode: dropout off).
+
+# %% tags=["nbval-ignore-output"]
+from cnnlessons.models import SmallAlexNet
+
+torch.manual_seed(0)
+two_towers = SmallAlexNet(data.num_classes, data.channels, groups=2, lrn=True)
+x, _ = data.batch("val", 16)
+result = lesson.model_parallel_check(two_towers, x)
+print(f"backend: {result.backend}; parameters: one device {result.parameters:,}, "
+      f"per tower {result.parameters_per_tower}")
+print(f"the towers exchange activations before: {', '.join(result.exchanges)} "
+      f"({result.bytes_exchanged:,} bytes for {len(x)} images)")
+print(f"max |two towers - one device| = {result.max_abs_diff:.1e} "
+      f"(outputs up to {result.max_abs_output:.2f}), in {result.seconds:.1f} s")
+
+# %% [markdown]
+# Take-away: the difference printed above is float rounding (around 1e-8 on outputs of order
+# 0.1): the two-device run *is* the grouped model. Model parallelism trades memory for
+# communication; today one GPU holds AlexNet easily, and grouped convolutions live on for their
+# own sake (ResNeXt, and depthwise convolutions, which are the extreme case groups = channels).
+#
+# ## 4. Local response normalisation and overlapping pooling
+#
+# ### The output size of a convolution or pooling layer
+#
+# A window of side k, moved with stride s over an input of side n padded by p on each side,
+# fits floor((n + 2p − k) / s) + 1 times. Write it:
+
+# %%
+def conv_output_size(size: int, kernel_size: int, stride: int = 1, padding: int = 0) -> int:
+    ### BEGIN SOLUTION
+    return (size + 2 * padding - kernel_size) // stride + 1
+    ### END SOLUTION
+
+
+# %%
+check("alexnet.conv_output_size", conv_output_size)
+
+# %% [markdown]
+# ### Overlapping pooling: 3x3 windows with stride 2
+#
+# AlexNet pools 3x3 windows with stride 2, so neighbouring windows share a row or column; the
+# usual choice is 2x2 with stride 2, where they do not. The output sizes (the library's formula,
+# checked against the real layers) on AlexNet's feature maps (55, 27, 13) and on ours (32, 16):
+
+# %%
+print(f"{'input':>6} {'3x3 s2':>7} {'2x2 s2':>7}")
+for r in lesson.pooling_sizes():
+    print(f"{r.size:>6} {r.overlapping:>7} {r.non_overlapping:>7}")
+
+# %% [markdown]
+# Both halve the map (up to one pixel). The difference is in what each output sees: how many
+# windows read each input pixel, and the receptive field after a few (3x3 conv, pool) stages:
+
+# %%
+over, plain = lesson.pooling_coverage(9, 3, 2), lesson.pooling_coverage(8, 2, 2)
+print("windows reading each pixel, 3x3 stride 2 on 9x9:\n", over)
+print("windows reading each pixel, 2x2 stride 2 on 8x8: all", int(plain.unique().item()))
+fields = lesson.pooled_receptive_fields(3)
+for name, f in fields.items():
+    print(f"receptive field after 1, 2, 3 (3x3 conv, {name} pool) stages: {f}")
+
+# %% [markdown]
+# Take-away: with 3x3/s2 pooling a pixel on a window border is read by 2 or 4 windows (the
+# printout above), and after three stages each output sees
+# more of the image than with 2x2/s2 (the receptive fields printed above), at the same output size.
+# The paper reports that overlapping pooling lowered its top-1 error by 0.4% and made the net
+# slightly harder to overfit — a difference far below the run-to-run noise of a course-scale
+# training run, so we do not train for it here.
+#
+# ### Local response normalisation
+#
+# LRN divides each activation by (k + α/n · Σ a²)^β, the sum running over n = 5 neighbouring
+# channels at the same pixel (the paper: k = 2, α = 1e-4, β = 0.75; `nn.LocalResponseNorm`).
+# What does that do to real activations? We measure the divisor on the first layer's ReLU
+# outputs, for inputs normalised the course's way (values around ±2) and for raw 0–255 pixel
+# values, the scale the paper's constants were chosen for.
+
+# %% tags=["nbval-ignore-output"]
+torch.manual_seed(0)
+lrn_net = SmallAlexNet(data.num_classes, data.channels, lrn=True)
+for scale in (1.0, 255.0):
+    e = lesson.lrn_effect(lrn_net, x, scale=scale)
+    print(f"inputs x {scale:>5g}: median activation {e.activation_median:8.3f}; LRN divisor "
+          f"min {e.divisor_min:.3f}, median {e.divisor_median:.3f}, max {e.divisor_max:.3f}")
+print(f"k^beta = {2.0 ** 0.75:.3f}")
+
+# %% [markdown]
+# Take-away: on normalised inputs the divisor is k^β ≈ 1.68 for every activation (min, median
+# and max printed above agree to a few decimals): LRN is then a constant rescaling and normalises
+# nothing. On the paper's raw pixel scale the activations are hundreds of times larger and the
+# divisor spreads out: LRN really dampens channels whose neighbours respond strongly ("lateral
+# inhibition"). The paper credits it with −1.2% top-1 error; VGG found no gain from it, and batch
+# normalisation (2015) has replaced it.
+#
+# ## 5. Data augmentation
+#
+# AlexNet's 60 million parameters would memorise 1.2 million images. The paper enlarges the
+# training set with label-preserving transformations: random 224x224 crops of the 256x256
+# images and their horizontal reflections, and a colour shift along the principal components of
+# the pixel colours: every pixel of an image gets
+# $[p_1, p_2, p_3]\,[\alpha_1\lambda_1, \alpha_2\lambda_2, \alpha_3\lambda_3]^\top$ added, where
+# $p_i, \lambda_i$ are the eigenvectors and eigenvalues of the 3x3 covariance of the RGB values
+# over the training set and $\alpha_i \sim N(0, 0.1)$ is drawn once per image. `fit` does the
+# crops (from a zero-padded copy) and flips on whole batches; the PCA colour shift is
+# `lesson.pca_colour_shift`, computed here on the real training images.
+
+# %% tags=["nbval-ignore-output"]
+pca = lesson.colour_pca(data.train_images)
+print("eigenvalues of the pixel-colour covariance:", [f"{v:.4f}" for v in pca.eigenvalues.tolist()])
+print("principal components (columns):\n", pca.eigenvectors.numpy().round(3))
+gallery = lesson.augmentation_gallery(data, n=8)
+fig = lesson.show_gallery(gallery)
+plt.show()
+for name in list(gallery)[-2:]:
+    shift = (gallery[name].float() - gallery["original"].float()).abs().mean()
+    print(f"{name}: mean change {shift:.1f} grey levels (of 255)")
+
+# %% [markdown]
+# Take-away: crops shift the object by up to `data.crop_padding` pixels and flips mirror it, so
+# no two epochs see the same image; the PCA shift at the paper's σ = 0.1 changes the colours by
+# the few grey levels printed above (the row at 10 x σ shows its direction; on CIFAR-10 the first
+# component, with by far the largest eigenvalue, is about (1, 1, 1)/√3: overall brightness). For the digits (smoke profile) flips are off — a mirrored 3 is no 3.
+#
+# ## 6. Dropout
+#
+# Dropout sets each hidden unit to zero with probability p during training, so that no unit can
+# rely on particular others. AlexNet used p = 0.5 in its first two fully connected layers. In
+# *inverted* dropout the kept units are scaled by 1/(1 − p) during training, so that nothing
+# changes at test time, where dropout is off. Write it (without modifying `x`):
+
+# %%
+def dropout(x: torch.Tensor, p: float, training: bool) -> torch.Tensor:
+    ### BEGIN SOLUTION
+    if not training or p == 0:
+        return x
+    keep = (torch.rand_like(x) >= p).to(x.dtype)
+    return x * keep / (1.0 - p)
+    ### END SOLUTION
+
+
+# %%
+check("alexnet.dropout", dropout)
+
+# %% [markdown]
+# ## 7. The train/validation gap with and without augmentation and dropout
+#
+# Both techniques fight overfitting: the gap between training and validation accuracy. We train
+# the lesson's scaled-down AlexNet (`SmallAlexNet`: five convolutions, overlapping pooling, three
+# fully connected layers; He initialisation, see section 1) four times: with and without
+# augmentation, with and without dropout (p = 0.5 before fc6 and fc7), everything else equal.
+# Overfitting needs a training set the network can memorise within the budget, so the four runs
+# use a random quarter of the training images for twice the profile's epochs (half the profile's
+# budget in steps each). Training accuracy is measured after training, in evaluation mode, on
+# the un-augmented training images — the fair figure to compare with validation accuracy.
+
+# %% tags=["nbval-ignore-output"]
+gap_runs = lesson.regularisation_runs(data, profile)
+fig = plot_history(gap_runs, ["train_error", "val_error"],
+                   reference=reference_runs(lesson.REGULARISATION_KEY),
+                   title="SmallAlexNet on a quarter of the training images")
+plt.show()
+gaps = lesson.gap_rows(gap_runs)
+print(lesson.format_gap_table(gaps))
+
+# %% tags=["nbval-ignore-output"]
+none, both = gaps[0], gaps[-1]
+print(f"Take-away: without augmentation and dropout the gap is {none.gap:.1%} "
+      f"(train {none.train_acc:.1%}, val {none.val_acc:.1%}); with both it is {both.gap:.1%} "
+      f"(train {both.train_acc:.1%}, val {both.val_acc:.1%}): "
+      + ("smaller, " if both.gap < none.gap else "not smaller, ")
+      + ("with a higher validation accuracy." if both.val_acc > none.val_acc
+         else "but not (yet) with a higher validation accuracy."))
+print("Validation accuracy, best to worst: "
+      + ", ".join(f"{g.label} {g.val_acc:.1%}" for g in sorted(gaps, key=lambda g: -g.val_acc)))
+
+# %% [markdown]
+# Read the table with care. On CIFAR-10 (the `cpu` profile) augmentation and dropout shrink the
+# gap, but on a short budget they shrink it mostly by *lowering training accuracy*; on the
+# `smoke` profile's easy digits there is hardly a gap to shrink. A regularised net learns more
+# slowly (the paper: dropout "roughly doubles the number of iterations required to converge"),
+# so whether validation accuracy also rises depends on training long enough. The claim predicts that with
+# enough training the regularised runs end with the smaller gap *and* the higher validation
+# accuracy; the `gpu` profile (all of CIFAR-10: 30 epochs on a quarter of it) is the test of
+# that — its reference curves are drawn dashed above when a reproduction file exists.
+#
+# ## Summary
+#
+# - **ReLU**: derivative 1 where active, so gradients keep their size through depth — given an
+#   initialisation made for it (He: variance 2/fan-in). Sigmoid's gradients vanish whatever the
+#   initialisation. The paper's "six times faster than tanh" is a claim about its setting; at
+#   course scale measure, don't assume.
+# - **Two GPUs**: the towers are grouped convolutions (`groups=2`); they halve conv2, conv4 and
+#   conv5, and the two halves run on two devices with the same result as one.
+# - **Output size**: floor((n + 2p − k)/s) + 1. **Overlapping pooling** (3x3/s2) gives the same
+#   size as 2x2/s2 with wider receptive fields. **LRN** only normalises at the raw-pixel scale
+#   its constants were made for; batch normalisation replaced it.
+# - **Augmentation** (crops, flips, PCA colour) and **dropout** narrow the train/validation gap,
+#   and need longer training to pay off.
+#
+# Next: `02_vggnet.ipynb`, where only 3x3 kernels remain.
+#
+# ## Papers
+#
+# - A. Krizhevsky, I. Sutskever, G. E. Hinton. *ImageNet Classification with Deep Convolutional
+#   Neural Networks.* Advances in Neural Information Processing Systems 25 (NIPS 2012),
+#   pp. 1097–1105.
+# - V. Nair, G. E. Hinton. *Rectified Linear Units Improve Restricted Boltzmann Machines.*
+#   Proceedings of the 27th International Conference on Machine Learning (ICML 2010), pp. 807–814.
+# - X. Glorot, Y. Bengio. *Understanding the difficulty of training deep feedforward neural
+#   networks.* Proceedings of the 13th International Conference on Artificial Intelligence and
+#   Statistics (AISTATS 2010), PMLR 9, pp. 249–256.
+# - K. He, X. Zhang, S. Ren, J. Sun. *Delving Deep into Rectifiers: Surpassing Human-Level
+#   Performance on ImageNet Classification.* IEEE International Conference on Computer Vision
+#   (ICCV 2015), pp. 1026–1034.
+# - N. Srivastava, G. Hinton, A. Krizhevsky, I. Sutskever, R. Salakhutdinov. *Dropout: A Simple
+#   Way to Prevent Neural Networks from Overfitting.* Journal of Machine Learning Research 15
+#   (2014), pp. 1929–1958.
+# - A. Krizhevsky. *One weird trick for parallelizing convolutional neural networks.*
+#   arXiv:1404.5997 (2014).

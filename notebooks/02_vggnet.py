@@ -1,0 +1,283 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+# ---
+
+# %% [markdown]
+# # 02 · VGGNet: only 3x3 kernels, stacked for depth; 1x1 convolutions instead of the FC classifier
+#
+# VGGNet (Simonyan and Zisserman, 2014; second in the ImageNet challenge of that year, first in
+# localisation) made one design rule out of AlexNet's mix of 11x11, 5x5 and 3x3 kernels: **only
+# 3x3 convolutions**, stacked two to four deep between poolings, for networks of 11 to 19 layers.
+# For testing, it turned its fully connected classifier into convolutions and ran the whole
+# network over larger images.
+#
+# **Learning goals.** After this lesson you can
+#
+# 1. compute the receptive field of a stack of convolutions, and measure it as a gradient;
+# 2. count the weights of a convolution, and say why three 3x3 layers beat one 7x7 layer;
+# 3. write a VGG block and train a scaled-down VGG;
+# 4. turn a fully connected classifier into 1x1 convolutions with the same outputs, and read the
+#    class-score map it gives on a larger image.
+
+# %% tags=["nbval-ignore-output"]
+import matplotlib.pyplot as plt
+import torch
+from torch import nn
+
+from cnnlessons import load_data, plot_history
+from cnnlessons.references import reference_runs
+from cnnlessons.experiments import vgg as lesson
+
+data = load_data(profile)
+print(data)
+
+# %% [markdown]
+# ## 1. Two stacked 3x3 convolutions see 5x5, three see 7x7
+#
+# An output pixel of a 3x3 convolution (stride 1) depends on a 3x3 patch of its input. Each
+# further 3x3 layer widens that patch by one pixel on each side, so a stack of L layers with
+# kernel k sees
+#
+# $$r = 1 + L\,(k - 1)$$
+#
+# pixels in each direction: 3, 5, 7 for one, two, three 3x3 layers. Write it:
+
+# %%
+def receptive_field(num_layers: int, kernel_size: int = 3) -> int:
+    ### BEGIN SOLUTION
+    return 1 + num_layers * (kernel_size - 1)
+    ### END SOLUTION
+
+
+# %%
+check("vgg.receptive_field", receptive_field)
+
+# %% [markdown]
+# Now measure it instead of computing it. The receptive field of an output pixel is the set of
+# input pixels it depends on: those where the gradient of that output with respect to the input
+# is nonzero. We build stacks of one, two and three 3x3 convolutions with ReLUs (random weights,
+# 4 channels), back-propagate the centre output pixel to a 15x15 input and mark the input pixels
+# with a nonzero gradient (`cnnlessons.measure.gradient_footprint`; ReLUs can switch a path off
+# for one input, so it combines 8 random inputs).
+
+# %%
+footprints = lesson.measure_footprints(max_layers=3, kernel_size=3, size=15)
+for fp in footprints:
+    print(f"{fp.num_layers} x 3x3: measured footprint {fp.height}x{fp.width}, "
+          f"formula 1 + {fp.num_layers}·2 = {fp.formula}")
+fig = lesson.plot_footprints(footprints)
+plt.show()
+
+# %% [markdown]
+# Take-away: the measured footprints (printed above) are exactly 3x3, 5x5 and 7x7 — the formula,
+# seen as the gradient of one output pixel. (Inside the footprint the gradient is not uniform:
+# the centre pixels reach the output along many more paths than the border ones. The *effective*
+# receptive field is smaller than the theoretical one — Luo et al., 2016.)
+#
+# ## 2. Fewer parameters: three 3x3 layers cost 27C² against 49C² for one 7x7
+#
+# A convolution from C_in to C_out channels with a k x k kernel has k² · C_in · C_out weights,
+# plus C_out biases. Write it:
+
+# %%
+def conv_params(kernel_size: int, in_channels: int, out_channels: int, bias: bool = True) -> int:
+    ### BEGIN SOLUTION
+    return kernel_size * kernel_size * in_channels * out_channels + (out_channels if bias else 0)
+    ### END SOLUTION
+
+
+# %%
+check("vgg.conv_params", conv_params)
+
+# %% [markdown]
+# With C channels in and out, three 3x3 layers hold 3 · 9 · C² = 27C² weights; one 7x7 layer,
+# with the same 7x7 receptive field, 49C². Counted on real `nn.Conv2d` layers (no biases):
+
+# %%
+print(f"{'C':>5} {'3 x 3x3':>12} {'1 x 7x7':>12} {'27C^2':>12} {'49C^2':>12} {'ratio':>6}")
+for r in lesson.stack_weights(channels=(64, 128, 256, 512)):
+    c = r.channels
+    print(f"{c:>5} {r.stack:>12,} {r.single:>12,} {27 * c * c:>12,} {49 * c * c:>12,} {r.ratio:>6.3f}")
+print(f"Take-away: three 3x3 layers need {r.ratio:.1%} of the weights of one 7x7 layer "
+      f"({r.stack:,} against {r.single:,} at C = {r.channels}), and put three ReLUs where the 7x7 "
+      f"layer has one.")
+
+# %% [markdown]
+# The paper's argument has two halves: fewer weights (a regulariser: the 7x7 kernel is forced to
+# factor through 3x3 ones) and more non-linearities (a more discriminative function).
+#
+# ### Explorer: kernel size and depth against receptive field and parameters
+#
+# The sliders choose L layers of k x k kernels. Left: the receptive field against depth for k x
+# k and for 3x3 kernels (the circle is your stack, the square the 3x3 stack that sees as much).
+# Middle: the weights of your stack, of that 3x3 stack, and of one layer that sees it all at once
+# (C = 64). The button trains your stack against the 3x3 stack (each behind the same 1x1 stem,
+# BN and ReLU after every convolution, global average pooling and a linear classifier; half the
+# profile's epochs) and adds both validation curves; runs are kept per setting.
+
+# %%
+from cnnlessons.explorers.vgg import KernelExplorer
+
+explorer = KernelExplorer(data, kernel_size=7, num_layers=1, profile=profile)
+explorer.static()
+print(explorer.text)
+
+# %% tags=["nbval-ignore-output"]
+explorer
+
+# %% [markdown]
+# Clicking the button for the default setting (one 7x7 layer against three 3x3 layers) from code:
+
+# %% tags=["nbval-ignore-output"]
+kernel_runs = explorer.train()
+explorer.static()
+for label, h in kernel_runs.items():
+    print(f"{label}: {h.info['conv_weights']:,} conv weights, receptive field "
+          f"{h.info['receptive_field']}x{h.info['receptive_field']}, val acc {h.val_acc[-1]:.1%}")
+
+# %% [markdown]
+# Take-away: the printout above gives both stacks' weights and validation accuracy. At course
+# scale the accuracies differ by a few points, and which stack wins depends on the data and the
+# budget; what the 3x3 stack saves for sure is weights (45% here: 6,912 against 12,544).
+#
+# ## 3. Depth through repeated 3x3 blocks: a scaled-down VGG
+#
+# A VGG block is a few 3x3 convolutions (padding 1, so the size stays) with ReLUs, then 2x2 max
+# pooling with stride 2 that halves the size; the next block doubles the channels. Write the
+# block:
+
+# %%
+class VGGBlock(nn.Module):
+    def __init__(self, num_convs: int, in_channels: int, out_channels: int) -> None:
+        ### BEGIN SOLUTION
+        super().__init__()
+        layers = []
+        for i in range(num_convs):
+            layers += [nn.Conv2d(in_channels if i == 0 else out_channels, out_channels, 3, padding=1),
+                       nn.ReLU(inplace=True)]
+        layers.append(nn.MaxPool2d(2, stride=2))
+        self.body = nn.Sequential(*layers)
+        ### END SOLUTION
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        ### BEGIN SOLUTION
+        return self.body(x)
+        ### END SOLUTION
+
+
+# %%
+check("vgg.vgg_block", VGGBlock)
+
+# %% [markdown]
+# The lesson's scaled-down VGG (`cnnlessons.models.SmallVGG`, built from the library's own
+# `VGGBlock`) has three blocks of two 3x3 convolutions with 16, 32 and 64 channels, and VGG's
+# classifier: two fully connected layers with ReLU and dropout, then the class scores. It reads
+# the last feature map as it is (4x4 on 32x32 images, 2x2 on the digits' 16x16), which the last
+# section needs. Six convolutions and three fully connected layers: a "VGG-9".
+
+# %% tags=["nbval-ignore-output"]
+from cnnlessons.measure import count_parameters, layer_summary
+
+torch.manual_seed(0)
+print(layer_summary(lesson.small_vgg(data), data.input_size, depth=2))
+
+# %% tags=["nbval-ignore-output"]
+vgg, history = lesson.train_vgg(data, profile)
+print(history)
+fig = plot_history(history, ["train_error", "val_error"],
+                   reference=reference_runs(lesson.VGG_KEY), title="SmallVGG")
+plt.show()
+
+# %% tags=["nbval-ignore-output"]
+print(f"Take-away: the scaled-down VGG reached {history.val_acc[-1]:.1%} validation and "
+      f"{history.test_acc:.1%} test accuracy after {history.epoch[-1]} epochs "
+      f"({count_parameters(vgg):,} parameters, {history.wall_time:.0f} s).")
+
+# %% [markdown]
+# Without batch normalisation (2015, after VGG) a VGG is slow to get going: the paper trained its
+# 11-layer net first and initialised the deeper ones from it — and dropout in the classifier
+# slows it further on a short budget (lesson 01). On the `cpu` profile's 4 epochs expect a
+# modest accuracy; the `gpu` profile (all of CIFAR-10, 15 epochs) shows what the same network
+# reaches with a real budget: its reference curve is drawn dashed above when a reproduction file
+# exists.
+#
+# ## 4. The classifier as 1x1 convolutions
+#
+# A fully connected layer that reads a C x s x s feature map is a convolution with an s x s
+# kernel: its weight matrix (out x C·s·s) is the kernel (out x C x s x s), reshaped. The next
+# fully connected layers read a vector, i.e. a 1x1 map: they are 1x1 convolutions. On the
+# training size the convolutional head therefore gives exactly the FC head's outputs (a 1x1
+# score map); on a larger image it slides over the feature map and gives a **class-score map**,
+# which VGG averaged for its "dense" evaluation. `SmallVGG.fully_convolutional()` copies the
+# head's weights into convolutions (`cnnlessons.models.vgg.fc_to_conv`).
+
+# %% tags=["nbval-ignore-output"]
+x, _ = data.batch("val", 64)
+diff, scale, shape = lesson.head_difference(vgg, x)
+print(vgg.fully_convolutional().head)
+print(f"on {data.image_size}x{data.image_size} images the conv head's output has shape {shape}")
+print(f"max |FC head - conv head| over {len(x)} validation images: {diff:.1e} (scores up to {scale:.2f})")
+
+# %% [markdown]
+# Take-away: the difference printed above is float rounding (the two heads do the same
+# arithmetic in a different order). Now a larger input: four validation images of four different
+# classes, tiled 2x2 into one image of twice the side. The network was never trained on such an
+# image; the fully convolutional version still gives a score for every class at every position of
+# a map. Each panel shows the probability of one of the four classes over the map.
+
+# %% tags=["nbval-ignore-output"]
+from cnnlessons.experiments.alexnet import one_per_class
+
+picks = one_per_class(data.val_labels, 4)
+big = lesson.mosaic(data.val_images[picks])
+scores = lesson.score_map(vgg, data.normalize(big))
+classes = [int(data.val_labels[i]) for i in picks]
+fig = lesson.plot_score_map(big[0], scores, data.classes, classes)
+plt.show()
+h, w = scores.shape[-2:]
+print(f"a {big.shape[-2]}x{big.shape[-1]} input gives a {h}x{w} score map per class "
+      f"({scores.shape[0]} classes)")
+corners = {"top left": (0, 0), "top right": (0, w - 1), "bottom left": (h - 1, 0),
+           "bottom right": (h - 1, w - 1)}
+for (name, (i, j)), k in zip(corners.items(), classes):
+    best = int(scores[:, i, j].argmax())
+    print(f"{name:>12}: image of a {data.classes[k]!r}, top class there {data.classes[best]!r} "
+          f"(P = {scores[best, i, j]:.2f})")
+
+# %% [markdown]
+# Take-away: the map's side is printed above — (feature map side − head kernel + 1): the head's
+# first layer is now a kernel the size of the training feature map, sliding over a feature map
+# twice as large. Where the net classifies the single images well, each corner of the map votes
+# for the class of the image in that corner; the positions in between see parts of several
+# images. This is the idea behind fully convolutional networks for segmentation (Long et al.,
+# 2015) and sliding-window detection (OverFeat, 2014).
+#
+# ## Summary
+#
+# - A stack of L stride-1 k x k convolutions sees 1 + L(k − 1) pixels: two 3x3 layers see 5x5,
+#   three 7x7 — computed and measured as a gradient footprint.
+# - Three 3x3 layers hold 27C² weights, one 7x7 layer 49C² (55%), with three non-linearities
+#   instead of one.
+# - VGG is depth by repetition: blocks of 3x3 convolutions and a 2x2 pooling, channels doubling.
+# - Fully connected layers are convolutions (s x s, then 1x1): same outputs on the training size,
+#   a class-score map on larger images.
+#
+# Next: `03_googlenet.ipynb`, where 1x1 convolutions cut the parameters.
+#
+# ## Papers
+#
+# - K. Simonyan, A. Zisserman. *Very Deep Convolutional Networks for Large-Scale Image
+#   Recognition.* International Conference on Learning Representations (ICLR 2015);
+#   arXiv:1409.1556.
+# - P. Sermanet, D. Eigen, X. Zhang, M. Mathieu, R. Fergus, Y. LeCun. *OverFeat: Integrated
+#   Recognition, Localization and Detection using Convolutional Networks.* International
+#   Conference on Learning Representations (ICLR 2014); arXiv:1312.6229.
+# - J. Long, E. Shelhamer, T. Darrell. *Fully Convolutional Networks for Semantic Segmentation.*
+#   IEEE Conference on Computer Vision and Pattern Recognition (CVPR 2015), pp. 3431–3440.
+# - W. Luo, Y. Li, R. Urtasun, R. Zemel. *Understanding the Effective Receptive Field in Deep
+#   Convolutional Neural Networks.* Advances in Neural Information Processing Systems 29
+#   (NIPS 2016), pp. 4898–4906.

@@ -1,0 +1,319 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+# ---
+
+# %% [markdown]
+# # 03 · GoogLeNet: 1x1 convolutions and the Inception block
+#
+# GoogLeNet won ILSVRC 2014 with a network 22 layers deep and far fewer parameters than AlexNet or
+# VGGNet. Two ideas make that possible: **1x1 convolutions** that shrink the channel count before
+# an expensive 3x3 or 5x5 convolution, and the **Inception block**, which runs several filter sizes
+# side by side and concatenates what they find.
+#
+# After this lesson you can
+#
+# 1. say what a 1x1 convolution computes, and show that it is a linear layer applied to every pixel;
+# 2. count what a 1x1 reduction saves, and see how the saving depends on its width;
+# 3. build an Inception block and follow the shapes through its four branches;
+# 4. check the source's table of layers and parameters against the real models;
+# 5. train a scaled-down GoogLeNet.
+#
+# The claims of the source are the section headings; each is shown by a computation.
+
+# %%
+import torch
+from torch import nn
+
+from cnnlessons import fit, load_data, plot_history, set_seed
+from cnnlessons import models
+from cnnlessons.experiments import googlenet as lesson
+from cnnlessons.measure import count_parameters, flops_per_image
+from cnnlessons.references import reference_runs
+
+# %% [markdown]
+# ## 1. A 1x1 convolution is a per-pixel linear map across channels
+#
+# A convolution with a 1x1 kernel looks at one pixel at a time. At pixel (h, w) it mixes the
+# C_in input channels into C_out output channels with one weight matrix W (C_out x C_in) shared by
+# all pixels:
+#
+# $$y_{o,h,w} = b_o + \sum_{c=1}^{C_\text{in}} W_{o,c}\, x_{c,h,w}.$$
+#
+# So it keeps the width and the height and changes only the number of channels. The same map is
+# an `nn.Linear(C_in, C_out)` applied to the channel vector of every pixel, or one `einsum`:
+
+# %%
+torch.manual_seed(0)
+x = torch.randn(2, 64, 7, 7)                      # N x C_in x H x W
+conv = nn.Conv2d(64, 16, kernel_size=1)           # 64 -> 16 channels
+W, b = conv.weight[:, :, 0, 0], conv.bias         # 16 x 64 and 16
+
+linear = nn.Linear(64, 16)                        # the same weights, as a linear layer
+with torch.no_grad():
+    linear.weight.copy_(W)
+    linear.bias.copy_(b)
+    y_conv = conv(x)
+    y_einsum = torch.einsum("oc,nchw->nohw", W, x) + b.view(1, -1, 1, 1)
+    y_linear = linear(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)  # Linear on each pixel's channels
+
+same = max((y_conv - y_einsum).abs().max().item(), (y_conv - y_linear).abs().max().item()) < 1e-5
+print(f"input {tuple(x.shape)} -> 1x1 conv output {tuple(y_conv.shape)}")
+print(f"einsum output {tuple(y_einsum.shape)}, per-pixel Linear output {tuple(y_linear.shape)}")
+print(f"Take-away: the 1x1 convolution turned {x.shape[1]} channels into {y_conv.shape[1]} on the "
+      f"same {x.shape[2]}x{x.shape[3]} grid, and it equals a Linear({x.shape[1]}, {y_conv.shape[1]}) "
+      f"applied to each of the {x.shape[0] * x.shape[2] * x.shape[3]} pixels "
+      f"(max difference below 1e-5: {same}).")
+
+# %% tags=["nbval-ignore-output"]
+# The last digits of float32 rounding depend on the CPU's kernels, so these figures are not compared.
+diff_einsum = (y_conv - y_einsum).abs().max().item()
+diff_linear = (y_conv - y_linear).abs().max().item()
+print(f"max |conv - einsum| = {diff_einsum:.1e}, max |conv - per-pixel Linear| = {diff_linear:.1e}")
+
+# %% [markdown]
+# Any difference there is float32 rounding: the three computations may add the same products in a
+# different order.
+#
+# ## 2. Same receptive field and output size with far fewer parameters
+#
+# A 3x3 convolution from C_in to C_out channels has k²·C_in·C_out weights. GoogLeNet first reduces
+# the channels with a 1x1 convolution to r channels and applies the 3x3 to those:
+#
+# $$k^2 C_\text{in} C_\text{out} \quad\text{against}\quad C_\text{in}\, r + k^2 r\, C_\text{out}.$$
+#
+# The source's example is 128 -> 128 channels with r = 32: 9·128·128 = 147,456 weights against
+# 128·32 + 9·32·128 = 4,096 + 36,864 = 40,960. Here both paths are built as real layers (without
+# biases), their weights counted, an image run through each, and their receptive fields measured
+# as the input pixels that one output pixel's gradient reaches.
+
+# %%
+cmp = lesson.compare_reduction(in_channels=128, reduced_channels=32, out_channels=128,
+                               kernel_size=3, size=28)
+print(f"3x3 conv 128->128:            {cmp.direct_params:>7,} weights, output {cmp.direct_shape}, "
+      f"receptive field {cmp.direct_receptive_field}, {cmp.direct_flops / 1e6:.1f} MFLOPs")
+print(f"1x1 conv 128->32, 3x3 32->128: {cmp.reduced_params:>7,} weights, output {cmp.reduced_shape}, "
+      f"receptive field {cmp.reduced_receptive_field}, {cmp.reduced_flops / 1e6:.1f} MFLOPs")
+print(f"Take-away: the reduced path needs {cmp.reduced_params:,} instead of {cmp.direct_params:,} "
+      f"weights ({cmp.saving:.0%}) and {cmp.reduced_flops / cmp.direct_flops:.0%} of the FLOPs on a "
+      f"28x28 map, for the same {cmp.direct_receptive_field[0]}x{cmp.direct_receptive_field[1]} "
+      f"receptive field and the same output shape.")
+
+# %% [markdown]
+# The saving is not free: the 3x3 convolution now sees only 32 mixtures of the 128 input channels,
+# so the block can express fewer functions. GoogLeNet bets that neighbouring channels are
+# correlated enough for a narrow summary to lose little.
+#
+# ### Exercise: `reduction_params`
+#
+# Write `reduction_params(in_channels, reduced_channels, out_channels, kernel_size=3)` returning the
+# pair (weights of one kxk convolution in -> out, weights of the 1x1 in -> reduced followed by the
+# kxk reduced -> out), without biases.
+
+# %%
+def reduction_params(in_channels: int, reduced_channels: int, out_channels: int,
+                     kernel_size: int = 3) -> tuple[int, int]:
+    ### BEGIN SOLUTION
+    k2 = kernel_size * kernel_size
+    direct = k2 * in_channels * out_channels
+    reduced = in_channels * reduced_channels + k2 * reduced_channels * out_channels
+    return direct, reduced
+    ### END SOLUTION
+
+
+# %%
+check("googlenet.reduction_params", reduction_params)
+
+# %% [markdown]
+# ### Explorer: how wide should the reduction be?
+#
+# Pick one of GoogLeNet's reduced branches (or the source's example) and move the width of its 1x1
+# reduction. The blue line is the branch's cost (weights and biases; FLOPs on the map size that
+# block works on in a 224x224 network), the red line the same kxk convolution without a reduction,
+# the dotted line the paper's choice. The marked point is counted on real layers, the library's
+# `Inception` branch.
+
+# %%
+from cnnlessons.explorers.googlenet import ReductionExplorer
+
+explorer = ReductionExplorer(branch="3a 5x5")
+b = explorer.current
+with_reduction = lesson.branch_cost(b.in_channels, b.reduced_channels, b.out_channels, b.kernel_size, b.size)
+without = lesson.branch_cost(b.in_channels, None, b.out_channels, b.kernel_size, b.size)
+k2 = b.kernel_size ** 2
+break_even = k2 * b.in_channels * b.out_channels / (b.in_channels + k2 * b.out_channels)
+explorer.static()
+print(explorer.text)
+print(f"Take-away: in block 3a's 5x5 branch the paper's {b.reduced_channels}-channel reduction keeps "
+      f"{with_reduction.params / without.params:.0%} of the parameters and "
+      f"{with_reduction.flops / without.flops:.0%} of the FLOPs; a reduction saves weights as long as "
+      f"it is narrower than k²·C_in·C_out / (C_in + k²·C_out) = {break_even:.0f} channels.")
+
+# %% tags=["nbval-ignore-output"]
+explorer
+
+# %% [markdown]
+# ## 3. The Inception block: four parallel branches, concatenated along channels
+#
+# Each Inception block reads the same input with four branches:
+#
+# 1. a 1x1 convolution -> c1 channels;
+# 2. a 1x1 reduction -> c2[0], then a 3x3 convolution (padding 1) -> c2[1];
+# 3. a 1x1 reduction -> c3[0], then a 5x5 convolution (padding 2) -> c3[1];
+# 4. 3x3 max pooling (stride 1, padding 1), then a 1x1 convolution -> c4.
+#
+# Every branch keeps height and width, so the outputs can be stacked along the channel axis:
+# c1 + c2[1] + c3[1] + c4 channels. Here is block 3a of GoogLeNet on its 28x28 input with 192
+# channels (the library's `Inception`):
+
+# %%
+block = models.Inception(192, 64, (96, 128), (16, 32), 32)
+x = torch.randn(1, 192, 28, 28)
+shapes, out_shape = lesson.branch_shapes(block, x)
+for (name, shape), branch in zip(shapes, block.branches):
+    print(f"branch {name:<20} -> {shape}, {count_parameters(branch):>7,} parameters")
+print(f"concatenated output      -> {out_shape}")
+print(f"Take-away: the four branches give {' + '.join(str(s[1]) for _, s in shapes)} = "
+      f"{out_shape[1]} channels on the same {out_shape[2]}x{out_shape[3]} grid; the whole block has "
+      f"{count_parameters(block):,} parameters.")
+
+# %% [markdown]
+# The full GoogLeNet stacks nine such blocks (3a, 3b, 4a-4e, 5a, 5b) with max pooling between the
+# stages. (torchvision's `googlenet` uses a 3x3 kernel in its "5x5" branch, a slip kept for its
+# pretrained weights; the course's `GoogLeNet` copies it by default so that the counts match, and
+# `build_model("googlenet_paper")` builds the paper's 5x5.)
+#
+# ### Exercise: the Inception block
+#
+# Write the block: the four branches above, a ReLU after every convolution, the outputs
+# concatenated along channels in the order 1x1, 3x3, 5x5, pool.
+
+# %%
+import torch.nn.functional as F
+
+
+class Inception(nn.Module):
+    def __init__(self, in_channels: int, c1: int, c2: tuple[int, int], c3: tuple[int, int],
+                 c4: int) -> None:
+        super().__init__()
+        ### BEGIN SOLUTION
+        self.b1 = nn.Conv2d(in_channels, c1, 1)
+        self.b2_reduce = nn.Conv2d(in_channels, c2[0], 1)
+        self.b2 = nn.Conv2d(c2[0], c2[1], 3, padding=1)
+        self.b3_reduce = nn.Conv2d(in_channels, c3[0], 1)
+        self.b3 = nn.Conv2d(c3[0], c3[1], 5, padding=2)
+        self.b4_pool = nn.MaxPool2d(3, stride=1, padding=1)
+        self.b4 = nn.Conv2d(in_channels, c4, 1)
+        ### END SOLUTION
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        ### BEGIN SOLUTION
+        y1 = F.relu(self.b1(x))
+        y2 = F.relu(self.b2(F.relu(self.b2_reduce(x))))
+        y3 = F.relu(self.b3(F.relu(self.b3_reduce(x))))
+        y4 = F.relu(self.b4(self.b4_pool(x)))
+        return torch.cat([y1, y2, y3, y4], dim=1)
+        ### END SOLUTION
+
+
+# %%
+check("googlenet.inception_block", Inception)
+
+# %% [markdown]
+# ## 4. The source's table: AlexNet 8 layers 60M, VGGNet 19 layers 110M, GoogLeNet 22 layers 4M
+#
+# The source sums up the three winners in one table of layers and parameters. Here the full-size
+# models are built with the course's own blocks (on PyTorch's `meta` device: shapes without
+# storage, so even VGG-19 costs no memory), their parameters counted, their layers measured as the
+# number of convolutions and linear layers on the longest path from the image to the output, and
+# set beside torchvision's models of the same name (built with `weights=None`).
+
+# %%
+rows = lesson.architecture_table()
+print(lesson.format_table(rows))
+print()
+for row in rows:
+    if row.source_params is not None:
+        print(f"{row.name}: {row.verdict}")
+
+# %%
+by_name = {row.name: row for row in rows}
+alexnet, vgg19, googlenet = by_name["AlexNet"], by_name["VGG-19"], by_name["GoogLeNet"]
+paper_googlenet = by_name["GoogLeNet, the paper's layers"]
+print(f"Take-away: the layer counts are right ({alexnet.layers}, {vgg19.layers}, {googlenet.layers}), "
+      f"and AlexNet's {alexnet.params / 1e6:.1f}M is close to 60M; but VGG-19 has "
+      f"{vgg19.params / 1e6:.1f}M parameters, not 110M, and GoogLeNet {googlenet.params / 1e6:.1f}M "
+      f"({paper_googlenet.params / 1e6:.1f}M with the paper's 5x5 layers "
+      f"and biases), not 4M: {alexnet.params / googlenet.params:.1f} times fewer than AlexNet and "
+      f"{vgg19.params / googlenet.params:.0f} times fewer than VGG-19.")
+
+# %% [markdown]
+# The GoogLeNet paper itself speaks of "12 times fewer parameters" than AlexNet, about 5M; the
+# measured ratio is above. Most of VGG-19's parameters sit in its first fully connected layer
+# (512·7·7·4096 = 102,764,544 weights), and GoogLeNet has no such layer: global average pooling
+# leaves 1024 features for a single 1024 x 1000 classifier. The two auxiliary classifiers that
+# GoogLeNet trains with (and drops at test time) almost double its count, as the last row shows.
+#
+# ## 5. Experiment: a scaled-down GoogLeNet
+#
+# `SmallGoogLeNet` keeps GoogLeNet's plan for 16x16 and 32x32 images: a 3x3 stem, Inception blocks
+# with GoogLeNet's branch proportions (3a, 3b | pool | 4a, 4e | pool | 5b at a quarter of the
+# width), global average pooling and one linear layer, with batch norm after every convolution as
+# in torchvision. It is trained with the active profile's budget.
+
+# %% tags=["nbval-ignore-output"]
+data = load_data(profile)
+set_seed(0)
+model = models.SmallGoogLeNet(num_classes=data.num_classes, in_channels=data.channels, width=16)
+print(data)
+print(f"SmallGoogLeNet: {count_parameters(model):,} parameters, "
+      f"{flops_per_image(model, data.input_size) / 1e6:.1f} MFLOPs per image")
+
+# %% tags=["nbval-ignore-output"]
+history = fit(model, data, lr=0.1, label="SmallGoogLeNet", test=True)
+print(history)
+reference = reference_runs("03_googlenet/googlenet")
+fig = plot_history(history, ("train_error", "val_error"), reference=reference)
+
+# %% tags=["nbval-ignore-output"]
+print(f"Take-away: after {history.epoch[-1]} epochs on {len(data.train_labels):,} {data.name} images "
+      f"the {count_parameters(model):,}-parameter SmallGoogLeNet reaches "
+      f"{history.test_acc:.1%} test accuracy ({profile.name} profile).")
+for run in reference:
+    print(f"Reference ({run.info.get('device')}, {run.info.get('date')}): {run}")
+
+# %% [markdown]
+# In the `gpu` profile the same cells train on all of CIFAR-10 with that profile's budget; that
+# run is drawn dashed above as the reference, once a reproduction file exists
+# (`python -m cnnlessons.reproduce`, experiment `03_googlenet/googlenet`). What the lesson predicts
+# for it: a network this small, whose branches are mostly 1x1 reductions, still trains to a useful
+# accuracy, because its parameters go into mixing channels rather than into wide kxk kernels.
+#
+# ## Summary
+#
+# - A 1x1 convolution is a linear layer applied to every pixel's channel vector: it changes the
+#   channel count and keeps height and width.
+# - Put in front of a 3x3 or 5x5 convolution, it cuts the weights (147,456 -> 40,960 in the source's
+#   example) for the same receptive field and output size.
+# - The Inception block runs 1x1, 3x3, 5x5 and pooling branches side by side and concatenates
+#   their channels.
+# - The source's layer counts are right; its parameter counts for VGG-19 (143.7M) and GoogLeNet
+#   (6.6M-7.0M) are not.
+#
+# ## Papers
+#
+# - C. Szegedy, W. Liu, Y. Jia, P. Sermanet, S. Reed, D. Anguelov, D. Erhan, V. Vanhoucke,
+#   A. Rabinovich. *Going Deeper with Convolutions.* CVPR 2015. arXiv:1409.4842.
+# - M. Lin, Q. Chen, S. Yan. *Network In Network.* ICLR 2014. arXiv:1312.4400 (the 1x1 convolution
+#   as a per-pixel network).
+# - A. Krizhevsky, I. Sutskever, G. E. Hinton. *ImageNet Classification with Deep Convolutional
+#   Neural Networks.* NeurIPS 2012.
+# - K. Simonyan, A. Zisserman. *Very Deep Convolutional Networks for Large-Scale Image
+#   Recognition.* ICLR 2015. arXiv:1409.1556.
+# - S. Ioffe, C. Szegedy. *Batch Normalization: Accelerating Deep Network Training by Reducing
+#   Internal Covariate Shift.* ICML 2015. arXiv:1502.03167 (used in torchvision's GoogLeNet).
+#
+# Next: `04_resnet.ipynb`.

@@ -1,0 +1,331 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+# ---
+
+# %% [markdown]
+# # 04 · ResNet: skip connections against the degradation problem
+#
+# ResNet won ILSVRC 2015 with a network of 152 layers, eight times deeper than VGG-19. Plain
+# networks that deep do not just overfit: they train *worse* than shallower ones. ResNet's answer is
+# the **skip connection**: each block computes f(x) + x, so it only has to learn the change f it
+# makes to its input.
+#
+# After this lesson you can
+#
+# 1. show the degradation problem: a deeper plain network with a higher *training* error, and a
+#    residual network of the same depth without it;
+# 2. measure the gradient size per layer at initialisation, plain against residual;
+# 3. build the residual block, with the identity and the projection shortcut;
+# 4. build the bottleneck block and count what it saves.
+#
+# The claims of the source are the section headings; each is shown by a computation.
+
+# %%
+import matplotlib.pyplot as plt
+import torch
+from torch import nn
+
+from cnnlessons import load_data, plot_history
+from cnnlessons import models
+from cnnlessons.experiments import resnet as lesson
+from cnnlessons.measure import count_parameters
+from cnnlessons.references import reference_runs
+
+# %% [markdown]
+# ## 1. Degradation: past some depth, a deeper plain network has higher training and test error
+#
+# He et al. trained "plain" networks of 3x3 convolutions with batch norm on CIFAR-10: the 56-layer
+# one ends with a higher **training** error than the 20-layer one (their Figure 1). Overfitting
+# cannot explain that (the deeper network fits the training set worse), and the deeper network
+# could in principle copy the shallower one and set its extra layers to the identity. The
+# optimiser simply does not find such a solution.
+#
+# The experiment: the paper's CIFAR-10 networks (`cifar_resnet`: a 3x3 stem, three stages of
+# blocks of two 3x3 convolutions, 6n+2 layers) at a shallow and a deep depth, each built twice from
+# the same layers: as a **plain** network (`shortcut="none"`) and as a **residual** network
+# (`shortcut="identity"`, which adds each block's input to its output and has no parameters of its
+# own). All four get the same budget. The `gpu` profile runs the paper's 20 and 56 layers; the
+# `cpu` and `smoke` profiles use what they can afford:
+
+# %% tags=["nbval-ignore-output"]
+data = load_data(profile)
+setup = lesson.degradation_setup(profile)
+print(data)
+print(f"{profile.name} profile: {setup}")
+for depth in setup.depths:
+    for shortcut in ("none", "identity"):
+        net = models.cifar_resnet(depth, num_classes=data.num_classes, shortcut=shortcut,
+                                  in_channels=data.channels, width=setup.width)
+        print(f"  {lesson.run_label(shortcut, depth):<10} {count_parameters(net):>9,} parameters")
+
+# %% tags=["nbval-ignore-output"]
+runs = lesson.degradation_runs(data, setup)
+fig = plot_history(list(runs.values()), ("train_error", "val_error"),
+                   reference=reference_runs(lesson.DEGRADATION_KEY),
+                   title="plain against residual networks, shallow and deep")
+
+# %% tags=["nbval-ignore-output"]
+for (shortcut, depth), run in runs.items():
+    print(f"{run.label:<10} final training error {run.train_error[-1]:.1%}, "
+          f"validation error {run.val_error[-1]:.1%}, test error {1 - run.test_acc:.1%}, "
+          f"{run.wall_time:.0f} s")
+print()
+print("Take-away:", lesson.degradation_verdict(runs, setup.depths))
+
+# %% [markdown]
+# The take-away above is written by the code from the four final training errors, so it says what
+# this run shows, also when a small budget does not show the effect. In the paper's run
+# (Figure 6, the `gpu` profile's setting, drawn dashed above as the reference once a reproduction
+# file exists), plain-56 stays above plain-20 throughout training, while ResNet-56 ends below
+# ResNet-20 (the paper's Table 6: 6.97% against 8.75% test error).
+#
+# ## 2. Why: gradient size per layer at initialisation, plain against residual
+#
+# Is it vanishing gradients? The paper argues not: with batch norm the forward signals keep a
+# healthy variance. The gradient that reaches each layer can be measured directly: one batch, one
+# backward pass through a freshly initialised network (batch norm in training mode, as in the first
+# step of training), and the norm of d loss / d weight for each convolution from the input to the
+# output. Here for the paper's depths, 20 and 56 layers, plain and residual:
+
+# %% tags=["nbval-ignore-output"]
+x, y = data.batch("train", 64)
+norms = {(shortcut, depth): lesson.gradient_sizes(depth, shortcut, x, y,
+                                                  num_classes=data.num_classes)
+         for depth in (20, 56) for shortcut in ("none", "identity")}
+
+fig, ax = plt.subplots(figsize=(8, 3.6))
+for (shortcut, depth), layer_norms in norms.items():
+    ax.semilogy(range(1, len(layer_norms) + 1), [g for _, g in layer_norms],
+                ls="--" if shortcut == "none" else "-", lw=2 if depth == 56 else 1,
+                marker="o", ms=2, label=lesson.run_label(shortcut, depth))
+ax.set_xlabel("layer (input -> output)")
+ax.set_ylabel("gradient norm of the weights")
+ax.grid(alpha=0.3, which="both")
+ax.legend(fontsize=8)
+fig.tight_layout()
+
+# %% tags=["nbval-ignore-output"]
+for (shortcut, depth), layer_norms in norms.items():
+    convs = layer_norms[:-1]  # the convolutions; the last entry is the classifier
+    print(f"{lesson.run_label(shortcut, depth):<10} first conv {convs[0][1]:9.3g}, last conv "
+          f"{convs[-1][1]:7.3g}, spread over the convolutions {lesson.gradient_spread(convs):.1f} "
+          f"orders of magnitude")
+plain, residual = norms[("none", 56)][:-1], norms[("identity", 56)][:-1]
+direction = "grow" if plain[0][1] > plain[-1][1] else "shrink"
+print(f"\nTake-away: at initialisation the gradients of plain-56's convolutions {direction} from the "
+      f"last to the first layer and span {lesson.gradient_spread(plain):.1f} orders of magnitude; "
+      f"with shortcuts they span {lesson.gradient_spread(residual):.1f}, "
+      f"{10 ** (lesson.gradient_spread(plain) - lesson.gradient_spread(residual)):.0f} times narrower.")
+
+# %% [markdown]
+# (The classifier, the last point of each curve, gets a large gradient in every network.) So in a
+# plain network with batch norm the gradients need not vanish; they are badly *uneven*:
+# each pair of layers rescales the gradient on its way back, and the 27 pairs of plain-56 multiply
+# those factors (for batch-normalised plain networks at initialisation they grow towards the input,
+# as Yang et al. 2019 show). A step size that suits one end of the network is far off for the other.
+# A shortcut gives the gradient a path around every block's rescaling: d(f(x) + x)/dx = f'(x) + 1.
+#
+# ## 3. Skip connections: f(x) + x, identity and projection shortcuts
+#
+# A residual block computes
+#
+# $$\text{out} = \mathrm{ReLU}\big(f(x) + \text{shortcut}(x)\big), \qquad
+# f = \text{3x3 conv} \to \text{BN} \to \text{ReLU} \to \text{3x3 conv} \to \text{BN}.$$
+#
+# When the block keeps the shape, the shortcut is the identity: x itself, no parameters. If the
+# best the block can do is nothing, it only has to drive f to zero, which is easy; a plain block
+# would have to learn the identity through two convolutions and two ReLUs. With f = 0 (here: the
+# last batch norm's scale set to 0) the block returns ReLU(x):
+
+# %%
+torch.manual_seed(0)
+block = models.ResidualBlock(16, 16).eval()
+nn.init.zeros_(block.last_bn.weight)  # f(x) = 0
+x = torch.randn(2, 16, 8, 8)
+with torch.no_grad():
+    out = block(x)
+print(f"shortcut of a shape-keeping block: {type(block.shortcut).__name__}, "
+      f"{count_parameters(block.shortcut)} parameters")
+print(f"Take-away: with f = 0 the block returns ReLU(x) exactly: {torch.equal(out, torch.relu(x))}")
+
+# %% [markdown]
+# Where a stage begins, the block halves height and width (stride 2) and doubles the channels, so x
+# no longer fits f(x). There are two ways to make it fit:
+#
+# - **identity** (the paper's option A, used for its CIFAR-10 networks): keep every second pixel
+#   and append zero channels; still no parameters;
+# - **projection** (option B where shapes change, option C everywhere): a 1x1 convolution with
+#   stride 2, then batch norm, learning the map from 16 to 32 channels.
+
+# %%
+shortcuts = lesson.compare_shortcuts(in_channels=16, out_channels=32, stride=2, size=32)
+for row in shortcuts:
+    print(f"{row.shortcut:>10} shortcut: f(x) {row.residual_shape}, shortcut(x) {row.shortcut_shape}, "
+          f"output {row.output_shape}; shortcut {row.shortcut_params:,} parameters, "
+          f"block {row.block_params:,}")
+identity, projection = shortcuts
+n, c, h, w = projection.output_shape
+print(f"Take-away: both shortcuts turn a 16x32x32 input into the {c}x{h}x{w} of f(x); "
+      f"the projection adds "
+      f"{projection.shortcut_params:,} parameters "
+      f"({projection.shortcut_params / identity.block_params:.1%} of the block), the identity none.")
+
+# %% [markdown]
+# On ImageNet the paper found the three options within about one percentage point of each other
+# (its Table 3), and kept the identity wherever the shapes match: it is free, and it keeps the
+# gradient path clean.
+#
+# ### Exercise: the residual block
+#
+# Write `ResidualBlock(in_channels, out_channels, stride=1)`: 3x3 conv (with the stride, padding
+# 1) - BN - ReLU - 3x3 conv (padding 1) - BN, added to the shortcut, then ReLU. The shortcut is the
+# identity when the shapes match, else a projection: a 1x1 convolution with the stride, then BN.
+
+# %%
+class ResidualBlock(nn.Module):
+    def __init__(self, in_channels: int, out_channels: int, stride: int = 1) -> None:
+        super().__init__()
+        ### BEGIN SOLUTION
+        self.conv1 = nn.Conv2d(in_channels, out_channels, 3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(out_channels)
+        self.conv2 = nn.Conv2d(out_channels, out_channels, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(out_channels)
+        self.shortcut = nn.Identity()
+        if stride != 1 or in_channels != out_channels:
+            self.shortcut = nn.Sequential(
+                nn.Conv2d(in_channels, out_channels, 1, stride=stride, bias=False),
+                nn.BatchNorm2d(out_channels))
+        ### END SOLUTION
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        ### BEGIN SOLUTION
+        f = self.bn2(self.conv2(torch.relu(self.bn1(self.conv1(x)))))
+        return torch.relu(f + self.shortcut(x))
+        ### END SOLUTION
+
+
+# %%
+check("resnet.residual_block", ResidualBlock)
+
+# %% [markdown]
+# ## 4. The bottleneck block: 1x1 down, 3x3, 1x1 up
+#
+# The deeper ImageNet ResNets (50, 101, 152 layers) work on 256 to 2048 channels. Two 3x3
+# convolutions at 256 channels cost 2·9·256² weights; the bottleneck block first reduces to 64
+# channels with a 1x1 convolution, applies the 3x3 at 64, and expands back to 256 with another 1x1
+# (GoogLeNet's trick from lesson 03):
+#
+# $$2 \cdot 9 \cdot 256^2 \quad\text{against}\quad 256 \cdot 64 + 9 \cdot 64^2 + 64 \cdot 256.$$
+#
+# Counted on the real blocks (the residual branch; on a 56x56 map for the FLOPs):
+
+# %%
+costs = lesson.bottleneck_costs(channels=256, size=56)
+with torch.device("meta"):  # shapes only: counted without allocating the weights
+    resnet34, resnet50 = models.resnet34(), models.resnet50()
+resnet34_params, resnet50_params = count_parameters(resnet34), count_parameters(resnet50)
+del resnet34, resnet50
+
+for c in costs:
+    print(f"{c.name:<34} {c.conv_weights:>9,} conv weights, {c.params:>9,} parameters with BN, "
+          f"{c.flops / 1e9:5.2f} GFLOPs")
+bottleneck, wide, narrow = costs
+print(f"Take-away: at 256 channels the bottleneck needs {bottleneck.conv_weights:,} conv weights "
+      f"against {wide.conv_weights:,} for two 3x3 layers, {wide.conv_weights / bottleneck.conv_weights:.0f} "
+      f"times fewer; it costs about what two 3x3 layers at 64 channels cost "
+      f"({narrow.conv_weights:,}), while its input and output keep 256 channels.")
+print(f"ResNet-34 (basic blocks): {resnet34_params:,} parameters; "
+      f"ResNet-50 (bottlenecks): {resnet50_params:,}")
+
+# %% [markdown]
+# That is the paper's Figure 5: the basic block at 64 channels and the bottleneck at 256 have
+# "similar time complexity", so ResNet-50, built of bottlenecks, costs about as much as ResNet-34,
+# built of basic blocks (the two counts above), while being deeper and four times wider at its
+# blocks' inputs and outputs.
+#
+# ### Exercise: the bottleneck block
+#
+# Write `Bottleneck(in_channels, mid_channels, stride=1)`: 1x1 conv -> mid - BN - ReLU - 3x3 conv
+# (padding 1) - BN - ReLU - 1x1 conv -> 4·mid - BN, added to the shortcut (identity when the shapes
+# match, else a 1x1 projection with the stride, then BN), then ReLU. Put the stride on the 3x3.
+
+# %%
+class Bottleneck(nn.Module):
+    def __init__(self, in_channels: int, mid_channels: int, stride: int = 1) -> None:
+        super().__init__()
+        ### BEGIN SOLUTION
+        out_channels = 4 * mid_channels
+        self.conv1 = nn.Conv2d(in_channels, mid_channels, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(mid_channels)
+        self.conv2 = nn.Conv2d(mid_channels, mid_channels, 3, stride=stride, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(mid_channels)
+        self.conv3 = nn.Conv2d(mid_channels, out_channels, 1, bias=False)
+        self.bn3 = nn.BatchNorm2d(out_channels)
+        self.shortcut = nn.Identity()
+        if stride != 1 or in_channels != out_channels:
+            self.shortcut = nn.Sequential(
+                nn.Conv2d(in_channels, out_channels, 1, stride=stride, bias=False),
+                nn.BatchNorm2d(out_channels))
+        ### END SOLUTION
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        ### BEGIN SOLUTION
+        f = torch.relu(self.bn1(self.conv1(x)))
+        f = torch.relu(self.bn2(self.conv2(f)))
+        f = self.bn3(self.conv3(f))
+        return torch.relu(f + self.shortcut(x))
+        ### END SOLUTION
+
+
+# %%
+check("resnet.bottleneck_block", Bottleneck)
+
+# %% [markdown]
+# ## 5. Explorer: shortcut and depth against the training curves
+#
+# Choose the shortcut (`none`: the plain network; `identity`; `projection`: a 1x1 convolution in
+# every block) and the depth, then press **train**: the network trains with the same budget as in
+# section 1, and every setting you train stays on the plot (dashed: plain, solid: identity, dotted:
+# projection). The four runs of section 1 are already there.
+
+# %% tags=["nbval-ignore-output"]
+from cnnlessons.explorers.resnet import ShortcutExplorer
+
+explorer = ShortcutExplorer(data, setup, runs=runs)
+explorer.static()
+print(explorer.text)
+
+# %% tags=["nbval-ignore-output"]
+explorer
+
+# %% [markdown]
+# ## Summary
+#
+# - Degradation: a deeper plain network can train *worse* than a shallower one; section 1 measured
+#   it, and its take-away says whether this profile's budget shows it.
+# - At initialisation, the gradients of a deep plain network are spread over orders of magnitude
+#   from layer to layer; with shortcuts the spread is much narrower (section 2 gives the figures).
+# - A residual block computes ReLU(f(x) + x). Where the shape changes, the shortcut is either the
+#   parameter-free identity with zero padding (option A) or a 1x1 projection.
+# - The bottleneck (1x1 down, 3x3, 1x1 up) makes very deep networks on wide feature maps
+#   affordable.
+#
+# ## Papers
+#
+# - K. He, X. Zhang, S. Ren, J. Sun. *Deep Residual Learning for Image Recognition.* CVPR 2016.
+#   arXiv:1512.03385.
+# - K. He, X. Zhang, S. Ren, J. Sun. *Identity Mappings in Deep Residual Networks.* ECCV 2016.
+#   arXiv:1603.05027.
+# - S. Ioffe, C. Szegedy. *Batch Normalization: Accelerating Deep Network Training by Reducing
+#   Internal Covariate Shift.* ICML 2015. arXiv:1502.03167.
+# - G. Yang, J. Pennington, V. Rao, J. Sohl-Dickstein, S. S. Schoenholz. *A Mean Field Theory of
+#   Batch Normalization.* ICLR 2019. arXiv:1902.08129.
+# - D. Balduzzi, M. Frean, L. Leary, J. P. Lewis, K. W.-D. Ma, B. McWilliams. *The Shattered
+#   Gradients Problem: If resnets are the answer, then what is the question?* ICML 2017.
+#   arXiv:1702.08591.
+#
+# Next: `05_densenet.ipynb`.

@@ -1,0 +1,273 @@
+"""Lessons 01 (AlexNet) and 02 (VGGNet): the experiments modules, on real small computations."""
+import dataclasses
+
+import pytest
+import torch
+from torch import nn
+
+from cnnlessons.experiments import alexnet as A
+from cnnlessons.experiments import vgg as V
+from cnnlessons.models import SmallAlexNet
+from cnnlessons.training import History
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
+# --------------------------------------------------------------------------- lesson 01
+
+@pytest.fixture(scope="module")
+def batch(digits):
+    return digits.batch("train", 64)
+
+
+def test_gradient_sizes_relu_keeps_sigmoid_vanishes(batch):
+    relu = A.gradient_sizes(*batch, depth=12, activation="relu", init="kaiming")
+    sigmoid = A.gradient_sizes(*batch, depth=12, activation="sigmoid", init="kaiming")
+    default_relu = A.gradient_sizes(*batch, depth=12, activation="relu", init="default")
+    assert len(relu) == len(sigmoid) == 12
+    assert 0.2 < relu[0] / relu[-1] < 5
+    assert sigmoid[0] / sigmoid[-1] < 1e-4
+    assert default_relu[0] / default_relu[-1] < 1e-2  # PyTorch's default is too small for ReLU
+    assert A.gradient_sizes(*batch, depth=12, activation="relu", init="kaiming") == relu  # seeded
+    with pytest.raises(ValueError, match="activation must be one of"):
+        A.gradient_sizes(*batch, activation="elu")
+    with pytest.raises(ValueError, match="init must be one of"):
+        A.gradient_sizes(*batch, init="zeros")
+
+
+def test_plot_gradient_sizes_is_log_scale(batch):
+    fig = A.plot_gradient_sizes({"relu": [1.0, 2.0], "sigmoid": [1e-9, 0.5]}, highlight="relu")
+    ax = fig.axes[0]
+    assert ax.get_yscale() == "log" and list(ax.lines[1].get_ydata()) == [1e-9, 0.5]
+
+
+def test_figure1_cnn_is_four_weight_layers():
+    model = A.Figure1CNN("tanh", in_channels=1, num_classes=10)
+    weights = [m for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    assert [type(m).__name__ for m in weights] == ["Conv2d"] * 3 + ["Linear"]
+    assert [m.out_channels for m in weights[:3]] == [32, 32, 64]
+    assert sum(isinstance(m, nn.Tanh) for m in model.modules()) == 3
+    assert model(torch.zeros(2, 1, 16, 16)).shape == (2, 10)
+    assert model(torch.zeros(2, 1, 32, 32)).shape == (2, 10)
+    with pytest.raises(ValueError, match="activation must be one of"):
+        A.Figure1CNN("swish")
+
+
+def _history(errors):
+    return History(label="x", epoch=list(range(1, len(errors) + 1)), train_acc=[1 - e for e in errors])
+
+
+def test_epochs_to_error_and_speedup():
+    relu, tanh = _history([0.6, 0.3, 0.2, 0.1]), _history([0.7, 0.5, 0.4, 0.24])
+    assert A.epochs_to_error(relu, 0.25) == 3 and A.epochs_to_error(tanh, 0.25) == 4
+    s = A.figure1_speedup({"relu": relu, "tanh": tanh})
+    assert s.epochs == {"relu": 3, "tanh": 4} and s.ratio == pytest.approx(4 / 3)
+    assert s.common_target is None
+    assert "relu: reached 25% training error in epoch 3" in str(s) and "ratio tanh/ReLU: 1.33" in str(s)
+
+    slow = A.figure1_speedup({"relu": _history([0.8, 0.6, 0.5]), "tanh": _history([0.9, 0.7, 0.65])})
+    assert slow.ratio is None and slow.epochs == {"relu": None, "tanh": None}
+    assert slow.common_target == pytest.approx(0.65)  # the highest final error: both reached it
+    assert slow.common_epochs == {"relu": 2, "tanh": 3} and slow.common_ratio == pytest.approx(1.5)
+    text = str(slow)
+    assert "did not reach 25% training error within the budget of 3 epochs" in text
+    assert "not measurable at this budget" in text and "relu in epoch 2, tanh in epoch 3" in text
+
+
+def test_figure1_runs_train_both_with_the_papers_settings(digits):
+    runs = A.figure1_runs(digits, "smoke", epochs=1)
+    assert list(runs) == ["relu", "tanh"]
+    for name, h in runs.items():
+        assert h.label == name and len(h.epoch) == 1 and h.test_acc is not None
+        assert h.info["optimizer"] == "sgd" and h.info["schedule"] == "constant"
+    assert runs["relu"].train_loss != runs["tanh"].train_loss
+
+
+def test_tower_parameters_of_the_papers_alexnet():
+    rows = {r.layer: r for r in A.tower_parameters()}
+    assert rows["total"].two_towers == 60_965_224  # the 2012 paper's net
+    assert rows["conv2"].one_tower == 5 * 5 * 96 * 256 + 256
+    assert rows["conv2"].two_towers == 5 * 5 * 48 * 256 + 256
+    assert rows["conv3"].saved == 0 and rows["fc6"].saved == 0
+    assert rows["total"].saved == rows["conv2"].saved + rows["conv4"].saved + rows["conv5"].saved
+
+
+def test_model_parallel_matches_one_device(digits):
+    torch.manual_seed(0)
+    model = SmallAlexNet(10, 1, groups=2, lrn=True, width=4)
+    x, _ = digits.batch("val", 4)
+    result = A.model_parallel_check(model, x, backend="processes", timeout=120)
+    assert result.backend == "processes"
+    assert result.max_abs_diff < 1e-5 < result.max_abs_output
+    assert sum(result.parameters_per_tower) == result.parameters
+    assert result.exchanges[0] == "conv3" and result.bytes_exchanged > 0
+
+
+def test_pooling_sizes_coverage_and_fields():
+    rows = {r.size: r for r in A.pooling_sizes((55, 32, 13))}
+    assert (rows[55].overlapping, rows[55].non_overlapping) == (27, 27)
+    assert (rows[32].overlapping, rows[32].non_overlapping) == (15, 16)
+    over = A.pooling_coverage(9, 3, 2)
+    assert over.shape == (9, 9) and over.max() == 4 and over.min() == 1
+    assert int(over[2, 2]) == 4 and int(over[0, 0]) == 1
+    assert set(A.pooling_coverage(8, 2, 2).unique().tolist()) == {1}
+    fields = A.pooled_receptive_fields(3)
+    assert fields == {"3x3 stride 2": [5, 13, 29], "2x2 stride 2": [4, 10, 22]}
+
+
+def test_lrn_divides_by_k_to_the_beta_on_small_activations(batch):
+    torch.manual_seed(0)
+    model = SmallAlexNet(10, 1, lrn=True, width=8)
+    x, _ = batch
+    small = A.lrn_effect(model, x, scale=1.0)
+    assert small.divisor_min == pytest.approx(2 ** 0.75, rel=1e-3)
+    assert small.divisor_max == pytest.approx(2 ** 0.75, rel=1e-2)
+    raw = A.lrn_effect(model, x, scale=255.0)
+    assert raw.divisor_max > 2 * small.divisor_max
+    assert raw.activation_median > 50 * small.activation_median
+
+
+def test_colour_pca_finds_the_colour_axes():
+    g = torch.Generator().manual_seed(0)
+    grey = torch.randint(0, 256, (50, 1, 8, 8), generator=g)
+    images = grey.repeat(1, 3, 1, 1).to(torch.uint8)  # R = G = B: all variance along (1, 1, 1)
+    pca = A.colour_pca(images)
+    assert pca.eigenvalues.shape == (3,) and pca.eigenvalues[0] > 100 * pca.eigenvalues[1]
+    assert torch.allclose(pca.eigenvectors[:, 0], torch.full((3,), 3 ** -0.5), atol=1e-4)
+    assert pca.eigenvalues[0] == pytest.approx(3 * (grey.double() / 255).var().item(), rel=1e-3)
+
+
+def test_pca_colour_shift_is_one_colour_offset_per_image():
+    pca = A.ColourPCA(torch.tensor([0.2, 0.02, 0.0]), torch.eye(3))
+    images = torch.full((4, 3, 5, 5), 128, dtype=torch.uint8)
+    g = torch.Generator().manual_seed(1)
+    out = A.pca_colour_shift(images, pca, sigma=1.0, generator=g)
+    assert out.dtype == torch.uint8 and out.shape == images.shape
+    diff = out.int() - images.int()
+    assert (diff == diff[:, :, :1, :1]).all()  # the same shift at every pixel of an image
+    assert (diff[:, 2] == 0).all()  # no variance along the third axis: no shift along it
+    assert diff[:, 0].abs().sum() > diff[:, 1].abs().sum()  # magnitudes follow the eigenvalues
+    assert torch.equal(A.pca_colour_shift(images, pca, sigma=0.0), images)
+    with pytest.raises(ValueError, match="images have 1 channels but the PCA was computed on 3"):
+        A.pca_colour_shift(images[:, :1], pca)
+
+
+def test_augmentation_gallery_on_real_images(digits):
+    idx = A.one_per_class(digits.train_labels, 10)
+    assert sorted(digits.train_labels[idx].tolist()) == list(range(10))
+    gallery = A.augmentation_gallery(digits, n=6)
+    assert len(gallery) == 6
+    shapes = {tuple(v.shape) for v in gallery.values()}
+    assert shapes == {(6, 1, 16, 16)} and all(v.dtype == torch.uint8 for v in gallery.values())
+    original = gallery["original"]
+    assert torch.equal(gallery["flipped"], original.flip(3))
+    assert not torch.equal(gallery["random crop (padding 1)"], original)
+    fig = A.show_gallery(gallery)
+    assert len(fig.axes) == 36
+
+
+def test_regularisation_data_is_a_random_subset_with_every_class(digits):
+    small = A.regularisation_data(digits, 4)
+    assert len(small.train_labels) == len(digits.train_labels) // 4
+    assert len(torch.unique(small.train_labels)) == 10
+    assert torch.equal(small.val_images, digits.val_images)
+    ordered = dataclasses.replace(digits, train_labels=digits.train_labels.sort().values)
+    assert len(torch.unique(A.regularisation_data(ordered, 4).train_labels)) == 10
+
+
+def test_regularisation_runs_and_gap_table(digits):
+    runs = A.regularisation_runs(digits, "smoke", epochs=1,
+                                 variants=["no augmentation, no dropout", "augmentation + dropout 0.5"])
+    assert list(runs) == ["no augmentation, no dropout", "augmentation + dropout 0.5"]
+    for h in runs.values():
+        assert 0 <= h.info["clean_train_acc"] <= 1 and h.info["train_size"] == 75
+    assert runs["augmentation + dropout 0.5"].info["dropout"] == 0.5
+    rows = A.gap_rows(runs)
+    assert rows[0].gap == pytest.approx(rows[0].train_acc - rows[0].val_acc)
+    table = A.format_gap_table(rows)
+    assert "train acc" in table and "augmentation + dropout 0.5" in table
+    assert set(A.fit_calls()) == {A.FIGURE1_KEY, A.REGULARISATION_KEY}
+
+
+def test_he_init_leaves_the_output_layer_small():
+    torch.manual_seed(0)
+    model = A.he_init(SmallAlexNet(10, 3, width=8))
+    fc8 = model.classifier.fc8.weight
+    conv1 = model.features.conv1.weight
+    assert conv1.std().item() == pytest.approx((2 / (3 * 25)) ** 0.5, rel=0.1)
+    assert fc8.std().item() < (1 / fc8.shape[1]) ** 0.5  # PyTorch's default, not He's
+
+
+# --------------------------------------------------------------------------- lesson 02
+
+def test_receptive_field_formula_and_footprints():
+    assert [V.stack_receptive_field(n) for n in (0, 1, 2, 3)] == [1, 3, 5, 7]
+    assert V.stack_receptive_field(2, 5) == 9
+    for fp in V.measure_footprints(3, 3, size=15) + V.measure_footprints(2, 5, size=15):
+        assert (fp.height, fp.width) == (fp.formula, fp.formula)
+        assert int(fp.mask.sum()) == fp.formula ** 2  # the whole square, no holes
+    fig = V.plot_footprints(V.measure_footprints(2))
+    assert len(fig.axes) == 2
+    with pytest.raises(ValueError, match="kernel_size must be odd"):
+        V.conv_stack(2, 4)
+
+
+def test_stack_weights_are_27_and_49_c_squared():
+    for row in V.stack_weights((8, 64, 512)):
+        assert row.stack == 27 * row.channels ** 2 and row.single == 49 * row.channels ** 2
+        assert row.ratio == pytest.approx(27 / 49)
+    [row] = V.stack_weights((16,), num_layers=2, kernel_size=5)
+    assert (row.stack, row.single) == (50 * 256, 81 * 256)
+
+
+@pytest.mark.parametrize("size", [16, 32])
+def test_conv_head_equals_fc_head_and_gives_a_score_map(digits, size):
+    data = dataclasses.replace(digits, train_images=torch.zeros(1, 1, size, size, dtype=torch.uint8))
+    torch.manual_seed(0)
+    model = V.small_vgg(data)
+    assert model.avgpool.output_size == (size // 8, size // 8)
+    x = torch.randn(3, 1, size, size)
+    diff, scale, shape = V.head_difference(model, x)
+    assert diff < 1e-5 < scale and shape == (3, 10, 1, 1)
+    big = V.mosaic(torch.randint(0, 256, (4, 1, size, size), dtype=torch.uint8))
+    assert big.shape == (1, 1, 2 * size, 2 * size)
+    scores = V.score_map(model, big.float())
+    side = 2 * size // 8 - size // 8 + 1
+    assert scores.shape == (10, side, side)
+    assert torch.allclose(scores.sum(0), torch.ones(side, side), atol=1e-5)
+
+
+def test_mosaic_tiles_in_reading_order():
+    images = torch.arange(4).view(4, 1, 1, 1).expand(4, 1, 2, 2)
+    grid = V.mosaic(images)[0, 0]
+    assert grid.tolist() == [[0, 0, 1, 1], [0, 0, 1, 1], [2, 2, 3, 3], [2, 2, 3, 3]]
+    with pytest.raises(ValueError, match="at least rows\\*cols = 4 images"):
+        V.mosaic(images[:3])
+
+
+def test_kernel_models_share_the_field_not_the_weights():
+    assert V.equivalent_3x3_layers(7) == 3 and V.equivalent_3x3_layers(5, 2) == 4
+    models = V.kernel_models(7, 1, in_channels=3, num_classes=10, width=8)
+    big, small = models.values()
+    assert list(models) == ["1 x 7x7", "3 x 3x3"]
+    assert big.receptive_field == small.receptive_field == 7
+    assert (big.conv_weights, small.conv_weights) == (49 * 64, 27 * 64)
+    assert big(torch.zeros(2, 3, 32, 32)).shape == (2, 10)
+    with pytest.raises(ValueError, match="kernel_size must be odd"):
+        V.equivalent_3x3_layers(4)
+
+
+def test_kernel_runs_and_vgg_training(digits):
+    runs = V.kernel_runs(digits, "smoke", kernel_size=5, num_layers=1, epochs=1, width=4)
+    assert list(runs) == ["1 x 5x5", "2 x 3x3"]
+    assert [h.info["conv_weights"] for h in runs.values()] == [25 * 16, 18 * 16]
+    model, history = V.train_vgg(digits, "smoke", epochs=1)
+    assert len(history.epoch) == 1 and history.test_acc is not None
+    assert history.info["parameters"] == sum(p.numel() for p in model.parameters())
+    assert set(V.fit_calls()) == {V.VGG_KEY, V.KERNELS_KEY}

@@ -1,0 +1,179 @@
+"""The plumbing of lessons 03 (GoogLeNet) and 04 (ResNet), on real small computations."""
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from cnnlessons.experiments import googlenet as g
+from cnnlessons.experiments import resnet as r
+from cnnlessons.models import GoogLeNet, Inception, build_model
+from cnnlessons.training import History
+
+
+# -- lesson 03 ----------------------------------------------------------------------------------
+
+def test_compare_reduction_counts_the_sources_example_on_real_layers():
+    cmp = g.compare_reduction(128, 32, 128, kernel_size=3, size=28)
+    assert (cmp.direct_params, cmp.reduced_params) == (147_456, 40_960)
+    assert cmp.direct_shape == cmp.reduced_shape == (1, 128, 28, 28)
+    assert cmp.direct_receptive_field == cmp.reduced_receptive_field == (3, 3)
+    assert cmp.direct_flops == 2 * 147_456 * 28 * 28
+    assert cmp.reduced_flops == 2 * 40_960 * 28 * 28
+    assert cmp.saving == pytest.approx(40_960 / 147_456)
+    five = g.compare_reduction(16, 4, 8, kernel_size=5, size=9)
+    assert (five.direct_params, five.reduced_params) == (25 * 16 * 8, 16 * 4 + 25 * 4 * 8)
+    assert five.reduced_receptive_field == (5, 5)
+
+
+@pytest.mark.parametrize("key", list(g.GOOGLENET_BRANCHES))
+def test_branch_cost_of_real_layers_equals_the_formula(key):
+    b = g.GOOGLENET_BRANCHES[key]
+    for width in (1, b.reduced_channels, b.in_channels):
+        assert g.branch_cost(b.in_channels, width, b.out_channels, b.kernel_size, b.size) == \
+            g.branch_cost_formula(b.in_channels, width, b.out_channels, b.kernel_size, b.size)
+    assert g.branch_cost(b.in_channels, None, b.out_channels, b.kernel_size, b.size) == \
+        g.branch_cost_formula(b.in_channels, None, b.out_channels, b.kernel_size, b.size)
+
+
+def test_googlenet_block_inputs_follow_the_papers_table():
+    inputs = g.googlenet_block_inputs()
+    assert inputs == {"inception3a": 192, "inception3b": 256, "inception4a": 480,
+                      "inception4b": 512, "inception4c": 512, "inception4d": 512,
+                      "inception4e": 528, "inception5a": 832, "inception5b": 832}
+    assert g.GOOGLENET_BRANCHES["3a 5x5"].reduced_channels == 16
+
+
+def test_branch_shapes_of_block_3a():
+    block = Inception(192, 64, (96, 128), (16, 32), 32)
+    shapes, out = g.branch_shapes(block, torch.zeros(2, 192, 9, 9))
+    assert [name for name, _ in shapes] == list(g.BRANCH_NAMES)
+    assert [s[1] for _, s in shapes] == [64, 128, 32, 32]
+    assert all(s[2:] == (9, 9) for _, s in shapes)
+    assert out == (2, 256, 9, 9)
+
+
+def test_weight_layer_depth_counts_the_longest_path():
+    seq = nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU(), nn.Conv2d(4, 4, 1), nn.Flatten(),
+                        nn.LazyLinear(2))
+    assert g.weight_layer_depth(seq, (3, 8, 8)) == 3
+    assert g.weight_layer_depth(Inception(8, 2, (2, 2), (2, 2), 2), (8, 5, 5)) == 2
+    with torch.device("meta"):
+        net = GoogLeNet()
+        vgg = build_model("vgg19")
+    assert g.weight_layer_depth(net) == 22
+    assert g.weight_layer_depth(vgg) == 19
+    assert net.training  # left in the mode it was in
+
+
+def test_architecture_table_recomputes_the_sources_figures():
+    rows = {row.name: row for row in g.architecture_table()}
+    alexnet, vgg, googlenet = rows["AlexNet"], rows["VGG-19"], rows["GoogLeNet"]
+    assert (alexnet.layers, alexnet.params, alexnet.torchvision_params) == (8, 61_100_840, 61_100_840)
+    assert (vgg.layers, vgg.params, vgg.torchvision_params) == (19, 143_667_240, 143_667_240)
+    assert (googlenet.layers, googlenet.params, googlenet.torchvision_params) == \
+        (22, 6_624_904, 6_624_904)
+    aux = rows["GoogLeNet + 2 auxiliary classifiers"]
+    assert aux.params == aux.torchvision_params == 13_004_888
+    assert rows["AlexNet, the paper's two towers"].params == 60_965_224
+    assert alexnet.verdict == "source is right (within 5%)"
+    assert vgg.verdict == "source is off: parameters: 143.7M, not 110M (+31%)"
+    assert googlenet.verdict.startswith("source is off: parameters: 6.6M, not 4M")
+    assert rows["GoogLeNet, the paper's layers"].verdict == ""
+    text = g.format_table(list(rows.values()))
+    assert "143,667,240" in text and "22 layers, 4M" in text
+    assert len(text.splitlines()) == 2 + len(rows)
+
+
+# -- lesson 04 ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("profile", ["smoke", "cpu", "gpu"])
+def test_degradation_setup_uses_valid_depths(profile):
+    setup = r.degradation_setup(profile)
+    assert setup.shallow < setup.deep <= setup.max_depth
+    assert all((d - 2) % 6 == 0 for d in (*setup.depths, setup.max_depth))
+    if profile == "gpu":
+        assert (setup.depths, setup.width, setup.epochs) == ((20, 56), 16, 15)
+
+
+def fake(label, final):
+    return History(label=label, epoch=[1, 2], train_acc=[0.2, 1 - final], val_acc=[0.2, 0.3],
+                   train_loss=[2.0, 1.0], val_loss=[2.0, 1.0], time=[1.0, 2.0])
+
+
+def runs_with(ps, pd, rs, rd, depths=(20, 56)):
+    s, d = depths
+    return {("none", s): fake(f"plain-{s}", ps), ("identity", s): fake(f"ResNet-{s}", rs),
+            ("none", d): fake(f"plain-{d}", pd), ("identity", d): fake(f"ResNet-{d}", rd)}
+
+
+def test_verdict_is_written_from_the_figures():
+    shown = runs_with(0.30, 0.40, 0.25, 0.20)
+    summary = r.degradation_summary(shown, (20, 56))
+    assert summary["plain_deep"] == pytest.approx(0.40) and summary["shows_degradation"]
+    text = r.degradation_verdict(shown, (20, 56))
+    assert text.startswith("After 2 epochs, plain-56 ends at 40.0% training error against 30.0% "
+                           "for plain-20: the deeper plain network is worse by 10.0 points")
+    assert "better by 5.0 points" in text and "the shortcuts remove it" in text
+
+    half = r.degradation_verdict(runs_with(0.30, 0.40, 0.25, 0.27), (20, 56))
+    assert "worse by 10.0 points" in half and "not better yet" in half and "too small" in half
+
+    none = r.degradation_verdict(runs_with(0.40, 0.30, 0.25, 0.27), (20, 56))
+    assert "here the deeper plain network is not worse" in none
+    assert "too small to show the degradation problem" in none
+    assert not r.degradation_summary(runs_with(0.40, 0.30, 0.25, 0.27), (20, 56))["plain_degrades"]
+
+
+def test_train_resnet_and_the_four_runs(digits):
+    setup = r.DegradationSetup(depths=(8, 14), width=2, epochs=1)
+    runs = r.degradation_runs(digits, setup)
+    assert list(runs) == [("none", 8), ("identity", 8), ("none", 14), ("identity", 14)]
+    assert [h.label for h in runs.values()] == ["plain-8", "ResNet-8", "plain-14", "ResNet-14"]
+    assert all(h.epoch == [1] and 0 <= h.train_error[0] <= 1 for h in runs.values())
+    assert all(h.test_acc is not None for h in runs.values())
+    # plain and residual (option A) have exactly the same parameters
+    assert runs[("none", 14)].info["parameters"] == runs[("identity", 14)].info["parameters"]
+    again = r.train_resnet(digits, 8, "none", width=2, epochs=1)
+    assert again.train_acc == runs[("none", 8)].train_acc  # seeded: the same run twice
+    with pytest.raises(ValueError, match="shortcut must be one of"):
+        r.train_resnet(digits, 8, "dense", width=2, epochs=1)
+    assert r.resnet_fit_call(56, "none", 16) == (
+        "set_seed(0); fit(cifar_resnet(56, num_classes=data.num_classes, shortcut='none', "
+        "in_channels=data.channels, width=16), data, epochs=profile.epochs, lr=0.1, "
+        "label='plain-56', test=True)")
+
+
+def test_gradients_of_a_deep_plain_net_are_spread_wider_than_with_shortcuts(digits):
+    x, y = digits.batch("train", 32)
+    plain = r.gradient_sizes(56, "none", x, y, width=8)
+    residual = r.gradient_sizes(56, "identity", x, y, width=8)
+    assert len(plain) == len(residual) == 56  # 55 convolutions and the classifier
+    assert plain[0][0] == "stem.conv" and plain[-1][0] == "fc"
+    # among the convolutions (the classifier is the last entry), an order of magnitude narrower
+    assert r.gradient_spread(plain[:-1]) > r.gradient_spread(residual[:-1]) + 1
+    assert plain[0][1] > 10 * plain[-2][1]  # the plain net's gradients grow towards the input
+    projection = r.gradient_sizes(8, "projection", x, y, width=4)
+    assert len(projection) == 8 and not any("shortcut" in name for name, _ in projection)
+    assert r.gradient_spread([("a", 1.0), ("b", 100.0)]) == pytest.approx(2.0)
+    with pytest.raises(ValueError):
+        r.gradient_spread([("a", 0.0)])
+
+
+def test_shortcuts_at_a_stride_2_stage():
+    identity, projection = r.compare_shortcuts(16, 32, stride=2, size=32)
+    assert identity.shortcut_params == 0
+    assert projection.shortcut_params == 16 * 32 + 2 * 32  # 1x1 conv, BN scale and shift
+    assert projection.block_params == identity.block_params + 16 * 32 + 64
+    for row in (identity, projection):
+        assert row.residual_shape == row.shortcut_shape == row.output_shape == (2, 32, 16, 16)
+
+
+def test_bottleneck_against_two_3x3_layers():
+    bottleneck, wide, narrow = r.bottleneck_costs(256, size=56)
+    assert bottleneck.conv_weights == 256 * 64 + 9 * 64 * 64 + 64 * 256 == 69_632
+    assert wide.conv_weights == 2 * 9 * 256 * 256 == 1_179_648
+    assert narrow.conv_weights == 2 * 9 * 64 * 64 == 73_728
+    assert bottleneck.params == 69_632 + 2 * (64 + 64 + 256)
+    assert bottleneck.flops == 2 * 69_632 * 56 * 56
+    assert math.isclose(wide.flops / bottleneck.flops, 1_179_648 / 69_632)
