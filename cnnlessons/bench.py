@@ -7,8 +7,8 @@ In one run, on the same model and data, it measures images per second of
     (the course's ``TensorLoader``) against a torchvision DataLoader with 2 workers and per-image
     transforms (``RandomCrop``, ``RandomHorizontalFlip``, ``ToTensor``, ``Normalize``), the way the
     tutorials write it;
-(b) full training steps: ``fit``'s step (``train_epoch``; on CUDA with bf16 autocast and
-    channels_last) against the reference loop (the DataLoader above, float32, contiguous).
+(b) full training steps: ``fit``'s step (``train_epoch``, channels_last; on CUDA also bf16
+    autocast) against the reference loop (the DataLoader above, float32, contiguous).
 and prints each figure with the ratio. Without ``--data`` it uses the active profile's dataset.
 """
 from __future__ import annotations
@@ -103,7 +103,7 @@ def bench_training(build, data: CourseData, device: torch.device, batch_size: in
     """Images/s of full training steps: fit's step against the reference loop, same model."""
     cuda = device.type == "cuda"
     amp = cuda if amp is None else amp
-    channels_last = cuda if channels_last is None else channels_last
+    channels_last = True if channels_last is None else channels_last
     criterion = nn.CrossEntropyLoss()
     out = {}
 
@@ -181,10 +181,14 @@ def main(argv: list[str] | None = None) -> dict:
         print(f"    with torch.compile: course {c['course']:,.0f} img/s "
               f"({c['course'] / t['course']:.2f}x the uncompiled course step)")
     if args.cpu_variants and device.type == "cpu":
-        for label, kw in (("channels_last", {"channels_last": True}),
-                          ("contiguous", {"channels_last": False})):
+        threads = torch.get_num_threads()
+        for label, kw, n in (("channels_last", {"channels_last": True}, threads),
+                             ("contiguous", {"channels_last": False}, threads),
+                             ("1 thread", {"channels_last": True}, 1)):
+            torch.set_num_threads(n)
             v = bench_training(build, data, device, batch_size=batch, steps=args.steps,
                                workers=args.workers, **kw)
+            torch.set_num_threads(threads)
             results[f"cpu_{label}"] = v
             print(f"    CPU {label:>13}: course {v['course']:,.0f} img/s")
     if args.json:
