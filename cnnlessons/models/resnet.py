@@ -80,7 +80,26 @@ def make_shortcut(in_channels: int, out_channels: int, stride: int, shortcut: Op
     return PadShortcut(in_channels, out_channels, stride)
 
 
-class ResidualBlock(nn.Module):
+class _SkipBlock(nn.Module):
+    """What every residual block shares: relu(residual(x) + shortcut(x)), or relu(residual(x))
+    for the plain block (``shortcut`` is None). Subclasses build ``residual`` and ``shortcut``."""
+
+    residual: nn.Sequential
+    shortcut: Optional[nn.Module]
+    relu: nn.Module
+
+    @property
+    def last_bn(self) -> nn.BatchNorm2d:
+        return self.residual[-1]
+
+    def forward(self, x: Tensor) -> Tensor:
+        out = self.residual(x)
+        if self.shortcut is not None:
+            out = out + self.shortcut(x)
+        return self.relu(out)
+
+
+class ResidualBlock(_SkipBlock):
     """The basic block: relu(residual(x) + shortcut(x)),
     residual = 3x3 conv (stride) - BN - ReLU - 3x3 conv - BN.
 
@@ -107,18 +126,8 @@ class ResidualBlock(nn.Module):
         self.shortcut = make_shortcut(in_channels, out_channels, stride, shortcut)
         self.relu = nn.ReLU(inplace=True)
 
-    @property
-    def last_bn(self) -> nn.BatchNorm2d:
-        return self.residual[-1]
 
-    def forward(self, x: Tensor) -> Tensor:
-        out = self.residual(x)
-        if self.shortcut is not None:
-            out = out + self.shortcut(x)
-        return self.relu(out)
-
-
-class Bottleneck(nn.Module):
+class Bottleneck(_SkipBlock):
     """The bottleneck block: 1x1 -> mid - BN - ReLU - 3x3 (stride) - BN - ReLU - 1x1 -> 4*mid - BN,
     added to the shortcut, then ReLU. The stride sits on the 3x3 (torchvision's "ResNet v1.5")."""
 
@@ -144,16 +153,6 @@ class Bottleneck(nn.Module):
         )
         self.shortcut = make_shortcut(in_channels, out_channels, stride, shortcut)
         self.relu = nn.ReLU(inplace=True)
-
-    @property
-    def last_bn(self) -> nn.BatchNorm2d:
-        return self.residual[-1]
-
-    def forward(self, x: Tensor) -> Tensor:
-        out = self.residual(x)
-        if self.shortcut is not None:
-            out = out + self.shortcut(x)
-        return self.relu(out)
 
 
 BlockType = Union[Type[ResidualBlock], Type[Bottleneck], str]
