@@ -271,6 +271,19 @@ def _classify(exercise_id: str, index: int, run: _CellRun, earlier: list[str]) -
     return result
 
 
+def _run_coroutine(make):
+    """``asyncio.run(make())``, in a worker thread when this thread already runs an event loop
+    (inside Jupyter, or beside Playwright's sync API), where ``asyncio.run`` would refuse."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(make())
+    import concurrent.futures
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(make())).result()
+
+
 def grade_notebook(path: str | Path, *, timeout: int = 120, total_timeout: float | None = None,
                    profile: str = "smoke", kernel_name: str = "python3",
                    executed: str | Path | None = None, name: str | None = None,
@@ -293,7 +306,7 @@ def grade_notebook(path: str | Path, *, timeout: int = 120, total_timeout: float
         log = Path(tmp) / "checks.jsonl"
         runner = _Runner(nb, path, timeout, total, profile, kernel_name, log, grace)
         try:
-            runs = asyncio.run(runner.run())
+            runs = _run_coroutine(runner.run)
         except Exception as error:  # the kernel would not start, etc.
             runs = {}
             runner.notes.append(f"could not run the notebook: {type(error).__name__}: {error}")

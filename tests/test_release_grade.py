@@ -256,3 +256,16 @@ def test_released_course_notebooks_fail_only_at_checks(notebook, tmp_path, monke
         assert error.ename == "NotAttempted" and "not attempted" in error.evalue, (index, error.evalue)
     ids = {i for c in nb.cells if c.cell_type == "code" for i in check_ids(c.source)}
     assert ids <= set(EXERCISES)
+
+
+def test_grade_from_inside_a_running_event_loop(tmp_path):
+    """As in a Jupyter cell, or beside Playwright's sync API: asyncio.run would refuse there."""
+    import asyncio
+
+    path = _write(instructor_notebook(), tmp_path / "done.ipynb")
+
+    async def inside_a_loop():
+        return grade([path], tmp_path / "grading", timeout=60)
+
+    [submission] = asyncio.run(inside_a_loop())
+    assert {r.status for r in submission.results.values()} == {"passed"}, submission.notes
