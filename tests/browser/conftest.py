@@ -47,7 +47,7 @@ def pytest_addoption(parser):
                           "that the test then fails")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser_tools():
     reason = missing_browser_tools()
     if reason:
@@ -56,7 +56,7 @@ def browser_tools():
         pytest.skip(f"browser test skipped: {reason}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def lab(browser_tools, tmp_path_factory, request):
     server = LabServer(tmp_path_factory.mktemp("lab"))
     if request.config.getoption("--break-callback", default=False):
@@ -70,7 +70,7 @@ def lab(browser_tools, tmp_path_factory, request):
         server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # closed with the module: Playwright's loop must not outlive it
 def browser(browser_tools):
     with chromium() as b:
         yield b
