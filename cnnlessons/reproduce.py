@@ -71,6 +71,21 @@ def register(key: str, description: str, run: Runner) -> None:
     EXPERIMENTS[key] = Experiment(key, description, run)
 
 
+def _degradation(data: CourseData, profile: Profile) -> list[History]:
+    from .experiments.resnet import degradation_runs, degradation_setup
+
+    return list(degradation_runs(data, degradation_setup(profile), profile=profile).values())
+
+
+register("01_alexnet/figure1", "the AlexNet paper's Figure 1 at course scale: ReLU against tanh",
+         _lesson("alexnet", "figure1_runs"))
+register("01_alexnet/regularisation", "train/test gap with and without augmentation and dropout",
+         _lesson("alexnet", "regularisation_runs"))
+register("02_vggnet/vgg", "the scaled-down VGG", _lesson("vgg", "vgg_runs"))
+register("03_googlenet/googlenet", "the scaled-down GoogLeNet (SGD, lr 0.1)",
+         _fit_named("small_googlenet", "SmallGoogLeNet", lr=0.1))
+register("04_resnet/degradation", "plain and residual nets, shallow and deep (20 and 56 in gpu)",
+         _degradation)
 # The headline: ResNet-20 (the paper's CIFAR configuration) with the fast settings of the gpu profile.
 register("04_resnet/resnet20_fast", "ResNet-20, 30 epochs, one-cycle SGD, label smoothing 0.1",
          _fit_named("resnet20", "ResNet-20", epochs=30, lr=0.2, label_smoothing=0.1,
