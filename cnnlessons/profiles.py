@@ -48,8 +48,8 @@ PROFILES: dict[str, Profile] = {
         description="CI on 2 CPU cores: the embedded digits, a few epochs; each notebook < 60 s",
     ),
     "cpu": Profile(
-        name="cpu", dataset="cifar10", train_size=5000, val_size=1000, test_size=2000,
-        image_size=32, epochs=4, batch_size=128, progress=True,
+        name="cpu", dataset="cifar10", train_size=10000, val_size=1000, test_size=2000,
+        image_size=32, epochs=6, batch_size=128, progress=True,
         description="a lecture on a laptop CPU: a CIFAR-10 subset, a few minutes a notebook",
     ),
     "gpu": Profile(

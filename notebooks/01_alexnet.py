@@ -142,8 +142,8 @@ print(speedup)
 # fell below 25% (or that it did not within the budget), and the ratio. Be honest about what this
 # run can show: the paper's network trained for dozens of epochs on all 50,000 CIFAR-10 images.
 # On the `smoke` profile's digits the task is so easy that both nets pass 25% within a few
-# epochs, and tanh is not the slower one; on the `cpu` profile's 5,000 images neither gets close
-# in 4 epochs, and where the printout compares them at the error both did reach, they are level.
+# epochs, and tanh is not the slower one; on the `cpu` profile's CIFAR-10 subset a few epochs may
+# not reach 25% at all, and the printout then compares them at the error both did reach.
 # The `gpu` profile (all of CIFAR-10, 15 epochs) is the one that can reach the paper's mark; its
 # reference curves are drawn dashed above when a reproduction file exists. The six-fold factor is
 # a claim about the paper's setting (its initialisation, its learning rates tuned per network),

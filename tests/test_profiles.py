@@ -37,4 +37,4 @@ def test_unknown_profile_names_the_choices(monkeypatch):
 def test_scaled_copy_and_str():
     p = PROFILES["cpu"].scaled(epochs=1)
     assert p.epochs == 1 and PROFILES["cpu"].epochs != 1
-    assert "5,000 training images" in str(PROFILES["cpu"])
+    assert "10,000 training images" in str(PROFILES["cpu"])
