@@ -26,7 +26,7 @@ from .data import CourseData, load_data, load_dataset
 from .profiles import get_profile
 from .reference import dataloaders
 from .tensordata import TensorLoader
-from .training import _autocast, pick_device, set_seed, train_epoch
+from .training import pick_device, set_seed, train_epoch
 
 __all__ = ["bench_data_path", "bench_training", "main"]
 

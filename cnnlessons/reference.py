@@ -3,7 +3,6 @@ worker processes and per-image transforms. Kept for datasets that do not fit in 
 the baseline that ``cnnlessons.bench`` measures the course's tensor path against."""
 from __future__ import annotations
 
-import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 from torchvision import transforms

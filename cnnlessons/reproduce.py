@@ -145,7 +145,7 @@ def main(argv: list[str] | None = None) -> pathlib.Path:
     parser.add_argument("--data", required=True,
                         help="folder with cifar10-{train,test}.npz, or 'cifar10' to download")
     parser.add_argument("--profile", default="gpu", help="the budget to run (default gpu)")
-    parser.add_argument("--only", nargs="*", help=f"experiment keys (default: all)")
+    parser.add_argument("--only", nargs="*", help="experiment keys (default: all)")
     parser.add_argument("--list", action="store_true", help="list the experiments and stop")
     parser.add_argument("--out", help="output JSON (default: data/reference/<date>-<device>.json)")
     args = parser.parse_args(argv)

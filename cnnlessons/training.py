@@ -5,7 +5,6 @@ import contextlib
 import dataclasses
 import json
 import math
-import os
 import random
 import time
 from typing import Any, Callable, Iterable

@@ -7,6 +7,7 @@ from torch import nn
 
 from cnnlessons.experiments import alexnet as A
 from cnnlessons.experiments import vgg as V
+from cnnlessons.measure import stacked_receptive_field
 from cnnlessons.models import SmallAlexNet
 from cnnlessons.training import History
 
@@ -207,8 +208,8 @@ def test_he_init_leaves_the_output_layer_small():
 # --------------------------------------------------------------------------- lesson 02
 
 def test_receptive_field_formula_and_footprints():
-    assert [V.stack_receptive_field(n) for n in (0, 1, 2, 3)] == [1, 3, 5, 7]
-    assert V.stack_receptive_field(2, 5) == 9
+    assert [stacked_receptive_field(n) for n in (0, 1, 2, 3)] == [1, 3, 5, 7]
+    assert stacked_receptive_field(2, 5) == 9
     for fp in V.measure_footprints(3, 3, size=15) + V.measure_footprints(2, 5, size=15):
         assert (fp.height, fp.width) == (fp.formula, fp.formula)
         assert int(fp.mask.sum()) == fp.formula ** 2  # the whole square, no holes

@@ -22,13 +22,12 @@ from torch import Tensor, nn
 
 from ..data import CourseData
 from ..layers import check_positive_int
-from ..measure import count_parameters, gradient_footprint, receptive_field
+from ..measure import count_parameters, gradient_footprint, stacked_receptive_field
 from ..models import SmallVGG
 from ..profiles import Profile, get_profile
 from ..training import History, fit, set_seed
 
 __all__ = [
-    "stack_receptive_field",
     "conv_stack",
     "Footprint3x3",
     "measure_footprints",
@@ -60,13 +59,6 @@ def _profile(profile: Profile | str | None) -> Profile:
 
 
 # --------------------------------------------------------------------------- receptive field
-
-def stack_receptive_field(num_layers: int, kernel_size: int = 3) -> int:
-    """1 + num_layers * (kernel_size - 1), via ``measure.receptive_field`` of the stride-1 stack."""
-    check_positive_int("num_layers", num_layers, minimum=0)
-    check_positive_int("kernel_size", kernel_size)
-    return receptive_field([(kernel_size, 1)] * num_layers)
-
 
 def conv_stack(num_layers: int, kernel_size: int = 3, channels: int = 4, in_channels: int = 1,
                relu: bool = True) -> nn.Sequential:
@@ -104,7 +96,7 @@ def measure_footprints(max_layers: int = 3, kernel_size: int = 3, size: int = 15
         torch.manual_seed(seed)
         model = conv_stack(n, kernel_size)
         fp = gradient_footprint(model, (1, size, size), trials=8, seed=seed)
-        out.append(Footprint3x3(n, kernel_size, stack_receptive_field(n, kernel_size), fp.height,
+        out.append(Footprint3x3(n, kernel_size, stacked_receptive_field(n, kernel_size), fp.height,
                                 fp.width, fp.mask))
     return out
 
@@ -149,7 +141,7 @@ def stack_weights(channels: Sequence[int] = (64, 128, 256, 512), num_layers: int
                   kernel_size: int = 3) -> list[WeightsRow]:
     """Weights of ``num_layers`` kxk layers against one layer with the same receptive field,
     C channels in and out, no biases, counted on real ``nn.Conv2d`` layers (meta device)."""
-    big = stack_receptive_field(num_layers, kernel_size)
+    big = stacked_receptive_field(num_layers, kernel_size)
     rows = []
     for c in channels:
         with torch.device("meta"):
@@ -255,7 +247,7 @@ KERNELS_FIT = dict(optimizer="adamw", lr=2e-3)
 
 def equivalent_3x3_layers(kernel_size: int, num_layers: int = 1) -> int:
     """How many 3x3 layers have the receptive field of ``num_layers`` kxk layers: L(k-1)/2."""
-    field = stack_receptive_field(num_layers, kernel_size)
+    field = stacked_receptive_field(num_layers, kernel_size)
     if (field - 1) % 2:
         raise ValueError(f"kernel_size must be odd to match a stack of 3x3 layers, got {kernel_size}")
     return (field - 1) // 2
@@ -291,7 +283,7 @@ class KernelModel(nn.Sequential):
     @property
     def receptive_field(self) -> int:
         """In pixels of the half-resolution image the convolutions see."""
-        return stack_receptive_field(self.num_layers, self.kernel_size)
+        return stacked_receptive_field(self.num_layers, self.kernel_size)
 
     @property
     def conv_weights(self) -> int:

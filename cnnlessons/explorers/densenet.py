@@ -12,7 +12,7 @@ from ..experiments.densenet import LayerCost, dense_layer_costs
 from ..measure import count_parameters, flops_per_image
 from ..models.densenet import SmallDenseNet
 from ..training import History, fit, set_seed
-from .base import Explorer, _inline
+from .base import Explorer
 
 __all__ = ["GrowthRateExplorer"]
 

@@ -6,7 +6,8 @@ import ipywidgets as widgets
 from matplotlib.ticker import MaxNLocator
 
 from ..data import CourseData
-from ..experiments.vgg import equivalent_3x3_layers, kernel_label, kernel_runs, stack_receptive_field
+from ..experiments.vgg import equivalent_3x3_layers, kernel_label, kernel_runs
+from ..measure import stacked_receptive_field
 from ..profiles import Profile
 from .base import Explorer
 
@@ -82,15 +83,15 @@ class KernelExplorer(Explorer):
     def draw(self, fig) -> str:
         k, n = self.key()
         c = self.channels
-        field = stack_receptive_field(n, k)
+        field = stacked_receptive_field(n, k)
         n3 = equivalent_3x3_layers(k, n)
         runs = self.trained()
         panels = 3 if runs else 2
 
         ax = fig.add_subplot(1, panels, 1)
         depths = list(range(1, max(self.num_layers.max, n3) + 1))
-        ax.plot(depths, [stack_receptive_field(d, k) for d in depths], "o-", ms=3, label=f"{k}x{k}")
-        ax.plot(depths, [stack_receptive_field(d, 3) for d in depths], "s-", ms=3, label="3x3")
+        ax.plot(depths, [stacked_receptive_field(d, k) for d in depths], "o-", ms=3, label=f"{k}x{k}")
+        ax.plot(depths, [stacked_receptive_field(d, 3) for d in depths], "s-", ms=3, label="3x3")
         ax.plot([n], [field], "o", color="black", ms=8, fillstyle="none")
         ax.plot([n3], [field], "s", color="black", ms=8, fillstyle="none")
         ax.axhline(field, color="grey", lw=0.8, ls=":")
