@@ -27,6 +27,14 @@ def _is_bn(key: Any) -> bool:
     return isinstance(key, tuple) and key[0] == "bn"
 
 
+def _projection(in_channels: int, out_channels: int, stride: int) -> nn.Module | None:
+    """The contract's shortcut: None (identity) when shapes match, else 1x1 conv (stride) + BN."""
+    if stride == 1 and in_channels == out_channels:
+        return None
+    return nn.Sequential(ref_conv(in_channels, out_channels, 1, stride, bias_optional=True),
+                         nn.BatchNorm2d(out_channels))
+
+
 class _Residual(nn.Module):
     def __init__(self, in_channels: int, out_channels: int, stride: int, variant: str) -> None:
         super().__init__()
@@ -35,11 +43,7 @@ class _Residual(nn.Module):
         self.bn1 = nn.BatchNorm2d(out_channels)
         self.conv2 = ref_conv(out_channels, out_channels, 3, second, 1, bias_optional=True)
         self.bn2 = nn.BatchNorm2d(out_channels)
-        self.projection = None
-        if stride != 1 or in_channels != out_channels:
-            self.projection = nn.Sequential(
-                ref_conv(in_channels, out_channels, 1, stride, bias_optional=True),
-                nn.BatchNorm2d(out_channels))
+        self.projection = _projection(in_channels, out_channels, stride)
         self.variant = variant
 
     def forward(self, x: Tensor) -> Tensor:
@@ -64,11 +68,7 @@ class _Bottleneck(nn.Module):
         self.bn2 = nn.BatchNorm2d(mid_channels)
         self.conv3 = ref_conv(mid_channels, out_channels, 1, strides[2], bias_optional=True)
         self.bn3 = nn.BatchNorm2d(out_channels)
-        self.projection = None
-        if stride != 1 or in_channels != out_channels:
-            self.projection = nn.Sequential(
-                ref_conv(in_channels, out_channels, 1, stride, bias_optional=True),
-                nn.BatchNorm2d(out_channels))
+        self.projection = _projection(in_channels, out_channels, stride)
         self.variant = variant
 
     def forward(self, x: Tensor) -> Tensor:

@@ -296,19 +296,8 @@ def cifar_resnet(
     ResNet-20 0.27M, 32 0.46M, 44 0.66M, 56 0.85M, 110 1.7M. ``shortcut="none"`` gives the
     plain network with the same layers (and, since option A has no parameters, the same count).
     """
-    depth = _check_depth(depth)
-    check_positive_int("width", width)
-    n = (depth - 2) // 6
-    return ResNet(
-        ResidualBlock,
-        [n, n, n],
-        num_classes,
-        in_channels,
-        widths=(width, 2 * width, 4 * width),
-        stem="cifar",
-        shortcut=shortcut,
-        zero_init_residual=zero_init_residual,
-    )
+    return SmallResNet(num_classes, in_channels, depth=depth, width=width, shortcut=shortcut,
+                       zero_init_residual=zero_init_residual)
 
 
 class SmallResNet(ResNet):
