@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import importlib.util
 import json
+import os
 import pathlib
 import re
 import subprocess
@@ -171,3 +172,73 @@ def test_readme_colab_links_match_course():
     stripped = LINK.sub("", readme)
     for form in ADDRESS_FORMS:
         assert form not in stripped, f"README spells out {form!r} outside a Colab link"
+
+
+# ----------------------------------------------------------------------------- Colab's kernel
+# Stand-ins for Colab's kernel and shell: subclasses placed and named like Colab's own.
+COLAB_SHELL = '''\
+from ipykernel.zmqshell import ZMQInteractiveShell
+
+
+class Shell(ZMQInteractiveShell):
+    pass
+'''
+COLAB_KERNEL = '''\
+from ipykernel.ipkernel import IPythonKernel
+from traitlets import Type
+
+from google.colab._shell import Shell
+
+
+class Kernel(IPythonKernel):
+    shell_class = Type(Shell)
+'''
+
+
+def _colab_like_kernel(tmp_path: pathlib.Path):
+    """A kernel manager whose kernel runs ``google.colab._shell.Shell`` as its IPython shell."""
+    from jupyter_client import KernelManager
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    package = tmp_path / "site" / "google" / "colab"  # no google/__init__.py: a namespace package
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "_shell.py").write_text(COLAB_SHELL)
+    (package / "_kernel.py").write_text(COLAB_KERNEL)
+    spec_dir = tmp_path / "kernels" / "colab-like"
+    spec_dir.mkdir(parents=True)
+    pythonpath = os.pathsep.join(p for p in (str(tmp_path / "site"), os.environ.get("PYTHONPATH"))
+                                 if p)
+    (spec_dir / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
+                 "--IPKernelApp.kernel_class=google.colab._kernel.Kernel"],
+        "display_name": "Colab-like", "language": "python",
+        "env": {"PYTHONPATH": pythonpath, "CNNLESSONS_PROFILE": "smoke"}}))
+    specs = KernelSpecManager(kernel_dirs=[str(tmp_path / "kernels")])
+    return KernelManager(kernel_name="colab-like", kernel_spec_manager=specs)
+
+
+def test_explorer_draws_in_a_kernel_whose_shell_is_colabs(tmp_path):
+    from nbclient import NotebookClient
+
+    cells = [
+        "shell = get_ipython()\n"
+        "print(type(shell).__module__ + '.' + type(shell).__qualname__)",
+        "from cnnlessons.explorers.googlenet import ReductionExplorer\n"
+        "explorer = ReductionExplorer()\n"
+        "explorer.static()\n"
+        "print('after static:', len(explorer.output.outputs))",
+        "explorer.width.value = explorer.width.value // 2  # a learner moves the slider\n"
+        "print('after slider:', len(explorer.output.outputs), explorer.redraws)",
+    ]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    NotebookClient(nb, km=_colab_like_kernel(tmp_path), timeout=120,
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    text = lambda cell: "".join(o.get("text", "") for o in cell.outputs)  # noqa: E731
+    assert text(nb.cells[0]).strip() == "google.colab._shell.Shell", text(nb.cells[0])
+    static = [o for o in nb.cells[1].outputs if o.output_type == "display_data"]
+    assert any("image/png" in o.data for o in static), \
+        f"static() showed no figure in Colab's shell: {nb.cells[1].outputs}"
+    assert "after static: 1" in text(nb.cells[1]), text(nb.cells[1])
+    assert "after slider: 1 2" in text(nb.cells[2]), \
+        f"the slider move drew nothing into the Output widget: {text(nb.cells[2])}"

@@ -6,7 +6,8 @@ fresh figure into an ``Output`` widget. Cheap figures redraw when a slider is re
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Hashable
+from types import MappingProxyType
+from typing import Any, Callable, Hashable, Mapping
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
@@ -82,6 +83,15 @@ class Explorer:
             self._cache[key] = compute()
         return self._cache[key]
 
+    def remember(self, key: Hashable, value: Any) -> None:
+        """Keep ``value`` under ``key`` as if ``cached`` had computed it (e.g. runs passed in)."""
+        self._cache[key] = value
+
+    @property
+    def cache(self) -> Mapping[Hashable, Any]:
+        """Everything computed so far, read-only (change it through ``cached`` or ``remember``)."""
+        return MappingProxyType(self._cache)
+
     def set_status(self, text: str) -> None:
         self.status.value = text
 
@@ -108,10 +118,16 @@ class Explorer:
 
 
 def _inline() -> bool:
-    """True inside a Jupyter kernel (the figure goes to the Output widget)."""
+    """True inside a kernel that can show the explorer: an IPython shell attached to a kernel
+    (comms carry the widgets) with a display publisher (carries the figures).
+
+    Decided by what the shell can do, not by its class name: Colab's shell
+    (``google.colab._shell.Shell``), VS Code's and JupyterLab's all qualify.
+    """
     try:
         from IPython import get_ipython
     except ImportError:
         return False
     shell = get_ipython()
-    return shell is not None and shell.__class__.__name__ == "ZMQInteractiveShell"
+    return (shell is not None and getattr(shell, "kernel", None) is not None
+            and getattr(shell, "display_pub", None) is not None)

@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt
 
 from ..data import CourseData
 from ..experiments.resnet import SHORTCUT_CHOICES, DegradationSetup, run_label, train_resnet
+from ..models.resnet import check_cifar_depth
 from ..training import History
 from .base import Explorer
 
@@ -36,7 +37,7 @@ class ShortcutExplorer(Explorer):
         if shortcut not in SHORTCUT_CHOICES:
             raise ValueError(f"shortcut must be one of {SHORTCUT_CHOICES}, got {shortcut!r}")
         depth = setup.deep if depth is None else depth
-        if depth < 8 or (depth - 2) % 6 or depth > setup.max_depth:
+        if check_cifar_depth(depth) > setup.max_depth:
             raise ValueError(f"depth must be 6n+2 between 8 and {setup.max_depth}, got {depth}")
         self.data, self.setup = data, setup
         self._train = train or (lambda d, depth, shortcut, s: train_resnet(
@@ -52,7 +53,7 @@ class ShortcutExplorer(Explorer):
         self.button.on_click(self._on_click)
         self.seconds: dict[tuple[str, int], float] = {}
         for key, run in (runs or {}).items():
-            self._cache[key] = run
+            self.remember(key, run)
 
     @property
     def key(self) -> tuple[str, int]:
@@ -61,11 +62,11 @@ class ShortcutExplorer(Explorer):
     @property
     def runs(self) -> dict[tuple[str, int], History]:
         """Every setting trained so far."""
-        return dict(self._cache)
+        return dict(self.cache)
 
     def _on_click(self, button: widgets.Button) -> None:
         key = self.key
-        if key not in self._cache:
+        if key not in self.cache:
             self.set_status(f"training {run_label(*key)} for {self.setup.epochs} epochs ...")
             start = time.perf_counter()
             self.cached(key, lambda: self._train(self.data, key[1], key[0], self.setup))
@@ -76,8 +77,8 @@ class ShortcutExplorer(Explorer):
     def draw(self, fig) -> str:
         ax = fig.add_subplot(1, 1, 1)
         colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-        depths = sorted({d for _, d in self._cache} | {self.depth.value})
-        for (shortcut, depth), run in sorted(self._cache.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        depths = sorted({d for _, d in self.cache} | {self.depth.value})
+        for (shortcut, depth), run in sorted(self.cache.items(), key=lambda kv: (kv[0][1], kv[0][0])):
             bold = (shortcut, depth) == self.key
             ax.plot(run.epoch, run.train_error, ls=_STYLE[shortcut], marker="o", ms=3 if bold else 2,
                     lw=2.6 if bold else 1.0, alpha=1.0 if bold else 0.6,
@@ -86,13 +87,13 @@ class ShortcutExplorer(Explorer):
         ax.set_ylabel("training error")
         ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
         ax.grid(alpha=0.3)
-        if self._cache:
+        if self.cache:
             ax.legend(fontsize=8, ncol=2)
         ax.set_title("dashed: plain, solid: identity shortcut, dotted: projection shortcut",
                      fontsize=9)
         fig.tight_layout()
         label = run_label(*self.key)
-        run = self._cache.get(self.key)
+        run = self.cache.get(self.key)
         if run is None:
             return f"{label}: not trained yet; press train ({self.setup.epochs} epochs on {self.data.name})"
         if not run.epoch:

@@ -56,7 +56,7 @@ class KernelExplorer(Explorer):
 
     def trained(self):
         """The cached runs of the current setting, or None."""
-        return self._cache.get(("runs", *self.key()))
+        return self.cache.get(("runs", *self.key()))
 
     def train(self) -> dict:
         """Train both stacks of the current setting (once per setting) and redraw."""
