@@ -3,8 +3,9 @@
 Sources:
 - ``"digits"``: scikit-learn's 8x8 handwritten digits (1,797 real scans shipped inside
   scikit-learn), the embedded default that needs no network;
-- ``"cifar10"`` and ``"fashion_mnist"`` through torchvision, downloaded into ``data/``;
-- a path: a ``.npz`` with ``images`` (uint8, N x H x W x C) and ``labels``, a folder holding
+- ``"cifar10"`` and ``"fashion_mnist"`` through torchvision, downloaded into ``data_root()``;
+- a path: a ``.npz`` with ``images`` (uint8, N x H x W x C), ``labels`` and optionally
+  ``classes`` (the class names), a folder holding
   ``*-train.npz`` and ``*-test.npz`` (what ``../shared/data/cifar10-jpeg/decode.py`` writes), or an
   ImageFolder tree (class sub-folders, optionally under ``train/`` and ``test/``).
 
@@ -18,6 +19,7 @@ import dataclasses
 import os
 import pathlib
 import socket
+import tempfile
 from typing import Iterator
 
 import numpy as np
@@ -26,7 +28,8 @@ import torch.nn.functional as F
 
 from .profiles import Profile, get_profile
 
-__all__ = ["CourseData", "DATASETS", "DownloadError", "load_dataset", "load_data", "data_root"]
+__all__ = ["CourseData", "DATASETS", "DownloadError", "load_dataset", "load_data", "data_root",
+           "checkout_root"]
 
 DATASETS = ("digits", "cifar10", "fashion_mnist")
 CIFAR10_CLASSES = ["airplane", "automobile", "bird", "cat", "deer",
@@ -100,12 +103,42 @@ class CourseData:
                 + (f" ({self.source})" if self.source else ""))
 
 
-def data_root() -> pathlib.Path:
-    """Where downloads are cached: ``$CNNLESSONS_DATA_ROOT``, else ``data/`` of the checkout."""
-    env = os.environ.get("CNNLESSONS_DATA_ROOT")
+DATA_ROOT_VARIABLE = "CNNLESSONS_DATA_ROOT"
+
+
+def checkout_root() -> pathlib.Path | None:
+    """The course's checkout when the package runs from one (``pip install -e``), else None."""
+    root = pathlib.Path(__file__).resolve().parent.parent
+    return root if (root / "pyproject.toml").is_file() and (root / "notebooks").is_dir() else None
+
+
+def data_root(create: bool = False) -> pathlib.Path:
+    """Where downloads and caches go.
+
+    ``$CNNLESSONS_DATA_ROOT`` when set; else ``data/`` of the checkout when the course runs from
+    one; else a per-user cache folder, ``$XDG_CACHE_HOME/cnnlessons`` (``~/.cache/cnnlessons``),
+    the convention torch's own caches follow. With ``create=True`` the folder is made and checked
+    to be writable.
+    """
+    env = os.environ.get(DATA_ROOT_VARIABLE, "").strip()
     if env:
-        return pathlib.Path(env)
-    return pathlib.Path(__file__).resolve().parent.parent / "data"
+        root = pathlib.Path(env).expanduser()
+    elif (checkout := checkout_root()) is not None:
+        root = checkout / "data"
+    else:
+        cache = os.environ.get("XDG_CACHE_HOME") or os.path.join("~", ".cache")
+        root = pathlib.Path(cache).expanduser() / "cnnlessons"
+    if create:
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryFile(dir=root):
+                pass
+        except OSError as err:
+            raise PermissionError(
+                f"the data root {str(root)!r} is not a writable folder ({type(err).__name__}: "
+                f"{err.strerror or err}); set {DATA_ROOT_VARIABLE} to a folder you can write to "
+                f"(downloads and caches go there)") from None
+    return root
 
 
 # --------------------------------------------------------------------------- raw sources
@@ -160,13 +193,14 @@ def _torchvision(name: str, root: pathlib.Path, download: bool) -> Raw:
     return x_train, y_train, x_test, y_test, classes
 
 
-def _read_npz(path: pathlib.Path) -> tuple[np.ndarray, np.ndarray]:
+def _read_npz(path: pathlib.Path) -> tuple[np.ndarray, np.ndarray, list[str] | None]:
     with np.load(path, allow_pickle=False) as pack:
         missing = [k for k in ("images", "labels") if k not in pack.files]
         if missing:
             raise ValueError(f"{path} must hold arrays 'images' (uint8, N x H x W x C) and "
                              f"'labels'; missing {missing}, found {pack.files}")
         images, labels = pack["images"], pack["labels"]
+        classes = [str(c) for c in pack["classes"]] if "classes" in pack.files else None
     if images.dtype != np.uint8:
         raise ValueError(f"{path}: 'images' must be uint8, got {images.dtype}")
     if images.ndim == 3:
@@ -177,7 +211,7 @@ def _read_npz(path: pathlib.Path) -> tuple[np.ndarray, np.ndarray]:
     labels = np.asarray(labels).astype(np.int64).reshape(-1)
     if len(labels) != len(images):
         raise ValueError(f"{path}: {len(images)} images but {len(labels)} labels")
-    return images, labels
+    return images, labels, classes
 
 
 def _read_folder(root: pathlib.Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -201,13 +235,13 @@ def _from_path(path: pathlib.Path) -> Raw:
         if path.suffix != ".npz":
             raise ValueError(f"a dataset file must be an .npz with 'images' and 'labels', "
                              f"got {path.name!r}")
-        x, y = _read_npz(path)
-        return x, y, None, None, _class_names(y)
+        x, y, classes = _read_npz(path)
+        return x, y, None, None, _class_names(path, y, classes)
     trains, tests = sorted(path.glob("*train.npz")), sorted(path.glob("*test.npz"))
     if trains and tests:
-        x, y = _read_npz(trains[0])
-        xt, yt = _read_npz(tests[0])
-        return x, y, xt, yt, _class_names(np.concatenate([y, yt]))
+        x, y, classes = _read_npz(trains[0])
+        xt, yt, _ = _read_npz(tests[0])
+        return x, y, xt, yt, _class_names(trains[0], np.concatenate([y, yt]), classes)
     if (path / "train").is_dir() and (path / "test").is_dir():
         x, y, classes = _read_folder(path / "train")
         xt, yt, _ = _read_folder(path / "test")
@@ -216,10 +250,18 @@ def _from_path(path: pathlib.Path) -> Raw:
     return x, y, None, None, classes
 
 
-def _class_names(labels: np.ndarray) -> list[str]:
+def _class_names(path: pathlib.Path, labels: np.ndarray, stored: list[str] | None) -> list[str]:
+    """The file's own ``classes`` array; else CIFAR-10's names for a ``cifar10*.npz`` of ten
+    classes (what ``decode.py`` writes); else the label numbers."""
     n = int(labels.max()) + 1 if len(labels) else 0
-    return CIFAR10_CLASSES[:] if n == 10 and os.environ.get("CNNLESSONS_CLASSES") != "index" \
-        else [str(i) for i in range(n)]
+    if stored is not None:
+        if len(stored) < n:
+            raise ValueError(f"{path}: 'classes' names {len(stored)} classes but the labels go "
+                             f"up to {n - 1}")
+        return stored
+    if n == 10 and path.name.lower().startswith("cifar10"):
+        return CIFAR10_CLASSES[:]
+    return [str(i) for i in range(n)]
 
 
 # --------------------------------------------------------------------------- assembling
@@ -258,7 +300,8 @@ def load_dataset(name: str | os.PathLike = "digits", *, train_size: int | None =
             raw = _digits()
             flip, padding, source = False, 2, "scikit-learn's 8x8 digits, embedded"
         else:
-            raw = _torchvision(key, pathlib.Path(root) if root else data_root(), download)
+            raw = _torchvision(key, pathlib.Path(root) if root else data_root(create=download),
+                               download)
             flip, padding, source = True, 4, f"torchvision {key}"
         label = key
     elif any(sep in str(name) for sep in ("/", "\\", ".")) or pathlib.Path(name).exists():

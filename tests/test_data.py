@@ -1,6 +1,7 @@
 import gzip
 import hashlib
 import http.server
+import pathlib
 import pickle
 import struct
 import tarfile
@@ -93,6 +94,27 @@ def test_image_folder(tmp_path):
     d = load_dataset(tmp_path, val_size=2)
     assert d.classes == ["cat", "dog"] and d.input_size == (3, 10, 10)
     assert len(d.train_labels) + len(d.val_labels) + len(d.test_labels) == 12
+
+
+def _write_ten_classes(path, classes=None):
+    rng = np.random.default_rng(0)
+    extra = {} if classes is None else {"classes": np.array(classes)}
+    np.savez(path, images=rng.integers(0, 256, (40, 8, 8, 3), dtype=np.uint8),
+             labels=np.arange(40) % 10, **extra)
+
+
+def test_class_names_come_from_the_file(tmp_path):
+    _write_ten_classes(tmp_path / "mine.npz")
+    assert load_dataset(tmp_path / "mine.npz", val_size=5).classes == [str(i) for i in range(10)]
+    _write_ten_classes(tmp_path / "cifar10-train.npz")  # decode.py's name: CIFAR-10's classes
+    _write_ten_classes(tmp_path / "cifar10-test.npz")
+    assert load_dataset(tmp_path, val_size=5).classes[:3] == ["airplane", "automobile", "bird"]
+    names = [f"kind {i}" for i in range(10)]
+    _write_ten_classes(tmp_path / "named.npz", names)
+    assert load_dataset(tmp_path / "named.npz", val_size=5).classes == names
+    _write_ten_classes(tmp_path / "short.npz", names[:4])
+    with pytest.raises(ValueError, match="'classes' names 4 classes"):
+        load_dataset(tmp_path / "short.npz", val_size=5)
 
 
 @pytest.mark.parametrize("bad, message", [
@@ -247,3 +269,22 @@ def test_profile_reads_local_copy(tmp_path, monkeypatch):
     monkeypatch.delenv("CNNLESSONS_DATASET", raising=False)
     d = load_data("cpu")
     assert d.input_size == (3, 32, 32) and len(d.val_labels) == 1000 and len(d.test_labels) == 100
+
+
+# ----------------------------------------------------------------------------- data root
+def test_data_root_is_the_variable_else_the_checkouts_data(tmp_path, monkeypatch):
+    from cnnlessons.data import checkout_root, data_root
+
+    monkeypatch.setenv("CNNLESSONS_DATA_ROOT", str(tmp_path / "cache"))
+    assert data_root() == tmp_path / "cache" and not (tmp_path / "cache").exists()
+    assert data_root(create=True).is_dir()
+    monkeypatch.delenv("CNNLESSONS_DATA_ROOT")
+    root = pathlib.Path(__file__).resolve().parent.parent
+    assert checkout_root() == root and data_root() == root / "data"
+
+
+def test_unwritable_data_root_names_the_variable(tmp_path, monkeypatch):
+    (tmp_path / "a-file").write_text("")
+    monkeypatch.setenv("CNNLESSONS_DATA_ROOT", str(tmp_path / "a-file" / "data"))
+    with pytest.raises(PermissionError, match="not a writable folder.*set CNNLESSONS_DATA_ROOT"):
+        load_dataset("cifar10")
