@@ -9,6 +9,8 @@ import argparse
 import sys
 from typing import Callable, NamedTuple, Sequence
 
+from . import slides as _slides
+
 
 class Command(NamedTuple):
     help: str
@@ -93,6 +95,8 @@ COMMANDS: dict[str, Command] = {
                        _release_arguments, _release),
     "grade": Command("run submitted notebooks and write a gradebook", _grade_arguments, _grade),
     "exercises": Command("list the exercises with their contracts", _exercises_arguments, _exercises),
+    "slides": Command("build lecture slides (reveal.js, offline) from the stored notebooks",
+                      _slides.add_arguments, _slides.run),
 }
 
 

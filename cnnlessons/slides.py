@@ -1,0 +1,184 @@
+"""Lecture slides of the lessons: reveal.js, built by nbconvert from the stored outputs.
+
+Nothing is executed: the slides show what the stored notebook shows. They work without network
+(from a USB stick in a lecture hall): reveal.js, require.js, jQuery and MathJax are shipped in
+``slides_assets/`` (with their licences) and copied next to the slides, and the exporter points
+at that copy instead of the CDNs.
+
+The slide structure is the cells' ``slideshow`` metadata, kept in the jupytext sources. Cells
+tagged ``colab-badge`` or ``setup`` (added by the notebook build) never make a slide.
+
+    python -m cnnlessons slides [NOTEBOOK ...] --out DIR
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import dataclasses
+import html
+import re
+import shutil
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterable, Sequence
+
+if TYPE_CHECKING:  # nbformat and nbconvert come with the `instructor` and `lab` extras
+    import nbformat
+
+__all__ = ["ASSETS", "SKIPPED_TAGS", "Slides", "add_arguments", "build_slides", "remote_assets", "run",
+           "slide_count", "slide_notebook"]
+
+ASSETS = Path(__file__).with_name("slides_assets")
+"""The vendored scripts and styles; copied to ``<out>/slides_assets``."""
+TEMPLATES = Path(__file__).with_name("slides_template")
+ASSETS_DIR = "slides_assets"
+
+SKIPPED_TAGS = frozenset({"colab-badge", "setup"})
+"""Cells with one of these tags are plumbing, never a slide."""
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_NOTE = "(a live explorer: present the notebook with RISE in JupyterLab to use it)"
+
+# src="http...", href="http..." of a <link>, url(http...) and @import "http..." load something;
+# a plain <a href="https://..."> is a link the audience may follow, not an asset.
+_REMOTE = re.compile(
+    r"""<(?:script|img|iframe|source|video|audio|embed)\b[^>]*\bsrc\s*=\s*["']?(https?://[^"'\s>]+)"""
+    r"""|<link\b[^>]*\bhref\s*=\s*["']?(https?://[^"'\s>]+)"""
+    r"""|url\(\s*["']?(https?://[^"')\s]+)"""
+    r"""|@import\s+["'](https?://[^"']+)"""
+    r"""|\bimport\s+\w+\s+from\s+["'](https?://[^"']+)""",
+    re.IGNORECASE)
+
+
+def remote_assets(page: str) -> list[str]:
+    """The http(s) URLs that ``page`` (an HTML text) would load: scripts, styles, images, fonts."""
+    return [next(g for g in match.groups() if g) for match in _REMOTE.finditer(page)]
+
+
+def slide_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """A copy of ``nb`` ready for the slides: plumbing cells skipped, widget views as a note."""
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        if SKIPPED_TAGS.intersection(cell.metadata.get("tags", [])):
+            cell.metadata.setdefault("slideshow", {})["slide_type"] = "skip"
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if WIDGET_VIEW in data:
+                output["data"] = {"text/plain": WIDGET_NOTE}
+    return nb
+
+
+def _exporter():
+    from nbconvert import SlidesExporter
+
+    prefix = ASSETS_DIR
+    return SlidesExporter(
+        extra_template_basedirs=[str(TEMPLATES)],
+        template_name="cnnlessons",
+        reveal_url_prefix=f"{prefix}/reveal.js",
+        reveal_theme="white",  # the shipped theme (others import web fonts from Google)
+        reveal_scroll=True,  # a tall slide (a long cell, a big figure) scrolls instead of spilling
+        reveal_number="c/t",
+        require_js_url=f"{prefix}/requirejs/require.js",
+        jquery_url=f"{prefix}/jquery/jquery.min.js",
+        mathjax_url=f"{prefix}/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe",
+        embed_images=True,
+    )
+
+
+def _notebooks(paths: Iterable[str | Path]) -> list[Path]:
+    found: list[Path] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            found.extend(sorted(p for p in path.glob("*.ipynb") if not p.name.startswith(".")))
+        elif path.suffix == ".ipynb" and path.is_file():
+            found.append(path)
+        else:
+            raise ValueError(f"notebooks: expected .ipynb files or folders holding them, got {str(path)!r}")
+    return found
+
+
+@dataclasses.dataclass(frozen=True)
+class Slides:
+    """One lesson's slides: the page written, its title and how many slides it has."""
+
+    page: Path
+    title: str
+    slides: int
+
+
+def _index(built: Sequence[Slides]) -> str:
+    items = "\n".join(f'  <li><a href="{html.escape(b.page.name)}">{html.escape(b.title)}</a> '
+                      f'({b.slides} slides)</li>' for b in built)
+    return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\"><title>Slides</title></head>\n"
+            f"<body>\n<h1>Slides</h1>\n<ul>\n{items}\n</ul>\n</body>\n</html>\n")
+
+
+def _title(nb: nbformat.NotebookNode, fallback: str) -> str:
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("# "):
+                    return line[2:].strip()
+    return fallback
+
+
+def build_slides(notebooks: Iterable[str | Path], out_dir: str | Path) -> list[Slides]:
+    """Write ``<out_dir>/<name>.slides.html`` for each notebook, the assets and an ``index.html``.
+
+    ``notebooks`` are ``.ipynb`` files or folders of them. Returns what was written, in order.
+    Raises ValueError for a missing notebook, and RuntimeError if a page would load anything
+    over the network.
+    """
+    import nbformat
+
+    sources = _notebooks(notebooks)
+    if not sources:
+        raise ValueError("notebooks: no .ipynb found")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(ASSETS, out / ASSETS_DIR, dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns("README.md"))
+    exporter = _exporter()
+    built: list[Slides] = []
+    for source in sources:
+        nb = nbformat.read(source, as_version=4)
+        body, _ = exporter.from_notebook_node(
+            slide_notebook(nb), resources={"metadata": {"name": source.stem, "path": str(source.parent)}})
+        remote = remote_assets(body)
+        if remote:
+            raise RuntimeError(f"{source.name}: the slides would load {remote[0]} over the network "
+                               f"({len(remote)} remote asset(s)); make it a local file or skip its cell")
+        page = out / f"{source.stem}.slides.html"
+        page.write_text(body, encoding="utf-8")
+        built.append(Slides(page, _title(nb, source.stem), slide_count(nb)))
+    (out / "index.html").write_text(_index(built), encoding="utf-8")
+    return built
+
+
+def slide_count(nb: nbformat.NotebookNode) -> int:
+    """How many slides reveal.js steps through for ``nb`` (vertical sub-slides count, fragments don't)."""
+    from nbconvert.exporters.slides import _RevealMetadataPreprocessor
+
+    marked, _ = _RevealMetadataPreprocessor().preprocess(slide_notebook(nb), {})
+    return sum(bool(cell.metadata.get("subslide_start")) for cell in marked.cells)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The ``slides`` command's arguments."""
+    parser.add_argument("notebooks", metavar="NOTEBOOK", nargs="*",
+                        help="stored notebooks or folders of them (default: notebooks/)")
+    parser.add_argument("--out", default="slides", help="where to write the slides (default: slides)")
+
+
+def run(args: argparse.Namespace) -> int:
+    """The ``slides`` command: build, then say what was written and how to open it."""
+    try:
+        built = build_slides(args.notebooks or ["notebooks"], args.out)
+    except (ValueError, RuntimeError) as error:
+        print(f"slides: {error}", file=sys.stderr)
+        return 2
+    for one in built:
+        print(f"{one.page}  ({one.slides} slides)")
+    print(f"open {Path(args.out) / 'index.html'} in a browser; the folder works without network")
+    return 0
