@@ -1,33 +1,38 @@
 """Small building blocks shared by the architectures.
 
-Conv-BN-ReLU, AlexNet's overlapping pooling and per-tower LRN, activation lookup by name,
-the output-size formula, the input-channel check every model runs, and the deep stack used
-for the "gradient size per layer" demonstration.
+Conv-BN-ReLU, AlexNet's overlapping pooling and per-tower LRN (with the paper's constants),
+activation lookup by name, the output-size formula, the argument checks every model runs, and
+the deep stack used for the "gradient size per layer" demonstration.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Union
+from types import MappingProxyType
+from typing import Mapping, Union
 
 import torch
 from torch import Tensor, nn
 
 __all__ = [
     "ACTIVATIONS",
-    "ConvBNReLU",
     "GroupedLRN",
+    "PAPER_LRN",
+    "check_dropout",
     "check_input",
     "check_positive_int",
     "conv_bn_relu",
     "conv_output_size",
     "deep_stack",
     "make_activation",
-    "non_overlapping_pool",
     "overlapping_pool",
 ]
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid")
+
+#: The paper's local response normalisation (AlexNet section 3.3, also GoogLeNet's stem):
+#: a window of 5 channels, alpha 1e-4, beta 0.75, k 2.
+PAPER_LRN: Mapping[str, float] = MappingProxyType(dict(size=5, alpha=1e-4, beta=0.75, k=2.0))
 
 
 def check_positive_int(name: str, value: object, minimum: int = 1) -> int:
@@ -37,6 +42,13 @@ def check_positive_int(name: str, value: object, minimum: int = 1) -> int:
     if value < minimum:
         raise ValueError(f"{name} must be an int >= {minimum}, got {value}")
     return value
+
+
+def check_dropout(dropout: float) -> float:
+    """Return ``dropout`` as a float if it is a probability in [0, 1); else raise naming it."""
+    if not 0.0 <= float(dropout) < 1.0:
+        raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+    return float(dropout)
 
 
 def check_input(x: Tensor, in_channels: int, model: str) -> None:
@@ -86,59 +98,39 @@ def _same_padding(kernel_size: int, padding: Union[str, int]) -> int:
     return check_positive_int("padding", padding, minimum=0)
 
 
-class ConvBNReLU(nn.Sequential):
-    """Conv2d -> BatchNorm2d -> ReLU, the unit most of the course's models are made of.
-
-    ``padding="same"`` keeps the spatial size at stride 1 (it pads kernel_size // 2, so the
-    kernel must be odd). The conv has no bias by default: BN's shift makes it redundant.
-    """
-
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size: int = 3,
-        stride: int = 1,
-        padding: Union[str, int] = "same",
-        bias: bool = False,
-        eps: float = 1e-5,
-    ) -> None:
-        check_positive_int("in_channels", in_channels)
-        check_positive_int("out_channels", out_channels)
-        check_positive_int("kernel_size", kernel_size)
-        check_positive_int("stride", stride)
-        pad = _same_padding(kernel_size, padding)
-        super().__init__(
-            OrderedDict(
-                conv=nn.Conv2d(in_channels, out_channels, kernel_size, stride=stride, padding=pad, bias=bias),
-                bn=nn.BatchNorm2d(out_channels, eps=eps),
-                relu=nn.ReLU(inplace=True),
-            )
-        )
-        self.in_channels = in_channels
-        self.out_channels = out_channels
-
-
 def conv_bn_relu(
     in_channels: int,
     out_channels: int,
     kernel_size: int = 3,
     stride: int = 1,
     padding: Union[str, int] = "same",
-    bias: bool = False,
-) -> ConvBNReLU:
-    """Function form of :class:`ConvBNReLU`."""
-    return ConvBNReLU(in_channels, out_channels, kernel_size, stride, padding, bias)
+    batch_norm: bool = True,
+    eps: float = 1e-5,
+) -> nn.Sequential:
+    """Conv2d -> BatchNorm2d -> ReLU (modules ``conv``, ``bn``, ``relu``), or Conv2d -> ReLU
+    with ``batch_norm=False``.
+
+    ``padding="same"`` keeps the spatial size at stride 1 (it pads kernel_size // 2, so the
+    kernel must be odd). The conv has a bias only without BN: BN's shift makes it redundant.
+    ``eps`` is BN's (torchvision's GoogLeNet uses 0.001).
+    """
+    check_positive_int("in_channels", in_channels)
+    check_positive_int("out_channels", out_channels)
+    check_positive_int("kernel_size", kernel_size)
+    check_positive_int("stride", stride)
+    pad = _same_padding(kernel_size, padding)
+    layers: "OrderedDict[str, nn.Module]" = OrderedDict(
+        conv=nn.Conv2d(in_channels, out_channels, kernel_size, stride=stride, padding=pad, bias=not batch_norm)
+    )
+    if batch_norm:
+        layers["bn"] = nn.BatchNorm2d(out_channels, eps=eps)
+    layers["relu"] = nn.ReLU(inplace=True)
+    return nn.Sequential(layers)
 
 
 def overlapping_pool(padding: int = 0) -> nn.MaxPool2d:
     """AlexNet's overlapping max pooling: 3x3 windows with stride 2 (neighbouring windows share a row)."""
     return nn.MaxPool2d(kernel_size=3, stride=2, padding=padding)
-
-
-def non_overlapping_pool() -> nn.MaxPool2d:
-    """The usual 2x2 max pooling with stride 2, the baseline AlexNet compared against."""
-    return nn.MaxPool2d(kernel_size=2, stride=2)
 
 
 class GroupedLRN(nn.Module):
@@ -149,7 +141,14 @@ class GroupedLRN(nn.Module):
     ``groups=1`` this is exactly ``nn.LocalResponseNorm``.
     """
 
-    def __init__(self, groups: int = 1, size: int = 5, alpha: float = 1e-4, beta: float = 0.75, k: float = 2.0) -> None:
+    def __init__(
+        self,
+        groups: int = 1,
+        size: int = int(PAPER_LRN["size"]),
+        alpha: float = PAPER_LRN["alpha"],
+        beta: float = PAPER_LRN["beta"],
+        k: float = PAPER_LRN["k"],
+    ) -> None:
         super().__init__()
         self.groups = check_positive_int("groups", groups)
         self.lrn = nn.LocalResponseNorm(size, alpha=alpha, beta=beta, k=k)

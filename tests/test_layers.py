@@ -5,14 +5,14 @@ import torch
 from torch import nn
 
 from cnnlessons.layers import (
-    ConvBNReLU,
+    PAPER_LRN,
     GroupedLRN,
+    check_dropout,
     check_input,
     conv_bn_relu,
     conv_output_size,
     deep_stack,
     make_activation,
-    non_overlapping_pool,
     overlapping_pool,
 )
 
@@ -52,7 +52,7 @@ def test_conv_output_size_rejects_non_integers():
 def test_conv_bn_relu_same_padding_and_stride():
     torch.manual_seed(0)
     block = conv_bn_relu(3, 8)
-    assert isinstance(block, ConvBNReLU)
+    assert [name for name, _ in block.named_children()] == ["conv", "bn", "relu"]
     assert [type(m) for m in block] == [nn.Conv2d, nn.BatchNorm2d, nn.ReLU]
     assert block.conv.bias is None
     x = torch.randn(2, 3, 17, 17)
@@ -61,7 +61,10 @@ def test_conv_bn_relu_same_padding_and_stride():
     assert conv_bn_relu(3, 8, kernel_size=2, padding=0)(x).shape == (2, 8, 16, 16)
     assert (block(x) >= 0).all()
     assert sum(p.numel() for p in block.parameters()) == 3 * 8 * 9 + 2 * 8
-    assert sum(p.numel() for p in conv_bn_relu(3, 8, bias=True).parameters()) == 3 * 8 * 9 + 8 + 2 * 8
+    plain = conv_bn_relu(3, 8, batch_norm=False)  # without BN the conv keeps its bias
+    assert [name for name, _ in plain.named_children()] == ["conv", "relu"]
+    assert sum(p.numel() for p in plain.parameters()) == 3 * 8 * 9 + 8
+    assert conv_bn_relu(3, 8, eps=1e-3).bn.eps == 1e-3
 
 
 def test_conv_bn_relu_even_kernel_same_padding_names_kernel_size():
@@ -82,9 +85,6 @@ def test_pooling_windows():
     assert (pool.kernel_size, pool.stride) == (3, 2)
     assert pool(torch.zeros(1, 1, 55, 55)).shape[-1] == 27
     assert pool(torch.zeros(1, 1, 13, 13)).shape[-1] == 6
-    base = non_overlapping_pool()
-    assert (base.kernel_size, base.stride) == (2, 2)
-    assert base(torch.zeros(1, 1, 55, 55)).shape[-1] == 27
 
 
 def test_grouped_lrn_stays_inside_each_tower():
@@ -92,6 +92,7 @@ def test_grouped_lrn_stays_inside_each_tower():
     x = torch.randn(2, 8, 5, 5) * 10
     lrn = nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=2.0)
     assert torch.equal(GroupedLRN(1)(x), lrn(x))
+    assert torch.equal(nn.LocalResponseNorm(**PAPER_LRN)(x), lrn(x))
     towers = GroupedLRN(2)(x)
     assert torch.allclose(towers, torch.cat([lrn(x[:, :4]), lrn(x[:, 4:])], dim=1))
     assert not torch.allclose(towers, lrn(x))  # the window no longer crosses channel 3|4
@@ -128,3 +129,10 @@ def test_check_input_names_in_channels():
         check_input(torch.zeros(1, 1, 4, 4), 3, "Net")
     with pytest.raises(ValueError, match="in_channels"):
         check_input(torch.zeros(3, 4, 4), 3, "Net")
+
+
+def test_check_dropout():
+    assert check_dropout(0) == 0.0 and check_dropout(0.5) == 0.5
+    for bad in (-0.1, 1.0, 1.5):
+        with pytest.raises(ValueError, match="dropout must be in"):
+            check_dropout(bad)

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..layers import check_input, check_positive_int
+from ..layers import check_dropout, check_input, check_positive_int
 
 __all__ = [
     "DenseLayer",
@@ -35,12 +35,6 @@ def dense_out_channels(in_channels: int, num_layers: int, growth_rate: int) -> i
     check_positive_int("num_layers", num_layers)
     check_positive_int("growth_rate", growth_rate)
     return in_channels + num_layers * growth_rate
-
-
-def _check_dropout(dropout: float) -> float:
-    if not 0.0 <= float(dropout) < 1.0:
-        raise ValueError(f"dropout must be in [0, 1), got {dropout}")
-    return float(dropout)
 
 
 class DenseLayer(nn.Module):
@@ -68,7 +62,7 @@ class DenseLayer(nn.Module):
         layers["relu2"] = nn.ReLU(inplace=True)
         layers["conv2"] = nn.Conv2d(c, growth_rate, 3, padding=1, bias=False)
         self.layers = nn.Sequential(layers)
-        self.dropout = _check_dropout(dropout)
+        self.dropout = check_dropout(dropout)
 
     def forward(self, x: Tensor) -> Tensor:
         out = self.layers(x)

@@ -14,12 +14,13 @@ convs, LRN in the stem).
 from __future__ import annotations
 
 from collections import OrderedDict
+from functools import partial
 from typing import NamedTuple, Optional, Sequence
 
 import torch
 from torch import Tensor, nn
 
-from ..layers import check_input, check_positive_int
+from ..layers import PAPER_LRN, check_input, check_positive_int, conv_bn_relu
 
 __all__ = ["Inception", "InceptionAux", "GoogLeNet", "GoogLeNetOutputs", "SmallGoogLeNet", "reduction_params"]
 
@@ -39,22 +40,8 @@ def reduction_params(in_channels: int, reduced_channels: int, out_channels: int,
     return direct, reduced
 
 
-def _conv(in_channels: int, out_channels: int, kernel_size: int, batch_norm: bool, **kwargs) -> nn.Sequential:
-    """conv -> ReLU, or conv (no bias) -> BN(eps=0.001) -> ReLU as torchvision's BasicConv2d."""
-    if batch_norm:
-        return nn.Sequential(
-            OrderedDict(
-                conv=nn.Conv2d(in_channels, out_channels, kernel_size, bias=False, **kwargs),
-                bn=nn.BatchNorm2d(out_channels, eps=0.001),
-                relu=nn.ReLU(inplace=True),
-            )
-        )
-    return nn.Sequential(
-        OrderedDict(
-            conv=nn.Conv2d(in_channels, out_channels, kernel_size, **kwargs),
-            relu=nn.ReLU(inplace=True),
-        )
-    )
+#: torchvision's BasicConv2d: conv (no bias) -> BN with eps 0.001 -> ReLU; conv -> ReLU without BN.
+_conv = partial(conv_bn_relu, eps=0.001)
 
 
 def _pair(name: str, value: Sequence[int]) -> tuple[int, int]:
@@ -99,13 +86,13 @@ class Inception(nn.Module):
         bn = batch_norm
         self.branches = nn.ModuleList(
             [
-                _conv(in_channels, c1, 1, bn),
-                nn.Sequential(_conv(in_channels, c2[0], 1, bn), _conv(c2[0], c2[1], 3, bn, padding=1)),
+                _conv(in_channels, c1, 1, batch_norm=bn),
+                nn.Sequential(_conv(in_channels, c2[0], 1, batch_norm=bn), _conv(c2[0], c2[1], 3, batch_norm=bn, padding=1)),
                 nn.Sequential(
-                    _conv(in_channels, c3[0], 1, bn),
-                    _conv(c3[0], c3[1], c3_kernel_size, bn, padding=c3_kernel_size // 2),
+                    _conv(in_channels, c3[0], 1, batch_norm=bn),
+                    _conv(c3[0], c3[1], c3_kernel_size, batch_norm=bn, padding=c3_kernel_size // 2),
                 ),
-                nn.Sequential(nn.MaxPool2d(3, stride=1, padding=1), _conv(in_channels, c4, 1, bn)),
+                nn.Sequential(nn.MaxPool2d(3, stride=1, padding=1), _conv(in_channels, c4, 1, batch_norm=bn)),
             ]
         )
         self.out_channels = c1 + c2[1] + c3[1] + c4
@@ -120,7 +107,7 @@ class InceptionAux(nn.Module):
     def __init__(self, in_channels: int, num_classes: int, batch_norm: bool = True, dropout: float = 0.7) -> None:
         super().__init__()
         self.pool = nn.AdaptiveAvgPool2d((4, 4))
-        self.conv = _conv(in_channels, 128, 1, batch_norm)
+        self.conv = _conv(in_channels, 128, 1, batch_norm=batch_norm)
         self.fc1 = nn.Linear(2048, 1024)
         self.relu = nn.ReLU(inplace=True)
         self.dropout = nn.Dropout(dropout)
@@ -181,16 +168,16 @@ class GoogLeNet(nn.Module):
         k5 = 3 if torchvision_compatible else 5
         if dropout is None:
             dropout = 0.2 if torchvision_compatible else 0.4
-        lrn = (lambda: nn.Identity()) if bn else (lambda: nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=2.0))
+        lrn = (lambda: nn.Identity()) if bn else (lambda: nn.LocalResponseNorm(**PAPER_LRN))
 
         self.stem = nn.Sequential(
             OrderedDict(
                 [
-                    ("conv1", _conv(in_channels, 64, 7, bn, stride=2, padding=3)),
+                    ("conv1", _conv(in_channels, 64, 7, batch_norm=bn, stride=2, padding=3)),
                     ("pool1", nn.MaxPool2d(3, stride=2, ceil_mode=True)),
                     ("lrn1", lrn()),
-                    ("conv2", _conv(64, 64, 1, bn)),
-                    ("conv3", _conv(64, 192, 3, bn, padding=1)),
+                    ("conv2", _conv(64, 64, 1, batch_norm=bn)),
+                    ("conv3", _conv(64, 192, 3, batch_norm=bn, padding=1)),
                     ("lrn2", lrn()),
                     ("pool2", nn.MaxPool2d(3, stride=2, ceil_mode=True)),
                 ]
@@ -279,7 +266,7 @@ class SmallGoogLeNet(nn.Module):
         stem_channels = scale(48)
         # Like GoogLeNet's own stem, shrink the image before the (costly) Inception blocks.
         self.stem = nn.Sequential(
-            _conv(in_channels, stem_channels, 3, batch_norm, padding=1), nn.MaxPool2d(3, stride=2, padding=1)
+            _conv(in_channels, stem_channels, 3, padding=1, batch_norm=batch_norm), nn.MaxPool2d(3, stride=2, padding=1)
         )
         layers: "OrderedDict[str, nn.Module]" = OrderedDict()
         c = stem_channels
