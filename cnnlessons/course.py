@@ -16,14 +16,14 @@ LESSONS = {
 }
 
 
-def github_path(notebook: str) -> str:
+def github_path() -> str:
     """``owner/repo`` of the repository, as Colab's GitHub URLs want it."""
     return REPOSITORY.removeprefix("https://github.com/").rstrip("/")
 
 
 def colab_url(notebook: str) -> str:
     """The address that opens ``notebooks/<notebook>.ipynb`` in Google Colab."""
-    return (f"https://colab.research.google.com/github/{github_path(notebook)}/blob/{BRANCH}/"
+    return (f"https://colab.research.google.com/github/{github_path()}/blob/{BRANCH}/"
             f"notebooks/{notebook}.ipynb")
 
 

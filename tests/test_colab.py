@@ -31,7 +31,7 @@ SOURCES = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.py"))
 BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
 # The forms in which the repository's address could be spelled out elsewhere.
 ADDRESS_FORMS = (course.REPOSITORY.removeprefix("https://").rstrip("/"),
-                 f"colab.research.google.com/github/{course.github_path('')}")
+                 f"colab.research.google.com/github/{course.github_path()}")
 LINK = re.compile(r"\((https://colab\.research\.google\.com/[^)\s]+)\)")
 
 
@@ -73,7 +73,7 @@ def test_build_tool_puts_badge_and_setup_cell_first(path):
 
 def test_colab_url_names_the_notebook():
     url = course.colab_url("02_vggnet")
-    assert url == (f"https://colab.research.google.com/github/{course.github_path('02_vggnet')}"
+    assert url == (f"https://colab.research.google.com/github/{course.github_path()}"
                    f"/blob/{course.BRANCH}/notebooks/02_vggnet.ipynb")
     assert course.REPOSITORY.startswith("https://github.com/")
     assert "//" not in url.removeprefix("https://")
