@@ -423,10 +423,11 @@ def test_inception_block(capsys):
 class Residual(nn.Module):
     """Biases on, the shortcut registered first, and switches for typical mistakes."""
 
-    def __init__(self, in_channels, out_channels, stride=1, shortcut="auto", bn_on_projection=True,
-                 relu_before_add=False, stride_on_second=False, final_relu=True):
+    def __init__(self, in_channels, out_channels, stride=1, shortcut="projection_where_needed",
+                 bn_on_projection=True, relu_before_add=False, stride_on_second=False, final_relu=True):
         super().__init__()
-        projection = shortcut == "projection" or (shortcut == "auto" and (stride != 1 or in_channels != out_channels))
+        projection = shortcut == "projection" or (
+            shortcut == "projection_where_needed" and (stride != 1 or in_channels != out_channels))
         if projection:
             layers = [nn.Conv2d(in_channels, out_channels, 1, stride=stride)]
             if bn_on_projection:

@@ -6,10 +6,13 @@ import torch
 import torchvision
 from torch import nn
 
-from cnnlessons.layers import GroupedLRN
+from cnnlessons.layers import PAPER_LRN, GroupedLRN
 from cnnlessons.models import (
     CIFAR,
+    DEFAULT_SHORTCUT,
+    EXPERIMENT_MODELS,
     FULL_SIZE,
+    INITIALISERS,
     MODELS,
     PAPER_CHANNELS,
     SMALL,
@@ -19,9 +22,11 @@ from cnnlessons.models import (
     DenseBlock,
     DenseLayer,
     FCHead,
+    Figure1CNN,
     GoogLeNet,
     GoogLeNetOutputs,
     Inception,
+    KernelModel,
     PadShortcut,
     ResidualBlock,
     SmallAlexNet,
@@ -29,10 +34,13 @@ from cnnlessons.models import (
     Transition,
     VGGBlock,
     build_model,
+    check_cifar_depth,
     cifar_densenet,
     cifar_resnet,
     dense_out_channels,
     fc_to_conv,
+    he_init,
+    model_table,
     reduction_params,
     resnet18,
 )
@@ -65,6 +73,7 @@ TORCHVISION_PARAMS = {
     "resnet18": 11_689_512,
     "resnet34": 21_797_672,
     "resnet50": 25_557_032,
+    "resnet152": 60_192_808,
     "densenet121": 7_978_856,
 }
 
@@ -107,7 +116,8 @@ def test_paper_variants():
 
 def test_alexnet_towers_are_grouped_convolutions():
     with torch.device("meta"):
-        one, two = AlexNet(groups=1), AlexNet(groups=2, use_lrn=True)
+        one, two = AlexNet(groups=1), AlexNet(groups=2, lrn=True)
+        old_name = AlexNet(groups=2, use_lrn=True)  # the older keyword still works
     convs = {n: m for n, m in two.features.named_children() if isinstance(m, nn.Conv2d)}
     assert {n: m.groups for n, m in convs.items()} == {"conv1": 1, "conv2": 2, "conv3": 1, "conv4": 2, "conv5": 2}
     # Grouping halves the weights of conv2, conv4 and conv5.
@@ -116,6 +126,12 @@ def test_alexnet_towers_are_grouped_convolutions():
     lrns = [n for n, m in two.features.named_children() if isinstance(m, GroupedLRN)]
     assert lrns == ["lrn1", "lrn2"] and two.features.lrn1.groups == 2
     assert two.features.lrn1.lrn.k == 2.0 and two.features.lrn1.lrn.size == 5
+    assert dict(PAPER_LRN) == {"size": 5, "alpha": 1e-4, "beta": 0.75, "k": 2.0}
+    assert shapes(old_name) == shapes(two) and [n for n, _ in old_name.features.named_children()] == [
+        n for n, _ in two.features.named_children()
+    ]
+    with pytest.raises(ValueError, match="use_lrn"):
+        AlexNet(lrn=True, use_lrn=False)
     with pytest.raises(ValueError, match="groups"):
         AlexNet(groups=3)
 
@@ -128,10 +144,12 @@ def test_cifar_resnet_reproduces_table_6(depth, millions):
     with torch.device("meta"):
         residual = cifar_resnet(depth)
         plain = build_model(f"plain{depth}")
-        option_b = cifar_resnet(depth, shortcut=None)
+        option_b = cifar_resnet(depth, shortcut="projection_where_needed")
+        option_b_old_name = cifar_resnet(depth, shortcut=None)
     assert float(f"{n_params(residual) / 1e6:.2g}") == millions
     assert n_params(plain) == n_params(residual)  # option A shortcuts have no parameters
     assert n_params(option_b) > n_params(residual)
+    assert shapes(option_b_old_name) == shapes(option_b) and option_b_old_name.shortcut_type == DEFAULT_SHORTCUT
     convs = [m for m in residual.modules() if isinstance(m, nn.Conv2d)]
     assert len(convs) + 1 == depth  # 6n+1 convs and the FC layer
     assert all(block.shortcut is None for block in plain.modules() if isinstance(block, ResidualBlock))
@@ -149,6 +167,12 @@ def test_cifar_resnet_runs_and_downsamples():
 def test_cifar_resnet_depth_must_be_6n_plus_2(depth):
     with pytest.raises(ValueError, match="depth"):
         cifar_resnet(depth)
+    with pytest.raises(ValueError, match="depth must be 6n\\+2"):
+        check_cifar_depth(depth)
+
+
+def test_check_cifar_depth_accepts_6n_plus_2():
+    assert [check_cifar_depth(d) for d in (8, 14, 20, 56, 110)] == [8, 14, 20, 56, 110]
 
 
 def test_cifar_densenet_reproduces_table_2():
@@ -281,8 +305,9 @@ def zero_residual(block: nn.Module) -> None:
 @pytest.mark.parametrize(
     "in_c, out_c, stride, shortcut, kind",
     [
-        (8, 8, 1, None, nn.Identity),
-        (8, 16, 2, None, nn.Sequential),
+        (8, 8, 1, "projection_where_needed", nn.Identity),
+        (8, 16, 2, "projection_where_needed", nn.Sequential),
+        (8, 16, 2, None, nn.Sequential),  # None: the older spelling of the default
         (8, 16, 2, "identity", PadShortcut),
         (8, 8, 1, "identity", nn.Identity),
         (8, 8, 1, "projection", nn.Sequential),
@@ -450,3 +475,63 @@ def test_registry():
         build_model("resnet21")
     model = build_model("small_resnet", num_classes=3, depth=8, shortcut="none")
     assert model.fc.out_features == 3 and model.depth == 8
+
+
+# ---------------------------------------------------------------- models of single lesson experiments
+
+
+def test_figure1_cnn_is_four_weight_layers():
+    model = build_model("figure1_cnn", activation="tanh", in_channels=1, num_classes=10)
+    assert isinstance(model, Figure1CNN)
+    weights = [m for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    assert [type(m).__name__ for m in weights] == ["Conv2d"] * 3 + ["Linear"]
+    assert [m.out_channels for m in weights[:3]] == [32, 32, 64]
+    assert sum(isinstance(m, nn.Tanh) for m in model.modules()) == 3
+    assert model(torch.zeros(2, 1, 16, 16)).shape == model(torch.zeros(2, 1, 32, 32)).shape == (2, 10)
+    assert [m.out_channels for m in Figure1CNN(width=8).modules() if isinstance(m, nn.Conv2d)] == [8, 8, 16]
+    with pytest.raises(ValueError, match="activation must be one of"):
+        Figure1CNN("swish")
+
+
+def test_he_init_leaves_the_output_layer_small():
+    torch.manual_seed(0)
+    model = INITIALISERS["he"](SmallAlexNet(10, 3, width=8))
+    assert INITIALISERS["he"] is he_init
+    fc8 = model.classifier.fc8.weight
+    conv1 = model.features.conv1.weight
+    assert conv1.std().item() == pytest.approx((2 / (3 * 25)) ** 0.5, rel=0.1)
+    assert fc8.std().item() < (1 / fc8.shape[1]) ** 0.5  # PyTorch's default, not He's
+    assert not model.classifier.fc6.bias.any()
+
+
+def test_kernel_model_receptive_field_and_weights():
+    torch.manual_seed(0)
+    big = build_model("kernel_model", kernel_size=7, num_layers=1, in_channels=1, num_classes=5, width=8)
+    small = KernelModel(3, 3, in_channels=1, num_classes=5, width=8)
+    assert big.receptive_field == small.receptive_field == 7
+    assert (big.conv_weights, small.conv_weights) == (49 * 64, 27 * 64)
+    x = torch.randn(2, 1, 16, 16)
+    assert big(x).shape == small(x).shape == (2, 5)
+    assert_every_parameter_gets_gradient(small, x)
+    with pytest.raises(ValueError, match="num_layers"):
+        KernelModel(3, 0)
+
+
+@pytest.mark.parametrize("size", [16, 32])
+def test_small_vgg_image_size_pools_to_the_last_feature_map(size):
+    model = build_model("small_vgg", in_channels=1, image_size=size)
+    assert model.avgpool.output_size == (size // 8, size // 8)
+    assert SmallVGG(num_blocks=2, image_size=size).avgpool.output_size == (size // 4, size // 4)
+    assert SmallVGG(image_size=4).avgpool.output_size == (1, 1)
+    assert SmallVGG().avgpool.output_size == (2, 2) == SmallVGG(pool_size=2).avgpool.output_size
+    with pytest.raises(ValueError, match="pool_size or image_size"):
+        SmallVGG(pool_size=2, image_size=size)
+    with pytest.raises(ValueError, match="image_size"):
+        SmallVGG(image_size=0)
+
+
+def test_experiment_models_are_registered_outside_the_tabled_groups():
+    assert set(EXPERIMENT_MODELS) <= set(MODELS)
+    assert not set(EXPERIMENT_MODELS) & set(FULL_SIZE + CIFAR + SMALL)
+    table = model_table(("resnet20", "small_alexnet"))
+    assert "| resnet20 | CIFAR |" in table and "| small_alexnet | small |" in table

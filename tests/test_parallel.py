@@ -34,7 +34,7 @@ def test_towers_in_one_process_match_the_model(small):
 
 def test_full_size_paper_alexnet_split(small):
     torch.manual_seed(0)
-    model = AlexNet(groups=2, use_lrn=True, channels=PAPER_CHANNELS, num_classes=10).eval()
+    model = AlexNet(groups=2, lrn=True, channels=PAPER_CHANNELS, num_classes=10).eval()
     x = torch.randn(1, 3, 67, 67)  # small input: the split logic does not depend on the size
     split = split_towers(model)
     assert split.parameters_per_tower[0] == (sum(p.numel() for p in model.parameters())) // 2

@@ -28,7 +28,8 @@ def _is_bn(key: Any) -> bool:
 
 
 def _projection(in_channels: int, out_channels: int, stride: int) -> nn.Module | None:
-    """The contract's shortcut: None (identity) when shapes match, else 1x1 conv (stride) + BN."""
+    """The contract's shortcut, the models' ``shortcut="projection_where_needed"`` (option B):
+    None (identity) when shapes match, else 1x1 conv (stride) + BN."""
     if stride == 1 and in_channels == out_channels:
         return None
     return nn.Sequential(ref_conv(in_channels, out_channels, 1, stride, bias_optional=True),

@@ -2,7 +2,8 @@
 
 ``build_model("resnet20")`` builds a model by name; ``FULL_SIZE`` (224x224 ImageNet models,
 parameter-for-parameter torchvision's), ``CIFAR`` (the papers' CIFAR-10 configurations) and
-``SMALL`` (course-scale models for 16x16 and 32x32 images) list the names.
+``SMALL`` (course-scale models for 16x16 and 32x32 images) list the names; ``EXPERIMENT_MODELS``
+the builders of single lesson experiments. ``INITIALISERS`` names the weight initialisers.
 ``python -m cnnlessons.models`` prints the model table (docs/models.md).
 """
 
@@ -12,7 +13,7 @@ from typing import Callable, Optional
 
 from torch import nn
 
-from .alexnet import PAPER_CHANNELS, TORCHVISION_CHANNELS, AlexNet, SmallAlexNet, deep_stack
+from .alexnet import PAPER_CHANNELS, TORCHVISION_CHANNELS, AlexNet, Figure1CNN, SmallAlexNet, deep_stack
 from .densenet import (
     DenseBlock,
     DenseLayer,
@@ -24,30 +25,35 @@ from .densenet import (
     densenet121,
 )
 from .googlenet import GoogLeNet, GoogLeNetOutputs, Inception, InceptionAux, SmallGoogLeNet, reduction_params
+from .init import INITIALISERS, he_init
 from .resnet import (
+    DEFAULT_SHORTCUT,
     SHORTCUTS,
     Bottleneck,
     PadShortcut,
     ResidualBlock,
     ResNet,
     SmallResNet,
+    check_cifar_depth,
     cifar_resnet,
     resnet18,
     resnet34,
     resnet50,
+    resnet152,
 )
-from .vgg import VGG, VGG_CONFIGS, ConvHead, FCHead, SmallVGG, VGGBlock, fc_to_conv
+from .vgg import VGG, VGG_CONFIGS, ConvHead, FCHead, KernelModel, SmallVGG, VGGBlock, fc_to_conv
 
 __all__ = [
-    "AlexNet", "SmallAlexNet", "deep_stack", "PAPER_CHANNELS", "TORCHVISION_CHANNELS",
-    "VGG", "VGGBlock", "FCHead", "ConvHead", "SmallVGG", "fc_to_conv", "VGG_CONFIGS",
+    "AlexNet", "SmallAlexNet", "Figure1CNN", "deep_stack", "PAPER_CHANNELS", "TORCHVISION_CHANNELS",
+    "VGG", "VGGBlock", "FCHead", "ConvHead", "SmallVGG", "KernelModel", "fc_to_conv", "VGG_CONFIGS",
     "GoogLeNet", "GoogLeNetOutputs", "Inception", "InceptionAux", "SmallGoogLeNet", "reduction_params",
-    "ResNet", "ResidualBlock", "Bottleneck", "PadShortcut", "SmallResNet", "SHORTCUTS",
-    "resnet18", "resnet34", "resnet50", "cifar_resnet",
+    "ResNet", "ResidualBlock", "Bottleneck", "PadShortcut", "SmallResNet", "SHORTCUTS", "DEFAULT_SHORTCUT",
+    "resnet18", "resnet34", "resnet50", "resnet152", "cifar_resnet", "check_cifar_depth",
     "DenseNet", "DenseLayer", "DenseBlock", "Transition", "SmallDenseNet", "densenet121", "cifar_densenet",
     "dense_out_channels",
+    "he_init", "INITIALISERS",
     "build_model", "model_names", "model_table", "MODELS", "FULL_SIZE", "CIFAR", "SMALL", "PAPER",
-    "TORCHVISION_NAMES", "INPUT_SIZES",
+    "EXPERIMENT_MODELS", "INPUT_SIZES",
 ]
 
 _CIFAR_DEPTHS = (20, 32, 44, 56, 110)
@@ -56,7 +62,7 @@ _CIFAR_DEPTHS = (20, 32, 44, 56, 110)
 def _registry() -> dict[str, Callable[..., nn.Module]]:
     reg: dict[str, Callable[..., nn.Module]] = {
         "alexnet": AlexNet,
-        "alexnet_paper": lambda **kw: AlexNet(**{"channels": PAPER_CHANNELS, "groups": 2, "use_lrn": True, **kw}),
+        "alexnet_paper": lambda **kw: AlexNet(**{"channels": PAPER_CHANNELS, "groups": 2, "lrn": True, **kw}),
         "vgg11": lambda **kw: VGG("vgg11", **kw),
         "vgg13": lambda **kw: VGG("vgg13", **kw),
         "vgg16": lambda **kw: VGG("vgg16", **kw),
@@ -66,12 +72,14 @@ def _registry() -> dict[str, Callable[..., nn.Module]]:
         "resnet18": resnet18,
         "resnet34": resnet34,
         "resnet50": resnet50,
+        "resnet152": resnet152,
         "densenet121": densenet121,
     }
     for d in _CIFAR_DEPTHS:
         reg[f"resnet{d}"] = lambda d=d, **kw: cifar_resnet(d, **kw)
     for d in _CIFAR_DEPTHS:
         reg[f"plain{d}"] = lambda d=d, **kw: cifar_resnet(d, **{"shortcut": "none", **kw})
+    reg["cifar_resnet"] = cifar_resnet  # any 6n+2 depth: cifar_resnet(depth, ...)
     reg["densenet40"] = lambda **kw: cifar_densenet(**{"depth": 40, "growth_rate": 12, **kw})
     reg["densenet_bc100"] = lambda **kw: cifar_densenet(
         **{"depth": 100, "growth_rate": 12, "bottleneck": True, "compression": 0.5, **kw}
@@ -83,13 +91,17 @@ def _registry() -> dict[str, Callable[..., nn.Module]]:
         small_resnet=SmallResNet,
         small_densenet=SmallDenseNet,
     )
+    reg.update(figure1_cnn=Figure1CNN, kernel_model=KernelModel)
     return reg
 
 
 MODELS: dict[str, Callable[..., nn.Module]] = _registry()
 
 #: 224x224 ImageNet models with a torchvision twin of the same name (same parameter count).
-FULL_SIZE = ("alexnet", "vgg11", "vgg13", "vgg16", "vgg19", "googlenet", "resnet18", "resnet34", "resnet50", "densenet121")
+FULL_SIZE = (
+    "alexnet", "vgg11", "vgg13", "vgg16", "vgg19", "googlenet", "resnet18", "resnet34", "resnet50", "resnet152",
+    "densenet121",
+)
 #: The papers' own ImageNet configurations where they differ from torchvision's.
 PAPER = ("alexnet_paper", "googlenet_paper")
 #: The papers' CIFAR-10 configurations (32x32 inputs).
@@ -99,8 +111,9 @@ CIFAR = tuple(f"resnet{d}" for d in _CIFAR_DEPTHS) + tuple(f"plain{d}" for d in 
 )
 #: Course-scale models for 16x16 and 32x32 images.
 SMALL = ("small_alexnet", "small_vgg", "small_googlenet", "small_resnet", "small_densenet")
-#: The torchvision builder behind each full-size name.
-TORCHVISION_NAMES = {name: name for name in FULL_SIZE}
+#: Builders of one lesson experiment's models, chosen by their arguments (``cifar_resnet``
+#: needs ``depth``, ``kernel_model`` ``kernel_size`` and ``num_layers``); not in the model table.
+EXPERIMENT_MODELS = ("cifar_resnet", "figure1_cnn", "kernel_model")
 #: The natural input size (C, H, W) of each group.
 INPUT_SIZES = {"full": (3, 224, 224), "cifar": (3, 32, 32), "small": (3, 32, 32)}
 
@@ -122,14 +135,14 @@ def _input_size(name: str) -> tuple[int, int, int]:
 
 
 def _torchvision_count(name: str) -> Optional[int]:
-    if name not in TORCHVISION_NAMES:
+    if name not in FULL_SIZE:
         return None
     import torch
     import torchvision
 
     kwargs = {"aux_logits": False, "init_weights": True} if name == "googlenet" else {}
     with torch.device("meta"):
-        model = getattr(torchvision.models, TORCHVISION_NAMES[name])(weights=None, **kwargs)
+        model = getattr(torchvision.models, name)(weights=None, **kwargs)
     return sum(p.numel() for p in model.parameters())
 
 
@@ -144,7 +157,7 @@ def model_table(names: Optional[tuple[str, ...]] = None) -> str:
 
     from ..measure import count_parameters, flops_per_image
 
-    names = tuple(MODELS) if names is None else names
+    names = tuple(n for n in MODELS if n not in EXPERIMENT_MODELS) if names is None else names
     rows = [
         "| model | group | parameters | input | MFLOPs per image | torchvision parameters |",
         "|---|---|---:|---|---:|---:|",

@@ -9,14 +9,14 @@ device; :mod:`cnnlessons.parallel` really runs the two halves on two devices.
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Callable, Sequence
+from typing import Callable, Optional, Sequence
 
 from torch import Tensor, nn
 
-from ..layers import GroupedLRN, check_input, check_positive_int, deep_stack, make_activation
+from ..layers import GroupedLRN, check_dropout, check_input, check_positive_int, deep_stack, make_activation
 from ..layers import overlapping_pool as _overlapping_pool
 
-__all__ = ["AlexNet", "SmallAlexNet", "deep_stack", "PAPER_CHANNELS", "TORCHVISION_CHANNELS"]
+__all__ = ["AlexNet", "SmallAlexNet", "Figure1CNN", "deep_stack", "PAPER_CHANNELS", "TORCHVISION_CHANNELS"]
 
 #: Conv widths of torchvision's ``alexnet`` (the "one weird trick" single-tower variant).
 TORCHVISION_CHANNELS = (64, 192, 384, 256, 256)
@@ -30,12 +30,6 @@ def _check_groups(groups: int, channels: Sequence[int]) -> int:
     if groups == 2 and any(c % 2 for c in channels):
         raise ValueError(f"groups=2 needs even channel counts, got channels={tuple(channels)}")
     return groups
-
-
-def _check_dropout(dropout: float) -> float:
-    if not 0.0 <= float(dropout) < 1.0:
-        raise ValueError(f"dropout must be in [0, 1), got {dropout}")
-    return float(dropout)
 
 
 class _AlexNetBase(nn.Module):
@@ -74,7 +68,7 @@ def _features(
         layers[f"conv{i}"] = nn.Conv2d(c_in, c_out, k, stride=s, padding=p, groups=g)
         layers[f"{activation}{i}"] = make_activation(activation)
         if lrn and i in (1, 2):
-            layers[f"lrn{i}"] = GroupedLRN(groups, size=5, alpha=1e-4, beta=0.75, k=2.0)
+            layers[f"lrn{i}"] = GroupedLRN(groups)  # the paper's constants, PAPER_LRN
         if i in (1, 2, 5):
             layers[f"pool{i}"] = pool()
         c_in = c_out
@@ -104,8 +98,9 @@ class AlexNet(_AlexNetBase):
     The defaults give torchvision's ``alexnet`` layer for layer (61,100,840 parameters).
     ``groups=2`` makes conv2, conv4 and conv5 grouped convolutions (the paper's two towers);
     ``channels=PAPER_CHANNELS, groups=2`` is the 2012 paper's net (60,965,224 parameters).
-    ``use_lrn`` adds local response normalisation after conv1 and conv2 (size 5, alpha 1e-4,
-    beta 0.75, k 2), applied per tower when ``groups=2``.
+    ``lrn=True`` adds local response normalisation after conv1 and conv2 with the paper's
+    constants (``PAPER_LRN``: size 5, alpha 1e-4, beta 0.75, k 2), applied per tower when
+    ``groups=2``; ``use_lrn`` is an older name for ``lrn``.
     """
 
     def __init__(
@@ -114,11 +109,16 @@ class AlexNet(_AlexNetBase):
         in_channels: int = 3,
         dropout: float = 0.5,
         groups: int = 1,
-        use_lrn: bool = False,
+        lrn: bool = False,
         channels: Sequence[int] = TORCHVISION_CHANNELS,
         hidden: int = 4096,
+        use_lrn: Optional[bool] = None,
     ) -> None:
         super().__init__()
+        if use_lrn is not None:
+            if lrn and not use_lrn:
+                raise ValueError(f"lrn={lrn} and its older name use_lrn={use_lrn} disagree; pass lrn only")
+            lrn = use_lrn
         self.num_classes = check_positive_int("num_classes", num_classes)
         self.in_channels = check_positive_int("in_channels", in_channels)
         channels = tuple(channels)
@@ -129,9 +129,9 @@ class AlexNet(_AlexNetBase):
         self.groups = _check_groups(groups, channels)
         check_positive_int("hidden", hidden)
         kernels = [(11, 4, 2), (5, 1, 2), (3, 1, 1), (3, 1, 1), (3, 1, 1)]
-        self.features = _features(in_channels, channels, kernels, "relu", use_lrn, _overlapping_pool, groups)
+        self.features = _features(in_channels, channels, kernels, "relu", lrn, _overlapping_pool, groups)
         self.avgpool = nn.AdaptiveAvgPool2d((6, 6))
-        self.classifier = _classifier(channels[-1] * 6 * 6, hidden, num_classes, _check_dropout(dropout), "relu")
+        self.classifier = _classifier(channels[-1] * 6 * 6, hidden, num_classes, check_dropout(dropout), "relu")
 
 
 class SmallAlexNet(_AlexNetBase):
@@ -174,4 +174,27 @@ class SmallAlexNet(_AlexNetBase):
         kernels = [(5, 1, 2), (5, 1, 2), (3, 1, 1), (3, 1, 1), (3, 1, 1)]
         self.features = _features(in_channels, channels, kernels, activation, lrn, pool, groups)
         self.avgpool = nn.AdaptiveAvgPool2d((2, 2))
-        self.classifier = _classifier(channels[-1] * 4, 8 * width, num_classes, _check_dropout(dropout), activation)
+        self.classifier = _classifier(channels[-1] * 4, 8 * width, num_classes, check_dropout(dropout), activation)
+
+
+class Figure1CNN(nn.Sequential):
+    """A four-layer CNN like the paper's Figure 1 network (the paper does not give its layers):
+    three 5x5 convolutions of ``width``, ``width`` and ``2*width`` channels (32, 32, 64), each
+    followed by the activation and 3x3 max pooling with stride 2, then one fully connected
+    layer. Only ``activation`` changes between the figure's two runs (ReLU against tanh)."""
+
+    def __init__(self, activation: str = "relu", in_channels: int = 3, num_classes: int = 10,
+                 width: int = 32) -> None:
+        make_activation(activation)  # validates the name
+        layers: "OrderedDict[str, nn.Module]" = OrderedDict()
+        c = in_channels
+        for i, out in enumerate((width, width, 2 * width), start=1):
+            layers[f"conv{i}"] = nn.Conv2d(c, out, 5, padding=2)
+            layers[f"{activation}{i}"] = make_activation(activation)
+            layers[f"pool{i}"] = nn.MaxPool2d(3, stride=2, padding=1)
+            c = out
+        layers["avgpool"] = nn.AdaptiveAvgPool2d(2)
+        layers["flatten"] = nn.Flatten(1)
+        layers["fc"] = nn.Linear(4 * c, num_classes)
+        super().__init__(layers)
+        self.activation = activation

@@ -2,8 +2,9 @@
 
 ``shortcut`` selects what is added to the residual branch:
 
-* ``None`` (default): identity when the shapes match, else a projection (1x1 conv with the
-  block's stride, then BN) -- the paper's option B, torchvision's choice;
+* ``"projection_where_needed"`` (default; ``None`` is accepted for it): identity when the
+  shapes match, else a projection (1x1 conv with the block's stride, then BN) -- the paper's
+  option B, torchvision's choice;
 * ``"identity"``: identity when the shapes match, else parameter-free: subsample with the
   stride and append zero channels -- the paper's option A, used for its CIFAR-10 nets;
 * ``"projection"``: always a projection (option C);
@@ -29,11 +30,25 @@ __all__ = [
     "resnet18",
     "resnet34",
     "resnet50",
+    "resnet152",
     "cifar_resnet",
+    "check_cifar_depth",
+    "DEFAULT_SHORTCUT",
     "SHORTCUTS",
 ]
 
-SHORTCUTS = (None, "identity", "projection", "none")
+#: The paper's option B: identity where the shapes match, a projection where they change.
+DEFAULT_SHORTCUT = "projection_where_needed"
+SHORTCUTS = (DEFAULT_SHORTCUT, "identity", "projection", "none")
+
+
+def check_shortcut(shortcut: Optional[str]) -> str:
+    """``shortcut`` if it is one of ``SHORTCUTS``; ``None`` means ``DEFAULT_SHORTCUT``."""
+    if shortcut is None:
+        return DEFAULT_SHORTCUT
+    if shortcut not in SHORTCUTS:
+        raise ValueError(f"shortcut must be one of {SHORTCUTS} (None means {DEFAULT_SHORTCUT!r}), got {shortcut!r}")
+    return shortcut
 
 
 class PadShortcut(nn.Module):
@@ -68,12 +83,11 @@ def _projection(in_channels: int, out_channels: int, stride: int) -> nn.Sequenti
 
 def make_shortcut(in_channels: int, out_channels: int, stride: int, shortcut: Optional[str]) -> Optional[nn.Module]:
     """The shortcut module for a block (``None`` for ``shortcut="none"``); see the module doc."""
-    if shortcut not in SHORTCUTS:
-        raise ValueError(f"shortcut must be one of {SHORTCUTS}, got {shortcut!r}")
+    shortcut = check_shortcut(shortcut)
     if shortcut == "none":
         return None
     same = stride == 1 and in_channels == out_channels
-    if shortcut == "projection" or (shortcut is None and not same):
+    if shortcut == "projection" or (shortcut == DEFAULT_SHORTCUT and not same):
         return _projection(in_channels, out_channels, stride)
     if same:
         return nn.Identity()
@@ -109,7 +123,9 @@ class ResidualBlock(_SkipBlock):
 
     expansion = 1
 
-    def __init__(self, in_channels: int, out_channels: int, stride: int = 1, shortcut: Optional[str] = None) -> None:
+    def __init__(
+        self, in_channels: int, out_channels: int, stride: int = 1, shortcut: Optional[str] = DEFAULT_SHORTCUT
+    ) -> None:
         super().__init__()
         self.in_channels = check_positive_int("in_channels", in_channels)
         self.out_channels = check_positive_int("out_channels", out_channels)
@@ -133,7 +149,9 @@ class Bottleneck(_SkipBlock):
 
     expansion = 4
 
-    def __init__(self, in_channels: int, mid_channels: int, stride: int = 1, shortcut: Optional[str] = None) -> None:
+    def __init__(
+        self, in_channels: int, mid_channels: int, stride: int = 1, shortcut: Optional[str] = DEFAULT_SHORTCUT
+    ) -> None:
         super().__init__()
         self.in_channels = check_positive_int("in_channels", in_channels)
         self.mid_channels = check_positive_int("mid_channels", mid_channels)
@@ -183,7 +201,7 @@ class ResNet(nn.Module):
         in_channels: int = 3,
         widths: Sequence[int] = (64, 128, 256, 512),
         stem: str = "imagenet",
-        shortcut: Optional[str] = None,
+        shortcut: Optional[str] = DEFAULT_SHORTCUT,
         zero_init_residual: bool = False,
     ) -> None:
         super().__init__()
@@ -197,9 +215,7 @@ class ResNet(nn.Module):
             check_positive_int("layers", n)
         for w in widths:
             check_positive_int("widths", w)
-        if shortcut not in SHORTCUTS:
-            raise ValueError(f"shortcut must be one of {SHORTCUTS}, got {shortcut!r}")
-        self.shortcut_type = shortcut
+        self.shortcut_type = shortcut = check_shortcut(shortcut)
 
         c = widths[0]
         if stem == "imagenet":
@@ -275,7 +291,14 @@ def resnet50(num_classes: int = 1000, in_channels: int = 3, **kwargs) -> ResNet:
     return ResNet(Bottleneck, [3, 4, 6, 3], num_classes, in_channels, **kwargs)
 
 
-def _check_depth(depth: int) -> int:
+def resnet152(num_classes: int = 1000, in_channels: int = 3, **kwargs) -> ResNet:
+    """ResNet-152, the 2015 ImageNet winner, parameter for parameter torchvision's (60,192,808 parameters)."""
+    return ResNet(Bottleneck, [3, 8, 36, 3], num_classes, in_channels, **kwargs)
+
+
+def check_cifar_depth(depth: int) -> int:
+    """``depth`` if it is 6n+2 with n >= 1 (the CIFAR ResNet's 3 stages of n two-conv blocks,
+    the stem and the FC layer); else a ValueError naming ``depth``."""
     if isinstance(depth, bool) or not isinstance(depth, int) or depth < 8 or (depth - 2) % 6:
         raise ValueError(f"depth must be 6n+2 with n >= 1 (8, 14, 20, 32, 44, 56, 110), got {depth!r}")
     return depth
@@ -313,7 +336,7 @@ class SmallResNet(ResNet):
         shortcut: Optional[str] = "identity",
         zero_init_residual: bool = False,
     ) -> None:
-        depth = _check_depth(depth)
+        depth = check_cifar_depth(depth)
         check_positive_int("width", width)
         n = (depth - 2) // 6
         super().__init__(

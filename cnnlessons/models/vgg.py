@@ -16,8 +16,9 @@ import torch
 from torch import Tensor, nn
 
 from ..layers import check_input, check_positive_int
+from ..measure import stacked_receptive_field
 
-__all__ = ["VGG", "VGGBlock", "FCHead", "ConvHead", "SmallVGG", "fc_to_conv", "VGG_CONFIGS"]
+__all__ = ["VGG", "VGGBlock", "FCHead", "ConvHead", "SmallVGG", "KernelModel", "fc_to_conv", "VGG_CONFIGS"]
 
 #: (number of 3x3 convs, output channels) of each block; the letters are the paper's Table 1.
 VGG_CONFIGS: dict[str, tuple[tuple[int, int], ...]] = {
@@ -262,8 +263,12 @@ class SmallVGG(VGG):
 
     ``num_blocks`` :class:`VGGBlock` s of ``convs_per_block`` 3x3 convs each (an int or one
     count per block), widths ``width, 2*width, 4*width, ...`` (capped at ``8*width``), then
-    2x2 adaptive average pooling and an :class:`FCHead` with ``hidden`` (default ``8*width``)
-    units. Depth = number of convs + 3 FC layers.
+    adaptive average pooling to ``pool_size`` x ``pool_size`` (default 2) and an :class:`FCHead`
+    with ``hidden`` (default ``8*width``) units. Depth = number of convs + 3 FC layers.
+
+    ``image_size`` (instead of ``pool_size``) pools to the last feature map's own side,
+    ``max(1, image_size // 2**num_blocks)`` (4 on 32x32, 2 on 16x16 with 3 blocks), so the
+    average pooling is the identity and the head can be turned into convolutions exactly.
     """
 
     def __init__(
@@ -275,10 +280,17 @@ class SmallVGG(VGG):
         width: int = 16,
         hidden: int | None = None,
         dropout: float = 0.5,
-        pool_size: int = 2,
+        pool_size: int | None = None,
+        image_size: int | None = None,
     ) -> None:
         check_positive_int("num_blocks", num_blocks)
         check_positive_int("width", width)
+        if image_size is not None:
+            if pool_size is not None:
+                raise ValueError(f"give pool_size or image_size, not both (got {pool_size} and {image_size})")
+            pool_size = max(1, check_positive_int("image_size", image_size) // 2**num_blocks)
+        elif pool_size is None:
+            pool_size = 2
         if isinstance(convs_per_block, int):
             counts = [convs_per_block] * num_blocks
         else:
@@ -296,3 +308,42 @@ class SmallVGG(VGG):
         for m in self.classifier.modules():
             if isinstance(m, nn.Linear):
                 m.reset_parameters()
+
+
+class KernelModel(nn.Sequential):
+    """``num_layers`` kxk convolutions ``width`` -> ``width`` ('same' padding, BN, ReLU), then
+    global average pooling and a linear classifier. In front, common to both models of a
+    comparison: 2x2 average pooling (half resolution keeps the large kernels cheap) and a 1x1
+    convolution from the image's channels to ``width`` (it sees one pixel, so the receptive
+    field is the stack's alone, and the stack maps C -> C channels, as in 27C^2 against 49C^2)."""
+
+    def __init__(self, kernel_size: int, num_layers: int, in_channels: int = 3,
+                 num_classes: int = 10, width: int = 16) -> None:
+        check_positive_int("kernel_size", kernel_size)
+        check_positive_int("num_layers", num_layers)
+        layers: "OrderedDict[str, nn.Module]" = OrderedDict(down=nn.AvgPool2d(2))
+        layers["stem"] = nn.Conv2d(in_channels, width, 1, bias=False)
+        layers["stem_bn"] = nn.BatchNorm2d(width)
+        layers["stem_relu"] = nn.ReLU(inplace=True)
+        c = width
+        for i in range(1, num_layers + 1):
+            layers[f"conv{i}"] = nn.Conv2d(c, width, kernel_size, padding=kernel_size // 2, bias=False)
+            layers[f"bn{i}"] = nn.BatchNorm2d(width)
+            layers[f"relu{i}"] = nn.ReLU(inplace=True)
+            c = width
+        layers["pool"] = nn.AdaptiveAvgPool2d(1)
+        layers["flatten"] = nn.Flatten(1)
+        layers["fc"] = nn.Linear(width, num_classes)
+        super().__init__(layers)
+        self.kernel_size, self.num_layers = kernel_size, num_layers
+
+    @property
+    def receptive_field(self) -> int:
+        """In pixels of the half-resolution image the convolutions see."""
+        return stacked_receptive_field(self.num_layers, self.kernel_size)
+
+    @property
+    def conv_weights(self) -> int:
+        """Weights of the kxk stack (the 1x1 stem, common to both models, left out)."""
+        return sum(m.weight.numel() for name, m in self.named_children()
+                   if isinstance(m, nn.Conv2d) and name != "stem")
