@@ -20,6 +20,7 @@ import os
 import pathlib
 import socket
 import tempfile
+import zipfile
 from typing import Iterator
 
 import numpy as np
@@ -193,25 +194,50 @@ def _torchvision(name: str, root: pathlib.Path, download: bool) -> Raw:
     return x_train, y_train, x_test, y_test, classes
 
 
+#: More classes than this is a file of broken labels (ImageNet-21k has 21,841 classes).
+MAX_CLASSES = 100_000
+
+
 def _read_npz(path: pathlib.Path) -> tuple[np.ndarray, np.ndarray, list[str] | None]:
-    with np.load(path, allow_pickle=False) as pack:
+    try:
+        pack = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
+        raise ValueError(f"{path} is not a readable .npz file ({type(err).__name__})") from None
+    if not isinstance(pack, np.lib.npyio.NpzFile):
+        raise ValueError(f"{path} holds a single array, not an .npz with 'images' and 'labels'")
+    with pack:
         missing = [k for k in ("images", "labels") if k not in pack.files]
         if missing:
             raise ValueError(f"{path} must hold arrays 'images' (uint8, N x H x W x C) and "
                              f"'labels'; missing {missing}, found {pack.files}")
-        images, labels = pack["images"], pack["labels"]
-        classes = [str(c) for c in pack["classes"]] if "classes" in pack.files else None
+        try:
+            images, labels = pack["images"], pack["labels"]
+            classes = [str(c) for c in pack["classes"]] if "classes" in pack.files else None
+        except ValueError as err:  # object arrays need pickle, which a data file must not use
+            raise ValueError(f"{path}: 'images' and 'labels' must be plain arrays ({err})") from None
     if images.dtype != np.uint8:
         raise ValueError(f"{path}: 'images' must be uint8, got {images.dtype}")
     if images.ndim == 3:
         images = images[..., None]
-    if images.ndim != 4 or images.shape[-1] not in (1, 3):
-        raise ValueError(f"{path}: 'images' must have shape N x H x W x C with C = 1 or 3, "
-                         f"got {tuple(images.shape)}")
-    labels = np.asarray(labels).astype(np.int64).reshape(-1)
+    if images.ndim != 4 or images.shape[-1] not in (1, 3) or not images.shape[1] == images.shape[2] >= 1:
+        raise ValueError(f"{path}: 'images' must have shape N x H x W x C with C = 1 or 3 and "
+                         f"square images (H = W >= 1), got {tuple(images.shape)}")
+    labels = np.asarray(labels).reshape(-1)
     if len(labels) != len(images):
         raise ValueError(f"{path}: {len(images)} images but {len(labels)} labels")
-    return images, labels, classes
+    return images, _class_indices(path, labels), classes
+
+
+def _class_indices(path: pathlib.Path, labels: np.ndarray) -> np.ndarray:
+    """``labels`` as int64, refusing text, fractions, NaN, negatives and absurd class counts."""
+    kind = labels.dtype.kind
+    if kind not in "biuf" or (kind == "f" and not np.all(np.mod(labels, 1) == 0)):
+        raise ValueError(f"{path}: 'labels' must be whole class numbers, got {labels.dtype} "
+                         f"values such as {labels[:3].tolist()}")
+    if len(labels) and not (labels.min() >= 0 and labels.max() < MAX_CLASSES):
+        raise ValueError(f"{path}: 'labels' must be class numbers 0 <= label < {MAX_CLASSES:,}, "
+                         f"got values from {labels.min()} to {labels.max()}")
+    return labels.astype(np.int64)
 
 
 def _read_folder(root: pathlib.Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -275,7 +301,7 @@ def _to_tensor(images: np.ndarray, image_size: int | None) -> torch.Tensor:
 
 
 def _check_size(name: str, value: int | None, minimum: int = 1) -> None:
-    if value is not None and (not isinstance(value, int) or value < minimum):
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < minimum):
         raise ValueError(f"{name} must be an integer >= {minimum} or None, got {value!r}")
 
 
@@ -294,6 +320,12 @@ def load_dataset(name: str | os.PathLike = "digits", *, train_size: int | None =
     _check_size("val_size", val_size, minimum=0)
     _check_size("test_size", test_size)
     _check_size("image_size", image_size, minimum=4)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
+    if not isinstance(name, (str, os.PathLike)):
+        raise TypeError(f"dataset must be one of {', '.join(DATASETS)} or a path, got {name!r}")
+    if not str(name).strip():  # an empty path would be the current folder
+        raise ValueError(f"dataset must be one of {', '.join(DATASETS)} or a path, got {name!r}")
     key = str(name).strip().lower().replace("-", "_")
     if key in DATASETS:
         if key == "digits":
@@ -360,13 +392,19 @@ def load_data(profile: Profile | str | None = None, *, seed: int = 0) -> CourseD
     the embedded digits and says so, so that a lecture without network still runs.
     """
     profile = profile if isinstance(profile, Profile) else get_profile(profile)
-    name = os.environ.get("CNNLESSONS_DATASET") or profile.dataset
+    variable, name = None, profile.dataset
+    if os.environ.get("CNNLESSONS_DATASET"):
+        variable, name = "CNNLESSONS_DATASET", os.environ["CNNLESSONS_DATASET"]
     if name == "cifar10" and os.environ.get("CNNLESSONS_DATA"):
-        name = os.environ["CNNLESSONS_DATA"]
+        variable, name = "CNNLESSONS_DATA", os.environ["CNNLESSONS_DATA"]
     kwargs = dict(train_size=profile.train_size, val_size=profile.val_size,
                   test_size=profile.test_size, image_size=profile.image_size, seed=seed)
     try:
         return load_dataset(name, **kwargs)
+    except (ValueError, TypeError, FileNotFoundError) as err:
+        if variable is None:
+            raise
+        raise ValueError(f"{variable}={name!r} is not a dataset the course can read: {err}") from None
     except DownloadError as err:
         print(f"{err}\nFalling back to the embedded digits for this run.")
         small = get_profile("smoke")
