@@ -7,8 +7,10 @@ In one run, on the same model and data, it measures images per second of
     (the course's ``TensorLoader``) against a torchvision DataLoader with 2 workers and per-image
     transforms (``RandomCrop``, ``RandomHorizontalFlip``, ``ToTensor``, ``Normalize``), the way the
     tutorials write it;
-(b) full training steps: ``fit``'s step (``train_epoch``, channels_last; on CUDA also bf16
-    autocast) against the reference loop (the DataLoader above, float32, contiguous).
+(b) full training steps: ``fit``'s step (``train_epoch``, channels_last, in the precision that
+    ``--precision`` chooses: ``auto`` is bf16 autocast on compute capability >= 8.0, fp16 with a
+    gradient scaler below, float32 on the CPU) against the reference loop (the DataLoader above,
+    float32, contiguous).
 and prints each figure with the ratio. Without ``--data`` it uses the active profile's dataset.
 """
 from __future__ import annotations
@@ -24,9 +26,9 @@ from torch import nn
 
 from .data import CourseData, load_data, load_dataset
 from .profiles import get_profile
-from .reference import dataloaders
+from .baseline import dataloaders
 from .tensordata import TensorLoader
-from .training import pick_device, set_seed, train_epoch
+from .training import PRECISIONS, choose_precision, pick_device, set_seed, train_epoch
 
 __all__ = ["bench_data_path", "bench_training", "main"]
 
@@ -99,10 +101,9 @@ class _Take:
 
 def bench_training(build, data: CourseData, device: torch.device, batch_size: int = 128,
                    steps: int = 30, workers: int = 2, channels_last: bool | None = None,
-                   amp: bool | None = None, compile: bool = False) -> dict[str, float]:
+                   precision: str = "auto", compile: bool = False) -> dict[str, float]:
     """Images/s of full training steps: fit's step against the reference loop, same model."""
-    cuda = device.type == "cuda"
-    amp = cuda if amp is None else amp
+    precision = choose_precision(precision, device)
     channels_last = True if channels_last is None else channels_last
     criterion = nn.CrossEntropyLoss()
     out = {}
@@ -128,10 +129,13 @@ def bench_training(build, data: CourseData, device: torch.device, batch_size: in
     batches = TensorLoader(data.train_images, data.train_labels, batch_size=batch_size,
                            mean=data.mean, std=data.std, device=device, shuffle=True, augment=True,
                            flip=data.flip, crop_padding=data.crop_padding, memory_format=fmt)
-    train_epoch(step_model, _Take(batches, 3 if compile else 2), opt, None, criterion, device, amp)
+    scaler = precision.grad_scaler()
+    train_epoch(step_model, _Take(batches, 3 if compile else 2), opt, None, criterion, device,
+                precision, scaler=scaler)
     _sync(device)
     start = time.perf_counter()
-    _, _, seen = train_epoch(step_model, _Take(batches, steps), opt, None, criterion, device, amp)
+    _, _, seen = train_epoch(step_model, _Take(batches, steps), opt, None, criterion, device,
+                             precision, scaler=scaler)
     _sync(device)
     out["course"] = seen / (time.perf_counter() - start)
     return out
@@ -146,6 +150,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--batch-size", type=int, default=None)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--device", default=None)
+    parser.add_argument("--precision", default="auto", choices=PRECISIONS,
+                        help="the course step's precision (default auto: bf16 on compute "
+                             "capability >= 8.0, fp16 with a gradient scaler below, fp32 on CPU)")
     parser.add_argument("--cpu-variants", action="store_true",
                         help="also measure channels_last and thread settings on the CPU")
     parser.add_argument("--compile", action="store_true", help="also measure torch.compile")
@@ -162,21 +169,23 @@ def main(argv: list[str] | None = None) -> dict:
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else \
         f"CPU ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
     print(f"device: {name}; torch {torch.__version__}; data: {data}")
-    print(f"model: {args.model}, batch size {batch}")
+    precision = choose_precision(args.precision, device)
+    print(f"model: {args.model}, batch size {batch}, course step in {precision}")
 
     results = {"device": name, "torch": torch.__version__, "model": args.model,
-               "batch_size": batch, "data": str(data)}
+               "batch_size": batch, "data": str(data), "precision": precision.name}
     d = bench_data_path(data, device, batch_size=batch, workers=args.workers, images=args.images)
     results["data_path"] = d
     print(f"(a) data path:      course {d['course']:>10,.0f} img/s   reference DataLoader "
           f"{d['reference']:>9,.0f} img/s   ratio {d['course'] / d['reference']:.1f}x")
-    t = bench_training(build, data, device, batch_size=batch, steps=args.steps, workers=args.workers)
+    t = bench_training(build, data, device, batch_size=batch, steps=args.steps, workers=args.workers,
+                       precision=precision.name)
     results["training"] = t
     print(f"(b) training steps: course {t['course']:>10,.0f} img/s   reference loop       "
           f"{t['reference']:>9,.0f} img/s   ratio {t['course'] / t['reference']:.2f}x")
     if args.compile:
         c = bench_training(build, data, device, batch_size=batch, steps=args.steps,
-                           workers=args.workers, compile=True)
+                           workers=args.workers, precision=precision.name, compile=True)
         results["training_compiled"] = c
         print(f"    with torch.compile: course {c['course']:,.0f} img/s "
               f"({c['course'] / t['course']:.2f}x the uncompiled course step)")

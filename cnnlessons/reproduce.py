@@ -5,8 +5,9 @@
 ``PATH`` is a folder with ``cifar10-train.npz`` and ``cifar10-test.npz`` (what
 ``../shared/data/cifar10-jpeg/decode.py`` writes) or ``cifar10`` to use torchvision's download.
 The results (per-epoch curves, final test accuracy, wall time, parameters, device, library
-versions, date) go to ``data/reference/<date>-<device>.json``; the lessons draw those curves
-beside the learner's own run. Commit such a file only from a real run.
+versions, date) go to ``<date>-<time>-<device>.json`` in the package's ``reference_results/`` when
+run from a checkout (commit such a file only from a real run), else under the data root (see
+``cnnlessons.results``); the lessons draw those curves beside the learner's own run.
 """
 from __future__ import annotations
 
@@ -16,7 +17,6 @@ import datetime as _dt
 import json
 import pathlib
 import platform
-import re
 import sys
 import time
 from typing import Callable
@@ -25,7 +25,7 @@ import torch
 
 from .data import CourseData, load_dataset
 from .profiles import Profile, get_profile
-from .references import reference_dir
+from .results import output_path
 from .training import History, fit, set_seed
 
 __all__ = ["EXPERIMENTS", "Experiment", "run_experiments", "main"]
@@ -135,8 +135,7 @@ def run_experiments(data: CourseData, profile: Profile, keys: list[str] | None =
 
 
 def default_output(doc: dict) -> pathlib.Path:
-    slug = re.sub(r"[^a-z0-9]+", "-", doc["device"].lower()).strip("-")[:40]
-    return reference_dir() / f"{doc['date']}-{slug}.json"
+    return output_path(doc)
 
 
 def main(argv: list[str] | None = None) -> pathlib.Path:
@@ -147,7 +146,7 @@ def main(argv: list[str] | None = None) -> pathlib.Path:
     parser.add_argument("--profile", default="gpu", help="the budget to run (default gpu)")
     parser.add_argument("--only", nargs="*", help="experiment keys (default: all)")
     parser.add_argument("--list", action="store_true", help="list the experiments and stop")
-    parser.add_argument("--out", help="output JSON (default: data/reference/<date>-<device>.json)")
+    parser.add_argument("--out", help="output JSON (default: see cnnlessons.results.output_path)")
     args = parser.parse_args(argv)
     if args.list:
         for e in EXPERIMENTS.values():

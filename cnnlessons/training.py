@@ -18,7 +18,8 @@ from .data import CourseData
 from .profiles import Profile, get_profile
 from .tensordata import TensorLoader
 
-__all__ = ["History", "fit", "train_epoch", "evaluate", "pick_device", "set_seed", "make_loaders"]
+__all__ = ["History", "fit", "train_epoch", "evaluate", "pick_device", "set_seed", "make_loaders",
+           "Precision", "PRECISIONS", "choose_precision"]
 
 
 def set_seed(seed: int = 0) -> None:
@@ -87,10 +88,60 @@ class History:
         return s + (" (interrupted)" if self.interrupted else "")
 
 
-def _autocast(device: torch.device, amp: bool):
-    if amp and device.type == "cuda":
-        return torch.autocast("cuda", dtype=torch.bfloat16)
-    return contextlib.nullcontext()
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+@dataclasses.dataclass(frozen=True)
+class Precision:
+    """The number format of a training step: ``fp32``, or autocast to ``bf16`` or ``fp16``
+    (``fp16`` with a gradient scaler, whose range is too small for small gradients)."""
+
+    name: str
+    device_type: str = "cpu"
+    reason: str = ""
+
+    @property
+    def scaled(self) -> bool:
+        """Whether the step needs a gradient scaler."""
+        return self.name == "fp16"
+
+    def autocast(self):
+        if self.name == "fp32":
+            return contextlib.nullcontext()
+        return torch.autocast(self.device_type, dtype=_DTYPES[self.name])
+
+    def grad_scaler(self) -> torch.amp.GradScaler | None:
+        return torch.amp.GradScaler(self.device_type) if self.scaled else None
+
+    def __str__(self) -> str:
+        text = "float32" if self.name == "fp32" else f"{self.name} autocast" + (
+            " with a gradient scaler" if self.scaled else "")
+        return f"{text} ({self.reason})" if self.reason else text
+
+
+def choose_precision(precision: str | Precision = "auto",
+                     device: str | torch.device | None = None) -> Precision:
+    """The precision of a training step on ``device``.
+
+    ``"auto"``: bf16 autocast on CUDA devices of compute capability 8.0 and above (Ampere on),
+    fp16 autocast with a gradient scaler below it (T4, V100, P100: cuDNN has no bf16 convolutions
+    there, although ``torch.cuda.is_bf16_supported()`` answers True through emulation), float32 on
+    the CPU. ``"fp32"``, ``"bf16"`` and ``"fp16"`` are taken as asked, on any device.
+    """
+    if isinstance(precision, Precision):
+        return precision
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(map(repr, PRECISIONS))}, "
+                         f"got {precision!r}")
+    device = pick_device(device)
+    if precision != "auto":
+        return Precision(precision, device.type, "chosen")
+    if device.type != "cuda":
+        return Precision("fp32", device.type, f"auto on {device.type}")
+    major, minor = torch.cuda.get_device_capability(device)
+    name = "bf16" if major >= 8 else "fp16"
+    return Precision(name, "cuda", f"auto on compute capability {major}.{minor}")
 
 
 def make_loaders(data: CourseData, *, batch_size: int, device: torch.device, augment: bool = True,
@@ -107,22 +158,23 @@ def make_loaders(data: CourseData, *, batch_size: int, device: torch.device, aug
         val = TensorLoader(data.val_images, data.val_labels, **common)
         return train, val
     if loader == "dataloader":
-        from .reference import dataloaders
+        from .baseline import dataloaders
         return dataloaders(data, batch_size=batch_size, augment=augment, workers=workers, seed=seed)
     raise ValueError(f"loader must be 'tensor' or 'dataloader', got {loader!r}")
 
 
 @torch.no_grad()
 def evaluate(model: nn.Module, batches: Iterable, device: torch.device | None = None,
-             amp: bool = False) -> tuple[float, float]:
+             precision: str | Precision = "fp32") -> tuple[float, float]:
     """Mean loss and accuracy of ``model`` over ``batches`` (in eval mode)."""
     device = device or next(model.parameters()).device
+    precision = choose_precision(precision, device)
     was_training = model.training
     model.eval()
     total, loss_sum, correct = 0, 0.0, 0
     for x, y in batches:
         x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
-        with _autocast(device, amp):
+        with precision.autocast():
             out = model(x)
         loss_sum += F.cross_entropy(out.float(), y, reduction="sum").item()
         correct += (out.argmax(1) == y).sum().item()
@@ -159,21 +211,33 @@ def _schedule(opt: torch.optim.Optimizer, name: str, lr: float, total_steps: int
 
 
 def train_epoch(model: nn.Module, batches: Iterable, opt: torch.optim.Optimizer, sched,
-                criterion: nn.Module, device: torch.device, amp: bool = False,
-                bar=None) -> tuple[float, int, int]:
-    """One pass over ``batches``: the training step of ``fit``. Returns (loss sum, correct, seen)."""
+                criterion: nn.Module, device: torch.device, precision: str | Precision = "fp32",
+                bar=None, scaler: torch.amp.GradScaler | None = None) -> tuple[float, int, int]:
+    """One pass over ``batches``: the training step of ``fit``. Returns (loss sum, correct, seen).
+
+    With fp16 pass the run's ``scaler`` (one for the whole run: it learns the loss scale);
+    without one, one is made for this pass.
+    """
+    precision = choose_precision(precision, device)
+    if scaler is None:
+        scaler = precision.grad_scaler()
     model.train()
     seen = 0
     loss_sum = torch.zeros((), device=device)
     correct = torch.zeros((), device=device, dtype=torch.long)
     for x, y in batches:
         x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
-        with _autocast(device, amp):
+        with precision.autocast():
             out = model(x)
             loss = criterion(out.float(), y)
         opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+        if scaler is not None:
+            scaler.scale(loss).backward()
+            scaler.step(opt)
+            scaler.update()
+        else:
+            loss.backward()
+            opt.step()
         if sched is not None:
             sched.step()
         # accumulate on the device: no host sync inside the loop
@@ -190,14 +254,16 @@ def fit(model: nn.Module, data: CourseData, *, epochs: int | None = None,
         momentum: float = 0.9, weight_decay: float = 5e-4, schedule: str = "onecycle",
         label_smoothing: float = 0.0, augment: bool = True, device: str | torch.device | None = None,
         profile: Profile | str | None = None, progress: bool | None = None, verbose: bool = False,
-        seed: int = 0, loader: str = "tensor", amp: bool | None = None,
+        seed: int = 0, loader: str = "tensor", precision: str = "auto",
         channels_last: bool | None = None, compile: bool = False, test: bool = False,
         label: str = "", on_epoch: Callable[[History], None] | None = None) -> History:
     """Train ``model`` on ``data`` and return its ``History``.
 
     Budgets (``epochs``, ``batch_size``) default to the active profile's. The device is chosen
     automatically (CUDA when present). The step runs in channels_last memory layout (measured
-    faster on the CPU too, see benchmarks/README.md) and, on CUDA, under bf16 autocast. Batches come straight from tensors on the device
+    faster on the CPU too, see benchmarks/README.md) and in the ``precision`` that
+    ``choose_precision`` gives (``"auto"``: bf16 on recent GPUs, fp16 with a gradient scaler on
+    older ones, float32 on the CPU). Batches come straight from tensors on the device
     (``loader="tensor"``) or from a torchvision DataLoader (``loader="dataloader"``). Stopping the
     run (Ctrl-C, or Jupyter's interrupt) keeps what was learned: the model keeps its weights and the
     returned history ends at the last finished epoch. ``test=True`` also measures test accuracy.
@@ -214,7 +280,7 @@ def fit(model: nn.Module, data: CourseData, *, epochs: int | None = None,
         raise ValueError(f"lr must be positive, got {lr!r}")
     device = pick_device(device)
     cuda = device.type == "cuda"
-    amp = cuda if amp is None else amp
+    precision = choose_precision(precision, device)
     channels_last = True if channels_last is None else channels_last
     progress = profile.progress if progress is None else progress
 
@@ -235,23 +301,24 @@ def fit(model: nn.Module, data: CourseData, *, epochs: int | None = None,
         "parameters": sum(p.numel() for p in model.parameters()),
         "profile": profile.name, "dataset": data.name, "epochs": epochs,
         "batch_size": batch_size, "lr": lr, "optimizer": optimizer, "schedule": schedule,
-        "train_size": len(data.train_labels)})
+        "train_size": len(data.train_labels), "precision": precision.name})
     bar = None
     if progress:
         from tqdm.auto import tqdm
         bar = tqdm(total=epochs * len(train_batches), desc=label or "training", unit="batch",
                    leave=False)
+    scaler = precision.grad_scaler()
     start = time.perf_counter()
     try:
         for epoch in range(1, epochs + 1):
             loss_sum, correct, seen = train_epoch(step_model, train_batches, opt, sched, criterion,
-                                                  device, amp, bar)
+                                                  device, precision, bar, scaler)
             train_loss = loss_sum / seen
             if not math.isfinite(train_loss):
                 raise FloatingPointError(
                     f"the training loss became {train_loss} in epoch {epoch}: lower lr "
                     f"(now {lr}) or add normalisation to the model")
-            val_loss, val_acc = evaluate(step_model, val_batches, device, amp)
+            val_loss, val_acc = evaluate(step_model, val_batches, device, precision)
             history.epoch.append(epoch)
             history.train_loss.append(train_loss)
             history.train_acc.append(correct / seen)
@@ -278,5 +345,5 @@ def fit(model: nn.Module, data: CourseData, *, epochs: int | None = None,
         fmt = torch.channels_last if channels_last else torch.contiguous_format
         test_batches = TensorLoader(data.test_images, data.test_labels, batch_size=batch_size,
                                     mean=data.mean, std=data.std, device=device, memory_format=fmt)
-        history.test_acc = evaluate(step_model, test_batches, device, amp)[1]
+        history.test_acc = evaluate(step_model, test_batches, device, precision)[1]
     return history

@@ -32,7 +32,7 @@ import torch
 from torch import nn
 
 from cnnlessons import load_data, plot_history, plot_bars
-from cnnlessons.references import reference_runs
+from cnnlessons.results import reference_runs
 from cnnlessons.experiments import alexnet as lesson
 
 data = load_data(profile)

@@ -29,7 +29,7 @@ import torch
 from torch import nn
 
 from cnnlessons import load_data, plot_history
-from cnnlessons.references import reference_runs
+from cnnlessons.results import reference_runs
 from cnnlessons.experiments import vgg as lesson
 
 data = load_data(profile)

@@ -32,7 +32,7 @@ from cnnlessons import fit, load_data, plot_history, set_seed
 from cnnlessons import models
 from cnnlessons.experiments import googlenet as lesson
 from cnnlessons.measure import count_parameters, flops_per_image
-from cnnlessons.references import reference_runs
+from cnnlessons.results import reference_runs
 
 # %% [markdown]
 # ## 1. A 1x1 convolution is a per-pixel linear map across channels

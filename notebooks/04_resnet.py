@@ -33,7 +33,7 @@ from cnnlessons import load_data, plot_history
 from cnnlessons import models
 from cnnlessons.experiments import resnet as lesson
 from cnnlessons.measure import count_parameters
-from cnnlessons.references import reference_runs
+from cnnlessons.results import reference_runs
 
 # %% [markdown]
 # ## 1. Degradation: past some depth, a deeper plain network has higher training and test error

@@ -38,7 +38,7 @@ from cnnlessons import load_data, plot_history
 from cnnlessons import models
 from cnnlessons.experiments import densenet as lesson
 from cnnlessons.measure import count_parameters
-from cnnlessons.references import reference_runs
+from cnnlessons.results import reference_runs
 
 # %% [markdown]
 # ## 1. Concatenation instead of addition: the block's output keeps its input

@@ -32,7 +32,7 @@ from cnnlessons import models
 from cnnlessons.experiments import summary
 from cnnlessons.experiments.densenet import lesson_epochs
 from cnnlessons.measure import count_parameters, receptive_field
-from cnnlessons.references import reference_runs
+from cnnlessons.results import reference_runs
 
 # %% [markdown]
 # ## 1. All five under one budget

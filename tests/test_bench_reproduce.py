@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from cnnlessons import bench, reproduce
-from cnnlessons.references import reference_runs
+from cnnlessons.results import reference_runs
 
 
 def _cifar_like(folder, n_train=300, n_test=60):

@@ -64,10 +64,29 @@ def test_history_roundtrip():
 @pytest.mark.parametrize("kw, name", [({"epochs": 0}, "epochs"), ({"lr": -1.0}, "lr"),
                                       ({"optimizer": "lion"}, "optimizer"),
                                       ({"schedule": "steps"}, "schedule"),
-                                      ({"loader": "magic"}, "loader"), ({"device": "tpu"}, "device")])
+                                      ({"loader": "magic"}, "loader"), ({"device": "tpu"}, "device"),
+                                      ({"precision": "fp8"}, "precision must be one of 'auto', "
+                                                             "'fp32', 'bf16', 'fp16', got 'fp8'")])
 def test_bad_arguments_name_the_parameter(digits, kw, name):
     with pytest.raises(ValueError, match=name):
         fit(small_net(), digits, **{"epochs": 1, **kw})
+
+
+def test_fit_records_its_precision_float32_on_the_cpu(digits):
+    h = fit(small_net(), digits, epochs=1, batch_size=100)
+    assert h.info["precision"] == "fp32"
+
+
+def test_forced_fp16_trains_through_a_gradient_scaler(digits, monkeypatch):
+    scaled = []
+    real_scale = torch.amp.GradScaler.scale
+    monkeypatch.setattr(torch.amp.GradScaler, "scale",
+                        lambda self, loss: scaled.append(1) or real_scale(self, loss))
+    set_seed(0)
+    h = fit(small_net(), digits, epochs=2, batch_size=50, lr=0.2, precision="fp16")
+    assert h.info["precision"] == "fp16"
+    assert h.train_loss[-1] < h.train_loss[0] < 3  # it learns, no overflow
+    assert len(scaled) == 12  # every step (6 an epoch) went through the scaler
 
 
 def test_fit_rejects_other_data():

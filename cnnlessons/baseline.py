@@ -1,4 +1,4 @@
-"""The reference data path, written the way the tutorials do it: a torchvision DataLoader with
+"""The baseline data path, written the way the tutorials do it: a torchvision DataLoader with
 worker processes and per-image transforms. Kept for datasets that do not fit in memory, and as
 the baseline that ``cnnlessons.bench`` measures the course's tensor path against."""
 from __future__ import annotations
