@@ -28,6 +28,7 @@ __all__ = [
     "peak_memory",
     "receptive_field",
     "stacked_receptive_field",
+    "equivalent_3x3_layers",
     "track_peak_memory",
 ]
 
@@ -127,6 +128,14 @@ def stacked_receptive_field(num_layers: int, kernel_size: int = 3) -> int:
         if isinstance(v, bool) or not isinstance(v, int) or v < low:
             raise ValueError(f"{name} must be an int >= {low}, got {v!r}")
     return 1 + num_layers * (kernel_size - 1)
+
+
+def equivalent_3x3_layers(kernel_size: int, num_layers: int = 1) -> int:
+    """How many 3x3 layers have the receptive field of ``num_layers`` kxk layers: L(k-1)/2."""
+    field = stacked_receptive_field(num_layers, kernel_size)
+    if (field - 1) % 2:
+        raise ValueError(f"kernel_size must be odd to match a stack of 3x3 layers, got {kernel_size}")
+    return (field - 1) // 2
 
 
 def conv_params(kernel_size: int, in_channels: int, out_channels: int, bias: bool = True) -> int:

@@ -9,7 +9,8 @@ import torch
 
 from .training import History
 
-__all__ = ["plot_history", "plot_bars", "show_images", "reference_label"]
+__all__ = ["plot_history", "plot_bars", "show_images", "reference_label", "plot_gradient_sizes",
+           "show_gallery"]
 
 _METRICS = {
     "train_loss": ("training loss", False), "val_loss": ("validation loss", False),
@@ -119,5 +120,50 @@ def show_images(images: torch.Tensor, labels: Sequence[int] | torch.Tensor | Non
             ax.set_title(classes[k] if classes else str(k), fontsize=8)
     if title:
         fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_gradient_sizes(sizes: Mapping[str, Sequence[float]], *, ax=None, title: str | None = None,
+                        highlight: str | None = None):
+    """Gradient size per layer (log scale), one line per activation; returns the figure."""
+    from matplotlib.ticker import MaxNLocator
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.0, 3.6))
+    colors = {"relu": "tab:blue", "tanh": "tab:orange", "sigmoid": "tab:green"}
+    for name, values in sizes.items():
+        layers = range(1, len(values) + 1)
+        faint = highlight is not None and name != highlight
+        ax.plot(layers, [max(v, 1e-45) for v in values], marker="o", ms=3, label=name,
+                color=colors.get(name), alpha=0.35 if faint else 1.0, lw=1.0 if faint else 2.0)
+    ax.set_yscale("log")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("layer (1 = next to the input)")
+    ax.set_ylabel("|d loss / d weight|")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title, fontsize=10)
+    ax.figure.tight_layout()
+    return ax.figure
+
+
+def show_gallery(gallery: Mapping[str, torch.Tensor], size: float = 1.1):
+    """One row per augmentation, one column per image."""
+    rows = list(gallery.items())
+    n = len(rows[0][1])
+    fig, axes = plt.subplots(len(rows), n, figsize=(size * n + 1.6, size * len(rows)), squeeze=False)
+    for r, (name, images) in enumerate(rows):
+        for i in range(n):
+            ax = axes[r, i]
+            img = images[i].float() / 255
+            if img.shape[0] == 1:
+                ax.imshow(img[0].numpy(), cmap="gray", vmin=0, vmax=1)
+            else:
+                ax.imshow(img.permute(1, 2, 0).numpy())
+            ax.set_xticks([])
+            ax.set_yticks([])
+        axes[r, 0].set_ylabel(name, rotation=0, ha="right", va="center", fontsize=8)
     fig.tight_layout()
     return fig

@@ -72,8 +72,13 @@ def profile_name() -> str:
     return "cpu"
 
 
-def get_profile(name: str | None = None) -> Profile:
-    """The profile called ``name``, or the active one when ``name`` is None."""
+def get_profile(name: Profile | str | None = None) -> Profile:
+    """The profile called ``name``, or the active one when ``name`` is None (a ``Profile``
+    passes through unchanged)."""
+    if isinstance(name, Profile):
+        return name
+    if name is not None and not isinstance(name, str):
+        raise TypeError(f"profile must be a Profile, a profile name or None, got {type(name).__name__}")
     name = profile_name() if name is None else name.strip().lower()
     if name not in PROFILES:
         raise ValueError(

@@ -6,6 +6,19 @@
 #       format_name: percent
 # ---
 
+# %% [markdown] tags=["colab-badge"]
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/cnnlessons/cnnlessons/blob/main/notebooks/00_start_here.ipynb)
+
+# %% tags=["setup", "nbval-ignore-output"]
+# Set up: in Colab this installs the course on first use (Colab's own torch and
+# ipywidgets are kept); on your machine `make lab` has installed it already.
+import importlib.util, subprocess, sys
+if importlib.util.find_spec("cnnlessons") is None:
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+                    "cnnlessons @ git+https://github.com/cnnlessons/cnnlessons@main"], check=True)
+from cnnlessons import check, setup_notebook
+profile = setup_notebook()
+
 # %% [markdown]
 # # 00 · Start here: the tools of the course
 #

@@ -6,6 +6,19 @@
 #       format_name: percent
 # ---
 
+# %% [markdown] tags=["colab-badge"]
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/cnnlessons/cnnlessons/blob/main/notebooks/01_alexnet.ipynb)
+
+# %% tags=["setup", "nbval-ignore-output"]
+# Set up: in Colab this installs the course on first use (Colab's own torch and
+# ipywidgets are kept); on your machine `make lab` has installed it already.
+import importlib.util, subprocess, sys
+if importlib.util.find_spec("cnnlessons") is None:
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+                    "cnnlessons @ git+https://github.com/cnnlessons/cnnlessons@main"], check=True)
+from cnnlessons import check, setup_notebook
+profile = setup_notebook()
+
 # %% [markdown]
 # # 01 · AlexNet: ReLU, two GPUs, LRN and overlapping pooling, augmentation, dropout
 #
@@ -32,6 +45,8 @@ import torch
 from torch import nn
 
 from cnnlessons import load_data, plot_history, plot_bars
+from cnnlessons.plots import plot_gradient_sizes
+from cnnlessons.recipes import RECIPES
 from cnnlessons.results import reference_runs
 from cnnlessons.experiments import alexnet as lesson
 
@@ -63,14 +78,14 @@ import matplotlib.pyplot as plt
 
 images, labels = data.batch("train", 256)
 DEPTH = 20
-grads = {init: {a: lesson.gradient_sizes(images, labels, depth=DEPTH, activation=a, init=init,
+grads = {init: {a: lesson.gradient_sizes_by_activation(images, labels, depth=DEPTH, activation=a, init=init,
                                          num_classes=data.num_classes)
                 for a in ("relu", "tanh", "sigmoid")}
          for init in ("kaiming", "default")}
 
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), sharey=True)
 for ax, (init, sizes) in zip(axes, grads.items()):
-    lesson.plot_gradient_sizes(sizes, ax=ax, title=f"{DEPTH} layers, {lesson.INITS[init]} init")
+    plot_gradient_sizes(sizes, ax=ax, title=f"{DEPTH} layers, {lesson.INITS[init]} init")
 plt.show()
 for init, sizes in grads.items():
     for a, g in sizes.items():
@@ -123,9 +138,11 @@ explorer
 # We report the first epoch whose training error is below 25%.
 
 # %%
-fig1_model = lesson.Figure1CNN("relu", in_channels=3, num_classes=10)
+from cnnlessons.models import Figure1CNN
+
+fig1_model = Figure1CNN("relu", in_channels=3, num_classes=10)
 print(fig1_model)
-print("settings:", lesson.FIGURE1_FIT)
+print(RECIPES[lesson.FIGURE1_KEY].describe(profile))
 
 # %% tags=["nbval-ignore-output"]
 fig1_runs = lesson.figure1_runs(data, profile)
@@ -284,14 +301,17 @@ print(f"k^beta = {2.0 ** 0.75:.3f}")
 # $p_i, \lambda_i$ are the eigenvectors and eigenvalues of the 3x3 covariance of the RGB values
 # over the training set and $\alpha_i \sim N(0, 0.1)$ is drawn once per image. `fit` does the
 # crops (from a zero-padded copy) and flips on whole batches; the PCA colour shift is
-# `lesson.pca_colour_shift`, computed here on the real training images.
+# `augmentation.pca_colour_shift`, computed here on the real training images.
 
 # %% tags=["nbval-ignore-output"]
-pca = lesson.colour_pca(data.train_images)
+from cnnlessons import augmentation
+from cnnlessons.plots import show_gallery
+
+pca = augmentation.colour_pca(data.train_images)
 print("eigenvalues of the pixel-colour covariance:", [f"{v:.4f}" for v in pca.eigenvalues.tolist()])
 print("principal components (columns):\n", pca.eigenvectors.numpy().round(3))
-gallery = lesson.augmentation_gallery(data, n=8)
-fig = lesson.show_gallery(gallery)
+gallery = augmentation.augmentation_gallery(data, n=8)
+fig = show_gallery(gallery)
 plt.show()
 for name in list(gallery)[-2:]:
     shift = (gallery[name].float() - gallery["original"].float()).abs().mean()

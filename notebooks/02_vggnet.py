@@ -6,6 +6,19 @@
 #       format_name: percent
 # ---
 
+# %% [markdown] tags=["colab-badge"]
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/cnnlessons/cnnlessons/blob/main/notebooks/02_vggnet.ipynb)
+
+# %% tags=["setup", "nbval-ignore-output"]
+# Set up: in Colab this installs the course on first use (Colab's own torch and
+# ipywidgets are kept); on your machine `make lab` has installed it already.
+import importlib.util, subprocess, sys
+if importlib.util.find_spec("cnnlessons") is None:
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+                    "cnnlessons @ git+https://github.com/cnnlessons/cnnlessons@main"], check=True)
+from cnnlessons import check, setup_notebook
+profile = setup_notebook()
+
 # %% [markdown]
 # # 02 · VGGNet: only 3x3 kernels, stacked for depth; 1x1 convolutions instead of the FC classifier
 #
@@ -183,7 +196,10 @@ check("vgg.vgg_block", VGGBlock)
 from cnnlessons.measure import count_parameters, layer_summary
 
 torch.manual_seed(0)
-print(layer_summary(lesson.small_vgg(data), data.input_size, depth=2))
+from cnnlessons.models import SmallVGG
+
+print(layer_summary(SmallVGG(data.num_classes, data.channels, image_size=data.image_size),
+                    data.input_size, depth=2))
 
 # %% tags=["nbval-ignore-output"]
 vgg, history = lesson.train_vgg(data, profile)
@@ -230,7 +246,7 @@ print(f"max |FC head - conv head| over {len(x)} validation images: {diff:.1e} (s
 # a map. Each panel shows the probability of one of the four classes over the map.
 
 # %% tags=["nbval-ignore-output"]
-from cnnlessons.experiments.alexnet import one_per_class
+from cnnlessons.augmentation import one_per_class
 
 picks = one_per_class(data.val_labels, 4)
 big = lesson.mosaic(data.val_images[picks])

@@ -6,6 +6,19 @@
 #       format_name: percent
 # ---
 
+# %% [markdown] tags=["colab-badge"]
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/cnnlessons/cnnlessons/blob/main/notebooks/03_googlenet.ipynb)
+
+# %% tags=["setup", "nbval-ignore-output"]
+# Set up: in Colab this installs the course on first use (Colab's own torch and
+# ipywidgets are kept); on your machine `make lab` has installed it already.
+import importlib.util, subprocess, sys
+if importlib.util.find_spec("cnnlessons") is None:
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+                    "cnnlessons @ git+https://github.com/cnnlessons/cnnlessons@main"], check=True)
+from cnnlessons import check, setup_notebook
+profile = setup_notebook()
+
 # %% [markdown]
 # # 03 · GoogLeNet: 1x1 convolutions and the Inception block
 #
@@ -28,7 +41,8 @@
 import torch
 from torch import nn
 
-from cnnlessons import fit, load_data, plot_history, set_seed
+from cnnlessons import load_data, plot_history, set_seed
+from cnnlessons.recipes import RECIPES
 from cnnlessons import models
 from cnnlessons.experiments import googlenet as lesson
 from cnnlessons.measure import count_parameters, flops_per_image
@@ -266,14 +280,16 @@ print(f"Take-away: the layer counts are right ({alexnet.layers}, {vgg19.layers},
 
 # %% tags=["nbval-ignore-output"]
 data = load_data(profile)
+recipe = RECIPES["03_googlenet/googlenet"]
+print(recipe.describe(profile))
 set_seed(0)
-model = models.SmallGoogLeNet(num_classes=data.num_classes, in_channels=data.channels, width=16)
+model = recipe.build(recipe.run("SmallGoogLeNet"), data)
 print(data)
 print(f"SmallGoogLeNet: {count_parameters(model):,} parameters, "
       f"{flops_per_image(model, data.input_size) / 1e6:.1f} MFLOPs per image")
 
 # %% tags=["nbval-ignore-output"]
-history = fit(model, data, lr=0.1, label="SmallGoogLeNet", test=True)
+model, history = recipe.fit_run(recipe.run("SmallGoogLeNet"), data, profile)
 print(history)
 reference = reference_runs("03_googlenet/googlenet")
 fig = plot_history(history, ("train_error", "val_error"), reference=reference)

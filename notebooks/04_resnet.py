@@ -6,6 +6,19 @@
 #       format_name: percent
 # ---
 
+# %% [markdown] tags=["colab-badge"]
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/cnnlessons/cnnlessons/blob/main/notebooks/04_resnet.ipynb)
+
+# %% tags=["setup", "nbval-ignore-output"]
+# Set up: in Colab this installs the course on first use (Colab's own torch and
+# ipywidgets are kept); on your machine `make lab` has installed it already.
+import importlib.util, subprocess, sys
+if importlib.util.find_spec("cnnlessons") is None:
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+                    "cnnlessons @ git+https://github.com/cnnlessons/cnnlessons@main"], check=True)
+from cnnlessons import check, setup_notebook
+profile = setup_notebook()
+
 # %% [markdown]
 # # 04 · ResNet: skip connections against the degradation problem
 #
@@ -93,7 +106,7 @@ print("Take-away:", lesson.degradation_verdict(runs, setup.depths))
 
 # %% tags=["nbval-ignore-output"]
 x, y = data.batch("train", 64)
-norms = {(shortcut, depth): lesson.gradient_sizes(depth, shortcut, x, y,
+norms = {(shortcut, depth): lesson.gradient_sizes_by_shortcut(depth, shortcut, x, y,
                                                   num_classes=data.num_classes)
          for depth in (20, 56) for shortcut in ("none", "identity")}
 

@@ -6,6 +6,19 @@
 #       format_name: percent
 # ---
 
+# %% [markdown] tags=["colab-badge"]
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/cnnlessons/cnnlessons/blob/main/notebooks/05_densenet.ipynb)
+
+# %% tags=["setup", "nbval-ignore-output"]
+# Set up: in Colab this installs the course on first use (Colab's own torch and
+# ipywidgets are kept); on your machine `make lab` has installed it already.
+import importlib.util, subprocess, sys
+if importlib.util.find_spec("cnnlessons") is None:
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+                    "cnnlessons @ git+https://github.com/cnnlessons/cnnlessons@main"], check=True)
+from cnnlessons import check, setup_notebook
+profile = setup_notebook()
+
 # %% [markdown]
 # # 05 · DenseNet: concatenation instead of addition
 #
@@ -38,6 +51,7 @@ from cnnlessons import load_data, plot_history
 from cnnlessons import models
 from cnnlessons.experiments import densenet as lesson
 from cnnlessons.measure import count_parameters
+from cnnlessons.recipes import RECIPES
 from cnnlessons.results import reference_runs
 
 # %% [markdown]
@@ -277,7 +291,7 @@ check("densenet.transition_block", Transition)
 from cnnlessons.explorers.densenet import GrowthRateExplorer
 
 explorer = GrowthRateExplorer(data, growth_rate=12, num_layers=4, input_size=(3, 32, 32),
-                              epochs=lesson.lesson_epochs(profile))
+                              epochs=RECIPES[lesson.EXPERIMENT].epochs_for(profile))
 explorer.static()
 print(explorer.text)
 
@@ -296,8 +310,8 @@ explorer
 # schedule and data), on the lesson's images.
 
 # %% tags=["nbval-ignore-output"]
-print(f"budget: {lesson.lesson_epochs(profile)} epochs of {len(data.train_labels):,} {data.name} "
-      f"images, batch {profile.batch_size}, {lesson.FIT_KWARGS}")
+print(RECIPES[lesson.EXPERIMENT].describe(profile))
+print(f"on {len(data.train_labels):,} {data.name} images")
 runs = lesson.densenet_vs_resnet(data, profile)
 for run in runs.values():
     print(run)

@@ -6,6 +6,19 @@
 #       format_name: percent
 # ---
 
+# %% [markdown] tags=["colab-badge"]
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/cnnlessons/cnnlessons/blob/main/notebooks/06_summary.ipynb)
+
+# %% tags=["setup", "nbval-ignore-output"]
+# Set up: in Colab this installs the course on first use (Colab's own torch and
+# ipywidgets are kept); on your machine `make lab` has installed it already.
+import importlib.util, subprocess, sys
+if importlib.util.find_spec("cnnlessons") is None:
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+                    "cnnlessons @ git+https://github.com/cnnlessons/cnnlessons@main"], check=True)
+from cnnlessons import check, setup_notebook
+profile = setup_notebook()
+
 # %% [markdown]
 # # 06 · Summary: five ImageNet networks side by side
 #
@@ -30,8 +43,8 @@ from IPython.display import Markdown, display
 from cnnlessons import load_data, plot_history
 from cnnlessons import models
 from cnnlessons.experiments import summary
-from cnnlessons.experiments.densenet import lesson_epochs
 from cnnlessons.measure import count_parameters, receptive_field
+from cnnlessons.recipes import RECIPES
 from cnnlessons.results import reference_runs
 
 # %% [markdown]
@@ -52,10 +65,8 @@ display(Markdown(summary.small_models_table((3, 32, 32))))
 
 # %% tags=["nbval-ignore-output"]
 data = load_data(profile)
-epochs = lesson_epochs(profile)
 print(data)
-print(f"budget: {epochs} epochs of {len(data.train_labels):,} images, batch {profile.batch_size}, "
-      f"{summary.FIT_KWARGS}")
+print(RECIPES[summary.EXPERIMENT].describe(profile))
 runs = summary.train_all(data, profile)
 display(Markdown(summary.summary_table(runs)))
 
@@ -63,7 +74,7 @@ display(Markdown(summary.summary_table(runs)))
 reference = reference_runs(summary.EXPERIMENT)
 fig = plot_history(list(runs.values()), ("train_error", "val_error"), reference=reference)
 fig = summary.plot_accuracy_vs_parameters(
-    runs, reference=reference, title=f"{profile.name} profile: {epochs} epochs on {data.name}")
+    runs, reference=reference, title=f"{profile.name} profile: {RECIPES[summary.EXPERIMENT].epochs_for(profile)} epochs on {data.name}")
 
 # %% tags=["nbval-ignore-output"]
 best = max(runs.values(), key=summary.accuracy)

@@ -5,10 +5,13 @@ import pytest
 import torch
 from torch import nn
 
+from cnnlessons import augmentation as Aug
+from cnnlessons import plots
 from cnnlessons.experiments import alexnet as A
 from cnnlessons.experiments import vgg as V
 from cnnlessons.measure import stacked_receptive_field
-from cnnlessons.models import SmallAlexNet
+from cnnlessons.models import Figure1CNN, SmallAlexNet, he_init
+from cnnlessons.recipes import RECIPES, subset_data
 from cnnlessons.training import History
 
 
@@ -28,28 +31,28 @@ def batch(digits):
 
 
 def test_gradient_sizes_relu_keeps_sigmoid_vanishes(batch):
-    relu = A.gradient_sizes(*batch, depth=12, activation="relu", init="kaiming")
-    sigmoid = A.gradient_sizes(*batch, depth=12, activation="sigmoid", init="kaiming")
-    default_relu = A.gradient_sizes(*batch, depth=12, activation="relu", init="default")
+    relu = A.gradient_sizes_by_activation(*batch, depth=12, activation="relu", init="kaiming")
+    sigmoid = A.gradient_sizes_by_activation(*batch, depth=12, activation="sigmoid", init="kaiming")
+    default_relu = A.gradient_sizes_by_activation(*batch, depth=12, activation="relu", init="default")
     assert len(relu) == len(sigmoid) == 12
     assert 0.2 < relu[0] / relu[-1] < 5
     assert sigmoid[0] / sigmoid[-1] < 1e-4
     assert default_relu[0] / default_relu[-1] < 1e-2  # PyTorch's default is too small for ReLU
-    assert A.gradient_sizes(*batch, depth=12, activation="relu", init="kaiming") == relu  # seeded
+    assert A.gradient_sizes_by_activation(*batch, depth=12, activation="relu", init="kaiming") == relu  # seeded
     with pytest.raises(ValueError, match="activation must be one of"):
-        A.gradient_sizes(*batch, activation="elu")
+        A.gradient_sizes_by_activation(*batch, activation="elu")
     with pytest.raises(ValueError, match="init must be one of"):
-        A.gradient_sizes(*batch, init="zeros")
+        A.gradient_sizes_by_activation(*batch, init="zeros")
 
 
 def test_plot_gradient_sizes_is_log_scale(batch):
-    fig = A.plot_gradient_sizes({"relu": [1.0, 2.0], "sigmoid": [1e-9, 0.5]}, highlight="relu")
+    fig = plots.plot_gradient_sizes({"relu": [1.0, 2.0], "sigmoid": [1e-9, 0.5]}, highlight="relu")
     ax = fig.axes[0]
     assert ax.get_yscale() == "log" and list(ax.lines[1].get_ydata()) == [1e-9, 0.5]
 
 
 def test_figure1_cnn_is_four_weight_layers():
-    model = A.Figure1CNN("tanh", in_channels=1, num_classes=10)
+    model = Figure1CNN("tanh", in_channels=1, num_classes=10)
     weights = [m for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
     assert [type(m).__name__ for m in weights] == ["Conv2d"] * 3 + ["Linear"]
     assert [m.out_channels for m in weights[:3]] == [32, 32, 64]
@@ -57,7 +60,7 @@ def test_figure1_cnn_is_four_weight_layers():
     assert model(torch.zeros(2, 1, 16, 16)).shape == (2, 10)
     assert model(torch.zeros(2, 1, 32, 32)).shape == (2, 10)
     with pytest.raises(ValueError, match="activation must be one of"):
-        A.Figure1CNN("swish")
+        Figure1CNN("swish")
 
 
 def _history(errors):
@@ -138,53 +141,55 @@ def test_colour_pca_finds_the_colour_axes():
     g = torch.Generator().manual_seed(0)
     grey = torch.randint(0, 256, (50, 1, 8, 8), generator=g)
     images = grey.repeat(1, 3, 1, 1).to(torch.uint8)  # R = G = B: all variance along (1, 1, 1)
-    pca = A.colour_pca(images)
+    pca = Aug.colour_pca(images)
     assert pca.eigenvalues.shape == (3,) and pca.eigenvalues[0] > 100 * pca.eigenvalues[1]
     assert torch.allclose(pca.eigenvectors[:, 0], torch.full((3,), 3 ** -0.5), atol=1e-4)
     assert pca.eigenvalues[0] == pytest.approx(3 * (grey.double() / 255).var().item(), rel=1e-3)
 
 
 def test_pca_colour_shift_is_one_colour_offset_per_image():
-    pca = A.ColourPCA(torch.tensor([0.2, 0.02, 0.0]), torch.eye(3))
+    pca = Aug.ColourPCA(torch.tensor([0.2, 0.02, 0.0]), torch.eye(3))
     images = torch.full((4, 3, 5, 5), 128, dtype=torch.uint8)
     g = torch.Generator().manual_seed(1)
-    out = A.pca_colour_shift(images, pca, sigma=1.0, generator=g)
+    out = Aug.pca_colour_shift(images, pca, sigma=1.0, generator=g)
     assert out.dtype == torch.uint8 and out.shape == images.shape
     diff = out.int() - images.int()
     assert (diff == diff[:, :, :1, :1]).all()  # the same shift at every pixel of an image
     assert (diff[:, 2] == 0).all()  # no variance along the third axis: no shift along it
     assert diff[:, 0].abs().sum() > diff[:, 1].abs().sum()  # magnitudes follow the eigenvalues
-    assert torch.equal(A.pca_colour_shift(images, pca, sigma=0.0), images)
+    assert torch.equal(Aug.pca_colour_shift(images, pca, sigma=0.0), images)
     with pytest.raises(ValueError, match="images have 1 channels but the PCA was computed on 3"):
-        A.pca_colour_shift(images[:, :1], pca)
+        Aug.pca_colour_shift(images[:, :1], pca)
 
 
 def test_augmentation_gallery_on_real_images(digits):
-    idx = A.one_per_class(digits.train_labels, 10)
+    idx = Aug.one_per_class(digits.train_labels, 10)
     assert sorted(digits.train_labels[idx].tolist()) == list(range(10))
-    gallery = A.augmentation_gallery(digits, n=6)
+    gallery = Aug.augmentation_gallery(digits, n=6)
     assert len(gallery) == 6
     shapes = {tuple(v.shape) for v in gallery.values()}
     assert shapes == {(6, 1, 16, 16)} and all(v.dtype == torch.uint8 for v in gallery.values())
     original = gallery["original"]
     assert torch.equal(gallery["flipped"], original.flip(3))
     assert not torch.equal(gallery["random crop (padding 1)"], original)
-    fig = A.show_gallery(gallery)
+    fig = plots.show_gallery(gallery)
     assert len(fig.axes) == 36
 
 
 def test_regularisation_data_is_a_random_subset_with_every_class(digits):
-    small = A.regularisation_data(digits, 4)
+    small = subset_data(digits, 4)
     assert len(small.train_labels) == len(digits.train_labels) // 4
     assert len(torch.unique(small.train_labels)) == 10
     assert torch.equal(small.val_images, digits.val_images)
     ordered = dataclasses.replace(digits, train_labels=digits.train_labels.sort().values)
-    assert len(torch.unique(A.regularisation_data(ordered, 4).train_labels)) == 10
+    assert len(torch.unique(subset_data(ordered, 4).train_labels)) == 10
+    # the seed chooses the subset (it used to be fixed whatever seed the runs were given)
+    assert not torch.equal(subset_data(digits, 4, seed=1).train_labels, small.train_labels)
 
 
 def test_regularisation_runs_and_gap_table(digits):
     runs = A.regularisation_runs(digits, "smoke", epochs=1,
-                                 variants=["no augmentation, no dropout", "augmentation + dropout 0.5"])
+                                 labels=["no augmentation, no dropout", "augmentation + dropout 0.5"])
     assert list(runs) == ["no augmentation, no dropout", "augmentation + dropout 0.5"]
     for h in runs.values():
         assert 0 <= h.info["clean_train_acc"] <= 1 and h.info["train_size"] == 75
@@ -193,12 +198,12 @@ def test_regularisation_runs_and_gap_table(digits):
     assert rows[0].gap == pytest.approx(rows[0].train_acc - rows[0].val_acc)
     table = A.format_gap_table(rows)
     assert "train acc" in table and "augmentation + dropout 0.5" in table
-    assert set(A.fit_calls()) == {A.FIGURE1_KEY, A.REGULARISATION_KEY}
+    assert {A.FIGURE1_KEY, A.REGULARISATION_KEY} <= set(RECIPES)
 
 
 def test_he_init_leaves_the_output_layer_small():
     torch.manual_seed(0)
-    model = A.he_init(SmallAlexNet(10, 3, width=8))
+    model = he_init(SmallAlexNet(10, 3, width=8))
     fc8 = model.classifier.fc8.weight
     conv1 = model.features.conv1.weight
     assert conv1.std().item() == pytest.approx((2 / (3 * 25)) ** 0.5, rel=0.1)
@@ -231,7 +236,7 @@ def test_stack_weights_are_27_and_49_c_squared():
 def test_conv_head_equals_fc_head_and_gives_a_score_map(digits, size):
     data = dataclasses.replace(digits, train_images=torch.zeros(1, 1, size, size, dtype=torch.uint8))
     torch.manual_seed(0)
-    model = V.small_vgg(data)
+    model = RECIPES[V.VGG_KEY].build(RECIPES[V.VGG_KEY].run("SmallVGG"), data)
     assert model.avgpool.output_size == (size // 8, size // 8)
     x = torch.randn(3, 1, size, size)
     diff, scale, shape = V.head_difference(model, x)
@@ -271,4 +276,4 @@ def test_kernel_runs_and_vgg_training(digits):
     model, history = V.train_vgg(digits, "smoke", epochs=1)
     assert len(history.epoch) == 1 and history.test_acc is not None
     assert history.info["parameters"] == sum(p.numel() for p in model.parameters())
-    assert set(V.fit_calls()) == {V.VGG_KEY, V.KERNELS_KEY}
+    assert {V.VGG_KEY, V.KERNELS_KEY} <= set(RECIPES)

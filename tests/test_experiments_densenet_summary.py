@@ -8,6 +8,7 @@ from cnnlessons.experiments import densenet as lesson
 from cnnlessons.experiments import summary
 from cnnlessons.measure import count_parameters
 from cnnlessons.models import DenseBlock, SmallDenseNet, SmallResNet
+from cnnlessons.recipes import RECIPES
 from cnnlessons.training import History
 
 # --- lesson 05 -----------------------------------------------------------------------------------
@@ -78,9 +79,10 @@ def test_lesson_models_and_budget():
     assert count_parameters(lesson.build_resnet()) == 172_506
     assert count_parameters(lesson.build_densenet_bc(num_classes=10, in_channels=1)) < \
         count_parameters(lesson.build_resnet(num_classes=10, in_channels=1)) / 2
-    assert lesson.lesson_epochs(get_profile("smoke")) == 2
-    assert lesson.lesson_epochs(get_profile("gpu")) == 7
-    assert lesson.lesson_epochs(get_profile("smoke").scaled(epochs=1)) == 1
+    recipe = RECIPES[lesson.EXPERIMENT]
+    assert recipe.epochs_for(get_profile("smoke")) == 2
+    assert recipe.epochs_for(get_profile("gpu")) == 7
+    assert recipe.epochs_for(get_profile("smoke").scaled(epochs=1)) == 1
 
 
 def test_densenet_vs_resnet_trains_both_under_one_budget(digits):

@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from cnnlessons.experiments.alexnet import gradient_sizes
+from cnnlessons.experiments.alexnet import gradient_sizes_by_activation
 from cnnlessons.explorers.alexnet import GradientExplorer
 
 
@@ -21,7 +21,7 @@ def test_default_draws_relu_with_he_init(batch):
     assert ax.get_yscale() == "log"
     assert [line.get_label() for line in ax.lines] == ["relu", "tanh", "sigmoid"]
     relu = ax.lines[0].get_ydata()
-    expected = gradient_sizes(*batch, depth=10, activation="relu", init="kaiming")
+    expected = gradient_sizes_by_activation(*batch, depth=10, activation="relu", init="kaiming")
     assert list(relu) == pytest.approx(expected)
     assert len(relu) == 10
     # He init: the ReLU stack's first and last layers get gradients of the same order

@@ -16,16 +16,16 @@ from torch import nn
 
 from ..data import CourseData
 from ..measure import count_parameters, flops_per_image
+from ..models import build_model
 from ..models.densenet import DenseBlock, DenseNet, SmallDenseNet
 from ..models.resnet import SmallResNet
-from ..profiles import Profile, get_profile
-from ..training import History, fit, set_seed
+from ..profiles import Profile
+from ..recipes import DENSENET_BC, RECIPES
+from ..training import History
 
 __all__ = [
     "EXPERIMENT",
     "DENSENET_BC",
-    "RESNET",
-    "FIT_KWARGS",
     "LayerCost",
     "dense_layer_costs",
     "growth_table",
@@ -33,7 +33,6 @@ __all__ = [
     "stage_shapes",
     "build_densenet_bc",
     "build_resnet",
-    "lesson_epochs",
     "densenet_vs_resnet",
     "comparison_table",
     "comparison_verdict",
@@ -42,16 +41,6 @@ __all__ = [
 
 EXPERIMENT = "05_densenet/densenet_vs_resnet"
 """The experiment key of the DenseNet-BC against ResNet runs (for ``reference_runs``)."""
-
-DENSENET_BC = dict(growth_rate=12, block_config=(3, 3, 3), bottleneck=True, compression=0.5)
-"""The lesson's scaled-down DenseNet-BC: ``SmallDenseNet(**DENSENET_BC)`` (k=12, three blocks of
-three bottleneck layers, transitions halving the channels)."""
-
-RESNET = dict(depth=14, width=16)
-"""The ResNet it is compared with: ``SmallResNet(**RESNET)`` (ResNet-14, widths 16/32/64)."""
-
-FIT_KWARGS = dict(lr=0.1, optimizer="sgd", test=True)
-"""What both runs are trained with, besides the profile's epochs and batch size."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -185,37 +174,28 @@ def stage_shapes(model: DenseNet, input_size: Sequence[int]) -> list[tuple[str, 
     return shapes
 
 
+def _build(label: str, num_classes: int, in_channels: int, overrides: dict) -> nn.Module:
+    run = RECIPES[EXPERIMENT].run(label)
+    return build_model(run.model, num_classes=num_classes, in_channels=in_channels,
+                       **{**run.model_kwargs, **overrides})
+
+
 def build_densenet_bc(num_classes: int = 10, in_channels: int = 3, **overrides) -> SmallDenseNet:
-    """The lesson's scaled-down DenseNet-BC: ``SmallDenseNet(num_classes, in_channels, **DENSENET_BC)``."""
-    return SmallDenseNet(num_classes=num_classes, in_channels=in_channels, **{**DENSENET_BC, **overrides})
+    """The lesson's scaled-down DenseNet-BC: ``SmallDenseNet(**DENSENET_BC)``, as the recipe builds it."""
+    return _build("DenseNet-BC", num_classes, in_channels, overrides)
 
 
 def build_resnet(num_classes: int = 10, in_channels: int = 3, **overrides) -> SmallResNet:
-    """The ResNet it is compared with: ``SmallResNet(num_classes, in_channels, **RESNET)``."""
-    return SmallResNet(num_classes=num_classes, in_channels=in_channels, **{**RESNET, **overrides})
+    """The ResNet it is compared with: ResNet-14 (widths 16/32/64), as the recipe builds it."""
+    return _build("ResNet-14", num_classes, in_channels, overrides)
 
 
-def lesson_epochs(profile: Profile) -> int:
-    """The lesson's training budget: half the profile's epochs (at least one)."""
-    return max(1, profile.epochs // 2)
-
-
-def densenet_vs_resnet(data: CourseData, profile: Profile | str | None = None, *,
-                       epochs: int | None = None, seed: int = 0, **fit_kwargs) -> dict[str, History]:
-    """Train the scaled-down DenseNet-BC and ResNet-14 under the same budget: ``epochs`` (default
-    ``lesson_epochs(profile)``) with the profile's batch size and ``FIT_KWARGS``. Each history's
-    ``info`` also holds the model's ``flops`` per image. ``profile`` defaults to the active one."""
-    profile = profile if isinstance(profile, Profile) else get_profile(profile)
-    epochs = lesson_epochs(profile) if epochs is None else epochs
-    runs = {}
-    for label, build in (("DenseNet-BC", build_densenet_bc), (f"ResNet-{RESNET['depth']}", build_resnet)):
-        set_seed(seed)
-        model = build(num_classes=data.num_classes, in_channels=data.channels)
-        history = fit(model, data, epochs=epochs, profile=profile, seed=seed, label=label,
-                      **{**FIT_KWARGS, **fit_kwargs})
-        history.info["flops"] = flops_per_image(model, data.input_size)
-        runs[label] = history
-    return runs
+def densenet_vs_resnet(data: CourseData, profile: Profile | str | None = None,
+                       **kwargs) -> dict[str, History]:
+    """Train the recipe ``05_densenet/densenet_vs_resnet``: the scaled-down DenseNet-BC and
+    ResNet-14 under the same budget. Each history's ``info`` also holds the model's ``flops``
+    per image. ``profile`` defaults to the active one."""
+    return RECIPES[EXPERIMENT].train(data, profile, **kwargs)
 
 
 def _acc(h: History) -> float:

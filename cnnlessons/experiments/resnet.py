@@ -20,8 +20,9 @@ from torch import nn
 from ..data import CourseData
 from ..measure import count_parameters, flops_per_image, gradient_norms
 from ..models import Bottleneck, ResidualBlock, cifar_resnet
-from ..profiles import Profile, get_profile
-from ..training import History, fit, set_seed
+from ..profiles import Profile
+from ..recipes import RECIPES, resnet_label, resnet_run
+from ..training import History, set_seed
 
 __all__ = [
     "DEGRADATION_KEY",
@@ -33,10 +34,9 @@ __all__ = [
     "degradation_runs",
     "degradation_verdict",
     "degradation_summary",
-    "resnet_fit_call",
     "run_label",
     "train_resnet",
-    "gradient_sizes",
+    "gradient_sizes_by_shortcut",
     "gradient_spread",
     "compare_shortcuts",
     "bottleneck_costs",
@@ -49,8 +49,8 @@ SHORTCUT_CHOICES = ("none", "identity", "projection")
 """What the explorer offers: the plain network, option A (identity, zero-padded where the shape
 changes) and option C (a 1x1 projection in every block)."""
 
-LR = 0.1
-"""The paper's learning rate for its CIFAR-10 ResNets (SGD with momentum 0.9)."""
+run_label = resnet_label
+"""``plain-20``, ``ResNet-20`` (identity shortcut) or ``ResNet-20 (projection)``."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,9 +62,13 @@ class DegradationSetup:
     width: int
     """Channels of the first stage (the paper: 16; then 32 and 64)."""
     epochs: int
-    lr: float = LR
     max_depth: int = 56
     """The deepest network the explorer offers in this profile."""
+
+    @property
+    def lr(self) -> float:
+        """The recipe's learning rate (the paper's for its CIFAR-10 ResNets, SGD with momentum)."""
+        return RECIPES[DEGRADATION_KEY].fit["lr"]
 
     @property
     def shallow(self) -> int:
@@ -80,58 +84,33 @@ class DegradationSetup:
 
 
 def degradation_setup(profile: Profile | str | None = None) -> DegradationSetup:
-    """What the profile can afford: the paper's 20 against 56 layers at width 16 on a GPU; on a
-    CPU 8 against 26 layers at half the width (about a minute and a half of CPU time for the four
-    runs, and it shows the effect: measured 66.1% -> 73.0% plain, 64.7% -> 60.8% residual); in
+    """What the profile can afford, from the recipe ``04_resnet/degradation``: the paper's 20
+    against 56 layers at width 16 on a GPU; on a CPU 8 against 26 layers at half the width; in
     ``smoke`` 8 against 20 layers at width 4."""
-    profile = profile if isinstance(profile, Profile) else get_profile(profile)
-    if profile.name == "gpu":
-        return DegradationSetup(depths=(20, 56), width=16, epochs=profile.epochs, max_depth=110)
-    if profile.name == "cpu":
-        return DegradationSetup(depths=(8, 26), width=8, epochs=profile.epochs, max_depth=32)
-    return DegradationSetup(depths=(8, 20), width=4, epochs=profile.epochs, max_depth=20)
-
-
-def run_label(shortcut: Optional[str], depth: int) -> str:
-    """``plain-20``, ``ResNet-20`` (identity shortcut) or ``ResNet-20 (projection)``."""
-    if shortcut == "none":
-        return f"plain-{depth}"
-    if shortcut == "identity":
-        return f"ResNet-{depth}"
-    return f"ResNet-{depth} ({shortcut or 'projection where needed'})"
-
-
-def resnet_fit_call(depth: int, shortcut: str, width: int, epochs: str | int = "profile.epochs",
-                    lr: float = LR) -> str:
-    """The exact code of one run, as the reproduction command needs it."""
-    return (f"set_seed(0); fit(cifar_resnet({depth}, num_classes=data.num_classes, "
-            f"shortcut={shortcut!r}, in_channels=data.channels, width={width}), data, "
-            f"epochs={epochs}, lr={lr}, label={run_label(shortcut, depth)!r}, test=True)")
+    recipe = RECIPES[DEGRADATION_KEY]
+    settings = recipe.settings_for(profile)
+    return DegradationSetup(depths=tuple(settings["depths"]), width=settings["width"],
+                            epochs=recipe.epochs_for(profile), max_depth=settings["max_depth"])
 
 
 def train_resnet(data: CourseData, depth: int, shortcut: str, *, width: int, epochs: int,
-                 lr: float = LR, seed: int = 0, profile: Profile | str | None = None,
+                 seed: int = 0, profile: Profile | str | None = None,
                  on_epoch: Callable[[History], None] | None = None) -> History:
-    """Build ``cifar_resnet(depth, shortcut=...)`` from seed ``seed`` and train it with ``fit``."""
+    """Train ``cifar_resnet(depth, shortcut=...)`` from seed ``seed`` with the degradation
+    experiment's recipe."""
     if shortcut not in SHORTCUT_CHOICES:
         raise ValueError(f"shortcut must be one of {SHORTCUT_CHOICES}, got {shortcut!r}")
-    set_seed(seed)
-    model = cifar_resnet(depth, num_classes=data.num_classes, shortcut=shortcut,
-                         in_channels=data.channels, width=width)
-    return fit(model, data, epochs=epochs, lr=lr, seed=seed, profile=profile,
-               label=run_label(shortcut, depth), on_epoch=on_epoch, test=True)
+    recipe = RECIPES[DEGRADATION_KEY]
+    return recipe.fit_run(resnet_run(depth, shortcut, width), data, profile, epochs=epochs,
+                          seed=seed, on_epoch=on_epoch)[1]
 
 
 def degradation_runs(data: CourseData, setup: DegradationSetup, *,
                      profile: Profile | str | None = None) -> dict[tuple[str, int], History]:
     """The four runs, keyed ``(shortcut, depth)``: plain and residual, shallow and deep."""
-    runs = {}
-    for depth in setup.depths:
-        for shortcut in ("none", "identity"):
-            runs[(shortcut, depth)] = train_resnet(data, depth, shortcut, width=setup.width,
-                                                   epochs=setup.epochs, lr=setup.lr,
-                                                   profile=profile)
-    return runs
+    return {(shortcut, depth): train_resnet(data, depth, shortcut, width=setup.width,
+                                            epochs=setup.epochs, profile=profile)
+            for depth in setup.depths for shortcut in ("none", "identity")}
 
 
 def _final_error(run: History) -> float:
@@ -186,7 +165,7 @@ def degradation_verdict(runs: Mapping[tuple[str, int], History], depths: Sequenc
 
 # -- gradients at initialisation ----------------------------------------------------------------
 
-def gradient_sizes(depth: int, shortcut: str, x: torch.Tensor, y: torch.Tensor, *,
+def gradient_sizes_by_shortcut(depth: int, shortcut: str, x: torch.Tensor, y: torch.Tensor, *,
                    width: int = 16, num_classes: int = 10, seed: int = 0) -> list[tuple[str, float]]:
     """Gradient norm of every conv and linear layer's weight, input to output, of a freshly
     initialised ``cifar_resnet(depth, shortcut=...)`` on the batch ``(x, y)`` (BN in training

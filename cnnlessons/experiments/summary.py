@@ -16,16 +16,15 @@ import torch
 from torch import nn
 
 from ..data import CourseData
-from ..measure import count_parameters, flops_per_image, track_peak_memory
-from ..models import Bottleneck, ResNet, build_model
-from ..profiles import Profile, get_profile
-from ..training import History, fit, pick_device, set_seed
-from .densenet import DENSENET_BC, lesson_epochs
+from ..measure import count_parameters, flops_per_image
+from ..models import build_model
+from ..profiles import Profile
+from ..recipes import RECIPES, SMALL_MODELS
+from ..training import History
 
 __all__ = [
     "EXPERIMENT",
     "SMALL_MODELS",
-    "FIT_KWARGS",
     "FULL_SIZE_MODELS",
     "FullSize",
     "build_small",
@@ -42,31 +41,13 @@ __all__ = [
 EXPERIMENT = "06_summary/five_models"
 """The experiment key of the five runs (for ``reference_runs``)."""
 
-SMALL_MODELS: dict[str, tuple[str, dict]] = {
-    "AlexNet": ("small_alexnet", {}),
-    "VGG": ("small_vgg", {}),
-    "GoogLeNet": ("small_googlenet", {}),
-    "ResNet": ("small_resnet", {}),
-    "DenseNet": ("small_densenet", dict(DENSENET_BC)),
-}
-"""Label -> (``build_model`` name, keyword arguments): the course-scale model of each lesson
-(the DenseNet is lesson 05's DenseNet-BC)."""
-
-FIT_KWARGS = dict(lr=2e-3, optimizer="adamw", test=True)
-"""The one training recipe of all five runs, besides the epochs and the profile's batch size."""
-
-
-def _resnet152(**kwargs) -> ResNet:
-    return ResNet(Bottleneck, [3, 8, 36, 3], **kwargs)
-
-
 FULL_SIZE_MODELS: dict[str, tuple[str, Callable[[], nn.Module]]] = {
     "AlexNet": ("2012: won", lambda: build_model("alexnet")),
     "VGG-16": ("2014: 2nd", lambda: build_model("vgg16")),
     "VGG-19": ("2014: 2nd", lambda: build_model("vgg19")),
     "GoogLeNet": ("2014: won", lambda: build_model("googlenet")),
     "ResNet-50": ("2015: the winner's family", lambda: build_model("resnet50")),
-    "ResNet-152": ("2015: won", _resnet152),
+    "ResNet-152": ("2015: won", lambda: build_model("resnet152")),
     "DenseNet-121": ("none (CVPR 2017)", lambda: build_model("densenet121")),
 }
 """Label -> (its place in the ImageNet challenge, builder) of the full-size ImageNet models,
@@ -83,11 +64,9 @@ class FullSize:
 
 
 def build_small(label: str, data: CourseData) -> nn.Module:
-    """The course-scale model ``label`` of ``SMALL_MODELS``, sized for ``data``."""
-    if label not in SMALL_MODELS:
-        raise ValueError(f"label must be one of {', '.join(SMALL_MODELS)}, got {label!r}")
-    name, kwargs = SMALL_MODELS[label]
-    return build_model(name, num_classes=data.num_classes, in_channels=data.channels, **kwargs)
+    """The course-scale model ``label`` of the recipe ``06_summary/five_models``, sized for ``data``."""
+    recipe = RECIPES[EXPERIMENT]
+    return recipe.build(recipe.run(label), data)
 
 
 def small_models_table(input_size: Sequence[int] = (3, 32, 32), num_classes: int = 10) -> str:
@@ -105,32 +84,13 @@ def small_models_table(input_size: Sequence[int] = (3, 32, 32), num_classes: int
     return "\n".join(rows)
 
 
-def train_all(data: CourseData, profile: Profile | str | None = None, *, epochs: int | None = None,
-              labels: Sequence[str] | None = None, seed: int = 0,
-              device: str | torch.device | None = None, **fit_kwargs) -> dict[str, History]:
-    """Train each model of ``SMALL_MODELS`` (or those in ``labels``) under one budget: ``epochs``
-    (default: half the profile's, ``lesson_epochs(profile)``) with the profile's batch size and
-    ``FIT_KWARGS``. Each history's ``info`` gets ``flops`` (per image at the data's size) and
-    ``peak_bytes`` (the peak memory of the run on CUDA, ``None`` where the device does not report
-    it). ``profile`` defaults to the active one."""
-    profile = profile if isinstance(profile, Profile) else get_profile(profile)
-    epochs = lesson_epochs(profile) if epochs is None else epochs
-    labels = list(SMALL_MODELS) if labels is None else list(labels)
-    device = pick_device(device)
-    runs: dict[str, History] = {}
-    for label in labels:
-        set_seed(seed)
-        model = build_small(label, data)
-        flops = flops_per_image(model, data.input_size)
-        with track_peak_memory(device) as memory:
-            history = fit(model, data, epochs=epochs, profile=profile, seed=seed, label=label, device=device,
-                          **{**FIT_KWARGS, **fit_kwargs})
-        history.info.update(flops=flops, peak_bytes=memory.peak_bytes, model=SMALL_MODELS[label][0])
-        runs[label] = history
-        del model
-        if device.type == "cuda":
-            torch.cuda.empty_cache()
-    return runs
+def train_all(data: CourseData, profile: Profile | str | None = None, *,
+              labels: Sequence[str] | None = None, **kwargs) -> dict[str, History]:
+    """Train the recipe ``06_summary/five_models`` (or the runs called ``labels``): each lesson's
+    course-scale model under one budget. Each history's ``info`` gets ``flops`` (per image at the
+    data's size) and ``peak_bytes`` (the peak memory of the run on CUDA, ``None`` where the device
+    does not report it). ``profile`` defaults to the active one."""
+    return RECIPES[EXPERIMENT].train(data, profile, labels=labels, **kwargs)
 
 
 def accuracy(run: History) -> float:

@@ -8,8 +8,8 @@
   larger input;
 - one kxk layer against the stack of 3x3 layers with the same receptive field (the explorer).
 
-Experiments that train take ``(data, profile)`` and return ``{label: History}``, so that
-``python -m cnnlessons.reproduce`` can run exactly what the notebook runs.
+The trained experiments are recipes of ``cnnlessons.recipes`` (the same runs for the notebook,
+the explorer and ``cnnlessons reproduce``).
 """
 from __future__ import annotations
 
@@ -22,10 +22,11 @@ from torch import Tensor, nn
 
 from ..data import CourseData
 from ..layers import check_positive_int
-from ..measure import count_parameters, gradient_footprint, stacked_receptive_field
-from ..models import SmallVGG
-from ..profiles import Profile, get_profile
-from ..training import History, fit, set_seed
+from ..measure import count_parameters, equivalent_3x3_layers, gradient_footprint, stacked_receptive_field
+from ..models import SmallVGG, build_model
+from ..profiles import Profile
+from ..recipes import RECIPES, kernel_comparison, kernel_label
+from ..training import History
 
 __all__ = [
     "conv_stack",
@@ -35,27 +36,17 @@ __all__ = [
     "WeightsRow",
     "stack_weights",
     "VGG_KEY",
-    "VGG_FIT",
-    "small_vgg",
     "train_vgg",
-    "vgg_runs",
     "head_difference",
     "mosaic",
     "score_map",
     "plot_score_map",
     "KERNELS_KEY",
-    "KERNELS_FIT",
     "equivalent_3x3_layers",
-    "KernelModel",
     "kernel_label",
     "kernel_models",
     "kernel_runs",
-    "fit_calls",
 ]
-
-
-def _profile(profile: Profile | str | None) -> Profile:
-    return profile if isinstance(profile, Profile) else get_profile(profile)
 
 
 # --------------------------------------------------------------------------- receptive field
@@ -155,34 +146,15 @@ def stack_weights(channels: Sequence[int] = (64, 128, 256, 512), num_layers: int
 # --------------------------------------------------------------------------- the small VGG
 
 VGG_KEY = "02_vggnet/vgg"
-VGG_FIT = dict(optimizer="adamw", lr=1e-3)
-"""VGG without batch normalisation is slow to start with SGD on a short budget (the paper
-trained its deeper nets from a shallower one's weights); AdamW gets it going."""
 
 
-def small_vgg(data: CourseData, **kwargs) -> SmallVGG:
-    """The lesson's scaled-down VGG: 3 blocks of two 3x3 convolutions (16, 32, 64 channels),
-    then the FC head on the last feature map *as it is* (``pool_size`` = its side: 4 on 32x32,
-    2 on 16x16), so that the head can be turned into convolutions exactly."""
-    blocks = kwargs.pop("num_blocks", 3)
-    pool = max(1, data.image_size // 2 ** blocks)
-    return SmallVGG(data.num_classes, data.channels, num_blocks=blocks, pool_size=pool, **kwargs)
-
-
-def train_vgg(data: CourseData, profile: Profile | str | None = None, *, epochs: int | None = None,
-              seed: int = 0) -> tuple[SmallVGG, History]:
-    """Build :func:`small_vgg` from seed ``seed`` and train it under the profile's budget."""
-    profile = _profile(profile)
-    set_seed(seed)
-    model = small_vgg(data)
-    history = fit(model, data, epochs=epochs, profile=profile, seed=seed, label="SmallVGG",
-                  test=True, **VGG_FIT)
-    return model, history
-
-
-def vgg_runs(data: CourseData, profile: Profile | str | None = None) -> dict[str, History]:
-    """The reproduction's runner: ``{"SmallVGG": History}`` of :func:`train_vgg`."""
-    return {"SmallVGG": train_vgg(data, profile)[1]}
+def train_vgg(data: CourseData, profile: Profile | str | None = None,
+              **kwargs) -> tuple[nn.Module, History]:
+    """Train the recipe ``02_vggnet/vgg`` (three blocks of two 3x3 convolutions, then the FC head
+    on the last feature map as it is, so that the head can be turned into convolutions exactly);
+    the trained model and its history."""
+    recipe = RECIPES[VGG_KEY]
+    return recipe.fit_run(recipe.run("SmallVGG"), data, profile, **kwargs)
 
 
 # --------------------------------------------------------------------------- FC head as convolutions
@@ -242,99 +214,25 @@ def plot_score_map(image: Tensor, scores: Tensor, classes: Sequence[str], picks:
 # --------------------------------------------------------------------------- kxk against 3x3 stacks
 
 KERNELS_KEY = "02_vggnet/kernels"
-KERNELS_FIT = dict(optimizer="adamw", lr=2e-3)
-
-
-def equivalent_3x3_layers(kernel_size: int, num_layers: int = 1) -> int:
-    """How many 3x3 layers have the receptive field of ``num_layers`` kxk layers: L(k-1)/2."""
-    field = stacked_receptive_field(num_layers, kernel_size)
-    if (field - 1) % 2:
-        raise ValueError(f"kernel_size must be odd to match a stack of 3x3 layers, got {kernel_size}")
-    return (field - 1) // 2
-
-
-class KernelModel(nn.Sequential):
-    """``num_layers`` kxk convolutions ``width`` -> ``width`` ('same' padding, BN, ReLU), then
-    global average pooling and a linear classifier. In front, common to both models of a
-    comparison: 2x2 average pooling (half resolution keeps the large kernels cheap) and a 1x1
-    convolution from the image's channels to ``width`` (it sees one pixel, so the receptive
-    field is the stack's alone, and the stack maps C -> C channels, as in 27C^2 against 49C^2)."""
-
-    def __init__(self, kernel_size: int, num_layers: int, in_channels: int = 3,
-                 num_classes: int = 10, width: int = 16) -> None:
-        check_positive_int("kernel_size", kernel_size)
-        check_positive_int("num_layers", num_layers)
-        layers: "OrderedDict[str, nn.Module]" = OrderedDict(down=nn.AvgPool2d(2))
-        layers["stem"] = nn.Conv2d(in_channels, width, 1, bias=False)
-        layers["stem_bn"] = nn.BatchNorm2d(width)
-        layers["stem_relu"] = nn.ReLU(inplace=True)
-        c = width
-        for i in range(1, num_layers + 1):
-            layers[f"conv{i}"] = nn.Conv2d(c, width, kernel_size, padding=kernel_size // 2, bias=False)
-            layers[f"bn{i}"] = nn.BatchNorm2d(width)
-            layers[f"relu{i}"] = nn.ReLU(inplace=True)
-            c = width
-        layers["pool"] = nn.AdaptiveAvgPool2d(1)
-        layers["flatten"] = nn.Flatten(1)
-        layers["fc"] = nn.Linear(width, num_classes)
-        super().__init__(layers)
-        self.kernel_size, self.num_layers = kernel_size, num_layers
-
-    @property
-    def receptive_field(self) -> int:
-        """In pixels of the half-resolution image the convolutions see."""
-        return stacked_receptive_field(self.num_layers, self.kernel_size)
-
-    @property
-    def conv_weights(self) -> int:
-        """Weights of the kxk stack (the 1x1 stem, common to both models, left out)."""
-        return sum(m.weight.numel() for name, m in self.named_children()
-                   if isinstance(m, nn.Conv2d) and name != "stem")
-
-
-def kernel_label(kernel_size: int, num_layers: int) -> str:
-    return f"{num_layers} x {kernel_size}x{kernel_size}"
 
 
 def kernel_models(kernel_size: int, num_layers: int, in_channels: int, num_classes: int,
-                  width: int = 16) -> dict[str, KernelModel]:
+                  width: int = 16) -> dict[str, nn.Module]:
     """The two models of a comparison: ``num_layers`` kxk layers and the 3x3 stack with the
     same receptive field (freshly initialised, seeded by the caller)."""
-    n3 = equivalent_3x3_layers(kernel_size, num_layers)
-    return {kernel_label(kernel_size, num_layers): KernelModel(kernel_size, num_layers, in_channels, num_classes, width),
-            kernel_label(3, n3): KernelModel(3, n3, in_channels, num_classes, width)}
+    return {run.label: build_model(run.model, in_channels=in_channels, num_classes=num_classes,
+                                   **run.model_kwargs)
+            for run in kernel_comparison(kernel_size, num_layers, width)}
 
 
 def kernel_runs(data: CourseData, profile: Profile | str | None = None, *, kernel_size: int = 7,
-                num_layers: int = 1, epochs: int | None = None, width: int = 16,
-                seed: int = 0) -> dict[str, History]:
-    """Train both models of :func:`kernel_models` under the same budget (half the profile's
-    epochs by default), same seed; ``{label: History}``."""
-    profile = _profile(profile)
-    epochs = max(1, profile.epochs // 2) if epochs is None else epochs
-    labels = list(kernel_models(kernel_size, num_layers, data.channels, data.num_classes, width))
-    runs = {}
-    for label in labels:
-        set_seed(seed)
-        model = kernel_models(kernel_size, num_layers, data.channels, data.num_classes, width)[label]
-        h = fit(model, data, epochs=epochs, profile=profile, seed=seed, label=label, **KERNELS_FIT)
-        h.info.update(kernel_size=model.kernel_size, num_layers=model.num_layers,
-                      conv_weights=model.conv_weights, receptive_field=model.receptive_field)
-        runs[label] = h
+                num_layers: int = 1, width: int = 16, **kwargs) -> dict[str, History]:
+    """Train both models of :func:`kernel_models` with the recipe ``02_vggnet/kernels`` (same
+    budget, same seed); ``{label: History}``."""
+    runs = RECIPES[KERNELS_KEY].train(data, profile, runs=kernel_comparison(kernel_size, num_layers, width),
+                                      **kwargs)
+    for h in runs.values():
+        k, n = h.info["kernel_size"], h.info["num_layers"]
+        h.info.update(conv_weights=n * k * k * width * width,
+                      receptive_field=stacked_receptive_field(n, k))
     return runs
-
-
-# --------------------------------------------------------------------------- reproduction
-
-def fit_calls() -> dict[str, list[str]]:
-    """The exact model builders and fit() calls of the lesson's trained experiments."""
-    vgg = ", ".join(f"{k}={v!r}" for k, v in VGG_FIT.items())
-    ker = ", ".join(f"{k}={v!r}" for k, v in KERNELS_FIT.items())
-    return {
-        VGG_KEY: [f"set_seed(0); fit(small_vgg(data), data, epochs=profile.epochs, seed=0, "
-                  f"label='SmallVGG', test=True, {vgg})"],
-        KERNELS_KEY: [
-            f"set_seed(0); fit(KernelModel({k}, {n}, data.channels, data.num_classes, 16), data, "
-            f"epochs=max(1, profile.epochs // 2), seed=0, label={kernel_label(k, n)!r}, {ker})"
-            for k, n in ((7, 1), (3, 3))],
-    }

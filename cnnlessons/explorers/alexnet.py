@@ -5,7 +5,8 @@ from __future__ import annotations
 import ipywidgets as widgets
 from torch import Tensor
 
-from ..experiments.alexnet import INITS, gradient_sizes, plot_gradient_sizes
+from ..experiments.alexnet import INITS, gradient_sizes_by_activation
+from ..plots import plot_gradient_sizes
 from ..layers import ACTIVATIONS
 from .base import Explorer
 
@@ -45,7 +46,7 @@ class GradientExplorer(Explorer):
     def sizes(self, depth: int, init: str) -> dict[str, list[float]]:
         """Gradient sizes of all three activations at this depth and init (cached)."""
         def compute() -> dict[str, list[float]]:
-            return {a: gradient_sizes(self.images, self.labels, depth=depth, width=self.width,
+            return {a: gradient_sizes_by_activation(self.images, self.labels, depth=depth, width=self.width,
                                       activation=a, init=init, num_classes=self.num_classes)
                     for a in ACTIVATIONS}
         return self.cached(("sizes", depth, init), compute)

@@ -8,10 +8,11 @@ import torch
 from matplotlib.ticker import MaxNLocator
 
 from ..data import CourseData
-from ..experiments.densenet import LayerCost, dense_layer_costs
+from ..experiments.densenet import EXPERIMENT, LayerCost, dense_layer_costs
 from ..measure import count_parameters, flops_per_image
 from ..models.densenet import SmallDenseNet
-from ..training import History, fit, set_seed
+from ..recipes import RECIPES, Run
+from ..training import History
 from .base import Explorer
 
 __all__ = ["GrowthRateExplorer"]
@@ -31,13 +32,13 @@ class GrowthRateExplorer(Explorer):
 
     def __init__(self, data: CourseData | None = None, *, growth_rate: int = 12, num_layers: int = 4,
                  bottleneck: bool = False, input_size: Sequence[int] | None = None,
-                 epochs: int | None = None, lr: float = 0.1, seed: int = 0) -> None:
+                 epochs: int | None = None, seed: int = 0) -> None:
         if input_size is None:
             input_size = data.input_size if data is not None else (3, 32, 32)
         self.data = data
         self.input_size = tuple(input_size)
         self.num_classes = data.num_classes if data is not None else 10
-        self.epochs, self.lr, self.seed = epochs, lr, seed
+        self.epochs, self.seed = epochs, seed
         style = {"description_width": "initial"}
         self.growth_rate = widgets.IntSlider(value=growth_rate, min=4, max=48, step=4,
                                              description="growth rate k", style=style)
@@ -146,12 +147,13 @@ class GrowthRateExplorer(Explorer):
 
         def run() -> History:
             self.set_status(f"training {name} …")
-            set_seed(self.seed)
-            model = self.build(in_channels=self.data.channels)
-            return fit(model, self.data, epochs=self.epochs, lr=self.lr, seed=self.seed, label=name,
-                       progress=False,
-                       on_epoch=lambda h: self.set_status(
-                           f"training {name}: epoch {h.epoch[-1]}, val acc {h.val_acc[-1]:.1%}"))
+            k, layers, bc = setting
+            recipe = RECIPES[EXPERIMENT]  # trained as the lesson's DenseNet-BC is
+            spec = Run(name, "small_densenet", {"growth_rate": k, "block_config": (layers,) * 3,
+                                                "bottleneck": bc})
+            return recipe.fit_run(spec, self.data, epochs=self.epochs, seed=self.seed, progress=False,
+                                  on_epoch=lambda h: self.set_status(
+                                      f"training {name}: epoch {h.epoch[-1]}, val acc {h.val_acc[-1]:.1%}"))[1]
 
         history = self.cached(setting, run)
         self.runs[setting] = history

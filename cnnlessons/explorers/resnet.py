@@ -41,7 +41,7 @@ class ShortcutExplorer(Explorer):
             raise ValueError(f"depth must be 6n+2 between 8 and {setup.max_depth}, got {depth}")
         self.data, self.setup = data, setup
         self._train = train or (lambda d, depth, shortcut, s: train_resnet(
-            d, depth, shortcut, width=s.width, epochs=s.epochs, lr=s.lr))
+            d, depth, shortcut, width=s.width, epochs=s.epochs))
         self.shortcut = widgets.ToggleButtons(options=list(SHORTCUT_CHOICES), value=shortcut,
                                               description="shortcut")
         self.depth = widgets.IntSlider(value=depth, min=8, max=setup.max_depth, step=6,
