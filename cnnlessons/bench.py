@@ -1,6 +1,6 @@
 """Benchmark: the course's data path and training steps against a reference loop.
 
-    python -m cnnlessons.bench [--data PATH] [--model resnet20] [--images 10000] [--steps 30]
+    cnnlessons bench [--data PATH] [--recipe KEY | --model NAME] [--images 10000] [--steps 30]
 
 In one run, on the same model and data, it measures images per second of
 (a) the data path alone: batches from one uint8 tensor on the device, augmented a batch at a time
@@ -144,7 +144,11 @@ def bench_training(build, data: CourseData, device: torch.device, batch_size: in
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(prog="python -m cnnlessons.bench", description=__doc__.split("\n")[0])
     parser.add_argument("--data", help="dataset name or path (default: the active profile's)")
-    parser.add_argument("--model", default="resnet20", help="a name known to build_model")
+    parser.add_argument("--recipe", default="04_resnet/resnet20_fast",
+                        help="the training recipe whose first model is measured (default: "
+                             "04_resnet/resnet20_fast, ResNet-20); see `cnnlessons reproduce --list`")
+    parser.add_argument("--model", default=None,
+                        help="measure this build_model name instead of the recipe's model")
     parser.add_argument("--images", type=int, default=10000, help="images for the data-path test")
     parser.add_argument("--steps", type=int, default=30, help="training steps per measurement")
     parser.add_argument("--batch-size", type=int, default=None)
@@ -159,20 +163,21 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--json", help="write the figures to this JSON file")
     args = parser.parse_args(argv)
 
-    from .models import build_model
+    from .recipes import Run, get_recipe
 
+    recipe = get_recipe(args.recipe)
+    run = Run(args.model, args.model) if args.model else recipe.runs_for(get_profile())[0]
     device = pick_device(args.device)
     data = load_dataset(args.data, val_size=100) if args.data else load_data(get_profile())
     batch = args.batch_size or (512 if device.type == "cuda" else 128)
-    build = lambda: build_model(args.model, in_channels=data.channels,  # noqa: E731
-                                num_classes=data.num_classes)
+    build = lambda: recipe.build(run, data)  # noqa: E731
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else \
         f"CPU ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
     print(f"device: {name}; torch {torch.__version__}; data: {data}")
     precision = choose_precision(args.precision, device)
-    print(f"model: {args.model}, batch size {batch}, course step in {precision}")
+    print(f"model: {run.model} ({run.label}), batch size {batch}, course step in {precision}")
 
-    results = {"device": name, "torch": torch.__version__, "model": args.model,
+    results = {"device": name, "torch": torch.__version__, "model": run.model,
                "batch_size": batch, "data": str(data), "precision": precision.name}
     d = bench_data_path(data, device, batch_size=batch, workers=args.workers, images=args.images)
     results["data_path"] = d

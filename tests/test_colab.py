@@ -150,8 +150,8 @@ def test_repository_address_lives_only_in_course_py():
     found = []
     for path in _repo_files():
         rel = path.relative_to(ROOT).as_posix()
-        if rel in allowed or (rel.startswith("notebooks/") and rel.endswith(".ipynb")):
-            continue  # notebooks: badge and setup cell only, checked above
+        if rel in allowed or (rel.startswith("notebooks/") and rel.endswith((".ipynb", ".py"))):
+            continue  # notebooks and their sources: badge and setup cell only, checked above
         try:
             text = path.read_text()
         except (UnicodeDecodeError, OSError):
