@@ -1,4 +1,5 @@
-"""What a lesson's first cells need: the profile, the device, seeds and quiet, reproducible plots."""
+"""What a lesson's first cells need: the profile, the device and its precision, seeds and quiet,
+reproducible plots."""
 from __future__ import annotations
 
 import os
@@ -6,24 +7,40 @@ import warnings
 
 import torch
 
-from .profiles import Profile, get_profile
-from .training import pick_device, set_seed
+from .profiles import PROFILES, Profile, get_profile
+from .training import choose_precision, pick_device, set_seed
 
 __all__ = ["setup_notebook"]
 
 
-def setup_notebook(seed: int = 0, quiet: bool = False) -> Profile:
-    """Seed everything, set plot defaults, and print the profile and device that this run uses."""
+def setup_notebook(profile: str = "auto", seed: int = 0, quiet: bool = False) -> Profile:
+    """Choose the profile, seed everything, set plot defaults, and print the profile, the device
+    and the precision that this run uses.
+
+    ``profile="auto"`` keeps the rule of ``cnnlessons.profiles`` (``CNNLESSONS_PROFILE``, else
+    ``gpu`` with CUDA, ``smoke`` in CI, else ``cpu``); a name (``"smoke"``, ``"cpu"``, ``"gpu"``)
+    chooses that profile for the rest of the session, every later cell included.
+    """
     import matplotlib
 
+    if not isinstance(profile, str):
+        raise TypeError(f"profile must be 'auto' or one of {', '.join(PROFILES)}, "
+                        f"got {type(profile).__name__}")
+    if profile.strip().lower() != "auto":
+        if profile.strip().lower() not in PROFILES:
+            raise ValueError(f"profile must be 'auto' or one of {', '.join(PROFILES)}, "
+                             f"got {profile!r}")
+        os.environ["CNNLESSONS_PROFILE"] = profile.strip().lower()
     set_seed(seed)
     matplotlib.rcParams.update({"figure.dpi": 80, "savefig.dpi": 80, "figure.max_open_warning": 0,
                                 "svg.hashsalt": "cnnlessons"})
     # Keep stderr clean: a few libraries warn about things a learner cannot act on.
     warnings.filterwarnings("ignore", category=UserWarning, module="torch.utils.flop_counter")
     warnings.filterwarnings("ignore", message=".*TypedStorage is deprecated.*")
-    profile = get_profile()
-    if profile.name == "smoke":
+    # fp16's gradient scaler skips the first steps while it finds its scale; the schedule steps on.
+    warnings.filterwarnings("ignore", message=r".*lr_scheduler\.step\(\)` before `optimizer\.step")
+    active = get_profile()
+    if active.name == "smoke":
         # CI's small runs: one thread avoids two threads fighting over shared cores (5-10x
         # slower on a busy 2-core machine); bigger profiles keep torch's default.
         torch.set_num_threads(1)
@@ -31,6 +48,6 @@ def setup_notebook(seed: int = 0, quiet: bool = False) -> Profile:
         device = pick_device()
         name = torch.cuda.get_device_name(device) if device.type == "cuda" else \
             f"CPU ({os.cpu_count()} cores, {torch.get_num_threads()} threads)"
-        print(str(profile))
-        print(f"device: {name}")
-    return profile
+        print(str(active))
+        print(f"device: {name}; precision: {choose_precision('auto', device)}")
+    return active
