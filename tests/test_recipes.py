@@ -1,0 +1,72 @@
+"""The registry of training recipes: every experiment in one place, resolvable in every profile."""
+import json
+import pathlib
+import re
+
+import pytest
+import torch
+
+from cnnlessons import get_profile
+from cnnlessons.models import MODELS
+from cnnlessons.profiles import PROFILES
+from cnnlessons.recipes import RECIPES, Recipe, Run, get_recipe, subset_data
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize("profile", list(PROFILES))
+def test_every_recipe_resolves_and_builds_in_every_profile(digits, profile):
+    for key, recipe in RECIPES.items():
+        runs = recipe.runs_for(profile)
+        assert runs and len({r.label for r in runs}) == len(runs), key
+        assert recipe.epochs_for(profile) >= 1
+        json.dumps(recipe.resolved(profile))  # plain data: printable and hashable into a cache key
+        text = recipe.describe(profile)
+        assert all(r.label in text for r in runs) and key in text
+        for run in runs:
+            assert run.model in MODELS, f"{key}: {run.model!r} is not a build_model name"
+            with torch.device("meta"):
+                model = recipe.build(run, digits)
+            assert sum(p.numel() for p in model.parameters()) > 0
+
+
+def test_budgets_follow_the_profile():
+    half, double = get_recipe("05_densenet/densenet_vs_resnet"), get_recipe("01_alexnet/regularisation")
+    assert [half.epochs_for(p) for p in ("smoke", "cpu", "gpu")] == [2, 3, 7]
+    assert [double.epochs_for(p) for p in ("smoke", "cpu", "gpu")] == [8, 12, 30]
+    assert half.epochs_for(get_profile("smoke").scaled(epochs=1)) == 1  # never zero epochs
+    degradation = get_recipe("04_resnet/degradation")
+    assert [r.label for r in degradation.runs_for("gpu")] == ["plain-20", "ResNet-20", "plain-56", "ResNet-56"]
+    assert [r.label for r in degradation.runs_for("smoke")] == ["plain-8", "ResNet-8", "plain-20", "ResNet-20"]
+
+
+def test_every_experiment_key_a_notebook_names_is_a_recipe():
+    keys = set()
+    for source in (ROOT / "notebooks").glob("[0-9][0-9]_*.py"):
+        keys |= set(re.findall(r'"(0\d_[a-z]+/[a-z0-9_]+)"', source.read_text()))
+    from cnnlessons.experiments import alexnet, densenet, resnet, summary, vgg
+
+    keys |= {alexnet.FIGURE1_KEY, alexnet.REGULARISATION_KEY, vgg.VGG_KEY, vgg.KERNELS_KEY,
+             resnet.DEGRADATION_KEY, densenet.EXPERIMENT, summary.EXPERIMENT}
+    assert keys and keys <= set(RECIPES), sorted(keys - set(RECIPES))
+
+
+def test_bad_keys_labels_and_measurements_are_named():
+    with pytest.raises(ValueError, match="recipe key must be one of"):
+        get_recipe("02_vggnet/nope")
+    with pytest.raises(ValueError, match="label must be one of SmallVGG"):
+        get_recipe("02_vggnet/vgg").run("BigVGG")
+    with pytest.raises(ValueError, match="measure must name figures among"):
+        Recipe("x/y", "", runs=(Run("a", "small_vgg"),), fit={}, measure=("accuracy",))
+    with pytest.raises(ValueError, match="subset must be an integer >= 1"):
+        subset_data(None, 0)
+
+
+def test_a_recipe_trains_what_it_says(digits):
+    recipe = get_recipe("01_alexnet/regularisation")
+    runs = recipe.train(digits, "smoke", labels=["dropout 0.5"], epochs=1)
+    [h] = runs.values()
+    assert h.info["recipe"] == recipe.key and h.info["model"] == "small_alexnet"
+    assert h.info["dropout"] == 0.5 and h.info["optimizer"] == "adamw" and h.info["lr"] == 1e-3
+    assert h.info["train_size"] == len(digits.train_labels) // 4  # the recipe's subset
+    assert 0 <= h.info["clean_train_acc"] <= 1 and h.test_acc is not None
