@@ -7,6 +7,7 @@ the deep stack used for the "gradient size per layer" demonstration.
 
 from __future__ import annotations
 
+import numbers
 from collections import OrderedDict
 from types import MappingProxyType
 from typing import Mapping, Union
@@ -46,7 +47,9 @@ def check_positive_int(name: str, value: object, minimum: int = 1) -> int:
 
 def check_dropout(dropout: float) -> float:
     """Return ``dropout`` as a float if it is a probability in [0, 1); else raise naming it."""
-    if not 0.0 <= float(dropout) < 1.0:
+    if isinstance(dropout, bool) or not isinstance(dropout, numbers.Real):
+        raise TypeError(f"dropout must be a probability in [0, 1), got {type(dropout).__name__} {dropout!r}")
+    if not 0.0 <= float(dropout) < 1.0:  # NaN fails too
         raise ValueError(f"dropout must be in [0, 1), got {dropout}")
     return float(dropout)
 

@@ -35,9 +35,13 @@ __all__ = [
 
 def count_parameters(model: nn.Module, trainable_only: bool = False) -> int:
     """Number of parameter values (shared parameters counted once)."""
+    _check_model(model)
+    return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
+
+
+def _check_model(model: object) -> None:
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
-    return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
 
 
 def _model_device(model: nn.Module) -> torch.device:
@@ -83,6 +87,7 @@ def flops_per_image(model: nn.Module, input_size: Sequence[int] = (3, 32, 32)) -
     """
     from torch.utils.flop_counter import FlopCounterMode
 
+    _check_model(model)
     size = _check_input_size(input_size)
     x = torch.zeros((1, *size), device=_model_device(model), dtype=_model_dtype(model))
     counter = FlopCounterMode(display=False)
@@ -167,6 +172,7 @@ def gradient_footprint(
     training mode it would connect every pixel through the batch statistics). The model must
     map (N, C, H, W) to (N, C', H', W').
     """
+    _check_model(model)
     size = _check_input_size(input_size)
     if len(size) != 3:
         raise ValueError(f"input_size must be (C, H, W), got {input_size!r}")
@@ -198,6 +204,7 @@ def layer_summary(model: nn.Module, input_size: Sequence[int] = (3, 32, 32), **k
     """
     import torchinfo
 
+    _check_model(model)
     size = _check_input_size(input_size)
     kwargs.setdefault("verbose", 0)
     kwargs.setdefault("depth", 3)

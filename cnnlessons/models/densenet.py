@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Sequence
 
+import numbers
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -148,7 +150,9 @@ class DenseNet(nn.Module):
             raise ValueError("block_config must list at least one block")
         for n in block_config:
             check_positive_int("num_layers", n)
-        if not 0.0 < compression <= 1.0:
+        if isinstance(compression, bool) or not isinstance(compression, numbers.Real):
+            raise TypeError(f"compression must be a number in (0, 1], got {type(compression).__name__} {compression!r}")
+        if not 0.0 < compression <= 1.0:  # NaN fails too
             raise ValueError(f"compression must be in (0, 1], got {compression}")
         self.block_config = tuple(block_config)
 

@@ -20,7 +20,7 @@ from typing import NamedTuple, Optional, Sequence
 import torch
 from torch import Tensor, nn
 
-from ..layers import PAPER_LRN, check_input, check_positive_int, conv_bn_relu
+from ..layers import PAPER_LRN, check_dropout, check_input, check_positive_int, conv_bn_relu
 
 __all__ = ["Inception", "InceptionAux", "GoogLeNet", "GoogLeNetOutputs", "SmallGoogLeNet", "reduction_params"]
 
@@ -110,7 +110,7 @@ class InceptionAux(nn.Module):
         self.conv = _conv(in_channels, 128, 1, batch_norm=batch_norm)
         self.fc1 = nn.Linear(2048, 1024)
         self.relu = nn.ReLU(inplace=True)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = nn.Dropout(check_dropout(dropout))
         self.fc2 = nn.Linear(1024, num_classes)
 
     def forward(self, x: Tensor) -> Tensor:
@@ -202,7 +202,7 @@ class GoogLeNet(nn.Module):
         else:
             self.aux1 = self.aux2 = None
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = nn.Dropout(check_dropout(dropout))
         self.fc = nn.Linear(1024, num_classes)
         for m in self.modules():
             if isinstance(m, (nn.Conv2d, nn.Linear)):
@@ -284,7 +284,7 @@ class SmallGoogLeNet(nn.Module):
             c = block.out_channels
         self.blocks = nn.Sequential(layers)
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = nn.Dropout(check_dropout(dropout))
         self.fc = nn.Linear(c, num_classes)
 
     def forward(self, x: Tensor) -> Tensor:

@@ -15,7 +15,7 @@ from typing import Sequence, Union
 import torch
 from torch import Tensor, nn
 
-from ..layers import check_input, check_positive_int
+from ..layers import check_dropout, check_input, check_positive_int
 from ..measure import stacked_receptive_field
 
 __all__ = ["VGG", "VGGBlock", "FCHead", "ConvHead", "SmallVGG", "KernelModel", "fc_to_conv", "VGG_CONFIGS"]
@@ -60,6 +60,7 @@ class FCHead(nn.Sequential):
         check_positive_int("spatial", spatial)
         check_positive_int("hidden", hidden)
         check_positive_int("num_classes", num_classes)
+        dropout = check_dropout(dropout)
         super().__init__(
             OrderedDict(
                 [
@@ -92,6 +93,7 @@ class ConvHead(nn.Sequential):
         check_positive_int("spatial", spatial)
         check_positive_int("hidden", hidden)
         check_positive_int("num_classes", num_classes)
+        dropout = check_dropout(dropout)
         super().__init__(
             OrderedDict(
                 [
