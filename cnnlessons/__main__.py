@@ -18,18 +18,27 @@ class Command(NamedTuple):
     run: Callable[[argparse.Namespace], int]
 
 
+def _fail(command: str, error: BaseException) -> int:
+    """Report a bad argument in one line (no traceback) and give the exit status 2."""
+    print(f"{command}: {error}", file=sys.stderr)
+    return 2
+
+
 # --- release ---------------------------------------------------------------------------------
 
 def _release_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("out_dir", metavar="OUT_DIR", help="where to write the learner notebooks")
     parser.add_argument("notebooks", metavar="NOTEBOOK", nargs="*",
                         help="instructor notebooks (default: notebooks/*.ipynb)")
+    parser.add_argument("--force", action="store_true", help="replace an existing OUT_DIR")
+    parser.add_argument("--classroom", metavar="DIR", default=None,
+                        help="also write a GitHub Classroom learner repository (notebooks + autograding) into DIR")
 
 
 def _release(args: argparse.Namespace) -> int:
     from .release import main
 
-    return main(args.out_dir, args.notebooks)
+    return main(args.out_dir, args.notebooks, force=args.force, classroom=args.classroom)
 
 
 # --- grade -----------------------------------------------------------------------------------
@@ -37,6 +46,9 @@ def _release(args: argparse.Namespace) -> int:
 def _grade_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("submissions", metavar="SUBMISSION", nargs="+",
                         help="submitted notebooks, or folders to search for them")
+    parser.add_argument("--instructor", metavar="PATH", action="append", default=None,
+                        help="instructor (or released) notebooks or their folder, whose check cells grade "
+                             "the submissions (default: notebooks/); may be given several times")
     parser.add_argument("--out", default="grading", help="where to write the gradebook (default: grading)")
     parser.add_argument("--timeout", type=int, default=120, help="seconds per cell (default: 120)")
     parser.add_argument("--total-timeout", type=float, default=None,
@@ -45,29 +57,101 @@ def _grade_arguments(parser: argparse.ArgumentParser) -> None:
                         help="CNNLESSONS_PROFILE for the graded runs (default: smoke)")
     parser.add_argument("--kernel", default="python3", help="Jupyter kernel to run them in (default: python3)")
     parser.add_argument("--jobs", type=int, default=1, help="notebooks graded at a time (default: 1)")
+    parser.add_argument("--shard", metavar="K/N", default=None,
+                        help="grade only the K-th of N slices of the sorted submissions (join with "
+                             "`cnnlessons gradebook merge`)")
+    again = parser.add_mutually_exclusive_group()
+    again.add_argument("--resume", action="store_true",
+                       help="go on with the gradebook in --out: skip submissions already graded the same way")
+    again.add_argument("--force", action="store_true", help="grade everything again into an existing --out")
 
 
 def _grade(args: argparse.Namespace) -> int:
-    from .grade import grade, gradebook_markdown
+    from .grade import GradeError, grade, gradebook_markdown
+    from .gradebook import GradebookError
     from .profiles import PROFILES
 
     if args.profile not in PROFILES:
-        print(f"grade: --profile must be one of {', '.join(PROFILES)}, got {args.profile!r}", file=sys.stderr)
-        return 2
-    if args.timeout < 1:
-        print(f"grade: --timeout must be >= 1 second, got {args.timeout}", file=sys.stderr)
-        return 2
-    if args.jobs < 1:
-        print(f"grade: --jobs must be >= 1, got {args.jobs}", file=sys.stderr)
-        return 2
-    submissions = grade(args.submissions, args.out, timeout=args.timeout, total_timeout=args.total_timeout,
-                        profile=args.profile, kernel_name=args.kernel, progress=True, jobs=args.jobs)
-    if not submissions:
-        print("grade: no notebooks found", file=sys.stderr)
-        return 1
+        return _fail("grade", f"--profile must be one of {', '.join(PROFILES)}, got {args.profile!r}")
+    if args.total_timeout is not None and args.total_timeout <= 0:
+        return _fail("grade", f"--total-timeout must be > 0 seconds, got {args.total_timeout}")
+    try:
+        records = grade(args.submissions, args.out, instructor=args.instructor, timeout=args.timeout,
+                        total_timeout=args.total_timeout, profile=args.profile, kernel_name=args.kernel,
+                        progress=True, jobs=args.jobs, shard=args.shard, resume=args.resume, force=args.force)
+    except (GradeError, GradebookError) as error:
+        return _fail("grade", error)
     print()
-    print(gradebook_markdown(submissions), end="")
-    print(f"\nwrote {args.out}/gradebook.csv, {args.out}/gradebook.md and {args.out}/executed/")
+    print(gradebook_markdown(records), end="")
+    print(f"\nwrote {args.out}/gradebook.csv, {args.out}/gradebook.md, {args.out}/feedback/ "
+          f"and {args.out}/records/")
+    return 0
+
+
+# --- gradebook -------------------------------------------------------------------------------
+
+def _gradebook_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    merge = sub.add_parser("merge", help="join the --out folders of `grade --shard` runs into one gradebook")
+    merge.add_argument("out", metavar="OUT", help="where to write the joined gradebook")
+    merge.add_argument("shards", metavar="SHARD", nargs="+", help="the shards' --out folders")
+    merge.add_argument("--force", action="store_true", help="replace a gradebook already in OUT")
+    require = sub.add_parser("require", help="exit 0 only if every graded submission passed EXERCISE "
+                                             "(one autograding test)")
+    require.add_argument("out", metavar="GRADING", help="a grade --out folder")
+    require.add_argument("exercise", metavar="EXERCISE", help="an exercise id")
+
+
+def _gradebook(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from . import gradebook
+
+    try:
+        if args.action == "merge":
+            out = Path(args.out)
+            if (out / gradebook.RECORDS).exists() and not args.force:
+                raise gradebook.GradebookError(f"OUT '{out}' already holds a gradebook; pass --force to replace it")
+            if args.force:
+                for path in list(out.glob("records/*.json")) + list(out.glob("feedback/*.md")):
+                    path.unlink()
+            records = gradebook.merge(out, args.shards)
+            print(gradebook.gradebook_markdown(records), end="")
+            print(f"\nmerged {len(records)} submissions from {len(args.shards)} shards into {out}/")
+            return 0
+        if not (Path(args.out) / gradebook.RECORDS).is_dir():
+            raise gradebook.GradebookError(f"GRADING '{args.out}' holds no grading records; run `cnnlessons grade` "
+                                           "first")
+        records = gradebook.read_records(args.out)
+        found = [r.results[args.exercise] for r in records if args.exercise in r.results]
+        if not found:
+            raise gradebook.GradebookError(f"EXERCISE '{args.exercise}' was not graded in '{args.out}'")
+        for record in records:
+            result = record.results.get(args.exercise)
+            if result is not None:
+                print(f"{record.name}: {args.exercise} {result.status}" + (f": {result.details}" if result.details else ""))
+        return 0 if all(r.status == "passed" for r in found) else 1
+    except (gradebook.GradebookError, OSError) as error:
+        return _fail("gradebook", error)
+
+
+# --- reproduce and bench: their own argument parsers -----------------------------------------
+
+def _forward_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("args", nargs=argparse.REMAINDER, help="its arguments (see --help after the command)")
+
+
+def _reproduce(args: argparse.Namespace) -> int:
+    from .reproduce import main
+
+    main(args.args)
+    return 0
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from .bench import main
+
+    main(args.args)
     return 0
 
 
@@ -94,7 +178,13 @@ COMMANDS: dict[str, Command] = {
     "release": Command("write learner notebooks: solution regions replaced by a stub",
                        _release_arguments, _release),
     "grade": Command("run submitted notebooks and write a gradebook", _grade_arguments, _grade),
+    "gradebook": Command("join shards' gradebooks (merge), or test one exercise (require)",
+                         _gradebook_arguments, _gradebook),
     "exercises": Command("list the exercises with their contracts", _exercises_arguments, _exercises),
+    "reproduce": Command("reproduce the lessons' experiments (python -m cnnlessons.reproduce)",
+                         _forward_arguments, _reproduce),
+    "bench": Command("benchmark the data path and training steps (python -m cnnlessons.bench)",
+                     _forward_arguments, _bench),
     "slides": Command("build lecture slides (reveal.js, offline) from the stored notebooks",
                       _slides.add_arguments, _slides.run),
 }
@@ -109,6 +199,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in ("reproduce", "bench"):  # their own parsers read every argument, --help too
+        return COMMANDS[argv[0]].run(argparse.Namespace(command=argv[0], args=argv[1:]))
     args = build_parser().parse_args(argv)
     return COMMANDS[args.command].run(args)
 

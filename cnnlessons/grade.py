@@ -1,30 +1,27 @@
-"""Grade submitted notebooks: run each in its own kernel and classify every exercise it checks.
+"""Grade submitted notebooks: run each in its own kernel, decide every exercise outside it.
 
-Each submission runs top to bottom in a fresh kernel (nbclient), with the ``smoke`` profile by
-default, a time limit per cell and one per notebook. Errors do not stop the run. A cell that runs
-over its limit is interrupted; if the kernel does not come back (or dies), it is restarted, the
-cells that ran before are replayed silently, and the run goes on, so later exercises are still
-graded. Every ``check("<id>", ...)`` cell yields one result per exercise: ``passed``, ``failed``
-or ``not attempted``, with the reason (the check's message, a timeout, a crash) in the details.
+For each submission the grader
+1. puts the instructor's version of every check cell back in place (found by cell id, else by
+   exercise id; a deleted check cell makes its exercise "not attempted");
+2. runs the notebook top to bottom in a fresh kernel (``kernelrun``), with the ``smoke`` profile by
+   default and a time limit per cell and per notebook; before each check cell a hidden cell hands
+   the answer over (pickled by value) — the kernel is never asked whether it passed;
+3. decides each handed-over answer in a process of its own (``verdict``), with the real checker;
+   a check cell that ran over its limit or killed the kernel fails without that;
+4. writes the submission's record (``gradebook``) as soon as it is done.
 
-    python -m cnnlessons grade SUBMISSION.ipynb ... [--out grading] [--timeout 120]
+    python -m cnnlessons grade SUBMISSION ... [--instructor notebooks] [--out grading]
+        [--timeout 120] [--jobs 2] [--shard K/N] [--resume | --force]
 
-writes ``gradebook.csv`` and ``gradebook.md`` (one row per submission, one column per exercise,
-the total passed as "n/m", and the details) and the executed notebooks under ``executed/``.
+writes ``records/``, ``gradebook.csv``, ``gradebook.md``, ``feedback/`` and ``executed/`` under
+``--out``.
 """
 from __future__ import annotations
 
-import ast
-import asyncio
 import copy
-import csv
 import dataclasses
-import io
+import hashlib
 import json
-import logging
-import math
-import os
-import re
 import tempfile
 import time
 from pathlib import Path
@@ -32,207 +29,125 @@ from typing import Iterable, Sequence
 
 import nbformat
 
-__all__ = ["ExerciseResult", "Submission", "grade", "grade_notebook", "gradebook_markdown",
-           "write_gradebook", "check_ids"]
+from . import gradebook
+from ._files import atomic_write_notebook
+from .checkcells import CheckCall, check_calls, check_ids
+from .gradebook import FAILED, NOT_ATTEMPTED, PASSED, ExerciseResult, Record, gradebook_markdown
+from .kernelrun import CellRun, Runner, run_coroutine
 
-PASSED, FAILED, NOT_ATTEMPTED = "passed", "failed", "not attempted"
-_CHECK_LINE = re.compile(r"""^\s*check\(\s*(['"])([A-Za-z0-9_.]+)\1.*\)\s*(#.*)?$""")
-_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-GRACE_S = 10
-_TIMEOUT = "CellTimeoutError"
-_QUIET = logging.getLogger("cnnlessons.grade.nbclient")
-_QUIET.setLevel(logging.CRITICAL)  # timeouts and restarts are reported in the gradebook instead
-"""How long an interrupted cell may take to stop before the kernel is restarted."""
+__all__ = ["ExerciseResult", "GradeError", "Instructor", "Record", "Submission", "check_ids", "grade",
+           "grade_notebook", "gradebook_markdown", "library_digest", "parse_shard"]
 
-
-@dataclasses.dataclass
-class ExerciseResult:
-    status: str
-    details: str = ""
+Submission = Record
+"""The result of grading one submission (the name the grader used before records)."""
 
 
-@dataclasses.dataclass
-class Submission:
-    path: Path
-    name: str
-    results: dict[str, ExerciseResult]
-    seconds: float = 0.0
-    notes: list[str] = dataclasses.field(default_factory=list)
+class GradeError(ValueError):
+    """Bad input to ``grade``; the message names the argument and what was expected."""
 
-    @property
-    def passed(self) -> int:
-        return sum(r.status == PASSED for r in self.results.values())
+
+# --- the instructor's check cells ------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class InstructorCell:
+    """One check cell of an instructor notebook."""
+
+    notebook: str
+    cell_id: str | None
+    source: str
+    calls: tuple[CheckCall, ...]
 
 
 @dataclasses.dataclass
-class _CellRun:
-    status: str  # ok, error, timeout, dead, skipped
-    ename: str = ""
-    evalue: str = ""
-    log: list[dict] = dataclasses.field(default_factory=list)
+class Instructor:
+    """The check cells of the instructor notebooks (the released ones hold the same cells)."""
 
+    cells: dict[str, list[InstructorCell]]
+    """Notebook stem -> its check cells, in order."""
 
-def check_ids(source: str) -> list[str]:
-    """The exercise ids of a check cell (one whose code is only ``check("<id>", ...)`` calls), in
-    order; ``[]`` for any other cell, e.g. one that shows a failing check inside ``try``."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        lines = [line for line in source.splitlines() if line.strip() and not line.lstrip().startswith("#")]
-        matches = [_CHECK_LINE.match(line) for line in lines]
-        return [m.group(2) for m in matches] if lines and all(matches) else []
-    ids = []
-    for statement in tree.body:
-        call = statement.value if isinstance(statement, ast.Expr) else None
-        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "check"
-                and call.args and isinstance(call.args[0], ast.Constant) and isinstance(call.args[0].value, str)):
-            return []
-        ids.append(call.args[0].value)
-    return ids
-
-
-def _first_error(cell: nbformat.NotebookNode) -> tuple[str, str] | None:
-    for output in cell.get("outputs", []):
-        if output.get("output_type") == "error":
-            return output.get("ename", ""), _ANSI.sub("", output.get("evalue", ""))
-    return None
-
-
-def _read_log(path: Path, offset: int) -> tuple[list[dict], int]:
-    try:
-        with open(path, "rb") as f:
-            f.seek(offset)
-            data = f.read()
-    except FileNotFoundError:
-        return [], offset
-    entries = []
-    for line in data.decode("utf-8", "replace").splitlines():
-        try:
-            entries.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue
-    return entries, offset + len(data)
-
-
-class _Runner:
-    """Runs one notebook cell by cell, recovering from timeouts and dead kernels.
-
-    On a timeout nbclient interrupts the kernel and hands back a stand-in error reply (so that it
-    also stops listening for the cell's output); a probe cell then tells whether the kernel came
-    back, else it is restarted.
-    """
-
-    def __init__(self, nb: nbformat.NotebookNode, path: Path, timeout: int, total_timeout: float,
-                 profile: str, kernel_name: str, log: Path, grace: float | None = None) -> None:
-        from nbclient import NotebookClient
-
-        self.nb, self.timeout, self.log = nb, timeout, log
-        self.grace = GRACE_S if grace is None else grace
-        self.deadline = time.monotonic() + total_timeout
-        self.total_timeout = total_timeout
-        self.env = dict(os.environ, CNNLESSONS_PROFILE=profile, CNNLESSONS_GRADE_LOG=str(log))
-        self.env.pop("CI", None)
-        self.client = NotebookClient(
-            nb, timeout=timeout, kernel_name=kernel_name, allow_errors=True, record_timing=False,
-            interrupt_on_timeout=True,
-            error_on_timeout={"ename": _TIMEOUT, "evalue": "timeout", "traceback": []},
-            on_cell_executed=self._executed, log=_QUIET,
-            resources={"metadata": {"path": str(path.parent.resolve())}})
-        self.replayable: list[int] = []
-        self.notes: list[str] = []
-        self._timed_out = False
-
-    def _executed(self, cell=None, cell_index=None, execute_reply=None, **kwargs) -> None:
-        content = (execute_reply or {}).get("content", {})
-        self._timed_out = content.get("ename") == _TIMEOUT
-
-    def _left(self) -> float:
-        return self.deadline - time.monotonic()
-
-    async def _execute(self, cell: nbformat.NotebookNode, index: int, timeout: float,
-                       keep: bool = True) -> bool:
-        """Run ``cell``; False when it timed out. Raises DeadKernelError. ``keep=False`` leaves
-        the notebook's own cell at ``index`` as it was (nbclient stores the cell it ran there)."""
-        original = self.nb.cells[index]
-        self.client.timeout = max(1, math.ceil(timeout))  # never stops short of the deadline
-        self._timed_out = False
-        try:
-            await self.client.async_execute_cell(cell, index, store_history=keep)
-        finally:
-            if not keep:
-                self.nb.cells[index] = original
-        return not self._timed_out
-
-    async def _responsive(self) -> bool:
-        from nbclient.exceptions import DeadKernelError
-
-        try:
-            return await self._execute(nbformat.v4.new_code_cell("pass"), 0, self.grace, keep=False)
-        except DeadKernelError:
-            return False
-
-    async def _restart(self) -> None:
-        """A fresh kernel, brought back to where the notebook was by replaying earlier cells."""
-        from nbclient.exceptions import DeadKernelError
-
-        km, kc = self.client.km, self.client.kc
-        await km.restart_kernel(now=True)
-        await kc.wait_for_ready(timeout=120)
-        for index in list(self.replayable):
-            if self._left() <= 0:
-                return
-            replay = copy.deepcopy(self.nb.cells[index])
+    @classmethod
+    def load(cls, paths: Iterable[str | Path]) -> "Instructor":
+        notebooks: list[Path] = []
+        for path in map(Path, paths):
+            if path.is_dir():
+                notebooks += sorted(p for p in path.glob("*.ipynb"))
+            elif path.is_file():
+                notebooks.append(path)
+            else:
+                raise GradeError(f"--instructor '{path}' does not exist; pass the instructor (or released) "
+                                 "notebooks, or the folder that holds them")
+        if not notebooks:
+            raise GradeError(f"--instructor '{', '.join(map(str, paths))}' holds no .ipynb notebooks")
+        cells: dict[str, list[InstructorCell]] = {}
+        for path in notebooks:
             try:
-                finished = await self._execute(replay, index, min(self.timeout, self._left()), keep=False)
-            except DeadKernelError:
-                finished = False
-            if not finished:
-                self.notes.append(f"replaying cell {index} after a restart failed; the kernel was restarted again")
-                await km.restart_kernel(now=True)
-                await kc.wait_for_ready(timeout=120)
-                return
+                nb = nbformat.read(path, as_version=4)
+            except Exception as error:  # not JSON, not a notebook
+                raise GradeError(f"--instructor notebook '{path}' is not a readable notebook "
+                                 f"({type(error).__name__})") from None
+            cells[path.stem] = [InstructorCell(path.stem, cell.get("id"), cell.source, tuple(check_calls(cell.source)))
+                                for cell in nb.cells if cell.cell_type == "code" and check_calls(cell.source)]
+        if not any(cells.values()):
+            raise GradeError("--instructor notebooks hold no check cells (cells that run check(\"<id>\", answer))")
+        return cls(cells)
 
-    async def run(self) -> dict[int, _CellRun]:
-        from nbclient.exceptions import DeadKernelError
+    def digest(self) -> str:
+        data = {name: [(c.cell_id, c.source) for c in cells] for name, cells in sorted(self.cells.items())}
+        return hashlib.sha256(json.dumps(data, sort_keys=True).encode("utf-8")).hexdigest()
 
-        runs: dict[int, _CellRun] = {}
-        offset = 0
-        async with self.client.async_setup_kernel(env=self.env):
-            for index, cell in enumerate(self.nb.cells):
-                if cell.cell_type != "code":
-                    continue
-                if self._left() <= 0:
-                    if not any(r.status == "skipped" for r in runs.values()):
-                        self.notes.append(f"the notebook's time limit ({self.total_timeout:.0f} s) "
-                                          f"was used up before cell {index}")
-                    runs[index] = _CellRun("skipped", evalue=f"was not run: the notebook's time limit "
-                                                             f"({self.total_timeout:.0f} s) was used up")
-                    continue
-                limit = min(self.timeout, self._left())
-                recover = None
-                try:
-                    finished = await self._execute(cell, index, limit)
-                except DeadKernelError:
-                    run = _CellRun("dead", evalue="killed the kernel (a crash, os._exit or out of memory)")
-                    recover = "dead"
-                else:
-                    if finished:
-                        error = _first_error(cell)
-                        run = _CellRun("error", *error) if error else _CellRun("ok")
-                        self.replayable.append(index)
-                    else:
-                        run = _CellRun("timeout", evalue=f"ran over the time limit ({limit:.0f} s)")
-                        recover = "timeout"
-                run.log, offset = _read_log(self.log, offset)
-                runs[index] = run
-                if recover == "timeout" and not await self._responsive():
-                    self.notes.append(f"cell {index} could not be interrupted; the kernel was restarted")
-                    await self._restart()
-                elif recover == "dead":
-                    self.notes.append(f"the kernel died in cell {index} and was restarted")
-                    await self._restart()
-                _, offset = _read_log(self.log, offset)  # what the recovery's replay logged
-        return runs
+    def match(self, nb: nbformat.NotebookNode, path: Path) -> list[InstructorCell] | None:
+        """The check cells of the instructor notebook this submission is a copy of (most shared
+        cell ids, then exercise ids, then the file name), or None."""
+        ids = {cell.get("id") for cell in nb.cells} - {None}
+        exercises = {i for cell in nb.cells if cell.cell_type == "code" for i in check_ids(cell.source)}
+
+        def score(item: tuple[str, list[InstructorCell]]) -> tuple[int, int, bool]:
+            name, cells = item
+            return (len(ids & {c.cell_id for c in cells}),
+                    len(exercises & {call.exercise_id for c in cells for call in c.calls}),
+                    path.stem == name)
+
+        best = max(self.cells.items(), key=score, default=None)
+        return best[1] if best is not None and any(score(best)) else None
+
+
+def restore_check_cells(nb: nbformat.NotebookNode, cells: Sequence[InstructorCell]
+                        ) -> tuple[nbformat.NotebookNode, dict[str, int]]:
+    """A copy of ``nb`` with every instructor check cell put back; exercise id -> cell index
+    (an exercise whose check cell was deleted is missing)."""
+    nb = copy.deepcopy(nb)
+    placed: dict[str, int] = {}
+    taken: set[int] = set()
+    by_id = {cell.get("id"): i for i, cell in enumerate(nb.cells) if cell.get("id")}
+    for instructor in cells:
+        wanted = {call.exercise_id for call in instructor.calls}
+        index = by_id.get(instructor.cell_id) if instructor.cell_id else None
+        if index is None or index in taken:
+            index = next((i for i, cell in enumerate(nb.cells) if i not in taken and cell.cell_type == "code"
+                          and wanted & set(check_ids(cell.source))), None)
+        if index is None:
+            continue
+        taken.add(index)
+        cell = nb.cells[index]
+        if cell.cell_type != "code":
+            nb.cells[index] = cell = nbformat.v4.new_code_cell(instructor.source, id=cell.get("id"))
+        cell.source = instructor.source
+        for call in instructor.calls:
+            placed[call.exercise_id] = index
+    return nb, placed
+
+
+# --- one submission --------------------------------------------------------------------------
+
+def _hand_over_source(answer: str, target: Path) -> str:
+    return (f"def _cnnlessons_hand_over():\n"
+            f"    import cloudpickle\n"
+            f"    with open({str(target)!r}, 'wb') as f:\n"
+            f"        cloudpickle.dump(({answer}\n), f)\n"
+            f"try:\n"
+            f"    _cnnlessons_hand_over()\n"
+            f"finally:\n"
+            f"    del _cnnlessons_hand_over\n")
 
 
 def _details(message: str, exercise_id: str) -> str:
@@ -242,206 +157,248 @@ def _details(message: str, exercise_id: str) -> str:
     return " ".join(message.split())
 
 
-def _describe_run(index: int, run: _CellRun) -> str:
+def _describe_run(index: int, run: CellRun) -> str:
     if run.status == "error":
         return f"cell {index} raised {run.ename}" + (f": {run.evalue}" if run.evalue else "")
     return f"cell {index} {run.evalue}"
 
 
-def _classify(exercise_id: str, index: int, run: _CellRun, earlier: list[str]) -> ExerciseResult:
-    entries = [e for e in run.log if e.get("id") == exercise_id]
-    if entries:
-        last = entries[-1]
-        status = last.get("status", FAILED)
-        if status not in (PASSED, FAILED, NOT_ATTEMPTED):
-            status = FAILED
-        result = ExerciseResult(status, _details(last.get("message", ""), exercise_id))
-    elif run.status == "error" and run.ename == "NotAttempted":
-        result = ExerciseResult(NOT_ATTEMPTED, _details(run.evalue, exercise_id))
-    elif run.status == "error":
-        result = ExerciseResult(FAILED, f"the check cell raised {run.ename}: {_details(run.evalue, exercise_id)}")
-    elif run.status == "ok":
-        result = ExerciseResult(FAILED, "the check cell ran but did not check this exercise")
-    else:
-        result = ExerciseResult(FAILED, f"the check cell {run.evalue}")
-    if result.status == NOT_ATTEMPTED:
-        result.details = ""  # the status says it all
-    if result.status != PASSED and earlier:
-        result.details += " (before it: " + "; ".join(earlier) + ")"
-    return result
-
-
-def _run_coroutine(make):
-    """``asyncio.run(make())``, in a worker thread when this thread already runs an event loop
-    (inside Jupyter, or beside Playwright's sync API), where ``asyncio.run`` would refuse."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(make())
-    import concurrent.futures
-
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        return pool.submit(lambda: asyncio.run(make())).result()
-
-
-def grade_notebook(path: str | Path, *, timeout: int = 120, total_timeout: float | None = None,
-                   profile: str = "smoke", kernel_name: str = "python3",
+def grade_notebook(path: str | Path, instructor: Instructor, *, key: dict | None = None, timeout: int = 120,
+                   total_timeout: float | None = None, profile: str = "smoke", kernel_name: str = "python3",
                    executed: str | Path | None = None, name: str | None = None,
-                   grace: float | None = None) -> Submission:
-    """Run the notebook at ``path`` and classify each exercise it checks.
+                   grace: float | None = None) -> Record:
+    """Grade the notebook at ``path`` against the check cells of ``instructor``.
 
-    ``timeout`` limits each cell, ``total_timeout`` (default 10 x timeout, at least 600 s) the whole
-    notebook; ``executed`` is where to write the notebook with its outputs; ``grace`` is how long
-    an interrupted cell may take to stop before the kernel is restarted.
+    ``timeout`` limits each cell (and each check in the grader's check process), ``total_timeout``
+    (default 10 x timeout, at least 600 s) the whole notebook; ``executed`` is where to write the
+    notebook with its outputs; ``grace`` is how long an interrupted cell may take to stop before
+    the kernel is restarted.
     """
+    from . import verdict
+
     path = Path(path)
     total = float(total_timeout if total_timeout is not None else max(600, 10 * timeout))
     name = name or str(path)
     started = time.monotonic()
+    data = path.read_bytes()
+    record = Record(name, hashlib.sha256(data).hexdigest(), dict(key or {}), {}, [], 0.0, gradebook.now())
     try:
-        nb = nbformat.read(path, as_version=4)
+        nb = nbformat.reads(data.decode("utf-8"), as_version=4)
     except Exception as error:  # not a notebook at all
-        return Submission(path, name, {}, 0.0, [f"could not read the notebook: {error}"])
+        record.notes.append(f"could not read the notebook ({type(error).__name__}); nothing was graded")
+        return record
+    cells = instructor.match(nb, path)
+    if cells is None:
+        record.notes.append("no instructor notebook has this notebook's check cells; nothing was graded")
+        return record
+    nb, placed = restore_check_cells(nb, cells)
+    expected = [call for cell in cells for call in cell.calls]
     with tempfile.TemporaryDirectory(prefix="cnnlessons-grade-") as tmp:
-        log = Path(tmp) / "checks.jsonl"
-        runner = _Runner(nb, path, timeout, total, profile, kernel_name, log, grace)
+        answers = {call.exercise_id: Path(tmp) / f"answer-{n}.pkl" for n, call in enumerate(expected)}
+        hidden: dict[int, list[str]] = {}
+        order: dict[str, tuple[int, int]] = {}
+        for call in expected:
+            if call.exercise_id in placed:
+                index = placed[call.exercise_id]
+                order[call.exercise_id] = (index, len(hidden.setdefault(index, [])))
+                hidden[index].append(_hand_over_source(call.answer, answers[call.exercise_id]))
+        runner = Runner(nb, path, timeout, total, profile, kernel_name, grace, hidden)
+        checker = verdict.start(profile, tmp) if hidden else None  # imports torch while the kernel runs
         try:
-            runs = _run_coroutine(runner.run)
-        except Exception as error:  # the kernel would not start, etc.
-            runs = {}
-            runner.notes.append(f"could not run the notebook: {type(error).__name__}: {error}")
-    results: dict[str, ExerciseResult] = {}
-    earlier: list[str] = []
+            try:
+                runs = run_coroutine(runner.run)
+            except Exception as error:  # the kernel would not start, etc.
+                runs = {}
+                runner.notes.append(f"could not run the notebook: {type(error).__name__}: {error}")
+            decided_in_kernel = {e for e, i in placed.items()
+                                 if runs.get(i, CellRun("skipped")).status in ("timeout", "dead", "skipped")}
+            jobs = [verdict.Job(e, answers[e]) for e in placed if e not in decided_in_kernel
+                    and runner.hidden_runs.get(order[e], CellRun("skipped")).status == "ok" and answers[e].exists()]
+            verdicts = verdict.decide(jobs, timeout=timeout, profile=profile, workdir=tmp,
+                                      process=checker) if jobs else {}
+        finally:
+            if checker is not None and checker.poll() is None:
+                checker.kill()
+                checker.wait()
+    record.notes += runner.notes
+    earlier: dict[int, list[str]] = {}
+    pending: list[str] = []
+    check_cells = set(placed.values())
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
-        run = runs.get(index, _CellRun("skipped", evalue="was not run"))
-        ids = check_ids(cell.source)
-        if not ids:
-            if run.status not in ("ok", "skipped"):
-                earlier.append(_describe_run(index, run))
+        run = runs.get(index, CellRun("skipped", evalue="was not run"))
+        if index in check_cells:
+            earlier[index], pending = pending, []
+        elif run.status not in ("ok", "skipped"):
+            pending.append(_describe_run(index, run))
+    for call in expected:
+        exercise_id = call.exercise_id
+        if exercise_id not in placed:
+            record.results[exercise_id] = ExerciseResult(NOT_ATTEMPTED, "the check cell was deleted")
             continue
-        for exercise_id in ids:
-            results[exercise_id] = _classify(exercise_id, index, run, earlier)
-        earlier = []
+        index = placed[exercise_id]
+        run = runs.get(index, CellRun("skipped", evalue="was not run"))
+        handed = runner.hidden_runs.get(order[exercise_id])
+        if exercise_id in decided_in_kernel:
+            result = ExerciseResult(FAILED, f"the check cell {run.evalue}")
+        elif exercise_id in verdicts:
+            status, message = verdicts[exercise_id]
+            result = ExerciseResult(status, "" if status == NOT_ATTEMPTED else _details(message, exercise_id))
+        elif run.status == "error" and run.ename == "NotAttempted":
+            result = ExerciseResult(NOT_ATTEMPTED)
+        else:
+            why = f"{handed.ename}: {handed.evalue}" if handed and handed.status == "error" else \
+                (handed.evalue if handed else "it was not run")
+            result = ExerciseResult(FAILED, f"the answer `{call.answer}` could not be handed to the grader "
+                                            f"({_details(why, exercise_id)})")
+        if result.status != PASSED and earlier.get(index):
+            result.details += " (before it: " + "; ".join(earlier[index]) + ")"
+        record.results[exercise_id] = result
     if executed is not None:
         Path(executed).parent.mkdir(parents=True, exist_ok=True)
-        nbformat.write(nb, executed)
-    return Submission(path, name, results, time.monotonic() - started, runner.notes)
+        atomic_write_notebook(nb, executed)
+    record.seconds = round(time.monotonic() - started, 2)
+    return record
 
 
-def _exercise_columns(submissions: Sequence[Submission]) -> list[str]:
-    from .exercises import EXERCISES
+# --- a class ---------------------------------------------------------------------------------
 
-    found: list[str] = []
-    for submission in submissions:
-        for exercise_id in submission.results:
-            if exercise_id not in found:
-                found.append(exercise_id)
-    known = [e for e in EXERCISES if e in found]
-    return known + [e for e in found if e not in EXERCISES]
-
-
-def _row(submission: Submission, columns: Sequence[str]) -> tuple[list[str], str, str]:
-    cells, details = [], []
-    for exercise_id in columns:
-        result = submission.results.get(exercise_id)
-        if result is None:
-            result = ExerciseResult(FAILED, "no check cell for this exercise in the submission")
-        cells.append(result.status)
-        if result.status != PASSED and result.details:
-            details.append(f"{exercise_id}: {result.details}")
-    details += submission.notes
-    passed = sum(c == PASSED for c in cells)
-    return cells, f"{passed}/{len(columns)}", "; ".join(details)
+def library_digest() -> str:
+    """SHA-256 of the library's source files (what a change of the checkers changes)."""
+    root = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        if "__pycache__" in path.parts:
+            continue
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
-def _md_escape(text: str, limit: int | None = None) -> str:
-    text = " ".join(text.split())
-    if limit and len(text) > limit:
-        text = text[: limit - 1] + "…"
-    return text.replace("|", "\\|")
+def parse_shard(text: str | tuple[int, int] | None) -> tuple[int, int] | None:
+    """``"K/N"`` -> (K, N), 1 <= K <= N."""
+    if text is None or isinstance(text, tuple):
+        shard = text
+    else:
+        try:
+            k, n = (int(part) for part in str(text).split("/"))
+            shard = (k, n)
+        except ValueError:
+            shard = None
+            raise GradeError(f"--shard must be K/N with 1 <= K <= N, e.g. 2/4; got {text!r}") from None
+    if shard is not None and not 1 <= shard[0] <= shard[1]:
+        raise GradeError(f"--shard must be K/N with 1 <= K <= N, e.g. 2/4; got {shard[0]}/{shard[1]}")
+    return shard
 
 
-def gradebook_markdown(submissions: Sequence[Submission], details_limit: int = 300) -> str:
-    """The gradebook as a Markdown table."""
-    columns = _exercise_columns(submissions)
-    lines = ["| submission | " + " | ".join(f"`{c}`" for c in columns) + " | passed | details |",
-             "|---|" + "---|" * len(columns) + "---|---|"]
-    for submission in submissions:
-        cells, total, details = _row(submission, columns)
-        lines.append(f"| {_md_escape(submission.name)} | " + " | ".join(cells)
-                     + f" | {total} | {_md_escape(details, details_limit)} |")
-    return "\n".join(lines) + "\n"
-
-
-def gradebook_csv(submissions: Sequence[Submission]) -> str:
-    columns = _exercise_columns(submissions)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["submission", *columns, "passed", "details"])
-    for submission in submissions:
-        cells, total, details = _row(submission, columns)
-        writer.writerow([submission.name, *cells, total, details])
-    return buffer.getvalue()
-
-
-def write_gradebook(submissions: Sequence[Submission], out_dir: str | Path) -> tuple[Path, Path]:
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    csv_path, md_path = out / "gradebook.csv", out / "gradebook.md"
-    csv_path.write_text(gradebook_csv(submissions), encoding="utf-8")
-    md_path.write_text(gradebook_markdown(submissions), encoding="utf-8")
-    return csv_path, md_path
-
-
-def _submission_paths(paths: Iterable[str | Path], out_dir: Path) -> list[Path]:
+def submission_paths(paths: Iterable[str | Path], out_dir: Path) -> list[Path]:
+    """The notebooks to grade: each path a notebook, or a folder searched for them."""
     found: list[Path] = []
+    out = out_dir.resolve()
     for p in map(Path, paths):
         if p.is_dir():
-            found += sorted(q for q in p.rglob("*.ipynb")
-                            if ".ipynb_checkpoints" not in q.parts and out_dir.resolve() not in q.resolve().parents)
-        else:
+            inside = sorted(q for q in p.rglob("*.ipynb") if ".ipynb_checkpoints" not in q.parts
+                            and out != q.resolve().parent and out not in q.resolve().parents)
+            if not inside:
+                raise GradeError(f"SUBMISSION folder '{p}' holds no .ipynb notebooks")
+            found += inside
+        elif p.is_file():
+            if p.suffix != ".ipynb":
+                raise GradeError(f"SUBMISSION '{p}' is not a notebook: expected an .ipynb file or a folder")
             found.append(p)
-    return found
+        else:
+            raise GradeError(f"SUBMISSION '{p}' does not exist")
+    unique: dict[str, Path] = {}
+    for path in found:
+        unique.setdefault(str(path), path)
+    return [unique[name] for name in sorted(unique)]
 
 
-def _executed_name(path: Path, used: set[str]) -> str:
-    base = re.sub(r"[^A-Za-z0-9_.-]+", "_", str(path.with_suffix("")).strip("./")) or "notebook"
-    name, n = base, 1
-    while name in used:
-        n += 1
-        name = f"{base}_{n}"
-    used.add(name)
-    return name + ".ipynb"
+_OUTPUTS = ("gradebook.csv", "gradebook.md", gradebook.RECORDS, gradebook.FEEDBACK, "executed")
 
 
-def grade(paths: Iterable[str | Path], out_dir: str | Path = "grading", *, timeout: int = 120,
+def _prepare_out(out: Path, resume: bool, force: bool) -> None:
+    if out.exists() and not out.is_dir():
+        raise GradeError(f"--out '{out}' is a file; expected a folder for the gradebook")
+    if out.is_dir() and any((out / name).exists() for name in _OUTPUTS):
+        if not (resume or force):
+            raise GradeError(f"--out '{out}' already holds a gradebook; pass --resume to go on with it "
+                             "or --force to grade everything again")
+        if force:
+            for pattern in ("gradebook.csv", "gradebook.md", "records/*.json", "feedback/*.md", "executed/*.ipynb"):
+                for path in out.glob(pattern):
+                    path.unlink()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = tempfile.NamedTemporaryFile(dir=out, prefix=".write-test-")
+        probe.close()
+    except OSError as error:
+        raise GradeError(f"--out '{out}' cannot be written ({error.strerror or error})") from None
+
+
+def grade(paths: Iterable[str | Path], out_dir: str | Path = "grading", *,
+          instructor: Iterable[str | Path] | Instructor | None = None, timeout: int = 120,
           total_timeout: float | None = None, profile: str = "smoke", kernel_name: str = "python3",
-          progress: bool = False, grace: float | None = None, jobs: int = 1) -> list[Submission]:
+          progress: bool = False, grace: float | None = None, jobs: int = 1,
+          shard: str | tuple[int, int] | None = None, resume: bool = False, force: bool = False) -> list[Record]:
     """Grade every submission (notebooks, or folders searched for them) and write the gradebook.
 
-    ``jobs`` notebooks run at a time, each in its own kernel.
+    ``instructor``: the instructor (or released) notebooks whose check cells grade the
+    submissions (default ``notebooks/``). ``jobs`` notebooks run at a time, each in its own
+    kernel. ``shard=(K, N)`` (or ``"K/N"``) grades only the K-th of N slices of the sorted
+    submissions. With ``resume``, a submission whose record was made from the same notebook and
+    the same grading key is not graded again; ``force`` grades all again; without either an
+    existing gradebook in ``out_dir`` is an error. Returns the records of this run, by name.
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    if jobs < 1:
-        raise ValueError(f"jobs must be >= 1, got {jobs}")
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise GradeError(f"--jobs must be an integer >= 1, got {jobs!r}")
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout < 1:
+        raise GradeError(f"--timeout must be a number of seconds >= 1, got {timeout!r}")
+    if resume and force:
+        raise GradeError("--resume and --force exclude each other: go on with a gradebook, or start again")
     out = Path(out_dir)
-    used: set[str] = set()
-    work = [(path, out / "executed" / _executed_name(path, used)) for path in _submission_paths(paths, out)]
+    part = parse_shard(shard)
+    work = submission_paths(paths, out)
+    if not isinstance(instructor, Instructor):
+        if instructor is None:
+            if not Path("notebooks").is_dir():
+                raise GradeError("--instructor is needed: there is no notebooks/ folder here; pass the "
+                                 "instructor (or released) notebooks")
+            instructor = ["notebooks"]
+        instructor = Instructor.load(list(instructor))
+    if part is not None:
+        work = [p for i, p in enumerate(work) if i % part[1] == part[0] - 1]
+    _prepare_out(out, resume, force)
+    key = {"checks": instructor.digest(), "profile": profile, "timeout": timeout,
+           "total_timeout": total_timeout, "kernel": kernel_name, "library": library_digest()}
 
-    def one(item: tuple[Path, Path]) -> Submission:
-        path, executed = item
+    def one(path: Path) -> Record:
+        name = str(path)
+        old = gradebook.record_path(out, name)
+        if resume and old.exists():
+            try:
+                record = Record.from_json(old.read_text(encoding="utf-8"))
+            except (OSError, ValueError, TypeError, KeyError):
+                record = None
+            if (record is not None and record.key == key
+                    and record.notebook_sha256 == hashlib.sha256(path.read_bytes()).hexdigest()):
+                if progress:
+                    print(f"already graded: {name}", flush=True)
+                return record
         if progress:
-            print(f"grading {path} ...", flush=True)
-        return grade_notebook(path, timeout=timeout, total_timeout=total_timeout, profile=profile,
-                              kernel_name=kernel_name, executed=executed, grace=grace)
+            print(f"grading {name} ...", flush=True)
+        record = grade_notebook(path, instructor, key=key, timeout=timeout, total_timeout=total_timeout,
+                                profile=profile, kernel_name=kernel_name, name=name, grace=grace,
+                                executed=out / "executed" / (gradebook.file_name(name) + ".ipynb"))
+        gradebook.write_record(out, record)
+        return record
 
     if jobs == 1:
-        submissions = [one(item) for item in work]
+        records = [one(path) for path in work]
     else:
         with ThreadPoolExecutor(max_workers=jobs) as pool:
-            submissions = list(pool.map(one, work))
-    write_gradebook(submissions, out)
-    return submissions
+            records = list(pool.map(one, work))
+    gradebook.write_outputs(out, records)
+    return records

@@ -6,17 +6,23 @@ the ``BEGIN`` line, so a region that is a function's body becomes that function'
 outputs of cells that held a solution are cleared; every other cell, output and metadata stays as
 it is (so a check cell keeps its stored passing line).
 
-    python -m cnnlessons release OUT_DIR [NOTEBOOK ...]
+    python -m cnnlessons release OUT_DIR [NOTEBOOK ...] [--force] [--classroom DIR]
+
+The output folder is built beside its target and moved into place when every notebook is written,
+so an interrupted release leaves nothing half-written; an existing folder is replaced only with
+``--force``, and never when it holds (or is) a folder of the instructor notebooks.
 """
 from __future__ import annotations
 
 import copy
 import dataclasses
-import re
 from pathlib import Path
 from typing import Iterable, Sequence
 
 import nbformat
+
+from ._files import atomic_dir, atomic_write_notebook
+from .checkcells import check_ids
 
 __all__ = ["BEGIN", "END", "STUB", "ReleaseError", "Released", "release", "release_notebook",
            "strip_solutions"]
@@ -24,8 +30,6 @@ __all__ = ["BEGIN", "END", "STUB", "ReleaseError", "Released", "release", "relea
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
 STUB = "raise NotImplementedError()"
-
-_CHECK_CALL = re.compile(r"""\bcheck\(\s*(['"])([A-Za-z0-9_.]+)\1""")
 
 
 class ReleaseError(ValueError):
@@ -90,9 +94,9 @@ def release_notebook(nb: nbformat.NotebookNode,
         if cell.cell_type != "code":
             continue
         label = _cell_label(where, index, cell.source)
-        for match in _CHECK_CALL.finditer(cell.source):
-            if match.group(2) not in EXERCISES:
-                warnings.append(f"{label}: check({match.group(2)!r}, ...) names no known exercise")
+        for exercise_id in check_ids(cell.source):
+            if exercise_id not in EXERCISES:
+                warnings.append(f"{label}: check({exercise_id!r}, ...) names no known exercise")
         source, indents = strip_solutions(cell.source, label)
         if not indents:
             continue
@@ -107,10 +111,39 @@ def release_notebook(nb: nbformat.NotebookNode,
     return nb, regions, warnings
 
 
-def release(out_dir: str | Path, notebooks: Iterable[str | Path] | None = None) -> list[Released]:
+def _read(source: Path) -> nbformat.NotebookNode:
+    if not source.exists():
+        raise ReleaseError(f"NOTEBOOK '{source}' does not exist")
+    if source.is_dir() or source.suffix != ".ipynb":
+        raise ReleaseError(f"NOTEBOOK '{source}' is not a notebook: expected an .ipynb file")
+    try:
+        return nbformat.read(source, as_version=nbformat.NO_CONVERT)
+    except Exception as error:  # JSON errors, validation errors, unknown versions
+        raise ReleaseError(f"NOTEBOOK '{source}' is not a readable notebook ({type(error).__name__})") from None
+
+
+def _check_out(out: Path, sources: Sequence[Path], force: bool, what: str = "OUT_DIR") -> None:
+    """Refuse an output folder that holds, is, or sits above an instructor notebook, or that
+    exists without ``force``."""
+    target = out.resolve()
+    for source in sources:
+        folder = source.resolve().parent
+        if target == folder or target in folder.parents:
+            raise ReleaseError(f"{what} '{out}' holds the instructor notebook '{source}'; choose another "
+                               "folder (a release never writes over the instructor notebooks)")
+    if out.exists() and not out.is_dir():
+        raise ReleaseError(f"{what} '{out}' is a file; expected a folder")
+    if out.exists() and any(out.iterdir()) and not force:
+        raise ReleaseError(f"{what} '{out}' already exists; pass --force to replace it")
+
+
+def release(out_dir: str | Path, notebooks: Iterable[str | Path] | None = None, *, force: bool = False,
+            classroom: str | Path | None = None) -> list[Released]:
     """Write the learner version of each notebook (default: ``notebooks/*.ipynb``) into ``out_dir``.
 
-    Every notebook is checked before any is written, so a bad marker writes nothing.
+    Every notebook is read and checked before anything is written, so a bad marker writes
+    nothing; ``out_dir`` appears complete or not at all. ``classroom``: also write a GitHub
+    Classroom learner repository there (``classroom.write_repository``).
     """
     if notebooks is None:
         notebooks = sorted(Path("notebooks").glob("*.ipynb"))
@@ -118,40 +151,47 @@ def release(out_dir: str | Path, notebooks: Iterable[str | Path] | None = None) 
             raise ReleaseError("no notebooks found in notebooks/; pass the notebooks to release")
     sources = [Path(p) for p in notebooks]
     out = Path(out_dir)
-    results: list[tuple[Path, Path, nbformat.NotebookNode, int, list[str]]] = []
-    targets: dict[Path, Path] = {}
+    _check_out(out, sources, force)
+    if classroom is not None:
+        _check_out(Path(classroom), sources, force, "--classroom")
+        if Path(classroom).resolve() == out.resolve():
+            raise ReleaseError(f"--classroom '{classroom}' is OUT_DIR; choose another folder")
+    results: list[tuple[Path, str, nbformat.NotebookNode, int, list[str]]] = []
+    names: dict[str, Path] = {}
     for source in sources:
-        if source.suffix != ".ipynb":
-            raise ReleaseError(f"{source}: only .ipynb notebooks are released")
-        target = out / source.name
-        if target.resolve() == source.resolve():
-            raise ReleaseError(f"{source}: the release would overwrite the instructor notebook; "
-                               "choose another OUT_DIR")
-        if target in targets:
-            raise ReleaseError(f"{source} and {targets[target]} would both be released as {target}")
-        targets[target] = source
-        nb = nbformat.read(source, as_version=nbformat.NO_CONVERT)
-        learner, regions, warnings = release_notebook(nb, str(source))
-        results.append((source, target, learner, regions, warnings))
-    out.mkdir(parents=True, exist_ok=True)
-    released = []
-    for source, target, learner, regions, warnings in results:
-        nbformat.write(learner, target)
-        released.append(Released(source, target, regions, warnings))
-    return released
+        if source.name in names:
+            raise ReleaseError(f"NOTEBOOK '{source}' and '{names[source.name]}' would both be released as "
+                               f"{out / source.name}")
+        names[source.name] = source
+        learner, regions, warnings = release_notebook(_read(source), str(source))
+        results.append((source, source.name, learner, regions, warnings))
+    try:
+        with atomic_dir(out, replace=True) as work:
+            for _, name, learner, _, _ in results:
+                atomic_write_notebook(learner, work / name)
+        if classroom is not None:
+            from .classroom import write_repository
+
+            write_repository(classroom, {name: learner for _, name, learner, _, _ in results}, replace=True)
+    except OSError as error:
+        raise ReleaseError(f"OUT_DIR '{out}' cannot be written ({error.strerror or error})") from None
+    return [Released(source, out / name, regions, warnings) for source, name, _, regions, warnings in results]
 
 
-def main(out_dir: str, notebooks: Sequence[str] | None = None) -> int:
+def main(out_dir: str, notebooks: Sequence[str] | None = None, *, force: bool = False,
+         classroom: str | None = None) -> int:
     import sys
 
     try:
-        released = release(out_dir, notebooks or None)
-    except (ReleaseError, OSError, nbformat.ValidationError) as error:
+        released = release(out_dir, notebooks or None, force=force, classroom=classroom)
+    except ReleaseError as error:
         print(f"release: {error}", file=sys.stderr)
-        return 1
+        return 2
     for item in released:
         for warning in item.warnings:
             print(f"warning: {warning}", file=sys.stderr)
         print(f"{item.source} -> {item.target} ({item.regions} solution region"
               f"{'' if item.regions == 1 else 's'} replaced)")
+    if classroom:
+        print(f"wrote the GitHub Classroom repository {classroom}/ (notebooks, .github/workflows/classroom.yml)")
     return 0

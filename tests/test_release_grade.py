@@ -149,8 +149,11 @@ def test_release_warns_about_top_level_regions_and_unknown_ids():
 
 def test_release_refuses_to_overwrite_the_source(tmp_path):
     source = _write(instructor_notebook(), tmp_path / "02_demo.ipynb")
-    with pytest.raises(ReleaseError, match="overwrite"):
+    with pytest.raises(ReleaseError, match="holds the instructor notebook"):
         release(tmp_path, [source])
+    with pytest.raises(ReleaseError, match="holds the instructor notebook"):
+        release(tmp_path.parent, [source], force=True)  # --force never replaces a folder above them
+    assert source.exists()
 
 
 # --- grade -----------------------------------------------------------------------------------
@@ -188,8 +191,10 @@ def test_grade_classifies_every_exercise(tmp_path, capsys, monkeypatch):
     }), submissions / "dave.ipynb")
 
     out = tmp_path / "grading"
-    monkeypatch.setattr("cnnlessons.grade.GRACE_S", 3)
-    assert main(["grade", str(submissions), "--out", str(out), "--timeout", "12", "--jobs", "2"]) == 0
+    monkeypatch.setattr("cnnlessons.kernelrun.GRACE_S", 3)
+    teacher = _write(instructor, tmp_path / "instructor" / "demo.ipynb")
+    assert main(["grade", str(submissions), "--out", str(out), "--timeout", "12", "--jobs", "2",
+                 "--instructor", str(teacher)]) == 0
     printed = capsys.readouterr().out
 
     rows = {Path(r["submission"]).stem: r for r in csv.DictReader((out / "gradebook.csv").open(encoding="utf-8"))}
@@ -230,7 +235,8 @@ def test_grade_stops_at_the_notebook_time_limit(tmp_path):
     nb = instructor_notebook()
     nb.cells.insert(2, new_code_cell("import time\ntime.sleep(60)"))
     path = _write(nb, tmp_path / "slow.ipynb")
-    [submission] = grade([path], tmp_path / "grading", timeout=30, total_timeout=8)
+    teacher = _write(instructor_notebook(), tmp_path / "instructor" / "demo.ipynb")
+    [submission] = grade([path], tmp_path / "grading", timeout=30, total_timeout=8, instructor=[teacher])
     assert {r.status for r in submission.results.values()} == {"failed"}
     details = submission.results["vgg.receptive_field"].details
     assert "was not run: the notebook's time limit (8 s) was used up" in details
@@ -265,7 +271,7 @@ def test_grade_from_inside_a_running_event_loop(tmp_path):
     path = _write(instructor_notebook(), tmp_path / "done.ipynb")
 
     async def inside_a_loop():
-        return grade([path], tmp_path / "grading", timeout=60)
+        return grade([path], tmp_path / "grading", timeout=60, instructor=[path])
 
     import threading
 

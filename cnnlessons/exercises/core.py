@@ -3,33 +3,37 @@
 A checker receives the learner's answer and returns how many cases it tried; it raises
 ``ExerciseFailed`` with a message that says what is wrong and where to look, or ``NotAttempted``
 when the answer still raises ``NotImplementedError``. ``check`` adds the exercise id, prints one
-deterministic line on success, keeps the traceback short, and (when grading) logs the outcome.
+deterministic line on success and keeps the traceback short; ``evaluate`` returns the outcome
+instead (the grader's own process uses it). An answer that is, or calls, the library's own
+reference fails (see ``provenance``).
 """
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
-import os
 import sys
 from typing import Any, Callable, Iterator
 
 import torch
+
+from . import provenance
 
 __all__ = [
     "EXERCISES",
     "Exercise",
     "ExerciseFailed",
     "NotAttempted",
+    "Outcome",
     "call",
     "check",
     "describe",
+    "evaluate",
     "exercise",
+    "library_answers_allowed",
     "list_exercises",
 ]
 
-GRADE_LOG_ENV = "CNNLESSONS_GRADE_LOG"
-"""When set, ``check`` appends one JSON line per outcome to this file (``grade`` reads it)."""
+PASSED, FAILED, NOT_ATTEMPTED = "passed", "failed", "not attempted"
 
 
 class ExerciseFailed(AssertionError):
@@ -131,15 +135,57 @@ def _isolated() -> Iterator[None]:
         torch.set_num_threads(threads)
 
 
-def _log(exercise_id: str, status: str, message: str) -> None:
-    path = os.environ.get(GRADE_LOG_ENV)
-    if not path:
-        return
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    """What one check decided: ``passed``, ``failed`` or ``not attempted``, and why."""
+
+    status: str
+    message: str = ""
+    cases: int = 0
+
+
+_library_answers_allowed = False
+
+
+@contextlib.contextmanager
+def library_answers_allowed() -> Iterator[None]:
+    """Accept the course library's own reference as an answer (the checkers' own tests use it)."""
+    global _library_answers_allowed
+    before, _library_answers_allowed = _library_answers_allowed, True
     try:
-        with open(path, "a", encoding="utf-8") as f:
-            f.write(json.dumps({"id": exercise_id, "status": status, "message": message}) + "\n")
-    except OSError:
-        pass
+        yield
+    finally:
+        _library_answers_allowed = before
+
+
+def _reference_message(exercise_id: str, name: str, how: str) -> str:
+    return (f"{exercise_id}: your answer {how} the course library's own `{name}`; write the answer "
+            "yourself (from torch and Python), without the library's reference")
+
+
+def evaluate(exercise_id: str, answer: Any) -> Outcome:
+    """Run the checker of ``exercise_id`` on ``answer`` and say what it decided (never raises
+    for a wrong answer). An answer that is, or calls, the library's reference fails."""
+    __tracebackhide__ = True
+    ex = _get(exercise_id)
+    found = None if _library_answers_allowed else provenance.static_reference(answer)
+    if found is not None:
+        return Outcome(FAILED, _reference_message(exercise_id, found, "is"))
+    outcome = None
+    with provenance.watch_calls() as watcher:
+        try:
+            with _isolated():
+                cases = ex.checker(answer)
+        except NotAttempted:
+            outcome = Outcome(NOT_ATTEMPTED, _not_attempted_message(exercise_id))
+        except ExerciseFailed as failure:
+            outcome = Outcome(FAILED, f"{exercise_id}: {failure}")
+        except Exception as bug:  # a checker that trips over an unusual answer still reports
+            outcome = Outcome(FAILED, f"{exercise_id}: the check could not handle your answer "
+                                      f"({type(bug).__name__}: {_first_line(bug)})")
+    if watcher.found is not None and not _library_answers_allowed:
+        return Outcome(FAILED, _reference_message(exercise_id, watcher.found, "calls"))
+    return outcome or Outcome(PASSED, "", cases)
 
 
 def check(exercise_id: str, answer: Any) -> None:
@@ -148,32 +194,16 @@ def check(exercise_id: str, answer: Any) -> None:
     Raises ``NotAttempted`` (an ``ExerciseFailed``) while the answer still raises NotImplementedError.
     """
     __tracebackhide__ = True
-    ex = _get(exercise_id)
-    try:
-        with _isolated():
-            cases = ex.checker(answer)
-    except NotAttempted:
-        message = _not_attempted_message(exercise_id)
-        _log(exercise_id, "not attempted", message)
-        error: ExerciseFailed = NotAttempted(message)
-    except ExerciseFailed as failure:
-        message = f"{exercise_id}: {failure}"
-        _log(exercise_id, "failed", message)
-        error = ExerciseFailed(message)
-    except Exception as bug:  # a checker that trips over an unusual answer still reports
-        message = (f"{exercise_id}: the check could not handle your answer "
-                   f"({type(bug).__name__}: {_first_line(bug)})")
-        _log(exercise_id, "failed", message)
-        error = ExerciseFailed(message)
-    else:
-        _log(exercise_id, "passed", "")
-        line = f"✔ {exercise_id}: passed ({cases} cases)"
+    outcome = evaluate(exercise_id, answer)
+    if outcome.status == PASSED:
+        line = f"✔ {exercise_id}: passed ({outcome.cases} cases)"
         try:
             print(line)
         except UnicodeEncodeError:  # a console without UTF-8
             print(line.replace("✔", "OK"))
         return
-    raise error from None
+    error = NotAttempted if outcome.status == NOT_ATTEMPTED else ExerciseFailed
+    raise error(outcome.message) from None
 
 
 def _short_traceback(shell, etype, value, tb, tb_offset=None):

@@ -1,0 +1,199 @@
+"""Run a notebook cell by cell in a Jupyter kernel, recovering from timeouts and dead kernels.
+
+Errors do not stop the run. A cell that runs over its limit is interrupted; if the kernel does not
+come back (or dies), it is restarted, the cells that ran before are replayed silently, and the run
+goes on. ``hidden`` cells (the grader's own, e.g. handing an answer over) run before a given cell
+without leaving a trace in the notebook.
+"""
+from __future__ import annotations
+
+import asyncio
+import copy
+import dataclasses
+import logging
+import math
+import os
+import time
+from pathlib import Path
+
+import nbformat
+
+__all__ = ["CellRun", "GRACE_S", "Runner", "first_error", "run_coroutine"]
+
+GRACE_S = 10
+"""How long an interrupted cell may take to stop before the kernel is restarted."""
+_TIMEOUT = "CellTimeoutError"
+_QUIET = logging.getLogger("cnnlessons.grade.nbclient")
+_QUIET.setLevel(logging.CRITICAL)  # timeouts and restarts are reported in the gradebook instead
+
+
+@dataclasses.dataclass
+class CellRun:
+    status: str  # ok, error, timeout, dead, skipped
+    ename: str = ""
+    evalue: str = ""
+
+
+def first_error(cell: nbformat.NotebookNode) -> tuple[str, str] | None:
+    import re
+
+    for output in cell.get("outputs", []):
+        if output.get("output_type") == "error":
+            return output.get("ename", ""), re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", output.get("evalue", ""))
+    return None
+
+
+def run_coroutine(make):
+    """``asyncio.run(make())``, in a worker thread when this thread already runs an event loop
+    (inside Jupyter, or beside Playwright's sync API), where ``asyncio.run`` would refuse."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(make())
+    import concurrent.futures
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(make())).result()
+
+
+class Runner:
+    """Runs one notebook cell by cell, recovering from timeouts and dead kernels.
+
+    On a timeout nbclient interrupts the kernel and hands back a stand-in error reply (so that it
+    also stops listening for the cell's output); a probe cell then tells whether the kernel came
+    back, else it is restarted.
+    """
+
+    def __init__(self, nb: nbformat.NotebookNode, path: Path, timeout: int, total_timeout: float,
+                 profile: str, kernel_name: str, grace: float | None = None,
+                 hidden: dict[int, list[str]] | None = None) -> None:
+        from nbclient import NotebookClient
+
+        self.nb, self.timeout = nb, timeout
+        self.hidden = hidden or {}
+        self.hidden_runs: dict[tuple[int, int], CellRun] = {}
+        self.grace = GRACE_S if grace is None else grace
+        self.deadline = time.monotonic() + total_timeout
+        self.total_timeout = total_timeout
+        self.env = dict(os.environ, CNNLESSONS_PROFILE=profile)
+        self.env.pop("CI", None)
+        self.client = NotebookClient(
+            nb, timeout=timeout, kernel_name=kernel_name, allow_errors=True, record_timing=False,
+            interrupt_on_timeout=True,
+            error_on_timeout={"ename": _TIMEOUT, "evalue": "timeout", "traceback": []},
+            on_cell_executed=self._executed, log=_QUIET,
+            resources={"metadata": {"path": str(path.parent.resolve())}})
+        self.replayable: list[int] = []
+        self.notes: list[str] = []
+        self._timed_out = False
+
+    def _executed(self, cell=None, cell_index=None, execute_reply=None, **kwargs) -> None:
+        content = (execute_reply or {}).get("content", {})
+        self._timed_out = content.get("ename") == _TIMEOUT
+
+    def _left(self) -> float:
+        return self.deadline - time.monotonic()
+
+    async def _execute(self, cell: nbformat.NotebookNode, index: int, timeout: float,
+                       keep: bool = True) -> bool:
+        """Run ``cell``; False when it timed out. Raises DeadKernelError. ``keep=False`` leaves
+        the notebook's own cell at ``index`` as it was (nbclient stores the cell it ran there)."""
+        original = self.nb.cells[index]
+        self.client.timeout = max(1, math.ceil(timeout))  # never stops short of the deadline
+        self._timed_out = False
+        try:
+            await self.client.async_execute_cell(cell, index, store_history=keep)
+        finally:
+            if not keep:
+                self.nb.cells[index] = original
+        return not self._timed_out
+
+    async def _responsive(self) -> bool:
+        from nbclient.exceptions import DeadKernelError
+
+        try:
+            return await self._execute(nbformat.v4.new_code_cell("pass"), 0, self.grace, keep=False)
+        except DeadKernelError:
+            return False
+
+    async def _restart(self) -> None:
+        """A fresh kernel, brought back to where the notebook was by replaying earlier cells."""
+        from nbclient.exceptions import DeadKernelError
+
+        km, kc = self.client.km, self.client.kc
+        await km.restart_kernel(now=True)
+        await kc.wait_for_ready(timeout=120)
+        for index in list(self.replayable):
+            if self._left() <= 0:
+                return
+            replay = copy.deepcopy(self.nb.cells[index])
+            try:
+                finished = await self._execute(replay, index, min(self.timeout, self._left()), keep=False)
+            except DeadKernelError:
+                finished = False
+            if not finished:
+                self.notes.append(f"replaying cell {index} after a restart failed; the kernel was restarted again")
+                await km.restart_kernel(now=True)
+                await kc.wait_for_ready(timeout=120)
+                return
+
+    async def run(self) -> dict[int, CellRun]:
+        from nbclient.exceptions import DeadKernelError
+
+        runs: dict[int, CellRun] = {}
+        async with self.client.async_setup_kernel(env=self.env):
+            for index, cell in enumerate(self.nb.cells):
+                if cell.cell_type != "code":
+                    continue
+                if self._left() <= 0:
+                    if not any(r.status == "skipped" for r in runs.values()):
+                        self.notes.append(f"the notebook's time limit ({self.total_timeout:.0f} s) "
+                                          f"was used up before cell {index}")
+                    runs[index] = CellRun("skipped", evalue=f"was not run: the notebook's time limit "
+                                                             f"({self.total_timeout:.0f} s) was used up")
+                    continue
+                if index in self.hidden and not await self._run_hidden(index):
+                    self.notes.append(f"handing over the answer checked in cell {index} stopped the kernel; it was restarted")
+                    await self._restart()
+                limit = min(self.timeout, self._left())
+                recover = None
+                try:
+                    finished = await self._execute(cell, index, limit)
+                except DeadKernelError:
+                    run = CellRun("dead", evalue="killed the kernel (a crash, os._exit or out of memory)")
+                    recover = "dead"
+                else:
+                    if finished:
+                        error = first_error(cell)
+                        run = CellRun("error", *error) if error else CellRun("ok")
+                        self.replayable.append(index)
+                    else:
+                        run = CellRun("timeout", evalue=f"ran over the time limit ({limit:.0f} s)")
+                        recover = "timeout"
+                runs[index] = run
+                if recover == "timeout" and not await self._responsive():
+                    self.notes.append(f"cell {index} could not be interrupted; the kernel was restarted")
+                    await self._restart()
+                elif recover == "dead":
+                    self.notes.append(f"the kernel died in cell {index} and was restarted")
+                    await self._restart()
+        return runs
+
+    async def _run_hidden(self, index: int) -> bool:
+        """Run the hidden cells due before cell ``index``; False when the kernel died."""
+        from nbclient.exceptions import DeadKernelError
+
+        for number, source in enumerate(self.hidden[index]):
+            cell = nbformat.v4.new_code_cell(source)
+            try:
+                finished = await self._execute(cell, index, min(self.timeout, max(1.0, self._left())), keep=False)
+            except DeadKernelError:
+                self.hidden_runs[(index, number)] = CellRun("dead", evalue="killed the kernel")
+                return False
+            error = first_error(cell)
+            self.hidden_runs[(index, number)] = (CellRun("error", *error) if error else CellRun("ok")) if finished \
+                else CellRun("timeout", evalue="ran over the time limit")
+            if not finished and not await self._responsive():
+                return False
+        return True
+

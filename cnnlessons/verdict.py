@@ -1,0 +1,248 @@
+"""The grader's verdicts, decided in a process the grader starts, not in the learner's kernel.
+
+The learner's kernel only hands over each answer (the object the instructor's check cell would
+check, pickled by value with cloudpickle); it never reports whether the answer passed. A fresh
+Python (``python -I -m cnnlessons.verdict``: no current folder on the path, so nothing beside the
+submission can stand in for the library) imports the course's checkers before any learner code
+runs, records the state of the library, torch and the builtins, loads each answer, and runs the
+real checker on it (``exercises.core.evaluate``). An answer whose loading or running changes that
+state (a patched checker, registry, torch function or builtin) fails, and the process is replaced
+before the next answer. Results go back over the process's original standard output, which learner
+code no longer reaches (its prints go to ``/dev/null``), tagged with a token the grader sent.
+
+What this cannot stop: learner code runs with the grader's rights here too, so code written
+against this very process (reading the token from memory, writing to the saved descriptor) could
+forge a line. Grade in a container (README, "For instructors").
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import queue
+import secrets
+import subprocess
+import sys
+import threading
+import types
+from pathlib import Path
+from typing import Any, Sequence
+
+__all__ = ["Job", "decide", "start"]
+
+_WATCHED_PREFIXES = ("cnnlessons", "torch.nn.modules")
+_WATCHED_EXACT = ("builtins", "math", "random", "functools", "inspect", "copy", "pickle", "sys", "os",
+                  "json", "types", "operator", "collections", "itertools", "numpy", "torch", "torch.nn",
+                  "torch.nn.functional", "torch.nn.init", "torch.nn.parameter", "torch._tensor",
+                  "torch.random", "torch.autograd", "torch.autograd.grad_mode", "torch.testing")
+STARTUP_S = 120
+"""How long the check process may take to import torch and the checkers."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Job:
+    """Decide ``exercise_id`` on the answer pickled at ``answer``."""
+
+    exercise_id: str
+    answer: Path
+
+
+# --- in the check process --------------------------------------------------------------------
+
+def _code_id(value: Any) -> int:
+    return id(value.__code__) if isinstance(value, types.FunctionType) else 0
+
+
+class _Guard:
+    """The identity of every name in the watched modules and their classes, to compare later."""
+
+    def __init__(self) -> None:
+        self.modules = self._modules()
+        self.state = self._take()
+
+    @staticmethod
+    def _modules() -> dict[str, types.ModuleType]:
+        found = {}
+        for name, module in list(sys.modules.items()):
+            if module is None:
+                continue
+            if name in _WATCHED_EXACT or any(name == p or name.startswith(p + ".") for p in _WATCHED_PREFIXES):
+                found[name] = module
+        return found
+
+    def _take(self) -> dict[tuple[str, str], tuple[int, int]]:
+        state = {}
+        for name, module in self.modules.items():
+            own = name.split(".")[0] == "cnnlessons"
+            for key, value in list(vars(module).items()):
+                state[(name, key)] = (id(value), _code_id(value))
+                if isinstance(value, type) and (own or vars(value).get("__module__") == name):
+                    for attr, member in list(vars(value).items()):
+                        state[(f"{name}.{key}", attr)] = (id(member), _code_id(member))
+            if own:  # the registry's entries and their checkers
+                registry = vars(module).get("EXERCISES")
+                if isinstance(registry, dict):
+                    for exercise_id, ex in list(registry.items()):
+                        checker = getattr(ex, "checker", None)
+                        state[(f"{name}.EXERCISES", exercise_id)] = (id(ex), id(checker))
+        return state
+
+    def changed(self) -> str | None:
+        """The first watched name that was rebound or removed (or added to the library), or None."""
+        now = self._take()
+        for key, value in self.state.items():
+            if now.get(key) != value:
+                return ".".join(key)
+        for key in now.keys() - self.state.keys():
+            owner, name = key
+            if owner.split(".")[0] == "cnnlessons" and not isinstance(
+                    vars(self.modules[owner]).get(name) if owner in self.modules else None, types.ModuleType):
+                return ".".join(key)
+        return None
+
+
+def _load(path: str) -> Any:
+    import pickle
+
+    import cloudpickle  # noqa: F401  (pickles made by cloudpickle load with pickle once it is imported)
+
+    with open(path, "rb") as f:
+        return pickle.load(f)
+
+
+def _decide_one(exercise_id: str, path: str, evaluate, guard: _Guard, outcome_type) -> tuple[Any, bool]:
+    """(the outcome, whether the process state is still clean)."""
+    failed = "failed"
+
+    def tampered(where: str) -> tuple[Any, bool]:
+        return outcome_type(failed, f"{exercise_id}: your code changes the course's checker or torch "
+                                    f"({where}); a submission may not patch them"), False
+
+    try:
+        answer = _load(path)
+    except BaseException as error:  # noqa: BLE001  the learner's pickle may raise anything
+        where = guard.changed()
+        if where:
+            return tampered(where)
+        if isinstance(error, ModuleNotFoundError):
+            return outcome_type(failed, f"{exercise_id}: the answer comes from the module '{error.name}', which "
+                                        "exists only in your notebook's kernel; define the answer in the notebook "
+                                        "itself"), True
+        return outcome_type(failed, f"{exercise_id}: the answer could not be loaded in the grader's check "
+                                    f"({type(error).__name__}: {str(error)[:200]})"), True
+    where = guard.changed()
+    if where:
+        return tampered(where)
+    try:
+        outcome = evaluate(exercise_id, answer)
+    except BaseException as error:  # noqa: BLE001  SystemExit, KeyboardInterrupt from learner code
+        outcome = outcome_type(failed, f"{exercise_id}: the answer raised {type(error).__name__} "
+                                       "during the check")
+    where = guard.changed()
+    if where:
+        return tampered(where)
+    return outcome, True
+
+
+def _serve() -> int:
+    """The check process: a request on stdin, one JSON line per job on the original stdout."""
+    from .exercises import EXERCISES  # noqa: F401  registers every checker before learner code runs
+    from .exercises.core import Outcome, evaluate
+
+    guard = _Guard()
+    request = json.loads(sys.stdin.buffer.read().decode("utf-8"))  # the grader may start us early
+    channel = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    token = request["token"]
+    for job in request["jobs"]:
+        outcome, clean = _decide_one(job["id"], job["answer"], evaluate, guard, Outcome)
+        channel.write(json.dumps({"token": token, "id": job["id"], "status": outcome.status,
+                                  "message": outcome.message, "clean": clean}) + "\n")
+        channel.flush()
+        if not clean:
+            break
+    channel.close()
+    return 0
+
+
+# --- in the grader ---------------------------------------------------------------------------
+
+def _reader(stream, lines: queue.Queue) -> None:
+    for line in iter(stream.readline, b""):
+        lines.put(line)
+    lines.put(None)
+
+
+def start(profile: str = "smoke", workdir: str | Path | None = None) -> subprocess.Popen:
+    """A check process, importing torch and the checkers while it waits for its jobs (start it
+    early: the import is most of its time)."""
+    env = dict(os.environ, CNNLESSONS_PROFILE=profile, OMP_NUM_THREADS="1", PYTHONDONTWRITEBYTECODE="1")
+    return subprocess.Popen([sys.executable, "-I", "-m", "cnnlessons.verdict"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
+                            cwd=str(workdir) if workdir else None)
+
+
+def decide(jobs: Sequence[Job], *, timeout: float, profile: str = "smoke", workdir: str | Path | None = None,
+           process: subprocess.Popen | None = None) -> dict[str, tuple[str, str]]:
+    """``{exercise_id: (status, message)}`` for every job, each decided by a check process
+    (``process``, from ``start``, for the first ones).
+
+    ``timeout`` limits each check. A job whose check runs over it, ends the process, or breaks
+    the protocol fails; a fresh process then takes the remaining jobs.
+    """
+    results: dict[str, tuple[str, str]] = {}
+    remaining = list(jobs)
+    while remaining:
+        token = secrets.token_hex(16)
+        process = process or start(profile, workdir)
+        lines: queue.Queue = queue.Queue()
+        threading.Thread(target=_reader, args=(process.stdout, lines), daemon=True).start()
+        request = {"token": token, "jobs": [{"id": j.exercise_id, "answer": str(j.answer)} for j in remaining]}
+        try:
+            process.stdin.write(json.dumps(request).encode("utf-8"))
+            process.stdin.close()
+        except OSError:
+            pass
+        allowance = STARTUP_S + timeout
+        try:
+            while remaining:
+                job = remaining[0]
+                try:
+                    line = lines.get(timeout=allowance)
+                except queue.Empty:
+                    results[job.exercise_id] = ("failed", f"{job.exercise_id}: the check ran over the time "
+                                                          f"limit ({timeout:.0f} s) in the grader's check")
+                    remaining.pop(0)
+                    break
+                if line is None:
+                    results[job.exercise_id] = ("failed", f"{job.exercise_id}: the answer ended the grader's "
+                                                          "check process")
+                    remaining.pop(0)
+                    break
+                try:
+                    reply = json.loads(line)
+                    valid = (reply.get("token") == token and reply.get("id") == job.exercise_id
+                             and reply.get("status") in ("passed", "failed", "not attempted"))
+                except (ValueError, AttributeError):
+                    valid = False
+                remaining.pop(0)
+                if not valid:
+                    results[job.exercise_id] = ("failed", f"{job.exercise_id}: the answer interfered with the "
+                                                          "grader's check")
+                    break
+                results[job.exercise_id] = (reply["status"], str(reply.get("message", "")))
+                if reply.get("clean") is not True:
+                    break  # the process's state was changed: a fresh one takes the rest
+                allowance = timeout
+        finally:
+            if process.poll() is None:
+                process.kill()
+            process.wait()
+            process = None
+    return results
+
+
+if __name__ == "__main__":
+    sys.exit(_serve())
