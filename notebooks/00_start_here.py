@@ -19,7 +19,7 @@ if importlib.util.find_spec("cnnlessons") is None:
 from cnnlessons import check, setup_notebook
 profile = setup_notebook()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 00 · Start here: the tools of the course
 #
 # This course rebuilds the convolutional networks that won the ImageNet challenge (ILSVRC) —
@@ -34,7 +34,7 @@ profile = setup_notebook()
 #
 # The cell above set the course up and printed the profile and device of this run.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. Profiles
 #
 # A profile fixes the dataset, how many images, their size, the epochs and the batch size. It is
@@ -49,7 +49,7 @@ from cnnlessons import PROFILES
 for p in PROFILES.values():
     print(f"{p.name:>5}: {p.description}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. Data
 #
 # `load_data(profile)` gives the profile's dataset as `uint8` tensors of shape N x C x H x W. The
@@ -72,7 +72,7 @@ print("mean per channel:", [round(v, 3) for v in data.mean.tolist()],
 fig = show_images(data.train_images[:16], data.train_labels[:16], data.classes,
                   title=f"the first training images of {data.name}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. Training: `fit`
 #
 # `fit(model, data)` trains with the profile's epochs and batch size on the best device present.
@@ -108,11 +108,11 @@ history = fit(model, data, lr=0.1, test=True, label="tiny_cnn", verbose=True)
 print(history)
 fig = plot_history(history, ["train_loss", "val_acc"])
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "fragment"}
 # Take-away: the history holds one row per epoch; the curves above are the ones every lesson draws
 # (in the `smoke` profile they are short, in `gpu` they are the real thing).
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. Measuring a network
 #
 # Parameters are counted exactly; FLOPs per image come from `torch.utils.flop_counter`, which counts
@@ -129,7 +129,7 @@ print(f"conv 3->16, 3x3, on 32x32: {flops_per_image(first, (3, 32, 32)):,} FLOPs
       f"(by hand: {by_hand:,})")
 print(f"tiny_cnn on 3x32x32 images: {flops_per_image(tiny_cnn(3, 10), (3, 32, 32)):,} FLOPs per image")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. Exercises and grading
 #
 # Each lesson has exercises. You write your answer between the markers
@@ -142,17 +142,17 @@ print(f"tiny_cnn on 3x32x32 images: {flops_per_image(tiny_cnn(3, 10), (3, 32, 32
 # Here is a warm-up with the formula for a convolution's output size,
 # floor((size + 2·padding − kernel_size) / stride) + 1:
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 def conv_output_size(size: int, kernel_size: int, stride: int = 1, padding: int = 0) -> int:
     ### BEGIN SOLUTION
     return (size + 2 * padding - kernel_size) // stride + 1
     ### END SOLUTION
 
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 check("alexnet.conv_output_size", conv_output_size)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # And this is what a wrong answer (one without the `+ 1`) gets back:
 
 # %%
@@ -168,12 +168,13 @@ try:
 except ExerciseFailed as failure:
     print("ExerciseFailed:", str(failure).splitlines()[0])
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Instructors hand out the learners' version of each notebook (`python -m cnnlessons release
 # OUT_DIR`: every solution replaced by `raise NotImplementedError()`), and grade the returned
 # notebooks with `python -m cnnlessons grade SUBMISSIONS...`, which writes a gradebook; completed
 # notebooks also pass `pytest --nbval`. The README says more.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # - The profile decides the budget; the notebook shows which one ran.

@@ -19,7 +19,7 @@ if importlib.util.find_spec("cnnlessons") is None:
 from cnnlessons import check, setup_notebook
 profile = setup_notebook()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 01 · AlexNet: ReLU, two GPUs, LRN and overlapping pooling, augmentation, dropout
 #
 # In 2012 AlexNet (Krizhevsky, Sutskever and Hinton) won the ImageNet challenge with a top-5 error
@@ -53,7 +53,7 @@ from cnnlessons.experiments import alexnet as lesson
 data = load_data(profile)
 print(data)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. ReLU avoids vanishing gradients
 #
 # The lecture says: *ReLU keeps the model close to linear, is easy to optimise, generalises well,
@@ -92,7 +92,7 @@ for init, sizes in grads.items():
         print(f"{lesson.INITS[init]:>20} init, {a:>7}: |grad| layer 1 {g[0]:.2e}, layer {DEPTH} "
               f"{g[-1]:.2e}, first/last {g[0] / g[-1]:.1e}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "fragment"}
 # Take-away (the figures are those just printed):
 
 # %% tags=["nbval-ignore-output"]
@@ -105,7 +105,7 @@ print(f"But ReLU alone is not enough: with PyTorch's default (too small) initial
       f"stack's first layer gets only {default['relu'][0] / default['relu'][-1]:.1e} times the "
       f"last layer's gradient, tanh's {default['tanh'][0] / default['tanh'][-1]:.1e}.")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # So the claim holds with a condition the lecture leaves out: ReLU avoids vanishing gradients
 # *when the weights are initialised for it* (AlexNet itself got away with 8 layers and
 # hand-picked scales; He initialisation came in 2015). Sigmoid vanishes in every case: its
@@ -125,7 +125,7 @@ explorer.static()
 # %% tags=["nbval-ignore-output"]
 explorer
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. ReLU trains faster: the paper's Figure 1 at course scale
 #
 # The paper's Figure 1: *a four-layer convolutional neural network with ReLUs reaches a 25%
@@ -154,7 +154,7 @@ plt.show()
 speedup = lesson.figure1_speedup(fig1_runs)
 print(speedup)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "fragment"}
 # Take-away: the cell above prints, for each activation, the epoch where training error first
 # fell below 25% (or that it did not within the budget), and the ratio. Be honest about what this
 # run can show: the paper's network trained for dozens of epochs on all 50,000 CIFAR-10 images.
@@ -166,7 +166,7 @@ print(speedup)
 # a claim about the paper's setting (its initialisation, its learning rates tuned per network),
 # not a law of nature — at course scale, measure it rather than assume it.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. Two GPUs, model parallel: the towers are a grouped convolution
 #
 # AlexNet did not fit on one 3 GB GPU, so the paper split every layer's kernels in two halves,
@@ -190,7 +190,7 @@ print(f"\nTake-away: the two towers save {total.saved:,} weights, {total.saved /
       f"connected layers hold {sum(r.one_tower for r in rows if r.layer.startswith('fc')) / total.one_tower:.0%} "
       f"of all weights).")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Now really run the two halves on two devices. `cnnlessons.parallel` cuts a `groups=2` model
 # into two towers, each holding half of every layer's weights, and runs them on two GPUs when
 # there are two — else in two CPU processes that exchange activations through
@@ -211,12 +211,13 @@ print(f"the towers exchange activations before: {', '.join(result.exchanges)} "
 print(f"max |two towers - one device| = {result.max_abs_diff:.1e} "
       f"(outputs up to {result.max_abs_output:.2f}), in {result.seconds:.1f} s")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "fragment"}
 # Take-away: the difference printed above is float rounding (around 1e-8 on outputs of order
 # 0.1): the two-device run *is* the grouped model. Model parallelism trades memory for
 # communication; today one GPU holds AlexNet easily, and grouped convolutions live on for their
 # own sake (ResNeXt, and depthwise convolutions, which are the extreme case groups = channels).
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. Local response normalisation and overlapping pooling
 #
 # ### The output size of a convolution or pooling layer
@@ -224,17 +225,17 @@ print(f"max |two towers - one device| = {result.max_abs_diff:.1e} "
 # A window of side k, moved with stride s over an input of side n padded by p on each side,
 # fits floor((n + 2p − k) / s) + 1 times. Write it:
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 def conv_output_size(size: int, kernel_size: int, stride: int = 1, padding: int = 0) -> int:
     ### BEGIN SOLUTION
     return (size + 2 * padding - kernel_size) // stride + 1
     ### END SOLUTION
 
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 check("alexnet.conv_output_size", conv_output_size)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Overlapping pooling: 3x3 windows with stride 2
 #
 # AlexNet pools 3x3 windows with stride 2, so neighbouring windows share a row or column; the
@@ -246,7 +247,7 @@ print(f"{'input':>6} {'3x3 s2':>7} {'2x2 s2':>7}")
 for r in lesson.pooling_sizes():
     print(f"{r.size:>6} {r.overlapping:>7} {r.non_overlapping:>7}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Both halve the map (up to one pixel). The difference is in what each output sees: how many
 # windows read each input pixel, and the receptive field after a few (3x3 conv, pool) stages:
 
@@ -258,7 +259,7 @@ fields = lesson.pooled_receptive_fields(3)
 for name, f in fields.items():
     print(f"receptive field after 1, 2, 3 (3x3 conv, {name} pool) stages: {f}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "fragment"}
 # Take-away: with 3x3/s2 pooling a pixel on a window border is read by 2 or 4 windows (the
 # printout above), and after three stages each output sees
 # more of the image than with 2x2/s2 (the receptive fields printed above), at the same output size.
@@ -283,14 +284,15 @@ for scale in (1.0, 255.0):
           f"min {e.divisor_min:.3f}, median {e.divisor_median:.3f}, max {e.divisor_max:.3f}")
 print(f"k^beta = {2.0 ** 0.75:.3f}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "fragment"}
 # Take-away: on normalised inputs the divisor is k^β ≈ 1.68 for every activation (min, median
 # and max printed above agree to a few decimals): LRN is then a constant rescaling and normalises
 # nothing. On the paper's raw pixel scale the activations are hundreds of times larger and the
 # divisor spreads out: LRN really dampens channels whose neighbours respond strongly ("lateral
 # inhibition"). The paper credits it with −1.2% top-1 error; VGG found no gain from it, and batch
 # normalisation (2015) has replaced it.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. Data augmentation
 #
 # AlexNet's 60 million parameters would memorise 1.2 million images. The paper enlarges the
@@ -317,12 +319,13 @@ for name in list(gallery)[-2:]:
     shift = (gallery[name].float() - gallery["original"].float()).abs().mean()
     print(f"{name}: mean change {shift:.1f} grey levels (of 255)")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "fragment"}
 # Take-away: crops shift the object by up to `data.crop_padding` pixels and flips mirror it, so
 # no two epochs see the same image; the PCA shift at the paper's σ = 0.1 changes the colours by
 # the few grey levels printed above (the row at 10 x σ shows its direction; on CIFAR-10 the first
 # component, with by far the largest eigenvalue, is about (1, 1, 1)/√3: overall brightness). For the digits (smoke profile) flips are off — a mirrored 3 is no 3.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6. Dropout
 #
 # Dropout sets each hidden unit to zero with probability p during training, so that no unit can
@@ -330,7 +333,7 @@ for name in list(gallery)[-2:]:
 # *inverted* dropout the kept units are scaled by 1/(1 − p) during training, so that nothing
 # changes at test time, where dropout is off. Write it (without modifying `x`):
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 def dropout(x: torch.Tensor, p: float, training: bool) -> torch.Tensor:
     ### BEGIN SOLUTION
     if not training or p == 0:
@@ -340,10 +343,10 @@ def dropout(x: torch.Tensor, p: float, training: bool) -> torch.Tensor:
     ### END SOLUTION
 
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 check("alexnet.dropout", dropout)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 7. The train/validation gap with and without augmentation and dropout
 #
 # Both techniques fight overfitting: the gap between training and validation accuracy. We train
@@ -364,7 +367,7 @@ plt.show()
 gaps = lesson.gap_rows(gap_runs)
 print(lesson.format_gap_table(gaps))
 
-# %% tags=["nbval-ignore-output"]
+# %% tags=["nbval-ignore-output"] slideshow={"slide_type": "fragment"}
 none, both = gaps[0], gaps[-1]
 print(f"Take-away: without augmentation and dropout the gap is {none.gap:.1%} "
       f"(train {none.train_acc:.1%}, val {none.val_acc:.1%}); with both it is {both.gap:.1%} "
@@ -375,7 +378,7 @@ print(f"Take-away: without augmentation and dropout the gap is {none.gap:.1%} "
 print("Validation accuracy, best to worst: "
       + ", ".join(f"{g.label} {g.val_acc:.1%}" for g in sorted(gaps, key=lambda g: -g.val_acc)))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Read the table with care. On CIFAR-10 (the `cpu` profile) augmentation and dropout shrink the
 # gap, but on a short budget they shrink it mostly by *lowering training accuracy*; on the
 # `smoke` profile's easy digits there is hardly a gap to shrink. A regularised net learns more
@@ -384,7 +387,8 @@ print("Validation accuracy, best to worst: "
 # enough training the regularised runs end with the smaller gap *and* the higher validation
 # accuracy; the `gpu` profile (all of CIFAR-10: 30 epochs on a quarter of it) is the test of
 # that — its reference curves are drawn dashed above when a reproduction file exists.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # - **ReLU**: derivative 1 where active, so gradients keep their size through depth — given an
@@ -400,7 +404,8 @@ print("Validation accuracy, best to worst: "
 #   and need longer training to pay off.
 #
 # Next: `02_vggnet.ipynb`, where only 3x3 kernels remain.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Papers
 #
 # - A. Krizhevsky, I. Sutskever, G. E. Hinton. *ImageNet Classification with Deep Convolutional

@@ -19,7 +19,7 @@ if importlib.util.find_spec("cnnlessons") is None:
 from cnnlessons import check, setup_notebook
 profile = setup_notebook()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 02 · VGGNet: only 3x3 kernels, stacked for depth; 1x1 convolutions instead of the FC classifier
 #
 # VGGNet (Simonyan and Zisserman, 2014; second in the ImageNet challenge of that year, first in
@@ -48,7 +48,7 @@ from cnnlessons.experiments import vgg as lesson
 data = load_data(profile)
 print(data)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. Two stacked 3x3 convolutions see 5x5, three see 7x7
 #
 # An output pixel of a 3x3 convolution (stride 1) depends on a 3x3 patch of its input. Each
@@ -59,17 +59,17 @@ print(data)
 #
 # pixels in each direction: 3, 5, 7 for one, two, three 3x3 layers. Write it:
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 def receptive_field(num_layers: int, kernel_size: int = 3) -> int:
     ### BEGIN SOLUTION
     return 1 + num_layers * (kernel_size - 1)
     ### END SOLUTION
 
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 check("vgg.receptive_field", receptive_field)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Now measure it instead of computing it. The receptive field of an output pixel is the set of
 # input pixels it depends on: those where the gradient of that output with respect to the input
 # is nonzero. We build stacks of one, two and three 3x3 convolutions with ReLUs (random weights,
@@ -85,32 +85,33 @@ for fp in footprints:
 fig = lesson.plot_footprints(footprints)
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "fragment"}
 # Take-away: the measured footprints (printed above) are exactly 3x3, 5x5 and 7x7 — the formula,
 # seen as the gradient of one output pixel. (Inside the footprint the gradient is not uniform:
 # the centre pixels reach the output along many more paths than the border ones. The *effective*
 # receptive field is smaller than the theoretical one — Luo et al., 2016.)
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. Fewer parameters: three 3x3 layers cost 27C² against 49C² for one 7x7
 #
 # A convolution from C_in to C_out channels with a k x k kernel has k² · C_in · C_out weights,
 # plus C_out biases. Write it:
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 def conv_params(kernel_size: int, in_channels: int, out_channels: int, bias: bool = True) -> int:
     ### BEGIN SOLUTION
     return kernel_size * kernel_size * in_channels * out_channels + (out_channels if bias else 0)
     ### END SOLUTION
 
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 check("vgg.conv_params", conv_params)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # With C channels in and out, three 3x3 layers hold 3 · 9 · C² = 27C² weights; one 7x7 layer,
 # with the same 7x7 receptive field, 49C². Counted on real `nn.Conv2d` layers (no biases):
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 print(f"{'C':>5} {'3 x 3x3':>12} {'1 x 7x7':>12} {'27C^2':>12} {'49C^2':>12} {'ratio':>6}")
 for r in lesson.stack_weights(channels=(64, 128, 256, 512)):
     c = r.channels
@@ -119,7 +120,7 @@ print(f"Take-away: three 3x3 layers need {r.ratio:.1%} of the weights of one 7x7
       f"({r.stack:,} against {r.single:,} at C = {r.channels}), and put three ReLUs where the 7x7 "
       f"layer has one.")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The paper's argument has two halves: fewer weights (a regulariser: the 7x7 kernel is forced to
 # factor through 3x3 ones) and more non-linearities (a more discriminative function).
 #
@@ -142,7 +143,7 @@ print(explorer.text)
 # %% tags=["nbval-ignore-output"]
 explorer
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Clicking the button for the default setting (one 7x7 layer against three 3x3 layers) from code:
 
 # %% tags=["nbval-ignore-output"]
@@ -152,18 +153,19 @@ for label, h in kernel_runs.items():
     print(f"{label}: {h.info['conv_weights']:,} conv weights, receptive field "
           f"{h.info['receptive_field']}x{h.info['receptive_field']}, val acc {h.val_acc[-1]:.1%}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "fragment"}
 # Take-away: the printout above gives both stacks' weights and validation accuracy. At course
 # scale the accuracies differ by a few points, and which stack wins depends on the data and the
 # budget; what the 3x3 stack saves for sure is weights (45% here: 6,912 against 12,544).
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. Depth through repeated 3x3 blocks: a scaled-down VGG
 #
 # A VGG block is a few 3x3 convolutions (padding 1, so the size stays) with ReLUs, then 2x2 max
 # pooling with stride 2 that halves the size; the next block doubles the channels. Write the
 # block:
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 class VGGBlock(nn.Module):
     def __init__(self, num_convs: int, in_channels: int, out_channels: int) -> None:
         ### BEGIN SOLUTION
@@ -182,10 +184,10 @@ class VGGBlock(nn.Module):
         ### END SOLUTION
 
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 check("vgg.vgg_block", VGGBlock)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The lesson's scaled-down VGG (`cnnlessons.models.SmallVGG`, built from the library's own
 # `VGGBlock`) has three blocks of two 3x3 convolutions with 16, 32 and 64 channels, and VGG's
 # classifier: two fully connected layers with ReLU and dropout, then the class scores. It reads
@@ -208,19 +210,20 @@ fig = plot_history(history, ["train_error", "val_error"],
                    reference=reference_runs(lesson.VGG_KEY), title="SmallVGG")
 plt.show()
 
-# %% tags=["nbval-ignore-output"]
+# %% tags=["nbval-ignore-output"] slideshow={"slide_type": "fragment"}
 print(f"Take-away: the scaled-down VGG reached {history.val_acc[-1]:.1%} validation and "
       f"{history.test_acc:.1%} test accuracy after {history.epoch[-1]} epochs "
       f"({count_parameters(vgg):,} parameters, {history.wall_time:.0f} s).")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Without batch normalisation (2015, after VGG) a VGG is slow to get going: the paper trained its
 # 11-layer net first and initialised the deeper ones from it — and dropout in the classifier
 # slows it further on a short budget (lesson 01). On the `cpu` profile's 4 epochs expect a
 # modest accuracy; the `gpu` profile (all of CIFAR-10, 15 epochs) shows what the same network
 # reaches with a real budget: its reference curve is drawn dashed above when a reproduction file
 # exists.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. The classifier as 1x1 convolutions
 #
 # A fully connected layer that reads a C x s x s feature map is a convolution with an s x s
@@ -238,7 +241,7 @@ print(vgg.fully_convolutional().head)
 print(f"on {data.image_size}x{data.image_size} images the conv head's output has shape {shape}")
 print(f"max |FC head - conv head| over {len(x)} validation images: {diff:.1e} (scores up to {scale:.2f})")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "fragment"}
 # Take-away: the difference printed above is float rounding (the two heads do the same
 # arithmetic in a different order). Now a larger input: four validation images of four different
 # classes, tiled 2x2 into one image of twice the side. The network was never trained on such an
@@ -264,14 +267,15 @@ for (name, (i, j)), k in zip(corners.items(), classes):
     print(f"{name:>12}: image of a {data.classes[k]!r}, top class there {data.classes[best]!r} "
           f"(P = {scores[best, i, j]:.2f})")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "fragment"}
 # Take-away: the map's side is printed above — (feature map side − head kernel + 1): the head's
 # first layer is now a kernel the size of the training feature map, sliding over a feature map
 # twice as large. Where the net classifies the single images well, each corner of the map votes
 # for the class of the image in that corner; the positions in between see parts of several
 # images. This is the idea behind fully convolutional networks for segmentation (Long et al.,
 # 2015) and sliding-window detection (OverFeat, 2014).
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # - A stack of L stride-1 k x k convolutions sees 1 + L(k − 1) pixels: two 3x3 layers see 5x5,
@@ -283,7 +287,8 @@ for (name, (i, j)), k in zip(corners.items(), classes):
 #   a class-score map on larger images.
 #
 # Next: `03_googlenet.ipynb`, where 1x1 convolutions cut the parameters.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Papers
 #
 # - K. Simonyan, A. Zisserman. *Very Deep Convolutional Networks for Large-Scale Image

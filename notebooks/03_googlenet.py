@@ -19,7 +19,7 @@ if importlib.util.find_spec("cnnlessons") is None:
 from cnnlessons import check, setup_notebook
 profile = setup_notebook()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 03 · GoogLeNet: 1x1 convolutions and the Inception block
 #
 # GoogLeNet won ILSVRC 2014 with a network 22 layers deep and far fewer parameters than AlexNet or
@@ -37,7 +37,7 @@ profile = setup_notebook()
 #
 # The claims of the source are the section headings; each is shown by a computation.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 import torch
 from torch import nn
 
@@ -48,7 +48,7 @@ from cnnlessons.experiments import googlenet as lesson
 from cnnlessons.measure import count_parameters, flops_per_image
 from cnnlessons.results import reference_runs
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. A 1x1 convolution is a per-pixel linear map across channels
 #
 # A convolution with a 1x1 kernel looks at one pixel at a time. At pixel (h, w) it mixes the
@@ -60,7 +60,7 @@ from cnnlessons.results import reference_runs
 # So it keeps the width and the height and changes only the number of channels. The same map is
 # an `nn.Linear(C_in, C_out)` applied to the channel vector of every pixel, or one `einsum`:
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 torch.manual_seed(0)
 x = torch.randn(2, 64, 7, 7)                      # N x C_in x H x W
 conv = nn.Conv2d(64, 16, kernel_size=1)           # 64 -> 16 channels
@@ -88,10 +88,11 @@ diff_einsum = (y_conv - y_einsum).abs().max().item()
 diff_linear = (y_conv - y_linear).abs().max().item()
 print(f"max |conv - einsum| = {diff_einsum:.1e}, max |conv - per-pixel Linear| = {diff_linear:.1e}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Any difference there is float32 rounding: the three computations may add the same products in a
 # different order.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. Same receptive field and output size with far fewer parameters
 #
 # A 3x3 convolution from C_in to C_out channels has k²·C_in·C_out weights. GoogLeNet first reduces
@@ -104,7 +105,7 @@ print(f"max |conv - einsum| = {diff_einsum:.1e}, max |conv - per-pixel Linear| =
 # biases), their weights counted, an image run through each, and their receptive fields measured
 # as the input pixels that one output pixel's gradient reaches.
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 cmp = lesson.compare_reduction(in_channels=128, reduced_channels=32, out_channels=128,
                                kernel_size=3, size=28)
 print(f"3x3 conv 128->128:            {cmp.direct_params:>7,} weights, output {cmp.direct_shape}, "
@@ -116,7 +117,7 @@ print(f"Take-away: the reduced path needs {cmp.reduced_params:,} instead of {cmp
       f"28x28 map, for the same {cmp.direct_receptive_field[0]}x{cmp.direct_receptive_field[1]} "
       f"receptive field and the same output shape.")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The saving is not free: the 3x3 convolution now sees only 32 mixtures of the 128 input channels,
 # so the block can express fewer functions. GoogLeNet bets that neighbouring channels are
 # correlated enough for a narrow summary to lose little.
@@ -127,7 +128,7 @@ print(f"Take-away: the reduced path needs {cmp.reduced_params:,} instead of {cmp
 # pair (weights of one kxk convolution in -> out, weights of the 1x1 in -> reduced followed by the
 # kxk reduced -> out), without biases.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 def reduction_params(in_channels: int, reduced_channels: int, out_channels: int,
                      kernel_size: int = 3) -> tuple[int, int]:
     ### BEGIN SOLUTION
@@ -138,10 +139,10 @@ def reduction_params(in_channels: int, reduced_channels: int, out_channels: int,
     ### END SOLUTION
 
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 check("googlenet.reduction_params", reduction_params)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Explorer: how wide should the reduction be?
 #
 # Pick one of GoogLeNet's reduced branches (or the source's example) and move the width of its 1x1
@@ -150,7 +151,7 @@ check("googlenet.reduction_params", reduction_params)
 # the dotted line the paper's choice. The marked point is counted on real layers, the library's
 # `Inception` branch.
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 from cnnlessons.explorers.googlenet import ReductionExplorer
 
 explorer = ReductionExplorer(branch="3a 5x5")
@@ -169,7 +170,7 @@ print(f"Take-away: in block 3a's 5x5 branch the paper's {b.reduced_channels}-cha
 # %% tags=["nbval-ignore-output"]
 explorer
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. The Inception block: four parallel branches, concatenated along channels
 #
 # Each Inception block reads the same input with four branches:
@@ -183,7 +184,7 @@ explorer
 # c1 + c2[1] + c3[1] + c4 channels. Here is block 3a of GoogLeNet on its 28x28 input with 192
 # channels (the library's `Inception`):
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 block = models.Inception(192, 64, (96, 128), (16, 32), 32)
 x = torch.randn(1, 192, 28, 28)
 shapes, out_shape = lesson.branch_shapes(block, x)
@@ -194,7 +195,7 @@ print(f"Take-away: the four branches give {' + '.join(str(s[1]) for _, s in shap
       f"{out_shape[1]} channels on the same {out_shape[2]}x{out_shape[3]} grid; the whole block has "
       f"{count_parameters(block):,} parameters.")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The full GoogLeNet stacks nine such blocks (3a, 3b, 4a-4e, 5a, 5b) with max pooling between the
 # stages. (torchvision's `googlenet` uses a 3x3 kernel in its "5x5" branch, a slip kept for its
 # pretrained weights; the course's `GoogLeNet` copies it by default so that the counts match, and
@@ -205,7 +206,7 @@ print(f"Take-away: the four branches give {' + '.join(str(s[1]) for _, s in shap
 # Write the block: the four branches above, a ReLU after every convolution, the outputs
 # concatenated along channels in the order 1x1, 3x3, 5x5, pool.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 import torch.nn.functional as F
 
 
@@ -233,10 +234,10 @@ class Inception(nn.Module):
         ### END SOLUTION
 
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 check("googlenet.inception_block", Inception)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. The source's table: AlexNet 8 layers 60M, VGGNet 19 layers 110M, GoogLeNet 22 layers 4M
 #
 # The source sums up the three winners in one table of layers and parameters. Here the full-size
@@ -253,7 +254,7 @@ for row in rows:
     if row.source_params is not None:
         print(f"{row.name}: {row.verdict}")
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 by_name = {row.name: row for row in rows}
 alexnet, vgg19, googlenet = by_name["AlexNet"], by_name["VGG-19"], by_name["GoogLeNet"]
 paper_googlenet = by_name["GoogLeNet, the paper's layers"]
@@ -264,13 +265,14 @@ print(f"Take-away: the layer counts are right ({alexnet.layers}, {vgg19.layers},
       f"and biases), not 4M: {alexnet.params / googlenet.params:.1f} times fewer than AlexNet and "
       f"{vgg19.params / googlenet.params:.0f} times fewer than VGG-19.")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The GoogLeNet paper itself speaks of "12 times fewer parameters" than AlexNet, about 5M; the
 # measured ratio is above. Most of VGG-19's parameters sit in its first fully connected layer
 # (512·7·7·4096 = 102,764,544 weights), and GoogLeNet has no such layer: global average pooling
 # leaves 1024 features for a single 1024 x 1000 classifier. The two auxiliary classifiers that
 # GoogLeNet trains with (and drops at test time) almost double its count, as the last row shows.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. Experiment: a scaled-down GoogLeNet
 #
 # `SmallGoogLeNet` keeps GoogLeNet's plan for 16x16 and 32x32 images: a 3x3 stem, Inception blocks
@@ -294,20 +296,21 @@ print(history)
 reference = reference_runs("03_googlenet/googlenet")
 fig = plot_history(history, ("train_error", "val_error"), reference=reference)
 
-# %% tags=["nbval-ignore-output"]
+# %% tags=["nbval-ignore-output"] slideshow={"slide_type": "fragment"}
 print(f"Take-away: after {history.epoch[-1]} epochs on {len(data.train_labels):,} {data.name} images "
       f"the {count_parameters(model):,}-parameter SmallGoogLeNet reaches "
       f"{history.test_acc:.1%} test accuracy ({profile.name} profile).")
 for run in reference:
     print(f"Reference ({run.info.get('device')}, {run.info.get('date')}): {run}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # In the `gpu` profile the same cells train on all of CIFAR-10 with that profile's budget; that
 # run is drawn dashed above as the reference, once a reproduction file exists
 # (`python -m cnnlessons.reproduce`, experiment `03_googlenet/googlenet`). What the lesson predicts
 # for it: a network this small, whose branches are mostly 1x1 reductions, still trains to a useful
 # accuracy, because its parameters go into mixing channels rather than into wide kxk kernels.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # - A 1x1 convolution is a linear layer applied to every pixel's channel vector: it changes the
@@ -318,7 +321,8 @@ for run in reference:
 #   their channels.
 # - The source's layer counts are right; its parameter counts for VGG-19 (143.7M) and GoogLeNet
 #   (6.6M-7.0M) are not.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Papers
 #
 # - C. Szegedy, W. Liu, Y. Jia, P. Sermanet, S. Reed, D. Anguelov, D. Erhan, V. Vanhoucke,

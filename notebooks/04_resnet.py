@@ -19,7 +19,7 @@ if importlib.util.find_spec("cnnlessons") is None:
 from cnnlessons import check, setup_notebook
 profile = setup_notebook()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 04 · ResNet: skip connections against the degradation problem
 #
 # ResNet won ILSVRC 2015 with a network of 152 layers, eight times deeper than VGG-19. Plain
@@ -37,7 +37,7 @@ profile = setup_notebook()
 #
 # The claims of the source are the section headings; each is shown by a computation.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 import matplotlib.pyplot as plt
 import torch
 from torch import nn
@@ -48,7 +48,7 @@ from cnnlessons.experiments import resnet as lesson
 from cnnlessons.measure import count_parameters
 from cnnlessons.results import reference_runs
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. Degradation: past some depth, a deeper plain network has higher training and test error
 #
 # He et al. trained "plain" networks of 3x3 convolutions with batch norm on CIFAR-10: the 56-layer
@@ -81,7 +81,7 @@ fig = plot_history(list(runs.values()), ("train_error", "val_error"),
                    reference=reference_runs(lesson.DEGRADATION_KEY),
                    title="plain against residual networks, shallow and deep")
 
-# %% tags=["nbval-ignore-output"]
+# %% tags=["nbval-ignore-output"] slideshow={"slide_type": "fragment"}
 for (shortcut, depth), run in runs.items():
     print(f"{run.label:<10} final training error {run.train_error[-1]:.1%}, "
           f"validation error {run.val_error[-1]:.1%}, test error {1 - run.test_acc:.1%}, "
@@ -89,13 +89,14 @@ for (shortcut, depth), run in runs.items():
 print()
 print("Take-away:", lesson.degradation_verdict(runs, setup.depths))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The take-away above is written by the code from the four final training errors, so it says what
 # this run shows, also when a small budget does not show the effect. In the paper's run
 # (Figure 6, the `gpu` profile's setting, drawn dashed above as the reference once a reproduction
 # file exists), plain-56 stays above plain-20 throughout training, while ResNet-56 ends below
 # ResNet-20 (the paper's Table 6: 6.97% against 8.75% test error).
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. Why: gradient size per layer at initialisation, plain against residual
 #
 # Is it vanishing gradients? The paper argues not: with batch norm the forward signals keep a
@@ -134,14 +135,15 @@ print(f"\nTake-away: at initialisation the gradients of plain-56's convolutions 
       f"with shortcuts they span {lesson.gradient_spread(residual):.1f}, "
       f"{10 ** (lesson.gradient_spread(plain) - lesson.gradient_spread(residual)):.0f} times narrower.")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # (The classifier, the last point of each curve, gets a large gradient in every network.) So in a
 # plain network with batch norm the gradients need not vanish; they are badly *uneven*:
 # each pair of layers rescales the gradient on its way back, and the 27 pairs of plain-56 multiply
 # those factors (for batch-normalised plain networks at initialisation they grow towards the input,
 # as Yang et al. 2019 show). A step size that suits one end of the network is far off for the other.
 # A shortcut gives the gradient a path around every block's rescaling: d(f(x) + x)/dx = f'(x) + 1.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. Skip connections: f(x) + x, identity and projection shortcuts
 #
 # A residual block computes
@@ -154,7 +156,7 @@ print(f"\nTake-away: at initialisation the gradients of plain-56's convolutions 
 # would have to learn the identity through two convolutions and two ReLUs. With f = 0 (here: the
 # last batch norm's scale set to 0) the block returns ReLU(x):
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 torch.manual_seed(0)
 block = models.ResidualBlock(16, 16).eval()
 nn.init.zeros_(block.last_bn.weight)  # f(x) = 0
@@ -165,7 +167,7 @@ print(f"shortcut of a shape-keeping block: {type(block.shortcut).__name__}, "
       f"{count_parameters(block.shortcut)} parameters")
 print(f"Take-away: with f = 0 the block returns ReLU(x) exactly: {torch.equal(out, torch.relu(x))}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Where a stage begins, the block halves height and width (stride 2) and doubles the channels, so x
 # no longer fits f(x). There are two ways to make it fit:
 #
@@ -174,7 +176,7 @@ print(f"Take-away: with f = 0 the block returns ReLU(x) exactly: {torch.equal(ou
 # - **projection** (option B where shapes change, option C everywhere): a 1x1 convolution with
 #   stride 2, then batch norm, learning the map from 16 to 32 channels.
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 shortcuts = lesson.compare_shortcuts(in_channels=16, out_channels=32, stride=2, size=32)
 for row in shortcuts:
     print(f"{row.shortcut:>10} shortcut: f(x) {row.residual_shape}, shortcut(x) {row.shortcut_shape}, "
@@ -187,7 +189,7 @@ print(f"Take-away: both shortcuts turn a 16x32x32 input into the {c}x{h}x{w} of 
       f"{projection.shortcut_params:,} parameters "
       f"({projection.shortcut_params / identity.block_params:.1%} of the block), the identity none.")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # On ImageNet the paper found the three options within about one percentage point of each other
 # (its Table 3), and kept the identity wherever the shapes match: it is free, and it keeps the
 # gradient path clean.
@@ -198,7 +200,7 @@ print(f"Take-away: both shortcuts turn a 16x32x32 input into the {c}x{h}x{w} of 
 # 1) - BN - ReLU - 3x3 conv (padding 1) - BN, added to the shortcut, then ReLU. The shortcut is the
 # identity when the shapes match, else a projection: a 1x1 convolution with the stride, then BN.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 class ResidualBlock(nn.Module):
     def __init__(self, in_channels: int, out_channels: int, stride: int = 1) -> None:
         super().__init__()
@@ -221,10 +223,10 @@ class ResidualBlock(nn.Module):
         ### END SOLUTION
 
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 check("resnet.residual_block", ResidualBlock)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. The bottleneck block: 1x1 down, 3x3, 1x1 up
 #
 # The deeper ImageNet ResNets (50, 101, 152 layers) work on 256 to 2048 channels. Two 3x3
@@ -236,7 +238,7 @@ check("resnet.residual_block", ResidualBlock)
 #
 # Counted on the real blocks (the residual branch; on a 56x56 map for the FLOPs):
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 costs = lesson.bottleneck_costs(channels=256, size=56)
 with torch.device("meta"):  # shapes only: counted without allocating the weights
     resnet34, resnet50 = models.resnet34(), models.resnet50()
@@ -254,7 +256,7 @@ print(f"Take-away: at 256 channels the bottleneck needs {bottleneck.conv_weights
 print(f"ResNet-34 (basic blocks): {resnet34_params:,} parameters; "
       f"ResNet-50 (bottlenecks): {resnet50_params:,}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # That is the paper's Figure 5: the basic block at 64 channels and the bottleneck at 256 have
 # "similar time complexity", so ResNet-50, built of bottlenecks, costs about as much as ResNet-34,
 # built of basic blocks (the two counts above), while being deeper and four times wider at its
@@ -266,7 +268,7 @@ print(f"ResNet-34 (basic blocks): {resnet34_params:,} parameters; "
 # (padding 1) - BN - ReLU - 1x1 conv -> 4·mid - BN, added to the shortcut (identity when the shapes
 # match, else a 1x1 projection with the stride, then BN), then ReLU. Put the stride on the 3x3.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 class Bottleneck(nn.Module):
     def __init__(self, in_channels: int, mid_channels: int, stride: int = 1) -> None:
         super().__init__()
@@ -294,10 +296,10 @@ class Bottleneck(nn.Module):
         ### END SOLUTION
 
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 check("resnet.bottleneck_block", Bottleneck)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. Explorer: shortcut and depth against the training curves
 #
 # Choose the shortcut (`none`: the plain network; `identity`; `projection`: a 1x1 convolution in
@@ -315,7 +317,7 @@ print(explorer.text)
 # %% tags=["nbval-ignore-output"]
 explorer
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # - Degradation: a deeper plain network can train *worse* than a shallower one; section 1 measured
@@ -326,7 +328,8 @@ explorer
 #   parameter-free identity with zero padding (option A) or a 1x1 projection.
 # - The bottleneck (1x1 down, 3x3, 1x1 up) makes very deep networks on wide feature maps
 #   affordable.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Papers
 #
 # - K. He, X. Zhang, S. Ren, J. Sun. *Deep Residual Learning for Image Recognition.* CVPR 2016.

@@ -19,7 +19,7 @@ if importlib.util.find_spec("cnnlessons") is None:
 from cnnlessons import check, setup_notebook
 profile = setup_notebook()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 05 · DenseNet: concatenation instead of addition
 #
 # ResNet (lesson 04) adds what a block computes to what it was given: $x_l = H_l(x_{l-1}) + x_{l-1}$.
@@ -42,7 +42,7 @@ profile = setup_notebook()
 #
 # The claims of the source are the section headings; each is shown by a computation.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 import numpy as np
 import torch
 from torch import nn
@@ -54,7 +54,7 @@ from cnnlessons.measure import count_parameters
 from cnnlessons.recipes import RECIPES
 from cnnlessons.results import reference_runs
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. Concatenation instead of addition: the block's output keeps its input
 #
 # Because a dense block only ever *appends* channels, its output begins with its input, untouched:
@@ -74,7 +74,7 @@ with torch.no_grad():
 print(data)
 print(f"input batch {tuple(x.shape)} -> dense block output {tuple(out.shape)}")
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 c0 = x.shape[1]
 keeps_input = torch.equal(out[:, :c0], x)
 grown = out.shape[1] - c0
@@ -90,12 +90,13 @@ print(f"Take-away: concatenation kept the input bit for bit in the first channel
       f"(torch.equal is {keeps_input}) and appended {grown} new channels after it; addition "
       f"replaced it with a sum.")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The price of concatenation is memory: a block's output holds every feature map the block has
 # seen, so the tensors grow as the block goes on, and each layer's BN has to run on all of them.
 # (Memory-efficient implementations recompute those BN outputs in the backward pass instead of
 # storing them.)
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. Channel growth: linear, $c_0 + l \cdot k$, not exponential
 #
 # The lecture says the number of channels in a dense block grows **exponentially**. It does not:
@@ -121,7 +122,7 @@ for k, costs in table.items():
     print(f"{k:>2} | {', '.join(map(str, channels)):<77} | {first.params:>6,} -> {last.params:>7,} "
           f"({last.params / first.params:.1f}x), {first.flops / 1e6:5.1f} -> {last.flops / 1e6:5.1f}")
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 linear = all(set(np.diff([costs[0].in_channels] + [c.out_channels for c in costs])) == {k}
              for k, costs in table.items())
 k32 = table[32]
@@ -137,14 +138,14 @@ print(f"Take-away: the channel count grows linearly, c0 + l*k ({k32[-1].out_chan
 # %%
 fig = lesson.plot_channel_growth(table)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Doubling the block's depth doubles the channels it adds but more than doubles its cost, since
 # the added layers are the wide ones. That is why DenseNets keep $k$ small (12 to 32) and add two
 # tricks, both used in DenseNet-BC: a 1x1 **bottleneck** before each 3x3 (it reads all
 # $c_{l-1}$ channels but hands only $4k$ to the 3x3), and the **compression** of the transition
 # blocks (section 3).
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 block_cost = {L: count_parameters(models.DenseBlock(L, 16, 12)) for L in (6, 12, 24)}
 print(f"parameters of a dense block with k = 12, c0 = 16: "
       + ", ".join(f"{L} layers: {p:,}" for L, p in block_cost.items()))
@@ -152,23 +153,23 @@ print(f"Take-away: twice the layers, {block_cost[12] / block_cost[6]:.1f}x then 
       f"{block_cost[24] / block_cost[12]:.1f}x the parameters: the block's cost grows with the "
       f"square of its depth while its channels grow linearly.")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise: `out_channels`
 #
 # Write `out_channels(in_channels, num_layers, growth_rate)`: the number of channels a dense block
 # of `num_layers` layers hands on when it receives `in_channels` channels.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 def out_channels(in_channels: int, num_layers: int, growth_rate: int) -> int:
     ### BEGIN SOLUTION
     return in_channels + num_layers * growth_rate
     ### END SOLUTION
 
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 check("densenet.out_channels", out_channels)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise: the dense block
 #
 # Write `DenseBlock(num_layers, in_channels, growth_rate)`. Layer $i$ (counting from 0) is
@@ -177,7 +178,7 @@ check("densenet.out_channels", out_channels)
 # The block returns that whole concatenation, input first, then layer 1, layer 2, …
 # (`nn.ModuleList` holds a list of layers; `torch.cat(tensors, dim=1)` concatenates channels.)
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 class DenseBlock(nn.Module):
     def __init__(self, num_layers: int, in_channels: int, growth_rate: int) -> None:
         super().__init__()
@@ -201,10 +202,10 @@ class DenseBlock(nn.Module):
         ### END SOLUTION
 
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 check("densenet.dense_block", DenseBlock)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. The transition block shrinks channels and resolution
 #
 # A dense block keeps the resolution (every 3x3 convolution has padding 1), so something else has
@@ -222,11 +223,11 @@ transition = models.Transition(96, 48)
 print(transition)
 print(f"parameters: {count_parameters(transition):,} (BN: 2 x 96, 1x1 conv: 96 x 48)")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The lesson's scaled-down DenseNet-BC (three dense blocks of three bottleneck layers, k = 12, a
 # 3x3 stem of 2k channels, compression 0.5), stage by stage on one 3x32x32 image:
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 densenet_bc = lesson.build_densenet_bc(num_classes=10, in_channels=3)
 shapes = lesson.stage_shapes(densenet_bc, (3, 32, 32))
 for name, shape in shapes:
@@ -240,7 +241,7 @@ print(f"Take-away: transition 1 takes the {b1[0]} x {b1[1]} x {b1[2]} output of 
       f"{t1[0]} x {t1[1]} x {t1[2]}, transition 2 takes {b2[0]} x {b2[1]} x {b2[2]} to "
       f"{t2[0]} x {t2[1]} x {t2[2]}: half the channels and a quarter of the pixels each time.")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # And on the real batch from section 1 (the dense block's output above), through a transition with
 # compression 0.5:
 
@@ -249,14 +250,14 @@ with torch.no_grad():
     shrunk = models.Transition(out.shape[1], out.shape[1] // 2).eval()(out)
 print(f"dense block output {tuple(out.shape)} -> transition -> {tuple(shrunk.shape)}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise: the transition block
 #
 # Write `Transition(in_channels, out_channels)`: BN → ReLU → 1x1 convolution to `out_channels` →
 # 2x2 average pooling with stride 2. (The check also accepts it without the ReLU, as in the
 # lecture's list.)
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 class Transition(nn.Module):
     def __init__(self, in_channels: int, out_channels: int) -> None:
         super().__init__()
@@ -273,10 +274,10 @@ class Transition(nn.Module):
         ### END SOLUTION
 
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 check("densenet.transition_block", Transition)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Explorer: growth rate and depth
 #
 # A three-block DenseNet as in the experiment below: choose the growth rate $k$, the layers per
@@ -298,7 +299,7 @@ print(explorer.text)
 # %% tags=["nbval-ignore-output"]
 explorer
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. Experiment: a scaled-down DenseNet-BC against a ResNet
 #
 # The paper's headline is parameter efficiency. On CIFAR-10 with augmentation, DenseNet-BC with
@@ -318,7 +319,7 @@ for run in runs.values():
 reference = reference_runs(lesson.EXPERIMENT)
 fig = plot_history(list(runs.values()), ("train_error", "val_error"), reference=reference)
 
-# %% tags=["nbval-ignore-output"]
+# %% tags=["nbval-ignore-output"] slideshow={"slide_type": "fragment"}
 from IPython.display import Markdown, display
 
 display(Markdown(lesson.comparison_table(runs)))
@@ -327,7 +328,7 @@ print(f"Take-away ({profile.name} profile, {data.name}): {lesson.comparison_verd
 for run in reference:
     print(f"Reference ({run.info.get('device')}, {run.info.get('date')}): {run}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Read the verdict with its budget in mind. Both networks are tiny and trained for a few epochs,
 # so a point or two of accuracy either way is within the noise of one seed; the parameter counts
 # are exact. DenseNet-BC's saving is paid for in FLOPs and memory per parameter: every layer reads
@@ -338,7 +339,8 @@ for run in reference:
 # `05_densenet/densenet_vs_resnet`). What the paper's claim predicts for it: the DenseNet-BC, with
 # fewer than half of ResNet-14's parameters, reaches ResNet-14's test accuracy to within about a
 # point.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # - A dense block concatenates: its output starts with its input, unchanged, and every layer reads
@@ -349,7 +351,8 @@ for run in reference:
 #   compression 0.5, the channels.
 # - DenseNet-BC adds 1x1 bottlenecks and compression, and buys ResNet's accuracy with fewer
 #   parameters, at the price of more memory traffic.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Papers
 #
 # - G. Huang, Z. Liu, L. van der Maaten, K. Q. Weinberger. *Densely Connected Convolutional

@@ -19,7 +19,7 @@ if importlib.util.find_spec("cnnlessons") is None:
 from cnnlessons import check, setup_notebook
 profile = setup_notebook()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 06 · Summary: five ImageNet networks side by side
 #
 # Five lessons, five networks, each remembered for one idea: AlexNet (2012) showed that a deep CNN
@@ -35,7 +35,7 @@ profile = setup_notebook()
 # 2. read the full-size models' parameters and FLOPs, and say where each spends them;
 # 3. name each architecture's key technique and show it with a one-line computation.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 import torch
 from torch import nn
 from IPython.display import Markdown, display
@@ -47,7 +47,7 @@ from cnnlessons.measure import count_parameters, receptive_field
 from cnnlessons.recipes import RECIPES
 from cnnlessons.results import reference_runs
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. All five under one budget
 #
 # The course-scale model of each lesson (the DenseNet is lesson 05's DenseNet-BC), built for
@@ -57,7 +57,7 @@ from cnnlessons.results import reference_runs
 # %%
 display(Markdown(summary.small_models_table((3, 32, 32))))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Now each is trained under **one budget**: the same data, the same number of epochs (half the
 # profile's), batch size, optimiser (AdamW, learning rate 0.002 with a one-cycle schedule) and
 # augmentation. The table adds the test accuracy, the training time on this machine, and the peak
@@ -76,7 +76,7 @@ fig = plot_history(list(runs.values()), ("train_error", "val_error"), reference=
 fig = summary.plot_accuracy_vs_parameters(
     runs, reference=reference, title=f"{profile.name} profile: {RECIPES[summary.EXPERIMENT].epochs_for(profile)} epochs on {data.name}")
 
-# %% tags=["nbval-ignore-output"]
+# %% tags=["nbval-ignore-output"] slideshow={"slide_type": "fragment"}
 best = max(runs.values(), key=summary.accuracy)
 smallest = min(runs.values(), key=lambda r: r.info["parameters"])
 fastest = min(runs.values(), key=lambda r: r.wall_time)
@@ -87,7 +87,7 @@ print(f"Take-away ({profile.name} profile, {data.name}): {best.label} is the mos
 for run in reference:
     print(f"Reference ({run.info.get('device')}, {run.info.get('date')}): {run}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # What to look for. AlexNet and VGG have no batch normalisation and learn slowest in the first
 # epochs; under a budget this small they can stay close to chance, which says more about the
 # budget than about the architectures. The three later designs (GoogLeNet, ResNet and DenseNet,
@@ -101,7 +101,8 @@ for run in reference:
 # experiment `06_summary/five_models`). What the lessons predict for it: the later architectures
 # (ResNet, DenseNet, GoogLeNet) are the most accurate, and DenseNet gets there with the fewest
 # parameters.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. The full-size models: parameters and FLOPs at 224x224
 #
 # The ImageNet models, built with the course's own blocks (each parameter for parameter
@@ -113,7 +114,7 @@ for run in reference:
 full = summary.full_size(image_size=224)
 display(Markdown(summary.full_size_table(full)))
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 by_name = {r.name: r for r in full}
 alexnet, vgg19, googlenet = by_name["AlexNet"], by_name["VGG-19"], by_name["GoogLeNet"]
 resnet152, densenet121 = by_name["ResNet-152"], by_name["DenseNet-121"]
@@ -124,14 +125,15 @@ print(f"Take-away: VGG-19 has {vgg19.parameters / googlenet.parameters:.0f}x Goo
       f"{densenet121.parameters / 1e6:.1f}M parameters, {densenet121.flops / 1e9:.1f} GFLOPs.")
 fig = summary.plot_full_size(full)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Where the parameters go: most of AlexNet's and VGG's sit in the fully connected classifier
 # (VGG's first FC layer alone has 512·7·7·4096 = 102,764,544 weights), which costs few FLOPs per
 # weight. GoogLeNet, ResNet and DenseNet end with global average pooling and a single small
 # classifier, and spend their FLOPs in convolutions applied at every pixel, hence their high
 # FLOPs per parameter. DenseNet never entered the ImageNet challenge (the last one ran in 2017);
 # it is in this course because it carries ResNet's shortcut idea one step further.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. The four key techniques
 #
 # One computation for each technique, on the library's own blocks:
@@ -171,13 +173,13 @@ with torch.no_grad():
 print(f"DenseNet  | dense block, 4 layers, k = 32: {C} -> {y.shape[1]} channels "
       f"({C} + 4*32), first {C} channels == input: {torch.equal(y[:, :C], x)}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise: the key techniques
 #
 # Write `key_techniques()` returning a dict from each of the four architectures (`"VGGNet"`,
 # `"GoogLeNet"`, `"ResNet"`, `"DenseNet"`) to its key technique, in a few words.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 def key_techniques() -> dict:
     ### BEGIN SOLUTION
     return {
@@ -189,10 +191,10 @@ def key_techniques() -> dict:
     ### END SOLUTION
 
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 check("summary.techniques", key_techniques)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # - **AlexNet** (2012): ReLU, dropout, augmentation and two GPUs made a deep CNN trainable on
@@ -204,7 +206,8 @@ check("summary.techniques", key_techniques)
 # - **ResNet** (2015): the skip connection $F(x) + x$ makes 152 layers trainable.
 # - **DenseNet** (2017): concatenation $[x, F(x)]$ reuses every feature; channels grow linearly
 #   with the growth rate, and DenseNet-BC reaches ResNet's accuracy with fewer parameters.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Papers
 #
 # - A. Krizhevsky, I. Sutskever, G. E. Hinton. *ImageNet Classification with Deep Convolutional
