@@ -88,11 +88,16 @@ def _split_conv(conv: nn.Conv2d, tower: int) -> TowerStep:
         device=conv.weight.device,
         dtype=conv.weight.dtype,
     )
-    with torch.no_grad():
-        half.weight.copy_(_half(conv.weight, tower))
-        if conv.bias is not None:
-            half.bias.copy_(_half(conv.bias, tower))
+    _copy_half(conv, half, tower)
     return TowerStep("", half, "full" if conv.groups == 1 else "half", True)
+
+
+def _copy_half(full: nn.Module, half: nn.Module, tower: int) -> None:
+    """Copy ``tower``'s half of ``full``'s output units (weights and bias) into ``half``."""
+    with torch.no_grad():
+        half.weight.copy_(_half(full.weight, tower))
+        if full.bias is not None:
+            half.bias.copy_(_half(full.bias, tower))
 
 
 def _split_linear(linear: nn.Linear, tower: int) -> TowerStep:
@@ -105,10 +110,7 @@ def _split_linear(linear: nn.Linear, tower: int) -> TowerStep:
         device=linear.weight.device,
         dtype=linear.weight.dtype,
     )
-    with torch.no_grad():
-        half.weight.copy_(_half(linear.weight, tower))
-        if linear.bias is not None:
-            half.bias.copy_(_half(linear.bias, tower))
+    _copy_half(linear, half, tower)
     return TowerStep("", half, "full", True)
 
 

@@ -49,6 +49,14 @@ class VGGBlock(nn.Sequential):
         self.out_channels = out_channels
 
 
+def _check_head(in_channels: int, spatial: int, hidden: int, num_classes: int, dropout: float) -> float:
+    """Validate the arguments both classifier heads take; the checked dropout."""
+    for name, value in (("in_channels", in_channels), ("spatial", spatial), ("hidden", hidden),
+                        ("num_classes", num_classes)):
+        check_positive_int(name, value)
+    return check_dropout(dropout)
+
+
 class FCHead(nn.Sequential):
     """VGG's classifier: flatten, then Linear(C*s*s, hidden) - ReLU - Dropout - Linear(hidden,
     hidden) - ReLU - Dropout - Linear(hidden, num_classes), for a C x s x s feature map."""
@@ -56,11 +64,7 @@ class FCHead(nn.Sequential):
     def __init__(
         self, in_channels: int = 512, spatial: int = 7, hidden: int = 4096, num_classes: int = 1000, dropout: float = 0.5
     ) -> None:
-        check_positive_int("in_channels", in_channels)
-        check_positive_int("spatial", spatial)
-        check_positive_int("hidden", hidden)
-        check_positive_int("num_classes", num_classes)
-        dropout = check_dropout(dropout)
+        dropout = _check_head(in_channels, spatial, hidden, num_classes, dropout)
         super().__init__(
             OrderedDict(
                 [
@@ -89,11 +93,7 @@ class ConvHead(nn.Sequential):
     def __init__(
         self, in_channels: int = 512, spatial: int = 7, hidden: int = 4096, num_classes: int = 1000, dropout: float = 0.5
     ) -> None:
-        check_positive_int("in_channels", in_channels)
-        check_positive_int("spatial", spatial)
-        check_positive_int("hidden", hidden)
-        check_positive_int("num_classes", num_classes)
-        dropout = check_dropout(dropout)
+        dropout = _check_head(in_channels, spatial, hidden, num_classes, dropout)
         super().__init__(
             OrderedDict(
                 [
