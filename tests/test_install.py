@@ -92,7 +92,8 @@ def test_installed_package_finds_its_data_and_instructor_extra(installed):
             found = {"package": cnnlessons.__file__, "checkout": str(data.checkout_root()),
                      "root": str(data.data_root()), "out": str(results.output_dir())}
             found["shipped"] = [r.label for r in results.reference_runs("03_googlenet/googlenet")]
-            mine = pathlib.Path(results.output_dir(), "2026-02-01-000000-mine.json")
+            results.output_dir().mkdir(parents=True)
+            mine = results.output_dir() / "2026-02-01-000000-mine.json"
             mine.write_text(pathlib.Path(results.package_results(),
                             "2026-01-01-000000-shipped.json").read_text().replace("shipped", "mine"))
             found["newest"] = [r.label for r in results.reference_runs("03_googlenet/googlenet")]
