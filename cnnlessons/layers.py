@@ -10,7 +10,7 @@ from __future__ import annotations
 import numbers
 from collections import OrderedDict
 from types import MappingProxyType
-from typing import Mapping, Union
+from typing import Iterable, Mapping, Union
 
 import torch
 from torch import Tensor, nn
@@ -19,9 +19,11 @@ __all__ = [
     "ACTIVATIONS",
     "GroupedLRN",
     "PAPER_LRN",
+    "GOOGLENET_LRN",
     "check_dropout",
     "check_input",
     "check_positive_int",
+    "check_sequence",
     "conv_bn_relu",
     "conv_output_size",
     "deep_stack",
@@ -31,9 +33,14 @@ __all__ = [
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid")
 
-#: The paper's local response normalisation (AlexNet section 3.3, also GoogLeNet's stem):
-#: a window of 5 channels, alpha 1e-4, beta 0.75, k 2.
-PAPER_LRN: Mapping[str, float] = MappingProxyType(dict(size=5, alpha=1e-4, beta=0.75, k=2.0))
+#: AlexNet's local response normalisation (section 3.3), in ``nn.LocalResponseNorm``'s terms: a
+#: window of n = 5 channels, k 2, beta 0.75 and the paper's alpha 1e-4. The paper divides by
+#: (k + alpha * sum a^2)^beta, PyTorch by (k + alpha / n * sum a^2)^beta: PyTorch's alpha is
+#: therefore 5 x 1e-4 for the paper's normalisation (alpha 1e-4 there would be five times weaker).
+PAPER_LRN: Mapping[str, float] = MappingProxyType(dict(size=5, alpha=5e-4, beta=0.75, k=2.0))
+#: The LRN of the course's GoogLeNet stem, PyTorch's alpha 1e-4 (the GoogLeNet paper gives no
+#: constants; its Caffe model used alpha 1e-4 in Caffe's convention, which divides by n too).
+GOOGLENET_LRN: Mapping[str, float] = MappingProxyType(dict(size=5, alpha=1e-4, beta=0.75, k=2.0))
 
 
 def check_positive_int(name: str, value: object, minimum: int = 1) -> int:
@@ -43,6 +50,13 @@ def check_positive_int(name: str, value: object, minimum: int = 1) -> int:
     if value < minimum:
         raise ValueError(f"{name} must be an int >= {minimum}, got {value}")
     return value
+
+
+def check_sequence(name: str, values: object) -> list:
+    """Return ``values`` (a list, tuple, ...) as a list; a TypeError naming ``name`` otherwise."""
+    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+        raise TypeError(f"{name} must be a list of ints, got {type(values).__name__} {values!r}")
+    return list(values)
 
 
 def check_dropout(dropout: float) -> float:

@@ -13,7 +13,7 @@ from typing import Callable, Optional
 
 from torch import nn
 
-from .alexnet import PAPER_CHANNELS, TORCHVISION_CHANNELS, AlexNet, Figure1CNN, SmallAlexNet, deep_stack
+from .alexnet import PAPER_CHANNELS, TORCHVISION_CHANNELS, AlexNet, Figure1CNN, SmallAlexNet, alexnet, deep_stack
 from .densenet import (
     DenseBlock,
     DenseLayer,
@@ -24,7 +24,7 @@ from .densenet import (
     dense_out_channels,
     densenet121,
 )
-from .googlenet import GoogLeNet, GoogLeNetOutputs, Inception, InceptionAux, SmallGoogLeNet, reduction_params
+from .googlenet import GoogLeNet, GoogLeNetOutputs, Inception, InceptionAux, SmallGoogLeNet, googlenet, reduction_params
 from .init import INITIALISERS, he_init
 from .resnet import (
     DEFAULT_SHORTCUT,
@@ -41,17 +41,31 @@ from .resnet import (
     resnet50,
     resnet152,
 )
-from .vgg import VGG, VGG_CONFIGS, ConvHead, FCHead, KernelModel, SmallVGG, VGGBlock, fc_to_conv
+from .pretrained import torchvision_weights
+from .vgg import (
+    VGG,
+    VGG_CONFIGS,
+    ConvHead,
+    FCHead,
+    KernelModel,
+    SmallVGG,
+    VGGBlock,
+    fc_to_conv,
+    vgg11,
+    vgg13,
+    vgg16,
+    vgg19,
+)
 
 __all__ = [
-    "AlexNet", "SmallAlexNet", "Figure1CNN", "deep_stack", "PAPER_CHANNELS", "TORCHVISION_CHANNELS",
-    "VGG", "VGGBlock", "FCHead", "ConvHead", "SmallVGG", "KernelModel", "fc_to_conv", "VGG_CONFIGS",
-    "GoogLeNet", "GoogLeNetOutputs", "Inception", "InceptionAux", "SmallGoogLeNet", "reduction_params",
+    "AlexNet", "alexnet", "SmallAlexNet", "Figure1CNN", "deep_stack", "PAPER_CHANNELS", "TORCHVISION_CHANNELS",
+    "VGG", "vgg11", "vgg13", "vgg16", "vgg19", "VGGBlock", "FCHead", "ConvHead", "SmallVGG", "KernelModel", "fc_to_conv", "VGG_CONFIGS",
+    "GoogLeNet", "googlenet", "GoogLeNetOutputs", "Inception", "InceptionAux", "SmallGoogLeNet", "reduction_params",
     "ResNet", "ResidualBlock", "Bottleneck", "PadShortcut", "SmallResNet", "SHORTCUTS", "DEFAULT_SHORTCUT",
     "resnet18", "resnet34", "resnet50", "resnet152", "cifar_resnet", "check_cifar_depth",
     "DenseNet", "DenseLayer", "DenseBlock", "Transition", "SmallDenseNet", "densenet121", "cifar_densenet",
     "dense_out_channels",
-    "he_init", "INITIALISERS",
+    "he_init", "INITIALISERS", "torchvision_weights",
     "build_model", "model_names", "model_table", "MODELS", "FULL_SIZE", "CIFAR", "SMALL", "PAPER",
     "EXPERIMENT_MODELS", "INPUT_SIZES",
 ]
@@ -61,13 +75,13 @@ _CIFAR_DEPTHS = (20, 32, 44, 56, 110)
 
 def _registry() -> dict[str, Callable[..., nn.Module]]:
     reg: dict[str, Callable[..., nn.Module]] = {
-        "alexnet": AlexNet,
+        "alexnet": alexnet,
         "alexnet_paper": lambda **kw: AlexNet(**{"channels": PAPER_CHANNELS, "groups": 2, "lrn": True, **kw}),
-        "vgg11": lambda **kw: VGG("vgg11", **kw),
-        "vgg13": lambda **kw: VGG("vgg13", **kw),
-        "vgg16": lambda **kw: VGG("vgg16", **kw),
-        "vgg19": lambda **kw: VGG("vgg19", **kw),
-        "googlenet": GoogLeNet,
+        "vgg11": vgg11,
+        "vgg13": vgg13,
+        "vgg16": vgg16,
+        "vgg19": vgg19,
+        "googlenet": googlenet,
         "googlenet_paper": lambda **kw: GoogLeNet(**{"torchvision_compatible": False, **kw}),
         "resnet18": resnet18,
         "resnet34": resnet34,
@@ -124,8 +138,10 @@ def model_names() -> tuple[str, ...]:
 
 def build_model(name: str, **kwargs) -> nn.Module:
     """Build a model by name, e.g. ``build_model("resnet20", num_classes=10)``; keyword
-    arguments go to the model's constructor."""
-    if name not in MODELS:
+    arguments go to the model's constructor. The ``FULL_SIZE`` models take ``weights="DEFAULT"``
+    (or a torchvision enum name) for torchvision's ImageNet weights, and load torchvision's
+    state dicts as they are (:mod:`.torchvision_names`)."""
+    if not isinstance(name, str) or name not in MODELS:
         raise ValueError(f"unknown model name {name!r}; known names: {', '.join(MODELS)}")
     return MODELS[name](**kwargs)
 

@@ -13,10 +13,19 @@ from typing import Callable, Optional, Sequence
 
 from torch import Tensor, nn
 
-from ..layers import GroupedLRN, check_dropout, check_input, check_positive_int, deep_stack, make_activation
+from ..layers import (
+    GroupedLRN,
+    check_dropout,
+    check_input,
+    check_positive_int,
+    check_sequence,
+    deep_stack,
+    make_activation,
+)
 from ..layers import overlapping_pool as _overlapping_pool
+from . import pretrained, torchvision_names
 
-__all__ = ["AlexNet", "SmallAlexNet", "Figure1CNN", "deep_stack", "PAPER_CHANNELS", "TORCHVISION_CHANNELS"]
+__all__ = ["AlexNet", "alexnet", "SmallAlexNet", "Figure1CNN", "deep_stack", "PAPER_CHANNELS", "TORCHVISION_CHANNELS"]
 
 #: Conv widths of torchvision's ``alexnet`` (the "one weird trick" single-tower variant).
 TORCHVISION_CHANNELS = (64, 192, 384, 256, 256)
@@ -25,7 +34,7 @@ PAPER_CHANNELS = (96, 256, 384, 384, 256)
 
 
 def _check_groups(groups: int, channels: Sequence[int]) -> int:
-    if groups not in (1, 2):
+    if isinstance(groups, bool) or not isinstance(groups, int) or groups not in (1, 2):
         raise ValueError(f"groups must be 1 (one tower) or 2 (the paper's two towers), got {groups!r}")
     if groups == 2 and any(c % 2 for c in channels):
         raise ValueError(f"groups=2 needs even channel counts, got channels={tuple(channels)}")
@@ -99,7 +108,7 @@ class AlexNet(_AlexNetBase):
     ``groups=2`` makes conv2, conv4 and conv5 grouped convolutions (the paper's two towers);
     ``channels=PAPER_CHANNELS, groups=2`` is the 2012 paper's net (60,965,224 parameters).
     ``lrn=True`` adds local response normalisation after conv1 and conv2 with the paper's
-    constants (``PAPER_LRN``: size 5, alpha 1e-4, beta 0.75, k 2), applied per tower when
+    constants (``PAPER_LRN``: size 5, the paper's alpha 1e-4 (5e-4 in PyTorch's convention), beta 0.75, k 2), applied per tower when
     ``groups=2``; ``use_lrn`` is an older name for ``lrn``.
     """
 
@@ -121,7 +130,7 @@ class AlexNet(_AlexNetBase):
             lrn = use_lrn
         self.num_classes = check_positive_int("num_classes", num_classes)
         self.in_channels = check_positive_int("in_channels", in_channels)
-        channels = tuple(channels)
+        channels = tuple(check_sequence("channels", channels))
         if len(channels) != 5:
             raise ValueError(f"channels must list 5 conv widths, got {channels}")
         for c in channels:
@@ -132,6 +141,16 @@ class AlexNet(_AlexNetBase):
         self.features = _features(in_channels, channels, kernels, "relu", lrn, _overlapping_pool, groups)
         self.avgpool = nn.AdaptiveAvgPool2d((6, 6))
         self.classifier = _classifier(channels[-1] * 6 * 6, hidden, num_classes, check_dropout(dropout), "relu")
+        torchvision_names.install(self)
+
+
+def alexnet(num_classes: int = 1000, in_channels: int = 3, *, weights=None, progress: bool = True, **kwargs) -> AlexNet:
+    """torchvision's AlexNet; ``weights="DEFAULT"`` (or a torchvision enum name or member) loads
+    torchvision's ImageNet weights (see :mod:`.pretrained`)."""
+    weights = pretrained.torchvision_weights("alexnet", weights)
+    pretrained.check_weights_args("alexnet", weights, num_classes, in_channels)
+    model = AlexNet(num_classes, in_channels, **kwargs)
+    return pretrained.load_torchvision_weights(model, "alexnet", weights, progress)
 
 
 class SmallAlexNet(_AlexNetBase):

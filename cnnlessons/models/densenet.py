@@ -17,7 +17,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..layers import check_dropout, check_input, check_positive_int
+from ..layers import check_dropout, check_input, check_positive_int, check_sequence
+from . import pretrained, torchvision_names
 
 __all__ = [
     "DenseLayer",
@@ -37,6 +38,14 @@ def dense_out_channels(in_channels: int, num_layers: int, growth_rate: int) -> i
     check_positive_int("num_layers", num_layers)
     check_positive_int("growth_rate", growth_rate)
     return in_channels + num_layers * growth_rate
+
+
+def _check_compression(compression: float) -> float:
+    if isinstance(compression, bool) or not isinstance(compression, numbers.Real):
+        raise TypeError(f"compression must be a number in (0, 1], got {type(compression).__name__} {compression!r}")
+    if not 0.0 < compression <= 1.0:  # NaN fails too
+        raise ValueError(f"compression must be in (0, 1], got {compression}")
+    return compression
 
 
 class DenseLayer(nn.Module):
@@ -145,15 +154,12 @@ class DenseNet(nn.Module):
         self.num_classes = check_positive_int("num_classes", num_classes)
         self.in_channels = check_positive_int("in_channels", in_channels)
         check_positive_int("num_init_features", num_init_features)
-        block_config = list(block_config)
+        block_config = check_sequence("block_config", block_config)
         if not block_config:
             raise ValueError("block_config must list at least one block")
         for n in block_config:
-            check_positive_int("num_layers", n)
-        if isinstance(compression, bool) or not isinstance(compression, numbers.Real):
-            raise TypeError(f"compression must be a number in (0, 1], got {type(compression).__name__} {compression!r}")
-        if not 0.0 < compression <= 1.0:  # NaN fails too
-            raise ValueError(f"compression must be in (0, 1], got {compression}")
+            check_positive_int("block_config", n)
+        _check_compression(compression)
         self.block_config = tuple(block_config)
 
         features: "OrderedDict[str, nn.Module]" = OrderedDict()
@@ -190,15 +196,22 @@ class DenseNet(nn.Module):
                 nn.init.zeros_(m.bias)
             elif isinstance(m, nn.Linear):
                 nn.init.zeros_(m.bias)
+        torchvision_names.install(self)
 
     def forward(self, x: Tensor) -> Tensor:
         check_input(x, self.in_channels, type(self).__name__)
         return self.classifier(self.avgpool(self.features(x)).flatten(1))
 
 
-def densenet121(num_classes: int = 1000, in_channels: int = 3, **kwargs) -> DenseNet:
-    """DenseNet-121 (k=32, blocks 6/12/24/16, BC), parameter for parameter torchvision's (7,978,856)."""
-    return DenseNet(32, (6, 12, 24, 16), 64, num_classes=num_classes, in_channels=in_channels, **kwargs)
+def densenet121(
+    num_classes: int = 1000, in_channels: int = 3, *, weights=None, progress: bool = True, **kwargs
+) -> DenseNet:
+    """DenseNet-121 (k=32, blocks 6/12/24/16, BC), parameter for parameter torchvision's (7,978,856);
+    ``weights="DEFAULT"`` loads torchvision's ImageNet weights."""
+    weights = pretrained.torchvision_weights("densenet121", weights)
+    pretrained.check_weights_args("densenet121", weights, num_classes, in_channels)
+    model = DenseNet(32, (6, 12, 24, 16), 64, num_classes=num_classes, in_channels=in_channels, **kwargs)
+    return pretrained.load_torchvision_weights(model, "densenet121", weights, progress)
 
 
 def cifar_densenet(
@@ -226,7 +239,7 @@ def cifar_densenet(
             f"depth must be {per_layer}n+4 with n >= 1 {example} for bottleneck={bottleneck}, got {depth!r}"
         )
     n = (depth - 4) // per_layer
-    init = 2 * growth_rate if (bottleneck and compression < 1) else 16
+    init = 2 * growth_rate if (bottleneck and _check_compression(compression) < 1) else 16
     return DenseNet(
         growth_rate,
         (n, n, n),

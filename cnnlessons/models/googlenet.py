@@ -20,9 +20,10 @@ from typing import NamedTuple, Optional, Sequence
 import torch
 from torch import Tensor, nn
 
-from ..layers import PAPER_LRN, check_dropout, check_input, check_positive_int, conv_bn_relu
+from ..layers import GOOGLENET_LRN, check_dropout, check_input, check_positive_int, conv_bn_relu
+from . import pretrained, torchvision_names
 
-__all__ = ["Inception", "InceptionAux", "GoogLeNet", "GoogLeNetOutputs", "SmallGoogLeNet", "reduction_params"]
+__all__ = ["Inception", "InceptionAux", "GoogLeNet", "googlenet", "GoogLeNetOutputs", "SmallGoogLeNet", "reduction_params"]
 
 
 def reduction_params(in_channels: int, reduced_channels: int, out_channels: int, kernel_size: int = 3) -> tuple[int, int]:
@@ -81,7 +82,7 @@ class Inception(nn.Module):
         c2 = _pair("c2", c2)
         c3 = _pair("c3", c3)
         check_positive_int("c4", c4)
-        if c3_kernel_size % 2 == 0:
+        if check_positive_int("c3_kernel_size", c3_kernel_size) % 2 == 0:
             raise ValueError(f"c3_kernel_size must be odd, got {c3_kernel_size}")
         bn = batch_norm
         self.branches = nn.ModuleList(
@@ -147,7 +148,8 @@ class GoogLeNet(nn.Module):
     ``False``: the paper's net (conv biases, no BN, 5x5 convs, LRN after the first pooling and
     after conv 3x3, dropout 0.4). ``aux_logits=True`` adds the two auxiliary classifiers after
     4a and 4d; in training mode the forward then returns ``GoogLeNetOutputs(logits,
-    aux_logits2, aux_logits1)``.
+    aux_logits2, aux_logits1)``. ``transform_input=True`` first maps an image normalised with
+    ImageNet's mean and std to one normalised to [-1, 1], as torchvision's ImageNet weights expect.
     """
 
     def __init__(
@@ -158,17 +160,21 @@ class GoogLeNet(nn.Module):
         torchvision_compatible: bool = True,
         dropout: float | None = None,
         dropout_aux: float = 0.7,
+        transform_input: bool = False,
     ) -> None:
         super().__init__()
         self.num_classes = check_positive_int("num_classes", num_classes)
         self.in_channels = check_positive_int("in_channels", in_channels)
+        if transform_input and in_channels != 3:
+            raise ValueError(f"transform_input=True needs in_channels=3 (RGB), got in_channels={in_channels}")
+        self.transform_input = bool(transform_input)
         self.aux_logits = aux_logits
         self.torchvision_compatible = torchvision_compatible
         bn = torchvision_compatible
         k5 = 3 if torchvision_compatible else 5
         if dropout is None:
             dropout = 0.2 if torchvision_compatible else 0.4
-        lrn = (lambda: nn.Identity()) if bn else (lambda: nn.LocalResponseNorm(**PAPER_LRN))
+        lrn = (lambda: nn.Identity()) if bn else (lambda: nn.LocalResponseNorm(**GOOGLENET_LRN))
 
         self.stem = nn.Sequential(
             OrderedDict(
@@ -209,9 +215,19 @@ class GoogLeNet(nn.Module):
                 nn.init.trunc_normal_(m.weight, mean=0.0, std=0.01, a=-2, b=2)
                 if m.bias is not None:
                     nn.init.zeros_(m.bias)
+        torchvision_names.install(self)
+
+    def _transform_input(self, x: Tensor) -> Tensor:
+        # torchvision's arithmetic, term for term, so that its weights give its logits exactly.
+        x_ch0 = torch.unsqueeze(x[:, 0], 1) * (0.229 / 0.5) + (0.485 - 0.5) / 0.5
+        x_ch1 = torch.unsqueeze(x[:, 1], 1) * (0.224 / 0.5) + (0.456 - 0.5) / 0.5
+        x_ch2 = torch.unsqueeze(x[:, 2], 1) * (0.225 / 0.5) + (0.406 - 0.5) / 0.5
+        return torch.cat((x_ch0, x_ch1, x_ch2), 1)
 
     def forward(self, x: Tensor):
         check_input(x, self.in_channels, type(self).__name__)
+        if self.transform_input:
+            x = self._transform_input(x)
         x = self.stem(x)
         x = self.pool3(self.inception3b(self.inception3a(x)))
         x = self.inception4a(x)
@@ -224,6 +240,37 @@ class GoogLeNet(nn.Module):
         if self.training and self.aux_logits:
             return GoogLeNetOutputs(x, aux2, aux1)
         return x
+
+
+def googlenet(
+    num_classes: int = 1000,
+    in_channels: int = 3,
+    *,
+    weights=None,
+    progress: bool = True,
+    aux_logits: bool = False,
+    transform_input: Optional[bool] = None,
+    **kwargs,
+) -> GoogLeNet:
+    """torchvision's GoogLeNet; ``weights="DEFAULT"`` loads its ImageNet weights.
+
+    As torchvision's builder does, real weights are loaded into a net with both auxiliary
+    heads (the state dict has them), which are then dropped unless ``aux_logits=True`` (they
+    are not trained further than the main head), and ``transform_input`` defaults to True
+    (the weights were trained on inputs in [-1, 1]); without weights it defaults to False.
+    """
+    weights = pretrained.torchvision_weights("googlenet", weights)
+    pretrained.check_weights_args("googlenet", weights, num_classes, in_channels)
+    if transform_input is None:
+        transform_input = weights is not None
+    model = GoogLeNet(num_classes, in_channels, aux_logits=aux_logits or weights is not None,
+                      transform_input=transform_input, **kwargs)
+    if weights is not None:
+        pretrained.load_torchvision_weights(model, "googlenet", weights, progress)
+        if not aux_logits:
+            model.aux_logits = False
+            model.aux1 = model.aux2 = None
+    return model
 
 
 #: (c1, c2, c3, c4) of SmallGoogLeNet's blocks at width=16: GoogLeNet's 3a, 3b, 4a, 4e, 5b at a quarter width.

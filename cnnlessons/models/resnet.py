@@ -19,7 +19,8 @@ from typing import Optional, Sequence, Type, Union
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..layers import check_input, check_positive_int
+from ..layers import check_input, check_positive_int, check_sequence
+from . import pretrained, torchvision_names
 
 __all__ = [
     "ResidualBlock",
@@ -208,7 +209,7 @@ class ResNet(nn.Module):
         block_cls = _block_class(block)
         self.num_classes = check_positive_int("num_classes", num_classes)
         self.in_channels = check_positive_int("in_channels", in_channels)
-        layers, widths = list(layers), list(widths)
+        layers, widths = check_sequence("layers", layers), check_sequence("widths", widths)
         if len(layers) != len(widths) or not layers:
             raise ValueError(f"layers and widths must have the same non-zero length, got {layers} and {widths}")
         for n in layers:
@@ -264,6 +265,7 @@ class ResNet(nn.Module):
             for m in self.modules():
                 if isinstance(m, (ResidualBlock, Bottleneck)):
                     nn.init.zeros_(m.last_bn.weight)
+        torchvision_names.install(self)
 
     def stages(self) -> list[nn.Sequential]:
         return [getattr(self, f"layer{i}") for i in range(1, self.num_stages + 1)]
@@ -276,24 +278,40 @@ class ResNet(nn.Module):
         return self.fc(self.avgpool(x).flatten(1))
 
 
-def resnet18(num_classes: int = 1000, in_channels: int = 3, **kwargs) -> ResNet:
-    """ResNet-18, parameter for parameter torchvision's (11,689,512 parameters)."""
-    return ResNet(ResidualBlock, [2, 2, 2, 2], num_classes, in_channels, **kwargs)
+def _resnet(name: str, block: BlockType, layers: list[int], num_classes: int, in_channels: int, weights,
+            progress: bool, **kwargs) -> ResNet:
+    weights = pretrained.torchvision_weights(name, weights)
+    pretrained.check_weights_args(name, weights, num_classes, in_channels)
+    model = ResNet(block, layers, num_classes, in_channels, **kwargs)
+    return pretrained.load_torchvision_weights(model, name, weights, progress)
 
 
-def resnet34(num_classes: int = 1000, in_channels: int = 3, **kwargs) -> ResNet:
-    """ResNet-34, parameter for parameter torchvision's (21,797,672 parameters)."""
-    return ResNet(ResidualBlock, [3, 4, 6, 3], num_classes, in_channels, **kwargs)
+def resnet18(
+    num_classes: int = 1000, in_channels: int = 3, *, weights=None, progress: bool = True, **kwargs
+) -> ResNet:
+    """ResNet-18, parameter for parameter torchvision's (11,689,512 parameters); ``weights="DEFAULT"`` loads torchvision's ImageNet weights."""
+    return _resnet("resnet18", ResidualBlock, [2, 2, 2, 2], num_classes, in_channels, weights, progress, **kwargs)
 
 
-def resnet50(num_classes: int = 1000, in_channels: int = 3, **kwargs) -> ResNet:
-    """ResNet-50, parameter for parameter torchvision's (25,557,032 parameters)."""
-    return ResNet(Bottleneck, [3, 4, 6, 3], num_classes, in_channels, **kwargs)
+def resnet34(
+    num_classes: int = 1000, in_channels: int = 3, *, weights=None, progress: bool = True, **kwargs
+) -> ResNet:
+    """ResNet-34, parameter for parameter torchvision's (21,797,672 parameters); ``weights="DEFAULT"`` loads torchvision's ImageNet weights."""
+    return _resnet("resnet34", ResidualBlock, [3, 4, 6, 3], num_classes, in_channels, weights, progress, **kwargs)
 
 
-def resnet152(num_classes: int = 1000, in_channels: int = 3, **kwargs) -> ResNet:
-    """ResNet-152, the 2015 ImageNet winner, parameter for parameter torchvision's (60,192,808 parameters)."""
-    return ResNet(Bottleneck, [3, 8, 36, 3], num_classes, in_channels, **kwargs)
+def resnet50(
+    num_classes: int = 1000, in_channels: int = 3, *, weights=None, progress: bool = True, **kwargs
+) -> ResNet:
+    """ResNet-50, parameter for parameter torchvision's (25,557,032 parameters); ``weights="DEFAULT"`` loads torchvision's ImageNet weights."""
+    return _resnet("resnet50", Bottleneck, [3, 4, 6, 3], num_classes, in_channels, weights, progress, **kwargs)
+
+
+def resnet152(
+    num_classes: int = 1000, in_channels: int = 3, *, weights=None, progress: bool = True, **kwargs
+) -> ResNet:
+    """ResNet-152, the 2015 ImageNet winner, parameter for parameter torchvision's (60,192,808 parameters); ``weights="DEFAULT"`` loads torchvision's ImageNet weights."""
+    return _resnet("resnet152", Bottleneck, [3, 8, 36, 3], num_classes, in_channels, weights, progress, **kwargs)
 
 
 def check_cifar_depth(depth: int) -> int:

@@ -17,8 +17,9 @@ from torch import Tensor, nn
 
 from ..layers import check_dropout, check_input, check_positive_int
 from ..measure import stacked_receptive_field
+from . import pretrained, torchvision_names
 
-__all__ = ["VGG", "VGGBlock", "FCHead", "ConvHead", "SmallVGG", "KernelModel", "fc_to_conv", "VGG_CONFIGS"]
+__all__ = ["VGG", "vgg11", "vgg13", "vgg16", "vgg19", "VGGBlock", "FCHead", "ConvHead", "SmallVGG", "KernelModel", "fc_to_conv", "VGG_CONFIGS"]
 
 #: (number of 3x3 convs, output channels) of each block; the letters are the paper's Table 1.
 VGG_CONFIGS: dict[str, tuple[tuple[int, int], ...]] = {
@@ -191,11 +192,14 @@ def _resolve_config(config: ConfigType) -> tuple[tuple[int, int], ...]:
             raise ValueError(f"config must be one of {tuple(VGG_CONFIGS)} or a list of (num_convs, channels), got {config!r}")
         return VGG_CONFIGS[config]
     try:
-        blocks = tuple((int(n), int(c)) for n, c in config)
+        blocks = tuple((n, c) for n, c in config)
     except (TypeError, ValueError):
         raise ValueError(f"config must be a name or a list of (num_convs, channels) pairs, got {config!r}") from None
     if not blocks:
         raise ValueError("config must have at least one block")
+    for i, (n, c) in enumerate(blocks):  # 1.5 convs must not become 1
+        check_positive_int(f"config[{i}] num_convs", n)
+        check_positive_int(f"config[{i}] channels", c)
     return blocks
 
 
@@ -236,6 +240,7 @@ class VGG(nn.Module):
         self.config = _resolve_config(config)
         self.num_classes = check_positive_int("num_classes", num_classes)
         self.in_channels = check_positive_int("in_channels", in_channels)
+        check_positive_int("pool_size", pool_size)
         blocks = []
         c = in_channels
         for num_convs, out_channels in self.config:
@@ -246,6 +251,7 @@ class VGG(nn.Module):
         self.classifier = FCHead(c, pool_size, hidden, num_classes, dropout)
         if init_weights:
             _init_vgg(self)
+        torchvision_names.install(self)
 
     def forward(self, x: Tensor) -> Tensor:
         check_input(x, self.in_channels, type(self).__name__)
@@ -258,6 +264,33 @@ class VGG(nn.Module):
         model's output; a larger image gives a class-score map.
         """
         return nn.Sequential(OrderedDict(features=self.features, head=fc_to_conv(self.classifier)))
+
+
+def _vgg(config: str, num_classes: int, in_channels: int, weights, progress: bool, **kwargs) -> VGG:
+    weights = pretrained.torchvision_weights(config, weights)
+    pretrained.check_weights_args(config, weights, num_classes, in_channels)
+    model = VGG(config, num_classes, in_channels, **kwargs)
+    return pretrained.load_torchvision_weights(model, config, weights, progress)
+
+
+def vgg11(num_classes: int = 1000, in_channels: int = 3, *, weights=None, progress: bool = True, **kwargs) -> VGG:
+    """VGG-11 (configuration A), torchvision's ``vgg11``; ``weights="DEFAULT"`` loads its ImageNet weights."""
+    return _vgg("vgg11", num_classes, in_channels, weights, progress, **kwargs)
+
+
+def vgg13(num_classes: int = 1000, in_channels: int = 3, *, weights=None, progress: bool = True, **kwargs) -> VGG:
+    """VGG-13 (configuration B), torchvision's ``vgg13``; ``weights="DEFAULT"`` loads its ImageNet weights."""
+    return _vgg("vgg13", num_classes, in_channels, weights, progress, **kwargs)
+
+
+def vgg16(num_classes: int = 1000, in_channels: int = 3, *, weights=None, progress: bool = True, **kwargs) -> VGG:
+    """VGG-16 (configuration D), torchvision's ``vgg16``; ``weights="DEFAULT"`` loads its ImageNet weights."""
+    return _vgg("vgg16", num_classes, in_channels, weights, progress, **kwargs)
+
+
+def vgg19(num_classes: int = 1000, in_channels: int = 3, *, weights=None, progress: bool = True, **kwargs) -> VGG:
+    """VGG-19 (configuration E), torchvision's ``vgg19``; ``weights="DEFAULT"`` loads its ImageNet weights."""
+    return _vgg("vgg19", num_classes, in_channels, weights, progress, **kwargs)
 
 
 class SmallVGG(VGG):
