@@ -33,6 +33,10 @@ from cnnlessons.measure import (
 )
 from cnnlessons.models import (
     CIFAR,
+    VGG,
+    AlexNet,
+    DenseNet,
+    ResNet,
     FULL_SIZE,
     INPUT_SIZES,
     PAPER,
@@ -466,7 +470,9 @@ def test_every_named_model_builds_on_meta_and_maps_to_num_classes(name, num_clas
 
 
 @BUDGET
-@given(name=st.one_of(env_text, st.none(), st.integers()).filter(lambda n: n not in model_names()))
+@given(name=st.one_of(env_text, st.none(), st.integers(), st.lists(st.sampled_from(NAMED), max_size=2))
+       .filter(lambda n: n not in model_names()))
+@example(name=["resnet20"])
 def test_an_unknown_model_name_is_refused_by_name(name):
     """build_model with a name it does not know raises a ValueError listing the known names."""
     with pytest.raises((ValueError, TypeError), match="model name"):
@@ -477,6 +483,7 @@ def test_an_unknown_model_name_is_refused_by_name(name):
 INT_ARGS = {
     SmallAlexNet: ("num_classes", "in_channels", "width"),
     SmallVGG: ("num_classes", "in_channels", "num_blocks", "width", "hidden", "pool_size"),
+    VGG: ("num_classes", "in_channels", "hidden", "pool_size"),
     SmallGoogLeNet: ("num_classes", "in_channels", "width"),
     SmallDenseNet: ("num_classes", "in_channels", "growth_rate"),
     ResidualBlock: ("in_channels", "out_channels", "stride"),
@@ -500,10 +507,72 @@ def test_a_junk_integer_argument_is_refused_by_name(ctor_arg, value):
     strides, ...) refuses zero, negatives, bools, floats, text and None with a ValueError or
     TypeError whose message names the argument."""
     ctor, arg = ctor_arg
+    if ctor is SmallVGG and arg in ("hidden", "pool_size") and value is None:
+        return  # None is SmallVGG's default there: 8 * width, and 2
     with pytest.raises((ValueError, TypeError)) as err:
         with torch.device("meta"):
             ctor(**{**REQUIRED.get(ctor, {}), arg: value})
     _raises_naming(err.value, arg)
+
+
+#: Constructors and their list-of-ints arguments, with the other arguments valid.
+LIST_ARGS = [
+    (AlexNet, "channels", {}),
+    (ResNet, "layers", dict(block="basic", widths=(4, 8))),
+    (ResNet, "widths", dict(block="basic", layers=(1, 1))),
+    (DenseNet, "block_config", {}),
+    (SmallDenseNet, "block_config", {}),
+    (VGG, "config", {}),
+]
+junk_lists = st.one_of(st.integers(), st.none(), st.floats(), st.text("abc", max_size=4),
+                       st.lists(st.one_of(st.integers(max_value=0), st.floats(), st.booleans(), st.none(),
+                                          st.text(max_size=2)), min_size=1, max_size=3),
+                       st.lists(st.tuples(st.one_of(st.integers(max_value=0), st.floats(1.1, 3.9), st.booleans()),
+                                          st.integers(1, 4)), min_size=1, max_size=2))
+
+
+@BUDGET
+@given(ctor_arg=st.sampled_from(LIST_ARGS), value=junk_lists)
+@example(ctor_arg=(AlexNet, "channels", {}), value=5)
+@example(ctor_arg=(ResNet, "layers", dict(block="basic", widths=(4, 8))), value=3)
+@example(ctor_arg=(DenseNet, "block_config", {}), value=3)
+@example(ctor_arg=(VGG, "config", {}), value=[(1.5, 8)])
+@example(ctor_arg=(VGG, "config", {}), value=[(True, 8)])
+def test_a_junk_list_argument_is_refused_by_name(ctor_arg, value):
+    """A list argument (AlexNet's channels, ResNet's layers and widths, DenseNet's block_config,
+    VGG's config of (num_convs, channels) pairs) that is not a list of ints >= 1 -- a bare
+    number, text, None, fractions such as 1.5 convs, bools -- raises a ValueError or TypeError
+    naming the argument; nothing is silently rounded."""
+    ctor, arg, kwargs = ctor_arg
+    with pytest.raises((ValueError, TypeError)) as err:
+        with torch.device("meta"):
+            ctor(**{**kwargs, arg: value})
+    _raises_naming(err.value, arg)
+
+
+@BUDGET
+@given(ctor=st.sampled_from([AlexNet, SmallAlexNet]),
+       groups=st.one_of(st.integers().filter(lambda g: g not in (1, 2)), st.just(2.0), st.just(True),
+                        st.text(max_size=2), st.none()))
+@example(ctor=SmallAlexNet, groups=2.0)
+def test_a_junk_tower_count_is_refused_by_name(ctor, groups):
+    """AlexNet's groups is 1 or 2 (ints); anything else, 2.0 included, raises a ValueError
+    naming groups rather than an error from inside torch's convolution."""
+    with pytest.raises(ValueError, match="groups"):
+        with torch.device("meta"):
+            ctor(groups=groups)
+
+
+@BUDGET
+@given(k=st.one_of(st.integers(max_value=0), st.integers(1, 10).map(lambda k: 2 * k), st.floats(),
+                   st.text(max_size=2), st.none()))
+@example(k="a")
+@example(k=-1)
+def test_a_junk_inception_kernel_is_refused_by_name(k):
+    """Inception's c3_kernel_size must be an odd int >= 1; anything else raises a ValueError or
+    TypeError naming c3_kernel_size (a text value once gave a string-formatting error)."""
+    with pytest.raises((ValueError, TypeError), match="c3_kernel_size"):
+        Inception(4, 1, (1, 1), (1, 1), 1, c3_kernel_size=k)
 
 
 #: Constructors with a dropout probability; a few also take a compression in (0, 1].
