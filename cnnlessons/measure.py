@@ -198,8 +198,8 @@ def gradient_footprint(
 def layer_summary(model: nn.Module, input_size: Sequence[int] = (3, 32, 32), **kwargs):
     """torchinfo's layer table (output shapes, parameters, mult-adds) for one image.
 
-    Returns the ``torchinfo.ModelStatistics`` (``print`` it, or read ``total_params``,
-    ``total_mult_adds``); nothing is printed here. Extra keyword arguments go to
+    Returns torchinfo's ``ModelStatistics`` in a :class:`LayerSummary` (``print`` it, or read
+    ``total_params``, ``total_mult_adds``); nothing is printed here. Extra keyword arguments go to
     ``torchinfo.summary`` (e.g. ``depth=2``).
     """
     import torchinfo
@@ -210,7 +210,29 @@ def layer_summary(model: nn.Module, input_size: Sequence[int] = (3, 32, 32), **k
     kwargs.setdefault("depth", 3)
     kwargs.setdefault("col_names", ("output_size", "num_params", "mult_adds"))
     with _eval_mode(model):
-        return torchinfo.summary(model, input_size=(1, *size), device=_model_device(model), **kwargs)
+        return LayerSummary(torchinfo.summary(model, input_size=(1, *size),
+                                              device=_model_device(model), **kwargs))
+
+
+class LayerSummary:
+    """torchinfo's statistics, printed with readable units: some torchinfo versions print the
+    mult-adds line as ``Total mult-adds (Units.MEGABYTES)``; here it reads ``(M)``, millions."""
+
+    _UNITS = {"NONE": "", "KILOBYTES": "k", "MEGABYTES": "M", "GIGABYTES": "G", "TERABYTES": "T"}
+
+    def __init__(self, statistics) -> None:
+        self.statistics = statistics
+
+    def __getattr__(self, name: str):
+        return getattr(self.statistics, name)
+
+    def __str__(self) -> str:
+        import re
+
+        return re.sub(r"\(Units\.(\w+)\)", lambda m: f"({self._UNITS.get(m.group(1), m.group(1))})",
+                      str(self.statistics))
+
+    __repr__ = __str__
 
 
 def _as_device(device: Union[str, torch.device, None]) -> torch.device:

@@ -63,9 +63,11 @@ print(data)
 # $$\frac{\partial L}{\partial h_{l-1}} = W_l^\top \left(f'(z_l) \odot \frac{\partial L}{\partial h_l}\right).$$
 #
 # The sigmoid's derivative is at most 1/4, tanh's at most 1 (and less wherever it saturates),
-# ReLU's is exactly 1 wherever the unit is active. So with sigmoid the gradient shrinks by a
-# factor of at least 4 per layer whatever the weights; with ReLU it keeps its size — *if* the
-# weights have the right scale. That scale is He initialisation, variance 2 / fan-in (He et al.,
+# ReLU's is exactly 1 wherever the unit is active. Each layer multiplies the gradient by
+# $f'$ *times the weights*: with sigmoid that factor is at most 1/4 times the weights, so unless
+# the weights are large enough to make up for it the gradient shrinks layer after layer (and
+# large weights push the sigmoid into saturation, where $f'$ is smaller still). With ReLU the
+# gradient keeps its size — *if* the weights have the right scale. That scale is He initialisation, variance 2 / fan-in (He et al.,
 # 2015): the ReLU zeroes half of the signal, the factor 2 gives it back.
 #
 # We measure |d loss / d weight| of every layer of a 20-layer plain stack (width 128) at
@@ -130,9 +132,10 @@ explorer
 #
 # The paper's Figure 1: *a four-layer convolutional neural network with ReLUs reaches a 25%
 # training error rate on CIFAR-10 six times faster than an equivalent network with tanh
-# neurons.* We train the same four-layer CNN (three 5x5 convolutions with 32, 32 and 64
-# channels, each followed by the activation and 3x3 max pooling with stride 2, then one fully
-# connected layer) twice, changing only the activation. As in the paper: SGD with momentum at a
+# neurons.* The paper does not specify that network, so we train a four-layer CNN like the
+# paper's (three 5x5 convolutions with 32, 32 and 64 channels, each followed by the activation
+# and 3x3 max pooling with stride 2, then one fully connected layer) twice, changing only the
+# activation. As in the paper: SGD with momentum at a
 # fixed learning rate (0.02 here, the same for both; the paper tuned it for each), and no
 # regularisation — no weight decay, no augmentation, no dropout. The budget is the profile's.
 # We report the first epoch whose training error is below 25%.
@@ -210,11 +213,14 @@ print(f"the towers exchange activations before: {', '.join(result.exchanges)} "
       f"({result.bytes_exchanged:,} bytes for {len(x)} images)")
 print(f"max |two towers - one device| = {result.max_abs_diff:.1e} "
       f"(outputs up to {result.max_abs_output:.2f}), in {result.seconds:.1f} s")
+relative = result.max_abs_diff / result.max_abs_output
+print(f"Take-away: the two runs differ by {relative:.0e} of the outputs' size: "
+      + ("float rounding, so the two-device run *is* the grouped model."
+         if relative < 1e-4 else "more than float rounding: something differs."))
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
-# Take-away: the difference printed above is float rounding (around 1e-8 on outputs of order
-# 0.1): the two-device run *is* the grouped model. Model parallelism trades memory for
-# communication; today one GPU holds AlexNet easily, and grouped convolutions live on for their
+# Model parallelism trades memory for communication; today one GPU holds AlexNet easily, and
+# grouped convolutions live on for their
 # own sake (ResNeXt, and depthwise convolutions, which are the extreme case groups = channels).
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -269,8 +275,11 @@ for name, f in fields.items():
 #
 # ### Local response normalisation
 #
-# LRN divides each activation by (k + α/n · Σ a²)^β, the sum running over n = 5 neighbouring
-# channels at the same pixel (the paper: k = 2, α = 1e-4, β = 0.75; `nn.LocalResponseNorm`).
+# LRN divides each activation by (k + α Σ a²)^β, the sum running over n = 5 neighbouring
+# channels at the same pixel (the paper: k = 2, α = 1e-4, β = 0.75). PyTorch's
+# `nn.LocalResponseNorm` divides α by n, (k + α/n · Σ a²)^β, so the paper's normalisation is
+# α = 5 × 1e-4 there; the course's AlexNet uses that (`cnnlessons.layers.PAPER_LRN`). With
+# PyTorch's α = 1e-4 it would be five times weaker than the paper's.
 # What does that do to real activations? We measure the divisor on the first layer's ReLU
 # outputs, for inputs normalised the course's way (values around ±2) and for raw 0–255 pixel
 # values, the scale the paper's constants were chosen for.
@@ -283,14 +292,20 @@ for scale in (1.0, 255.0):
     print(f"inputs x {scale:>5g}: median activation {e.activation_median:8.3f}; LRN divisor "
           f"min {e.divisor_min:.3f}, median {e.divisor_median:.3f}, max {e.divisor_max:.3f}")
 print(f"k^beta = {2.0 ** 0.75:.3f}")
+normalised, raw = (lesson.lrn_effect(lrn_net, x, scale=s) for s in (1.0, 255.0))
+spread = {name: e.divisor_max / e.divisor_min for name, e in (("normalised", normalised), ("raw", raw))}
+print(f"Take-away: the largest divisor is {spread['normalised']:.3f}x the smallest on normalised "
+      f"inputs and {spread['raw']:.2f}x on raw pixel values: LRN "
+      + ("is close to a constant rescaling on the course's inputs"
+         if spread["normalised"] < 1.05 else "varies across activations even on normalised inputs")
+      + (" and only normalises at the paper's pixel scale." if spread["raw"] > spread["normalised"]
+         else "."))
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
-# Take-away: on normalised inputs the divisor is k^β ≈ 1.68 for every activation (min, median
-# and max printed above agree to a few decimals): LRN is then a constant rescaling and normalises
-# nothing. On the paper's raw pixel scale the activations are hundreds of times larger and the
-# divisor spreads out: LRN really dampens channels whose neighbours respond strongly ("lateral
-# inhibition"). The paper credits it with −1.2% top-1 error; VGG found no gain from it, and batch
-# normalisation (2015) has replaced it.
+# Where the divisor spreads out, LRN really dampens channels whose neighbours respond strongly
+# ("lateral inhibition"); where it stays at k^β it is only a constant rescaling. The paper
+# credits response normalisation with 1.4% lower top-1 and 1.2% lower top-5 error; VGG found no
+# gain from it, and batch normalisation (2015) has replaced it.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. Data augmentation

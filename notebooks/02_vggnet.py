@@ -20,12 +20,13 @@ from cnnlessons import check, setup_notebook
 profile = setup_notebook()
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# # 02 · VGGNet: only 3x3 kernels, stacked for depth; 1x1 convolutions instead of the FC classifier
+# # 02 · VGGNet: only 3x3 kernels, stacked for depth; the FC classifier as convolutions
 #
 # VGGNet (Simonyan and Zisserman, 2014; second in the ImageNet challenge of that year, first in
 # localisation) made one design rule out of AlexNet's mix of 11x11, 5x5 and 3x3 kernels: **only
-# 3x3 convolutions**, stacked two to four deep between poolings, for networks of 11 to 19 layers.
-# For testing, it turned its fully connected classifier into convolutions and ran the whole
+# 3x3 convolutions**, stacked one to four deep between poolings (configuration A has single ones),
+# for networks of 11 to 19 layers. For testing, it turned its fully connected classifier into
+# convolutions — fc6 into a 7x7 convolution, fc7 and fc8 into 1x1 ones — and ran the whole
 # network over larger images.
 #
 # **Learning goals.** After this lesson you can
@@ -33,8 +34,9 @@ profile = setup_notebook()
 # 1. compute the receptive field of a stack of convolutions, and measure it as a gradient;
 # 2. count the weights of a convolution, and say why three 3x3 layers beat one 7x7 layer;
 # 3. write a VGG block and train a scaled-down VGG;
-# 4. turn a fully connected classifier into 1x1 convolutions with the same outputs, and read the
-#    class-score map it gives on a larger image.
+# 4. turn a fully connected classifier into convolutions with the same outputs (the first FC
+#    layer becomes an s x s convolution, the others 1x1), and read the class-score map it gives
+#    on a larger image.
 
 # %% tags=["nbval-ignore-output"]
 import matplotlib.pyplot as plt
@@ -218,17 +220,17 @@ print(f"Take-away: the scaled-down VGG reached {history.val_acc[-1]:.1%} validat
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Without batch normalisation (2015, after VGG) a VGG is slow to get going: the paper trained its
 # 11-layer net first and initialised the deeper ones from it — and dropout in the classifier
-# slows it further on a short budget (lesson 01). On the `cpu` profile's 4 epochs expect a
-# modest accuracy; the `gpu` profile (all of CIFAR-10, 15 epochs) shows what the same network
-# reaches with a real budget: its reference curve is drawn dashed above when a reproduction file
-# exists.
+# slows it further on a short budget (lesson 01). On a CPU budget of a few epochs expect a modest
+# accuracy; the `gpu` profile (all of CIFAR-10) shows what the same network reaches with a real
+# budget: its reference curve is drawn dashed above when a reproduction file exists.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 4. The classifier as 1x1 convolutions
+# ## 4. The classifier as convolutions
 #
 # A fully connected layer that reads a C x s x s feature map is a convolution with an s x s
-# kernel: its weight matrix (out x C·s·s) is the kernel (out x C x s x s), reshaped. The next
-# fully connected layers read a vector, i.e. a 1x1 map: they are 1x1 convolutions. On the
+# kernel: its weight matrix (out x C·s·s) is the kernel (out x C x s x s), reshaped. In VGG-16
+# that is fc6, a 7x7 convolution over the 7x7 map. The next fully connected layers (fc7, fc8)
+# read a vector, i.e. a 1x1 map: they are 1x1 convolutions. On the
 # training size the convolutional head therefore gives exactly the FC head's outputs (a 1x1
 # score map); on a larger image it slides over the feature map and gives a **class-score map**,
 # which VGG averaged for its "dense" evaluation. `SmallVGG.fully_convolutional()` copies the

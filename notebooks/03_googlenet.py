@@ -119,8 +119,10 @@ print(f"Take-away: the reduced path needs {cmp.reduced_params:,} instead of {cmp
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # The saving is not free: the 3x3 convolution now sees only 32 mixtures of the 128 input channels,
-# so the block can express fewer functions. GoogLeNet bets that neighbouring channels are
-# correlated enough for a narrow summary to lose little.
+# so the block can express fewer functions. The paper's argument (its section 5, after Arora et
+# al.) is that the channels of a layer are redundant: highly correlated features can be embedded
+# in a low-dimensional space with little loss, so a narrow 1x1 "embedding" in front of the costly
+# convolution keeps most of what it needs.
 #
 # ### Exercise: `reduction_params`
 #
@@ -181,7 +183,10 @@ explorer
 # 4. 3x3 max pooling (stride 1, padding 1), then a 1x1 convolution -> c4.
 #
 # Every branch keeps height and width, so the outputs can be stacked along the channel axis:
-# c1 + c2[1] + c3[1] + c4 channels. Here is block 3a of GoogLeNet on its 28x28 input with 192
+# c1 + c2[1] + c3[1] + c4 channels. The pooling branch needs its 1x1 convolution: max pooling
+# keeps all C_in input channels, so without it the block's output would have at least as many
+# channels as its input, and the channel count could only grow from block to block; the 1x1
+# projection lets each block choose its own width c4 for that branch. Here is block 3a of GoogLeNet on its 28x28 input with 192
 # channels (the library's `Inception`):
 
 # %% slideshow={"slide_type": "fragment"}
@@ -271,6 +276,11 @@ print(f"Take-away: the layer counts are right ({alexnet.layers}, {vgg19.layers},
 # (512·7·7·4096 = 102,764,544 weights), and GoogLeNet has no such layer: global average pooling
 # leaves 1024 features for a single 1024 x 1000 classifier. The two auxiliary classifiers that
 # GoogLeNet trains with (and drops at test time) almost double its count, as the last row shows.
+# They are small classifiers on top of blocks 4a and 4d whose losses are added to the main loss
+# with weight 0.3 during training: they inject gradient into the middle of the 22-layer network,
+# which the paper hoped would counter vanishing gradients and encourage discriminative features in
+# the lower stages, and act as a regulariser. (Later work, Inception-v3, found they help little
+# early in training and act mostly as regularisers.)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. Experiment: a scaled-down GoogLeNet

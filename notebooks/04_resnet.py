@@ -92,9 +92,13 @@ print("Take-away:", lesson.degradation_verdict(runs, setup.depths))
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # The take-away above is written by the code from the four final training errors, so it says what
 # this run shows, also when a small budget does not show the effect. In the paper's run
-# (Figure 6, the `gpu` profile's setting, drawn dashed above as the reference once a reproduction
-# file exists), plain-56 stays above plain-20 throughout training, while ResNet-56 ends below
-# ResNet-20 (the paper's Table 6: 6.97% against 8.75% test error).
+# (Figure 6), plain-56 stays above plain-20 throughout training, while ResNet-56 ends below
+# ResNet-20 (the paper's Table 6: 6.97% against 8.75% test error). The `gpu` profile runs the
+# paper's depths and widths (20 and 56 layers, 16/32/64 channels) on all of CIFAR-10, drawn
+# dashed above as the reference once a reproduction file exists — but not the paper's schedule:
+# the paper trained for 64k iterations (about 164 epochs) at batch 128, learning rate 0.1 divided
+# by 10 at 32k and 48k iterations, weight decay 1e-4 and momentum 0.9; the `gpu` profile trains
+# for the profile's epochs at batch 512 with a one-cycle schedule and weight decay 5e-4.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. Why: gradient size per layer at initialisation, plain against residual
@@ -136,12 +140,16 @@ print(f"\nTake-away: at initialisation the gradients of plain-56's convolutions 
       f"{10 ** (lesson.gradient_spread(plain) - lesson.gradient_spread(residual)):.0f} times narrower.")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# (The classifier, the last point of each curve, gets a large gradient in every network.) So in a
-# plain network with batch norm the gradients need not vanish; they are badly *uneven*:
-# each pair of layers rescales the gradient on its way back, and the 27 pairs of plain-56 multiply
-# those factors (for batch-normalised plain networks at initialisation they grow towards the input,
-# as Yang et al. 2019 show). A step size that suits one end of the network is far off for the other.
-# A shortcut gives the gradient a path around every block's rescaling: d(f(x) + x)/dx = f'(x) + 1.
+# (The classifier, the last point of each curve, gets a large gradient in every network.) The
+# paper argues that vanishing gradients are *not* the cause of degradation: its plain networks
+# have batch norm, which, it says, keeps the forward signals and the backward gradients at healthy
+# sizes, and it verified the gradients' norms. The measurement above adds a second view: the
+# gradients need not vanish, but they can be spread over orders of magnitude from one end of the
+# network to the other (the span printed above). A *hypothesis*, not the paper's claim: such
+# uneven gradients could make one step size fit one end of a plain network and not the other
+# (for batch-normalised plain networks at initialisation Yang et al. 2019 show gradients growing
+# towards the input). A shortcut gives the gradient a path around every block's rescaling:
+# d(f(x) + x)/dx = f'(x) + 1.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. Skip connections: f(x) + x, identity and projection shortcuts

@@ -25,7 +25,8 @@ profile = setup_notebook()
 # ResNet (lesson 04) adds what a block computes to what it was given: $x_l = H_l(x_{l-1}) + x_{l-1}$.
 # DenseNet (Huang, Liu, van der Maaten and Weinberger, CVPR 2017) **concatenates** instead. Inside a
 # dense block, layer $l$ reads the block's input and the outputs of *all* earlier layers, stacked
-# along the channel axis, and contributes $k$ new channels, the **growth rate**:
+# along the channel axis, and contributes $k$ new channels, the **growth rate** (on CIFAR the
+# paper uses k = 12, 24 and 40; on ImageNet k = 32 and 48):
 #
 # $$x_l = H_l\big([x_0, x_1, \dots, x_{l-1}]\big), \qquad H_l = \text{BN} \to \text{ReLU} \to \text{3x3 conv} \to k \text{ channels}.$$
 #
@@ -213,8 +214,10 @@ check("densenet.dense_block", DenseBlock)
 #
 # $$\text{BN} \to \text{ReLU} \to \text{1x1 conv}: c \to \lfloor\theta c\rfloor \text{ channels} \to \text{2x2 average pooling, stride 2}.$$
 #
-# The lecture lists BN → 1x1 conv → 2x2 average pooling; the paper puts a ReLU after the BN, and
-# the library follows the paper. The **compression** $\theta$ is 1 in the plain DenseNet and
+# The lecture lists BN → 1x1 conv → 2x2 average pooling. The paper's text describes the
+# transition as a batch normalisation, a 1x1 convolution and 2x2 average pooling; its Table 1's
+# note ("each 'conv' layer shown in the table corresponds the sequence BN-ReLU-Conv") and the
+# authors' official code put a ReLU after the BN, and the library follows them. The **compression** $\theta$ is 1 in the plain DenseNet and
 # 0.5 in DenseNet-C and DenseNet-BC: every transition halves the channels as well as the height
 # and the width. The library's transition from 96 to 48 channels:
 
@@ -349,8 +352,10 @@ for run in reference:
 #   than the last, and a block's cost grows with the square of its depth.
 # - Transition blocks (BN → ReLU → 1x1 conv → 2x2 average pooling) halve the resolution and, with
 #   compression 0.5, the channels.
-# - DenseNet-BC adds 1x1 bottlenecks and compression, and buys ResNet's accuracy with fewer
-#   parameters, at the price of more memory traffic.
+# - DenseNet-BC adds 1x1 bottlenecks and compression. The paper's claim is parameter efficiency:
+#   ResNet's accuracy with fewer parameters, at the price of more memory traffic; the verdict of
+#   this lesson's run, printed in section 4, says how close the course-scale pair came under its
+#   budget.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Papers

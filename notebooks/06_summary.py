@@ -62,6 +62,11 @@ display(Markdown(summary.small_models_table((3, 32, 32))))
 # profile's), batch size, optimiser (AdamW, learning rate 0.002 with a one-cycle schedule) and
 # augmentation. The table adds the test accuracy, the training time on this machine, and the peak
 # memory of the run (measured on a CUDA GPU; the CPU does not report it).
+#
+# The parameter counts in this table are those of the models built for the data the run trains
+# on. They differ from the first table's wherever the data does: the first convolution has a
+# weight per input channel (3 for colour images, 1 for the greyscale digits of the `smoke`
+# profile), and a classifier that reads a feature map as it is grows with the image size.
 
 # %% tags=["nbval-ignore-output"]
 data = load_data(profile)
@@ -91,7 +96,7 @@ for run in reference:
 # What to look for. AlexNet and VGG have no batch normalisation and learn slowest in the first
 # epochs; under a budget this small they can stay close to chance, which says more about the
 # budget than about the architectures. The three later designs (GoogLeNet, ResNet and DenseNet,
-# all with BN) learn much faster per epoch. ResNet and DenseNet also compute far more per
+# all with BN) usually learn faster per epoch: compare their curves with AlexNet's and VGG's above. ResNet and DenseNet also compute far more per
 # parameter (see the FLOPs per parameter in the first table): they keep wide feature maps at full
 # resolution for longer, which shows in their training time on a CPU, and DenseNet's
 # concatenations add memory traffic that FLOPs do not count.
@@ -205,7 +210,7 @@ check("summary.techniques", key_techniques)
 #   22 layers with 6.6M parameters.
 # - **ResNet** (2015): the skip connection $F(x) + x$ makes 152 layers trainable.
 # - **DenseNet** (2017): concatenation $[x, F(x)]$ reuses every feature; channels grow linearly
-#   with the growth rate, and DenseNet-BC reaches ResNet's accuracy with fewer parameters.
+#   with the growth rate; the paper's DenseNet-BC reaches ResNet's accuracy with fewer parameters.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Papers

@@ -98,6 +98,7 @@ def test_layer_summary():
     stats = layer_summary(model, (3, 32, 32))
     assert stats.total_params == count_parameters(model)
     assert "ResidualBlock" in str(stats)
+    assert "Total mult-adds (M):" in str(stats) and "Units." not in str(stats)
     assert model.training
 
 

@@ -126,7 +126,8 @@ def test_alexnet_towers_are_grouped_convolutions():
     lrns = [n for n, m in two.features.named_children() if isinstance(m, GroupedLRN)]
     assert lrns == ["lrn1", "lrn2"] and two.features.lrn1.groups == 2
     assert two.features.lrn1.lrn.k == 2.0 and two.features.lrn1.lrn.size == 5
-    assert dict(PAPER_LRN) == {"size": 5, "alpha": 1e-4, "beta": 0.75, "k": 2.0}
+    # PyTorch divides alpha by the window size n = 5, the AlexNet paper does not
+    assert dict(PAPER_LRN) == {"size": 5, "alpha": 5e-4, "beta": 0.75, "k": 2.0}
     assert shapes(old_name) == shapes(two) and [n for n, _ in old_name.features.named_children()] == [
         n for n, _ in two.features.named_children()
     ]
