@@ -320,6 +320,9 @@ _OUTPUTS = ("gradebook.csv", "gradebook.md", gradebook.RECORDS, gradebook.FEEDBA
 def _prepare_out(out: Path, resume: bool, force: bool) -> None:
     if out.exists() and not out.is_dir():
         raise GradeError(f"--out '{out}' is a file; expected a folder for the gradebook")
+    blocked = next((p for p in out.parents if p.exists() and not p.is_dir()), None)
+    if blocked is not None:
+        raise GradeError(f"--out '{out}' cannot be written: '{blocked}' is a file")
     if out.is_dir() and any((out / name).exists() for name in _OUTPUTS):
         if not (resume or force):
             raise GradeError(f"--out '{out}' already holds a gradebook; pass --resume to go on with it "

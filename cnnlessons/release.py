@@ -133,6 +133,9 @@ def _check_out(out: Path, sources: Sequence[Path], force: bool, what: str = "OUT
                                "folder (a release never writes over the instructor notebooks)")
     if out.exists() and not out.is_dir():
         raise ReleaseError(f"{what} '{out}' is a file; expected a folder")
+    blocked = next((p for p in out.parents if p.exists() and not p.is_dir()), None)
+    if blocked is not None:
+        raise ReleaseError(f"{what} '{out}' cannot be written: '{blocked}' is a file")
     if out.exists() and any(out.iterdir()) and not force:
         raise ReleaseError(f"{what} '{out}' already exists; pass --force to replace it")
 
