@@ -41,12 +41,20 @@ def pick_device(device: str | torch.device | None = None) -> torch.device:
 
 @dataclasses.dataclass
 class History:
-    """Per-epoch training and validation figures of one run."""
+    """Per-epoch training and validation figures of one run.
+
+    Two training accuracies: ``train_acc`` is the running average over the epoch's training
+    batches, augmented and with dropout on, while the weights still change (what the progress
+    bar shows; it can sit below the validation accuracy). ``train_eval_acc`` is the training
+    accuracy as the papers mean it: measured in eval mode, un-augmented, at the end of the epoch
+    on a fixed seeded subset of the training split (``info["train_eval_size"]`` images).
+    """
 
     label: str = ""
     epoch: list[int] = dataclasses.field(default_factory=list)
     train_loss: list[float] = dataclasses.field(default_factory=list)
     train_acc: list[float] = dataclasses.field(default_factory=list)
+    """Running average over the epoch's augmented batches, dropout on."""
     val_loss: list[float] = dataclasses.field(default_factory=list)
     val_acc: list[float] = dataclasses.field(default_factory=list)
     time: list[float] = dataclasses.field(default_factory=list)
@@ -54,10 +62,19 @@ class History:
     test_acc: float | None = None
     interrupted: bool = False
     info: dict[str, Any] = dataclasses.field(default_factory=dict)
+    train_eval_acc: list[float] = dataclasses.field(default_factory=list)
+    """Eval-mode accuracy on a fixed subset of the training split, after each epoch (empty in
+    runs recorded before it was measured)."""
 
     @property
     def train_error(self) -> list[float]:
+        """The running training error (augmented batches, dropout on): 1 - ``train_acc``."""
         return [1.0 - a for a in self.train_acc]
+
+    @property
+    def train_eval_error(self) -> list[float]:
+        """The training error in eval mode on a fixed training subset: 1 - ``train_eval_acc``."""
+        return [1.0 - a for a in self.train_eval_acc]
 
     @property
     def val_error(self) -> list[float]:
@@ -82,7 +99,10 @@ class History:
         if not self.epoch:
             return f"{self.label or 'run'}: no epoch finished"
         s = (f"{self.label or 'run'}: {self.epoch[-1]} epochs in {self.wall_time:.1f} s, "
-             f"train acc {self.train_acc[-1]:.1%}, val acc {self.val_acc[-1]:.1%}")
+             f"train acc {self.train_acc[-1]:.1%} (running)")
+        if self.train_eval_acc:
+            s += f", train acc {self.train_eval_acc[-1]:.1%} (eval mode)"
+        s += f", val acc {self.val_acc[-1]:.1%}"
         if self.test_acc is not None:
             s += f", test acc {self.test_acc:.1%}"
         return s + (" (interrupted)" if self.interrupted else "")
@@ -249,6 +269,19 @@ def train_epoch(model: nn.Module, batches: Iterable, opt: torch.optim.Optimizer,
     return loss_sum.item(), int(correct.item()), seen
 
 
+def _train_eval_batches(data: CourseData, size: int, batch_size: int, device: torch.device,
+                        seed: int, channels_last: bool) -> TensorLoader | None:
+    """Un-augmented batches of a fixed seeded subset of ``size`` training images (None for 0)."""
+    n = min(size, len(data.train_labels))
+    if n == 0:
+        return None
+    keep = torch.randperm(len(data.train_labels), generator=torch.Generator().manual_seed(seed))[:n]
+    keep = keep.sort().values
+    fmt = torch.channels_last if channels_last else torch.contiguous_format
+    return TensorLoader(data.train_images[keep], data.train_labels[keep], batch_size=batch_size,
+                        mean=data.mean, std=data.std, device=device, memory_format=fmt)
+
+
 def fit(model: nn.Module, data: CourseData, *, epochs: int | None = None,
         batch_size: int | None = None, lr: float = 0.05, optimizer: str = "sgd",
         momentum: float = 0.9, weight_decay: float = 5e-4, schedule: str = "onecycle",
@@ -256,7 +289,8 @@ def fit(model: nn.Module, data: CourseData, *, epochs: int | None = None,
         profile: Profile | str | None = None, progress: bool | None = None, verbose: bool = False,
         seed: int = 0, loader: str = "tensor", precision: str = "auto",
         channels_last: bool | None = None, compile: bool = False, test: bool = False,
-        label: str = "", on_epoch: Callable[[History], None] | None = None) -> History:
+        label: str = "", on_epoch: Callable[[History], None] | None = None,
+        train_eval_size: int = 1000) -> History:
     """Train ``model`` on ``data`` and return its ``History``.
 
     Budgets (``epochs``, ``batch_size``) default to the active profile's. The device is chosen
@@ -267,6 +301,9 @@ def fit(model: nn.Module, data: CourseData, *, epochs: int | None = None,
     (``loader="tensor"``) or from a torchvision DataLoader (``loader="dataloader"``). Stopping the
     run (Ctrl-C, or Jupyter's interrupt) keeps what was learned: the model keeps its weights and the
     returned history ends at the last finished epoch. ``test=True`` also measures test accuracy.
+    After each epoch the model is also evaluated (eval mode, no augmentation) on a fixed random
+    subset of ``min(train_eval_size, training images)`` training images, chosen by ``seed``:
+    ``History.train_eval_acc``, the training error the papers plot (0 turns it off).
     """
     profile = profile if isinstance(profile, Profile) else get_profile(profile)
     epochs = profile.epochs if epochs is None else epochs
@@ -278,6 +315,8 @@ def fit(model: nn.Module, data: CourseData, *, epochs: int | None = None,
                         f"got {type(data).__name__}")
     if not lr > 0:
         raise ValueError(f"lr must be positive, got {lr!r}")
+    if isinstance(train_eval_size, bool) or not isinstance(train_eval_size, int) or train_eval_size < 0:
+        raise ValueError(f"train_eval_size must be an integer >= 0, got {train_eval_size!r}")
     device = pick_device(device)
     cuda = device.type == "cuda"
     precision = choose_precision(precision, device)
@@ -291,6 +330,8 @@ def fit(model: nn.Module, data: CourseData, *, epochs: int | None = None,
     train_batches, val_batches = make_loaders(
         data, batch_size=batch_size, device=device, augment=augment, seed=seed,
         channels_last=channels_last, loader=loader)
+    train_eval_batches = _train_eval_batches(data, train_eval_size, batch_size, device, seed,
+                                             channels_last)
     step_model = torch.compile(model) if compile else model
     opt = _optimizer(model, optimizer, lr, weight_decay, momentum)
     sched = _schedule(opt, schedule, lr, epochs * len(train_batches))
@@ -301,7 +342,9 @@ def fit(model: nn.Module, data: CourseData, *, epochs: int | None = None,
         "parameters": sum(p.numel() for p in model.parameters()),
         "profile": profile.name, "dataset": data.name, "epochs": epochs,
         "batch_size": batch_size, "lr": lr, "optimizer": optimizer, "schedule": schedule,
-        "train_size": len(data.train_labels), "precision": precision.name})
+        "train_size": len(data.train_labels), "precision": precision.name,
+        "train_eval_size": (0 if train_eval_batches is None
+                            else len(train_eval_batches.labels))})
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -319,6 +362,9 @@ def fit(model: nn.Module, data: CourseData, *, epochs: int | None = None,
                     f"the training loss became {train_loss} in epoch {epoch}: lower lr "
                     f"(now {lr}) or add normalisation to the model")
             val_loss, val_acc = evaluate(step_model, val_batches, device, precision)
+            if train_eval_batches is not None:
+                train_eval_acc = evaluate(step_model, train_eval_batches, device, precision)[1]
+                history.train_eval_acc.append(train_eval_acc)
             history.epoch.append(epoch)
             history.train_loss.append(train_loss)
             history.train_acc.append(correct / seen)
@@ -330,8 +376,10 @@ def fit(model: nn.Module, data: CourseData, *, epochs: int | None = None,
             if bar is not None:
                 bar.set_postfix(loss=f"{train_loss:.3f}", val_acc=f"{val_acc:.1%}")
             if verbose:
-                print(f"epoch {epoch:>3}: train loss {train_loss:.3f}, train acc "
-                      f"{history.train_acc[-1]:.1%}, val acc {val_acc:.1%}")
+                clean = (f", train acc (eval mode) {history.train_eval_acc[-1]:.1%}"
+                         if history.train_eval_acc else "")
+                print(f"epoch {epoch:>3}: train loss {train_loss:.3f}, running train acc "
+                      f"{history.train_acc[-1]:.1%}{clean}, val acc {val_acc:.1%}")
             if on_epoch is not None:
                 on_epoch(history)
     except KeyboardInterrupt:

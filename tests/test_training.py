@@ -61,6 +61,36 @@ def test_history_roundtrip():
     assert h.train_error == [0.5]
 
 
+def test_training_error_in_eval_mode_on_a_fixed_subset(digits):
+    # heavy dropout: the running accuracy (dropout on) sits below the eval-mode one
+    set_seed(0)
+    model = nn.Sequential(*list(small_net())[:-1], nn.Dropout(0.5), nn.Linear(32, 10))
+    h = fit(model, digits, epochs=3, batch_size=20, lr=0.2, train_eval_size=200, seed=3)
+    assert len(h.train_eval_acc) == len(h.epoch) == 3 and h.info["train_eval_size"] == 200
+    assert h.train_eval_error == [1 - a for a in h.train_eval_acc]
+    assert h.train_eval_acc[-1] > h.train_acc[-1] + 0.1
+    assert "(eval mode)" in str(h) and "(running)" in str(h)
+    # the subset is fixed by the seed: evaluating the trained model on it gives the last figure
+    keep = torch.randperm(len(digits.train_labels), generator=torch.Generator().manual_seed(3))[:200]
+    subset = TensorLoader(digits.train_images[keep], digits.train_labels[keep], batch_size=50,
+                          mean=digits.mean, std=digits.std)
+    assert evaluate(model, subset)[1] == pytest.approx(h.train_eval_acc[-1])
+    # never more than the training split; 0 turns it off
+    assert fit(small_net(), digits, epochs=1).info["train_eval_size"] == len(digits.train_labels)
+    off = fit(small_net(), digits, epochs=1, train_eval_size=0)
+    assert off.train_eval_acc == [] and off.info["train_eval_size"] == 0
+    with pytest.raises(ValueError, match="train_eval_size must be an integer >= 0"):
+        fit(small_net(), digits, epochs=1, train_eval_size=-1)
+
+
+def test_history_reads_a_dict_recorded_before_the_eval_mode_training_error():
+    old = {"label": "a", "epoch": [1], "train_loss": [1.0], "train_acc": [0.5], "val_loss": [1.1],
+           "val_acc": [0.4], "time": [2.0], "test_acc": None, "interrupted": False, "info": {}}
+    h = History.from_dict(old)
+    assert h.train_eval_acc == [] and h.train_eval_error == [] and h.train_error == [0.5]
+    assert "eval mode" not in str(h)
+
+
 @pytest.mark.parametrize("kw, name", [({"epochs": 0}, "epochs"), ({"lr": -1.0}, "lr"),
                                       ({"optimizer": "lion"}, "optimizer"),
                                       ({"schedule": "steps"}, "schedule"),
