@@ -28,7 +28,7 @@ def _as_runs(runs) -> list[History]:
 
 
 def reference_label(run: History) -> str:
-    """'label (reference: device, date)' for a curve loaded from data/reference/."""
+    """'label (reference: device, date)' for a curve from the reference results."""
     info = run.info or {}
     where = ", ".join(str(info[k]) for k in ("device", "date") if info.get(k))
     return f"{run.label} (reference: {where})" if where else f"{run.label} (reference)"
@@ -39,7 +39,7 @@ def plot_history(runs, metrics: Sequence[str] = ("train_error", "val_error"), *,
                  axes=None):
     """Draw ``metrics`` (one panel each) for one or several runs against epochs.
 
-    ``reference`` runs (e.g. from ``data/reference/``) are drawn dashed, labelled with the device
+    ``reference`` runs (``cnnlessons.results.reference_runs``) are drawn dashed, labelled with the device
     and date they were measured on. Returns the figure.
     """
     unknown = [m for m in metrics if m not in _METRICS]
