@@ -6,17 +6,31 @@ from typing import Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from matplotlib.ticker import MaxNLocator
 
 from .training import History
 
 __all__ = ["plot_history", "plot_bars", "show_images", "reference_label", "plot_gradient_sizes",
-           "show_gallery"]
+           "show_gallery", "integer_epochs"]
 
 _METRICS = {
-    "train_loss": ("training loss", False), "val_loss": ("validation loss", False),
-    "train_acc": ("training accuracy", True), "val_acc": ("validation accuracy", True),
-    "train_error": ("training error", True), "val_error": ("validation error", True),
+    "train_loss": ("running training loss (augmented, dropout on)", False),
+    "val_loss": ("validation loss", False),
+    "train_acc": ("running training accuracy (augmented, dropout on)", True),
+    "val_acc": ("validation accuracy", True),
+    "train_error": ("running training error (augmented, dropout on)", True),
+    "val_error": ("validation error", True),
+    "train_eval_acc": ("training accuracy (eval mode)", True),
+    "train_eval_error": ("training error (eval mode)", True),
 }
+"""Metric name -> (axis label, drawn in percent). ``train_*`` are running averages over the
+epoch's augmented batches with dropout on; ``train_eval_*`` are measured in eval mode on a fixed
+subset of the training split (``History.train_eval_acc``)."""
+
+
+def integer_epochs(ax) -> None:
+    """Ticks on whole epochs only (no 1.5 epochs) on the x axis of ``ax``."""
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 
 
 def _as_runs(runs) -> list[History]:
@@ -34,13 +48,18 @@ def reference_label(run: History) -> str:
     return f"{run.label} (reference: {where})" if where else f"{run.label} (reference)"
 
 
+def _has(run: History, metric: str) -> bool:
+    return len(getattr(run, metric)) == len(run.epoch) > 0
+
+
 def plot_history(runs, metrics: Sequence[str] = ("train_error", "val_error"), *,
                  reference: Sequence[History] | None = None, title: str | None = None,
                  axes=None):
     """Draw ``metrics`` (one panel each) for one or several runs against epochs.
 
     ``reference`` runs (``cnnlessons.results.reference_runs``) are drawn dashed, labelled with the device
-    and date they were measured on. Returns the figure.
+    and date they were measured on. A run recorded without a metric (``train_eval_error`` in
+    histories from before it was measured) is left out of that panel. Returns the figure.
     """
     unknown = [m for m in metrics if m not in _METRICS]
     if unknown:
@@ -56,17 +75,21 @@ def plot_history(runs, metrics: Sequence[str] = ("train_error", "val_error"), *,
     for ax, metric in zip(axes, metrics):
         name, percent = _METRICS[metric]
         for i, run in enumerate(runs):
-            ax.plot(run.epoch, getattr(run, metric), marker="o", ms=3,
-                    color=colors[i % len(colors)], label=run.label or f"run {i + 1}")
+            if _has(run, metric):
+                ax.plot(run.epoch, getattr(run, metric), marker="o", ms=3,
+                        color=colors[i % len(colors)], label=run.label or f"run {i + 1}")
         for i, run in enumerate(reference or []):
-            ax.plot(run.epoch, getattr(run, metric), ls="--", color=colors[(i + len(runs)) % len(colors)],
-                    label=reference_label(run))
+            if _has(run, metric):
+                ax.plot(run.epoch, getattr(run, metric), ls="--",
+                        color=colors[(i + len(runs)) % len(colors)], label=reference_label(run))
         ax.set_xlabel("epoch")
+        integer_epochs(ax)
         ax.set_ylabel(name)
         if percent:
             ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=8)
     if title:
         fig.suptitle(title)
     fig.tight_layout()
@@ -127,8 +150,6 @@ def show_images(images: torch.Tensor, labels: Sequence[int] | torch.Tensor | Non
 def plot_gradient_sizes(sizes: Mapping[str, Sequence[float]], *, ax=None, title: str | None = None,
                         highlight: str | None = None):
     """Gradient size per layer (log scale), one line per activation; returns the figure."""
-    from matplotlib.ticker import MaxNLocator
-
     if ax is None:
         _, ax = plt.subplots(figsize=(6.0, 3.6))
     colors = {"relu": "tab:blue", "tanh": "tab:orange", "sigmoid": "tab:green"}

@@ -132,6 +132,7 @@ class GrowthRateExplorer(Explorer):
                     label=f"{self.label(setting)}: {count_label(run)}")
         ax.set_title("validation error of the trained settings", fontsize=9)
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.yaxis.set_major_formatter(_percent())
         ax.grid(alpha=0.3)
         if self.runs:

@@ -7,6 +7,7 @@ from typing import Callable, Mapping, Optional
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
+from matplotlib.ticker import MaxNLocator
 
 from ..data import CourseData
 from ..experiments.resnet import SHORTCUT_CHOICES, DegradationSetup, run_label, train_resnet
@@ -84,6 +85,7 @@ class ShortcutExplorer(Explorer):
                     lw=2.6 if bold else 1.0, alpha=1.0 if bold else 0.6,
                     color=colors[depths.index(depth) % len(colors)], label=run_label(shortcut, depth))
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel("training error")
         ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
         ax.grid(alpha=0.3)
