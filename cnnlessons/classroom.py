@@ -29,7 +29,7 @@ __all__ = ["INSTALL", "WORKFLOW", "exercise_ids", "workflow", "write_repository"
 WORKFLOW = ".github/workflows/classroom.yml"
 CHECKS = ".cnnlessons/checks"
 GRADING = ".grading"
-INSTALL = 'python -m pip install "cnnlessons[test] @ git+https://github.com/cnnlessons/cnnlessons@main"'
+INSTALL = 'python -m pip install "cnnlessons[instructor] @ git+https://github.com/cnnlessons/cnnlessons@main"'
 """How the workflow installs the course (the same source as the notebooks' setup cell)."""
 
 
