@@ -114,14 +114,20 @@ def degradation_runs(data: CourseData, setup: DegradationSetup, *,
 
 
 def _final_error(run: History) -> float:
-    if not run.train_acc:
+    """The last epoch's training error in eval mode: the paper's training error, not the running
+    average over augmented batches (which a deeper, noisier network lowers more slowly)."""
+    if not run.epoch:
         raise ValueError(f"run {run.label!r} has no finished epoch")
-    return run.train_error[-1]
+    if len(run.train_eval_acc) != len(run.epoch):
+        raise ValueError(f"run {run.label!r} has no eval-mode training error "
+                         f"(History.train_eval_acc): train it again with fit's train_eval_size > 0")
+    return run.train_eval_error[-1]
 
 
 def degradation_summary(runs: Mapping[tuple[str, int], History],
                         depths: Sequence[int]) -> dict[str, float | bool]:
-    """The final training errors of the four runs and what they show."""
+    """The final training errors of the four runs (measured in eval mode on a fixed subset of
+    the training images, ``History.train_eval_error``) and what they show."""
     shallow, deep = depths
     e = {key: _final_error(run) for key, run in runs.items()}
     plain_s, plain_d = e[("none", shallow)], e[("none", deep)]
@@ -137,10 +143,14 @@ def _points(a: float, b: float) -> str:
 
 
 def degradation_verdict(runs: Mapping[tuple[str, int], History], depths: Sequence[int]) -> str:
-    """The take-away, written from the measured final training errors (never typed by hand)."""
+    """The take-away, written from the measured final training errors (eval mode, on a fixed
+    subset of the training images; never typed by hand)."""
     shallow, deep = depths
     s = degradation_summary(runs, depths)
-    epochs = len(next(iter(runs.values())).epoch)
+    first = next(iter(runs.values()))
+    epochs = len(first.epoch)
+    size = first.info.get("train_eval_size")
+    on = f"{size:,} training images" if size else "a fixed subset of the training images"
     plain = (f"plain-{deep} ends at {s['plain_deep']:.1%} training error against "
              f"{s['plain_shallow']:.1%} for plain-{shallow}")
     plain += (f": the deeper plain network is worse by {_points(s['plain_deep'], s['plain_shallow'])}"
@@ -160,7 +170,9 @@ def degradation_verdict(runs: Mapping[tuple[str, int], History], depths: Sequenc
     else:
         end = ("This budget is too small to show the degradation problem; the gpu profile runs "
                "the paper's 20 and 56 layers on all of CIFAR-10, where the paper saw it.")
-    return f"After {epochs} epoch{'s' * (epochs != 1)}, {plain}; {res}. {end}"
+    return (f"After {epochs} epoch{'s' * (epochs != 1)}, {plain}; {res}. {end} (Training error "
+            f"measured in eval mode on {on}, as in the paper; the running error during an epoch "
+            f"mixes in augmentation and the weights' changes.)")
 
 
 # -- gradients at initialisation ----------------------------------------------------------------
