@@ -9,6 +9,7 @@ multiply-accumulate count (FLOPs / 2) that many papers quote as "FLOPs".
 from __future__ import annotations
 
 import contextlib
+import itertools
 from typing import Callable, Iterator, NamedTuple, Optional, Sequence, Union
 
 import torch
@@ -30,6 +31,7 @@ __all__ = [
     "stacked_receptive_field",
     "equivalent_3x3_layers",
     "track_peak_memory",
+    "training_memory_per_image",
 ]
 
 
@@ -286,6 +288,49 @@ def track_peak_memory(device: Union[str, torch.device, None] = None) -> Iterator
         if cuda:
             torch.cuda.synchronize(dev)
             result.peak_bytes = int(torch.cuda.max_memory_allocated(dev))
+
+
+def training_memory_per_image(model: nn.Module, input_size: Sequence[int] = (3, 32, 32),
+                              batch_size: int = 8) -> int:
+    """Bytes per image of the tensors a training step keeps for the backward pass.
+
+    Runs one forward pass of a random batch of ``batch_size`` images in training mode and counts,
+    through ``torch.autograd.graph.saved_tensors_hooks``, every tensor autograd saves (layer
+    inputs, BN statistics, ReLU outputs, pooling indices, dropout masks), each storage once,
+    leaving out the model's own parameters and buffers; divided by ``batch_size``. This is the
+    memory that grows with the batch, on any device (no CUDA needed); it is measured in the
+    model's dtype (float32: autocast to bf16 roughly halves it). A ``nn.Linear(100, 10)`` keeps
+    its input, 100 * 4 = 400 bytes per image. The model's parameters and BN running statistics
+    are left as they were.
+    """
+    _check_model(model)
+    size = _check_input_size(input_size)
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    own = {t.untyped_storage().data_ptr() for t in itertools.chain(model.parameters(), model.buffers())}
+    saved: dict[int, int] = {}
+
+    def pack(t: Tensor) -> Tensor:
+        storage = t.untyped_storage()
+        if storage.data_ptr() not in own:
+            saved[storage.data_ptr()] = storage.nbytes()
+        return t  # kept alive by the graph until the end: no address is reused meanwhile
+
+    buffers = [b.detach().clone() for b in model.buffers()]
+    modes = [(m, m.training) for m in model.modules()]
+    x = torch.randn((batch_size, *size), device=_model_device(model), dtype=_model_dtype(model))
+    model.train()
+    try:
+        with torch.enable_grad(), torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+            out = model(x)
+        del out
+    finally:
+        for m, mode in modes:
+            m.training = mode
+        with torch.no_grad():
+            for b, before in zip(model.buffers(), buffers):
+                b.copy_(before)
+    return sum(saved.values()) // batch_size
 
 
 def gradient_norms(

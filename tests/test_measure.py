@@ -16,6 +16,7 @@ from cnnlessons.measure import (
     receptive_field,
     stacked_receptive_field,
     track_peak_memory,
+    training_memory_per_image,
 )
 from cnnlessons.models import SmallResNet, cifar_resnet
 
@@ -108,6 +109,34 @@ def test_peak_memory_on_cpu_is_not_reported():
         torch.ones(1000).sum()
     assert mem.peak_bytes is None and mem.peak_mib is None
     assert "None" in repr(mem)
+
+
+def test_training_memory_counts_what_backward_needs():
+    # a linear layer keeps its input for the weight's gradient: batch * features * 4 bytes
+    assert training_memory_per_image(nn.Linear(100, 10), (100,), batch_size=8) == 100 * 4
+    # conv keeps its input, BN its input (+ two statistics per channel a batch), ReLU its output
+    block = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1, bias=False), nn.BatchNorm2d(8), nn.ReLU())
+    per_image = (3 + 8 + 8) * 6 * 6 * 4
+    assert per_image <= training_memory_per_image(block, (3, 6, 6), batch_size=4) <= per_image + 16
+    # the model is left as it was: mode, weights and BN running statistics
+    block.eval()
+    before = {k: v.clone() for k, v in block.state_dict().items()}
+    training_memory_per_image(block, (3, 6, 6))
+    assert not block.training and all(torch.equal(before[k], v) for k, v in block.state_dict().items())
+    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+        training_memory_per_image(block, (3, 6, 6), batch_size=0)
+
+
+def test_densenet_keeps_more_per_parameter_than_resnet():
+    from cnnlessons.models import build_model
+    from cnnlessons.recipes import SMALL_MODELS
+
+    ratio = {}
+    for label in ("ResNet", "DenseNet"):
+        name, kwargs = SMALL_MODELS[label]
+        model = build_model(name, num_classes=10, in_channels=3, **kwargs)
+        ratio[label] = training_memory_per_image(model) / count_parameters(model)
+    assert ratio["DenseNet"] > 3 * ratio["ResNet"]
 
 
 class ReversedRegistration(nn.Module):
