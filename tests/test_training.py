@@ -113,7 +113,9 @@ def test_forced_fp16_trains_through_a_gradient_scaler(digits, monkeypatch):
     monkeypatch.setattr(torch.amp.GradScaler, "scale",
                         lambda self, loss: scaled.append(1) or real_scale(self, loss))
     set_seed(0)
-    h = fit(small_net(), digits, epochs=2, batch_size=50, lr=0.2, precision="fp16")
+    tiny = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(),
+                         nn.MaxPool2d(4), nn.Flatten(), nn.Linear(128, 10))  # fp16 is slow on CPUs
+    h = fit(tiny, digits, epochs=2, batch_size=50, lr=0.2, precision="fp16")
     assert h.info["precision"] == "fp16"
     assert h.train_loss[-1] < h.train_loss[0] < 3  # it learns, no overflow
     assert len(scaled) == 12  # every step (6 an epoch) went through the scaler
