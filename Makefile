@@ -20,7 +20,7 @@ lab: $(STAMP)  ## open the course in JupyterLab (on this machine only)
 	$(VENV)/bin/jupyter lab --ip=127.0.0.1 --port=$(PORT) --notebook-dir=notebooks $(LAB_ARGS)
 
 test: $(STAMP)  ## every test: unit tests, strict nbval over every notebook, the browser test, ipywidgets 7
-	CNNLESSONS_PROFILE=smoke TQDM_DISABLE=1 $(PY) -m pytest -q -n auto --maxprocesses=4 --dist loadgroup \
+	CNNLESSONS_PROFILE=smoke TQDM_DISABLE=1 $(PY) -m pytest -q -n auto --maxprocesses=4 --dist loadfile \
 		tests notebooks --nbval --nbval-current-env
 	bash tools/widgets7.sh
 

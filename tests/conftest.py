@@ -1,4 +1,7 @@
+import atexit
 import os
+import shutil
+import tempfile
 
 import pytest
 import torch
@@ -6,18 +9,13 @@ import torch
 # The unit tests run in the smoke profile unless a test sets another one.
 os.environ.setdefault("CNNLESSONS_PROFILE", "smoke")
 os.environ.setdefault("TQDM_DISABLE", "1")
+# Training runs are cached on disk (cnnlessons.runcache): in a folder of this session's own, never
+# the learner's cache (and inherited by the kernels nbval starts).
+if "CNNLESSONS_RUN_CACHE" not in os.environ:  # pytest-xdist workers inherit the controller's
+    os.environ["CNNLESSONS_RUN_CACHE"] = tempfile.mkdtemp(prefix="cnnlessons-runs-")
+    atexit.register(shutil.rmtree, os.environ["CNNLESSONS_RUN_CACHE"], ignore_errors=True)
 # One thread per pytest-xdist worker: `make test` runs as many workers as there are cores.
 torch.set_num_threads(1 if os.environ.get("PYTEST_XDIST_WORKER") else min(2, torch.get_num_threads()))
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config, items):
-    """Keep on one pytest-xdist worker what must run in order in one process: the cells of a
-    notebook under nbval (one kernel per notebook) and a browser module (one JupyterLab server)."""
-    for item in items:
-        path = item.path.as_posix()
-        if path.endswith(".ipynb") or "/tests/browser/" in path:
-            item.add_marker(pytest.mark.xdist_group(item.path.name))
 
 
 @pytest.fixture(scope="session")
