@@ -23,13 +23,14 @@ import nbformat
 
 from ._files import atomic_dir, atomic_write, atomic_write_notebook
 from .checkcells import check_ids
+from .course import BRANCH, REPOSITORY
 
 __all__ = ["INSTALL", "WORKFLOW", "exercise_ids", "workflow", "write_repository"]
 
 WORKFLOW = ".github/workflows/classroom.yml"
 CHECKS = ".cnnlessons/checks"
 GRADING = ".grading"
-INSTALL = 'python -m pip install "cnnlessons[instructor] @ git+https://github.com/cnnlessons/cnnlessons@main"'
+INSTALL = f'python -m pip install "cnnlessons[instructor] @ git+{REPOSITORY}@{BRANCH}"'
 """How the workflow installs the course (the same source as the notebooks' setup cell)."""
 
 
