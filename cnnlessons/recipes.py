@@ -163,6 +163,10 @@ class Recipe:
             from .measure import flops_per_image
 
             info["flops"] = flops_per_image(model, data.input_size)
+        if "saved_memory" in self.measure:
+            from .measure import training_memory_per_image
+
+            info["saved_bytes_per_image"] = training_memory_per_image(model, data.input_size)
         tracker = contextlib.nullcontext()
         if "peak_memory" in self.measure:
             from .measure import track_peak_memory
@@ -228,6 +232,8 @@ def clean_accuracy(model: nn.Module, data: CourseData) -> float:
 MEASUREMENTS = {
     "flops": "FLOPs per image at the data's size (info['flops'])",
     "peak_memory": "peak device memory of the run where the device reports it (info['peak_bytes'])",
+    "saved_memory": "bytes per image of the tensors a training step saves for backward, on any "
+                    "device (info['saved_bytes_per_image'])",
     "clean_train_acc": "accuracy on the un-augmented training images in eval mode, after training",
 }
 
@@ -394,5 +400,5 @@ register(Recipe(
     "the five course-scale models under one budget",
     runs=tuple(Run(label, name, kwargs) for label, (name, kwargs) in SMALL_MODELS.items()),
     fit=dict(optimizer="adamw", lr=2e-3, test=True),
-    epochs=0.5, measure=("flops", "peak_memory"),
+    epochs=0.5, measure=("flops", "peak_memory", "saved_memory"),
 ))

@@ -145,10 +145,14 @@ def test_train_all_one_budget_table_and_plot(digits):
         assert run.info["parameters"] == count_parameters(model)
         assert run.info["flops"] > 0
         assert run.info["peak_bytes"] is None  # the CPU does not report memory
+        assert run.info["saved_bytes_per_image"] > 0  # but the memory saved for backward is counted
         assert run.info["epochs"] == 1 and run.info["optimizer"] == "adamw"
         assert run.test_acc is not None
     table = summary.summary_table(runs)
-    assert table.count("n/a on CPU") == 2
+    assert "peak memory" not in table and "n/a" not in table  # no column of n/a on the CPU
+    saved = {label: run.info["saved_bytes_per_image"] for label, run in runs.items()}
+    assert saved["DenseNet"] > saved["AlexNet"]  # DenseNet's appetite for memory, on 16x16 digits
+    assert f"| {saved['DenseNet'] / 2**10:,.0f} KiB |" in table
     assert f"| DenseNet | {runs['DenseNet'].info['parameters']:,} |" in table
     fig = summary.plot_accuracy_vs_parameters(runs, reference=[_run("AlexNet", 61e6, 0.9)])
     ax = fig.axes[0]
@@ -160,8 +164,11 @@ def test_train_all_one_budget_table_and_plot(digits):
 
 def test_summary_table_reports_cuda_memory():
     run = _run("ResNet", 172_506, 0.9)
-    run.info.update(device="NVIDIA H100", peak_bytes=3 * 2**20)
-    assert "| 3 MiB |" in summary.summary_table([run])
+    run.info.update(device="NVIDIA H100", peak_bytes=3 * 2**20, saved_bytes_per_image=3 * 2**19)
+    table = summary.summary_table([run, _run("AlexNet", 61e6, 0.5)])
+    assert "| peak memory |" in table.splitlines()[0]
+    assert table.splitlines()[2].endswith("| 1.50 MiB | 3 MiB |")
+    assert table.splitlines()[3].endswith("| n/a | n/a on CPU |")  # a run without either figure
     assert summary.accuracy(History(label="x", val_acc=[0.5])) == 0.5
 
 

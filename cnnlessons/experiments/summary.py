@@ -2,7 +2,8 @@
 
 ``train_all`` trains the course-scale AlexNet, VGG, GoogLeNet, ResNet and DenseNet on the same data
 with the same epochs, batch size and optimiser, and stores in each history's ``info`` the model's
-parameters, FLOPs per image and peak memory (CUDA only; ``None`` on the CPU). ``summary_table``
+parameters, FLOPs per image, the memory a training step saves for backward per image (on any
+device) and peak memory (CUDA only; ``None`` on the CPU). ``summary_table``
 and ``plot_accuracy_vs_parameters`` take those histories, or reference runs of the same experiment.
 ``full_size`` measures the 224x224 ImageNet models on the ``meta`` device: no weights are
 allocated and no arithmetic is done.
@@ -88,8 +89,9 @@ def train_all(data: CourseData, profile: Profile | str | None = None, *,
               labels: Sequence[str] | None = None, **kwargs) -> dict[str, History]:
     """Train the recipe ``06_summary/five_models`` (or the runs called ``labels``): each lesson's
     course-scale model under one budget. Each history's ``info`` gets ``flops`` (per image at the
-    data's size) and ``peak_bytes`` (the peak memory of the run on CUDA, ``None`` where the device
-    does not report it). ``profile`` defaults to the active one."""
+    data's size), ``saved_bytes_per_image`` (what a training step keeps for backward, per image:
+    ``measure.training_memory_per_image``) and ``peak_bytes`` (the peak memory of the run on CUDA,
+    ``None`` where the device does not report it). ``profile`` defaults to the active one."""
     return RECIPES[EXPERIMENT].train(data, profile, labels=labels, **kwargs)
 
 
@@ -104,22 +106,34 @@ def _runs(runs: Mapping[str, History] | Sequence[History]) -> list[History]:
     return list(runs.values()) if isinstance(runs, Mapping) else list(runs)
 
 
-def _memory(run: History) -> str:
+def _peak(run: History) -> str:
     peak = run.info.get("peak_bytes")
     if peak is None:
         return "n/a on CPU" if run.info.get("device", "cpu") == "cpu" else "n/a"
     return f"{peak / 2**20:,.0f} MiB"
 
 
+def _saved(run: History) -> str:
+    saved = run.info.get("saved_bytes_per_image")
+    if saved is None:
+        return "n/a"
+    return f"{saved / 2**20:,.2f} MiB" if saved >= 2**20 else f"{saved / 2**10:,.0f} KiB"
+
+
 def summary_table(runs: Mapping[str, History] | Sequence[History]) -> str:
-    """One markdown table: parameters, FLOPs per image, test accuracy, training time, peak memory."""
-    rows = ["| model | parameters | MFLOPs per image | test accuracy | training time | peak memory |",
-            "|---|---:|---:|---:|---:|---:|"]
-    for run in _runs(runs):
+    """One markdown table: parameters, FLOPs per image, test accuracy, training time and the
+    memory a training step saves for backward per image (measured on any device); a peak memory
+    column too where a run's device reported it (CUDA)."""
+    runs = _runs(runs)
+    peak = any(run.info.get("peak_bytes") is not None for run in runs)
+    rows = ["| model | parameters | MFLOPs per image | test accuracy | training time "
+            "| saved for backward, per image |" + (" peak memory |" if peak else ""),
+            "|---|---:|---:|---:|---:|---:|" + ("---:|" if peak else "")]
+    for run in runs:
         flops = run.info.get("flops")
         rows.append(f"| {run.label} | {run.info.get('parameters', 0):,} | "
                     f"{'n/a' if flops is None else f'{flops / 1e6:,.1f}'} | {accuracy(run):.1%} | "
-                    f"{run.wall_time:.1f} s | {_memory(run)} |")
+                    f"{run.wall_time:.1f} s | {_saved(run)} |" + (f" {_peak(run)} |" if peak else ""))
     return "\n".join(rows)
 
 
