@@ -9,6 +9,10 @@
   stride and append zero channels -- the paper's option A, used for its CIFAR-10 nets;
 * ``"projection"``: always a projection (option C);
 * ``"none"``: no shortcut at all, the "plain" network of the degradation experiment.
+
+``PreActResidualBlock`` is the pre-activation block of the follow-up paper (He et al. 2016,
+"Identity Mappings in Deep Residual Networks"): BN and ReLU move in front of each conv and
+nothing follows the addition, so the shortcut carries x unchanged from block to block.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from . import pretrained, torchvision_names
 __all__ = [
     "ResidualBlock",
     "Bottleneck",
+    "PreActResidualBlock",
     "PadShortcut",
     "ResNet",
     "SmallResNet",
@@ -174,15 +179,54 @@ class Bottleneck(_SkipBlock):
         self.relu = nn.ReLU(inplace=True)
 
 
-BlockType = Union[Type[ResidualBlock], Type[Bottleneck], str]
+class PreActResidualBlock(nn.Module):
+    """The pre-activation basic block (He et al. 2016): residual(x) + shortcut(x), with
+    residual = BN - ReLU - 3x3 conv (stride) - BN - ReLU - 3x3 conv and no ReLU after the
+    addition. The shortcut is the original block's (``make_shortcut``) and reads x itself.
+    A network of them ends with one BN - ReLU before its pooling (``ResNet.final``)."""
+
+    expansion = 1
+
+    def __init__(
+        self, in_channels: int, out_channels: int, stride: int = 1, shortcut: Optional[str] = DEFAULT_SHORTCUT
+    ) -> None:
+        super().__init__()
+        self.in_channels = check_positive_int("in_channels", in_channels)
+        self.out_channels = check_positive_int("out_channels", out_channels)
+        self.stride = check_positive_int("stride", stride)
+        self.residual = nn.Sequential(
+            OrderedDict(
+                bn1=nn.BatchNorm2d(in_channels),
+                relu1=nn.ReLU(inplace=True),
+                conv1=nn.Conv2d(in_channels, out_channels, 3, stride=stride, padding=1, bias=False),
+                bn2=nn.BatchNorm2d(out_channels),
+                relu2=nn.ReLU(inplace=True),
+                conv2=nn.Conv2d(out_channels, out_channels, 3, padding=1, bias=False),
+            )
+        )
+        self.shortcut = make_shortcut(in_channels, out_channels, stride, shortcut)
+
+    def forward(self, x: Tensor) -> Tensor:
+        out = self.residual(x)
+        if self.shortcut is not None:
+            out = out + self.shortcut(x)
+        return out
 
 
-def _block_class(block: BlockType) -> Union[Type[ResidualBlock], Type[Bottleneck]]:
+BlockType = Union[Type[ResidualBlock], Type[Bottleneck], Type[PreActResidualBlock], str]
+BlockClass = Union[Type[ResidualBlock], Type[Bottleneck], Type[PreActResidualBlock]]
+
+
+def _block_class(block: BlockType) -> BlockClass:
     if block in ("basic", ResidualBlock):
         return ResidualBlock
     if block in ("bottleneck", Bottleneck):
         return Bottleneck
-    raise ValueError(f'block must be ResidualBlock, Bottleneck, "basic" or "bottleneck", got {block!r}')
+    if block in ("preact", PreActResidualBlock):
+        return PreActResidualBlock
+    raise ValueError(
+        f'block must be ResidualBlock, Bottleneck, PreActResidualBlock, "basic", "bottleneck" or "preact", got {block!r}'
+    )
 
 
 class ResNet(nn.Module):
@@ -252,6 +296,9 @@ class ResNet(nn.Module):
         for i, stage in enumerate(stages[1:], start=2):
             self.add_module(f"layer{i}", stage)
         self.num_stages = len(stages)
+        self.final: Optional[nn.Module] = None
+        if block_cls is PreActResidualBlock:  # its blocks end un-normalised: one BN - ReLU at the end
+            self.final = nn.Sequential(OrderedDict(bn=nn.BatchNorm2d(c), relu=nn.ReLU(inplace=True)))
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
         self.fc = nn.Linear(c, num_classes)
 
@@ -275,6 +322,8 @@ class ResNet(nn.Module):
         x = self.stem(x)
         for stage in self.stages():
             x = stage(x)
+        if self.final is not None:
+            x = self.final(x)
         return self.fc(self.avgpool(x).flatten(1))
 
 
@@ -329,6 +378,7 @@ def cifar_resnet(
     in_channels: int = 3,
     width: int = 16,
     zero_init_residual: bool = False,
+    block: str = "basic",
 ) -> ResNet:
     """The paper's CIFAR-10 ResNet: 6n+2 layers, a 3x3 stem and three stages of n blocks with
     ``width``, ``2*width``, ``4*width`` channels (16/32/64), on 32x32 images.
@@ -336,14 +386,16 @@ def cifar_resnet(
     ``shortcut="identity"`` (option A, the paper's choice here) gives its Table 6 counts:
     ResNet-20 0.27M, 32 0.46M, 44 0.66M, 56 0.85M, 110 1.7M. ``shortcut="none"`` gives the
     plain network with the same layers (and, since option A has no parameters, the same count).
+    ``block="preact"`` builds it from :class:`PreActResidualBlock` (He et al. 2016).
     """
     return SmallResNet(num_classes, in_channels, depth=depth, width=width, shortcut=shortcut,
-                       zero_init_residual=zero_init_residual)
+                       zero_init_residual=zero_init_residual, block=block)
 
 
 class SmallResNet(ResNet):
     """The CIFAR ResNet at course scale: ``depth`` 6n+2 (8, 14, 20, ...), widths ``width``,
-    ``2*width``, ``4*width``. ``shortcut="none"`` is its plain twin."""
+    ``2*width``, ``4*width``. ``shortcut="none"`` is its plain twin; ``block="preact"`` its
+    pre-activation twin."""
 
     def __init__(
         self,
@@ -353,12 +405,15 @@ class SmallResNet(ResNet):
         width: int = 16,
         shortcut: Optional[str] = "identity",
         zero_init_residual: bool = False,
+        block: str = "basic",
     ) -> None:
+        if block not in ("basic", "preact", ResidualBlock, PreActResidualBlock):
+            raise ValueError(f'block must be "basic" or "preact" (two 3x3 convs per block), got {block!r}')
         depth = check_cifar_depth(depth)
         check_positive_int("width", width)
         n = (depth - 2) // 6
         super().__init__(
-            ResidualBlock,
+            block,
             [n, n, n],
             num_classes,
             in_channels,

@@ -46,6 +46,13 @@ class Stage:
         return self.modules[-1]
 
 
+def _elementwise(module: nn.Module) -> bool:
+    """An elementwise module, or a Sequential of them only (the pre-activation ResNet's final BN-ReLU)."""
+    if isinstance(module, nn.Sequential) and len(module) > 0:
+        return all(_elementwise(m) for m in module)
+    return isinstance(module, ELEMENTWISE)
+
+
 def _candidates(model: nn.Module) -> list[tuple[str, nn.Module]]:
     found: list[tuple[str, nn.Module]] = []
     for name, child in model.named_children():
@@ -106,7 +113,7 @@ def _run(model: nn.Module, x: Tensor) -> tuple[list[Stage], dict[str, Tensor]]:
     for name, module, out in calls:
         if out is None or isinstance(module, HEADS):
             continue
-        if isinstance(module, ELEMENTWISE) and found:
+        if _elementwise(module) and found:
             last = found[-1]
             found[-1] = Stage(last.name, last.modules + (module,), tuple(out.shape[1:]))
             outputs[last.name] = out

@@ -1,0 +1,50 @@
+"""The pre-activation residual block (He et al. 2016) and the CIFAR ResNet built from it."""
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from cnnlessons.models import PreActResidualBlock, ResidualBlock, build_model, cifar_resnet
+
+
+def test_block_order_and_no_relu_after_the_addition():
+    torch.manual_seed(0)
+    block = PreActResidualBlock(8, 8).train()
+    kinds = [type(m) for m in block.residual]
+    assert kinds == [nn.BatchNorm2d, nn.ReLU, nn.Conv2d, nn.BatchNorm2d, nn.ReLU, nn.Conv2d]
+    x = torch.randn(4, 8, 6, 6)
+    out = block(x)
+    assert torch.allclose(out, block.residual(x) + x)
+    assert (out < 0).any()  # nothing clips the sum
+
+
+def test_identity_mapping_when_the_residual_is_zero():
+    """With its last conv at zero the pre-activation block passes x on unchanged; the original
+    block's ReLU after the addition does not (it clips the negative part)."""
+    x = torch.randn(2, 8, 6, 6)
+    pre = PreActResidualBlock(8, 8).eval()
+    nn.init.zeros_(pre.residual.conv2.weight)
+    assert torch.equal(pre(x), x)
+    original = ResidualBlock(8, 8).eval()
+    nn.init.zeros_(original.residual.bn2.weight)
+    assert torch.equal(original(x), torch.relu(x)) and not torch.equal(original(x), x)
+
+
+def test_preact_resnet_same_depth_and_default_unchanged():
+    basic, pre = cifar_resnet(20), cifar_resnet(20, block="preact")
+    assert set(basic.state_dict()) == set(cifar_resnet(20, block="basic").state_dict())
+    assert basic.final is None and not any(k.startswith("final.") for k in basic.state_dict())
+    assert [type(m) for m in pre.final] == [nn.BatchNorm2d, nn.ReLU]
+    convs = [m for m in pre.modules() if isinstance(m, nn.Conv2d)]
+    assert len(convs) + 1 == 20  # 19 convs and the FC layer, option A shortcuts have none
+    assert all(isinstance(b, PreActResidualBlock) for stage in pre.stages() for b in stage)
+    # the same convs; BN moves to the block inputs (the first block of stages 2 and 3 normalises
+    # 16 and 32 channels instead of 32 and 64) and one final BN of 64 channels is added
+    extra = sum(p.numel() for p in pre.parameters()) - sum(p.numel() for p in basic.parameters())
+    assert extra == 2 * 64 - 2 * (16 + 32)
+    assert pre(torch.randn(2, 3, 32, 32)).shape == (2, 10)
+    model = build_model("small_resnet", in_channels=1, depth=8, width=4, block="preact")
+    assert model(torch.randn(2, 1, 16, 16)).shape == (2, 10)
+    with pytest.raises(ValueError, match="block"):
+        cifar_resnet(20, block="bottleneck")
