@@ -43,10 +43,11 @@ def user_results() -> pathlib.Path:
 
 
 def output_dir() -> pathlib.Path:
-    """Where ``reproduce`` writes: the package's folder in a checkout, else the data root's."""
+    """Where ``reproduce`` writes: the package's folder in a checkout, else the data root's
+    (checked to be writable: an error names ``CNNLESSONS_DATA_ROOT``)."""
     if checkout_root() is not None:
         return pathlib.Path(str(package_results()))
-    return user_results()
+    return data_root(create=True) / RESULTS_FOLDER
 
 
 def output_path(doc: dict, when: _dt.datetime | None = None) -> pathlib.Path:
