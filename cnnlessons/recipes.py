@@ -326,6 +326,21 @@ register(Recipe(
     fit=dict(optimizer="sgd", lr=0.1, test=True),
 ))
 
+
+def _batch_norm_runs(settings: Mapping[str, Any]) -> tuple[Run, ...]:
+    return tuple(Run(label, "small_googlenet", {"batch_norm": bn, "width": settings["width"]})
+                 for label, bn in (("with BN", True), ("without BN", False)))
+
+
+register(Recipe(
+    "03_googlenet/batch_norm",
+    "the small GoogLeNet with and without batch normalisation (BN after every conv), same recipe",
+    runs=_batch_norm_runs,
+    fit=dict(optimizer="sgd", lr=0.1, test=True),  # the lesson's own recipe, for both
+    epochs=0.5,
+    settings={"gpu": dict(width=16), "cpu": dict(width=8), "smoke": dict(width=4)},
+))
+
 # --------------------------------------------------------------------------- 04 ResNet
 
 
@@ -367,6 +382,30 @@ register(Recipe(
     runs=(Run("ResNet-20", "resnet20"),),
     fit=dict(optimizer="sgd", lr=0.2, label_smoothing=0.1, weight_decay=5e-4, test=True),
     epochs=2.0,
+))
+
+
+
+def preactivation_label(depth: int, block: str) -> str:
+    """``ResNet-20`` or ``ResNet-20 (pre-activation)``."""
+    return f"ResNet-{depth}" + (" (pre-activation)" if block == "preact" else "")
+
+
+def _preactivation_runs(settings: Mapping[str, Any]) -> tuple[Run, ...]:
+    depth, width = settings["depth"], settings["width"]
+    return tuple(Run(preactivation_label(depth, block), "cifar_resnet",
+                     {"depth": depth, "shortcut": "identity", "width": width, "block": block})
+                 for block in ("basic", "preact"))
+
+
+register(Recipe(
+    "04_resnet/preactivation",
+    "the original residual block against the pre-activation block (He et al. 2016), same depth",
+    runs=_preactivation_runs,
+    fit=dict(optimizer="sgd", lr=0.1, test=True),
+    epochs=0.5,
+    settings={"gpu": dict(depth=56, width=16), "cpu": dict(depth=20, width=8),
+              "smoke": dict(depth=14, width=4)},
 ))
 
 # --------------------------------------------------------------------------- 05 DenseNet
