@@ -9,7 +9,7 @@ import argparse
 import sys
 from typing import Callable, NamedTuple, Sequence
 
-from . import slides as _slides
+from . import prepare as _prepare, slides as _slides
 
 
 class Command(NamedTuple):
@@ -187,6 +187,8 @@ COMMANDS: dict[str, Command] = {
                      _forward_arguments, _bench),
     "slides": Command("build lecture slides (reveal.js, offline) from the stored notebooks",
                       _slides.add_arguments, _slides.run),
+    "prepare": Command("train the lessons' runs into the disk cache before a lecture",
+                       _prepare.add_arguments, _prepare.run),
 }
 
 

@@ -20,6 +20,7 @@ from torch import nn
 
 from .data import CourseData
 from .profiles import Profile, get_profile
+from .runcache import disk_cached
 from .training import History, evaluate, fit, pick_device, set_seed
 
 __all__ = ["Run", "Recipe", "RECIPES", "get_recipe", "subset_data", "MEASUREMENTS"]
@@ -143,6 +144,7 @@ class Recipe:
         return data if self.subset == 1 else subset_data(data, self.subset,
                                                           self.seed if seed is None else seed)
 
+    @disk_cached  # a run trained before answers from the disk (cnnlessons.runcache)
     def fit_run(self, run: Run, data: CourseData, profile: Profile | str | None = None, *,
                 epochs: int | None = None, seed: int | None = None,
                 device: str | torch.device | None = None,

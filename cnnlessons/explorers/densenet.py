@@ -12,6 +12,7 @@ from ..experiments.densenet import EXPERIMENT, LayerCost, dense_layer_costs
 from ..measure import count_parameters, flops_per_image
 from ..models.densenet import SmallDenseNet
 from ..recipes import RECIPES, Run
+from ..runcache import cache_note
 from ..training import History
 from .base import Explorer
 
@@ -106,7 +107,7 @@ class GrowthRateExplorer(Explorer):
                 f"{params:,} parameters, {flops / 1e6:,.1f} MFLOPs per image.")
         run = self.runs.get(self.setting)
         if run is not None:
-            text += f" Trained: {run}."
+            text += f" Trained: {run}{cache_note(run)}."
         return text
 
     def _draw_channels(self, ax, costs: list[LayerCost]) -> None:

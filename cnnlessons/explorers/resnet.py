@@ -12,6 +12,7 @@ from matplotlib.ticker import MaxNLocator
 from ..data import CourseData
 from ..experiments.resnet import SHORTCUT_CHOICES, DegradationSetup, run_label, train_resnet
 from ..models.resnet import check_cifar_depth
+from ..runcache import cache_note
 from ..training import History
 from .base import Explorer
 
@@ -102,4 +103,4 @@ class ShortcutExplorer(Explorer):
             return f"{label}: no epoch finished"
         return (f"{label}: training error {run.train_error[-1]:.1%} after {run.epoch[-1]} epochs "
                 f"(validation error {run.val_error[-1]:.1%}), {run.info.get('parameters', 0):,} "
-                f"parameters")
+                f"parameters{cache_note(run)}")

@@ -9,6 +9,7 @@ from ..data import CourseData
 from ..experiments.vgg import equivalent_3x3_layers, kernel_label, kernel_runs
 from ..measure import stacked_receptive_field
 from ..profiles import Profile
+from ..runcache import cache_note
 from .base import Explorer
 
 __all__ = ["KernelExplorer"]
@@ -140,4 +141,5 @@ class KernelExplorer(Explorer):
                 f"{stack:,} ({stack / mine:.0%}) and {n3} ReLUs instead of {n}")
         if runs:
             text += "; trained: " + ", ".join(f"{label} {h.val_acc[-1]:.1%}" for label, h in runs.items())
+            text += cache_note(runs)
         return text

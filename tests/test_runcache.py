@@ -1,0 +1,152 @@
+"""The on-disk run cache: a run trained once answers from the disk; a changed recipe, package
+source or data trains again; corrupt or foreign entries are ignored; no half entry is left."""
+from __future__ import annotations
+
+import shutil
+
+import pytest
+import torch
+
+from cnnlessons import runcache
+from cnnlessons.recipes import Recipe, Run
+
+RUN = Run("tiny", "kernel_model", {"kernel_size": 3, "num_layers": 1, "width": 4})
+
+
+def recipe(lr: float = 2e-3) -> Recipe:
+    return Recipe("09_test/tiny", "a tiny stack for the cache tests", runs=(RUN,),
+                  fit=dict(optimizer="adamw", lr=lr, augment=False))
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv(runcache.CACHE_VARIABLE, str(tmp_path / "runs"))
+    return tmp_path / "runs"
+
+
+def entries(root):
+    return sorted(p for p in root.rglob("*") if p.is_file())
+
+
+def fit(data, r: Recipe | None = None, **kwargs):
+    return (r or recipe()).fit_run(RUN, data, "smoke", epochs=1, progress=False, **kwargs)
+
+
+def test_a_run_trained_once_answers_from_the_disk_with_its_model(digits, cache, capsys):
+    model, first = fit(digits)
+    assert "cache" not in first.info
+    [entry] = entries(cache)
+    assert entry.parent == cache / "09_test" / "tiny" and entry.name.startswith("tiny-")
+
+    again_model, again = fit(digits)
+    assert again.val_acc == first.val_acc and again.train_loss == first.train_loss
+    provenance = again.info["cache"]
+    assert provenance["path"] == str(entry) and provenance["host"] and provenance["trained_at"]
+    assert "from the cache: trained" in runcache.cache_note({"tiny": again})
+    assert runcache.cache_note({"tiny": first}) == ""
+    x = digits.val_images[:16].float() / 255
+    model.eval(), again_model.eval()
+    with torch.no_grad():
+        torch.testing.assert_close(again_model(x), model(x))
+    assert capsys.readouterr().out == ""
+    assert entries(cache) == [entry]
+
+
+def test_a_changed_recipe_data_or_profile_trains_again(digits, cache):
+    fit(digits)
+    _, other_lr = fit(digits, recipe(lr=5e-3))
+    assert "cache" not in other_lr.info
+    fewer = type(digits)(**{**digits.__dict__, "train_labels": digits.train_labels.roll(1)})
+    _, other_data = fit(fewer)
+    assert "cache" not in other_data.info
+    _, more_epochs = recipe().fit_run(RUN, digits, "smoke", epochs=2, progress=False)
+    assert "cache" not in more_epochs.info
+    assert len(entries(cache)) == 4
+    _, printed_differently = fit(digits, verbose=False)  # what is printed decides nothing
+    assert "cache" in printed_differently.info
+
+
+def test_a_changed_package_source_trains_again(digits, cache, tmp_path, monkeypatch):
+    copy = tmp_path / "package"
+    shutil.copytree(runcache.PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__", "slides_assets"))
+    monkeypatch.setattr(runcache, "PACKAGE", copy)
+    runcache.source_hash.cache_clear()
+    try:
+        fit(digits)
+        assert "cache" in fit(digits)[1].info
+        training = copy / "training.py"
+        training.write_text(training.read_text() + "\n# a change of the library\n")
+        runcache.source_hash.cache_clear()
+        assert "cache" not in fit(digits)[1].info
+        assert len(entries(cache)) == 2
+    finally:
+        runcache.source_hash.cache_clear()
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "foreign"])
+def test_a_corrupt_or_foreign_entry_is_ignored_with_one_line(digits, cache, capsys, damage):
+    fit(digits)
+    [entry] = entries(cache)
+    good = entry.read_bytes()
+    if damage == "garbage":
+        entry.write_bytes(b"not a cache entry")
+    elif damage == "truncated":
+        entry.write_bytes(good[: len(good) // 2])
+    else:
+        torch.save({"format": runcache.FORMAT, "key": "another key", "history": "{}",
+                    "state_dict": {}}, entry)
+    capsys.readouterr()
+    _, history = fit(digits)
+    out, err = capsys.readouterr()
+    assert "cache" not in history.info, "a damaged entry must not be used"
+    assert out.count("\n") == 1 and out.startswith(f"run cache: ignoring {entry} (") and not err
+    assert "cache" in fit(digits)[1].info, "the retrained run replaces the damaged entry"
+
+
+def test_an_interrupted_run_or_write_leaves_no_entry(digits, cache, monkeypatch):
+    def interrupt(history):
+        raise KeyboardInterrupt
+
+    _, history = recipe().fit_run(RUN, digits, "smoke", epochs=2, progress=False, on_epoch=interrupt)
+    assert history.interrupted and entries(cache) == []
+
+    def save_half(obj, stream):
+        stream.write(b"half an entry")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(runcache.torch, "save", save_half)
+    with pytest.raises(OSError, match="disk full"):
+        fit(digits)
+    assert entries(cache) == [], "a failed write must leave neither an entry nor a temporary file"
+
+
+def test_off_turns_the_cache_off(digits, tmp_path, monkeypatch):
+    monkeypatch.setenv(runcache.CACHE_VARIABLE, "off")
+    monkeypatch.setenv("CNNLESSONS_DATA_ROOT", str(tmp_path))
+    assert runcache.cache_dir() is None
+    assert "cache" not in fit(digits)[1].info and "cache" not in fit(digits)[1].info
+    assert entries(tmp_path) == []
+
+
+def test_the_default_cache_is_under_the_data_root(tmp_path, monkeypatch):
+    monkeypatch.delenv(runcache.CACHE_VARIABLE, raising=False)
+    monkeypatch.setenv("CNNLESSONS_DATA_ROOT", str(tmp_path))
+    assert runcache.cache_dir() == tmp_path / "runs"
+
+
+def test_prepare_covers_every_run_of_a_lessons_recipes_and_its_explorers_opening(digits):
+    from cnnlessons.prepare import jobs_for
+    from cnnlessons.recipes import RECIPES
+
+    jobs = jobs_for(["05_densenet"], digits, "smoke")
+    runs = [f"{key}: {r.label}" for key, rec in RECIPES.items() if key.startswith("05_densenet/")
+            for r in rec.runs_for("smoke")]
+    assert [j.label for j in jobs] == runs + ["05_densenet: GrowthRateExplorer k=12 L=4"]
+    assert all(j.epochs >= 1 for j in jobs)
+
+
+def test_prepare_names_a_lesson_it_does_not_know(capsys):
+    from cnnlessons.__main__ import main
+
+    assert main(["prepare", "07_nonet"]) == 2
+    assert "07_nonet" in capsys.readouterr().err
