@@ -155,8 +155,8 @@ def test_format_seconds():
 @pytest.mark.parametrize("precision", ["auto", "fp32", "bf16", "fp16"])
 def test_fit_learns_on_cuda_in_every_precision(digits, precision):
     set_seed(0)
-    h = fit(small_net(), digits, epochs=4, batch_size=50, lr=0.2, precision=precision,
-            device="cuda", test=True)
+    h = fit(small_net(), digits, epochs=6, batch_size=20, lr=0.2, precision=precision,
+            device="cuda", test=True)  # on the CPU this reaches 80% in fp32, bf16 and fp16
     expected = choose_precision(precision, "cuda").name
     major, _ = torch.cuda.get_device_capability()
     if precision == "auto":
