@@ -28,8 +28,10 @@ and weights); an evaluation step one."""
 
 
 def format_seconds(seconds: float) -> str:
-    """``"45 s"``, ``"3 min 20 s"``, ``"1 h 05 min"``."""
+    """``"under 1 s"``, ``"45 s"``, ``"3 min 20 s"``, ``"1 h 05 min"``."""
     seconds = max(0.0, float(seconds))
+    if seconds < 1:
+        return "under 1 s"
     if seconds < 60:
         return f"{seconds:.0f} s"
     if seconds < 3600:

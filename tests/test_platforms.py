@@ -146,7 +146,8 @@ def test_estimate_time_leaves_the_model_alone_and_adds_up(digits):
 
 
 def test_format_seconds():
-    assert [format_seconds(s) for s in (4.4, 200, 3725)] == ["4 s", "3 min 20 s", "1 h 02 min"]
+    assert [format_seconds(s) for s in (0.3, 4.4, 200, 3725)] == \
+        ["under 1 s", "4 s", "3 min 20 s", "1 h 02 min"]
 
 
 # ----------------------------------------------------------------------------- on a real GPU
