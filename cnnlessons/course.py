@@ -42,5 +42,5 @@ def setup_cell_source() -> str:
         "    subprocess.run([sys.executable, \"-m\", \"pip\", \"install\", \"-q\",\n"
         f"                    \"cnnlessons @ git+{REPOSITORY}@{BRANCH}\"], check=True)\n"
         "from cnnlessons import check, setup_notebook\n"
-        "profile = setup_notebook()"
+        "profile = setup_notebook(profile=\"auto\")  # or \"smoke\", \"cpu\", \"gpu\""
     )

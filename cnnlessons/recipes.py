@@ -140,6 +140,21 @@ class Recipe:
             INITIALISERS[self.init](model)
         return model
 
+    def estimate(self, data: CourseData, profile: Profile | str | None = None, *,
+                 runs: Iterable[Run] | None = None):
+        """How long training the runs will take on this device: ``print`` it before training
+        (FLOPs per image and a few timed steps; see ``cnnlessons.estimate``)."""
+        from .estimate import estimate_time
+
+        profile = get_profile(profile)
+        data = self.data_for(data)
+        models = {}
+        for run in (self.runs_for(profile) if runs is None else runs):
+            set_seed(self.seed)
+            models[run.label] = self.build(run, data)
+        return estimate_time(models, data, epochs=self.epochs_for(profile), profile=profile,
+                             label=self.key)
+
     def data_for(self, data: CourseData, seed: int | None = None) -> CourseData:
         return data if self.subset == 1 else subset_data(data, self.subset,
                                                           self.seed if seed is None else seed)

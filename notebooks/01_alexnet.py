@@ -6,10 +6,10 @@
 #       format_name: percent
 # ---
 
-# %% [markdown] tags=["colab-badge"]
+# %% [markdown] tags=["colab-badge"] slideshow={"slide_type": "skip"}
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/cnnlessons/cnnlessons/blob/main/notebooks/01_alexnet.ipynb)
 
-# %% tags=["setup", "nbval-ignore-output"]
+# %% tags=["setup", "nbval-ignore-output"] slideshow={"slide_type": "skip"}
 # Set up: in Colab this installs the course on first use (Colab's own torch and
 # ipywidgets are kept); on your machine `make lab` has installed it already.
 import importlib.util, subprocess, sys
@@ -17,7 +17,7 @@ if importlib.util.find_spec("cnnlessons") is None:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q",
                     "cnnlessons @ git+https://github.com/cnnlessons/cnnlessons@main"], check=True)
 from cnnlessons import check, setup_notebook
-profile = setup_notebook()
+profile = setup_notebook(profile="auto")  # or "smoke", "cpu", "gpu"
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # # 01 · AlexNet: ReLU, two GPUs, LRN and overlapping pooling, augmentation, dropout
@@ -148,6 +148,7 @@ print(fig1_model)
 print(RECIPES[lesson.FIGURE1_KEY].describe(profile))
 
 # %% tags=["nbval-ignore-output"]
+print(RECIPES[lesson.FIGURE1_KEY].estimate(data, profile))
 fig1_runs = lesson.figure1_runs(data, profile)
 fig = plot_history(fig1_runs, ["train_error", "val_error"],
                    reference=reference_runs(lesson.FIGURE1_KEY),

@@ -6,10 +6,10 @@
 #       format_name: percent
 # ---
 
-# %% [markdown] tags=["colab-badge"]
+# %% [markdown] tags=["colab-badge"] slideshow={"slide_type": "skip"}
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/cnnlessons/cnnlessons/blob/main/notebooks/02_vggnet.ipynb)
 
-# %% tags=["setup", "nbval-ignore-output"]
+# %% tags=["setup", "nbval-ignore-output"] slideshow={"slide_type": "skip"}
 # Set up: in Colab this installs the course on first use (Colab's own torch and
 # ipywidgets are kept); on your machine `make lab` has installed it already.
 import importlib.util, subprocess, sys
@@ -17,7 +17,7 @@ if importlib.util.find_spec("cnnlessons") is None:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q",
                     "cnnlessons @ git+https://github.com/cnnlessons/cnnlessons@main"], check=True)
 from cnnlessons import check, setup_notebook
-profile = setup_notebook()
+profile = setup_notebook(profile="auto")  # or "smoke", "cpu", "gpu"
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # # 02 · VGGNet: only 3x3 kernels, stacked for depth; the FC classifier as convolutions
@@ -206,6 +206,9 @@ print(layer_summary(SmallVGG(data.num_classes, data.channels, image_size=data.im
                     data.input_size, depth=2))
 
 # %% tags=["nbval-ignore-output"]
+from cnnlessons.recipes import RECIPES
+
+print(RECIPES[lesson.VGG_KEY].estimate(data, profile))
 vgg, history = lesson.train_vgg(data, profile)
 print(history)
 fig = plot_history(history, ["train_error", "val_error"],

@@ -6,10 +6,10 @@
 #       format_name: percent
 # ---
 
-# %% [markdown] tags=["colab-badge"]
+# %% [markdown] tags=["colab-badge"] slideshow={"slide_type": "skip"}
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/cnnlessons/cnnlessons/blob/main/notebooks/03_googlenet.ipynb)
 
-# %% tags=["setup", "nbval-ignore-output"]
+# %% tags=["setup", "nbval-ignore-output"] slideshow={"slide_type": "skip"}
 # Set up: in Colab this installs the course on first use (Colab's own torch and
 # ipywidgets are kept); on your machine `make lab` has installed it already.
 import importlib.util, subprocess, sys
@@ -17,7 +17,7 @@ if importlib.util.find_spec("cnnlessons") is None:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q",
                     "cnnlessons @ git+https://github.com/cnnlessons/cnnlessons@main"], check=True)
 from cnnlessons import check, setup_notebook
-profile = setup_notebook()
+profile = setup_notebook(profile="auto")  # or "smoke", "cpu", "gpu"
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # # 03 · GoogLeNet: 1x1 convolutions and the Inception block
@@ -301,6 +301,7 @@ print(f"SmallGoogLeNet: {count_parameters(model):,} parameters, "
       f"{flops_per_image(model, data.input_size) / 1e6:.1f} MFLOPs per image")
 
 # %% tags=["nbval-ignore-output"]
+print(recipe.estimate(data, profile))
 model, history = recipe.fit_run(recipe.run("SmallGoogLeNet"), data, profile)
 print(history)
 reference = reference_runs("03_googlenet/googlenet")

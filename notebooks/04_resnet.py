@@ -6,10 +6,10 @@
 #       format_name: percent
 # ---
 
-# %% [markdown] tags=["colab-badge"]
+# %% [markdown] tags=["colab-badge"] slideshow={"slide_type": "skip"}
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/cnnlessons/cnnlessons/blob/main/notebooks/04_resnet.ipynb)
 
-# %% tags=["setup", "nbval-ignore-output"]
+# %% tags=["setup", "nbval-ignore-output"] slideshow={"slide_type": "skip"}
 # Set up: in Colab this installs the course on first use (Colab's own torch and
 # ipywidgets are kept); on your machine `make lab` has installed it already.
 import importlib.util, subprocess, sys
@@ -17,7 +17,7 @@ if importlib.util.find_spec("cnnlessons") is None:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q",
                     "cnnlessons @ git+https://github.com/cnnlessons/cnnlessons@main"], check=True)
 from cnnlessons import check, setup_notebook
-profile = setup_notebook()
+profile = setup_notebook(profile="auto")  # or "smoke", "cpu", "gpu"
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # # 04 · ResNet: skip connections against the degradation problem
@@ -76,6 +76,9 @@ for depth in setup.depths:
         print(f"  {lesson.run_label(shortcut, depth):<10} {count_parameters(net):>9,} parameters")
 
 # %% tags=["nbval-ignore-output"]
+from cnnlessons.recipes import RECIPES
+
+print(RECIPES[lesson.DEGRADATION_KEY].estimate(data, profile))
 runs = lesson.degradation_runs(data, setup)
 fig = plot_history(list(runs.values()), ("train_error", "val_error"),
                    reference=reference_runs(lesson.DEGRADATION_KEY),

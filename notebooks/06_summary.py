@@ -6,10 +6,10 @@
 #       format_name: percent
 # ---
 
-# %% [markdown] tags=["colab-badge"]
+# %% [markdown] tags=["colab-badge"] slideshow={"slide_type": "skip"}
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/cnnlessons/cnnlessons/blob/main/notebooks/06_summary.ipynb)
 
-# %% tags=["setup", "nbval-ignore-output"]
+# %% tags=["setup", "nbval-ignore-output"] slideshow={"slide_type": "skip"}
 # Set up: in Colab this installs the course on first use (Colab's own torch and
 # ipywidgets are kept); on your machine `make lab` has installed it already.
 import importlib.util, subprocess, sys
@@ -17,7 +17,7 @@ if importlib.util.find_spec("cnnlessons") is None:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q",
                     "cnnlessons @ git+https://github.com/cnnlessons/cnnlessons@main"], check=True)
 from cnnlessons import check, setup_notebook
-profile = setup_notebook()
+profile = setup_notebook(profile="auto")  # or "smoke", "cpu", "gpu"
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # # 06 · Summary: five ImageNet networks side by side
@@ -72,6 +72,7 @@ display(Markdown(summary.small_models_table((3, 32, 32))))
 data = load_data(profile)
 print(data)
 print(RECIPES[summary.EXPERIMENT].describe(profile))
+print(RECIPES[summary.EXPERIMENT].estimate(data, profile))
 runs = summary.train_all(data, profile)
 display(Markdown(summary.summary_table(runs)))
 

@@ -16,6 +16,7 @@ import argparse
 import os
 import pathlib
 import sys
+import tempfile
 import time
 
 import jupytext
@@ -30,8 +31,9 @@ from cnnlessons.course import colab_badge, setup_cell_source  # noqa: E402
 IGNORE = "nbval-ignore-output"
 
 
-BADGE_MARKER = '# %% [markdown] tags=["colab-badge"]'
-SETUP_MARKER = f'# %% tags=["setup", "{IGNORE}"]'
+SKIP = 'slideshow={"slide_type": "skip"}'
+BADGE_MARKER = f'# %% [markdown] tags=["colab-badge"] {SKIP}'
+SETUP_MARKER = f'# %% tags=["setup", "{IGNORE}"] {SKIP}'
 
 
 def _synced_text(source: pathlib.Path) -> str:
@@ -39,8 +41,8 @@ def _synced_text(source: pathlib.Path) -> str:
     text = source.read_text()
     header_end = text.index("# ---\n", 4) + len("# ---\n")
     body = text[header_end:].lstrip("\n")
-    if body.startswith(BADGE_MARKER):  # drop the old badge and setup cells
-        setup_at = body.index(SETUP_MARKER)
+    if body.startswith('# %% [markdown] tags=["colab-badge"]'):  # drop the old badge and setup
+        setup_at = body.index('# %% tags=["setup"')
         body = body[body.index("\n# %%", setup_at + 1):].lstrip("\n")
     badge = "\n".join("# " + line for line in colab_badge(source.stem).splitlines())
     return (text[:header_end] + "\n" + BADGE_MARKER + "\n" + badge + "\n\n" + SETUP_MARKER + "\n"
@@ -74,8 +76,9 @@ def from_source(source: pathlib.Path) -> nbformat.NotebookNode:
 
 def execute(nb: nbformat.NotebookNode, timeout: int = 600) -> nbformat.NotebookNode:
     env_keep = dict(os.environ)
+    # A run cache of the build's own: stored outputs come from training, never from a learner's cache.
     os.environ.update({"CNNLESSONS_PROFILE": "smoke", "CI": "true", "PYTHONHASHSEED": "0",
-                       "TQDM_DISABLE": "1"})
+                       "TQDM_DISABLE": "1", "CNNLESSONS_RUN_CACHE": tempfile.mkdtemp(prefix="cnnlessons-build-")})
     os.environ.pop("CNNLESSONS_DATASET", None)
     try:
         client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
