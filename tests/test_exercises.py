@@ -21,10 +21,11 @@ from cnnlessons.models.resnet import Bottleneck, ResidualBlock
 from cnnlessons.models.vgg import VGGBlock
 
 COURSE_IDS = [
-    "alexnet.conv_output_size", "alexnet.dropout", "vgg.receptive_field", "vgg.conv_params",
+    "start.accuracy", "alexnet.conv_output_size", "alexnet.dropout", "vgg.receptive_field", "vgg.conv_params",
     "vgg.vgg_block", "googlenet.reduction_params", "googlenet.inception_block",
     "resnet.residual_block", "resnet.bottleneck_block", "densenet.out_channels",
     "densenet.dense_block", "densenet.transition_block", "summary.techniques",
+    "summary.identify_block",
 ]
 
 
@@ -624,3 +625,125 @@ def test_techniques(capsys):
     fails("summary.techniques", {**TECHNIQUES, "DenseNet": "many layers"}, "does not name DenseNet's")
     fails("summary.techniques", [("VGGNet", "3x3")], "expected a dict")
     fails("summary.techniques", {**TECHNIQUES, "VGGNet": 3}, "(a str)")
+
+
+@pytest.mark.parametrize("architecture, wording", [
+    ("VGGNet", "3 x 3 convolutions"), ("VGGNet", "three-by-three kernels, stacked"),
+    ("VGGNet", "small filters for depth"), ("VGGNet", "3-by-3 convs"),
+    ("GoogLeNet", "pointwise convolution"), ("GoogLeNet", "1 by 1"), ("GoogLeNet", "1x1 conv"),
+    ("GoogLeNet", "one-by-one convolutions"), ("GoogLeNet", "1×1 filters"),
+    ("GoogLeNet", "reducing the channels before the expensive convolutions"),
+    ("GoogLeNet", "parallel branches at several scales"), ("GoogLeNet", "network in network"),
+    ("ResNet", "identity shortcut"), ("ResNet", "residual connection"), ("ResNet", "F(x) + x"),
+    ("ResNet", "adds the input to the output of two layers"), ("ResNet", "shortcuts"),
+    ("DenseNet", "feature reuse"), ("DenseNet", "concatenating feature maps"),
+    ("DenseNet", "dense connectivity"), ("DenseNet", "each layer gets the outputs of all previous layers"),
+    ("DenseNet", "[x, F(x)]"), ("DenseNet", "it reuses every earlier feature"),
+])
+def test_techniques_accepts_every_correct_wording(architecture, wording, capsys):
+    passes("summary.techniques", {**TECHNIQUES, architecture: wording}, capsys)
+
+
+@pytest.mark.parametrize("answer, fragment", [
+    ({**TECHNIQUES, "ResNet": "feature reuse", "DenseNet": "identity shortcuts"},
+     "'ResNet', 'feature reuse', describes DenseNet's"),
+    ({**TECHNIQUES, "VGGNet": "1 by 1 convolutions"}, "describes GoogLeNet's"),
+    ({**TECHNIQUES, "GoogLeNet": "three by three stacks"}, "describes VGGNet's"),
+    ({**TECHNIQUES, "DenseNet": "residual learning"}, "describes ResNet's"),
+    ({**TECHNIQUES, "GoogLeNet": "deeper networks"}, "does not name GoogLeNet's"),
+    ({"VGG-16": "3x3", "GoogLeNet": "1x1", "ResNet-50": "skip"}, "no entry for DenseNet"),
+])
+def test_techniques_still_rejects_wrong_ones(answer, fragment):
+    fails("summary.techniques", answer, fragment)
+
+
+def test_techniques_reads_the_models_names_loosely(capsys):
+    passes("summary.techniques", {"VGG-16": "3x3 stacks", "Inception": "1x1", "ResNet-50": "skip",
+                                  "DenseNet-121": "concatenation"}, capsys)
+
+
+# --- summary.identify_block ------------------------------------------------------------------
+
+def identify_block(block, x):
+    import copy
+
+    c = x.shape[1]
+    with torch.no_grad():
+        y = block(x)
+        if y.shape[1] > c and y.shape[2:] == x.shape[2:] and torch.equal(y[:, :c], x):
+            return "DenseNet"
+        zeroed = copy.deepcopy(block)
+        for p in zeroed.parameters():
+            p.zero_()
+        z = zeroed(x)
+        if z.shape == x.shape and torch.allclose(z, x):
+            return "ResNet"
+    kernels = {m.kernel_size for m in block.modules() if isinstance(m, nn.Conv2d)}
+    return "GoogLeNet" if (1, 1) in kernels else "VGGNet"
+
+
+def test_identify_block_passes_the_reference_and_its_own_spellings(capsys):
+    passes("summary.identify_block", identify_block, capsys)
+    passes("summary.identify_block", lambda b, x: identify_block(b, x).lower(), capsys)
+
+
+def _ones_first(order):
+    """identify_block with the checks in another order (or one left out)."""
+    def answer(block, x):
+        c = x.shape[1]
+        y = block(x)
+        for test in order:
+            if test == "1x1" and any(isinstance(m, nn.Conv2d) and m.kernel_size == (1, 1)
+                                     for m in block.modules()):
+                return "GoogLeNet"
+            if test == "grows" and y.shape[1] > c:
+                return "DenseNet"
+            if test == "shape" and y.shape == x.shape:
+                return "ResNet"
+        return "VGGNet"
+    return answer
+
+
+@pytest.mark.parametrize("answer, fragment", [
+    (_ones_first(["1x1"]), "which is not right: look at what this block does with its input"),
+    (_ones_first(["grows", "shape", "1x1"]), "which is not right"),
+    (lambda block, x: type(block).__name__, "expected one of 'VGGNet', 'GoogLeNet', 'ResNet'"),
+    (lambda block, x: "ResNet", "which is not right"),
+    (lambda block, x: [x.mul_(2), "ResNet"][1], "changed x in place"),
+])
+def test_identify_block_rejects_shortcuts_of_thought(answer, fragment):
+    fails("summary.identify_block", answer, fragment)
+
+
+def test_identify_block_names_what_to_look_at():
+    # right about everything but the skip connection
+    def no_resnet(block, x):
+        answer = identify_block(block, x)
+        return "VGGNet" if answer == "ResNet" else answer
+
+    message = fails("summary.identify_block", no_resnet, "returned 'VGGNet', which is not right")
+    assert "with every weight of its layers at zero" in message and "on x of shape" in message
+
+
+# --- start.accuracy --------------------------------------------------------------------------
+
+def accuracy(logits, labels):
+    return (logits.argmax(dim=1) == labels).float().mean().item()
+
+
+def test_accuracy_warm_up(capsys):
+    passes("start.accuracy", accuracy, capsys)
+    fails("start.accuracy", lambda lo, la: (lo.argmax(1) == la).sum().item(),
+          "expected 0.5: that is the number of right predictions")
+    fails("start.accuracy", lambda lo, la: (lo.argmax(1) != la).float().mean().item(),
+          "the fraction of wrong predictions")
+    fails("start.accuracy", lambda lo, la: (lo.argmax(1) == la).float().mean(), "`.item()`")
+    fails("start.accuracy", lambda lo, la: (lo.argmin(1) == la).float().mean().item(),
+          "largest logit of each row")
+    fails("start.accuracy", lambda lo, la: (lo.argmax(0) == la).float().mean().item(), "raised")
+    with pytest.raises(NotAttempted):
+        check("start.accuracy", _not_yet)
+
+
+def _not_yet(logits, labels):
+    raise NotImplementedError()

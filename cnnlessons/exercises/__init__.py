@@ -10,7 +10,7 @@ from __future__ import annotations
 from .core import EXERCISES, Exercise, ExerciseFailed, NotAttempted, check, describe, list_exercises
 
 # Registration order is course order.
-from . import alexnet, vgg, googlenet, resnet, densenet, summary  # noqa: E402,F401  isort: skip
+from . import start, alexnet, vgg, googlenet, resnet, densenet, summary  # noqa: E402,F401  isort: skip
 
 __all__ = ["EXERCISES", "Exercise", "ExerciseFailed", "NotAttempted", "check", "describe",
            "list_exercises"]

@@ -1,0 +1,76 @@
+"""Exercise of lesson 00 (start here): the warm-up, accuracy from a batch of logits."""
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import torch
+
+from .core import ExerciseFailed, call, exercise
+from .functions import describe_value, fresh_rng, seeded_rng
+
+LESSON = "00_start_here"
+
+
+def _accuracy(logits: torch.Tensor, labels: torch.Tensor) -> float:
+    return (logits.argmax(dim=1) == labels).double().mean().item()
+
+
+def _random_case(rng: random.Random) -> tuple[torch.Tensor, torch.Tensor]:
+    n, k = rng.randint(1, 120), rng.randint(2, 15)
+    if rng.random() < 0.2:
+        n = k  # square: taking the largest entry of the wrong dimension gives no shape error
+    generator = torch.Generator().manual_seed(rng.randrange(2**62))
+    logits = torch.randn(n, k, generator=generator) * rng.choice([0.1, 1.0, 10.0])
+    labels = torch.randint(0, k, (n,), generator=generator)
+    # make some rows right: their label's logit the largest
+    right = torch.rand(n, generator=generator) < rng.random()
+    logits[right, labels[right]] = logits[right].max(dim=1).values + 1.0
+    return logits, labels
+
+
+_FIXED = [
+    (torch.tensor([[2.0, 1.0, 0.1], [0.5, 2.5, 0.3], [0.2, 0.1, 3.0], [1.0, 3.0, 2.0]]),
+     torch.tensor([0, 1, 1, 2])),  # the first two right: 0.5
+    (torch.tensor([[0.1, -0.3], [-2.0, 4.0], [5.0, -1.0]]), torch.tensor([0, 1, 0])),  # all right
+    (torch.tensor([[1.0, 0.0, 0.0, 0.0]]), torch.tensor([3])),  # none right
+]
+
+
+def _hint(got: float, expected: float, n: int) -> str:
+    if abs(got - expected * n) < 1e-6 and n > 1:
+        return "that is the number of right predictions; accuracy is their fraction of the batch"
+    if abs(got - (1 - expected)) < 1e-6:
+        return "that is the fraction of wrong predictions (the error rate), not the right ones"
+    return ("a prediction is the class of the largest logit of each row (one row per image); "
+            "count the rows whose prediction equals the label")
+
+
+@exercise("start.accuracy", lesson=LESSON, kind="function",
+          signature="accuracy(logits: Tensor N x K, labels: Tensor N) -> float",
+          description="the fraction of the N images whose largest logit is at their label's index "
+                      "(a Python float between 0 and 1); tried on fixed and fresh random batches")
+def check_accuracy(answer: Any) -> int:
+    if not callable(answer):
+        raise ExerciseFailed(f"expected the function `accuracy`, got {describe_value(answer)}")
+    seeded, fresh = seeded_rng(), fresh_rng()
+    cases = [(logits, labels, True) for logits, labels in _FIXED]
+    cases += [(*_random_case(seeded), False) for _ in range(20)]
+    cases += [(*_random_case(fresh), False) for _ in range(20)]
+    for logits, labels, documented in cases:
+        what = (f"accuracy({logits.tolist()}, {labels.tolist()})" if documented else
+                f"accuracy(logits of shape {tuple(logits.shape)}, labels of shape {tuple(labels.shape)})")
+        before = logits.clone(), labels.clone()
+        got = call(answer, logits.clone(), labels.clone(), what=what)
+        if isinstance(got, torch.Tensor):
+            raise ExerciseFailed(f"{what} returned a tensor ({describe_value(got)}); return a Python "
+                                 "float: a one-element tensor's `.item()` gives it")
+        if isinstance(got, bool) or not isinstance(got, (int, float)):
+            raise ExerciseFailed(f"{what} returned {describe_value(got)}; expected a float")
+        expected = _accuracy(*before)
+        if abs(got - expected) > 1e-6:
+            message = f"{what} returned {got!r}"
+            if documented:
+                message += f"; expected {expected!r}"
+            raise ExerciseFailed(f"{message}: {_hint(got, expected, len(labels))}")
+    return len(cases)
