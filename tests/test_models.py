@@ -114,6 +114,16 @@ def test_paper_variants():
         assert with_aux.eval()(torch.zeros(2, 3, 224, 224, device="meta")).shape == (2, 1000)
 
 
+def test_googlenet_transform_input_maps_imagenet_normalisation_to_minus_one_one():
+    model = GoogLeNet(transform_input=True)
+    mean, std = torch.tensor([0.485, 0.456, 0.406]), torch.tensor([0.229, 0.224, 0.225])
+    white = ((torch.ones(1, 3, 2, 2) - mean[:, None, None]) / std[:, None, None])  # pixel 1.0, normalised
+    torch.testing.assert_close(model._transform_input(white), torch.ones(1, 3, 2, 2))
+    assert not GoogLeNet().transform_input and build_model("googlenet", weights=None).transform_input is False
+    with pytest.raises(ValueError, match="transform_input=True needs in_channels=3"):
+        GoogLeNet(in_channels=1, transform_input=True)
+
+
 def test_alexnet_towers_are_grouped_convolutions():
     with torch.device("meta"):
         one, two = AlexNet(groups=1), AlexNet(groups=2, lrn=True)

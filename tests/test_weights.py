@@ -95,6 +95,11 @@ def test_hook_handles_a_prefix_and_a_copy():
 
 
 def test_course_key_documents_the_renames():
+    with torch.device("meta"):
+        _check_course_keys()
+
+
+def _check_course_keys():
     resnet = build_model("resnet18")
     assert torchvision_names.course_key(resnet, "layer2.0.downsample.1.running_mean") == "layer2.0.shortcut.bn.running_mean"
     assert torchvision_names.course_key(build_model("vgg11"), "features.18.weight") == "features.4.conv2.weight"
@@ -169,3 +174,13 @@ def test_googlenet_weights_build_as_torchvision_builds(fake_download, aux_logits
     with torch.no_grad():
         torch.testing.assert_close(ours(x), tv(x), rtol=0, atol=1e-6)
     assert len(calls) == 2
+
+
+def test_weights_fill_every_tensor_of_the_built_model(fake_download):
+    calls, box = fake_download
+    tv = _torchvision("resnet18")
+    box["result"] = tv.state_dict()
+    ours = build_model("resnet18", weights=torchvision.models.ResNet18_Weights.IMAGENET1K_V1)
+    for (key, value), expected in zip(ours.state_dict().items(), tv.state_dict().values()):
+        assert value.device.type == "cpu" and torch.equal(value, expected), key
+    assert all(p.requires_grad for p in ours.parameters()) and ours.training

@@ -149,8 +149,9 @@ def alexnet(num_classes: int = 1000, in_channels: int = 3, *, weights=None, prog
     torchvision's ImageNet weights (see :mod:`.pretrained`)."""
     weights = pretrained.torchvision_weights("alexnet", weights)
     pretrained.check_weights_args("alexnet", weights, num_classes, in_channels)
-    model = AlexNet(num_classes, in_channels, **kwargs)
-    return pretrained.load_torchvision_weights(model, "alexnet", weights, progress)
+    return pretrained.build_with_weights(
+        "alexnet", weights, progress, lambda: AlexNet(num_classes, in_channels, **kwargs)
+    )
 
 
 class SmallAlexNet(_AlexNetBase):

@@ -210,8 +210,10 @@ def densenet121(
     ``weights="DEFAULT"`` loads torchvision's ImageNet weights."""
     weights = pretrained.torchvision_weights("densenet121", weights)
     pretrained.check_weights_args("densenet121", weights, num_classes, in_channels)
-    model = DenseNet(32, (6, 12, 24, 16), 64, num_classes=num_classes, in_channels=in_channels, **kwargs)
-    return pretrained.load_torchvision_weights(model, "densenet121", weights, progress)
+    return pretrained.build_with_weights(
+        "densenet121", weights, progress,
+        lambda: DenseNet(32, (6, 12, 24, 16), 64, num_classes=num_classes, in_channels=in_channels, **kwargs),
+    )
 
 
 def cifar_densenet(

@@ -263,13 +263,14 @@ def googlenet(
     pretrained.check_weights_args("googlenet", weights, num_classes, in_channels)
     if transform_input is None:
         transform_input = weights is not None
-    model = GoogLeNet(num_classes, in_channels, aux_logits=aux_logits or weights is not None,
-                      transform_input=transform_input, **kwargs)
-    if weights is not None:
-        pretrained.load_torchvision_weights(model, "googlenet", weights, progress)
-        if not aux_logits:
-            model.aux_logits = False
-            model.aux1 = model.aux2 = None
+    model = pretrained.build_with_weights(
+        "googlenet", weights, progress,
+        lambda: GoogLeNet(num_classes, in_channels, aux_logits=aux_logits or weights is not None,
+                          transform_input=transform_input, **kwargs),
+    )
+    if weights is not None and not aux_logits:
+        model.aux_logits = False
+        model.aux1 = model.aux2 = None
     return model
 
 

@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import http.client
 import os
-from typing import Optional, Union
+from typing import Callable, Optional, TypeVar, Union
 
+import torch
 from torch import nn
 
-__all__ = ["torchvision_weights", "check_weights_args", "load_torchvision_weights", "weights_dir"]
+__all__ = ["torchvision_weights", "check_weights_args", "fetch_state_dict", "build_with_weights", "weights_dir"]
+
+M = TypeVar("M", bound=nn.Module)
 
 WeightsArg = Union[None, str, "object"]
 
@@ -68,10 +71,9 @@ def weights_dir() -> Optional[str]:
     return None
 
 
-def load_torchvision_weights(model: nn.Module, name: str, weights, progress: bool = True) -> nn.Module:
-    """Download (or read from the cache) torchvision's ``weights`` and load them into ``model``, strict."""
-    if weights is None:
-        return model
+def fetch_state_dict(name: str, weights, progress: bool = True) -> dict:
+    """torchvision's state dict for ``weights``, downloaded once (see the module doc); a
+    RuntimeError saying that it needs network when the download fails."""
     model_dir = weights_dir()
     try:
         state_dict = weights.get_state_dict(progress=progress, check_hash=True, model_dir=model_dir)
@@ -81,5 +83,21 @@ def load_torchvision_weights(model: nn.Module, name: str, weights, progress: boo
             f"cannot load {name}'s torchvision weights {weights}: downloading {weights.url} needs network access "
             f"(or the file already in {where}), and it failed with {type(err).__name__}: {err}"
         ) from err
+    return state_dict
+
+
+def build_with_weights(name: str, weights, progress: bool, make: Callable[[], M]) -> M:
+    """``make()``, with torchvision's ``weights`` loaded (strict) when they are not None.
+
+    The weights are fetched first, so nothing is built when they cannot be; the model is then
+    built on the meta device and given uninitialised memory, since the strict load overwrites
+    every parameter and buffer (the random initialisation of VGG's 100M+ weights is skipped).
+    """
+    if weights is None:
+        return make()
+    state_dict = fetch_state_dict(name, weights, progress)
+    with torch.device("meta"):
+        model = make()
+    model.to_empty(device="cpu")
     model.load_state_dict(state_dict)
     return model

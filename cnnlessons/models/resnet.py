@@ -331,8 +331,9 @@ def _resnet(name: str, block: BlockType, layers: list[int], num_classes: int, in
             progress: bool, **kwargs) -> ResNet:
     weights = pretrained.torchvision_weights(name, weights)
     pretrained.check_weights_args(name, weights, num_classes, in_channels)
-    model = ResNet(block, layers, num_classes, in_channels, **kwargs)
-    return pretrained.load_torchvision_weights(model, name, weights, progress)
+    return pretrained.build_with_weights(
+        name, weights, progress, lambda: ResNet(block, layers, num_classes, in_channels, **kwargs)
+    )
 
 
 def resnet18(

@@ -269,8 +269,9 @@ class VGG(nn.Module):
 def _vgg(config: str, num_classes: int, in_channels: int, weights, progress: bool, **kwargs) -> VGG:
     weights = pretrained.torchvision_weights(config, weights)
     pretrained.check_weights_args(config, weights, num_classes, in_channels)
-    model = VGG(config, num_classes, in_channels, **kwargs)
-    return pretrained.load_torchvision_weights(model, config, weights, progress)
+    return pretrained.build_with_weights(
+        config, weights, progress, lambda: VGG(config, num_classes, in_channels, **kwargs)
+    )
 
 
 def vgg11(num_classes: int = 1000, in_channels: int = 3, *, weights=None, progress: bool = True, **kwargs) -> VGG:
