@@ -1,0 +1,97 @@
+"""tools/notebooks.py: a build records the profile, data and device of its outputs and says so
+after the title; check ignores that note; times prints the recorded build times."""
+from __future__ import annotations
+
+import importlib.util
+import pathlib
+
+import nbformat
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+SOURCE = '''# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+# ---
+
+# %% [markdown]
+# # 99 · A tiny lesson
+
+# %%
+import os
+print(os.environ["CNNLESSONS_PROFILE"], os.path.basename(os.environ.get("CNNLESSONS_DATA", "none")))
+'''
+
+
+@pytest.fixture
+def tool(tmp_path, monkeypatch):
+    spec = importlib.util.spec_from_file_location("notebooks_tool", ROOT / "tools" / "notebooks.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.setattr(module, "NOTEBOOKS", tmp_path)
+    (tmp_path / "99_tiny.py").write_text(SOURCE)
+    return module
+
+
+RECORD = {"profile": "cpu", "data": "cifar10 (local copy: cifar10-jpeg)", "device": "CPU (2 cores)",
+          "built": "2025-01-02", "seconds": 135.4}
+
+
+def test_record_and_note_after_the_title_and_check_ignores_the_note(tool, tmp_path, capsys):
+    source = tmp_path / "99_tiny.py"
+    tool.sync_source(source)
+    nb = tool.from_source(source)
+    tool.add_record(nb, RECORD, previous={"build_times": {"smoke": {"seconds": 20.0, "device": "x",
+                                                                     "data": "d", "built": "b"}}})
+    title, note = nb.cells[2], nb.cells[3]
+    assert title.source == "# 99 · A tiny lesson" and "build-note" in note.metadata["tags"]
+    assert note.source == ("*Stored outputs: the `cpu` profile on cifar10 (local copy: cifar10-jpeg), "
+                           "CPU (2 cores), built 2025-01-02 in 2 min 15 s. Running the notebook "
+                           "replaces them with your own.*")
+    meta = nb.metadata["cnnlessons"]
+    assert {k: meta[k] for k in RECORD} == RECORD
+    assert set(meta["build_times"]) == {"smoke", "cpu"} and meta["build_times"]["cpu"]["seconds"] == 135.4
+    tool.add_record(nb, {**RECORD, "seconds": 50.0}, previous=meta)  # a rebuild: one note
+    assert sum("build-note" in c.metadata.get("tags", []) for c in nb.cells) == 1
+    tool.write_atomically(nb, tmp_path / "99_tiny.ipynb")
+    assert tool.check() == 0
+    nb.cells[4].source += "\n# changed"
+    tool.write_atomically(nb, tmp_path / "99_tiny.ipynb")
+    assert tool.check() == 1 and "99_tiny.ipynb differs" in capsys.readouterr().out
+
+
+def test_times_table(tool, tmp_path):
+    nb = tool.from_source(tmp_path / "99_tiny.py")
+    tool.add_record(nb, RECORD)
+    tool.write_atomically(nb, tmp_path / "99_tiny.ipynb")
+    tool.write_atomically(tool.from_source(tmp_path / "99_tiny.py"), tmp_path / "98_old.ipynb")
+    table = tool.times_table().splitlines()
+    assert table[0] == "| notebook | `smoke` build | `cpu` build | `gpu` build | stored outputs |"
+    assert table[2] == "| 98_old | – | – | – | not recorded |"
+    assert table[3] == ("| 99_tiny | – | 2 min 15 s (CPU (2 cores)) | – | `cpu`, cifar10 (local copy: "
+                        "cifar10-jpeg), 2025-01-02 |")
+
+
+def test_build_runs_in_the_profile_on_the_data_and_records_it(tool, tmp_path):
+    data = tmp_path / "cifar10-jpeg"
+    data.mkdir()
+    assert tool.build(["99_tiny"], profile="cpu", data=data) == 0
+    nb = nbformat.read(tmp_path / "99_tiny.ipynb", as_version=4)
+    printed = "".join(o.get("text", "") for o in nb.cells[-1].outputs)
+    assert printed == "cpu cifar10-jpeg\n"
+    meta = nb.metadata["cnnlessons"]
+    assert meta["profile"] == "cpu" and meta["data"] == "cifar10 (local copy: cifar10-jpeg)"
+    assert meta["device"] == tool.device_name() and meta["seconds"] > 0
+    assert "the `cpu` profile on cifar10 (local copy: cifar10-jpeg)" in nb.cells[3].source
+    assert str(tmp_path) not in nbformat.writes(nb)  # no machine path in the stored notebook
+    # a smoke run timed without replacing the stored outputs
+    assert tool.build(["99_tiny"], profile="smoke", keep_outputs=True) == 0
+    again = nbformat.read(tmp_path / "99_tiny.ipynb", as_version=4)
+    assert "".join(o.get("text", "") for o in again.cells[-1].outputs) == "cpu cifar10-jpeg\n"
+    assert set(again.metadata["cnnlessons"]["build_times"]) == {"smoke", "cpu"}
+    assert again.metadata["cnnlessons"]["profile"] == "cpu"
+    assert tool.build(["99_tiny"], profile="cpu", data=tmp_path / "missing") == 2
