@@ -48,3 +48,37 @@ def test_preact_resnet_same_depth_and_default_unchanged():
     assert model(torch.randn(2, 1, 16, 16)).shape == (2, 10)
     with pytest.raises(ValueError, match="block"):
         cifar_resnet(20, block="bottleneck")
+
+
+def test_resnet_explorer_block_choice(digits):
+    from cnnlessons.experiments.resnet import DegradationSetup
+    from cnnlessons.explorers.resnet import ShortcutExplorer
+
+    calls = []
+
+    def trainer(data, depth, shortcut, setup, **kwargs):
+        calls.append((shortcut, depth, kwargs))
+        from cnnlessons.training import History
+
+        return History(label="x", epoch=[1, 2], train_acc=[0.2, 0.7], val_acc=[0.2, 0.6],
+                       train_loss=[1.0, 1.0], val_loss=[1.0, 1.0], time=[1.0, 1.0], info={"parameters": 9})
+
+    setup = DegradationSetup(depths=(8, 14), width=2, epochs=1, max_depth=14)
+    explorer = ShortcutExplorer(digits, setup, shortcut="identity", train=trainer)
+    explorer.show()
+    explorer.button.click()
+    explorer.block.value = "preact"
+    assert explorer.key == ("identity", 14, "preact")
+    assert "ResNet-14 (pre-activation): not trained yet" in explorer.text
+    explorer.button.click()
+    assert calls == [("identity", 14, {}), ("identity", 14, {"block": "preact"})]
+    assert "ResNet-14 (pre-activation): training error 30.0%" in explorer.text
+    markers = sorted(line.get_marker() for line in explorer.figure.axes[0].lines)
+    assert markers == ["o", "s"]  # both curves, the pre-activation one with squares
+    with pytest.raises(ValueError, match="block"):
+        ShortcutExplorer(digits, setup, block="bottleneck")
+
+    real = ShortcutExplorer(digits, setup, shortcut="identity", depth=8, block="preact")
+    real.button.click()  # trains cifar_resnet(8, block="preact") for one epoch
+    run = real.runs[("identity", 8, "preact")]
+    assert run.label == "ResNet-8 (pre-activation)" and run.info["block"] == "preact" and run.epoch == [1]

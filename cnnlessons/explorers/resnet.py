@@ -1,5 +1,6 @@
-"""ResNet's explorer: shortcut type (none / identity / projection) and depth against training
-curves. Training runs behind a button and is cached per setting."""
+"""ResNet's explorer: shortcut type (none / identity / projection), block (original /
+pre-activation) and depth against training curves. Training runs behind a button and is cached
+per setting."""
 from __future__ import annotations
 
 import time
@@ -10,8 +11,9 @@ import matplotlib.pyplot as plt
 from matplotlib.ticker import MaxNLocator
 
 from ..data import CourseData
-from ..experiments.resnet import SHORTCUT_CHOICES, DegradationSetup, run_label, train_resnet
+from ..experiments.resnet import DEGRADATION_KEY, SHORTCUT_CHOICES, DegradationSetup, run_label, train_resnet
 from ..models.resnet import check_cifar_depth
+from ..recipes import RECIPES, Run
 from ..runcache import cache_note
 from ..training import History
 from .base import Explorer
@@ -19,38 +21,58 @@ from .base import Explorer
 __all__ = ["ShortcutExplorer"]
 
 _STYLE = {"none": "--", "identity": "-", "projection": ":"}
+BLOCK_CHOICES = (("original", "basic"), ("pre-activation", "preact"))
+"""The block: He et al. 2015's, or the pre-activation block of He et al. 2016."""
+
+
+def _label(key: tuple) -> str:
+    """``run_label`` of ``(shortcut, depth)``, `` (pre-activation)`` added for ``(shortcut, depth, "preact")``."""
+    return run_label(*key[:2]) + (" (pre-activation)" if len(key) > 2 else "")
+
+
+def _train_default(data: CourseData, depth: int, shortcut: str, setup: DegradationSetup,
+                   block: str = "basic") -> History:
+    if block == "basic":
+        return train_resnet(data, depth, shortcut, width=setup.width, epochs=setup.epochs)
+    run = Run(_label((shortcut, depth, block)), "cifar_resnet",
+              {"depth": depth, "shortcut": shortcut, "width": setup.width, "block": block})
+    return RECIPES[DEGRADATION_KEY].fit_run(run, data, epochs=setup.epochs)[1]
 
 
 class ShortcutExplorer(Explorer):
     """Choose the shortcut and the depth of a CIFAR-style ResNet, press *train*, compare curves.
 
-    Every trained setting is kept (``cached`` per ``(shortcut, depth)``) and drawn; the current
-    one is drawn bold. ``runs`` preloads finished runs (e.g. the degradation experiment's, keyed
-    ``(shortcut, depth)``), so the default setting shows a curve without training again.
-    ``train`` (tests) replaces the training function ``(data, depth, shortcut, setup) -> History``.
+    Every trained setting is kept (``cached`` per ``(shortcut, depth)``, or ``(shortcut, depth,
+    "preact")`` for the pre-activation block) and drawn; the current one is drawn bold. ``runs``
+    preloads finished runs under those keys (e.g. the degradation experiment's), so the default
+    setting shows a curve without training again. ``train`` (tests) replaces the training
+    function ``(data, depth, shortcut, setup) -> History``; for the pre-activation block it is
+    also given ``block="preact"``.
     """
 
     figsize = (9.0, 3.6)
 
     def __init__(self, data: CourseData, setup: DegradationSetup, *,
                  runs: Optional[Mapping[tuple[str, int], History]] = None,
-                 shortcut: str = "none", depth: Optional[int] = None,
-                 train: Optional[Callable[[CourseData, int, str, DegradationSetup], History]] = None) -> None:
+                 shortcut: str = "none", depth: Optional[int] = None, block: str = "basic",
+                 train: Optional[Callable[..., History]] = None) -> None:
         if shortcut not in SHORTCUT_CHOICES:
             raise ValueError(f"shortcut must be one of {SHORTCUT_CHOICES}, got {shortcut!r}")
+        if block not in dict(BLOCK_CHOICES).values():
+            raise ValueError(f'block must be "basic" (original) or "preact" (pre-activation), got {block!r}')
         depth = setup.deep if depth is None else depth
         if check_cifar_depth(depth) > setup.max_depth:
             raise ValueError(f"depth must be 6n+2 between 8 and {setup.max_depth}, got {depth}")
         self.data, self.setup = data, setup
-        self._train = train or (lambda d, depth, shortcut, s: train_resnet(
-            d, depth, shortcut, width=s.width, epochs=s.epochs))
+        self._train = train or _train_default
         self.shortcut = widgets.ToggleButtons(options=list(SHORTCUT_CHOICES), value=shortcut,
                                               description="shortcut")
         self.depth = widgets.IntSlider(value=depth, min=8, max=setup.max_depth, step=6,
                                        description="depth")
+        self.block = widgets.ToggleButtons(options=list(BLOCK_CHOICES), value=block, description="block")
         self.button = widgets.Button(description="train", button_style="primary",
                                      tooltip="train this setting (kept for the session)")
-        super().__init__([self.shortcut, self.depth, self.button],
+        super().__init__([self.shortcut, self.block, self.depth, self.button],
                          title="ResNet: shortcut and depth against the training error")
         self.button.on_click(self._on_click)
         self.seconds: dict[tuple[str, int], float] = {}
@@ -58,8 +80,10 @@ class ShortcutExplorer(Explorer):
             self.remember(key, run)
 
     @property
-    def key(self) -> tuple[str, int]:
-        return (self.shortcut.value, self.depth.value)
+    def key(self) -> tuple:
+        """``(shortcut, depth)``, or ``(shortcut, depth, "preact")`` for the pre-activation block."""
+        key = (self.shortcut.value, self.depth.value)
+        return key if self.block.value == "basic" else key + (self.block.value,)
 
     @property
     def runs(self) -> dict[tuple[str, int], History]:
@@ -69,9 +93,10 @@ class ShortcutExplorer(Explorer):
     def _on_click(self, button: widgets.Button) -> None:
         key = self.key
         if key not in self.cache:
-            self.set_status(f"training {run_label(*key)} for {self.setup.epochs} epochs ...")
+            self.set_status(f"training {_label(key)} for {self.setup.epochs} epochs ...")
             start = time.perf_counter()
-            self.cached(key, lambda: self._train(self.data, key[1], key[0], self.setup))
+            block = {} if len(key) == 2 else {"block": key[2]}
+            self.cached(key, lambda: self._train(self.data, key[1], key[0], self.setup, **block))
             self.seconds[key] = time.perf_counter() - start
         self.set_status("")
         self.update()
@@ -79,12 +104,13 @@ class ShortcutExplorer(Explorer):
     def draw(self, fig) -> str:
         ax = fig.add_subplot(1, 1, 1)
         colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-        depths = sorted({d for _, d in self.cache} | {self.depth.value})
-        for (shortcut, depth), run in sorted(self.cache.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-            bold = (shortcut, depth) == self.key
-            ax.plot(run.epoch, run.train_error, ls=_STYLE[shortcut], marker="o", ms=3 if bold else 2,
-                    lw=2.6 if bold else 1.0, alpha=1.0 if bold else 0.6,
-                    color=colors[depths.index(depth) % len(colors)], label=run_label(shortcut, depth))
+        depths = sorted({key[1] for key in self.cache} | {self.depth.value})
+        for key, run in sorted(self.cache.items(), key=lambda kv: (kv[0][1], kv[0][0], len(kv[0]))):
+            shortcut, depth = key[:2]
+            bold = key == self.key
+            ax.plot(run.epoch, run.train_error, ls=_STYLE[shortcut], marker="s" if len(key) > 2 else "o",
+                    ms=3 if bold else 2, lw=2.6 if bold else 1.0, alpha=1.0 if bold else 0.6,
+                    color=colors[depths.index(depth) % len(colors)], label=_label(key))
         ax.set_xlabel("epoch")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel("training error")
@@ -92,10 +118,10 @@ class ShortcutExplorer(Explorer):
         ax.grid(alpha=0.3)
         if self.cache:
             ax.legend(fontsize=8, ncol=2)
-        ax.set_title("dashed: plain, solid: identity shortcut, dotted: projection shortcut",
-                     fontsize=9)
+        ax.set_title("dashed: plain, solid: identity shortcut, dotted: projection shortcut; "
+                     "squares: pre-activation", fontsize=9)
         fig.tight_layout()
-        label = run_label(*self.key)
+        label = _label(self.key)
         run = self.cache.get(self.key)
         if run is None:
             return f"{label}: not trained yet; press train ({self.setup.epochs} epochs on {self.data.name})"

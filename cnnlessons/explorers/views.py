@@ -1,0 +1,133 @@
+"""The views explorer: pick an image and a stage of a trained model; see that stage's feature
+maps and where, at that stage, the model finds the evidence for its prediction (Grad-CAM)."""
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+import ipywidgets as widgets
+import torch
+from torch import Tensor, nn
+
+from ..data import CourseData
+from ..views.cam import gradcam
+from ..views.stages import as_batch, display_image, stages
+from .base import Explorer
+
+__all__ = ["ViewsExplorer"]
+
+
+class ViewsExplorer(Explorer):
+    """Choose an image and a stage; the figure shows the image, its Grad-CAM map at that stage
+    (for the predicted class) and the stage's most active feature maps.
+
+    ``ViewsExplorer(model, data)`` takes the first ``n_images`` test images of ``data``; or pass
+    ``images`` (normalised, N x C x H x W) with ``labels`` and ``class_names`` (e.g. real photos
+    for a model with ImageNet weights). Maps are computed once per (image, stage) and kept.
+    """
+
+    figsize = (10.0, 3.6)
+
+    def __init__(self, model: nn.Module, data: Optional[CourseData] = None, *, n_images: int = 8,
+                 images: Optional[Tensor] = None, labels: Optional[Sequence[int]] = None,
+                 class_names: Optional[Sequence[str]] = None, shown: Optional[Tensor] = None,
+                 stage: Optional[str] = None, channels: int = 8) -> None:
+        if not isinstance(model, nn.Module):
+            raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
+        if (data is None) == (images is None):
+            raise ValueError("give data (a CourseData) or images (normalised N x C x H x W), not both or neither")
+        if data is not None:
+            if isinstance(n_images, bool) or not isinstance(n_images, int) or n_images < 1:
+                raise ValueError(f"n_images must be an int >= 1, got {n_images!r}")
+            images, label_tensor = data.batch("test", n_images)
+            labels = label_tensor.tolist()
+            class_names = list(data.classes)
+            shown = data.test_images[:n_images]
+        images = as_batch(images, model).detach()
+        if labels is not None and len(labels) != len(images):
+            raise ValueError(f"labels must give one class per image ({len(images)}), got {len(labels)}")
+        if isinstance(channels, bool) or not isinstance(channels, int) or channels < 1:
+            raise ValueError(f"channels must be an int >= 1, got {channels!r}")
+        self.model, self.images, self.channels = model, images, channels
+        self.labels = None if labels is None else [int(c) for c in labels]
+        self.class_names = None if class_names is None else list(class_names)
+        self.shown = images.cpu() if shown is None else shown
+        self.stages = stages(model, tuple(images.shape[1:]))
+        names = [s.name for s in self.stages]
+        if stage is None:  # the last stage before the final pooling: the default Grad-CAM layer
+            stage = next(s.name for s in reversed(self.stages)
+                         if not isinstance(s.modules[0], (nn.MaxPool2d, nn.AvgPool2d)))
+        if stage not in names:
+            raise ValueError(f"stage must be one of {', '.join(names)}, got {stage!r}")
+        with torch.no_grad():
+            was_training = model.training
+            model.eval()
+            try:
+                probabilities = model(images).float().softmax(dim=1).cpu()
+            finally:
+                model.train(was_training)
+        self.predictions = probabilities.argmax(dim=1).tolist()
+        self.confidence = probabilities.max(dim=1).values.tolist()
+        options = [(self._image_label(i), i) for i in range(len(images))]
+        self.image = widgets.Dropdown(options=options, value=0, description="image")
+        self.stage = widgets.Dropdown(options=names, value=stage, description="stage")
+        super().__init__([self.image, self.stage],
+                         title="What the network sees: feature maps and Grad-CAM, stage by stage")
+
+    def _name(self, c: int) -> str:
+        return self.class_names[c] if self.class_names is not None else str(c)
+
+    def _image_label(self, i: int) -> str:
+        return f"{i}: {self._name(self.labels[i])}" if self.labels is not None else str(i)
+
+    def maps(self, i: int, stage: str) -> tuple[Tensor, Tensor]:
+        """The stage's output (C, H, W) and the Grad-CAM map (H, W) of image ``i`` at ``stage``."""
+        def compute() -> tuple[Tensor, Tensor]:
+            outputs: list[Tensor] = []
+
+            def keep(module: nn.Module, args, out: Tensor) -> None:
+                outputs.append(out.detach().float().cpu().clone())
+
+            module = next(s for s in self.stages if s.name == stage).output_module
+            handle = module.register_forward_hook(keep)
+            try:
+                cam = gradcam(self.model, self.images[i:i + 1], target_layer=module)[0]
+            finally:
+                handle.remove()
+            return outputs[0][0], cam
+        return self.cached((i, stage), compute)
+
+    def draw(self, fig) -> str:
+        i, stage = self.image.value, self.stage.value
+        features, cam = self.maps(i, stage)
+        c, h, w = features.shape
+        k = min(self.channels, c)
+        cols = (k + 1) // 2
+        grid = fig.add_gridspec(2, 2 + cols, width_ratios=[2, 2] + [1] * cols)
+        shown = display_image(self.shown[i])
+        ax = fig.add_subplot(grid[:, 0])
+        ax.imshow(**shown)
+        pred = self.predictions[i]
+        truth = "" if self.labels is None else f"true: {self._name(self.labels[i])}\n"
+        ax.set_title(f"{truth}pred: {self._name(pred)} ({self.confidence[i]:.0%})", fontsize=8)
+        ax.set_axis_off()
+        ax = fig.add_subplot(grid[:, 1])
+        ax.imshow(**shown)
+        size = self.shown[i].shape[-2:]
+        ax.imshow(cam.numpy(), cmap="jet", alpha=0.5, vmin=0, vmax=1,
+                  extent=(-0.5, size[1] - 0.5, size[0] - 0.5, -0.5))
+        ax.set_title(f"Grad-CAM at {stage}", fontsize=8)
+        ax.set_axis_off()
+        order = features.mean(dim=(1, 2)).argsort(descending=True)[:k].tolist()
+        for j, ch in enumerate(order):
+            ax = fig.add_subplot(grid[j // cols, 2 + j % cols])
+            ax.imshow(features[ch].numpy(), cmap="viridis")
+            ax.set_title(f"ch {ch}", fontsize=7)
+            ax.set_xticks([])
+            ax.set_yticks([])
+        fig.suptitle(f"{stage}: {c} maps of {h}x{w}, the {k} most active", fontsize=9)
+        peak = int(cam.argmax())
+        where = (f"its Grad-CAM map peaks at row {peak // cam.shape[1]}, column {peak % cam.shape[1]}"
+                 if cam.max() > 0 else "no positive Grad-CAM evidence at this stage")
+        verdict = "" if self.labels is None else (" (right)" if pred == self.labels[i] else " (wrong)")
+        return (f"image {i}: predicted {self._name(pred)} with {self.confidence[i]:.0%}{verdict}; "
+                f"stage {stage}: {c} maps of {h}x{w}; {where}")

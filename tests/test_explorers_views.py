@@ -1,0 +1,63 @@
+"""The views explorer: image and stage dropdowns redraw the feature maps and the Grad-CAM map."""
+import numpy as np
+import pytest
+import torch
+
+from cnnlessons import views
+from cnnlessons.explorers.views import ViewsExplorer
+from cnnlessons.models import build_model
+
+
+@pytest.fixture(scope="module")
+def model():
+    torch.manual_seed(0)
+    return build_model("small_resnet", in_channels=1, depth=8, width=4).eval()
+
+
+def _arrays(fig):
+    return [np.asarray(im.get_array()) for ax in fig.axes for im in ax.get_images()]
+
+
+def test_default_stage_and_first_image(digits, model):
+    explorer = ViewsExplorer(model, digits, n_images=4)
+    explorer.show()
+    assert explorer.redraws == 1 and explorer.stage.value == "layer3"
+    assert explorer.stage.options == ("stem", "layer1", "layer2", "layer3")
+    label = digits.classes[int(digits.test_labels[0])]
+    assert explorer.image.options[0] == (f"0: {label}", 0)
+    assert "image 0: predicted" in explorer.text and "stage layer3: 16 maps of 4x4" in explorer.text
+    # the overlay is Grad-CAM at that stage, the panels the stage's most active maps
+    x, _ = digits.batch("test", 4)
+    arrays = _arrays(explorer.figure)
+    assert np.allclose(arrays[2], views.gradcam(model, x[:1], target_layer="layer3")[0].numpy())
+    assert len(arrays) == 3 + 8 and arrays[3].shape == (4, 4)
+
+
+def test_stage_and_image_redraw(digits, model):
+    explorer = ViewsExplorer(model, digits, n_images=4, channels=4)
+    explorer.show()
+    before = explorer.text
+    explorer.stage.value = "layer1"
+    assert explorer.redraws == 2 and explorer.text != before
+    assert "stage layer1: 4 maps of 16x16" in explorer.text
+    arrays = _arrays(explorer.figure)
+    maps = views.feature_maps(model, digits.batch("test", 1)[0][0], stages=["layer1"])["layer1"]
+    assert len(arrays) == 3 + 4 and any(np.allclose(a, maps[c].numpy()) for a in arrays[3:] for c in range(4))
+    explorer.image.value = 2
+    assert explorer.redraws == 3 and explorer.text.startswith("image 2: predicted")
+    assert set(explorer.cache) == {(0, "layer3"), (0, "layer1"), (2, "layer1")}
+    explorer.image.value = 0  # from the cache
+    assert explorer.redraws == 4 and len(explorer.cache) == 3
+
+
+def test_images_without_data_and_bad_arguments(digits, model):
+    x, y = digits.batch("test", 2)
+    explorer = ViewsExplorer(model, images=x, labels=y.tolist(), class_names=digits.classes, stage="stem")
+    explorer.show()
+    assert "stage stem: 4 maps of 16x16" in explorer.text
+    with pytest.raises(ValueError, match="stage must be one of"):
+        ViewsExplorer(model, digits, stage="layer9")
+    with pytest.raises(ValueError, match="give data"):
+        ViewsExplorer(model)
+    with pytest.raises(ValueError, match="labels"):
+        ViewsExplorer(model, images=x, labels=[1])
