@@ -95,3 +95,6 @@ def test_build_runs_in_the_profile_on_the_data_and_records_it(tool, tmp_path):
     assert set(again.metadata["cnnlessons"]["build_times"]) == {"smoke", "cpu"}
     assert again.metadata["cnnlessons"]["profile"] == "cpu"
     assert tool.build(["99_tiny"], profile="cpu", data=tmp_path / "missing") == 2
+    assert tool.data_name("cpu", data, "a JPEG copy") == "cifar10 (local copy: a JPEG copy)"
+    assert tool.data_name("smoke", data) == "digits (embedded)"
+    assert tool.data_name("gpu", None) == "cifar10 (downloaded)"

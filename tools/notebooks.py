@@ -1,7 +1,7 @@
 """Build the course notebooks from their jupytext sources and store a clean run's outputs.
 
     python tools/notebooks.py build [NAME ...]   # notebooks/NAME.py -> executed notebooks/NAME.ipynb
-    python tools/notebooks.py build --profile cpu --data /path/to/cifar10 [NAME ...]
+    python tools/notebooks.py build --profile cpu --data /path/to/cifar10 [--data-name TEXT] [NAME ...]
     python tools/notebooks.py build --profile smoke --keep-outputs   # time it, keep stored outputs
     python tools/notebooks.py check              # every .ipynb matches its .py source
     python tools/notebooks.py sync               # refresh the badge and setup cell in every source
@@ -135,11 +135,14 @@ def device_name() -> str:
     return f"CPU ({os.cpu_count()} cores)"
 
 
-def data_name(profile: str, data: pathlib.Path | None) -> str:
-    """The data a build ran on, in words, without the machine's paths."""
+def data_name(profile: str, data: pathlib.Path | None, described: str | None = None) -> str:
+    """The data a build ran on, in words, without the machine's paths: ``described`` (what the
+    local copy is) or the copy's folder name."""
     if profile == "smoke":
         return "digits (embedded)"
-    return f"cifar10 (local copy: {data.name})" if data is not None else "cifar10 (downloaded)"
+    if data is None:
+        return "cifar10 (downloaded)"
+    return f"cifar10 (local copy: {described or data.name})"
 
 
 def _shown(path: pathlib.Path) -> str:
@@ -174,10 +177,10 @@ def add_record(nb: nbformat.NotebookNode, record: dict, previous: dict | None = 
 
 
 def build(names: list[str], profile: str = "smoke", data: pathlib.Path | None = None,
-          keep_outputs: bool = False, timeout: int = 600) -> int:
+          keep_outputs: bool = False, timeout: int = 600, data_description: str | None = None) -> int:
     """Execute and store each notebook (every one when ``names`` is empty). ``keep_outputs``:
     execute and time it, but keep the stored notebook's outputs (only its build time of
-    ``profile`` is recorded)."""
+    ``profile`` is recorded). ``data_description`` says in words what the ``data`` copy is."""
     sources = [NOTEBOOKS / f"{n.removesuffix('.py').removesuffix('.ipynb')}.py" for n in names] \
         if names else sorted(NOTEBOOKS.glob("[0-9][0-9]_*.py"))
     if profile not in PROFILES:
@@ -200,8 +203,9 @@ def build(names: list[str], profile: str = "smoke", data: pathlib.Path | None = 
         seconds = time.perf_counter() - start
         problems = stderr_outputs(nb) + (fallback_outputs(nb) if profile != "smoke" else [])
         target = source.with_suffix(".ipynb")
-        record = {"profile": profile, "data": data_name(profile, data), "device": device,
-                  "built": datetime.date.today().isoformat(), "seconds": round(seconds, 1)}
+        record = {"profile": profile, "data": data_name(profile, data, data_description),
+                  "device": device, "built": datetime.date.today().isoformat(),
+                  "seconds": round(seconds, 1)}
         stored = nbformat.read(target, as_version=4) if target.exists() else None
         previous = stored.metadata.get("cnnlessons") if stored is not None else None
         if keep_outputs and stored is not None:
@@ -276,6 +280,9 @@ def main() -> int:
                    help="the profile the notebooks run in (default: smoke, as CI's nbval)")
     b.add_argument("--data", type=pathlib.Path, default=None,
                    help="a local copy of the profile's dataset (sets CNNLESSONS_DATA)")
+    b.add_argument("--data-name", default=None,
+                   help="what the --data copy is, in words, for the notebook's record "
+                        "(default: its folder name)")
     b.add_argument("--keep-outputs", action="store_true",
                    help="execute and record the build time, but keep the stored outputs")
     b.add_argument("--timeout", type=int, default=600, help="seconds a cell may run")
@@ -293,7 +300,8 @@ def main() -> int:
         return 0
     if args.cmd == "build":
         return build(args.names, profile=args.profile, data=args.data,
-                     keep_outputs=args.keep_outputs, timeout=args.timeout)
+                     keep_outputs=args.keep_outputs, timeout=args.timeout,
+                     data_description=args.data_name)
     return check()
 
 
