@@ -30,9 +30,10 @@ def _random_case(rng: random.Random) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 _FIXED = [
-    (torch.tensor([[2.0, 1.0, 0.1], [0.5, 2.5, 0.3], [0.2, 0.1, 3.0], [1.0, 3.0, 2.0]]),
+    # values exact in float32, so that a message shows them as written
+    (torch.tensor([[2.0, 1.0, 0.125], [0.5, 2.5, 0.25], [0.25, 0.125, 3.0], [1.0, 3.0, 2.0]]),
      torch.tensor([0, 1, 1, 2])),  # the first two right: 0.5
-    (torch.tensor([[0.1, -0.3], [-2.0, 4.0], [5.0, -1.0]]), torch.tensor([0, 1, 0])),  # all right
+    (torch.tensor([[0.125, -0.25], [-2.0, 4.0], [5.0, -1.0]]), torch.tensor([0, 1, 0])),  # all right
     (torch.tensor([[1.0, 0.0, 0.0, 0.0]]), torch.tensor([3])),  # none right
 ]
 
