@@ -139,32 +139,35 @@ print(f"tiny_cnn on 3x32x32 images: {flops_per_image(tiny_cnn(3, 10), (3, 32, 32
 # "not attempted". Checks try your function on fresh random inputs too, so an answer that only fits
 # a few fixed cases does not pass.
 #
-# Here is a warm-up with the formula for a convolution's output size,
-# floor((size + 2·padding − kernel_size) / stride) + 1:
+# Here is a warm-up. A model's output for N images is an N x K tensor of *logits*, one score per
+# class; its prediction for an image is the class of the largest logit in its row, and its
+# **accuracy** is the fraction of the N images whose prediction equals their label. Write
+# `accuracy(logits, labels)` returning that fraction as a Python float:
 
 # %% slideshow={"slide_type": "skip"}
-def conv_output_size(size: int, kernel_size: int, stride: int = 1, padding: int = 0) -> int:
+def accuracy(logits: torch.Tensor, labels: torch.Tensor) -> float:
     ### BEGIN SOLUTION
-    return (size + 2 * padding - kernel_size) // stride + 1
+    return (logits.argmax(dim=1) == labels).float().mean().item()
     ### END SOLUTION
 
 
 # %% slideshow={"slide_type": "skip"}
-check("alexnet.conv_output_size", conv_output_size)
+check("start.accuracy", accuracy)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# And this is what a wrong answer (one without the `+ 1`) gets back:
+# And this is what a wrong answer (one that counts the right predictions instead of taking their
+# fraction) gets back:
 
 # %%
 from cnnlessons import ExerciseFailed
 
 
-def off_by_one(size, kernel_size, stride=1, padding=0):
-    return (size + 2 * padding - kernel_size) // stride
+def count_right(logits, labels):
+    return (logits.argmax(dim=1) == labels).sum().item()
 
 
 try:
-    check("alexnet.conv_output_size", off_by_one)
+    check("start.accuracy", count_right)
 except ExerciseFailed as failure:
     print("ExerciseFailed:", str(failure).splitlines()[0])
 

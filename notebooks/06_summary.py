@@ -200,6 +200,41 @@ def key_techniques() -> dict:
 # %% slideshow={"slide_type": "skip"}
 check("summary.techniques", key_techniques)
 
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise: which architecture is this block from?
+#
+# The harder test of the same idea: write `identify_block(block, x)`, which gets a block it has
+# never seen — built from plain torch layers, in a class called `Block` whose name gives nothing
+# away — and an input `x` of positive values, and returns `"VGGNet"`, `"GoogLeNet"`, `"ResNet"` or
+# `"DenseNet"`. Use what the lessons showed: what does a dense block keep of its input? What does a
+# residual block with an identity shortcut return when every weight of its layers is zero? Which
+# kind of convolution cuts the cost of an Inception block?
+
+# %% slideshow={"slide_type": "skip"}
+import copy
+
+
+def identify_block(block: nn.Module, x: torch.Tensor) -> str:
+    ### BEGIN SOLUTION
+    c = x.shape[1]
+    with torch.no_grad():
+        y = block(x)
+        if y.shape[1] > c and y.shape[2:] == x.shape[2:] and torch.equal(y[:, :c], x):
+            return "DenseNet"  # concatenation keeps the input, unchanged
+        zeroed = copy.deepcopy(block)
+        for p in zeroed.parameters():
+            p.zero_()
+        z = zeroed(x)
+        if z.shape == x.shape and torch.allclose(z, x):
+            return "ResNet"  # with F = 0 the block returns its input: F(x) + x
+    kernels = {m.kernel_size for m in block.modules() if isinstance(m, nn.Conv2d)}
+    return "GoogLeNet" if (1, 1) in kernels else "VGGNet"
+    ### END SOLUTION
+
+
+# %% slideshow={"slide_type": "skip"}
+check("summary.identify_block", identify_block)
+
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
