@@ -225,7 +225,8 @@ def _block_class(block: BlockType) -> BlockClass:
     if block in ("preact", PreActResidualBlock):
         return PreActResidualBlock
     raise ValueError(
-        f'block must be ResidualBlock, Bottleneck, PreActResidualBlock, "basic", "bottleneck" or "preact", got {block!r}'
+        'block must be ResidualBlock, Bottleneck, PreActResidualBlock, "basic", "bottleneck" or "preact", '
+        f"got {block!r}"
     )
 
 

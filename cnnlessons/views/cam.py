@@ -44,7 +44,8 @@ def _target_layer(model: nn.Module, target_layer: Union[None, str, nn.Module], x
         return default_target_layer(model, tuple(x.shape[1:]))
     if isinstance(target_layer, nn.Module):
         if not any(m is target_layer for m in model.modules()):
-            raise ValueError(f"target_layer must be a module of the model, got a separate {type(target_layer).__name__}")
+            raise ValueError("target_layer must be a module of the model, got a separate "
+                             f"{type(target_layer).__name__}")
         return target_layer
     if isinstance(target_layer, str):
         found = {s.name: s for s in stages(model, tuple(x.shape[1:]))}
