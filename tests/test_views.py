@@ -179,6 +179,10 @@ def test_gradcam_default_layer_on_every_course_model(batch):
         before = {k: v.clone() for k, v in model.state_dict().items()}
         maps = views.gradcam(model, x[:3])
         assert maps.shape == (3, 16, 16) and float(maps.min()) >= 0 and float(maps.max()) <= 1, name
+        model.eval()
+        with torch.no_grad():
+            assert torch.equal(views.predict(model, x[:3]), model(x[:3]).argmax(1)), name
+        model.train()
         assert model.training and all(torch.equal(before[k], v) for k, v in model.state_dict().items()), name
     vgg = build_model("small_vgg", in_channels=1, width=4)
     assert views.default_target_layer(vgg, (1, 16, 16)) is vgg.features[2].relu2  # before the block's pool

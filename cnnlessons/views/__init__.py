@@ -6,7 +6,7 @@ normalised images (``data.batch("test", 8)[0]``); every ``plot_*`` returns its f
 """
 from __future__ import annotations
 
-from .cam import default_target_layer, gradcam, plot_gradcam
+from .cam import default_target_layer, gradcam, plot_gradcam, predict
 from .filters import first_layer_filters, plot_filters
 from .normalisation import LayerStats, activation_stats, plot_activation_stats
 from .source import EXERCISE_REFERENCES, show_source, source_of
@@ -15,7 +15,7 @@ from .stages import Stage, feature_maps, plot_feature_maps, shape_table, stage_n
 __all__ = [
     "first_layer_filters", "plot_filters",
     "Stage", "stages", "stage_names", "feature_maps", "plot_feature_maps", "shape_table",
-    "gradcam", "plot_gradcam", "default_target_layer",
+    "gradcam", "plot_gradcam", "predict", "default_target_layer",
     "LayerStats", "activation_stats", "plot_activation_stats",
     "show_source", "source_of", "EXERCISE_REFERENCES",
 ]

@@ -22,7 +22,7 @@ from torch import Tensor, nn
 from ..measure import _check_model, _eval_mode
 from .stages import POOLS, as_batch, display_image, stages
 
-__all__ = ["default_target_layer", "gradcam", "plot_gradcam"]
+__all__ = ["default_target_layer", "gradcam", "plot_gradcam", "predict"]
 
 
 def default_target_layer(model: nn.Module, input_size: Optional[Sequence[int]] = None) -> nn.Module:
@@ -57,6 +57,14 @@ def _target_layer(model: nn.Module, target_layer: Union[None, str, nn.Module], x
             raise ValueError(f"target_layer must be a stage ({', '.join(found)}) or a module path of the "
                              f"model, got {target_layer!r}") from None
     raise TypeError(f"target_layer must be None, a stage name or an nn.Module, got {type(target_layer).__name__}")
+
+
+def predict(model: nn.Module, images: Tensor) -> Tensor:
+    """The model's predicted class (N,) for normalised ``images``, in eval mode, on the CPU."""
+    _check_model(model)
+    x = as_batch(images, model)
+    with _eval_mode(model), torch.no_grad():
+        return model(x).argmax(dim=1).cpu()
 
 
 def gradcam(model: nn.Module, images: Tensor, target_layer: Union[None, str, nn.Module] = None,
