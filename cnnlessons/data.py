@@ -391,7 +391,7 @@ def load_data(profile: Profile | str | None = None, *, seed: int = 0) -> CourseD
     ``decode.py`` wrote). If the profile asks for a download that fails, the course falls back to
     the embedded digits and says so, so that a lecture without network still runs.
     """
-    profile = profile if isinstance(profile, Profile) else get_profile(profile)
+    profile = get_profile(profile)
     variable, name = None, profile.dataset
     if os.environ.get("CNNLESSONS_DATASET"):
         variable, name = "CNNLESSONS_DATASET", os.environ["CNNLESSONS_DATASET"]

@@ -305,7 +305,7 @@ def fit(model: nn.Module, data: CourseData, *, epochs: int | None = None,
     subset of ``min(train_eval_size, training images)`` training images, chosen by ``seed``:
     ``History.train_eval_acc``, the training error the papers plot (0 turns it off).
     """
-    profile = profile if isinstance(profile, Profile) else get_profile(profile)
+    profile = get_profile(profile)
     epochs = profile.epochs if epochs is None else epochs
     batch_size = profile.batch_size if batch_size is None else batch_size
     if not isinstance(epochs, int) or epochs < 1:
