@@ -405,6 +405,71 @@ print("Validation accuracy, best to worst: "
 # that — its reference curves are drawn dashed above when a reproduction file exists.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
+# ## 8. Look inside: what the trained network learned
+#
+# The paper's Figure 3 shows the 96 filters of AlexNet's first layer after training: oriented
+# edges and colour blobs (the edge detectors on one GPU's tower, the colour blobs on the other's).
+# Here are the first-layer filters of this lesson's trained SmallAlexNet (the run of section 7 with
+# augmentation and dropout, taken from the run cache rather than trained again), its layers'
+# shapes, what its stages compute on one test image (each stage's most active channels), and where
+# in a few test images it finds its evidence.
+#
+# A class-activation map (Grad-CAM; Selvaraju et al., ICCV 2017, computed with captum) weights
+# the channels of the last convolution stage by the gradient of the predicted class's score and
+# sums them: red marks where in the image the evidence for that prediction sits. Read them with
+# the accuracy of the run in mind: a network that is right on few test images has little to show.
+
+# %% tags=["nbval-ignore-output"]
+from cnnlessons import views
+
+regularised = RECIPES[lesson.REGULARISATION_KEY]
+alexnet, _ = regularised.fit_run(regularised.run("augmentation + dropout 0.5"), data, profile)
+print(views.shape_table(alexnet, data.input_size))
+fig = views.plot_filters(views.first_layer_filters(alexnet),
+                         title=f"SmallAlexNet's first-layer filters, trained on {data.name}")
+
+# %%
+from cnnlessons import models
+
+REAL_WEIGHTS = False  # True: download torchvision's AlexNet weights (about 233 MB; needs network)
+if REAL_WEIGHTS:
+    fig = views.plot_filters(views.first_layer_filters(models.build_model("alexnet", weights="DEFAULT")),
+                             title="AlexNet with ImageNet weights: 64 filters of 11x11x3 (the paper: two towers of 48)")
+else:
+    print("Real weights are off: set REAL_WEIGHTS = True (online) to see torchvision AlexNet's 64 "
+          "first-layer filters.")
+
+# %% tags=["nbval-ignore-output"]
+x, y = data.batch("test", 8)
+fig = views.plot_feature_maps(views.feature_maps(alexnet, x[0]), channels=6, image=data.test_images[0])
+fig = views.plot_gradcam(data.test_images[:8], views.gradcam(alexnet, x), y, views.predict(alexnet, x),
+                         data.classes)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Explorer: an image and a stage
+#
+# Choose a test image and a stage of the trained network: the explorer shows the stage's most
+# active feature maps and the activation map computed at that stage.
+
+# %% tags=["nbval-ignore-output"]
+from cnnlessons.explorers.views import ViewsExplorer
+
+views_explorer = ViewsExplorer(alexnet, data)
+views_explorer.static()
+print(views_explorer.text)
+
+# %% tags=["nbval-ignore-output"]
+views_explorer
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### The library's code: the PCA colour shift
+#
+# Section 5's colour augmentation, as the course implements it (this one is not an exercise):
+
+# %%
+views.show_source(augmentation.pca_colour_shift)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # - **ReLU**: derivative 1 where active, so gradients keep their size through depth — given an

@@ -281,6 +281,46 @@ for (name, (i, j)), k in zip(corners.items(), classes):
 # 2015) and sliding-window detection (OverFeat, 2014).
 
 # %% [markdown] slideshow={"slide_type": "slide"}
+# ## 5. Look inside: what the trained VGG learned
+#
+# The scaled-down VGG of section 3, as trained there: its layers' shapes, what its stages compute
+# on one test image (each stage's most active channels), and where in a few test images it finds
+# its evidence.
+#
+# A class-activation map (Grad-CAM; Selvaraju et al., ICCV 2017, computed with captum) weights
+# the channels of the last convolution stage by the gradient of the predicted class's score and
+# sums them: red marks where in the image the evidence for that prediction sits. Read them with
+# the accuracy of the run in mind: a network that is right on few test images has little to show.
+
+# %% tags=["nbval-ignore-output"]
+from cnnlessons import views
+
+print(views.shape_table(vgg, data.input_size))
+x, y = data.batch("test", 8)
+fig = views.plot_feature_maps(views.feature_maps(vgg, x[0]), channels=6, image=data.test_images[0])
+fig = views.plot_gradcam(data.test_images[:8], views.gradcam(vgg, x), y, views.predict(vgg, x), data.classes)
+
+# %% tags=["nbval-ignore-output"]
+from cnnlessons.explorers.views import ViewsExplorer
+
+views_explorer = ViewsExplorer(vgg, data)
+views_explorer.static()
+print(views_explorer.text)
+
+# %% tags=["nbval-ignore-output"]
+views_explorer
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### The library's code: turning the FC head into convolutions
+#
+# What `SmallVGG.fully_convolutional()` of section 4 calls (not an exercise):
+
+# %%
+from cnnlessons.models import fc_to_conv
+
+views.show_source(fc_to_conv)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # - A stack of L stride-1 k x k convolutions sees 1 + L(k − 1) pixels: two 3x3 layers see 5x5,

@@ -322,6 +322,95 @@ for run in reference:
 # accuracy, because its parameters go into mixing channels rather than into wide kxk kernels.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
+# ## 6. Batch normalisation, where it first matters
+#
+# The `SmallGoogLeNet` above has a batch normalisation (BN; Ioffe and Szegedy, 2015) after every
+# convolution, and so do ResNet and DenseNet; the 2014 GoogLeNet did not: BN was introduced on
+# GoogLeNet itself ("BN-Inception", the GoogLeNet v2 line). BN normalises each channel of a
+# convolution's output over the batch, $\hat z = (z - \mu_B) / \sqrt{\sigma_B^2 + \epsilon}$, then
+# scales and shifts it with two learned parameters, $\gamma \hat z + \beta$. At test time $\mu$ and
+# $\sigma$ are running averages from training. What it does: every layer passes on activations of a
+# controlled size, whatever the weights before it did. What the paper says it buys: much larger
+# learning rates and faster training, less dependence on the initialisation.
+#
+# First what it does. The mean and standard deviation of what each convolution layer passes on
+# (after BN where there is one), on one batch of training images, for the same network built with
+# and without BN, freshly initialised and after training:
+
+# %% tags=["nbval-ignore-output"]
+from cnnlessons import views
+
+bn_recipe = RECIPES["03_googlenet/batch_norm"]
+print(bn_recipe.describe(profile))
+print(bn_recipe.estimate(data, profile))
+bn_runs = bn_recipe.train(data, profile)
+for label, run in bn_runs.items():
+    print(run)
+fig = plot_history(bn_runs, ("train_eval_error", "val_error"), title="the same network with and without BN")
+
+# %% tags=["nbval-ignore-output"]
+xb, _ = data.batch("train", 128)
+stats = {}
+for label in bn_runs:
+    run = bn_recipe.run(label, profile)
+    set_seed(0)
+    stats[f"{label}, initialised"] = views.activation_stats(bn_recipe.build(run, data), xb)
+    trained, _ = bn_recipe.fit_run(run, data, profile)  # from the run cache: trained above
+    stats[f"{label}, trained"] = views.activation_stats(trained, xb)
+fig = views.plot_activation_stats(stats, title="what each conv layer passes on, with and without BN")
+with_bn, without_bn = bn_runs["with BN"], bn_runs["without BN"]
+print(f"Take-away: with the lesson's recipe (SGD, learning rate {bn_recipe.fit['lr']}) the network "
+      f"with BN reaches {with_bn.test_acc:.1%} test accuracy, without BN {without_bn.test_acc:.1%} "
+      f"(chance is {1 / data.num_classes:.0%}); "
+      + ("BN is what lets this learning rate work." if with_bn.test_acc > without_bn.test_acc + 0.05
+         else "at this budget BN makes no clear difference."))
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# Read the statistics panel layer by layer: with BN every layer passes on activations with a mean
+# near 0 and a standard deviation near 1 (the learned $\gamma$ and $\beta$ move them a little after
+# training); without it, the sizes drift from layer to layer with the weights. That is also why
+# lesson 02's SmallVGG, which has no BN, needs AdamW and a small learning rate to get going.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 7. Look inside: what the trained GoogLeNet learned
+#
+# The `SmallGoogLeNet` of section 5, as trained there: its layers' shapes, what its stages compute
+# on one test image (each stage's most active channels), and where in a few test images it finds
+# its evidence.
+#
+# A class-activation map (Grad-CAM; Selvaraju et al., ICCV 2017, computed with captum) weights
+# the channels of the last convolution stage by the gradient of the predicted class's score and
+# sums them: red marks where in the image the evidence for that prediction sits. Read them with
+# the accuracy of the run in mind: a network that is right on few test images has little to show.
+
+# %% tags=["nbval-ignore-output"]
+print(views.shape_table(model, data.input_size))
+x, y = data.batch("test", 8)
+fig = views.plot_feature_maps(views.feature_maps(model, x[0]), channels=6, image=data.test_images[0])
+fig = views.plot_gradcam(data.test_images[:8], views.gradcam(model, x), y, views.predict(model, x),
+                         data.classes)
+
+# %% tags=["nbval-ignore-output"]
+from cnnlessons.explorers.views import ViewsExplorer
+
+views_explorer = ViewsExplorer(model, data)
+views_explorer.static()
+print(views_explorer.text)
+
+# %% tags=["nbval-ignore-output"]
+views_explorer
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### The library's code: convolution, batch norm, ReLU
+#
+# The unit every convolution of `SmallGoogLeNet` is made of (not an exercise):
+
+# %%
+from cnnlessons.layers import conv_bn_relu
+
+views.show_source(conv_bn_relu)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # - A 1x1 convolution is a linear layer applied to every pixel's channel vector: it changes the

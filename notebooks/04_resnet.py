@@ -332,6 +332,83 @@ print(explorer.text)
 explorer
 
 # %% [markdown] slideshow={"slide_type": "slide"}
+# ## 6. Identity mappings: the pre-activation block
+#
+# A year after the ResNet paper, He et al. ("Identity Mappings in Deep Residual Networks", 2016)
+# moved the block's BN and ReLU *before* its convolutions and dropped the ReLU after the addition:
+#
+# $$x_{l+1} = x_l + F(x_l), \qquad F = \text{BN} \to \text{ReLU} \to \text{conv} \to \text{BN} \to \text{ReLU} \to \text{conv}.$$
+#
+# Now nothing at all sits on the shortcut path: from any block to any later one the signal and the
+# gradient pass by pure addition, which let them train a 1001-layer network. The library builds it
+# from the same convolutions and shortcuts (`PreActResidualBlock`; `cifar_resnet(..., block="preact")`):
+
+# %%
+from cnnlessons import views
+
+views.show_source(models.PreActResidualBlock)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# The comparison: the original block against the pre-activation block, same depth, same recipe.
+# The paper's gain shows at 110 layers and more (the `gpu` profile trains ResNet-110); at the
+# depth a CPU affords, expect them to be close.
+
+# %% tags=["nbval-ignore-output"]
+preact = RECIPES["04_resnet/preactivation"]
+print(preact.describe(profile))
+print(preact.estimate(data, profile))
+preact_runs = preact.train(data, profile)
+fig = plot_history(preact_runs, ("train_eval_error", "val_error"), title="original against pre-activation block")
+(original, first), (pre, second) = preact_runs.items()
+print(f"Take-away: {original} reaches {first.test_acc:.1%} test accuracy, {pre} {second.test_acc:.1%}"
+      f" ({abs(first.test_acc - second.test_acc) * 100:.1f} points apart after {first.epoch[-1]} epochs).")
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 7. Look inside: what the trained ResNet learned
+#
+# The deep residual network of section 1, taken from the run cache rather than trained again: its
+# layers' shapes, what its stages compute on one test image (each stage's most active channels), and
+# where in a few test images it finds its evidence.
+#
+# A class-activation map (Grad-CAM; Selvaraju et al., ICCV 2017, computed with captum) weights
+# the channels of the last convolution stage by the gradient of the predicted class's score and
+# sums them: red marks where in the image the evidence for that prediction sits. Read them with
+# the accuracy of the run in mind: a network that is right on few test images has little to show.
+
+# %% tags=["nbval-ignore-output"]
+from cnnlessons.recipes import resnet_label
+
+degradation = RECIPES[lesson.DEGRADATION_KEY]
+resnet, _ = degradation.fit_run(degradation.run(resnet_label("identity", setup.deep), profile), data, profile)
+print(views.shape_table(resnet, data.input_size))
+x, y = data.batch("test", 8)
+fig = views.plot_feature_maps(views.feature_maps(resnet, x[0]), channels=6, image=data.test_images[0])
+fig = views.plot_gradcam(data.test_images[:8], views.gradcam(resnet, x), y, views.predict(resnet, x),
+                         data.classes)
+
+# %% tags=["nbval-ignore-output"]
+from cnnlessons.explorers.views import ViewsExplorer
+
+views_explorer = ViewsExplorer(resnet, data)
+views_explorer.static()
+print(views_explorer.text)
+
+# %% tags=["nbval-ignore-output"]
+views_explorer
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### The library's code: option A and the CIFAR ResNet
+#
+# The parameter-free shortcut of option A (identity, zero-padded where the shape changes), and
+# how the CIFAR networks of section 1 are assembled (neither is an exercise):
+
+# %%
+views.show_source(models.PadShortcut)
+
+# %%
+views.show_source(models.SmallResNet)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # - Degradation: a deeper plain network can train *worse* than a shallower one; section 1 measured

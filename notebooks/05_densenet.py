@@ -345,6 +345,48 @@ for run in reference:
 # point.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
+# ## 5. Look inside: what the trained DenseNet-BC learned
+#
+# The DenseNet-BC of section 4, taken from the run cache rather than trained again: its layers'
+# shapes, what its stages compute on one test image (each stage's most active channels), and where
+# in a few test images it finds its evidence.
+#
+# A class-activation map (Grad-CAM; Selvaraju et al., ICCV 2017, computed with captum) weights
+# the channels of the last convolution stage by the gradient of the predicted class's score and
+# sums them: red marks where in the image the evidence for that prediction sits. Read them with
+# the accuracy of the run in mind: a network that is right on few test images has little to show.
+
+# %% tags=["nbval-ignore-output"]
+from cnnlessons import views
+
+experiment = RECIPES[lesson.EXPERIMENT]
+densenet, _ = experiment.fit_run(experiment.run("DenseNet-BC"), data, profile)
+print(views.shape_table(densenet, data.input_size))
+x, y = data.batch("test", 8)
+fig = views.plot_feature_maps(views.feature_maps(densenet, x[0]), channels=6, image=data.test_images[0])
+fig = views.plot_gradcam(data.test_images[:8], views.gradcam(densenet, x), y, views.predict(densenet, x),
+                         data.classes)
+
+# %% tags=["nbval-ignore-output"]
+from cnnlessons.explorers.views import ViewsExplorer
+
+views_explorer = ViewsExplorer(densenet, data)
+views_explorer.static()
+print(views_explorer.text)
+
+# %% tags=["nbval-ignore-output"]
+views_explorer
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### The library's code: the DenseNet-BC layer
+#
+# One layer of a DenseNet-BC block: the 1x1 bottleneck to $4k$ channels in front of the 3x3
+# convolution (not an exercise; the dense block you wrote in section 2 is):
+
+# %%
+views.show_source(models.DenseLayer)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # - A dense block concatenates: its output starts with its input, unchanged, and every layer reads

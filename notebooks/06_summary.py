@@ -236,6 +236,50 @@ def identify_block(block: nn.Module, x: torch.Tensor) -> str:
 check("summary.identify_block", identify_block)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
+# ## 4. Where the five look
+#
+# The class-activation maps (Grad-CAM) of the five course-scale models of section 1, on the same
+# test images: for each image, red marks where the evidence for the model's prediction sits. The
+# models come from the run cache of section 1, not trained again.
+
+# %% tags=["nbval-ignore-output"]
+from cnnlessons import views
+
+five = RECIPES[summary.EXPERIMENT]
+x, y = data.batch("test", 6)
+for label in runs:
+    trained, _ = five.fit_run(five.run(label), data, profile)
+    fig = views.plot_gradcam(data.test_images[:6], views.gradcam(trained, x), y,
+                             views.predict(trained, x), data.classes, title=label)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# With the real ImageNet weights the five full-size networks can be compared on real photographs:
+# the two that scikit-learn ships (`load_sample_images`: a Chinese temple and a flower). The
+# weights are about 1 GB to download, so this runs only when you ask for it, online.
+
+# %%
+REAL_WEIGHTS = False  # True: download the five ImageNet models (about 1 GB; needs network)
+if REAL_WEIGHTS:
+    from sklearn.datasets import load_sample_images
+    from torchvision.models import get_model_weights
+
+    photos = torch.stack([torch.tensor(im).permute(2, 0, 1) for im in load_sample_images().images])
+    for name in ("alexnet", "vgg16", "googlenet", "resnet50", "densenet121"):
+        weights = get_model_weights(name).DEFAULT
+        xp = weights.transforms()(photos)  # resize, centre crop 224, normalise
+        net = models.build_model(name, weights="DEFAULT").eval()
+        with torch.no_grad():
+            top5 = net(xp).softmax(1).topk(5)
+        names = weights.meta["categories"]
+        for i, (p, c) in enumerate(zip(top5.values, top5.indices)):
+            print(f"{name}, photo {i}:", ", ".join(f"{names[int(k)]} {float(v):.0%}" for v, k in zip(p, c)))
+        fig = views.plot_gradcam(xp, views.gradcam(net, xp), predictions=top5.indices[:, 0].tolist(),
+                                 class_names=names, title=name)
+else:
+    print("Real weights are off: set REAL_WEIGHTS = True (online) for the five ImageNet models' top-5 "
+          "predictions and activation maps on two real photos; above are the course-scale models.")
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # - **AlexNet** (2012): ReLU, dropout, augmentation and two GPUs made a deep CNN trainable on
