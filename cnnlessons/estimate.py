@@ -20,7 +20,8 @@ from .profiles import Profile, get_profile
 from .tensordata import TensorLoader
 from .training import choose_precision, pick_device, train_epoch
 
-__all__ = ["TrainingTime", "Estimate", "estimate_time", "format_seconds"]
+__all__ = ["TrainingTime", "Estimate", "estimate_time", "format_seconds", "T4_TRAINING_FLOPS",
+           "recipe_trainings", "notebook_gpu_seconds"]
 
 TRAIN_FLOPS_FACTOR = 3
 """A training step costs about three forward passes (forward, and backward through activations
@@ -140,7 +141,7 @@ def estimate_time(models: nn.Module | Mapping[str, nn.Module], data: CourseData,
     Each model's copy runs one warm-up step and ``steps`` timed steps; the models themselves are
     not changed. ``print`` the result before the training starts.
     """
-    profile = profile if isinstance(profile, Profile) else get_profile(profile)
+    profile = get_profile(profile)
     epochs = profile.epochs if epochs is None else epochs
     batch_size = profile.batch_size if batch_size is None else batch_size
     if not isinstance(epochs, int) or epochs < 1:
@@ -164,3 +165,42 @@ def estimate_time(models: nn.Module | Mapping[str, nn.Module], data: CourseData,
             step_seconds_per_image=_calibrate(model, data, batch, device, precision, steps)))
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else "this CPU"
     return Estimate(tuple(parts), name, precision.name, steps)
+
+
+T4_TRAINING_FLOPS = 5e12
+"""An assumed sustained rate of a Tesla T4 (Colab's free GPU) training the course's small CNNs
+under fp16 autocast: a small fraction of its 65 TFLOP/s tensor-core peak, since convolutions of
+16 to 256 channels on 32x32 images keep it far from full. Used only for figures labelled as
+estimates; a real run's time replaces them."""
+
+
+def recipe_trainings(recipe, profile: Profile | str | None = "gpu", train_images: int = 50_000,
+                     input_size: tuple[int, int, int] = (3, 32, 32),
+                     num_classes: int = 10) -> list[TrainingTime]:
+    """What ``recipe`` trains in ``profile`` on a dataset of ``train_images`` training images
+    (CIFAR-10's 50,000 by default), counted on the meta device: one ``TrainingTime`` per run, its
+    FLOPs known, its speed not measured (``seconds_at`` gives the time at a rate you assume)."""
+    from .models import build_model
+
+    profile = get_profile(profile)
+    train = train_images - profile.val_size if profile.train_size is None else profile.train_size
+    train = max(1, train // recipe.subset)
+    sizes = {"image_size": input_size[-1], "channels": input_size[0]}
+    trainings = []
+    for run in recipe.runs_for(profile):
+        with torch.device("meta"):
+            model = build_model(run.model, in_channels=input_size[0], num_classes=num_classes,
+                                **{k: sizes[k] for k in run.data_kwargs}, **run.model_kwargs)
+        trainings.append(TrainingTime(run.label, flops_per_image(model, input_size), train,
+                                      profile.val_size, recipe.epochs_for(profile), 0.0))
+    return trainings
+
+
+def notebook_gpu_seconds(notebook: str, flops_per_second: float = T4_TRAINING_FLOPS) -> float:
+    """Estimated seconds of the ``gpu`` profile's training in a lesson (every recipe keyed
+    ``<notebook>/...``, ``reproduce``'s headline run left out) at ``flops_per_second``."""
+    from .recipes import RECIPES
+
+    return sum(t.seconds_at(flops_per_second) for key, recipe in RECIPES.items()
+               if key.startswith(f"{notebook}/") and key != "04_resnet/resnet20_fast"
+               for t in recipe_trainings(recipe, "gpu"))

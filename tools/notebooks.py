@@ -228,8 +228,11 @@ def times_table(paths: list[pathlib.Path] | None = None) -> str:
     """A markdown table of the recorded build times: one row per notebook, one column per profile,
     and what produced the stored outputs."""
     paths = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")) if paths is None else paths
-    lines = ["| notebook | " + " | ".join(f"`{p}` build" for p in PROFILES) + " | stored outputs |",
-             "|---|" + "---:|" * len(PROFILES) + "---|"]
+    from cnnlessons.estimate import T4_TRAINING_FLOPS, format_seconds, notebook_gpu_seconds
+
+    t4 = f"`gpu` training on a T4 (estimate, {T4_TRAINING_FLOPS / 1e12:.0f} TFLOP/s sustained)"
+    lines = ["| notebook | " + " | ".join(f"`{p}` build" for p in PROFILES) + f" | {t4} | stored outputs |",
+             "|---|" + "---:|" * (len(PROFILES) + 1) + "---|"]
     for path in paths:
         record = nbformat.read(path, as_version=4).metadata.get("cnnlessons") or {}
         times = record.get("build_times", {})
@@ -237,7 +240,9 @@ def times_table(paths: list[pathlib.Path] | None = None) -> str:
                  for p in PROFILES]
         stored = (f"`{record['profile']}`, {record['data']}, {record['built']}" if "profile" in record
                   else "not recorded")
-        lines.append(f"| {path.stem} | " + " | ".join(cells) + f" | {stored} |")
+        seconds = notebook_gpu_seconds(path.stem)
+        estimate = "under 1 s" if seconds < 1 else f"about {format_seconds(seconds)}"
+        lines.append(f"| {path.stem} | " + " | ".join(cells) + f" | {estimate} | {stored} |")
     return "\n".join(lines)
 
 

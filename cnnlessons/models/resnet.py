@@ -18,7 +18,7 @@ nothing follows the addition, so the shortcut carries x unchanged from block to 
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Optional, Sequence, Type, Union
+from typing import Callable, Optional, Sequence, Type, Union
 
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -337,32 +337,24 @@ def _resnet(name: str, block: BlockType, layers: list[int], num_classes: int, in
     )
 
 
-def resnet18(
-    num_classes: int = 1000, in_channels: int = 3, *, weights=None, progress: bool = True, **kwargs
-) -> ResNet:
-    """ResNet-18, parameter for parameter torchvision's (11,689,512 parameters); ``weights="DEFAULT"`` loads torchvision's ImageNet weights."""
-    return _resnet("resnet18", ResidualBlock, [2, 2, 2, 2], num_classes, in_channels, weights, progress, **kwargs)
+def _builder(name: str, block: BlockType, layers: list[int], parameters: str,
+             about: str = "") -> Callable[..., ResNet]:
+    """A torchvision-style builder ``name(num_classes=1000, in_channels=3, *, weights=None, ...)``."""
+
+    def build(num_classes: int = 1000, in_channels: int = 3, *, weights=None, progress: bool = True,
+              **kwargs) -> ResNet:
+        return _resnet(name, block, layers, num_classes, in_channels, weights, progress, **kwargs)
+
+    build.__name__ = build.__qualname__ = name
+    build.__doc__ = (f"{name.replace('resnet', 'ResNet-')}{about}, parameter for parameter torchvision's "
+                     f"({parameters} parameters); ``weights=\"DEFAULT\"`` loads torchvision's ImageNet weights.")
+    return build
 
 
-def resnet34(
-    num_classes: int = 1000, in_channels: int = 3, *, weights=None, progress: bool = True, **kwargs
-) -> ResNet:
-    """ResNet-34, parameter for parameter torchvision's (21,797,672 parameters); ``weights="DEFAULT"`` loads torchvision's ImageNet weights."""
-    return _resnet("resnet34", ResidualBlock, [3, 4, 6, 3], num_classes, in_channels, weights, progress, **kwargs)
-
-
-def resnet50(
-    num_classes: int = 1000, in_channels: int = 3, *, weights=None, progress: bool = True, **kwargs
-) -> ResNet:
-    """ResNet-50, parameter for parameter torchvision's (25,557,032 parameters); ``weights="DEFAULT"`` loads torchvision's ImageNet weights."""
-    return _resnet("resnet50", Bottleneck, [3, 4, 6, 3], num_classes, in_channels, weights, progress, **kwargs)
-
-
-def resnet152(
-    num_classes: int = 1000, in_channels: int = 3, *, weights=None, progress: bool = True, **kwargs
-) -> ResNet:
-    """ResNet-152, the 2015 ImageNet winner, parameter for parameter torchvision's (60,192,808 parameters); ``weights="DEFAULT"`` loads torchvision's ImageNet weights."""
-    return _resnet("resnet152", Bottleneck, [3, 8, 36, 3], num_classes, in_channels, weights, progress, **kwargs)
+resnet18 = _builder("resnet18", ResidualBlock, [2, 2, 2, 2], "11,689,512")
+resnet34 = _builder("resnet34", ResidualBlock, [3, 4, 6, 3], "21,797,672")
+resnet50 = _builder("resnet50", Bottleneck, [3, 4, 6, 3], "25,557,032")
+resnet152 = _builder("resnet152", Bottleneck, [3, 8, 36, 3], "60,192,808", ", the 2015 ImageNet winner")
 
 
 def check_cifar_depth(depth: int) -> int:

@@ -50,6 +50,22 @@ class VGGBlock(nn.Sequential):
         self.out_channels = out_channels
 
 
+class _Head(nn.Sequential):
+    """The three layers of VGG's classifier, each of the first two followed by ReLU and dropout."""
+
+    def __init__(self, kind: str, layers: Sequence[nn.Module], in_channels: int, spatial: int,
+                 hidden: int, num_classes: int, dropout: float, flatten: bool = False) -> None:
+        items: list[tuple[str, nn.Module]] = [("flatten", nn.Flatten(1))] if flatten else []
+        for i, layer in enumerate(layers, start=1):
+            items.append((f"{kind}{i}", layer))
+            if i < len(layers):
+                items += [(f"relu{i}", nn.ReLU(inplace=True)), (f"drop{i}", nn.Dropout(dropout))]
+        super().__init__(OrderedDict(items))
+        self.in_channels, self.spatial, self.hidden, self.num_classes, self.dropout = (
+            in_channels, spatial, hidden, num_classes, dropout,
+        )
+
+
 def _check_head(in_channels: int, spatial: int, hidden: int, num_classes: int, dropout: float) -> float:
     """Validate the arguments both classifier heads take; the checked dropout."""
     for name, value in (("in_channels", in_channels), ("spatial", spatial), ("hidden", hidden),
@@ -58,7 +74,7 @@ def _check_head(in_channels: int, spatial: int, hidden: int, num_classes: int, d
     return check_dropout(dropout)
 
 
-class FCHead(nn.Sequential):
+class FCHead(_Head):
     """VGG's classifier: flatten, then Linear(C*s*s, hidden) - ReLU - Dropout - Linear(hidden,
     hidden) - ReLU - Dropout - Linear(hidden, num_classes), for a C x s x s feature map."""
 
@@ -66,26 +82,12 @@ class FCHead(nn.Sequential):
         self, in_channels: int = 512, spatial: int = 7, hidden: int = 4096, num_classes: int = 1000, dropout: float = 0.5
     ) -> None:
         dropout = _check_head(in_channels, spatial, hidden, num_classes, dropout)
-        super().__init__(
-            OrderedDict(
-                [
-                    ("flatten", nn.Flatten(1)),
-                    ("fc1", nn.Linear(in_channels * spatial * spatial, hidden)),
-                    ("relu1", nn.ReLU(inplace=True)),
-                    ("drop1", nn.Dropout(dropout)),
-                    ("fc2", nn.Linear(hidden, hidden)),
-                    ("relu2", nn.ReLU(inplace=True)),
-                    ("drop2", nn.Dropout(dropout)),
-                    ("fc3", nn.Linear(hidden, num_classes)),
-                ]
-            )
-        )
-        self.in_channels, self.spatial, self.hidden, self.num_classes, self.dropout = (
-            in_channels, spatial, hidden, num_classes, dropout,
-        )
+        layers = [nn.Linear(in_channels * spatial * spatial, hidden), nn.Linear(hidden, hidden),
+                  nn.Linear(hidden, num_classes)]
+        super().__init__("fc", layers, in_channels, spatial, hidden, num_classes, dropout, flatten=True)
 
 
-class ConvHead(nn.Sequential):
+class ConvHead(_Head):
     """The same classifier as convolutions: conv s x s (C -> hidden) - ReLU - Dropout - 1x1 conv
     - ReLU - Dropout - 1x1 conv -> num_classes. On an s x s feature map it gives a 1x1 score
     map equal to :class:`FCHead`'s output; on an H x W map an (H-s+1) x (W-s+1) class-score map.
@@ -95,22 +97,9 @@ class ConvHead(nn.Sequential):
         self, in_channels: int = 512, spatial: int = 7, hidden: int = 4096, num_classes: int = 1000, dropout: float = 0.5
     ) -> None:
         dropout = _check_head(in_channels, spatial, hidden, num_classes, dropout)
-        super().__init__(
-            OrderedDict(
-                [
-                    ("conv1", nn.Conv2d(in_channels, hidden, kernel_size=spatial)),
-                    ("relu1", nn.ReLU(inplace=True)),
-                    ("drop1", nn.Dropout(dropout)),
-                    ("conv2", nn.Conv2d(hidden, hidden, kernel_size=1)),
-                    ("relu2", nn.ReLU(inplace=True)),
-                    ("drop2", nn.Dropout(dropout)),
-                    ("conv3", nn.Conv2d(hidden, num_classes, kernel_size=1)),
-                ]
-            )
-        )
-        self.in_channels, self.spatial, self.hidden, self.num_classes, self.dropout = (
-            in_channels, spatial, hidden, num_classes, dropout,
-        )
+        layers = [nn.Conv2d(in_channels, hidden, kernel_size=spatial), nn.Conv2d(hidden, hidden, kernel_size=1),
+                  nn.Conv2d(hidden, num_classes, kernel_size=1)]
+        super().__init__("conv", layers, in_channels, spatial, hidden, num_classes, dropout)
 
     def class_scores(self, x: Tensor) -> Tensor:
         """Class scores for the whole image: the score map averaged over its positions."""
