@@ -85,7 +85,7 @@ class DegradationSetup:
 
 def degradation_setup(profile: Profile | str | None = None) -> DegradationSetup:
     """What the profile can afford, from the recipe ``04_resnet/degradation``: the paper's 20
-    against 56 layers at width 16 on a GPU; on a CPU 8 against 26 layers at half the width; in
+    against 56 layers at width 16 on a GPU; on a CPU 8 against 20 layers at half the width; in
     ``smoke`` 8 against 20 layers at width 4."""
     recipe = RECIPES[DEGRADATION_KEY]
     settings = recipe.settings_for(profile)
