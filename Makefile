@@ -30,8 +30,8 @@ test-browser: $(STAMP)  ## only the JupyterLab + Chromium test (installs chromiu
 test-widgets7: $(STAMP)  ## only the widget tests, under ipywidgets 7.7.1 (Colab's)
 	bash tools/widgets7.sh
 
-notebooks: $(STAMP)  ## re-execute the notebooks from their .py sources and store the outputs
-	$(PY) tools/notebooks.py build
+notebooks: $(STAMP)  ## re-execute the notebooks on real CIFAR-10 (cpu profile) and store the outputs [CIFAR10=local copy]
+	$(PY) tools/notebooks.py build --profile cpu $(if $(CIFAR10),--data $(CIFAR10),)
 
 clean-venv:
 	rm -rf $(VENV)
