@@ -98,3 +98,25 @@ def test_build_runs_in_the_profile_on_the_data_and_records_it(tool, tmp_path):
     assert tool.data_name("cpu", data, "a JPEG copy") == "cifar10 (local copy: a JPEG copy)"
     assert tool.data_name("smoke", data) == "digits (embedded)"
     assert tool.data_name("gpu", None) == "cifar10 (downloaded)"
+
+
+def test_the_stored_notebooks_match_their_sources(capsys):
+    """Every stored notebook has its source's cells, tags and slide types, and every source its
+    current badge and setup cell: what CI compares is what the sources say."""
+    spec = importlib.util.spec_from_file_location("notebooks_tool", ROOT / "tools" / "notebooks.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.check() == 0, capsys.readouterr().out
+
+
+def test_retag_copies_tags_and_keeps_outputs(tool, tmp_path):
+    nb = tool.from_source(tmp_path / "99_tiny.py")
+    nb.cells[1].outputs = [nbformat.v4.new_output("stream", name="stdout", text="cpu cifar10\n")]
+    nbformat.write(nb, tmp_path / "99_tiny.ipynb")
+    (tmp_path / "99_tiny.py").write_text(SOURCE.replace("# %%\nimport os", '# %% tags=["nbval-ignore-output"]\nimport os'))
+    assert tool.retag(["99_tiny"]) == 0
+    stored = nbformat.read(tmp_path / "99_tiny.ipynb", as_version=4)
+    assert stored.cells[1].metadata["tags"] == ["nbval-ignore-output"]
+    assert stored.cells[1].outputs[0]["text"] == "cpu cifar10\n"
+    (tmp_path / "99_tiny.py").write_text(SOURCE.replace("import os", "import sys"))
+    assert tool.retag(["99_tiny"]) == 1  # another cell: that needs a build, not a retag
