@@ -103,6 +103,15 @@ torch.manual_seed(0)
 model = tiny_cnn(data.channels, data.num_classes)
 print(f"tiny_cnn: {count_parameters(model):,} parameters")
 
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# Every lesson prints such a layer-by-layer table of the model it trains: each layer's output
+# shape for one image and its parameters (`cnnlessons.views.shape_table`, from torchinfo).
+
+# %% tags=["nbval-ignore-output"]
+from cnnlessons.views import shape_table
+
+print(shape_table(model, data.input_size))
+
 # %% tags=["nbval-ignore-output"]
 history = fit(model, data, lr=0.1, test=True, label="tiny_cnn", verbose=True)
 print(history)

@@ -249,6 +249,7 @@ five = RECIPES[summary.EXPERIMENT]
 x, y = data.batch("test", 6)
 for label in runs:
     trained, _ = five.fit_run(five.run(label), data, profile)
+    print(f"{label}:\n{views.shape_table(trained, data.input_size, depth=1)}")
     fig = views.plot_gradcam(data.test_images[:6], views.gradcam(trained, x), y,
                              views.predict(trained, x), data.classes, title=label)
 
