@@ -339,7 +339,7 @@ def load_dataset(name: str | os.PathLike = "digits", *, train_size: int | None =
     elif any(sep in str(name) for sep in ("/", "\\", ".")) or pathlib.Path(name).exists():
         path = pathlib.Path(name).expanduser()
         raw = _from_path(path)
-        flip, padding, source, label = True, 4, f"read from {path}", path.stem.split("-")[0]
+        flip, padding, source, label = True, 4, f"a local copy, {path.name}", path.stem.split("-")[0]
     else:
         raise ValueError(f"dataset must be one of {', '.join(DATASETS)} or a path to an .npz "
                          f"file or an ImageFolder tree, got {str(name)!r}")

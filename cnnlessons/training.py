@@ -5,6 +5,7 @@ import contextlib
 import dataclasses
 import json
 import math
+import os
 import random
 import time
 from typing import Any, Callable, Iterable
@@ -322,6 +323,8 @@ def fit(model: nn.Module, data: CourseData, *, epochs: int | None = None,
     precision = choose_precision(precision, device)
     channels_last = True if channels_last is None else channels_last
     progress = profile.progress if progress is None else progress
+    if os.environ.get("TQDM_DISABLE"):  # tqdm's own switch (CI, the notebook build): no bars at all
+        progress = False
 
     torch.manual_seed(seed)
     model.to(device)

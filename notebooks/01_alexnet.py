@@ -216,7 +216,7 @@ print(f"max |two towers - one device| = {result.max_abs_diff:.1e} "
       f"(outputs up to {result.max_abs_output:.2f}), in {result.seconds:.1f} s")
 relative = result.max_abs_diff / result.max_abs_output
 print(f"Take-away: the two runs differ by {relative:.0e} of the outputs' size: "
-      + ("float rounding, so the two-device run *is* the grouped model."
+      + ("no more than float rounding, so the two-device run *is* the grouped model."
          if relative < 1e-4 else "more than float rounding: something differs."))
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
@@ -339,7 +339,8 @@ for name in list(gallery)[-2:]:
 # Take-away: crops shift the object by up to `data.crop_padding` pixels and flips mirror it, so
 # no two epochs see the same image; the PCA shift at the paper's σ = 0.1 changes the colours by
 # the few grey levels printed above (the row at 10 x σ shows its direction; on CIFAR-10 the first
-# component, with by far the largest eigenvalue, is about (1, 1, 1)/√3: overall brightness). For the digits (smoke profile) flips are off — a mirrored 3 is no 3.
+# component, with by far the largest eigenvalue, is about (1, 1, 1)/√3: overall brightness).
+# For the digits (smoke profile) flips are off — a mirrored 3 is no 3.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6. Dropout
@@ -399,8 +400,8 @@ print("Validation accuracy, best to worst: "
 # gap, but on a short budget they shrink it mostly by *lowering training accuracy*; on the
 # `smoke` profile's easy digits there is hardly a gap to shrink. A regularised net learns more
 # slowly (the paper: dropout "roughly doubles the number of iterations required to converge"),
-# so whether validation accuracy also rises depends on training long enough. The claim predicts that with
-# enough training the regularised runs end with the smaller gap *and* the higher validation
+# so whether validation accuracy also rises depends on training long enough. The claim predicts
+# that with enough training the regularised runs end with the smaller gap *and* the higher validation
 # accuracy; the `gpu` profile (all of CIFAR-10: 30 epochs on a quarter of it) is the test of
 # that — its reference curves are drawn dashed above when a reproduction file exists.
 

@@ -157,8 +157,8 @@ for label, h in kernel_runs.items():
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # Take-away: the printout above gives both stacks' weights and validation accuracy. At course
-# scale the accuracies differ by a few points, and which stack wins depends on the data and the
-# budget; what the 3x3 stack saves for sure is weights (45% here: 6,912 against 12,544).
+# scale, how far the accuracies differ and which stack wins depend on the data and the budget;
+# what the 3x3 stack saves for sure is weights (45% here: 6,912 against 12,544).
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. Depth through repeated 3x3 blocks: a scaled-down VGG

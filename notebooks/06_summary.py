@@ -97,9 +97,9 @@ for run in reference:
 # What to look for. AlexNet and VGG have no batch normalisation and learn slowest in the first
 # epochs; under a budget this small they can stay close to chance, which says more about the
 # budget than about the architectures. The three later designs (GoogLeNet, ResNet and DenseNet,
-# all with BN) usually learn faster per epoch: compare their curves with AlexNet's and VGG's above. ResNet and DenseNet also compute far more per
-# parameter (see the FLOPs per parameter in the first table): they keep wide feature maps at full
-# resolution for longer, which shows in their training time on a CPU, and DenseNet's
+# all with BN) usually learn faster per epoch: compare their curves with AlexNet's and VGG's
+# above. ResNet and DenseNet also compute far more per parameter (see the FLOPs per parameter in
+# the first table): they keep wide feature maps at full resolution for longer, which shows in their training time on a CPU, and DenseNet's
 # concatenations add memory traffic that FLOPs do not count.
 #
 # In the `gpu` profile the same cell trains on all of CIFAR-10; that run is drawn as open grey
