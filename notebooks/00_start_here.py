@@ -83,7 +83,7 @@ fig = show_images(data.train_images[:16], data.train_labels[:16], data.classes,
 #
 # A small network to try it on: two convolution blocks and a linear classifier.
 
-# %%
+# %% tags=["nbval-ignore-output"]
 import torch
 from torch import nn
 

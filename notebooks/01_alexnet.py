@@ -145,9 +145,9 @@ from cnnlessons.models import Figure1CNN
 
 fig1_model = Figure1CNN("relu", in_channels=3, num_classes=10)
 print(fig1_model)
-print(RECIPES[lesson.FIGURE1_KEY].describe(profile))
 
 # %% tags=["nbval-ignore-output"]
+print(RECIPES[lesson.FIGURE1_KEY].describe(profile))
 print(RECIPES[lesson.FIGURE1_KEY].estimate(data, profile))
 fig1_runs = lesson.figure1_runs(data, profile)
 fig = plot_history(fig1_runs, ["train_error", "val_error"],
