@@ -70,10 +70,23 @@ def test_times_table(tool, tmp_path):
     tool.write_atomically(nb, tmp_path / "99_tiny.ipynb")
     tool.write_atomically(tool.from_source(tmp_path / "99_tiny.py"), tmp_path / "98_old.ipynb")
     table = tool.times_table().splitlines()
-    assert table[0] == "| notebook | `smoke` build | `cpu` build | `gpu` build | stored outputs |"
-    assert table[2] == "| 98_old | – | – | – | not recorded |"
-    assert table[3] == ("| 99_tiny | – | 2 min 15 s (CPU (2 cores)) | – | `cpu`, cifar10 (local copy: "
+    assert table[0] == ("| notebook | `smoke` build | `cpu` build | `gpu` build | `gpu` training on a T4 "
+                        "(estimate, 5 TFLOP/s sustained) | stored outputs |")
+    assert table[2] == "| 98_old | – | – | – | under 1 s | not recorded |"  # no recipe: nothing trains
+    assert table[3] == ("| 99_tiny | – | 2 min 15 s (CPU (2 cores)) | – | under 1 s | `cpu`, cifar10 (local copy: "
                         "cifar10-jpeg), 2025-01-02 |")
+
+
+def test_the_gpu_estimate_counts_a_lessons_recipes():
+    from cnnlessons.estimate import T4_TRAINING_FLOPS, notebook_gpu_seconds, recipe_trainings
+    from cnnlessons.recipes import RECIPES
+
+    [vgg] = recipe_trainings(RECIPES["02_vggnet/vgg"], "gpu")
+    assert vgg.train_images == 45_000 and vgg.epochs == 15 and vgg.flops_per_image > 0
+    kernels = recipe_trainings(RECIPES["02_vggnet/kernels"], "gpu")
+    expected = (vgg.flops + sum(t.flops for t in kernels)) / T4_TRAINING_FLOPS
+    assert notebook_gpu_seconds("02_vggnet") == pytest.approx(expected)
+    assert notebook_gpu_seconds("99_tiny") == 0
 
 
 def test_build_runs_in_the_profile_on_the_data_and_records_it(tool, tmp_path):
