@@ -100,13 +100,6 @@ def make_shortcut(in_channels: int, out_channels: int, stride: int, shortcut: Op
     return PadShortcut(in_channels, out_channels, stride)
 
 
-def _set_sizes(block: nn.Module, in_channels: int, out_channels: int, stride: int) -> None:
-    """Check and keep a block's channel counts and stride (every block of this module has them)."""
-    block.in_channels = check_positive_int("in_channels", in_channels)
-    block.out_channels = check_positive_int("out_channels", out_channels)
-    block.stride = check_positive_int("stride", stride)
-
-
 class _SkipBlock(nn.Module):
     """What every residual block shares: relu(residual(x) + shortcut(x)), or relu(residual(x))
     for the plain block (``shortcut`` is None). Subclasses build ``residual`` and ``shortcut``."""
@@ -140,7 +133,9 @@ class ResidualBlock(_SkipBlock):
         self, in_channels: int, out_channels: int, stride: int = 1, shortcut: Optional[str] = DEFAULT_SHORTCUT
     ) -> None:
         super().__init__()
-        _set_sizes(self, in_channels, out_channels, stride)
+        self.in_channels = check_positive_int("in_channels", in_channels)
+        self.out_channels = check_positive_int("out_channels", out_channels)
+        self.stride = check_positive_int("stride", stride)
         self.residual = nn.Sequential(
             OrderedDict(
                 conv1=nn.Conv2d(in_channels, out_channels, 3, stride=stride, padding=1, bias=False),
@@ -196,7 +191,9 @@ class PreActResidualBlock(nn.Module):
         self, in_channels: int, out_channels: int, stride: int = 1, shortcut: Optional[str] = DEFAULT_SHORTCUT
     ) -> None:
         super().__init__()
-        _set_sizes(self, in_channels, out_channels, stride)
+        self.in_channels = check_positive_int("in_channels", in_channels)
+        self.out_channels = check_positive_int("out_channels", out_channels)
+        self.stride = check_positive_int("stride", stride)
         self.residual = nn.Sequential(
             OrderedDict(
                 bn1=nn.BatchNorm2d(in_channels),
