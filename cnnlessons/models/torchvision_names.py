@@ -158,5 +158,5 @@ def _rename_hook(module: nn.Module, state_dict: dict, prefix: str, *args) -> Non
 def install(model: nn.Module) -> None:
     """Make ``model.load_state_dict`` accept torchvision's keys (see the module doc)."""
     _rules(model)  # a TypeError now rather than at load time
-    # The public register_load_state_dict_pre_hook is newer than the torch floor (2.1).
+    # The public register_load_state_dict_pre_hook is newer than the course's torch floor.
     model._register_load_state_dict_pre_hook(_rename_hook, with_module=True)
