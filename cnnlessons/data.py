@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import gzip
+import importlib.util
 import os
 import pathlib
 import socket
@@ -147,12 +149,26 @@ def data_root(create: bool = False) -> pathlib.Path:
 Raw = tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None, list[str]]
 
 
-def _digits() -> Raw:
-    from sklearn.datasets import load_digits
+def _digits_table() -> np.ndarray:
+    """scikit-learn's 8x8 digits as one row per image: 64 pixels (0..16), then the label."""
+    # The file scikit-learn ships, read directly: importing scikit-learn (and SciPy with it)
+    # would cost a second in every kernel that loads the course's default data.
+    spec = importlib.util.find_spec("sklearn")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        path = pathlib.Path(folder) / "datasets" / "data" / "digits.csv.gz"
+        if path.is_file():
+            with gzip.open(path, "rt") as stream:
+                return np.loadtxt(stream, delimiter=",")
+    from sklearn.datasets import load_digits  # another layout: ask scikit-learn itself
 
     digits = load_digits()
-    images = np.round(digits.images * (255.0 / 16.0)).astype(np.uint8)[..., None]
-    labels = digits.target.astype(np.int64)
+    return np.column_stack([digits.data, digits.target])
+
+
+def _digits() -> Raw:
+    table = _digits_table()
+    images = np.round(table[:, :64].reshape(-1, 8, 8) * (255.0 / 16.0)).astype(np.uint8)[..., None]
+    labels = table[:, 64].astype(np.int64)
     return images, labels, None, None, [str(i) for i in range(10)]
 
 

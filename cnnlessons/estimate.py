@@ -91,17 +91,24 @@ class Estimate:
     device: str
     precision: str
     calibration_steps: int
+    cached: tuple[tuple[str, str], ...] = ()
+    """``(label, when and where it was trained)`` of the runs the run cache answers: not timed."""
 
     @property
     def seconds(self) -> float:
         return sum(p.seconds for p in self.parts)
 
     def __str__(self) -> str:
-        lines = [f"Estimated training time on {self.device} ({self.precision}; from "
-                 f"{self.calibration_steps} timed steps of each model):"]
+        if self.parts:
+            lines = [f"Estimated training time on {self.device} ({self.precision}; from "
+                     f"{self.calibration_steps} timed steps of each model):"]
+        else:
+            lines = [f"Nothing to train on {self.device}: every run is in the run cache."]
         lines += [f"  {p}" for p in self.parts]
         if len(self.parts) > 1:
             lines.append(f"  total: about {format_seconds(self.seconds)}")
+        lines += [f"  {label}: in the run cache (trained {trained}): loads at once"
+                  for label, trained in self.cached]
         return "\n".join(lines)
 
 
@@ -134,12 +141,15 @@ def _calibrate(model: nn.Module, data: CourseData, batch_size: int, device: torc
 def estimate_time(models: nn.Module | Mapping[str, nn.Module], data: CourseData, *,
                   epochs: int | None = None, batch_size: int | None = None,
                   profile: Profile | str | None = None, device: str | torch.device | None = None,
-                  precision: str = "auto", steps: int = 3, label: str = "") -> Estimate:
+                  precision: str = "auto", steps: int = 3, label: str = "",
+                  cached: Mapping[str, Mapping] | None = None) -> Estimate:
     """Estimate the wall time of training ``models`` (one model, or ``{label: model}`` for the
     several a cell trains) on ``data`` with ``fit``'s defaults, on this device.
 
     Each model's copy runs one warm-up step and ``steps`` timed steps; the models themselves are
-    not changed. ``print`` the result before the training starts.
+    not changed. ``cached`` names the runs the run cache answers (``{label: its training record}``,
+    see ``runcache.cached_training``): listed, not timed. ``print`` the result before the training
+    starts.
     """
     profile = get_profile(profile)
     epochs = profile.epochs if epochs is None else epochs
@@ -164,7 +174,9 @@ def estimate_time(models: nn.Module | Mapping[str, nn.Module], data: CourseData,
             train_images=len(data.train_labels), val_images=len(data.val_labels), epochs=epochs,
             step_seconds_per_image=_calibrate(model, data, batch, device, precision, steps)))
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else "this CPU"
-    return Estimate(tuple(parts), name, precision.name, steps)
+    notes = tuple((run, f"{t.get('trained_at', '?')} on {t.get('host', '?')}, {t.get('device', '?')}")
+                  for run, t in (cached or {}).items())
+    return Estimate(tuple(parts), name, precision.name, steps, notes)
 
 
 T4_TRAINING_FLOPS = 5e12

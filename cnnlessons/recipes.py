@@ -143,17 +143,22 @@ class Recipe:
     def estimate(self, data: CourseData, profile: Profile | str | None = None, *,
                  runs: Iterable[Run] | None = None):
         """How long training the runs will take on this device: ``print`` it before training
-        (FLOPs per image and a few timed steps; see ``cnnlessons.estimate``)."""
+        (FLOPs per image and a few timed steps; see ``cnnlessons.estimate``). Runs already in
+        the run cache are listed as such, not timed: they load at once."""
         from .estimate import estimate_time
+        from .runcache import cached_training
 
         profile = get_profile(profile)
-        data = self.data_for(data)
-        models = {}
+        models, cached = {}, {}
         for run in (self.runs_for(profile) if runs is None else runs):
+            trained = cached_training(self, run, data, profile)
+            if trained is not None:  # it will load at once: nothing to time
+                cached[run.label] = trained
+                continue
             set_seed(self.seed)
-            models[run.label] = self.build(run, data)
-        return estimate_time(models, data, epochs=self.epochs_for(profile), profile=profile,
-                             label=self.key)
+            models[run.label] = self.build(run, self.data_for(data))
+        return estimate_time(models, self.data_for(data), epochs=self.epochs_for(profile),
+                             profile=profile, label=self.key, cached=cached)
 
     def data_for(self, data: CourseData, seed: int | None = None) -> CourseData:
         return data if self.subset == 1 else subset_data(data, self.subset,

@@ -34,8 +34,8 @@ if TYPE_CHECKING:
     from .recipes import Recipe, Run
     from .training import History
 
-__all__ = ["CACHE_VARIABLE", "FORMAT", "cache_dir", "cache_note", "data_fingerprint", "disk_cached",
-           "entry_path", "run_key", "source_hash"]
+__all__ = ["CACHE_VARIABLE", "FORMAT", "cache_dir", "cache_note", "cached_training", "data_fingerprint",
+           "disk_cached", "entry_path", "run_key", "source_hash"]
 
 CACHE_VARIABLE = "CNNLESSONS_RUN_CACHE"
 FORMAT = 1
@@ -132,19 +132,21 @@ def _ignore(path: Path, why: str) -> None:
     print(f"run cache: ignoring {path} ({why}); training again")
 
 
-def _load(path: Path, key: str) -> dict[str, Any] | None:
+def _load(path: Path, key: str, quiet: bool = False) -> dict[str, Any] | None:
+    """The entry at ``path``, or None when there is none usable (said on stdout unless ``quiet``)."""
+    ignore = (lambda path, why: None) if quiet else _ignore
     if not path.exists():
         return None
     try:
-        entry = torch.load(path, map_location="cpu", weights_only=True)
+        entry = torch.load(path, map_location="cpu", weights_only=True, mmap=quiet)
     except Exception as err:  # a truncated or foreign file: any reader error means "not usable"
-        _ignore(path, f"unreadable: {type(err).__name__}")
+        ignore(path, f"unreadable: {type(err).__name__}")
         return None
     if not isinstance(entry, dict) or entry.get("format") != FORMAT or entry.get("key") != key:
-        _ignore(path, "not an entry of this key and format")
+        ignore(path, "not an entry of this key and format")
         return None
     if not isinstance(entry.get("history"), str) or not isinstance(entry.get("state_dict"), dict):
-        _ignore(path, "incomplete")
+        ignore(path, "incomplete")
         return None
     return entry
 
@@ -175,6 +177,29 @@ def cache_note(histories: Mapping[str, History] | History | None) -> str:
     where = Path(first["path"]).parent
     return (f" (from the cache: trained {first['trained_at']} on {first['host']}, {first['device']}; "
             f"{where})")
+
+
+def cached_training(recipe: Recipe, run: Run, data: CourseData, profile: Any = None, *,
+                    epochs: int | None = None, seed: int | None = None,
+                    device: str | torch.device | None = None,
+                    **fit_overrides: Any) -> dict[str, Any] | None:
+    """When ``recipe.fit_run(run, data, profile, ...)`` would answer from the cache: the entry's
+    record of its training (``trained_at``, ``host``, ``device``, ``seconds``, ``path``); else
+    None (it would train)."""
+    from .profiles import get_profile
+    from .training import pick_device
+
+    root = cache_dir()
+    if root is None:
+        return None
+    profile = get_profile(profile)
+    seed = recipe.seed if seed is None else seed
+    epochs = recipe.epochs_for(profile) if epochs is None else epochs
+    key, _ = run_key(recipe, run, data, profile, epochs=epochs, seed=seed,
+                     device=pick_device(device), fit_overrides=fit_overrides)
+    path = entry_path(root, recipe.key, run.label, key)
+    entry = _load(path, key, quiet=True)
+    return None if entry is None else {**entry["trained"], "path": str(path)}
 
 
 def disk_cached(fit_run: Callable[..., tuple[torch.nn.Module, History]]):

@@ -288,3 +288,21 @@ def test_unwritable_data_root_names_the_variable(tmp_path, monkeypatch):
     monkeypatch.setenv("CNNLESSONS_DATA_ROOT", str(tmp_path / "a-file" / "data"))
     with pytest.raises(PermissionError, match="not a writable folder.*set CNNLESSONS_DATA_ROOT"):
         load_dataset("cifar10")
+
+
+def test_digits_are_scikit_learns_read_without_importing_it():
+    import subprocess
+    import sys
+
+    from sklearn.datasets import load_digits
+
+    from cnnlessons.data import _digits
+
+    images, labels, _, _, classes = _digits()
+    digits = load_digits()
+    assert np.array_equal(images[..., 0], np.round(digits.images * (255.0 / 16.0)).astype(np.uint8))
+    assert np.array_equal(labels, digits.target) and classes == [str(i) for i in range(10)]
+    code = ("import sys; from cnnlessons.data import load_dataset; load_dataset('digits'); "
+            "print('sklearn' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False", "loading the digits imported scikit-learn (a second per kernel)"

@@ -150,3 +150,27 @@ def test_prepare_names_a_lesson_it_does_not_know(capsys):
 
     assert main(["prepare", "07_nonet"]) == 2
     assert "07_nonet" in capsys.readouterr().err
+
+
+def test_estimate_times_only_the_runs_the_cache_cannot_answer(digits, cache):
+    other = Run("other", "kernel_model", {"kernel_size": 5, "num_layers": 1, "width": 4})
+    r = Recipe("09_test/two", "two tiny stacks", runs=(RUN, other),
+               fit=dict(optimizer="adamw", lr=2e-3, augment=False), epochs=0.25)
+    before = r.estimate(digits, "smoke")
+    assert [p.label for p in before.parts] == ["tiny", "other"] and before.cached == ()
+    assert str(before).startswith("Estimated training time on this CPU")
+
+    r.fit_run(RUN, digits, "smoke", progress=False)
+    after = r.estimate(digits, "smoke")
+    assert [p.label for p in after.parts] == ["other"]
+    [(label, trained)] = after.cached
+    assert label == "tiny" and trained.endswith(", cpu")
+    assert f"  tiny: in the run cache (trained {trained}): loads at once" in str(after)
+    assert runcache.cached_training(r, other, digits, "smoke") is None
+
+    r.fit_run(other, digits, "smoke", progress=False)
+    both = r.estimate(digits, "smoke")
+    assert both.parts == () and both.seconds == 0 and len(both.cached) == 2
+    assert str(both).startswith("Nothing to train on this CPU: every run is in the run cache.")
+    # a run trained with another budget is another entry: it would train, so it is timed
+    assert runcache.cached_training(r, RUN, digits, "smoke", epochs=7) is None
