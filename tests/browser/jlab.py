@@ -213,6 +213,7 @@ def chromium():
 
 
 RUN_ALL = "runmenu:run-all"
+RUN_ALL_BELOW = "notebook:run-all-below"
 BUTTON = "button.widget-button:not(.widget-toggle-button)"
 PROMPT_DONE = re.compile(r"^\[\d+\]:?$")
 
@@ -271,50 +272,72 @@ class NotebookPage:
             .map(e => e.textContent).find(t => t.includes(' | ')) || ''""")
         return text.rsplit(" | ", 1)[-1].strip().lower() if text else ""
 
-    def prompts(self) -> list[str]:
-        """The execution prompts of the code cells that run, e.g. ['[1]:', '[*]:', '[ ]:'].
+    def _run_menu(self, command: str) -> None:
+        self.page.click("#jp-MainMenu .lm-MenuBar-item:has-text('Run')")
+        self.page.click(f".lm-Menu-item[data-command='{command}']")
 
-        Empty code cells are left out: Run All does not send them to the kernel.
+    def code_cell_states(self) -> list[tuple[str, list[str]]]:
+        """Per code cell: its prompt, and the text of its error and stderr outputs."""
+        return [(prompt.strip(), errors) for prompt, errors in self.page.eval_on_selector_all(
+            ".jp-NotebookPanel .jp-Notebook .jp-CodeCell",
+            """cells => cells.map(c => [
+                (c.querySelector('.jp-InputArea-prompt') || {textContent: ''}).textContent,
+                Array.from(c.querySelectorAll(
+                    ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"))
+                    .map(e => e.innerText)])""")]
+
+    def run_all(self, may_fail: frozenset[int] = frozenset(), timeout: float = 600.0
+                ) -> tuple[float, dict[int, str]]:
+        """Run > Run All Cells, as a learner does, and wait until every code cell has run.
+
+        A cell of ``may_fail`` (indices among the code cells) that fails stops the run, as in
+        JupyterLab; then, as a learner reading a failed check does, select the next cell and
+        Run > Run Selected Cell and All Below. Any other cell's error or stderr fails the test.
+        Returns the seconds it took and ``{code cell index: error text}`` of the cells that failed.
         """
-        prompts = self.page.eval_on_selector_all(
-            ".jp-NotebookPanel .jp-Notebook .jp-CodeCell .jp-InputArea-prompt",
-            "els => els.map(e => e.textContent.trim())")
-        if len(prompts) == len(self.code_cells):
-            prompts = [p for p, source in zip(prompts, self.code_cells) if source.strip()]
-        return prompts
-
-    def run_all(self, timeout: float = 600.0) -> float:
-        """Run > Run All Cells, as a learner does; wait until every code cell has run."""
-        page = self.page
-        page.click(".jp-NotebookPanel .jp-Notebook")  # make the notebook the current widget
-        page.click("#jp-MainMenu .lm-MenuBar-item:has-text('Run')")
-        page.click(f".lm-Menu-item[data-command='{RUN_ALL}']")
+        self.page.click(".jp-NotebookPanel .jp-Notebook")  # make the notebook the current widget
+        self._run_menu(RUN_ALL)
         start = time.monotonic()
-        prompts = self.prompts()
-        while time.monotonic() - start < timeout:
-            time.sleep(1.0)
-            prompts = self.prompts()
-            if time.monotonic() - start > 30 and all(p == "[ ]:" for p in prompts):
-                self.fail("Run > Run All Cells did not start any cell within 30 s")
-            if prompts and all(PROMPT_DONE.match(p) for p in prompts) \
-                    and self.kernel_status() == "idle":
-                break
-            if self.errors():
-                break
-        else:
-            waiting = [p for p in prompts if not PROMPT_DONE.match(p)]
-            self.fail(f"Run All Cells did not finish within {timeout:.0f} s: "
-                      f"{len(prompts) - len(waiting)} of {len(prompts)} code cells ran, the next "
-                      f"show {waiting[:3]}")
-        errors = self.errors()
-        if errors:
-            self.fail("running all cells wrote errors or stderr:\n" + "\n---\n".join(errors)[:3000])
-        return time.monotonic() - start
-
-    def errors(self) -> list[str]:
-        return self.page.eval_on_selector_all(
-            ".jp-Notebook .jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']",
-            "els => els.map(e => e.innerText)")
+        runs = [i for i, source in enumerate(self.code_cells) if source.strip()]
+        failed: dict[int, str] = {}
+        first, since = runs[0], start  # the cell this round starts from, and when it was asked
+        while True:
+            states = self.code_cell_states()
+            while time.monotonic() - start < timeout:
+                time.sleep(0.5)
+                states = self.code_cell_states()
+                if len(states) != len(self.code_cells):
+                    continue
+                if states[first][0] == "[ ]:":  # not started yet
+                    if time.monotonic() - since > 30:
+                        self.fail(f"code cell {first} did not start within 30 s of asking the "
+                                  "Run menu to run it")
+                    continue
+                busy = any(states[i][0] == "[*]:" for i in runs)
+                if not busy and self.kernel_status() == "idle":
+                    break
+            else:
+                waiting = [i for i in runs if not PROMPT_DONE.match(states[i][0])]
+                self.fail(f"running all cells did not finish within {timeout:.0f} s: "
+                          f"{len(runs) - len(waiting)} of {len(runs)} code cells ran, the next "
+                          f"show {[states[i][0] for i in waiting[:3]]}")
+            for i in runs:
+                if states[i][1]:
+                    failed.setdefault(i, "\n".join(states[i][1]))
+            unexpected = {i: text for i, text in failed.items() if i not in may_fail}
+            if unexpected:
+                self.fail("running all cells wrote errors or stderr:\n"
+                          + "\n---\n".join(f"code cell {i}: {t}" for i, t in unexpected.items())[:3000])
+            left = [i for i in runs if not PROMPT_DONE.match(states[i][0])]
+            if not left:
+                return time.monotonic() - start, failed
+            stopped_at = max((i for i in failed if i < left[0]), default=None)
+            if stopped_at is None:
+                self.fail(f"the run stopped before code cell {left[0]} without an error")
+            first, since = left[0], time.monotonic()
+            self.page.locator(".jp-NotebookPanel .jp-Notebook .jp-CodeCell").nth(first) \
+                .locator(".jp-InputArea-prompt").click()
+            self._run_menu(RUN_ALL_BELOW)
 
     # -- explorers ------------------------------------------------------------------------------
     def explorers(self):
