@@ -149,16 +149,17 @@ class Recipe:
         from .runcache import cached_training
 
         profile = get_profile(profile)
+        training_data = self.data_for(data)
         models, cached = {}, {}
         for run in (self.runs_for(profile) if runs is None else runs):
-            trained = cached_training(self, run, data, profile)
-            if trained is not None:  # it will load at once: nothing to time
-                cached[run.label] = trained
+            record = cached_training(self, run, data, profile)
+            if record is not None:  # it will load at once: nothing to time
+                cached[run.label] = record
                 continue
             set_seed(self.seed)
-            models[run.label] = self.build(run, self.data_for(data))
-        return estimate_time(models, self.data_for(data), epochs=self.epochs_for(profile),
-                             profile=profile, label=self.key, cached=cached)
+            models[run.label] = self.build(run, training_data)
+        return estimate_time(models, training_data, epochs=self.epochs_for(profile), profile=profile,
+                             label=self.key, cached=cached)
 
     def data_for(self, data: CourseData, seed: int | None = None) -> CourseData:
         return data if self.subset == 1 else subset_data(data, self.subset,

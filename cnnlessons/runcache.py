@@ -179,6 +179,35 @@ def cache_note(histories: Mapping[str, History] | History | None) -> str:
             f"{where})")
 
 
+@dataclasses.dataclass(frozen=True)
+class _Place:
+    """Where a run's entry is: the run's resolved settings, its key and its path."""
+
+    profile: Any
+    epochs: int
+    seed: int
+    device: torch.device
+    key: str
+    keyed: dict[str, Any]
+    path: Path
+
+
+def _place(root: Path, recipe: Recipe, run: Run, data: CourseData, profile: Any, epochs: int | None,
+           seed: int | None, device: str | torch.device | None,
+           fit_overrides: Mapping[str, Any]) -> _Place:
+    from .profiles import get_profile
+    from .training import pick_device
+
+    profile = get_profile(profile)
+    seed = recipe.seed if seed is None else seed
+    epochs = recipe.epochs_for(profile) if epochs is None else epochs
+    device = pick_device(device)
+    key, keyed = run_key(recipe, run, data, profile, epochs=epochs, seed=seed, device=device,
+                         fit_overrides=fit_overrides)
+    return _Place(profile, epochs, seed, device, key, keyed,
+                  entry_path(root, recipe.key, run.label, key))
+
+
 def cached_training(recipe: Recipe, run: Run, data: CourseData, profile: Any = None, *,
                     epochs: int | None = None, seed: int | None = None,
                     device: str | torch.device | None = None,
@@ -186,20 +215,12 @@ def cached_training(recipe: Recipe, run: Run, data: CourseData, profile: Any = N
     """When ``recipe.fit_run(run, data, profile, ...)`` would answer from the cache: the entry's
     record of its training (``trained_at``, ``host``, ``device``, ``seconds``, ``path``); else
     None (it would train)."""
-    from .profiles import get_profile
-    from .training import pick_device
-
     root = cache_dir()
     if root is None:
         return None
-    profile = get_profile(profile)
-    seed = recipe.seed if seed is None else seed
-    epochs = recipe.epochs_for(profile) if epochs is None else epochs
-    key, _ = run_key(recipe, run, data, profile, epochs=epochs, seed=seed,
-                     device=pick_device(device), fit_overrides=fit_overrides)
-    path = entry_path(root, recipe.key, run.label, key)
-    entry = _load(path, key, quiet=True)
-    return None if entry is None else {**entry["trained"], "path": str(path)}
+    place = _place(root, recipe, run, data, profile, epochs, seed, device, fit_overrides)
+    entry = _load(place.path, place.key, quiet=True)
+    return None if entry is None else {**entry["trained"], "path": str(place.path)}
 
 
 def disk_cached(fit_run: Callable[..., tuple[torch.nn.Module, History]]):
@@ -212,20 +233,15 @@ def disk_cached(fit_run: Callable[..., tuple[torch.nn.Module, History]]):
                        device: str | torch.device | None = None,
                        on_epoch: Callable[[History], None] | None = None,
                        **fit_overrides: Any) -> tuple[torch.nn.Module, History]:
-        from .profiles import get_profile
-        from .training import History, pick_device
+        from .training import History
 
         root = cache_dir()
         if root is None:
             return fit_run(recipe, run, data, profile, epochs=epochs, seed=seed, device=device,
                            on_epoch=on_epoch, **fit_overrides)
-        profile = get_profile(profile)
-        seed = recipe.seed if seed is None else seed
-        epochs = recipe.epochs_for(profile) if epochs is None else epochs
-        device = pick_device(device)
-        key, keyed = run_key(recipe, run, data, profile, epochs=epochs, seed=seed, device=device,
-                             fit_overrides=fit_overrides)
-        path = entry_path(root, recipe.key, run.label, key)
+        place = _place(root, recipe, run, data, profile, epochs, seed, device, fit_overrides)
+        profile, epochs, seed, device = place.profile, place.epochs, place.seed, place.device
+        key, keyed, path = place.key, place.keyed, place.path
         entry = _load(path, key)
         if entry is not None:
             model = recipe.build(run, data)
