@@ -295,25 +295,27 @@ class NotebookPage:
         Run > Run Selected Cell and All Below. Any other cell's error or stderr fails the test.
         Returns the seconds it took and ``{code cell index: error text}`` of the cells that failed.
         """
-        self.page.click(".jp-NotebookPanel .jp-Notebook")  # make the notebook the current widget
-        self._run_menu(RUN_ALL)
-        start = time.monotonic()
         runs = [i for i, source in enumerate(self.code_cells) if source.strip()]
         failed: dict[int, str] = {}
-        first, since = runs[0], start  # the cell this round starts from, and when it was asked
+        first, before = runs[0], self.code_cell_states()
+        self.page.click(".jp-NotebookPanel .jp-Notebook")  # make the notebook the current widget
+        self._run_menu(RUN_ALL)
+        start = since = time.monotonic()  # since: when this round (from cell ``first``) was asked
         while True:
             states = self.code_cell_states()
+            started = False  # a cell was queued or running ("[*]:"), or the first one has run
             while time.monotonic() - start < timeout:
                 time.sleep(0.5)
                 states = self.code_cell_states()
                 if len(states) != len(self.code_cells):
                     continue
-                if states[first][0] == "[ ]:":  # not started yet
+                busy = any(states[i][0] == "[*]:" for i in runs)
+                started = started or busy or states[first][0] != before[first][0]
+                if not started:
                     if time.monotonic() - since > 30:
                         self.fail(f"code cell {first} did not start within 30 s of asking the "
                                   "Run menu to run it")
                     continue
-                busy = any(states[i][0] == "[*]:" for i in runs)
                 if not busy and self.kernel_status() == "idle":
                     break
             else:
@@ -334,10 +336,11 @@ class NotebookPage:
             stopped_at = max((i for i in failed if i < left[0]), default=None)
             if stopped_at is None:
                 self.fail(f"the run stopped before code cell {left[0]} without an error")
-            first, since = left[0], time.monotonic()
+            first, before = left[0], states
             self.page.locator(".jp-NotebookPanel .jp-Notebook .jp-CodeCell").nth(first) \
                 .locator(".jp-InputArea-prompt").click()
             self._run_menu(RUN_ALL_BELOW)
+            since = time.monotonic()
 
     # -- explorers ------------------------------------------------------------------------------
     def explorers(self):
