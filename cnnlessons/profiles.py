@@ -43,7 +43,7 @@ class Profile:
 
 PROFILES: dict[str, Profile] = {
     "smoke": Profile(
-        name="smoke", dataset="digits", train_size=1000, val_size=200, test_size=None,
+        name="smoke", dataset="digits", train_size=500, val_size=200, test_size=None,
         image_size=16, epochs=4, batch_size=32, progress=False,
         description="CI on 2 CPU cores: the embedded digits, a few epochs; each notebook < 60 s",
     ),

@@ -55,7 +55,7 @@ def test_normalisation_uses_training_split_only(digits):
 def test_profile_data(monkeypatch):
     monkeypatch.delenv("CNNLESSONS_DATASET", raising=False)
     d = load_data("smoke")
-    assert d.name == "digits" and d.image_size == 16 and len(d.train_labels) == 1000
+    assert d.name == "digits" and d.image_size == 16 and len(d.train_labels) == 500
 
 
 # ----------------------------------------------------------------------------- user copies
