@@ -132,13 +132,14 @@ def _ignore(path: Path, why: str) -> None:
     print(f"run cache: ignoring {path} ({why}); training again")
 
 
-def _load(path: Path, key: str, quiet: bool = False) -> dict[str, Any] | None:
-    """The entry at ``path``, or None when there is none usable (said on stdout unless ``quiet``)."""
-    ignore = (lambda path, why: None) if quiet else _ignore
+def _load(path: Path, key: str, probe: bool = False) -> dict[str, Any] | None:
+    """The entry at ``path``, or None when there is none usable (said on stdout). With ``probe``,
+    only whether it is there: nothing said, and the weights mapped rather than read."""
+    ignore = (lambda path, why: None) if probe else _ignore
     if not path.exists():
         return None
     try:
-        entry = torch.load(path, map_location="cpu", weights_only=True, mmap=quiet)
+        entry = torch.load(path, map_location="cpu", weights_only=True, mmap=probe)
     except Exception as err:  # a truncated or foreign file: any reader error means "not usable"
         ignore(path, f"unreadable: {type(err).__name__}")
         return None
@@ -219,7 +220,7 @@ def cached_training(recipe: Recipe, run: Run, data: CourseData, profile: Any = N
     if root is None:
         return None
     place = _place(root, recipe, run, data, profile, epochs, seed, device, fit_overrides)
-    entry = _load(place.path, place.key, quiet=True)
+    entry = _load(place.path, place.key, probe=True)
     return None if entry is None else {**entry["trained"], "path": str(place.path)}
 
 
