@@ -19,9 +19,11 @@ $(STAMP): pyproject.toml
 lab: $(STAMP)  ## open the course in JupyterLab (on this machine only)
 	$(VENV)/bin/jupyter lab --ip=127.0.0.1 --port=$(PORT) --notebook-dir=notebooks $(LAB_ARGS)
 
+# Every test has a time limit (pyproject.toml); a worker ended by one, or by a crash, is not
+# restarted: pytest-xdist's restarts re-run the crashed file and can wait forever for it.
 test: $(STAMP)  ## every test: unit tests, strict nbval over every notebook, the browser test, ipywidgets 7
 	CNNLESSONS_PROFILE=smoke TQDM_DISABLE=1 $(PY) -m pytest -q -n auto --maxprocesses=4 --dist loadfile \
-		tests notebooks --nbval --nbval-current-env
+		--max-worker-restart=0 tests notebooks --nbval --nbval-current-env
 	bash tools/widgets7.sh
 
 test-browser: $(STAMP)  ## only the JupyterLab + Chromium test (installs chromium and playwright if missing)

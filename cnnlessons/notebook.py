@@ -40,9 +40,10 @@ def setup_notebook(profile: str = "auto", seed: int = 0, quiet: bool = False) ->
     # fp16's gradient scaler skips the first steps while it finds its scale; the schedule steps on.
     warnings.filterwarnings("ignore", message=r".*lr_scheduler\.step\(\)` before `optimizer\.step")
     active = get_profile()
-    if active.name == "smoke":
+    if active.name == "smoke" and not os.environ.get("OMP_NUM_THREADS"):
         # CI's small runs: one thread avoids two threads fighting over shared cores (5-10x
-        # slower on a busy 2-core machine); bigger profiles keep torch's default.
+        # slower on a busy 2-core machine); bigger profiles keep torch's default, and an
+        # explicit OMP_NUM_THREADS wins over both.
         torch.set_num_threads(1)
     if not quiet:
         device = pick_device()

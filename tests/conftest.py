@@ -15,7 +15,12 @@ if "CNNLESSONS_RUN_CACHE" not in os.environ:  # pytest-xdist workers inherit the
     os.environ["CNNLESSONS_RUN_CACHE"] = tempfile.mkdtemp(prefix="cnnlessons-runs-")
     atexit.register(shutil.rmtree, os.environ["CNNLESSONS_RUN_CACHE"], ignore_errors=True)
 # One thread per pytest-xdist worker: `make test` runs as many workers as there are cores.
-torch.set_num_threads(1 if os.environ.get("PYTEST_XDIST_WORKER") else min(2, torch.get_num_threads()))
+# OMP_NUM_THREADS, when set, decides instead, here and in every kernel the tests start: the suite
+# must pass at 1 and at 2 threads (`OMP_NUM_THREADS=2 make test`).
+if os.environ.get("OMP_NUM_THREADS"):
+    torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
+else:
+    torch.set_num_threads(1 if os.environ.get("PYTEST_XDIST_WORKER") else min(2, torch.get_num_threads()))
 
 
 @pytest.fixture(scope="session")

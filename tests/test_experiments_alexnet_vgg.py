@@ -143,7 +143,7 @@ def test_colour_pca_finds_the_colour_axes():
     images = grey.repeat(1, 3, 1, 1).to(torch.uint8)  # R = G = B: all variance along (1, 1, 1)
     pca = Aug.colour_pca(images)
     assert pca.eigenvalues.shape == (3,) and pca.eigenvalues[0] > 100 * pca.eigenvalues[1]
-    assert torch.allclose(pca.eigenvectors[:, 0], torch.full((3,), 3 ** -0.5), atol=1e-4)
+    torch.testing.assert_close(pca.eigenvectors[:, 0], torch.full((3,), 3 ** -0.5))
     assert pca.eigenvalues[0] == pytest.approx(3 * (grey.double() / 255).var().item(), rel=1e-3)
 
 
@@ -246,7 +246,7 @@ def test_conv_head_equals_fc_head_and_gives_a_score_map(digits, size):
     scores = V.score_map(model, big.float())
     side = 2 * size // 8 - size // 8 + 1
     assert scores.shape == (10, side, side)
-    assert torch.allclose(scores.sum(0), torch.ones(side, side), atol=1e-5)
+    torch.testing.assert_close(scores.sum(0), torch.ones(side, side))
 
 
 def test_mosaic_tiles_in_reading_order():

@@ -228,11 +228,11 @@ def test_fc_head_as_convolutions():
     conv = fc_to_conv(fc)
     assert isinstance(conv, ConvHead) and conv.conv1.kernel_size == (3, 3)
     x = torch.randn(4, 6, 3, 3)
-    assert torch.allclose(conv(x).flatten(1), fc(x), atol=1e-6)
+    torch.testing.assert_close(conv(x).flatten(1), fc(x))
     big = torch.randn(4, 6, 7, 9)
     assert conv(big).shape == (4, 5, 5, 7)
     # Each position of the score map is the FC head applied to the window under it.
-    assert torch.allclose(conv(big)[:, :, 2, 4], fc(big[:, :, 2:5, 4:7]), atol=1e-6)
+    torch.testing.assert_close(conv(big)[:, :, 2, 4], fc(big[:, :, 2:5, 4:7]))
     assert conv.class_scores(big).shape == (4, 5)
 
 
@@ -241,7 +241,7 @@ def test_fc_to_conv_converts_a_torchvision_style_classifier():
     head = nn.Sequential(nn.Linear(8 * 2 * 2, 16), nn.ReLU(True), nn.Dropout(), nn.Linear(16, 3)).eval()
     conv = fc_to_conv(head, in_channels=8, spatial=2)
     x = torch.randn(2, 8, 2, 2)
-    assert torch.allclose(conv(x).flatten(1), head(x.flatten(1)), atol=1e-6)
+    torch.testing.assert_close(conv(x).flatten(1), head(x.flatten(1)))
     with pytest.raises(ValueError, match="in_channels"):
         fc_to_conv(head)
     with pytest.raises(ValueError, match="in_channels"):
@@ -253,7 +253,7 @@ def test_small_vgg_fully_convolutional_evaluation():
     model = SmallVGG(in_channels=1).eval()  # 3 blocks: 16x16 -> 2x2, the head's training size
     dense = model.fully_convolutional().eval()
     x = torch.randn(3, 1, 16, 16)
-    assert torch.allclose(dense(x).flatten(1), model(x), atol=1e-5)
+    torch.testing.assert_close(dense(x).flatten(1), model(x))
     assert dense(torch.randn(1, 1, 48, 48)).shape == (1, 10, 5, 5)  # 6x6 features -> 5x5 score map
     deeper = SmallVGG(num_blocks=4, convs_per_block=[1, 1, 2, 2])
     assert sum(isinstance(m, nn.Conv2d) for m in deeper.modules()) == 6
@@ -332,7 +332,7 @@ def test_residual_block_shortcuts(in_c, out_c, stride, shortcut, kind):
     assert block(x).shape == (2, out_c, 8 // stride, 8 // stride)
     assert_every_parameter_gets_gradient(block, x)
     zero_residual(block)
-    assert torch.allclose(block(x), torch.relu(block.shortcut(x)))
+    torch.testing.assert_close(block(x), torch.relu(block.shortcut(x)))
 
 
 def test_residual_block_layers_and_projection():
@@ -376,7 +376,7 @@ def test_bottleneck(in_c, stride):
     assert n_params(block) == residual_params + projection
     assert_every_parameter_gets_gradient(block, x)
     zero_residual(block)
-    assert torch.allclose(block(x), torch.relu(block.shortcut(x)))
+    torch.testing.assert_close(block(x), torch.relu(block.shortcut(x)))
 
 
 def test_bottleneck_is_cheaper_than_two_3x3_at_the_same_width():
@@ -402,7 +402,7 @@ def test_dense_block_keeps_its_input_and_grows_linearly():
     for i, layer in enumerate(block.layers):
         c = 6 + i * 3
         assert layer.in_channels == c
-        assert torch.allclose(out[:, c : c + 3], layer(out[:, :c]), atol=1e-6)
+        torch.testing.assert_close(out[:, c : c + 3], layer(out[:, :c]))
     assert_every_parameter_gets_gradient(block.train(), x)
 
 

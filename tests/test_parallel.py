@@ -28,7 +28,7 @@ def test_towers_in_one_process_match_the_model(small):
     torch.manual_seed(1)
     x = torch.randn(3, 3, 32, 32)
     split = split_towers(small)
-    assert torch.allclose(split.run_on_devices(x, ("cpu", "cpu")), small(x), atol=1e-5)
+    torch.testing.assert_close(split.run_on_devices(x, ("cpu", "cpu")), small(x))
     assert split.bytes_exchanged > 0
 
 
@@ -38,7 +38,7 @@ def test_full_size_paper_alexnet_split(small):
     x = torch.randn(1, 3, 67, 67)  # small input: the split logic does not depend on the size
     split = split_towers(model)
     assert split.parameters_per_tower[0] == (sum(p.numel() for p in model.parameters())) // 2
-    assert torch.allclose(split(x), model(x), atol=1e-5)
+    torch.testing.assert_close(split(x), model(x))
 
 
 def test_two_processes_with_gloo_match_the_model(small):
@@ -46,14 +46,14 @@ def test_two_processes_with_gloo_match_the_model(small):
     x = torch.randn(4, 3, 32, 32)
     out = run_model_parallel(small, x, backend="processes", timeout=90)
     assert out.shape == (4, 10)
-    assert torch.allclose(out, small(x), atol=1e-5)
+    torch.testing.assert_close(out, small(x))
 
 
 def test_towers_on_digits_without_lrn():
     torch.manual_seed(0)
     model = SmallAlexNet(groups=2, in_channels=1, activation="tanh", overlapping_pool=False).eval()
     x = torch.randn(2, 1, 16, 16)
-    assert torch.allclose(split_towers(model)(x), model(x), atol=1e-5)
+    torch.testing.assert_close(split_towers(model)(x), model(x))
 
 
 def test_bad_inputs():

@@ -152,7 +152,7 @@ def test_tensor_loader_normalises_like_the_data(digits):
     loader = TensorLoader(digits.val_images, digits.val_labels, batch_size=32, mean=digits.mean,
                           std=digits.std)
     x, y = next(iter(loader))
-    assert torch.allclose(x, digits.normalize(digits.val_images[:32]), atol=1e-5)
+    torch.testing.assert_close(x, digits.normalize(digits.val_images[:32]))
     assert torch.equal(y, digits.val_labels[:32])
     assert len(loader) == 4 and sum(len(b[1]) for b in loader) == 100
 

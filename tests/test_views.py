@@ -53,7 +53,8 @@ def test_first_layer_filters_grid_grey_and_rgb():
     fig = views.plot_filters(rgb, ncols=4)
     tiles = _tiles(fig, 5, 4)
     assert len(tiles) == 8 and tiles[0].shape == (5, 5, 3)
-    assert np.allclose(tiles[5], ((rgb[5] - rgb[5].min()) / (rgb[5].max() - rgb[5].min())).permute(1, 2, 0))
+    expected = ((rgb[5] - rgb[5].min()) / (rgb[5].max() - rgb[5].min())).permute(1, 2, 0)
+    torch.testing.assert_close(torch.as_tensor(tiles[5]), expected, check_dtype=False)
     plt.close(fig)
 
 
@@ -105,11 +106,11 @@ def test_feature_maps_shapes_and_values(batch):
     assert {k: tuple(v.shape) for k, v in maps.items()} == {
         "stem": (4, 16, 16), "layer1": (4, 16, 16), "layer2": (8, 8, 8), "layer3": (16, 4, 4)}
     with torch.no_grad():
-        assert torch.allclose(maps["stem"], model.stem(x[:1])[0])
+        torch.testing.assert_close(maps["stem"], model.stem(x[:1])[0])
     alex = build_model("small_alexnet", in_channels=1, width=4).eval()
     conv1 = views.feature_maps(alex, x[0], stages=["features.conv1"])
     with torch.no_grad():  # after the conv's ReLU
-        assert torch.allclose(conv1["features.conv1"], torch.relu(alex.features.conv1(x[:1]))[0], atol=1e-6)
+        torch.testing.assert_close(conv1["features.conv1"], torch.relu(alex.features.conv1(x[:1]))[0])
     with pytest.raises(ValueError, match="stages must be among"):
         views.feature_maps(model, x[0], stages=["layer9"])
     with pytest.raises(ValueError, match="one image"):
