@@ -337,10 +337,25 @@ class NotebookPage:
             if stopped_at is None:
                 self.fail(f"the run stopped before code cell {left[0]} without an error")
             first, before = left[0], states
-            self.page.locator(".jp-NotebookPanel .jp-Notebook .jp-CodeCell").nth(first) \
-                .locator(".jp-InputArea-prompt").click()
+            self.select_code_cell(first)
             self._run_menu(RUN_ALL_BELOW)
             since = time.monotonic()
+
+    def select_code_cell(self, index: int, timeout: float = 10.0) -> None:
+        """Click code cell ``index``'s prompt until JupyterLab shows it as the active cell.
+
+        A click can land on another cell while outputs above are still being laid out, and
+        "Run Selected Cell and All Below" would then start from that cell.
+        """
+        cell = self.page.locator(".jp-NotebookPanel .jp-Notebook .jp-CodeCell").nth(index)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            cell.locator(".jp-InputArea-prompt").click()
+            time.sleep(0.2)
+            if "jp-mod-active" in (cell.get_attribute("class") or "").split():
+                return
+        self.fail(f"code cell {index} did not become the active cell within {timeout:.0f} s "
+                  "of clicking its prompt")
 
     # -- explorers ------------------------------------------------------------------------------
     def explorers(self):
