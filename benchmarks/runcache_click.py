@@ -42,7 +42,7 @@ def main() -> None:
     from cnnlessons.data import load_data
     from cnnlessons.explorers.densenet import GrowthRateExplorer
     from cnnlessons.explorers.vgg import KernelExplorer
-    from cnnlessons.prepare import _densenet_epochs, prepare
+    from cnnlessons.runs.prepare import _densenet_epochs, prepare
 
     data = load_data(args.profile)
     explorers = {

@@ -9,7 +9,8 @@ import argparse
 import sys
 from typing import Callable, NamedTuple, Sequence
 
-from . import prepare as _prepare, slides as _slides
+from .instructor import slides as _slides
+from .runs import prepare as _prepare
 
 
 class Command(NamedTuple):
@@ -36,7 +37,7 @@ def _release_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _release(args: argparse.Namespace) -> int:
-    from .release import main
+    from .instructor.release import main
 
     return main(args.out_dir, args.notebooks, force=args.force, classroom=args.classroom)
 
@@ -67,8 +68,8 @@ def _grade_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _grade(args: argparse.Namespace) -> int:
-    from .grade import GradeError, grade, gradebook_markdown
-    from .gradebook import GradebookError
+    from .instructor.grade import GradeError, grade, gradebook_markdown
+    from .instructor.gradebook import GradebookError
     from .profiles import PROFILES
 
     if args.profile not in PROFILES:
@@ -105,7 +106,7 @@ def _gradebook_arguments(parser: argparse.ArgumentParser) -> None:
 def _gradebook(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from . import gradebook
+    from .instructor import gradebook
 
     try:
         if args.action == "merge":
@@ -142,14 +143,14 @@ def _forward_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _reproduce(args: argparse.Namespace) -> int:
-    from .reproduce import main
+    from .runs.reproduce import main
 
     main(args.args)
     return 0
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from .bench import main
+    from .runs.bench import main
 
     main(args.args)
     return 0

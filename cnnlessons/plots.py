@@ -57,7 +57,7 @@ def plot_history(runs, metrics: Sequence[str] = ("train_error", "val_error"), *,
                  axes=None):
     """Draw ``metrics`` (one panel each) for one or several runs against epochs.
 
-    ``reference`` runs (``cnnlessons.results.reference_runs``) are drawn dashed, labelled with the device
+    ``reference`` runs (``cnnlessons.runs.results.reference_runs``) are drawn dashed, labelled with the device
     and date they were measured on. A run recorded without a metric (``train_eval_error`` in
     histories from before it was measured) is left out of that panel. Returns the figure.
     """

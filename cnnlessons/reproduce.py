@@ -1,100 +1,10 @@
-"""Reproduce every lesson's gpu-profile experiment on real CIFAR-10 and keep the results.
-
-    cnnlessons reproduce --data PATH [--profile gpu] [--only KEY ...] [--out FILE]
-    python -m cnnlessons.reproduce --data PATH [--profile gpu] [--only KEY ...] [--out FILE]
-
-``PATH`` is a folder with ``cifar10-train.npz`` and ``cifar10-test.npz`` (what
-``../shared/data/cifar10-jpeg/decode.py`` writes) or ``cifar10`` to use torchvision's download.
-The results (per-epoch curves, final test accuracy, wall time, parameters, device, library
-versions, date) go to ``<date>-<time>-<device>.json`` in the package's ``reference_results/`` when
-run from a checkout (commit such a file only from a real run), else under the data root (see
-``cnnlessons.results``); the lessons draw those curves beside the learner's own run.
-"""
-from __future__ import annotations
-
-import argparse
-import datetime as _dt
-import json
-import pathlib
-import platform
+"""``python -m cnnlessons.reproduce`` (the README's command), and the old path of
+:mod:`cnnlessons.runs.reproduce`."""
 import sys
-import time
 
-import torch
-
-from .data import CourseData, load_dataset
-from .profiles import Profile, get_profile
-from .recipes import RECIPES
-from .results import output_path
-
-__all__ = ["run_experiments", "main"]
-
-
-def _versions() -> dict[str, str]:
-    import torchvision
-
-    from . import __version__
-
-    return {"python": platform.python_version(), "torch": torch.__version__,
-            "torchvision": torchvision.__version__, "cnnlessons": __version__}
-
-
-def device_name() -> str:
-    if torch.cuda.is_available():
-        return torch.cuda.get_device_name(0)
-    return f"CPU ({platform.machine()}, {torch.get_num_threads()} threads)"
-
-
-def run_experiments(data: CourseData, profile: Profile, keys: list[str] | None = None,
-                    log=print) -> dict:
-    """Train the recipes named by ``keys`` (default: all) and return the results document."""
-    keys = list(RECIPES) if not keys else keys
-    unknown = [k for k in keys if k not in RECIPES]
-    if unknown:
-        raise ValueError(f"experiment keys must be among {', '.join(RECIPES)}; got {unknown}")
-    doc = {"device": device_name(), "date": _dt.date.today().isoformat(), "versions": _versions(),
-           "profile": profile.name, "data": str(data), "experiments": {}}
-    for key in keys:
-        recipe = RECIPES[key]
-        log(recipe.describe(profile))
-        start = time.perf_counter()
-        runs = list(recipe.train(data, profile).values())
-        doc["experiments"][key] = [r.to_dict() for r in runs]
-        for r in runs:
-            log(f"  {r}  ({r.info.get('parameters', 0):,} parameters)")
-        log(f"  {key} took {time.perf_counter() - start:.1f} s")
-    return doc
-
-
-def default_output(doc: dict) -> pathlib.Path:
-    return output_path(doc)
-
-
-def main(argv: list[str] | None = None) -> pathlib.Path:
-    parser = argparse.ArgumentParser(prog="python -m cnnlessons.reproduce",
-                                     description=__doc__.split("\n")[0])
-    parser.add_argument("--data", required=True,
-                        help="folder with cifar10-{train,test}.npz, or 'cifar10' to download")
-    parser.add_argument("--profile", default="gpu", help="the budget to run (default gpu)")
-    parser.add_argument("--only", nargs="*", help="experiment keys (default: all)")
-    parser.add_argument("--list", action="store_true", help="list the experiments and stop")
-    parser.add_argument("--out", help="output JSON (default: see cnnlessons.results.output_path)")
-    args = parser.parse_args(argv)
-    if args.list:
-        for recipe in RECIPES.values():
-            print(f"{recipe.key}: {recipe.description}")
-        return pathlib.Path()
-    profile = get_profile(args.profile)
-    data = load_dataset(args.data, train_size=profile.train_size, val_size=profile.val_size,
-                        test_size=profile.test_size, image_size=profile.image_size)
-    print(f"{profile}\ndata: {data}\ndevice: {device_name()}")
-    doc = run_experiments(data, profile, args.only)
-    out = pathlib.Path(args.out) if args.out else default_output(doc)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(doc, indent=1))
-    print(f"wrote {out}")
-    return out
-
+from .runs import reproduce
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    reproduce.main(sys.argv[1:])
+else:
+    sys.modules[__name__] = reproduce

@@ -179,7 +179,7 @@ def make_loaders(data: CourseData, *, batch_size: int, device: torch.device, aug
         val = TensorLoader(data.val_images, data.val_labels, **common)
         return train, val
     if loader == "dataloader":
-        from .baseline import dataloaders
+        from .dataloader import dataloaders
         return dataloaders(data, batch_size=batch_size, augment=augment, workers=workers, seed=seed)
     raise ValueError(f"loader must be 'tensor' or 'dataloader', got {loader!r}")
 

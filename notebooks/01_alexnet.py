@@ -46,8 +46,8 @@ from torch import nn
 
 from cnnlessons import load_data, plot_history, plot_bars
 from cnnlessons.plots import plot_gradient_sizes
-from cnnlessons.recipes import RECIPES
-from cnnlessons.results import reference_runs
+from cnnlessons.runs.recipes import RECIPES
+from cnnlessons.runs.results import reference_runs
 from cnnlessons.experiments import alexnet as lesson
 
 data = load_data(profile)
@@ -412,8 +412,9 @@ print("Validation accuracy, best to worst: "
 # edges and colour blobs (the edge detectors on one GPU's tower, the colour blobs on the other's).
 # Here are the first-layer filters of this lesson's trained SmallAlexNet (the run of section 7 with
 # augmentation and dropout, taken from the run cache rather than trained again), its layers'
-# shapes, what its stages compute on one test image (each stage's most active channels), and where
-# in a few test images it finds its evidence.
+# shapes, what its stages compute on one test image (each stage's most active channels), where
+# in a few test images it finds its evidence, and an explorer: choose a test image and a stage to
+# see that stage's most active feature maps and the activation map computed there.
 #
 # A class-activation map (Grad-CAM; Selvaraju et al., ICCV 2017, computed with captum) weights
 # the channels of the last convolution stage by the gradient of the predicted class's score and
@@ -425,7 +426,6 @@ from cnnlessons import views
 
 regularised = RECIPES[lesson.REGULARISATION_KEY]
 alexnet, _ = regularised.fit_run(regularised.run("augmentation + dropout 0.5"), data, profile)
-print(views.shape_table(alexnet, data.input_size))
 fig = views.plot_filters(views.first_layer_filters(alexnet),
                          title=f"SmallAlexNet's first-layer filters, trained on {data.name}")
 
@@ -441,26 +441,9 @@ else:
           "first-layer filters.")
 
 # %% tags=["nbval-ignore-output"]
-x, y = data.batch("test", 8)
-fig = views.plot_feature_maps(views.feature_maps(alexnet, x[0]), channels=6, image=data.test_images[0])
-fig = views.plot_gradcam(data.test_images[:8], views.gradcam(alexnet, x), y, views.predict(alexnet, x),
-                         data.classes)
+from cnnlessons.explorers.views import look_inside
 
-# %% [markdown] slideshow={"slide_type": "subslide"}
-# ### Explorer: an image and a stage
-#
-# Choose a test image and a stage of the trained network: the explorer shows the stage's most
-# active feature maps and the activation map computed at that stage.
-
-# %% tags=["nbval-ignore-output"]
-from cnnlessons.explorers.views import ViewsExplorer
-
-views_explorer = ViewsExplorer(alexnet, data)
-views_explorer.static()
-print(views_explorer.text)
-
-# %% tags=["nbval-ignore-output"]
-views_explorer
+look_inside(alexnet, data)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### The library's code: the PCA colour shift

@@ -44,7 +44,7 @@ import torch
 from torch import nn
 
 from cnnlessons import load_data, plot_history
-from cnnlessons.results import reference_runs
+from cnnlessons.runs.results import reference_runs
 from cnnlessons.experiments import vgg as lesson
 
 data = load_data(profile)
@@ -206,7 +206,7 @@ print(layer_summary(SmallVGG(data.num_classes, data.channels, image_size=data.im
                     data.input_size, depth=2))
 
 # %% tags=["nbval-ignore-output"]
-from cnnlessons.recipes import RECIPES
+from cnnlessons.runs.recipes import RECIPES
 
 print(RECIPES[lesson.VGG_KEY].estimate(data, profile))
 vgg, history = lesson.train_vgg(data, profile)
@@ -284,8 +284,9 @@ for (name, (i, j)), k in zip(corners.items(), classes):
 # ## 5. Look inside: what the trained VGG learned
 #
 # The scaled-down VGG of section 3, as trained there: its layers' shapes, what its stages compute
-# on one test image (each stage's most active channels), and where in a few test images it finds
-# its evidence.
+# on one test image (each stage's most active channels), where in a few test images it finds its
+# evidence, and an explorer of the feature maps and activation maps, image by image and stage by
+# stage.
 #
 # A class-activation map (Grad-CAM; Selvaraju et al., ICCV 2017, computed with captum) weights
 # the channels of the last convolution stage by the gradient of the predicted class's score and
@@ -293,22 +294,9 @@ for (name, (i, j)), k in zip(corners.items(), classes):
 # the accuracy of the run in mind: a network that is right on few test images has little to show.
 
 # %% tags=["nbval-ignore-output"]
-from cnnlessons import views
+from cnnlessons.explorers.views import look_inside
 
-print(views.shape_table(vgg, data.input_size))
-x, y = data.batch("test", 8)
-fig = views.plot_feature_maps(views.feature_maps(vgg, x[0]), channels=6, image=data.test_images[0])
-fig = views.plot_gradcam(data.test_images[:8], views.gradcam(vgg, x), y, views.predict(vgg, x), data.classes)
-
-# %% tags=["nbval-ignore-output"]
-from cnnlessons.explorers.views import ViewsExplorer
-
-views_explorer = ViewsExplorer(vgg, data)
-views_explorer.static()
-print(views_explorer.text)
-
-# %% tags=["nbval-ignore-output"]
-views_explorer
+look_inside(vgg, data)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### The library's code: turning the FC head into convolutions
@@ -316,6 +304,7 @@ views_explorer
 # What `SmallVGG.fully_convolutional()` of section 4 calls (not an exercise):
 
 # %%
+from cnnlessons import views
 from cnnlessons.models import fc_to_conv
 
 views.show_source(fc_to_conv)

@@ -42,11 +42,11 @@ import torch
 from torch import nn
 
 from cnnlessons import load_data, plot_history, set_seed
-from cnnlessons.recipes import RECIPES
+from cnnlessons.runs.recipes import RECIPES
 from cnnlessons import models
 from cnnlessons.experiments import googlenet as lesson
 from cnnlessons.measure import count_parameters, flops_per_image
-from cnnlessons.results import reference_runs
+from cnnlessons.runs.results import reference_runs
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. A 1x1 convolution is a per-pixel linear map across channels
@@ -375,8 +375,9 @@ print(f"Take-away: with the lesson's recipe (SGD, learning rate {bn_recipe.fit['
 # ## 7. Look inside: what the trained GoogLeNet learned
 #
 # The `SmallGoogLeNet` of section 5, as trained there: its layers' shapes, what its stages compute
-# on one test image (each stage's most active channels), and where in a few test images it finds
-# its evidence.
+# on one test image (each stage's most active channels), where in a few test images it finds its
+# evidence, and an explorer of the feature maps and activation maps, image by image and stage by
+# stage.
 #
 # A class-activation map (Grad-CAM; Selvaraju et al., ICCV 2017, computed with captum) weights
 # the channels of the last convolution stage by the gradient of the predicted class's score and
@@ -384,21 +385,9 @@ print(f"Take-away: with the lesson's recipe (SGD, learning rate {bn_recipe.fit['
 # the accuracy of the run in mind: a network that is right on few test images has little to show.
 
 # %% tags=["nbval-ignore-output"]
-print(views.shape_table(model, data.input_size))
-x, y = data.batch("test", 8)
-fig = views.plot_feature_maps(views.feature_maps(model, x[0]), channels=6, image=data.test_images[0])
-fig = views.plot_gradcam(data.test_images[:8], views.gradcam(model, x), y, views.predict(model, x),
-                         data.classes)
+from cnnlessons.explorers.views import look_inside
 
-# %% tags=["nbval-ignore-output"]
-from cnnlessons.explorers.views import ViewsExplorer
-
-views_explorer = ViewsExplorer(model, data)
-views_explorer.static()
-print(views_explorer.text)
-
-# %% tags=["nbval-ignore-output"]
-views_explorer
+look_inside(model, data)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### The library's code: convolution, batch norm, ReLU

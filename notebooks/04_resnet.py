@@ -46,7 +46,7 @@ from cnnlessons import load_data, plot_history
 from cnnlessons import models
 from cnnlessons.experiments import resnet as lesson
 from cnnlessons.measure import count_parameters
-from cnnlessons.results import reference_runs
+from cnnlessons.runs.results import reference_runs
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. Degradation: past some depth, a deeper plain network has higher training and test error
@@ -76,7 +76,7 @@ for depth in setup.depths:
         print(f"  {lesson.run_label(shortcut, depth):<10} {count_parameters(net):>9,} parameters")
 
 # %% tags=["nbval-ignore-output"]
-from cnnlessons.recipes import RECIPES
+from cnnlessons.runs.recipes import RECIPES
 
 print(RECIPES[lesson.DEGRADATION_KEY].estimate(data, profile))
 runs = lesson.degradation_runs(data, setup)
@@ -367,8 +367,9 @@ print(f"Take-away: {original} reaches {first.test_acc:.1%} test accuracy, {pre} 
 # ## 7. Look inside: what the trained ResNet learned
 #
 # The deep residual network of section 1, taken from the run cache rather than trained again: its
-# layers' shapes, what its stages compute on one test image (each stage's most active channels), and
-# where in a few test images it finds its evidence.
+# layers' shapes, what its stages compute on one test image (each stage's most active channels),
+# where in a few test images it finds its evidence, and an explorer of the feature maps and
+# activation maps, image by image and stage by stage.
 #
 # A class-activation map (Grad-CAM; Selvaraju et al., ICCV 2017, computed with captum) weights
 # the channels of the last convolution stage by the gradient of the predicted class's score and
@@ -376,25 +377,12 @@ print(f"Take-away: {original} reaches {first.test_acc:.1%} test accuracy, {pre} 
 # the accuracy of the run in mind: a network that is right on few test images has little to show.
 
 # %% tags=["nbval-ignore-output"]
-from cnnlessons.recipes import resnet_label
+from cnnlessons.explorers.views import look_inside
+from cnnlessons.runs.recipes import resnet_label
 
 degradation = RECIPES[lesson.DEGRADATION_KEY]
 resnet, _ = degradation.fit_run(degradation.run(resnet_label("identity", setup.deep), profile), data, profile)
-print(views.shape_table(resnet, data.input_size))
-x, y = data.batch("test", 8)
-fig = views.plot_feature_maps(views.feature_maps(resnet, x[0]), channels=6, image=data.test_images[0])
-fig = views.plot_gradcam(data.test_images[:8], views.gradcam(resnet, x), y, views.predict(resnet, x),
-                         data.classes)
-
-# %% tags=["nbval-ignore-output"]
-from cnnlessons.explorers.views import ViewsExplorer
-
-views_explorer = ViewsExplorer(resnet, data)
-views_explorer.static()
-print(views_explorer.text)
-
-# %% tags=["nbval-ignore-output"]
-views_explorer
+look_inside(resnet, data)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### The library's code: option A and the CIFAR ResNet

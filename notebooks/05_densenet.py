@@ -52,8 +52,8 @@ from cnnlessons import load_data, plot_history
 from cnnlessons import models
 from cnnlessons.experiments import densenet as lesson
 from cnnlessons.measure import count_parameters
-from cnnlessons.recipes import RECIPES
-from cnnlessons.results import reference_runs
+from cnnlessons.runs.recipes import RECIPES
+from cnnlessons.runs.results import reference_runs
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. Concatenation instead of addition: the block's output keeps its input
@@ -348,8 +348,9 @@ for run in reference:
 # ## 5. Look inside: what the trained DenseNet-BC learned
 #
 # The DenseNet-BC of section 4, taken from the run cache rather than trained again: its layers'
-# shapes, what its stages compute on one test image (each stage's most active channels), and where
-# in a few test images it finds its evidence.
+# shapes, what its stages compute on one test image (each stage's most active channels), where in
+# a few test images it finds its evidence, and an explorer of the feature maps and activation maps,
+# image by image and stage by stage.
 #
 # A class-activation map (Grad-CAM; Selvaraju et al., ICCV 2017, computed with captum) weights
 # the channels of the last convolution stage by the gradient of the predicted class's score and
@@ -357,25 +358,11 @@ for run in reference:
 # the accuracy of the run in mind: a network that is right on few test images has little to show.
 
 # %% tags=["nbval-ignore-output"]
-from cnnlessons import views
+from cnnlessons.explorers.views import look_inside
 
 experiment = RECIPES[lesson.EXPERIMENT]
 densenet, _ = experiment.fit_run(experiment.run("DenseNet-BC"), data, profile)
-print(views.shape_table(densenet, data.input_size))
-x, y = data.batch("test", 8)
-fig = views.plot_feature_maps(views.feature_maps(densenet, x[0]), channels=6, image=data.test_images[0])
-fig = views.plot_gradcam(data.test_images[:8], views.gradcam(densenet, x), y, views.predict(densenet, x),
-                         data.classes)
-
-# %% tags=["nbval-ignore-output"]
-from cnnlessons.explorers.views import ViewsExplorer
-
-views_explorer = ViewsExplorer(densenet, data)
-views_explorer.static()
-print(views_explorer.text)
-
-# %% tags=["nbval-ignore-output"]
-views_explorer
+look_inside(densenet, data)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### The library's code: the DenseNet-BC layer
@@ -384,6 +371,8 @@ views_explorer
 # convolution (not an exercise; the dense block you wrote in section 2 is):
 
 # %%
+from cnnlessons import views
+
 views.show_source(models.DenseLayer)
 
 # %% [markdown] slideshow={"slide_type": "slide"}

@@ -44,8 +44,8 @@ from cnnlessons import load_data, plot_history
 from cnnlessons import models
 from cnnlessons.experiments import summary
 from cnnlessons.measure import count_parameters, receptive_field
-from cnnlessons.recipes import RECIPES
-from cnnlessons.results import reference_runs
+from cnnlessons.runs.recipes import RECIPES
+from cnnlessons.runs.results import reference_runs
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. All five under one budget

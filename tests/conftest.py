@@ -9,7 +9,7 @@ import torch
 # The unit tests run in the smoke profile unless a test sets another one.
 os.environ.setdefault("CNNLESSONS_PROFILE", "smoke")
 os.environ.setdefault("TQDM_DISABLE", "1")
-# Training runs are cached on disk (cnnlessons.runcache): in a folder of this session's own, never
+# Training runs are cached on disk (cnnlessons.runs.runcache): in a folder of this session's own, never
 # the learner's cache (and inherited by the kernels nbval starts).
 if "CNNLESSONS_RUN_CACHE" not in os.environ:  # pytest-xdist workers inherit the controller's
     os.environ["CNNLESSONS_RUN_CACHE"] = tempfile.mkdtemp(prefix="cnnlessons-runs-")

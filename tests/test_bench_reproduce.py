@@ -3,8 +3,8 @@ import json
 import numpy as np
 import pytest
 
-from cnnlessons import bench, reproduce
-from cnnlessons.results import reference_runs
+from cnnlessons.runs import bench, reproduce
+from cnnlessons.runs.results import reference_runs
 
 
 def _cifar_like(folder, n_train=300, n_test=60):

@@ -11,7 +11,7 @@ from cnnlessons.experiments import alexnet as A
 from cnnlessons.experiments import vgg as V
 from cnnlessons.measure import stacked_receptive_field
 from cnnlessons.models import Figure1CNN, SmallAlexNet, he_init
-from cnnlessons.recipes import RECIPES, subset_data
+from cnnlessons.runs.recipes import RECIPES, subset_data
 from cnnlessons.training import History
 
 

@@ -8,7 +8,7 @@ from cnnlessons.experiments import densenet as lesson
 from cnnlessons.experiments import summary
 from cnnlessons.measure import count_parameters
 from cnnlessons.models import DenseBlock, SmallDenseNet, SmallResNet
-from cnnlessons.recipes import RECIPES
+from cnnlessons.runs.recipes import RECIPES
 from cnnlessons.training import History
 
 # --- lesson 05 -----------------------------------------------------------------------------------

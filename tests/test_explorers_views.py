@@ -71,3 +71,39 @@ def test_images_without_data_and_bad_arguments(digits, model):
         ViewsExplorer(model)
     with pytest.raises(ValueError, match="labels"):
         ViewsExplorer(model, images=x, labels=[1])
+
+
+def test_look_inside_shows_the_table_the_maps_the_evidence_and_the_explorer(digits, model, capsys):
+    import matplotlib.pyplot as plt
+
+    from cnnlessons.explorers.views import look_inside
+
+    shown = look_inside(model, digits, images=4)
+    printed = capsys.readouterr().out
+    assert shown.table in printed and "layer3" in shown.table and shown.explorer.text in printed
+    # the feature maps are those of the first test image, at every stage
+    x, y = digits.batch("test", 4)
+    expected = views.plot_feature_maps(views.feature_maps(model, x[0]), channels=6, image=digits.test_images[0])
+    drawn = _arrays(shown.feature_maps)
+    assert len(drawn) == len(_arrays(expected)) > 4
+    for a, b in zip(drawn, _arrays(expected)):
+        torch.testing.assert_close(a, b, check_dtype=False)
+    # Grad-CAM on the first 4 test images, titled with their true and predicted classes
+    titles = [ax.get_title() for ax in shown.gradcam.axes if ax.get_title()]
+    predicted = views.predict(model, x).tolist()
+    assert titles == [f"true: {digits.classes[t]}\npred: {digits.classes[p]}" for t, p in zip(y.tolist(), predicted)]
+    assert shown.explorer.image.options[-1][1] == 3 and shown.explorer.redraws == 1
+    plt.close("all")
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(model="resnet"), "model must be an nn.Module, got str"),
+    (dict(data=None), "data must be a CourseData"),
+    (dict(images=0), "images must be an int >= 1, got 0"),
+])
+def test_look_inside_names_a_bad_argument(digits, model, kwargs, message):
+    from cnnlessons.explorers.views import look_inside
+
+    args = {"model": model, "data": digits, **kwargs}
+    with pytest.raises((TypeError, ValueError), match=message):
+        look_inside(args.pop("model"), args.pop("data"), **args)

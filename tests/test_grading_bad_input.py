@@ -13,7 +13,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from cnnlessons import gradebook
+from cnnlessons.instructor import gradebook
 from cnnlessons.__main__ import main
 
 from grading_notebooks import instructor_notebook, write
@@ -114,7 +114,7 @@ def test_release_replaces_an_existing_folder_only_when_forced(files, capsys):
 
 
 def test_an_interrupted_release_leaves_the_old_output(files, monkeypatch):
-    from cnnlessons import release as release_module
+    from cnnlessons.instructor import release as release_module
 
     tmp, teacher = files
     other = write(instructor_notebook(), tmp / "instructor" / "second.ipynb")

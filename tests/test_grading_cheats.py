@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 
 from cnnlessons.exercises.core import evaluate
-from cnnlessons.grade import grade
-from cnnlessons.release import release_notebook
+from cnnlessons.instructor.grade import grade
+from cnnlessons.instructor.release import release_notebook
 
 from grading_notebooks import instructor_notebook, submission, write
 

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from cnnlessons import gradebook
+from cnnlessons.instructor import gradebook
 from cnnlessons.__main__ import main
-from cnnlessons.grade import grade
-from cnnlessons.release import release_notebook
+from cnnlessons.instructor.grade import grade
+from cnnlessons.instructor.release import release_notebook
 
 from grading_notebooks import SOLUTIONS, instructor_notebook, submission, write
 

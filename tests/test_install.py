@@ -88,7 +88,8 @@ def test_installed_package_finds_its_data_and_instructor_extra(installed):
     try:
         out = _python("""
             import json, pathlib, cnnlessons
-            from cnnlessons import data, results
+            from cnnlessons import data
+            from cnnlessons.runs import results
             found = {"package": cnnlessons.__file__, "checkout": str(data.checkout_root()),
                      "root": str(data.data_root()), "out": str(results.output_dir())}
             found["shipped"] = [r.label for r in results.reference_runs("03_googlenet/googlenet")]

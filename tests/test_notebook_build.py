@@ -78,15 +78,15 @@ def test_times_table(tool, tmp_path):
 
 
 def test_the_gpu_estimate_counts_a_lessons_recipes():
-    from cnnlessons.estimate import T4_TRAINING_FLOPS, notebook_gpu_seconds, recipe_trainings
-    from cnnlessons.recipes import RECIPES
+    from cnnlessons.runs.estimate import T4_TRAINING_FLOPS, notebook_gpu_seconds, recipe_trainings
+    from cnnlessons.runs.recipes import RECIPES
 
     [vgg] = recipe_trainings(RECIPES["02_vggnet/vgg"], "gpu")
     assert vgg.train_images == 45_000 and vgg.epochs == 15 and vgg.flops_per_image > 0
     kernels = recipe_trainings(RECIPES["02_vggnet/kernels"], "gpu")
     expected = (vgg.flops + sum(t.flops for t in kernels)) / T4_TRAINING_FLOPS
-    assert notebook_gpu_seconds("02_vggnet") == pytest.approx(expected)
-    assert notebook_gpu_seconds("99_tiny") == 0
+    assert notebook_gpu_seconds("02_vggnet", RECIPES) == pytest.approx(expected)
+    assert notebook_gpu_seconds("99_tiny", RECIPES) == 0
 
 
 def test_build_runs_in_the_profile_on_the_data_and_records_it(tool, tmp_path):

@@ -11,8 +11,8 @@ import pytest
 import torch
 from torch import nn
 
-from cnnlessons import results
-from cnnlessons.estimate import estimate_time, format_seconds
+from cnnlessons.runs import results
+from cnnlessons.runs.estimate import estimate_time, format_seconds
 from cnnlessons.notebook import setup_notebook
 from cnnlessons.training import History, choose_precision, fit, set_seed
 
@@ -169,7 +169,7 @@ def test_fit_learns_on_cuda_in_every_precision(digits, precision):
 @pytest.mark.cuda
 @needs_cuda
 def test_estimate_and_bench_on_cuda(digits):
-    from cnnlessons.bench import bench_training
+    from cnnlessons.runs.bench import bench_training
 
     est = estimate_time(small_net(), digits, epochs=2, batch_size=50, device="cuda")
     assert est.device == torch.cuda.get_device_name() and est.seconds > 0

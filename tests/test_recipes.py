@@ -9,7 +9,7 @@ import torch
 from cnnlessons import get_profile
 from cnnlessons.models import MODELS
 from cnnlessons.profiles import PROFILES
-from cnnlessons.recipes import RECIPES, Recipe, Run, get_recipe, subset_data
+from cnnlessons.runs.recipes import RECIPES, Recipe, Run, get_recipe, subset_data
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 

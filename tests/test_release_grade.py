@@ -13,8 +13,8 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 
 from cnnlessons.__main__ import main
 from cnnlessons.exercises import EXERCISES
-from cnnlessons.grade import check_ids, grade
-from cnnlessons.release import ReleaseError, release, release_notebook, strip_solutions
+from cnnlessons.instructor.grade import check_ids, grade
+from cnnlessons.instructor.release import ReleaseError, release, release_notebook, strip_solutions
 
 REPO = Path(__file__).resolve().parents[1]
 COURSE_NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
@@ -194,7 +194,7 @@ def test_grade_classifies_every_exercise(tmp_path, capsys, monkeypatch):
     }), submissions / "dave.ipynb")
 
     out = tmp_path / "grading"
-    monkeypatch.setattr("cnnlessons.kernelrun.GRACE_S", 3)
+    monkeypatch.setattr("cnnlessons.instructor.kernelrun.GRACE_S", 3)
     teacher = _write(instructor, tmp_path / "instructor" / "demo.ipynb")
     assert main(["grade", str(submissions), "--out", str(out), "--timeout", "12", "--jobs", "2",
                  "--instructor", str(teacher)]) == 0

@@ -7,8 +7,8 @@ import shutil
 import pytest
 import torch
 
-from cnnlessons import runcache
-from cnnlessons.recipes import Recipe, Run
+from cnnlessons.runs import runcache
+from cnnlessons.runs.recipes import Recipe, Run
 
 RUN = Run("tiny", "kernel_model", {"kernel_size": 3, "num_layers": 1, "width": 4})
 
@@ -135,8 +135,8 @@ def test_the_default_cache_is_under_the_data_root(tmp_path, monkeypatch):
 
 
 def test_prepare_covers_every_run_of_a_lessons_recipes_and_its_explorers_opening(digits):
-    from cnnlessons.prepare import jobs_for
-    from cnnlessons.recipes import RECIPES
+    from cnnlessons.runs.prepare import jobs_for
+    from cnnlessons.runs.recipes import RECIPES
 
     jobs = jobs_for(["05_densenet"], digits, "smoke")
     runs = [f"{key}: {r.label}" for key, rec in RECIPES.items() if key.startswith("05_densenet/")

@@ -10,7 +10,7 @@ nbformat = pytest.importorskip("nbformat")
 pytest.importorskip("nbconvert")
 
 from cnnlessons.__main__ import main  # noqa: E402
-from cnnlessons.slides import (ASSETS, WIDGET_NOTE, build_slides, remote_assets,  # noqa: E402
+from cnnlessons.instructor.slides import (ASSETS, WIDGET_NOTE, build_slides, remote_assets,  # noqa: E402
                                slide_count, slide_notebook)
 
 LICENCES = ["reveal.js/LICENSE", "reveal.js/dist/theme/fonts/source-sans-pro/LICENSE",

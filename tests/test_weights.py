@@ -108,8 +108,10 @@ def _check_course_keys():
         "inception5b.branches.3.1.conv.weight")
     assert torchvision_names.course_key(build_model("densenet121"), "features.denseblock2.denselayer12.norm1.bias") == (
         "features.denseblock2.layers.11.layers.norm1.bias")
-    with pytest.raises(TypeError, match="model must be"):
-        torchvision_names.install(nn.Linear(2, 2))
+    with pytest.raises(TypeError, match="model must be one of the course's full-size families"):
+        torchvision_names.course_key(nn.Linear(2, 2), "weight")
+    with pytest.raises(ValueError, match="family must be one of AlexNet, VGG"):
+        torchvision_names.install(nn.Linear(2, 2), "Linear")
 
 
 def test_weights_names_resolve_to_torchvision_enums():

@@ -85,7 +85,7 @@ for precision in auto fp16; do
 done
 
 # -- 3. the ResNet-20 reproduction -------------------------------------------------------------
-SLUG=$("$PY" -c "import re; from cnnlessons.reproduce import device_name; print(re.sub(r'[^a-z0-9]+', '-', device_name().lower()).strip('-')[:40])")
+SLUG=$("$PY" -c "import re; from cnnlessons.runs.reproduce import device_name; print(re.sub(r'[^a-z0-9]+', '-', device_name().lower()).strip('-')[:40])")
 STAMP=$(date +%Y-%m-%d-%H%M%S)
 step "$T_RESNET20" "$PY" -m cnnlessons.reproduce --data "$DATA" --only 04_resnet/resnet20_fast \
     --out "$OUT/$STAMP-$SLUG-resnet20.json"

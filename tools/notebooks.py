@@ -229,7 +229,8 @@ def times_table(paths: list[pathlib.Path] | None = None) -> str:
     """A markdown table of the recorded build times: one row per notebook, one column per profile,
     and what produced the stored outputs."""
     paths = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")) if paths is None else paths
-    from cnnlessons.estimate import T4_TRAINING_FLOPS, format_seconds, notebook_gpu_seconds
+    from cnnlessons.runs.estimate import T4_TRAINING_FLOPS, format_seconds, notebook_gpu_seconds
+    from cnnlessons.runs.recipes import RECIPES
 
     t4 = f"`gpu` training on a T4 (estimate, {T4_TRAINING_FLOPS / 1e12:.0f} TFLOP/s sustained)"
     lines = ["| notebook | " + " | ".join(f"`{p}` build" for p in PROFILES) + f" | {t4} | stored outputs |",
@@ -241,7 +242,7 @@ def times_table(paths: list[pathlib.Path] | None = None) -> str:
                  for p in PROFILES]
         stored = (f"`{record['profile']}`, {record['data']}, {record['built']}" if "profile" in record
                   else "not recorded")
-        seconds = notebook_gpu_seconds(path.stem)
+        seconds = notebook_gpu_seconds(path.stem, RECIPES)
         estimate = "under 1 s" if seconds < 1 else f"about {format_seconds(seconds)}"
         lines.append(f"| {path.stem} | " + " | ".join(cells) + f" | {estimate} | {stored} |")
     return "\n".join(lines)

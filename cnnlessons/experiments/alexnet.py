@@ -6,7 +6,7 @@
 - overlapping pooling and local response normalisation: output sizes and what they do;
 - the train/validation gap with and without augmentation and dropout (2x2 runs).
 
-The trained experiments are recipes of ``cnnlessons.recipes`` (the same runs for the notebook,
+The trained experiments are recipes of ``cnnlessons.runs.recipes`` (the same runs for the notebook,
 the explorers and ``cnnlessons reproduce``); augmentation lives beside the data path, in
 ``cnnlessons.augmentation``, and the figures in ``cnnlessons.plots``.
 """
@@ -26,7 +26,7 @@ from ..measure import count_parameters, gradient_norms, receptive_field
 from ..models import AlexNet
 from ..models.alexnet import PAPER_CHANNELS
 from ..profiles import Profile
-from ..recipes import RECIPES
+from ..runs.recipes import RECIPES
 from ..training import History
 
 __all__ = [

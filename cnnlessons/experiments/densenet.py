@@ -20,7 +20,7 @@ from ..models import build_model
 from ..models.densenet import DenseBlock, DenseNet, SmallDenseNet
 from ..models.resnet import SmallResNet
 from ..profiles import Profile
-from ..recipes import DENSENET_BC, RECIPES
+from ..runs.recipes import DENSENET_BC, RECIPES
 from ..training import History
 
 __all__ = [

@@ -21,7 +21,7 @@ from ..data import CourseData
 from ..measure import count_parameters, flops_per_image, gradient_norms
 from ..models import Bottleneck, ResidualBlock, cifar_resnet
 from ..profiles import Profile
-from ..recipes import RECIPES, resnet_label, resnet_run
+from ..runs.recipes import RECIPES, resnet_label, resnet_run
 from ..training import History, set_seed
 
 __all__ = [

@@ -20,7 +20,7 @@ from ..data import CourseData
 from ..measure import count_parameters, flops_per_image
 from ..models import build_model
 from ..profiles import Profile
-from ..recipes import RECIPES, SMALL_MODELS
+from ..runs.recipes import RECIPES, SMALL_MODELS
 from ..training import History
 
 __all__ = [

@@ -8,7 +8,7 @@
   larger input;
 - one kxk layer against the stack of 3x3 layers with the same receptive field (the explorer).
 
-The trained experiments are recipes of ``cnnlessons.recipes`` (the same runs for the notebook,
+The trained experiments are recipes of ``cnnlessons.runs.recipes`` (the same runs for the notebook,
 the explorer and ``cnnlessons reproduce``).
 """
 from __future__ import annotations
@@ -25,7 +25,7 @@ from ..layers import check_positive_int
 from ..measure import count_parameters, equivalent_3x3_layers, gradient_footprint, stacked_receptive_field
 from ..models import SmallVGG, build_model
 from ..profiles import Profile
-from ..recipes import RECIPES, kernel_comparison, kernel_label
+from ..runs.recipes import RECIPES, kernel_comparison, kernel_label
 from ..training import History
 
 __all__ = [

@@ -12,6 +12,8 @@ from typing import Any, Callable, Hashable, Mapping
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 
+from ..frontend import inline
+
 __all__ = ["Explorer"]
 
 
@@ -69,7 +71,7 @@ class Explorer:
         self.readout.value = text
         self.figure = fig
         self.redraws += 1
-        if _inline():
+        if inline():
             # Into the Output widget's own state, not a display() captured by `with output`:
             # the same on the page in JupyterLab and Colab, and a notebook executed headless
             # (nbclient, nbval) does not see the explorer's figure as an output of the cell.
@@ -105,7 +107,7 @@ class Explorer:
         """The figure of the current setting as a plain cell output (visible on GitHub too)."""
         if self.figure is None:
             self.update()
-        if _inline():
+        if inline():
             from IPython.display import display
 
             display(self.figure)
@@ -115,19 +117,3 @@ class Explorer:
         from IPython.display import display
 
         display(self.show())
-
-
-def _inline() -> bool:
-    """True inside a kernel that can show the explorer: an IPython shell attached to a kernel
-    (comms carry the widgets) with a display publisher (carries the figures).
-
-    Decided by what the shell can do, not by its class name: Colab's shell
-    (``google.colab._shell.Shell``), VS Code's and JupyterLab's all qualify.
-    """
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return False
-    shell = get_ipython()
-    return (shell is not None and getattr(shell, "kernel", None) is not None
-            and getattr(shell, "display_pub", None) is not None)

@@ -11,8 +11,8 @@ from ..data import CourseData
 from ..experiments.densenet import EXPERIMENT, LayerCost, dense_layer_costs
 from ..measure import count_parameters, flops_per_image
 from ..models.densenet import SmallDenseNet
-from ..recipes import RECIPES, Run
-from ..runcache import cache_note
+from ..runs.recipes import RECIPES, growth_rate_label, growth_rate_run
+from ..runs.runcache import cache_note
 from ..training import History
 from .base import Explorer
 
@@ -75,8 +75,7 @@ class GrowthRateExplorer(Explorer):
 
     @staticmethod
     def label(setting: tuple[int, int, bool]) -> str:
-        k, layers, bc = setting
-        return f"k={k}, L={layers}{', BC' if bc else ''}"
+        return growth_rate_label(*setting)
 
     # -- drawing ---------------------------------------------------------------------------------
     def draw(self, fig) -> str:
@@ -149,11 +148,8 @@ class GrowthRateExplorer(Explorer):
 
         def run() -> History:
             self.set_status(f"training {name} …")
-            k, layers, bc = setting
             recipe = RECIPES[EXPERIMENT]  # trained as the lesson's DenseNet-BC is
-            spec = Run(name, "small_densenet", {"growth_rate": k, "block_config": (layers,) * 3,
-                                                "bottleneck": bc})
-            return recipe.fit_run(spec, self.data, epochs=self.epochs, seed=self.seed, progress=False,
+            return recipe.fit_run(growth_rate_run(*setting), self.data, epochs=self.epochs, seed=self.seed, progress=False,
                                   on_epoch=lambda h: self.set_status(
                                       f"training {name}: epoch {h.epoch[-1]}, val acc {h.val_acc[-1]:.1%}"))[1]
 

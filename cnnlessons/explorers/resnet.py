@@ -13,8 +13,8 @@ from matplotlib.ticker import MaxNLocator
 from ..data import CourseData
 from ..experiments.resnet import DEGRADATION_KEY, SHORTCUT_CHOICES, DegradationSetup, run_label, train_resnet
 from ..models.resnet import check_cifar_depth
-from ..recipes import RECIPES, Run
-from ..runcache import cache_note
+from ..runs.recipes import RECIPES, Run
+from ..runs.runcache import cache_note
 from ..training import History
 from .base import Explorer
 

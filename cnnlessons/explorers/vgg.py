@@ -9,7 +9,7 @@ from ..data import CourseData
 from ..experiments.vgg import equivalent_3x3_layers, kernel_label, kernel_runs
 from ..measure import stacked_receptive_field
 from ..profiles import Profile
-from ..runcache import cache_note
+from ..runs.runcache import cache_note
 from .base import Explorer
 
 __all__ = ["KernelExplorer"]

@@ -1,19 +1,23 @@
 """The views explorer: pick an image and a stage of a trained model; see that stage's feature
-maps and where, at that stage, the model finds the evidence for its prediction (Grad-CAM)."""
+maps and where, at that stage, the model finds the evidence for its prediction (Grad-CAM). And
+``look_inside(model, data)``: every lesson's look-inside section in one call."""
 from __future__ import annotations
 
+import dataclasses
 from typing import Optional, Sequence
 
 import ipywidgets as widgets
 import torch
+from matplotlib.figure import Figure
 from torch import Tensor, nn
 
 from ..data import CourseData
-from ..views.cam import gradcam
-from ..views.stages import as_batch, display_image, stages
+from ..frontend import inline
+from ..views.cam import gradcam, plot_gradcam, predict
+from ..views.stages import as_batch, display_image, feature_maps, plot_feature_maps, shape_table, stages
 from .base import Explorer
 
-__all__ = ["ViewsExplorer"]
+__all__ = ["LookInside", "ViewsExplorer", "look_inside"]
 
 
 class ViewsExplorer(Explorer):
@@ -131,3 +135,53 @@ class ViewsExplorer(Explorer):
         verdict = "" if self.labels is None else (" (right)" if pred == self.labels[i] else " (wrong)")
         return (f"image {i}: predicted {self._name(pred)} with {self.confidence[i]:.0%}{verdict}; "
                 f"stage {stage}: {c} maps of {h}x{w}; {where}")
+
+
+@dataclasses.dataclass
+class LookInside:
+    """What ``look_inside`` showed: the layer table, the two figures and the explorer. Last in a
+    cell, it shows the explorer."""
+
+    table: str
+    feature_maps: Figure
+    gradcam: Figure
+    explorer: ViewsExplorer
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.explorer)
+
+
+def look_inside(model: nn.Module, data: CourseData, *, images: int = 8, channels: int = 6) -> LookInside:
+    """A lesson's look inside a trained ``model``, in order: its layer-by-layer shape table, the
+    most active ``channels`` feature maps of every stage on the first test image of ``data``,
+    Grad-CAM on the first ``images`` test images (true and predicted classes), and the
+    image-and-stage explorer (its figure, its readout, then the live widget)."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
+    if not isinstance(data, CourseData):
+        raise TypeError(f"data must be a CourseData (load_data(profile)), got {type(data).__name__}")
+    if isinstance(images, bool) or not isinstance(images, int) or images < 1:
+        raise ValueError(f"images must be an int >= 1, got {images!r}")
+    table = str(shape_table(model, data.input_size))
+    print(table)
+    x, y = data.batch("test", images)
+    maps = plot_feature_maps(feature_maps(model, x[0]), channels=channels, image=data.test_images[0])
+    _show(maps)
+    cams = plot_gradcam(data.test_images[:images], gradcam(model, x), y, predict(model, x), data.classes)
+    _show(cams)
+    explorer = ViewsExplorer(model, data, n_images=images)
+    explorer.static()
+    print(explorer.text)
+    return LookInside(table, maps, cams, explorer)
+
+
+def _show(fig) -> None:
+    # Shown now, in the order of the section, rather than all together at the end of the cell.
+    if inline():
+        import matplotlib.pyplot as plt
+        from IPython.display import display
+
+        display(fig)
+        plt.close(fig)

@@ -141,7 +141,7 @@ class AlexNet(_AlexNetBase):
         self.features = _features(in_channels, channels, kernels, "relu", lrn, _overlapping_pool, groups)
         self.avgpool = nn.AdaptiveAvgPool2d((6, 6))
         self.classifier = _classifier(channels[-1] * 6 * 6, hidden, num_classes, check_dropout(dropout), "relu")
-        torchvision_names.install(self)
+        torchvision_names.install(self, "AlexNet")
 
 
 def alexnet(num_classes: int = 1000, in_channels: int = 3, *, weights=None, progress: bool = True, **kwargs) -> AlexNet:

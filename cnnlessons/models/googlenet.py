@@ -215,7 +215,7 @@ class GoogLeNet(nn.Module):
                 nn.init.trunc_normal_(m.weight, mean=0.0, std=0.01, a=-2, b=2)
                 if m.bias is not None:
                     nn.init.zeros_(m.bias)
-        torchvision_names.install(self)
+        torchvision_names.install(self, "GoogLeNet")
 
     def _transform_input(self, x: Tensor) -> Tensor:
         # torchvision's arithmetic, term for term, so that its weights give its logits exactly.

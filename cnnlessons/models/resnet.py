@@ -313,7 +313,7 @@ class ResNet(nn.Module):
             for m in self.modules():
                 if isinstance(m, (ResidualBlock, Bottleneck)):
                     nn.init.zeros_(m.last_bn.weight)
-        torchvision_names.install(self)
+        torchvision_names.install(self, "ResNet")
 
     def stages(self) -> list[nn.Sequential]:
         return [getattr(self, f"layer{i}") for i in range(1, self.num_stages + 1)]

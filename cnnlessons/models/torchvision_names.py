@@ -4,7 +4,7 @@ The course's models name their layers as the lectures do (``features.conv1``,
 ``layer1.0.residual.conv1``, ``inception3a.branches.0``); torchvision's twins hold the same
 tensors under other names (``features.0``, ``layer1.0.conv1``, ``inception3a.branch1``).
 Each family below gives the rename from a torchvision key to the course's key, and
-:func:`install` (called by each full-size model's constructor) adds a load-state-dict
+:func:`install` (called by each full-size model's constructor, with its family) adds a load-state-dict
 pre-hook that applies it. So ``model.load_state_dict(torchvision_state_dict)`` works,
 strict, on the course's model, and the course's own state dicts load as before: a key is
 renamed only when it is not one of the model's own keys and its rename is.
@@ -32,7 +32,7 @@ from typing import Callable, Mapping
 
 from torch import nn
 
-__all__ = ["course_key", "from_torchvision", "install"]
+__all__ = ["FAMILIES", "course_key", "from_torchvision", "install"]
 
 #: A rename rule: a pattern on the torchvision key and its replacement (re.sub).
 Rule = tuple[str, "str | Callable[[re.Match[str]], str]"]
@@ -90,27 +90,26 @@ def _densenet_rules(model: nn.Module) -> list[Rule]:
     return [(r"\.denselayer(\d+)\.", _minus_one(".layers.{}.layers."))]
 
 
-def _rules(model: nn.Module) -> list[Rule]:
-    from .alexnet import AlexNet
-    from .densenet import DenseNet
-    from .googlenet import GoogLeNet
-    from .resnet import ResNet
-    from .vgg import VGG
+FAMILIES: Mapping[str, Callable[[nn.Module], list[Rule]]] = {
+    "AlexNet": _alexnet_rules,
+    "VGG": _vgg_rules,
+    "GoogLeNet": _googlenet_rules,
+    "ResNet": _resnet_rules,
+    "DenseNet": _densenet_rules,
+}
+"""The course's full-size families, by name: what :func:`install` accepts."""
 
-    families: list[tuple[type, Callable[[nn.Module], list[Rule]]]] = [
-        (AlexNet, _alexnet_rules),
-        (VGG, _vgg_rules),
-        (GoogLeNet, _googlenet_rules),
-        (ResNet, _resnet_rules),
-        (DenseNet, _densenet_rules),
-    ]
-    for cls, rules in families:
-        if isinstance(model, cls):
-            return rules(model)
-    raise TypeError(
-        f"model must be one of the course's full-size families (AlexNet, VGG, GoogLeNet, ResNet, DenseNet), "
-        f"got {type(model).__name__}"
-    )
+
+def _rules(model: nn.Module) -> list[Rule]:
+    # The family is set by install(), called in the family's constructor: this module needs no
+    # import of the models (they import it).
+    family = getattr(model, "_torchvision_family", None)
+    if family not in FAMILIES:
+        raise TypeError(
+            f"model must be one of the course's full-size families ({', '.join(FAMILIES)}), "
+            f"got {type(model).__name__}"
+        )
+    return FAMILIES[family](model)
 
 
 def course_key(model: nn.Module, key: str) -> str:
@@ -155,8 +154,12 @@ def _rename_hook(module: nn.Module, state_dict: dict, prefix: str, *args) -> Non
         state_dict.update(renamed)
 
 
-def install(model: nn.Module) -> None:
-    """Make ``model.load_state_dict`` accept torchvision's keys (see the module doc)."""
-    _rules(model)  # a TypeError now rather than at load time
+def install(model: nn.Module, family: str) -> None:
+    """Make ``model.load_state_dict`` accept torchvision's keys (see the module doc); ``family``
+    is one of ``FAMILIES``."""
+    if family not in FAMILIES:
+        raise ValueError(f"family must be one of {', '.join(FAMILIES)}, got {family!r}")
+    model._torchvision_family = family
+    _rules(model)  # an error now rather than at load time
     # The public register_load_state_dict_pre_hook is newer than the course's torch floor.
     model._register_load_state_dict_pre_hook(_rename_hook, with_module=True)

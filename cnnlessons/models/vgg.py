@@ -240,7 +240,7 @@ class VGG(nn.Module):
         self.classifier = FCHead(c, pool_size, hidden, num_classes, dropout)
         if init_weights:
             _init_vgg(self)
-        torchvision_names.install(self)
+        torchvision_names.install(self, "VGG")
 
     def forward(self, x: Tensor) -> Tensor:
         check_input(x, self.in_channels, type(self).__name__)

@@ -15,6 +15,8 @@ import types
 from pathlib import Path
 from typing import Any, Mapping
 
+from ..frontend import inline
+
 __all__ = ["EXERCISE_REFERENCES", "refused_exercise", "source_of", "show_source"]
 
 EXERCISE_REFERENCES: Mapping[str, tuple[str, ...]] = {
@@ -132,9 +134,7 @@ def show_source(obj: Any) -> None:
     an exercise's solution (ValueError naming it)."""
     text = source_of(obj)
     header = _where(obj)
-    from ..explorers.base import _inline
-
-    if not _inline():
+    if not inline():
         print(f"# {header}\n{text}")
         return
     from IPython.display import HTML, display

@@ -19,8 +19,8 @@ import pytest
 
 from cnnlessons.course import LESSONS
 from cnnlessons.exercises import EXERCISES
-from cnnlessons.grade import check_ids
-from cnnlessons.release import release
+from cnnlessons.instructor.grade import check_ids
+from cnnlessons.instructor.release import release
 from jlab import NOTEBOOKS, SCREENSHOTS, ExplorerDriver, NotebookPage
 
 # Each architecture lesson has at least one explorer (COURSE.md, "Widgets").

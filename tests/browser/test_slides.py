@@ -18,7 +18,7 @@ from jlab import NOTEBOOKS, SCREENSHOTS
 nbformat = pytest.importorskip("nbformat")
 pytest.importorskip("nbconvert")
 
-from cnnlessons.slides import ASSETS_DIR, build_slides, remote_assets  # noqa: E402
+from cnnlessons.instructor.slides import ASSETS_DIR, build_slides, remote_assets  # noqa: E402
 
 REVEAL = f"{ASSETS_DIR}/reveal.js/dist/reveal.js"
 SECTION = re.compile(r"^## ", re.MULTILINE)

@@ -85,7 +85,7 @@ def strip_solutions(source: str, where: str = "cell") -> tuple[str, list[str]]:
 def release_notebook(nb: nbformat.NotebookNode,
                      where: str = "notebook") -> tuple[nbformat.NotebookNode, int, list[str]]:
     """The learner version of ``nb`` (a copy), the number of solution regions, and warnings."""
-    from .exercises import EXERCISES
+    from ..exercises import EXERCISES
 
     nb = copy.deepcopy(nb)
     regions = 0

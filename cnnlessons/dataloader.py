@@ -1,6 +1,6 @@
-"""The baseline data path, written the way the tutorials do it: a torchvision DataLoader with
-worker processes and per-image transforms. Kept for datasets that do not fit in memory, and as
-the baseline that ``cnnlessons.bench`` measures the course's tensor path against."""
+"""The tutorials' data path: a torchvision DataLoader with worker processes and per-image
+transforms (``fit(..., loader="dataloader")``). Kept for datasets that do not fit in memory, and
+as the baseline that ``cnnlessons.runs.bench`` measures the course's tensor path against."""
 from __future__ import annotations
 
 import torch

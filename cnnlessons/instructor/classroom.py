@@ -23,7 +23,7 @@ import nbformat
 
 from ._files import atomic_dir, atomic_write, atomic_write_notebook
 from .checkcells import check_ids
-from .course import BRANCH, REPOSITORY
+from ..course import BRANCH, REPOSITORY
 
 __all__ = ["INSTALL", "WORKFLOW", "exercise_ids", "workflow", "write_repository"]
 

@@ -2,7 +2,7 @@
 
 The learner's kernel only hands over each answer (the object the instructor's check cell would
 check, pickled by value with cloudpickle); it never reports whether the answer passed. A fresh
-Python (``python -I -m cnnlessons.verdict``: no current folder on the path, so nothing beside the
+Python (``python -I -m cnnlessons.instructor.verdict``: no current folder on the path, so nothing beside the
 submission can stand in for the library) imports the course's checkers before any learner code
 runs, records the state of the library, torch and the builtins, loads each answer, and runs the
 real checker on it (``exercises.core.evaluate``). An answer whose loading or running changes that
@@ -146,8 +146,8 @@ def _decide_one(exercise_id: str, path: str, evaluate, guard: _Guard, outcome_ty
 
 def _serve() -> int:
     """The check process: a request on stdin, one JSON line per job on the original stdout."""
-    from .exercises import EXERCISES  # noqa: F401  registers every checker before learner code runs
-    from .exercises.core import Outcome, evaluate
+    from ..exercises import EXERCISES  # noqa: F401  registers every checker before learner code runs
+    from ..exercises.core import Outcome, evaluate
 
     guard = _Guard()
     request = json.loads(sys.stdin.buffer.read().decode("utf-8"))  # the grader may start us early
@@ -179,7 +179,7 @@ def start(profile: str = "smoke", workdir: str | Path | None = None) -> subproce
     """A check process, importing torch and the checkers while it waits for its jobs (start it
     early: the import is most of its time)."""
     env = dict(os.environ, CNNLESSONS_PROFILE=profile, OMP_NUM_THREADS="1", PYTHONDONTWRITEBYTECODE="1")
-    return subprocess.Popen([sys.executable, "-I", "-m", "cnnlessons.verdict"], stdin=subprocess.PIPE,
+    return subprocess.Popen([sys.executable, "-I", "-m", "cnnlessons.instructor.verdict"], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
                             cwd=str(workdir) if workdir else None)
 

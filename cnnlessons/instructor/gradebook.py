@@ -108,7 +108,7 @@ def read_records(out_dir: str | Path) -> list[Record]:
 
 def exercise_columns(records: Sequence[Record]) -> list[str]:
     """The exercises of all records: the course's order first, then any others as found."""
-    from .exercises import EXERCISES
+    from ..exercises import EXERCISES
 
     found: list[str] = []
     for record in records:

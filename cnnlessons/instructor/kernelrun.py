@@ -23,7 +23,7 @@ __all__ = ["CellRun", "GRACE_S", "Runner", "first_error", "run_coroutine"]
 GRACE_S = 10
 """How long an interrupted cell may take to stop before the kernel is restarted."""
 _TIMEOUT = "CellTimeoutError"
-_QUIET = logging.getLogger("cnnlessons.grade.nbclient")
+_QUIET = logging.getLogger("cnnlessons.instructor.grade.nbclient")
 _QUIET.setLevel(logging.CRITICAL)  # timeouts and restarts are reported in the gradebook instead
 
 

@@ -1,0 +1,493 @@
+"""The training recipes: one :class:`Recipe` per experiment, in one registry, ``RECIPES``.
+
+A recipe says everything that decides a run: which models (``build_model`` names and their
+arguments), the ``fit`` arguments, the budget per profile and what is measured besides the
+curves. The lessons' notebooks, their explorers, ``cnnlessons reproduce`` and ``cnnlessons bench``
+all train through it, so a recipe changed here changes every one of them::
+
+    runs = RECIPES["02_vggnet/vgg"].train(data, profile)     # {label: History}
+    print(RECIPES["02_vggnet/vgg"].describe(profile))         # what that trains, in words
+"""
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from types import MappingProxyType
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+import torch
+from torch import nn
+
+from ..data import CourseData
+from ..profiles import Profile, get_profile
+from .runcache import disk_cached
+from ..training import History, evaluate, fit, pick_device, set_seed
+
+__all__ = ["Run", "Recipe", "RECIPES", "get_recipe", "subset_data", "MEASUREMENTS"]
+
+
+def _frozen(mapping: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    return MappingProxyType(dict(mapping or {}))
+
+
+@dataclasses.dataclass(frozen=True)
+class Run:
+    """One trained model of an experiment: its label, the model and what differs from the recipe."""
+
+    label: str
+    model: str
+    """A ``build_model`` name."""
+    model_kwargs: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    fit_kwargs: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    """``fit`` arguments that override the recipe's for this run alone."""
+    data_kwargs: tuple[str, ...] = ()
+    """Model arguments taken from the data, e.g. ``("image_size",)``."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "model_kwargs", _frozen(self.model_kwargs))
+        object.__setattr__(self, "fit_kwargs", _frozen(self.fit_kwargs))
+
+
+@dataclasses.dataclass(frozen=True)
+class Recipe:
+    """How one experiment trains: its runs, the ``fit`` arguments and the budget per profile."""
+
+    key: str
+    """``<notebook>/<experiment>``: the name the results and the reference curves are kept under."""
+    description: str
+    runs: tuple[Run, ...] | Callable[[Mapping[str, Any]], tuple[Run, ...]]
+    """The runs, or a function of the profile's ``settings`` that gives them."""
+    fit: Mapping[str, Any]
+    """``fit`` arguments common to every run (the epochs and batch size come from the budget)."""
+    epochs: float = 1.0
+    """The budget: this many times the profile's epochs (at least one epoch)."""
+    settings: Mapping[str, Mapping[str, Any]] = dataclasses.field(default_factory=dict)
+    """Per profile name: what that profile can afford (depths, widths, ...), read by ``runs``."""
+    init: str | None = None
+    """An initialiser from ``cnnlessons.models.INITIALISERS`` applied after each model is built."""
+    subset: int = 1
+    """Train on a seeded random 1/``subset`` of the training images."""
+    measure: tuple[str, ...] = ()
+    """Extra figures kept in each run's ``info``: names from ``MEASUREMENTS``."""
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "fit", _frozen(self.fit))
+        object.__setattr__(self, "settings", _frozen({k: _frozen(v) for k, v in self.settings.items()}))
+        unknown = [m for m in self.measure if m not in MEASUREMENTS]
+        if unknown:
+            raise ValueError(f"measure must name figures among {', '.join(MEASUREMENTS)}, got {unknown}")
+
+    # -- what a profile resolves to ------------------------------------------------------------
+    def settings_for(self, profile: Profile | str | None = None) -> Mapping[str, Any]:
+        """The per-profile settings (empty where the recipe has none)."""
+        profile = get_profile(profile)
+        return self.settings.get(profile.name, _frozen({}))
+
+    def epochs_for(self, profile: Profile | str | None = None) -> int:
+        return max(1, int(get_profile(profile).epochs * self.epochs))
+
+    def runs_for(self, profile: Profile | str | None = None) -> tuple[Run, ...]:
+        runs = self.runs(self.settings_for(profile)) if callable(self.runs) else self.runs
+        return tuple(runs)
+
+    def run(self, label: str, profile: Profile | str | None = None) -> Run:
+        """The run called ``label`` in this profile."""
+        runs = {r.label: r for r in self.runs_for(profile)}
+        if label not in runs:
+            raise ValueError(f"label must be one of {', '.join(runs)} for {self.key}, got {label!r}")
+        return runs[label]
+
+    def fit_kwargs(self, run: Run) -> dict[str, Any]:
+        return {**self.fit, **run.fit_kwargs}
+
+    def resolved(self, profile: Profile | str | None = None,
+                 runs: Sequence[Run] | None = None) -> dict[str, Any]:
+        """Everything this recipe trains in ``profile``, as plain data (for printing and keys)."""
+        profile = get_profile(profile)
+        runs = self.runs_for(profile) if runs is None else runs
+        return {"key": self.key, "profile": profile.name, "epochs": self.epochs_for(profile),
+                "batch_size": profile.batch_size, "subset": self.subset, "init": self.init,
+                "seed": self.seed, "measure": list(self.measure),
+                "runs": [{"label": r.label, "model": r.model, "model_kwargs": dict(r.model_kwargs),
+                          "data_kwargs": list(r.data_kwargs), "fit": self.fit_kwargs(r)}
+                         for r in runs]}
+
+    def describe(self, profile: Profile | str | None = None) -> str:
+        """What the recipe trains in ``profile``, in a few lines."""
+        profile = get_profile(profile)
+        common = ", ".join(f"{k}={v!r}" for k, v in self.fit.items())
+        part = "" if self.subset == 1 else f" on 1/{self.subset} of the training images"
+        lines = [f"{self.key}: {self.description}",
+                 f"  {self.epochs_for(profile)} epochs, batch {profile.batch_size}{part}; fit: {common}"]
+        for r in self.runs_for(profile):
+            args = ", ".join(f"{k}={v!r}" for k, v in {**r.model_kwargs}.items())
+            extra = "".join(f", {k}={v!r}" for k, v in r.fit_kwargs.items())
+            lines.append(f"  {r.label}: build_model({r.model!r}{', ' + args if args else ''}){extra}")
+        return "\n".join(lines)
+
+    __str__ = describe
+
+    # -- building and training -----------------------------------------------------------------
+    def build(self, run: Run, data: CourseData) -> nn.Module:
+        """A fresh model of ``run`` for ``data`` (seed it first for reproducible weights)."""
+        from ..models import INITIALISERS, build_model
+
+        from_data = {name: getattr(data, name) for name in run.data_kwargs}
+        model = build_model(run.model, in_channels=data.channels, num_classes=data.num_classes,
+                            **from_data, **run.model_kwargs)
+        if self.init is not None:
+            INITIALISERS[self.init](model)
+        return model
+
+    def estimate(self, data: CourseData, profile: Profile | str | None = None, *,
+                 runs: Iterable[Run] | None = None):
+        """How long training the runs will take on this device: ``print`` it before training
+        (FLOPs per image and a few timed steps; see ``cnnlessons.runs.estimate``). Runs already in
+        the run cache are listed as such, not timed: they load at once."""
+        from .estimate import estimate_time
+        from .runcache import cached_training
+
+        profile = get_profile(profile)
+        training_data = self.data_for(data)
+        models, cached = {}, {}
+        for run in (self.runs_for(profile) if runs is None else runs):
+            record = cached_training(self, run, data, profile)
+            if record is not None:  # it will load at once: nothing to time
+                cached[run.label] = record
+                continue
+            set_seed(self.seed)
+            models[run.label] = self.build(run, training_data)
+        return estimate_time(models, training_data, epochs=self.epochs_for(profile), profile=profile,
+                             label=self.key, cached=cached)
+
+    def data_for(self, data: CourseData, seed: int | None = None) -> CourseData:
+        return data if self.subset == 1 else subset_data(data, self.subset,
+                                                          self.seed if seed is None else seed)
+
+    @disk_cached  # a run trained before answers from the disk (cnnlessons.runs.runcache)
+    def fit_run(self, run: Run, data: CourseData, profile: Profile | str | None = None, *,
+                epochs: int | None = None, seed: int | None = None,
+                device: str | torch.device | None = None,
+                on_epoch: Callable[[History], None] | None = None,
+                **fit_overrides: Any) -> tuple[nn.Module, History]:
+        """Build ``run``'s model from the seed and train it under the profile's budget; the
+        trained model and its history, whose ``info`` records the recipe key, the model and the
+        figures of ``measure``."""
+        profile = get_profile(profile)
+        seed = self.seed if seed is None else seed
+        epochs = self.epochs_for(profile) if epochs is None else epochs
+        data = self.data_for(data, seed)
+        device = pick_device(device)
+        set_seed(seed)
+        model = self.build(run, data)
+        info: dict[str, Any] = {"recipe": self.key, "model": run.model}
+        if "flops" in self.measure:
+            from ..measure import flops_per_image
+
+            info["flops"] = flops_per_image(model, data.input_size)
+        if "saved_memory" in self.measure:
+            from ..measure import training_memory_per_image
+
+            info["saved_bytes_per_image"] = training_memory_per_image(model, data.input_size)
+        tracker = contextlib.nullcontext()
+        if "peak_memory" in self.measure:
+            from ..measure import track_peak_memory
+
+            tracker = track_peak_memory(device)
+        with tracker as memory:
+            history = fit(model, data, epochs=epochs, profile=profile, seed=seed, label=run.label,
+                          device=device, on_epoch=on_epoch,
+                          **{**self.fit_kwargs(run), **fit_overrides})
+        if memory is not None:
+            info["peak_bytes"] = memory.peak_bytes
+        if "clean_train_acc" in self.measure:
+            info["clean_train_acc"] = clean_accuracy(model, data)
+        info.update({k: v for k, v in run.model_kwargs.items() if _plain(v)})
+        history.info.update(info)
+        return model, history
+
+    def train(self, data: CourseData, profile: Profile | str | None = None, *,
+              runs: Iterable[Run] | None = None, labels: Sequence[str] | None = None,
+              **kwargs: Any) -> dict[str, History]:
+        """Train each run (or the given ``runs``, or those called ``labels``) from the same seed
+        under the profile's budget; ``{label: History}``. Keyword arguments go to ``fit_run``."""
+        profile = get_profile(profile)
+        if labels is not None:
+            runs = [self.run(label, profile) for label in labels]
+        results: dict[str, History] = {}
+        for run in (self.runs_for(profile) if runs is None else runs):
+            model, results[run.label] = self.fit_run(run, data, profile, **kwargs)
+            device = next(model.parameters()).device
+            del model
+            if device.type == "cuda":
+                torch.cuda.empty_cache()
+        return results
+
+
+def _plain(value: Any) -> bool:
+    return isinstance(value, (int, float, str, bool)) or (
+        isinstance(value, (tuple, list)) and all(isinstance(v, (int, float, str, bool)) for v in value))
+
+
+def subset_data(data: CourseData, subset: int, seed: int = 0) -> CourseData:
+    """A seeded random 1/``subset`` of the training images (validation and test unchanged).
+    Random, not the first ones: a dataset's training split may be ordered by class."""
+    if not isinstance(subset, int) or subset < 1:
+        raise ValueError(f"subset must be an integer >= 1, got {subset!r}")
+    n = max(1, len(data.train_labels) // subset)
+    keep = torch.randperm(len(data.train_labels), generator=torch.Generator().manual_seed(seed))[:n]
+    keep = keep.sort().values
+    return dataclasses.replace(data, train_images=data.train_images[keep],
+                               train_labels=data.train_labels[keep])
+
+
+def clean_accuracy(model: nn.Module, data: CourseData) -> float:
+    """Accuracy on the training images themselves, un-augmented, in eval mode (dropout off)."""
+    from ..tensordata import TensorLoader
+
+    device = next(model.parameters()).device
+    batches = TensorLoader(data.train_images, data.train_labels, batch_size=256, mean=data.mean,
+                           std=data.std, device=device)
+    return evaluate(model, batches, device)[1]
+
+
+MEASUREMENTS = {
+    "flops": "FLOPs per image at the data's size (info['flops'])",
+    "peak_memory": "peak device memory of the run where the device reports it (info['peak_bytes'])",
+    "saved_memory": "bytes per image of the tensors a training step saves for backward, on any "
+                    "device (info['saved_bytes_per_image'])",
+    "clean_train_acc": "accuracy on the un-augmented training images in eval mode, after training",
+}
+
+RECIPES: dict[str, Recipe] = {}
+
+
+def register(recipe: Recipe) -> Recipe:
+    if recipe.key in RECIPES:
+        raise ValueError(f"a recipe called {recipe.key!r} is registered already")
+    RECIPES[recipe.key] = recipe
+    return recipe
+
+
+def get_recipe(key: str) -> Recipe:
+    """The recipe called ``key`` (``<notebook>/<experiment>``)."""
+    if key not in RECIPES:
+        raise ValueError(f"recipe key must be one of {', '.join(RECIPES)}, got {key!r}")
+    return RECIPES[key]
+
+
+# --------------------------------------------------------------------------- 01 AlexNet
+
+register(Recipe(
+    "01_alexnet/figure1",
+    "the AlexNet paper's Figure 1 at course scale: a four-layer CNN, ReLU against tanh",
+    runs=tuple(Run(a, "figure1_cnn", {"activation": a}) for a in ("relu", "tanh")),
+    # As in the paper's Figure 1: SGD with momentum at a fixed learning rate and no
+    # regularisation of any kind (no weight decay, no augmentation, no dropout).
+    fit=dict(optimizer="sgd", lr=0.02, schedule="constant", weight_decay=0.0, augment=False,
+             test=True),
+))
+
+REGULARISATION_VARIANTS = {
+    "no augmentation, no dropout": (False, 0.0),
+    "augmentation": (True, 0.0),
+    "dropout 0.5": (False, 0.5),
+    "augmentation + dropout 0.5": (True, 0.5),
+}
+register(Recipe(
+    "01_alexnet/regularisation",
+    "train/test gap of SmallAlexNet with and without augmentation and dropout",
+    runs=tuple(Run(label, "small_alexnet", {"dropout": dropout}, {"augment": augment})
+               for label, (augment, dropout) in REGULARISATION_VARIANTS.items()),
+    fit=dict(optimizer="adamw", lr=1e-3, test=True),
+    # 1/4 of the images for twice the epochs: half the profile's steps, on a set small enough
+    # to be memorised, so that overfitting shows.
+    epochs=2.0, subset=4, init="he", measure=("clean_train_acc",),
+))
+
+# --------------------------------------------------------------------------- 02 VGGNet
+
+register(Recipe(
+    "02_vggnet/vgg",
+    "the scaled-down VGG: three blocks of two 3x3 convolutions",
+    runs=(Run("SmallVGG", "small_vgg", data_kwargs=("image_size",)),),
+    # Without batch normalisation VGG is slow to start with SGD on a short budget (the paper
+    # trained its deeper nets from a shallower one's weights); AdamW gets it going.
+    fit=dict(optimizer="adamw", lr=1e-3, test=True),
+))
+
+
+def kernel_label(kernel_size: int, num_layers: int) -> str:
+    return f"{num_layers} x {kernel_size}x{kernel_size}"
+
+
+def kernel_comparison(kernel_size: int = 7, num_layers: int = 1, width: int = 16) -> tuple[Run, Run]:
+    """``num_layers`` kxk layers against the 3x3 stack with the same receptive field."""
+    from ..measure import equivalent_3x3_layers
+
+    n3 = equivalent_3x3_layers(kernel_size, num_layers)
+    return tuple(Run(kernel_label(k, n), "kernel_model",
+                     {"kernel_size": k, "num_layers": n, "width": width})
+                 for k, n in ((kernel_size, num_layers), (3, n3)))
+
+
+register(Recipe(
+    "02_vggnet/kernels",
+    "one 7x7 layer against three 3x3 layers with the same receptive field",
+    runs=kernel_comparison(7, 1),
+    fit=dict(optimizer="adamw", lr=2e-3),
+    epochs=0.5,
+))
+
+# --------------------------------------------------------------------------- 03 GoogLeNet
+
+register(Recipe(
+    "03_googlenet/googlenet",
+    "the scaled-down GoogLeNet",
+    runs=(Run("SmallGoogLeNet", "small_googlenet"),),
+    fit=dict(optimizer="sgd", lr=0.1, test=True),
+))
+
+
+def _batch_norm_runs(settings: Mapping[str, Any]) -> tuple[Run, ...]:
+    return tuple(Run(label, "small_googlenet", {"batch_norm": bn, "width": settings["width"]})
+                 for label, bn in (("with BN", True), ("without BN", False)))
+
+
+register(Recipe(
+    "03_googlenet/batch_norm",
+    "the small GoogLeNet with and without batch normalisation (BN after every conv), same recipe",
+    runs=_batch_norm_runs,
+    fit=dict(optimizer="sgd", lr=0.1, test=True),  # the lesson's own recipe, for both
+    # Half the epochs on half the images, and a quarter of the lesson's width on a CPU: BN on
+    # many thin convs is what costs there.
+    epochs=0.5, subset=2,
+    settings={"gpu": dict(width=16), "cpu": dict(width=4), "smoke": dict(width=4)},
+))
+
+# --------------------------------------------------------------------------- 04 ResNet
+
+
+def resnet_label(shortcut: str | None, depth: int) -> str:
+    """``plain-20``, ``ResNet-20`` (identity shortcut) or ``ResNet-20 (projection)``."""
+    if shortcut == "none":
+        return f"plain-{depth}"
+    if shortcut == "identity":
+        return f"ResNet-{depth}"
+    return f"ResNet-{depth} ({shortcut or 'projection where needed'})"
+
+
+def resnet_run(depth: int, shortcut: str, width: int) -> Run:
+    """``cifar_resnet(depth, shortcut=...)`` at ``width``, labelled as the lesson names it."""
+    return Run(resnet_label(shortcut, depth), "cifar_resnet",
+               {"depth": depth, "shortcut": shortcut, "width": width})
+
+
+def _degradation_runs(settings: Mapping[str, Any]) -> tuple[Run, ...]:
+    return tuple(resnet_run(depth, shortcut, settings["width"])
+                 for depth in settings["depths"] for shortcut in ("none", "identity"))
+
+
+register(Recipe(
+    "04_resnet/degradation",
+    "plain and residual networks, shallow and deep (the paper's 20 and 56 layers in gpu)",
+    runs=_degradation_runs,
+    fit=dict(optimizer="sgd", lr=0.1, test=True),  # the paper's CIFAR-10 learning rate
+    # What each profile affords: the paper's 20 against 56 layers at width 16 on a GPU; on a
+    # CPU 8 against 20 layers at half the width (the lesson's whole cpu budget is 5 minutes on
+    # two cores); in smoke 8 against 20 layers at width 4.
+    settings={"gpu": dict(depths=(20, 56), width=16, max_depth=110),
+              "cpu": dict(depths=(8, 20), width=8, max_depth=32),
+              "smoke": dict(depths=(8, 20), width=4, max_depth=20)},
+))
+
+register(Recipe(
+    "04_resnet/resnet20_fast",
+    "ResNet-20 (the paper's CIFAR-10 network), one-cycle SGD, label smoothing 0.1",
+    runs=(Run("ResNet-20", "resnet20"),),
+    fit=dict(optimizer="sgd", lr=0.2, label_smoothing=0.1, weight_decay=5e-4, test=True),
+    epochs=2.0,
+))
+
+
+
+def preactivation_label(depth: int, block: str) -> str:
+    """``ResNet-20`` or ``ResNet-20 (pre-activation)``."""
+    return f"ResNet-{depth}" + (" (pre-activation)" if block == "preact" else "")
+
+
+def _preactivation_runs(settings: Mapping[str, Any]) -> tuple[Run, ...]:
+    depth, width = settings["depth"], settings["width"]
+    return tuple(Run(preactivation_label(depth, block), "cifar_resnet",
+                     {"depth": depth, "shortcut": "identity", "width": width, "block": block})
+                 for block in ("basic", "preact"))
+
+
+register(Recipe(
+    "04_resnet/preactivation",
+    "the original residual block against the pre-activation block (He et al. 2016), same depth",
+    runs=_preactivation_runs,
+    fit=dict(optimizer="sgd", lr=0.1, test=True),
+    # The paper compares them at 110 layers (and 164, 1001): on a GPU ResNet-110; on a CPU
+    # ResNet-20 at a quarter of the width, half the epochs on half the images.
+    epochs=0.5, subset=2,
+    settings={"gpu": dict(depth=110, width=16), "cpu": dict(depth=20, width=4),
+              "smoke": dict(depth=14, width=4)},
+))
+
+# --------------------------------------------------------------------------- 05 DenseNet
+
+DENSENET_BC = dict(growth_rate=12, block_config=(3, 3, 3), bottleneck=True, compression=0.5)
+"""The lesson's scaled-down DenseNet-BC (k=12, three blocks of three bottleneck layers)."""
+
+register(Recipe(
+    "05_densenet/densenet_vs_resnet",
+    "DenseNet-BC (k=12) against ResNet-14, same budget",
+    runs=(Run("DenseNet-BC", "small_densenet", DENSENET_BC),
+          Run("ResNet-14", "small_resnet", {"depth": 14, "width": 16})),
+    fit=dict(optimizer="sgd", lr=0.1, test=True),
+    epochs=0.5, measure=("flops",),
+))
+
+def growth_rate_label(growth_rate: int, num_layers: int, bottleneck: bool = False) -> str:
+    return f"k={growth_rate}, L={num_layers}{', BC' if bottleneck else ''}"
+
+
+def growth_rate_run(growth_rate: int, num_layers: int, bottleneck: bool = False) -> Run:
+    """The DenseNet explorer's run of one setting: a three-block ``small_densenet`` with
+    ``num_layers`` per block, trained as recipe ``05_densenet/densenet_vs_resnet`` trains the
+    lesson's DenseNet-BC."""
+    return Run(growth_rate_label(growth_rate, num_layers, bottleneck), "small_densenet",
+               {"growth_rate": growth_rate, "block_config": (num_layers,) * 3, "bottleneck": bottleneck})
+
+
+EXPLORER_OPENINGS: Mapping[str, tuple[tuple[str, str, Run], ...]] = MappingProxyType({
+    "05_densenet": (("GrowthRateExplorer k=12 L=4", "05_densenet/densenet_vs_resnet",
+                     growth_rate_run(12, 4)),),
+})
+"""lesson -> (name, recipe key, run) for each explorer whose opening setting no recipe's own runs
+train: what ``cnnlessons prepare`` trains besides the recipes, as the explorer's button would.
+(VGG's explorer opens on the runs of ``02_vggnet/kernels`` and ResNet's on those of
+``04_resnet/degradation``: recipes already.)"""
+
+
+# --------------------------------------------------------------------------- 06 Summary
+
+SMALL_MODELS = {
+    "AlexNet": ("small_alexnet", {}),
+    "VGG": ("small_vgg", {}),
+    "GoogLeNet": ("small_googlenet", {}),
+    "ResNet": ("small_resnet", {}),
+    "DenseNet": ("small_densenet", DENSENET_BC),
+}
+"""Label -> (``build_model`` name, arguments): each lesson's course-scale model (the DenseNet is
+lesson 05's DenseNet-BC)."""
+
+register(Recipe(
+    "06_summary/five_models",
+    "the five course-scale models under one budget",
+    runs=tuple(Run(label, name, kwargs) for label, (name, kwargs) in SMALL_MODELS.items()),
+    fit=dict(optimizer="adamw", lr=2e-3, test=True),
+    epochs=0.5, measure=("flops", "peak_memory", "saved_memory"),
+))

@@ -1,0 +1,98 @@
+"""Reference results: curves measured by ``python -m cnnlessons.reproduce`` on a real GPU run.
+
+Two folders hold them, and the lessons read both, newest file first:
+
+- the package's own ``reference_results/`` (package data, read with ``importlib.resources``, so it
+  works from an installed package too): the results committed from real runs;
+- ``reference_results/`` under the data root (``cnnlessons.data.data_root()``): what ``reproduce``
+  writes when the course is installed rather than run from a checkout.
+
+From a checkout ``reproduce`` writes into the package's folder, to be committed. A lesson draws the
+runs beside the learner's own, labelled with the device and the date they were measured on.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import importlib.resources
+import json
+import pathlib
+import re
+
+from ..data import checkout_root, data_root
+from ..training import History
+
+try:
+    from importlib.resources.abc import Traversable
+except ImportError:  # Python 3.10
+    from importlib.abc import Traversable
+
+__all__ = ["RESULTS_FOLDER", "package_results", "user_results", "output_dir", "output_path",
+           "result_files", "load_results", "reference_runs"]
+
+RESULTS_FOLDER = "reference_results"
+
+
+def package_results() -> Traversable:
+    """The package's ``reference_results/`` folder (package data)."""
+    return importlib.resources.files("cnnlessons") / RESULTS_FOLDER
+
+
+def user_results() -> pathlib.Path:
+    """``reference_results/`` under the data root."""
+    return data_root() / RESULTS_FOLDER
+
+
+def output_dir() -> pathlib.Path:
+    """Where ``reproduce`` writes: the package's folder in a checkout, else the data root's
+    (checked to be writable: an error names ``CNNLESSONS_DATA_ROOT``)."""
+    if checkout_root() is not None:
+        return pathlib.Path(str(package_results()))
+    return data_root(create=True) / RESULTS_FOLDER
+
+
+def output_path(doc: dict, when: _dt.datetime | None = None) -> pathlib.Path:
+    """``<output_dir>/<date>-<time>-<device>.json`` for a results document: names sort by time,
+    and two runs on one day do not overwrite each other."""
+    when = when or _dt.datetime.now()
+    slug = re.sub(r"[^a-z0-9]+", "-", str(doc.get("device", "unknown")).lower()).strip("-")[:40]
+    return output_dir() / f"{when:%Y-%m-%d-%H%M%S}-{slug}.json"
+
+
+def result_files() -> list[Traversable]:
+    """Every results file of both folders, newest first (the names start with the date)."""
+    found: list[tuple[str, int, Traversable]] = []
+    for rank, folder in enumerate((user_results(), package_results())):
+        if folder.is_dir():
+            found += [(f.name, -rank, f) for f in folder.iterdir()
+                      if f.name.endswith(".json") and f.is_file()]
+    return [f for *_, f in sorted(found, key=lambda t: t[:2], reverse=True)]
+
+
+def load_results(path: str | pathlib.Path | Traversable | None = None) -> dict | None:
+    """The results document in ``path``, else the newest one; None when there is none."""
+    if path is None:
+        files = result_files()
+        if not files:
+            return None
+        path = files[0]
+    if not isinstance(path, Traversable):
+        path = pathlib.Path(path)
+    return json.loads(path.read_text())
+
+
+def reference_runs(experiment: str, results: dict | None = None) -> list[History]:
+    """The reference runs of one experiment (e.g. ``"04_resnet/degradation"``) from ``results``,
+    else from the newest results file that has it, labelled with the device and date they were
+    measured on; an empty list when there are none."""
+    docs = [results] if results is not None else (load_results(f) for f in result_files())
+    for doc in docs:
+        if not doc or experiment not in doc.get("experiments", {}):
+            continue
+        runs = []
+        for run in doc["experiments"][experiment]:
+            h = History.from_dict(run)
+            h.info = {**h.info, "device": doc.get("device", h.info.get("device")),
+                      "date": doc.get("date")}
+            runs.append(h)
+        return runs
+    return []
