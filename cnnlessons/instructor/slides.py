@@ -28,9 +28,9 @@ if TYPE_CHECKING:  # nbformat and nbconvert come with the `instructor` and `lab`
 __all__ = ["ASSETS", "SKIPPED_TAGS", "Slides", "add_arguments", "build_slides", "remote_assets", "run",
            "slide_count", "slide_notebook"]
 
-ASSETS = Path(__file__).with_name("slides_assets")
+ASSETS = Path(__file__).resolve().parents[1] / "slides_assets"
 """The vendored scripts and styles; copied to ``<out>/slides_assets``."""
-TEMPLATES = Path(__file__).with_name("slides_template")
+TEMPLATES = Path(__file__).resolve().parents[1] / "slides_template"
 ASSETS_DIR = "slides_assets"
 
 SKIPPED_TAGS = frozenset({"colab-badge", "setup"})
