@@ -156,6 +156,30 @@ def _bench(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- train -----------------------------------------------------------------------------------
+
+def _train_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("name", metavar="NAME",
+                        help="the checkpoint: resnet20, small_alexnet, small_vgg, small_googlenet, "
+                             "small_resnet or small_densenet")
+    parser.add_argument("--data", required=True,
+                        help="a folder with cifar10-{train,test}.npz, or 'cifar10' to download")
+    parser.add_argument("--resume", action="store_true",
+                        help="go on from the unfinished run kept under the data root")
+    parser.add_argument("--precision", default=None, choices=("auto", "fp32", "bf16", "fp16"),
+                        help="default: bf16 on a CPU that computes it natively, else auto")
+    parser.add_argument("--device", default=None, help="cpu, cuda or cuda:N (default: CUDA when present)")
+    parser.add_argument("--out", default=None,
+                        help="where to write NAME.pt and NAME.json (default: the package's "
+                             "models/cifar10/ in a checkout)")
+
+
+def _train(args: argparse.Namespace) -> int:
+    from .runs.checkpoints import run
+
+    return run(args)
+
+
 # --- exercises -------------------------------------------------------------------------------
 
 def _exercises_arguments(parser: argparse.ArgumentParser) -> None:
@@ -190,6 +214,8 @@ COMMANDS: dict[str, Command] = {
                       _slides.add_arguments, _slides.run),
     "prepare": Command("train the lessons' runs into the disk cache before a lecture",
                        _prepare.add_arguments, _prepare.run),
+    "train": Command("train a shipped checkpoint again from its recipe (weights='cifar10')",
+                     _train_arguments, _train),
 }
 
 

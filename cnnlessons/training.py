@@ -17,6 +17,7 @@ import torch.nn.functional as F
 
 from .data import CourseData
 from .profiles import Profile, get_profile
+from .resume import check_settings, load_state, save_state
 from .tensordata import TensorLoader
 
 __all__ = ["History", "fit", "train_epoch", "evaluate", "pick_device", "set_seed", "make_loaders",
@@ -291,7 +292,7 @@ def fit(model: nn.Module, data: CourseData, *, epochs: int | None = None,
         seed: int = 0, loader: str = "tensor", precision: str = "auto",
         channels_last: bool | None = None, compile: bool = False, test: bool = False,
         label: str = "", on_epoch: Callable[[History], None] | None = None,
-        train_eval_size: int = 1000) -> History:
+        train_eval_size: int = 1000, checkpoint: str | os.PathLike | None = None) -> History:
     """Train ``model`` on ``data`` and return its ``History``.
 
     Budgets (``epochs``, ``batch_size``) default to the active profile's. The device is chosen
@@ -305,6 +306,9 @@ def fit(model: nn.Module, data: CourseData, *, epochs: int | None = None,
     After each epoch the model is also evaluated (eval mode, no augmentation) on a fixed random
     subset of ``min(train_eval_size, training images)`` training images, chosen by ``seed``:
     ``History.train_eval_acc``, the training error the papers plot (0 turns it off).
+    ``checkpoint``: a file that holds the run's state after every finished epoch
+    (:mod:`cnnlessons.resume`); where it already holds this run's state, training resumes after
+    its last finished epoch.
     """
     profile = get_profile(profile)
     epochs = profile.epochs if epochs is None else epochs
@@ -340,6 +344,12 @@ def fit(model: nn.Module, data: CourseData, *, epochs: int | None = None,
     sched = _schedule(opt, schedule, lr, epochs * len(train_batches))
     criterion = nn.CrossEntropyLoss(label_smoothing=label_smoothing)
 
+    settings = {"epochs": epochs, "batch_size": batch_size, "lr": lr, "optimizer": optimizer,
+                "momentum": momentum, "weight_decay": weight_decay, "schedule": schedule,
+                "label_smoothing": label_smoothing, "augment": augment, "seed": seed,
+                "loader": loader, "precision": precision.name, "channels_last": channels_last,
+                "train_size": len(data.train_labels), "train_eval_size": train_eval_size,
+                "parameters": sum(p.numel() for p in model.parameters())}
     history = History(label=label, info={
         "device": torch.cuda.get_device_name(device) if cuda else "cpu",
         "parameters": sum(p.numel() for p in model.parameters()),
@@ -354,9 +364,25 @@ def fit(model: nn.Module, data: CourseData, *, epochs: int | None = None,
         bar = tqdm(total=epochs * len(train_batches), desc=label or "training", unit="batch",
                    leave=False)
     scaler = precision.grad_scaler()
-    start = time.perf_counter()
+    first, before = 1, 0.0  # the first epoch to train, the seconds trained before it
+    saved = None if checkpoint is None else load_state(checkpoint)
+    if saved is not None:
+        check_settings(checkpoint, saved["settings"], settings)
+        model.load_state_dict(saved["model"])
+        opt.load_state_dict(saved["optimizer"])
+        sched.load_state_dict(saved["schedule"])
+        if scaler is not None and saved["scaler"] is not None:
+            scaler.load_state_dict(saved["scaler"])
+        _set_random_state(train_batches, saved["random"])
+        history = History.from_dict(saved["history"])
+        first, before = history.epoch[-1] + 1, history.wall_time
+        if bar is not None:
+            bar.update((first - 1) * len(train_batches))
+        if verbose:
+            print(f"resuming {label or 'the run'} from {checkpoint} after epoch {first - 1}")
+    start = time.perf_counter() - before
     try:
-        for epoch in range(1, epochs + 1):
+        for epoch in range(first, epochs + 1):
             loss_sum, correct, seen = train_epoch(step_model, train_batches, opt, sched, criterion,
                                                   device, precision, bar, scaler)
             train_loss = loss_sum / seen
@@ -383,6 +409,12 @@ def fit(model: nn.Module, data: CourseData, *, epochs: int | None = None,
                          if history.train_eval_acc else "")
                 print(f"epoch {epoch:>3}: train loss {train_loss:.3f}, running train acc "
                       f"{history.train_acc[-1]:.1%}{clean}, val acc {val_acc:.1%}")
+            if checkpoint is not None:
+                save_state(checkpoint, {
+                    "settings": settings, "model": model.state_dict(), "optimizer": opt.state_dict(),
+                    "schedule": sched.state_dict(),
+                    "scaler": None if scaler is None else scaler.state_dict(),
+                    "random": _random_state(train_batches), "history": history.to_dict()})
             if on_epoch is not None:
                 on_epoch(history)
     except KeyboardInterrupt:
@@ -398,3 +430,24 @@ def fit(model: nn.Module, data: CourseData, *, epochs: int | None = None,
                                     mean=data.mean, std=data.std, device=device, memory_format=fmt)
         history.test_acc = evaluate(step_model, test_batches, device, precision)[1]
     return history
+
+
+def _random_state(train_batches: Iterable) -> dict[str, Any]:
+    """What draws the next epoch's batches and dropout masks (restored on resume)."""
+    state: dict[str, Any] = {"torch": torch.get_rng_state(), "python": random.getstate(),
+                             "numpy": np.random.get_state()}
+    if isinstance(train_batches, TensorLoader):
+        state["batches"] = train_batches.generator.get_state()
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def _set_random_state(train_batches: Iterable, state: dict[str, Any]) -> None:
+    torch.set_rng_state(state["torch"])
+    random.setstate(state["python"])
+    np.random.set_state(state["numpy"])
+    if isinstance(train_batches, TensorLoader) and "batches" in state:
+        train_batches.generator.set_state(state["batches"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])

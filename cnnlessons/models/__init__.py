@@ -25,6 +25,7 @@ from .densenet import (
     densenet121,
 )
 from .googlenet import GoogLeNet, GoogLeNetOutputs, Inception, InceptionAux, SmallGoogLeNet, googlenet, reduction_params
+from .converged import WEIGHTS_NAME, load_converged
 from .init import INITIALISERS, he_init
 from .resnet import (
     DEFAULT_SHORTCUT,
@@ -140,11 +141,16 @@ def model_names() -> tuple[str, ...]:
 
 def build_model(name: str, **kwargs) -> nn.Module:
     """Build a model by name, e.g. ``build_model("resnet20", num_classes=10)``; keyword
-    arguments go to the model's constructor. The ``FULL_SIZE`` models take ``weights="DEFAULT"``
-    (or a torchvision enum name) for torchvision's ImageNet weights, and load torchvision's
-    state dicts as they are (:mod:`.torchvision_names`)."""
+    arguments go to the model's constructor. ``weights="cifar10"`` loads the converged CIFAR-10
+    checkpoint the course ships for the model (:mod:`.converged`; the lessons' course-scale models
+    and ``resnet20``), strictly. The ``FULL_SIZE`` models take ``weights="DEFAULT"`` (or a
+    torchvision enum name) for torchvision's ImageNet weights, and load torchvision's state dicts
+    as they are (:mod:`.torchvision_names`)."""
     if not isinstance(name, str) or name not in MODELS:
         raise ValueError(f"unknown model name {name!r}; known names: {', '.join(MODELS)}")
+    if kwargs.get("weights") == WEIGHTS_NAME:
+        kwargs.pop("weights")
+        return load_converged(name, MODELS[name], kwargs)
     return MODELS[name](**kwargs)
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
+import json
 from types import MappingProxyType
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
@@ -61,6 +63,8 @@ class Recipe:
     """``fit`` arguments common to every run (the epochs and batch size come from the budget)."""
     epochs: float = 1.0
     """The budget: this many times the profile's epochs (at least one epoch)."""
+    fixed_epochs: int | None = None
+    """A budget in epochs whatever the profile (a converged run's), instead of ``epochs``."""
     settings: Mapping[str, Mapping[str, Any]] = dataclasses.field(default_factory=dict)
     """Per profile name: what that profile can afford (depths, widths, ...), read by ``runs``."""
     init: str | None = None
@@ -85,6 +89,8 @@ class Recipe:
         return self.settings.get(profile.name, _frozen({}))
 
     def epochs_for(self, profile: Profile | str | None = None) -> int:
+        if self.fixed_epochs is not None:
+            return self.fixed_epochs
         return max(1, int(get_profile(profile).epochs * self.epochs))
 
     def runs_for(self, profile: Profile | str | None = None) -> tuple[Run, ...]:
@@ -107,19 +113,27 @@ class Recipe:
         profile = get_profile(profile)
         runs = self.runs_for(profile) if runs is None else runs
         return {"key": self.key, "profile": profile.name, "epochs": self.epochs_for(profile),
-                "batch_size": profile.batch_size, "subset": self.subset, "init": self.init,
+                "batch_size": self.fit.get("batch_size", profile.batch_size), "subset": self.subset,
+                "init": self.init,
                 "seed": self.seed, "measure": list(self.measure),
                 "runs": [{"label": r.label, "model": r.model, "model_kwargs": dict(r.model_kwargs),
                           "data_kwargs": list(r.data_kwargs), "fit": self.fit_kwargs(r)}
                          for r in runs]}
+
+    def digest(self, profile: Profile | str | None = None) -> str:
+        """A hash of everything this recipe trains in ``profile`` (``resolved``): a checkpoint
+        records it, and a changed recipe no longer matches."""
+        text = json.dumps(self.resolved(profile), sort_keys=True, default=repr)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def describe(self, profile: Profile | str | None = None) -> str:
         """What the recipe trains in ``profile``, in a few lines."""
         profile = get_profile(profile)
         common = ", ".join(f"{k}={v!r}" for k, v in self.fit.items())
         part = "" if self.subset == 1 else f" on 1/{self.subset} of the training images"
+        batch = self.fit.get("batch_size", profile.batch_size)
         lines = [f"{self.key}: {self.description}",
-                 f"  {self.epochs_for(profile)} epochs, batch {profile.batch_size}{part}; fit: {common}"]
+                 f"  {self.epochs_for(profile)} epochs, batch {batch}{part}; fit: {common}"]
         for r in self.runs_for(profile):
             args = ", ".join(f"{k}={v!r}" for k, v in {**r.model_kwargs}.items())
             extra = "".join(f", {k}={v!r}" for k, v in r.fit_kwargs.items())
@@ -141,7 +155,7 @@ class Recipe:
         return model
 
     def estimate(self, data: CourseData, profile: Profile | str | None = None, *,
-                 runs: Iterable[Run] | None = None):
+                 runs: Iterable[Run] | None = None, precision: str = "auto"):
         """How long training the runs will take on this device: ``print`` it before training
         (FLOPs per image and a few timed steps; see ``cnnlessons.runs.estimate``). Runs already in
         the run cache are listed as such, not timed: they load at once."""
@@ -159,7 +173,8 @@ class Recipe:
             set_seed(self.seed)
             models[run.label] = self.build(run, training_data)
         return estimate_time(models, training_data, epochs=self.epochs_for(profile), profile=profile,
-                             label=self.key, cached=cached)
+                             label=self.key, cached=cached, precision=precision,
+                             batch_size=self.fit.get("batch_size"))
 
     def data_for(self, data: CourseData, seed: int | None = None) -> CourseData:
         return data if self.subset == 1 else subset_data(data, self.subset,
@@ -491,3 +506,26 @@ register(Recipe(
     fit=dict(optimizer="adamw", lr=2e-3, test=True),
     epochs=0.5, measure=("flops", "peak_memory", "saved_memory"),
 ))
+
+# --------------------------------------------------------------------------- converged checkpoints
+
+CONVERGED_FIT = dict(optimizer="sgd", lr=0.1, momentum=0.9, weight_decay=5e-4, schedule="onecycle",
+                     label_smoothing=0.1, batch_size=128, test=True)
+"""How the shipped checkpoints train: a fast schedule (one-cycle, label smoothing), the random
+crops and flips of every lesson, on the ``gpu`` profile's split of CIFAR-10 (45,000 training
+images, the 5,000 held out choose the epochs)."""
+
+CONVERGED: Mapping[str, tuple[str, Mapping[str, Any], int]] = MappingProxyType({
+    "resnet20": ("resnet20", {}, 40),
+    **{name: (name, kwargs, 30) for name, kwargs in SMALL_MODELS.values()},
+})
+"""Checkpoint name -> (``build_model`` name, arguments, epochs): the paper's ResNet-20 and each
+lesson's course-scale model (``SMALL_MODELS``), trained to the end once and shipped
+(``build_model(name, weights="cifar10")``)."""
+
+for _name, (_model, _kwargs, _epochs) in CONVERGED.items():
+    register(Recipe(
+        f"converged/{_name}",
+        f"{_name} trained to the end on CIFAR-10, the checkpoint the course ships",
+        runs=(Run(_name, _model, _kwargs),), fit=CONVERGED_FIT, fixed_epochs=_epochs,
+    ))

@@ -41,7 +41,7 @@ CACHE_VARIABLE = "CNNLESSONS_RUN_CACHE"
 FORMAT = 1
 """The entry layout; an entry of another format is ignored."""
 PACKAGE = Path(__file__).resolve().parents[1]
-NOT_DECIDING = frozenset({"progress", "verbose"})
+NOT_DECIDING = frozenset({"progress", "verbose", "checkpoint"})
 """``fit`` arguments that change what is printed, not what is trained."""
 
 

@@ -1,0 +1,101 @@
+"""The converged checkpoints the course ships: ``build_model(name, weights="cifar10")``.
+
+Each lesson's course-scale model and the paper's ResNet-20, trained to the end on CIFAR-10
+(``cnnlessons train NAME`` trains one again from its recipe), are package data in
+``models/cifar10/``: ``NAME.pt``, the state dict in float16, and ``NAME.json``, its record (test
+accuracy, the normalisation its inputs need, the recipe and its digest, the training history, the
+hash of the weights, ...). Loading is strict: the model must be built with the arguments it was
+trained with, and the weights must hash to what the record says.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import torch
+from torch import nn
+
+__all__ = ["WEIGHTS", "WEIGHTS_NAME", "available", "load_record", "load_converged", "record_path",
+           "weights_digest", "weights_path"]
+
+WEIGHTS = Path(__file__).resolve().parent / "cifar10"
+"""The package's folder of shipped checkpoints."""
+WEIGHTS_NAME = "cifar10"
+"""The ``weights`` value that loads them."""
+
+
+def weights_path(name: str, folder: str | Path = WEIGHTS) -> Path:
+    return Path(folder) / f"{name}.pt"
+
+
+def record_path(name: str, folder: str | Path = WEIGHTS) -> Path:
+    return Path(folder) / f"{name}.json"
+
+
+def available(folder: str | Path = WEIGHTS) -> tuple[str, ...]:
+    """The names of the checkpoints in ``folder`` (a weights file and its record)."""
+    folder = Path(folder)
+    return tuple(sorted(p.stem for p in folder.glob("*.json") if weights_path(p.stem, folder).exists()))
+
+
+def weights_digest(state: Mapping[str, torch.Tensor]) -> str:
+    """SHA-256 of a state dict: its keys, dtypes, shapes and bytes, in key order."""
+    digest = hashlib.sha256()
+    for key in sorted(state):
+        tensor = state[key].detach().cpu().contiguous()
+        digest.update(f"{key}|{tensor.dtype}|{tuple(tensor.shape)}|".encode())
+        digest.update(tensor.view(torch.uint8).numpy().tobytes() if tensor.numel() else b"")
+    return digest.hexdigest()
+
+
+def load_record(name: str, folder: str | Path = WEIGHTS) -> dict[str, Any]:
+    """The record of checkpoint ``name``; a missing, unfinished or empty one is refused in one line."""
+    path = record_path(name, folder)
+    if not path.exists() or not weights_path(name, folder).exists():
+        known = ", ".join(available(folder)) or "none yet"
+        raise ValueError(f"no converged CIFAR-10 checkpoint of {name!r} ships with the course "
+                         f"(weights='{WEIGHTS_NAME}' exists for: {known})")
+    record = json.loads(path.read_text())
+    history = record.get("history") or {}
+    if history.get("interrupted") or not history.get("epoch") or record.get("test_acc") is None:
+        raise ValueError(f"{path} is not a finished run (interrupted, or no epoch or test accuracy): "
+                         "it is not loaded")
+    return record
+
+
+def _plain(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=list))
+
+
+def load_converged(name: str, build: Callable[..., nn.Module], kwargs: Mapping[str, Any],
+                   folder: str | Path = WEIGHTS) -> nn.Module:
+    """``build(**kwargs)`` with the weights of checkpoint ``name`` loaded strictly, in float32.
+
+    ``kwargs`` must build the model the checkpoint was trained as (the same architecture as the
+    record's arguments give); ``num_classes`` and ``in_channels`` must be CIFAR-10's.
+    """
+    record = load_record(name, folder)
+    for key, value in (("num_classes", 10), ("in_channels", 3)):
+        if kwargs.get(key, value) != value:
+            raise ValueError(f"{key} must be {value} for weights='{WEIGHTS_NAME}' (CIFAR-10), "
+                             f"got {kwargs[key]!r}")
+    model = build(**kwargs)
+    with torch.device("meta"):
+        trained_as = build(**record["model_kwargs"])
+    if repr(model) != repr(trained_as):
+        asked = {k: v for k, v in _plain(dict(kwargs)).items() if k not in ("num_classes", "in_channels")}
+        raise ValueError(
+            f"the {name} checkpoint was trained as build_model({record['model']!r}"
+            + "".join(f", {k}={v!r}" for k, v in record["model_kwargs"].items())
+            + f"); these arguments build another model: {asked or 'the defaults'}")
+    state = torch.load(weights_path(name, folder), map_location="cpu", weights_only=True)
+    if weights_digest(state) != record["weights_sha256"]:
+        raise ValueError(f"{weights_path(name, folder)} does not hash to its record's weights_sha256: "
+                         "the weights and the record are from different runs")
+    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()},
+                          strict=True)
+    model.eval()
+    model.checkpoint_record = record  # travels with the model: accuracy, normalisation, history
+    return model

@@ -1,0 +1,155 @@
+"""``cnnlessons train NAME``: train one of the shipped checkpoints again from its recipe.
+
+    python -m cnnlessons train resnet20 --data PATH [--resume] [--precision bf16] [--out DIR]
+
+The recipe is ``RECIPES["converged/NAME"]`` (``CONVERGED``): CIFAR-10's 45,000 training images,
+5,000 held out for validation, the 10,000 test images evaluated once at the end. The command
+prints the estimate first, shows a progress bar, and keeps the run's state after every epoch in
+``checkpoints/NAME.partial.pt`` under the data root: an interrupted run writes nothing else, and
+``--resume`` goes on from its last finished epoch. A finished run writes ``NAME.pt`` (the
+weights in float16) and ``NAME.json`` (its record: test accuracy overall and per class, the test
+set, the normalisation, the recipe and its digest, the history, precision, device, wall time,
+date, torch version and the weights' hash) into ``--out``: by default the package's own
+``models/cifar10/`` in a checkout (commit them), else ``cifar10_checkpoints/`` under the data root.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..data import CourseData, checkout_root, data_root, load_dataset
+from ..models.converged import WEIGHTS, record_path, weights_digest, weights_path
+from ..profiles import get_profile
+from ..training import evaluate, pick_device
+from .recipes import CONVERGED, RECIPES
+
+__all__ = ["PROFILE", "cpu_runs_bf16", "default_out", "partial_path", "per_class_accuracy", "train", "run"]
+
+PROFILE = "gpu"
+"""The profile whose split the checkpoints train on: all 45,000 training images, 5,000 held out."""
+
+
+def cpu_runs_bf16() -> bool:
+    """Whether this CPU computes bfloat16 natively (AVX-512 BF16 or AMX), where bf16 autocast
+    trains faster than float32 (Linux: read from /proc/cpuinfo)."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def partial_path(name: str) -> Path:
+    """Where an unfinished run of checkpoint ``name`` keeps its state."""
+    return data_root() / "checkpoints" / f"{name}.partial.pt"
+
+
+def default_out() -> Path:
+    """The package's checkpoint folder in a checkout, else one under the data root."""
+    return WEIGHTS if checkout_root() is not None else data_root() / "cifar10_checkpoints"
+
+
+@torch.no_grad()
+def per_class_accuracy(model: torch.nn.Module, data: CourseData, precision: str = "fp32") -> dict[str, float]:
+    """Accuracy on each class of ``data``'s test split."""
+    from ..tensordata import TensorLoader
+    from ..training import choose_precision
+
+    device = next(model.parameters()).device
+    batches = TensorLoader(data.test_images, data.test_labels, batch_size=500, mean=data.mean,
+                           std=data.std, device=device)
+    autocast = choose_precision(precision, device).autocast()
+    model.eval()
+    correct = torch.zeros(data.num_classes)
+    total = torch.zeros(data.num_classes)
+    for x, y in batches:
+        with autocast:
+            predicted = model(x).argmax(dim=1).cpu()
+        y = y.cpu()
+        total += torch.bincount(y, minlength=data.num_classes).float()
+        correct += torch.bincount(y[predicted == y], minlength=data.num_classes).float()
+    return {name: float(c / t) for name, c, t in zip(data.classes, correct, total)}
+
+
+def train(name: str, data: CourseData, *, resume: bool = False, precision: str | None = None,
+          out: str | Path | None = None, device: str | None = None,
+          progress: bool = True) -> dict[str, Any] | None:
+    """Train checkpoint ``name`` from its recipe on ``data`` (CIFAR-10 split as the ``gpu``
+    profile splits it); its record, or None when the run was interrupted (its state stays in
+    ``partial_path(name)`` for ``resume=True``)."""
+    if name not in CONVERGED:
+        raise ValueError(f"name must be one of {', '.join(CONVERGED)}, got {name!r}")
+    if data.num_classes != 10 or data.input_size != (3, 32, 32):
+        raise ValueError(f"data must be CIFAR-10 (10 classes, 3x32x32), got {data.name} with "
+                         f"{data.num_classes} classes, {data.input_size}")
+    recipe = RECIPES[f"converged/{name}"]
+    profile = get_profile(PROFILE)
+    device = pick_device(device)
+    if precision is None:
+        precision = "bf16" if device.type == "cpu" and cpu_runs_bf16() else "auto"
+    partial = partial_path(name)
+    if partial.exists() and not resume:
+        raise FileExistsError(f"an unfinished run of {name} is kept in {partial}: pass resume=True "
+                              "(--resume) to go on from it, or delete it to start again")
+    [spec] = recipe.runs_for(profile)
+    print(recipe.describe(profile))
+    print(recipe.estimate(data, profile, precision=precision))
+    started = datetime.datetime.now().astimezone()
+    # The recipe's training itself, not the run cache: this run keeps its own state per epoch.
+    model, history = recipe.fit_run.__wrapped__(recipe, spec, data, profile, device=device,
+                                                precision=precision, checkpoint=partial,
+                                                progress=progress, verbose=True)
+    if history.interrupted:
+        print(f"{name}: interrupted after {len(history.epoch)} finished epoch(s); nothing written. "
+              f"Its state is in {partial}: run again with --resume to go on.")
+        return None
+    out = Path(out) if out is not None else default_out()
+    out.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().to("cpu", torch.float16 if v.is_floating_point() else v.dtype)
+             for k, v in model.state_dict().items()}
+    torch.save(state, weights_path(name, out))
+    record = {
+        "name": name, "model": spec.model, "model_kwargs": json.loads(json.dumps(dict(spec.model_kwargs))),
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "test_acc": history.test_acc,
+        "per_class_test_acc": per_class_accuracy(model, data, history.info["precision"]),
+        "test_set": f"{data.name}: its test split, {len(data.test_labels):,} images",
+        "train_size": len(data.train_labels), "val_size": len(data.val_labels),
+        "normalisation": {"mean": data.mean.tolist(), "std": data.std.tolist()},
+        "recipe": recipe.key, "recipe_digest": recipe.digest(profile),
+        "recipe_resolved": recipe.resolved(profile),
+        "epochs": history.epoch[-1], "precision": history.info["precision"],
+        "device": history.info["device"], "threads": torch.get_num_threads(),
+        "wall_time_s": round(history.wall_time, 1), "date": started.date().isoformat(),
+        "torch": torch.__version__, "weights_dtype": "float16",
+        "weights_sha256": weights_digest(state),
+        "history": history.to_dict(),
+    }
+    record_path(name, out).write_text(json.dumps(record, indent=1) + "\n")
+    partial.unlink(missing_ok=True)
+    print(f"{name}: test accuracy {history.test_acc:.2%} after {history.epoch[-1]} epochs in "
+          f"{history.wall_time / 60:.1f} min; wrote {weights_path(name, out)} and "
+          f"{record_path(name, out)}")
+    return record
+
+
+def run(args: argparse.Namespace) -> int:
+    """The ``train`` command (its arguments: ``cnnlessons.__main__``)."""
+    try:
+        if args.name not in CONVERGED:
+            raise ValueError(f"name must be one of {', '.join(CONVERGED)}, got {args.name!r}")
+        profile = get_profile(PROFILE)
+        data = load_dataset(args.data, train_size=profile.train_size, val_size=profile.val_size,
+                            test_size=profile.test_size, image_size=profile.image_size)
+        record = train(args.name, data, resume=args.resume, precision=args.precision,
+                       out=args.out, device=args.device)
+    except (ValueError, FileExistsError) as error:
+        print(f"train: {error}", file=sys.stderr)
+        return 2
+    return 0 if record is not None else 1
