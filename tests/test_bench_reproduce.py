@@ -46,3 +46,34 @@ def test_reproduce_rejects_unknown_keys(tmp_path):
     _cifar_like(tmp_path)
     with pytest.raises(ValueError, match="experiment keys must be among"):
         reproduce.main(["--data", str(tmp_path), "--profile", "smoke", "--only", "nope"])
+
+
+def test_an_interrupted_reproduction_writes_no_result_and_resumes(tmp_path, monkeypatch, capsys):
+    from cnnlessons.data import load_dataset
+    from cnnlessons.profiles import get_profile
+
+    _cifar_like(tmp_path)
+    monkeypatch.setenv("CNNLESSONS_DATA_ROOT", str(tmp_path / "root"))
+    profile = get_profile("smoke")
+    data = load_dataset(tmp_path, train_size=profile.train_size, val_size=profile.val_size,
+                        image_size=profile.image_size)
+    keys = ["02_vggnet/vgg", "05_densenet/densenet_vs_resnet"]
+
+    def stop(history):  # Ctrl-C after the first epoch of the second experiment's first run
+        if history.info.get("recipe") is None and history.label == "DenseNet-BC" and history.epoch == [1]:
+            raise KeyboardInterrupt
+
+    doc, finished = reproduce.run_experiments(data, profile, keys, on_epoch=stop)
+    assert not finished and list(doc["experiments"]) == ["02_vggnet/vgg"]
+    assert "05_densenet/densenet_vs_resnet was interrupted: not a result" in capsys.readouterr().out
+
+    doc, finished = reproduce.run_experiments(data, profile, keys, done=doc)
+    assert finished and list(doc["experiments"]) == keys
+    assert "02_vggnet/vgg: finished before" in capsys.readouterr().out
+
+
+def test_a_reader_refuses_an_interrupted_reference_run(capsys):
+    doc = {"device": "GPU", "date": "2026-01-01", "experiments": {
+        "04_resnet/resnet20_fast": [{"label": "ResNet-20", "epoch": [], "interrupted": True}]}}
+    assert reference_runs("04_resnet/resnet20_fast", doc) == []
+    assert "is not a finished run (interrupted or empty): not drawn" in capsys.readouterr().out

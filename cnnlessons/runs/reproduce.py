@@ -9,6 +9,10 @@ The results (per-epoch curves, final test accuracy, wall time, parameters, devic
 versions, date) go to ``<date>-<time>-<device>.json`` in the package's ``reference_results/`` when
 run from a checkout (commit such a file only from a real run), else under the data root (see
 ``cnnlessons.runs.results``); the lessons draw those curves beside the learner's own run.
+
+Only finished experiments are results. When a run is interrupted (Ctrl-C, ``timeout -s INT``),
+the experiments finished so far are kept in ``reproduce.partial.json`` under the data root and
+nothing else is written; ``--resume`` trains only the experiments that file does not hold yet.
 """
 from __future__ import annotations
 
@@ -22,12 +26,17 @@ import time
 
 import torch
 
-from ..data import CourseData, load_dataset
+from ..data import CourseData, data_root, load_dataset
 from ..profiles import Profile, get_profile
 from .recipes import RECIPES
 from .results import output_path
 
-__all__ = ["run_experiments", "main"]
+__all__ = ["run_experiments", "partial_path", "main"]
+
+
+def partial_path() -> pathlib.Path:
+    """Where an interrupted reproduction keeps the experiments it finished."""
+    return data_root() / "reproduce.partial.json"
 
 
 def _versions() -> dict[str, str]:
@@ -45,25 +54,41 @@ def device_name() -> str:
     return f"CPU ({platform.machine()}, {torch.get_num_threads()} threads)"
 
 
+def experiment_keys() -> list[str]:
+    """The lessons' experiments (the converged checkpoints train with ``cnnlessons train``)."""
+    return [key for key in RECIPES if not key.startswith("converged/")]
+
+
 def run_experiments(data: CourseData, profile: Profile, keys: list[str] | None = None,
-                    log=print) -> dict:
-    """Train the recipes named by ``keys`` (default: all) and return the results document."""
-    keys = list(RECIPES) if not keys else keys
+                    log=print, done: dict | None = None, **train_kwargs) -> tuple[dict, bool]:
+    """Train the recipes named by ``keys`` (default: the lessons' experiments) that ``done`` (a
+    partial results document) does not hold yet; the results document of the finished ones, and
+    whether all finished (False: a run was interrupted, and the reproduction stopped there).
+    Keyword arguments go to ``Recipe.train`` (e.g. ``on_epoch``)."""
+    keys = experiment_keys() if not keys else keys
     unknown = [k for k in keys if k not in RECIPES]
     if unknown:
         raise ValueError(f"experiment keys must be among {', '.join(RECIPES)}; got {unknown}")
     doc = {"device": device_name(), "date": _dt.date.today().isoformat(), "versions": _versions(),
            "profile": profile.name, "data": str(data), "experiments": {}}
+    if done is not None:
+        doc["experiments"] = dict(done.get("experiments", {}))
     for key in keys:
+        if key in doc["experiments"]:
+            log(f"{key}: finished before (kept from the partial results)")
+            continue
         recipe = RECIPES[key]
         log(recipe.describe(profile))
         start = time.perf_counter()
-        runs = list(recipe.train(data, profile).values())
+        runs = list(recipe.train(data, profile, **train_kwargs).values())
+        if any(r.interrupted or not r.epoch for r in runs):
+            log(f"  {key} was interrupted: not a result; the reproduction stops here")
+            return doc, False
         doc["experiments"][key] = [r.to_dict() for r in runs]
         for r in runs:
             log(f"  {r}  ({r.info.get('parameters', 0):,} parameters)")
         log(f"  {key} took {time.perf_counter() - start:.1f} s")
-    return doc
+    return doc, True
 
 
 def default_output(doc: dict) -> pathlib.Path:
@@ -79,16 +104,27 @@ def main(argv: list[str] | None = None) -> pathlib.Path:
     parser.add_argument("--only", nargs="*", help="experiment keys (default: all)")
     parser.add_argument("--list", action="store_true", help="list the experiments and stop")
     parser.add_argument("--out", help="output JSON (default: see cnnlessons.runs.results.output_path)")
+    parser.add_argument("--resume", action="store_true",
+                        help="train only what an interrupted reproduction did not finish")
     args = parser.parse_args(argv)
     if args.list:
-        for recipe in RECIPES.values():
-            print(f"{recipe.key}: {recipe.description}")
+        for key in experiment_keys():
+            print(f"{key}: {RECIPES[key].description}")
         return pathlib.Path()
     profile = get_profile(args.profile)
     data = load_dataset(args.data, train_size=profile.train_size, val_size=profile.val_size,
                         test_size=profile.test_size, image_size=profile.image_size)
     print(f"{profile}\ndata: {data}\ndevice: {device_name()}")
-    doc = run_experiments(data, profile, args.only)
+    partial = partial_path()
+    done = json.loads(partial.read_text()) if args.resume and partial.exists() else None
+    doc, finished = run_experiments(data, profile, args.only, done=done)
+    if not finished:
+        partial.parent.mkdir(parents=True, exist_ok=True)
+        partial.write_text(json.dumps(doc, indent=1))
+        print(f"interrupted: {len(doc['experiments'])} finished experiment(s) kept in {partial}; "
+              "nothing else written (--resume goes on)")
+        return partial
+    partial.unlink(missing_ok=True)
     out = pathlib.Path(args.out) if args.out else default_output(doc)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(doc, indent=1))

@@ -89,6 +89,10 @@ def reference_runs(experiment: str, results: dict | None = None) -> list[History
         if not doc or experiment not in doc.get("experiments", {}):
             continue
         runs = []
+        if any(run.get("interrupted") or not run.get("epoch") for run in doc["experiments"][experiment]):
+            print(f"reference results: {experiment} in the file of {doc.get('date')} on "
+                  f"{doc.get('device')} is not a finished run (interrupted or empty): not drawn")
+            continue
         for run in doc["experiments"][experiment]:
             h = History.from_dict(run)
             h.info = {**h.info, "device": doc.get("device", h.info.get("device")),

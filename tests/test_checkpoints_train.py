@@ -1,0 +1,88 @@
+"""`cnnlessons train`: a finished run writes the weights and their record, which load strictly;
+an unfinished one writes nothing and waits for --resume. Run on CIFAR-shaped digits the test
+makes (the real CIFAR-10 is not on CI's machines), one epoch."""
+import dataclasses
+import json
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from cnnlessons.models import MODELS
+from cnnlessons.models.converged import load_converged, record_path, weights_path
+from cnnlessons.runs import checkpoints
+from cnnlessons.runs.recipes import RECIPES
+
+
+@pytest.fixture
+def cifar_shaped(digits):
+    """The digits at CIFAR-10's shape: 3 x 32 x 32 (upsampled, grey in three channels)."""
+    def grow(images):
+        big = F.interpolate(images.float(), size=32, mode="nearest").to(torch.uint8)
+        return big.expand(-1, 3, -1, -1).contiguous()
+    return dataclasses.replace(
+        digits, name="digits at 3x32x32", train_images=grow(digits.train_images),
+        val_images=grow(digits.val_images), test_images=grow(digits.test_images),
+        mean=digits.mean.expand(3).clone(), std=digits.std.expand(3).clone())
+
+
+@pytest.fixture
+def one_epoch(monkeypatch, tmp_path):
+    key = "converged/small_alexnet"
+    monkeypatch.setitem(RECIPES, key, dataclasses.replace(RECIPES[key], fixed_epochs=1))
+    monkeypatch.setenv("CNNLESSONS_DATA_ROOT", str(tmp_path / "root"))
+    return RECIPES[key]
+
+
+def test_a_finished_run_writes_weights_and_a_record_that_load_strictly(cifar_shaped, one_epoch, tmp_path, capsys):
+    out = tmp_path / "out"
+    record = checkpoints.train("small_alexnet", cifar_shaped, out=out, precision="fp32", progress=False)
+    printed = capsys.readouterr().out
+    assert "converged/small_alexnet" in printed and "estimate" in printed.lower()
+    assert json.loads(record_path("small_alexnet", out).read_text()) == json.loads(json.dumps(record))
+    assert record["recipe_digest"] == one_epoch.digest("gpu") and record["epochs"] == 1
+    assert record["test_set"].startswith("digits at 3x32x32: its test split")
+    assert set(record["per_class_test_acc"]) == set(cifar_shaped.classes)
+    assert record["normalisation"]["mean"] == pytest.approx(cifar_shaped.mean.tolist())
+    assert not checkpoints.partial_path("small_alexnet").exists()  # a finished run keeps no partial
+    state = torch.load(weights_path("small_alexnet", out), weights_only=True)
+    assert {v.dtype for v in state.values() if v.is_floating_point()} == {torch.float16}
+
+    model = load_converged("small_alexnet", MODELS["small_alexnet"], {}, folder=out)
+    assert model.checkpoint_record["test_acc"] == record["test_acc"]
+    with pytest.raises(ValueError, match=r"trained as build_model\('small_alexnet'\); these arguments "
+                                         r"build another model: \{'dropout': 0.1\}"):
+        load_converged("small_alexnet", MODELS["small_alexnet"], {"dropout": 0.1}, folder=out)
+    with pytest.raises(ValueError, match="num_classes must be 10"):
+        load_converged("small_alexnet", MODELS["small_alexnet"], {"num_classes": 100}, folder=out)
+
+    last = list(state)[-1]
+    state[last] = state[last] + 1  # weights that are not the record's
+    torch.save(state, weights_path("small_alexnet", out))
+    with pytest.raises(ValueError, match="does not hash to its record's weights_sha256"):
+        load_converged("small_alexnet", MODELS["small_alexnet"], {}, folder=out)
+
+
+def test_an_unfinished_run_is_never_a_result(cifar_shaped, one_epoch, tmp_path):
+    partial = checkpoints.partial_path("small_alexnet")
+    partial.parent.mkdir(parents=True)
+    partial.write_bytes(b"")
+    with pytest.raises(FileExistsError, match="an unfinished run of small_alexnet is kept in .*--resume"):
+        checkpoints.train("small_alexnet", cifar_shaped, out=tmp_path / "out", progress=False)
+    assert not (tmp_path / "out").exists()
+
+    record = dict(json.loads(json.dumps({"model": "small_alexnet", "model_kwargs": {}, "test_acc": 0.5,
+                                         "history": {"epoch": [1], "interrupted": True}})))
+    folder = tmp_path / "shipped"
+    folder.mkdir()
+    record_path("small_alexnet", folder).write_text(json.dumps(record))
+    weights_path("small_alexnet", folder).write_bytes(b"")
+    with pytest.raises(ValueError, match="is not a finished run"):
+        load_converged("small_alexnet", MODELS["small_alexnet"], {}, folder=folder)
+
+
+def test_train_refuses_a_name_or_data_it_cannot_train(cifar_shaped, digits):
+    with pytest.raises(ValueError, match="name must be one of resnet20, small_alexnet"):
+        checkpoints.train("resnet18", cifar_shaped)
+    with pytest.raises(ValueError, match=r"data must be CIFAR-10 \(10 classes, 3x32x32\)"):
+        checkpoints.train("resnet20", digits)

@@ -1,0 +1,67 @@
+"""The shipped converged checkpoints: each loads strictly into today's model, its record's recipe
+is the registry's recipe, its weights are the record's, and it reached the course's floor.
+
+A changed model (other layers or shapes) fails to load; a changed recipe fails its digest: then
+train the checkpoint again (`cnnlessons train NAME --data ...`) instead of shipping stale weights.
+Where the real CIFAR-10 test split is at hand (`CNNLESSONS_DATA` is a folder holding
+`cifar10-test.npz`), each checkpoint is evaluated again and compared with its record.
+"""
+import os
+import pathlib
+
+import pytest
+import torch
+
+from cnnlessons.measure import count_parameters
+from cnnlessons.models import build_model
+from cnnlessons.runs.recipes import CONVERGED, RECIPES
+
+FLOORS = {"resnet20": 0.90, "small_googlenet": 0.85, "small_resnet": 0.85, "small_densenet": 0.85,
+          "small_vgg": 0.80, "small_alexnet": 0.75}
+"""The test accuracy each checkpoint must reach (the course's acceptance floors)."""
+
+
+def test_every_converged_recipe_has_a_floor():
+    assert set(FLOORS) == set(CONVERGED)
+
+
+@pytest.mark.parametrize("name", sorted(CONVERGED))
+def test_the_checkpoint_loads_strictly_and_is_its_recipes_run(name):
+    model_name, kwargs, _ = CONVERGED[name]
+    model = build_model(model_name, weights="cifar10", **kwargs)  # strict, and the weights' hash checked
+    record = model.checkpoint_record
+    recipe = RECIPES[f"converged/{name}"]
+    assert record["recipe_digest"] == recipe.digest("gpu"), (
+        f"RECIPES['converged/{name}'] changed since {name} was trained: train it again "
+        f"(cnnlessons train {name} --data ...)")
+    assert record["epochs"] == recipe.epochs_for("gpu") and not record["history"]["interrupted"]
+    assert record["parameters"] == count_parameters(model)
+    assert record["test_acc"] >= FLOORS[name]
+    assert len(record["per_class_test_acc"]) == 10
+
+
+def _real_test_split() -> pathlib.Path | None:
+    folder = os.environ.get("CNNLESSONS_DATA", "")
+    path = pathlib.Path(folder) / "cifar10-test.npz" if folder else None
+    return path if path is not None and path.is_file() else None
+
+
+@pytest.mark.skipif(_real_test_split() is None,
+                    reason="the real CIFAR-10 test split is not here (CNNLESSONS_DATA=folder with cifar10-test.npz)")
+@pytest.mark.parametrize("name", sorted(CONVERGED))
+def test_the_checkpoint_scores_its_record_on_the_real_test_split(name):
+    from cnnlessons.data import load_dataset
+    from cnnlessons.training import evaluate
+    from cnnlessons.tensordata import TensorLoader
+
+    data = load_dataset(_real_test_split().parent, val_size=5000)
+    model_name, kwargs, _ = CONVERGED[name]
+    model = build_model(model_name, weights="cifar10", **kwargs)
+    record = model.checkpoint_record
+    assert record["normalisation"]["mean"] == pytest.approx(data.mean.tolist())
+    batches = TensorLoader(data.test_images, data.test_labels, batch_size=500, mean=data.mean,
+                           std=data.std)
+    accuracy = evaluate(model, batches, torch.device("cpu"))[1]
+    # The record was measured in the run's precision on float32 weights; these are float16
+    # weights in float32: a few of the 10,000 predictions may change, not more.
+    assert accuracy == pytest.approx(record["test_acc"], abs=0.005)
