@@ -27,7 +27,7 @@ def test_every_converged_recipe_has_a_floor():
 
 @pytest.mark.parametrize("name", sorted(CONVERGED))
 def test_the_checkpoint_loads_strictly_and_is_its_recipes_run(name):
-    model_name, kwargs, _ = CONVERGED[name]
+    model_name, kwargs, *_ = CONVERGED[name]
     model = build_model(model_name, weights="cifar10", **kwargs)  # strict, and the weights' hash checked
     record = model.checkpoint_record
     recipe = RECIPES[f"converged/{name}"]
@@ -55,7 +55,7 @@ def test_the_checkpoint_scores_its_record_on_the_real_test_split(name):
     from cnnlessons.tensordata import TensorLoader
 
     data = load_dataset(_real_test_split().parent, val_size=5000)
-    model_name, kwargs, _ = CONVERGED[name]
+    model_name, kwargs, *_ = CONVERGED[name]
     model = build_model(model_name, weights="cifar10", **kwargs)
     record = model.checkpoint_record
     assert record["normalisation"]["mean"] == pytest.approx(data.mean.tolist())

@@ -12,8 +12,9 @@
 # CIFAR10_DIR (else $CNNLESSONS_DATA) is a folder with cifar10-train.npz and cifar10-test.npz
 # (`images` uint8 N x H x W x C, `labels`). Figures and logs go under $OUT (default out/gpu_check):
 #   gpu_check.log, bench-auto.json, bench-fp16.json, <date>-<time>-<device>-resnet20.json,
-#   <date>-<time>-<device>-others.json. The two results files are reproduce's documents: copy them
-#   into cnnlessons/reference_results/ and commit them (the lessons read them from there).
+#   <date>-<time>-<device>-others.json. The two results files are reproduce's documents, written only
+#   for finished runs (the script's last lines say which are complete): copy them into
+#   cnnlessons/reference_results/ and commit them (the lessons read them from there).
 # Python packages missing on the machine (ipywidgets, torchinfo: the lessons' experiments import
 # them) are installed from carried wheels in $WHEELS (default wheels/) when that folder exists.
 # Run from the repository root; the checkout's package is used as it is, without installing.
@@ -113,3 +114,16 @@ print(f"wrote {sys.argv[2]}: {', '.join(doc['experiments'])}")
 EOF
 say "done; files under $OUT:"
 ls -l "$OUT" | tee -a "$LOG"
+# reproduce writes only finished experiments (an interrupted one stays in the data root's
+# reproduce.partial.json), so every results file here is complete: say which ones there are.
+"$PY" - "$OUT" "$STAMP-$SLUG" <<'EOF' 2>&1 | tee -a "$LOG"
+import json, pathlib, sys
+out, stem = pathlib.Path(sys.argv[1]), sys.argv[2]
+for part in ("resnet20", "others"):
+    path = out / f"{stem}-{part}.json"
+    if path.exists():
+        keys = list(json.loads(path.read_text())["experiments"])
+        print(f"complete: {path.name}: {', '.join(keys)} (copy into cnnlessons/reference_results/)")
+    else:
+        print(f"not complete: no {part} results (stopped at its time limit, or failed): nothing to commit")
+EOF

@@ -515,17 +515,22 @@ CONVERGED_FIT = dict(optimizer="sgd", lr=0.1, momentum=0.9, weight_decay=5e-4, s
 crops and flips of every lesson, on the ``gpu`` profile's split of CIFAR-10 (45,000 training
 images, the 5,000 held out choose the epochs)."""
 
-CONVERGED: Mapping[str, tuple[str, Mapping[str, Any], int]] = MappingProxyType({
-    "resnet20": ("resnet20", {}, 40),
-    **{name: (name, kwargs, 30) for name, kwargs in SMALL_MODELS.values()},
-})
-"""Checkpoint name -> (``build_model`` name, arguments, epochs): the paper's ResNet-20 and each
-lesson's course-scale model (``SMALL_MODELS``), trained to the end once and shipped
-(``build_model(name, weights="cifar10")``)."""
+WITHOUT_BN_FIT = dict(optimizer="adamw", lr=2e-3, weight_decay=0.05)
+"""For the models without batch normalisation (AlexNet's and VGG's), which SGD at lr 0.1 does
+not get going: AdamW, with its decoupled weight decay, as the lessons train them."""
 
-for _name, (_model, _kwargs, _epochs) in CONVERGED.items():
+CONVERGED: Mapping[str, tuple[str, Mapping[str, Any], int, Mapping[str, Any]]] = MappingProxyType({
+    "resnet20": ("resnet20", {}, 40, {}),
+    **{name: (name, kwargs, 30, WITHOUT_BN_FIT if name in ("small_alexnet", "small_vgg") else {})
+       for name, kwargs in SMALL_MODELS.values()},
+})
+"""Checkpoint name -> (``build_model`` name, arguments, epochs, ``fit`` arguments that differ from
+``CONVERGED_FIT``): the paper's ResNet-20 and each lesson's course-scale model (``SMALL_MODELS``),
+trained to the end once and shipped (``build_model(name, weights="cifar10")``)."""
+
+for _name, (_model, _kwargs, _epochs, _fit) in CONVERGED.items():
     register(Recipe(
         f"converged/{_name}",
         f"{_name} trained to the end on CIFAR-10, the checkpoint the course ships",
-        runs=(Run(_name, _model, _kwargs),), fit=CONVERGED_FIT, fixed_epochs=_epochs,
+        runs=(Run(_name, _model, _kwargs),), fit={**CONVERGED_FIT, **_fit}, fixed_epochs=_epochs,
     ))
