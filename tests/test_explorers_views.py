@@ -107,3 +107,17 @@ def test_look_inside_names_a_bad_argument(digits, model, kwargs, message):
     args = {"model": model, "data": digits, **kwargs}
     with pytest.raises((TypeError, ValueError), match=message):
         look_inside(args.pop("model"), args.pop("data"), **args)
+
+
+def test_look_inside_says_when_the_converged_weights_cannot_take_the_data(digits, model, capsys):
+    import matplotlib.pyplot as plt
+
+    from cnnlessons.explorers.views import look_inside
+
+    shown = look_inside(model, digits, converged="small_resnet", images=2)
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first.startswith("this run's own model: SmallResNet") and "takes CIFAR-10's 3x32x32 images" in first
+    assert shown.explorer.model is model
+    with pytest.raises(ValueError, match="converged must be one of resnet20, small_alexnet"):
+        look_inside(model, digits, converged="resnet18")
+    plt.close("all")

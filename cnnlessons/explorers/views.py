@@ -153,28 +153,70 @@ class LookInside:
         display(self.explorer)
 
 
-def look_inside(model: nn.Module, data: CourseData, *, images: int = 8, channels: int = 6) -> LookInside:
-    """A lesson's look inside a trained ``model``, in order: its layer-by-layer shape table, the
+def look_inside(model: nn.Module, data: CourseData, *, converged: str | None = None,
+                images: int = 8, channels: int = 6) -> LookInside:
+    """A lesson's look inside a trained model, in order: its layer-by-layer shape table, the
     most active ``channels`` feature maps of every stage on the first test image of ``data``,
     Grad-CAM on the first ``images`` test images (true and predicted classes), and the
-    image-and-stage explorer (its figure, its readout, then the live widget)."""
+    image-and-stage explorer (its figure, its readout, then the live widget).
+
+    ``converged`` names the shipped checkpoint of the same network (``"small_densenet"``, see
+    ``build_model(name, weights="cifar10")``): where ``data`` is CIFAR-10 the look is at that
+    model trained to the end, whose accuracy the titles give. Without it, or on data those weights
+    cannot take (the smoke profile's 16x16 digits), the look is at ``model``, the run's own, and
+    the first line says which.
+    """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
     if not isinstance(data, CourseData):
         raise TypeError(f"data must be a CourseData (load_data(profile)), got {type(data).__name__}")
     if isinstance(images, bool) or not isinstance(images, int) or images < 1:
         raise ValueError(f"images must be an int >= 1, got {images!r}")
+    model, which = _which_model(model, data, converged)
+    print(which)
     table = str(shape_table(model, data.input_size))
     print(table)
     x, y = data.batch("test", images)
-    maps = plot_feature_maps(feature_maps(model, x[0]), channels=channels, image=data.test_images[0])
+    x = x.to(next(model.parameters()).device)
+    title = which.split(":")[0]
+    maps = plot_feature_maps(feature_maps(model, x[0]), channels=channels, image=data.test_images[0],
+                             title=f"feature maps of {title}")
     _show(maps)
-    cams = plot_gradcam(data.test_images[:images], gradcam(model, x), y, predict(model, x), data.classes)
+    cams = plot_gradcam(data.test_images[:images], gradcam(model, x), y, predict(model, x), data.classes,
+                        title=f"Grad-CAM of {title}")
     _show(cams)
     explorer = ViewsExplorer(model, data, n_images=images)
     explorer.static()
     print(explorer.text)
     return LookInside(table, maps, cams, explorer)
+
+
+def _which_model(model: nn.Module, data: CourseData, converged: str | None) -> tuple[nn.Module, str]:
+    own = "this run's own model: " + _run_summary(model)
+    if converged is None:
+        return model, own
+    from ..models import build_model
+    from ..runs.recipes import CONVERGED
+
+    if converged not in CONVERGED:
+        raise ValueError(f"converged must be one of {', '.join(CONVERGED)} or None, got {converged!r}")
+    if data.input_size != (3, 32, 32) or data.num_classes != 10:
+        return model, (f"{own} (the converged {converged} takes CIFAR-10's 3x32x32 images; "
+                       f"{data.name} has {data.input_size[0]}x{data.input_size[1]}x{data.input_size[2]})")
+    name, kwargs, *_ = CONVERGED[converged]
+    try:
+        trained = build_model(name, weights="cifar10", **kwargs)
+    except ValueError as error:
+        return model, f"{own} ({error})"
+    record = trained.checkpoint_record
+    return trained, (f"{converged} trained to the end: test accuracy {record['test_acc']:.1%} "
+                     f"({record['test_set']}) after {record['epochs']} epochs "
+                     f"(build_model({name!r}, weights='cifar10'); converged=None looks at this "
+                     "run's own model)")
+
+
+def _run_summary(model: nn.Module) -> str:
+    return f"{type(model).__name__}, {sum(p.numel() for p in model.parameters()):,} parameters"
 
 
 def _show(fig) -> None:

@@ -9,6 +9,9 @@ Two folders hold them, and the lessons read both, newest file first:
 
 From a checkout ``reproduce`` writes into the package's folder, to be committed. A lesson draws the
 runs beside the learner's own, labelled with the device and the date they were measured on.
+
+``converged_runs`` gives the training histories of the converged checkpoints the course ships
+(``build_model(name, weights="cifar10")``), drawn the same way: where training ends.
 """
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ import pathlib
 import re
 
 from ..data import checkout_root, data_root
+from ..models.converged import load_record
 from ..training import History
 
 try:
@@ -27,7 +31,7 @@ except ImportError:  # Python 3.10
     from importlib.abc import Traversable
 
 __all__ = ["RESULTS_FOLDER", "package_results", "user_results", "output_dir", "output_path",
-           "result_files", "load_results", "reference_runs"]
+           "result_files", "load_results", "reference_runs", "converged_runs"]
 
 RESULTS_FOLDER = "reference_results"
 
@@ -100,3 +104,21 @@ def reference_runs(experiment: str, results: dict | None = None) -> list[History
             runs.append(h)
         return runs
     return []
+
+
+def converged_runs(*names: str) -> list[History]:
+    """The training histories of the shipped converged checkpoints ``names`` (``"small_vgg"``,
+    ``"resnet20"``, ...), labelled with their epochs and test accuracy, the device and the date
+    they were trained on; a name with no shipped checkpoint is left out."""
+    runs = []
+    for name in names:
+        try:
+            record = load_record(name)
+        except ValueError:
+            continue
+        history = History.from_dict(record["history"])
+        history.label = (f"{name} trained to the end ({record['epochs']} epochs, "
+                         f"test acc {record['test_acc']:.1%})")
+        history.info = {**history.info, "device": record["device"], "date": record["date"]}
+        runs.append(history)
+    return runs
