@@ -65,3 +65,10 @@ def test_the_checkpoint_scores_its_record_on_the_real_test_split(name):
     # The record was measured in the run's precision on float32 weights; these are float16
     # weights in float32: a few of the 10,000 predictions may change, not more.
     assert accuracy == pytest.approx(record["test_acc"], abs=0.005)
+
+
+def test_the_readme_lists_what_weights_cifar10_loads():
+    from cnnlessons.models.converged import checkpoint_table
+
+    readme = (pathlib.Path(__file__).resolve().parents[1] / "README.md").read_text()
+    assert checkpoint_table() in readme, "README's table of the converged checkpoints is out of date"

@@ -154,6 +154,11 @@ def test_train_all_one_budget_table_and_plot(digits):
     assert saved["DenseNet"] > saved["AlexNet"]  # DenseNet's appetite for memory, on 16x16 digits
     assert f"| {saved['DenseNet'] / 2**10:,.0f} KiB |" in table
     assert f"| DenseNet | {runs['DenseNet'].info['parameters']:,} |" in table
+    from cnnlessons.models.converged import load_record
+
+    for label in runs:  # beside this budget's accuracy, the same model's trained to the end
+        record = load_record(summary.SMALL_MODELS[label][0])
+        assert f"| {runs[label].test_acc:.1%} | {record['test_acc']:.1%} ({record['epochs']} epochs) |" in table
     fig = summary.plot_accuracy_vs_parameters(runs, reference=[_run("AlexNet", 61e6, 0.9)])
     ax = fig.axes[0]
     assert ax.get_xscale() == "log"

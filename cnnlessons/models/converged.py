@@ -17,7 +17,7 @@ from typing import Any, Callable, Mapping
 import torch
 from torch import nn
 
-__all__ = ["WEIGHTS", "WEIGHTS_NAME", "available", "load_record", "load_converged", "record_path",
+__all__ = ["WEIGHTS", "WEIGHTS_NAME", "available", "checkpoint_table", "load_record", "load_converged", "record_path",
            "weights_digest", "weights_path"]
 
 WEIGHTS = Path(__file__).resolve().parent / "cifar10"
@@ -99,3 +99,18 @@ def load_converged(name: str, build: Callable[..., nn.Module], kwargs: Mapping[s
     model.eval()
     model.checkpoint_record = record  # travels with the model: accuracy, normalisation, history
     return model
+
+
+def checkpoint_table(folder: str | Path = WEIGHTS) -> str:
+    """A markdown table of the shipped checkpoints: what ``weights="cifar10"`` loads, the test
+    accuracy each reached, and the run that trained it."""
+    rows = ["| `build_model(...)` | parameters | test accuracy | epochs | precision | device | wall time |",
+            "|---|---:|---:|---:|---|---|---:|"]
+    for name in available(folder):
+        r = load_record(name, folder)
+        args = "".join(f", {k}={v!r}" for k, v in r["model_kwargs"].items())
+        device = r["device"] if r["device"] != "cpu" else f"CPU ({r['threads']} threads)"
+        rows.append(f"| `{r['model']!r}{args}, weights=\"cifar10\"` | {r['parameters']:,} | "
+                    f"{r['test_acc']:.2%} | {r['epochs']} | {r['precision']} | {device} | "
+                    f"{r['wall_time_s'] / 60:.0f} min |")
+    return "\n".join(rows)
