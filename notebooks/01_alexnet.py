@@ -47,7 +47,7 @@ from torch import nn
 from cnnlessons import load_data, plot_history, plot_bars
 from cnnlessons.plots import plot_gradient_sizes
 from cnnlessons.runs.recipes import RECIPES
-from cnnlessons.runs.results import reference_runs
+from cnnlessons.runs.results import converged_runs, reference_runs
 from cnnlessons.experiments import alexnet as lesson
 
 data = load_data(profile)
@@ -378,7 +378,7 @@ check("alexnet.dropout", dropout)
 # %% tags=["nbval-ignore-output"]
 gap_runs = lesson.regularisation_runs(data, profile)
 fig = plot_history(gap_runs, ["train_error", "val_error"],
-                   reference=reference_runs(lesson.REGULARISATION_KEY),
+                   reference=reference_runs(lesson.REGULARISATION_KEY) + converged_runs("small_alexnet"),
                    title="SmallAlexNet on a quarter of the training images")
 plt.show()
 gaps = lesson.gap_rows(gap_runs)
@@ -422,12 +422,18 @@ print("Validation accuracy, best to worst: "
 # the accuracy of the run in mind: a network that is right on few test images has little to show.
 
 # %% tags=["nbval-ignore-output"]
-from cnnlessons import views
+from cnnlessons.explorers.views import look_inside
 
 regularised = RECIPES[lesson.REGULARISATION_KEY]
 alexnet, _ = regularised.fit_run(regularised.run("augmentation + dropout 0.5"), data, profile)
-fig = views.plot_filters(views.first_layer_filters(alexnet),
-                         title=f"SmallAlexNet's first-layer filters, trained on {data.name}")
+inside = look_inside(alexnet, data, converged="small_alexnet")  # converged=None: this run's own
+inside
+
+# %% tags=["nbval-ignore-output"]
+from cnnlessons import views
+
+fig = views.plot_filters(views.first_layer_filters(inside.model),
+                         title=f"first-layer filters: {inside.title}")
 
 # %%
 from cnnlessons import models
@@ -439,11 +445,6 @@ if REAL_WEIGHTS:
 else:
     print("Real weights are off: set REAL_WEIGHTS = True (online) to see torchvision AlexNet's 64 "
           "first-layer filters.")
-
-# %% tags=["nbval-ignore-output"]
-from cnnlessons.explorers.views import look_inside
-
-look_inside(alexnet, data)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### The library's code: the PCA colour shift

@@ -44,7 +44,7 @@ import torch
 from torch import nn
 
 from cnnlessons import load_data, plot_history
-from cnnlessons.runs.results import reference_runs
+from cnnlessons.runs.results import converged_runs, reference_runs
 from cnnlessons.experiments import vgg as lesson
 
 data = load_data(profile)
@@ -212,7 +212,7 @@ print(RECIPES[lesson.VGG_KEY].estimate(data, profile))
 vgg, history = lesson.train_vgg(data, profile)
 print(history)
 fig = plot_history(history, ["train_error", "val_error"],
-                   reference=reference_runs(lesson.VGG_KEY), title="SmallVGG")
+                   reference=reference_runs(lesson.VGG_KEY) + converged_runs("small_vgg"), title="SmallVGG")
 plt.show()
 
 # %% tags=["nbval-ignore-output"] slideshow={"slide_type": "fragment"}
@@ -296,7 +296,7 @@ for (name, (i, j)), k in zip(corners.items(), classes):
 # %% tags=["nbval-ignore-output"]
 from cnnlessons.explorers.views import look_inside
 
-look_inside(vgg, data)
+look_inside(vgg, data, converged="small_vgg")  # converged=None: this run's own
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### The library's code: turning the FC head into convolutions

@@ -46,7 +46,7 @@ from cnnlessons.runs.recipes import RECIPES
 from cnnlessons import models
 from cnnlessons.experiments import googlenet as lesson
 from cnnlessons.measure import count_parameters, flops_per_image
-from cnnlessons.runs.results import reference_runs
+from cnnlessons.runs.results import converged_runs, reference_runs
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. A 1x1 convolution is a per-pixel linear map across channels
@@ -304,7 +304,7 @@ print(f"SmallGoogLeNet: {count_parameters(model):,} parameters, "
 print(recipe.estimate(data, profile))
 model, history = recipe.fit_run(recipe.run("SmallGoogLeNet"), data, profile)
 print(history)
-reference = reference_runs("03_googlenet/googlenet")
+reference = reference_runs("03_googlenet/googlenet") + converged_runs("small_googlenet")
 fig = plot_history(history, ("train_error", "val_error"), reference=reference)
 
 # %% tags=["nbval-ignore-output"] slideshow={"slide_type": "fragment"}
@@ -387,7 +387,7 @@ print(f"Take-away: with the lesson's recipe (SGD, learning rate {bn_recipe.fit['
 # %% tags=["nbval-ignore-output"]
 from cnnlessons.explorers.views import look_inside
 
-look_inside(model, data)
+look_inside(model, data, converged="small_googlenet")  # converged=None: this run's own
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### The library's code: convolution, batch norm, ReLU

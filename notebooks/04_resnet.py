@@ -46,7 +46,7 @@ from cnnlessons import load_data, plot_history
 from cnnlessons import models
 from cnnlessons.experiments import resnet as lesson
 from cnnlessons.measure import count_parameters
-from cnnlessons.runs.results import reference_runs
+from cnnlessons.runs.results import converged_runs, reference_runs
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. Degradation: past some depth, a deeper plain network has higher training and test error
@@ -81,7 +81,7 @@ from cnnlessons.runs.recipes import RECIPES
 print(RECIPES[lesson.DEGRADATION_KEY].estimate(data, profile))
 runs = lesson.degradation_runs(data, setup)
 fig = plot_history(list(runs.values()), ("train_eval_error", "val_error"),
-                   reference=reference_runs(lesson.DEGRADATION_KEY),
+                   reference=reference_runs(lesson.DEGRADATION_KEY) + converged_runs("resnet20"),
                    title="plain against residual networks, shallow and deep")
 
 # %% tags=["nbval-ignore-output"] slideshow={"slide_type": "fragment"}
@@ -382,7 +382,7 @@ from cnnlessons.runs.recipes import resnet_label
 
 degradation = RECIPES[lesson.DEGRADATION_KEY]
 resnet, _ = degradation.fit_run(degradation.run(resnet_label("identity", setup.deep), profile), data, profile)
-look_inside(resnet, data)
+look_inside(resnet, data, converged="resnet20")  # converged=None: this run's own
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### The library's code: option A and the CIFAR ResNet

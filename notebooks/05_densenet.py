@@ -53,7 +53,7 @@ from cnnlessons import models
 from cnnlessons.experiments import densenet as lesson
 from cnnlessons.measure import count_parameters
 from cnnlessons.runs.recipes import RECIPES
-from cnnlessons.runs.results import reference_runs
+from cnnlessons.runs.results import converged_runs, reference_runs
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. Concatenation instead of addition: the block's output keeps its input
@@ -320,7 +320,7 @@ print(RECIPES[lesson.EXPERIMENT].estimate(data, profile))
 runs = lesson.densenet_vs_resnet(data, profile)
 for run in runs.values():
     print(run)
-reference = reference_runs(lesson.EXPERIMENT)
+reference = reference_runs(lesson.EXPERIMENT) + converged_runs("small_densenet")
 fig = plot_history(list(runs.values()), ("train_error", "val_error"), reference=reference)
 
 # %% tags=["nbval-ignore-output"] slideshow={"slide_type": "fragment"}
@@ -362,7 +362,7 @@ from cnnlessons.explorers.views import look_inside
 
 experiment = RECIPES[lesson.EXPERIMENT]
 densenet, _ = experiment.fit_run(experiment.run("DenseNet-BC"), data, profile)
-look_inside(densenet, data)
+look_inside(densenet, data, converged="small_densenet")  # converged=None: this run's own
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### The library's code: the DenseNet-BC layer

@@ -45,7 +45,7 @@ from cnnlessons import models
 from cnnlessons.experiments import summary
 from cnnlessons.measure import count_parameters, receptive_field
 from cnnlessons.runs.recipes import RECIPES
-from cnnlessons.runs.results import reference_runs
+from cnnlessons.runs.results import converged_runs, reference_runs
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. All five under one budget
@@ -77,7 +77,7 @@ runs = summary.train_all(data, profile)
 display(Markdown(summary.summary_table(runs)))
 
 # %% tags=["nbval-ignore-output"]
-reference = reference_runs(summary.EXPERIMENT)
+reference = reference_runs(summary.EXPERIMENT) + converged_runs(*(name for name, _ in summary.SMALL_MODELS.values()))
 fig = plot_history(list(runs.values()), ("train_error", "val_error"), reference=reference)
 fig = summary.plot_accuracy_vs_parameters(
     runs, reference=reference, title=f"{profile.name} profile: {RECIPES[summary.EXPERIMENT].epochs_for(profile)} epochs on {data.name}")

@@ -139,13 +139,21 @@ class ViewsExplorer(Explorer):
 
 @dataclasses.dataclass
 class LookInside:
-    """What ``look_inside`` showed: the layer table, the two figures and the explorer. Last in a
-    cell, it shows the explorer."""
+    """What ``look_inside`` showed: the model it looked at, the layer table, the two figures and
+    the explorer. Last in a cell, it shows the explorer."""
 
+    model: nn.Module
+    which: str
+    """Which model it is, in words (the section's first line)."""
     table: str
     feature_maps: Figure
     gradcam: Figure
     explorer: ViewsExplorer
+
+    @property
+    def title(self) -> str:
+        """Which model it is, in a few words, for a figure's title."""
+        return _title(self.which)
 
     def _ipython_display_(self) -> None:
         from IPython.display import display
@@ -178,7 +186,7 @@ def look_inside(model: nn.Module, data: CourseData, *, converged: str | None = N
     print(table)
     x, y = data.batch("test", images)
     x = x.to(next(model.parameters()).device)
-    title = which.split(":")[0]
+    title = _title(which)
     maps = plot_feature_maps(feature_maps(model, x[0]), channels=channels, image=data.test_images[0],
                              title=f"feature maps of {title}")
     _show(maps)
@@ -188,7 +196,7 @@ def look_inside(model: nn.Module, data: CourseData, *, converged: str | None = N
     explorer = ViewsExplorer(model, data, n_images=images)
     explorer.static()
     print(explorer.text)
-    return LookInside(table, maps, cams, explorer)
+    return LookInside(model, which, table, maps, cams, explorer)
 
 
 def _which_model(model: nn.Module, data: CourseData, converged: str | None) -> tuple[nn.Module, str]:
@@ -213,6 +221,10 @@ def _which_model(model: nn.Module, data: CourseData, converged: str | None) -> t
                      f"({record['test_set']}) after {record['epochs']} epochs "
                      f"(build_model({name!r}, weights='cifar10'); converged=None looks at this "
                      "run's own model)")
+
+
+def _title(which: str) -> str:
+    return which.split(":")[0]
 
 
 def _run_summary(model: nn.Module) -> str:
