@@ -86,3 +86,12 @@ def test_train_refuses_a_name_or_data_it_cannot_train(cifar_shaped, digits):
         checkpoints.train("resnet18", cifar_shaped)
     with pytest.raises(ValueError, match=r"data must be CIFAR-10 \(10 classes, 3x32x32\)"):
         checkpoints.train("resnet20", digits)
+
+
+def test_the_weights_hash_covers_every_tensor_even_a_scalar():
+    from cnnlessons.models.converged import weights_digest
+
+    state = {"bn.num_batches_tracked": torch.tensor(3), "w": torch.ones(2, dtype=torch.float16)}
+    assert weights_digest(state) == weights_digest(dict(state))
+    assert weights_digest(state) != weights_digest({**state, "bn.num_batches_tracked": torch.tensor(4)})
+    assert weights_digest(state) != weights_digest({**state, "w": torch.ones(2)})  # the dtype counts

@@ -117,7 +117,7 @@ def converged_runs(*names: str) -> list[History]:
         except ValueError:
             continue
         history = History.from_dict(record["history"])
-        history.label = (f"{name} trained to the end ({record['epochs']} epochs, "
+        history.label = (f"{name} trained to the end on CIFAR-10 ({record['epochs']} epochs, "
                          f"test acc {record['test_acc']:.1%})")
         history.info = {**history.info, "device": record["device"], "date": record["date"]}
         runs.append(history)
