@@ -520,7 +520,7 @@ WITHOUT_BN_FIT = dict(optimizer="adamw", lr=2e-3, weight_decay=0.05)
 not get going: AdamW, with its decoupled weight decay, as the lessons train them."""
 
 CONVERGED: Mapping[str, tuple[str, Mapping[str, Any], int, Mapping[str, Any]]] = MappingProxyType({
-    "resnet20": ("resnet20", {}, 40, {}),
+    "resnet20": ("resnet20", {}, 100, {}),
     **{name: (name, kwargs, 30, WITHOUT_BN_FIT if name in ("small_alexnet", "small_vgg") else {})
        for name, kwargs in SMALL_MODELS.values()},
 })
