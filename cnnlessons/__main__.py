@@ -169,6 +169,9 @@ def _train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--precision", default=None, choices=("auto", "fp32", "bf16", "fp16"),
                         help="default: bf16 on a CPU that computes it natively, else auto")
     parser.add_argument("--device", default=None, help="cpu, cuda or cuda:N (default: CUDA when present)")
+    parser.add_argument("--data-name", default=None,
+                        help="what the --data copy is, in words, for the record (e.g. 'CIFAR-10, "
+                             "the JPEG re-encoding')")
     parser.add_argument("--out", default=None,
                         help="where to write NAME.pt and NAME.json (default: the package's "
                              "models/cifar10/ in a checkout)")

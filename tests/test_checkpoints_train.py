@@ -41,7 +41,8 @@ def test_a_finished_run_writes_weights_and_a_record_that_load_strictly(cifar_sha
     assert "converged/small_alexnet" in printed and "estimate" in printed.lower()
     assert json.loads(record_path("small_alexnet", out).read_text()) == json.loads(json.dumps(record))
     assert record["recipe_digest"] == one_epoch.digest("gpu") and record["epochs"] == 1
-    assert record["test_set"].startswith("digits at 3x32x32: its test split")
+    assert record["test_set"].startswith(f"{cifar_shaped.source}: the test split")
+    assert record["device"].startswith("CPU (") and record["precision"] == "fp32"
     assert set(record["per_class_test_acc"]) == set(cifar_shaped.classes)
     assert record["normalisation"]["mean"] == pytest.approx(cifar_shaped.mean.tolist())
     assert not checkpoints.partial_path("small_alexnet").exists()  # a finished run keeps no partial

@@ -109,7 +109,7 @@ def checkpoint_table(folder: str | Path = WEIGHTS) -> str:
     for name in available(folder):
         r = load_record(name, folder)
         args = "".join(f", {k}={v!r}" for k, v in r["model_kwargs"].items())
-        device = r["device"] if r["device"] != "cpu" else f"CPU ({r['threads']} threads)"
+        device = r["device"]
         rows.append(f"| `{r['model']!r}{args}, weights=\"cifar10\"` | {r['parameters']:,} | "
                     f"{r['test_acc']:.2%} | {r['epochs']} | {r['precision']} | {device} | "
                     f"{r['wall_time_s'] / 60:.0f} min |")

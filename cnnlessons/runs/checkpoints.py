@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import platform
 import sys
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,8 @@ from ..profiles import get_profile
 from ..training import evaluate, pick_device
 from .recipes import CONVERGED, RECIPES
 
-__all__ = ["PROFILE", "cpu_runs_bf16", "default_out", "partial_path", "per_class_accuracy", "train", "run"]
+__all__ = ["PROFILE", "cpu_runs_bf16", "default_out", "device_description", "partial_path",
+           "per_class_accuracy", "train", "run"]
 
 PROFILE = "gpu"
 """The profile whose split the checkpoints train on: all 45,000 training images, 5,000 held out."""
@@ -77,12 +79,26 @@ def per_class_accuracy(model: torch.nn.Module, data: CourseData, precision: str 
     return {name: float(c / t) for name, c, t in zip(data.classes, correct, total)}
 
 
+def device_description(device: torch.device) -> str:
+    """The device in words: the GPU's name, or the CPU's model and the threads torch uses."""
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    model = platform.processor() or platform.machine()
+    try:
+        model = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                     if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return f"CPU ({model}, {torch.get_num_threads()} threads)"
+
+
 def train(name: str, data: CourseData, *, resume: bool = False, precision: str | None = None,
-          out: str | Path | None = None, device: str | None = None,
+          out: str | Path | None = None, device: str | None = None, data_name: str | None = None,
           progress: bool = True) -> dict[str, Any] | None:
     """Train checkpoint ``name`` from its recipe on ``data`` (CIFAR-10 split as the ``gpu``
     profile splits it); its record, or None when the run was interrupted (its state stays in
-    ``partial_path(name)`` for ``resume=True``)."""
+    ``partial_path(name)`` for ``resume=True``). ``data_name`` says what the data are, for the
+    record (default: the data's own description)."""
     if name not in CONVERGED:
         raise ValueError(f"name must be one of {', '.join(CONVERGED)}, got {name!r}")
     if data.num_classes != 10 or data.input_size != (3, 32, 32):
@@ -119,13 +135,13 @@ def train(name: str, data: CourseData, *, resume: bool = False, precision: str |
         "parameters": sum(p.numel() for p in model.parameters()),
         "test_acc": history.test_acc,
         "per_class_test_acc": per_class_accuracy(model, data, history.info["precision"]),
-        "test_set": f"{data.name}: its test split, {len(data.test_labels):,} images",
+        "test_set": f"{data_name or data.source or data.name}: the test split, {len(data.test_labels):,} images",
         "train_size": len(data.train_labels), "val_size": len(data.val_labels),
         "normalisation": {"mean": data.mean.tolist(), "std": data.std.tolist()},
         "recipe": recipe.key, "recipe_digest": recipe.digest(profile),
         "recipe_resolved": recipe.resolved(profile),
         "epochs": history.epoch[-1], "precision": history.info["precision"],
-        "device": history.info["device"], "threads": torch.get_num_threads(),
+        "device": device_description(device), "threads": torch.get_num_threads(),
         "wall_time_s": round(history.wall_time, 1), "date": started.date().isoformat(),
         "torch": torch.__version__, "weights_dtype": "float16",
         "weights_sha256": weights_digest(state),
@@ -148,7 +164,7 @@ def run(args: argparse.Namespace) -> int:
         data = load_dataset(args.data, train_size=profile.train_size, val_size=profile.val_size,
                             test_size=profile.test_size, image_size=profile.image_size)
         record = train(args.name, data, resume=args.resume, precision=args.precision,
-                       out=args.out, device=args.device)
+                       out=args.out, device=args.device, data_name=args.data_name)
     except (ValueError, FileExistsError) as error:
         print(f"train: {error}", file=sys.stderr)
         return 2
