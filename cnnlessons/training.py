@@ -4,12 +4,12 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
-from copy import deepcopy
 import json
 import math
 import os
 import random
 import time
+from copy import deepcopy
 from typing import Any, Callable, Iterable
 
 import numpy as np
@@ -72,26 +72,32 @@ def mps_self_test() -> str | None:
     pooling, a linear head, SGD) on Apple's GPU, against the same step on the CPU: None when the
     two agree, else what went wrong, in a few words."""
     try:
-        torch.manual_seed(0)
-        model = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1, bias=False), nn.BatchNorm2d(8),
-                              nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(8, 16, 3, padding=1),
-                              nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(16, 10))
-        x, y = torch.randn(8, 3, 32, 32), torch.arange(8) % 10
-        results = []
-        for device in ("cpu", "mps"):
-            replica = deepcopy(model).to(device)
-            opt = torch.optim.SGD(replica.parameters(), lr=0.1, momentum=0.9)
-            loss = F.cross_entropy(replica(x.to(device)), y.to(device))
-            loss.backward()
-            opt.step()
-            results.append((loss.item(), replica[0].weight.detach().cpu()))
-        (cpu_loss, cpu_weight), (mps_loss, mps_weight) = results
-        if not math.isfinite(mps_loss) or abs(mps_loss - cpu_loss) > 1e-3 * max(1.0, abs(cpu_loss)):
-            return f"its loss {mps_loss:.4f} against the CPU's {cpu_loss:.4f}"
-        if not torch.allclose(mps_weight, cpu_weight, rtol=1e-3, atol=1e-4):
-            return "its weights after one step differ from the CPU's"
+        with torch.random.fork_rng(devices=[]):  # the caller's random state stays as it was
+            return _mps_step_differs()
     except Exception as error:  # any failure of the backend means: not usable for the course
         return f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}".rstrip(": ")
+
+
+def _mps_step_differs() -> str | None:
+    """The one-batch comparison of ``mps_self_test``: None when the two devices agree."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1, bias=False), nn.BatchNorm2d(8),
+                          nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(8, 16, 3, padding=1),
+                          nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(16, 10))
+    x, y = torch.randn(8, 3, 32, 32), torch.arange(8) % 10
+    results = []
+    for device in ("cpu", "mps"):
+        replica = deepcopy(model).to(device)
+        opt = torch.optim.SGD(replica.parameters(), lr=0.1, momentum=0.9)
+        loss = F.cross_entropy(replica(x.to(device)), y.to(device))
+        loss.backward()
+        opt.step()
+        results.append((loss.item(), replica[0].weight.detach().cpu()))
+    (cpu_loss, cpu_weight), (mps_loss, mps_weight) = results
+    if not math.isfinite(mps_loss) or abs(mps_loss - cpu_loss) > 1e-3 * max(1.0, abs(cpu_loss)):
+        return f"its loss {mps_loss:.4f} against the CPU's {cpu_loss:.4f}"
+    if not torch.allclose(mps_weight, cpu_weight, rtol=1e-3, atol=1e-4):
+        return "its weights after one step differ from the CPU's"
     return None
 
 
