@@ -31,8 +31,10 @@ def test_a_mac_whose_gpu_passes_the_self_test_trains_on_it(mac, monkeypatch, cap
 
 def test_a_gpu_that_fails_the_self_test_is_passed_over_with_one_line(mac, capsys):
     # The real self-test: this machine has no Apple GPU, so the step on "mps" fails for real.
+    before = torch.get_rng_state()
     problem = training.mps_self_test()
     assert problem is not None and problem.strip()
+    assert torch.equal(torch.get_rng_state(), before)  # the caller's random state is untouched
     assert training.pick_device() == torch.device("cpu")
     assert training.pick_device() == torch.device("cpu")
     out = capsys.readouterr().out
