@@ -30,7 +30,7 @@ def colour_pca(images: Tensor) -> ColourPCA:
     the paper (Section 4.1): the C x C covariance of the pixel values and its eigenvectors."""
     if images.dtype != torch.uint8 or images.dim() != 4:
         raise ValueError(f"images must be uint8 N x C x H x W, got {images.dtype} {tuple(images.shape)}")
-    pixels = images.permute(1, 0, 2, 3).reshape(images.shape[1], -1).double() / 255.0
+    pixels = images.cpu().permute(1, 0, 2, 3).reshape(images.shape[1], -1).double() / 255.0  # mps: no fp64
     cov = torch.atleast_2d(torch.cov(pixels))
     values, vectors = torch.linalg.eigh(cov)  # ascending
     order = torch.argsort(values, descending=True)

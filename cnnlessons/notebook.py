@@ -47,8 +47,8 @@ def setup_notebook(profile: str = "auto", seed: int = 0, quiet: bool = False) ->
         torch.set_num_threads(1)
     if not quiet:
         device = pick_device()
-        name = torch.cuda.get_device_name(device) if device.type == "cuda" else \
-            f"CPU ({os.cpu_count()} cores, {torch.get_num_threads()} threads)"
+        name = torch.cuda.get_device_name(device) if device.type == "cuda" else "Apple's GPU (mps)" \
+            if device.type == "mps" else f"CPU ({os.cpu_count()} cores, {torch.get_num_threads()} threads)"
         print(str(active))
         print(f"device: {name}; precision: {choose_precision('auto', device)}")
     return active

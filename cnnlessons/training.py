@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import json
 import math
 import os
 import random
 import time
+from copy import deepcopy
 from typing import Any, Callable, Iterable
 
 import numpy as np
@@ -20,8 +22,8 @@ from .profiles import Profile, get_profile
 from .resume import check_settings, load_state, save_state
 from .tensordata import TensorLoader
 
-__all__ = ["History", "fit", "train_epoch", "evaluate", "pick_device", "set_seed", "make_loaders",
-           "Precision", "PRECISIONS", "choose_precision"]
+__all__ = ["History", "fit", "train_epoch", "evaluate", "pick_device", "mps_available", "mps_self_test",
+           "synchronize", "set_seed", "make_loaders", "Precision", "PRECISIONS", "choose_precision"]
 
 
 def set_seed(seed: int = 0) -> None:
@@ -32,13 +34,81 @@ def set_seed(seed: int = 0) -> None:
 
 
 def pick_device(device: str | torch.device | None = None) -> torch.device:
-    """``device`` if given, else CUDA when present, else the CPU."""
+    """``device`` if given; else CUDA when present, else Apple's GPU (``mps``) when present and
+    the course's training step passes a one-batch self-test on it, else the CPU (with one line
+    saying why, the first time, where an Apple GPU was passed over)."""
     if device is not None:
         try:
-            return torch.device(device)
+            chosen = torch.device(device)
         except RuntimeError:
-            raise ValueError(f"device must be 'cpu', 'cuda' or 'cuda:N', got {device!r}") from None
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+            raise ValueError(f"device must be 'cpu', 'cuda', 'cuda:N' or 'mps', got {device!r}") from None
+        if chosen.type == "mps" and not mps_available():
+            raise ValueError("device 'mps' needs Apple's GPU, and torch.backends.mps.is_available() "
+                             "is False here: use 'cpu' (or leave device unset)")
+        return chosen
+    return _automatic_device()
+
+
+@functools.lru_cache(maxsize=None)
+def _automatic_device() -> torch.device:
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if mps_available():
+        problem = mps_self_test()
+        if problem is None:
+            return torch.device("mps")
+        print(f"Apple's GPU (mps) is here but failed the course's training step ({problem}): "
+              "training on the CPU")
+    return torch.device("cpu")
+
+
+def mps_available() -> bool:
+    """Whether PyTorch can use Apple's GPU here (``torch.backends.mps.is_available()``)."""
+    backend = getattr(torch.backends, "mps", None)
+    return bool(backend is not None and backend.is_available())
+
+
+def mps_self_test() -> str | None:
+    """One training step of a small CNN of the course's kind (convolution, batch norm, ReLU,
+    pooling, a linear head, SGD) on Apple's GPU, against the same step on the CPU: None when the
+    two agree, else what went wrong, in a few words."""
+    try:
+        with torch.random.fork_rng(devices=[]):  # the caller's random state stays as it was
+            return _mps_step_differs()
+    except Exception as error:  # any failure of the backend means: not usable for the course
+        return f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}".rstrip(": ")
+
+
+def _mps_step_differs() -> str | None:
+    """The one-batch comparison of ``mps_self_test``: None when the two devices agree."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1, bias=False), nn.BatchNorm2d(8),
+                          nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(8, 16, 3, padding=1),
+                          nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(16, 10))
+    x, y = torch.randn(8, 3, 32, 32), torch.arange(8) % 10
+    results = []
+    for device in ("cpu", "mps"):
+        replica = deepcopy(model).to(device)
+        opt = torch.optim.SGD(replica.parameters(), lr=0.1, momentum=0.9)
+        loss = F.cross_entropy(replica(x.to(device)), y.to(device))
+        loss.backward()
+        opt.step()
+        results.append((loss.item(), replica[0].weight.detach().cpu()))
+    (cpu_loss, cpu_weight), (mps_loss, mps_weight) = results
+    if not math.isfinite(mps_loss) or abs(mps_loss - cpu_loss) > 1e-3 * max(1.0, abs(cpu_loss)):
+        return f"its loss {mps_loss:.4f} against the CPU's {cpu_loss:.4f}"
+    if not torch.allclose(mps_weight, cpu_weight, rtol=1e-3, atol=1e-4):
+        return "its weights after one step differ from the CPU's"
+    return None
+
+
+def synchronize(device: torch.device) -> None:
+    """Wait for ``device``'s queued work (CUDA and Apple's GPU run asynchronously): before
+    reading a clock."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    elif device.type == "mps":
+        torch.mps.synchronize()
 
 
 @dataclasses.dataclass
@@ -159,6 +229,10 @@ def choose_precision(precision: str | Precision = "auto",
     device = pick_device(device)
     if precision != "auto":
         return Precision(precision, device.type, "chosen")
+    if device.type == "mps":
+        # fp16 autocast on Apple's GPU depends on the macOS and PyTorch versions (op coverage, the
+        # gradient scaler); these models are small enough that float32 keeps it busy.
+        return Precision("fp32", "mps", "auto on mps: float32, the one precision every Mac runs")
     if device.type != "cuda":
         return Precision("fp32", device.type, f"auto on {device.type}")
     major, minor = torch.cuda.get_device_capability(device)
@@ -351,7 +425,7 @@ def fit(model: nn.Module, data: CourseData, *, epochs: int | None = None,
                 "train_size": len(data.train_labels), "train_eval_size": train_eval_size,
                 "parameters": sum(p.numel() for p in model.parameters())}
     history = History(label=label, info={
-        "device": torch.cuda.get_device_name(device) if cuda else "cpu",
+        "device": torch.cuda.get_device_name(device) if cuda else device.type,
         "parameters": sum(p.numel() for p in model.parameters()),
         "profile": profile.name, "dataset": data.name, "epochs": epochs,
         "batch_size": batch_size, "lr": lr, "optimizer": optimizer, "schedule": schedule,
@@ -399,8 +473,7 @@ def fit(model: nn.Module, data: CourseData, *, epochs: int | None = None,
             history.train_acc.append(correct / seen)
             history.val_loss.append(val_loss)
             history.val_acc.append(val_acc)
-            if cuda:
-                torch.cuda.synchronize(device)
+            synchronize(device)
             history.time.append(time.perf_counter() - start)
             if bar is not None:
                 bar.set_postfix(loss=f"{train_loss:.3f}", val_acc=f"{val_acc:.1%}")

@@ -91,7 +91,7 @@ def _check_training(fn, p: float, shape: tuple[int, ...], generator: torch.Gener
         raise ExerciseFailed(f"{what} returned a {out.dtype} tensor; expected floating point values")
     kept = out != 0
     n = out.numel()
-    dropped = 1.0 - kept.double().mean().item()
+    dropped = 1.0 - kept.sum().item() / n
     tolerance = 6 * math.sqrt(p * (1 - p) / n) + 1e-3
     if abs(dropped - p) > tolerance:
         if abs(dropped - (1 - p)) <= tolerance:

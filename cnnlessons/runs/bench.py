@@ -28,14 +28,9 @@ from ..data import CourseData, load_data, load_dataset
 from ..profiles import get_profile
 from ..dataloader import dataloaders
 from ..tensordata import TensorLoader
-from ..training import PRECISIONS, choose_precision, pick_device, set_seed, train_epoch
+from ..training import PRECISIONS, choose_precision, pick_device, set_seed, synchronize, train_epoch
 
 __all__ = ["bench_data_path", "bench_training", "main"]
-
-
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
 
 
 def _rate(batches: Iterable, device: torch.device, limit: int) -> float:
@@ -44,7 +39,7 @@ def _rate(batches: Iterable, device: torch.device, limit: int) -> float:
     it = iter(batches)
     x, _ = next(it)  # warm-up: worker start-up is not counted against the reference
     x.to(device)
-    _sync(device)
+    synchronize(device)
     seen, start = 0, time.perf_counter()
     for x, y in it:
         x = x.to(device, non_blocking=True)
@@ -52,7 +47,7 @@ def _rate(batches: Iterable, device: torch.device, limit: int) -> float:
         seen += len(y)
         if seen >= limit:
             break
-    _sync(device)
+    synchronize(device)
     return seen / (time.perf_counter() - start)
 
 
@@ -113,10 +108,10 @@ def bench_training(build, data: CourseData, device: torch.device, batch_size: in
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     ref_batches, _ = dataloaders(data, batch_size=batch_size, augment=True, workers=workers)
     _reference_steps(model, ref_batches, opt, criterion, device, 2)  # warm-up
-    _sync(device)
+    synchronize(device)
     start = time.perf_counter()
     seen = _reference_steps(model, ref_batches, opt, criterion, device, steps)
-    _sync(device)
+    synchronize(device)
     out["reference"] = seen / (time.perf_counter() - start)
 
     set_seed(0)
@@ -132,11 +127,11 @@ def bench_training(build, data: CourseData, device: torch.device, batch_size: in
     scaler = precision.grad_scaler()
     train_epoch(step_model, _Take(batches, 3 if compile else 2), opt, None, criterion, device,
                 precision, scaler=scaler)
-    _sync(device)
+    synchronize(device)
     start = time.perf_counter()
     _, _, seen = train_epoch(step_model, _Take(batches, steps), opt, None, criterion, device,
                              precision, scaler=scaler)
-    _sync(device)
+    synchronize(device)
     out["course"] = seen / (time.perf_counter() - start)
     return out
 
@@ -171,8 +166,8 @@ def main(argv: list[str] | None = None) -> dict:
     data = load_dataset(args.data, val_size=100) if args.data else load_data(get_profile())
     batch = args.batch_size or (512 if device.type == "cuda" else 128)
     build = lambda: recipe.build(run, data)  # noqa: E731
-    name = torch.cuda.get_device_name(device) if device.type == "cuda" else \
-        f"CPU ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else "Apple's GPU (mps)" \
+        if device.type == "mps" else f"CPU ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
     print(f"device: {name}; torch {torch.__version__}; data: {data}")
     precision = choose_precision(args.precision, device)
     print(f"model: {run.model} ({run.label}), batch size {batch}, course step in {precision}")

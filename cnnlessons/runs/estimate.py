@@ -18,7 +18,7 @@ from ..data import CourseData
 from ..measure import flops_per_image
 from ..profiles import Profile, get_profile
 from ..tensordata import TensorLoader
-from ..training import choose_precision, pick_device, train_epoch
+from ..training import choose_precision, pick_device, synchronize, train_epoch
 
 __all__ = ["TrainingTime", "Estimate", "estimate_time", "format_seconds", "T4_TRAINING_FLOPS",
            "recipe_trainings", "notebook_gpu_seconds"]
@@ -128,13 +128,11 @@ def _calibrate(model: nn.Module, data: CourseData, batch_size: int, device: torc
         batches += list(loader)
     scaler = precision.grad_scaler()
     train_epoch(net, batches[:1], opt, None, criterion, device, precision, scaler=scaler)
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
+    synchronize(device)
     start = time.perf_counter()
     _, _, seen = train_epoch(net, batches[1:steps + 1], opt, None, criterion, device, precision,
                              scaler=scaler)
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
+    synchronize(device)
     return (time.perf_counter() - start) / seen
 
 
@@ -173,7 +171,8 @@ def estimate_time(models: nn.Module | Mapping[str, nn.Module], data: CourseData,
             label=name, flops_per_image=flops_per_image(model, data.input_size),
             train_images=len(data.train_labels), val_images=len(data.val_labels), epochs=epochs,
             step_seconds_per_image=_calibrate(model, data, batch, device, precision, steps)))
-    name = torch.cuda.get_device_name(device) if device.type == "cuda" else "this CPU"
+    name = {"cuda": lambda: torch.cuda.get_device_name(device), "mps": lambda: "Apple's GPU (mps)"}.get(
+        device.type, lambda: "this CPU")()
     notes = tuple((run, f"{t.get('trained_at', '?')} on {t.get('host', '?')}, {t.get('device', '?')}")
                   for run, t in (cached or {}).items())
     return Estimate(tuple(parts), name, precision.name, steps, notes)

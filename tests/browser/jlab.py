@@ -214,6 +214,7 @@ def chromium():
 
 RUN_ALL = "runmenu:run-all"
 RUN_ALL_BELOW = "notebook:run-all-below"
+CLEAR_ALL = "editmenu:clear-all"
 BUTTON = "button.widget-button:not(.widget-toggle-button)"
 PROMPT_DONE = re.compile(r"^\[\d+\]:?$")
 
@@ -272,9 +273,24 @@ class NotebookPage:
             .map(e => e.textContent).find(t => t.includes(' | ')) || ''""")
         return text.rsplit(" | ", 1)[-1].strip().lower() if text else ""
 
-    def _run_menu(self, command: str) -> None:
-        self.page.click("#jp-MainMenu .lm-MenuBar-item:has-text('Run')")
+    def _run_menu(self, command: str, menu: str = "Run") -> None:
+        self.page.click(f"#jp-MainMenu .lm-MenuBar-item:has-text('{menu}')")
         self.page.click(f".lm-Menu-item[data-command='{command}']")
+
+    def clear_outputs(self, timeout: float = 30.0) -> None:
+        """Edit > Clear Outputs of All Cells, and wait until no code cell shows a stored prompt.
+
+        The stored notebook's prompts ("[12]:") would otherwise look like cells that this session
+        ran, and a round after a failed check could start below cells that never ran.
+        """
+        self.page.click(".jp-NotebookPanel .jp-Notebook")
+        self._run_menu(CLEAR_ALL, menu="Edit")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not any(PROMPT_DONE.match(prompt) for prompt, _ in self.code_cell_states()):
+                return
+            time.sleep(0.3)
+        self.fail(f"Edit > Clear Outputs of All Cells left stored prompts after {timeout:.0f} s")
 
     def code_cell_states(self) -> list[tuple[str, list[str]]]:
         """Per code cell: its prompt, and the text of its error and stderr outputs."""
@@ -297,6 +313,8 @@ class NotebookPage:
         """
         runs = [i for i, source in enumerate(self.code_cells) if source.strip()]
         failed: dict[int, str] = {}
+        self.clear_outputs()  # as a learner's "Restart Kernel and Clear Outputs of All Cells"
+        rounds: list[int] = []
         first, before = runs[0], self.code_cell_states()
         self.page.click(".jp-NotebookPanel .jp-Notebook")  # make the notebook the current widget
         self._run_menu(RUN_ALL)
@@ -326,10 +344,13 @@ class NotebookPage:
             for i in runs:
                 if states[i][1]:
                     failed.setdefault(i, "\n".join(states[i][1]))
+            rounds.append(first)
             unexpected = {i: text for i, text in failed.items() if i not in may_fail}
             if unexpected:
+                prompts = " ".join(f"{i}{states[i][0]}" for i in runs)
                 self.fail("running all cells wrote errors or stderr:\n"
-                          + "\n---\n".join(f"code cell {i}: {t}" for i, t in unexpected.items())[:3000])
+                          + "\n---\n".join(f"code cell {i}: {t}" for i, t in unexpected.items())[:3000]
+                          + f"\nrounds started at code cells {rounds}; prompts now: {prompts}")
             left = [i for i in runs if not PROMPT_DONE.match(states[i][0])]
             if not left:
                 return time.monotonic() - start, failed
