@@ -403,7 +403,10 @@ print("Validation accuracy, best to worst: "
 # so whether validation accuracy also rises depends on training long enough. The claim predicts
 # that with enough training the regularised runs end with the smaller gap *and* the higher validation
 # accuracy; the `gpu` profile (all of CIFAR-10: 30 epochs on a quarter of it) is the test of
-# that — its reference curves are drawn dashed above when a reproduction file exists.
+# that. The dashed curve above is the course's SmallAlexNet trained to the end (the checkpoint
+# that `build_model("small_alexnet", weights="cifar10")` loads, its accuracy in the legend): where
+# this run stops, and where the same network ends up. A GPU reproduction's curves join it once a
+# reproduction file exists.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 8. Look inside: what the trained network learned

@@ -224,8 +224,9 @@ print(f"Take-away: the scaled-down VGG reached {history.val_acc[-1]:.1%} validat
 # Without batch normalisation (2015, after VGG) a VGG is slow to get going: the paper trained its
 # 11-layer net first and initialised the deeper ones from it — and dropout in the classifier
 # slows it further on a short budget (lesson 01). On a CPU budget of a few epochs expect a modest
-# accuracy; the `gpu` profile (all of CIFAR-10) shows what the same network reaches with a real
-# budget: its reference curve is drawn dashed above when a reproduction file exists.
+# accuracy. The dashed curve above shows what the same network reaches with a real budget: SmallVGG
+# trained to the end on all of CIFAR-10 (the checkpoint that
+# `build_model("small_vgg", weights="cifar10")` loads, its test accuracy in the legend).
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. The classifier as convolutions

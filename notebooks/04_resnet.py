@@ -101,7 +101,9 @@ print("Take-away:", lesson.degradation_verdict(runs, setup.depths))
 # (Figure 6), plain-56 stays above plain-20 throughout training, while ResNet-56 ends below
 # ResNet-20 (the paper's Table 6: 6.97% against 8.75% test error). The `gpu` profile runs the
 # paper's depths and widths (20 and 56 layers, 16/32/64 channels) on all of CIFAR-10, drawn
-# dashed above as the reference once a reproduction file exists — but not the paper's schedule:
+# dashed above once a reproduction file exists; the dashed ResNet-20 curve already there is the
+# paper's ResNet-20 trained to the end (`build_model("resnet20", weights="cifar10")`). Neither
+# uses the paper's schedule:
 # the paper trained for 64k iterations (about 164 epochs) at batch 128, learning rate 0.1 divided
 # by 10 at 32k and 48k iterations, weight decay 1e-4 and momentum 0.9; the `gpu` profile trains
 # for the profile's epochs at batch 512 with a one-cycle schedule and weight decay 5e-4.

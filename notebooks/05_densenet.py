@@ -338,9 +338,10 @@ for run in reference:
 # are exact. DenseNet-BC's saving is paid for in FLOPs and memory per parameter: every layer reads
 # the whole concatenation, which makes it the slower of the two per image on a CPU.
 #
-# In the `gpu` profile the same cells train on all of CIFAR-10; that run is drawn dashed above as
-# the reference once a reproduction file exists (`python -m cnnlessons.reproduce`, experiment
-# `05_densenet/densenet_vs_resnet`). What the paper's claim predicts for it: the DenseNet-BC, with
+# The dashed curve above is the course's DenseNet-BC trained to the end on all of CIFAR-10 (the
+# checkpoint that `build_model("small_densenet", weights="cifar10")` loads). In the `gpu` profile
+# the same cells train on all of CIFAR-10; that run joins it once a reproduction file exists
+# (`python -m cnnlessons.reproduce`, experiment `05_densenet/densenet_vs_resnet`). What the paper's claim predicts for it: the DenseNet-BC, with
 # fewer than half of ResNet-14's parameters, reaches ResNet-14's test accuracy to within about a
 # point.
 

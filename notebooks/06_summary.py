@@ -102,9 +102,10 @@ for run in reference:
 # the first table): they keep wide feature maps at full resolution for longer, which shows in their training time on a CPU, and DenseNet's
 # concatenations add memory traffic that FLOPs do not count.
 #
-# In the `gpu` profile the same cell trains on all of CIFAR-10; that run is drawn as open grey
-# markers and dashed curves once a reproduction file exists (`python -m cnnlessons.reproduce`,
-# experiment `06_summary/five_models`). What the lessons predict for it: the later architectures
+# The dashed curves are the five models trained to the end (the checkpoints that
+# `weights="cifar10"` loads; the table's last column). In the `gpu` profile the same cell trains
+# on all of CIFAR-10; that run is drawn as open grey markers and more dashed curves once a
+# reproduction file exists (`python -m cnnlessons.reproduce`, experiment `06_summary/five_models`). What the lessons predict for it: the later architectures
 # (ResNet, DenseNet, GoogLeNet) are the most accurate, and DenseNet gets there with the fewest
 # parameters.
 
