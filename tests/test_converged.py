@@ -71,4 +71,6 @@ def test_the_readme_lists_what_weights_cifar10_loads():
     from cnnlessons.models.converged import checkpoint_table
 
     readme = (pathlib.Path(__file__).resolve().parents[1] / "README.md").read_text()
-    assert checkpoint_table() in readme, "README's table of the converged checkpoints is out of date"
+    assert checkpoint_table() in readme, (
+        "README's table of the converged checkpoints is out of date: paste the output of "
+        "`python -m cnnlessons.models.converged` between its markers")

@@ -114,3 +114,7 @@ def checkpoint_table(folder: str | Path = WEIGHTS) -> str:
                     f"{r['test_acc']:.2%} | {r['epochs']} | {r['precision']} | {device} | "
                     f"{r['wall_time_s'] / 60:.0f} min |")
     return "\n".join(rows)
+
+
+if __name__ == "__main__":  # python -m cnnlessons.models.converged: the README's table
+    print(checkpoint_table())
