@@ -57,6 +57,15 @@ def test_a_finished_run_writes_weights_and_a_record_that_load_strictly(cifar_sha
     with pytest.raises(ValueError, match="num_classes must be 10"):
         load_converged("small_alexnet", MODELS["small_alexnet"], {"num_classes": 100}, folder=out)
 
+    def changed_code(**kwargs):  # as if SmallAlexNet's classifier had been edited since training
+        model = MODELS["small_alexnet"](**kwargs)
+        model.classifier.fc8 = torch.nn.Linear(model.classifier.fc8.in_features + 1, 10)
+        return model
+    with pytest.raises(ValueError, match=r"the shipped small_alexnet checkpoint does not fit today's "
+                                         r"'small_alexnet' \(size mismatch for classifier\.fc8\.weight.*"
+                                         r"train it again \(cnnlessons train small_alexnet"):
+        load_converged("small_alexnet", changed_code, {}, folder=out)
+
     last = list(state)[-1]
     state[last] = state[last] + 1  # weights that are not the record's
     torch.save(state, weights_path("small_alexnet", out))

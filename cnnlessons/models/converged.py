@@ -94,8 +94,14 @@ def load_converged(name: str, build: Callable[..., nn.Module], kwargs: Mapping[s
     if weights_digest(state) != record["weights_sha256"]:
         raise ValueError(f"{weights_path(name, folder)} does not hash to its record's weights_sha256: "
                          "the weights and the record are from different runs")
-    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()},
-                          strict=True)
+    try:
+        model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()},
+                              strict=True)
+    except RuntimeError as error:  # the model's code changed since the checkpoint was trained
+        lines = str(error).splitlines()
+        first = lines[1].strip() if len(lines) > 1 else str(error)
+        raise ValueError(f"the shipped {name} checkpoint does not fit today's {record['model']!r} "
+                         f"({first}, ...): train it again (cnnlessons train {name} --data PATH)") from None
     model.eval()
     model.checkpoint_record = record  # travels with the model: accuracy, normalisation, history
     return model
