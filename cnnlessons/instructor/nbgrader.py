@@ -57,10 +57,9 @@ def grade_id(text: str) -> str:
     return re.sub(r"[^a-zA-Z0-9_-]+", "-", text).strip("-") or "cell"
 
 
-def _metadata(grade_id_: str, *, solution: bool = False, grade: bool = False,
-              points: int | None = None) -> dict:
+def _metadata(name: str, *, solution: bool = False, grade: bool = False, points: int | None = None) -> dict:
     meta = {"schema_version": SCHEMA_VERSION, "grade": grade, "solution": solution,
-            "locked": not solution, "grade_id": grade_id_}
+            "locked": not solution, "grade_id": name}
     if grade:
         meta["points"] = points
     return meta
@@ -127,6 +126,8 @@ def nbgrader_notebook(nb: nbformat.NotebookNode,
         if line is not None:
             raise ReleaseError(f"{label}: line {line} holds {BEGIN!r} or {END!r} after other text; nbgrader "
                                "would take it for a solution marker: start the line with the marker, or reword it")
+        if indents and checks[index]:
+            raise ReleaseError(f"{label}: a check cell holds a solution region; put the answer in a cell of its own")
         if indents:
             checked = checks[code[position + 1]] if position + 1 < len(code) else []  # the next code cell's
             name = f"{grade_id('-'.join(checked))}-answer" if checked else f"answer-{index}"
@@ -159,8 +160,8 @@ CONFIG_TEMPLATE = '''\
 It fixes what a JupyterHub does not set for the course:
 
 - the profile that grading runs: "{profile}". A JupyterHub sets no CI variable, so the course's own
-  rule would pick "cpu" (or "gpu" on a GPU node) and download CIFAR-10 in every graded notebook;
-  the grading kernel gets CNNLESSONS_PROFILE, nothing else on the hub does;
+  rule would pick "cpu" (or "gpu" on a GPU node) and download CIFAR-10 in every graded notebook.
+  Only the grading kernels get CNNLESSONS_PROFILE, not the hub's other kernels;
 - time limits: {cell_timeout} s a cell (nbgrader's Execute.timeout) and {notebook_timeout} s a notebook (nbgrader
   has none: CourseExecute below stops there; every cell after it fails, so its checks score 0);
 - the learners' release keeps the lessons' stored outputs, as `cnnlessons release` does
@@ -168,8 +169,9 @@ It fixes what a JupyterHub does not set for the course:
   and the stored line under a check cell is what a passing answer prints. They never reach the
   grade: autograde clears a submission's outputs before it runs it, and solution cells have none.
 
-Solution regions become the same stub as in `cnnlessons release`. Run nbgrader from this folder
-(or pass --config with this file's path).
+Solution regions become the same stub as in `cnnlessons release`. Run nbgrader from this folder,
+or set CourseDirectory.root to it (e.g. in ~/.jupyter/nbgrader_config.py): nbgrader then reads
+this file too. A config file that nbgrader cannot load, it logs and goes on without: check its log.
 """
 import math
 import os
