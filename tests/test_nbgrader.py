@@ -7,6 +7,7 @@ in CI, where they fail.
 """
 from __future__ import annotations
 
+import ast
 import copy
 import csv
 import importlib.util
@@ -99,25 +100,42 @@ def test_every_lesson_gets_nbgraders_metadata():
         assert exercises == [i for c in original.cells if c.cell_type == "code" for i in check_ids(c.source)]
 
 
+def test_the_export_needs_no_nbgrader_and_its_config_only_sets_values():
+    """``release --nbgrader`` runs without nbgrader; the config it writes imports the course's
+    grading kernel and sets values: no class, function, loop or comprehension of its own."""
+    blocked = "import sys; sys.modules['nbgrader'] = None; import cnnlessons.instructor.nbgrader"
+    done = subprocess.run([sys.executable, "-c", blocked], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    tree = ast.parse(config_text())
+    logic = (ast.ClassDef, ast.FunctionDef, ast.Lambda, ast.For, ast.While, ast.If, ast.comprehension)
+    assert not [ast.unparse(n) for n in ast.walk(tree) if isinstance(n, logic)]
+    assert all(isinstance(s, (ast.Import, ast.ImportFrom, ast.Assign, ast.Expr)) for s in tree.body)
+
+
 @needs_nbgrader
 def test_course_execute_profile_and_notebook_time_limit(tmp_path, monkeypatch):
-    """The grading kernel runs the config's profile whatever the environment says, and cells past
-    the notebook's time limit fail without running."""
+    """The grading kernel runs the config's profile whatever the environment says, and the cells
+    past the notebook's time limit fail without running: a check cell there scores 0."""
+    from nbgrader.utils import determine_grade
     from traitlets.config import PyFileConfigLoader
 
-    (tmp_path / "nbgrader_config.py").write_text(config_text(profile="smoke", cell_timeout=30, notebook_timeout=3))
+    from cnnlessons.instructor.nbgrader_execute import CourseExecute
+
+    (tmp_path / "nbgrader_config.py").write_text(config_text(profile="smoke", cell_timeout=30, notebook_timeout=5))
     config = PyFileConfigLoader("nbgrader_config.py", str(tmp_path)).load_config()
-    [course_execute] = [p for p in config.Autograde.autograde_preprocessors if p.__name__ == "CourseExecute"]
+    assert CourseExecute in config.Autograde.autograde_preprocessors
     monkeypatch.setenv("CNNLESSONS_PROFILE", "cpu")
+    check = new_code_cell("print('late')", metadata={"nbgrader": {
+        "schema_version": 3, "grade": True, "solution": False, "locked": True, "grade_id": "late", "points": 1}})
     nb = new_notebook(cells=[new_code_cell("import os\nprint(os.environ['CNNLESSONS_PROFILE'])"),
-                             new_code_cell("import time\ntime.sleep(60)"),
-                             new_code_cell("print('late')")],
+                             new_code_cell("import time\ntime.sleep(60)"), check],
                       metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
-    course_execute(config=config).preprocess(nb, {"metadata": {"path": str(tmp_path)}})
+    CourseExecute(config=config).preprocess(nb, {"metadata": {"path": str(tmp_path)}})
     assert nb.cells[0].outputs[0]["text"] == "smoke\n"
-    assert nb.cells[1].outputs[-1]["ename"] == "CellTimeoutError"
-    assert nb.cells[2].outputs[0]["ename"] == "NotebookTimeoutError"
-    assert "the notebook's time limit (3 s) was used up" in nb.cells[2].outputs[0]["evalue"]
+    assert nb.cells[1].outputs[-1]["ename"] == "CellTimeoutError"  # cut where the 5 s ran out
+    assert [o["ename"] for o in nb.cells[2].outputs] == ["NotebookTimeoutError"]
+    assert "the notebook's time limit (5 s) was used up" in nb.cells[2].outputs[0]["evalue"]
+    assert determine_grade(nb.cells[2]) == (0, 1.0)  # nbgrader's own scoring of the cell
 
 
 @needs_nbgrader

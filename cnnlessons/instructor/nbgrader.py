@@ -7,7 +7,9 @@ nbgrader acts only on cells that carry its metadata (schema 3). The export write
   ``grade`` cell, ``locked``, worth one point per exercise it checks; every other code cell is
   ``locked``, so that ``nbgrader autograde`` puts the instructor's version of it back before it
   runs a submission. Solution cells lose their outputs (they would show the solution);
-- ``nbgrader_config.py``: what a JupyterHub does not set for the course (``config_text``).
+- ``nbgrader_config.py``: what a JupyterHub does not set for the course (``config_text``), settings
+  only: the grading kernel it names is ``nbgrader_execute.CourseExecute``, which needs nbgrader
+  (this module does not).
 
     python -m cnnlessons release OUT_DIR --nbgrader [NOTEBOOK ...] [--force]
 
@@ -163,68 +165,32 @@ It fixes what a JupyterHub does not set for the course:
   rule would pick "cpu" (or "gpu" on a GPU node) and download CIFAR-10 in every graded notebook.
   Only the grading kernels get CNNLESSONS_PROFILE, not the hub's other kernels;
 - time limits: {cell_timeout} s a cell (nbgrader's Execute.timeout) and {notebook_timeout} s a notebook (nbgrader
-  has none: CourseExecute below stops there; every cell after it fails, so its checks score 0);
+  has none: CourseExecute stops there; every cell after it fails, so its checks score 0);
 - the learners' release keeps the lessons' stored outputs, as `cnnlessons release` does
   (nbgrader would clear them): the figures of the run on real CIFAR-10 are part of the lesson,
   and the stored line under a check cell is what a passing answer prints. They never reach the
   grade: autograde clears a submission's outputs before it runs it, and solution cells have none.
 
-Solution regions become the same stub as in `cnnlessons release`. Run nbgrader from this folder,
-or set CourseDirectory.root to it (e.g. in ~/.jupyter/nbgrader_config.py): nbgrader then reads
-this file too. A config file that nbgrader cannot load, it logs and goes on without: check its log.
+Solution regions become the same stub as in `cnnlessons release`. CourseExecute and the
+preprocessor lists come from the course (cnnlessons.instructor.nbgrader_execute), which must be
+installed where nbgrader runs, as the notebooks need it too. Run nbgrader from this folder, or set
+CourseDirectory.root to it (e.g. in ~/.jupyter/nbgrader_config.py): nbgrader then reads this file
+too. A config file that nbgrader cannot load, it logs and goes on without: check its log.
 """
-import math
 import os
-import time
 
-from nbformat.v4 import new_output
-from nbgrader.converters import Autograde, GenerateAssignment
-from nbgrader.preprocessors import ClearOutput, Execute
-from traitlets import Integer, Unicode
+from cnnlessons.instructor.nbgrader_execute import autograde_preprocessors, generate_assignment_preprocessors
 
 c = get_config()  # noqa: F821 (defined by the loader of this file)
 
 c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
 # c.CourseDirectory.course_id = "cnnlessons"  # with nbgrader's exchange on a JupyterHub
 
-
-class CourseExecute(Execute):
-    """nbgrader's Execute in the course's grading profile, with a time limit for the notebook."""
-
-    profile = Unicode("{profile}", help="CNNLESSONS_PROFILE of the grading kernel").tag(config=True)
-    notebook_timeout = Integer({notebook_timeout}, help="seconds for the whole notebook").tag(config=True)
-
-    def start_new_kernel(self, **kwargs):
-        env = dict(kwargs.pop("env", None) or os.environ)
-        env["CNNLESSONS_PROFILE"] = self.profile
-        return super().start_new_kernel(env=env, **kwargs)
-
-    def preprocess(self, nb, resources=None, km=None):
-        self._deadline = time.monotonic() + self.notebook_timeout
-        self.timeout_func = self._cell_timeout
-        return super().preprocess(nb, resources, km)
-
-    def _cell_timeout(self, cell):
-        left = max(1, math.ceil(self._deadline - time.monotonic()))
-        return min(self.timeout, left) if self.timeout and self.timeout > 0 else left
-
-    def preprocess_cell(self, cell, resources, index):
-        if cell.cell_type == "code" and time.monotonic() >= self._deadline:
-            message = f"not run: the notebook's time limit ({{self.notebook_timeout}} s) was used up"
-            cell.outputs = [new_output("error", ename="NotebookTimeoutError", evalue=message,
-                                       traceback=[f"NotebookTimeoutError: {{message}}"])]
-            cell.execution_count = None
-            return cell, resources
-        return super().preprocess_cell(cell, resources, index)
-
-
 c.Execute.timeout = {cell_timeout}
 c.CourseExecute.notebook_timeout = {notebook_timeout}
 c.CourseExecute.profile = "{profile}"
-c.Autograde.autograde_preprocessors = [
-    CourseExecute if p is Execute else p for p in Autograde.class_traits()["autograde_preprocessors"].default()]
-c.GenerateAssignment.preprocessors = [
-    p for p in GenerateAssignment.class_traits()["preprocessors"].default() if p is not ClearOutput]
+c.Autograde.autograde_preprocessors = autograde_preprocessors()  # CourseExecute in place of Execute
+c.GenerateAssignment.preprocessors = generate_assignment_preprocessors()  # without ClearOutput
 c.ClearSolutions.begin_solution_delimeter = "{begin}"
 c.ClearSolutions.end_solution_delimeter = "{end}"
 c.ClearSolutions.code_stub = {{"python": "{stub}"}}
