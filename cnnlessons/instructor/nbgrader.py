@@ -29,7 +29,7 @@ import nbformat
 
 from ._files import atomic_dir, atomic_write, atomic_write_notebook
 from .checkcells import check_calls
-from .release import BEGIN, END, STUB, ReleaseError, _cell_label, _check_out, _read, strip_solutions
+from .release import BEGIN, END, STUB, ReleaseError, _cell_label, checked_sources, read_each, report, strip_solutions
 
 __all__ = ["CELL_TIMEOUT", "CONFIG", "NOTEBOOK_TIMEOUT", "PROFILE", "SCHEMA_VERSION", "Exported",
            "config_text", "export", "grade_id", "nbgrader_notebook"]
@@ -204,26 +204,14 @@ def export(out_dir: str | Path, notebooks: Iterable[str | Path] | None = None, *
     Every notebook is read and checked before anything is written; ``out_dir`` appears complete
     or not at all, and ``force`` never replaces a folder that holds nbgrader's grading data.
     """
-    if notebooks is None:
-        notebooks = sorted(Path("notebooks").glob("*.ipynb"))
-        if not notebooks:
-            raise ReleaseError("no notebooks found in notebooks/; pass the notebooks to release")
-    sources = [Path(p) for p in notebooks]
-    out = Path(out_dir)
-    _check_out(out, sources, force)
+    sources, out = checked_sources(notebooks, out_dir, force)
     held = [name for name in GRADING_DATA if (out / name).exists()] if out.is_dir() else []
     if held:
         raise ReleaseError(f"OUT_DIR '{out}' holds nbgrader's grading data ({', '.join(held)}), which --force "
                            "would delete; export into a new folder and copy its source/ over")
-    results: list[tuple[Path, str, nbformat.NotebookNode, list[str], list[str]]] = []
-    names: dict[str, Path] = {}
-    for source in sources:
-        if source.stem in names:
-            raise ReleaseError(f"NOTEBOOK '{source}' and '{names[source.stem]}' would both be the assignment "
-                               f"{source.stem!r}")
-        names[source.stem] = source
-        nb, exercises, warnings = nbgrader_notebook(_read(source), str(source))
-        results.append((source, source.stem, nb, exercises, warnings))
+    results = [(source, source.stem, *made) for source, made in read_each(
+        sources, lambda source: source.stem, lambda source: f"the assignment {source.stem!r}",
+        nbgrader_notebook)]
     try:
         with atomic_dir(out, replace=True) as work:
             for _, lesson, nb, _, _ in results:
@@ -237,18 +225,11 @@ def export(out_dir: str | Path, notebooks: Iterable[str | Path] | None = None, *
 
 
 def main(out_dir: str, notebooks: Sequence[str] | None = None, *, force: bool = False) -> int:
-    import sys
-
-    try:
-        exported = export(out_dir, notebooks or None, force=force)
-    except ReleaseError as error:
-        print(f"release: {error}", file=sys.stderr)
+    exported = report(lambda: export(out_dir, notebooks or None, force=force),
+                      lambda item: f"{len(item.exercises)} exercise{'' if len(item.exercises) == 1 else 's'}, "
+                                   "one point each")
+    if exported is None:
         return 2
-    for item in exported:
-        for warning in item.warnings:
-            print(f"warning: {warning}", file=sys.stderr)
-        print(f"{item.source} -> {item.target} ({len(item.exercises)} exercise"
-              f"{'' if len(item.exercises) == 1 else 's'}, one point each)")
     print(f"wrote {Path(out_dir) / CONFIG}; from {out_dir}/: nbgrader generate_assignment "
           f"{exported[0].target.parent.name}")
     return 0
