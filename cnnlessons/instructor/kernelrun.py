@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import dataclasses
+import json
 import logging
 import math
 import os
@@ -56,6 +57,32 @@ def run_coroutine(make):
         return pool.submit(lambda: asyncio.run(make())).result()
 
 
+OUTPUT_LIMIT = 8 << 20
+"""Most bytes of output kept per cell; the rest is dropped (an endless print cannot fill memory)."""
+
+
+def _capped_client(limit: int):
+    """nbclient's client, keeping at most ``limit`` bytes of each cell's outputs."""
+    from nbclient import NotebookClient
+
+    marker = f"[output over {limit} bytes dropped]\n"
+
+    class CappedClient(NotebookClient):
+        _sizes: dict = {}
+
+        def output(self, outs, msg, display_id, cell_index):
+            key = (cell_index, id(outs))
+            size = self._sizes.get(key, 0) if outs else 0
+            if size >= limit:
+                if outs[-1].get("text") != marker:
+                    outs.append(nbformat.v4.new_output("stream", name="stderr", text=marker))
+                return None
+            self._sizes = {key: size + len(json.dumps(msg.get("content", {})))}
+            return super().output(outs, msg, display_id, cell_index)
+
+    return CappedClient
+
+
 class Runner:
     """Runs one notebook cell by cell, recovering from timeouts and dead kernels.
 
@@ -66,8 +93,7 @@ class Runner:
 
     def __init__(self, nb: nbformat.NotebookNode, path: Path, timeout: int, total_timeout: float,
                  profile: str, kernel_name: str, grace: float | None = None,
-                 hidden: dict[int, list[str]] | None = None) -> None:
-        from nbclient import NotebookClient
+                 hidden: dict[int, list[str]] | None = None, output_limit: int | None = None) -> None:
 
         self.nb, self.timeout = nb, timeout
         self.hidden = hidden or {}
@@ -77,7 +103,7 @@ class Runner:
         self.total_timeout = total_timeout
         self.env = dict(os.environ, CNNLESSONS_PROFILE=profile)
         self.env.pop("CI", None)
-        self.client = NotebookClient(
+        self.client = _capped_client(output_limit or OUTPUT_LIMIT)(
             nb, timeout=timeout, kernel_name=kernel_name, allow_errors=True, record_timing=False,
             interrupt_on_timeout=True,
             error_on_timeout={"ename": _TIMEOUT, "evalue": "timeout", "traceback": []},
