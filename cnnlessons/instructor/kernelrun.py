@@ -61,6 +61,13 @@ OUTPUT_LIMIT = 8 << 20
 """Most bytes of output kept per cell; the rest is dropped (an endless print cannot fill memory)."""
 
 
+def _head(text: str, room: int) -> str:
+    """About the longest head of ``text`` whose JSON takes at most ``room`` bytes."""
+    head = text[:room]
+    size = len(json.dumps(head))
+    return head if size <= room else head[:max(0, room * len(head) // size - 2)]
+
+
 def _capped_client(limit: int):
     """nbclient's client, keeping at most ``limit`` bytes of each cell's outputs."""
     from nbclient import NotebookClient
@@ -73,12 +80,23 @@ def _capped_client(limit: int):
         def output(self, outs, msg, display_id, cell_index):
             key = (cell_index, id(outs))
             size = self._sizes.get(key, 0) if outs else 0
-            if size >= limit:
-                if outs[-1].get("text") != marker:
-                    outs.append(nbformat.v4.new_output("stream", name="stderr", text=marker))
-                return None
-            self._sizes = {key: size + len(json.dumps(msg.get("content", {})))}
-            return super().output(outs, msg, display_id, cell_index)
+            out = None
+            if size < limit:
+                content = msg.get("content", {})
+                text = content.get("text") if msg.get("msg_type") == "stream" else None
+                if isinstance(text, str) and len(text) >= limit - size:
+                    # a busy kernel batches its prints (one message can hold megabytes): keep the head
+                    msg = dict(msg, content=dict(content, text=_head(text, limit - size)))
+                    grown = limit
+                else:
+                    grown = size + len(json.dumps(content))
+                if grown <= limit:
+                    out = super().output(outs, msg, display_id, cell_index)
+                size = min(grown, limit)
+            self._sizes = {key: size}
+            if size >= limit and (not outs or outs[-1].get("text") != marker):
+                outs.append(nbformat.v4.new_output("stream", name="stderr", text=marker))
+            return out
 
     return CappedClient
 

@@ -33,8 +33,10 @@ import dataclasses
 import functools
 import os
 import shutil
+import stat
 import subprocess
 import sys
+import tempfile
 import threading
 from pathlib import Path
 from typing import Iterator, Sequence
@@ -46,7 +48,8 @@ NOT_ISOLATED = ("no sandbox: the learners' code runs with your rights - it can r
                 "(the instructor notebooks, your home, other submissions), use the network, and signal or "
                 "exhaust this machine; install bubblewrap or pass --sandbox docker")
 SANDBOX_UID = 64000
-"""First uid of the sandboxes' own users when the grader runs as root (one per concurrent sandbox)."""
+"""First uid of the sandboxes' own users when the grader runs as root (one per concurrent sandbox on
+this machine, reserved with a file lock: ``_take_uid``)."""
 GIB = 1 << 30
 
 
@@ -125,20 +128,57 @@ def _python_dirs() -> list[Path]:
     return kept
 
 
-_used: set[int] = set()
+_held: dict[int, int] = {}
+"""The sandbox users this process holds -> the descriptor of the file lock that reserves each."""
 _lock = threading.Lock()
 
 
+def _uid_locks() -> Path | None:
+    """The folder of the uid locks (root's own, in the temporary folder), or None if unsafe."""
+    folder = Path(tempfile.gettempdir()) / "cnnlessons-sandbox-uids"
+    try:
+        folder.mkdir(mode=0o700, exist_ok=True)
+        info = os.lstat(folder)
+    except OSError:
+        return None
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid() or info.st_mode & 0o022:
+        return None
+    return folder
+
+
 def _take_uid() -> int:
+    """A sandbox user that no other sandbox on this machine uses now: free in this process and
+    locked (``flock``) against other graders (pytest-xdist workers, a second grading run), whose
+    sandboxes would otherwise count against the same process limit."""
+    import fcntl
+
+    folder = _uid_locks()
     with _lock:
-        uid = next(u for u in range(SANDBOX_UID, SANDBOX_UID + 1000) if u not in _used)
-        _used.add(uid)
-        return uid
+        for uid in range(SANDBOX_UID, SANDBOX_UID + 1000):
+            if uid in _held:
+                continue
+            fd = -1
+            if folder is not None:
+                try:
+                    fd = os.open(folder / str(uid), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+                except OSError:
+                    fd = -1
+                else:
+                    try:
+                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    except OSError:  # another grader's sandbox has this user now
+                        os.close(fd)
+                        continue
+            _held[uid] = fd
+            return uid
+    raise SandboxError(f"no free sandbox user between {SANDBOX_UID} and {SANDBOX_UID + 999}")
 
 
 def _give_uid(uid: int) -> None:
     with _lock:
-        _used.discard(uid)
+        fd = _held.pop(uid, -1)
+        if fd >= 0:
+            os.close(fd)  # releases the lock
 
 
 @dataclasses.dataclass(frozen=True)
