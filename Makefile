@@ -4,24 +4,38 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+NBGRADER_STAMP := $(VENV)/.installed-nbgrader
 PORT ?= 8888
 # JupyterLab refuses to start as root (containers, CI) unless told it may.
 LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 .PHONY: lab test test-browser test-widgets7 notebooks clean-venv
 
+EXTRAS = test,lab
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[test,lab]"
+	$(PY) -m pip install -q -e ".[$(EXTRAS)]"
 	touch $(STAMP)
+
+# The nbgrader extra, for the test of `release --nbgrader` only (a fresh `make test` installs it
+# with the rest, in one go): its JupyterLab and server extensions are switched off, so that
+# JupyterLab (the browser test's, and `make lab` after `make test`) stays the one learners get.
+test: EXTRAS = test,lab,nbgrader
+NBGRADER_EXTENSIONS := formgrader validate_assignment assignment_list course_list
+$(NBGRADER_STAMP): $(STAMP)
+	$(PY) -c "import nbgrader" 2>/dev/null || $(PY) -m pip install -q -e ".[nbgrader]"
+	$(VENV)/bin/jupyter server extension disable --sys-prefix \
+		$(addprefix nbgrader.server_extensions.,$(NBGRADER_EXTENSIONS)) >/dev/null 2>&1
+	$(VENV)/bin/jupyter labextension disable --level=sys_prefix @jupyter/nbgrader >/dev/null 2>&1
+	touch $(NBGRADER_STAMP)
 
 lab: $(STAMP)  ## open the course in JupyterLab (on this machine only)
 	$(VENV)/bin/jupyter lab --ip=127.0.0.1 --port=$(PORT) --notebook-dir=notebooks $(LAB_ARGS)
 
 # Every test has a time limit (pyproject.toml); a worker ended by one, or by a crash, is not
 # restarted: pytest-xdist's restarts re-run the crashed file and can wait forever for it.
-test: $(STAMP)  ## every test: unit tests, strict nbval over every notebook, the browser test, ipywidgets 7
+test: $(STAMP) $(NBGRADER_STAMP)  ## every test: unit tests, strict nbval over every notebook, the browser test, ipywidgets 7
 	CNNLESSONS_PROFILE=smoke TQDM_DISABLE=1 $(PY) -m pytest -q -n auto --maxprocesses=4 --dist loadfile \
 		--max-worker-restart=0 tests notebooks --nbval --nbval-current-env
 	bash tools/widgets7.sh

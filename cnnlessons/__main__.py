@@ -17,6 +17,8 @@ class Command(NamedTuple):
     help: str
     add_arguments: Callable[[argparse.ArgumentParser], None]
     run: Callable[[argparse.Namespace], int]
+    intermixed: bool = False
+    """Options may come between its positional arguments (``release OUT --nbgrader NOTEBOOK``)."""
 
 
 def _fail(command: str, error: BaseException) -> int:
@@ -34,9 +36,18 @@ def _release_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--force", action="store_true", help="replace an existing OUT_DIR")
     parser.add_argument("--classroom", metavar="DIR", default=None,
                         help="also write a GitHub Classroom learner repository (notebooks + autograding) into DIR")
+    parser.add_argument("--nbgrader", action="store_true",
+                        help="write an nbgrader course folder instead: source/<lesson>/<lesson>.ipynb with "
+                             "nbgrader's cell metadata, and nbgrader_config.py")
 
 
 def _release(args: argparse.Namespace) -> int:
+    if args.nbgrader:
+        if args.classroom:
+            return _fail("release", "--classroom and --nbgrader write different things; run release once for each")
+        from .instructor.nbgrader import main as nbgrader_main
+
+        return nbgrader_main(args.out_dir, args.notebooks, force=args.force)
     from .instructor.release import main
 
     return main(args.out_dir, args.notebooks, force=args.force, classroom=args.classroom)
@@ -182,8 +193,8 @@ def _exercises(args: argparse.Namespace) -> int:
 
 
 COMMANDS: dict[str, Command] = {
-    "release": Command("write learner notebooks: solution regions replaced by a stub",
-                       _release_arguments, _release),
+    "release": Command("write learner notebooks: solution regions replaced by a stub (or an nbgrader course)",
+                       _release_arguments, _release, intermixed=True),
     "grade": Command("run submitted notebooks and write a gradebook", _grade_arguments, _grade),
     "gradebook": Command("join shards' gradebooks (merge), or test one exercise (require)",
                          _gradebook_arguments, _gradebook),
@@ -211,6 +222,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in ("reproduce", "bench"):  # their own parsers read every argument, --help too
         return COMMANDS[argv[0]].run(argparse.Namespace(command=argv[0], args=argv[1:]))
+    command = COMMANDS.get(argv[0]) if argv else None
+    if command is not None and command.intermixed:  # argparse mixes them only without sub-commands
+        parser = argparse.ArgumentParser(prog=f"cnnlessons {argv[0]}", description=command.help)
+        command.add_arguments(parser)
+        return command.run(parser.parse_intermixed_args(argv[1:], argparse.Namespace(command=argv[0])))
     args = build_parser().parse_args(argv)
     return COMMANDS[args.command].run(args)
 

@@ -82,3 +82,24 @@ def write(nb: nbformat.NotebookNode, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, path)
     return path
+
+
+def answered(learner: nbformat.NotebookNode, instructor: nbformat.NotebookNode,
+             answers: dict[str, str] | None = None) -> nbformat.NotebookNode:
+    """``learner`` (a released notebook) with each exercise's answer cell as ``instructor`` has it,
+    or as ``answers[exercise_id]`` says; the answer cell is the code cell before the exercise's
+    check cell, found in ``learner`` by its cell id."""
+    from cnnlessons.instructor.checkcells import check_ids
+
+    answers = answers or {}
+    code = [cell for cell in instructor.cells if cell.cell_type == "code"]
+    wanted = {}
+    for before, cell in zip(code, code[1:]):
+        for exercise_id in check_ids(cell.source):
+            wanted[before.id] = answers.get(exercise_id, before.source)
+    nb = nbformat.from_dict(learner)
+    found = [cell for cell in nb.cells if cell.get("id") in wanted]
+    assert len(found) == len(wanted), "the learner's notebook lacks an answer cell of the instructor's"
+    for cell in found:
+        cell.source = wanted[cell.id]
+    return nb

@@ -101,6 +101,43 @@ def test_release_refuses_bad_input_in_one_sentence(files, capsys):
     assert not any((tmp / name).exists() for name in ("r1", "r2", "r3", "r4"))
 
 
+def test_release_nbgrader_refuses_bad_input_in_one_sentence(files, capsys):
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    tmp, teacher = files
+    plain = write(new_notebook(cells=[new_code_cell("x = 1")]), tmp / "plain.ipynb")
+    stray = instructor_notebook()
+    stray.cells.insert(2, new_code_cell('print("### BEGIN SOLUTION goes above your answer")'))
+    stray = write(stray, tmp / "stray" / "demo.ipynb")
+    mixed = instructor_notebook()
+    mixed.cells[3].source = "### BEGIN SOLUTION\n" + mixed.cells[3].source + "\n### END SOLUTION"
+    mixed = write(mixed, tmp / "mixed" / "demo.ipynb")
+    existing = tmp / "course"
+    existing.mkdir()
+    (existing / "notes.txt").write_text("mine")
+    graded = tmp / "graded"
+    graded.mkdir()
+    (graded / "gradebook.db").write_text("")
+    cases = [
+        (["release", str(existing), "--nbgrader", str(teacher)], "OUT_DIR '" + str(existing)
+         + "' already exists; pass --force to replace it"),
+        (["release", str(tmp / "n1"), "--nbgrader", str(tmp / "broken.ipynb")], "is not a readable notebook"),
+        (["release", str(tmp / "n2"), "--nbgrader", str(plain)], "NOTEBOOK '" + str(plain) + "' has no exercises"),
+        (["release", str(tmp / "n3"), "--nbgrader", str(stray)], "cell 2 ('print(\"### BEGIN SOLUTION goes"),
+        (["release", str(tmp / "n5"), "--nbgrader", str(mixed)], "cell 3 ('### BEGIN SOLUTION'): a check cell holds a "
+         "solution region"),
+        (["release", str(graded), "--nbgrader", "--force", str(teacher)],
+         "holds nbgrader's grading data (gradebook.db), which --force would delete"),
+        (["release", str(tmp / "n4"), str(teacher), "--nbgrader", "--classroom", str(tmp / "c")],
+         "--classroom and --nbgrader"),
+    ]
+    for argv, fragment in cases:
+        _one_sentence(capsys, argv, fragment)
+    assert not any((tmp / name).exists() for name in ("n1", "n2", "n3", "n4", "n5", "c"))  # nothing written
+    assert [p.name for p in existing.iterdir()] == ["notes.txt"]
+    assert [p.name for p in graded.iterdir()] == ["gradebook.db"]
+
+
 def test_release_replaces_an_existing_folder_only_when_forced(files, capsys):
     tmp, teacher = files
     out = tmp / "release"

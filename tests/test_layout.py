@@ -158,7 +158,7 @@ def test_the_import_graph_sees_imports_inside_functions_and_by_string():
     # seeing them, the tests below pass for nothing.
     assert "cnnlessons.dataloader" in GRAPH["cnnlessons.training"]  # inside make_loaders
     assert {"cnnlessons.data", "cnnlessons.training", "cnnlessons.exercises"} <= GRAPH["cnnlessons"]  # _LAZY
-    assert "cnnlessons.runs.recipes" not in GRAPH["cnnlessons.runs.runcache"]  # TYPE_CHECKING only
+    assert "cnnlessons.runs.recipes" not in GRAPH["cnnlessons.runs.runcache"]  # not even under TYPE_CHECKING
     assert find_loop({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == ["a", "b", "c", "a"]
     assert find_loop({"a": {"b"}, "b": set(), "c": {"a", "b"}}) is None
 

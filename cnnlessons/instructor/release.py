@@ -17,7 +17,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import nbformat
 
@@ -122,6 +122,19 @@ def _read(source: Path) -> nbformat.NotebookNode:
         raise ReleaseError(f"NOTEBOOK '{source}' is not a readable notebook ({type(error).__name__})") from None
 
 
+def read_each(sources: Sequence[Path], key: Callable[[Path], str], becomes: Callable[[Path], str],
+              make: Callable[[nbformat.NotebookNode, str], Any]) -> list[tuple[Path, Any]]:
+    """Each source read and passed to ``make(notebook, where)``, all before anything is written;
+    a ReleaseError if two sources share a ``key`` (``becomes`` says what both would become)."""
+    seen: dict[str, Path] = {}
+    made = []
+    for source in sources:
+        if key(source) in seen:
+            raise ReleaseError(f"NOTEBOOK '{source}' and '{seen[key(source)]}' would both be {becomes(source)}")
+        seen[key(source)] = source
+        made.append((source, make(_read(source), str(source))))
+    return made
+
 def _check_out(out: Path, sources: Sequence[Path], force: bool, what: str = "OUT_DIR") -> None:
     """Refuse an output folder that holds, is, or sits above an instructor notebook, or that
     exists without ``force``."""
@@ -140,6 +153,19 @@ def _check_out(out: Path, sources: Sequence[Path], force: bool, what: str = "OUT
         raise ReleaseError(f"{what} '{out}' already exists; pass --force to replace it")
 
 
+def checked_sources(notebooks: Iterable[str | Path] | None, out_dir: str | Path,
+                    force: bool) -> tuple[list[Path], Path]:
+    """The notebooks to write (default: ``notebooks/*.ipynb``) and ``out_dir``, checked writable."""
+    if notebooks is None:
+        notebooks = sorted(Path("notebooks").glob("*.ipynb"))
+        if not notebooks:
+            raise ReleaseError("no notebooks found in notebooks/; pass the notebooks to release")
+    sources = [Path(p) for p in notebooks]
+    out = Path(out_dir)
+    _check_out(out, sources, force)
+    return sources, out
+
+
 def release(out_dir: str | Path, notebooks: Iterable[str | Path] | None = None, *, force: bool = False,
             classroom: str | Path | None = None) -> list[Released]:
     """Write the learner version of each notebook (default: ``notebooks/*.ipynb``) into ``out_dir``.
@@ -148,26 +174,14 @@ def release(out_dir: str | Path, notebooks: Iterable[str | Path] | None = None, 
     nothing; ``out_dir`` appears complete or not at all. ``classroom``: also write a GitHub
     Classroom learner repository there (``classroom.write_repository``).
     """
-    if notebooks is None:
-        notebooks = sorted(Path("notebooks").glob("*.ipynb"))
-        if not notebooks:
-            raise ReleaseError("no notebooks found in notebooks/; pass the notebooks to release")
-    sources = [Path(p) for p in notebooks]
-    out = Path(out_dir)
-    _check_out(out, sources, force)
+    sources, out = checked_sources(notebooks, out_dir, force)
     if classroom is not None:
         _check_out(Path(classroom), sources, force, "--classroom")
         if Path(classroom).resolve() == out.resolve():
             raise ReleaseError(f"--classroom '{classroom}' is OUT_DIR; choose another folder")
-    results: list[tuple[Path, str, nbformat.NotebookNode, int, list[str]]] = []
-    names: dict[str, Path] = {}
-    for source in sources:
-        if source.name in names:
-            raise ReleaseError(f"NOTEBOOK '{source}' and '{names[source.name]}' would both be released as "
-                               f"{out / source.name}")
-        names[source.name] = source
-        learner, regions, warnings = release_notebook(_read(source), str(source))
-        results.append((source, source.name, learner, regions, warnings))
+    results = [(source, source.name, *made) for source, made in read_each(
+        sources, lambda source: source.name, lambda source: f"released as {out / source.name}",
+        release_notebook)]
     try:
         with atomic_dir(out, replace=True) as work:
             for _, name, learner, _, _ in results:
@@ -183,18 +197,27 @@ def release(out_dir: str | Path, notebooks: Iterable[str | Path] | None = None, 
 
 def main(out_dir: str, notebooks: Sequence[str] | None = None, *, force: bool = False,
          classroom: str | None = None) -> int:
-    import sys
-
-    try:
-        released = release(out_dir, notebooks or None, force=force, classroom=classroom)
-    except ReleaseError as error:
-        print(f"release: {error}", file=sys.stderr)
+    released = report(lambda: release(out_dir, notebooks or None, force=force, classroom=classroom),
+                      lambda item: f"{item.regions} solution region{'' if item.regions == 1 else 's'} replaced")
+    if released is None:
         return 2
-    for item in released:
-        for warning in item.warnings:
-            print(f"warning: {warning}", file=sys.stderr)
-        print(f"{item.source} -> {item.target} ({item.regions} solution region"
-              f"{'' if item.regions == 1 else 's'} replaced)")
     if classroom:
         print(f"wrote the GitHub Classroom repository {classroom}/ (notebooks, .github/workflows/classroom.yml)")
     return 0
+
+
+def report(write: Callable[[], list[Any]], describe: Callable[[Any], str]) -> list[Any] | None:
+    """``write()``'s items, each printed as ``source -> target (describe(item))`` after its
+    warnings; None, with the error printed in one line, if it raised a ReleaseError."""
+    import sys
+
+    try:
+        items = write()
+    except ReleaseError as error:
+        print(f"release: {error}", file=sys.stderr)
+        return None
+    for item in items:
+        for warning in item.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+        print(f"{item.source} -> {item.target} ({describe(item)})")
+    return items

@@ -31,8 +31,11 @@ import torch
 
 if TYPE_CHECKING:
     from ..data import CourseData
-    from .recipes import Recipe, Run
     from ..training import History
+
+# runs.recipes imports this module, so this one names its Recipe and Run without importing them.
+Recipe = Any
+Run = Any
 
 __all__ = ["CACHE_VARIABLE", "FORMAT", "cache_dir", "cache_note", "cached_training", "data_fingerprint",
            "disk_cached", "entry_path", "run_key", "source_hash"]
