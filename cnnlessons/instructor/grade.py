@@ -172,7 +172,7 @@ def _run_worker(sandbox: Sandbox, request: dict, box: Path, tmp: Path, total: fl
     import threading
 
     env = dict(sandbox.env("/tmp"), PYTHONDONTWRITEBYTECODE="1")
-    argv = sandbox.wrap([sys.executable, "-I", "-m", "cnnlessons.instructor.worker"], box, env=env)
+    argv = sandbox.wrap(sandbox.python_module("cnnlessons.instructor.worker"), box, env=env)
     limit = sandbox.limits.output
     with open(tmp / "worker.err", "w+b") as err:
         process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, cwd=box,

@@ -216,9 +216,24 @@ class Sandbox:
         if not self.isolated:
             return dict(os.environ)
         keep = {k: v for k, v in os.environ.items() if k in ("LANG", "LC_ALL", "TZ", "PYTHONHASHSEED")}
+        if self.kind == "bwrap":  # the kernel finds the course where the grader found it
+            keep["PYTHONPATH"] = str(_package_dir().parent)
         return dict(keep, HOME=home, USER="learner", LOGNAME="learner", TMPDIR="/tmp", PATH="/usr/bin:/bin",
                     IPYTHONDIR=f"{home}/.ipython", JUPYTER_RUNTIME_DIR="/tmp/jupyter-runtime",
                     JUPYTER_PLATFORM_DIRS="1", MPLCONFIGDIR="/tmp/matplotlib")
+
+    def python_module(self, module: str) -> list[str]:
+        """The command line that runs ``module`` of the course with this Python, isolated (``-I``:
+        no environment variables, not the current folder, which the learner's code could fill).
+
+        ``-I`` also ignores ``PYTHONPATH``, so a course installed there (``pip install --target``)
+        is appended to the path by hand; a container's image has the course installed.
+        """
+        if self.kind in ("docker", "podman"):
+            return [sys.executable, "-I", "-m", module]
+        return [sys.executable, "-I", "-c",
+                f"import runpy, sys; sys.path.append({str(_package_dir().parent)!r}); "
+                f"runpy.run_module({module!r}, run_name='__main__', alter_sys=True)"]
 
     def wrap(self, argv: Sequence[str], folder: str | Path | None, *, writable: bool = True,
              env: dict[str, str] | None = None) -> list[str]:

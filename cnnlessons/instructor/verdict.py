@@ -188,7 +188,7 @@ def start(profile: str = "smoke", workdir: str | Path | None = None, sandbox=Non
 
     sandbox = sandbox or Sandbox("none")
     env = dict(sandbox.env("/tmp"), CNNLESSONS_PROFILE=profile, OMP_NUM_THREADS="1", PYTHONDONTWRITEBYTECODE="1")
-    argv = sandbox.wrap([sys.executable, "-I", "-m", "cnnlessons.instructor.verdict"], workdir, writable=False,
+    argv = sandbox.wrap(sandbox.python_module("cnnlessons.instructor.verdict"), workdir, writable=False,
                         env=env)
     return subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                             env=env if not sandbox.isolated else {"PATH": os.environ.get("PATH", "/usr/bin")},
