@@ -58,7 +58,8 @@ def run_coroutine(make):
 
 
 OUTPUT_LIMIT = 8 << 20
-"""Most bytes of output kept per cell; the rest is dropped (an endless print cannot fill memory)."""
+"""Most bytes of output kept per cell; the rest is dropped and the cell interrupted (an endless
+print cannot fill memory, nor run until its time limit)."""
 
 
 def _head(text: str, room: int) -> str:
@@ -71,8 +72,9 @@ def _head(text: str, room: int) -> str:
 def _capped_client(limit: int):
     """nbclient's client, keeping at most ``limit`` bytes of each cell's outputs."""
     from nbclient import NotebookClient
+    from nbclient.util import ensure_async
 
-    marker = f"[output over {limit} bytes dropped]\n"
+    marker = f"[output over {limit} bytes dropped; the cell was stopped]\n"
 
     class CappedClient(NotebookClient):
         _sizes: dict = {}
@@ -96,7 +98,19 @@ def _capped_client(limit: int):
             self._sizes = {key: size}
             if size >= limit and (not outs or outs[-1].get("text") != marker):
                 outs.append(nbformat.v4.new_output("stream", name="stderr", text=marker))
+                self._stop_the_cell()
             return out
+
+        def _stop_the_cell(self) -> None:
+            """Interrupt a cell that printed past the limit: the rest of its output is dropped
+            anyway, and only its time limit would stop it (an endless print)."""
+            if getattr(self, "km", None) is None:
+                return
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                return
+            loop.create_task(ensure_async(self.km.interrupt_kernel()))
 
     return CappedClient
 
