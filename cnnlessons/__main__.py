@@ -72,6 +72,11 @@ def _grade_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--shard", metavar="K/N", default=None,
                         help="grade only the K-th of N slices of the sorted submissions (join with "
                              "`cnnlessons gradebook merge`)")
+    parser.add_argument("--sandbox", default="auto",
+                        help="where each submission runs: auto (bubblewrap where it works, else none with a "
+                             "warning), bwrap, docker, podman, require (bubblewrap or refuse), off (default: auto)")
+    parser.add_argument("--sandbox-image", default="cnnlessons",
+                        help="the image (the course installed) for --sandbox docker or podman (default: cnnlessons)")
     again = parser.add_mutually_exclusive_group()
     again.add_argument("--resume", action="store_true",
                        help="go on with the gradebook in --out: skip submissions already graded the same way")
@@ -90,7 +95,8 @@ def _grade(args: argparse.Namespace) -> int:
     try:
         records = grade(args.submissions, args.out, instructor=args.instructor, timeout=args.timeout,
                         total_timeout=args.total_timeout, profile=args.profile, kernel_name=args.kernel,
-                        progress=True, jobs=args.jobs, shard=args.shard, resume=args.resume, force=args.force)
+                        progress=True, jobs=args.jobs, shard=args.shard, resume=args.resume, force=args.force,
+                        sandbox=args.sandbox, sandbox_image=args.sandbox_image)
     except (GradeError, GradebookError) as error:
         return _fail("grade", error)
     print()

@@ -9,8 +9,6 @@ from __future__ import annotations
 import dataclasses
 import os
 
-import torch
-
 __all__ = ["Profile", "PROFILES", "get_profile", "profile_name"]
 
 
@@ -65,6 +63,8 @@ def profile_name() -> str:
     name = os.environ.get("CNNLESSONS_PROFILE", "").strip().lower()
     if name:
         return name
+    import torch  # here, not at the top: the grader's processes read profiles without torch
+
     if torch.cuda.is_available():
         return "gpu"
     if os.environ.get("CI"):

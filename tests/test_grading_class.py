@@ -104,7 +104,7 @@ def test_resume_grades_again_when_the_library_changed(course):
     out = tmp / "shard1"  # graded above: ann only
     [path] = list((out / "records").glob("*.json"))
     record = json.loads(path.read_text(encoding="utf-8"))
-    assert set(record["key"]) == {"checks", "profile", "timeout", "total_timeout", "kernel", "library"}
+    assert set(record["key"]) == {"checks", "profile", "timeout", "total_timeout", "kernel", "library", "sandbox"}
     record["key"]["library"] = "0" * 64  # as if the checkers' source had changed
     path.write_text(json.dumps(record), encoding="utf-8")
     [again] = grade([tmp / "subs"], out, instructor=[teacher], timeout=60, shard="1/2", resume=True)

@@ -10,8 +10,14 @@ For each submission the grader
    a check cell that ran over its limit or killed the kernel fails without that;
 4. writes the submission's record (``gradebook``) as soon as it is done.
 
+Steps 2 and 3 run inside the submission's sandbox (``sandbox``: bubblewrap by default where it
+works), on a copy of the notebook in a private folder; what comes back is JSON, checked against
+its schema and size limits (``worker.read_result``, ``verdict.decide``); the grader never
+unpickles anything, and only the grader writes the gradebook, the records and the feedback.
+
     python -m cnnlessons grade SUBMISSION ... [--instructor notebooks] [--out grading]
         [--timeout 120] [--jobs 2] [--shard K/N] [--resume | --force]
+        [--sandbox auto|bwrap|docker|podman|require|off]
 
 writes ``records/``, ``gradebook.csv``, ``gradebook.md``, ``feedback/`` and ``executed/`` under
 ``--out``.
@@ -22,6 +28,8 @@ import copy
 import dataclasses
 import hashlib
 import json
+import os
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -33,7 +41,9 @@ from . import gradebook
 from ._files import atomic_write_notebook
 from .checkcells import CheckCall, check_calls, check_ids
 from .gradebook import FAILED, NOT_ATTEMPTED, PASSED, ExerciseResult, Record, gradebook_markdown
-from .kernelrun import CellRun, Runner, run_coroutine
+from .kernelrun import CellRun
+from .sandbox import MODES, Sandbox, SandboxError, resolve
+from .worker import RunResult, read_result
 
 __all__ = ["ExerciseResult", "GradeError", "Instructor", "Record", "Submission", "check_ids", "grade",
            "grade_notebook", "gradebook_markdown", "library_digest", "parse_shard"]
@@ -150,6 +160,64 @@ def _hand_over_source(answer: str, target: Path) -> str:
             f"    del _cnnlessons_hand_over\n")
 
 
+WORKER_STARTUP_S = 300
+"""Beyond the notebook's own limit: starting (and restarting) kernels, writing the result."""
+
+
+def _run_worker(sandbox: Sandbox, request: dict, box: Path, tmp: Path, total: float,
+                cells: int) -> tuple[RunResult | None, str]:
+    """Run the notebook in ``sandbox`` (``worker``); its checked result, or None and why not."""
+    import subprocess
+    import sys
+    import threading
+
+    env = dict(sandbox.env("/tmp"), PYTHONDONTWRITEBYTECODE="1")
+    argv = sandbox.wrap(sandbox.python_module("cnnlessons.instructor.worker"), box, env=env)
+    limit = sandbox.limits.output
+    with open(tmp / "worker.err", "w+b") as err:
+        process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, cwd=box,
+                                   env=env if not sandbox.isolated else {"PATH": os.environ.get("PATH", "")},
+                                   start_new_session=True)
+        chunks: list[bytes] = []
+
+        def read() -> None:
+            size = 0
+            while size <= limit:
+                chunk = process.stdout.read(1 << 16)
+                if not chunk:
+                    return
+                chunks.append(chunk)
+                size += len(chunk)
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        try:
+            process.stdin.write(json.dumps(request).encode("utf-8"))
+            process.stdin.close()
+        except OSError:
+            pass
+        reader.join(total + WORKER_STARTUP_S)
+        over = reader.is_alive() or sum(map(len, chunks)) > limit
+        if process.poll() is None:
+            try:
+                process.wait(5 if not over else 0.1)
+            except subprocess.TimeoutExpired:
+                pass
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        if over:
+            return None, f"it ran over {total + WORKER_STARTUP_S:.0f} s or wrote over {limit} bytes"
+        err.seek(0, 2)
+        err.seek(max(0, err.tell() - 600))
+        tail = " ".join(err.read().decode("utf-8", "replace").split()[-40:])
+    try:
+        return read_result(b"".join(chunks), cells), ""
+    except Exception as error:  # noqa: BLE001  anything malformed (JSON, schema, notebook) is no result
+        return None, (f"{type(error).__name__}: {str(error)[:200]}; exit status {process.returncode}"
+                      + (f"; {tail}" if tail else ""))
+
+
 def _details(message: str, exercise_id: str) -> str:
     message = message.strip()
     if message.startswith(exercise_id + ": "):
@@ -166,8 +234,11 @@ def _describe_run(index: int, run: CellRun) -> str:
 def grade_notebook(path: str | Path, instructor: Instructor, *, key: dict | None = None, timeout: int = 120,
                    total_timeout: float | None = None, profile: str = "smoke", kernel_name: str = "python3",
                    executed: str | Path | None = None, name: str | None = None,
-                   grace: float | None = None) -> Record:
+                   grace: float | None = None, sandbox: Sandbox | None = None) -> Record:
     """Grade the notebook at ``path`` against the check cells of ``instructor``.
+
+    The notebook's run (``worker``) and the check process (``verdict``) each run inside
+    ``sandbox`` (default: none), on a copy of the notebook in a private folder; only JSON comes back.
 
     ``timeout`` limits each cell (and each check in the grader's check process), ``total_timeout``
     (default 10 x timeout, at least 600 s) the whole notebook; ``executed`` is where to write the
@@ -193,8 +264,15 @@ def grade_notebook(path: str | Path, instructor: Instructor, *, key: dict | None
         return record
     nb, placed = restore_check_cells(nb, cells)
     expected = [call for cell in cells for call in cell.calls]
+    sandbox = sandbox or Sandbox("none")
+    record.key.setdefault("sandbox", sandbox.kind)
     with tempfile.TemporaryDirectory(prefix="cnnlessons-grade-") as tmp:
-        answers = {call.exercise_id: Path(tmp) / f"answer-{n}.pkl" for n, call in enumerate(expected)}
+        box = Path(tmp) / "box"  # the submission's private folder: all its sandbox sees of the disk
+        box.mkdir()
+        notebook = box / "notebook.ipynb"
+        atomic_write_notebook(nb, notebook)
+        notebook.chmod(0o644)  # readable by the sandbox's own user
+        answers = {call.exercise_id: box / f"answer-{n}.pkl" for n, call in enumerate(expected)}
         hidden: dict[int, list[str]] = {}
         order: dict[str, tuple[int, int]] = {}
         for call in expected:
@@ -202,25 +280,29 @@ def grade_notebook(path: str | Path, instructor: Instructor, *, key: dict | None
                 index = placed[call.exercise_id]
                 order[call.exercise_id] = (index, len(hidden.setdefault(index, [])))
                 hidden[index].append(_hand_over_source(call.answer, answers[call.exercise_id]))
-        runner = Runner(nb, path, timeout, total, profile, kernel_name, grace, hidden)
-        checker = verdict.start(profile, tmp) if hidden else None  # imports torch while the kernel runs
-        try:
+        request = {"notebook": str(notebook), "timeout": timeout, "total_timeout": total, "profile": profile,
+                   "kernel_name": kernel_name, "grace": grace, "hidden": hidden}
+        with sandbox.for_submission(box) as own:
+            # the check process imports torch while the kernel runs
+            checker = verdict.start(profile, box, own) if hidden else None
             try:
-                runs = run_coroutine(runner.run)
-            except Exception as error:  # the kernel would not start, etc.
-                runs = {}
-                runner.notes.append(f"could not run the notebook: {type(error).__name__}: {error}")
-            decided_in_kernel = {e for e, i in placed.items()
-                                 if runs.get(i, CellRun("skipped")).status in ("timeout", "dead", "skipped")}
-            jobs = [verdict.Job(e, answers[e]) for e in placed if e not in decided_in_kernel
-                    and runner.hidden_runs.get(order[e], CellRun("skipped")).status == "ok" and answers[e].exists()]
-            verdicts = verdict.decide(jobs, timeout=timeout, profile=profile, workdir=tmp,
-                                      process=checker) if jobs else {}
-        finally:
-            if checker is not None and checker.poll() is None:
-                checker.kill()
-                checker.wait()
-    record.notes += runner.notes
+                result, problem = _run_worker(own, request, box, Path(tmp), total, len(nb.cells))
+                if result is None:
+                    runs, hidden_runs, notes = {}, {}, [f"the notebook's run gave no usable result ({problem})"]
+                else:
+                    runs, hidden_runs, notes = result["runs"], result["hidden_runs"], result["notes"]
+                    nb = result["notebook"]
+                decided_in_kernel = {e for e, i in placed.items()
+                                     if runs.get(i, CellRun("skipped")).status in ("timeout", "dead", "skipped")}
+                jobs = [verdict.Job(e, answers[e]) for e in placed if e not in decided_in_kernel
+                        and hidden_runs.get(order[e], CellRun("skipped")).status == "ok" and answers[e].exists()]
+                verdicts = verdict.decide(jobs, timeout=timeout, profile=profile, workdir=box,
+                                          process=checker, sandbox=own) if jobs else {}
+            finally:
+                if checker is not None and checker.poll() is None:
+                    checker.kill()
+                    checker.wait()
+    record.notes += notes
     earlier: dict[int, list[str]] = {}
     pending: list[str] = []
     check_cells = set(placed.values())
@@ -239,7 +321,7 @@ def grade_notebook(path: str | Path, instructor: Instructor, *, key: dict | None
             continue
         index = placed[exercise_id]
         run = runs.get(index, CellRun("skipped", evalue="was not run"))
-        handed = runner.hidden_runs.get(order[exercise_id])
+        handed = hidden_runs.get(order[exercise_id])
         if exercise_id in decided_in_kernel:
             result = ExerciseResult(FAILED, f"the check cell {run.evalue}")
         elif exercise_id in verdicts:
@@ -343,7 +425,8 @@ def grade(paths: Iterable[str | Path], out_dir: str | Path = "grading", *,
           instructor: Iterable[str | Path] | Instructor | None = None, timeout: int = 120,
           total_timeout: float | None = None, profile: str = "smoke", kernel_name: str = "python3",
           progress: bool = False, grace: float | None = None, jobs: int = 1,
-          shard: str | tuple[int, int] | None = None, resume: bool = False, force: bool = False) -> list[Record]:
+          shard: str | tuple[int, int] | None = None, resume: bool = False, force: bool = False,
+          sandbox: str | Sandbox = "auto", sandbox_image: str = "cnnlessons") -> list[Record]:
     """Grade every submission (notebooks, or folders searched for them) and write the gradebook.
 
     ``instructor``: the instructor (or released) notebooks whose check cells grade the
@@ -351,7 +434,9 @@ def grade(paths: Iterable[str | Path], out_dir: str | Path = "grading", *,
     kernel. ``shard=(K, N)`` (or ``"K/N"``) grades only the K-th of N slices of the sorted
     submissions. With ``resume``, a submission whose record was made from the same notebook and
     the same grading key is not graded again; ``force`` grades all again; without either an
-    existing gradebook in ``out_dir`` is an error. Returns the records of this run, by name.
+    existing gradebook in ``out_dir`` is an error. ``sandbox`` (``sandbox.MODES``): where each
+    submission runs; ``auto`` is bubblewrap where it works, else none with one printed line.
+    Returns the records of this run, by name.
     """
     from concurrent.futures import ThreadPoolExecutor
 
@@ -373,8 +458,15 @@ def grade(paths: Iterable[str | Path], out_dir: str | Path = "grading", *,
         instructor = Instructor.load(list(instructor))
     if part is not None:
         work = [p for i, p in enumerate(work) if i % part[1] == part[0] - 1]
+    if not isinstance(sandbox, Sandbox):
+        if sandbox not in MODES:
+            raise GradeError(f"--sandbox must be one of {', '.join(MODES)}, got {sandbox!r}")
+        try:
+            sandbox = resolve(sandbox, sandbox_image, say=lambda *a, **k: print(*a, **k, file=sys.stderr))
+        except SandboxError as error:
+            raise GradeError(str(error)) from None
     _prepare_out(out, resume, force)
-    key = {"checks": instructor.digest(), "profile": profile, "timeout": timeout,
+    key = {"sandbox": sandbox.kind, "checks": instructor.digest(), "profile": profile, "timeout": timeout,
            "total_timeout": total_timeout, "kernel": kernel_name, "library": library_digest()}
 
     def one(path: Path) -> Record:
@@ -394,7 +486,7 @@ def grade(paths: Iterable[str | Path], out_dir: str | Path = "grading", *,
             print(f"grading {name} ...", flush=True)
         record = grade_notebook(path, instructor, key=key, timeout=timeout, total_timeout=total_timeout,
                                 profile=profile, kernel_name=kernel_name, name=name, grace=grace,
-                                executed=out / "executed" / (gradebook.file_name(name) + ".ipynb"))
+                                sandbox=sandbox, executed=out / "executed" / (gradebook.file_name(name) + ".ipynb"))
         gradebook.write_record(out, record)
         return record
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import dataclasses
+import json
 import logging
 import math
 import os
@@ -56,6 +57,64 @@ def run_coroutine(make):
         return pool.submit(lambda: asyncio.run(make())).result()
 
 
+OUTPUT_LIMIT = 8 << 20
+"""Most bytes of output kept per cell; the rest is dropped and the cell interrupted (an endless
+print cannot fill memory, nor run until its time limit)."""
+
+
+def _head(text: str, room: int) -> str:
+    """About the longest head of ``text`` whose JSON takes at most ``room`` bytes."""
+    head = text[:room]
+    size = len(json.dumps(head))
+    return head if size <= room else head[:max(0, room * len(head) // size - 2)]
+
+
+def _capped_client(limit: int):
+    """nbclient's client, keeping at most ``limit`` bytes of each cell's outputs."""
+    from nbclient import NotebookClient
+    from nbclient.util import ensure_async
+
+    marker = f"[output over {limit} bytes dropped; the cell was stopped]\n"
+
+    class CappedClient(NotebookClient):
+        _sizes: dict = {}
+
+        def output(self, outs, msg, display_id, cell_index):
+            key = (cell_index, id(outs))
+            size = self._sizes.get(key, 0) if outs else 0
+            out = None
+            if size < limit:
+                content = msg.get("content", {})
+                text = content.get("text") if msg.get("msg_type") == "stream" else None
+                if isinstance(text, str) and len(text) >= limit - size:
+                    # a busy kernel batches its prints (one message can hold megabytes): keep the head
+                    msg = dict(msg, content=dict(content, text=_head(text, limit - size)))
+                    grown = limit
+                else:
+                    grown = size + len(json.dumps(content))
+                if grown <= limit:
+                    out = super().output(outs, msg, display_id, cell_index)
+                size = min(grown, limit)
+            self._sizes = {key: size}
+            if size >= limit and (not outs or outs[-1].get("text") != marker):
+                outs.append(nbformat.v4.new_output("stream", name="stderr", text=marker))
+                self._stop_the_cell()
+            return out
+
+        def _stop_the_cell(self) -> None:
+            """Interrupt a cell that printed past the limit: the rest of its output is dropped
+            anyway, and only its time limit would stop it (an endless print)."""
+            if getattr(self, "km", None) is None:
+                return
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                return
+            loop.create_task(ensure_async(self.km.interrupt_kernel()))
+
+    return CappedClient
+
+
 class Runner:
     """Runs one notebook cell by cell, recovering from timeouts and dead kernels.
 
@@ -66,8 +125,7 @@ class Runner:
 
     def __init__(self, nb: nbformat.NotebookNode, path: Path, timeout: int, total_timeout: float,
                  profile: str, kernel_name: str, grace: float | None = None,
-                 hidden: dict[int, list[str]] | None = None) -> None:
-        from nbclient import NotebookClient
+                 hidden: dict[int, list[str]] | None = None, output_limit: int | None = None) -> None:
 
         self.nb, self.timeout = nb, timeout
         self.hidden = hidden or {}
@@ -77,7 +135,7 @@ class Runner:
         self.total_timeout = total_timeout
         self.env = dict(os.environ, CNNLESSONS_PROFILE=profile)
         self.env.pop("CI", None)
-        self.client = NotebookClient(
+        self.client = _capped_client(output_limit or OUTPUT_LIMIT)(
             nb, timeout=timeout, kernel_name=kernel_name, allow_errors=True, record_timing=False,
             interrupt_on_timeout=True,
             error_on_timeout={"ename": _TIMEOUT, "evalue": "timeout", "traceback": []},

@@ -10,9 +10,12 @@ state (a patched checker, registry, torch function or builtin) fails, and the pr
 before the next answer. Results go back over the process's original standard output, which learner
 code no longer reaches (its prints go to ``/dev/null``), tagged with a token the grader sent.
 
-What this cannot stop: learner code runs with the grader's rights here too, so code written
-against this very process (reading the token from memory, writing to the saved descriptor) could
-forge a line. Grade in a container (README, "For instructors").
+The grader starts this process inside the submission's sandbox (``sandbox``): the answers
+are unpickled there, never in the grader, and each reply line is read with a size limit and
+checked field by field. What this cannot stop: code that runs inside this process while its
+answer is checked (written against this very process: reading the token from memory, writing to
+the saved descriptor) could forge its own submission's line; the sandbox keeps it from anything
+else (other submissions, the gradebook, the grader).
 """
 from __future__ import annotations
 
@@ -35,6 +38,8 @@ _WATCHED_EXACT = ("builtins", "math", "random", "functools", "inspect", "copy", 
                   "json", "types", "operator", "collections", "itertools", "numpy", "torch", "torch.nn",
                   "torch.nn.functional", "torch.nn.init", "torch.nn.parameter", "torch._tensor",
                   "torch.random", "torch.autograd", "torch.autograd.grad_mode", "torch.testing")
+LINE_LIMIT = 64 << 10
+"""Longest reply line read from the check process."""
 STARTUP_S = 120
 """How long the check process may take to import torch and the checkers."""
 
@@ -170,22 +175,28 @@ def _serve() -> int:
 # --- in the grader ---------------------------------------------------------------------------
 
 def _reader(stream, lines: queue.Queue) -> None:
-    for line in iter(stream.readline, b""):
-        lines.put(line)
+    for line in iter(lambda: stream.readline(LINE_LIMIT + 1), b""):
+        lines.put(line if len(line) <= LINE_LIMIT else b"")  # an overlong line is no reply
     lines.put(None)
 
 
-def start(profile: str = "smoke", workdir: str | Path | None = None) -> subprocess.Popen:
+def start(profile: str = "smoke", workdir: str | Path | None = None, sandbox=None) -> subprocess.Popen:
     """A check process, importing torch and the checkers while it waits for its jobs (start it
-    early: the import is most of its time)."""
-    env = dict(os.environ, CNNLESSONS_PROFILE=profile, OMP_NUM_THREADS="1", PYTHONDONTWRITEBYTECODE="1")
-    return subprocess.Popen([sys.executable, "-I", "-m", "cnnlessons.instructor.verdict"], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
-                            cwd=str(workdir) if workdir else None)
+    early: the import is most of its time); inside ``sandbox`` (``sandbox.Sandbox``) with
+    ``workdir`` read-only."""
+    from .sandbox import Sandbox
+
+    sandbox = sandbox or Sandbox("none")
+    env = dict(sandbox.env("/tmp"), CNNLESSONS_PROFILE=profile, OMP_NUM_THREADS="1", PYTHONDONTWRITEBYTECODE="1")
+    argv = sandbox.wrap(sandbox.python_module("cnnlessons.instructor.verdict"), workdir, writable=False,
+                        env=env)
+    return subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            env=env if not sandbox.isolated else {"PATH": os.environ.get("PATH", "/usr/bin")},
+                            cwd=str(workdir) if workdir else None, start_new_session=True)
 
 
 def decide(jobs: Sequence[Job], *, timeout: float, profile: str = "smoke", workdir: str | Path | None = None,
-           process: subprocess.Popen | None = None) -> dict[str, tuple[str, str]]:
+           process: subprocess.Popen | None = None, sandbox=None) -> dict[str, tuple[str, str]]:
     """``{exercise_id: (status, message)}`` for every job, each decided by a check process
     (``process``, from ``start``, for the first ones).
 
@@ -196,7 +207,7 @@ def decide(jobs: Sequence[Job], *, timeout: float, profile: str = "smoke", workd
     remaining = list(jobs)
     while remaining:
         token = secrets.token_hex(16)
-        process = process or start(profile, workdir)
+        process = process or start(profile, workdir, sandbox)
         lines: queue.Queue = queue.Queue()
         threading.Thread(target=_reader, args=(process.stdout, lines), daemon=True).start()
         request = {"token": token, "jobs": [{"id": j.exercise_id, "answer": str(j.answer)} for j in remaining]}
@@ -224,7 +235,8 @@ def decide(jobs: Sequence[Job], *, timeout: float, profile: str = "smoke", workd
                 try:
                     reply = json.loads(line)
                     valid = (reply.get("token") == token and reply.get("id") == job.exercise_id
-                             and reply.get("status") in ("passed", "failed", "not attempted"))
+                             and reply.get("status") in ("passed", "failed", "not attempted")
+                             and isinstance(reply.get("message", ""), str))
                 except (ValueError, AttributeError):
                     valid = False
                 remaining.pop(0)
@@ -232,7 +244,7 @@ def decide(jobs: Sequence[Job], *, timeout: float, profile: str = "smoke", workd
                     results[job.exercise_id] = ("failed", f"{job.exercise_id}: the answer interfered with the "
                                                           "grader's check")
                     break
-                results[job.exercise_id] = (reply["status"], str(reply.get("message", "")))
+                results[job.exercise_id] = (reply["status"], reply.get("message", "")[:4000])
                 if reply.get("clean") is not True:
                     break  # the process's state was changed: a fresh one takes the rest
                 allowance = timeout
