@@ -168,7 +168,6 @@ def _run_worker(sandbox: Sandbox, request: dict, box: Path, tmp: Path, total: fl
                 cells: int) -> tuple[RunResult | None, str]:
     """Run the notebook in ``sandbox`` (``worker``); its checked result, or None and why not."""
     import subprocess
-    import sys
     import threading
 
     env = dict(sandbox.env("/tmp"), PYTHONDONTWRITEBYTECODE="1")

@@ -104,7 +104,7 @@ def _capped_client(limit: int):
         def _stop_the_cell(self) -> None:
             """Interrupt a cell that printed past the limit: the rest of its output is dropped
             anyway, and only its time limit would stop it (an endless print)."""
-            if getattr(self, "km", None) is None:
+            if self.km is None:  # not started (a client made only to cap outputs)
                 return
             try:
                 loop = asyncio.get_running_loop()
