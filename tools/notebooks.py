@@ -3,7 +3,7 @@
     python tools/notebooks.py build [NAME ...]   # notebooks/NAME.py -> executed notebooks/NAME.ipynb
     python tools/notebooks.py build --profile cpu --data /path/to/cifar10 [--data-name TEXT] [NAME ...]
     python tools/notebooks.py build --profile smoke --keep-outputs   # time it, keep stored outputs
-    python tools/notebooks.py check              # every .ipynb matches its .py source
+    python tools/notebooks.py check              # every .ipynb matches its .py source and its ledger
     python tools/notebooks.py sync               # refresh the badge and setup cell in every source
     python tools/notebooks.py retag [NAME ...]   # the sources' tags onto the stored notebooks
     python tools/notebooks.py times              # build time per notebook and profile (markdown)
@@ -17,11 +17,17 @@ nbval uses), on the profile's dataset or a local copy of it (``--data``), and wr
 every profile), and a note cell after the title says it to the reader. A build that writes
 anything to stderr, or falls back to other data than asked, fails: stored notebooks keep stderr
 clean and say truly where their outputs come from.
+
+A lesson's claims ledger cell (``cnnlessons.claims.show_ledger``) puts its rows in its output as
+JSON (``cnnlessons.claims.MIMETYPE``); the build copies them into the metadata,
+``cnnlessons.claims``, and ``check`` fails where the two disagree or where the verdict function,
+run again on the stored figures, gives another verdict.
 """
 from __future__ import annotations
 
 import argparse
 import datetime
+import json
 import os
 import pathlib
 import sys
@@ -35,6 +41,7 @@ from nbclient import NotebookClient
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 sys.path.insert(0, str(ROOT))
+from cnnlessons.claims import CLAIMS, MIMETYPE, recheck  # noqa: E402
 from cnnlessons.course import colab_badge, setup_cell_source  # noqa: E402
 
 IGNORE = "nbval-ignore-output"
@@ -43,6 +50,12 @@ NOTE_TAG = "build-note"
 """The tag of the note cell a build inserts after the title; it is not in the source."""
 FALLBACK = "Falling back to the embedded digits"
 """What ``cnnlessons.data.load_data`` prints when it could not get the profile's dataset."""
+LEDGER_REQUIRED = False
+"""Whether ``check`` requires the claims ledger: when True, a lesson notebook whose number has
+effect claims in ``cnnlessons.claims.CLAIMS`` (01-06) fails without a ledger output, and so does
+a ledger without a row for each of its lesson's claims. False while the lessons get their ledger
+cells one by one; the change that adds the last one sets it to True. Either way, a ledger that is
+there is checked against the metadata and the verdict function."""
 
 
 SKIP = 'slideshow={"slide_type": "skip"}'
@@ -177,6 +190,58 @@ def add_record(nb: nbformat.NotebookNode, record: dict, previous: dict | None = 
     nb.cells.insert(title + 1, note)
 
 
+def ledger_rows(nb: nbformat.NotebookNode) -> list[dict] | None:
+    """The rows of the ledger cell's machine-readable output, as plain data; None without one."""
+    rows = None
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if MIMETYPE in out.get("data", {}):
+                rows = (rows or []) + json.loads(json.dumps(out["data"][MIMETYPE].get("claims", [])))
+    return rows
+
+
+def copy_claims(nb: nbformat.NotebookNode) -> None:
+    """Copy the ledger cell's rows into ``nb.metadata["cnnlessons"]["claims"]`` (and drop them
+    from a notebook without a ledger output)."""
+    rows = ledger_rows(nb)
+    meta = nb.metadata.setdefault("cnnlessons", {})
+    if rows is None:
+        meta.pop("claims", None)
+    else:
+        meta["claims"] = rows
+
+
+def claims_problems(name: str, nb: nbformat.NotebookNode) -> list[str]:
+    """What is wrong with the claims of the notebook ``name``, a line each naming the claim: its
+    metadata against its ledger output, the stored verdicts against the verdict function's, and,
+    with ``LEDGER_REQUIRED``, the ledger or a row that is missing."""
+    rows = ledger_rows(nb)
+    stored = nb.metadata.get("cnnlessons", {}).get("claims")
+    stored = json.loads(json.dumps(stored)) if stored is not None else None
+    problems = []
+    lesson = [c.id for c in CLAIMS.values() if c.lesson == name[:2]]
+    if rows is None:
+        if stored is not None:
+            problems += [f"{name}: {row.get('id', '?')}: in the metadata, but the notebook has no ledger output "
+                         f"(run build)" for row in stored]
+        if LEDGER_REQUIRED and lesson:
+            problems.append(f"{name}: no claims ledger output (its effect claims: {', '.join(lesson)})")
+        return problems
+    by_id = {row.get("id"): row for row in rows if isinstance(row, dict)}
+    in_meta = {row.get("id"): row for row in stored or [] if isinstance(row, dict)}
+    if stored is None:
+        problems.append(f"{name}: its ledger output is not in the metadata, cnnlessons.claims (run build)")
+    else:
+        for cid in sorted(set(by_id) | set(in_meta), key=str):
+            if by_id.get(cid) != in_meta.get(cid):
+                problems.append(f"{name}: {cid}: its metadata (cnnlessons.claims) and the ledger output disagree "
+                                f"(run build)")
+    problems += [f"{name}: {line}" for line in recheck(rows)]
+    if LEDGER_REQUIRED:
+        problems += [f"{name}: {cid}: no row in the claims ledger" for cid in lesson if cid not in by_id]
+    return problems
+
+
 def build(names: list[str], profile: str = "smoke", data: pathlib.Path | None = None,
           keep_outputs: bool = False, timeout: int = 600, data_description: str | None = None) -> int:
     """Execute and store each notebook (every one when ``names`` is empty). ``keep_outputs``:
@@ -213,10 +278,12 @@ def build(names: list[str], profile: str = "smoke", data: pathlib.Path | None = 
             times = dict((previous or {}).get("build_times", {}))
             times[profile] = {k: record[k] for k in ("seconds", "device", "data", "built")}
             stored.metadata["cnnlessons"] = {**(previous or {}), "build_times": times}
+            copy_claims(stored)
             write_atomically(stored, target)
             print(f"{_shown(target)}: executed in {seconds:.1f} s ({profile}; stored outputs kept)")
         else:
             add_record(nb, record, previous)
+            copy_claims(nb)
             write_atomically(nb, target)
             print(f"{_shown(target)}: executed in {seconds:.1f} s ({profile})")
         if problems:
@@ -296,6 +363,8 @@ def retag(names: list[str]) -> int:
 
 
 def check() -> int:
+    """Every stored notebook against its source (cells, tags, slide types) and its claims ledger
+    (``claims_problems``): 1 with a line per problem, 0 when all agree."""
     stale = []
     for source in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.py")):
         if source.read_text() != _synced_text(source):
@@ -310,6 +379,7 @@ def check() -> int:
             stale.append(f"{target.name} differs from {source.name}")
         elif [_marks(c) for c in from_source(source).cells] != [_marks(c) for c in _stored_cells(target)]:
             stale.append(f"{target.name}: its cells' tags or slide types differ from {source.name} (run retag)")
+        stale += claims_problems(target.name, nbformat.read(target, as_version=4))
     for msg in stale:
         print(msg)
     return 1 if stale else 0
@@ -330,7 +400,7 @@ def main() -> int:
     b.add_argument("--keep-outputs", action="store_true",
                    help="execute and record the build time, but keep the stored outputs")
     b.add_argument("--timeout", type=int, default=600, help="seconds a cell may run")
-    sub.add_parser("check", help="every .ipynb matches its .py source")
+    sub.add_parser("check", help="every .ipynb matches its .py source, and its claims ledger its metadata")
     sub.add_parser("sync", help="refresh the badge and setup cell in every source")
     sub.add_parser("times", help="print the recorded build times as a markdown table")
     r = sub.add_parser("retag", help="give the stored notebooks their sources' tags (outputs untouched)")
