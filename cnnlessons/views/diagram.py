@@ -23,7 +23,6 @@ from matplotlib.path import Path
 from matplotlib.textpath import TextPath
 from torch import nn
 
-from ..measure import _check_model
 from .graph import JOINS, Graph, Node, check_input_size, collapse, fold, trace, with_lanes
 
 __all__ = ["diagram", "DETAILS", "COLOURS"]
@@ -573,7 +572,8 @@ def diagram(module: nn.Module, input_size: Sequence[int], *, detail: str = "auto
     >>> [n.repeat for n in fig.graph.of_kind("block")]            # doctest: +SKIP
     [3, 1, 2, 1, 2]
     """
-    _check_model(module)
+    if not isinstance(module, nn.Module):
+        raise TypeError(f"module must be an nn.Module (a block or a model), got {type(module).__name__}")
     size = check_input_size(input_size)
     if detail not in DETAILS:
         raise ValueError(f"detail must be one of {DETAILS}, got {detail!r}")
@@ -621,5 +621,6 @@ def diagram(module: nn.Module, input_size: Sequence[int], *, detail: str = "auto
     if handles:
         fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=_LEGEND_FONT, frameon=False,
                    handlelength=1.2, handletextpad=0.4, columnspacing=1.2, borderaxespad=0.2)
+    graph.arcs = set(layout.arcs)
     fig.graph = graph  # type: ignore[attr-defined]
     return fig

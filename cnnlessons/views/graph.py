@@ -23,7 +23,7 @@ import torch
 from torch import Tensor, nn
 from torch.overrides import TorchFunctionMode
 
-from ..measure import _check_model, _eval_mode, _model_device, _model_dtype
+from ..measure import _eval_mode, _model_device, _model_dtype
 
 __all__ = ["Node", "Graph", "Scope", "trace", "collapse", "fold", "check_input_size"]
 
@@ -80,14 +80,16 @@ class Scope:
 class Graph:
     """The nodes in the order the forward pass ran them, and the calls of the modules around
     them (``scopes``, by the ids a node's ``scope`` lists, outermost first). The last node is
-    the output. ``boxes`` is filled by the drawing: node id -> its boxes (x, y, width, height)
-    in inches from the figure's bottom left, one per lane."""
+    the output. The drawing fills ``boxes`` (node id -> its boxes (x, y, width, height) in
+    inches from the figure's bottom left, one per lane) and ``arcs`` (the edges drawn as arcs
+    over the nodes they skip: shortcuts, dense connections)."""
 
     nodes: list[Node]
     scopes: dict[int, Scope] = dataclasses.field(default_factory=dict)
     input_size: tuple[int, ...] = ()
     params: int = 0
     boxes: dict[int, list[tuple[float, float, float, float]]] = dataclasses.field(default_factory=dict)
+    arcs: set[tuple[int, int]] = dataclasses.field(default_factory=set)
 
     def __getitem__(self, node_id: int) -> Node:
         return self._by_id()[node_id]
@@ -374,7 +376,8 @@ class _Recorder(TorchFunctionMode):
 def trace(module: nn.Module, input_size: Sequence[int]) -> Graph:
     """The graph of every layer and operation that ``module`` runs on one image of shape
     ``input_size`` (C, H, W), in the order they run."""
-    _check_model(module)
+    if not isinstance(module, nn.Module):
+        raise TypeError(f"module must be an nn.Module (a block or a model), got {type(module).__name__}")
     size = check_input_size(input_size)
     x = torch.randn((1, *size), generator=torch.Generator().manual_seed(0))
     x = x.to(device=_model_device(module), dtype=_model_dtype(module))
@@ -421,7 +424,7 @@ def _simplify(graph: Graph, output: int) -> Graph:
             alias[n.id] = inputs[0]
             continue
         out.append(dataclasses.replace(n, inputs=inputs))
-    return dataclasses.replace(graph, nodes=_renumber(out), boxes={})
+    return dataclasses.replace(graph, nodes=_renumber(out), boxes={}, arcs=set())
 
 
 # ----------------------------------------------------------------------- blocks and repeats
@@ -473,7 +476,7 @@ def collapse(graph: Graph, is_block: Callable[[Scope], bool] = _is_block) -> Gra
         if n.id not in drop:
             n = replace.get(n.id, n)
             nodes.append(dataclasses.replace(n, inputs=tuple(dict.fromkeys(alias.get(i, i) for i in n.inputs))))
-    return dataclasses.replace(graph, nodes=_renumber(nodes), boxes={})
+    return dataclasses.replace(graph, nodes=_renumber(nodes), boxes={}, arcs=set())
 
 
 def fold(graph: Graph) -> Graph:
@@ -497,7 +500,7 @@ def fold(graph: Graph) -> Graph:
             continue
         last[n.id] = n.id
         nodes.append(n)
-    return dataclasses.replace(graph, nodes=_renumber(nodes), boxes={})
+    return dataclasses.replace(graph, nodes=_renumber(nodes), boxes={}, arcs=set())
 
 
 def _merge_splits(graph: Graph) -> Graph:
