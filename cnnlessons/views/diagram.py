@@ -47,7 +47,7 @@ THIN = ("activation", "norm", "dropout", "reshape")
 """Kinds drawn as a narrow strip."""
 
 # Sizes in inches, fonts in points.
-FONT, SMALL = 7.5, 6.5
+FONT, SMALL, TITLE_FONT = 7.5, 6.5, 9.0
 PAD, GAP, STICK, LANE_GAP, BRANCH_GAP, ROW_GAP = 0.06, 0.3, 0.025, 0.07, 0.16, 0.32
 STRIP, RADIUS, ARC_STEP, MARGIN = 0.19, 0.12, 0.14, 0.12
 TITLE_H, LEGEND_H = 0.32, 0.3
@@ -55,9 +55,9 @@ ASPECT = 9 / 16
 
 
 @functools.lru_cache(maxsize=4096)
-def text_width(text: str, size: float = FONT) -> float:
+def text_width(text: str, size: float = FONT, weight: str = "normal") -> float:
     """Width in inches of ``text`` in the default font at ``size`` points."""
-    prop = FontProperties(family=plt.rcParams["font.family"])
+    prop = FontProperties(family=plt.rcParams["font.family"], weight=weight)
     return TextPath((0, 0), text, size=size, prop=prop).get_extents().width / 72
 
 
@@ -181,6 +181,19 @@ def structure(graph: Graph) -> list[Item]:
     return [first] + between([n.id for n in graph.nodes[1:-1]], first, last, inputs) + [last]
 
 
+def _length(items: list[Item]) -> int:
+    """The number of nodes along ``items``, through the longest branch of each parallel section."""
+    count = 0
+    for item in items:
+        if isinstance(item, int):
+            count += 1
+        elif isinstance(item, Tangle):
+            count += len(item.ids)
+        else:
+            count += max(_length(b) for b in item.branches)
+    return count
+
+
 def _arc_levels(spans: list[tuple[int, int]]) -> list[int]:
     """A height level for each arc (a, b): above every arc it encloses, and apart from every arc
     it overlaps, so that no two arcs share a stretch of line."""
@@ -229,7 +242,8 @@ class _Layout:
             return STRIP
         if n.kind in JOINS:
             return max(2 * RADIUS, text_width(n.shape_text, SMALL))
-        w = max(text_width(t, s) for t, s in _lines(n)) + 2 * PAD + 0.04
+        lines = _lines(n)
+        w = max(text_width(t, s, "bold" if k == 0 else "normal") for k, (t, s) in enumerate(lines)) + 2 * PAD
         return max(w, 0.5) + (0.06 if n.repeat > 1 else 0)
 
     def height(self, n: Node) -> float:
@@ -282,7 +296,7 @@ class _Layout:
             seq = self.sequence(item.ids)
             return _Extent(seq.width, seq.above + self._tangle_levels(item) * ARC_STEP, seq.below)
         ys, extents = self._branch_ys(item)
-        base = self._par_base(item, ys, extents)
+        base = self._par_base(item, ys)
         above = max(y + e.above for y, e in zip(ys, extents)) - base + (ARC_STEP if item.skip else 0)
         below = base - min(y - e.below for y, e in zip(ys, extents))
         return _Extent(max(e.width for e in extents), above, below)
@@ -293,7 +307,7 @@ class _Layout:
                        max(e.above for e in extents), max(e.below for e in extents))
 
     def _branch_ys(self, par: Par) -> tuple[list[float], list[_Extent]]:
-        extents = [self.sequence(b) if b else _Extent(0, 0, 0) for b in par.branches]
+        extents = [self.sequence(b) for b in par.branches]
         ys, y = [], 0.0
         for k, e in enumerate(extents):
             if k:
@@ -301,22 +315,12 @@ class _Layout:
             ys.append(y)
         return ys, extents
 
-    def _main(self, par: Par) -> Optional[int]:
-        """The branch drawn in line with the nodes around it: the one with the most nodes, if one has most."""
-        sizes = [self._count(b) for b in par.branches]
-        best = max(sizes)
-        return sizes.index(best) if sizes.count(best) == 1 else None
-
-    def _count(self, items: list[Item]) -> int:
-        n = 0
-        for i in items:
-            n += 1 if isinstance(i, int) else len(i.ids) if isinstance(i, Tangle) else \
-                max(self._count(b) for b in i.branches)
-        return n
-
-    def _par_base(self, par: Par, ys: list[float], extents: list[_Extent]) -> float:
-        main = self._main(par)
-        return ys[main] if main is not None else (ys[0] + ys[-1]) / 2
+    def _par_base(self, par: Par, ys: list[float]) -> float:
+        """The y of the nodes around ``par``: in line with its longest branch, if one is longest,
+        else halfway between its first and last branches."""
+        sizes = [_length(b) for b in par.branches]
+        longest = max(sizes)
+        return ys[sizes.index(longest)] if sizes.count(longest) == 1 else (ys[0] + ys[-1]) / 2
 
     def _tangle_spans(self, t: Tangle) -> list[tuple[int, int, int, int]]:
         """(a, b, source, target) of each arc of a tangle, a and b the positions in its lane."""
@@ -345,7 +349,7 @@ class _Layout:
                 self.arcs[(u, v)] = top + level * ARC_STEP - 0.04
         else:
             ys, extents = self._branch_ys(item)
-            shift = base - self._par_base(item, ys, extents)
+            shift = base - self._par_base(item, ys)
             for branch, y in zip(item.branches, ys):
                 if branch:
                     self.place_sequence(branch, x, y + shift)
@@ -456,10 +460,10 @@ class _Painter:
                 continue
             lines = _lines(n)
             y_text = cy + sum(_line_h(s) for _, s in lines) / 2
-            for text, size in lines:
+            for k, (text, size) in enumerate(lines):
                 y_text -= _line_h(size)
                 self.ax.text(cx, y_text + _line_h(size) / 2, text, ha="center", va="center", fontsize=size,
-                             color=colour, zorder=4, fontweight="bold" if size == FONT and text == lines[0][0] else None)
+                             color=colour, zorder=4, fontweight="bold" if k == 0 else None)
         self.graph.boxes[n.id] = boxes
 
     def _arrow(self, points: list[tuple[float, float]], head: bool = True, curved: bool = False) -> None:
@@ -589,8 +593,10 @@ def diagram(module: nn.Module, input_size: Sequence[int], *, detail: str = "auto
             layout, lines, width, height = _measure(graph, max_width)
 
     handles = _legend_handles(graph)
+    name = title if title is not None else (
+        f"{type(module).__name__}: input {'x'.join(map(str, size))}, {graph.params:,} parameters")
     content = width
-    width = max(width, _legend_width(handles) + 2 * MARGIN)
+    width = max(width, _legend_width(handles) + 2 * MARGIN, text_width(name, TITLE_FONT, "bold") + 2 * MARGIN)
     fig = plt.figure(figsize=(width, height))
     ax = fig.add_axes((0, 0, 1, 1))
     ax.set_xlim(0, width)
@@ -615,9 +621,7 @@ def diagram(module: nn.Module, input_size: Sequence[int], *, detail: str = "auto
                 painter.edge(layout.by_id[i], n)
     for (bottom, a), (_, b) in zip(row_bases, row_bases[1:]):
         painter.wrap(layout.by_id[a[-1]], layout.by_id[b[0]], bottom - ROW_GAP / 2, x0 - GAP / 4)
-    name = title if title is not None else (
-        f"{type(module).__name__}: input {'x'.join(map(str, size))}, {graph.params:,} parameters")
-    ax.text(MARGIN, height - TITLE_H / 2, name, ha="left", va="center", fontsize=FONT + 1.5, fontweight="bold")
+    ax.text(MARGIN, height - TITLE_H / 2, name, ha="left", va="center", fontsize=TITLE_FONT, fontweight="bold")
     if handles:
         fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=_LEGEND_FONT, frameon=False,
                    handlelength=1.2, handletextpad=0.4, columnspacing=1.2, borderaxespad=0.2)

@@ -137,9 +137,15 @@ def check_input_size(input_size: object) -> tuple[int, int, int]:
 
 # ----------------------------------------------------------------------------------- naming
 
+_NAMES = {"PreActResidualBlock": "Pre-activation block", "PadShortcut": "Zero-pad shortcut"}
+"""Classes whose name in words is not the lecture's."""
+
+
 def words(cls: str) -> str:
     """A class name in the lecture's words: ``"ResidualBlock"`` -> ``"Residual block"``,
     ``"_DenseLayer"`` -> ``"Dense layer"``, ``"VGGBlock"`` -> ``"VGG block"``."""
+    if cls in _NAMES:
+        return _NAMES[cls]
     parts = re.findall(r"[A-Z]+(?=[A-Z][a-z]|\d|$)|[A-Z]?[a-z]+|[A-Z]+|\d+", cls.lstrip("_"))
     if not parts:
         return cls
@@ -212,7 +218,7 @@ def describe_module(m: nn.Module, out: Tensor) -> tuple[str, tuple[str, ...], in
     return "other", (words(type(m).__name__),), 1
 
 
-_IDENTITY = {"contiguous", "clone", "detach", "to", "float", "double", "half", "type", "type_as", "cpu", "cuda",
+_IDENTITY = {"get", "contiguous", "clone", "detach", "to", "float", "double", "half", "type", "type_as", "cpu", "cuda",
              "requires_grad_", "dropout_identity"}
 
 
@@ -390,7 +396,7 @@ def trace(module: nn.Module, input_size: Sequence[int]) -> Graph:
     try:
         with _eval_mode(module), torch.no_grad(), recorder:
             out = module(x)
-    except Exception as error:
+    except (RuntimeError, ValueError) as error:  # shapes that do not fit, an input check
         raise ValueError(f"{type(module).__name__} does not run on an input of input_size={size} "
                          f"(batch of 1): {type(error).__name__}: {error}") from error
     finally:
@@ -439,9 +445,14 @@ def collapse(graph: Graph, is_block: Callable[[Scope], bool] = _is_block) -> Gra
     addition that starts a block and reads only from outside it stays a node of its own; a
     block with more than one output stays as it is."""
     by_id = graph._by_id()
+    sizes: dict[int, int] = {}
+    for n in graph.nodes:
+        for c in n.scope:
+            sizes[c] = sizes.get(c, 0) + 1
+    wrappers = {c for c, size in sizes.items() if size == len(graph.nodes) - 1}  # all but the input: unfold
     groups: dict[int, list[Node]] = {}
     for n in graph.nodes:
-        call = next((c for c in n.scope if is_block(graph.scopes[c])), None)
+        call = next((c for c in n.scope if c not in wrappers and is_block(graph.scopes[c])), None)
         if call is not None:
             groups.setdefault(call, []).append(n)
     replace: dict[int, Node] = {}
