@@ -68,7 +68,7 @@ def _line_h(size: float) -> float:
 def _params(n: int) -> str:
     if n < 1000:
         return f"{n} params"
-    if n < 1_000_000:
+    if n < 999_950:
         return f"{n / 1e3:.1f}k params".replace(".0k", "k")
     return f"{n / 1e6:.2f}M params"
 
@@ -351,8 +351,7 @@ class _Layout:
             ys, extents = self._branch_ys(item)
             shift = base - self._par_base(item, ys)
             for branch, y in zip(item.branches, ys):
-                if branch:
-                    self.place_sequence(branch, x, y + shift)
+                self.place_sequence(branch, x, y + shift)
             if item.skip:
                 inner = max(y + e.above for y, e in zip(ys, extents)) + shift
                 self.arcs[(item.src, item.dst)] = inner + ARC_STEP - 0.04
@@ -402,6 +401,8 @@ def _text_colour(fill: str) -> str:
 
 
 class _Painter:
+    """Draws the nodes and edges of a placed layout on ``ax`` (in inches)."""
+
     def __init__(self, layout: _Layout, ax) -> None:
         self.layout, self.ax = layout, ax
         self.graph = layout.graph
@@ -466,7 +467,9 @@ class _Painter:
                              color=colour, zorder=4, fontweight="bold" if k == 0 else None)
         self.graph.boxes[n.id] = boxes
 
-    def _arrow(self, points: list[tuple[float, float]], head: bool = True, curved: bool = False) -> None:
+    def _arrow(self, points: list[tuple[float, float]], curved: bool = False) -> None:
+        """An arrow along ``points``; ``curved``: an arc from points[0] up to the height of
+        points[2] and down to points[1], with rounded corners."""
         if curved:
             (x0, y0), (x1, y1), peak = points[0], points[1], points[2][1]
             r = min(0.12, abs(x1 - x0) / 2)
@@ -476,7 +479,7 @@ class _Painter:
                      Path.LINETO]
         else:
             verts, codes = points, [Path.MOVETO] + [Path.LINETO] * (len(points) - 1)
-        patch = FancyArrowPatch(path=Path(verts, codes), arrowstyle="-|>,head_length=3,head_width=1.8" if head else "-",
+        patch = FancyArrowPatch(path=Path(verts, codes), arrowstyle="-|>,head_length=3,head_width=1.8",
                                 color="#333333", linewidth=0.8, shrinkA=0, shrinkB=0, zorder=1,
                                 joinstyle="round", capstyle="round")
         self.ax.add_patch(patch)
