@@ -278,6 +278,23 @@ def test_trace_keeps_only_what_the_output_depends_on():
     assert graph.output.kind == "other" and graph.output.shape == (4, 6, 6)  # + a constant is no join
 
 
+def test_a_concatenation_with_a_learned_token_stays_and_one_of_one_tensor_goes():
+    class Token(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.token = nn.Parameter(torch.zeros(1, 8, 1))
+            self.depthwise = nn.Conv2d(8, 8, 3, padding=1, groups=8)  # too many groups for lanes
+
+        def forward(self, x):
+            x = torch.cat([self.depthwise(x)], dim=1).flatten(2)  # one tensor: nothing to draw
+            return torch.cat([self.token.expand(x.shape[0], -1, -1), x], dim=2)
+
+    graph = trace(Token(), (8, 2, 2))
+    assert [(n.kind, n.shape) for n in graph.nodes] == [
+        ("input", (8, 2, 2)), ("conv", (8, 2, 2)), ("reshape", (8, 4)), ("concat", (8, 5))]
+    assert graph[1].label == ("3x3 conv", "depthwise") and graph.output.inputs == (2,)
+
+
 # -------------------------------------------------------------------------------- bad input
 
 @pytest.mark.parametrize("module,input_size,error,words_", [

@@ -189,7 +189,10 @@ def _adaptive_label(kind: str, out: Tensor) -> tuple[str, ...]:
 def describe_module(m: nn.Module, out: Tensor) -> tuple[str, tuple[str, ...], int]:
     """(kind, label, groups) of a layer."""
     if isinstance(m, nn.Conv2d):
-        return "conv", (f"{_kernel(m.kernel_size)} conv",) + _stride(m.stride), m.groups
+        label = (f"{_kernel(m.kernel_size)} conv",) + _stride(m.stride)
+        if m.groups > MAX_LANES:  # too many groups to draw as lanes
+            label += ("depthwise" if m.groups == m.in_channels else f"{m.groups} groups",)
+        return "conv", label, m.groups
     if isinstance(m, (nn.Conv1d, nn.Conv3d)):
         return "conv", ("x".join(str(k) for k in m.kernel_size) + " conv",), m.groups
     if isinstance(m, nn.Linear):
@@ -420,13 +423,14 @@ def _renumber(nodes: list[Node]) -> list[Node]:
 
 def _simplify(graph: Graph, output: int) -> Graph:
     """Keep what the output depends on; a concatenation of one tensor is that tensor."""
+    shapes = {n.id: n.shape for n in graph.nodes}
     keep = graph.ancestors(output) | {output}
     nodes = [n for n in graph.nodes if n.id in keep]
     alias: dict[int, int] = {}
     out: list[Node] = []
     for n in nodes:
         inputs = tuple(dict.fromkeys(alias.get(i, i) for i in n.inputs))
-        if n.kind == "concat" and len(inputs) == 1 and n.id != output:
+        if n.kind == "concat" and len(inputs) == 1 and n.shape == shapes[inputs[0]] and n.id != output:
             alias[n.id] = inputs[0]
             continue
         out.append(dataclasses.replace(n, inputs=inputs))
