@@ -599,7 +599,8 @@ def diagram(module: nn.Module, input_size: Sequence[int], *, detail: str = "auto
     name = title if title is not None else (
         f"{type(module).__name__}: input {'x'.join(map(str, size))}, {graph.params:,} parameters")
     content = width
-    width = max(width, _legend_width(handles) + 2 * MARGIN, text_width(name, TITLE_FONT, "bold") + 2 * MARGIN)
+    width = max(width, _legend_width(handles) + 2 * MARGIN + 0.2,
+                text_width(name, TITLE_FONT, "bold") + 2 * MARGIN)
     fig = plt.figure(figsize=(width, height))
     ax = fig.add_axes((0, 0, 1, 1))
     ax.set_xlim(0, width)
