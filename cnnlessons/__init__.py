@@ -18,7 +18,7 @@ _LAZY = {
     "evaluate": "training",
     "plot_history": "plots", "plot_bars": "plots", "show_images": "plots", "plot_ilsvrc": "plots",
     "check": "exercises", "ExerciseFailed": "exercises", "NotAttempted": "exercises",
-    "list_exercises": "exercises", "describe": "exercises",
+    "list_exercises": "exercises", "describe": "exercises", "draw_answer": "exercises",
     "setup_notebook": "notebook",
 }
 
