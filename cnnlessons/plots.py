@@ -206,7 +206,8 @@ class ILSVRCEntry:
     top5_error: float
     """Top-5 error on the challenge's test set, in percent."""
     depth: Optional[int]
-    """Layers with weights of the deepest network in the entry; None: not a CNN."""
+    """Layers with weights of the network the entry is known by (AlexNet's 8, ResNet-152's 152);
+    None: not a CNN."""
     networks: Optional[int]
     """How many CNNs the entry averaged (an ensemble); None: not a CNN, or not reported."""
     how: str
@@ -231,7 +232,8 @@ ILSVRC_RESULTS: tuple[ILSVRCEntry, ...] = (
                 "Sanchez & Perronnin, High-dimensional signature compression for large-scale image "
                 "classification, CVPR 2011; the error as in Russakovsky et al., IJCV 2015"),
     ILSVRCEntry(2012, "SuperVision", "AlexNet", 15.3, 8, 7,
-                "an ensemble of 7 CNNs, 2 of them pre-trained on ImageNet Fall 2011 (extra data)", 1,
+                "an ensemble of 7 CNNs, 2 of them pre-trained on ImageNet Fall 2011 (extra data), one of "
+                "those with a sixth convolutional layer", 1,
                 "Krizhevsky, Sutskever & Hinton, ImageNet classification with deep convolutional "
                 "neural networks, NIPS 2012, Table 2",
                 also=((16.4, "5 CNNs, no extra data"),)),
@@ -251,13 +253,13 @@ ILSVRC_RESULTS: tuple[ILSVRCEntry, ...] = (
 """The ILSVRC classification task's winner each year from 2010 to 2015, and VGG, second in 2014.
 "Russakovsky et al., IJCV 2015" is the challenge's own summary: ImageNet Large Scale Visual
 Recognition Challenge, International Journal of Computer Vision 115 (2015), 211-252.
-Every CNN entry averaged several networks (and many crops of each image): a single network of the
-same design did worse. DenseNet (Huang et al., CVPR 2017) came later and won no ILSVRC."""
+Every CNN entry averaged the predictions of several networks: a single network of the same design
+did worse. DenseNet (Huang et al., CVPR 2017) came later and won no ILSVRC."""
 
 _NOT_CNN, _WINNER, _SECOND = "#E69F00", "#0072B2", "#56B4E9"  # Okabe-Ito orange, blue, sky blue
 _ILSVRC_NOTES = (
-    "Depth: layers with weights of the deepest network in the entry. Every CNN entry averaged several "
-    "networks and many crops of each image;",
+    "Depth: layers with weights of the network the entry is known by. Every CNN entry averaged the "
+    "predictions of several networks;",
     "a single network of the same design did worse. DenseNet (Huang et al., CVPR 2017) came after "
     "these results and won no ILSVRC.",
 )
