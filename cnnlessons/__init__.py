@@ -16,9 +16,9 @@ _LAZY = {
     "load_data": "data", "load_dataset": "data", "CourseData": "data", "DATASETS": "data",
     "fit": "training", "History": "training", "pick_device": "training", "set_seed": "training",
     "evaluate": "training",
-    "plot_history": "plots", "plot_bars": "plots", "show_images": "plots",
+    "plot_history": "plots", "plot_bars": "plots", "show_images": "plots", "plot_ilsvrc": "plots",
     "check": "exercises", "ExerciseFailed": "exercises", "NotAttempted": "exercises",
-    "list_exercises": "exercises", "describe": "exercises",
+    "list_exercises": "exercises", "describe": "exercises", "draw_answer": "exercises",
     "setup_notebook": "notebook",
 }
 

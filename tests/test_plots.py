@@ -38,3 +38,53 @@ def test_a_run_recorded_without_the_eval_mode_error_is_left_out_of_its_panel():
 def test_unknown_metric_is_named():
     with pytest.raises(ValueError, match="metrics must be among .*train_eval_error"):
         plot_history(run("a"), ("train_eval_loss",))
+
+
+def test_the_ilsvrc_figure_draws_the_constant_one_bar_per_entry():
+    from cnnlessons.plots import ILSVRC_RESULTS, plot_ilsvrc
+
+    fig = plot_ilsvrc()
+    ax = fig.axes[0]
+    (bars,) = ax.containers
+    entries = sorted(ILSVRC_RESULTS, key=lambda e: (e.year, e.place))
+    assert [b.get_height() for b in bars] == [e.top5_error for e in entries]
+    ticks = [t.get_text() for t in ax.get_xticklabels()]
+    assert [int(t.split()[0]) for t in ticks] == [e.year for e in entries]
+    assert {e.year for e in entries} == set(range(2010, 2016))
+    assert all(e.model in t for e, t in zip(entries, ticks))
+    texts = " ".join(t.get_text() for t in ax.texts + fig.texts)
+    for n, e in enumerate(entries, 1):
+        assert f"{e.top5_error:g}%" in texts
+        assert f"[{n}] {e.citation}" in texts
+        if e.cnn:
+            assert f"{e.depth} layers" in texts
+    assert "before CNNs" in texts
+    assert "DenseNet" in texts and "won no ILSVRC" in texts
+    assert plot_ilsvrc() is not fig  # a figure per call
+
+
+def test_every_ilsvrc_entry_is_cited_and_every_cnn_entry_was_an_ensemble():
+    from cnnlessons.plots import ILSVRC_RESULTS
+
+    winners = {e.year: e for e in ILSVRC_RESULTS if e.place == 1}
+    assert sorted(winners) == list(range(2010, 2016))
+    assert {e.year: e.top5_error for e in winners.values()} == {
+        2010: 28.2, 2011: 25.8, 2012: 15.3, 2013: 11.7, 2014: 6.67, 2015: 3.57}
+    assert {e.model: e.depth for e in ILSVRC_RESULTS if e.cnn} == {
+        "AlexNet": 8, "ZFNet": 8, "GoogLeNet": 22, "VGG": 19, "ResNet": 152}
+    for e in ILSVRC_RESULTS:
+        assert e.citation.strip() and any(str(y) in e.citation for y in range(2011, 2017))
+        assert ("ensemble" in e.how) == e.cnn
+    assert not any("DenseNet" in e.model for e in ILSVRC_RESULTS)
+
+
+def test_the_ilsvrc_figure_keeps_its_text_inside_the_figure():
+    from cnnlessons.plots import plot_ilsvrc
+
+    fig = plot_ilsvrc()
+    renderer = fig.canvas.get_renderer()
+    box = fig.bbox
+    ax = fig.axes[0]
+    for t in ax.texts + fig.texts + ax.get_xticklabels():
+        extent = t.get_window_extent(renderer)
+        assert box.x0 <= extent.x0 and extent.x1 <= box.x1 and box.y0 <= extent.y0 and extent.y1 <= box.y1, t.get_text()

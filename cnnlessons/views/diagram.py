@@ -25,7 +25,7 @@ from torch import nn
 
 from .graph import JOINS, Graph, Node, check_input_size, collapse, fold, trace, with_lanes
 
-__all__ = ["diagram", "DETAILS", "COLOURS"]
+__all__ = ["diagram", "plan", "paint", "Plan", "DETAILS", "COLOURS"]
 
 DETAILS = ("auto", "layers", "blocks")
 """``detail="layers"`` draws every layer; ``"blocks"`` draws each block (a module of its own
@@ -565,20 +565,25 @@ def _view(traced: Graph, detail: str) -> Graph:
     return with_lanes(fold(collapse(traced)) if detail == "blocks" else traced)
 
 
-def diagram(module: nn.Module, input_size: Sequence[int], *, detail: str = "auto", title: Optional[str] = None,
-            max_width: float = 10.0) -> Figure:
-    """Draw ``module``'s architecture as it runs on one image of shape ``input_size`` (C, H, W).
+@dataclasses.dataclass
+class Plan:
+    """A diagram measured but not yet drawn: the graph, its layout in rows, the title and legend,
+    and the size in inches it needs (``width`` x ``height``)."""
 
-    Returns the matplotlib figure; ``fig.graph`` is the :class:`~cnnlessons.views.graph.Graph`
-    it drew (its nodes in forward order with kind, label, output shape, parameters, inputs,
-    lanes and repeats; its edges; and each node's boxes in inches). ``detail``: see
-    ``DETAILS``. The figure is at most ``max_width`` inches wide where the graph can be
-    wrapped into rows, and fits a 16:9 slide when ``detail="auto"`` can make it.
+    graph: Graph
+    layout: _Layout
+    lines: list[list[Item]]
+    width: float
+    height: float
+    content: float
+    """Width of the rows of nodes (the title or legend may make the diagram wider)."""
+    title: str
+    handles: list
 
-    >>> fig = diagram(build_model("resnet20"), (3, 32, 32))        # doctest: +SKIP
-    >>> [n.repeat for n in fig.graph.of_kind("block")]            # doctest: +SKIP
-    [3, 1, 2, 1, 2]
-    """
+
+def plan(module: nn.Module, input_size: Sequence[int], *, detail: str = "auto", title: Optional[str] = None,
+         max_width: float = 10.0) -> Plan:
+    """Trace ``module`` on ``input_size`` and measure its diagram (the arguments are ``diagram``'s)."""
     if not isinstance(module, nn.Module):
         raise TypeError(f"module must be an nn.Module (a block or a model), got {type(module).__name__}")
     size = check_input_size(input_size)
@@ -601,15 +606,23 @@ def diagram(module: nn.Module, input_size: Sequence[int], *, detail: str = "auto
     content = width
     width = max(width, _legend_width(handles) + 2 * MARGIN + 0.2,
                 text_width(name, TITLE_FONT, "bold") + 2 * MARGIN)
-    fig = plt.figure(figsize=(width, height))
-    ax = fig.add_axes((0, 0, 1, 1))
+    return Plan(graph, layout, lines, width, height, content, name, handles)
+
+
+def paint(p: Plan, fig: Figure, left: float = 0.0, bottom: float = 0.0) -> Graph:
+    """Draw ``p`` on ``fig`` in a ``p.width`` x ``p.height`` area whose bottom left corner is
+    ``left``, ``bottom`` inches from the figure's; returns the graph, its boxes filled in (in
+    inches from that corner). The area gets an axes of its own, its legend sits at its foot."""
+    fig_w, fig_h = fig.get_size_inches()
+    width, height, layout, graph = p.width, p.height, p.layout, p.graph
+    ax = fig.add_axes((left / fig_w, bottom / fig_h, width / fig_w, height / fig_h))
     ax.set_xlim(0, width)
     ax.set_ylim(0, height)
     ax.axis("off")
     top = height - TITLE_H
-    x0 = MARGIN + GAP / 2 + (width - content) / 2
+    x0 = MARGIN + GAP / 2 + (width - p.content) / 2
     row_bases = []
-    for k, row in enumerate(lines):
+    for k, row in enumerate(p.lines):
         e = layout.sequence(row)
         base = top - e.above
         layout.place_sequence(row, x0, base)
@@ -623,12 +636,32 @@ def diagram(module: nn.Module, input_size: Sequence[int], *, detail: str = "auto
         for i in n.inputs:
             if (i, n.id) not in wraps:
                 painter.edge(layout.by_id[i], n)
-    for (bottom, a), (_, b) in zip(row_bases, row_bases[1:]):
-        painter.wrap(layout.by_id[a[-1]], layout.by_id[b[0]], bottom - ROW_GAP / 2, x0 - GAP / 4)
-    ax.text(MARGIN, height - TITLE_H / 2, name, ha="left", va="center", fontsize=TITLE_FONT, fontweight="bold")
-    if handles:
-        fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=_LEGEND_FONT, frameon=False,
-                   handlelength=1.2, handletextpad=0.4, columnspacing=1.2, borderaxespad=0.2)
+    for (bottom_row, a), (_, b) in zip(row_bases, row_bases[1:]):
+        painter.wrap(layout.by_id[a[-1]], layout.by_id[b[0]], bottom_row - ROW_GAP / 2, x0 - GAP / 4)
+    ax.text(MARGIN, height - TITLE_H / 2, p.title, ha="left", va="center", fontsize=TITLE_FONT, fontweight="bold")
+    if p.handles:
+        fig.legend(handles=p.handles, loc="lower center", ncol=len(p.handles), fontsize=_LEGEND_FONT, frameon=False,
+                   handlelength=1.2, handletextpad=0.4, columnspacing=1.2, borderaxespad=0.2,
+                   bbox_to_anchor=((left + width / 2) / fig_w, bottom / fig_h))
     graph.arcs = set(layout.arcs)
-    fig.graph = graph  # type: ignore[attr-defined]
+    return graph
+
+
+def diagram(module: nn.Module, input_size: Sequence[int], *, detail: str = "auto", title: Optional[str] = None,
+            max_width: float = 10.0) -> Figure:
+    """Draw ``module``'s architecture as it runs on one image of shape ``input_size`` (C, H, W).
+
+    Returns the matplotlib figure; ``fig.graph`` is the :class:`~cnnlessons.views.graph.Graph`
+    it drew (its nodes in forward order with kind, label, output shape, parameters, inputs,
+    lanes and repeats; its edges; and each node's boxes in inches). ``detail``: see
+    ``DETAILS``. The figure is at most ``max_width`` inches wide where the graph can be
+    wrapped into rows, and fits a 16:9 slide when ``detail="auto"`` can make it.
+
+    >>> fig = diagram(build_model("resnet20"), (3, 32, 32))        # doctest: +SKIP
+    >>> [n.repeat for n in fig.graph.of_kind("block")]            # doctest: +SKIP
+    [3, 1, 2, 1, 2]
+    """
+    p = plan(module, input_size, detail=detail, title=title, max_width=max_width)
+    fig = plt.figure(figsize=(p.width, p.height))
+    fig.graph = paint(p, fig)  # type: ignore[attr-defined]
     return fig
