@@ -44,8 +44,11 @@ def _as_runs(runs) -> list[History]:
 
 
 def reference_label(run: History) -> str:
-    """'label (reference: device, date)' for a curve from the reference results."""
+    """'label (reference: device, date)' for a curve from the reference results; a converged
+    checkpoint's label says what it is already."""
     info = run.info or {}
+    if info.get("checkpoint"):
+        return run.label
     where = ", ".join(str(info[k]) for k in ("device", "date") if info.get(k))
     return f"{run.label} (reference: {where})" if where else f"{run.label} (reference)"
 

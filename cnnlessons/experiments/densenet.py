@@ -245,7 +245,8 @@ def plot_params_accuracy(runs: dict[str, History], reference: Sequence[History] 
     from ..plots import plot_bars
 
     everything = list(runs.values()) + [
-        History(**{**h.to_dict(), "label": f"{h.label} (reference)"}) for h in reference]
+        History(**{**h.to_dict(), "label": f"{h.info['checkpoint']}\ntrained to the end"
+                   if h.info.get("checkpoint") else f"{h.label} (reference)"}) for h in reference]
     fig, axes = plt.subplots(1, 2, figsize=(4.2 + 1.6 * len(everything), 3.4))
     plot_bars({h.label: h.info.get("parameters", 0) for h in everything}, ylabel="parameters",
               title="parameters", ax=axes[0])

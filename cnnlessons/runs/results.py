@@ -118,7 +118,8 @@ def converged_runs(*names: str) -> list[History]:
             continue
         history = History.from_dict(record["history"])
         history.label = (f"{name} trained to the end on CIFAR-10 ({record['epochs']} epochs, "
-                         f"test acc {record['test_acc']:.1%})")
-        history.info = {**history.info, "device": record["device"], "date": record["date"]}
+                         f"test {record['test_acc']:.1%})")
+        history.info = {**history.info, "device": record["device"], "date": record["date"],
+                        "checkpoint": name}
         runs.append(history)
     return runs
