@@ -86,6 +86,7 @@ class BadInit(nn.Module):
 
 @pytest.fixture(autouse=True)
 def _close_figures():
+    plt.close("all")  # figures that other test files left open are not this test's
     yield
     plt.close("all")
 
