@@ -162,10 +162,14 @@ def plot_accuracy_vs_parameters(runs: Mapping[str, History] | Sequence[History],
         x, y = run.info.get("parameters", 0), accuracy(run)
         ax.scatter(x, y, s=50, color=colors[i % len(colors)], zorder=3)
         ax.annotate(run.label, (x, y), textcoords="offset points", xytext=(6, 4), fontsize=9)
+    lesson_label = {name: label for label, (name, _) in SMALL_MODELS.items()}
     for run in reference:
         x, y = run.info.get("parameters", 0), accuracy(run)
         ax.scatter(x, y, s=50, facecolors="none", edgecolors="gray", zorder=2)
-        ax.annotate(f"{run.label} (reference)", (x, y), textcoords="offset points", xytext=(6, -11),
+        checkpoint = run.info.get("checkpoint")
+        name = (f"{lesson_label.get(checkpoint, checkpoint)}, trained to the end" if checkpoint
+                else f"{run.label} (reference)")
+        ax.annotate(name, (x, y), textcoords="offset points", xytext=(6, -11),
                     fontsize=8, color="gray")
     ax.set_xscale("log")
     ax.margins(x=0.15, y=0.1)
