@@ -41,6 +41,9 @@ FIGURE_WORDS = {"test_acc": "test accuracy", "train_error": "training error (eva
                 "gap": "train/test gap", "epochs_to_target": "epochs to the target training error",
                 "weights": "weights", "flops": "FLOPs", "row_complete": "table row complete"}
 """How the ledger names a figure; a figure not listed is named as it is."""
+SIGNED_FIGURES = ("gap",)
+"""Differences of two fractions, in [-1, 1]: a regularised run can do better on the test images
+than on its own training images."""
 
 Figures = Mapping[str, Mapping[str, Any]]
 """``figures[arm][figure]``: ``{seed: value}``, or one value for every seed."""
@@ -304,8 +307,9 @@ def _checked(value: Any, condition: Condition, where: str) -> float | bool:
     if math.isnan(value) or math.isinf(value):
         raise ValueError(f"{where}: expected a finite number, got {value!r} (a run without this figure "
                          f"is not tested: judge it without figures, with why)")
-    if condition.scale == "points" and not 0 <= value <= 1:
-        raise ValueError(f"{where}: expected a fraction in [0, 1] (0.734 for 73.4%), got {value!r}")
+    low = -1 if condition.figure in SIGNED_FIGURES else 0
+    if condition.scale == "points" and not low <= value <= 1:
+        raise ValueError(f"{where}: expected a fraction in [{low}, 1] (0.734 for 73.4%), got {value!r}")
     if condition.scale == "ratio" and value <= 0:
         raise ValueError(f"{where}: expected a positive number (compared as a ratio), got {value!r}")
     return float(value)

@@ -28,6 +28,10 @@ class Profile:
     progress: bool
     """Show tqdm progress bars (off in CI so that stderr stays clean)."""
     description: str
+    seeds: tuple[int, ...] = (0,)
+    """The seeds every claim's comparison is trained on, the same for every claim, fixed before
+    any run (one in ``smoke``, CI's time; three where a claim's margin is small against the noise
+    of one run). The explorers train one seed."""
 
     def scaled(self, **changes) -> "Profile":
         """A copy with some fields changed, e.g. ``profile.scaled(epochs=2)``."""
@@ -46,14 +50,16 @@ PROFILES: dict[str, Profile] = {
         description="CI on 2 CPU cores: the embedded digits, a few epochs; each notebook < 60 s",
     ),
     "cpu": Profile(
-        name="cpu", dataset="cifar10", train_size=10000, val_size=1000, test_size=2000,
+        name="cpu", dataset="cifar10", train_size=10000, val_size=1000, test_size=None,
         image_size=32, epochs=6, batch_size=128, progress=True,
         description="a lecture on a laptop CPU: a CIFAR-10 subset, a few minutes a notebook",
+        seeds=(0, 1, 2),
     ),
     "gpu": Profile(
         name="gpu", dataset="cifar10", train_size=None, val_size=5000, test_size=None,
         image_size=32, epochs=15, batch_size=512, progress=True,
         description="one GPU: all of CIFAR-10, real training to the papers' accuracies",
+        seeds=(0, 1, 2),
     ),
 }
 

@@ -201,16 +201,24 @@ class Figure1CNN(nn.Sequential):
     """A four-layer CNN like the paper's Figure 1 network (the paper does not give its layers):
     three 5x5 convolutions of ``width``, ``width`` and ``2*width`` channels (32, 32, 64), each
     followed by the activation and 3x3 max pooling with stride 2, then one fully connected
-    layer. Only ``activation`` changes between the figure's two runs (ReLU against tanh)."""
+    layer. Only ``activation`` changes between the figure's two runs (ReLU against tanh).
+
+    ``extra_convs`` adds that many 3x3 convolutions (same width, each with the activation) after
+    each 5x5 one: the deeper variant, without normalisation, where the activation matters more."""
 
     def __init__(self, activation: str = "relu", in_channels: int = 3, num_classes: int = 10,
-                 width: int = 32) -> None:
+                 width: int = 32, extra_convs: int = 0) -> None:
         make_activation(activation)  # validates the name
+        if isinstance(extra_convs, bool) or not isinstance(extra_convs, int) or extra_convs < 0:
+            raise ValueError(f"extra_convs must be an integer >= 0, got {extra_convs!r}")
         layers: "OrderedDict[str, nn.Module]" = OrderedDict()
         c = in_channels
         for i, out in enumerate((width, width, 2 * width), start=1):
             layers[f"conv{i}"] = nn.Conv2d(c, out, 5, padding=2)
             layers[f"{activation}{i}"] = make_activation(activation)
+            for j in range(1, extra_convs + 1):
+                layers[f"conv{i}_{j}"] = nn.Conv2d(out, out, 3, padding=1)
+                layers[f"{activation}{i}_{j}"] = make_activation(activation)
             layers[f"pool{i}"] = nn.MaxPool2d(3, stride=2, padding=1)
             c = out
         layers["avgpool"] = nn.AdaptiveAvgPool2d(2)

@@ -74,10 +74,23 @@ class Recipe:
     measure: tuple[str, ...] = ()
     """Extra figures kept in each run's ``info``: names from ``MEASUREMENTS``."""
     seed: int = 0
+    claims: Mapping[str, Mapping[str, str]] = dataclasses.field(default_factory=dict)
+    """The effect claims these runs decide (ids of ``cnnlessons.claims.CLAIMS``): per claim, each
+    of its arms -> the label of the run that plays it. Trained with ``train_seeds``."""
+    target: float | None = None
+    """The training error (eval mode) that ``epochs_to_target`` counts the epochs to."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "fit", _frozen(self.fit))
         object.__setattr__(self, "settings", _frozen({k: _frozen(v) for k, v in self.settings.items()}))
+        object.__setattr__(self, "claims", _frozen({k: _frozen(v) for k, v in self.claims.items()}))
+        from ..claims import CLAIMS
+
+        for claim_id, arms in self.claims.items():
+            if claim_id not in CLAIMS:
+                raise ValueError(f"claims: expected ids among {', '.join(CLAIMS)}, got {claim_id!r}")
+            if missing := [a for a in CLAIMS[claim_id].arms if a not in arms]:
+                raise ValueError(f"claims[{claim_id!r}]: expected a run for every arm; {missing[0]!r} has none")
         unknown = [m for m in self.measure if m not in MEASUREMENTS]
         if unknown:
             raise ValueError(f"measure must name figures among {', '.join(MEASUREMENTS)}, got {unknown}")
@@ -238,6 +251,35 @@ class Recipe:
             if device.type == "cuda":
                 torch.cuda.empty_cache()
         return results
+
+
+    def train_seeds(self, data: CourseData, profile: Profile | str | None = None, *,
+                    seeds: Sequence[int] | None = None, labels: Sequence[str] | None = None,
+                    **kwargs: Any) -> dict[str, dict[int, History]]:
+        """Train each run (or those called ``labels``) once per seed of the profile
+        (``profile.seeds``, or ``seeds``): the paired runs a claim is judged on,
+        ``{label: {seed: History}}``. Each seed draws the model's weights, the batches and, with
+        ``subset``, the training images, the same for every run."""
+        profile = get_profile(profile)
+        seeds = profile.seeds if seeds is None else tuple(seeds)
+        if not seeds or any(isinstance(s, bool) or not isinstance(s, int) or s < 0 for s in seeds):
+            raise ValueError(f"seeds must be integers >= 0, at least one, got {seeds!r}")
+        runs = self.runs_for(profile) if labels is None else [self.run(label, profile) for label in labels]
+        results: dict[str, dict[int, History]] = {run.label: {} for run in runs}
+        for seed in seeds:
+            for run in runs:
+                model, results[run.label][seed] = self.fit_run(run, data, profile, seed=seed, **kwargs)
+                del model
+        return results
+
+    def judge(self, claim_id: str, runs: Mapping[str, Mapping[int, History]]):
+        """The verdict on ``claim_id`` (one of ``claims``) from ``train_seeds``' runs: a
+        ``cnnlessons.claims.Judgement``, by the one rule of ``cnnlessons.claims.judge``."""
+        from .evidence import judge_runs
+
+        if claim_id not in self.claims:
+            raise ValueError(f"claim_id: {self.key} decides {', '.join(self.claims) or 'no claim'}, got {claim_id!r}")
+        return judge_runs(claim_id, runs, self.claims[claim_id], self.target)
 
 
 def _plain(value: Any) -> bool:
