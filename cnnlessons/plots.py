@@ -12,7 +12,7 @@ from matplotlib.ticker import MaxNLocator
 
 from .training import History
 
-__all__ = ["plot_history", "plot_bars", "show_images", "reference_label", "plot_gradient_sizes",
+__all__ = ["plot_history", "plot_seeds", "plot_paired", "plot_bars", "show_images", "reference_label", "plot_gradient_sizes",
            "show_gallery", "integer_epochs", "ILSVRC_RESULTS", "ILSVRCEntry", "plot_ilsvrc"]
 
 _METRICS = {
@@ -336,4 +336,70 @@ def plot_ilsvrc(results: Sequence[ILSVRCEntry] = ILSVRC_RESULTS, *,
         ax.set_title(title, fontsize=11, pad=8)
     fig.text(0.08 / width, 0.06 / height, "\n".join(notes), ha="left", va="bottom", fontsize=note_font,
              linespacing=1.3)
+    return fig
+
+
+def plot_seeds(runs: Mapping[str, Mapping[int, History]], metrics: Sequence[str] = ("train_eval_error",), *,
+               target: float | None = None, title: str | None = None):
+    """Each run's curves on every seed (``Recipe.train_seeds``' ``{label: {seed: History}}``): one
+    colour per run, one line per seed, so that the spread between seeds shows beside the gap
+    between runs. ``target`` draws a dotted line (a training error to reach). Returns the figure."""
+    unknown = [m for m in metrics if m not in _METRICS]
+    if unknown:
+        raise ValueError(f"metrics must be among {', '.join(_METRICS)}, got {unknown}")
+    if not runs or any(not by_seed for by_seed in runs.values()):
+        raise ValueError("runs: expected {label: {seed: History}} with at least one seed per run")
+    fig, axes = plt.subplots(1, len(metrics), figsize=(5.2 * len(metrics), 3.6), squeeze=False)
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for ax, metric in zip(axes[0], metrics):
+        name, percent = _METRICS[metric]
+        for i, (label, by_seed) in enumerate(runs.items()):
+            for j, (seed, h) in enumerate(sorted(by_seed.items())):
+                if _has(h, metric):
+                    ax.plot(h.epoch, getattr(h, metric), color=colors[i % len(colors)], lw=1.2, alpha=0.8,
+                            label=f"{label} (seeds {', '.join(map(str, sorted(by_seed)))})" if j == 0 else None)
+        if target is not None:
+            ax.axhline(target, color="black", ls=":", lw=1)
+        ax.set_xlabel("epoch")
+        integer_epochs(ax)
+        ax.set_ylabel(name)
+        if percent:
+            ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_paired(runs: Mapping[str, Mapping[int, History]], figure: str = "test_acc", *,
+                labels: Sequence[str] | None = None, title: str | None = None, ax=None):
+    """One figure of each run (``"test_acc"``, or ``"train_error"``: the final eval-mode training
+    error) on every seed, a line joining each seed's runs: the paired comparison a claim is judged
+    on, seed by seed. ``labels`` picks and orders the runs. Returns the figure."""
+    read = {"test_acc": ("test accuracy", lambda h: h.test_acc),
+            "train_error": ("final training error (eval mode)",
+                            lambda h: 1.0 - h.train_eval_acc[-1] if h.train_eval_acc else None)}
+    if figure not in read:
+        raise ValueError(f"figure must be one of {', '.join(read)}, got {figure!r}")
+    labels = list(runs) if labels is None else list(labels)
+    if missing := [label for label in labels if label not in runs]:
+        raise ValueError(f"labels: {missing[0]!r} is not among the runs ({', '.join(runs)})")
+    name, value = read[figure]
+    seeds = sorted(set().union(*(runs[label].keys() for label in labels)))
+    fig, ax = (plt.subplots(figsize=(1.6 + 1.5 * len(labels), 3.4)) if ax is None else (ax.figure, ax))
+    for seed in seeds:
+        ys = [value(runs[label][seed]) if seed in runs[label] else None for label in labels]
+        xs = [i for i, y in enumerate(ys) if y is not None]
+        ax.plot(xs, [ys[i] for i in xs], marker="o", lw=1, label=f"seed {seed}")
+    ax.set_xticks(range(len(labels)), labels, fontsize=8)
+    ax.set_xlim(-0.4, len(labels) - 0.6)
+    ax.set_ylabel(name)
+    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title, fontsize=10)
+    fig.tight_layout()
     return fig

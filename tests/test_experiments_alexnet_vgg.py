@@ -90,7 +90,25 @@ def test_figure1_runs_train_both_with_the_papers_settings(digits):
     for name, h in runs.items():
         assert h.label == name and len(h.epoch) == 1 and h.test_acc is not None
         assert h.info["optimizer"] == "sgd" and h.info["schedule"] == "constant"
+    assert runs["relu"].info["lr"] == 0.01 and runs["tanh"].info["lr"] == 0.1  # each its own tuned rate
     assert runs["relu"].train_loss != runs["tanh"].train_loss
+
+
+def test_figure1_runs_start_from_the_initialisation_made_for_each_activation(digits):
+    from cnnlessons.runs.recipes import FIGURE1_INIT
+
+    recipe = RECIPES[A.FIGURE1_KEY]
+    assert FIGURE1_INIT == {"relu": "he", "tanh": "glorot"}
+    stds = {}
+    for run in recipe.runs_for("smoke"):
+        torch.manual_seed(0)
+        conv2 = recipe.build(run, digits).conv2
+        stds[run.label] = float(conv2.weight.std())
+        assert float(conv2.bias.abs().max()) == 0.0
+    fan_in, fan_out = 32 * 25, 32 * 25
+    assert stds["relu"] == pytest.approx((2 / fan_in) ** 0.5, rel=0.1)
+    assert stds["tanh"] == pytest.approx((2 / (fan_in + fan_out)) ** 0.5, rel=0.1)
+    assert "'init': 'glorot'" in repr(recipe.resolved("smoke"))
 
 
 def test_tower_parameters_of_the_papers_alexnet():
@@ -188,17 +206,21 @@ def test_regularisation_data_is_a_random_subset_with_every_class(digits):
 
 
 def test_regularisation_runs_and_gap_table(digits):
-    runs = A.regularisation_runs(digits, "smoke", epochs=1,
-                                 labels=["no augmentation, no dropout", "augmentation + dropout 0.5"])
-    assert list(runs) == ["no augmentation, no dropout", "augmentation + dropout 0.5"]
-    for h in runs.values():
-        assert 0 <= h.info["clean_train_acc"] <= 1 and h.info["train_size"] == 75
-    assert runs["augmentation + dropout 0.5"].info["dropout"] == 0.5
+    runs = A.regularisation_runs(digits, "smoke", epochs=1, seeds=(0, 1),
+                                 labels=["no augmentation, no dropout", "dropout 0.5"])
+    assert list(runs) == ["no augmentation, no dropout", "dropout 0.5"]
+    for by_seed in runs.values():
+        assert list(by_seed) == [0, 1]
+        for h in by_seed.values():
+            assert 0 <= h.info["clean_train_acc"] <= 1 and h.info["train_size"] == 30
+    assert runs["dropout 0.5"][0].info["dropout"] == 0.5
     rows = A.gap_rows(runs)
-    assert rows[0].gap == pytest.approx(rows[0].train_acc - rows[0].val_acc)
+    assert [(r.label, r.seed) for r in rows] == [(label, seed) for label in runs for seed in (0, 1)]
+    assert rows[0].gap == pytest.approx(rows[0].train_acc - rows[0].test_acc)
     table = A.format_gap_table(rows)
-    assert "train acc" in table and "augmentation + dropout 0.5" in table
+    assert "train acc" in table and "test acc" in table and "dropout 0.5" in table
     assert {A.FIGURE1_KEY, A.REGULARISATION_KEY} <= set(RECIPES)
+    assert set(RECIPES[A.REGULARISATION_KEY].claims) == {"alexnet.augmentation", "alexnet.dropout"}
 
 
 def test_he_init_leaves_the_output_layer_small():

@@ -546,3 +546,41 @@ def test_experiment_models_are_registered_outside_the_tabled_groups():
     assert not set(EXPERIMENT_MODELS) & set(FULL_SIZE + CIFAR + SMALL)
     table = model_table(("resnet20", "small_alexnet"))
     assert "| resnet20 | CIFAR |" in table and "| small_alexnet | small |" in table
+
+
+def test_the_ledger_variants_are_arguments_that_leave_the_defaults_alone():
+    from cnnlessons.models import Figure1CNN, SmallAlexNet, SmallGoogLeNet
+
+    def count(model: nn.Module) -> int:
+        return sum(p.numel() for p in model.parameters())
+
+    assert count(SmallAlexNet()) == 122_250 and count(SmallGoogLeNet()) == 207_666  # the converged ones
+    wide = SmallAlexNet(hidden=512)
+    assert wide.classifier.fc6.out_features == 512 and wide.classifier.fc7.in_features == 512
+    with pytest.raises(ValueError, match="hidden"):
+        SmallAlexNet(hidden=0)
+    deep = Figure1CNN("tanh", extra_convs=2)
+    convs = [m for m in deep.modules() if isinstance(m, nn.Conv2d)]
+    assert len(convs) == 9 and deep(torch.zeros(2, 3, 32, 32)).shape == (2, 10)
+    assert sum(isinstance(m, nn.Tanh) for m in deep.modules()) == 9
+    with pytest.raises(ValueError, match="extra_convs"):
+        Figure1CNN(extra_convs=-1)
+    naive = SmallGoogLeNet(width=8, reductions=False)
+    reduced = SmallGoogLeNet(width=8)
+    assert count(naive) > 3 * count(reduced)
+    x = torch.zeros(2, 3, 32, 32)
+    assert naive(x).shape == reduced(x).shape == (2, 10)
+    block = naive.blocks.inception_a
+    assert [m.in_channels for m in block.modules() if isinstance(m, nn.Conv2d)][1:3] == [block.in_channels] * 2
+
+
+def test_glorot_init_gives_the_variance_made_for_tanh_and_leaves_the_output_layer():
+    from cnnlessons.models import INITIALISERS, Figure1CNN
+
+    torch.manual_seed(0)
+    model = INITIALISERS["glorot"](Figure1CNN("tanh", width=32))
+    fan = 32 * 25
+    assert float(model.conv2.weight.std()) == pytest.approx((2 / (fan + fan)) ** 0.5, rel=0.1)
+    assert float(model.conv2.bias.abs().max()) == 0.0
+    torch.manual_seed(0)
+    assert torch.equal(model.fc.weight, Figure1CNN("tanh", width=32).fc.weight)  # the default, untouched

@@ -88,3 +88,37 @@ def test_the_ilsvrc_figure_keeps_its_text_inside_the_figure():
     for t in ax.texts + fig.texts + ax.get_xticklabels():
         extent = t.get_window_extent(renderer)
         assert box.x0 <= extent.x0 and extent.x1 <= box.x1 and box.y0 <= extent.y0 and extent.y1 <= box.y1, t.get_text()
+
+
+def test_plot_seeds_draws_a_line_per_seed_in_one_colour_per_run_and_the_target():
+    from cnnlessons.plots import plot_seeds
+
+    runs = {"relu": {0: run("a"), 1: run("b")}, "tanh": {0: run("c"), 1: run("d"), 2: run("e")}}
+    fig = plot_seeds(runs, ["train_eval_error"], target=0.25)
+    (ax,) = fig.axes
+    lines = [line for line in ax.get_lines() if line.get_linestyle() != ":"]
+    assert len(lines) == 5
+    assert len({line.get_color() for line in lines[:2]}) == 1 and lines[0].get_color() != lines[2].get_color()
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["relu (seeds 0, 1)", "tanh (seeds 0, 1, 2)"]
+    assert any(line.get_linestyle() == ":" and line.get_ydata()[0] == 0.25 for line in ax.get_lines())
+    with pytest.raises(ValueError, match="metrics must be among"):
+        plot_seeds(runs, ["accuracy"])
+    with pytest.raises(ValueError, match="at least one seed"):
+        plot_seeds({"relu": {}})
+
+
+def test_plot_paired_joins_each_seeds_runs():
+    from cnnlessons.plots import plot_paired
+
+    a, b = run("a"), run("b")
+    a.test_acc, b.test_acc = 0.6, 0.7
+    c, d = run("c"), run("d")
+    c.test_acc, d.test_acc = 0.62, 0.65
+    fig = plot_paired({"5x5": {0: a, 1: c}, "3x3": {0: b, 1: d}}, "test_acc")
+    ax = fig.axes[0]
+    assert [list(line.get_ydata()) for line in ax.get_lines()] == [[0.6, 0.7], [0.62, 0.65]]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["5x5", "3x3"]
+    with pytest.raises(ValueError, match="figure must be one of"):
+        plot_paired({"5x5": {0: a}}, "val_acc")
+    with pytest.raises(ValueError, match="'7x7' is not among the runs"):
+        plot_paired({"5x5": {0: a}}, labels=["7x7"])

@@ -315,35 +315,37 @@ def lrn_effect(model: nn.Module, x: Tensor, scale: float = 1.0, size: int = int(
 REGULARISATION_KEY = "01_alexnet/regularisation"
 
 
-def regularisation_runs(data: CourseData, profile: Profile | str | None = None, **kwargs) -> dict[str, History]:
-    """Train the recipe ``01_alexnet/regularisation``: SmallAlexNet with and without augmentation
-    (``fit``'s random crops and flips), with and without dropout (0.5 before fc6 and fc7), on a
-    random quarter of the training images. Each history's ``info["clean_train_acc"]`` is the
+def regularisation_runs(data: CourseData, profile: Profile | str | None = None, **kwargs) -> dict[str, dict[int, History]]:
+    """Train the recipe ``01_alexnet/regularisation`` on the profile's seeds: SmallAlexNet with
+    wide fully connected layers, without regularisation, with augmentation (``fit``'s random crops
+    and flips) and with dropout (0.5 before fc6 and fc7), on a tenth of the training images until
+    the unregularised net has memorised them. Each history's ``info["clean_train_acc"]`` is the
     accuracy on those (un-augmented) images in eval mode: the fair number to compare with the
-    validation accuracy."""
-    return RECIPES[REGULARISATION_KEY].train(data, profile, **kwargs)
+    test accuracy. ``{label: {seed: History}}``."""
+    return RECIPES[REGULARISATION_KEY].train_seeds(data, profile, **kwargs)
 
 
 @dataclasses.dataclass(frozen=True)
 class GapRow:
     label: str
+    seed: int
     train_acc: float
-    val_acc: float
+    test_acc: float
 
     @property
     def gap(self) -> float:
-        return self.train_acc - self.val_acc
+        return self.train_acc - self.test_acc
 
 
-def gap_rows(runs: Mapping[str, History]) -> list[GapRow]:
+def gap_rows(runs: Mapping[str, Mapping[int, History]]) -> list[GapRow]:
     """Train accuracy (clean, eval mode; the last epoch's running accuracy if not measured),
-    validation accuracy and their gap, per run."""
-    return [GapRow(label, float(h.info.get("clean_train_acc", h.train_acc[-1])), h.val_acc[-1])
-            for label, h in runs.items()]
+    test accuracy and their gap, per run and seed."""
+    return [GapRow(label, seed, float(h.info.get("clean_train_acc", h.train_acc[-1])), float(h.test_acc))
+            for label, by_seed in runs.items() for seed, h in sorted(by_seed.items())]
 
 
 def format_gap_table(rows: Sequence[GapRow]) -> str:
     width = max(len(r.label) for r in rows)
-    lines = [f"{'run':<{width}}  train acc  val acc    gap", "-" * (width + 28)]
-    lines += [f"{r.label:<{width}}  {r.train_acc:9.1%}  {r.val_acc:7.1%}  {r.gap:5.1%}" for r in rows]
+    lines = [f"{'run':<{width}}  seed  train acc  test acc    gap", "-" * (width + 36)]
+    lines += [f"{r.label:<{width}}  {r.seed:>4}  {r.train_acc:9.1%}  {r.test_acc:8.1%}  {r.gap:5.1%}" for r in rows]
     return "\n".join(lines)

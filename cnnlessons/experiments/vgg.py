@@ -42,6 +42,7 @@ __all__ = [
     "score_map",
     "plot_score_map",
     "KERNELS_KEY",
+    "STACKS_KEY",
     "equivalent_3x3_layers",
     "kernel_label",
     "kernel_models",
@@ -214,6 +215,8 @@ def plot_score_map(image: Tensor, scores: Tensor, classes: Sequence[str], picks:
 # --------------------------------------------------------------------------- kxk against 3x3 stacks
 
 KERNELS_KEY = "02_vggnet/kernels"
+STACKS_KEY = "02_vggnet/stacks"
+"""The ledger's runs: one 5x5 layer against two and four 3x3 layers, on the profile's seeds."""
 
 
 def kernel_models(kernel_size: int, num_layers: int, in_channels: int, num_classes: int,

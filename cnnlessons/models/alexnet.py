@@ -159,7 +159,8 @@ class SmallAlexNet(_AlexNetBase):
 
     Same plan as the paper: five convs (5x5, 5x5, then three 3x3) with pooling after conv1,
     conv2 and conv5, and three fully connected layers with dropout. Widths are
-    ``(w, 2w, 4w, 4w, 2w)`` for ``width=w``, the hidden FC width is ``8w``.
+    ``(w, 2w, 4w, 4w, 2w)`` for ``width=w``, the hidden FC width is ``hidden`` (default ``8w``;
+    dropout needs redundant units, and the lesson's dropout experiment widens it).
 
     ``overlapping_pool=True`` pools 3x3 with stride 2 (padding 1), ``False`` pools 2x2 with
     stride 2; both halve the size, so the two settings differ only in the window overlap.
@@ -178,6 +179,7 @@ class SmallAlexNet(_AlexNetBase):
         dropout: float = 0.5,
         groups: int = 1,
         width: int = 16,
+        hidden: int | None = None,
     ) -> None:
         super().__init__()
         self.num_classes = check_positive_int("num_classes", num_classes)
@@ -194,7 +196,8 @@ class SmallAlexNet(_AlexNetBase):
         kernels = [(5, 1, 2), (5, 1, 2), (3, 1, 1), (3, 1, 1), (3, 1, 1)]
         self.features = _features(in_channels, channels, kernels, activation, lrn, pool, groups)
         self.avgpool = nn.AdaptiveAvgPool2d((2, 2))
-        self.classifier = _classifier(channels[-1] * 4, 8 * width, num_classes, check_dropout(dropout), activation)
+        hidden = 8 * width if hidden is None else check_positive_int("hidden", hidden)
+        self.classifier = _classifier(channels[-1] * 4, hidden, num_classes, check_dropout(dropout), activation)
 
 
 class Figure1CNN(nn.Sequential):

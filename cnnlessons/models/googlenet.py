@@ -63,7 +63,10 @@ class Inception(nn.Module):
 
     ReLU after every conv; output channels ``c1 + c2[1] + c3[1] + c4``, height and width
     unchanged. ``batch_norm=True`` puts BN between each conv and its ReLU (torchvision);
-    ``c3_kernel_size=3`` reproduces torchvision's 3x3 "5x5" branch.
+    ``c3_kernel_size=3`` reproduces torchvision's 3x3 "5x5" branch. ``reductions=False`` builds
+    the paper's naive block for comparison: the 3x3 and 5x5 convolutions read the block's input
+    directly, without the 1x1 reductions ``c2[0]`` and ``c3[0]`` (the pool branch keeps its
+    projection, so both blocks give the same channels).
     """
 
     def __init__(
@@ -75,6 +78,7 @@ class Inception(nn.Module):
         c4: int,
         batch_norm: bool = False,
         c3_kernel_size: int = 5,
+        reductions: bool = True,
     ) -> None:
         super().__init__()
         self.in_channels = check_positive_int("in_channels", in_channels)
@@ -85,14 +89,21 @@ class Inception(nn.Module):
         if check_positive_int("c3_kernel_size", c3_kernel_size) % 2 == 0:
             raise ValueError(f"c3_kernel_size must be odd, got {c3_kernel_size}")
         bn = batch_norm
+        if reductions:
+            branch2 = nn.Sequential(_conv(in_channels, c2[0], 1, batch_norm=bn), _conv(c2[0], c2[1], 3, batch_norm=bn, padding=1))
+            branch3 = nn.Sequential(
+                _conv(in_channels, c3[0], 1, batch_norm=bn),
+                _conv(c3[0], c3[1], c3_kernel_size, batch_norm=bn, padding=c3_kernel_size // 2),
+            )
+        else:
+            branch2 = nn.Sequential(_conv(in_channels, c2[1], 3, batch_norm=bn, padding=1))
+            branch3 = nn.Sequential(_conv(in_channels, c3[1], c3_kernel_size, batch_norm=bn, padding=c3_kernel_size // 2))
+        self.reductions = reductions
         self.branches = nn.ModuleList(
             [
                 _conv(in_channels, c1, 1, batch_norm=bn),
-                nn.Sequential(_conv(in_channels, c2[0], 1, batch_norm=bn), _conv(c2[0], c2[1], 3, batch_norm=bn, padding=1)),
-                nn.Sequential(
-                    _conv(in_channels, c3[0], 1, batch_norm=bn),
-                    _conv(c3[0], c3[1], c3_kernel_size, batch_norm=bn, padding=c3_kernel_size // 2),
-                ),
+                branch2,
+                branch3,
                 nn.Sequential(nn.MaxPool2d(3, stride=1, padding=1), _conv(in_channels, c4, 1, batch_norm=bn)),
             ]
         )
@@ -292,7 +303,8 @@ class SmallGoogLeNet(nn.Module):
     A stem of one 3x3 conv (``3*width`` channels) and a 3x3/2 max pool, then Inception blocks with GoogLeNet's branch
     proportions (3a, 3b | pool | 4a, 4e | pool | 5b, channel counts scaled by ``width/64``),
     global average pooling, dropout and one FC layer. ``batch_norm=True`` (default) puts BN
-    after every conv, as torchvision does, so the small net trains quickly.
+    after every conv, as torchvision does, so the small net trains quickly. ``reductions=False``
+    builds every block naive (no 1x1 reductions before its 3x3 and 5x5 convolutions).
     """
 
     def __init__(
@@ -302,6 +314,7 @@ class SmallGoogLeNet(nn.Module):
         width: int = 16,
         batch_norm: bool = True,
         dropout: float = 0.2,
+        reductions: bool = True,
     ) -> None:
         super().__init__()
         self.num_classes = check_positive_int("num_classes", num_classes)
@@ -326,7 +339,8 @@ class SmallGoogLeNet(nn.Module):
                 continue
             name, (c1, c2, c3, c4) = item
             block = Inception(
-                c, scale(c1), (scale(c2[0]), scale(c2[1])), (scale(c3[0]), scale(c3[1])), scale(c4), batch_norm=batch_norm
+                c, scale(c1), (scale(c2[0]), scale(c2[1])), (scale(c3[0]), scale(c3[1])), scale(c4), batch_norm=batch_norm,
+                reductions=reductions,
             )
             layers[name] = block
             c = block.out_channels

@@ -44,6 +44,8 @@ class Run:
     """``fit`` arguments that override the recipe's for this run alone."""
     data_kwargs: tuple[str, ...] = ()
     """Model arguments taken from the data, e.g. ``("image_size",)``."""
+    init: str | None = None
+    """An initialiser of ``cnnlessons.models.INITIALISERS`` for this run alone (else the recipe's)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "model_kwargs", _frozen(self.model_kwargs))
@@ -74,23 +76,22 @@ class Recipe:
     measure: tuple[str, ...] = ()
     """Extra figures kept in each run's ``info``: names from ``MEASUREMENTS``."""
     seed: int = 0
-    claims: Mapping[str, Mapping[str, str]] = dataclasses.field(default_factory=dict)
+    claims: Mapping[str, Mapping[str, str] | Callable[[Mapping[str, Any]], Mapping[str, str]]] = \
+        dataclasses.field(default_factory=dict)
     """The effect claims these runs decide (ids of ``cnnlessons.claims.CLAIMS``): per claim, each
-    of its arms -> the label of the run that plays it. Trained with ``train_seeds``."""
+    of its arms -> the label of the run that plays it (or a function of the profile's
+    ``settings`` that gives them, where the labels change with the profile). Trained with
+    ``train_seeds``."""
     target: float | None = None
     """The training error (eval mode) that ``epochs_to_target`` counts the epochs to."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "fit", _frozen(self.fit))
         object.__setattr__(self, "settings", _frozen({k: _frozen(v) for k, v in self.settings.items()}))
-        object.__setattr__(self, "claims", _frozen({k: _frozen(v) for k, v in self.claims.items()}))
-        from ..claims import CLAIMS
-
+        object.__setattr__(self, "claims", _frozen({k: v if callable(v) else _frozen(v)
+                                                    for k, v in self.claims.items()}))
         for claim_id, arms in self.claims.items():
-            if claim_id not in CLAIMS:
-                raise ValueError(f"claims: expected ids among {', '.join(CLAIMS)}, got {claim_id!r}")
-            if missing := [a for a in CLAIMS[claim_id].arms if a not in arms]:
-                raise ValueError(f"claims[{claim_id!r}]: expected a run for every arm; {missing[0]!r} has none")
+            _check_arms(claim_id, arms)
         unknown = [m for m in self.measure if m not in MEASUREMENTS]
         if unknown:
             raise ValueError(f"measure must name figures among {', '.join(MEASUREMENTS)}, got {unknown}")
@@ -130,7 +131,8 @@ class Recipe:
                 "init": self.init,
                 "seed": self.seed, "measure": list(self.measure),
                 "runs": [{"label": r.label, "model": r.model, "model_kwargs": dict(r.model_kwargs),
-                          "data_kwargs": list(r.data_kwargs), "fit": self.fit_kwargs(r)}
+                          "data_kwargs": list(r.data_kwargs), "fit": self.fit_kwargs(r),
+                          **({"init": r.init} if r.init else {})}
                          for r in runs]}
 
     def digest(self, profile: Profile | str | None = None) -> str:
@@ -163,8 +165,9 @@ class Recipe:
         from_data = {name: getattr(data, name) for name in run.data_kwargs}
         model = build_model(run.model, in_channels=data.channels, num_classes=data.num_classes,
                             **from_data, **run.model_kwargs)
-        if self.init is not None:
-            INITIALISERS[self.init](model)
+        init = run.init or self.init
+        if init is not None:
+            INITIALISERS[init](model)
         return model
 
     def estimate(self, data: CourseData, profile: Profile | str | None = None, *,
@@ -272,14 +275,34 @@ class Recipe:
                 del model
         return results
 
-    def judge(self, claim_id: str, runs: Mapping[str, Mapping[int, History]]):
-        """The verdict on ``claim_id`` (one of ``claims``) from ``train_seeds``' runs: a
-        ``cnnlessons.claims.Judgement``, by the one rule of ``cnnlessons.claims.judge``."""
-        from .evidence import judge_runs
-
+    def arms_for(self, claim_id: str, profile: Profile | str | None = None) -> Mapping[str, str]:
+        """The claim's arms -> the labels of the runs that play them in ``profile``."""
         if claim_id not in self.claims:
             raise ValueError(f"claim_id: {self.key} decides {', '.join(self.claims) or 'no claim'}, got {claim_id!r}")
-        return judge_runs(claim_id, runs, self.claims[claim_id], self.target)
+        arms = self.claims[claim_id]
+        if callable(arms):
+            arms = arms(self.settings_for(profile))
+            _check_arms(claim_id, arms)
+        return arms
+
+    def judge(self, claim_id: str, runs: Mapping[str, Mapping[int, History]],
+              profile: Profile | str | None = None):
+        """The verdict on ``claim_id`` (one of ``claims``) from ``train_seeds``' runs in ``profile``:
+        a ``cnnlessons.claims.Judgement``, by the one rule of ``cnnlessons.claims.judge``."""
+        from .evidence import judge_runs
+
+        return judge_runs(claim_id, runs, self.arms_for(claim_id, profile), self.target)
+
+
+def _check_arms(claim_id: str, arms: Any) -> None:
+    from ..claims import CLAIMS
+
+    if claim_id not in CLAIMS:
+        raise ValueError(f"claims: expected ids among {', '.join(CLAIMS)}, got {claim_id!r}")
+    if callable(arms):
+        return
+    if missing := [a for a in CLAIMS[claim_id].arms if a not in arms]:
+        raise ValueError(f"claims[{claim_id!r}]: expected a run for every arm; {missing[0]!r} has none")
 
 
 def _plain(value: Any) -> bool:
@@ -336,31 +359,51 @@ def get_recipe(key: str) -> Recipe:
 
 # --------------------------------------------------------------------------- 01 AlexNet
 
+FIGURE1_LR = {"relu": 0.01, "tanh": 0.1}
+FIGURE1_INIT = {"relu": "he", "tanh": "glorot"}
+"""Each activation's learning rate, tuned as the paper tuned them ("chosen independently to make
+training as fast as possible"; tried on seeds 100 and 101, 2,500 images: ReLU 0.003, 0.01, 0.02,
+0.03, 0.05; tanh 0.01, 0.03, 0.1), and the initialisation made for it (He for ReLU, Glorot for
+tanh)."""
+
 register(Recipe(
     "01_alexnet/figure1",
-    "the AlexNet paper's Figure 1 at course scale: a four-layer CNN, ReLU against tanh",
-    runs=tuple(Run(a, "figure1_cnn", {"activation": a}) for a in ("relu", "tanh")),
+    "the AlexNet paper's Figure 1 at course scale: a four-layer CNN, ReLU against tanh, each at "
+    "its own tuned learning rate",
+    runs=tuple(Run(a, "figure1_cnn", {"activation": a}, {"lr": FIGURE1_LR[a]}, init=FIGURE1_INIT[a])
+               for a in ("relu", "tanh")),
     # As in the paper's Figure 1: SGD with momentum at a fixed learning rate and no
-    # regularisation of any kind (no weight decay, no augmentation, no dropout).
-    fit=dict(optimizer="sgd", lr=0.02, schedule="constant", weight_decay=0.0, augment=False,
-             test=True),
+    # regularisation of any kind (no weight decay, no augmentation, no dropout). The training
+    # error is measured in eval mode on the whole training subset after every epoch.
+    fit=dict(optimizer="sgd", schedule="constant", weight_decay=0.0, augment=False, test=True,
+             train_eval_size=50_000),
+    # A quarter of the images for 2.5 times the epochs: 15 epochs on 2,500 images in cpu.
+    epochs=2.5, subset=4, target=0.25,
+    claims={"alexnet.relu_vs_tanh": {"relu": "relu", "tanh": "tanh"}},
 ))
 
 REGULARISATION_VARIANTS = {
     "no augmentation, no dropout": (False, 0.0),
     "augmentation": (True, 0.0),
     "dropout 0.5": (False, 0.5),
-    "augmentation + dropout 0.5": (True, 0.5),
 }
+REGULARISATION_HIDDEN = 512
+"""The fully connected layers' width in the regularisation runs (SmallAlexNet's default is 128):
+dropout needs redundant units to drop."""
+
 register(Recipe(
     "01_alexnet/regularisation",
-    "train/test gap of SmallAlexNet with and without augmentation and dropout",
-    runs=tuple(Run(label, "small_alexnet", {"dropout": dropout}, {"augment": augment})
+    "SmallAlexNet (wide FC layers) on a set small enough to overfit: without regularisation, "
+    "with augmentation, with dropout",
+    runs=tuple(Run(label, "small_alexnet", {"dropout": dropout, "hidden": REGULARISATION_HIDDEN},
+                   {"augment": augment})
                for label, (augment, dropout) in REGULARISATION_VARIANTS.items()),
-    fit=dict(optimizer="adamw", lr=1e-3, test=True),
-    # 1/4 of the images for twice the epochs: half the profile's steps, on a set small enough
-    # to be memorised, so that overfitting shows.
-    epochs=2.0, subset=4, init="he", measure=("clean_train_acc",),
+    fit=dict(optimizer="adamw", lr=1e-3, test=True, train_eval_size=0),
+    # A tenth of the images for seven times the epochs: 42 epochs on 1,000 images in cpu, until the
+    # unregularised net has memorised them.
+    epochs=7.0, subset=10, init="he", measure=("clean_train_acc",),
+    claims={"alexnet.augmentation": {"augmented": "augmentation", "plain": "no augmentation, no dropout"},
+            "alexnet.dropout": {"dropout": "dropout 0.5", "no dropout": "no augmentation, no dropout"}},
 ))
 
 # --------------------------------------------------------------------------- 02 VGGNet
@@ -397,6 +440,22 @@ register(Recipe(
     epochs=0.5,
 ))
 
+STACKS = {"one 5x5": (5, 1, 32), "two 3x3": (3, 2, 36), "four 3x3": (3, 4, 36)}
+"""The ledger's stacks (label -> kernel size, layers, width): two 3x3 layers see 5x5 as one 5x5
+layer does, at 18 x 36^2 = 23,328 weights against 25 x 32^2 = 25,600 (the 3x3 stack's width is the
+widest whose weights stay under the 5x5's); four 3x3 layers are the deeper stack at the same width."""
+
+register(Recipe(
+    "02_vggnet/stacks",
+    "stacks of 3x3 convolutions against one 5x5 (same receptive field, fewer weights) and against "
+    "a deeper stack (VGG's section 4.1 and Table 3 at course scale)",
+    runs=tuple(Run(label, "kernel_model", {"kernel_size": k, "num_layers": n, "width": w})
+               for label, (k, n, w) in STACKS.items()),
+    fit=dict(optimizer="adamw", lr=2e-3, test=True),
+    claims={"vgg.small_kernels": {"3x3 stack": "two 3x3", "large kernel": "one 5x5"},
+            "vgg.depth": {"deeper": "four 3x3", "shallower": "two 3x3"}},
+))
+
 # --------------------------------------------------------------------------- 03 GoogLeNet
 
 register(Recipe(
@@ -407,20 +466,29 @@ register(Recipe(
 ))
 
 
-def _batch_norm_runs(settings: Mapping[str, Any]) -> tuple[Run, ...]:
-    return tuple(Run(label, "small_googlenet", {"batch_norm": bn, "width": settings["width"]})
-                 for label, bn in (("with BN", True), ("without BN", False)))
+def _ablation_runs(settings: Mapping[str, Any]) -> tuple[Run, ...]:
+    width = settings["width"]
+    return (Run("reduced", "small_googlenet", {"width": width}),
+            Run("naive", "small_googlenet", {"width": width, "reductions": False}),
+            Run("no BN, lr 0.1", "small_googlenet", {"width": width, "batch_norm": False}),
+            Run("no BN, lr 0.01", "small_googlenet", {"width": width, "batch_norm": False}, {"lr": 0.01}))
 
 
 register(Recipe(
-    "03_googlenet/batch_norm",
-    "the small GoogLeNet with and without batch normalisation (BN after every conv), same recipe",
-    runs=_batch_norm_runs,
-    fit=dict(optimizer="sgd", lr=0.1, test=True),  # the lesson's own recipe, for both
-    # Half the epochs on half the images, and a quarter of the lesson's width on a CPU: BN on
-    # many thin convs is what costs there.
-    epochs=0.5, subset=2,
-    settings={"gpu": dict(width=16), "cpu": dict(width=4), "smoke": dict(width=4)},
+    "03_googlenet/ablations",
+    "the small GoogLeNet with its 1x1 reductions against the naive Inception block, and with batch "
+    "normalisation against without it at a high and a low learning rate",
+    runs=_ablation_runs,
+    # The lesson's recipe (SGD, lr 0.1) for all; every net starts from He initialisation, so that
+    # batch norm and the learning rate are what differs, not the initialisation.
+    fit=dict(optimizer="sgd", lr=0.1, test=True),
+    # Half the images for two thirds of the epochs (4 epochs on 5,000 images in cpu), at half the
+    # lesson's width on a CPU: thin Inception branches are what costs there.
+    epochs=2 / 3, subset=2, init="he", measure=("flops",),
+    settings={"gpu": dict(width=16), "cpu": dict(width=8), "smoke": dict(width=4)},
+    claims={"googlenet.reductions": {"reduced": "reduced", "naive": "naive"},
+            "googlenet.batch_norm": {"bn, high rate": "reduced", "no bn, high rate": "no BN, lr 0.1",
+                                     "no bn, low rate": "no BN, lr 0.01"}},
 ))
 
 # --------------------------------------------------------------------------- 04 ResNet
