@@ -31,7 +31,7 @@ import torch.nn.functional as F
 
 from .profiles import Profile, get_profile
 
-__all__ = ["CourseData", "DATASETS", "DownloadError", "load_dataset", "load_data", "data_root",
+__all__ = ["CourseData", "DATASETS", "DownloadError", "load_dataset", "load_data", "resize_data", "data_root",
            "checkout_root"]
 
 DATASETS = ("digits", "cifar10", "fashion_mnist")
@@ -397,6 +397,27 @@ def load_dataset(name: str | os.PathLike = "digits", *, train_size: int | None =
     return CourseData(label, classes, train_images, train_labels, val_images, val_labels,
                       test_images, test_labels, mean, std, flip=flip,
                       crop_padding=max(1, padding * train_images.shape[-1] // 32), source=source)
+
+
+def resize_data(data: CourseData, image_size: int) -> CourseData:
+    """The same images at ``image_size`` x ``image_size``, every split, resized as
+    ``load_dataset`` resizes (bilinear, antialiased when shrinking); the normalisation statistics
+    are measured again and the augmentation's crop padding scales with the side."""
+    _check_size("image_size", image_size, minimum=4)
+    if image_size == data.image_size:
+        return data
+
+    def resize(x: torch.Tensor) -> torch.Tensor:
+        y = F.interpolate(x.float(), size=(image_size, image_size), mode="bilinear", align_corners=False,
+                          antialias=image_size < x.shape[-1])
+        return y.round_().clamp_(0, 255).to(torch.uint8)
+
+    train = resize(data.train_images)
+    scaled = train.float().div_(255)
+    return dataclasses.replace(
+        data, train_images=train, val_images=resize(data.val_images), test_images=resize(data.test_images),
+        mean=scaled.mean(dim=(0, 2, 3)), std=scaled.std(dim=(0, 2, 3)).clamp_min(1e-3),
+        crop_padding=max(1, round(data.crop_padding * image_size / data.image_size)))
 
 
 def load_data(profile: Profile | str | None = None, *, seed: int = 0) -> CourseData:

@@ -16,18 +16,19 @@ __all__ = ["plot_history", "plot_seeds", "plot_paired", "plot_bars", "show_image
            "show_gallery", "integer_epochs", "ILSVRC_RESULTS", "ILSVRCEntry", "plot_ilsvrc"]
 
 _METRICS = {
-    "train_loss": ("running training loss (augmented, dropout on)", False),
+    "train_loss": ("running training loss (training mode)", False),
     "val_loss": ("validation loss", False),
-    "train_acc": ("running training accuracy (augmented, dropout on)", True),
+    "train_acc": ("running training accuracy (training mode)", True),
     "val_acc": ("validation accuracy", True),
-    "train_error": ("running training error (augmented, dropout on)", True),
+    "train_error": ("running training error (training mode)", True),
     "val_error": ("validation error", True),
     "train_eval_acc": ("training accuracy (eval mode)", True),
     "train_eval_error": ("training error (eval mode)", True),
 }
 """Metric name -> (axis label, drawn in percent). ``train_*`` are running averages over the
-epoch's augmented batches with dropout on; ``train_eval_*`` are measured in eval mode on a fixed
-subset of the training split (``History.train_eval_acc``)."""
+epoch's batches in training mode (augmented and with dropout where the run has them);
+``train_eval_*`` are measured in eval mode on a fixed subset of the training split
+(``History.train_eval_acc``)."""
 
 
 def integer_epochs(ax) -> None:

@@ -382,9 +382,9 @@ check("alexnet.dropout", dropout)
 # scaled-down AlexNet (`SmallAlexNet`: five convolutions, overlapping pooling, three fully connected
 # layers; He initialisation, see section 1), with its fully connected layers widened to 512 units
 # (dropout needs redundant units to drop), on a tenth of the profile's images (1,000 in `cpu`) for
-# seven times its epochs, until the unregularised net has memorised them. Three runs on each seed,
-# everything else equal: no regularisation, augmentation (random crops and flips), dropout
-# (p = 0.5 before fc6 and fc7). Training accuracy is measured after training, in evaluation mode, on
+# 14 times its epochs (84 in `cpu`), long after the unregularised net has memorised them. Three
+# runs on each seed, everything else equal: no regularisation, augmentation (random crops and
+# flips), dropout (p = 0.5 before fc6 and fc7). Training accuracy is measured after training, in evaluation mode, on
 # the un-augmented training images; test accuracy on the whole test split.
 
 # %% tags=["nbval-ignore-output"]

@@ -430,6 +430,33 @@ from cnnlessons.layers import conv_bn_relu
 views.show_source(conv_bn_relu)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
+# ## Claims ledger
+#
+# Every claim of the lesson, with the paper's figure and this run's. The effect claims' verdicts
+# come from the course's one rule (`cnnlessons.claims.judge`): paired runs on the same seeds,
+# `shown` when every seed's difference has the claimed sign and their mean clears the margin (for
+# an "about equal" claim, when every difference stays within it). The constructive claims are
+# checks on the figures computed above.
+
+# %% tags=["nbval-ignore-output"]
+from cnnlessons.claims import check_row, show_ledger
+
+converged = "; ".join(f"{run.info['checkpoint']} trained to the end: {run.test_acc:.1%} test accuracy"
+                      for run in converged_runs("small_googlenet") if run.test_acc is not None)
+show_ledger([
+    reductions.row(budget="both nets trained until neither gains from its capacity: many more epochs",
+                   converged=converged or None),
+    batch_norm.row(budget="more epochs for the three runs"),
+    check_row("googlenet.one_by_one", "a 1x1 convolution is a per-pixel linear map across channels",
+              "section 4; Lin et al. 2014", f"max difference to a per-pixel Linear {max(diff_einsum, diff_linear):.1e}",
+              bool(same)),
+    check_row("googlenet.reduction_cost", "a 1x1 reduction to 32 channels cuts a 3x3 128 -> 128 convolution's weights "
+              "(147,456 -> 40,960) for the same receptive field and output",
+              "section 4", f"{cmp.direct_params:,} -> {cmp.reduced_params:,} weights",
+              bool((cmp.direct_params, cmp.reduced_params) == (147_456, 40_960))),
+])
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # - A 1x1 convolution is a linear layer applied to every pixel's channel vector: it changes the

@@ -45,8 +45,9 @@ from torch import nn
 from cnnlessons import load_data, plot_history
 from cnnlessons import models
 from cnnlessons.experiments import resnet as lesson
-from cnnlessons.measure import count_parameters
-from cnnlessons.runs.results import converged_runs, reference_runs
+from cnnlessons.measure import count_parameters, flops_per_image
+from cnnlessons.runs.recipes import RECIPES
+from cnnlessons.runs.results import converged_runs
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. Degradation: past some depth, a deeper plain network has higher training and test error
@@ -61,52 +62,61 @@ from cnnlessons.runs.results import converged_runs, reference_runs
 # blocks of two 3x3 convolutions, 6n+2 layers) at a shallow and a deep depth, each built twice from
 # the same layers: as a **plain** network (`shortcut="none"`) and as a **residual** network
 # (`shortcut="identity"`, which adds each block's input to its output and has no parameters of its
-# own). All four get the same budget. The `gpu` profile runs the paper's 20 and 56 layers; the
-# `cpu` and `smoke` profiles use what they can afford:
+# own). All four get the same budget, on each of the profile's seeds (0, 1 and 2 in `cpu`). The
+# `gpu` profile runs the paper's 20 and 56 layers; the `cpu` and `smoke` profiles use what they
+# can afford (`cpu`: a quarter of the images for twice the epochs, at 16x16 pixels, a quarter of
+# the arithmetic, so that every seed of four networks fits the lesson's budget):
 
 # %% tags=["nbval-ignore-output"]
 data = load_data(profile)
 setup = lesson.degradation_setup(profile)
+degradation = RECIPES[lesson.DEGRADATION_KEY]
 print(data)
 print(f"{profile.name} profile: {setup}")
-for depth in setup.depths:
-    for shortcut in ("none", "identity"):
-        net = models.cifar_resnet(depth, num_classes=data.num_classes, shortcut=shortcut,
-                                  in_channels=data.channels, width=setup.width)
-        print(f"  {lesson.run_label(shortcut, depth):<10} {count_parameters(net):>9,} parameters")
+print(degradation.describe(profile))
+for run in degradation.runs_for(profile):
+    print(f"  {run.label:<10} {count_parameters(degradation.build(run, data)):>9,} parameters")
 
 # %% tags=["nbval-ignore-output"]
-from cnnlessons.runs.recipes import RECIPES
+from cnnlessons.plots import plot_paired, plot_seeds
+from cnnlessons.runs.recipes import resnet_label
 
-print(RECIPES[lesson.DEGRADATION_KEY].estimate(data, profile))
-runs = lesson.degradation_runs(data, setup)
-fig = plot_history(list(runs.values()), ("train_eval_error", "val_error"),
-                   reference=reference_runs(lesson.DEGRADATION_KEY) + converged_runs("resnet20"),
-                   title="plain against residual networks, shallow and deep")
+print(degradation.estimate(data, profile))
+seeded = degradation.train_seeds(data, profile)
+fig = plot_seeds(seeded, ("train_eval_error", "val_error"), title="plain against residual networks, shallow and deep")
+plt.show()
+fig = plot_paired(seeded, "train_error", title="final training error, seed by seed")
+plt.show()
+runs = {(shortcut, depth): seeded[resnet_label(shortcut, depth)][profile.seeds[0]]
+        for depth in setup.depths for shortcut in ("none", "identity")}  # the explorer's, below
 
 # %% tags=["nbval-ignore-output"] slideshow={"slide_type": "fragment"}
-for (shortcut, depth), run in runs.items():
-    print(f"{run.label:<10} final training error {run.train_eval_error[-1]:.1%} (eval mode; "
-          f"running average {run.train_error[-1]:.1%}), "
-          f"validation error {run.val_error[-1]:.1%}, test error {1 - run.test_acc:.1%}, "
-          f"{run.wall_time:.0f} s")
+for label, by_seed in seeded.items():
+    print(f"{label:<10} final training error (eval mode) "
+          + ", ".join(f"{h.train_eval_error[-1]:.1%}" for h in by_seed.values())
+          + "; test error " + ", ".join(f"{1 - h.test_acc:.1%}" for h in by_seed.values())
+          + f" (seeds {', '.join(map(str, by_seed))})")
+degradation_verdict = degradation.judge("resnet.degradation", seeded, profile)
+shortcuts_verdict = degradation.judge("resnet.shortcuts", seeded, profile)
 print()
-print("Take-away:", lesson.degradation_verdict(runs, setup.depths))
+print(f"Take-away: plain-{setup.deep} ends {degradation_verdict.mean:+.1f} points above plain-{setup.shallow} "
+      f"in training error (mean over the seeds): degradation {degradation_verdict.verdict}. With shortcuts the "
+      f"deep network ends {shortcuts_verdict.mean:+.1f} points against its plain twin: {shortcuts_verdict.verdict} "
+      f"({shortcuts_verdict.reason}).")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# The take-away above is written by the code from the four final training errors (measured in
+# The take-away above is written by the code from the final training errors (measured in
 # evaluation mode on a fixed subset of the training images, as the paper means training error:
 # the running average over a training epoch mixes weights from the epoch's start and end), so it
 # says what this run shows, also when a small budget does not show the effect. In the paper's run
 # (Figure 6), plain-56 stays above plain-20 throughout training, while ResNet-56 ends below
 # ResNet-20 (the paper's Table 6: 6.97% against 8.75% test error). The `gpu` profile runs the
-# paper's depths and widths (20 and 56 layers, 16/32/64 channels) on all of CIFAR-10, drawn
-# dashed above once a reproduction file exists; the dashed ResNet-20 curve already there is the
-# paper's ResNet-20 trained to the end (`build_model("resnet20", weights="cifar10")`). Neither
-# uses the paper's schedule:
+# paper's depths and widths (20 and 56 layers, 16/32/64 channels) on all of CIFAR-10; the paper's
+# ResNet-20 trained to the end is what `build_model("resnet20", weights="cifar10")` loads.
+# Neither uses the paper's schedule:
 # the paper trained for 64k iterations (about 164 epochs) at batch 128, learning rate 0.1 divided
-# by 10 at 32k and 48k iterations, weight decay 1e-4 and momentum 0.9; the `gpu` profile trains
-# for the profile's epochs at batch 512 with a one-cycle schedule and weight decay 5e-4.
+# by 10 at 32k and 48k iterations, weight decay 1e-4 and momentum 0.9; the course trains for the
+# profile's epochs with a one-cycle schedule and weight decay 5e-4.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. Why: gradient size per layer at initialisation, plain against residual
@@ -181,7 +191,8 @@ with torch.no_grad():
     out = block(x)
 print(f"shortcut of a shape-keeping block: {type(block.shortcut).__name__}, "
       f"{count_parameters(block.shortcut)} parameters")
-print(f"Take-away: with f = 0 the block returns ReLU(x) exactly: {torch.equal(out, torch.relu(x))}")
+zero_f_is_relu = torch.equal(out, torch.relu(x))
+print(f"Take-away: with f = 0 the block returns ReLU(x) exactly: {zero_f_is_relu}")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Where a stage begins, the block halves height and width (stride 2) and doubles the channels, so x
@@ -208,7 +219,23 @@ print(f"Take-away: both shortcuts turn a 16x32x32 input into the {c}x{h}x{w} of 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # On ImageNet the paper found the three options within about one percentage point of each other
 # (its Table 3), and kept the identity wherever the shapes match: it is free, and it keeps the
-# gradient path clean.
+# gradient path clean. Here: the same network twice, with identity shortcuts (option A) and with
+# projections where the shape changes (option B), on the profile's seeds (`cpu`: ResNet-8 at
+# width 8, on all the profile's images at 16x16 pixels for 20 epochs; the two differ in two
+# shortcuts only, so a short budget leaves their difference inside one run's noise):
+
+# %% tags=["nbval-ignore-output"] slideshow={"slide_type": "fragment"}
+shortcut_kinds = RECIPES["04_resnet/shortcuts"]
+print(shortcut_kinds.describe(profile))
+print(shortcut_kinds.estimate(data, profile))
+kind_runs = shortcut_kinds.train_seeds(data, profile)
+shortcut_arms = shortcut_kinds.arms_for("resnet.identity_vs_projection", profile)
+fig = plot_paired(kind_runs, "test_acc", title="test accuracy, seed by seed")
+plt.show()
+identity_verdict = shortcut_kinds.judge("resnet.identity_vs_projection", kind_runs, profile)
+print(f"Take-away: {shortcut_arms['identity']} against {shortcut_arms['projection']}: "
+      f"{identity_verdict.mean:+.1f} points of test accuracy (mean over the seeds), "
+      f"{identity_verdict.verdict} ({identity_verdict.reason}).")
 #
 # ### Exercise: the residual block
 #
@@ -259,6 +286,7 @@ costs = lesson.bottleneck_costs(channels=256, size=56)
 with torch.device("meta"):  # shapes only: counted without allocating the weights
     resnet34, resnet50 = models.resnet34(), models.resnet50()
 resnet34_params, resnet50_params = count_parameters(resnet34), count_parameters(resnet50)
+resnet34_flops, resnet50_flops = (flops_per_image(m, (3, 224, 224)) for m in (resnet34, resnet50))
 del resnet34, resnet50
 
 for c in costs:
@@ -269,14 +297,16 @@ print(f"Take-away: at 256 channels the bottleneck needs {bottleneck.conv_weights
       f"against {wide.conv_weights:,} for two 3x3 layers, {wide.conv_weights / bottleneck.conv_weights:.0f} "
       f"times fewer; it costs about what two 3x3 layers at 64 channels cost "
       f"({narrow.conv_weights:,}), while its input and output keep 256 channels.")
-print(f"ResNet-34 (basic blocks): {resnet34_params:,} parameters; "
-      f"ResNet-50 (bottlenecks): {resnet50_params:,}")
+print(f"ResNet-34 (basic blocks): {resnet34_params:,} parameters, {resnet34_flops / 1e9:.1f} GFLOPs per "
+      f"224x224 image; ResNet-50 (bottlenecks): {resnet50_params:,} parameters, {resnet50_flops / 1e9:.1f} GFLOPs "
+      f"({resnet50_flops / resnet34_flops:.2f} times ResNet-34's arithmetic)")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # That is the paper's Figure 5: the basic block at 64 channels and the bottleneck at 256 have
-# "similar time complexity", so ResNet-50, built of bottlenecks, costs about as much as ResNet-34,
-# built of basic blocks (the two counts above), while being deeper and four times wider at its
-# blocks' inputs and outputs.
+# "similar time complexity", so ResNet-50, built of bottlenecks, costs about as much arithmetic as
+# ResNet-34, built of basic blocks (the FLOPs printed above: the paper gives 3.6 and 3.8 billion
+# multiply-adds), while being deeper and four times wider at its blocks' inputs and outputs; in
+# parameters it is the larger one (the counts above).
 #
 # ### Exercise: the bottleneck block
 #
@@ -382,7 +412,6 @@ print(f"Take-away: {original} reaches {first.test_acc:.1%} test accuracy, {pre} 
 from cnnlessons.explorers.views import look_inside
 from cnnlessons.runs.recipes import resnet_label
 
-degradation = RECIPES[lesson.DEGRADATION_KEY]
 resnet, _ = degradation.fit_run(degradation.run(resnet_label("identity", setup.deep), profile), data, profile)
 look_inside(resnet, data, converged="resnet20")  # converged=None: this run's own
 
@@ -397,6 +426,37 @@ views.show_source(models.PadShortcut)
 
 # %%
 views.show_source(models.SmallResNet)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Claims ledger
+#
+# Every claim of the lesson, with the paper's figure and this run's. The effect claims' verdicts
+# come from the course's one rule (`cnnlessons.claims.judge`): paired runs on the same seeds,
+# `shown` when every seed's difference has the claimed sign and their mean clears the margin.
+# The constructive claims are checks on the figures computed above.
+
+# %% tags=["nbval-ignore-output"]
+from cnnlessons.claims import check_row, show_ledger
+
+converged = "; ".join(f"the paper's ResNet-20 trained to the end on CIFAR-10: {run.test_acc:.1%} test accuracy"
+                      for run in converged_runs("resnet20") if run.test_acc is not None)
+budget = "more epochs for every network (the gpu profile: the paper's depths on all of CIFAR-10)"
+show_ledger([
+    degradation_verdict.row(budget=budget, converged=converged or None),
+    shortcuts_verdict.row(budget=budget, converged=converged or None),
+    identity_verdict.row(budget=budget, converged=converged or None),
+    check_row("resnet.zero_residual", "with f = 0 a residual block passes its input on (ReLU(x))",
+              "section 3.1", f"block(x) == ReLU(x): {zero_f_is_relu}", bool(zero_f_is_relu)),
+    check_row("resnet.shortcut_shapes",
+              "both shortcuts fit x to f(x) where a stage begins; the identity has no parameters",
+              "section 3.3", f"identity {identity.shortcut_shape}, {identity.shortcut_params} parameters; "
+              f"projection {projection.shortcut_shape}, {projection.shortcut_params:,} parameters",
+              bool(identity.shortcut_shape == identity.residual_shape == projection.shortcut_shape
+                   and identity.shortcut_params == 0)),
+    check_row("resnet.bottleneck", "the bottleneck block costs a fraction of two 3x3 layers at 256 channels",
+              "section 4, Figure 5", f"{bottleneck.conv_weights:,} against {wide.conv_weights:,} conv weights",
+              bool(bottleneck.conv_weights * 4 < wide.conv_weights)),
+])
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary

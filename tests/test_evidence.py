@@ -115,3 +115,36 @@ def test_train_seeds_trains_every_run_on_every_seed_and_the_recipe_judges_them(t
         recipe.train_seeds(data, "smoke", seeds=())
     with pytest.raises(ValueError, match="decides vgg.depth"):
         recipe.judge("alexnet.dropout", runs)
+
+
+def test_a_table_row_is_complete_only_with_every_figure_measured():
+    full = dict(parameters=10, flops=20)
+    done = history(0.5, parameters=10, flops=20)
+    done.time, done.info["saved_bytes_per_image"] = [1.0], 1024
+    missing = history(0.5, **full)
+    missing.time = [1.0]  # no memory measured
+    arms = {"googlenet": "g", "resnet": "g", "densenet": "g", "alexnet": "a", "vgg": "a"}
+    worse = history(0.3, **full)
+    worse.time, worse.info["saved_bytes_per_image"] = [1.0], 512
+    figures = claim_figures("summary.five_models", {"g": seeded(done), "a": seeded(worse)}, arms)
+    assert figures["googlenet"]["row_complete"] == {0: True}
+    assert judge_runs("summary.five_models", {"g": seeded(done), "a": seeded(worse)}, arms).verdict == "shown"
+    j = judge_runs("summary.five_models", {"g": seeded(done), "a": seeded(missing)}, arms)
+    assert j.verdict == "not shown"  # AlexNet's and VGG's rows lack memory (and they are as accurate)
+
+
+def test_profile_settings_override_the_recipes_subset_and_epochs():
+    recipe = Recipe("t/s", "", runs=(Run("a", "kernel_model", {"kernel_size": 3, "num_layers": 1}),), fit={},
+                    epochs=0.5, subset=2, settings={"cpu": {"subset": 4, "epochs": 2.0}})
+    assert (recipe.subset_for("cpu"), recipe.epochs_for("cpu")) == (4, 12)
+    assert (recipe.subset_for("gpu"), recipe.epochs_for("gpu")) == (2, 7)
+    assert recipe.resolved("cpu")["subset"] == 4
+
+
+def test_the_gpu_estimate_counts_every_seed_of_a_ledger_recipe():
+    from cnnlessons.runs.estimate import notebook_gpu_seconds, recipe_trainings
+    from cnnlessons.runs.recipes import RECIPES
+
+    stacks = {"02_vggnet/stacks": RECIPES["02_vggnet/stacks"]}
+    once = sum(t.seconds_at(5e12) for t in recipe_trainings(stacks["02_vggnet/stacks"], "gpu"))
+    assert notebook_gpu_seconds("02_vggnet", stacks, 5e12) == pytest.approx(3 * once)

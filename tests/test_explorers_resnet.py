@@ -12,7 +12,7 @@ def fake_run(label: str, errors: list[float]) -> History:
     return History(label=label, epoch=list(range(1, len(errors) + 1)),
                    train_acc=[1 - e for e in errors], val_acc=[1 - e for e in errors],
                    train_loss=[1.0] * len(errors), val_loss=[1.0] * len(errors),
-                   time=[1.0] * len(errors), info={"parameters": 123})
+                   time=[1.0] * len(errors), info={"parameters": 123}, train_eval_acc=[1 - e for e in errors])
 
 
 class CountingTrainer:
@@ -34,7 +34,7 @@ def test_button_trains_once_per_setting_and_the_plot_keeps_every_run(digits):
 
     explorer.button.click()
     assert trainer.calls == [("none", 14)]
-    assert "plain-14: training error 50.0% after 2 epochs" in explorer.text
+    assert "plain-14: training error 50.0% (eval mode) after 2 epochs" in explorer.text
     assert list(explorer.figure.axes[0].lines[0].get_ydata()) == pytest.approx([0.9, 0.5])
 
     explorer.button.click()  # cached: no second training
@@ -77,7 +77,7 @@ def test_real_training_behind_the_button(digits):
     explorer.button.click()
     run = explorer.runs[("identity", 8)]
     assert run.label == "ResNet-8" and run.epoch == [1]
-    assert f"ResNet-8: training error {run.train_error[-1]:.1%} after 1 epochs" in explorer.text
+    assert f"ResNet-8: training error {run.train_eval_error[-1]:.1%} (eval mode) after 1 epochs" in explorer.text
     assert explorer.status.value == ""
     assert ("identity", 8) in explorer.seconds
 

@@ -18,7 +18,7 @@ def run(label, epochs=3, eval_mode=True):
 def test_plot_history_names_both_training_errors_and_ticks_whole_epochs():
     fig = plot_history([run("a"), run("b")], ("train_error", "train_eval_error", "val_error"))
     running, clean, _ = fig.axes
-    assert running.get_ylabel() == "running training error (augmented, dropout on)"
+    assert running.get_ylabel() == "running training error (training mode)"
     assert clean.get_ylabel() == "training error (eval mode)"
     assert [line.get_ydata()[0] for line in clean.get_lines()] == pytest.approx([0.3, 0.3])
     for ax in fig.axes:

@@ -31,9 +31,9 @@ def test_every_recipe_resolves_and_builds_in_every_profile(digits, profile):
 
 
 def test_budgets_follow_the_profile():
-    half, double = get_recipe("05_densenet/densenet_vs_resnet"), get_recipe("01_alexnet/regularisation")
+    half, double = get_recipe("04_resnet/preactivation"), get_recipe("01_alexnet/regularisation")
     assert [half.epochs_for(p) for p in ("smoke", "cpu", "gpu")] == [2, 3, 7]
-    assert [double.epochs_for(p) for p in ("smoke", "cpu", "gpu")] == [28, 42, 105]
+    assert [double.epochs_for(p) for p in ("smoke", "cpu", "gpu")] == [56, 84, 210]
     assert half.epochs_for(get_profile("smoke").scaled(epochs=1)) == 1  # never zero epochs
     degradation = get_recipe("04_resnet/degradation")
     assert [r.label for r in degradation.runs_for("gpu")] == ["plain-20", "ResNet-20", "plain-56", "ResNet-56"]
@@ -71,3 +71,32 @@ def test_a_recipe_trains_what_it_says(digits):
     assert h.info["train_size"] == len(digits.train_labels) // 10  # the recipe's subset
     assert h.info["hidden"] == 512  # the wide FC layers dropout needs
     assert 0 <= h.info["clean_train_acc"] <= 1 and h.test_acc is not None
+
+
+def test_a_recipe_can_shrink_the_images_and_the_validation_split(digits):
+    from cnnlessons.data import resize_data
+
+    small = resize_data(digits, 8)
+    assert small.train_images.shape[1:] == (1, 8, 8) and small.test_images.shape[-1] == 8
+    assert small.train_images.dtype == torch.uint8 and small.crop_padding == max(1, round(digits.crop_padding / 2))
+    assert resize_data(digits, digits.image_size) is digits
+    with pytest.raises(ValueError, match="image_size"):
+        resize_data(digits, 2)
+    recipe = Recipe("t/small", "", runs=(Run("a", "kernel_model", {"kernel_size": 3, "num_layers": 1}),),
+                    fit={}, settings={"smoke": {"image_size": 8}}, val_size=10)
+    assert recipe.data_for(digits, profile="cpu").image_size == digits.image_size  # cpu keeps the side
+    data = recipe.data_for(digits, profile="smoke")
+    assert data.image_size == 8 and len(data.val_labels) == 10 and len(data.train_labels) == len(digits.train_labels)
+    assert recipe.resolved("smoke")["image_size"] == 8 and recipe.resolved("smoke")["val_size"] == 10
+    with pytest.raises(ValueError, match="val_size must be"):
+        Recipe("t/x", "", runs=(), fit={}, val_size=0)
+
+
+def test_claim_arms_may_follow_the_profiles_labels():
+    recipe = get_recipe("04_resnet/degradation")
+    for name in ("smoke", "cpu", "gpu"):
+        labels = {r.label for r in recipe.runs_for(name)}
+        for claim_id in recipe.claims:
+            assert set(recipe.arms_for(claim_id, name).values()) <= labels, (name, claim_id)
+    with pytest.raises(ValueError, match="decides"):
+        recipe.arms_for("vgg.depth", "cpu")

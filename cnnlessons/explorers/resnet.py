@@ -108,12 +108,12 @@ class ShortcutExplorer(Explorer):
         for key, run in sorted(self.cache.items(), key=lambda kv: (kv[0][1], kv[0][0], len(kv[0]))):
             shortcut, depth = key[:2]
             bold = key == self.key
-            ax.plot(run.epoch, run.train_error, ls=_STYLE[shortcut], marker="s" if len(key) > 2 else "o",
+            ax.plot(run.epoch, _training_error(run), ls=_STYLE[shortcut], marker="s" if len(key) > 2 else "o",
                     ms=3 if bold else 2, lw=2.6 if bold else 1.0, alpha=1.0 if bold else 0.6,
                     color=colors[depths.index(depth) % len(colors)], label=_label(key))
         ax.set_xlabel("epoch")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_ylabel("training error")
+        ax.set_ylabel("training error (eval mode)")
         ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
         ax.grid(alpha=0.3)
         if self.cache:
@@ -127,6 +127,13 @@ class ShortcutExplorer(Explorer):
             return f"{label}: not trained yet; press train ({self.setup.epochs} epochs on {self.data.name})"
         if not run.epoch:
             return f"{label}: no epoch finished"
-        return (f"{label}: training error {run.train_error[-1]:.1%} after {run.epoch[-1]} epochs "
+        mode = "eval mode" if len(run.train_eval_acc) == len(run.epoch) else "running average"
+        return (f"{label}: training error {_training_error(run)[-1]:.1%} ({mode}) after {run.epoch[-1]} epochs "
                 f"(validation error {run.val_error[-1]:.1%}), {run.info.get('parameters', 0):,} "
                 f"parameters{cache_note(run)}")
+
+
+def _training_error(run) -> list[float]:
+    """The training error the paper plots and section 1 reports: in eval mode on a fixed subset of
+    the training images (the running average for runs recorded without it)."""
+    return run.train_eval_error if len(run.train_eval_acc) == len(run.epoch) else run.train_error

@@ -195,7 +195,10 @@ def recipe_trainings(recipe, profile: Profile | str | None = "gpu", train_images
 
     profile = get_profile(profile)
     train = train_images - profile.val_size if profile.train_size is None else profile.train_size
-    train = max(1, train // recipe.subset)
+    train = max(1, train // recipe.subset_for(profile))
+    side = recipe.settings_for(profile).get("image_size")
+    if side is not None and side < input_size[-1]:
+        input_size = (input_size[0], side, side)
     sizes = {"image_size": input_size[-1], "channels": input_size[0]}
     trainings = []
     for run in recipe.runs_for(profile):
@@ -211,7 +214,9 @@ def notebook_gpu_seconds(notebook: str, recipes: Mapping[str, object],
                          flops_per_second: float = T4_TRAINING_FLOPS) -> float:
     """Estimated seconds of the ``gpu`` profile's training in a lesson (every recipe of
     ``recipes``, the registry, keyed ``<notebook>/...``; ``reproduce``'s headline run left out)
-    at ``flops_per_second``."""
-    return sum(t.seconds_at(flops_per_second) for key, recipe in recipes.items()
+    at ``flops_per_second``; a recipe that decides claims trains once per seed of the profile."""
+    seeds = len(get_profile("gpu").seeds)
+    return sum(t.seconds_at(flops_per_second) * (seeds if getattr(recipe, "claims", None) else 1)
+               for key, recipe in recipes.items()
                if key.startswith(f"{notebook}/") and key != "04_resnet/resnet20_fast"
                for t in recipe_trainings(recipe, "gpu"))

@@ -13,7 +13,9 @@ one figure per condition of the claim:
 - ``epochs_to_target``: the first epoch whose training error (eval mode) is below the recipe's
   ``target``; a run that never gets there counts as one epoch past its budget, which can only
   make a slow arm look faster than it is;
-- ``weights``, ``flops``: the model's parameter count and FLOPs per image (no seed changes them).
+- ``weights``, ``flops``: the model's parameter count and FLOPs per image (no seed changes them);
+- ``row_complete``: whether the run measured everything a comparison table shows: parameters,
+  FLOPs, test accuracy, training time and memory (saved for backward, on any device).
 """
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ from ..claims import CLAIMS, Judgement, judge
 
 __all__ = ["FIGURES", "epochs_to_target", "claim_figures", "judge_runs"]
 
-FIGURES = ("test_acc", "train_error", "gap", "epochs_to_target", "weights", "flops")
+FIGURES = ("test_acc", "train_error", "gap", "epochs_to_target", "weights", "flops", "row_complete")
 
 Runs = Mapping[str, Mapping[int, Any]]
 """``runs[label][seed]``: a ``History``."""
@@ -54,6 +56,9 @@ def _figure(history: Any, figure: str, target: float | None, where: str) -> Any:
         value = history.info.get("parameters")
     elif figure == "flops":
         value = history.info.get("flops")
+    elif figure == "row_complete":
+        value = bool(history.info.get("parameters") and history.info.get("flops") and history.test_acc is not None
+                     and history.time and history.info.get("saved_bytes_per_image"))
     else:
         raise ValueError(f"figure: expected one of {', '.join(FIGURES)}, got {figure!r}")
     if value is None:

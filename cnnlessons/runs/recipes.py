@@ -64,7 +64,8 @@ class Recipe:
     fit: Mapping[str, Any]
     """``fit`` arguments common to every run (the epochs and batch size come from the budget)."""
     epochs: float = 1.0
-    """The budget: this many times the profile's epochs (at least one epoch)."""
+    """The budget: this many times the profile's epochs (at least one epoch); a profile's
+    ``epochs`` setting overrides it, as its ``subset`` setting overrides ``subset``."""
     fixed_epochs: int | None = None
     """A budget in epochs whatever the profile (a converged run's), instead of ``epochs``."""
     settings: Mapping[str, Mapping[str, Any]] = dataclasses.field(default_factory=dict)
@@ -84,6 +85,10 @@ class Recipe:
     ``train_seeds``."""
     target: float | None = None
     """The training error (eval mode) that ``epochs_to_target`` counts the epochs to."""
+    val_size: int | None = None
+    """Keep only the first ``val_size`` validation images (the split is already shuffled): for
+    long runs on few images, which evaluate them after every epoch. The claims are judged on the
+    test split."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "fit", _frozen(self.fit))
@@ -92,6 +97,9 @@ class Recipe:
                                                     for k, v in self.claims.items()}))
         for claim_id, arms in self.claims.items():
             _check_arms(claim_id, arms)
+        if self.val_size is not None and (isinstance(self.val_size, bool) or not isinstance(self.val_size, int)
+                                          or self.val_size < 1):
+            raise ValueError(f"val_size must be an integer >= 1 or None, got {self.val_size!r}")
         unknown = [m for m in self.measure if m not in MEASUREMENTS]
         if unknown:
             raise ValueError(f"measure must name figures among {', '.join(MEASUREMENTS)}, got {unknown}")
@@ -102,10 +110,16 @@ class Recipe:
         profile = get_profile(profile)
         return self.settings.get(profile.name, _frozen({}))
 
+    def subset_for(self, profile: Profile | str | None = None) -> int:
+        """The fraction 1/n of the training images a run trains on: the profile's ``subset``
+        setting, else the recipe's."""
+        return self.settings_for(profile).get("subset", self.subset)
+
     def epochs_for(self, profile: Profile | str | None = None) -> int:
         if self.fixed_epochs is not None:
             return self.fixed_epochs
-        return max(1, int(get_profile(profile).epochs * self.epochs))
+        factor = self.settings_for(profile).get("epochs", self.epochs)
+        return max(1, int(get_profile(profile).epochs * factor))
 
     def runs_for(self, profile: Profile | str | None = None) -> tuple[Run, ...]:
         runs = self.runs(self.settings_for(profile)) if callable(self.runs) else self.runs
@@ -127,8 +141,9 @@ class Recipe:
         profile = get_profile(profile)
         runs = self.runs_for(profile) if runs is None else runs
         return {"key": self.key, "profile": profile.name, "epochs": self.epochs_for(profile),
-                "batch_size": self.fit.get("batch_size", profile.batch_size), "subset": self.subset,
-                "init": self.init,
+                "batch_size": self.fit.get("batch_size", profile.batch_size), "subset": self.subset_for(profile),
+                "init": self.init, **({"val_size": self.val_size} if self.val_size else {}),
+                **({"image_size": size} if (size := self.settings_for(profile).get("image_size")) else {}),
                 "seed": self.seed, "measure": list(self.measure),
                 "runs": [{"label": r.label, "model": r.model, "model_kwargs": dict(r.model_kwargs),
                           "data_kwargs": list(r.data_kwargs), "fit": self.fit_kwargs(r),
@@ -145,7 +160,10 @@ class Recipe:
         """What the recipe trains in ``profile``, in a few lines."""
         profile = get_profile(profile)
         common = ", ".join(f"{k}={v!r}" for k, v in self.fit.items())
-        part = "" if self.subset == 1 else f" on 1/{self.subset} of the training images"
+        subset = self.subset_for(profile)
+        part = "" if subset == 1 else f" on 1/{subset} of the training images"
+        size = self.settings_for(profile).get("image_size")
+        part += f" at {size}x{size} pixels" if size else ""
         batch = self.fit.get("batch_size", profile.batch_size)
         lines = [f"{self.key}: {self.description}",
                  f"  {self.epochs_for(profile)} epochs, batch {batch}{part}; fit: {common}"]
@@ -179,7 +197,7 @@ class Recipe:
         from .runcache import cached_training
 
         profile = get_profile(profile)
-        training_data = self.data_for(data)
+        training_data = self.data_for(data, profile=profile)
         models, cached = {}, {}
         for run in (self.runs_for(profile) if runs is None else runs):
             record = cached_training(self, run, data, profile)
@@ -192,9 +210,23 @@ class Recipe:
                              label=self.key, cached=cached, precision=precision,
                              batch_size=self.fit.get("batch_size"))
 
-    def data_for(self, data: CourseData, seed: int | None = None) -> CourseData:
-        return data if self.subset == 1 else subset_data(data, self.subset,
-                                                          self.seed if seed is None else seed)
+    def data_for(self, data: CourseData, seed: int | None = None,
+                 profile: Profile | str | None = None) -> CourseData:
+        """The data a run trains on: the recipe's subset (drawn by ``seed``), its validation images,
+        and the profile's ``image_size`` setting where the data is larger (``resize_data``: half
+        the side is a quarter of the arithmetic, what lets deep, thin nets run on every seed on a
+        CPU)."""
+        subset = self.subset_for(profile)
+        data = data if subset == 1 else subset_data(data, subset, self.seed if seed is None else seed)
+        size = self.settings_for(profile).get("image_size")
+        if size is not None and size < data.image_size:
+            from ..data import resize_data
+
+            data = resize_data(data, size)
+        if self.val_size is not None and self.val_size < len(data.val_labels):
+            data = dataclasses.replace(data, val_images=data.val_images[:self.val_size],
+                                       val_labels=data.val_labels[:self.val_size])
+        return data
 
     @disk_cached  # a run trained before answers from the disk (cnnlessons.runs.runcache)
     def fit_run(self, run: Run, data: CourseData, profile: Profile | str | None = None, *,
@@ -208,7 +240,7 @@ class Recipe:
         profile = get_profile(profile)
         seed = self.seed if seed is None else seed
         epochs = self.epochs_for(profile) if epochs is None else epochs
-        data = self.data_for(data, seed)
+        data = self.data_for(data, seed, profile)
         device = pick_device(device)
         set_seed(seed)
         model = self.build(run, data)
@@ -399,9 +431,11 @@ register(Recipe(
                    {"augment": augment})
                for label, (augment, dropout) in REGULARISATION_VARIANTS.items()),
     fit=dict(optimizer="adamw", lr=1e-3, test=True, train_eval_size=0),
-    # A tenth of the images for seven times the epochs: 42 epochs on 1,000 images in cpu, until the
-    # unregularised net has memorised them.
-    epochs=7.0, subset=10, init="he", measure=("clean_train_acc",),
+    # A tenth of the images for 14 times the epochs: 84 epochs on 1,000 images in cpu, long after
+    # the unregularised net has memorised them and long enough for the dropout net to fit them
+    # too (at 42 epochs it had not, and dropout only slowed it down). 250 validation images each
+    # epoch keep the curves and leave the time to training.
+    epochs=14.0, subset=10, init="he", measure=("clean_train_acc",), val_size=250,
     claims={"alexnet.augmentation": {"augmented": "augmentation", "plain": "no augmentation, no dropout"},
             "alexnet.dropout": {"dropout": "dropout 0.5", "no dropout": "no augmentation, no dropout"}},
 ))
@@ -514,17 +548,57 @@ def _degradation_runs(settings: Mapping[str, Any]) -> tuple[Run, ...]:
                  for depth in settings["depths"] for shortcut in ("none", "identity"))
 
 
+def _degradation_arms(claim_id: str) -> Callable[[Mapping[str, Any]], Mapping[str, str]]:
+    """The arms of the three claims section 1 of lesson 04 decides, as the profile labels them."""
+    def arms(settings: Mapping[str, Any]) -> Mapping[str, str]:
+        shallow, deep = settings["depths"]
+        return {"resnet.degradation": {"plain deep": resnet_label("none", deep),
+                                       "plain shallow": resnet_label("none", shallow)},
+                "resnet.shortcuts": {"residual deep": resnet_label("identity", deep),
+                                     "plain deep": resnet_label("none", deep),
+                                     "residual shallow": resnet_label("identity", shallow)}}[claim_id]
+    return arms
+
+
 register(Recipe(
     "04_resnet/degradation",
     "plain and residual networks, shallow and deep (the paper's 20 and 56 layers in gpu)",
     runs=_degradation_runs,
-    fit=dict(optimizer="sgd", lr=0.1, test=True),  # the paper's CIFAR-10 learning rate
+    # The paper's CIFAR-10 learning rate; the training error measured on 2,500 training images.
+    fit=dict(optimizer="sgd", lr=0.1, test=True, train_eval_size=2500),
     # What each profile affords: the paper's 20 against 56 layers at width 16 on a GPU; on a
-    # CPU 8 against 20 layers at half the width (the lesson's whole cpu budget is 5 minutes on
-    # two cores); in smoke 8 against 20 layers at width 4.
+    # CPU 8 against 20 layers at half the width, on a quarter of the images for twice the epochs
+    # at 16x16 pixels (a quarter of the arithmetic: every seed of four networks fits the lesson's
+    # budget, and the training error is measured on all 2,500 images); in smoke 8 against 20
+    # layers at width 4.
     settings={"gpu": dict(depths=(20, 56), width=16, max_depth=110),
-              "cpu": dict(depths=(8, 20), width=8, max_depth=32),
+              "cpu": dict(depths=(8, 20), width=8, max_depth=32, subset=4, epochs=2.0, image_size=16),
               "smoke": dict(depths=(8, 20), width=4, max_depth=20)},
+    claims={claim_id: _degradation_arms(claim_id) for claim_id in ("resnet.degradation", "resnet.shortcuts")},
+))
+
+
+def _shortcut_runs(settings: Mapping[str, Any]) -> tuple[Run, ...]:
+    return tuple(resnet_run(settings["depth"], shortcut, settings["width"]) for shortcut in ("identity", None))
+
+
+def _shortcut_arms(settings: Mapping[str, Any]) -> Mapping[str, str]:
+    return {"identity": resnet_label("identity", settings["depth"]),
+            "projection": resnet_label(None, settings["depth"])}
+
+
+register(Recipe(
+    "04_resnet/shortcuts",
+    "identity (option A) against projection shortcuts where the shape changes (option B), same network",
+    runs=_shortcut_runs,
+    fit=dict(optimizer="sgd", lr=0.1, test=True),
+    # The two nets differ in two shortcuts, so their accuracies differ by less than one run's
+    # noise on a short budget: on a CPU the shallow net, on all the profile's images at 16x16 for
+    # over three times the epochs, to end closer to where each converges.
+    settings={"gpu": dict(depth=20, width=16),
+              "cpu": dict(depth=8, width=8, epochs=10 / 3, image_size=16),
+              "smoke": dict(depth=8, width=4)},
+    claims={"resnet.identity_vs_projection": _shortcut_arms},
 ))
 
 register(Recipe(
@@ -568,11 +642,16 @@ DENSENET_BC = dict(growth_rate=12, block_config=(3, 3, 3), bottleneck=True, comp
 
 register(Recipe(
     "05_densenet/densenet_vs_resnet",
-    "DenseNet-BC (k=12) against ResNet-14, same budget",
+    "DenseNet-BC (k=12) against ResNet-14 (2.4 times its parameters), same budget, no augmentation",
     runs=(Run("DenseNet-BC", "small_densenet", DENSENET_BC),
           Run("ResNet-14", "small_resnet", {"depth": 14, "width": 16})),
-    fit=dict(optimizer="sgd", lr=0.1, test=True),
-    epochs=0.5, measure=("flops",),
+    # Without augmentation, as in the paper's C10 columns, where its gap to ResNet is widest.
+    fit=dict(optimizer="sgd", lr=0.1, test=True, augment=False),
+    # On a CPU: half the images at 16x16 pixels (a DenseNet's many thin layers cost 4.3 times
+    # less there), so that every seed fits the lesson's budget.
+    measure=("flops",),
+    settings={"cpu": dict(subset=2, image_size=16)},
+    claims={"densenet.parameter_efficiency": {"densenet": "DenseNet-BC", "resnet": "ResNet-14"}},
 ))
 
 def growth_rate_label(growth_rate: int, num_layers: int, bottleneck: bool = False) -> str:
@@ -614,7 +693,11 @@ register(Recipe(
     "the five course-scale models under one budget",
     runs=tuple(Run(label, name, kwargs) for label, (name, kwargs) in SMALL_MODELS.items()),
     fit=dict(optimizer="adamw", lr=2e-3, test=True),
-    epochs=0.5, measure=("flops", "peak_memory", "saved_memory"),
+    measure=("flops", "peak_memory", "saved_memory"),
+    # On a CPU: half the images at 16x16 pixels, so that every seed of the five fits the lesson.
+    settings={"cpu": dict(subset=2, image_size=16)},
+    claims={"summary.five_models": {"googlenet": "GoogLeNet", "resnet": "ResNet", "densenet": "DenseNet",
+                                    "alexnet": "AlexNet", "vgg": "VGG"}},
 ))
 
 # --------------------------------------------------------------------------- converged checkpoints
