@@ -360,8 +360,10 @@ def test_check_fails_on_a_verdict_the_rule_does_not_give(tool, tmp_path, capsys)
                                "function gives 'not shown'")
 
 
-def test_a_notebook_without_a_ledger_passes_until_the_ledger_is_required(tool, tmp_path, capsys, monkeypatch):
+def test_a_lesson_without_its_ledger_or_a_row_fails_the_check(tool, tmp_path, capsys, monkeypatch):
+    assert tool.LEDGER_REQUIRED  # every lesson 01-06 has its ledger
     nb = stored(tool, tmp_path, None)
+    monkeypatch.setattr(tool, "LEDGER_REQUIRED", False)
     assert checked(tool, tmp_path, nb, capsys) == (0, [])
     monkeypatch.setattr(tool, "LEDGER_REQUIRED", True)
     assert checked(tool, tmp_path, nb, capsys) == (1, [

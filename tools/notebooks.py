@@ -50,12 +50,11 @@ NOTE_TAG = "build-note"
 """The tag of the note cell a build inserts after the title; it is not in the source."""
 FALLBACK = "Falling back to the embedded digits"
 """What ``cnnlessons.data.load_data`` prints when it could not get the profile's dataset."""
-LEDGER_REQUIRED = False
-"""Whether ``check`` requires the claims ledger: when True, a lesson notebook whose number has
-effect claims in ``cnnlessons.claims.CLAIMS`` (01-06) fails without a ledger output, and so does
-a ledger without a row for each of its lesson's claims. False while the lessons get their ledger
-cells one by one; the change that adds the last one sets it to True. Either way, a ledger that is
-there is checked against the metadata and the verdict function."""
+LEDGER_REQUIRED = True
+"""Whether ``check`` requires the claims ledger: a lesson notebook whose number has effect claims
+in ``cnnlessons.claims.CLAIMS`` (01-06) fails without a ledger output, and so does a ledger
+without a row for each of its lesson's claims. Either way, a ledger that is there is checked
+against the metadata and the verdict function."""
 
 
 SKIP = 'slideshow={"slide_type": "skip"}'
