@@ -35,6 +35,23 @@ profile = setup_notebook(profile="auto")  # or "smoke", "cpu", "gpu"
 # The cell above set the course up and printed the profile and device of this run.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
+# ## The ImageNet challenge, 2010-2015
+#
+# The winners of ILSVRC's classification task, top-5 error on the test set by year. The first two
+# years were won without CNNs; from 2012 every winner was a CNN, and each was an ensemble of
+# several networks (the bar says how many). DenseNet (2017) came after the last classification
+# challenge and won none; it is in this course because it takes ResNet's shortcut one step
+# further. The sources are numbered under the figure.
+
+# %% slideshow={"slide_type": "fragment"}
+import matplotlib.pyplot as plt
+
+from cnnlessons.plots import plot_ilsvrc
+
+fig = plot_ilsvrc()
+plt.show()
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. Profiles
 #
 # A profile fixes the dataset, how many images, their size, the epochs and the batch size. It is

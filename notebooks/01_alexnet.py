@@ -54,6 +54,26 @@ data = load_data(profile)
 print(data)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
+# ## The network, drawn from the code
+#
+# AlexNet as the paper built it: five convolutions and three fully connected layers, split into
+# two "towers" that each held half of most layers on one GPU (section 3 below). The diagram is
+# drawn by `cnnlessons.views.diagram` from the model the library builds, as it runs on one image:
+# each box is a layer with its output shape (channels x height x width) and its parameters;
+# lanes side by side are the towers. Below it, the lesson's scaled-down AlexNet on 32x32 images.
+
+# %% slideshow={"slide_type": "fragment"}
+import matplotlib.pyplot as plt
+
+from cnnlessons import models
+from cnnlessons.views import diagram
+
+fig = diagram(models.AlexNet(groups=2).eval(), (3, 224, 224), title="AlexNet, two towers (groups=2), on a 224x224 image")
+plt.show()
+fig = diagram(models.SmallAlexNet(groups=2).eval(), (3, 32, 32), title="the lesson's SmallAlexNet, two towers, on 32x32")
+plt.show()
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. ReLU avoids vanishing gradients
 #
 # The lecture says: *ReLU keeps the model close to linear, is easy to optimise, generalises well,

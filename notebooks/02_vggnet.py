@@ -51,6 +51,23 @@ data = load_data(profile)
 print(data)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
+# ## The networks, drawn from the code
+#
+# The paper's Table 1: its configurations, block by block, generated from the configurations the
+# library builds (`cnnlessons.models.VGG_CONFIGS`), then the lesson's scaled-down stack drawn by
+# `cnnlessons.views.diagram` as it runs on one 32x32 image.
+
+# %% slideshow={"slide_type": "fragment"}
+from IPython.display import Markdown, display
+
+from cnnlessons import models
+from cnnlessons.views import diagram
+
+display(Markdown(lesson.configuration_table()))
+fig = diagram(models.SmallVGG(image_size=32).eval(), (3, 32, 32), title="the lesson's SmallVGG on 32x32 images")
+plt.show()
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. Two stacked 3x3 convolutions see 5x5, three see 7x7
 #
 # An output pixel of a 3x3 convolution (stride 1) depends on a 3x3 patch of its input. Each
@@ -206,6 +223,11 @@ class VGGBlock(nn.Module):
 
 # %% slideshow={"slide_type": "skip"}
 check("vgg.vgg_block", VGGBlock)
+
+# %% slideshow={"slide_type": "skip"}
+from cnnlessons.exercises.drawing import draw_answer
+
+fig = draw_answer(VGGBlock, models.VGGBlock, (16, 32, 32), args=(2, 16, 32))
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # The lesson's scaled-down VGG (`cnnlessons.models.SmallVGG`, built from the library's own

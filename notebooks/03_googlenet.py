@@ -49,6 +49,22 @@ from cnnlessons.measure import count_parameters, flops_per_image
 from cnnlessons.runs.results import converged_runs, reference_runs
 
 # %% [markdown] slideshow={"slide_type": "slide"}
+# ## The network, drawn from the code
+#
+# The lesson's scaled-down GoogLeNet as it runs on one 32x32 image, drawn by
+# `cnnlessons.views.diagram` from the model the library builds: a 3x3 stem, five Inception blocks
+# (each box one block; section 3 opens one) with two poolings between them, global average pooling
+# and one linear layer.
+
+# %% slideshow={"slide_type": "fragment"}
+import matplotlib.pyplot as plt
+
+from cnnlessons.views import diagram
+
+fig = diagram(models.SmallGoogLeNet().eval(), (3, 32, 32), title="the lesson's SmallGoogLeNet on 32x32 images")
+plt.show()
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. A 1x1 convolution is a per-pixel linear map across channels
 #
 # A convolution with a 1x1 kernel looks at one pixel at a time. At pixel (h, w) it mixes the
@@ -241,6 +257,26 @@ class Inception(nn.Module):
 
 # %% slideshow={"slide_type": "skip"}
 check("googlenet.inception_block", Inception)
+
+# %% slideshow={"slide_type": "skip"}
+from cnnlessons.exercises.drawing import draw_answer
+
+fig = draw_answer(Inception, models.Inception, (192, 28, 28), args=(192, 64, (96, 128), (16, 32), 32))
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# The paper's *naive* block (its Figure 2a: the 3x3 and 5x5 convolutions read the block's input
+# directly; here the pool branch keeps its 1x1 projection so that both give 256 channels) beside
+# the block with its 1x1 reductions (Figure 2b), for block 3a's input of 192 channels:
+
+# %% slideshow={"slide_type": "fragment"}
+naive_3a = models.Inception(192, 64, (96, 128), (16, 32), 32, reductions=False).eval()
+reduced_3a = models.Inception(192, 64, (96, 128), (16, 32), 32).eval()
+for name, block_3a in (("naive", naive_3a), ("with 1x1 reductions", reduced_3a)):
+    fig = diagram(block_3a, (192, 28, 28), title=f"Inception 3a, {name}: {count_parameters(block_3a):,} parameters")
+    plt.show()
+print(f"Take-away: the reductions leave {count_parameters(reduced_3a) / count_parameters(naive_3a):.0%} of the naive "
+      f"block's parameters, for the same four branches and the same 256 output channels.")
+
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. The source's table: AlexNet 8 layers 60M, VGGNet 19 layers 110M, GoogLeNet 22 layers 4M

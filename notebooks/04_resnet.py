@@ -50,6 +50,20 @@ from cnnlessons.runs.recipes import RECIPES
 from cnnlessons.runs.results import converged_runs
 
 # %% [markdown] slideshow={"slide_type": "slide"}
+# ## The network, drawn from the code
+#
+# The paper's CIFAR-10 ResNet-20 as it runs on one 32x32 image, drawn by `cnnlessons.views.diagram`
+# from the model the library builds: a 3x3 stem, three stages of three residual blocks (repeated
+# blocks folded into one box, "x 3") at 16, 32 and 64 channels, global average pooling and one
+# linear layer. Section 3 opens a block.
+
+# %% slideshow={"slide_type": "fragment"}
+from cnnlessons.views import diagram
+
+fig = diagram(models.build_model("resnet20").eval(), (3, 32, 32), title="ResNet-20 on 32x32 images")
+plt.show()
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. Degradation: past some depth, a deeper plain network has higher training and test error
 #
 # He et al. trained "plain" networks of 3x3 convolutions with batch norm on CIFAR-10: the 56-layer
@@ -269,6 +283,21 @@ class ResidualBlock(nn.Module):
 # %% slideshow={"slide_type": "skip"}
 check("resnet.residual_block", ResidualBlock)
 
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# The library's residual block, drawn: with the identity shortcut where the shape stays, and with
+# the projection (1x1 convolution with stride 2, then BN) where a stage begins. Below, your block
+# beside the lesson's.
+
+# %% slideshow={"slide_type": "fragment"}
+for args, name in (((64, 64), "identity shortcut"), ((64, 128, 2), "projection shortcut, stride 2")):
+    fig = diagram(models.ResidualBlock(*args).eval(), (64, 32, 32), title=f"ResidualBlock{args}: {name}")
+    plt.show()
+
+# %% slideshow={"slide_type": "skip"}
+from cnnlessons.exercises.drawing import draw_answer
+
+fig = draw_answer(ResidualBlock, models.ResidualBlock, (64, 32, 32), args=(64, 128, 2))
+
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. The bottleneck block: 1x1 down, 3x3, 1x1 up
 #
@@ -344,6 +373,13 @@ class Bottleneck(nn.Module):
 
 # %% slideshow={"slide_type": "skip"}
 check("resnet.bottleneck_block", Bottleneck)
+
+# %% slideshow={"slide_type": "fragment"}
+fig = diagram(models.Bottleneck(256, 64).eval(), (256, 56, 56), title="the bottleneck block, 256 -> 64 -> 64 -> 256")
+plt.show()
+
+# %% slideshow={"slide_type": "skip"}
+fig = draw_answer(Bottleneck, models.Bottleneck, (256, 56, 56), args=(256, 64))
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. Explorer: shortcut and depth against the training curves

@@ -56,6 +56,21 @@ from cnnlessons.runs.recipes import RECIPES
 from cnnlessons.runs.results import converged_runs, reference_runs
 
 # %% [markdown] slideshow={"slide_type": "slide"}
+# ## The network, drawn from the code
+#
+# The lesson's DenseNet-BC (k = 12, three dense blocks of three bottleneck layers, compression
+# 0.5) as it runs on one 32x32 image, drawn by `cnnlessons.views.diagram` from the model the
+# library builds; sections 1 and 3 open a dense block and a transition.
+
+# %% slideshow={"slide_type": "fragment"}
+import matplotlib.pyplot as plt
+
+from cnnlessons.views import diagram
+
+fig = diagram(lesson.build_densenet_bc().eval(), (3, 32, 32), title="the lesson's DenseNet-BC on 32x32 images")
+plt.show()
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. Concatenation instead of addition: the block's output keeps its input
 #
 # Because a dense block only ever *appends* channels, its output begins with its input, untouched:
@@ -206,6 +221,16 @@ class DenseBlock(nn.Module):
 # %% slideshow={"slide_type": "skip"}
 check("densenet.dense_block", DenseBlock)
 
+# %% slideshow={"slide_type": "fragment"}
+fig = diagram(models.DenseBlock(4, 64, 32).eval(), (64, 32, 32),
+              title="a dense block: 4 layers, k = 32, on 64 channels (64 + 4 x 32 = 192 out)")
+plt.show()
+
+# %% slideshow={"slide_type": "skip"}
+from cnnlessons.exercises.drawing import draw_answer
+
+fig = draw_answer(DenseBlock, models.DenseBlock, (64, 32, 32), args=(4, 64, 32))
+
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. The transition block shrinks channels and resolution
 #
@@ -279,6 +304,13 @@ class Transition(nn.Module):
 
 # %% slideshow={"slide_type": "skip"}
 check("densenet.transition_block", Transition)
+
+# %% slideshow={"slide_type": "fragment"}
+fig = diagram(models.Transition(192, 96).eval(), (192, 32, 32), title="a transition block: 192 -> 96 channels, half the side")
+plt.show()
+
+# %% slideshow={"slide_type": "skip"}
+fig = draw_answer(Transition, models.Transition, (192, 32, 32), args=(192, 96))
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Explorer: growth rate and depth

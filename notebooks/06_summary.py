@@ -48,6 +48,23 @@ from cnnlessons.runs.recipes import RECIPES
 from cnnlessons.runs.results import converged_runs, reference_runs
 
 # %% [markdown] slideshow={"slide_type": "slide"}
+# ## The ImageNet challenge, 2010-2015
+#
+# The winners of ILSVRC's classification task, top-5 error on the test set by year. The first two
+# years were won without CNNs; from 2012 every winner was a CNN, and each was an ensemble of
+# several networks (the bar says how many). DenseNet (2017) came after the last classification
+# challenge and won none; it is in this course because it takes ResNet's shortcut one step
+# further. The sources are numbered under the figure.
+
+# %% slideshow={"slide_type": "fragment"}
+import matplotlib.pyplot as plt
+
+from cnnlessons.plots import plot_ilsvrc
+
+fig = plot_ilsvrc()
+plt.show()
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. All five under one budget
 #
 # The course-scale model of each lesson (the DenseNet is lesson 05's DenseNet-BC), built for
@@ -191,6 +208,25 @@ dense_keeps, dense_channels = torch.equal(y[:, :C], x), y.shape[1]
 identity_params, stack_weights, single_weights = (count_parameters(m) for m in (block.shortcut, stack, single))
 print(f"DenseNet  | dense block, 4 layers, k = 32: {C} -> {dense_channels} channels "
       f"({C} + 4*32), first {C} channels == input: {dense_keeps}")
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# The five blocks side by side, each drawn by `cnnlessons.views.diagram` from the block the library
+# builds, on 64 input channels (the bottleneck on 256, as in ResNet-50):
+
+# %% slideshow={"slide_type": "fragment"}
+from cnnlessons.views import diagram
+
+five_blocks = {
+    "AlexNet: two towers (conv, ReLU, pooling per GPU)": (models.SmallAlexNet(groups=2).features, (3, 32, 32)),
+    "VGGNet: a VGG block, two 3x3 convolutions": (models.VGGBlock(2, 64, 64), (64, 32, 32)),
+    "GoogLeNet: the Inception block (3a)": (models.Inception(C, 64, (96, 128), (16, 32), 32), (C, 28, 28)),
+    "ResNet: the residual block": (models.ResidualBlock(C, C), (C, 32, 32)),
+    "ResNet: the bottleneck block": (models.Bottleneck(256, 64), (256, 32, 32)),
+    "DenseNet: a dense block, 4 layers, k = 32": (models.DenseBlock(4, C, 32), (C, 32, 32)),
+}
+for title, (module, size) in five_blocks.items():
+    fig = diagram(module.eval(), size, title=title)
+    plt.show()
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise: the key techniques

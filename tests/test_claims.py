@@ -347,7 +347,8 @@ def test_check_fails_when_the_metadata_and_the_ledger_disagree(tool, tmp_path, c
     without = stored(tool, tmp_path, None)
     without.metadata["cnnlessons"]["claims"] = ledger()[:1]
     assert checked(tool, tmp_path, without, capsys) == (1, [
-        "02_tiny.ipynb: vgg.depth: in the metadata, but the notebook has no ledger output (run build)"])
+        "02_tiny.ipynb: vgg.depth: in the metadata, but the notebook has no ledger output (run build)",
+        "02_tiny.ipynb: no claims ledger output (its effect claims: vgg.small_kernels, vgg.depth)"])
 
 
 def test_check_fails_on_a_verdict_the_rule_does_not_give(tool, tmp_path, capsys):

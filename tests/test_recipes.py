@@ -100,3 +100,17 @@ def test_claim_arms_may_follow_the_profiles_labels():
             assert set(recipe.arms_for(claim_id, name).values()) <= labels, (name, claim_id)
     with pytest.raises(ValueError, match="decides"):
         recipe.arms_for("vgg.depth", "cpu")
+
+
+def test_init_like_starts_a_run_from_its_twins_weights_where_they_share_a_layer(digits, tmp_path, monkeypatch):
+    monkeypatch.setenv("CNNLESSONS_RUN_CACHE", "off")
+    identity = Run("identity", "cifar_resnet", {"depth": 8, "width": 4, "shortcut": "identity"})
+    projection = Run("projection", "cifar_resnet", {"depth": 8, "width": 4, "shortcut": None}, init_like="identity")
+    # a learning rate too small to move the weights: what is compared is where each run started
+    recipe = Recipe("t/init_like", "", runs=(identity, projection), fit=dict(lr=1e-12, weight_decay=0.0))
+    models = {run.label: recipe.fit_run(run, digits, "smoke", epochs=1, seed=3)[0] for run in recipe.runs}
+    twin, paired = (dict(models[k].named_parameters()) for k in ("identity", "projection"))
+    shared = [k for k in paired if k in twin and paired[k].shape == twin[k].shape]
+    assert len(shared) > 10 and any("shortcut" in k for k in paired if k not in twin)
+    assert all(torch.allclose(paired[k], twin[k], atol=1e-6) for k in shared)
+    assert recipe.resolved("smoke")["runs"][1]["init_like"] == "identity"

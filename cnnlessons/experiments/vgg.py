@@ -47,6 +47,7 @@ __all__ = [
     "kernel_label",
     "kernel_models",
     "kernel_runs",
+    "configuration_table",
 ]
 
 
@@ -239,3 +240,29 @@ def kernel_runs(data: CourseData, profile: Profile | str | None = None, *, kerne
         h.info.update(conv_weights=n * k * k * width * width,
                       receptive_field=stacked_receptive_field(n, k))
     return runs
+
+
+# --------------------------------------------------------------------------- the paper's Table 1
+
+def configuration_table() -> str:
+    """The paper's Table 1 as markdown, generated from the configurations the library builds
+    (``cnnlessons.models.VGG_CONFIGS``): a column per configuration, a row per block, each cell
+    its 3x3 convolutions ("conv3-64 x 2"), then the weight layers and the parameters (counted on
+    the meta device). Configuration C (with 1x1 convolutions in its last three blocks) is not
+    built, and the table says so."""
+    from ..measure import count_parameters
+    from ..models import VGG, VGG_CONFIGS
+
+    names = {"vgg11": "A (VGG-11)", "vgg13": "B (VGG-13)", "vgg16": "D (VGG-16)", "vgg19": "E (VGG-19)"}
+    configs = {names[k]: v for k, v in VGG_CONFIGS.items() if k in names}
+    blocks = max(len(c) for c in configs.values())
+    rows = ["| block | " + " | ".join(configs) + " |", "|---|" + "---|" * len(configs)]
+    for i in range(blocks):
+        rows.append(f"| {i + 1} | " + " | ".join(f"conv3-{c[i][1]} x {c[i][0]}" for c in configs.values()) + " |")
+    rows.append("| classifier | " + " | ".join("FC-4096, FC-4096, FC-1000" for _ in configs) + " |")
+    rows.append("| weight layers | " + " | ".join(str(sum(n for n, _ in c) + 3) for c in configs.values()) + " |")
+    with torch.device("meta"):
+        counts = [count_parameters(VGG(key)) for key in names if key in VGG_CONFIGS]
+    rows.append("| parameters | " + " | ".join(f"{n / 1e6:.1f}M" for n in counts) + " |")
+    return "\n".join(rows) + ("\n\nConfiguration C (16 layers, with 1x1 convolutions in its last three "
+                              "blocks) is the one the library does not build.")

@@ -46,6 +46,10 @@ class Run:
     """Model arguments taken from the data, e.g. ``("image_size",)``."""
     init: str | None = None
     """An initialiser of ``cnnlessons.models.INITIALISERS`` for this run alone (else the recipe's)."""
+    init_like: str | None = None
+    """The label of a run of the same recipe whose initial weights this run starts from, wherever
+    the two models have a weight of the same name and shape (the rest keep their own draw): a
+    comparison of two nets that differ in a few layers then differs in nothing else at the start."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "model_kwargs", _frozen(self.model_kwargs))
@@ -147,7 +151,8 @@ class Recipe:
                 "seed": self.seed, "measure": list(self.measure),
                 "runs": [{"label": r.label, "model": r.model, "model_kwargs": dict(r.model_kwargs),
                           "data_kwargs": list(r.data_kwargs), "fit": self.fit_kwargs(r),
-                          **({"init": r.init} if r.init else {})}
+                          **({"init": r.init} if r.init else {}),
+                          **({"init_like": r.init_like} if r.init_like else {})}
                          for r in runs]}
 
     def digest(self, profile: Profile | str | None = None) -> str:
@@ -244,6 +249,12 @@ class Recipe:
         device = pick_device(device)
         set_seed(seed)
         model = self.build(run, data)
+        if run.init_like is not None:
+            set_seed(seed)
+            twin = self.build(self.run(run.init_like, profile), data).state_dict()
+            own = model.state_dict()
+            model.load_state_dict({k: v for k, v in twin.items() if k in own and own[k].shape == v.shape},
+                                  strict=False)
         info: dict[str, Any] = {"recipe": self.key, "model": run.model}
         if "flops" in self.measure:
             from ..measure import flops_per_image
@@ -579,7 +590,8 @@ register(Recipe(
 
 
 def _shortcut_runs(settings: Mapping[str, Any]) -> tuple[Run, ...]:
-    return tuple(resnet_run(settings["depth"], shortcut, settings["width"]) for shortcut in ("identity", None))
+    identity, projection = (resnet_run(settings["depth"], shortcut, settings["width"]) for shortcut in ("identity", None))
+    return identity, dataclasses.replace(projection, init_like=identity.label)
 
 
 def _shortcut_arms(settings: Mapping[str, Any]) -> Mapping[str, str]:
@@ -593,8 +605,10 @@ register(Recipe(
     runs=_shortcut_runs,
     fit=dict(optimizer="sgd", lr=0.1, test=True),
     # The two nets differ in two shortcuts, so their accuracies differ by less than one run's
-    # noise on a short budget: on a CPU the shallow net, on all the profile's images at 16x16 for
-    # over three times the epochs, to end closer to where each converges.
+    # noise on a short budget: the projection net starts from the identity net's weights wherever
+    # they share a layer (and sees the same batches), and on a CPU the shallow net trains on all
+    # the profile's images at 16x16 for over three times the epochs, to end closer to where each
+    # converges.
     settings={"gpu": dict(depth=20, width=16),
               "cpu": dict(depth=8, width=8, epochs=10 / 3, image_size=16),
               "smoke": dict(depth=8, width=4)},
@@ -648,9 +662,9 @@ register(Recipe(
     # Without augmentation, as in the paper's C10 columns, where its gap to ResNet is widest.
     fit=dict(optimizer="sgd", lr=0.1, test=True, augment=False),
     # On a CPU: half the images at 16x16 pixels (a DenseNet's many thin layers cost 4.3 times
-    # less there), so that every seed fits the lesson's budget.
-    measure=("flops",),
-    settings={"cpu": dict(subset=2, image_size=16)},
+    # less there) for the profile's epochs, so that every seed fits the lesson's budget.
+    epochs=0.5, measure=("flops",),
+    settings={"cpu": dict(subset=2, image_size=16, epochs=1.0)},
     claims={"densenet.parameter_efficiency": {"densenet": "DenseNet-BC", "resnet": "ResNet-14"}},
 ))
 
@@ -693,9 +707,10 @@ register(Recipe(
     "the five course-scale models under one budget",
     runs=tuple(Run(label, name, kwargs) for label, (name, kwargs) in SMALL_MODELS.items()),
     fit=dict(optimizer="adamw", lr=2e-3, test=True),
-    measure=("flops", "peak_memory", "saved_memory"),
-    # On a CPU: half the images at 16x16 pixels, so that every seed of the five fits the lesson.
-    settings={"cpu": dict(subset=2, image_size=16)},
+    epochs=0.5, measure=("flops", "peak_memory", "saved_memory"),
+    # On a CPU: half the images at 16x16 pixels for the profile's epochs, so that every seed of
+    # the five fits the lesson.
+    settings={"cpu": dict(subset=2, image_size=16, epochs=1.0)},
     claims={"summary.five_models": {"googlenet": "GoogLeNet", "resnet": "ResNet", "densenet": "DenseNet",
                                     "alexnet": "AlexNet", "vgg": "VGG"}},
 ))
