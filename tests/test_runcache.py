@@ -143,6 +143,11 @@ def test_prepare_covers_every_run_of_a_lessons_recipes_and_its_explorers_opening
             for r in rec.runs_for("smoke")]
     assert [j.label for j in jobs] == runs + ["05_densenet: GrowthRateExplorer k=12 L=4"]
     assert all(j.epochs >= 1 for j in jobs)
+    # a recipe that decides claims: every run on every seed of the profile, as the lesson trains them
+    jobs = jobs_for(["02_vggnet"], digits, "cpu")
+    stacks = [j.label for j in jobs if j.label.startswith("02_vggnet/stacks")]
+    assert stacks == [f"02_vggnet/stacks: {label} (seed {seed})" for seed in (0, 1, 2)
+                      for label in ("one 5x5", "two 3x3", "four 3x3")]
 
 
 def test_prepare_names_a_lesson_it_does_not_know(capsys):

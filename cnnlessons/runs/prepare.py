@@ -42,16 +42,21 @@ def _lesson_name(name: str) -> str:
 
 def jobs_for(lessons: Sequence[str], data, profile) -> list[Job]:
     """What ``prepare`` trains for ``lessons`` in ``profile``, in order."""
+    from ..profiles import get_profile
     from .recipes import EXPLORER_OPENINGS, RECIPES
 
     jobs: list[Job] = []
     for lesson in lessons:
         for recipe in (r for key, r in RECIPES.items() if key.split("/")[0] == lesson):
             epochs = recipe.epochs_for(profile)
-            for spec in recipe.runs_for(profile):
-                def train(tick, recipe=recipe, spec=spec):
-                    recipe.fit_run(spec, data, profile, progress=False, on_epoch=lambda h: tick())
-                jobs.append(Job(lesson, f"{recipe.key}: {spec.label}", epochs, train))
+            # a recipe that decides claims trains on every seed of the profile (train_seeds)
+            seeds = get_profile(profile).seeds if recipe.claims else (recipe.seed,)
+            for seed in seeds:
+                for spec in recipe.runs_for(profile):
+                    def train(tick, recipe=recipe, spec=spec, seed=seed):
+                        recipe.fit_run(spec, data, profile, seed=seed, progress=False, on_epoch=lambda h: tick())
+                    name = f"{recipe.key}: {spec.label}" + (f" (seed {seed})" if len(seeds) > 1 else "")
+                    jobs.append(Job(lesson, name, epochs, train))
         for name, key, spec in EXPLORER_OPENINGS.get(lesson, ()):
             def train(tick, recipe=RECIPES[key], spec=spec):
                 recipe.fit_run(spec, data, profile, progress=False, on_epoch=lambda h: tick())
