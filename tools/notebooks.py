@@ -30,6 +30,7 @@ import datetime
 import json
 import os
 import pathlib
+import shutil
 import sys
 import tempfile
 import time
@@ -105,9 +106,11 @@ def execute(nb: nbformat.NotebookNode, timeout: int = 600, profile: str = "smoke
     """Run ``nb`` top to bottom in ``profile``, on ``data`` (a local copy of the profile's
     dataset) when given."""
     env_keep = dict(os.environ)
-    # A run cache of the build's own: stored outputs come from training, never from a learner's cache.
+    # A run cache of the build's own: stored outputs come from training, never from a learner's
+    # cache; it goes with the build (the trained models are not outputs).
+    cache = tempfile.mkdtemp(prefix="cnnlessons-build-")
     os.environ.update({"CNNLESSONS_PROFILE": profile, "CI": "true", "PYTHONHASHSEED": "0",
-                       "TQDM_DISABLE": "1", "CNNLESSONS_RUN_CACHE": tempfile.mkdtemp(prefix="cnnlessons-build-")})
+                       "TQDM_DISABLE": "1", "CNNLESSONS_RUN_CACHE": cache})
     os.environ.pop("CNNLESSONS_DATASET", None)
     os.environ.pop("CNNLESSONS_DATA", None)
     if data is not None:
@@ -120,6 +123,7 @@ def execute(nb: nbformat.NotebookNode, timeout: int = 600, profile: str = "smoke
     finally:
         os.environ.clear()
         os.environ.update(env_keep)
+        shutil.rmtree(cache, ignore_errors=True)
     return nb
 
 
