@@ -54,6 +54,17 @@ def reference_label(run: History) -> str:
     return f"{run.label} (reference: {where})" if where else f"{run.label} (reference)"
 
 
+def _epoch_axes(ax, metric: str) -> None:
+    """Label ``ax`` for ``metric`` against whole epochs, in percent where the metric is a rate."""
+    name, percent = _METRICS[metric]
+    ax.set_xlabel("epoch")
+    integer_epochs(ax)
+    ax.set_ylabel(name)
+    if percent:
+        ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+    ax.grid(alpha=0.3)
+
+
 def _has(run: History, metric: str) -> bool:
     return len(getattr(run, metric)) == len(run.epoch) > 0
 
@@ -79,7 +90,6 @@ def plot_history(runs, metrics: Sequence[str] = ("train_error", "val_error"), *,
         fig = axes[0].figure
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for ax, metric in zip(axes, metrics):
-        name, percent = _METRICS[metric]
         for i, run in enumerate(runs):
             if _has(run, metric):
                 ax.plot(run.epoch, getattr(run, metric), marker="o", ms=3,
@@ -88,12 +98,7 @@ def plot_history(runs, metrics: Sequence[str] = ("train_error", "val_error"), *,
             if _has(run, metric):
                 ax.plot(run.epoch, getattr(run, metric), ls="--",
                         color=colors[(i + len(runs)) % len(colors)], label=reference_label(run))
-        ax.set_xlabel("epoch")
-        integer_epochs(ax)
-        ax.set_ylabel(name)
-        if percent:
-            ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
-        ax.grid(alpha=0.3)
+        _epoch_axes(ax, metric)
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=8)
     if title:
@@ -353,7 +358,6 @@ def plot_seeds(runs: Mapping[str, Mapping[int, History]], metrics: Sequence[str]
     fig, axes = plt.subplots(1, len(metrics), figsize=(5.2 * len(metrics), 3.6), squeeze=False)
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for ax, metric in zip(axes[0], metrics):
-        name, percent = _METRICS[metric]
         for i, (label, by_seed) in enumerate(runs.items()):
             for j, (seed, h) in enumerate(sorted(by_seed.items())):
                 if _has(h, metric):
@@ -361,12 +365,7 @@ def plot_seeds(runs: Mapping[str, Mapping[int, History]], metrics: Sequence[str]
                             label=f"{label} (seeds {', '.join(map(str, sorted(by_seed)))})" if j == 0 else None)
         if target is not None:
             ax.axhline(target, color="black", ls=":", lw=1)
-        ax.set_xlabel("epoch")
-        integer_epochs(ax)
-        ax.set_ylabel(name)
-        if percent:
-            ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
-        ax.grid(alpha=0.3)
+        _epoch_axes(ax, metric)
         ax.legend(fontsize=8)
     if title:
         fig.suptitle(title)
