@@ -180,10 +180,11 @@ fig = plot_seeds(fig1_runs, ["train_eval_error"], target=figure1.target,
                  title="Figure 1 at course scale: ReLU against tanh, each at its own learning rate")
 plt.show()
 relu_vs_tanh = figure1.judge("alexnet.relu_vs_tanh", fig1_runs)
-for label, by_seed in fig1_runs.items():
-    print(f"{label}: epochs to {figure1.target:.0%} training error, per seed: "
-          + ", ".join(f"{seed}: {lesson.epochs_to_error(h, figure1.target) or 'not within ' + str(len(h.epoch))}"
-                      for seed, h in by_seed.items()))
+for arm, label in figure1.arms_for("alexnet.relu_vs_tanh").items():  # the figures the verdict used
+    epochs, by_seed = relu_vs_tanh.figures[arm]["epochs_to_target"], fig1_runs[label]
+    print(f"{label}: epochs to {figure1.target:.0%} training error (eval mode), per seed: "
+          + ", ".join(f"{seed}: {n:.0f}" if n <= len(by_seed[int(seed)].epoch) else f"{seed}: not within {n - 1:.0f}"
+                      for seed, n in epochs.items()))
 print(f"Verdict: {relu_vs_tanh.verdict} ({relu_vs_tanh.reason})")
 
 # %% tags=["nbval-ignore-output"] slideshow={"slide_type": "fragment"}
