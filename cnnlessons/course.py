@@ -6,7 +6,7 @@ REPOSITORY = "https://github.com/cnnlessons/cnnlessons"
 BRANCH = "main"
 
 LESSONS = {
-    "00_start_here": "The tools: device, data, the training loop, profiles, exercises and grading",
+    "00_start_here": "Start here: the five networks, the data, a small CNN trained in a minute, exercises and their checks",
     "01_alexnet": "AlexNet: ReLU, two-GPU model parallelism, LRN and overlapping pooling, augmentation, dropout",
     "02_vggnet": "VGGNet: only 3x3 kernels, stacked for depth; 1x1 convolutions instead of the FC classifier",
     "03_googlenet": "GoogLeNet: 1x1 convolutions that cut parameters; the Inception block's parallel branches",

@@ -30,6 +30,8 @@ epoch's batches in training mode (augmented and with dropout where the run has t
 ``train_eval_*`` are measured in eval mode on a fixed subset of the training split
 (``History.train_eval_acc``)."""
 
+RIGHT, WRONG = "#0072B2", "#D55E00"  # Okabe-Ito blue and vermillion: right and wrong predictions
+
 
 def integer_epochs(ax) -> None:
     """Ticks on whole epochs only (no 1.5 epochs) on the x axis of ``ax``."""
@@ -131,10 +133,16 @@ def plot_bars(values: Mapping[str, float], *, ylabel: str, title: str | None = N
 
 def show_images(images: torch.Tensor, labels: Sequence[int] | torch.Tensor | None = None,
                 classes: Sequence[str] | None = None, *, ncols: int = 8, title: str | None = None,
-                size: float = 1.3):
-    """A grid of uint8 (or [0, 1] float) images N x C x H x W with their class names."""
+                size: float = 1.3, truth: Sequence[int] | torch.Tensor | None = None):
+    """A grid of uint8 (or [0, 1] float) images N x C x H x W with their class names.
+
+    With ``truth`` (the true labels), ``labels`` are a model's predictions: each title says
+    whether the prediction is right (blue, a tick) or wrong (orange, a cross, and the truth)."""
     if images.dim() != 4:
         raise ValueError(f"images must be N x C x H x W, got shape {tuple(images.shape)}")
+    if truth is not None and (labels is None or len(truth) != len(labels)):
+        raise ValueError(f"truth must give one label per prediction in labels ({0 if labels is None else len(labels)}), "
+                         f"got {len(truth)}")
     n = len(images)
     nrows = -(-n // ncols)
     fig, axes = plt.subplots(nrows, min(ncols, n), figsize=(size * min(ncols, n), size * nrows + 0.3),
@@ -151,7 +159,14 @@ def show_images(images: torch.Tensor, labels: Sequence[int] | torch.Tensor | Non
             ax.imshow(img.permute(1, 2, 0).numpy())
         if labels is not None:
             k = int(labels[i])
-            ax.set_title(classes[k] if classes else str(k), fontsize=8)
+            name = classes[k] if classes else str(k)
+            if truth is None:
+                ax.set_title(name, fontsize=8)
+            elif int(truth[i]) == k:
+                ax.set_title(f"\u2713 {name}", fontsize=8, color=RIGHT)
+            else:
+                true_name = classes[int(truth[i])] if classes else str(int(truth[i]))
+                ax.set_title(f"\u2717 {name}\n({true_name})", fontsize=8, color=WRONG)
     if title:
         fig.suptitle(title)
     fig.tight_layout()

@@ -122,3 +122,18 @@ def test_plot_paired_joins_each_seeds_runs():
         plot_paired({"5x5": {0: a}}, "val_acc")
     with pytest.raises(ValueError, match="'7x7' is not among the runs"):
         plot_paired({"5x5": {0: a}}, labels=["7x7"])
+
+
+def test_show_images_marks_each_prediction_right_or_wrong_against_the_truth():
+    import torch
+
+    from cnnlessons.plots import RIGHT, WRONG, show_images
+
+    images = torch.zeros(3, 3, 8, 8, dtype=torch.uint8)
+    fig = show_images(images, [0, 1, 2], ["cat", "dog", "ship"], truth=torch.tensor([0, 2, 2]))
+    titles = [(ax.get_title(), ax.title.get_color()) for ax in fig.axes]
+    assert titles == [("\u2713 cat", RIGHT), ("\u2717 dog\n(ship)", WRONG), ("\u2713 ship", RIGHT)]
+    with pytest.raises(ValueError, match="truth must give one label per prediction in labels \\(3\\), got 2"):
+        show_images(images, [0, 1, 2], truth=[0, 1])
+    with pytest.raises(ValueError, match="truth"):
+        show_images(images, truth=[0, 1, 2])
