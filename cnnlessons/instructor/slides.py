@@ -22,6 +22,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Sequence
 
+from .lecture import SLIDE_HEIGHT, SLIDE_WIDTH, lecture_notebook
+
 if TYPE_CHECKING:  # nbformat and nbconvert come with the `instructor` and `lab` extras
     import nbformat
 
@@ -56,7 +58,8 @@ def remote_assets(page: str) -> list[str]:
 
 
 def slide_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """A copy of ``nb`` ready for the slides: plumbing cells skipped, widget views as a note."""
+    """A copy of ``nb`` recut for the lecture (``lecture.lecture_notebook``): plumbing cells
+    skipped, widget views as a line of text, the prose in the speaker notes."""
     nb = copy.deepcopy(nb)
     for cell in nb.cells:
         if SKIPPED_TAGS.intersection(cell.metadata.get("tags", [])):
@@ -65,7 +68,7 @@ def slide_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
             data = output.get("data", {})
             if WIDGET_VIEW in data:
                 output["data"] = {"text/plain": WIDGET_NOTE}
-    return nb
+    return lecture_notebook(nb)
 
 
 def _exporter():
@@ -77,8 +80,10 @@ def _exporter():
         template_name="cnnlessons",
         reveal_url_prefix=f"{prefix}/reveal.js",
         reveal_theme="white",  # the shipped theme (others import web fonts from Google)
-        reveal_scroll=True,  # a tall slide (a long cell, a big figure) scrolls instead of spilling
+        reveal_scroll=False,  # the lecture cut keeps every slide within the screen
         reveal_number="c/t",
+        reveal_width=str(SLIDE_WIDTH),
+        reveal_height=str(SLIDE_HEIGHT),
         require_js_url=f"{prefix}/requirejs/require.js",
         jquery_url=f"{prefix}/jquery/jquery.min.js",
         mathjax_url=f"{prefix}/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe",
