@@ -47,7 +47,7 @@ _FIGURE_MAX = 480
 _UPSCALE = 1.6  # a small matplotlib figure may grow this much before it blurs
 _LEAD_WORDS = 28
 _TAKEAWAY_WORDS = 32
-_BULLETS, _BULLET_WORDS = 4, 14
+_BULLETS, _BULLET_WORDS, _LIST_WORDS = 4, 18, 56
 _OUTPUT_LINES = 3
 _CODE_LINES, _CODE_CHARS = 3, 64
 _LISTING_LINES = 12
@@ -58,7 +58,8 @@ _MATHS_HEIGHT = 62
 _MATHS_CHARS = 52  # a display formula wider than this (its TeX, commands as one character) is cut
 _TABLE_CHARS, _TABLE_ROW = 88, 36
 
-_SENTENCE_END = re.compile(r"(?<!\be\.g)(?<!\bi\.e)(?<!\bal)(?<!\bvs)(?<!\bcf)(?<!\bFig)[.!?](?=\s+[A-Z(`*$])")
+# a sentence ends after a word (not an initial, "e.g.", "et al.") and before a capital
+_SENTENCE_END = re.compile(r"(?<=[a-z0-9)\]%*`]{2})(?<!\bal)(?<!\bvs)(?<!\bcf)(?<!\bFig)[.!?](?=\s+[A-Z(`*$])")
 _HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
 _TAKEAWAY = re.compile(r"^\s*\**take-away", re.IGNORECASE)
 
@@ -80,13 +81,16 @@ def _first_sentence(text: str) -> str:
     return text[:match.end()] if match else text
 
 
-def _cap(text: str, words: int) -> str | None:
-    """``text``'s first sentence, or its first clause, if it has at most ``words`` words."""
+def _cap(text: str, words: int, cut: bool = False) -> str | None:
+    """``text``'s first sentence, or the part of it before a ';' or a dash, if it has at most
+    ``words`` words; else, with ``cut``, its first ``words`` words and an ellipsis."""
     sentence = _first_sentence(" ".join(text.split()))
-    if word_count(sentence) <= words:
-        return sentence
-    clause = re.split(r"(?<=[;:])\s|\s—\s|\s\(", sentence)[0].rstrip(";:")
-    return clause if word_count(clause) <= words and word_count(clause) >= 3 else None
+    for part in (sentence, re.split(r";\s", sentence)[0], re.split(r"\s[—–]\s", sentence)[0]):
+        if 3 <= word_count(part) <= words:
+            return part.rstrip(";,: ")
+    if cut:
+        return " ".join(sentence.split()[:words]).rstrip(";,:.") + " …"
+    return None
 
 
 def _blocks(source: str) -> list[str]:
@@ -135,18 +139,22 @@ def lead(source: str) -> tuple[list[str], str]:
             shown.extend(_display_maths(text))
             break
         if _is_list(text):
-            items = [i for i in (_cap(item, _BULLET_WORDS) for item in _bullets(text)[:_BULLETS]) if i]
-            shown.extend(f"- {item}" for item in items)
+            words = 0
+            for item in _bullets(text)[:_BULLETS]:
+                item = _cap(item, _BULLET_WORDS, cut=True)
+                words += word_count(item)
+                if words > _LIST_WORDS:
+                    break
+                shown.append(f"- {item}")
             break
         if text.startswith(("```", "<", "|")):
             break
         sentence = _cap(text, _LEAD_WORDS)
         if sentence:
             shown.append(sentence)
-            # the formula the sentence introduces ("A block computes $$...$$") comes with it
-            follow = blocks[index + 1].strip() if index + 1 < len(blocks) else ""
-            if sentence == " ".join(text.split()) and follow.startswith("$$"):
-                shown.extend(_display_maths(follow))
+            # the section's formula ("A block computes $$...$$") comes with it
+            formula = next((b.strip() for b in blocks[index + 1:index + 3] if b.strip().startswith("$$")), "")
+            shown.extend(_display_maths(formula) if formula else [])
         break
     whole = "\n\n".join(blocks)
     return shown, ("" if "\n\n".join(shown) == whole else whole)
@@ -317,7 +325,7 @@ def _output_items(cell: dict, fragment: bool) -> list[Item]:
     outputs = [o for o in cell.get("outputs", []) if o.get("output_type") != "error"]
     figures = any("image/png" in o.get("data", {}) for o in outputs)
     streams = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
-    said = False  # a take-away or a figure makes the other text notes only
+    said = figures  # a figure or a take-away makes the other text notes only
     for output in outputs:
         data = output.get("data", {})
         if "image/png" in data:
@@ -510,15 +518,12 @@ def _ledger(claims: list[dict], heading: str) -> list[Slide]:
     return slides
 
 
-def _short_claim(claim: str, words: int = 9) -> str:
+def _short_claim(claim: str, words: int = 13) -> str:
     claim = claim.replace("|", "/")
     tokens = claim.split()
     if len(tokens) <= words:
         return claim
-    clause = re.split(r"[,;:(]", claim)[0].strip()
-    if 3 <= len(clause.split()) <= words:
-        return clause + " …"
-    return " ".join(tokens[:words]) + " …"
+    return _cap(claim, words, cut=True) or claim
 
 
 def _is_ledger(cell: dict) -> bool:
