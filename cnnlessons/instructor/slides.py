@@ -8,7 +8,12 @@ at that copy instead of the CDNs.
 The slide structure is the cells' ``slideshow`` metadata, kept in the jupytext sources. Cells
 tagged ``colab-badge`` or ``setup`` (added by the notebook build) never make a slide.
 
-    python -m cnnlessons slides [NOTEBOOK ...] --out DIR
+Each slide is a lecture cut of its section (``lecture.py``): a headline, one figure or one short
+computation and a few lines, with the section's prose and code in the speaker notes (``s``).
+``--pdf`` also prints each deck to a PDF with Chromium (reveal.js's ``?print-pdf`` layout, one
+page per slide, numbered), for a learning-management system.
+
+    python -m cnnlessons slides [NOTEBOOK ...] --out DIR [--pdf]
 """
 from __future__ import annotations
 
@@ -17,7 +22,9 @@ import copy
 import dataclasses
 import html
 import re
+import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Sequence
@@ -27,8 +34,8 @@ from .lecture import SLIDE_HEIGHT, SLIDE_WIDTH, lecture_notebook
 if TYPE_CHECKING:  # nbformat and nbconvert come with the `instructor` and `lab` extras
     import nbformat
 
-__all__ = ["ASSETS", "SKIPPED_TAGS", "Slides", "add_arguments", "build_slides", "remote_assets", "run",
-           "slide_count", "slide_notebook"]
+__all__ = ["ASSETS", "CHROMIUM_NAMES", "SKIPPED_TAGS", "Slides", "add_arguments", "build_slides", "chromium",
+           "pdf_pages", "print_pdf", "remote_assets", "run", "slide_count", "slide_notebook"]
 
 ASSETS = Path(__file__).resolve().parents[1] / "slides_assets"
 """The vendored scripts and styles; copied to ``<out>/slides_assets``."""
@@ -169,21 +176,75 @@ def slide_count(nb: nbformat.NotebookNode) -> int:
     return sum(bool(cell.metadata.get("subslide_start")) for cell in marked.cells)
 
 
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+"""The programs ``--pdf`` looks for on the PATH (the variable CNNLESSONS_CHROMIUM names another)."""
+
+
+def chromium() -> str:
+    """The Chromium to print with: $CNNLESSONS_CHROMIUM, else the first of CHROMIUM_NAMES found.
+
+    Raises RuntimeError naming what is missing.
+    """
+    named = os.environ.get("CNNLESSONS_CHROMIUM")
+    if named:
+        if shutil.which(named):
+            return shutil.which(named)
+        raise RuntimeError(f"CNNLESSONS_CHROMIUM={named!r}: no such program")
+    for name in CHROMIUM_NAMES:
+        if shutil.which(name):
+            return shutil.which(name)
+    raise RuntimeError(f"--pdf needs Chromium, and none of {', '.join(CHROMIUM_NAMES)} is on the PATH "
+                       "(install it, e.g. `apt-get install chromium`, or set CNNLESSONS_CHROMIUM)")
+
+
+def print_pdf(page: Path, browser: str | None = None, timeout: float = 180) -> Path:
+    """Print the slides ``page`` to ``<page without .slides.html>.pdf`` next to it, with headless
+    Chromium and reveal.js's print layout (one page per slide, slide numbers). Returns the PDF.
+    """
+    page = Path(page)
+    if not page.is_file():
+        raise ValueError(f"page: expected a built .slides.html file, got {str(page)!r}")
+    pdf = page.with_name(page.name.removesuffix(".slides.html") + ".pdf")
+    command = [browser or chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+               "--disable-background-networking", "--no-pdf-header-footer",
+               "--virtual-time-budget=30000",  # MathJax typesets on timers: let them run
+               f"--print-to-pdf={pdf}", page.resolve().as_uri() + "?print-pdf"]
+    done = None
+    for _ in range(2):  # a first start of Chromium (a new profile) can print a blank document
+        pdf.unlink(missing_ok=True)
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+        if done.returncode == 0 and pdf.is_file() and pdf_pages(pdf) > 0:
+            return pdf
+    raise RuntimeError(f"{page.name}: Chromium did not print the slides (exit {done.returncode}): "
+                       f"{done.stderr.strip()[-300:]}")
+
+
+def pdf_pages(pdf: Path) -> int:
+    """How many pages a PDF written by Chromium has (its page objects; 0 for an empty document)."""
+    return len(re.findall(rb"/Type\s*/Page\b", Path(pdf).read_bytes()))
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The ``slides`` command's arguments."""
     parser.add_argument("notebooks", metavar="NOTEBOOK", nargs="*",
                         help="stored notebooks or folders of them (default: notebooks/)")
     parser.add_argument("--out", default="slides", help="where to write the slides (default: slides)")
+    parser.add_argument("--pdf", action="store_true",
+                        help="also print each deck to <name>.pdf with Chromium (one page per slide)")
 
 
 def run(args: argparse.Namespace) -> int:
     """The ``slides`` command: build, then say what was written and how to open it."""
     try:
+        browser = chromium() if args.pdf else None  # before the build: say at once what is missing
         built = build_slides(args.notebooks or ["notebooks"], args.out)
-    except (ValueError, RuntimeError) as error:
+        pdfs = [print_pdf(one.page, browser) for one in built] if args.pdf else []
+    except (ValueError, RuntimeError, subprocess.TimeoutExpired) as error:
         print(f"slides: {error}", file=sys.stderr)
         return 2
     for one in built:
         print(f"{one.page}  ({one.slides} slides)")
+    for pdf in pdfs:
+        print(pdf)
     print(f"open {Path(args.out) / 'index.html'} in a browser; the folder works without network")
     return 0

@@ -2,9 +2,12 @@
 file:// in headless Chromium with the network blocked, stepped through with the space bar.
 
 Checks per lesson: no remote asset, no failed load, no script error; the slide count (at least
-one slide per section, and as many as the notebook's slide metadata makes); a figure and a
-take-away show; every formula was typeset by MathJax. Screenshots go to screenshots/, e.g.
-screenshots/slides-02_vggnet-maths.png.
+one slide per section, and as many as the lecture cut makes); a figure and a take-away show;
+every formula was typeset by MathJax; speaker notes and a closing ledger slide. Then every slide,
+at 1280x720 and at 1920x1080 (slide_checks.py): none scrolls, cuts a line, renders text under
+20 px, shows more than 80 words or a figure under a third of the slide. A made-up overfull deck
+shows that each of those checks fails when it should. Screenshots go to screenshots/, e.g.
+screenshots/slides-02_vggnet-maths.png and slides-02_vggnet-ledger.png.
 """
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ import pytest
 
 from cnnlessons.course import LESSONS
 from jlab import NOTEBOOKS, SCREENSHOTS
+from slide_checks import measure_deck
 
 nbformat = pytest.importorskip("nbformat")
 pytest.importorskip("nbconvert")
@@ -45,14 +49,6 @@ STATE = """async () => {
     maths: tex > 0 && typeset() === tex ? tex : 0,
   };
 }""" % REVEAL
-
-SCROLL_TO = """key => {
-  const slide = document.querySelector('.reveal .slides section.present:not(.stack)');
-  const found = {figures: [...slide.querySelectorAll('img')],
-                 takeaways: [...slide.querySelectorAll('.fragment.visible')].filter(f => /take-away/i.test(f.textContent)),
-                 maths: [...slide.querySelectorAll('.MathJax_CHTML')]}[key];
-  if (found.length) found[found.length - 1].scrollIntoView({block: 'center'});
-}"""
 
 MATHJAX_DONE = """() => window.MathJax && MathJax.Hub && MathJax.isReady
     && MathJax.Hub.queue.pending === 0 && !MathJax.Hub.queue.running"""
@@ -86,7 +82,7 @@ def test_slides_show_offline(lesson, slides, browser):
         f"{lesson}: {built.slides} slides for {sections} sections; notebooks/{lesson}.py needs "
         "its slide metadata (a slide per section) and the notebook a rebuild")
 
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
     remote, failed, errors = [], [], []
     context.route(re.compile(r"^https?://"), lambda route: (remote.append(route.request.url), route.abort()))
     page = context.new_page()
@@ -107,7 +103,6 @@ def test_slides_show_offline(lesson, slides, browser):
         while True:
             for key in seen:
                 if state[key] and not seen[key]:
-                    page.evaluate(SCROLL_TO, key)  # a tall slide scrolls: show the thing itself
                     page.wait_for_timeout(400)  # the slide transition
                     shots[key] = str(SCREENSHOTS / f"slides-{lesson}-{key}.png")
                     page.screenshot(path=shots[key])
@@ -117,8 +112,14 @@ def test_slides_show_offline(lesson, slides, browser):
             page.keyboard.press("Space")
             steps += 1
             state = page.evaluate(STATE)
+        lecture = page.evaluate(LECTURE)
+        if lecture["ledger"]:
+            page.evaluate("([h, v]) => require([%r], deck => deck.slide(h, v, 99))" % REVEAL, lecture["ledger"])
+            page.wait_for_timeout(900)
+            page.screenshot(path=str(SCREENSHOTS / f"slides-{lesson}-ledger.png"))
+        layout = {size: measure_deck(page, REVEAL, size) for size in ((1280, 720), (1920, 1080))}
         print(f"{lesson}: {built.slides} slides, {steps} steps, {maths['typeset']} formulas; "
-              f"screenshots {', '.join(sorted(shots))}")
+              f"screenshots {', '.join(sorted(shots))}, ledger; 1280x720 {layout[(1280, 720)].counts()}")
     finally:
         context.close()
 
@@ -133,3 +134,26 @@ def test_slides_show_offline(lesson, slides, browser):
     if any(o.get("data", {}).get("image/png") for c in nb.cells for o in c.get("outputs", [])):
         assert seen["figures"], f"{lesson}: no figure showed on any slide"
     assert seen["takeaways"], f"{lesson}: no take-away showed as a fragment"
+    assert lecture["notes"] >= built.slides // 2, (
+        f"{lesson}: only {lecture['notes']} of {built.slides} slides have speaker notes")
+    assert lecture["numbered"], f"{lesson}: no slide number shows"
+    if nb.metadata.get("cnnlessons", {}).get("claims"):
+        assert lecture["ledger"], f"{lesson}: no closing slide with the claims ledger (claim and verdict)"
+    for (width, height), verdicts in layout.items():
+        faults = verdicts.report()
+        assert not faults, f"{lesson} at {width}x{height}: {len(faults)} slides do not fit:\n" + "\n".join(faults)
+
+
+# Speaker notes, the slide number, and where the closing ledger slide is (a table of verdicts).
+LECTURE = """async () => {
+  const deck = await new Promise(resolve => require([%r], resolve));
+  const slides = deck.getSlides();
+  const ledger = slides.find(s => /claims ledger/i.test((s.querySelector('h1, h2, h3') || {}).textContent || '')
+                                  && s.querySelector('table') && /verdict/i.test(s.querySelector('table').textContent));
+  const number = document.querySelector('.reveal .slide-number');
+  return {
+    notes: slides.filter(s => s.querySelector('aside.notes')).length,
+    numbered: !!number && number.getClientRects().length > 0 && /\\d/.test(number.textContent),
+    ledger: ledger ? [deck.getIndices(ledger).h, deck.getIndices(ledger).v || 0] : null,
+  };
+}""" % REVEAL
