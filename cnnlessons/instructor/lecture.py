@@ -48,7 +48,7 @@ _UPSCALE = 1.6  # a small matplotlib figure may grow this much before it blurs
 _LEAD_WORDS = 28
 _TAKEAWAY_WORDS = 32
 _BULLETS, _BULLET_WORDS, _LIST_WORDS = 4, 18, 56
-_OUTPUT_LINES = 3
+_OUTPUT_LINES, _TAIL_WORDS = 3, 40
 _CODE_LINES, _CODE_CHARS = 3, 64
 _LISTING_LINES = 12
 _TEXT_CHARS, _PRE_CHARS, _HEAD_CHARS = 80, 84, 60  # characters per line, conservatively
@@ -85,7 +85,9 @@ def _cap(text: str, words: int, cut: bool = False) -> str | None:
     """``text``'s first sentence, or the part of it before a ';' or a dash, if it has at most
     ``words`` words; else, with ``cut``, its first ``words`` words and an ellipsis."""
     sentence = _first_sentence(" ".join(text.split()))
-    for part in (sentence, re.split(r";\s", sentence)[0], re.split(r"\s[—–]\s", sentence)[0]):
+    if word_count(sentence) <= words:
+        return sentence
+    for part in (re.split(r";\s", sentence)[0], re.split(r"\s[—–]\s", sentence)[0]):
         if 3 <= word_count(part) <= words:
             return part.rstrip(";,: ")
     if cut:
@@ -356,14 +358,26 @@ def _output_items(cell: dict, fragment: bool) -> list[Item]:
             items.append(_text_item("", fragment, notes=[_fence(full, "text")]))
         else:
             lines = [line for line in streams.rstrip().splitlines() if line.strip()]
-            tail = "\n".join(lines[-_OUTPUT_LINES:])
-            notes = [_fence(streams, "text")] if len(lines) > _OUTPUT_LINES else []
+            tail = _tail(lines)
+            notes = [_fence(streams, "text")] if tail != "\n".join(lines) else []
             items.append(_text_item(_pre(tail), fragment, notes=notes))
     # a take-away stays with the figure above it
     for before, after in zip(items, items[1:]):
         if before.figure and after.words and not after.figure:
             before.keep_with_next = True
     return items
+
+
+def _tail(lines: list[str]) -> str:
+    """The last lines of a printout, at most ``_OUTPUT_LINES`` and ``_TAIL_WORDS`` words."""
+    kept: list[str] = []
+    for line in reversed(lines[-_OUTPUT_LINES:]):
+        if word_count("\n".join([line] + kept)) > _TAIL_WORDS:
+            break
+        kept.insert(0, line)
+    if not kept and lines:
+        kept = [" ".join(lines[-1].split()[:_TAIL_WORDS]) + " …"]
+    return "\n".join(kept)
 
 
 def _plain(page: str) -> str:
@@ -465,6 +479,11 @@ class _Deck:
             item.cell = _figure_cell(item.cell, width, height)
             item.height = height
         elif item.cell.get("source", "").strip() or item.cell.get("outputs"):
+            alone = _heading_height(_continued(heading)) + item.height
+            if alone > _BUDGET or word_count(heading) + item.words > _WORD_BUDGET:
+                # too much for any slide: the speaker has it, the audience does not
+                slide.notes.extend(item.notes or [item.cell.get("source", "")])
+                return
             if slide.used + item.height > _BUDGET or slide.words + item.words > _WORD_BUDGET:
                 slide = self.start("subslide", _continued(heading))
         else:  # nothing to show: only its notes
