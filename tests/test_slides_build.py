@@ -290,3 +290,20 @@ def test_bad_notebooks_are_refused_with_what_was_expected():
         lecture_notebook(["not", "a", "notebook"])
     with pytest.raises(ValueError, match="nothing to make slides of"):
         lecture_notebook(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x", metadata=_slide("skip"))]))
+
+
+def test_pdf_without_chromium_says_what_is_missing(tmp_path, monkeypatch, capsys):
+    from cnnlessons.instructor.slides import chromium
+
+    monkeypatch.setenv("PATH", str(tmp_path))  # no program at all on the PATH
+    monkeypatch.delenv("CNNLESSONS_CHROMIUM", raising=False)
+    with pytest.raises(RuntimeError, match="--pdf needs Chromium, and none of chromium"):
+        chromium()
+    monkeypatch.setenv("CNNLESSONS_CHROMIUM", "no-such-chromium")
+    with pytest.raises(RuntimeError, match="CNNLESSONS_CHROMIUM='no-such-chromium'"):
+        chromium()
+    source = tmp_path / "09_lesson.ipynb"
+    nbformat.write(lesson(), source)
+    assert main(["slides", str(source), "--out", str(tmp_path / "out"), "--pdf"]) == 2
+    assert "no-such-chromium" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists(), "--pdf checks for Chromium before building anything"

@@ -24,7 +24,6 @@ import html
 import re
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Sequence
@@ -197,26 +196,45 @@ def chromium() -> str:
                        "(install it, e.g. `apt-get install chromium`, or set CNNLESSONS_CHROMIUM)")
 
 
-def print_pdf(page: Path, browser: str | None = None, timeout: float = 180) -> Path:
-    """Print the slides ``page`` to ``<page without .slides.html>.pdf`` next to it, with headless
-    Chromium and reveal.js's print layout (one page per slide, slide numbers). Returns the PDF.
+# reveal.js has laid out one print page per slide and MathJax has typeset every formula
+PRINT_READY = """n => document.querySelectorAll('.reveal .pdf-page').length >= n
+    && window.MathJax && MathJax.isReady && MathJax.Hub.queue.pending === 0 && !MathJax.Hub.queue.running"""
+
+
+def print_pdf(decks: Sequence[Slides], browser: str | None = None, timeout: float = 120) -> list[Path]:
+    """Print each deck to ``<name>.pdf`` next to its page with headless Chromium, in reveal.js's
+    print layout (``?print-pdf``: a page per slide, each numbered). Returns the PDFs written.
+
+    Chromium is driven by Playwright (``browser``: the program, else ``chromium()``); raises
+    RuntimeError naming what is missing, or when a deck does not finish its print layout.
     """
-    page = Path(page)
-    if not page.is_file():
-        raise ValueError(f"page: expected a built .slides.html file, got {str(page)!r}")
-    pdf = page.with_name(page.name.removesuffix(".slides.html") + ".pdf")
-    command = [browser or chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-               "--disable-background-networking", "--no-pdf-header-footer",
-               "--virtual-time-budget=30000",  # MathJax typesets on timers: let them run
-               f"--print-to-pdf={pdf}", page.resolve().as_uri() + "?print-pdf"]
-    done = None
-    for _ in range(2):  # a first start of Chromium (a new profile) can print a blank document
-        pdf.unlink(missing_ok=True)
-        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
-        if done.returncode == 0 and pdf.is_file() and pdf_pages(pdf) > 0:
-            return pdf
-    raise RuntimeError(f"{page.name}: Chromium did not print the slides (exit {done.returncode}): "
-                       f"{done.stderr.strip()[-300:]}")
+    try:
+        from playwright.sync_api import Error, sync_playwright
+    except ImportError as error:
+        raise RuntimeError("--pdf needs the Python package playwright (`pip install playwright`; it drives "
+                           "the Chromium installed on this machine, no `playwright install` needed)") from error
+    program = browser or chromium()
+    written: list[Path] = []
+    with sync_playwright() as driver:
+        chrome = driver.chromium.launch(executable_path=program, headless=True,
+                                        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        try:
+            for deck in decks:
+                pdf = deck.page.with_name(deck.page.name.removesuffix(".slides.html") + ".pdf")
+                tab = chrome.new_page()
+                try:
+                    tab.goto(deck.page.resolve().as_uri() + "?print-pdf")
+                    tab.wait_for_function(PRINT_READY, arg=deck.slides, timeout=timeout * 1000)
+                    tab.pdf(path=str(pdf), prefer_css_page_size=True, print_background=True)
+                except Error as error:
+                    raise RuntimeError(f"{deck.page.name}: Chromium did not print the slides: "
+                                       f"{str(error).splitlines()[0]}") from error
+                finally:
+                    tab.close()
+                written.append(pdf)
+        finally:
+            chrome.close()
+    return written
 
 
 def pdf_pages(pdf: Path) -> int:
@@ -238,8 +256,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         browser = chromium() if args.pdf else None  # before the build: say at once what is missing
         built = build_slides(args.notebooks or ["notebooks"], args.out)
-        pdfs = [print_pdf(one.page, browser) for one in built] if args.pdf else []
-    except (ValueError, RuntimeError, subprocess.TimeoutExpired) as error:
+        pdfs = print_pdf(built, browser) if args.pdf else []
+    except (ValueError, RuntimeError) as error:
         print(f"slides: {error}", file=sys.stderr)
         return 2
     for one in built:

@@ -38,13 +38,18 @@ MEASURE = """async ([revealUrl, minPx]) => {
                                        || el.getBoundingClientRect().left < box.left - 2);
   // text: every visible text node, maths counted once per formula at its own size
   const walker = document.createTreeWalker(slide, NodeFilter.SHOW_TEXT);
-  const small = [];
+  const small = [], spilled = [];
   let words = 0;
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
     const parent = node.parentElement;
     if (!node.textContent.trim() || inNotes(parent) || !laidOut(parent)) continue;
     if (parent.closest('script, style, .MathJax_CHTML, .MathJax_Preview, .MJX_Assistive_MathML')) continue;
     words += node.textContent.split(/\\s+/).filter(w => /[\\p{L}\\p{N}]/u.test(w)).length;
+    // text running past the slide's edge out of a box that does not grow with it
+    const range = document.createRange();
+    range.selectNodeContents(node);
+    const r = range.getBoundingClientRect();
+    if (r.width && (r.right > box.right + 2 || r.left < box.left - 2)) spilled.push(parent);
     const px = parseFloat(getComputedStyle(parent).fontSize) * scale;
     if (px < minPx - 0.01) small.push(`${px.toFixed(1)} px: ${describe(parent)}`);
   }
@@ -63,7 +68,8 @@ MEASURE = """async ([revealUrl, minPx]) => {
     slide: `${h + 1}.${v + 1}`,
     title: describe(slide.querySelector('h1, h2, h3') || slide),
     scrolls: scroller || below.length ? describe(scroller || below[below.length - 1]) : null,
-    cut: sideways.length || outside.length ? describe((sideways[0] || outside[outside.length - 1])) : null,
+    cut: sideways.length || outside.length || spilled.length
+        ? describe(sideways[0] || outside[outside.length - 1] || spilled[0]) : null,
     small: small.slice(0, 3),
     words: words,
     small_figures: figures.filter(f => f.height < 1 / 3 - 0.005 && f.width < 0.9).length,
@@ -90,6 +96,12 @@ class Verdicts:
         if slide["small_figures"]:
             found.append("a figure under a third of the slide")
         return found
+
+    def kinds(self, slide: dict) -> set[str]:
+        """Which checks ``slide`` fails: scroll, cut, small text, words, small figure."""
+        return {kind for kind, failed in (
+            ("scroll", slide["scrolls"]), ("cut", slide["cut"]), ("small text", slide["small"]),
+            ("words", slide["words"] > MAX_WORDS), ("small figure", slide["small_figures"])) if failed}
 
     def counts(self) -> dict[str, int]:
         return {"slides": len(self.slides),

@@ -12,11 +12,13 @@ screenshots/slides-02_vggnet-maths.png and slides-02_vggnet-ledger.png.
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 
 import pytest
 
 from cnnlessons.course import LESSONS
-from jlab import NOTEBOOKS, SCREENSHOTS
+from jlab import NOTEBOOKS, ROOT, SCREENSHOTS
 from slide_checks import measure_deck
 
 nbformat = pytest.importorskip("nbformat")
@@ -157,3 +159,84 @@ LECTURE = """async () => {
     ledger: ledger ? [deck.getIndices(ledger).h, deck.getIndices(ledger).v || 0] : null,
   };
 }""" % REVEAL
+
+
+def _png(width: int, height: int) -> str:
+    import base64
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), "steelblue").save(buffer, format="PNG")
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def _overfull_lesson() -> nbformat.NotebookNode:
+    """A made-up lesson poured full: long prose, a long code cell, three figures, long printouts."""
+    v4 = nbformat.v4
+    prose = "A residual block adds its input to its output. " + "The speaker explains this at length. " * 60
+    code = "\n".join(f"value_{i} = some_function_with_a_long_name(argument_{i}, another_argument_{i}) * {i}"
+                     for i in range(20))
+    figures = [v4.new_output("display_data", data={"image/png": _png(w, h), "text/plain": "<Figure>"})
+               for w, h in ((800, 300), (400, 100), (300, 900))]
+    printout = "".join(f"row {i}: " + "a long printed line of numbers 1.234 5.678 " * 5 + "\n" for i in range(30))
+    return v4.new_notebook(cells=[
+        v4.new_markdown_cell("# 09 · An overfull lesson\n\n" + prose, metadata={"slideshow": {"slide_type": "slide"}}),
+        v4.new_markdown_cell("## 1. Everything at once\n\n" + prose + "\n\n$$y = F(x) + x$$",
+                             metadata={"slideshow": {"slide_type": "slide"}}),
+        v4.new_code_cell(code, outputs=[v4.new_output("stream", name="stdout", text=printout)] + figures),
+        v4.new_code_cell("report()", metadata={"slideshow": {"slide_type": "fragment"}}, outputs=[
+            v4.new_output("stream", name="stdout", text=printout + "Take-away: " + prose + "\n")]),
+    ])
+
+
+# One slide per check, each failing that check alone; "fine" fails none.
+OVERFULL = {
+    "scroll": '<div style="height: 1400px">a tall box</div>',
+    "cut": '<pre style="white-space: pre; overflow-x: auto">' + "total_" * 40 + " = 1" + "</pre>",
+    "cut off the edge": '<p style="white-space: nowrap">' + "a line too long " * 12 + "</p>",
+    "small text": '<p style="font-size: 14px">small print</p>',
+    "words": "<p>" + "word " * 90 + "</p>",
+    "small figure": f'<img src="data:image/png;base64,{_png(100, 60)}" style="width: 100px; height: 60px">',
+    "fine": "<p>A few words.</p>",
+}
+
+
+def test_the_checks_fail_on_an_overfull_slide_and_the_lecture_cut_passes_them(browser_tools, browser, tmp_path):
+    from cnnlessons.instructor.slides import pdf_pages
+
+    source = tmp_path / "09_overfull.ipynb"
+    nbformat.write(_overfull_lesson(), source)
+    [built] = build_slides([source], tmp_path / "out")
+    page_text = built.page.read_text(encoding="utf-8")
+    end = page_text.index("</div>\n</div>\n</main>")
+    extra = "".join(f"<section><h2>{name}</h2>{body}</section>" for name, body in OVERFULL.items())
+    planted = built.page.with_name("planted.slides.html")
+    planted.write_text(page_text[:end] + extra + page_text[end:], encoding="utf-8")
+
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    try:
+        page.goto(planted.as_uri())
+        page.wait_for_selector(".reveal.ready", timeout=30_000)
+        page.wait_for_function(MATHJAX_DONE, timeout=60_000)
+        verdicts = measure_deck(page, REVEAL, (1280, 720))
+        page.goto(built.page.as_uri() + "?print-pdf")
+        page.wait_for_selector(".reveal.ready", timeout=30_000)
+        numbers = page.evaluate("() => [...document.querySelectorAll('.slide-number-pdf')].map(e => e.textContent)")
+    finally:
+        page.close()
+    lecture, planted_slides = verdicts.slides[:built.slides], verdicts.slides[built.slides:]
+    assert len(lecture) >= 4, "the overfull lesson: a title, then a slide for each of its three figures"
+    for slide in lecture:
+        assert not verdicts.kinds(slide), f"the lecture cut: slide {slide['slide']} {verdicts.faults(slide)}"
+    for (name, _), slide in zip(OVERFULL.items(), planted_slides):
+        expected = set() if name == "fine" else {"cut" if name.startswith("cut") else name}
+        assert verdicts.kinds(slide) == expected, f"planted slide {name!r}: {verdicts.faults(slide)}"
+    assert numbers == [str(i) for i in range(1, built.slides + 1)], f"print layout slide numbers {numbers}"
+    # the command itself, in its own process (Playwright runs one driver per process)
+    done = subprocess.run([sys.executable, "-m", "cnnlessons", "slides", str(source), "--out", str(tmp_path / "pdf"),
+                           "--pdf"], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    pdf = tmp_path / "pdf" / "09_overfull.pdf"
+    assert pdf_pages(pdf) == built.slides, f"{pdf.name}: {pdf_pages(pdf)} pages for {built.slides} slides"
