@@ -15,9 +15,7 @@ MAX_WORDS = 80
 
 # The current slide, measured. Scale: reveal.js draws the design slide scaled to the screen, so
 # a rendered size is the CSS size times deck.getScale(). The slide's box is `.reveal .slides`.
-MEASURE = """async ([revealUrl, minPx]) => {
-  const deck = await new Promise(resolve => require([revealUrl], resolve));
-  const slide = deck.getCurrentSlide();
+MEASURE = """(deck, slide, minPx) => {
   const scale = deck.getScale();
   const box = document.querySelector('.reveal .slides').getBoundingClientRect();
   const inNotes = el => !!el.closest('aside.notes');
@@ -117,34 +115,34 @@ class Verdicts:
                 for s in self.slides if self.faults(s)]
 
 
-WAIT_MATHS = """async () => {
-  const slide = document.querySelector('.reveal .slides section.present:not(.stack)');
-  const tex = slide.querySelectorAll('script[type^="math/tex"]').length;
-  for (let i = 0; i < 50 && slide.querySelectorAll('.MathJax_CHTML').length < tex; i++) {
-    await new Promise(resolve => MathJax.Hub.Queue(resolve));
-    await new Promise(resolve => setTimeout(resolve, 100));
-  }
-}"""
-
-SLIDES = """async (revealUrl) => {
+# Every slide in turn, with all its fragments shown, once laid out and typeset; in the page
+# itself, for speed. No transition: a slide is measured where it stays, not on its way in.
+MEASURE_ALL = """async ([revealUrl, minPx]) => {
   const deck = await new Promise(resolve => require([revealUrl], resolve));
-  return deck.getSlides().map(s => deck.getIndices(s));
-}"""
+  const measure = %s;
+  deck.configure({transition: 'none'});
+  const measured = [];
+  for (const slide of deck.getSlides()) {
+    const at = deck.getIndices(slide);
+    deck.slide(at.h, at.v || 0, 99);
+    await new Promise(resolve => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+    const tex = slide.querySelectorAll('script[type^="math/tex"]').length;
+    for (let i = 0; i < 50; i++) {
+      await new Promise(resolve => MathJax.Hub.Queue(resolve));  // the re-typeset of the new slide
+      if (slide.querySelectorAll('.MathJax_CHTML').length >= tex) break;
+      await new Promise(resolve => setTimeout(resolve, 50));
+    }
+    measured.push(measure(deck, slide, minPx));
+  }
+  return measured;
+}""" % MEASURE
 
 
 def measure_deck(page, reveal_url: str, size: tuple[int, int]) -> Verdicts:
     """Every slide of the deck open in ``page``, shown at ``size`` (width, height) and measured."""
     page.set_viewport_size({"width": size[0], "height": size[1]})
     page.wait_for_timeout(200)  # reveal.js lays out again on resize
-    # no transition: a slide is measured where it stays, not on its way in
-    page.evaluate("url => require([url], deck => deck.configure({transition: 'none'}))", reveal_url)
-    measured = []
-    for index in page.evaluate(SLIDES, reveal_url):
-        page.evaluate("([h, v]) => require([%r], deck => deck.slide(h, v, 99))" % reveal_url,
-                      [index["h"], index.get("v") or 0])
-        page.wait_for_timeout(30)
-        page.evaluate(WAIT_MATHS)
-        measured.append(page.evaluate(MEASURE, [reveal_url, MIN_PX]))
+    measured = page.evaluate(MEASURE_ALL, [reveal_url, MIN_PX])
     return Verdicts(measured)
 
 

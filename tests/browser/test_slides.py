@@ -116,8 +116,9 @@ def test_slides_show_offline(lesson, slides, browser):
             state = page.evaluate(STATE)
         lecture = page.evaluate(LECTURE)
         if lecture["ledger"]:
-            page.evaluate("([h, v]) => require([%r], deck => deck.slide(h, v, 99))" % REVEAL, lecture["ledger"])
-            page.wait_for_timeout(900)
+            page.evaluate("([h, v]) => require([%r], deck => { deck.configure({transition: 'none'}); "
+                          "deck.slide(h, v, 99); })" % REVEAL, lecture["ledger"])
+            page.wait_for_timeout(200)
             page.screenshot(path=str(SCREENSHOTS / f"slides-{lesson}-ledger.png"))
         layout = {size: measure_deck(page, REVEAL, size) for size in ((1280, 720), (1920, 1080))}
         print(f"{lesson}: {built.slides} slides, {steps} steps, {maths['typeset']} formulas; "
