@@ -307,3 +307,15 @@ def test_pdf_without_chromium_says_what_is_missing(tmp_path, monkeypatch, capsys
     assert main(["slides", str(source), "--out", str(tmp_path / "out"), "--pdf"]) == 2
     assert "no-such-chromium" in capsys.readouterr().err
     assert not (tmp_path / "out").exists(), "--pdf checks for Chromium before building anything"
+
+
+def test_an_announced_take_away_is_the_first_sentence_of_the_printout_below_it():
+    [slide] = cut([nbformat.v4.new_markdown_cell("## Gradients", metadata=_slide("slide")),
+                   nbformat.v4.new_markdown_cell("Take-away (the figures printed below):", metadata=_slide("fragment")),
+                   nbformat.v4.new_code_cell("report()", outputs=[stream(
+                       "With He init the first layer gets 1.09 times the last: no vanishing. More detail.\n"
+                       "=======\n")])])
+    text = visible_text(slide)
+    assert "**Take-away:** With He init the first layer gets 1.09 times the last: no vanishing." in text
+    assert "printed below" not in text and "printed below" in slide["notes"] and "More detail." in slide["notes"]
+    assert any(c.metadata["slideshow"]["slide_type"] == "fragment" for c in slide["shown"])

@@ -40,7 +40,7 @@ CLAIMS_MIME = "application/vnd.cnnlessons.claims+json"
 
 # The layout budget in design pixels, matched to the template's CSS (see slides_template).
 _CONTENT_WIDTH = SLIDE_WIDTH - 80
-_BUDGET = SLIDE_HEIGHT - 70  # the slide minus its margins
+_BUDGET = SLIDE_HEIGHT - 90  # the slide minus its margins and the slide number's corner
 _WORD_BUDGET = MAX_WORDS - 8  # the browser counts a little differently (maths, punctuation)
 _FIGURE_MIN = SLIDE_HEIGHT // 3 + 10
 _FIGURE_MAX = 480
@@ -321,8 +321,9 @@ def _table(markdown: str) -> tuple[str, bool] | None:
     return None
 
 
-def _output_items(cell: dict, fragment: bool) -> list[Item]:
-    """The outputs of a code cell as slide items; what does not show goes to their notes."""
+def _output_items(cell: dict, fragment: bool, announced: bool = False) -> list[Item]:
+    """The outputs of a code cell as slide items; what does not show goes to their notes.
+    ``announced``: a take-away cell above ("Take-away (printed below):") says the printout is one."""
     items: list[Item] = []
     outputs = [o for o in cell.get("outputs", []) if o.get("output_type") != "error"]
     figures = any("image/png" in o.get("data", {}) for o in outputs)
@@ -352,12 +353,14 @@ def _output_items(cell: dict, fragment: bool) -> list[Item]:
                 items.append(_text_item(_pre(data["text/plain"][-400:]), fragment))
     if streams.strip():
         short, full = take_away(streams)
+        if not short and announced:
+            short, full = take_away("Take-away: " + streams)
         if short:
             items.append(_text_item(short, fragment, notes=[_fence(full, "text")]))
         elif said:
             items.append(_text_item("", fragment, notes=[_fence(full, "text")]))
         else:
-            lines = [line for line in streams.rstrip().splitlines() if line.strip()]
+            lines = [line for line in streams.rstrip().splitlines() if re.search(r"\w", line)]  # no rules (====)
             tail = _tail(lines)
             notes = [_fence(streams, "text")] if tail != "\n".join(lines) else []
             items.append(_text_item(_pre(tail), fragment, notes=notes))
@@ -564,9 +567,15 @@ def _fill(deck: _Deck, kind: str, group: list, section: str, claims: list[dict])
         deck.slides.extend(slides)
         return section
     items: list[Item] = []
+    announced = False
     for cell in group:
         fragment = cell.metadata.get("slideshow", {}).get("slide_type") == "fragment"
         if cell.cell_type == "markdown":
+            # "Take-away (the figures printed below):": the next printout is the take-away
+            announced = bool(_TAKEAWAY.match(cell.source.strip())) and cell.source.strip().endswith(":")
+            if announced:
+                items.append(_text_item("", fragment, notes=[cell.source]))
+                continue
             own, body = _split_heading(cell.source)
             if own and cell is not first:
                 items.append(_text_item(own, fragment))
@@ -577,8 +586,9 @@ def _fill(deck: _Deck, kind: str, group: list, section: str, claims: list[dict])
                 shown, rest = ([f"**Take-away:** {short}"] if short else []), body
             items.append(_text_item("\n\n".join(shown), fragment, notes=[rest] if rest.strip() else []))
         elif cell.cell_type == "code":
-            code = shown_code(cell)
-            outputs = _output_items(cell, fragment)
+            code = shown_code(cell) and not announced
+            outputs = _output_items(cell, fragment or announced, announced)
+            announced = False
             if code:
                 shown_cell = copy.deepcopy(cell)
                 shown_cell.outputs = [o for o in cell.outputs if "image/png" not in o.get("data", {})]
