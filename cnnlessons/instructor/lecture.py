@@ -234,8 +234,13 @@ def take_away(text: str) -> tuple[str | None, str]:
             paragraph = " ".join(lines[index:]).split("  ")[0]
             body = re.sub(r"^\s*\**take-away\.?:?\**\s*", "", paragraph, flags=re.IGNORECASE)
             short = _cap(body, _TAKEAWAY_WORDS)
-            return (f"**Take-away:** {short}" if short else None), text
+            return (f"**Take-away:** {_literal(short)}" if short else None), text
     return None, text
+
+
+def _literal(text: str) -> str:
+    """Printed text as markdown that shows it as it is (no emphasis, maths or tags)."""
+    return re.sub(r"([\\`*_$\[\]<>])", r"\\\1", text)
 
 
 def shown_code(cell: dict) -> bool:
