@@ -156,6 +156,8 @@ def build_slides(notebooks: Iterable[str | Path], out_dir: str | Path) -> list[S
         nb = nbformat.read(source, as_version=4)
         body, _ = exporter.from_notebook_node(
             slide_notebook(nb), resources={"metadata": {"name": source.stem, "path": str(source.parent)}})
+        # the speaker view copies the notes without MathJax's styles: their maths stays TeX
+        body = body.replace('<aside class="notes">', '<aside class="notes tex2jax_ignore">')
         remote = remote_assets(body)
         if remote:
             raise RuntimeError(f"{source.name}: the slides would load {remote[0]} over the network "

@@ -136,6 +136,11 @@ def test_slides_show_offline(lesson, slides, browser):
         assert seen["maths"], f"{lesson}: its LaTeX never showed as typeset maths on a slide"
     if any(o.get("data", {}).get("image/png") for c in nb.cells for o in c.get("outputs", [])):
         assert seen["figures"], f"{lesson}: no figure showed on any slide"
+    shown = [c for c in nb.cells if c.metadata.get("slideshow", {}).get("slide_type") != "skip"
+             and not {"setup", "colab-badge"} & set(c.metadata.get("tags", []))]
+    figures = sum("image/png" in o.get("data", {}) for c in shown for o in c.get("outputs", []))
+    assert page_text.count("<img") == figures, (
+        f"{lesson}: {page_text.count('<img')} figures on the slides, the notebook shows {figures}")
     assert seen["takeaways"], f"{lesson}: no take-away showed as a fragment"
     assert lecture["notes"] >= built.slides // 2, (
         f"{lesson}: only {lecture['notes']} of {built.slides} slides have speaker notes")
