@@ -319,3 +319,12 @@ def test_an_announced_take_away_is_the_first_sentence_of_the_printout_below_it()
     assert "**Take-away:** With He init the first layer gets 1.09 times the last: no vanishing." in text
     assert "printed below" not in text and "printed below" in slide["notes"] and "More detail." in slide["notes"]
     assert any(c.metadata["slideshow"]["slide_type"] == "fragment" for c in slide["shown"])
+
+
+def test_a_printed_table_keeps_its_header_with_its_last_rows():
+    rows = "input  3x3 s2  2x2 s2\n" + "".join(f"{n}  {n // 2}  {n // 2}\n" for n in (13, 32, 16, 64, 9))
+    [slide] = cut([nbformat.v4.new_markdown_cell("## Pooling", metadata=_slide("slide")),
+                   nbformat.v4.new_code_cell("for n in sizes:\n    print(n)\n    more(n)\n    and_more(n)",
+                                             outputs=[stream(rows)])])
+    text = visible_text(slide)
+    assert "input  3x3 s2  2x2 s2\n64  32  32\n9  4  4" in text and "13  6" not in text

@@ -43,7 +43,7 @@ _CONTENT_WIDTH = SLIDE_WIDTH - 80
 _BUDGET = SLIDE_HEIGHT - 90  # the slide minus its margins and the slide number's corner
 _WORD_BUDGET = MAX_WORDS - 8  # the browser counts a little differently (maths, punctuation)
 _FIGURE_MIN = SLIDE_HEIGHT // 3 + 10
-_FIGURE_MAX = 480
+_FIGURE_MAX = 560
 _UPSCALE = 1.6  # a small matplotlib figure may grow this much before it blurs
 _LEAD_WORDS = 28
 _TAKEAWAY_WORDS = 32
@@ -152,11 +152,10 @@ def lead(source: str) -> tuple[list[str], str]:
         if text.startswith(("```", "<", "|")):
             break
         sentence = _cap(text, _LEAD_WORDS)
-        if sentence:
-            shown.append(sentence)
-            # the section's formula ("A block computes $$...$$") comes with it
-            formula = next((b.strip() for b in blocks[index + 1:index + 3] if b.strip().startswith("$$")), "")
-            shown.extend(_display_maths(formula) if formula else [])
+        shown.extend([sentence] if sentence else [])
+        # the section's formula ("A block computes $$...$$") shows, even without its sentence
+        formula = next((b.strip() for b in blocks[index + 1:index + 3] if b.strip().startswith("$$")), "")
+        shown.extend(_display_maths(formula) if formula else [])
         break
     whole = "\n\n".join(blocks)
     return shown, ("" if "\n\n".join(shown) == whole else whole)
@@ -376,8 +375,17 @@ def _output_items(cell: dict, fragment: bool, announced: bool = False) -> list[I
     return items
 
 
+def _numeric(line: str) -> bool:
+    tokens = line.split()
+    return bool(tokens) and sum(bool(re.fullmatch(r"[-+]?[\d.,]+%?", t)) for t in tokens) >= len(tokens) / 2
+
+
 def _tail(lines: list[str]) -> str:
-    """The last lines of a printout, at most ``_OUTPUT_LINES`` and ``_TAIL_WORDS`` words."""
+    """The last lines of a printout, at most ``_OUTPUT_LINES`` and ``_TAIL_WORDS`` words; a table
+    of numbers keeps its header line."""
+    if len(lines) > _OUTPUT_LINES and not _numeric(lines[0]) and all(map(_numeric, lines[1:])):
+        return "\n".join([lines[0]] + lines[-(_OUTPUT_LINES - 1):]) if word_count(
+            "\n".join([lines[0]] + lines[-(_OUTPUT_LINES - 1):])) <= _TAIL_WORDS else _tail(lines[1:])
     kept: list[str] = []
     for line in reversed(lines[-_OUTPUT_LINES:]):
         if word_count("\n".join([line] + kept)) > _TAIL_WORDS:
