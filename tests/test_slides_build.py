@@ -45,7 +45,8 @@ def test_plumbing_cells_are_skipped_and_widget_views_become_a_note():
     nb = slide_notebook(lesson())
     sources = "\n".join(cell.source for cell in nb.cells)
     assert "colab-badge" not in sources and "setup_notebook" not in sources and "import helpers" not in sources
-    widget = [o for c in nb.cells for o in c.get("outputs", []) if WIDGET_NOTE in o.get("data", {}).get("text/plain", "")]
+    widget = [o for c in nb.cells for o in c.get("outputs", [])
+              if WIDGET_NOTE in o.get("data", {}).get("text/plain", "")]
     assert widget and widget[0]["data"] == {"text/plain": WIDGET_NOTE}
     assert "application/vnd.jupyter.widget-view+json" in lesson().cells[5].outputs[0]["data"], \
         "slide_notebook must not change the notebook it is given"
