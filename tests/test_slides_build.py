@@ -329,3 +329,10 @@ def test_a_printed_table_keeps_its_header_with_its_last_rows():
                                              outputs=[stream(rows)])])
     text = visible_text(slide)
     assert "input  3x3 s2  2x2 s2\n64  32  32\n9  4  4" in text and "13  6" not in text
+
+
+def test_a_cut_bullet_never_leaves_maths_code_or_emphasis_open():
+    for opener, closer in (("$a + b", " + c$"), ("`a = b", " + c`"), ("*a much", " longer phrase*")):
+        shown, _ = lead("- " + "word " * 16 + opener + closer + " and more words after it.")
+        [line] = shown
+        assert line == "- " + " ".join(["word"] * 16) + " …", line

@@ -5,8 +5,9 @@ computation, a few lines of text; everything else goes to the speaker notes.
 slides (their ``slideshow`` metadata) and ``<aside class="notes">`` (cells of type ``notes``).
 The learners' notebook is the one source: nothing is edited there, the rules below decide.
 
-- A markdown cell keeps its heading and a lead (its first sentence, or the first clause of up to
-  four bullets, or its first display formula, split at ``\\qquad``); the whole text goes to the notes.
+- A markdown cell keeps its heading and a lead: its first sentence (or clause) and the section's
+  display formula (split at ``\\qquad``), or the first clauses of up to four bullets; the whole
+  text goes to the notes.
 - A code cell shows its outputs; its source goes to the notes unless it is short and its output
   small (a one-line check), or the output is a source listing, of which the ``forward`` shows.
 - A text output shows its take-away's first sentence, or else its last lines.
@@ -91,8 +92,16 @@ def _cap(text: str, words: int, cut: bool = False) -> str | None:
         if 3 <= word_count(part) <= words:
             return part.rstrip(";,: ")
     if cut:
-        return " ".join(sentence.split()[:words]).rstrip(";,:.") + " …"
+        return _balanced(" ".join(sentence.split()[:words])).rstrip(";,:.") + " …"
     return None
+
+
+def _balanced(text: str) -> str:
+    """``text`` up to an inline formula, code span or emphasis it would leave open."""
+    for mark in ("$", "`", "**", "*"):
+        while text.count(mark) % 2:
+            text = text[:text.rindex(mark)].rstrip()
+    return text
 
 
 def _blocks(source: str) -> list[str]:
@@ -546,9 +555,10 @@ def _ledger(claims: list[dict], heading: str) -> list[Slide]:
         words += row_words
     if rows:
         close()
+    cell = lambda claim, *keys: " ".join(str(claim.get(k, "")) for k in keys).replace("|", "/")  # noqa: E731
     notes = ["| claim | paper | this run | verdict |", "|---|---|---|---|"] + [
-        f"| {c.get('id', '')}: {c.get('claim', '')} | {c.get('paper', '')} | {c.get('measured', '')} | "
-        f"{c.get('verdict', '')} ({c.get('reason', '')}) |" for c in claims]
+        f"| {cell(c, 'id', 'claim')} | {cell(c, 'paper')} | {cell(c, 'measured')} | {cell(c, 'verdict')} "
+        f"({cell(c, 'reason')}) |" for c in claims]
     slides[0].notes.append("\n".join(notes))
     return slides
 
