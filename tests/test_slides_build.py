@@ -336,3 +336,19 @@ def test_a_cut_bullet_never_leaves_maths_code_or_emphasis_open():
         shown, _ = lead("- " + "word " * 16 + opener + closer + " and more words after it.")
         [line] = shown
         assert line == "- " + " ".join(["word"] * 16) + " …", line
+
+
+def test_a_function_listing_shows_its_closing_statements_and_a_clause_keeps_its_brackets_closed():
+    function = ("<b>pkg.conv_bn  (pkg.py, line 1)</b><div class=\"highlight\"><pre>def conv_bn(c: int) -&gt; nn.Sequential:\n"
+                "    \"\"\"Conv then BN.\n\n    More about it.\n    \"\"\"\n    check(c)\n    check_more(c)\n"
+                "    layers = [nn.Conv2d(c, c, 3)]\n"
+                "    layers.append(nn.BatchNorm2d(c))\n    return nn.Sequential(*layers)\n</pre></div>")
+    [slide] = cut([nbformat.v4.new_markdown_cell("## Unit", metadata=_slide("slide")),
+                   nbformat.v4.new_code_cell("show_source(conv_bn)", outputs=[nbformat.v4.new_output(
+                       "display_data", data={"text/html": function, "text/plain": "<HTML object>"})])])
+    text = visible_text(slide)
+    assert "`conv_bn`, its last lines:" in text
+    assert "check(c)\ncheck_more(c)\nlayers" in text and "return nn.Sequential(*layers)" in text
+    assert "More about it" not in text and "More about it" in slide["notes"]
+    long = "The naive block (its Figure 2a: the branches read the input; " + "and more words " * 12 + ")."
+    assert lead(long)[0] == []

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Iterator
 if TYPE_CHECKING:
     import nbformat
 
-__all__ = ["CLAIMS_MIME", "MAX_WORDS", "SLIDE_HEIGHT", "SLIDE_WIDTH", "lead", "lecture_notebook",
+__all__ = ["CLAIMS_MIME", "MAX_WORDS", "SLIDE_HEIGHT", "SLIDE_WIDTH", "code_words", "lead", "lecture_notebook",
            "shown_code", "take_away", "word_count"]
 
 SLIDE_WIDTH, SLIDE_HEIGHT = 1280, 720
@@ -73,6 +73,11 @@ def word_count(text: str) -> int:
     return sum(bool(re.search(r"\w", token)) for token in text.split())
 
 
+def code_words(code: str) -> int:
+    """Words of highlighted code as the audience reads them: every name and number counts."""
+    return len(re.findall(r"[A-Za-z0-9_]+", code))
+
+
 def _lines(text: str, chars: int) -> int:
     return sum(max(1, -(-len(line) // chars)) for line in text.splitlines() or [""])
 
@@ -89,7 +94,7 @@ def _cap(text: str, words: int, cut: bool = False) -> str | None:
     if word_count(sentence) <= words:
         return sentence
     for part in (re.split(r";\s", sentence)[0], re.split(r"\s[—–]\s", sentence)[0]):
-        if 3 <= word_count(part) <= words:
+        if 3 <= word_count(part) <= words and part.count("(") == part.count(")"):
             return part.rstrip(";,: ")
     if cut:
         return _balanced(" ".join(sentence.split()[:words])).rstrip(";,:.") + " …"
@@ -294,29 +299,52 @@ def _output_cell(output: dict) -> dict:
 
 
 def _listing(page: str) -> tuple[str, str] | None:
-    """A source listing's title and its ``forward`` method (dedented), or None."""
+    """A source listing's caption and the lines that show: a class's ``forward`` method, or else
+    a function's closing statements (where it builds what it returns), dedented; None if neither
+    fits in ``_LISTING_LINES``."""
     pre = re.search(r"<pre[^>]*>(.*?)</pre>", page, flags=re.DOTALL)
     if not pre:
         return None
-    code = html.unescape(re.sub(r"<[^>]+>", "", pre.group(1)))
-    title = html.unescape(re.sub(r"<[^>]+>", "", re.search(r"<b>(.*?)</b>", page).group(1))) \
-        if "<b>" in page else ""
-    lines = code.splitlines()
+    lines = html.unescape(re.sub(r"<[^>]+>", "", pre.group(1))).rstrip().splitlines()
+    bold = re.search(r"<b>(.*?)</b>", page, flags=re.DOTALL)
+    name = html.unescape(re.sub(r"<[^>]+>", "", bold.group(1))).split("(")[0].strip().split(".")[-1] \
+        if bold else ""
     start = next((i for i, line in enumerate(lines) if re.match(r"\s*def forward\(", line)), None)
-    if start is None:
+    if start is not None:
+        indent = _indent(lines[start])
+        end = next((i for i in range(start + 1, len(lines))
+                    if lines[i].strip() and _indent(lines[i]) <= indent), len(lines))
+        body, caption = lines[start:end], f"`{name}.forward`:"
+    elif lines and lines[0].startswith("def "):
+        after = _after_docstring(lines)
+        statements = [i for i, line in enumerate(lines) if i >= after and line.strip() and _indent(line) == 4]
+        start = next((i for i in statements if len(lines) - i <= _LISTING_LINES // 3 * 2), None)
+        if start is None:
+            return None
+        body, caption = lines[start:], f"`{name}`, its last lines:"
+    else:
         return None
-    indent = len(lines[start]) - len(lines[start].lstrip())
-    body = [lines[start]]
-    for line in lines[start + 1:]:
-        if line.strip() and len(line) - len(line.lstrip()) <= indent:
-            break
-        body.append(line)
+    indent = min(_indent(line) for line in body if line.strip())
     body = [line[indent:] for line in body]
     while body and not body[-1].strip():
         body.pop()
-    if len(body) > _LISTING_LINES:
-        return None
-    return title.split("(")[0].strip().split(".")[-1], "\n".join(body)
+    return (caption, "\n".join(body)) if len(body) <= _LISTING_LINES else None
+
+
+def _after_docstring(lines: list[str]) -> int:
+    """The index of a function listing's first line after its signature and docstring."""
+    body = next((i for i, line in enumerate(lines) if i and _indent(line) == 4 and line.strip()), len(lines))
+    text = lines[body].strip().lstrip("r") if body < len(lines) else ""
+    quote = text[:3]
+    if quote not in {'"' * 3, "'" * 3}:
+        return body
+    if text.count(quote) >= 2:
+        return body + 1
+    return next((i + 1 for i in range(body + 1, len(lines)) if quote in lines[i]), len(lines))
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
 
 
 def _table(markdown: str) -> tuple[str, bool] | None:
@@ -353,9 +381,10 @@ def _output_items(cell: dict, fragment: bool, announced: bool = False) -> list[I
         elif "text/html" in data:
             listing = _listing(data["text/html"])
             if listing:
-                name, code = listing
-                items.append(_text_item(f"`{name}.forward`:\n\n{_fence(code)}", fragment))
+                caption, code = listing
+                items.append(_text_item(f"{caption}\n\n{_fence(code)}", fragment))
                 items[-1].height = _LINE["text"] + _LINE["pre"] * _lines(code, _PRE_CHARS) + 2 * _GAP
+                items[-1].words = word_count(caption) + code_words(code)
                 items[-1].notes.append("The whole listing:\n\n" + _fence(_plain(data["text/html"])))
             else:
                 items.append(_text_item("", fragment, notes=[data["text/html"]]))
@@ -618,7 +647,7 @@ def _fill(deck: _Deck, kind: str, group: list, section: str, claims: list[dict])
                 text = cell.source.strip() + "\n" + "".join(
                     o.get("text", "") or o.get("data", {}).get("text/plain", "") for o in shown_cell.outputs)
                 items.append(Item(shown_cell, _LINE["pre"] * (_lines(text, _PRE_CHARS) + 1) + 2 * _GAP,
-                                  word_count(text), fragment=fragment))
+                                  code_words(text), fragment=fragment))
                 outputs = [o for o in outputs if o.figure]
             elif cell.source.strip():
                 if outputs:
