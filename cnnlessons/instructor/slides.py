@@ -8,7 +8,12 @@ at that copy instead of the CDNs.
 The slide structure is the cells' ``slideshow`` metadata, kept in the jupytext sources. Cells
 tagged ``colab-badge`` or ``setup`` (added by the notebook build) never make a slide.
 
-    python -m cnnlessons slides [NOTEBOOK ...] --out DIR
+Each slide is a lecture cut of its section (``lecture.py``): a headline, one figure or one short
+computation and a few lines, with the section's prose and code in the speaker notes (``s``).
+``--pdf`` also prints each deck to a PDF with Chromium (reveal.js's ``?print-pdf`` layout, one
+page per slide, numbered), for a learning-management system.
+
+    python -m cnnlessons slides [NOTEBOOK ...] --out DIR [--pdf]
 """
 from __future__ import annotations
 
@@ -17,16 +22,19 @@ import copy
 import dataclasses
 import html
 import re
+import os
 import shutil
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Sequence
 
+from .lecture import SLIDE_HEIGHT, SLIDE_WIDTH, lecture_notebook
+
 if TYPE_CHECKING:  # nbformat and nbconvert come with the `instructor` and `lab` extras
     import nbformat
 
-__all__ = ["ASSETS", "SKIPPED_TAGS", "Slides", "add_arguments", "build_slides", "remote_assets", "run",
-           "slide_count", "slide_notebook"]
+__all__ = ["ASSETS", "CHROMIUM_NAMES", "SKIPPED_TAGS", "Slides", "add_arguments", "build_slides", "chromium",
+           "pdf_pages", "print_pdf", "remote_assets", "run", "slide_count", "slide_notebook"]
 
 ASSETS = Path(__file__).resolve().parents[1] / "slides_assets"
 """The vendored scripts and styles; copied to ``<out>/slides_assets``."""
@@ -56,7 +64,8 @@ def remote_assets(page: str) -> list[str]:
 
 
 def slide_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """A copy of ``nb`` ready for the slides: plumbing cells skipped, widget views as a note."""
+    """A copy of ``nb`` recut for the lecture (``lecture.lecture_notebook``): plumbing cells
+    skipped, widget views as a line of text, the prose in the speaker notes."""
     nb = copy.deepcopy(nb)
     for cell in nb.cells:
         if SKIPPED_TAGS.intersection(cell.metadata.get("tags", [])):
@@ -65,7 +74,7 @@ def slide_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
             data = output.get("data", {})
             if WIDGET_VIEW in data:
                 output["data"] = {"text/plain": WIDGET_NOTE}
-    return nb
+    return lecture_notebook(nb)
 
 
 def _exporter():
@@ -77,8 +86,10 @@ def _exporter():
         template_name="cnnlessons",
         reveal_url_prefix=f"{prefix}/reveal.js",
         reveal_theme="white",  # the shipped theme (others import web fonts from Google)
-        reveal_scroll=True,  # a tall slide (a long cell, a big figure) scrolls instead of spilling
+        reveal_scroll=False,  # the lecture cut keeps every slide within the screen
         reveal_number="c/t",
+        reveal_width=str(SLIDE_WIDTH),
+        reveal_height=str(SLIDE_HEIGHT),
         require_js_url=f"{prefix}/requirejs/require.js",
         jquery_url=f"{prefix}/jquery/jquery.min.js",
         mathjax_url=f"{prefix}/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe",
@@ -145,6 +156,8 @@ def build_slides(notebooks: Iterable[str | Path], out_dir: str | Path) -> list[S
         nb = nbformat.read(source, as_version=4)
         body, _ = exporter.from_notebook_node(
             slide_notebook(nb), resources={"metadata": {"name": source.stem, "path": str(source.parent)}})
+        # the speaker view copies the notes without MathJax's styles: their maths stays TeX
+        body = body.replace('<aside class="notes">', '<aside class="notes tex2jax_ignore">')
         remote = remote_assets(body)
         if remote:
             raise RuntimeError(f"{source.name}: the slides would load {remote[0]} over the network "
@@ -164,21 +177,94 @@ def slide_count(nb: nbformat.NotebookNode) -> int:
     return sum(bool(cell.metadata.get("subslide_start")) for cell in marked.cells)
 
 
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+"""The programs ``--pdf`` looks for on the PATH (the variable CNNLESSONS_CHROMIUM names another)."""
+
+
+def chromium() -> str:
+    """The Chromium to print with: $CNNLESSONS_CHROMIUM, else the first of CHROMIUM_NAMES found.
+
+    Raises RuntimeError naming what is missing.
+    """
+    named = os.environ.get("CNNLESSONS_CHROMIUM")
+    if named:
+        if shutil.which(named):
+            return shutil.which(named)
+        raise RuntimeError(f"CNNLESSONS_CHROMIUM={named!r}: no such program")
+    for name in CHROMIUM_NAMES:
+        if shutil.which(name):
+            return shutil.which(name)
+    raise RuntimeError(f"--pdf needs Chromium, and none of {', '.join(CHROMIUM_NAMES)} is on the PATH "
+                       "(install it, e.g. `apt-get install chromium`, or set CNNLESSONS_CHROMIUM)")
+
+
+# reveal.js has laid out one print page per slide and MathJax has typeset every formula
+PRINT_READY = """n => document.querySelectorAll('.reveal .pdf-page').length >= n
+    && window.MathJax && MathJax.isReady && MathJax.Hub.queue.pending === 0 && !MathJax.Hub.queue.running"""
+
+
+def print_pdf(decks: Sequence[Slides], browser: str | None = None, timeout: float = 120) -> list[Path]:
+    """Print each deck to ``<name>.pdf`` next to its page with headless Chromium, in reveal.js's
+    print layout (``?print-pdf``: a page per slide, each numbered). Returns the PDFs written.
+
+    Chromium is driven by Playwright (``browser``: the program, else ``chromium()``); raises
+    RuntimeError naming what is missing, or when a deck does not finish its print layout.
+    """
+    try:
+        from playwright.sync_api import Error, sync_playwright
+    except ImportError as error:
+        raise RuntimeError("--pdf needs the Python package playwright (`pip install playwright`; it drives "
+                           "the Chromium installed on this machine, no `playwright install` needed)") from error
+    program = browser or chromium()
+    written: list[Path] = []
+    with sync_playwright() as driver:
+        chrome = driver.chromium.launch(executable_path=program, headless=True,
+                                        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        try:
+            for deck in decks:
+                pdf = deck.page.with_name(deck.page.name.removesuffix(".slides.html") + ".pdf")
+                tab = chrome.new_page()
+                try:
+                    tab.goto(deck.page.resolve().as_uri() + "?print-pdf")
+                    tab.wait_for_function(PRINT_READY, arg=deck.slides, timeout=timeout * 1000)
+                    tab.pdf(path=str(pdf), prefer_css_page_size=True, print_background=True)
+                except Error as error:
+                    raise RuntimeError(f"{deck.page.name}: Chromium did not print the slides: "
+                                       f"{str(error).splitlines()[0]}") from error
+                finally:
+                    tab.close()
+                written.append(pdf)
+        finally:
+            chrome.close()
+    return written
+
+
+def pdf_pages(pdf: Path) -> int:
+    """How many pages a PDF written by Chromium has (its page objects; 0 for an empty document)."""
+    return len(re.findall(rb"/Type\s*/Page\b", Path(pdf).read_bytes()))
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The ``slides`` command's arguments."""
     parser.add_argument("notebooks", metavar="NOTEBOOK", nargs="*",
                         help="stored notebooks or folders of them (default: notebooks/)")
     parser.add_argument("--out", default="slides", help="where to write the slides (default: slides)")
+    parser.add_argument("--pdf", action="store_true",
+                        help="also print each deck to <name>.pdf with Chromium (one page per slide)")
 
 
 def run(args: argparse.Namespace) -> int:
     """The ``slides`` command: build, then say what was written and how to open it."""
     try:
+        browser = chromium() if args.pdf else None  # before the build: say at once what is missing
         built = build_slides(args.notebooks or ["notebooks"], args.out)
+        pdfs = print_pdf(built, browser) if args.pdf else []
     except (ValueError, RuntimeError) as error:
         print(f"slides: {error}", file=sys.stderr)
         return 2
     for one in built:
         print(f"{one.page}  ({one.slides} slides)")
+    for pdf in pdfs:
+        print(pdf)
     print(f"open {Path(args.out) / 'index.html'} in a browser; the folder works without network")
     return 0
