@@ -284,6 +284,9 @@ def test_source_listing_shows_its_forward_and_a_wide_table_its_leading_columns()
     assert "def forward(self, x):\n    return self.a + x" in text and "__init__" not in text
     assert "__init__" in notes and "column 7 of the table" in notes and "column 7" not in text
     assert "| model | column 0 of the table" in text
+    header = next(line for line in text.splitlines() if line.startswith("| model |"))
+    hidden = 8 - header.count("column ")
+    assert f"{hidden} more columns in the notes" in text
 
 
 def test_bad_notebooks_are_refused_with_what_was_expected():

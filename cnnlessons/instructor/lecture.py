@@ -358,7 +358,10 @@ def _table(markdown: str) -> tuple[str, bool] | None:
         widths = [max(len(row[i]) for row in cut if i < len(row)) for i in range(keep)]
         words = sum(word_count(" ".join(row)) for row in cut[:1] + cut[2:])
         if sum(widths) + 3 * keep <= _TABLE_CHARS and words <= _WORD_BUDGET - 16:
-            return "\n".join("| " + " | ".join(row) + " |" for row in cut), keep < len(cells[0])
+            shown = "\n".join("| " + " | ".join(row) + " |" for row in cut)
+            if keep < len(cells[0]):  # say so on the slide: a lecturer must not present half a table as all of it
+                shown += f"\n\n*{len(cells[0]) - keep} more columns in the notes*"
+            return shown, keep < len(cells[0])
     return None
 
 
