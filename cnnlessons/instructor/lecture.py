@@ -245,10 +245,14 @@ def take_away(text: str) -> tuple[str | None, str]:
     for index, line in enumerate(lines):
         if _TAKEAWAY.match(line):
             paragraph = " ".join(lines[index:]).split("  ")[0]
-            body = re.sub(r"^\s*\**take-away\.?:?\**\s*", "", paragraph, flags=re.IGNORECASE)
-            short = _cap(body, _TAKEAWAY_WORDS)
+            short = _cap(_without_label(paragraph), _TAKEAWAY_WORDS)
             return (f"**Take-away:** {_literal(short)}" if short else None), text
     return None, text
+
+
+def _without_label(text: str) -> str:
+    """A take-away's text without its "Take-away:" label."""
+    return re.sub(r"^\s*\**take-away\.?:?\**\s*", "", text, flags=re.IGNORECASE)
 
 
 def _literal(text: str) -> str:
@@ -302,10 +306,9 @@ def _listing(page: str) -> tuple[str, str] | None:
     """A source listing's caption and the lines that show: a class's ``forward`` method, or else
     a function's closing statements (where it builds what it returns), dedented; None if neither
     fits in ``_LISTING_LINES``."""
-    pre = re.search(r"<pre[^>]*>(.*?)</pre>", page, flags=re.DOTALL)
-    if not pre:
+    if not re.search(r"<pre[^>]*>", page):
         return None
-    lines = html.unescape(re.sub(r"<[^>]+>", "", pre.group(1))).rstrip().splitlines()
+    lines = _plain(page).rstrip().splitlines()
     bold = re.search(r"<b>(.*?)</b>", page, flags=re.DOTALL)
     name = html.unescape(re.sub(r"<[^>]+>", "", bold.group(1))).split("(")[0].strip().split(".")[-1] \
         if bold else ""
@@ -636,8 +639,7 @@ def _fill(deck: _Deck, kind: str, group: list, section: str, claims: list[dict])
                 items.append(_text_item(own, fragment))
             shown, rest = lead(body)
             if _TAKEAWAY.match(body.strip()):
-                short = _cap(re.sub(r"^\s*\**take-away\.?:?\**\s*", "", body.strip(), flags=re.I),
-                             _TAKEAWAY_WORDS)
+                short = _cap(_without_label(body.strip()), _TAKEAWAY_WORDS)
                 shown, rest = ([f"**Take-away:** {short}"] if short else []), body
             items.append(_text_item("\n\n".join(shown), fragment, notes=[rest] if rest.strip() else []))
         elif cell.cell_type == "code":

@@ -34,7 +34,7 @@ if TYPE_CHECKING:  # nbformat and nbconvert come with the `instructor` and `lab`
     import nbformat
 
 __all__ = ["ASSETS", "CHROMIUM_NAMES", "SKIPPED_TAGS", "Slides", "add_arguments", "build_slides", "chromium",
-           "pdf_pages", "print_pdf", "remote_assets", "run", "slide_count", "slide_notebook"]
+           "print_pdf", "remote_assets", "run", "slide_count", "slide_notebook"]
 
 ASSETS = Path(__file__).resolve().parents[1] / "slides_assets"
 """The vendored scripts and styles; copied to ``<out>/slides_assets``."""
@@ -237,11 +237,6 @@ def print_pdf(decks: Sequence[Slides], browser: str | None = None, timeout: floa
         finally:
             chrome.close()
     return written
-
-
-def pdf_pages(pdf: Path) -> int:
-    """How many pages a PDF written by Chromium has (its page objects; 0 for an empty document)."""
-    return len(re.findall(rb"/Type\s*/Page\b", Path(pdf).read_bytes()))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

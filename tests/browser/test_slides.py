@@ -209,9 +209,12 @@ OVERFULL = {
 }
 
 
-def test_the_checks_fail_on_an_overfull_slide_and_the_lecture_cut_passes_them(browser_tools, browser, tmp_path):
-    from cnnlessons.instructor.slides import pdf_pages
+def pdf_pages(pdf) -> int:
+    """How many pages a PDF written by Chromium has (its page objects; 0 for an empty document)."""
+    return len(re.findall(rb"/Type\s*/Page\b", pdf.read_bytes()))
 
+
+def test_the_checks_fail_on_an_overfull_slide_and_the_lecture_cut_passes_them(browser_tools, browser, tmp_path):
     source = tmp_path / "09_overfull.ipynb"
     nbformat.write(_overfull_lesson(), source)
     [built] = build_slides([source], tmp_path / "out")
