@@ -92,3 +92,15 @@ def test_the_readme_lists_what_weights_cifar10_loads():
     assert checkpoint_table() in readme, (
         "README's table of the converged checkpoints is out of date: paste the output of "
         "`python -m cnnlessons.models.converged` between its markers")
+
+
+def test_trained_to_the_end_says_what_each_shipped_checkpoint_reached():
+    from cnnlessons.models.converged import load_record
+    from cnnlessons.runs.results import trained_to_the_end
+
+    text = trained_to_the_end("small_vgg", "no_such_checkpoint", "resnet20")
+    vgg, resnet20 = load_record("small_vgg"), load_record("resnet20")
+    assert text == (f"small_vgg trained to the end: {vgg['test_acc']:.1%} test accuracy after {vgg['epochs']} epochs; "
+                    f"resnet20 trained to the end: {resnet20['test_acc']:.1%} test accuracy after "
+                    f"{resnet20['epochs']} epochs")
+    assert trained_to_the_end("no_such_checkpoint") is None

@@ -12,7 +12,6 @@ from cnnlessons.experiments import vgg as V
 from cnnlessons.measure import stacked_receptive_field
 from cnnlessons.models import Figure1CNN, SmallAlexNet, he_init
 from cnnlessons.runs.recipes import RECIPES, subset_data
-from cnnlessons.training import History
 
 
 @pytest.fixture(autouse=True)
@@ -63,29 +62,8 @@ def test_figure1_cnn_is_four_weight_layers():
         Figure1CNN("swish")
 
 
-def _history(errors):
-    return History(label="x", epoch=list(range(1, len(errors) + 1)), train_acc=[1 - e for e in errors])
-
-
-def test_epochs_to_error_and_speedup():
-    relu, tanh = _history([0.6, 0.3, 0.2, 0.1]), _history([0.7, 0.5, 0.4, 0.24])
-    assert A.epochs_to_error(relu, 0.25) == 3 and A.epochs_to_error(tanh, 0.25) == 4
-    s = A.figure1_speedup({"relu": relu, "tanh": tanh})
-    assert s.epochs == {"relu": 3, "tanh": 4} and s.ratio == pytest.approx(4 / 3)
-    assert s.common_target is None
-    assert "relu: reached 25% training error in epoch 3" in str(s) and "ratio tanh/ReLU: 1.33" in str(s)
-
-    slow = A.figure1_speedup({"relu": _history([0.8, 0.6, 0.5]), "tanh": _history([0.9, 0.7, 0.65])})
-    assert slow.ratio is None and slow.epochs == {"relu": None, "tanh": None}
-    assert slow.common_target == pytest.approx(0.65)  # the highest final error: both reached it
-    assert slow.common_epochs == {"relu": 2, "tanh": 3} and slow.common_ratio == pytest.approx(1.5)
-    text = str(slow)
-    assert "did not reach 25% training error within the budget of 3 epochs" in text
-    assert "not measurable at this budget" in text and "relu in epoch 2, tanh in epoch 3" in text
-
-
 def test_figure1_runs_train_both_with_the_papers_settings(digits):
-    runs = A.figure1_runs(digits, "smoke", epochs=1)
+    runs = RECIPES[A.FIGURE1_KEY].train(digits, "smoke", epochs=1)
     assert list(runs) == ["relu", "tanh"]
     for name, h in runs.items():
         assert h.label == name and len(h.epoch) == 1 and h.test_acc is not None

@@ -8,7 +8,6 @@ from torch import nn
 from cnnlessons.experiments import googlenet as g
 from cnnlessons.experiments import resnet as r
 from cnnlessons.models import GoogLeNet, Inception, build_model
-from cnnlessons.training import History
 
 
 # -- lesson 03 ----------------------------------------------------------------------------------
@@ -96,52 +95,12 @@ def test_degradation_setup_uses_valid_depths(profile):
         assert (setup.depths, setup.width, setup.epochs) == ((20, 56), 16, 15)
 
 
-def fake(label, final):
-    # the running error (train_acc) says the opposite of the eval-mode one: the verdict must
-    # read the eval-mode training error
-    return History(label=label, epoch=[1, 2], train_acc=[0.2, final], val_acc=[0.2, 0.3],
-                   train_eval_acc=[0.2, 1 - final], train_loss=[2.0, 1.0], val_loss=[2.0, 1.0],
-                   time=[1.0, 2.0], info={"train_eval_size": 1000})
-
-
-def runs_with(ps, pd, rs, rd, depths=(20, 56)):
-    s, d = depths
-    return {("none", s): fake(f"plain-{s}", ps), ("identity", s): fake(f"ResNet-{s}", rs),
-            ("none", d): fake(f"plain-{d}", pd), ("identity", d): fake(f"ResNet-{d}", rd)}
-
-
-def test_verdict_is_written_from_the_figures():
-    shown = runs_with(0.30, 0.40, 0.25, 0.20)
-    summary = r.degradation_summary(shown, (20, 56))
-    assert summary["plain_deep"] == pytest.approx(0.40) and summary["shows_degradation"]
-    text = r.degradation_verdict(shown, (20, 56))
-    assert text.startswith("After 2 epochs, plain-56 ends at 40.0% training error against 30.0% "
-                           "for plain-20: the deeper plain network is worse by 10.0 points")
-    assert "better by 5.0 points" in text and "the shortcuts remove it" in text
-    assert "measured in eval mode on 1,000 training images" in text
-
-    recorded_before = {k: History.from_dict({**h.to_dict(), "train_eval_acc": []})
-                       for k, h in shown.items()}
-    with pytest.raises(ValueError, match="plain-20' has no eval-mode training error"):
-        r.degradation_summary(recorded_before, (20, 56))
-
-    half = r.degradation_verdict(runs_with(0.30, 0.40, 0.25, 0.27), (20, 56))
-    assert "worse by 10.0 points" in half and "not better yet" in half and "too small" in half
-
-    none = r.degradation_verdict(runs_with(0.40, 0.30, 0.25, 0.27), (20, 56))
-    assert "here the deeper plain network is not worse" in none
-    assert "too small to show the degradation problem" in none
-    assert not r.degradation_summary(runs_with(0.40, 0.30, 0.25, 0.27), (20, 56))["plain_degrades"]
-
-
 def test_train_resnet_and_the_four_runs(digits):
-    setup = r.DegradationSetup(depths=(8, 14), width=2, epochs=1)
-    runs = r.degradation_runs(digits, setup)
-    assert list(runs) == [("none", 8), ("identity", 8), ("none", 14), ("identity", 14)]
+    runs = {(shortcut, depth): r.train_resnet(digits, depth, shortcut, width=2, epochs=1)
+            for depth in (8, 14) for shortcut in ("none", "identity")}
     assert [h.label for h in runs.values()] == ["plain-8", "ResNet-8", "plain-14", "ResNet-14"]
     assert all(h.epoch == [1] and 0 <= h.train_error[0] <= 1 for h in runs.values())
     assert all(len(h.train_eval_error) == 1 for h in runs.values())
-    assert r.degradation_summary(runs, (8, 14))["plain_shallow"] == runs[("none", 8)].train_eval_error[-1]
     assert all(h.test_acc is not None for h in runs.values())
     # plain and residual (option A) have exactly the same parameters
     assert runs[("none", 14)].info["parameters"] == runs[("identity", 14)].info["parameters"]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from typing import Mapping, Optional, Sequence
+from typing import Mapping, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -33,11 +33,6 @@ __all__ = [
     "INITS",
     "gradient_sizes_by_activation",
     "FIGURE1_KEY",
-    "FIGURE1_TARGET",
-    "figure1_runs",
-    "epochs_to_error",
-    "Speedup",
-    "figure1_speedup",
     "TowerRow",
     "tower_parameters",
     "ParallelCheck",
@@ -89,80 +84,7 @@ def gradient_sizes_by_activation(images: Tensor, labels: Tensor, *, depth: int =
 # --------------------------------------------------------------------------- Figure 1
 
 FIGURE1_KEY = "01_alexnet/figure1"
-FIGURE1_TARGET = 0.25
-"""The paper's mark: the epoch at which training error first falls below 25%."""
-
-
-def figure1_runs(data: CourseData, profile: Profile | str | None = None, **kwargs) -> dict[str, History]:
-    """Train the recipe ``01_alexnet/figure1``: a four-layer CNN like the paper's (the paper does
-    not specify it), once with ReLU and once with tanh, same seed and data order."""
-    return RECIPES[FIGURE1_KEY].train(data, profile, **kwargs)
-
-
-def epochs_to_error(history: History, target: float = FIGURE1_TARGET) -> Optional[int]:
-    """The first epoch whose training error is below ``target``; None if none is."""
-    for epoch, error in zip(history.epoch, history.train_error):
-        if error < target:
-            return int(epoch)
-    return None
-
-
-@dataclasses.dataclass(frozen=True)
-class Speedup:
-    """Epochs each activation needed to reach a training error, and their ratio."""
-
-    target: float
-    epochs: dict[str, Optional[int]]
-    final_error: dict[str, float]
-    budget: int
-    common_target: Optional[float]
-    """Where the paper's target was not reached by both: the highest final training error, a
-    mark both runs did reach (None where the target was reached by both)."""
-    common_epochs: dict[str, Optional[int]]
-
-    @staticmethod
-    def _ratio(epochs: Mapping[str, Optional[int]], fast: str, slow: str) -> Optional[float]:
-        a, b = epochs.get(fast), epochs.get(slow)
-        return None if a is None or b is None else b / a
-
-    @property
-    def ratio(self) -> Optional[float]:
-        """tanh's epochs over ReLU's epochs to the target (the paper: about 6)."""
-        return self._ratio(self.epochs, "relu", "tanh")
-
-    @property
-    def common_ratio(self) -> Optional[float]:
-        return self._ratio(self.common_epochs, "relu", "tanh")
-
-    def __str__(self) -> str:
-        lines = []
-        for name, n in self.epochs.items():
-            reached = (f"reached {self.target:.0%} training error in epoch {n}" if n is not None
-                       else f"did not reach {self.target:.0%} training error within the budget "
-                            f"of {self.budget} epochs")
-            lines.append(f"{name}: {reached} (final training error {self.final_error[name]:.1%})")
-        if self.ratio is not None:
-            lines.append(f"ratio tanh/ReLU: {self.ratio:.2f} (the paper: about 6)")
-        else:
-            lines.append("ratio tanh/ReLU: not measurable at this budget (the paper: about 6)")
-            if self.common_target is not None:
-                parts = ", ".join(f"{name} in epoch {n}" for name, n in self.common_epochs.items())
-                lines.append(f"to the training error both reached, {self.common_target:.1%}: {parts}"
-                             + (f" (ratio {self.common_ratio:.2f})" if self.common_ratio else ""))
-        return "\n".join(lines)
-
-
-def figure1_speedup(runs: Mapping[str, History], target: float = FIGURE1_TARGET) -> Speedup:
-    """Epochs to ``target`` training error per run, and the fallback mark both reached."""
-    epochs = {name: epochs_to_error(h, target) for name, h in runs.items()}
-    final = {name: (h.train_error[-1] if h.train_acc else 1.0) for name, h in runs.items()}
-    budget = max((len(h.epoch) for h in runs.values()), default=0)
-    common_target, common_epochs = None, {}
-    if any(n is None for n in epochs.values()) and runs:
-        # the highest final error, nudged up so that the run that ended there counts as reaching it
-        common_target = max(final.values()) + 1e-9
-        common_epochs = {name: epochs_to_error(h, common_target) for name, h in runs.items()}
-    return Speedup(target, epochs, final, budget, common_target, common_epochs)
+"""The recipe of the paper's Figure 1 at course scale (ReLU against tanh)."""
 
 
 # --------------------------------------------------------------------------- the two towers

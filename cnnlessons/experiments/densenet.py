@@ -35,7 +35,6 @@ __all__ = [
     "build_resnet",
     "densenet_vs_resnet",
     "comparison_table",
-    "comparison_verdict",
     "plot_params_accuracy",
 ]
 
@@ -212,29 +211,6 @@ def comparison_table(runs: dict[str, History]) -> str:
         rows.append(f"| {label} | {h.info['parameters']:,} | {h.info.get('flops', 0) / 1e6:,.1f} | "
                     f"{val} | {test} | {h.wall_time:.0f} s |")
     return "\n".join(rows)
-
-
-def comparison_verdict(runs: dict[str, History], tolerance: float = 0.02) -> str:
-    """What this budget shows about the claim "DenseNet-BC reaches ResNet's accuracy with fewer
-    parameters", in one honest sentence (``tolerance``: accuracies this close count as similar)."""
-    (dn_label, dn), (rn_label, rn) = list(runs.items())[:2]
-    ratio = rn.info["parameters"] / dn.info["parameters"]
-    gap = _acc(dn) - _acc(rn)
-    epochs = dn.epoch[-1] if dn.epoch else 0
-    fewer = (f"{dn_label} has {ratio:.1f}x fewer parameters than {rn_label} "
-             f"({dn.info['parameters']:,} against {rn.info['parameters']:,})" if ratio >= 1 else
-             f"{dn_label} has {1 / ratio:.1f}x more parameters than {rn_label}")
-    budget = f"after {epochs} epochs on {dn.info.get('train_size', 0):,} images"
-    if abs(gap) <= tolerance:
-        return (f"{fewer} and reaches a similar accuracy {budget} ({_acc(dn):.1%} against "
-                f"{_acc(rn):.1%}): what the paper claims, at this budget.")
-    if gap > 0:
-        return (f"{fewer} and is {gap * 100:.1f} points more accurate {budget} ({_acc(dn):.1%} "
-                f"against {_acc(rn):.1%}).")
-    return (f"{fewer}, but {budget} it is {-gap * 100:.1f} points behind ({_acc(dn):.1%} against "
-            f"{_acc(rn):.1%}): this budget is too small to show the accuracy half of the claim, "
-            f"which compares fully trained networks; the parameter saving is real, the gpu profile "
-            f"tests the accuracy.")
 
 
 def plot_params_accuracy(runs: dict[str, History], reference: Sequence[History] = ()):

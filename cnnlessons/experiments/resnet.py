@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Callable, Mapping, Optional, Sequence
+from typing import Callable, Sequence
 
 import torch
 from torch import nn
@@ -31,9 +31,6 @@ __all__ = [
     "BlockCost",
     "ShortcutComparison",
     "degradation_setup",
-    "degradation_runs",
-    "degradation_verdict",
-    "degradation_summary",
     "run_label",
     "train_resnet",
     "gradient_sizes_by_shortcut",
@@ -103,76 +100,6 @@ def train_resnet(data: CourseData, depth: int, shortcut: str, *, width: int, epo
     recipe = RECIPES[DEGRADATION_KEY]
     return recipe.fit_run(resnet_run(depth, shortcut, width), data, profile, epochs=epochs,
                           seed=seed, on_epoch=on_epoch)[1]
-
-
-def degradation_runs(data: CourseData, setup: DegradationSetup, *,
-                     profile: Profile | str | None = None) -> dict[tuple[str, int], History]:
-    """The four runs, keyed ``(shortcut, depth)``: plain and residual, shallow and deep."""
-    return {(shortcut, depth): train_resnet(data, depth, shortcut, width=setup.width,
-                                            epochs=setup.epochs, profile=profile)
-            for depth in setup.depths for shortcut in ("none", "identity")}
-
-
-def _final_error(run: History) -> float:
-    """The last epoch's training error in eval mode: the paper's training error, not the running
-    average over augmented batches (which a deeper, noisier network lowers more slowly)."""
-    if not run.epoch:
-        raise ValueError(f"run {run.label!r} has no finished epoch")
-    if len(run.train_eval_acc) != len(run.epoch):
-        raise ValueError(f"run {run.label!r} has no eval-mode training error "
-                         f"(History.train_eval_acc): train it again with fit's train_eval_size > 0")
-    return run.train_eval_error[-1]
-
-
-def degradation_summary(runs: Mapping[tuple[str, int], History],
-                        depths: Sequence[int]) -> dict[str, float | bool]:
-    """The final training errors of the four runs (measured in eval mode on a fixed subset of
-    the training images, ``History.train_eval_error``) and what they show."""
-    shallow, deep = depths
-    e = {key: _final_error(run) for key, run in runs.items()}
-    plain_s, plain_d = e[("none", shallow)], e[("none", deep)]
-    res_s, res_d = e[("identity", shallow)], e[("identity", deep)]
-    return {"plain_shallow": plain_s, "plain_deep": plain_d, "residual_shallow": res_s,
-            "residual_deep": res_d, "plain_degrades": plain_d > plain_s,
-            "residual_improves": res_d < res_s,
-            "shows_degradation": plain_d > plain_s and res_d < res_s}
-
-
-def _points(a: float, b: float) -> str:
-    return f"{abs(a - b) * 100:.1f} points"
-
-
-def degradation_verdict(runs: Mapping[tuple[str, int], History], depths: Sequence[int]) -> str:
-    """The take-away, written from the measured final training errors (eval mode, on a fixed
-    subset of the training images; never typed by hand)."""
-    shallow, deep = depths
-    s = degradation_summary(runs, depths)
-    first = next(iter(runs.values()))
-    epochs = len(first.epoch)
-    size = first.info.get("train_eval_size")
-    on = f"{size:,} training images" if size else "a fixed subset of the training images"
-    plain = (f"plain-{deep} ends at {s['plain_deep']:.1%} training error against "
-             f"{s['plain_shallow']:.1%} for plain-{shallow}")
-    plain += (f": the deeper plain network is worse by {_points(s['plain_deep'], s['plain_shallow'])}"
-              if s["plain_degrades"] else
-              f": here the deeper plain network is not worse")
-    res = (f"ResNet-{deep} ends at {s['residual_deep']:.1%} against {s['residual_shallow']:.1%} "
-           f"for ResNet-{shallow}")
-    res += (f": with shortcuts the deeper network is better by "
-            f"{_points(s['residual_deep'], s['residual_shallow'])}"
-            if s["residual_improves"] else ": with shortcuts the deeper network is not better yet")
-    if s["shows_degradation"]:
-        end = "This is the degradation problem, and the shortcuts remove it."
-    elif s["plain_degrades"]:
-        end = ("The deeper plain network degrades, but this budget is too small for the deeper "
-               "residual network to pull ahead; the gpu profile runs the paper's 20 and 56 "
-               "layers on all of CIFAR-10, where the paper saw both.")
-    else:
-        end = ("This budget is too small to show the degradation problem; the gpu profile runs "
-               "the paper's 20 and 56 layers on all of CIFAR-10, where the paper saw it.")
-    return (f"After {epochs} epoch{'s' * (epochs != 1)}, {plain}; {res}. {end} (Training error "
-            f"measured in eval mode on {on}, as in the paper; the running error during an epoch "
-            f"mixes in augmentation and the weights' changes.)")
 
 
 # -- gradients at initialisation ----------------------------------------------------------------

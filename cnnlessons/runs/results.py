@@ -31,7 +31,7 @@ except ImportError:  # Python 3.10
     from importlib.abc import Traversable
 
 __all__ = ["RESULTS_FOLDER", "package_results", "user_results", "output_dir", "output_path",
-           "result_files", "load_results", "reference_runs", "converged_runs"]
+           "result_files", "load_results", "reference_runs", "converged_runs", "trained_to_the_end"]
 
 RESULTS_FOLDER = "reference_results"
 
@@ -123,3 +123,12 @@ def converged_runs(*names: str) -> list[History]:
                         "checkpoint": name}
         runs.append(history)
     return runs
+
+
+def trained_to_the_end(*names: str) -> str | None:
+    """What the shipped checkpoints ``names`` reached, for a ledger row that is not shown:
+    ``"small_densenet trained to the end: 85.1% test accuracy after 80 epochs; ..."``; None when
+    none of them ships."""
+    reached = [f"{run.info['checkpoint']} trained to the end: {run.test_acc:.1%} test accuracy after "
+               f"{len(run.epoch)} epochs" for run in converged_runs(*names) if run.test_acc is not None]
+    return "; ".join(reached) or None
