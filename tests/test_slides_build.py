@@ -177,7 +177,16 @@ def test_markdown_keeps_heading_and_first_sentence_and_the_prose_goes_to_the_not
 
 def test_lead_rules_sentences_initials_long_sentences_formulas_and_bullets():
     assert lead("He et al. (2016) showed it. Then more.")[0] == ["He et al. (2016) showed it."]
-    assert lead("K. He, X. Zhang. *Deep Residual Learning.* CVPR.")[0] == ["K. He, X. Zhang."]
+    assert lead("K. He, X. Zhang. *Deep Residual Learning.* CVPR.")[0] == ["He et al.: *Deep Residual Learning*"]
+    papers = ("- A. Krizhevsky, I. Sutskever, G. E. Hinton. *ImageNet Classification with Deep Convolutional\n"
+              "  Neural Networks.* Advances in Neural Information Processing Systems 25 (NIPS 2012), pp. 1097-1105.\n"
+              "- A. Krizhevsky. *One weird trick for parallelizing convolutional neural networks.*\n"
+              "  arXiv:1404.5997 (2014).\n"
+              "- V. Nair and G. E. Hinton, Rectified linear units, 2010.")
+    assert lead(papers)[0] == [
+        "- Krizhevsky et al. 2012: *ImageNet Classification with Deep Convolutional Neural Networks*",
+        "- Krizhevsky 2014: *One weird trick for parallelizing convolutional neural networks*",
+        "- V. Nair and G. E. Hinton, Rectified linear units, 2010."], "not a reference's shape: as before"
     long = "word " * 40 + "end."
     assert lead(long)[0] == [], "a first sentence over the cap shows nothing (it is all in the notes)"
     assert lead("Short clause here; " + "then a very long tail " * 10 + ".")[0] == ["Short clause here"]

@@ -87,9 +87,28 @@ def _first_sentence(text: str) -> str:
     return text[:match.end()] if match else text
 
 
+_REFERENCE = re.compile(r"^(?P<authors>[A-Z][\w.'-]*(?:,? [A-Z][\w.'-]*)*)\. \*(?P<title>[^*]+?)\.?\*(?P<rest>.*)$")
+
+
+def _reference(text: str) -> str | None:
+    """A reference ("A. Krizhevsky, I. Sutskever. *Title.* Venue (2012).") as its first author,
+    year and title ("Krizhevsky et al. 2012: *Title*"): the authors alone say little on a slide."""
+    match = _REFERENCE.match(" ".join(text.split()))
+    if match is None:
+        return None
+    authors = match["authors"].split(", ")
+    year = re.search(r"\b(?:19|20)\d\d\b", match["rest"])
+    return (f"{authors[0].split()[-1]}{' et al.' if len(authors) > 1 else ''}"
+            f"{' ' + year[0] if year else ''}: *{match['title']}*")
+
+
 def _cap(text: str, words: int, cut: bool = False) -> str | None:
     """``text``'s first sentence, or the part of it before a ';' or a dash, if it has at most
-    ``words`` words; else, with ``cut``, its first ``words`` words and an ellipsis."""
+    ``words`` words; else, with ``cut``, its first ``words`` words and an ellipsis. A reference
+    shows as its first author, year and title."""
+    reference = _reference(text)
+    if reference is not None and word_count(reference) <= words:
+        return reference
     sentence = _first_sentence(" ".join(text.split()))
     if word_count(sentence) <= words:
         return sentence
