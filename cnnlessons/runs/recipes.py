@@ -728,7 +728,7 @@ WITHOUT_BN_FIT = dict(optimizer="adamw", lr=2e-3, weight_decay=0.05)
 not get going: AdamW, with its decoupled weight decay, as the lessons train them."""
 
 CONVERGED_EPOCHS = {"resnet20": 100, "small_alexnet": 60, "small_vgg": 60, "small_googlenet": 60,
-                    "small_resnet": 60, "small_densenet": 60}
+                    "small_resnet": 60, "small_densenet": 80}
 """Each checkpoint's epoch budget, chosen on the 5,000 held-out images (the records keep the
 validation curve of each run)."""
 
