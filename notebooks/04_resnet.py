@@ -47,7 +47,7 @@ from cnnlessons import models
 from cnnlessons.experiments import resnet as lesson
 from cnnlessons.measure import count_parameters, flops_per_image
 from cnnlessons.runs.recipes import RECIPES
-from cnnlessons.runs.results import converged_runs
+from cnnlessons.runs.results import trained_to_the_end
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The network, drawn from the code
@@ -474,13 +474,12 @@ views.show_source(models.SmallResNet)
 # %% tags=["nbval-ignore-output"]
 from cnnlessons.claims import check_row, show_ledger
 
-converged = "; ".join(f"the paper's ResNet-20 trained to the end on CIFAR-10: {run.test_acc:.1%} test accuracy"
-                      for run in converged_runs("resnet20") if run.test_acc is not None)
+converged = trained_to_the_end("resnet20")
 budget = "more epochs for every network (the gpu profile: the paper's depths on all of CIFAR-10)"
 show_ledger([
-    degradation_verdict.row(budget=budget, converged=converged or None),
-    shortcuts_verdict.row(budget=budget, converged=converged or None),
-    identity_verdict.row(budget=budget, converged=converged or None),
+    degradation_verdict.row(budget=budget, converged=converged),
+    shortcuts_verdict.row(budget=budget, converged=converged),
+    identity_verdict.row(budget=budget, converged=converged),
     check_row("resnet.zero_residual", "with f = 0 a residual block passes its input on (ReLU(x))",
               "section 3.1", f"block(x) == ReLU(x): {zero_f_is_relu}", bool(zero_f_is_relu)),
     check_row("resnet.shortcut_shapes",

@@ -53,7 +53,7 @@ from cnnlessons import models
 from cnnlessons.experiments import densenet as lesson
 from cnnlessons.measure import count_parameters
 from cnnlessons.runs.recipes import RECIPES
-from cnnlessons.runs.results import converged_runs, reference_runs
+from cnnlessons.runs.results import converged_runs, reference_runs, trained_to_the_end
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The network, drawn from the code
@@ -431,10 +431,8 @@ views.show_source(models.DenseLayer)
 # %% tags=["nbval-ignore-output"]
 from cnnlessons.claims import check_row, show_ledger
 
-converged = "; ".join(f"{run.info['checkpoint']} trained to the end: {run.test_acc:.1%} test accuracy"
-                      for run in converged_runs("small_densenet", "small_resnet") if run.test_acc is not None)
 show_ledger([
-    efficiency.row(budget="more epochs for both networks, on all the images", converged=converged or None),
+    efficiency.row(budget="more epochs for both networks, on all the images", converged=trained_to_the_end("small_densenet", "small_resnet")),
     check_row("densenet.concatenation", "a dense block's output keeps its input as its first channels",
               "section 3", f"first {c0} channels equal the input: {keeps_input}; {grown} new channels",
               bool(keeps_input and grown == 4 * 12)),

@@ -45,7 +45,7 @@ from cnnlessons import models
 from cnnlessons.experiments import summary
 from cnnlessons.measure import count_parameters, receptive_field
 from cnnlessons.runs.recipes import RECIPES
-from cnnlessons.runs.results import converged_runs, reference_runs
+from cnnlessons.runs.results import converged_runs, reference_runs, trained_to_the_end
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The ImageNet challenge, 2010-2015
@@ -340,11 +340,9 @@ else:
 # %% tags=["nbval-ignore-output"]
 from cnnlessons.claims import check_row, show_ledger
 
-converged = "; ".join(f"{run.info['checkpoint']}: {run.test_acc:.1%}" for run in
-                      converged_runs(*(name for name, _ in summary.SMALL_MODELS.values())) if run.test_acc is not None)
 show_ledger([
-    five_models.row(budget="more epochs for every model (the converged checkpoints' 60)",
-                    converged=f"trained to the end: {converged}" if converged else None),
+    five_models.row(budget="more epochs for every model, as the converged checkpoints had",
+                    converged=trained_to_the_end(*(name for name, _ in summary.SMALL_MODELS.values()))),
     check_row("summary.three_3x3", "three 3x3 convolutions see 7x7 with 27C² instead of 49C² weights",
               "VGG section 2.3", f"{stack_weights:,} against {single_weights:,} weights at C = {C}",
               bool(stack_weights == 27 * C * C and single_weights == 49 * C * C)),
