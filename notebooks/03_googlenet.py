@@ -479,9 +479,7 @@ from cnnlessons.claims import check_row, show_ledger
 
 reduced_run = ablations.run("reduced", profile)
 ablation_width = reduced_run.model_kwargs["width"]
-reduction_channels = [next(m for m in block.branches[i].modules() if isinstance(m, nn.Conv2d)).out_channels
-                      for block in ablations.build(reduced_run, data).modules()
-                      if isinstance(block, models.Inception) for i in (1, 2)]
+reduction_channels = lesson.reduction_widths(ablations.build(reduced_run, data))
 show_ledger([
     reductions.row(budget=f"at {ablation_width}/64 of GoogLeNet's width the reductions keep only "
                           f"{min(reduction_channels)} to {max(reduction_channels)} channels; the designs tried on "

@@ -432,7 +432,8 @@ views.show_source(models.DenseLayer)
 from cnnlessons.claims import check_row, show_ledger
 
 show_ledger([
-    efficiency.row(budget="more epochs for both networks, on all the images", converged=trained_to_the_end("small_densenet", "small_resnet")),
+    efficiency.row(budget="more epochs for both networks, on all the images",
+                   converged=trained_to_the_end("small_densenet", "small_resnet")),
     check_row("densenet.concatenation", "a dense block's output keeps its input as its first channels",
               "section 3", f"first {c0} channels equal the input: {keeps_input}; {grown} new channels",
               bool(keeps_input and grown == 4 * 12)),

@@ -12,6 +12,14 @@ from cnnlessons.models import GoogLeNet, Inception, build_model
 
 # -- lesson 03 ----------------------------------------------------------------------------------
 
+def test_reduction_widths_lists_each_blocks_1x1_reductions():
+    block = Inception(192, 64, (96, 128), (16, 32), 32)
+    assert g.reduction_widths(block) == [96, 16]
+    assert g.reduction_widths(Inception(192, 64, (96, 128), (16, 32), 32, reductions=False)) == []
+    small = build_model("small_googlenet", width=8)
+    assert g.reduction_widths(small) == [12, 2, 16, 4, 12, 2, 20, 4, 24, 6]
+
+
 def test_compare_reduction_counts_the_sources_example_on_real_layers():
     cmp = g.compare_reduction(128, 32, 128, kernel_size=3, size=28)
     assert (cmp.direct_params, cmp.reduced_params) == (147_456, 40_960)

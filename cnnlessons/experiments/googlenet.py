@@ -36,6 +36,7 @@ __all__ = [
     "compare_reduction",
     "format_table",
     "googlenet_block_inputs",
+    "reduction_widths",
     "weight_layer_depth",
 ]
 
@@ -103,6 +104,13 @@ class Branch:
     kernel_size: int
     size: int
     """Height and width of the feature map the block works on (224x224 input)."""
+
+
+def reduction_widths(model: nn.Module) -> list[int]:
+    """The output channels of every 1x1 reduction in ``model``'s Inception blocks (the first conv
+    of the 3x3 and the 5x5 branch, block by block); empty for naive blocks."""
+    return [next(m for m in block.branches[i].modules() if isinstance(m, nn.Conv2d)).out_channels
+            for block in model.modules() if isinstance(block, Inception) and block.reductions for i in (1, 2)]
 
 
 def googlenet_block_inputs() -> dict[str, int]:
