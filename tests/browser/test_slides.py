@@ -232,6 +232,9 @@ def test_the_checks_fail_on_an_overfull_slide_and_the_lecture_cut_passes_them(br
         verdicts = measure_deck(page, REVEAL, (1280, 720))
         page.goto(built.page.as_uri() + "?print-pdf")
         page.wait_for_selector(".reveal.ready", timeout=30_000)
+        # reveal.js lays the print pages out after "ready" (a loaded machine saw none yet): wait for them
+        page.wait_for_function(f"() => document.querySelectorAll('.slide-number-pdf').length >= {built.slides}",
+                               timeout=30_000)
         numbers = page.evaluate("() => [...document.querySelectorAll('.slide-number-pdf')].map(e => e.textContent)")
     finally:
         page.close()
