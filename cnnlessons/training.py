@@ -7,6 +7,7 @@ import functools
 import json
 import math
 import os
+import platform
 import random
 import time
 from copy import deepcopy
@@ -23,7 +24,8 @@ from .resume import check_settings, load_state, save_state
 from .tensordata import TensorLoader
 
 __all__ = ["History", "fit", "train_epoch", "evaluate", "pick_device", "mps_available", "mps_self_test",
-           "synchronize", "set_seed", "make_loaders", "Precision", "PRECISIONS", "choose_precision"]
+           "synchronize", "set_seed", "make_loaders", "Precision", "PRECISIONS", "choose_precision",
+           "cpu_model", "device_description"]
 
 
 def set_seed(seed: int = 0) -> None:
@@ -47,6 +49,26 @@ def pick_device(device: str | torch.device | None = None) -> torch.device:
                              "is False here: use 'cpu' (or leave device unset)")
         return chosen
     return _automatic_device()
+
+
+@functools.lru_cache(maxsize=None)
+def cpu_model() -> str:
+    """The CPU's model name (``/proc/cpuinfo`` on Linux), else what ``platform`` knows."""
+    try:
+        with open("/proc/cpuinfo") as lines:
+            return next(line.split(":", 1)[1].strip() for line in lines if line.startswith("model name"))
+    except (OSError, StopIteration):
+        return platform.processor() or platform.machine()
+
+
+def device_description(device: torch.device) -> str:
+    """The device in words, for records and printouts: the GPU's name, or the CPU's model and the
+    threads torch uses (a build time or a speed means little without them)."""
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    if device.type == "mps":
+        return "Apple's GPU (mps)"
+    return f"CPU ({cpu_model()}, {torch.get_num_threads()} threads)"
 
 
 @functools.lru_cache(maxsize=None)

@@ -14,7 +14,7 @@ from torch import nn
 from cnnlessons.runs import results
 from cnnlessons.runs.estimate import estimate_time, format_seconds
 from cnnlessons.notebook import setup_notebook
-from cnnlessons.training import History, choose_precision, fit, set_seed
+from cnnlessons.training import History, choose_precision, cpu_model, device_description, fit, set_seed
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
@@ -24,6 +24,20 @@ def small_net(c=1, k=10):
     return nn.Sequential(nn.Conv2d(c, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(),
                          nn.MaxPool2d(2), nn.Conv2d(16, 32, 3, padding=1), nn.BatchNorm2d(32),
                          nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(32, k))
+
+
+# ----------------------------------------------------------------------------- device names
+def test_a_cpu_is_described_by_its_model_and_threads():
+    """Build times and speeds go into records with the CPU's model: two 2-core CPUs differ."""
+    text = device_description(torch.device("cpu"))
+    assert text == f"CPU ({cpu_model()}, {torch.get_num_threads()} threads)"
+    cpuinfo = pathlib.Path("/proc/cpuinfo")
+    names = [line.split(":", 1)[1].strip() for line in
+             (cpuinfo.read_text().splitlines() if cpuinfo.exists() else []) if line.startswith("model name")]
+    if names:
+        assert cpu_model() == names[0] and names[0] in text
+    assert cpu_model().strip()
+    assert device_description(torch.device("mps")) == "Apple's GPU (mps)"
 
 
 # ----------------------------------------------------------------------------- precision

@@ -149,7 +149,9 @@ def device_name() -> str:
 
     if torch.cuda.is_available():
         return torch.cuda.get_device_name(0)
-    return f"CPU ({os.cpu_count()} cores)"
+    from cnnlessons.training import cpu_model
+
+    return f"CPU ({cpu_model()}, {os.cpu_count()} cores)"
 
 
 def data_name(profile: str, data: pathlib.Path | None, described: str | None = None) -> str:

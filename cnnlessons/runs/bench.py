@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import time
 from typing import Iterable
 
@@ -28,7 +27,7 @@ from ..data import CourseData, load_data, load_dataset
 from ..profiles import get_profile
 from ..dataloader import dataloaders
 from ..tensordata import TensorLoader
-from ..training import PRECISIONS, choose_precision, pick_device, set_seed, synchronize, train_epoch
+from ..training import PRECISIONS, choose_precision, device_description, pick_device, set_seed, synchronize, train_epoch
 
 __all__ = ["bench_data_path", "bench_training", "main"]
 
@@ -166,8 +165,7 @@ def main(argv: list[str] | None = None) -> dict:
     data = load_dataset(args.data, val_size=100) if args.data else load_data(get_profile())
     batch = args.batch_size or (512 if device.type == "cuda" else 128)
     build = lambda: recipe.build(run, data)  # noqa: E731
-    name = torch.cuda.get_device_name(device) if device.type == "cuda" else "Apple's GPU (mps)" \
-        if device.type == "mps" else f"CPU ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
+    name = device_description(device)
     print(f"device: {name}; torch {torch.__version__}; data: {data}")
     precision = choose_precision(args.precision, device)
     print(f"model: {run.model} ({run.label}), batch size {batch}, course step in {precision}")

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import platform
 import sys
 from pathlib import Path
 from typing import Any
@@ -27,10 +26,10 @@ import torch
 from ..data import CourseData, checkout_root, data_root, load_dataset
 from ..models.converged import WEIGHTS, record_path, weights_digest, weights_path
 from ..profiles import get_profile
-from ..training import evaluate, pick_device
+from ..training import device_description, evaluate, pick_device
 from .recipes import CONVERGED, RECIPES
 
-__all__ = ["PROFILE", "cpu_runs_bf16", "default_out", "device_description", "partial_path",
+__all__ = ["PROFILE", "cpu_runs_bf16", "default_out", "partial_path",
            "per_class_accuracy", "train", "run"]
 
 PROFILE = "gpu"
@@ -77,21 +76,6 @@ def per_class_accuracy(model: torch.nn.Module, data: CourseData, precision: str 
         total += torch.bincount(y, minlength=data.num_classes).float()
         correct += torch.bincount(y[predicted == y], minlength=data.num_classes).float()
     return {name: float(c / t) for name, c, t in zip(data.classes, correct, total)}
-
-
-def device_description(device: torch.device) -> str:
-    """The device in words: the GPU's name, or the CPU's model and the threads torch uses."""
-    if device.type == "cuda":
-        return torch.cuda.get_device_name(device)
-    if device.type == "mps":
-        return "Apple's GPU (mps)"
-    model = platform.processor() or platform.machine()
-    try:
-        model = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                     if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return f"CPU ({model}, {torch.get_num_threads()} threads)"
 
 
 def train(name: str, data: CourseData, *, resume: bool = False, precision: str | None = None,

@@ -28,6 +28,7 @@ import torch
 
 from ..data import CourseData, data_root, load_dataset
 from ..profiles import Profile, get_profile
+from ..training import device_description
 from .recipes import RECIPES
 from .results import output_path
 
@@ -49,9 +50,7 @@ def _versions() -> dict[str, str]:
 
 
 def device_name() -> str:
-    if torch.cuda.is_available():
-        return torch.cuda.get_device_name(0)
-    return f"CPU ({platform.machine()}, {torch.get_num_threads()} threads)"
+    return device_description(torch.device("cuda" if torch.cuda.is_available() else "cpu"))
 
 
 def experiment_keys() -> list[str]:
