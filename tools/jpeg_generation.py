@@ -74,23 +74,18 @@ def write_copy(data: Path, out: Path, quality: int = 75, shift: int = 4) -> dict
 
 def test_accuracy(data: Path, epochs: int, seed: int) -> float:
     """ResNet-20's test accuracy after ``epochs`` of its converged recipe on ``data``."""
-    import torch
-
-    from cnnlessons.data import load_dataset
     from cnnlessons.profiles import get_profile
-    from cnnlessons.runs.checkpoints import PROFILE, cpu_runs_bf16
+    from cnnlessons.runs.checkpoints import PROFILE, default_precision, load_training_data
     from cnnlessons.runs.recipes import RECIPES
+    from cnnlessons.training import pick_device
 
     profile = get_profile(PROFILE)
-    course_data = load_dataset(data, train_size=profile.train_size, val_size=profile.val_size,
-                               test_size=profile.test_size, image_size=profile.image_size)
     recipe = dataclasses.replace(RECIPES["converged/resnet20"], fixed_epochs=epochs, seed=seed)
     [run] = recipe.runs_for(profile)
-    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    precision = "bf16" if device.type == "cpu" and cpu_runs_bf16() else "auto"
+    device = pick_device()
     # the recipe's training itself, not the run cache (as ``cnnlessons train`` does)
-    _, history = recipe.fit_run.__wrapped__(recipe, run, data=course_data, profile=profile, device=device,
-                                            precision=precision, progress=True)
+    _, history = recipe.fit_run.__wrapped__(recipe, run, data=load_training_data(data), profile=profile,
+                                            device=device, precision=default_precision(device), progress=True)
     return history.test_acc
 
 

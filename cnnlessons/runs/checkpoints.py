@@ -29,7 +29,7 @@ from ..profiles import get_profile
 from ..training import device_description, evaluate, pick_device
 from .recipes import CONVERGED, RECIPES
 
-__all__ = ["PROFILE", "cpu_runs_bf16", "default_out", "partial_path",
+__all__ = ["PROFILE", "cpu_runs_bf16", "default_out", "default_precision", "load_training_data", "partial_path",
            "per_class_accuracy", "train", "run"]
 
 PROFILE = "gpu"
@@ -44,6 +44,19 @@ def cpu_runs_bf16() -> bool:
     except OSError:
         return False
     return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def default_precision(device: torch.device) -> str:
+    """What the checkpoints train in: bf16 autocast on a CPU that computes it natively, else ``auto``."""
+    return "bf16" if device.type == "cpu" and cpu_runs_bf16() else "auto"
+
+
+def load_training_data(data: str | Path) -> CourseData:
+    """CIFAR-10 from ``data`` (a folder, or 'cifar10' to download), split as the checkpoints train
+    on it: the ``PROFILE`` profile's 45,000 / 5,000 / 10,000 images."""
+    profile = get_profile(PROFILE)
+    return load_dataset(data, train_size=profile.train_size, val_size=profile.val_size,
+                        test_size=profile.test_size, image_size=profile.image_size)
 
 
 def partial_path(name: str) -> Path:
@@ -94,7 +107,7 @@ def train(name: str, data: CourseData, *, resume: bool = False, precision: str |
     profile = get_profile(PROFILE)
     device = pick_device(device)
     if precision is None:
-        precision = "bf16" if device.type == "cpu" and cpu_runs_bf16() else "auto"
+        precision = default_precision(device)
     partial = partial_path(name)
     if partial.exists() and not resume:
         raise FileExistsError(f"an unfinished run of {name} is kept in {partial}: pass resume=True "
@@ -146,9 +159,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.name not in CONVERGED:
             raise ValueError(f"name must be one of {', '.join(CONVERGED)}, got {args.name!r}")
-        profile = get_profile(PROFILE)
-        data = load_dataset(args.data, train_size=profile.train_size, val_size=profile.val_size,
-                            test_size=profile.test_size, image_size=profile.image_size)
+        data = load_training_data(args.data)
         record = train(args.name, data, resume=args.resume, precision=args.precision,
                        out=args.out, device=args.device, data_name=args.data_name)
     except (ValueError, FileExistsError) as error:
