@@ -42,10 +42,22 @@ def test_reproduce_writes_curves_the_lessons_can_draw(tmp_path):
     assert reference_runs("no/such", doc) == []
 
 
-def test_reproduce_rejects_unknown_keys(tmp_path):
+def test_reproduce_rejects_unknown_keys(tmp_path, capsys):
     _cifar_like(tmp_path)
-    with pytest.raises(ValueError, match="experiment keys must be among"):
+    with pytest.raises(SystemExit) as exit_info:
         reproduce.main(["--data", str(tmp_path), "--profile", "smoke", "--only", "nope"])
+    assert exit_info.value.code == 2
+    assert "--only: experiment keys must be among 01_alexnet/figure1" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("main", [reproduce.main, bench.main], ids=["reproduce", "bench"])
+def test_a_missing_data_folder_is_one_line_naming_data(main, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--data", str(tmp_path / "nowhere")])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert f"error: --data: dataset path {str(tmp_path / 'nowhere')!r} does not exist" in err
+    assert "Traceback" not in err
 
 
 def test_an_interrupted_reproduction_writes_no_result_and_resumes(tmp_path, monkeypatch, capsys):

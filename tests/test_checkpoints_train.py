@@ -98,6 +98,14 @@ def test_train_refuses_a_name_or_data_it_cannot_train(cifar_shaped, digits):
         checkpoints.train("resnet20", digits)
 
 
+def test_the_train_command_names_a_missing_data_folder(tmp_path, capsys):
+    from cnnlessons.__main__ import main
+
+    assert main(["train", "resnet20", "--data", str(tmp_path / "nowhere")]) == 2
+    err = capsys.readouterr().err
+    assert err == f"train: --data: dataset path {str(tmp_path / 'nowhere')!r} does not exist\n"
+
+
 def test_the_weights_hash_covers_every_tensor_even_a_scalar():
     from cnnlessons.models.converged import weights_digest
 

@@ -162,7 +162,10 @@ def main(argv: list[str] | None = None) -> dict:
     recipe = get_recipe(args.recipe)
     run = Run(args.model, args.model) if args.model else recipe.runs_for(get_profile())[0]
     device = pick_device(args.device)
-    data = load_dataset(args.data, val_size=100) if args.data else load_data(get_profile())
+    try:
+        data = load_dataset(args.data, val_size=100) if args.data else load_data(get_profile())
+    except (ValueError, FileNotFoundError) as error:
+        parser.error(f"--data: {error}")
     batch = args.batch_size or (512 if device.type == "cuda" else 128)
     build = lambda: recipe.build(run, data)  # noqa: E731
     name = device_description(device)

@@ -159,7 +159,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.name not in CONVERGED:
             raise ValueError(f"name must be one of {', '.join(CONVERGED)}, got {args.name!r}")
-        data = load_training_data(args.data)
+        try:
+            data = load_training_data(args.data)
+        except (ValueError, FileNotFoundError) as error:
+            raise ValueError(f"--data: {error}") from None
         record = train(args.name, data, resume=args.resume, precision=args.precision,
                        out=args.out, device=args.device, data_name=args.data_name)
     except (ValueError, FileExistsError) as error:

@@ -27,7 +27,7 @@ import time
 import torch
 
 from ..data import CourseData, data_root, load_dataset
-from ..profiles import Profile, get_profile
+from ..profiles import PROFILES, Profile, get_profile
 from ..training import device_description
 from .recipes import RECIPES
 from .results import output_path
@@ -99,7 +99,8 @@ def main(argv: list[str] | None = None) -> pathlib.Path:
                                      description=__doc__.split("\n")[0])
     parser.add_argument("--data", required=True,
                         help="folder with cifar10-{train,test}.npz, or 'cifar10' to download")
-    parser.add_argument("--profile", default="gpu", help="the budget to run (default gpu)")
+    parser.add_argument("--profile", default="gpu", choices=list(PROFILES),
+                        help="the budget to run (default gpu)")
     parser.add_argument("--only", nargs="*", help="experiment keys (default: all)")
     parser.add_argument("--list", action="store_true", help="list the experiments and stop")
     parser.add_argument("--out", help="output JSON (default: see cnnlessons.runs.results.output_path)")
@@ -110,9 +111,14 @@ def main(argv: list[str] | None = None) -> pathlib.Path:
         for key in experiment_keys():
             print(f"{key}: {RECIPES[key].description}")
         return pathlib.Path()
+    if unknown := [key for key in args.only or () if key not in RECIPES]:
+        parser.error(f"--only: experiment keys must be among {', '.join(experiment_keys())}; got {unknown}")
     profile = get_profile(args.profile)
-    data = load_dataset(args.data, train_size=profile.train_size, val_size=profile.val_size,
-                        test_size=profile.test_size, image_size=profile.image_size)
+    try:
+        data = load_dataset(args.data, train_size=profile.train_size, val_size=profile.val_size,
+                            test_size=profile.test_size, image_size=profile.image_size)
+    except (ValueError, FileNotFoundError) as error:
+        parser.error(f"--data: {error}")
     print(f"{profile}\ndata: {data}\ndevice: {device_name()}")
     partial = partial_path()
     done = json.loads(partial.read_text()) if args.resume and partial.exists() else None
