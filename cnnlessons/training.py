@@ -44,6 +44,12 @@ def pick_device(device: str | torch.device | None = None) -> torch.device:
             chosen = torch.device(device)
         except RuntimeError:
             raise ValueError(f"device must be 'cpu', 'cuda', 'cuda:N' or 'mps', got {device!r}") from None
+        if chosen.type == "cuda" and not torch.cuda.is_available():
+            raise ValueError(f"device {device!r} needs an NVIDIA GPU, and torch.cuda.is_available() is "
+                             "False here: use 'cpu' (or leave device unset)")
+        if chosen.type == "cuda" and chosen.index is not None and chosen.index >= torch.cuda.device_count():
+            raise ValueError(f"device {device!r}: this machine has {torch.cuda.device_count()} CUDA "
+                             f"device(s), numbered from 0")
         if chosen.type == "mps" and not mps_available():
             raise ValueError("device 'mps' needs Apple's GPU, and torch.backends.mps.is_available() "
                              "is False here: use 'cpu' (or leave device unset)")

@@ -89,3 +89,10 @@ def test_a_reader_refuses_an_interrupted_reference_run(capsys):
         "04_resnet/resnet20_fast": [{"label": "ResNet-20", "epoch": [], "interrupted": True}]}}
     assert reference_runs("04_resnet/resnet20_fast", doc) == []
     assert "is not a finished run (interrupted or empty): not drawn" in capsys.readouterr().out
+
+
+def test_bench_names_a_device_it_cannot_use(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        bench.main(["--device", "tpu"])
+    assert exit_info.value.code == 2
+    assert "error: --device: device must be 'cpu', 'cuda', 'cuda:N' or 'mps', got 'tpu'" in capsys.readouterr().err

@@ -49,6 +49,17 @@ def test_mps_asked_for(mac, monkeypatch):
         training.pick_device("mps")
     with pytest.raises(ValueError, match=r"device must be 'cpu', 'cuda', 'cuda:N' or 'mps', got 'tpu'"):
         training.pick_device("tpu")
+    # the mac fixture's machine has no CUDA
+    with pytest.raises(ValueError, match=r"device 'cuda' needs an NVIDIA GPU.*use 'cpu'"):
+        training.pick_device("cuda")
+
+
+def test_a_cuda_device_that_is_not_there(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    assert training.pick_device("cuda:0") == torch.device("cuda:0")
+    with pytest.raises(ValueError, match=r"device 'cuda:1': this machine has 1 CUDA device\(s\), numbered from 0"):
+        training.pick_device("cuda:1")
     with pytest.raises(ValueError, match="precision must be one of 'auto', 'fp32', 'bf16', 'fp16'"):
         training.choose_precision("half", "cpu")
 

@@ -50,6 +50,7 @@ def test_a_cpu_is_described_by_its_model_and_threads():
     ((9, 0), "bf16", False),  # H100, H200
 ])
 def test_auto_precision_follows_the_compute_capability(capability, name, scaled, monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: capability)
     p = choose_precision("auto", "cuda")
     assert (p.name, p.scaled, p.device_type) == (name, scaled, "cuda")
@@ -66,6 +67,7 @@ def test_auto_precision_is_float32_on_the_cpu():
 
 @pytest.mark.parametrize("asked", ["fp32", "bf16", "fp16"])
 def test_a_named_precision_is_taken_as_asked(asked, monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: (7, 5))
     assert choose_precision(asked, "cuda").name == asked
     assert choose_precision(asked, "cpu").name == asked

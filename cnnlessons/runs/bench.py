@@ -161,7 +161,10 @@ def main(argv: list[str] | None = None) -> dict:
 
     recipe = get_recipe(args.recipe)
     run = Run(args.model, args.model) if args.model else recipe.runs_for(get_profile())[0]
-    device = pick_device(args.device)
+    try:
+        device = pick_device(args.device)
+    except ValueError as error:
+        parser.error(f"--device: {error}")
     try:
         data = load_dataset(args.data, val_size=100) if args.data else load_data(get_profile())
     except (ValueError, FileNotFoundError) as error:
