@@ -32,7 +32,7 @@ from ..training import device_description
 from .recipes import RECIPES
 from .results import output_path
 
-__all__ = ["run_experiments", "partial_path", "main"]
+__all__ = ["check_experiment_keys", "run_experiments", "partial_path", "main"]
 
 
 def partial_path() -> pathlib.Path:
@@ -58,6 +58,12 @@ def experiment_keys() -> list[str]:
     return [key for key in RECIPES if not key.startswith("converged/")]
 
 
+def check_experiment_keys(keys: list[str]) -> None:
+    """Refuse keys that name no recipe, naming the ones that do."""
+    if unknown := [k for k in keys if k not in RECIPES]:
+        raise ValueError(f"experiment keys must be among {', '.join(RECIPES)}; got {unknown}")
+
+
 def run_experiments(data: CourseData, profile: Profile, keys: list[str] | None = None,
                     log=print, done: dict | None = None, **train_kwargs) -> tuple[dict, bool]:
     """Train the recipes named by ``keys`` (default: the lessons' experiments) that ``done`` (a
@@ -65,9 +71,7 @@ def run_experiments(data: CourseData, profile: Profile, keys: list[str] | None =
     whether all finished (False: a run was interrupted, and the reproduction stopped there).
     Keyword arguments go to ``Recipe.train`` (e.g. ``on_epoch``)."""
     keys = experiment_keys() if not keys else keys
-    unknown = [k for k in keys if k not in RECIPES]
-    if unknown:
-        raise ValueError(f"experiment keys must be among {', '.join(RECIPES)}; got {unknown}")
+    check_experiment_keys(keys)
     doc = {"device": device_name(), "date": _dt.date.today().isoformat(), "versions": _versions(),
            "profile": profile.name, "data": str(data), "experiments": {}}
     if done is not None:
@@ -111,8 +115,10 @@ def main(argv: list[str] | None = None) -> pathlib.Path:
         for key in experiment_keys():
             print(f"{key}: {RECIPES[key].description}")
         return pathlib.Path()
-    if unknown := [key for key in args.only or () if key not in RECIPES]:
-        parser.error(f"--only: experiment keys must be among {', '.join(experiment_keys())}; got {unknown}")
+    try:
+        check_experiment_keys(args.only or [])
+    except ValueError as error:
+        parser.error(f"--only: {error}")
     profile = get_profile(args.profile)
     try:
         data = load_dataset(args.data, train_size=profile.train_size, val_size=profile.val_size,
