@@ -8,6 +8,7 @@ from torch import nn
 from cnnlessons.experiments import googlenet as g
 from cnnlessons.experiments import resnet as r
 from cnnlessons.models import GoogLeNet, Inception, build_model
+from cnnlessons.models.googlenet import SMALL_BLOCKS
 
 
 # -- lesson 03 ----------------------------------------------------------------------------------
@@ -18,6 +19,37 @@ def test_reduction_widths_lists_each_blocks_1x1_reductions():
     assert g.reduction_widths(Inception(192, 64, (96, 128), (16, 32), 32, reductions=False)) == []
     small = build_model("small_googlenet", width=8)
     assert g.reduction_widths(small) == [12, 2, 16, 4, 12, 2, 20, 4, 24, 6]
+
+
+def test_figure_2a_block_passes_the_pooled_input_on_and_its_channels_grow():
+    torch.manual_seed(0)
+    block = Inception(6, 2, (3, 4), (1, 5), 7, reductions=False, pool_projection=False).eval()
+    x = torch.randn(2, 6, 5, 5)
+    out = block(x)
+    assert block.out_channels == out.shape[1] == 2 + 4 + 5 + 6  # c4 unused: the 6 input channels
+    assert torch.equal(out[:, -6:], nn.functional.max_pool2d(x, 3, stride=1, padding=1))
+    assert not any(isinstance(m, nn.Conv2d) for m in block.branches[3].modules())
+    projected = Inception(6, 2, (3, 4), (1, 5), 7, reductions=False)
+    assert projected.out_channels == 2 + 4 + 5 + 7
+    assert sum(isinstance(m, nn.Conv2d) for m in projected.branches[3].modules()) == 1
+
+
+def test_naive_growth_counts_the_small_googlenet_three_ways():
+    reduced, projected, naive = g.naive_growth(width=16, input_size=(3, 32, 32))
+    assert [c.design for c in (reduced, projected, naive)] == list(g.BLOCK_DESIGNS)
+    assert reduced.channels == projected.channels == (64, 120, 128, 208, 256)
+    stem = 48
+    grown, c = [], stem
+    for c1, c2, c3, _ in (block for item in SMALL_BLOCKS if item != "pool" for block in [item[1]]):
+        c = c1 + c2[1] + c3[1] + c
+        grown.append(c)
+    assert naive.channels == tuple(grown) == (104, 208, 320, 496, 720)
+    assert reduced.weights == 207_666  # the shipped checkpoint's model
+    assert reduced.weights < projected.weights < naive.weights
+    assert reduced.flops < projected.flops < naive.flops
+    net = build_model("small_googlenet", width=16, reductions=False, pool_projection=False)
+    assert sum(p.numel() for p in net.parameters()) == naive.weights
+    assert net(torch.zeros(1, 3, 32, 32)).shape == (1, 10)
 
 
 def test_compare_reduction_counts_the_sources_example_on_real_layers():

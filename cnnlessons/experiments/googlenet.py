@@ -22,10 +22,12 @@ from ..models import Inception, build_model
 from ..models.googlenet import GOOGLENET_BLOCKS
 
 __all__ = [
+    "BLOCK_DESIGNS",
     "BRANCH_NAMES",
     "Branch",
     "BranchCost",
     "GOOGLENET_BRANCHES",
+    "NetCost",
     "ReductionComparison",
     "SOURCE_TABLE",
     "TableRow",
@@ -36,6 +38,7 @@ __all__ = [
     "compare_reduction",
     "format_table",
     "googlenet_block_inputs",
+    "naive_growth",
     "reduction_widths",
     "weight_layer_depth",
 ]
@@ -178,6 +181,40 @@ def branch_cost(in_channels: int, reduced_channels: Optional[int], out_channels:
                                c3_kernel_size=kernel_size).branches[2]
     return BranchCost(params=count_parameters(branch),
                       flops=flops_per_image(branch, (in_channels, size, size)))
+
+
+# -- the naive block's growth ---------------------------------------------------------------------
+
+BLOCK_DESIGNS = {
+    "1x1 reductions (Figure 2b)": {},
+    "naive, pool branch projected": {"reductions": False},
+    "naive (Figure 2a)": {"reductions": False, "pool_projection": False},
+}
+"""Label -> ``SmallGoogLeNet`` arguments: the block with its reductions, the naive block that keeps
+the pool branch's 1x1 projection (the same channels), and the paper's naive block exactly."""
+
+
+@dataclasses.dataclass(frozen=True)
+class NetCost:
+    """A ``SmallGoogLeNet`` built with one block design: what each Inception block passes on."""
+
+    design: str
+    channels: tuple[int, ...]
+    """Output channels of each Inception block, in order."""
+    weights: int
+    flops: int
+
+
+def naive_growth(width: int = 16, input_size: Sequence[int] = (3, 32, 32)) -> list[NetCost]:
+    """``SmallGoogLeNet(width)`` with each of :data:`BLOCK_DESIGNS`, built on the meta device
+    (counted, never computed): the channels after every block, the weights and FLOPs per image."""
+    costs = []
+    for design, kwargs in BLOCK_DESIGNS.items():
+        with torch.device("meta"):
+            model = build_model("small_googlenet", width=width, in_channels=input_size[0], **kwargs)
+        costs.append(NetCost(design, tuple(m.out_channels for m in model.modules() if isinstance(m, Inception)),
+                             count_parameters(model), flops_per_image(model, input_size)))
+    return costs
 
 
 # -- the Inception block's shapes -----------------------------------------------------------------

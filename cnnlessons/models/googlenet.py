@@ -66,7 +66,10 @@ class Inception(nn.Module):
     ``c3_kernel_size=3`` reproduces torchvision's 3x3 "5x5" branch. ``reductions=False`` builds
     the paper's naive block for comparison: the 3x3 and 5x5 convolutions read the block's input
     directly, without the 1x1 reductions ``c2[0]`` and ``c3[0]`` (the pool branch keeps its
-    projection, so both blocks give the same channels).
+    projection, so both blocks give the same channels). ``pool_projection=False`` drops the pool
+    branch's 1x1 conv as well: the pooled input is passed on as it is (``c4`` is then unused and
+    the block gives ``c1 + c2[1] + c3[1] + in_channels`` channels); with ``reductions=False``
+    that is the paper's Figure 2a exactly, whose channels grow from block to block.
     """
 
     def __init__(
@@ -79,6 +82,7 @@ class Inception(nn.Module):
         batch_norm: bool = False,
         c3_kernel_size: int = 5,
         reductions: bool = True,
+        pool_projection: bool = True,
     ) -> None:
         super().__init__()
         self.in_channels = check_positive_int("in_channels", in_channels)
@@ -99,15 +103,12 @@ class Inception(nn.Module):
             branch2 = nn.Sequential(_conv(in_channels, c2[1], 3, batch_norm=bn, padding=1))
             branch3 = nn.Sequential(_conv(in_channels, c3[1], c3_kernel_size, batch_norm=bn, padding=c3_kernel_size // 2))
         self.reductions = reductions
-        self.branches = nn.ModuleList(
-            [
-                _conv(in_channels, c1, 1, batch_norm=bn),
-                branch2,
-                branch3,
-                nn.Sequential(nn.MaxPool2d(3, stride=1, padding=1), _conv(in_channels, c4, 1, batch_norm=bn)),
-            ]
-        )
-        self.out_channels = c1 + c2[1] + c3[1] + c4
+        self.pool_projection = pool_projection
+        pool = [nn.MaxPool2d(3, stride=1, padding=1)]
+        if pool_projection:
+            pool.append(_conv(in_channels, c4, 1, batch_norm=bn))
+        self.branches = nn.ModuleList([_conv(in_channels, c1, 1, batch_norm=bn), branch2, branch3, nn.Sequential(*pool)])
+        self.out_channels = c1 + c2[1] + c3[1] + (c4 if pool_projection else in_channels)
 
     def forward(self, x: Tensor) -> Tensor:
         return torch.cat([branch(x) for branch in self.branches], dim=1)
@@ -304,7 +305,9 @@ class SmallGoogLeNet(nn.Module):
     proportions (3a, 3b | pool | 4a, 4e | pool | 5b, channel counts scaled by ``width/64``),
     global average pooling, dropout and one FC layer. ``batch_norm=True`` (default) puts BN
     after every conv, as torchvision does, so the small net trains quickly. ``reductions=False``
-    builds every block naive (no 1x1 reductions before its 3x3 and 5x5 convolutions).
+    builds every block naive (no 1x1 reductions before its 3x3 and 5x5 convolutions);
+    ``pool_projection=False`` also passes each block's pooled input on unprojected, so that with
+    both the blocks are the paper's Figure 2a and the channels grow block by block.
     """
 
     def __init__(
@@ -315,6 +318,7 @@ class SmallGoogLeNet(nn.Module):
         batch_norm: bool = True,
         dropout: float = 0.2,
         reductions: bool = True,
+        pool_projection: bool = True,
     ) -> None:
         super().__init__()
         self.num_classes = check_positive_int("num_classes", num_classes)
@@ -340,7 +344,7 @@ class SmallGoogLeNet(nn.Module):
             name, (c1, c2, c3, c4) = item
             block = Inception(
                 c, scale(c1), (scale(c2[0]), scale(c2[1])), (scale(c3[0]), scale(c3[1])), scale(c4), batch_norm=batch_norm,
-                reductions=reductions,
+                reductions=reductions, pool_projection=pool_projection,
             )
             layers[name] = block
             c = block.out_channels
