@@ -265,17 +265,23 @@ fig = draw_answer(Inception, models.Inception, (192, 28, 28), args=(192, 64, (96
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # The paper's *naive* block (its Figure 2a: the 3x3 and 5x5 convolutions read the block's input
-# directly; here the pool branch keeps its 1x1 projection so that both give 256 channels) beside
-# the block with its 1x1 reductions (Figure 2b), for block 3a's input of 192 channels:
+# directly, and the pooled input is passed on as it is), the same with the pool branch's 1x1
+# projection kept, and the block with its 1x1 reductions (Figure 2b), for block 3a's input of
+# 192 channels:
 
 # %% slideshow={"slide_type": "fragment"}
+naive_2a = models.Inception(192, 64, (96, 128), (16, 32), 32, reductions=False, pool_projection=False).eval()
 naive_3a = models.Inception(192, 64, (96, 128), (16, 32), 32, reductions=False).eval()
 reduced_3a = models.Inception(192, 64, (96, 128), (16, 32), 32).eval()
-for name, block_3a in (("naive", naive_3a), ("with 1x1 reductions", reduced_3a)):
-    fig = diagram(block_3a, (192, 28, 28), title=f"Inception 3a, {name}: {count_parameters(block_3a):,} parameters")
+for name, block_3a in (("naive (Figure 2a)", naive_2a), ("naive, pool branch projected", naive_3a),
+                       ("with 1x1 reductions", reduced_3a)):
+    fig = diagram(block_3a, (192, 28, 28), title=f"Inception 3a, {name}: {count_parameters(block_3a):,} parameters, "
+                                                 f"{block_3a.out_channels} channels out")
     plt.show()
-print(f"Take-away: the reductions leave {count_parameters(reduced_3a) / count_parameters(naive_3a):.0%} of the naive "
-      f"block's parameters, for the same four branches and the same 256 output channels.")
+print(f"Take-away: the reductions leave {count_parameters(reduced_3a) / count_parameters(naive_3a):.0%} of the "
+      f"parameters of the naive block with the same four branches and the same {reduced_3a.out_channels} output "
+      f"channels; the Figure 2a block passes its {naive_2a.in_channels} input channels on as well, "
+      f"{naive_2a.out_channels} channels out for the next block's 3x3 and 5x5 convolutions to read.")
 
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -363,10 +369,11 @@ for run in reference:
 #
 # **The reductions.** Section 2 counted what a 1x1 reduction saves; does the network lose accuracy
 # for it? The paper's answer (section 4): the reductions are what make the block affordable, at
-# no loss. Its naive block (Figure 2a) has no 1x1 convolution at all, not even after the pool: the
-# pooled input is passed on as it is, so every block gives more channels than it received, and
-# the next block's 3x3 and 5x5 convolutions read them all: "a computational blow up within a few
-# stages". The small GoogLeNet of section 5 built three ways, counted:
+# no loss. Its naive block (Figure 2a, drawn in section 3) has no 1x1 convolution at all, not even
+# after the pool: the pooled input is passed on as it is, so every block gives more channels than
+# it received, and the next block's 3x3 and 5x5 convolutions read them all: "a computational blow
+# up within a few stages". The small GoogLeNet of section 5 built with each of section 3's blocks,
+# counted:
 
 # %% tags=["nbval-ignore-output"] slideshow={"slide_type": "fragment"}
 growth = lesson.naive_growth(width=recipe.run("SmallGoogLeNet").model_kwargs.get("width", 16),
