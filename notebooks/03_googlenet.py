@@ -515,7 +515,8 @@ show_ledger([
                           "also widened to half the naive one's FLOPs, with reductions 1.25 to 4 times wider, or "
                           "against a naive net narrowed to twice its cost) left the naive net 1 to 4 points ahead; "
                           "the paper's own Figure 2a net (the pooled input passed on, 8 times the weights) trained "
-                          "worse, 3 to 6 points behind the reduced one (6 and 12 epochs, lr 0.1 to 0.01): would "
+                          "worse, 3 to 7 points behind the reduced one (6 and 12 epochs, lr 0.1 to 0.01, and this "
+                          "lesson's setting): would "
                           "need GoogLeNet's own widths, trained to the end",
                    converged=trained_to_the_end("small_googlenet")),
     batch_norm.row(budget="more epochs for the three runs"),
