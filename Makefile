@@ -35,7 +35,9 @@ lab: $(STAMP)  ## open the course in JupyterLab (on this machine only)
 
 # Every test has a time limit (pyproject.toml); a worker ended by one, or by a crash, is not
 # restarted: pytest-xdist's restarts re-run the crashed file and can wait forever for it.
-test: $(STAMP) $(NBGRADER_STAMP)  ## every test: unit tests, strict nbval over every notebook, the browser test, ipywidgets 7
+test: $(STAMP) $(NBGRADER_STAMP)  ## every test: ruff, unit tests, strict nbval over every notebook, the browser test, ipywidgets 7
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	CNNLESSONS_PROFILE=smoke TQDM_DISABLE=1 $(PY) -m pytest -q -n auto --maxprocesses=4 --dist loadfile \
 		--max-worker-restart=0 tests notebooks --nbval --nbval-current-env
 	bash tools/widgets7.sh

@@ -7,6 +7,7 @@ and DenseNet's growth-rate explorer at their opening settings: the first click (
 ``prepare`` of the lesson, then the click of a new explorer (a new kernel: answers from the disk
 cache) and a second click of that explorer (its session cache). Prints the figures; no assertion.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,11 +48,14 @@ def main() -> None:
     data = load_data(args.profile)
     explorers = {
         "02_vggnet": lambda: KernelExplorer(data, kernel_size=7, num_layers=1, profile=args.profile),
-        "05_densenet": lambda: GrowthRateExplorer(data, growth_rate=12, num_layers=4, input_size=(3, 32, 32),
-                                                  epochs=_densenet_epochs(args.profile)),
+        "05_densenet": lambda: GrowthRateExplorer(
+            data, growth_rate=12, num_layers=4, input_size=(3, 32, 32), epochs=_densenet_epochs(args.profile)
+        ),
     }
-    print(f"profile {args.profile}, {data.name}, {torch.get_num_threads()} threads, "
-          f"cache {os.environ['CNNLESSONS_RUN_CACHE']}")
+    print(
+        f"profile {args.profile}, {data.name}, {torch.get_num_threads()} threads, "
+        f"cache {os.environ['CNNLESSONS_RUN_CACHE']}"
+    )
     for lesson, make in explorers.items():
         explorer = make()
         explorer.show()
@@ -65,9 +69,11 @@ def main() -> None:
         from_disk = click(fresh)
         again = click(fresh)
         assert "from the cache" in fresh.text, fresh.text
-        print(f"{lesson}: redraw alone {redraw:.2f} s; click, nothing cached {first:.2f} s; "
-              f"prepare {prepared:.1f} s; click after prepare (disk cache) {from_disk:.2f} s; "
-              f"second click (session cache) {again:.2f} s")
+        print(
+            f"{lesson}: redraw alone {redraw:.2f} s; click, nothing cached {first:.2f} s; "
+            f"prepare {prepared:.1f} s; click after prepare (disk cache) {from_disk:.2f} s; "
+            f"second click (session cache) {again:.2f} s"
+        )
         print(f"  readout: {fresh.text[-160:]}")
 
 

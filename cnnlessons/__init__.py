@@ -3,6 +3,7 @@
 The notebooks import their building blocks, data, training loop, measurements, plots, explorers
 and exercise checkers from here. Heavy submodules load on first use.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -13,12 +14,25 @@ __version__ = "0.1.0"
 
 # name -> submodule that defines it; imported lazily so that `import cnnlessons` stays quick.
 _LAZY = {
-    "load_data": "data", "load_dataset": "data", "CourseData": "data", "DATASETS": "data",
-    "fit": "training", "History": "training", "pick_device": "training", "set_seed": "training",
+    "load_data": "data",
+    "load_dataset": "data",
+    "CourseData": "data",
+    "DATASETS": "data",
+    "fit": "training",
+    "History": "training",
+    "pick_device": "training",
+    "set_seed": "training",
     "evaluate": "training",
-    "plot_history": "plots", "plot_bars": "plots", "show_images": "plots", "plot_ilsvrc": "plots",
-    "check": "exercises", "ExerciseFailed": "exercises", "NotAttempted": "exercises",
-    "list_exercises": "exercises", "describe": "exercises", "draw_answer": "exercises",
+    "plot_history": "plots",
+    "plot_bars": "plots",
+    "show_images": "plots",
+    "plot_ilsvrc": "plots",
+    "check": "exercises",
+    "ExerciseFailed": "exercises",
+    "NotAttempted": "exercises",
+    "list_exercises": "exercises",
+    "describe": "exercises",
+    "draw_answer": "exercises",
     "setup_notebook": "notebook",
 }
 

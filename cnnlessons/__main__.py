@@ -3,11 +3,13 @@
 Commands live in ``COMMANDS``: a name -> (help, add_arguments, run) registry, so that a new command
 is one function pair and one entry.
 """
+
 from __future__ import annotations
 
 import argparse
 import sys
-from typing import Callable, NamedTuple, Sequence
+from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 from .instructor import slides as _slides
 from .runs import prepare as _prepare
@@ -29,22 +31,33 @@ def _fail(command: str, error: BaseException) -> int:
 
 # --- release ---------------------------------------------------------------------------------
 
+
 def _release_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("out_dir", metavar="OUT_DIR", help="where to write the learner notebooks")
-    parser.add_argument("notebooks", metavar="NOTEBOOK", nargs="*",
-                        help="instructor notebooks (default: notebooks/*.ipynb)")
+    parser.add_argument(
+        "notebooks", metavar="NOTEBOOK", nargs="*", help="instructor notebooks (default: notebooks/*.ipynb)"
+    )
     parser.add_argument("--force", action="store_true", help="replace an existing OUT_DIR")
-    parser.add_argument("--classroom", metavar="DIR", default=None,
-                        help="also write a GitHub Classroom learner repository (notebooks + autograding) into DIR")
-    parser.add_argument("--nbgrader", action="store_true",
-                        help="write an nbgrader course folder instead: source/<lesson>/<lesson>.ipynb with "
-                             "nbgrader's cell metadata, and nbgrader_config.py")
+    parser.add_argument(
+        "--classroom",
+        metavar="DIR",
+        default=None,
+        help="also write a GitHub Classroom learner repository (notebooks + autograding) into DIR",
+    )
+    parser.add_argument(
+        "--nbgrader",
+        action="store_true",
+        help="write an nbgrader course folder instead: source/<lesson>/<lesson>.ipynb with "
+        "nbgrader's cell metadata, and nbgrader_config.py",
+    )
 
 
 def _release(args: argparse.Namespace) -> int:
     if args.nbgrader:
         if args.classroom:
-            return _fail("release", "--classroom and --nbgrader write different things; run release once for each")
+            return _fail(
+                "release", "--classroom and --nbgrader write different things; run release once for each"
+            )
         from .instructor.nbgrader import main as nbgrader_main
 
         return nbgrader_main(args.out_dir, args.notebooks, force=args.force)
@@ -55,31 +68,61 @@ def _release(args: argparse.Namespace) -> int:
 
 # --- grade -----------------------------------------------------------------------------------
 
+
 def _grade_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("submissions", metavar="SUBMISSION", nargs="+",
-                        help="submitted notebooks, or folders to search for them")
-    parser.add_argument("--instructor", metavar="PATH", action="append", default=None,
-                        help="instructor (or released) notebooks or their folder, whose check cells grade "
-                             "the submissions (default: notebooks/); may be given several times")
+    parser.add_argument(
+        "submissions",
+        metavar="SUBMISSION",
+        nargs="+",
+        help="submitted notebooks, or folders to search for them",
+    )
+    parser.add_argument(
+        "--instructor",
+        metavar="PATH",
+        action="append",
+        default=None,
+        help="instructor (or released) notebooks or their folder, whose check cells grade "
+        "the submissions (default: notebooks/); may be given several times",
+    )
     parser.add_argument("--out", default="grading", help="where to write the gradebook (default: grading)")
     parser.add_argument("--timeout", type=int, default=120, help="seconds per cell (default: 120)")
-    parser.add_argument("--total-timeout", type=float, default=None,
-                        help="seconds per notebook (default: 10 x --timeout, at least 600)")
-    parser.add_argument("--profile", default="smoke",
-                        help="CNNLESSONS_PROFILE for the graded runs (default: smoke)")
-    parser.add_argument("--kernel", default="python3", help="Jupyter kernel to run them in (default: python3)")
+    parser.add_argument(
+        "--total-timeout",
+        type=float,
+        default=None,
+        help="seconds per notebook (default: 10 x --timeout, at least 600)",
+    )
+    parser.add_argument(
+        "--profile", default="smoke", help="CNNLESSONS_PROFILE for the graded runs (default: smoke)"
+    )
+    parser.add_argument(
+        "--kernel", default="python3", help="Jupyter kernel to run them in (default: python3)"
+    )
     parser.add_argument("--jobs", type=int, default=1, help="notebooks graded at a time (default: 1)")
-    parser.add_argument("--shard", metavar="K/N", default=None,
-                        help="grade only the K-th of N slices of the sorted submissions (join with "
-                             "`cnnlessons gradebook merge`)")
-    parser.add_argument("--sandbox", default="auto",
-                        help="where each submission runs: auto (bubblewrap where it works, else none with a "
-                             "warning), bwrap, docker, podman, require (bubblewrap or refuse), off (default: auto)")
-    parser.add_argument("--sandbox-image", default="cnnlessons",
-                        help="the image (the course installed) for --sandbox docker or podman (default: cnnlessons)")
+    parser.add_argument(
+        "--shard",
+        metavar="K/N",
+        default=None,
+        help="grade only the K-th of N slices of the sorted submissions (join with "
+        "`cnnlessons gradebook merge`)",
+    )
+    parser.add_argument(
+        "--sandbox",
+        default="auto",
+        help="where each submission runs: auto (bubblewrap where it works, else none with a "
+        "warning), bwrap, docker, podman, require (bubblewrap or refuse), off (default: auto)",
+    )
+    parser.add_argument(
+        "--sandbox-image",
+        default="cnnlessons",
+        help="the image (the course installed) for --sandbox docker or podman (default: cnnlessons)",
+    )
     again = parser.add_mutually_exclusive_group()
-    again.add_argument("--resume", action="store_true",
-                       help="go on with the gradebook in --out: skip submissions already graded the same way")
+    again.add_argument(
+        "--resume",
+        action="store_true",
+        help="go on with the gradebook in --out: skip submissions already graded the same way",
+    )
     again.add_argument("--force", action="store_true", help="grade everything again into an existing --out")
 
 
@@ -93,20 +136,35 @@ def _grade(args: argparse.Namespace) -> int:
     if args.total_timeout is not None and args.total_timeout <= 0:
         return _fail("grade", f"--total-timeout must be > 0 seconds, got {args.total_timeout}")
     try:
-        records = grade(args.submissions, args.out, instructor=args.instructor, timeout=args.timeout,
-                        total_timeout=args.total_timeout, profile=args.profile, kernel_name=args.kernel,
-                        progress=True, jobs=args.jobs, shard=args.shard, resume=args.resume, force=args.force,
-                        sandbox=args.sandbox, sandbox_image=args.sandbox_image)
+        records = grade(
+            args.submissions,
+            args.out,
+            instructor=args.instructor,
+            timeout=args.timeout,
+            total_timeout=args.total_timeout,
+            profile=args.profile,
+            kernel_name=args.kernel,
+            progress=True,
+            jobs=args.jobs,
+            shard=args.shard,
+            resume=args.resume,
+            force=args.force,
+            sandbox=args.sandbox,
+            sandbox_image=args.sandbox_image,
+        )
     except (GradeError, GradebookError) as error:
         return _fail("grade", error)
     print()
     print(gradebook_markdown(records), end="")
-    print(f"\nwrote {args.out}/gradebook.csv, {args.out}/gradebook.md, {args.out}/feedback/ "
-          f"and {args.out}/records/")
+    print(
+        f"\nwrote {args.out}/gradebook.csv, {args.out}/gradebook.md, {args.out}/feedback/ "
+        f"and {args.out}/records/"
+    )
     return 0
 
 
 # --- gradebook -------------------------------------------------------------------------------
+
 
 def _gradebook_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -114,8 +172,9 @@ def _gradebook_arguments(parser: argparse.ArgumentParser) -> None:
     merge.add_argument("out", metavar="OUT", help="where to write the joined gradebook")
     merge.add_argument("shards", metavar="SHARD", nargs="+", help="the shards' --out folders")
     merge.add_argument("--force", action="store_true", help="replace a gradebook already in OUT")
-    require = sub.add_parser("require", help="exit 0 only if every graded submission passed EXERCISE "
-                                             "(one autograding test)")
+    require = sub.add_parser(
+        "require", help="exit 0 only if every graded submission passed EXERCISE (one autograding test)"
+    )
     require.add_argument("out", metavar="GRADING", help="a grade --out folder")
     require.add_argument("exercise", metavar="EXERCISE", help="an exercise id")
 
@@ -129,7 +188,9 @@ def _gradebook(args: argparse.Namespace) -> int:
         if args.action == "merge":
             out = Path(args.out)
             if (out / gradebook.RECORDS).exists() and not args.force:
-                raise gradebook.GradebookError(f"OUT '{out}' already holds a gradebook; pass --force to replace it")
+                raise gradebook.GradebookError(
+                    f"OUT '{out}' already holds a gradebook; pass --force to replace it"
+                )
             if args.force:
                 for path in list(out.glob("records/*.json")) + list(out.glob("feedback/*.md")):
                     path.unlink()
@@ -138,8 +199,9 @@ def _gradebook(args: argparse.Namespace) -> int:
             print(f"\nmerged {len(records)} submissions from {len(args.shards)} shards into {out}/")
             return 0
         if not (Path(args.out) / gradebook.RECORDS).is_dir():
-            raise gradebook.GradebookError(f"GRADING '{args.out}' holds no grading records; run `cnnlessons grade` "
-                                           "first")
+            raise gradebook.GradebookError(
+                f"GRADING '{args.out}' holds no grading records; run `cnnlessons grade` first"
+            )
         records = gradebook.read_records(args.out)
         found = [r.results[args.exercise] for r in records if args.exercise in r.results]
         if not found:
@@ -147,13 +209,17 @@ def _gradebook(args: argparse.Namespace) -> int:
         for record in records:
             result = record.results.get(args.exercise)
             if result is not None:
-                print(f"{record.name}: {args.exercise} {result.status}" + (f": {result.details}" if result.details else ""))
+                print(
+                    f"{record.name}: {args.exercise} {result.status}"
+                    + (f": {result.details}" if result.details else "")
+                )
         return 0 if all(r.status == "passed" for r in found) else 1
     except (gradebook.GradebookError, OSError) as error:
         return _fail("gradebook", error)
 
 
 # --- reproduce and bench: their own argument parsers -----------------------------------------
+
 
 def _forward_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("args", nargs=argparse.REMAINDER, help="its arguments (see --help after the command)")
@@ -175,23 +241,37 @@ def _bench(args: argparse.Namespace) -> int:
 
 # --- train -----------------------------------------------------------------------------------
 
+
 def _train_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("name", metavar="NAME",
-                        help="the checkpoint: resnet20, small_alexnet, small_vgg, small_googlenet, "
-                             "small_resnet or small_densenet")
-    parser.add_argument("--data", required=True,
-                        help="a folder with cifar10-{train,test}.npz, or 'cifar10' to download")
-    parser.add_argument("--resume", action="store_true",
-                        help="go on from the unfinished run kept under the data root")
-    parser.add_argument("--precision", default=None, choices=("auto", "fp32", "bf16", "fp16"),
-                        help="default: bf16 on a CPU that computes it natively, else auto")
+    parser.add_argument(
+        "name",
+        metavar="NAME",
+        help="the checkpoint: resnet20, small_alexnet, small_vgg, small_googlenet, "
+        "small_resnet or small_densenet",
+    )
+    parser.add_argument(
+        "--data", required=True, help="a folder with cifar10-{train,test}.npz, or 'cifar10' to download"
+    )
+    parser.add_argument(
+        "--resume", action="store_true", help="go on from the unfinished run kept under the data root"
+    )
+    parser.add_argument(
+        "--precision",
+        default=None,
+        choices=("auto", "fp32", "bf16", "fp16"),
+        help="default: bf16 on a CPU that computes it natively, else auto",
+    )
     parser.add_argument("--device", default=None, help="cpu, cuda or cuda:N (default: CUDA when present)")
-    parser.add_argument("--data-name", default=None,
-                        help="what the --data copy is, in words, for the record (e.g. 'CIFAR-10, "
-                             "the JPEG re-encoding')")
-    parser.add_argument("--out", default=None,
-                        help="where to write NAME.pt and NAME.json (default: the package's "
-                             "models/cifar10/ in a checkout)")
+    parser.add_argument(
+        "--data-name",
+        default=None,
+        help="what the --data copy is, in words, for the record (e.g. 'CIFAR-10, the JPEG re-encoding')",
+    )
+    parser.add_argument(
+        "--out",
+        default=None,
+        help="where to write NAME.pt and NAME.json (default: the package's models/cifar10/ in a checkout)",
+    )
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -201,6 +281,7 @@ def _train(args: argparse.Namespace) -> int:
 
 
 # --- exercises -------------------------------------------------------------------------------
+
 
 def _exercises_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("ids", metavar="ID", nargs="*", help="describe only these exercises")
@@ -220,22 +301,34 @@ def _exercises(args: argparse.Namespace) -> int:
 
 
 COMMANDS: dict[str, Command] = {
-    "release": Command("write learner notebooks: solution regions replaced by a stub (or an nbgrader course)",
-                       _release_arguments, _release, intermixed=True),
+    "release": Command(
+        "write learner notebooks: solution regions replaced by a stub (or an nbgrader course)",
+        _release_arguments,
+        _release,
+        intermixed=True,
+    ),
     "grade": Command("run submitted notebooks and write a gradebook", _grade_arguments, _grade),
-    "gradebook": Command("join shards' gradebooks (merge), or test one exercise (require)",
-                         _gradebook_arguments, _gradebook),
+    "gradebook": Command(
+        "join shards' gradebooks (merge), or test one exercise (require)", _gradebook_arguments, _gradebook
+    ),
     "exercises": Command("list the exercises with their contracts", _exercises_arguments, _exercises),
-    "reproduce": Command("reproduce the lessons' experiments (python -m cnnlessons.reproduce)",
-                         _forward_arguments, _reproduce),
-    "bench": Command("benchmark the data path and training steps (python -m cnnlessons.bench)",
-                     _forward_arguments, _bench),
-    "slides": Command("build lecture slides (reveal.js, offline) from the stored notebooks",
-                      _slides.add_arguments, _slides.run),
-    "prepare": Command("train the lessons' runs into the disk cache before a lecture",
-                       _prepare.add_arguments, _prepare.run),
-    "train": Command("train a shipped checkpoint again from its recipe (weights='cifar10')",
-                     _train_arguments, _train),
+    "reproduce": Command(
+        "reproduce the lessons' experiments (python -m cnnlessons.reproduce)", _forward_arguments, _reproduce
+    ),
+    "bench": Command(
+        "benchmark the data path and training steps (python -m cnnlessons.bench)", _forward_arguments, _bench
+    ),
+    "slides": Command(
+        "build lecture slides (reveal.js, offline) from the stored notebooks",
+        _slides.add_arguments,
+        _slides.run,
+    ),
+    "prepare": Command(
+        "train the lessons' runs into the disk cache before a lecture", _prepare.add_arguments, _prepare.run
+    ),
+    "train": Command(
+        "train a shipped checkpoint again from its recipe (weights='cifar10')", _train_arguments, _train
+    ),
 }
 
 

@@ -3,6 +3,7 @@
 
 The per-batch crops and flips themselves live in ``cnnlessons.tensordata``.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -14,6 +15,7 @@ from .data import CourseData
 from .tensordata import random_crop, random_flip
 
 __all__ = ["ColourPCA", "colour_pca", "pca_colour_shift", "one_per_class", "augmentation_gallery"]
+
 
 @dataclasses.dataclass(frozen=True)
 class ColourPCA:
@@ -40,15 +42,17 @@ def colour_pca(images: Tensor) -> ColourPCA:
     return ColourPCA(values[order].clamp_min(0).float(), (vectors * signs).float())
 
 
-def pca_colour_shift(images: Tensor, pca: ColourPCA, sigma: float = 0.1,
-                     generator: torch.Generator | None = None) -> Tensor:
+def pca_colour_shift(
+    images: Tensor, pca: ColourPCA, sigma: float = 0.1, generator: torch.Generator | None = None
+) -> Tensor:
     """The paper's colour augmentation: add sum_i alpha_i * lambda_i * p_i to every pixel of an
     image, alpha_i ~ N(0, sigma) drawn once per image (the paper: sigma = 0.1). uint8 in and out."""
     if images.dtype != torch.uint8 or images.dim() != 4:
         raise ValueError(f"images must be uint8 N x C x H x W, got {images.dtype} {tuple(images.shape)}")
     if images.shape[1] != len(pca.eigenvalues):
-        raise ValueError(f"images have {images.shape[1]} channels but the PCA was computed on "
-                         f"{len(pca.eigenvalues)}")
+        raise ValueError(
+            f"images have {images.shape[1]} channels but the PCA was computed on {len(pca.eigenvalues)}"
+        )
     if not sigma >= 0:
         raise ValueError(f"sigma must be >= 0, got {sigma}")
     n, c = images.shape[:2]
@@ -72,8 +76,9 @@ def one_per_class(labels: Tensor, n: int) -> Tensor:
     return torch.tensor(picked, dtype=torch.long)
 
 
-def augmentation_gallery(data: CourseData, n: int = 8, *, seed: int = 0,
-                         exaggerate: float = 10.0) -> dict[str, Tensor]:
+def augmentation_gallery(
+    data: CourseData, n: int = 8, *, seed: int = 0, exaggerate: float = 10.0
+) -> dict[str, Tensor]:
     """``n`` training images (one per class) and augmented copies of them: a random crop of the
     zero-padded image (``data.crop_padding``), a horizontal flip, both (what ``fit`` does), and
     the PCA colour shift at the paper's sigma = 0.1 and at ``exaggerate`` times it (to see it)."""
@@ -85,8 +90,9 @@ def augmentation_gallery(data: CourseData, n: int = 8, *, seed: int = 0,
         "original": images,
         f"random crop (padding {data.crop_padding})": cropped,
         "flipped": images.flip(3),
-        "crop + random flip" if data.flip else "crop (no flips for digits)":
-            random_flip(cropped, g) if data.flip else cropped,
+        "crop + random flip" if data.flip else "crop (no flips for digits)": random_flip(cropped, g)
+        if data.flip
+        else cropped,
         "PCA colour, sigma 0.1": pca_colour_shift(images, pca, 0.1, g),
         f"PCA colour, sigma {0.1 * exaggerate:g}": pca_colour_shift(images, pca, 0.1 * exaggerate, g),
     }

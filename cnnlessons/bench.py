@@ -1,5 +1,6 @@
 """``python -m cnnlessons.bench`` (the README's command), and the old path of
 :mod:`cnnlessons.runs.bench`."""
+
 import sys
 
 from .runs import bench

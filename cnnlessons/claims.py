@@ -15,6 +15,7 @@ the margin; an ``"about equal"`` one when every paired difference stays within t
 when its check is true. A claim is ``shown`` when all its conditions hold, ``not shown`` otherwise,
 and ``not tested`` when it has no figures (and says why).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -25,8 +26,20 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
-__all__ = ["Condition", "EffectClaim", "ConditionResult", "Judgement", "CLAIMS", "VERDICTS",
-           "MIMETYPE", "judge", "check_row", "recheck", "ledger_bundle", "show_ledger"]
+__all__ = [
+    "Condition",
+    "EffectClaim",
+    "ConditionResult",
+    "Judgement",
+    "CLAIMS",
+    "VERDICTS",
+    "MIMETYPE",
+    "judge",
+    "check_row",
+    "recheck",
+    "ledger_bundle",
+    "show_ledger",
+]
 
 VERDICTS = ("shown", "not shown", "not tested")
 KINDS = ("higher", "lower", "about equal", "at most", "holds")
@@ -37,9 +50,15 @@ ROW_KEYS = ("id", "claim", "paper", "measured", "verdict")
 TOLERANCE = 1e-9
 """Rounding allowed at a margin, in its unit: 0.83 - 0.81 is 1.99999999999999 points, not under 2."""
 
-FIGURE_WORDS = {"test_acc": "test accuracy", "train_error": "training error (eval mode)",
-                "gap": "train/test gap", "epochs_to_target": "epochs to the target training error",
-                "weights": "weights", "flops": "FLOPs", "row_complete": "table row complete"}
+FIGURE_WORDS = {
+    "test_acc": "test accuracy",
+    "train_error": "training error (eval mode)",
+    "gap": "train/test gap",
+    "epochs_to_target": "epochs to the target training error",
+    "weights": "weights",
+    "flops": "FLOPs",
+    "row_complete": "table row complete",
+}
 """How the ledger names a figure; a figure not listed is named as it is."""
 SIGNED_FIGURES = ("gap",)
 """Differences of two fractions, in [-1, 1]: a regularised run can do better on the test images
@@ -114,104 +133,211 @@ def _test_acc(arm: str, against: str, kind: str, margin: float, words: str) -> C
     return Condition("test_acc", arm, (against,), kind, margin, words=words)
 
 
-_FIVE = [_test_acc(new, old, "higher", 3.0, f"{new} more accurate than {old} by at least 3 points")
-         for new in ("googlenet", "resnet", "densenet") for old in ("alexnet", "vgg")]
+_FIVE = [
+    _test_acc(new, old, "higher", 3.0, f"{new} more accurate than {old} by at least 3 points")
+    for new in ("googlenet", "resnet", "densenet")
+    for old in ("alexnet", "vgg")
+]
 
 _REGISTRY = (
     EffectClaim(
-        "alexnet.relu_vs_tanh", "01",
+        "alexnet.relu_vs_tanh",
+        "01",
         "a CNN with ReLUs reaches a low training error several times faster than with tanh",
         "ReLU needs at most half of tanh's epochs to the lesson's target training error (eval mode)",
         "Figure 1: 25% on CIFAR-10 about 6x faster",
-        (Condition("epochs_to_target", "relu", ("tanh",), "at most", 0.5, "ratio",
-                   "ReLU's epochs to the target at most half of tanh's"),)),
+        (
+            Condition(
+                "epochs_to_target",
+                "relu",
+                ("tanh",),
+                "at most",
+                0.5,
+                "ratio",
+                "ReLU's epochs to the target at most half of tanh's",
+            ),
+        ),
+    ),
     EffectClaim(
-        "alexnet.augmentation", "01",
+        "alexnet.augmentation",
+        "01",
         "augmentation reduces overfitting on data small enough to overfit",
         "test accuracy higher by at least 2 points, and the train/test gap smaller",
         "section 4.1",
-        (_test_acc("augmented", "plain", "higher", 2.0, "test accuracy higher by at least 2 points"),
-         Condition("gap", "augmented", ("plain",), "lower", 0.0, words="the train/test gap smaller"))),
+        (
+            _test_acc("augmented", "plain", "higher", 2.0, "test accuracy higher by at least 2 points"),
+            Condition("gap", "augmented", ("plain",), "lower", 0.0, words="the train/test gap smaller"),
+        ),
+    ),
     EffectClaim(
-        "alexnet.dropout", "01",
+        "alexnet.dropout",
+        "01",
         "dropout reduces overfitting of the fully connected layers",
         "the train/test gap smaller by at least 5 points and test accuracy higher by at least 1 point",
         "section 4.2; Srivastava et al. 2014, Table 4",
-        (Condition("gap", "dropout", ("no dropout",), "lower", 5.0,
-                   words="the train/test gap smaller by at least 5 points"),
-         _test_acc("dropout", "no dropout", "higher", 1.0, "test accuracy higher by at least 1 point"))),
+        (
+            Condition(
+                "gap",
+                "dropout",
+                ("no dropout",),
+                "lower",
+                5.0,
+                words="the train/test gap smaller by at least 5 points",
+            ),
+            _test_acc("dropout", "no dropout", "higher", 1.0, "test accuracy higher by at least 1 point"),
+        ),
+    ),
     EffectClaim(
-        "vgg.small_kernels", "02",
-        "a stack of 3x3 convolutions beats one larger kernel with the same receptive field, with fewer weights",
+        "vgg.small_kernels",
+        "02",
+        "a stack of 3x3 convolutions beats one larger kernel "
+        "with the same receptive field, with fewer weights",
         "test accuracy higher by at least 1.5 points at no more weights",
         "section 4.1: two 3x3 instead of one 5x5, 7% lower top-1 error",
-        (_test_acc("3x3 stack", "large kernel", "higher", 1.5, "test accuracy higher by at least 1.5 points"),
-         Condition("weights", "3x3 stack", ("large kernel",), "at most", 1.0, "ratio", "no more weights"))),
+        (
+            _test_acc(
+                "3x3 stack", "large kernel", "higher", 1.5, "test accuracy higher by at least 1.5 points"
+            ),
+            Condition("weights", "3x3 stack", ("large kernel",), "at most", 1.0, "ratio", "no more weights"),
+        ),
+    ),
     EffectClaim(
-        "vgg.depth", "02",
+        "vgg.depth",
+        "02",
         "deeper stacks of 3x3 blocks are more accurate, up to where they still train",
         "the deeper stack more accurate by at least 1.5 points",
         "Table 3: A (11 layers) 29.6/10.4 against D (16) 27.0/8.8",
-        (_test_acc("deeper", "shallower", "higher", 1.5,
-                   "the deeper stack more accurate by at least 1.5 points"),)),
+        (
+            _test_acc(
+                "deeper", "shallower", "higher", 1.5, "the deeper stack more accurate by at least 1.5 points"
+            ),
+        ),
+    ),
     EffectClaim(
-        "googlenet.reductions", "03",
+        "googlenet.reductions",
+        "03",
         "1x1 reductions keep accuracy at a fraction of the naive block's cost",
         "within 1.5 points of the naive block at no more than half its weights and FLOPs",
         "section 4",
-        (_test_acc("reduced", "naive", "about equal", 1.5, "test accuracy within 1.5 points of the naive block"),
-         Condition("weights", "reduced", ("naive",), "at most", 0.5, "ratio", "no more than half its weights"),
-         Condition("flops", "reduced", ("naive",), "at most", 0.5, "ratio", "no more than half its FLOPs"))),
+        (
+            _test_acc(
+                "reduced", "naive", "about equal", 1.5, "test accuracy within 1.5 points of the naive block"
+            ),
+            Condition(
+                "weights", "reduced", ("naive",), "at most", 0.5, "ratio", "no more than half its weights"
+            ),
+            Condition("flops", "reduced", ("naive",), "at most", 0.5, "ratio", "no more than half its FLOPs"),
+        ),
+    ),
     EffectClaim(
-        "googlenet.batch_norm", "03",
+        "googlenet.batch_norm",
+        "03",
         "batch normalisation lets a high learning rate train, and trains faster",
         "with BN at the high rate more accurate by at least 3 points than without BN at the better "
         "of the high and a low rate, same epochs",
         "Ioffe and Szegedy 2015",
-        (Condition("test_acc", "bn, high rate", ("no bn, high rate", "no bn, low rate"), "higher", 3.0,
-                   words="with BN at the high rate more accurate by at least 3 points than the better "
-                         "no-BN run"),)),
+        (
+            Condition(
+                "test_acc",
+                "bn, high rate",
+                ("no bn, high rate", "no bn, low rate"),
+                "higher",
+                3.0,
+                words="with BN at the high rate more accurate by at least 3 points than the better no-BN run",
+            ),
+        ),
+    ),
     EffectClaim(
-        "resnet.degradation", "04",
+        "resnet.degradation",
+        "04",
         "a deeper plain network has a higher training error than a shallower one",
         "the deeper plain net's final training error (eval mode) higher by at least 2 points",
         "Figures 1 and 6",
-        (Condition("train_error", "plain deep", ("plain shallow",), "higher", 2.0,
-                   words="the deeper plain net's training error higher by at least 2 points"),)),
+        (
+            Condition(
+                "train_error",
+                "plain deep",
+                ("plain shallow",),
+                "higher",
+                2.0,
+                words="the deeper plain net's training error higher by at least 2 points",
+            ),
+        ),
+    ),
     EffectClaim(
-        "resnet.shortcuts", "04",
+        "resnet.shortcuts",
+        "04",
         "with shortcuts the deeper network trains to a lower error than its plain twin, and no worse "
         "than the shallow one",
         "training error lower than the plain twin's by at least 3 points and not above the shallow "
         "residual net's",
         "Figure 6, Table 6",
-        (Condition("train_error", "residual deep", ("plain deep",), "lower", 3.0,
-                   words="training error lower than the plain twin's by at least 3 points"),
-         Condition("train_error", "residual deep", ("residual shallow",), "at most", 0.0,
-                   words="training error not above the shallow residual net's"))),
+        (
+            Condition(
+                "train_error",
+                "residual deep",
+                ("plain deep",),
+                "lower",
+                3.0,
+                words="training error lower than the plain twin's by at least 3 points",
+            ),
+            Condition(
+                "train_error",
+                "residual deep",
+                ("residual shallow",),
+                "at most",
+                0.0,
+                words="training error not above the shallow residual net's",
+            ),
+        ),
+    ),
     EffectClaim(
-        "resnet.identity_vs_projection", "04",
+        "resnet.identity_vs_projection",
+        "04",
         "identity and projection shortcuts give about the same accuracy",
         "within 1.5 points",
         "Table 3: within a point",
-        (_test_acc("identity", "projection", "about equal", 1.5, "test accuracy within 1.5 points"),)),
+        (_test_acc("identity", "projection", "about equal", 1.5, "test accuracy within 1.5 points"),),
+    ),
     EffectClaim(
-        "densenet.parameter_efficiency", "05",
+        "densenet.parameter_efficiency",
+        "05",
         "DenseNet-BC reaches about ResNet's accuracy with fewer parameters",
         "within 2 points of a ResNet with at least twice its parameters",
         "Table 2",
-        (_test_acc("densenet", "resnet", "about equal", 2.0, "test accuracy within 2 points of the ResNet"),
-         Condition("weights", "densenet", ("resnet",), "at most", 0.5, "ratio",
-                   "at most half the ResNet's weights"))),
+        (
+            _test_acc(
+                "densenet", "resnet", "about equal", 2.0, "test accuracy within 2 points of the ResNet"
+            ),
+            Condition(
+                "weights",
+                "densenet",
+                ("resnet",),
+                "at most",
+                0.5,
+                "ratio",
+                "at most half the ResNet's weights",
+            ),
+        ),
+    ),
     EffectClaim(
-        "summary.five_models", "06",
+        "summary.five_models",
+        "06",
         "the BN-era designs (GoogLeNet, ResNet, DenseNet) beat AlexNet and VGG under one budget; "
         "time, parameters, FLOPs and memory side by side",
         "each BN-era model more accurate than AlexNet and VGG by at least 3 points, with the table complete",
         "the papers' tables",
-        (*_FIVE, Condition("row_complete", "googlenet", ("resnet", "densenet", "alexnet", "vgg"), "holds",
-                           words="the table complete: parameters, FLOPs, accuracy, time and memory "
-                                 "of every model"))),
+        (
+            *_FIVE,
+            Condition(
+                "row_complete",
+                "googlenet",
+                ("resnet", "densenet", "alexnet", "vgg"),
+                "holds",
+                words="the table complete: parameters, FLOPs, accuracy, time and memory of every model",
+            ),
+        ),
+    ),
 )
 
 CLAIMS: Mapping[str, EffectClaim] = MappingProxyType({c.id: c for c in _REGISTRY})
@@ -255,21 +381,37 @@ class Judgement:
         why = self.reason
         if self.verdict == "not shown":
             why += "".join(f"; {part}" for part in (budget, converged) if part)
-        return {"id": self.claim.id, "claim": self.claim.claim, "paper": self.claim.paper,
-                "measured": _measured(self), "verdict": self.verdict,
-                "seeds": {str(s): v for s, v in self.differences.items()}, "mean": self.mean,
-                "conditions": [{"condition": r.condition.words, "seeds": {str(s): v for s, v in r.values.items()},
-                                "mean": r.mean, "holds": r.holds, "reason": r.reason}
-                               for r in self.conditions],
-                "figures": _plain(self.figures), "reason": self.reason,
-                **({"why": why} if self.verdict != "shown" else {})}
+        return {
+            "id": self.claim.id,
+            "claim": self.claim.claim,
+            "paper": self.claim.paper,
+            "measured": _measured(self),
+            "verdict": self.verdict,
+            "seeds": {str(s): v for s, v in self.differences.items()},
+            "mean": self.mean,
+            "conditions": [
+                {
+                    "condition": r.condition.words,
+                    "seeds": {str(s): v for s, v in r.values.items()},
+                    "mean": r.mean,
+                    "holds": r.holds,
+                    "reason": r.reason,
+                }
+                for r in self.conditions
+            ],
+            "figures": _plain(self.figures),
+            "reason": self.reason,
+            **({"why": why} if self.verdict != "shown" else {}),
+        }
 
 
 def _plain(figures: Mapping | None) -> dict | None:
     if figures is None:
         return None
-    return {arm: {name: dict(v) if isinstance(v, Mapping) else v for name, v in by_figure.items()}
-            for arm, by_figure in figures.items()}
+    return {
+        arm: {name: dict(v) if isinstance(v, Mapping) else v for name, v in by_figure.items()}
+        for arm, by_figure in figures.items()
+    }
 
 
 def _fmt(value: float, scale: str) -> str:
@@ -288,12 +430,15 @@ def _amount(value: float, scale: str, signed: bool = True) -> str:
 
 def _seed_key(seed: Any, where: str) -> int:
     if isinstance(seed, bool) or not isinstance(seed, (int, str)):
-        raise ValueError(f"{where}: expected integer seeds (or their strings, as JSON stores them), got {seed!r}")
+        raise ValueError(
+            f"{where}: expected integer seeds (or their strings, as JSON stores them), got {seed!r}"
+        )
     try:
         return int(seed)
     except ValueError:
-        raise ValueError(f"{where}: expected integer seeds (or their strings, as JSON stores them), "
-                         f"got {seed!r}") from None
+        raise ValueError(
+            f"{where}: expected integer seeds (or their strings, as JSON stores them), got {seed!r}"
+        ) from None
 
 
 def _checked(value: Any, condition: Condition, where: str) -> float | bool:
@@ -305,8 +450,10 @@ def _checked(value: Any, condition: Condition, where: str) -> float | bool:
         raise ValueError(f"{where}: expected a number, got {value!r}")
     value = float(value)
     if math.isnan(value) or math.isinf(value):
-        raise ValueError(f"{where}: expected a finite number, got {value!r} (a run without this figure "
-                         f"is not tested: judge it without figures, with why)")
+        raise ValueError(
+            f"{where}: expected a finite number, got {value!r} (a run without this figure "
+            f"is not tested: judge it without figures, with why)"
+        )
     low = -1 if condition.figure in SIGNED_FIGURES else 0
     if condition.scale == "points" and not low <= value <= 1:
         raise ValueError(f"{where}: expected a fraction in [{low}, 1] (0.734 for 73.4%), got {value!r}")
@@ -319,34 +466,47 @@ def _used(claim: EffectClaim, figures: Figures) -> dict[tuple[str, str], Any]:
     """The figures the claim's conditions use, checked, keyed by int seed; one value for every
     seed stays a single value. Raises on a missing arm, figure or seed."""
     if not isinstance(figures, Mapping):
-        raise ValueError(f"figures: expected a mapping arm -> figure -> {{seed: value}}, "
-                         f"got {type(figures).__name__}")
+        raise ValueError(
+            f"figures: expected a mapping arm -> figure -> {{seed: value}}, got {type(figures).__name__}"
+        )
     unknown = sorted(set(figures) - set(claim.arms))
     if unknown:
-        raise ValueError(f"figures: unknown arm {unknown[0]!r} for {claim.id}; expected: {', '.join(claim.arms)}")
+        raise ValueError(
+            f"figures: unknown arm {unknown[0]!r} for {claim.id}; expected: {', '.join(claim.arms)}"
+        )
     found: dict[tuple[str, str], Any] = {}
     for condition in claim.conditions:
         for arm in condition.arms:
             where = f"figures[{arm!r}][{condition.figure!r}]"
-            if arm not in figures or not isinstance(figures[arm], Mapping) or condition.figure not in figures[arm]:
-                raise ValueError(f"{where}: missing; {claim.id} needs {condition.figure} "
-                                 f"for {', '.join(condition.arms)}")
+            if (
+                arm not in figures
+                or not isinstance(figures[arm], Mapping)
+                or condition.figure not in figures[arm]
+            ):
+                raise ValueError(
+                    f"{where}: missing; {claim.id} needs {condition.figure} for {', '.join(condition.arms)}"
+                )
             value = figures[arm][condition.figure]
             if isinstance(value, Mapping):
                 if not value:
                     raise ValueError(f"{where}: no seeds; expected at least one")
                 found[arm, condition.figure] = {
-                    _seed_key(s, where): _checked(v, condition, f"{where}[{s!r}]") for s, v in value.items()}
+                    _seed_key(s, where): _checked(v, condition, f"{where}[{s!r}]") for s, v in value.items()
+                }
             else:
                 found[arm, condition.figure] = _checked(value, condition, where)
     seeded = {key: v for key, v in found.items() if isinstance(v, dict)}
     if not seeded:
-        raise ValueError(f"figures: no seeds; {claim.id} needs per-seed figures ({{seed: value}}) on its arms")
+        raise ValueError(
+            f"figures: no seeds; {claim.id} needs per-seed figures ({{seed: value}}) on its arms"
+        )
     seeds = set().union(*(v.keys() for v in seeded.values()))
     for (arm, figure), values in seeded.items():
         if missing := sorted(seeds - values.keys()):
-            raise ValueError(f"figures[{arm!r}][{figure!r}]: seed {missing[0]} is missing; the comparison is "
-                             f"paired, so every arm needs the same seeds ({', '.join(map(str, sorted(seeds)))})")
+            raise ValueError(
+                f"figures[{arm!r}][{figure!r}]: seed {missing[0]} is missing; the comparison is "
+                f"paired, so every arm needs the same seeds ({', '.join(map(str, sorted(seeds)))})"
+            )
     return found
 
 
@@ -383,10 +543,14 @@ def _rule(condition: Condition, values: Mapping[int, float]) -> tuple[bool, str]
             s = against[0]
             return False, f"seed {s}'s {what} is {_amount(values[s], scale)}, against the claimed sign"
         if mean * sign < condition.margin - TOLERANCE:
-            return False, (f"every seed's {what} has the claimed sign, but their mean, {_amount(mean, scale)}, "
-                           f"is under the margin of {margin}")
-        return True, (f"every seed's {what} has the claimed sign and their mean, {_amount(mean, scale)}, "
-                      f"clears the margin of {margin}")
+            return False, (
+                f"every seed's {what} has the claimed sign, but their mean, {_amount(mean, scale)}, "
+                f"is under the margin of {margin}"
+            )
+        return True, (
+            f"every seed's {what} has the claimed sign and their mean, {_amount(mean, scale)}, "
+            f"clears the margin of {margin}"
+        )
     if kind == "about equal":
         if outside := [s for s, v in values.items() if abs(v) > condition.margin + TOLERANCE]:
             s = outside[0]
@@ -406,11 +570,15 @@ def judge(claim_id: str, figures: Figures | None = None, *, why: str | None = No
     figure out of its range (accuracies and errors are fractions in [0, 1]).
     """
     if claim_id not in CLAIMS:
-        raise ValueError(f"claim_id: expected one of the registered claims ({', '.join(CLAIMS)}), got {claim_id!r}")
+        raise ValueError(
+            f"claim_id: expected one of the registered claims ({', '.join(CLAIMS)}), got {claim_id!r}"
+        )
     claim = CLAIMS[claim_id]
     if figures is None:
         if not why or not isinstance(why, str):
-            raise ValueError("why: a claim judged without figures is 'not tested'; expected the reason in words")
+            raise ValueError(
+                "why: a claim judged without figures is 'not tested'; expected the reason in words"
+            )
         return Judgement(claim, "not tested", why)
     used = _used(claim, figures)
     paired = _per_seed(used)
@@ -418,15 +586,20 @@ def judge(claim_id: str, figures: Figures | None = None, *, why: str | None = No
     for condition in claim.conditions:
         values = _paired(condition, paired)
         holds, reason = _rule(condition, values)
-        results.append(ConditionResult(condition, MappingProxyType(values), sum(values.values()) / len(values),
-                                       holds, reason))
+        results.append(
+            ConditionResult(
+                condition, MappingProxyType(values), sum(values.values()) / len(values), holds, reason
+            )
+        )
     failed = [r for r in results if not r.holds]
     if len(results) == 1:
         reason = results[0].reason
     elif failed:
         reason = f"{failed[0].condition.words}: no, {failed[0].reason}"
     else:
-        reason = f"{'both' if len(results) == 2 else f'all {len(results)}'} conditions hold; {results[0].reason}"
+        reason = (
+            f"{'both' if len(results) == 2 else f'all {len(results)}'} conditions hold; {results[0].reason}"
+        )
     stored: dict[str, dict[str, Any]] = {}
     for (arm, name), value in used.items():
         by_seed = {str(s): v for s, v in value.items()} if isinstance(value, dict) else value
@@ -463,8 +636,14 @@ def check_row(id: str, claim: str, paper: str, measured: str, holds: bool) -> di
             raise ValueError(f"{name}: expected a non-empty string, got {value!r}")
     if not isinstance(holds, bool):
         raise ValueError(f"holds: expected True or False, got {holds!r}")
-    return {"id": id, "claim": claim, "paper": paper, "measured": measured,
-            "verdict": "shown" if holds else "not shown", "holds": holds}
+    return {
+        "id": id,
+        "claim": claim,
+        "paper": paper,
+        "measured": measured,
+        "verdict": "shown" if holds else "not shown",
+        "holds": holds,
+    }
 
 
 def recheck(rows: list[Mapping[str, Any]]) -> list[str]:
@@ -474,8 +653,10 @@ def recheck(rows: list[Mapping[str, Any]]) -> list[str]:
     seen: set[str] = set()
     for i, row in enumerate(rows):
         if not isinstance(row, Mapping) or (missing := [k for k in ROW_KEYS if k not in row]):
-            problems.append(f"row {i}: expected the keys {', '.join(ROW_KEYS)}"
-                            + (f"; missing {', '.join(missing)}" if isinstance(row, Mapping) else ""))
+            problems.append(
+                f"row {i}: expected the keys {', '.join(ROW_KEYS)}"
+                + (f"; missing {', '.join(missing)}" if isinstance(row, Mapping) else "")
+            )
             continue
         rid, stored = row["id"], row["verdict"]
         if rid in seen:
@@ -489,7 +670,9 @@ def recheck(rows: list[Mapping[str, Any]]) -> list[str]:
             if not isinstance(holds, bool):
                 problems.append(f"{rid}: not a registered effect claim, and no check ('holds') to verify")
             elif stored != ("shown" if holds else "not shown"):
-                problems.append(f"{rid}: stored verdict {stored!r}, but its check {'holds' if holds else 'fails'}")
+                problems.append(
+                    f"{rid}: stored verdict {stored!r}, but its check {'holds' if holds else 'fails'}"
+                )
             continue
         claim = CLAIMS[rid]
         if (row["claim"], row["paper"]) != (claim.claim, claim.paper):
@@ -500,8 +683,10 @@ def recheck(rows: list[Mapping[str, Any]]) -> list[str]:
             problems.append(f"{rid}: the verdict function rejects its stored figures: {error}")
             continue
         if again.verdict != stored:
-            problems.append(f"{rid}: stored verdict {stored!r}, but the verdict function gives "
-                            f"{again.verdict!r} ({again.reason})")
+            problems.append(
+                f"{rid}: stored verdict {stored!r}, but the verdict function gives "
+                f"{again.verdict!r} ({again.reason})"
+            )
         elif stored != "not tested" and not _same(row.get("seeds"), row.get("mean"), again):
             problems.append(f"{rid}: its per-seed figures or mean differ from those of its stored figures")
     return problems
@@ -511,16 +696,21 @@ def _same(seeds: Any, mean: Any, again: Judgement) -> bool:
     want = {str(s): v for s, v in again.differences.items()}
     if not isinstance(seeds, Mapping) or set(seeds) != set(want) or not isinstance(mean, (int, float)):
         return False
-    return all(math.isclose(seeds[s], want[s], abs_tol=TOLERANCE) for s in want) and \
-        math.isclose(mean, again.mean, abs_tol=TOLERANCE)
+    return all(math.isclose(seeds[s], want[s], abs_tol=TOLERANCE) for s in want) and math.isclose(
+        mean, again.mean, abs_tol=TOLERANCE
+    )
 
 
 def _text(rows: list[Mapping[str, Any]]) -> str:
     counts = ", ".join(f"{n} {v}" for v in VERDICTS if (n := sum(r["verdict"] == v for r in rows)))
     lines = [f"Claims ledger: {len(rows)} claim{'s' * (len(rows) != 1)} ({counts or 'none'})"]
     for row in rows:
-        lines += ["", f"[{row['verdict']}] {row['id']}: {row['claim']}",
-                  f"    paper:    {row['paper']}", f"    measured: {row['measured']}"]
+        lines += [
+            "",
+            f"[{row['verdict']}] {row['id']}: {row['claim']}",
+            f"    paper:    {row['paper']}",
+            f"    measured: {row['measured']}",
+        ]
         if row.get("why"):
             lines.append(f"    why:      {row['why']}")
     return "\n".join(lines)
@@ -531,15 +721,19 @@ _COLOURS = {"shown": "#1a7f37", "not shown": "#b35900", "not tested": "#6e7781"}
 
 def _html(rows: list[Mapping[str, Any]]) -> str:
     e = html.escape
-    head = "".join(f"<th style='text-align:left'>{h}</th>" for h in ("claim", "the paper", "this run", "verdict"))
+    head = "".join(
+        f"<th style='text-align:left'>{h}</th>" for h in ("claim", "the paper", "this run", "verdict")
+    )
     body = []
     for row in rows:
         why = f"<br><small>{e(row['why'])}</small>" if row.get("why") else ""
-        body.append(f"<tr><td style='text-align:left'><code>{e(row['id'])}</code><br>{e(row['claim'])}</td>"
-                    f"<td style='text-align:left'>{e(row['paper'])}</td>"
-                    f"<td style='text-align:left'>{e(row['measured'])}</td>"
-                    f"<td style='text-align:left'><b style='color:{_COLOURS[row['verdict']]}'>"
-                    f"{e(row['verdict'])}</b>{why}</td></tr>")
+        body.append(
+            f"<tr><td style='text-align:left'><code>{e(row['id'])}</code><br>{e(row['claim'])}</td>"
+            f"<td style='text-align:left'>{e(row['paper'])}</td>"
+            f"<td style='text-align:left'>{e(row['measured'])}</td>"
+            f"<td style='text-align:left'><b style='color:{_COLOURS[row['verdict']]}'>"
+            f"{e(row['verdict'])}</b>{why}</td></tr>"
+        )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 

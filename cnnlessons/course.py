@@ -1,4 +1,5 @@
 """Facts about the course itself, kept in one place: its repository and its lessons."""
+
 from __future__ import annotations
 
 REPOSITORY = "https://github.com/cnnlessons/cnnlessons"
@@ -6,12 +7,24 @@ REPOSITORY = "https://github.com/cnnlessons/cnnlessons"
 BRANCH = "main"
 
 LESSONS = {
-    "00_start_here": "Start here: the five networks, the data, a small CNN trained in a minute, exercises and their checks",
-    "01_alexnet": "AlexNet: ReLU, two-GPU model parallelism, LRN and overlapping pooling, augmentation, dropout",
-    "02_vggnet": "VGGNet: only 3x3 kernels, stacked for depth; 1x1 convolutions instead of the FC classifier",
-    "03_googlenet": "GoogLeNet: 1x1 convolutions that cut parameters; the Inception block's parallel branches",
-    "04_resnet": "ResNet: the degradation problem; skip connections; identity and projection shortcuts; bottlenecks",
-    "05_densenet": "DenseNet: concatenation instead of addition; dense blocks, growth rate; transition blocks",
+    "00_start_here": (
+        "Start here: the five networks, the data, a small CNN trained in a minute, exercises and their checks"
+    ),
+    "01_alexnet": (
+        "AlexNet: ReLU, two-GPU model parallelism, LRN and overlapping pooling, augmentation, dropout"
+    ),
+    "02_vggnet": (
+        "VGGNet: only 3x3 kernels, stacked for depth; 1x1 convolutions instead of the FC classifier"
+    ),
+    "03_googlenet": (
+        "GoogLeNet: 1x1 convolutions that cut parameters; the Inception block's parallel branches"
+    ),
+    "04_resnet": (
+        "ResNet: the degradation problem; skip connections; identity and projection shortcuts; bottlenecks"
+    ),
+    "05_densenet": (
+        "DenseNet: concatenation instead of addition; dense blocks, growth rate; transition blocks"
+    ),
     "06_summary": "Summary: all five side by side under one budget",
 }
 
@@ -23,13 +36,15 @@ def github_path() -> str:
 
 def colab_url(notebook: str) -> str:
     """The address that opens ``notebooks/<notebook>.ipynb`` in Google Colab."""
-    return (f"https://colab.research.google.com/github/{github_path()}/blob/{BRANCH}/"
-            f"notebooks/{notebook}.ipynb")
+    return (
+        f"https://colab.research.google.com/github/{github_path()}/blob/{BRANCH}/notebooks/{notebook}.ipynb"
+    )
 
 
 def colab_badge(notebook: str) -> str:
-    return (f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
-            f"({colab_url(notebook)})")
+    return (
+        f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({colab_url(notebook)})"
+    )
 
 
 def setup_cell_source() -> str:
@@ -37,10 +52,14 @@ def setup_cell_source() -> str:
     return (
         "# Set up: in Colab this installs the course on first use (Colab's own torch and\n"
         "# ipywidgets are kept); on your machine `make lab` has installed it already.\n"
-        "import importlib.util, subprocess, sys\n"
-        "if importlib.util.find_spec(\"cnnlessons\") is None:\n"
-        "    subprocess.run([sys.executable, \"-m\", \"pip\", \"install\", \"-q\",\n"
-        f"                    \"cnnlessons @ git+{REPOSITORY}@{BRANCH}\"], check=True)\n"
+        "import importlib.util\n"
+        "import subprocess\n"
+        "import sys\n"
+        "\n"
+        'if importlib.util.find_spec("cnnlessons") is None:\n'
+        f'    course = "cnnlessons @ git+{REPOSITORY}@{BRANCH}"\n'
+        '    subprocess.run([sys.executable, "-m", "pip", "install", "-q", course], check=True)\n'
         "from cnnlessons import check, setup_notebook\n"
-        "profile = setup_notebook(profile=\"auto\")  # or \"smoke\", \"cpu\", \"gpu\""
+        "\n"
+        'profile = setup_notebook(profile="auto")  # or "smoke", "cpu", "gpu"'
     )

@@ -12,6 +12,7 @@ Sources:
 The validation split is always carved out of the training split, never out of the test split, and
 the normalisation statistics come from the training split alone.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -23,7 +24,7 @@ import pathlib
 import socket
 import tempfile
 import zipfile
-from typing import Iterator
+from collections.abc import Iterator
 
 import numpy as np
 import torch
@@ -31,14 +32,31 @@ import torch.nn.functional as F
 
 from .profiles import Profile, get_profile
 
-__all__ = ["CourseData", "DATASETS", "DownloadError", "load_dataset", "load_data", "resize_data", "data_root",
-           "checkout_root"]
+__all__ = [
+    "CourseData",
+    "DATASETS",
+    "DownloadError",
+    "load_dataset",
+    "load_data",
+    "resize_data",
+    "data_root",
+    "checkout_root",
+]
 
 DATASETS = ("digits", "cifar10", "fashion_mnist")
-CIFAR10_CLASSES = ["airplane", "automobile", "bird", "cat", "deer",
-                   "dog", "frog", "horse", "ship", "truck"]
-FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                   "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+CIFAR10_CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+FASHION_CLASSES = [
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+]
 DOWNLOAD_TIMEOUT_S = 30.0
 
 
@@ -101,9 +119,11 @@ class CourseData:
 
     def __str__(self) -> str:
         c, h, w = self.input_size
-        return (f"{self.name}: {len(self.train_labels):,} train / {len(self.val_labels):,} val / "
-                f"{len(self.test_labels):,} test images, {c}x{h}x{w}, {self.num_classes} classes"
-                + (f" ({self.source})" if self.source else ""))
+        return (
+            f"{self.name}: {len(self.train_labels):,} train / {len(self.val_labels):,} val / "
+            f"{len(self.test_labels):,} test images, {c}x{h}x{w}, {self.num_classes} classes"
+            + (f" ({self.source})" if self.source else "")
+        )
 
 
 DATA_ROOT_VARIABLE = "CNNLESSONS_DATA_ROOT"
@@ -140,7 +160,8 @@ def data_root(create: bool = False) -> pathlib.Path:
             raise PermissionError(
                 f"the data root {str(root)!r} is not a writable folder ({type(err).__name__}: "
                 f"{err.strerror or err}); set {DATA_ROOT_VARIABLE} to a folder you can write to "
-                f"(downloads and caches go there)") from None
+                f"(downloads and caches go there)"
+            ) from None
     return root
 
 
@@ -195,7 +216,8 @@ def _torchvision(name: str, root: pathlib.Path, download: bool) -> Raw:
             f"Could not get {name} into {root} ({type(err).__name__}: {str(err).strip()[:120]}); "
             f"without network, use the embedded default with load_dataset('digits') "
             f"(CNNLESSONS_DATASET=digits), or point to a local copy with "
-            f"load_dataset('/path/to/copy') (CNNLESSONS_DATA=/path/to/copy).") from None
+            f"load_dataset('/path/to/copy') (CNNLESSONS_DATA=/path/to/copy)."
+        ) from None
 
     def arrays(ds) -> tuple[np.ndarray, np.ndarray]:
         images = np.asarray(ds.data)
@@ -205,8 +227,11 @@ def _torchvision(name: str, root: pathlib.Path, download: bool) -> Raw:
 
     x_train, y_train = arrays(train)
     x_test, y_test = arrays(test)
-    classes = list(train.classes) if getattr(train, "classes", None) else (
-        CIFAR10_CLASSES if name == "cifar10" else FASHION_CLASSES)
+    classes = (
+        list(train.classes)
+        if getattr(train, "classes", None)
+        else (CIFAR10_CLASSES if name == "cifar10" else FASHION_CLASSES)
+    )
     return x_train, y_train, x_test, y_test, classes
 
 
@@ -224,8 +249,10 @@ def _read_npz(path: pathlib.Path) -> tuple[np.ndarray, np.ndarray, list[str] | N
     with pack:
         missing = [k for k in ("images", "labels") if k not in pack.files]
         if missing:
-            raise ValueError(f"{path} must hold arrays 'images' (uint8, N x H x W x C) and "
-                             f"'labels'; missing {missing}, found {pack.files}")
+            raise ValueError(
+                f"{path} must hold arrays 'images' (uint8, N x H x W x C) and "
+                f"'labels'; missing {missing}, found {pack.files}"
+            )
         try:
             images, labels = pack["images"], pack["labels"]
             classes = [str(c) for c in pack["classes"]] if "classes" in pack.files else None
@@ -236,8 +263,10 @@ def _read_npz(path: pathlib.Path) -> tuple[np.ndarray, np.ndarray, list[str] | N
     if images.ndim == 3:
         images = images[..., None]
     if images.ndim != 4 or images.shape[-1] not in (1, 3) or not images.shape[1] == images.shape[2] >= 1:
-        raise ValueError(f"{path}: 'images' must have shape N x H x W x C with C = 1 or 3 and "
-                         f"square images (H = W >= 1), got {tuple(images.shape)}")
+        raise ValueError(
+            f"{path}: 'images' must have shape N x H x W x C with C = 1 or 3 and "
+            f"square images (H = W >= 1), got {tuple(images.shape)}"
+        )
     labels = np.asarray(labels).reshape(-1)
     if len(labels) != len(images):
         raise ValueError(f"{path}: {len(images)} images but {len(labels)} labels")
@@ -248,11 +277,15 @@ def _class_indices(path: pathlib.Path, labels: np.ndarray) -> np.ndarray:
     """``labels`` as int64, refusing text, fractions, NaN, negatives and absurd class counts."""
     kind = labels.dtype.kind
     if kind not in "biuf" or (kind == "f" and not np.all(np.mod(labels, 1) == 0)):
-        raise ValueError(f"{path}: 'labels' must be whole class numbers, got {labels.dtype} "
-                         f"values such as {labels[:3].tolist()}")
+        raise ValueError(
+            f"{path}: 'labels' must be whole class numbers, got {labels.dtype} "
+            f"values such as {labels[:3].tolist()}"
+        )
     if len(labels) and not (labels.min() >= 0 and labels.max() < MAX_CLASSES):
-        raise ValueError(f"{path}: 'labels' must be class numbers 0 <= label < {MAX_CLASSES:,}, "
-                         f"got values from {labels.min()} to {labels.max()}")
+        raise ValueError(
+            f"{path}: 'labels' must be class numbers 0 <= label < {MAX_CLASSES:,}, "
+            f"got values from {labels.min()} to {labels.max()}"
+        )
     return labels.astype(np.int64)
 
 
@@ -275,8 +308,7 @@ def _from_path(path: pathlib.Path) -> Raw:
         raise FileNotFoundError(f"dataset path {str(path)!r} does not exist")
     if path.is_file():
         if path.suffix != ".npz":
-            raise ValueError(f"a dataset file must be an .npz with 'images' and 'labels', "
-                             f"got {path.name!r}")
+            raise ValueError(f"a dataset file must be an .npz with 'images' and 'labels', got {path.name!r}")
         x, y, classes = _read_npz(path)
         return x, y, None, None, _class_names(path, y, classes)
     trains, tests = sorted(path.glob("*train.npz")), sorted(path.glob("*test.npz"))
@@ -298,8 +330,7 @@ def _class_names(path: pathlib.Path, labels: np.ndarray, stored: list[str] | Non
     n = int(labels.max()) + 1 if len(labels) else 0
     if stored is not None:
         if len(stored) < n:
-            raise ValueError(f"{path}: 'classes' names {len(stored)} classes but the labels go "
-                             f"up to {n - 1}")
+            raise ValueError(f"{path}: 'classes' names {len(stored)} classes but the labels go up to {n - 1}")
         return stored
     if n == 10 and path.name.lower().startswith("cifar10"):
         return CIFAR10_CLASSES[:]
@@ -310,8 +341,13 @@ def _class_names(path: pathlib.Path, labels: np.ndarray, stored: list[str] | Non
 def _to_tensor(images: np.ndarray, image_size: int | None) -> torch.Tensor:
     x = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).contiguous()
     if image_size is not None and x.shape[-1] != image_size:
-        x = F.interpolate(x.float(), size=(image_size, image_size), mode="bilinear",
-                          align_corners=False, antialias=image_size < x.shape[-1])
+        x = F.interpolate(
+            x.float(),
+            size=(image_size, image_size),
+            mode="bilinear",
+            align_corners=False,
+            antialias=image_size < x.shape[-1],
+        )
         x = x.round_().clamp_(0, 255).to(torch.uint8)
     return x
 
@@ -321,10 +357,17 @@ def _check_size(name: str, value: int | None, minimum: int = 1) -> None:
         raise ValueError(f"{name} must be an integer >= {minimum} or None, got {value!r}")
 
 
-def load_dataset(name: str | os.PathLike = "digits", *, train_size: int | None = None,
-                 val_size: int = 500, test_size: int | None = None,
-                 image_size: int | None = None, seed: int = 0, download: bool = True,
-                 root: str | os.PathLike | None = None) -> CourseData:
+def load_dataset(
+    name: str | os.PathLike = "digits",
+    *,
+    train_size: int | None = None,
+    val_size: int = 500,
+    test_size: int | None = None,
+    image_size: int | None = None,
+    seed: int = 0,
+    download: bool = True,
+    root: str | os.PathLike | None = None,
+) -> CourseData:
     """Load a dataset by name or path and split it into train / validation / test.
 
     ``val_size`` images are drawn from the training split (never from the test split);
@@ -348,8 +391,7 @@ def load_dataset(name: str | os.PathLike = "digits", *, train_size: int | None =
             raw = _digits()
             flip, padding, source = False, 2, "scikit-learn's 8x8 digits, embedded"
         else:
-            raw = _torchvision(key, pathlib.Path(root) if root else data_root(create=download),
-                               download)
+            raw = _torchvision(key, pathlib.Path(root) if root else data_root(create=download), download)
             flip, padding, source = True, 4, f"torchvision {key}"
         label = key
     elif any(sep in str(name) for sep in ("/", "\\", ".")) or pathlib.Path(name).exists():
@@ -357,8 +399,10 @@ def load_dataset(name: str | os.PathLike = "digits", *, train_size: int | None =
         raw = _from_path(path)
         flip, padding, source, label = True, 4, f"a local copy, {path.name}", path.stem.split("-")[0]
     else:
-        raise ValueError(f"dataset must be one of {', '.join(DATASETS)} or a path to an .npz "
-                         f"file or an ImageFolder tree, got {str(name)!r}")
+        raise ValueError(
+            f"dataset must be one of {', '.join(DATASETS)} or a path to an .npz "
+            f"file or an ImageFolder tree, got {str(name)!r}"
+        )
 
     x_pool, y_pool, x_test, y_test, classes = raw
     gen = np.random.default_rng(seed)
@@ -368,8 +412,9 @@ def load_dataset(name: str | os.PathLike = "digits", *, train_size: int | None =
         x_test, y_test = x_pool[order[:n_test]], y_pool[order[:n_test]]
         x_pool, y_pool = x_pool[order[n_test:]], y_pool[order[n_test:]]
     if val_size >= len(y_pool):
-        raise ValueError(f"val_size must be smaller than the {len(y_pool):,} training images of "
-                         f"{label}, got {val_size}")
+        raise ValueError(
+            f"val_size must be smaller than the {len(y_pool):,} training images of {label}, got {val_size}"
+        )
     order = gen.permutation(len(y_pool))
     val_idx = order[:val_size]
     rest = order[val_size:]
@@ -388,15 +433,29 @@ def load_dataset(name: str | os.PathLike = "digits", *, train_size: int | None =
     test_images = _to_tensor(x_test[test_idx], image_size)
     test_labels = torch.from_numpy(y_test[test_idx])
     if test_images.shape[1:] != train_images.shape[1:]:
-        raise ValueError(f"train and test images differ in shape: "
-                         f"{tuple(train_images.shape[1:])} and {tuple(test_images.shape[1:])}")
+        raise ValueError(
+            f"train and test images differ in shape: "
+            f"{tuple(train_images.shape[1:])} and {tuple(test_images.shape[1:])}"
+        )
 
     scaled = train_images.float().div_(255)
     mean = scaled.mean(dim=(0, 2, 3))
     std = scaled.std(dim=(0, 2, 3)).clamp_min(1e-3)
-    return CourseData(label, classes, train_images, train_labels, val_images, val_labels,
-                      test_images, test_labels, mean, std, flip=flip,
-                      crop_padding=max(1, padding * train_images.shape[-1] // 32), source=source)
+    return CourseData(
+        label,
+        classes,
+        train_images,
+        train_labels,
+        val_images,
+        val_labels,
+        test_images,
+        test_labels,
+        mean,
+        std,
+        flip=flip,
+        crop_padding=max(1, padding * train_images.shape[-1] // 32),
+        source=source,
+    )
 
 
 def resize_data(data: CourseData, image_size: int) -> CourseData:
@@ -408,16 +467,26 @@ def resize_data(data: CourseData, image_size: int) -> CourseData:
         return data
 
     def resize(x: torch.Tensor) -> torch.Tensor:
-        y = F.interpolate(x.float(), size=(image_size, image_size), mode="bilinear", align_corners=False,
-                          antialias=image_size < x.shape[-1])
+        y = F.interpolate(
+            x.float(),
+            size=(image_size, image_size),
+            mode="bilinear",
+            align_corners=False,
+            antialias=image_size < x.shape[-1],
+        )
         return y.round_().clamp_(0, 255).to(torch.uint8)
 
     train = resize(data.train_images)
     scaled = train.float().div_(255)
     return dataclasses.replace(
-        data, train_images=train, val_images=resize(data.val_images), test_images=resize(data.test_images),
-        mean=scaled.mean(dim=(0, 2, 3)), std=scaled.std(dim=(0, 2, 3)).clamp_min(1e-3),
-        crop_padding=max(1, round(data.crop_padding * image_size / data.image_size)))
+        data,
+        train_images=train,
+        val_images=resize(data.val_images),
+        test_images=resize(data.test_images),
+        mean=scaled.mean(dim=(0, 2, 3)),
+        std=scaled.std(dim=(0, 2, 3)).clamp_min(1e-3),
+        crop_padding=max(1, round(data.crop_padding * image_size / data.image_size)),
+    )
 
 
 def load_data(profile: Profile | str | None = None, *, seed: int = 0) -> CourseData:
@@ -434,8 +503,13 @@ def load_data(profile: Profile | str | None = None, *, seed: int = 0) -> CourseD
         variable, name = "CNNLESSONS_DATASET", os.environ["CNNLESSONS_DATASET"]
     if name == "cifar10" and os.environ.get("CNNLESSONS_DATA"):
         variable, name = "CNNLESSONS_DATA", os.environ["CNNLESSONS_DATA"]
-    kwargs = dict(train_size=profile.train_size, val_size=profile.val_size,
-                  test_size=profile.test_size, image_size=profile.image_size, seed=seed)
+    kwargs = dict(
+        train_size=profile.train_size,
+        val_size=profile.val_size,
+        test_size=profile.test_size,
+        image_size=profile.image_size,
+        seed=seed,
+    )
     try:
         return load_dataset(name, **kwargs)
     except (ValueError, TypeError, FileNotFoundError) as err:
@@ -445,5 +519,7 @@ def load_data(profile: Profile | str | None = None, *, seed: int = 0) -> CourseD
     except DownloadError as err:
         print(f"{err}\nFalling back to the embedded digits for this run.")
         small = get_profile("smoke")
-        return load_dataset("digits", **{**kwargs, "train_size": small.train_size,
-                                         "val_size": small.val_size, "test_size": None})
+        return load_dataset(
+            "digits",
+            **{**kwargs, "train_size": small.train_size, "val_size": small.val_size, "test_size": None},
+        )

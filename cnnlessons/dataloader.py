@@ -1,6 +1,7 @@
 """The tutorials' data path: a torchvision DataLoader with worker processes and per-image
 transforms (``fit(..., loader="dataloader")``). Kept for datasets that do not fit in memory, and
 as the baseline that ``cnnlessons.runs.bench`` measures the course's tensor path against."""
+
 from __future__ import annotations
 
 import torch
@@ -31,11 +32,11 @@ class ImageDataset(Dataset):
         return self.transform(img), int(self.labels[i])
 
 
-def dataloaders(data: CourseData, *, batch_size: int, augment: bool = True, workers: int = 2,
-                seed: int = 0) -> tuple[DataLoader, DataLoader]:
+def dataloaders(
+    data: CourseData, *, batch_size: int, augment: bool = True, workers: int = 2, seed: int = 0
+) -> tuple[DataLoader, DataLoader]:
     """Training and validation DataLoaders over ``data`` with torchvision's per-image transforms."""
-    normalize = [transforms.ToTensor(),
-                 transforms.Normalize(data.mean.tolist(), data.std.tolist())]
+    normalize = [transforms.ToTensor(), transforms.Normalize(data.mean.tolist(), data.std.tolist())]
     train_tf = list(normalize)
     if augment:
         train_tf = [transforms.RandomCrop(data.image_size, padding=data.crop_padding)]
@@ -43,11 +44,19 @@ def dataloaders(data: CourseData, *, batch_size: int, augment: bool = True, work
             train_tf.append(transforms.RandomHorizontalFlip())
         train_tf += normalize
     gen = torch.Generator().manual_seed(seed)
-    common = dict(batch_size=batch_size, num_workers=workers,
-                  persistent_workers=workers > 0, pin_memory=torch.cuda.is_available())
-    train = DataLoader(ImageDataset(data.train_images, data.train_labels,
-                                    transforms.Compose(train_tf)),
-                       shuffle=True, generator=gen, **common)
-    val = DataLoader(ImageDataset(data.val_images, data.val_labels, transforms.Compose(normalize)),
-                     shuffle=False, **common)
+    common = dict(
+        batch_size=batch_size,
+        num_workers=workers,
+        persistent_workers=workers > 0,
+        pin_memory=torch.cuda.is_available(),
+    )
+    train = DataLoader(
+        ImageDataset(data.train_images, data.train_labels, transforms.Compose(train_tf)),
+        shuffle=True,
+        generator=gen,
+        **common,
+    )
+    val = DataLoader(
+        ImageDataset(data.val_images, data.val_labels, transforms.Compose(normalize)), shuffle=False, **common
+    )
     return train, val

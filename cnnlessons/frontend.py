@@ -1,4 +1,5 @@
 """What the front end running the library can show: rich output (HTML, widgets, figures) or text."""
+
 from __future__ import annotations
 
 __all__ = ["inline"]
@@ -16,5 +17,8 @@ def inline() -> bool:
     except ImportError:
         return False
     shell = get_ipython()
-    return (shell is not None and getattr(shell, "kernel", None) is not None
-            and getattr(shell, "display_pub", None) is not None)
+    return (
+        shell is not None
+        and getattr(shell, "kernel", None) is not None
+        and getattr(shell, "display_pub", None) is not None
+    )

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numbers
 from collections import OrderedDict
+from collections.abc import Iterable, Mapping
 from types import MappingProxyType
-from typing import Iterable, Mapping, Union
 
 import torch
 from torch import Tensor, nn
@@ -87,7 +87,8 @@ def conv_output_size(size: int, kernel_size: int, stride: int = 1, padding: int 
     check_positive_int("padding", padding, minimum=0)
     if kernel_size > size + 2 * padding:
         raise ValueError(
-            f"kernel_size={kernel_size} is larger than the padded input size + 2*padding = {size + 2 * padding}"
+            f"kernel_size={kernel_size} is larger than the padded "
+            f"input size + 2*padding = {size + 2 * padding}"
         )
     return (size + 2 * padding - kernel_size) // stride + 1
 
@@ -103,7 +104,7 @@ def make_activation(activation: str) -> nn.Module:
     raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
 
 
-def _same_padding(kernel_size: int, padding: Union[str, int]) -> int:
+def _same_padding(kernel_size: int, padding: str | int) -> int:
     if isinstance(padding, str):
         if padding != "same":
             raise ValueError(f'padding must be "same" or an int >= 0, got {padding!r}')
@@ -120,7 +121,7 @@ def conv_bn_relu(
     out_channels: int,
     kernel_size: int = 3,
     stride: int = 1,
-    padding: Union[str, int] = "same",
+    padding: str | int = "same",
     batch_norm: bool = True,
     eps: float = 1e-5,
 ) -> nn.Sequential:
@@ -136,8 +137,10 @@ def conv_bn_relu(
     check_positive_int("kernel_size", kernel_size)
     check_positive_int("stride", stride)
     pad = _same_padding(kernel_size, padding)
-    layers: "OrderedDict[str, nn.Module]" = OrderedDict(
-        conv=nn.Conv2d(in_channels, out_channels, kernel_size, stride=stride, padding=pad, bias=not batch_norm)
+    layers: OrderedDict[str, nn.Module] = OrderedDict(
+        conv=nn.Conv2d(
+            in_channels, out_channels, kernel_size, stride=stride, padding=pad, bias=not batch_norm
+        )
     )
     if batch_norm:
         layers["bn"] = nn.BatchNorm2d(out_channels, eps=eps)
@@ -201,7 +204,7 @@ def deep_stack(
     if init not in ("default", "kaiming", "xavier"):
         raise ValueError(f'init must be "default", "kaiming" or "xavier", got {init!r}')
     in_features = width if in_features is None else check_positive_int("in_features", in_features)
-    layers: "OrderedDict[str, nn.Module]" = OrderedDict()
+    layers: OrderedDict[str, nn.Module] = OrderedDict()
     fan_in = in_features
     for i in range(1, depth + 1):
         layers[f"fc{i}"] = nn.Linear(fan_in, width)

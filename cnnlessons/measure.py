@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-from typing import Callable, Iterator, NamedTuple, Optional, Sequence, Union
+from collections.abc import Callable, Iterator, Sequence
+from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -64,7 +65,9 @@ def _model_dtype(model: nn.Module) -> torch.dtype:
 def _check_input_size(input_size: Sequence[int]) -> tuple[int, ...]:
     size = tuple(input_size)
     if not size or any(isinstance(s, bool) or not isinstance(s, int) or s < 1 for s in size):
-        raise ValueError(f"input_size must be a tuple of positive ints such as (3, 32, 32), got {input_size!r}")
+        raise ValueError(
+            f"input_size must be a tuple of positive ints such as (3, 32, 32), got {input_size!r}"
+        )
     return size
 
 
@@ -148,7 +151,11 @@ def equivalent_3x3_layers(kernel_size: int, num_layers: int = 1) -> int:
 def conv_params(kernel_size: int, in_channels: int, out_channels: int, bias: bool = True) -> int:
     """Parameters of one conv: ``kernel_size**2 * in_channels * out_channels`` (+ ``out_channels``
     with bias). Three 3x3 C->C convs cost 27C^2 weights, one 7x7 49C^2."""
-    for name, v in (("kernel_size", kernel_size), ("in_channels", in_channels), ("out_channels", out_channels)):
+    for name, v in (
+        ("kernel_size", kernel_size),
+        ("in_channels", in_channels),
+        ("out_channels", out_channels),
+    ):
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
             raise ValueError(f"{name} must be an int >= 1, got {v!r}")
     return kernel_size * kernel_size * in_channels * out_channels + (out_channels if bias else 0)
@@ -183,10 +190,16 @@ def gradient_footprint(
     mask = torch.zeros(size[1:], dtype=torch.bool)
     with _eval_mode(model):
         for _ in range(max(1, trials)):
-            x = torch.randn((1, *size), generator=generator).to(device=device, dtype=dtype).requires_grad_(True)
+            x = (
+                torch.randn((1, *size), generator=generator)
+                .to(device=device, dtype=dtype)
+                .requires_grad_(True)
+            )
             out = model(x)
             if out.dim() != 4:
-                raise ValueError(f"gradient_footprint needs a model with (N, C, H, W) output, got shape {tuple(out.shape)}")
+                raise ValueError(
+                    f"gradient_footprint needs a model with (N, C, H, W) output, got shape {tuple(out.shape)}"
+                )
             h, w = out.shape[2] // 2, out.shape[3] // 2
             (grad,) = torch.autograd.grad(out[0, :, h, w].sum(), x)
             mask |= (grad[0] != 0).any(dim=0).cpu()
@@ -212,8 +225,9 @@ def layer_summary(model: nn.Module, input_size: Sequence[int] = (3, 32, 32), **k
     kwargs.setdefault("depth", 3)
     kwargs.setdefault("col_names", ("output_size", "num_params", "mult_adds"))
     with _eval_mode(model):
-        return LayerSummary(torchinfo.summary(model, input_size=(1, *size),
-                                              device=_model_device(model), **kwargs))
+        return LayerSummary(
+            torchinfo.summary(model, input_size=(1, *size), device=_model_device(model), **kwargs)
+        )
 
 
 class LayerSummary:
@@ -231,19 +245,26 @@ class LayerSummary:
     def __str__(self) -> str:
         import re
 
-        return re.sub(r"\(Units\.(\w+)\)", lambda m: f"({self._UNITS.get(m.group(1), m.group(1))})",
-                      str(self.statistics))
+        return re.sub(
+            r"\(Units\.(\w+)\)",
+            lambda m: f"({self._UNITS.get(m.group(1), m.group(1))})",
+            str(self.statistics),
+        )
 
     __repr__ = __str__
 
 
-def _as_device(device: Union[str, torch.device, None]) -> torch.device:
+def _as_device(device: str | torch.device | None) -> torch.device:
     if device is None:
-        return torch.device("cuda", torch.cuda.current_device()) if torch.cuda.is_available() else torch.device("cpu")
+        return (
+            torch.device("cuda", torch.cuda.current_device())
+            if torch.cuda.is_available()
+            else torch.device("cpu")
+        )
     return torch.device(device)
 
 
-def peak_memory(device: Union[str, torch.device, None] = None) -> Optional[int]:
+def peak_memory(device: str | torch.device | None = None) -> int | None:
     """Peak bytes allocated by tensors on a CUDA device since the last reset; ``None`` for a
     device that does not report it (the CPU, MPS)."""
     dev = _as_device(device)
@@ -257,10 +278,10 @@ class PeakMemory:
 
     def __init__(self, device: torch.device) -> None:
         self.device = device
-        self.peak_bytes: Optional[int] = None
+        self.peak_bytes: int | None = None
 
     @property
-    def peak_mib(self) -> Optional[float]:
+    def peak_mib(self) -> float | None:
         return None if self.peak_bytes is None else self.peak_bytes / 2**20
 
     def __repr__(self) -> str:
@@ -270,7 +291,7 @@ class PeakMemory:
 
 
 @contextlib.contextmanager
-def track_peak_memory(device: Union[str, torch.device, None] = None) -> Iterator[PeakMemory]:
+def track_peak_memory(device: str | torch.device | None = None) -> Iterator[PeakMemory]:
     """``with track_peak_memory("cuda") as mem: ...`` then ``mem.peak_bytes``.
 
     Resets CUDA's peak counter on entry and reads ``torch.cuda.max_memory_allocated`` on exit;
@@ -290,8 +311,9 @@ def track_peak_memory(device: Union[str, torch.device, None] = None) -> Iterator
             result.peak_bytes = int(torch.cuda.max_memory_allocated(dev))
 
 
-def training_memory_per_image(model: nn.Module, input_size: Sequence[int] = (3, 32, 32),
-                              batch_size: int = 8) -> int:
+def training_memory_per_image(
+    model: nn.Module, input_size: Sequence[int] = (3, 32, 32), batch_size: int = 8
+) -> int:
     """Bytes per image of the tensors a training step keeps for the backward pass.
 
     Runs one forward pass of a random batch of ``batch_size`` images in training mode and counts,
@@ -328,7 +350,7 @@ def training_memory_per_image(model: nn.Module, input_size: Sequence[int] = (3, 
         for m, mode in modes:
             m.training = mode
         with torch.no_grad():
-            for b, before in zip(model.buffers(), buffers):
+            for b, before in zip(model.buffers(), buffers, strict=False):
                 b.copy_(before)
     return sum(saved.values()) // batch_size
 
@@ -361,8 +383,12 @@ def gradient_norms(
     finally:
         for handle in handles:
             handle.remove()
-    layers = [(name, m) for name, m in order if getattr(m, "weight", None) is not None and m.weight.requires_grad]
+    layers = [
+        (name, m) for name, m in order if getattr(m, "weight", None) is not None and m.weight.requires_grad
+    ]
     if not layers:
         raise ValueError("the model ran no conv or linear layer with a trainable weight")
     grads = torch.autograd.grad(loss, [m.weight for _, m in layers], allow_unused=True)
-    return [(name, 0.0 if g is None else float(g.norm())) for (name, _), g in zip(layers, grads)]
+    return [
+        (name, 0.0 if g is None else float(g.norm())) for (name, _), g in zip(layers, grads, strict=False)
+    ]

@@ -1,5 +1,6 @@
 """What a lesson's first cells need: the profile, the device and its precision, seeds and quiet,
 reproducible plots."""
+
 from __future__ import annotations
 
 import os
@@ -24,16 +25,17 @@ def setup_notebook(profile: str = "auto", seed: int = 0, quiet: bool = False) ->
     import matplotlib
 
     if not isinstance(profile, str):
-        raise TypeError(f"profile must be 'auto' or one of {', '.join(PROFILES)}, "
-                        f"got {type(profile).__name__}")
+        raise TypeError(
+            f"profile must be 'auto' or one of {', '.join(PROFILES)}, got {type(profile).__name__}"
+        )
     if profile.strip().lower() != "auto":
         if profile.strip().lower() not in PROFILES:
-            raise ValueError(f"profile must be 'auto' or one of {', '.join(PROFILES)}, "
-                             f"got {profile!r}")
+            raise ValueError(f"profile must be 'auto' or one of {', '.join(PROFILES)}, got {profile!r}")
         os.environ["CNNLESSONS_PROFILE"] = profile.strip().lower()
     set_seed(seed)
-    matplotlib.rcParams.update({"figure.dpi": 80, "savefig.dpi": 80, "figure.max_open_warning": 0,
-                                "svg.hashsalt": "cnnlessons"})
+    matplotlib.rcParams.update(
+        {"figure.dpi": 80, "savefig.dpi": 80, "figure.max_open_warning": 0, "svg.hashsalt": "cnnlessons"}
+    )
     # Keep stderr clean: a few libraries warn about things a learner cannot act on.
     warnings.filterwarnings("ignore", category=UserWarning, module="torch.utils.flop_counter")
     warnings.filterwarnings("ignore", message=".*TypedStorage is deprecated.*")
@@ -47,8 +49,13 @@ def setup_notebook(profile: str = "auto", seed: int = 0, quiet: bool = False) ->
         torch.set_num_threads(1)
     if not quiet:
         device = pick_device()
-        name = torch.cuda.get_device_name(device) if device.type == "cuda" else "Apple's GPU (mps)" \
-            if device.type == "mps" else f"CPU ({os.cpu_count()} cores, {torch.get_num_threads()} threads)"
+        name = (
+            torch.cuda.get_device_name(device)
+            if device.type == "cuda"
+            else "Apple's GPU (mps)"
+            if device.type == "mps"
+            else f"CPU ({os.cpu_count()} cores, {torch.get_num_threads()} threads)"
+        )
         print(str(active))
         print(f"device: {name}; precision: {choose_precision('auto', device)}")
     return active

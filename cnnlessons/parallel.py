@@ -22,9 +22,9 @@ import queue as queue_module
 import socket
 import time
 import traceback
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Callable, Optional, Sequence, Union
 
 import torch
 import torch.distributed as dist
@@ -63,7 +63,7 @@ class TowerStep:
     splits: bool
 
 
-def _half(t: Optional[Tensor], tower: int) -> Optional[Tensor]:
+def _half(t: Tensor | None, tower: int) -> Tensor | None:
     if t is None:
         return None
     n = t.shape[0] // 2
@@ -148,31 +148,37 @@ class TwoTowerAlexNet:
         groups = getattr(model, "groups", None)
         if groups != 2:
             raise ValueError(
-                f"split_towers needs an AlexNet built with groups=2 (the two-tower variant), got groups={groups!r}"
+                "split_towers needs an AlexNet built with groups=2 "
+                f"(the two-tower variant), got groups={groups!r}"
             )
         for part in ("features", "avgpool", "classifier"):
             if not hasattr(model, part):
-                raise TypeError(f"split_towers needs an AlexNet or SmallAlexNet (missing .{part}), got {type(model).__name__}")
+                raise TypeError(
+                    "split_towers needs an AlexNet or SmallAlexNet "
+                    f"(missing .{part}), got {type(model).__name__}"
+                )
         self.in_channels: int = model.in_channels
         layers: list[tuple[str, nn.Module]] = list(model.features.named_children())
         layers += [("avgpool", model.avgpool), ("flatten", nn.Flatten(1))]
         layers += list(model.classifier.named_children())
         self.towers: list[list[TowerStep]] = [[_tower_step(n, m, t) for n, m in layers] for t in (0, 1)]
         self.exchanges: list[str] = _exchange_points(self.towers[0])
-        self.bytes_exchanged: Optional[int] = None
+        self.bytes_exchanged: int | None = None
 
     @property
     def parameters_per_tower(self) -> list[int]:
         return [sum(p.numel() for s in tower for p in s.module.parameters()) for tower in self.towers]
 
-    def run_on_devices(self, x: Tensor, devices: Sequence[Union[str, torch.device]] = ("cpu", "cpu")) -> Tensor:
+    def run_on_devices(self, x: Tensor, devices: Sequence[str | torch.device] = ("cpu", "cpu")) -> Tensor:
         """Run tower i on ``devices[i]`` in this process; activations cross between devices at
         the exchanges. Returns the output on ``x``'s device."""
         if len(devices) != 2:
             raise ValueError(f"devices must name two devices, got {devices!r}")
         _check_x(x, self.in_channels)
         devs = [torch.device(d) for d in devices]
-        towers = [[_moved(step, dev) for step in tower] for tower, dev in zip(self.towers, devs)]
+        towers = [
+            [_moved(step, dev) for step in tower] for tower, dev in zip(self.towers, devs, strict=False)
+        ]
         moved = [0]
 
         def gather(xs: list[Tensor]) -> list[Tensor]:
@@ -220,9 +226,9 @@ def _execute(
             xs = gather(xs)
             state = "full"
         elif needs == "half" and state == "full":
-            xs = [x.chunk(2, dim=1)[r] for x, r in zip(xs, ranks)]
+            xs = [x.chunk(2, dim=1)[r] for x, r in zip(xs, ranks, strict=False)]
             state = "split"
-        xs = [tower[j].module(x) for tower, x in zip(towers, xs)]
+        xs = [tower[j].module(x) for tower, x in zip(towers, xs, strict=False)]
         if towers[0][j].splits:
             state = "split"
     if state == "split":
@@ -238,7 +244,10 @@ def split_towers(model: nn.Module) -> TwoTowerAlexNet:
 def _check_x(x: Tensor, in_channels: int) -> None:
     if not isinstance(x, Tensor) or x.dim() != 4 or x.shape[1] != in_channels:
         shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
-        raise ValueError(f"the model was built with in_channels={in_channels}; expected input (N, {in_channels}, H, W), got {shape}")
+        raise ValueError(
+            f"the model was built with in_channels={in_channels}; "
+            f"expected input (N, {in_channels}, H, W), got {shape}"
+        )
 
 
 def _free_port() -> int:
@@ -253,9 +262,7 @@ def _worker(rank: int, port: int, steps: list[TowerStep], x: Tensor, results, ti
     os.environ["MASTER_PORT"] = str(port)
     torch.set_num_threads(1)
     try:
-        dist.init_process_group(
-            "gloo", rank=rank, world_size=2, timeout=timedelta(seconds=timeout_s)
-        )
+        dist.init_process_group("gloo", rank=rank, world_size=2, timeout=timedelta(seconds=timeout_s))
         sent = [0]
 
         def gather(xs: list[Tensor]) -> list[Tensor]:
@@ -296,12 +303,14 @@ def _run_processes(split: TwoTowerAlexNet, x: Tensor, timeout_s: float) -> Tenso
                 status, rank, payload, sent = results.get(timeout=0.5)
             except queue_module.Empty:
                 if time.monotonic() > deadline:
-                    raise TimeoutError(f"the two tower processes did not finish within timeout={timeout_s} s") from None
+                    raise TimeoutError(
+                        f"the two tower processes did not finish within timeout={timeout_s} s"
+                    ) from None
                 dead = [p for p in procs if p.exitcode not in (None, 0)]
                 if dead:
                     raise RuntimeError(
                         f"a tower process died with exit code {dead[0].exitcode} (see its traceback above). "
-                        "From a script, call run_model_parallel under `if __name__ == \"__main__\":`, "
+                        'From a script, call run_model_parallel under `if __name__ == "__main__":`, '
                         "since spawned processes re-import the main module."
                     ) from None
                 continue
@@ -321,7 +330,7 @@ def _run_processes(split: TwoTowerAlexNet, x: Tensor, timeout_s: float) -> Tenso
 
 
 def run_model_parallel(
-    model: Union[nn.Module, TwoTowerAlexNet],
+    model: nn.Module | TwoTowerAlexNet,
     x: Tensor,
     backend: str = "auto",
     timeout: float = 120.0,

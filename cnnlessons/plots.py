@@ -1,9 +1,10 @@
 """Plot helpers: training curves of several runs on one figure, bar charts, image grids, and the
 course-wide figure of the ImageNet challenge's winners (``ILSVRC_RESULTS``, ``plot_ilsvrc``)."""
+
 from __future__ import annotations
 
 import dataclasses
-from typing import Mapping, Optional, Sequence
+from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -12,8 +13,20 @@ from matplotlib.ticker import MaxNLocator
 
 from .training import History
 
-__all__ = ["plot_history", "plot_seeds", "plot_paired", "plot_bars", "show_images", "reference_label", "plot_gradient_sizes",
-           "show_gallery", "integer_epochs", "ILSVRC_RESULTS", "ILSVRCEntry", "plot_ilsvrc"]
+__all__ = [
+    "plot_history",
+    "plot_seeds",
+    "plot_paired",
+    "plot_bars",
+    "show_images",
+    "reference_label",
+    "plot_gradient_sizes",
+    "show_gallery",
+    "integer_epochs",
+    "ILSVRC_RESULTS",
+    "ILSVRCEntry",
+    "plot_ilsvrc",
+]
 
 _METRICS = {
     "train_loss": ("running training loss (training mode)", False),
@@ -71,9 +84,14 @@ def _has(run: History, metric: str) -> bool:
     return len(getattr(run, metric)) == len(run.epoch) > 0
 
 
-def plot_history(runs, metrics: Sequence[str] = ("train_error", "val_error"), *,
-                 reference: Sequence[History] | None = None, title: str | None = None,
-                 axes=None):
+def plot_history(
+    runs,
+    metrics: Sequence[str] = ("train_error", "val_error"),
+    *,
+    reference: Sequence[History] | None = None,
+    title: str | None = None,
+    axes=None,
+):
     """Draw ``metrics`` (one panel each) for one or several runs against epochs.
 
     ``reference`` runs (``cnnlessons.runs.results.reference_runs``) are drawn dashed, labelled with the device
@@ -91,15 +109,26 @@ def plot_history(runs, metrics: Sequence[str] = ("train_error", "val_error"), *,
         axes = np.atleast_1d(axes)
         fig = axes[0].figure
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    for ax, metric in zip(axes, metrics):
+    for ax, metric in zip(axes, metrics, strict=False):
         for i, run in enumerate(runs):
             if _has(run, metric):
-                ax.plot(run.epoch, getattr(run, metric), marker="o", ms=3,
-                        color=colors[i % len(colors)], label=run.label or f"run {i + 1}")
+                ax.plot(
+                    run.epoch,
+                    getattr(run, metric),
+                    marker="o",
+                    ms=3,
+                    color=colors[i % len(colors)],
+                    label=run.label or f"run {i + 1}",
+                )
         for i, run in enumerate(reference or []):
             if _has(run, metric):
-                ax.plot(run.epoch, getattr(run, metric), ls="--",
-                        color=colors[(i + len(runs)) % len(colors)], label=reference_label(run))
+                ax.plot(
+                    run.epoch,
+                    getattr(run, metric),
+                    ls="--",
+                    color=colors[(i + len(runs)) % len(colors)],
+                    label=reference_label(run),
+                )
         _epoch_axes(ax, metric)
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=8)
@@ -109,8 +138,15 @@ def plot_history(runs, metrics: Sequence[str] = ("train_error", "val_error"), *,
     return fig
 
 
-def plot_bars(values: Mapping[str, float], *, ylabel: str, title: str | None = None,
-              log: bool = False, ax=None, fmt: str = "{:,.0f}"):
+def plot_bars(
+    values: Mapping[str, float],
+    *,
+    ylabel: str,
+    title: str | None = None,
+    log: bool = False,
+    ax=None,
+    fmt: str = "{:,.0f}",
+):
     """A bar chart of named figures (e.g. parameters or FLOPs per model), each bar labelled."""
     if not values:
         raise ValueError("values must name at least one bar")
@@ -118,9 +154,10 @@ def plot_bars(values: Mapping[str, float], *, ylabel: str, title: str | None = N
         fig, ax = plt.subplots(figsize=(max(4.0, 0.9 * len(values) + 2), 3.4))
     names, heights = list(values), [float(v) for v in values.values()]
     bars = ax.bar(names, heights, color="tab:blue")
-    for bar, h in zip(bars, heights):
-        ax.annotate(fmt.format(h), (bar.get_x() + bar.get_width() / 2, h), ha="center",
-                    va="bottom", fontsize=8)
+    for bar, h in zip(bars, heights, strict=False):
+        ax.annotate(
+            fmt.format(h), (bar.get_x() + bar.get_width() / 2, h), ha="center", va="bottom", fontsize=8
+        )
     ax.set_ylabel(ylabel)
     if log:
         ax.set_yscale("log")
@@ -131,9 +168,16 @@ def plot_bars(values: Mapping[str, float], *, ylabel: str, title: str | None = N
     return ax.figure
 
 
-def show_images(images: torch.Tensor, labels: Sequence[int] | torch.Tensor | None = None,
-                classes: Sequence[str] | None = None, *, ncols: int = 8, title: str | None = None,
-                size: float = 1.3, truth: Sequence[int] | torch.Tensor | None = None):
+def show_images(
+    images: torch.Tensor,
+    labels: Sequence[int] | torch.Tensor | None = None,
+    classes: Sequence[str] | None = None,
+    *,
+    ncols: int = 8,
+    title: str | None = None,
+    size: float = 1.3,
+    truth: Sequence[int] | torch.Tensor | None = None,
+):
     """A grid of uint8 (or [0, 1] float) images N x C x H x W with their class names.
 
     With ``truth`` (the true labels), ``labels`` are a model's predictions: each title says
@@ -141,12 +185,15 @@ def show_images(images: torch.Tensor, labels: Sequence[int] | torch.Tensor | Non
     if images.dim() != 4:
         raise ValueError(f"images must be N x C x H x W, got shape {tuple(images.shape)}")
     if truth is not None and (labels is None or len(truth) != len(labels)):
-        raise ValueError(f"truth must give one label per prediction in labels ({0 if labels is None else len(labels)}), "
-                         f"got {len(truth)}")
+        raise ValueError(
+            f"truth must give one label per prediction in labels ({0 if labels is None else len(labels)}), "
+            f"got {len(truth)}"
+        )
     n = len(images)
     nrows = -(-n // ncols)
-    fig, axes = plt.subplots(nrows, min(ncols, n), figsize=(size * min(ncols, n), size * nrows + 0.3),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        nrows, min(ncols, n), figsize=(size * min(ncols, n), size * nrows + 0.3), squeeze=False
+    )
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i >= n:
@@ -173,8 +220,9 @@ def show_images(images: torch.Tensor, labels: Sequence[int] | torch.Tensor | Non
     return fig
 
 
-def plot_gradient_sizes(sizes: Mapping[str, Sequence[float]], *, ax=None, title: str | None = None,
-                        highlight: str | None = None):
+def plot_gradient_sizes(
+    sizes: Mapping[str, Sequence[float]], *, ax=None, title: str | None = None, highlight: str | None = None
+):
     """Gradient size per layer (log scale), one line per activation; returns the figure."""
     if ax is None:
         _, ax = plt.subplots(figsize=(6.0, 3.6))
@@ -182,8 +230,16 @@ def plot_gradient_sizes(sizes: Mapping[str, Sequence[float]], *, ax=None, title:
     for name, values in sizes.items():
         layers = range(1, len(values) + 1)
         faint = highlight is not None and name != highlight
-        ax.plot(layers, [max(v, 1e-45) for v in values], marker="o", ms=3, label=name,
-                color=colors.get(name), alpha=0.35 if faint else 1.0, lw=1.0 if faint else 2.0)
+        ax.plot(
+            layers,
+            [max(v, 1e-45) for v in values],
+            marker="o",
+            ms=3,
+            label=name,
+            color=colors.get(name),
+            alpha=0.35 if faint else 1.0,
+            lw=1.0 if faint else 2.0,
+        )
     ax.set_yscale("log")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("layer (1 = next to the input)")
@@ -218,6 +274,7 @@ def show_gallery(gallery: Mapping[str, torch.Tensor], size: float = 1.1):
 
 # ------------------------------------------------------------------------------ the challenge
 
+
 @dataclasses.dataclass(frozen=True)
 class ILSVRCEntry:
     """One entry of the ILSVRC classification task, as its paper (or the challenge's summary) reports it."""
@@ -229,10 +286,10 @@ class ILSVRCEntry:
     """What the course calls it, e.g. ``"AlexNet"``; the method where it is not a CNN."""
     top5_error: float
     """Top-5 error on the challenge's test set, in percent."""
-    depth: Optional[int]
+    depth: int | None
     """Layers with weights of the network the entry is known by (AlexNet's 8, ResNet-152's 152);
     None: not a CNN."""
-    networks: Optional[int]
+    networks: int | None
     """How many CNNs the entry averaged (an ensemble); None: not a CNN, or not reported."""
     how: str
     """What was submitted: the ensemble, or the features and classifier."""
@@ -247,32 +304,91 @@ class ILSVRCEntry:
 
 
 ILSVRC_RESULTS: tuple[ILSVRCEntry, ...] = (
-    ILSVRCEntry(2010, "NEC-UIUC", "SIFT + LBP, SVMs", 28.2, None, None,
-                "not a CNN: SIFT and LBP features, coded, then linear SVMs", 1,
-                "Lin et al., Large-scale image classification: fast feature extraction and SVM "
-                "training, CVPR 2011; the error as in Russakovsky et al., IJCV 2015"),
-    ILSVRCEntry(2011, "XRCE", "Fisher vectors, SVMs", 25.8, None, None,
-                "not a CNN: compressed Fisher vectors, then linear SVMs", 1,
-                "Sanchez & Perronnin, High-dimensional signature compression for large-scale image "
-                "classification, CVPR 2011; the error as in Russakovsky et al., IJCV 2015"),
-    ILSVRCEntry(2012, "SuperVision", "AlexNet", 15.3, 8, 7,
-                "an ensemble of 7 CNNs, 2 of them pre-trained on ImageNet Fall 2011 (extra data), one of "
-                "those with a sixth convolutional layer", 1,
-                "Krizhevsky, Sutskever & Hinton, ImageNet classification with deep convolutional "
-                "neural networks, NIPS 2012, Table 2",
-                also=((16.4, "5 CNNs, no extra data"),)),
-    ILSVRCEntry(2013, "Clarifai", "ZFNet", 11.7, 8, None,
-                "an ensemble of CNNs of Zeiler & Fergus's design", 1,
-                "Zeiler & Fergus, Visualizing and understanding convolutional networks, ECCV 2014; "
-                "the error as in Szegedy et al., CVPR 2015, Table 2, and Russakovsky et al., IJCV 2015"),
-    ILSVRCEntry(2014, "GoogLeNet", "GoogLeNet", 6.67, 22, 7, "an ensemble of 7 CNNs", 1,
-                "Szegedy et al., Going deeper with convolutions, CVPR 2015, Tables 2 and 3"),
-    ILSVRCEntry(2014, "VGG", "VGG", 7.3, 19, 7, "an ensemble of 7 CNNs (16 and 19 layers)", 2,
-                "Simonyan & Zisserman, Very deep convolutional networks for large-scale image "
-                "recognition, ICLR 2015, Table 7",
-                also=((6.8, "2 CNNs, after\nthe challenge"),)),
-    ILSVRCEntry(2015, "MSRA", "ResNet", 3.57, 152, 6, "an ensemble of 6 CNNs (two of them 152 layers)", 1,
-                "He, Zhang, Ren & Sun, Deep residual learning for image recognition, CVPR 2016, Table 5"),
+    ILSVRCEntry(
+        2010,
+        "NEC-UIUC",
+        "SIFT + LBP, SVMs",
+        28.2,
+        None,
+        None,
+        "not a CNN: SIFT and LBP features, coded, then linear SVMs",
+        1,
+        "Lin et al., Large-scale image classification: fast feature extraction and SVM "
+        "training, CVPR 2011; the error as in Russakovsky et al., IJCV 2015",
+    ),
+    ILSVRCEntry(
+        2011,
+        "XRCE",
+        "Fisher vectors, SVMs",
+        25.8,
+        None,
+        None,
+        "not a CNN: compressed Fisher vectors, then linear SVMs",
+        1,
+        "Sanchez & Perronnin, High-dimensional signature compression for large-scale image "
+        "classification, CVPR 2011; the error as in Russakovsky et al., IJCV 2015",
+    ),
+    ILSVRCEntry(
+        2012,
+        "SuperVision",
+        "AlexNet",
+        15.3,
+        8,
+        7,
+        "an ensemble of 7 CNNs, 2 of them pre-trained on ImageNet Fall 2011 (extra data), one of "
+        "those with a sixth convolutional layer",
+        1,
+        "Krizhevsky, Sutskever & Hinton, ImageNet classification with deep convolutional "
+        "neural networks, NIPS 2012, Table 2",
+        also=((16.4, "5 CNNs, no extra data"),),
+    ),
+    ILSVRCEntry(
+        2013,
+        "Clarifai",
+        "ZFNet",
+        11.7,
+        8,
+        None,
+        "an ensemble of CNNs of Zeiler & Fergus's design",
+        1,
+        "Zeiler & Fergus, Visualizing and understanding convolutional networks, ECCV 2014; "
+        "the error as in Szegedy et al., CVPR 2015, Table 2, and Russakovsky et al., IJCV 2015",
+    ),
+    ILSVRCEntry(
+        2014,
+        "GoogLeNet",
+        "GoogLeNet",
+        6.67,
+        22,
+        7,
+        "an ensemble of 7 CNNs",
+        1,
+        "Szegedy et al., Going deeper with convolutions, CVPR 2015, Tables 2 and 3",
+    ),
+    ILSVRCEntry(
+        2014,
+        "VGG",
+        "VGG",
+        7.3,
+        19,
+        7,
+        "an ensemble of 7 CNNs (16 and 19 layers)",
+        2,
+        "Simonyan & Zisserman, Very deep convolutional networks for large-scale image "
+        "recognition, ICLR 2015, Table 7",
+        also=((6.8, "2 CNNs, after\nthe challenge"),),
+    ),
+    ILSVRCEntry(
+        2015,
+        "MSRA",
+        "ResNet",
+        3.57,
+        152,
+        6,
+        "an ensemble of 6 CNNs (two of them 152 layers)",
+        1,
+        "He, Zhang, Ren & Sun, Deep residual learning for image recognition, CVPR 2016, Table 5",
+    ),
 )
 """The ILSVRC classification task's winner each year from 2010 to 2015, and VGG, second in 2014.
 "Russakovsky et al., IJCV 2015" is the challenge's own summary: ImageNet Large Scale Visual
@@ -293,8 +409,11 @@ def _ordinal(n: int) -> str:
     return {1: "1st", 2: "2nd", 3: "3rd"}.get(n, f"{n}th")
 
 
-def plot_ilsvrc(results: Sequence[ILSVRCEntry] = ILSVRC_RESULTS, *,
-                title: str = "ImageNet challenge (ILSVRC), classification: top-5 error on the test set"):
+def plot_ilsvrc(
+    results: Sequence[ILSVRCEntry] = ILSVRC_RESULTS,
+    *,
+    title: str = "ImageNet challenge (ILSVRC), classification: top-5 error on the test set",
+):
     """The winners' top-5 error by year: one bar per entry, labelled with its error, its depth and
     its ensemble; the years before CNNs shaded; the sources numbered beneath. Returns the figure
     (10 inches wide, a notebook's width)."""
@@ -317,32 +436,72 @@ def plot_ilsvrc(results: Sequence[ILSVRCEntry] = ILSVRC_RESULTS, *,
         k, n = same.index(e), len(same)
         x.append(years.index(e.year) + (k - (n - 1) / 2) * 0.46)
         widths.append(0.7 if n == 1 else 0.42)
-        ticks.append(f"{e.year} [{len(ticks) + 1}]\n{e.model}" + ("" if e.model == e.team else f"\n({e.team})")
-                     + ("" if e.place == 1 else f"\n{_ordinal(e.place)} place"))
+        ticks.append(
+            f"{e.year} [{len(ticks) + 1}]\n{e.model}"
+            + ("" if e.model == e.team else f"\n({e.team})")
+            + ("" if e.place == 1 else f"\n{_ordinal(e.place)} place")
+        )
     colours = [_WINNER if e.cnn and e.place == 1 else _SECOND if e.cnn else _NOT_CNN for e in entries]
-    bars = ax.bar(x, [e.top5_error for e in entries], width=widths, color=colours,
-                  edgecolor="black", linewidth=0.6, zorder=2)
-    for bar, e in zip(bars, entries):
+    bars = ax.bar(
+        x,
+        [e.top5_error for e in entries],
+        width=widths,
+        color=colours,
+        edgecolor="black",
+        linewidth=0.6,
+        zorder=2,
+    )
+    for bar, e in zip(bars, entries, strict=False):
         cx, w = bar.get_x() + bar.get_width() / 2, bar.get_width()
         top = max([e.top5_error] + [value for value, _ in e.also])
         for value, _ in e.also:  # another entry of the team: a dashed outline
-            ax.add_patch(plt.Rectangle((cx - w / 2, 0), w, value, fill=False, ls="--", lw=1.0,
-                                       edgecolor="black", zorder=3))
+            ax.add_patch(
+                plt.Rectangle(
+                    (cx - w / 2, 0), w, value, fill=False, ls="--", lw=1.0, edgecolor="black", zorder=3
+                )
+            )
         above = []
         if e.cnn:
             above += [f"{e.depth} layers", "ensemble" if e.networks is None else f"ensemble\nof {e.networks}"]
         else:
             above += ["not a CNN"]
         above += [f"dashed: {value:g}%,\n{what}" for value, what in e.also]
-        ax.annotate(f"{e.top5_error:g}%", (cx, top), xytext=(0, 3), textcoords="offset points",
-                    ha="center", va="bottom", fontsize=9, fontweight="bold", zorder=4)
-        ax.annotate("\n".join(above), (cx, top), xytext=(0, 15), textcoords="offset points",
-                    ha="center", va="bottom", fontsize=8, zorder=4, linespacing=1.15)
+        ax.annotate(
+            f"{e.top5_error:g}%",
+            (cx, top),
+            xytext=(0, 3),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            fontsize=9,
+            fontweight="bold",
+            zorder=4,
+        )
+        ax.annotate(
+            "\n".join(above),
+            (cx, top),
+            xytext=(0, 15),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            fontsize=8,
+            zorder=4,
+            linespacing=1.15,
+        )
     before = [years.index(e.year) for e in entries if not e.cnn]
     if before:
         ax.axvspan(min(before) - 0.5, max(before) + 0.5, color="#E5E5E5", zorder=0, lw=0)
-        ax.text(max(before) + 0.45, 0.97, "before CNNs", transform=ax.get_xaxis_transform(), ha="right",
-                va="top", fontsize=9, style="italic", color="#444444")
+        ax.text(
+            max(before) + 0.45,
+            0.97,
+            "before CNNs",
+            transform=ax.get_xaxis_transform(),
+            ha="right",
+            va="top",
+            fontsize=9,
+            style="italic",
+            color="#444444",
+        )
     ax.set_xticks(x, ticks, fontsize=8.5)
     ax.set_xlim(-0.5, len(years) - 0.5)
     ax.set_ylim(0, max(e.top5_error for e in entries) * 1.35)
@@ -350,18 +509,33 @@ def plot_ilsvrc(results: Sequence[ILSVRCEntry] = ILSVRC_RESULTS, *,
     ax.grid(axis="y", alpha=0.3, zorder=0)
     ax.spines[["top", "right"]].set_visible(False)
     kinds = [(_NOT_CNN, "not a CNN"), (_WINNER, "CNN, the winner"), (_SECOND, "CNN, second place")]
-    used = [plt.Rectangle((0, 0), 1, 1, facecolor=c, edgecolor="black", lw=0.6, label=label)
-            for c, label in kinds if c in colours]
+    used = [
+        plt.Rectangle((0, 0), 1, 1, facecolor=c, edgecolor="black", lw=0.6, label=label)
+        for c, label in kinds
+        if c in colours
+    ]
     ax.legend(handles=used, loc="upper right", fontsize=8, frameon=False)
     if title:
         ax.set_title(title, fontsize=11, pad=8)
-    fig.text(0.08 / width, 0.06 / height, "\n".join(notes), ha="left", va="bottom", fontsize=note_font,
-             linespacing=1.3)
+    fig.text(
+        0.08 / width,
+        0.06 / height,
+        "\n".join(notes),
+        ha="left",
+        va="bottom",
+        fontsize=note_font,
+        linespacing=1.3,
+    )
     return fig
 
 
-def plot_seeds(runs: Mapping[str, Mapping[int, History]], metrics: Sequence[str] = ("train_eval_error",), *,
-               target: float | None = None, title: str | None = None):
+def plot_seeds(
+    runs: Mapping[str, Mapping[int, History]],
+    metrics: Sequence[str] = ("train_eval_error",),
+    *,
+    target: float | None = None,
+    title: str | None = None,
+):
     """Each run's curves on every seed (``Recipe.train_seeds``' ``{label: {seed: History}}``): one
     colour per run, one line per seed, so that the spread between seeds shows beside the gap
     between runs. ``target`` draws a dotted line (a training error to reach). Returns the figure."""
@@ -372,12 +546,18 @@ def plot_seeds(runs: Mapping[str, Mapping[int, History]], metrics: Sequence[str]
         raise ValueError("runs: expected {label: {seed: History}} with at least one seed per run")
     fig, axes = plt.subplots(1, len(metrics), figsize=(5.2 * len(metrics), 3.6), squeeze=False)
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    for ax, metric in zip(axes[0], metrics):
+    for ax, metric in zip(axes[0], metrics, strict=False):
         for i, (label, by_seed) in enumerate(runs.items()):
-            for j, (seed, h) in enumerate(sorted(by_seed.items())):
+            for j, (_, h) in enumerate(sorted(by_seed.items())):
                 if _has(h, metric):
-                    ax.plot(h.epoch, getattr(h, metric), color=colors[i % len(colors)], lw=1.2, alpha=0.8,
-                            label=f"{label} (seeds {', '.join(map(str, sorted(by_seed)))})" if j == 0 else None)
+                    ax.plot(
+                        h.epoch,
+                        getattr(h, metric),
+                        color=colors[i % len(colors)],
+                        lw=1.2,
+                        alpha=0.8,
+                        label=f"{label} (seeds {', '.join(map(str, sorted(by_seed)))})" if j == 0 else None,
+                    )
         if target is not None:
             ax.axhline(target, color="black", ls=":", lw=1)
         _epoch_axes(ax, metric)
@@ -388,14 +568,24 @@ def plot_seeds(runs: Mapping[str, Mapping[int, History]], metrics: Sequence[str]
     return fig
 
 
-def plot_paired(runs: Mapping[str, Mapping[int, History]], figure: str = "test_acc", *,
-                labels: Sequence[str] | None = None, title: str | None = None, ax=None):
+def plot_paired(
+    runs: Mapping[str, Mapping[int, History]],
+    figure: str = "test_acc",
+    *,
+    labels: Sequence[str] | None = None,
+    title: str | None = None,
+    ax=None,
+):
     """One figure of each run (``"test_acc"``, or ``"train_error"``: the final eval-mode training
     error) on every seed, a line joining each seed's runs: the paired comparison a claim is judged
     on, seed by seed. ``labels`` picks and orders the runs. Returns the figure."""
-    read = {"test_acc": ("test accuracy", lambda h: h.test_acc),
-            "train_error": ("final training error (eval mode)",
-                            lambda h: 1.0 - h.train_eval_acc[-1] if h.train_eval_acc else None)}
+    read = {
+        "test_acc": ("test accuracy", lambda h: h.test_acc),
+        "train_error": (
+            "final training error (eval mode)",
+            lambda h: 1.0 - h.train_eval_acc[-1] if h.train_eval_acc else None,
+        ),
+    }
     if figure not in read:
         raise ValueError(f"figure must be one of {', '.join(read)}, got {figure!r}")
     labels = list(runs) if labels is None else list(labels)
@@ -403,7 +593,7 @@ def plot_paired(runs: Mapping[str, Mapping[int, History]], figure: str = "test_a
         raise ValueError(f"labels: {missing[0]!r} is not among the runs ({', '.join(runs)})")
     name, value = read[figure]
     seeds = sorted(set().union(*(runs[label].keys() for label in labels)))
-    fig, ax = (plt.subplots(figsize=(1.6 + 1.5 * len(labels), 3.4)) if ax is None else (ax.figure, ax))
+    fig, ax = plt.subplots(figsize=(1.6 + 1.5 * len(labels), 3.4)) if ax is None else (ax.figure, ax)
     for seed in seeds:
         ys = [value(runs[label][seed]) if seed in runs[label] else None for label in labels]
         xs = [i for i, y in enumerate(ys) if y is not None]

@@ -4,6 +4,7 @@ The profile is chosen by the environment variable ``CNNLESSONS_PROFILE``; withou
 CUDA is present, ``smoke`` when ``CI`` is set, else ``cpu``. Notebooks ask the profile for their
 budgets and never hard-code them.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -33,31 +34,54 @@ class Profile:
     any run (one in ``smoke``, CI's time; three where a claim's margin is small against the noise
     of one run). The explorers train one seed."""
 
-    def scaled(self, **changes) -> "Profile":
+    def scaled(self, **changes) -> Profile:
         """A copy with some fields changed, e.g. ``profile.scaled(epochs=2)``."""
         return dataclasses.replace(self, **changes)
 
     def __str__(self) -> str:
         size = "all" if self.train_size is None else f"{self.train_size:,}"
-        return (f"profile {self.name!r}: {self.dataset}, {size} training images at "
-                f"{self.image_size}x{self.image_size}, {self.epochs} epochs, batch {self.batch_size}")
+        return (
+            f"profile {self.name!r}: {self.dataset}, {size} training images at "
+            f"{self.image_size}x{self.image_size}, {self.epochs} epochs, batch {self.batch_size}"
+        )
 
 
 PROFILES: dict[str, Profile] = {
     "smoke": Profile(
-        name="smoke", dataset="digits", train_size=500, val_size=200, test_size=None,
-        image_size=16, epochs=4, batch_size=32, progress=False,
+        name="smoke",
+        dataset="digits",
+        train_size=500,
+        val_size=200,
+        test_size=None,
+        image_size=16,
+        epochs=4,
+        batch_size=32,
+        progress=False,
         description="CI on 2 CPU cores: the embedded digits, a few epochs; each notebook < 60 s",
     ),
     "cpu": Profile(
-        name="cpu", dataset="cifar10", train_size=10000, val_size=1000, test_size=None,
-        image_size=32, epochs=6, batch_size=128, progress=True,
+        name="cpu",
+        dataset="cifar10",
+        train_size=10000,
+        val_size=1000,
+        test_size=None,
+        image_size=32,
+        epochs=6,
+        batch_size=128,
+        progress=True,
         description="a lecture on a laptop CPU: a CIFAR-10 subset, a few minutes a notebook",
         seeds=(0, 1, 2),
     ),
     "gpu": Profile(
-        name="gpu", dataset="cifar10", train_size=None, val_size=5000, test_size=None,
-        image_size=32, epochs=15, batch_size=512, progress=True,
+        name="gpu",
+        dataset="cifar10",
+        train_size=None,
+        val_size=5000,
+        test_size=None,
+        image_size=32,
+        epochs=15,
+        batch_size=512,
+        progress=True,
         description="one GPU: all of CIFAR-10, real training to the papers' accuracies",
         seeds=(0, 1, 2),
     ),
@@ -88,5 +112,6 @@ def get_profile(name: Profile | str | None = None) -> Profile:
     name = profile_name() if name is None else name.strip().lower()
     if name not in PROFILES:
         raise ValueError(
-            f"profile must be one of {', '.join(PROFILES)} (set CNNLESSONS_PROFILE), got {name!r}")
+            f"profile must be one of {', '.join(PROFILES)} (set CNNLESSONS_PROFILE), got {name!r}"
+        )
     return PROFILES[name]

@@ -1,5 +1,6 @@
 """``python -m cnnlessons.reproduce`` (the README's command), and the old path of
 :mod:`cnnlessons.runs.reproduce`."""
+
 import sys
 
 from .runs import reproduce

@@ -1,4 +1,5 @@
 """The old path of :mod:`cnnlessons.runs.results`, kept for notebooks handed out before the move."""
+
 import sys
 
 from .runs import results

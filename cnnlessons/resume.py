@@ -9,12 +9,14 @@ then ``os.replace``), so a run killed while writing leaves the previous epoch's 
 The state records what decides the run (``settings``: epochs, batch size, optimizer, schedule,
 ...); resuming with other settings is refused, naming the file and the setting that differs.
 """
+
 from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import torch
 
@@ -48,19 +50,28 @@ def load_state(path: str | os.PathLike) -> dict[str, Any] | None:
     try:
         state = torch.load(path, map_location="cpu", weights_only=False)
     except Exception as error:
-        raise ValueError(f"checkpoint {path} cannot be read ({type(error).__name__}: {error}); "
-                         "delete it to start the run again") from None
+        raise ValueError(
+            f"checkpoint {path} cannot be read ({type(error).__name__}: {error}); "
+            "delete it to start the run again"
+        ) from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
-        raise ValueError(f"checkpoint {path} is not a run state of this version of the course; "
-                         "delete it to start the run again")
+        raise ValueError(
+            f"checkpoint {path} is not a run state of this version of the course; "
+            "delete it to start the run again"
+        )
     return state
 
 
 def check_settings(path: str | os.PathLike, saved: Mapping[str, Any], wanted: Mapping[str, Any]) -> None:
     """Refuse to resume a run whose settings differ from the saved run's (ValueError naming them)."""
-    differ = {k: (saved.get(k), wanted.get(k)) for k in sorted(set(saved) | set(wanted))
-              if saved.get(k) != wanted.get(k)}
+    differ = {
+        k: (saved.get(k), wanted.get(k))
+        for k in sorted(set(saved) | set(wanted))
+        if saved.get(k) != wanted.get(k)
+    }
     if differ:
         text = ", ".join(f"{k}: saved {a!r}, now {b!r}" for k, (a, b) in differ.items())
-        raise ValueError(f"checkpoint {path} holds another run ({text}); resume it with its own "
-                         "settings, or delete it to start again")
+        raise ValueError(
+            f"checkpoint {path} holds another run ({text}); resume it with its own "
+            "settings, or delete it to start again"
+        )

@@ -3,9 +3,10 @@
 There is no per-image Python work: a batch is drawn by index, randomly cropped (with zero
 padding) and flipped in one vectorised step on the device, and normalised in the same pass.
 """
+
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import torch
 import torch.nn.functional as F
@@ -28,10 +29,10 @@ def random_crop(x: torch.Tensor, padding: int, generator: torch.Generator | None
     out = torch.empty_like(x)
     for offset in range(2 * padding + 1):
         sel = (dy == offset).nonzero().squeeze(1)
-        rows.index_copy_(0, sel, padded.index_select(0, sel)[:, :, offset:offset + h, :])
+        rows.index_copy_(0, sel, padded.index_select(0, sel)[:, :, offset : offset + h, :])
     for offset in range(2 * padding + 1):
         sel = (dx == offset).nonzero().squeeze(1)
-        out.index_copy_(0, sel, rows.index_select(0, sel)[:, :, :, offset:offset + w])
+        out.index_copy_(0, sel, rows.index_select(0, sel)[:, :, :, offset : offset + w])
     return out
 
 
@@ -50,17 +51,31 @@ class TensorLoader:
     augmented (random crop with ``crop_padding``, horizontal flip), in ``memory_format``.
     """
 
-    def __init__(self, images: torch.Tensor, labels: torch.Tensor, *, batch_size: int,
-                 mean: torch.Tensor, std: torch.Tensor, device: torch.device | str = "cpu",
-                 shuffle: bool = False, augment: bool = False, flip: bool = True,
-                 crop_padding: int = 4, drop_last: bool = False, seed: int = 0,
-                 memory_format: torch.memory_format = torch.contiguous_format) -> None:
+    def __init__(
+        self,
+        images: torch.Tensor,
+        labels: torch.Tensor,
+        *,
+        batch_size: int,
+        mean: torch.Tensor,
+        std: torch.Tensor,
+        device: torch.device | str = "cpu",
+        shuffle: bool = False,
+        augment: bool = False,
+        flip: bool = True,
+        crop_padding: int = 4,
+        drop_last: bool = False,
+        seed: int = 0,
+        memory_format: torch.memory_format = torch.contiguous_format,
+    ) -> None:
         if images.dtype != torch.uint8 or images.dim() != 4:
-            raise ValueError(f"images must be a uint8 tensor N x C x H x W, got "
-                             f"{images.dtype} {tuple(images.shape)}")
+            raise ValueError(
+                f"images must be a uint8 tensor N x C x H x W, got {images.dtype} {tuple(images.shape)}"
+            )
         if len(images) != len(labels):
-            raise ValueError(f"images and labels must have the same length, got "
-                             f"{len(images)} and {len(labels)}")
+            raise ValueError(
+                f"images and labels must have the same length, got {len(images)} and {len(labels)}"
+            )
         if not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
         self.device = torch.device(device)
@@ -83,10 +98,13 @@ class TensorLoader:
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         n = len(self.labels)
-        order = (torch.randperm(n, device=self.device, generator=self.generator)
-                 if self.shuffle else torch.arange(n, device=self.device))
+        order = (
+            torch.randperm(n, device=self.device, generator=self.generator)
+            if self.shuffle
+            else torch.arange(n, device=self.device)
+        )
         for start in range(0, len(self) * self.batch_size, self.batch_size):
-            idx = order[start:start + self.batch_size]
+            idx = order[start : start + self.batch_size]
             x = self.images.index_select(0, idx)
             if self.augment:
                 x = random_crop(x, self.crop_padding, self.generator)

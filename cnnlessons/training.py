@@ -1,4 +1,5 @@
 """The course's training loop: ``fit(model, data)`` returns a ``History`` the plots can draw."""
+
 from __future__ import annotations
 
 import contextlib
@@ -10,8 +11,9 @@ import os
 import platform
 import random
 import time
+from collections.abc import Callable, Iterable
 from copy import deepcopy
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import numpy as np
 import torch
@@ -23,9 +25,23 @@ from .profiles import Profile, get_profile
 from .resume import check_settings, load_state, save_state
 from .tensordata import TensorLoader
 
-__all__ = ["History", "fit", "train_epoch", "evaluate", "pick_device", "mps_available", "mps_self_test",
-           "synchronize", "set_seed", "make_loaders", "Precision", "PRECISIONS", "choose_precision",
-           "cpu_model", "device_description"]
+__all__ = [
+    "History",
+    "fit",
+    "train_epoch",
+    "evaluate",
+    "pick_device",
+    "mps_available",
+    "mps_self_test",
+    "synchronize",
+    "set_seed",
+    "make_loaders",
+    "Precision",
+    "PRECISIONS",
+    "choose_precision",
+    "cpu_model",
+    "device_description",
+]
 
 
 def set_seed(seed: int = 0) -> None:
@@ -45,19 +61,25 @@ def pick_device(device: str | torch.device | None = None) -> torch.device:
         except RuntimeError:
             raise ValueError(f"device must be 'cpu', 'cuda', 'cuda:N' or 'mps', got {device!r}") from None
         if chosen.type == "cuda" and not torch.cuda.is_available():
-            raise ValueError(f"device {device!r} needs an NVIDIA GPU, and torch.cuda.is_available() is "
-                             "False here: use 'cpu' (or leave device unset)")
+            raise ValueError(
+                f"device {device!r} needs an NVIDIA GPU, and torch.cuda.is_available() is "
+                "False here: use 'cpu' (or leave device unset)"
+            )
         if chosen.type == "cuda" and chosen.index is not None and chosen.index >= torch.cuda.device_count():
-            raise ValueError(f"device {device!r}: this machine has {torch.cuda.device_count()} CUDA "
-                             f"device(s), numbered from 0")
+            raise ValueError(
+                f"device {device!r}: this machine has {torch.cuda.device_count()} CUDA "
+                f"device(s), numbered from 0"
+            )
         if chosen.type == "mps" and not mps_available():
-            raise ValueError("device 'mps' needs Apple's GPU, and torch.backends.mps.is_available() "
-                             "is False here: use 'cpu' (or leave device unset)")
+            raise ValueError(
+                "device 'mps' needs Apple's GPU, and torch.backends.mps.is_available() "
+                "is False here: use 'cpu' (or leave device unset)"
+            )
         return chosen
     return _automatic_device()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def cpu_model() -> str:
     """The CPU's model name (``/proc/cpuinfo`` on Linux), else what ``platform`` knows."""
     try:
@@ -77,7 +99,7 @@ def device_description(device: torch.device) -> str:
     return f"CPU ({cpu_model()}, {torch.get_num_threads()} threads)"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _automatic_device() -> torch.device:
     if torch.cuda.is_available():
         return torch.device("cuda")
@@ -85,8 +107,10 @@ def _automatic_device() -> torch.device:
         problem = mps_self_test()
         if problem is None:
             return torch.device("mps")
-        print(f"Apple's GPU (mps) is here but failed the course's training step ({problem}): "
-              "training on the CPU")
+        print(
+            f"Apple's GPU (mps) is here but failed the course's training step ({problem}): "
+            "training on the CPU"
+        )
     return torch.device("cpu")
 
 
@@ -110,9 +134,17 @@ def mps_self_test() -> str | None:
 def _mps_step_differs() -> str | None:
     """The one-batch comparison of ``mps_self_test``: None when the two devices agree."""
     torch.manual_seed(0)
-    model = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1, bias=False), nn.BatchNorm2d(8),
-                          nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(8, 16, 3, padding=1),
-                          nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(16, 10))
+    model = nn.Sequential(
+        nn.Conv2d(3, 8, 3, padding=1, bias=False),
+        nn.BatchNorm2d(8),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(8, 16, 3, padding=1),
+        nn.ReLU(),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Linear(16, 10),
+    )
     x, y = torch.randn(8, 3, 32, 32), torch.arange(8) % 10
     results = []
     for device in ("cpu", "mps"):
@@ -188,7 +220,7 @@ class History:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "History":
+    def from_dict(cls, d: dict[str, Any]) -> History:
         fields = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in d.items() if k in fields})
 
@@ -198,8 +230,10 @@ class History:
     def __str__(self) -> str:
         if not self.epoch:
             return f"{self.label or 'run'}: no epoch finished"
-        s = (f"{self.label or 'run'}: {self.epoch[-1]} epochs in {self.wall_time:.1f} s, "
-             f"train acc {self.train_acc[-1]:.1%} (running)")
+        s = (
+            f"{self.label or 'run'}: {self.epoch[-1]} epochs in {self.wall_time:.1f} s, "
+            f"train acc {self.train_acc[-1]:.1%} (running)"
+        )
         if self.train_eval_acc:
             s += f", train acc {self.train_eval_acc[-1]:.1%} (eval mode)"
         s += f", val acc {self.val_acc[-1]:.1%}"
@@ -235,13 +269,17 @@ class Precision:
         return torch.amp.GradScaler(self.device_type) if self.scaled else None
 
     def __str__(self) -> str:
-        text = "float32" if self.name == "fp32" else f"{self.name} autocast" + (
-            " with a gradient scaler" if self.scaled else "")
+        text = (
+            "float32"
+            if self.name == "fp32"
+            else f"{self.name} autocast" + (" with a gradient scaler" if self.scaled else "")
+        )
         return f"{text} ({self.reason})" if self.reason else text
 
 
-def choose_precision(precision: str | Precision = "auto",
-                     device: str | torch.device | None = None) -> Precision:
+def choose_precision(
+    precision: str | Precision = "auto", device: str | torch.device | None = None
+) -> Precision:
     """The precision of a training step on ``device``.
 
     ``"auto"``: bf16 autocast on CUDA devices of compute capability 8.0 and above (Ampere on),
@@ -252,8 +290,7 @@ def choose_precision(precision: str | Precision = "auto",
     if isinstance(precision, Precision):
         return precision
     if precision not in PRECISIONS:
-        raise ValueError(f"precision must be one of {', '.join(map(repr, PRECISIONS))}, "
-                         f"got {precision!r}")
+        raise ValueError(f"precision must be one of {', '.join(map(repr, PRECISIONS))}, got {precision!r}")
     device = pick_device(device)
     if precision != "auto":
         return Precision(precision, device.type, "chosen")
@@ -268,28 +305,48 @@ def choose_precision(precision: str | Precision = "auto",
     return Precision(name, "cuda", f"auto on compute capability {major}.{minor}")
 
 
-def make_loaders(data: CourseData, *, batch_size: int, device: torch.device, augment: bool = True,
-                 seed: int = 0, channels_last: bool = False, loader: str = "tensor",
-                 workers: int = 2) -> tuple[Iterable, Iterable]:
+def make_loaders(
+    data: CourseData,
+    *,
+    batch_size: int,
+    device: torch.device,
+    augment: bool = True,
+    seed: int = 0,
+    channels_last: bool = False,
+    loader: str = "tensor",
+    workers: int = 2,
+) -> tuple[Iterable, Iterable]:
     """Training and validation batches of ``data``: from tensors on ``device`` (``loader="tensor"``)
     or through a torchvision DataLoader with per-image transforms (``loader="dataloader"``)."""
     fmt = torch.channels_last if channels_last else torch.contiguous_format
     if loader == "tensor":
-        common = dict(batch_size=batch_size, mean=data.mean, std=data.std, device=device,
-                      memory_format=fmt)
-        train = TensorLoader(data.train_images, data.train_labels, shuffle=True, augment=augment,
-                             flip=data.flip, crop_padding=data.crop_padding, seed=seed, **common)
+        common = dict(batch_size=batch_size, mean=data.mean, std=data.std, device=device, memory_format=fmt)
+        train = TensorLoader(
+            data.train_images,
+            data.train_labels,
+            shuffle=True,
+            augment=augment,
+            flip=data.flip,
+            crop_padding=data.crop_padding,
+            seed=seed,
+            **common,
+        )
         val = TensorLoader(data.val_images, data.val_labels, **common)
         return train, val
     if loader == "dataloader":
         from .dataloader import dataloaders
+
         return dataloaders(data, batch_size=batch_size, augment=augment, workers=workers, seed=seed)
     raise ValueError(f"loader must be 'tensor' or 'dataloader', got {loader!r}")
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, batches: Iterable, device: torch.device | None = None,
-             precision: str | Precision = "fp32") -> tuple[float, float]:
+def evaluate(
+    model: nn.Module,
+    batches: Iterable,
+    device: torch.device | None = None,
+    precision: str | Precision = "fp32",
+) -> tuple[float, float]:
     """Mean loss and accuracy of ``model`` over ``batches`` (in eval mode)."""
     device = device or next(model.parameters()).device
     precision = choose_precision(precision, device)
@@ -307,12 +364,12 @@ def evaluate(model: nn.Module, batches: Iterable, device: torch.device | None = 
     return loss_sum / max(total, 1), correct / max(total, 1)
 
 
-def _optimizer(model: nn.Module, name: str, lr: float, weight_decay: float,
-               momentum: float) -> torch.optim.Optimizer:
+def _optimizer(
+    model: nn.Module, name: str, lr: float, weight_decay: float, momentum: float
+) -> torch.optim.Optimizer:
     decay = [p for p in model.parameters() if p.requires_grad and p.dim() > 1]
     no_decay = [p for p in model.parameters() if p.requires_grad and p.dim() <= 1]
-    groups = [{"params": decay, "weight_decay": weight_decay},
-              {"params": no_decay, "weight_decay": 0.0}]
+    groups = [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
     if name == "sgd":
         return torch.optim.SGD(groups, lr=lr, momentum=momentum, nesterov=momentum > 0)
     if name == "adamw":
@@ -325,8 +382,14 @@ def _optimizer(model: nn.Module, name: str, lr: float, weight_decay: float,
 def _schedule(opt: torch.optim.Optimizer, name: str, lr: float, total_steps: int):
     if name == "onecycle":
         return torch.optim.lr_scheduler.OneCycleLR(
-            opt, max_lr=lr, total_steps=max(total_steps, 1), pct_start=0.25,
-            anneal_strategy="linear", div_factor=10.0, final_div_factor=100.0)
+            opt,
+            max_lr=lr,
+            total_steps=max(total_steps, 1),
+            pct_start=0.25,
+            anneal_strategy="linear",
+            div_factor=10.0,
+            final_div_factor=100.0,
+        )
     if name == "cosine":
         return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(total_steps, 1))
     if name == "constant":
@@ -334,9 +397,17 @@ def _schedule(opt: torch.optim.Optimizer, name: str, lr: float, total_steps: int
     raise ValueError(f"schedule must be 'onecycle', 'cosine' or 'constant', got {name!r}")
 
 
-def train_epoch(model: nn.Module, batches: Iterable, opt: torch.optim.Optimizer, sched,
-                criterion: nn.Module, device: torch.device, precision: str | Precision = "fp32",
-                bar=None, scaler: torch.amp.GradScaler | None = None) -> tuple[float, int, int]:
+def train_epoch(
+    model: nn.Module,
+    batches: Iterable,
+    opt: torch.optim.Optimizer,
+    sched,
+    criterion: nn.Module,
+    device: torch.device,
+    precision: str | Precision = "fp32",
+    bar=None,
+    scaler: torch.amp.GradScaler | None = None,
+) -> tuple[float, int, int]:
     """One pass over ``batches``: the training step of ``fit``. Returns (loss sum, correct, seen).
 
     With fp16 pass the run's ``scaler`` (one for the whole run: it learns the loss scale);
@@ -373,8 +444,9 @@ def train_epoch(model: nn.Module, batches: Iterable, opt: torch.optim.Optimizer,
     return loss_sum.item(), int(correct.item()), seen
 
 
-def _train_eval_batches(data: CourseData, size: int, batch_size: int, device: torch.device,
-                        seed: int, channels_last: bool) -> TensorLoader | None:
+def _train_eval_batches(
+    data: CourseData, size: int, batch_size: int, device: torch.device, seed: int, channels_last: bool
+) -> TensorLoader | None:
     """Un-augmented batches of a fixed seeded subset of ``size`` training images (None for 0)."""
     n = min(size, len(data.train_labels))
     if n == 0:
@@ -382,19 +454,45 @@ def _train_eval_batches(data: CourseData, size: int, batch_size: int, device: to
     keep = torch.randperm(len(data.train_labels), generator=torch.Generator().manual_seed(seed))[:n]
     keep = keep.sort().values
     fmt = torch.channels_last if channels_last else torch.contiguous_format
-    return TensorLoader(data.train_images[keep], data.train_labels[keep], batch_size=batch_size,
-                        mean=data.mean, std=data.std, device=device, memory_format=fmt)
+    return TensorLoader(
+        data.train_images[keep],
+        data.train_labels[keep],
+        batch_size=batch_size,
+        mean=data.mean,
+        std=data.std,
+        device=device,
+        memory_format=fmt,
+    )
 
 
-def fit(model: nn.Module, data: CourseData, *, epochs: int | None = None,
-        batch_size: int | None = None, lr: float = 0.05, optimizer: str = "sgd",
-        momentum: float = 0.9, weight_decay: float = 5e-4, schedule: str = "onecycle",
-        label_smoothing: float = 0.0, augment: bool = True, device: str | torch.device | None = None,
-        profile: Profile | str | None = None, progress: bool | None = None, verbose: bool = False,
-        seed: int = 0, loader: str = "tensor", precision: str = "auto",
-        channels_last: bool | None = None, compile: bool = False, test: bool = False,
-        label: str = "", on_epoch: Callable[[History], None] | None = None,
-        train_eval_size: int = 1000, checkpoint: str | os.PathLike | None = None) -> History:
+def fit(
+    model: nn.Module,
+    data: CourseData,
+    *,
+    epochs: int | None = None,
+    batch_size: int | None = None,
+    lr: float = 0.05,
+    optimizer: str = "sgd",
+    momentum: float = 0.9,
+    weight_decay: float = 5e-4,
+    schedule: str = "onecycle",
+    label_smoothing: float = 0.0,
+    augment: bool = True,
+    device: str | torch.device | None = None,
+    profile: Profile | str | None = None,
+    progress: bool | None = None,
+    verbose: bool = False,
+    seed: int = 0,
+    loader: str = "tensor",
+    precision: str = "auto",
+    channels_last: bool | None = None,
+    compile: bool = False,
+    test: bool = False,
+    label: str = "",
+    on_epoch: Callable[[History], None] | None = None,
+    train_eval_size: int = 1000,
+    checkpoint: str | os.PathLike | None = None,
+) -> History:
     """Train ``model`` on ``data`` and return its ``History``.
 
     Budgets (``epochs``, ``batch_size``) default to the active profile's. The device is chosen
@@ -418,8 +516,9 @@ def fit(model: nn.Module, data: CourseData, *, epochs: int | None = None,
     if not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
     if not isinstance(data, CourseData):
-        raise TypeError(f"data must be a CourseData (from load_data or load_dataset), "
-                        f"got {type(data).__name__}")
+        raise TypeError(
+            f"data must be a CourseData (from load_data or load_dataset), got {type(data).__name__}"
+        )
     if not lr > 0:
         raise ValueError(f"lr must be positive, got {lr!r}")
     if isinstance(train_eval_size, bool) or not isinstance(train_eval_size, int) or train_eval_size < 0:
@@ -437,34 +536,60 @@ def fit(model: nn.Module, data: CourseData, *, epochs: int | None = None,
     if channels_last:
         model.to(memory_format=torch.channels_last)
     train_batches, val_batches = make_loaders(
-        data, batch_size=batch_size, device=device, augment=augment, seed=seed,
-        channels_last=channels_last, loader=loader)
-    train_eval_batches = _train_eval_batches(data, train_eval_size, batch_size, device, seed,
-                                             channels_last)
+        data,
+        batch_size=batch_size,
+        device=device,
+        augment=augment,
+        seed=seed,
+        channels_last=channels_last,
+        loader=loader,
+    )
+    train_eval_batches = _train_eval_batches(data, train_eval_size, batch_size, device, seed, channels_last)
     step_model = torch.compile(model) if compile else model
     opt = _optimizer(model, optimizer, lr, weight_decay, momentum)
     sched = _schedule(opt, schedule, lr, epochs * len(train_batches))
     criterion = nn.CrossEntropyLoss(label_smoothing=label_smoothing)
 
-    settings = {"epochs": epochs, "batch_size": batch_size, "lr": lr, "optimizer": optimizer,
-                "momentum": momentum, "weight_decay": weight_decay, "schedule": schedule,
-                "label_smoothing": label_smoothing, "augment": augment, "seed": seed,
-                "loader": loader, "precision": precision.name, "channels_last": channels_last,
-                "train_size": len(data.train_labels), "train_eval_size": train_eval_size,
-                "parameters": sum(p.numel() for p in model.parameters())}
-    history = History(label=label, info={
-        "device": torch.cuda.get_device_name(device) if cuda else device.type,
+    settings = {
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "lr": lr,
+        "optimizer": optimizer,
+        "momentum": momentum,
+        "weight_decay": weight_decay,
+        "schedule": schedule,
+        "label_smoothing": label_smoothing,
+        "augment": augment,
+        "seed": seed,
+        "loader": loader,
+        "precision": precision.name,
+        "channels_last": channels_last,
+        "train_size": len(data.train_labels),
+        "train_eval_size": train_eval_size,
         "parameters": sum(p.numel() for p in model.parameters()),
-        "profile": profile.name, "dataset": data.name, "epochs": epochs,
-        "batch_size": batch_size, "lr": lr, "optimizer": optimizer, "schedule": schedule,
-        "train_size": len(data.train_labels), "precision": precision.name,
-        "train_eval_size": (0 if train_eval_batches is None
-                            else len(train_eval_batches.labels))})
+    }
+    history = History(
+        label=label,
+        info={
+            "device": torch.cuda.get_device_name(device) if cuda else device.type,
+            "parameters": sum(p.numel() for p in model.parameters()),
+            "profile": profile.name,
+            "dataset": data.name,
+            "epochs": epochs,
+            "batch_size": batch_size,
+            "lr": lr,
+            "optimizer": optimizer,
+            "schedule": schedule,
+            "train_size": len(data.train_labels),
+            "precision": precision.name,
+            "train_eval_size": (0 if train_eval_batches is None else len(train_eval_batches.labels)),
+        },
+    )
     bar = None
     if progress:
         from tqdm.auto import tqdm
-        bar = tqdm(total=epochs * len(train_batches), desc=label or "training", unit="batch",
-                   leave=False)
+
+        bar = tqdm(total=epochs * len(train_batches), desc=label or "training", unit="batch", leave=False)
     scaler = precision.grad_scaler()
     first, before = 1, 0.0  # the first epoch to train, the seconds trained before it
     saved = None if checkpoint is None else load_state(checkpoint)
@@ -485,13 +610,15 @@ def fit(model: nn.Module, data: CourseData, *, epochs: int | None = None,
     start = time.perf_counter() - before
     try:
         for epoch in range(first, epochs + 1):
-            loss_sum, correct, seen = train_epoch(step_model, train_batches, opt, sched, criterion,
-                                                  device, precision, bar, scaler)
+            loss_sum, correct, seen = train_epoch(
+                step_model, train_batches, opt, sched, criterion, device, precision, bar, scaler
+            )
             train_loss = loss_sum / seen
             if not math.isfinite(train_loss):
                 raise FloatingPointError(
                     f"the training loss became {train_loss} in epoch {epoch}: lower lr "
-                    f"(now {lr}) or add normalisation to the model")
+                    f"(now {lr}) or add normalisation to the model"
+                )
             val_loss, val_acc = evaluate(step_model, val_batches, device, precision)
             if train_eval_batches is not None:
                 train_eval_acc = evaluate(step_model, train_eval_batches, device, precision)[1]
@@ -506,37 +633,58 @@ def fit(model: nn.Module, data: CourseData, *, epochs: int | None = None,
             if bar is not None:
                 bar.set_postfix(loss=f"{train_loss:.3f}", val_acc=f"{val_acc:.1%}")
             if verbose:
-                clean = (f", train acc (eval mode) {history.train_eval_acc[-1]:.1%}"
-                         if history.train_eval_acc else "")
-                print(f"epoch {epoch:>3}: train loss {train_loss:.3f}, running train acc "
-                      f"{history.train_acc[-1]:.1%}{clean}, val acc {val_acc:.1%}")
+                clean = (
+                    f", train acc (eval mode) {history.train_eval_acc[-1]:.1%}"
+                    if history.train_eval_acc
+                    else ""
+                )
+                print(
+                    f"epoch {epoch:>3}: train loss {train_loss:.3f}, running train acc "
+                    f"{history.train_acc[-1]:.1%}{clean}, val acc {val_acc:.1%}"
+                )
             if checkpoint is not None:
-                save_state(checkpoint, {
-                    "settings": settings, "model": model.state_dict(), "optimizer": opt.state_dict(),
-                    "schedule": sched.state_dict(),
-                    "scaler": None if scaler is None else scaler.state_dict(),
-                    "random": _random_state(train_batches), "history": history.to_dict()})
+                save_state(
+                    checkpoint,
+                    {
+                        "settings": settings,
+                        "model": model.state_dict(),
+                        "optimizer": opt.state_dict(),
+                        "schedule": sched.state_dict(),
+                        "scaler": None if scaler is None else scaler.state_dict(),
+                        "random": _random_state(train_batches),
+                        "history": history.to_dict(),
+                    },
+                )
             if on_epoch is not None:
                 on_epoch(history)
     except KeyboardInterrupt:
         history.interrupted = True
-        print(f"Interrupted after {len(history.epoch)} finished epoch(s): "
-              f"the model keeps what it learned.")
+        print(f"Interrupted after {len(history.epoch)} finished epoch(s): the model keeps what it learned.")
     finally:
         if bar is not None:
             bar.close()
     if test:
         fmt = torch.channels_last if channels_last else torch.contiguous_format
-        test_batches = TensorLoader(data.test_images, data.test_labels, batch_size=batch_size,
-                                    mean=data.mean, std=data.std, device=device, memory_format=fmt)
+        test_batches = TensorLoader(
+            data.test_images,
+            data.test_labels,
+            batch_size=batch_size,
+            mean=data.mean,
+            std=data.std,
+            device=device,
+            memory_format=fmt,
+        )
         history.test_acc = evaluate(step_model, test_batches, device, precision)[1]
     return history
 
 
 def _random_state(train_batches: Iterable) -> dict[str, Any]:
     """What draws the next epoch's batches and dropout masks (restored on resume)."""
-    state: dict[str, Any] = {"torch": torch.get_rng_state(), "python": random.getstate(),
-                             "numpy": np.random.get_state()}
+    state: dict[str, Any] = {
+        "torch": torch.get_rng_state(),
+        "python": random.getstate(),
+        "numpy": np.random.get_state(),
+    }
     if isinstance(train_batches, TensorLoader):
         state["batches"] = train_batches.generator.get_state()
     if torch.cuda.is_available():

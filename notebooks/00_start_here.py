@@ -12,11 +12,15 @@
 # %% tags=["setup", "nbval-ignore-output"] slideshow={"slide_type": "skip"}
 # Set up: in Colab this installs the course on first use (Colab's own torch and
 # ipywidgets are kept); on your machine `make lab` has installed it already.
-import importlib.util, subprocess, sys
+import importlib.util
+import subprocess
+import sys
+
 if importlib.util.find_spec("cnnlessons") is None:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "cnnlessons @ git+https://github.com/cnnlessons/cnnlessons@main"], check=True)
+    course = "cnnlessons @ git+https://github.com/cnnlessons/cnnlessons@main"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", course], check=True)
 from cnnlessons import check, setup_notebook
+
 profile = setup_notebook(profile="auto")  # or "smoke", "cpu", "gpu"
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -61,7 +65,7 @@ plt.show()
 # |---|---|---|
 # | `01_alexnet` | AlexNet (2012) | ReLU, two GPUs, overlapping pooling, augmentation, dropout |
 # | `02_vggnet` | VGGNet (2014) | only 3x3 kernels, stacked for depth |
-# | `03_googlenet` | GoogLeNet (2014) | 1x1 convolutions that cut cost; the Inception block's parallel branches |
+# | `03_googlenet` | GoogLeNet (2014) | 1x1 convolutions that cut cost; Inception's parallel branches |
 # | `04_resnet` | ResNet (2015) | the degradation problem; skip connections f(x) + x; bottlenecks |
 # | `05_densenet` | DenseNet (2017) | concatenation instead of addition; dense blocks and growth rate |
 # | `06_summary` | all five | side by side under one budget |
@@ -93,8 +97,14 @@ print(data)
 # %% tags=["nbval-ignore-output"] slideshow={"slide_type": "subslide"}
 per_class = [int((data.train_labels == k).nonzero()[0]) for k in range(data.num_classes)]
 first_of_each = data.train_images[per_class]
-fig = show_images(first_of_each, range(data.num_classes), data.classes, ncols=10, size=1.0,
-                  title=f"one training image of each class of {data.name}")
+fig = show_images(
+    first_of_each,
+    range(data.num_classes),
+    data.classes,
+    ncols=10,
+    size=1.0,
+    title=f"one training image of each class of {data.name}",
+)
 plt.show()
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
@@ -105,10 +115,16 @@ plt.show()
 
 # %% tags=["nbval-ignore-output"]
 image = data.train_images[0]
-print(f"one image: shape {tuple(image.shape)}, dtype {image.dtype}, "
-      f"values {int(image.min())}..{int(image.max())}")
-print("mean per channel:", [round(v, 3) for v in data.mean.tolist()],
-      " std per channel:", [round(v, 3) for v in data.std.tolist()])
+print(
+    f"one image: shape {tuple(image.shape)}, dtype {image.dtype}, "
+    f"values {int(image.min())}..{int(image.max())}"
+)
+print(
+    "mean per channel:",
+    [round(v, 3) for v in data.mean.tolist()],
+    " std per channel:",
+    [round(v, 3) for v in data.std.tolist()],
+)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. A small CNN, trained in a minute
@@ -128,14 +144,20 @@ def conv_block(in_channels: int, out_channels: int) -> nn.Sequential:
     """3x3 convolution, batch norm, ReLU, then 2x2 max pooling (halves height and width)."""
     return nn.Sequential(
         nn.Conv2d(in_channels, out_channels, 3, padding=1, bias=False),
-        nn.BatchNorm2d(out_channels), nn.ReLU(), nn.MaxPool2d(2),
+        nn.BatchNorm2d(out_channels),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
     )
 
 
 def small_cnn(in_channels: int, num_classes: int) -> nn.Sequential:
     return nn.Sequential(
-        conv_block(in_channels, 32), conv_block(32, 64), conv_block(64, 128),
-        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(128, num_classes),
+        conv_block(in_channels, 32),
+        conv_block(32, 64),
+        conv_block(64, 128),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Linear(128, num_classes),
     )
 
 
@@ -163,10 +185,14 @@ plt.show()
 from cnnlessons.measure import count_parameters, flops_per_image
 
 first = nn.Conv2d(3, 32, 3, padding=1, bias=False)
-print(f"first convolution on 3x32x32: {flops_per_image(first, (3, 32, 32)):,} FLOPs "
-      f"(by hand: {2 * 3 * 9 * 32 * 32 * 32:,}), {count_parameters(first):,} weights (by hand: {3 * 9 * 32:,})")
-print(f"small_cnn on 3x32x32: {flops_per_image(small_cnn(3, 10), (3, 32, 32)):,} FLOPs per image, "
-      f"{count_parameters(small_cnn(3, 10)):,} weights")
+print(
+    f"first convolution on 3x32x32: {flops_per_image(first, (3, 32, 32)):,} FLOPs "
+    f"(by hand: {2 * 3 * 9 * 32 * 32 * 32:,}), {count_parameters(first):,} weights (by hand: {3 * 9 * 32:,})"
+)
+print(
+    f"small_cnn on 3x32x32: {flops_per_image(small_cnn(3, 10), (3, 32, 32)):,} FLOPs per image, "
+    f"{count_parameters(small_cnn(3, 10)):,} weights"
+)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # `fit(model, data)` trains it with the profile's epochs (passes over the training images) and
@@ -191,8 +217,15 @@ from cnnlessons.views import predict
 
 test_images, test_labels = data.test_images[:20], data.test_labels[:20]
 predicted = predict(model, data.normalize(test_images))
-fig = show_images(test_images, predicted, data.classes, truth=test_labels, ncols=10, size=1.0,
-                  title=f"small_cnn on 20 test images: {int((predicted == test_labels).sum())} right")
+fig = show_images(
+    test_images,
+    predicted,
+    data.classes,
+    truth=test_labels,
+    ncols=10,
+    size=1.0,
+    title=f"small_cnn on 20 test images: {int((predicted == test_labels).sum())} right",
+)
 plt.show()
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
@@ -202,8 +235,10 @@ plt.show()
 # inside, and draws its training curve, dashed, beside yours.
 
 # %% tags=["nbval-ignore-output"]
-print(f"Take-away: a {count_parameters(model):,}-weight CNN reached {history.test_acc:.1%} test accuracy "
-      f"after {history.epoch[-1]} epochs in {history.wall_time:.0f} s; chance is {1 / data.num_classes:.0%}.")
+print(
+    f"Take-away: a {count_parameters(model):,}-weight CNN reached {history.test_acc:.1%} test accuracy "
+    f"after {history.epoch[-1]} epochs in {history.wall_time:.0f} s; chance is {1 / data.num_classes:.0%}."
+)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. Exercises and their checks
@@ -219,6 +254,7 @@ print(f"Take-away: a {count_parameters(model):,}-weight CNN reached {history.tes
 # class; its prediction for an image is the class of the largest logit in its row, and its
 # **accuracy** is the fraction of the N images whose prediction equals their label. Write
 # `accuracy(logits, labels)` returning that fraction as a Python float:
+
 
 # %% slideshow={"slide_type": "skip"}
 def accuracy(logits: torch.Tensor, labels: torch.Tensor) -> float:

@@ -12,11 +12,15 @@
 # %% tags=["setup", "nbval-ignore-output"] slideshow={"slide_type": "skip"}
 # Set up: in Colab this installs the course on first use (Colab's own torch and
 # ipywidgets are kept); on your machine `make lab` has installed it already.
-import importlib.util, subprocess, sys
+import importlib.util
+import subprocess
+import sys
+
 if importlib.util.find_spec("cnnlessons") is None:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "cnnlessons @ git+https://github.com/cnnlessons/cnnlessons@main"], check=True)
+    course = "cnnlessons @ git+https://github.com/cnnlessons/cnnlessons@main"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", course], check=True)
 from cnnlessons import check, setup_notebook
+
 profile = setup_notebook(profile="auto")  # or "smoke", "cpu", "gpu"
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -42,13 +46,11 @@ profile = setup_notebook(profile="auto")  # or "smoke", "cpu", "gpu"
 
 # %% tags=["nbval-ignore-output"]
 import torch
-from torch import nn
 
-from cnnlessons import load_data, plot_history, plot_bars
+from cnnlessons import load_data
+from cnnlessons.experiments import alexnet as lesson
 from cnnlessons.plots import plot_gradient_sizes
 from cnnlessons.runs.recipes import RECIPES
-from cnnlessons.runs.results import converged_runs, reference_runs
-from cnnlessons.experiments import alexnet as lesson
 
 data = load_data(profile)
 print(data)
@@ -68,9 +70,13 @@ import matplotlib.pyplot as plt
 from cnnlessons import models
 from cnnlessons.views import diagram
 
-fig = diagram(models.AlexNet(groups=2).eval(), (3, 224, 224), title="AlexNet, two towers (groups=2), on a 224x224 image")
+fig = diagram(
+    models.AlexNet(groups=2).eval(), (3, 224, 224), title="AlexNet, two towers (groups=2), on a 224x224 image"
+)
 plt.show()
-fig = diagram(models.SmallAlexNet(groups=2).eval(), (3, 32, 32), title="the lesson's SmallAlexNet, two towers, on 32x32")
+fig = diagram(
+    models.SmallAlexNet(groups=2).eval(), (3, 32, 32), title="the lesson's SmallAlexNet, two towers, on 32x32"
+)
 plt.show()
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -80,15 +86,16 @@ plt.show()
 # and avoids vanishing gradients.* Back-propagation multiplies the gradient, layer after layer,
 # by the weights and by the derivative of the activation:
 #
-# $$\frac{\partial L}{\partial h_{l-1}} = W_l^\top \left(f'(z_l) \odot \frac{\partial L}{\partial h_l}\right).$$
+# $$\frac{\partial L}{\partial h_{l-1}}
+# = W_l^\top \left(f'(z_l) \odot \frac{\partial L}{\partial h_l}\right).$$
 #
 # The sigmoid's derivative is at most 1/4, tanh's at most 1 (and less wherever it saturates),
 # ReLU's is exactly 1 wherever the unit is active. Each layer multiplies the gradient by
 # $f'$ *times the weights*: with sigmoid that factor is at most 1/4 times the weights, so unless
 # the weights are large enough to make up for it the gradient shrinks layer after layer (and
 # large weights push the sigmoid into saturation, where $f'$ is smaller still). With ReLU the
-# gradient keeps its size — *if* the weights have the right scale. That scale is He initialisation, variance 2 / fan-in (He et al.,
-# 2015): the ReLU zeroes half of the signal, the factor 2 gives it back.
+# gradient keeps its size — *if* the weights have the right scale. That scale is He initialisation,
+# variance 2 / fan-in (He et al., 2015): the ReLU zeroes half of the signal, the factor 2 gives it back.
 #
 # We measure |d loss / d weight| of every layer of a 20-layer plain stack (width 128) at
 # initialisation, on one batch of real images, for the three activations — once with He
@@ -100,32 +107,43 @@ import matplotlib.pyplot as plt
 
 images, labels = data.batch("train", 256)
 DEPTH = 20
-grads = {init: {a: lesson.gradient_sizes_by_activation(images, labels, depth=DEPTH, activation=a, init=init,
-                                         num_classes=data.num_classes)
-                for a in ("relu", "tanh", "sigmoid")}
-         for init in ("kaiming", "default")}
+grads = {
+    init: {
+        a: lesson.gradient_sizes_by_activation(
+            images, labels, depth=DEPTH, activation=a, init=init, num_classes=data.num_classes
+        )
+        for a in ("relu", "tanh", "sigmoid")
+    }
+    for init in ("kaiming", "default")
+}
 
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), sharey=True)
-for ax, (init, sizes) in zip(axes, grads.items()):
+for ax, (init, sizes) in zip(axes, grads.items(), strict=False):
     plot_gradient_sizes(sizes, ax=ax, title=f"{DEPTH} layers, {lesson.INITS[init]} init")
 plt.show()
 for init, sizes in grads.items():
     for a, g in sizes.items():
-        print(f"{lesson.INITS[init]:>20} init, {a:>7}: |grad| layer 1 {g[0]:.2e}, layer {DEPTH} "
-              f"{g[-1]:.2e}, first/last {g[0] / g[-1]:.1e}")
+        print(
+            f"{lesson.INITS[init]:>20} init, {a:>7}: |grad| layer 1 {g[0]:.2e}, layer {DEPTH} "
+            f"{g[-1]:.2e}, first/last {g[0] / g[-1]:.1e}"
+        )
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # Take-away (the figures are those just printed):
 
 # %% tags=["nbval-ignore-output"]
 he, default = grads["kaiming"], grads["default"]
-print(f"With He initialisation the ReLU stack's first layer gets {he['relu'][0] / he['relu'][-1]:.2f} "
-      f"times the gradient of its last: no vanishing. The sigmoid stack's first layer gets "
-      f"{he['sigmoid'][0] / he['sigmoid'][-1]:.1e} times it, whatever the initialisation "
-      f"({default['sigmoid'][0] / default['sigmoid'][-1]:.1e} with PyTorch's default).")
-print(f"But ReLU alone is not enough: with PyTorch's default (too small) initialisation the ReLU "
-      f"stack's first layer gets only {default['relu'][0] / default['relu'][-1]:.1e} times the "
-      f"last layer's gradient, tanh's {default['tanh'][0] / default['tanh'][-1]:.1e}.")
+print(
+    f"With He initialisation the ReLU stack's first layer gets {he['relu'][0] / he['relu'][-1]:.2f} "
+    f"times the gradient of its last: no vanishing. The sigmoid stack's first layer gets "
+    f"{he['sigmoid'][0] / he['sigmoid'][-1]:.1e} times it, whatever the initialisation "
+    f"({default['sigmoid'][0] / default['sigmoid'][-1]:.1e} with PyTorch's default)."
+)
+print(
+    f"But ReLU alone is not enough: with PyTorch's default (too small) initialisation the ReLU "
+    f"stack's first layer gets only {default['relu'][0] / default['relu'][-1]:.1e} times the "
+    f"last layer's gradient, tanh's {default['tanh'][0] / default['tanh'][-1]:.1e}."
+)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # So the claim holds with a condition the lecture leaves out: ReLU avoids vanishing gradients
@@ -176,22 +194,32 @@ figure1 = RECIPES[lesson.FIGURE1_KEY]
 print(figure1.describe(profile))
 print(figure1.estimate(data, profile))
 fig1_runs = figure1.train_seeds(data, profile)
-fig = plot_seeds(fig1_runs, ["train_eval_error"], target=figure1.target,
-                 title="Figure 1 at course scale: ReLU against tanh, each at its own learning rate")
+fig = plot_seeds(
+    fig1_runs,
+    ["train_eval_error"],
+    target=figure1.target,
+    title="Figure 1 at course scale: ReLU against tanh, each at its own learning rate",
+)
 plt.show()
 relu_vs_tanh = figure1.judge("alexnet.relu_vs_tanh", fig1_runs)
 for arm, label in figure1.arms_for("alexnet.relu_vs_tanh").items():  # the figures the verdict used
     epochs, by_seed = relu_vs_tanh.figures[arm]["epochs_to_target"], fig1_runs[label]
-    print(f"{label}: epochs to {figure1.target:.0%} training error (eval mode), per seed: "
-          + ", ".join(f"{seed}: {n:.0f}" if n <= len(by_seed[int(seed)].epoch) else f"{seed}: not within {n - 1:.0f}"
-                      for seed, n in epochs.items()))
+    print(
+        f"{label}: epochs to {figure1.target:.0%} training error (eval mode), per seed: "
+        + ", ".join(
+            f"{seed}: {n:.0f}" if n <= len(by_seed[int(seed)].epoch) else f"{seed}: not within {n - 1:.0f}"
+            for seed, n in epochs.items()
+        )
+    )
 print(f"Verdict: {relu_vs_tanh.verdict} ({relu_vs_tanh.reason})")
 
 # %% tags=["nbval-ignore-output"] slideshow={"slide_type": "fragment"}
 ratios = relu_vs_tanh.differences
-print(f"Take-away: ReLU needed {relu_vs_tanh.mean:.2f} of tanh's epochs to {figure1.target:.0%} training "
-      f"error (mean of seeds {', '.join(map(str, ratios))}: {', '.join(f'{r:.2f}' for r in ratios.values())}; "
-      f"the paper: about 1/6, and the claim needs at most 1/2 on every seed): {relu_vs_tanh.verdict}.")
+print(
+    f"Take-away: ReLU needed {relu_vs_tanh.mean:.2f} of tanh's epochs to {figure1.target:.0%} training "
+    f"error (mean of seeds {', '.join(map(str, ratios))}: {', '.join(f'{r:.2f}' for r in ratios.values())}; "
+    f"the paper: about 1/6, and the claim needs at most 1/2 on every seed): {relu_vs_tanh.verdict}."
+)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Why the paper's six-fold factor need not carry over: each activation gets the initialisation
@@ -224,10 +252,13 @@ print(f"{'layer':>6} {'groups=1':>12} {'groups=2':>12} {'saved':>12}")
 for r in rows:
     print(f"{r.layer:>6} {r.one_tower:>12,} {r.two_towers:>12,} {r.saved:>12,}")
 total = rows[-1]
-print(f"\nTake-away: the two towers save {total.saved:,} weights, {total.saved / total.one_tower:.1%} "
-      f"of the {total.one_tower:,} of the one-tower net (all in conv2, conv4 and conv5: the fully "
-      f"connected layers hold {sum(r.one_tower for r in rows if r.layer.startswith('fc')) / total.one_tower:.0%} "
-      f"of all weights).")
+print(
+    f"\nTake-away: the two towers save {total.saved:,} weights, {total.saved / total.one_tower:.1%} "
+    f"of the {total.one_tower:,} of the one-tower net (all in conv2, conv4 and conv5: the fully "
+    "connected layers hold "
+    f"{sum(r.one_tower for r in rows if r.layer.startswith('fc')) / total.one_tower:.0%} "
+    f"of all weights)."
+)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Now really run the two halves on two devices. `cnnlessons.parallel` cuts a `groups=2` model
@@ -243,16 +274,27 @@ torch.manual_seed(0)
 two_towers = SmallAlexNet(data.num_classes, data.channels, groups=2, lrn=True)
 x, _ = data.batch("val", 16)
 result = lesson.model_parallel_check(two_towers, x)
-print(f"backend: {result.backend}; parameters: one device {result.parameters:,}, "
-      f"per tower {result.parameters_per_tower}")
-print(f"the towers exchange activations before: {', '.join(result.exchanges)} "
-      f"({result.bytes_exchanged:,} bytes for {len(x)} images)")
-print(f"max |two towers - one device| = {result.max_abs_diff:.1e} "
-      f"(outputs up to {result.max_abs_output:.2f}), in {result.seconds:.1f} s")
+print(
+    f"backend: {result.backend}; parameters: one device {result.parameters:,}, "
+    f"per tower {result.parameters_per_tower}"
+)
+print(
+    f"the towers exchange activations before: {', '.join(result.exchanges)} "
+    f"({result.bytes_exchanged:,} bytes for {len(x)} images)"
+)
+print(
+    f"max |two towers - one device| = {result.max_abs_diff:.1e} "
+    f"(outputs up to {result.max_abs_output:.2f}), in {result.seconds:.1f} s"
+)
 relative = result.max_abs_diff / result.max_abs_output
-print(f"Take-away: the two runs differ by {relative:.0e} of the outputs' size: "
-      + ("no more than float rounding, so the two-device run *is* the grouped model."
-         if relative < 1e-4 else "more than float rounding: something differs."))
+print(
+    f"Take-away: the two runs differ by {relative:.0e} of the outputs' size: "
+    + (
+        "no more than float rounding, so the two-device run *is* the grouped model."
+        if relative < 1e-4
+        else "more than float rounding: something differs."
+    )
+)
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # Model parallelism trades memory for communication; today one GPU holds AlexNet easily, and
@@ -266,6 +308,7 @@ print(f"Take-away: the two runs differ by {relative:.0e} of the outputs' size: "
 #
 # A window of side k, moved with stride s over an input of side n padded by p on each side,
 # fits floor((n + 2p − k) / s) + 1 times. Write it:
+
 
 # %% slideshow={"slide_type": "skip"}
 def conv_output_size(size: int, kernel_size: int, stride: int = 1, padding: int = 0) -> int:
@@ -325,17 +368,23 @@ torch.manual_seed(0)
 lrn_net = SmallAlexNet(data.num_classes, data.channels, lrn=True)
 for scale in (1.0, 255.0):
     e = lesson.lrn_effect(lrn_net, x, scale=scale)
-    print(f"inputs x {scale:>5g}: median activation {e.activation_median:8.3f}; LRN divisor "
-          f"min {e.divisor_min:.3f}, median {e.divisor_median:.3f}, max {e.divisor_max:.3f}")
-print(f"k^beta = {2.0 ** 0.75:.3f}")
+    print(
+        f"inputs x {scale:>5g}: median activation {e.activation_median:8.3f}; LRN divisor "
+        f"min {e.divisor_min:.3f}, median {e.divisor_median:.3f}, max {e.divisor_max:.3f}"
+    )
+print(f"k^beta = {2.0**0.75:.3f}")
 normalised, raw = (lesson.lrn_effect(lrn_net, x, scale=s) for s in (1.0, 255.0))
 spread = {name: e.divisor_max / e.divisor_min for name, e in (("normalised", normalised), ("raw", raw))}
-print(f"Take-away: the largest divisor is {spread['normalised']:.3f}x the smallest on normalised "
-      f"inputs and {spread['raw']:.2f}x on raw pixel values: LRN "
-      + ("is close to a constant rescaling on the course's inputs"
-         if spread["normalised"] < 1.05 else "varies across activations even on normalised inputs")
-      + (" and only normalises at the paper's pixel scale." if spread["raw"] > spread["normalised"]
-         else "."))
+print(
+    f"Take-away: the largest divisor is {spread['normalised']:.3f}x the smallest on normalised "
+    f"inputs and {spread['raw']:.2f}x on raw pixel values: LRN "
+    + (
+        "is close to a constant rescaling on the course's inputs"
+        if spread["normalised"] < 1.05
+        else "varies across activations even on normalised inputs"
+    )
+    + (" and only normalises at the paper's pixel scale." if spread["raw"] > spread["normalised"] else ".")
+)
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # Where the divisor spreads out, LRN really dampens channels whose neighbours respond strongly
@@ -385,6 +434,7 @@ for name in list(gallery)[-2:]:
 # *inverted* dropout the kept units are scaled by 1/(1 − p) during training, so that nothing
 # changes at test time, where dropout is off. Write it (without modifying `x`):
 
+
 # %% slideshow={"slide_type": "skip"}
 def dropout(x: torch.Tensor, p: float, training: bool) -> torch.Tensor:
     ### BEGIN SOLUTION
@@ -408,16 +458,17 @@ check("alexnet.dropout", dropout)
 # (dropout needs redundant units to drop), on a tenth of the profile's images (1,000 in `cpu`) for
 # 14 times its epochs (84 in `cpu`), long after the unregularised net has memorised them. Three
 # runs on each seed, everything else equal: no regularisation, augmentation (random crops and
-# flips), dropout (p = 0.5 before fc6 and fc7). Training accuracy is measured after training, in evaluation mode, on
-# the un-augmented training images; test accuracy on the whole test split.
+# flips), dropout (p = 0.5 before fc6 and fc7). Training accuracy is measured after training, in
+# evaluation mode, on the un-augmented training images; test accuracy on the whole test split.
 
 # %% tags=["nbval-ignore-output"]
 regularisation = RECIPES[lesson.REGULARISATION_KEY]
 print(regularisation.describe(profile))
 print(regularisation.estimate(data, profile))
 gap_runs = lesson.regularisation_runs(data, profile)
-fig = plot_seeds(gap_runs, ["train_error", "val_error"],
-                 title="SmallAlexNet (FC 512) on a tenth of the training images")
+fig = plot_seeds(
+    gap_runs, ["train_error", "val_error"], title="SmallAlexNet (FC 512) on a tenth of the training images"
+)
 plt.show()
 fig = plot_paired(gap_runs, "test_acc", title="test accuracy, seed by seed")
 plt.show()
@@ -426,6 +477,7 @@ print(lesson.format_gap_table(gaps))
 augmentation_verdict = regularisation.judge("alexnet.augmentation", gap_runs)
 dropout_verdict = regularisation.judge("alexnet.dropout", gap_runs)
 
+
 # %% tags=["nbval-ignore-output"] slideshow={"slide_type": "fragment"}
 def mean_of(label: str, figure: str) -> float:
     rows = [g for g in gaps if g.label == label]
@@ -433,10 +485,14 @@ def mean_of(label: str, figure: str) -> float:
 
 
 for label in gap_runs:
-    print(f"{label}: train {mean_of(label, 'train_acc'):.1%}, test {mean_of(label, 'test_acc'):.1%}, "
-          f"gap {mean_of(label, 'gap'):.1%} (means over the seeds)")
-print(f"Take-away: augmentation {augmentation_verdict.verdict} ({augmentation_verdict.reason}); "
-      f"dropout {dropout_verdict.verdict} ({dropout_verdict.reason}).")
+    print(
+        f"{label}: train {mean_of(label, 'train_acc'):.1%}, test {mean_of(label, 'test_acc'):.1%}, "
+        f"gap {mean_of(label, 'gap'):.1%} (means over the seeds)"
+    )
+print(
+    f"Take-away: augmentation {augmentation_verdict.verdict} ({augmentation_verdict.reason}); "
+    f"dropout {dropout_verdict.verdict} ({dropout_verdict.reason})."
+)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Read the curves with the table: the unregularised net's training error falls to zero while its
@@ -471,19 +527,24 @@ inside
 # %% tags=["nbval-ignore-output"]
 from cnnlessons import views
 
-fig = views.plot_filters(views.first_layer_filters(inside.model),
-                         title=f"first-layer filters: {inside.title}")
+fig = views.plot_filters(
+    views.first_layer_filters(inside.model), title=f"first-layer filters: {inside.title}"
+)
 
 # %%
 from cnnlessons import models
 
 REAL_WEIGHTS = False  # True: download torchvision's AlexNet weights (about 233 MB; needs network)
 if REAL_WEIGHTS:
-    fig = views.plot_filters(views.first_layer_filters(models.build_model("alexnet", weights="DEFAULT")),
-                             title="AlexNet with ImageNet weights: 64 filters of 11x11x3 (the paper: two towers of 48)")
+    fig = views.plot_filters(
+        views.first_layer_filters(models.build_model("alexnet", weights="DEFAULT")),
+        title="AlexNet with ImageNet weights: 64 filters of 11x11x3 (the paper: two towers of 48)",
+    )
 else:
-    print("Real weights are off: set REAL_WEIGHTS = True (online) to see torchvision AlexNet's 64 "
-          "first-layer filters.")
+    print(
+        "Real weights are off: set REAL_WEIGHTS = True (online) to see torchvision AlexNet's 64 "
+        "first-layer filters."
+    )
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### The library's code: the PCA colour shift
@@ -507,29 +568,46 @@ from cnnlessons.claims import check_row, show_ledger
 he = grads["kaiming"]
 relu_ratio, sigmoid_ratio = he["relu"][0] / he["relu"][-1], he["sigmoid"][0] / he["sigmoid"][-1]
 pools = lesson.pooling_sizes()
-show_ledger([
-    relu_vs_tanh.row(budget="with its own tuned rate tanh keeps up at 2,500 images, also in the variants "
-                            "tried on other seeds (N(0, 0.01) weights on 0-255 pixels, also with the paper's "
-                            "LRN; six more convolutions); the paper's whole setting (all 50,000 images, tanh "
-                            "for about 35 epochs) needs about 50 times this budget"),
-    augmentation_verdict.row(budget="needs a training set the net memorises: more epochs on the 1,000 images"),
-    dropout_verdict.row(budget="needs a training set the net memorises and dropout the epochs to fit it: "
-                       "more epochs on the 1,000 images"),
-    check_row("alexnet.relu_gradients",
-              f"with He initialisation, ReLU keeps the gradient's size through {DEPTH} layers; sigmoid's vanishes",
-              "section 3.1; Glorot and Bengio 2010",
-              f"first/last layer gradient norm: ReLU {relu_ratio:.2g}, sigmoid {sigmoid_ratio:.2g}",
-              bool(0.1 <= relu_ratio <= 10 and sigmoid_ratio < 1e-3)),
-    check_row("alexnet.two_towers",
-              "two towers (groups=2) save weights and, run on two devices, give the one-device output",
-              "section 3.2",
-              f"{total.saved:,} weights saved ({total.saved / total.one_tower:.1%}); two devices differ by "
-              f"{relative:.0e} of the outputs' size",
-              bool(total.saved > 0 and relative < 1e-5)),
-    check_row("alexnet.overlapping_pool", "overlapping 3x3/s2 pooling gives the size of 2x2/s2, up to one pixel",
-              "section 3.4", ", ".join(f"{r.size}: {r.overlapping} and {r.non_overlapping}" for r in pools),
-              all(abs(r.overlapping - r.non_overlapping) <= 1 for r in pools)),
-])
+show_ledger(
+    [
+        relu_vs_tanh.row(
+            budget="with its own tuned rate tanh keeps up at 2,500 images, also in the variants "
+            "tried on other seeds (N(0, 0.01) weights on 0-255 pixels, also with the paper's "
+            "LRN; six more convolutions); the paper's whole setting (all 50,000 images, tanh "
+            "for about 35 epochs) needs about 50 times this budget"
+        ),
+        augmentation_verdict.row(
+            budget="needs a training set the net memorises: more epochs on the 1,000 images"
+        ),
+        dropout_verdict.row(
+            budget="needs a training set the net memorises and dropout the epochs to fit it: "
+            "more epochs on the 1,000 images"
+        ),
+        check_row(
+            "alexnet.relu_gradients",
+            "with He initialisation, ReLU keeps the gradient's "
+            f"size through {DEPTH} layers; sigmoid's vanishes",
+            "section 3.1; Glorot and Bengio 2010",
+            f"first/last layer gradient norm: ReLU {relu_ratio:.2g}, sigmoid {sigmoid_ratio:.2g}",
+            bool(0.1 <= relu_ratio <= 10 and sigmoid_ratio < 1e-3),
+        ),
+        check_row(
+            "alexnet.two_towers",
+            "two towers (groups=2) save weights and, run on two devices, give the one-device output",
+            "section 3.2",
+            f"{total.saved:,} weights saved ({total.saved / total.one_tower:.1%}); two devices differ by "
+            f"{relative:.0e} of the outputs' size",
+            bool(total.saved > 0 and relative < 1e-5),
+        ),
+        check_row(
+            "alexnet.overlapping_pool",
+            "overlapping 3x3/s2 pooling gives the size of 2x2/s2, up to one pixel",
+            "section 3.4",
+            ", ".join(f"{r.size}: {r.overlapping} and {r.non_overlapping}" for r in pools),
+            all(abs(r.overlapping - r.non_overlapping) <= 1 for r in pools),
+        ),
+    ]
+)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary

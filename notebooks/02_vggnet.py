@@ -12,22 +12,26 @@
 # %% tags=["setup", "nbval-ignore-output"] slideshow={"slide_type": "skip"}
 # Set up: in Colab this installs the course on first use (Colab's own torch and
 # ipywidgets are kept); on your machine `make lab` has installed it already.
-import importlib.util, subprocess, sys
+import importlib.util
+import subprocess
+import sys
+
 if importlib.util.find_spec("cnnlessons") is None:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "cnnlessons @ git+https://github.com/cnnlessons/cnnlessons@main"], check=True)
+    course = "cnnlessons @ git+https://github.com/cnnlessons/cnnlessons@main"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", course], check=True)
 from cnnlessons import check, setup_notebook
+
 profile = setup_notebook(profile="auto")  # or "smoke", "cpu", "gpu"
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # # 02 · VGGNet: only 3x3 kernels, stacked for depth; the FC classifier as convolutions
 #
 # VGGNet (Simonyan and Zisserman, 2014; second in the ImageNet challenge of that year, first in
-# localisation) made one design rule out of AlexNet's mix of 11x11, 5x5 and 3x3 kernels: **only
-# 3x3 convolutions**, stacked one to four deep between poolings (configuration A has single ones in its first two blocks),
-# for networks of 11 to 19 layers. For testing, it turned its fully connected classifier into
-# convolutions — fc6 into a 7x7 convolution, fc7 and fc8 into 1x1 ones — and ran the whole
-# network over larger images.
+# localisation) made one design rule out of AlexNet's mix of 11x11, 5x5 and 3x3 kernels: **only 3x3
+# convolutions**, stacked one to four deep between poolings (configuration A has single ones in its
+# first two blocks), for networks of 11 to 19 layers. For testing, it turned its fully connected
+# classifier into convolutions — fc6 into a 7x7 convolution, fc7 and fc8 into 1x1 ones — and ran the
+# whole network over larger images.
 #
 # **Learning goals.** After this lesson you can
 #
@@ -44,8 +48,8 @@ import torch
 from torch import nn
 
 from cnnlessons import load_data, plot_history
-from cnnlessons.runs.results import converged_runs, reference_runs
 from cnnlessons.experiments import vgg as lesson
+from cnnlessons.runs.results import converged_runs, reference_runs
 
 data = load_data(profile)
 print(data)
@@ -64,7 +68,9 @@ from cnnlessons import models
 from cnnlessons.views import diagram
 
 display(Markdown(lesson.configuration_table()))
-fig = diagram(models.SmallVGG(image_size=32).eval(), (3, 32, 32), title="the lesson's SmallVGG on 32x32 images")
+fig = diagram(
+    models.SmallVGG(image_size=32).eval(), (3, 32, 32), title="the lesson's SmallVGG on 32x32 images"
+)
 plt.show()
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -77,6 +83,7 @@ plt.show()
 # $$r = 1 + L\,(k - 1)$$
 #
 # pixels in each direction: 3, 5, 7 for one, two, three 3x3 layers. Write it:
+
 
 # %% slideshow={"slide_type": "skip"}
 def receptive_field(num_layers: int, kernel_size: int = 3) -> int:
@@ -99,8 +106,10 @@ check("vgg.receptive_field", receptive_field)
 # %%
 footprints = lesson.measure_footprints(max_layers=3, kernel_size=3, size=15)
 for fp in footprints:
-    print(f"{fp.num_layers} x 3x3: measured footprint {fp.height}x{fp.width}, "
-          f"formula 1 + {fp.num_layers}·2 = {fp.formula}")
+    print(
+        f"{fp.num_layers} x 3x3: measured footprint {fp.height}x{fp.width}, "
+        f"formula 1 + {fp.num_layers}·2 = {fp.formula}"
+    )
 fig = lesson.plot_footprints(footprints)
 plt.show()
 
@@ -115,6 +124,7 @@ plt.show()
 #
 # A convolution from C_in to C_out channels with a k x k kernel has k² · C_in · C_out weights,
 # plus C_out biases. Write it:
+
 
 # %% slideshow={"slide_type": "skip"}
 def conv_params(kernel_size: int, in_channels: int, out_channels: int, bias: bool = True) -> int:
@@ -135,9 +145,11 @@ print(f"{'C':>5} {'3 x 3x3':>12} {'1 x 7x7':>12} {'27C^2':>12} {'49C^2':>12} {'r
 for r in lesson.stack_weights(channels=(64, 128, 256, 512)):
     c = r.channels
     print(f"{c:>5} {r.stack:>12,} {r.single:>12,} {27 * c * c:>12,} {49 * c * c:>12,} {r.ratio:>6.3f}")
-print(f"Take-away: three 3x3 layers need {r.ratio:.1%} of the weights of one 7x7 layer "
-      f"({r.stack:,} against {r.single:,} at C = {r.channels}), and put three ReLUs where the 7x7 "
-      f"layer has one.")
+print(
+    f"Take-away: three 3x3 layers need {r.ratio:.1%} of the weights of one 7x7 layer "
+    f"({r.stack:,} against {r.single:,} at C = {r.channels}), and put three ReLUs where the 7x7 "
+    f"layer has one."
+)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # The paper's argument has two halves: fewer weights (a regulariser: the 7x7 kernel is forced to
@@ -185,15 +197,19 @@ fig = plot_paired(stack_runs, "test_acc", title="test accuracy, seed by seed")
 plt.show()
 for label, by_seed in stack_runs.items():
     first = next(iter(by_seed.values()))
-    print(f"{label}: {first.info['parameters']:,} parameters, test accuracy "
-          + ", ".join(f"seed {seed} {h.test_acc:.1%}" for seed, h in by_seed.items()))
+    print(
+        f"{label}: {first.info['parameters']:,} parameters, test accuracy "
+        + ", ".join(f"seed {seed} {h.test_acc:.1%}" for seed, h in by_seed.items())
+    )
 small_kernels = stacks.judge("vgg.small_kernels", stack_runs)
 depth_verdict = stacks.judge("vgg.depth", stack_runs)
 
 # %% tags=["nbval-ignore-output"] slideshow={"slide_type": "fragment"}
-print(f"Take-away: two 3x3 layers against one 5x5: {small_kernels.mean:+.1f} points of test accuracy "
-      f"(mean over the seeds) at fewer weights, {small_kernels.verdict}; four 3x3 layers against two: "
-      f"{depth_verdict.mean:+.1f} points, {depth_verdict.verdict}.")
+print(
+    f"Take-away: two 3x3 layers against one 5x5: {small_kernels.mean:+.1f} points of test accuracy "
+    f"(mean over the seeds) at fewer weights, {small_kernels.verdict}; four 3x3 layers against two: "
+    f"{depth_verdict.mean:+.1f} points, {depth_verdict.verdict}."
+)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. Depth through repeated 3x3 blocks: a scaled-down VGG
@@ -202,6 +218,7 @@ print(f"Take-away: two 3x3 layers against one 5x5: {small_kernels.mean:+.1f} poi
 # pooling with stride 2 that halves the size; the next block doubles the channels. Write the
 # block:
 
+
 # %% slideshow={"slide_type": "skip"}
 class VGGBlock(nn.Module):
     def __init__(self, num_convs: int, in_channels: int, out_channels: int) -> None:
@@ -209,8 +226,10 @@ class VGGBlock(nn.Module):
         super().__init__()
         layers = []
         for i in range(num_convs):
-            layers += [nn.Conv2d(in_channels if i == 0 else out_channels, out_channels, 3, padding=1),
-                       nn.ReLU(inplace=True)]
+            layers += [
+                nn.Conv2d(in_channels if i == 0 else out_channels, out_channels, 3, padding=1),
+                nn.ReLU(inplace=True),
+            ]
         layers.append(nn.MaxPool2d(2, stride=2))
         self.body = nn.Sequential(*layers)
         ### END SOLUTION
@@ -242,21 +261,30 @@ from cnnlessons.measure import count_parameters, layer_summary
 torch.manual_seed(0)
 from cnnlessons.models import SmallVGG
 
-print(layer_summary(SmallVGG(data.num_classes, data.channels, image_size=data.image_size),
-                    data.input_size, depth=2))
+print(
+    layer_summary(
+        SmallVGG(data.num_classes, data.channels, image_size=data.image_size), data.input_size, depth=2
+    )
+)
 
 # %% tags=["nbval-ignore-output"]
 print(RECIPES[lesson.VGG_KEY].estimate(data, profile))
 vgg, history = lesson.train_vgg(data, profile)
 print(history)
-fig = plot_history(history, ["train_error", "val_error"],
-                   reference=reference_runs(lesson.VGG_KEY) + converged_runs("small_vgg"), title="SmallVGG")
+fig = plot_history(
+    history,
+    ["train_error", "val_error"],
+    reference=reference_runs(lesson.VGG_KEY) + converged_runs("small_vgg"),
+    title="SmallVGG",
+)
 plt.show()
 
 # %% tags=["nbval-ignore-output"] slideshow={"slide_type": "fragment"}
-print(f"Take-away: the scaled-down VGG reached {history.val_acc[-1]:.1%} validation and "
-      f"{history.test_acc:.1%} test accuracy after {history.epoch[-1]} epochs "
-      f"({count_parameters(vgg):,} parameters, {history.wall_time:.0f} s).")
+print(
+    f"Take-away: the scaled-down VGG reached {history.val_acc[-1]:.1%} validation and "
+    f"{history.test_acc:.1%} test accuracy after {history.epoch[-1]} epochs "
+    f"({count_parameters(vgg):,} parameters, {history.wall_time:.0f} s)."
+)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Without batch normalisation (2015, after VGG) a VGG is slow to get going: the paper trained its
@@ -302,15 +330,22 @@ classes = [int(data.val_labels[i]) for i in picks]
 fig = lesson.plot_score_map(big[0], scores, data.classes, classes)
 plt.show()
 h, w = scores.shape[-2:]
-print(f"a {big.shape[-2]}x{big.shape[-1]} input gives a {h}x{w} score map per class "
-      f"({scores.shape[0]} classes)")
-corners = {"top left": (0, 0), "top right": (0, w - 1), "bottom left": (h - 1, 0),
-           "bottom right": (h - 1, w - 1)}
-for (name, (i, j)), k in zip(corners.items(), classes):
+print(
+    f"a {big.shape[-2]}x{big.shape[-1]} input gives a {h}x{w} score map per class ({scores.shape[0]} classes)"
+)
+corners = {
+    "top left": (0, 0),
+    "top right": (0, w - 1),
+    "bottom left": (h - 1, 0),
+    "bottom right": (h - 1, w - 1),
+}
+for (name, (i, j)), k in zip(corners.items(), classes, strict=False):
     best = int(scores[:, i, j].argmax())
-    print(f"{name:>12}: image of a {data.classes[k]!r}, top class there {data.classes[best]!r} "
-          f"(P = {scores[best, i, j]:.2f})")
-right = sum(int(scores[:, i, j].argmax()) == k for (i, j), k in zip(corners.values(), classes))
+    print(
+        f"{name:>12}: image of a {data.classes[k]!r}, top class there {data.classes[best]!r} "
+        f"(P = {scores[best, i, j]:.2f})"
+    )
+right = sum(int(scores[:, i, j].argmax()) == k for (i, j), k in zip(corners.values(), classes, strict=False))
 print(f"{right} of the 4 corners vote for the class of their own image.")
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
@@ -363,18 +398,33 @@ views.show_source(fc_to_conv)
 from cnnlessons.claims import check_row, show_ledger
 
 weights = lesson.stack_weights(channels=(512,))[-1]
-show_ledger([
-    small_kernels.row(budget="more epochs, or more images, for each stack"),
-    depth_verdict.row(budget="more epochs, or more images, for each stack"),
-    check_row("vgg.receptive_field", "two stacked 3x3 convolutions see 5x5, three see 7x7",
-              "section 2.3", ", ".join(f"{fp.num_layers} x 3x3: {fp.height}x{fp.width}" for fp in footprints),
-              all((fp.height, fp.width) == (fp.formula, fp.formula) for fp in footprints)),
-    check_row("vgg.weights", "three 3x3 layers cost 27C² weights against 49C² for one 7x7",
-              "section 2.3", f"{weights.stack:,} against {weights.single:,} at C = {weights.channels}",
-              bool(weights.stack == 27 * weights.channels ** 2 and weights.single == 49 * weights.channels ** 2)),
-    check_row("vgg.fully_convolutional", "the classifier as convolutions gives the FC head's outputs",
-              "section 3.2", f"max difference {diff:.1e} (scores up to {scale:.2f})", bool(diff <= 1e-4 * max(scale, 1.0))),
-])
+show_ledger(
+    [
+        small_kernels.row(budget="more epochs, or more images, for each stack"),
+        depth_verdict.row(budget="more epochs, or more images, for each stack"),
+        check_row(
+            "vgg.receptive_field",
+            "two stacked 3x3 convolutions see 5x5, three see 7x7",
+            "section 2.3",
+            ", ".join(f"{fp.num_layers} x 3x3: {fp.height}x{fp.width}" for fp in footprints),
+            all((fp.height, fp.width) == (fp.formula, fp.formula) for fp in footprints),
+        ),
+        check_row(
+            "vgg.weights",
+            "three 3x3 layers cost 27C² weights against 49C² for one 7x7",
+            "section 2.3",
+            f"{weights.stack:,} against {weights.single:,} at C = {weights.channels}",
+            bool(weights.stack == 27 * weights.channels**2 and weights.single == 49 * weights.channels**2),
+        ),
+        check_row(
+            "vgg.fully_convolutional",
+            "the classifier as convolutions gives the FC head's outputs",
+            "section 3.2",
+            f"max difference {diff:.1e} (scores up to {scale:.2f})",
+            bool(diff <= 1e-4 * max(scale, 1.0)),
+        ),
+    ]
+)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary

@@ -12,11 +12,15 @@
 # %% tags=["setup", "nbval-ignore-output"] slideshow={"slide_type": "skip"}
 # Set up: in Colab this installs the course on first use (Colab's own torch and
 # ipywidgets are kept); on your machine `make lab` has installed it already.
-import importlib.util, subprocess, sys
+import importlib.util
+import subprocess
+import sys
+
 if importlib.util.find_spec("cnnlessons") is None:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "cnnlessons @ git+https://github.com/cnnlessons/cnnlessons@main"], check=True)
+    course = "cnnlessons @ git+https://github.com/cnnlessons/cnnlessons@main"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", course], check=True)
 from cnnlessons import check, setup_notebook
+
 profile = setup_notebook(profile="auto")  # or "smoke", "cpu", "gpu"
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -38,16 +42,6 @@ profile = setup_notebook(profile="auto")  # or "smoke", "cpu", "gpu"
 # The claims of the source are the section headings; each is shown by a computation.
 
 # %% slideshow={"slide_type": "skip"}
-import torch
-from torch import nn
-
-from cnnlessons import load_data, plot_history, set_seed
-from cnnlessons.runs.recipes import RECIPES
-from cnnlessons import models
-from cnnlessons.experiments import googlenet as lesson
-from cnnlessons.measure import count_parameters, flops_per_image
-from cnnlessons.runs.results import converged_runs, reference_runs, trained_to_the_end
-
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The network, drawn from the code
 #
@@ -55,13 +49,21 @@ from cnnlessons.runs.results import converged_runs, reference_runs, trained_to_t
 # `cnnlessons.views.diagram` from the model the library builds: a 3x3 stem, five Inception blocks
 # (each box one block; section 3 opens one) with two poolings between them, global average pooling
 # and one linear layer.
-
 # %% slideshow={"slide_type": "fragment"}
 import matplotlib.pyplot as plt
+import torch
+from torch import nn
 
+from cnnlessons import load_data, models, plot_history, set_seed
+from cnnlessons.experiments import googlenet as lesson
+from cnnlessons.measure import count_parameters, flops_per_image
+from cnnlessons.runs.recipes import RECIPES
+from cnnlessons.runs.results import converged_runs, reference_runs, trained_to_the_end
 from cnnlessons.views import diagram
 
-fig = diagram(models.SmallGoogLeNet().eval(), (3, 32, 32), title="the lesson's SmallGoogLeNet on 32x32 images")
+fig = diagram(
+    models.SmallGoogLeNet().eval(), (3, 32, 32), title="the lesson's SmallGoogLeNet on 32x32 images"
+)
 plt.show()
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -78,11 +80,11 @@ plt.show()
 
 # %% slideshow={"slide_type": "fragment"}
 torch.manual_seed(0)
-x = torch.randn(2, 64, 7, 7)                      # N x C_in x H x W
-conv = nn.Conv2d(64, 16, kernel_size=1)           # 64 -> 16 channels
-W, b = conv.weight[:, :, 0, 0], conv.bias         # 16 x 64 and 16
+x = torch.randn(2, 64, 7, 7)  # N x C_in x H x W
+conv = nn.Conv2d(64, 16, kernel_size=1)  # 64 -> 16 channels
+W, b = conv.weight[:, :, 0, 0], conv.bias  # 16 x 64 and 16
 
-linear = nn.Linear(64, 16)                        # the same weights, as a linear layer
+linear = nn.Linear(64, 16)  # the same weights, as a linear layer
 with torch.no_grad():
     linear.weight.copy_(W)
     linear.bias.copy_(b)
@@ -93,10 +95,12 @@ with torch.no_grad():
 same = max((y_conv - y_einsum).abs().max().item(), (y_conv - y_linear).abs().max().item()) < 1e-5
 print(f"input {tuple(x.shape)} -> 1x1 conv output {tuple(y_conv.shape)}")
 print(f"einsum output {tuple(y_einsum.shape)}, per-pixel Linear output {tuple(y_linear.shape)}")
-print(f"Take-away: the 1x1 convolution turned {x.shape[1]} channels into {y_conv.shape[1]} on the "
-      f"same {x.shape[2]}x{x.shape[3]} grid, and it equals a Linear({x.shape[1]}, {y_conv.shape[1]}) "
-      f"applied to each of the {x.shape[0] * x.shape[2] * x.shape[3]} pixels "
-      f"(max difference below 1e-5: {same}).")
+print(
+    f"Take-away: the 1x1 convolution turned {x.shape[1]} channels into {y_conv.shape[1]} on the "
+    f"same {x.shape[2]}x{x.shape[3]} grid, and it equals a Linear({x.shape[1]}, {y_conv.shape[1]}) "
+    f"applied to each of the {x.shape[0] * x.shape[2] * x.shape[3]} pixels "
+    f"(max difference below 1e-5: {same})."
+)
 
 # %% tags=["nbval-ignore-output"]
 # The last digits of float32 rounding depend on the CPU's kernels, so these figures are not compared.
@@ -122,16 +126,21 @@ print(f"max |conv - einsum| = {diff_einsum:.1e}, max |conv - per-pixel Linear| =
 # as the input pixels that one output pixel's gradient reaches.
 
 # %% slideshow={"slide_type": "fragment"}
-cmp = lesson.compare_reduction(in_channels=128, reduced_channels=32, out_channels=128,
-                               kernel_size=3, size=28)
-print(f"3x3 conv 128->128:            {cmp.direct_params:>7,} weights, output {cmp.direct_shape}, "
-      f"receptive field {cmp.direct_receptive_field}, {cmp.direct_flops / 1e6:.1f} MFLOPs")
-print(f"1x1 conv 128->32, 3x3 32->128: {cmp.reduced_params:>7,} weights, output {cmp.reduced_shape}, "
-      f"receptive field {cmp.reduced_receptive_field}, {cmp.reduced_flops / 1e6:.1f} MFLOPs")
-print(f"Take-away: the reduced path needs {cmp.reduced_params:,} instead of {cmp.direct_params:,} "
-      f"weights ({cmp.saving:.0%}) and {cmp.reduced_flops / cmp.direct_flops:.0%} of the FLOPs on a "
-      f"28x28 map, for the same {cmp.direct_receptive_field[0]}x{cmp.direct_receptive_field[1]} "
-      f"receptive field and the same output shape.")
+cmp = lesson.compare_reduction(in_channels=128, reduced_channels=32, out_channels=128, kernel_size=3, size=28)
+print(
+    f"3x3 conv 128->128:            {cmp.direct_params:>7,} weights, output {cmp.direct_shape}, "
+    f"receptive field {cmp.direct_receptive_field}, {cmp.direct_flops / 1e6:.1f} MFLOPs"
+)
+print(
+    f"1x1 conv 128->32, 3x3 32->128: {cmp.reduced_params:>7,} weights, output {cmp.reduced_shape}, "
+    f"receptive field {cmp.reduced_receptive_field}, {cmp.reduced_flops / 1e6:.1f} MFLOPs"
+)
+print(
+    f"Take-away: the reduced path needs {cmp.reduced_params:,} instead of {cmp.direct_params:,} "
+    f"weights ({cmp.saving:.0%}) and {cmp.reduced_flops / cmp.direct_flops:.0%} of the FLOPs on a "
+    f"28x28 map, for the same {cmp.direct_receptive_field[0]}x{cmp.direct_receptive_field[1]} "
+    f"receptive field and the same output shape."
+)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # The saving is not free: the 3x3 convolution now sees only 32 mixtures of the 128 input channels,
@@ -146,9 +155,11 @@ print(f"Take-away: the reduced path needs {cmp.reduced_params:,} instead of {cmp
 # pair (weights of one kxk convolution in -> out, weights of the 1x1 in -> reduced followed by the
 # kxk reduced -> out), without biases.
 
+
 # %% slideshow={"slide_type": "skip"}
-def reduction_params(in_channels: int, reduced_channels: int, out_channels: int,
-                     kernel_size: int = 3) -> tuple[int, int]:
+def reduction_params(
+    in_channels: int, reduced_channels: int, out_channels: int, kernel_size: int = 3
+) -> tuple[int, int]:
     ### BEGIN SOLUTION
     k2 = kernel_size * kernel_size
     direct = k2 * in_channels * out_channels
@@ -176,14 +187,16 @@ explorer = ReductionExplorer(branch="3a 5x5")
 b = explorer.current
 with_reduction = lesson.branch_cost(b.in_channels, b.reduced_channels, b.out_channels, b.kernel_size, b.size)
 without = lesson.branch_cost(b.in_channels, None, b.out_channels, b.kernel_size, b.size)
-k2 = b.kernel_size ** 2
+k2 = b.kernel_size**2
 break_even = k2 * b.in_channels * b.out_channels / (b.in_channels + k2 * b.out_channels)
 explorer.static()
 print(explorer.text)
-print(f"Take-away: in block 3a's 5x5 branch the paper's {b.reduced_channels}-channel reduction keeps "
-      f"{with_reduction.params / without.params:.0%} of the parameters and "
-      f"{with_reduction.flops / without.flops:.0%} of the FLOPs; a reduction saves weights as long as "
-      f"it is narrower than k²·C_in·C_out / (C_in + k²·C_out) = {break_even:.0f} channels.")
+print(
+    f"Take-away: in block 3a's 5x5 branch the paper's {b.reduced_channels}-channel reduction keeps "
+    f"{with_reduction.params / without.params:.0%} of the parameters and "
+    f"{with_reduction.flops / without.flops:.0%} of the FLOPs; a reduction saves weights as long as "
+    f"it is narrower than k²·C_in·C_out / (C_in + k²·C_out) = {break_even:.0f} channels."
+)
 
 # %% tags=["nbval-ignore-output"]
 explorer
@@ -202,19 +215,21 @@ explorer
 # c1 + c2[1] + c3[1] + c4 channels. The pooling branch needs its 1x1 convolution: max pooling
 # keeps all C_in input channels, so without it the block's output would have at least as many
 # channels as its input, and the channel count could only grow from block to block; the 1x1
-# projection lets each block choose its own width c4 for that branch. Here is block 3a of GoogLeNet on its 28x28 input with 192
-# channels (the library's `Inception`):
+# projection lets each block choose its own width c4 for that branch. Here is block 3a of GoogLeNet
+# on its 28x28 input with 192 channels (the library's `Inception`):
 
 # %% slideshow={"slide_type": "fragment"}
 block = models.Inception(192, 64, (96, 128), (16, 32), 32)
 x = torch.randn(1, 192, 28, 28)
 shapes, out_shape = lesson.branch_shapes(block, x)
-for (name, shape), branch in zip(shapes, block.branches):
+for (name, shape), branch in zip(shapes, block.branches, strict=False):
     print(f"branch {name:<20} -> {shape}, {count_parameters(branch):>7,} parameters")
 print(f"concatenated output      -> {out_shape}")
-print(f"Take-away: the four branches give {' + '.join(str(s[1]) for _, s in shapes)} = "
-      f"{out_shape[1]} channels on the same {out_shape[2]}x{out_shape[3]} grid; the whole block has "
-      f"{count_parameters(block):,} parameters.")
+print(
+    f"Take-away: the four branches give {' + '.join(str(s[1]) for _, s in shapes)} = "
+    f"{out_shape[1]} channels on the same {out_shape[2]}x{out_shape[3]} grid; the whole block has "
+    f"{count_parameters(block):,} parameters."
+)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # The full GoogLeNet stacks nine such blocks (3a, 3b, 4a-4e, 5a, 5b) with max pooling between the
@@ -232,8 +247,7 @@ import torch.nn.functional as F
 
 
 class Inception(nn.Module):
-    def __init__(self, in_channels: int, c1: int, c2: tuple[int, int], c3: tuple[int, int],
-                 c4: int) -> None:
+    def __init__(self, in_channels: int, c1: int, c2: tuple[int, int], c3: tuple[int, int], c4: int) -> None:
         super().__init__()
         ### BEGIN SOLUTION
         self.b1 = nn.Conv2d(in_channels, c1, 1)
@@ -273,15 +287,25 @@ fig = draw_answer(Inception, models.Inception, (192, 28, 28), args=(192, 64, (96
 naive_2a = models.Inception(192, 64, (96, 128), (16, 32), 32, reductions=False, pool_projection=False).eval()
 naive_3a = models.Inception(192, 64, (96, 128), (16, 32), 32, reductions=False).eval()
 reduced_3a = models.Inception(192, 64, (96, 128), (16, 32), 32).eval()
-for name, block_3a in (("naive (Figure 2a)", naive_2a), ("naive, pool branch projected", naive_3a),
-                       ("with 1x1 reductions", reduced_3a)):
-    fig = diagram(block_3a, (192, 28, 28), title=f"Inception 3a, {name}: {count_parameters(block_3a):,} parameters, "
-                                                 f"{block_3a.out_channels} channels out")
+for name, block_3a in (
+    ("naive (Figure 2a)", naive_2a),
+    ("naive, pool branch projected", naive_3a),
+    ("with 1x1 reductions", reduced_3a),
+):
+    fig = diagram(
+        block_3a,
+        (192, 28, 28),
+        title=f"Inception 3a, {name}: {count_parameters(block_3a):,} parameters, "
+        f"{block_3a.out_channels} channels out",
+    )
     plt.show()
-print(f"Take-away: the reductions leave {count_parameters(reduced_3a) / count_parameters(naive_3a):.0%} of the "
-      f"parameters of the naive block with the same four branches and the same {reduced_3a.out_channels} output "
-      f"channels; the Figure 2a block passes its {naive_2a.in_channels} input channels on as well, "
-      f"{naive_2a.out_channels} channels out for the next block's 3x3 and 5x5 convolutions to read.")
+print(
+    f"Take-away: the reductions leave {count_parameters(reduced_3a) / count_parameters(naive_3a):.0%} of the "
+    "parameters of the naive block with the same four "
+    f"branches and the same {reduced_3a.out_channels} output "
+    f"channels; the Figure 2a block passes its {naive_2a.in_channels} input channels on as well, "
+    f"{naive_2a.out_channels} channels out for the next block's 3x3 and 5x5 convolutions to read."
+)
 
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -305,12 +329,14 @@ for row in rows:
 by_name = {row.name: row for row in rows}
 alexnet, vgg19, googlenet = by_name["AlexNet"], by_name["VGG-19"], by_name["GoogLeNet"]
 paper_googlenet = by_name["GoogLeNet, the paper's layers"]
-print(f"Take-away: the layer counts are right ({alexnet.layers}, {vgg19.layers}, {googlenet.layers}), "
-      f"and AlexNet's {alexnet.params / 1e6:.1f}M is close to 60M; but VGG-19 has "
-      f"{vgg19.params / 1e6:.1f}M parameters, not 110M, and GoogLeNet {googlenet.params / 1e6:.1f}M "
-      f"({paper_googlenet.params / 1e6:.1f}M with the paper's 5x5 layers "
-      f"and biases), not 4M: {alexnet.params / googlenet.params:.1f} times fewer than AlexNet and "
-      f"{vgg19.params / googlenet.params:.0f} times fewer than VGG-19.")
+print(
+    f"Take-away: the layer counts are right ({alexnet.layers}, {vgg19.layers}, {googlenet.layers}), "
+    f"and AlexNet's {alexnet.params / 1e6:.1f}M is close to 60M; but VGG-19 has "
+    f"{vgg19.params / 1e6:.1f}M parameters, not 110M, and GoogLeNet {googlenet.params / 1e6:.1f}M "
+    f"({paper_googlenet.params / 1e6:.1f}M with the paper's 5x5 layers "
+    f"and biases), not 4M: {alexnet.params / googlenet.params:.1f} times fewer than AlexNet and "
+    f"{vgg19.params / googlenet.params:.0f} times fewer than VGG-19."
+)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # The GoogLeNet paper itself speaks of "12 times fewer parameters" than AlexNet, about 5M; the
@@ -339,8 +365,10 @@ print(recipe.describe(profile))
 set_seed(0)
 model = recipe.build(recipe.run("SmallGoogLeNet"), data)
 print(data)
-print(f"SmallGoogLeNet: {count_parameters(model):,} parameters, "
-      f"{flops_per_image(model, data.input_size) / 1e6:.1f} MFLOPs per image")
+print(
+    f"SmallGoogLeNet: {count_parameters(model):,} parameters, "
+    f"{flops_per_image(model, data.input_size) / 1e6:.1f} MFLOPs per image"
+)
 
 # %% tags=["nbval-ignore-output"]
 print(recipe.estimate(data, profile))
@@ -350,19 +378,21 @@ reference = reference_runs("03_googlenet/googlenet") + converged_runs("small_goo
 fig = plot_history(history, ("train_error", "val_error"), reference=reference)
 
 # %% tags=["nbval-ignore-output"] slideshow={"slide_type": "fragment"}
-print(f"Take-away: after {history.epoch[-1]} epochs on {len(data.train_labels):,} {data.name} images "
-      f"the {count_parameters(model):,}-parameter SmallGoogLeNet reaches "
-      f"{history.test_acc:.1%} test accuracy ({profile.name} profile).")
+print(
+    f"Take-away: after {history.epoch[-1]} epochs on {len(data.train_labels):,} {data.name} images "
+    f"the {count_parameters(model):,}-parameter SmallGoogLeNet reaches "
+    f"{history.test_acc:.1%} test accuracy ({profile.name} profile)."
+)
 for run in reference:
     print(f"Reference ({run.info.get('device')}, {run.info.get('date')}): {run}")
 
-# %% [markdown] slideshow={"slide_type": "subslide"}
-# The dashed curve above is the same network trained to the end on all of CIFAR-10 (the
-# checkpoint that `build_model("small_googlenet", weights="cifar10")` loads). In the `gpu` profile
-# the same cells train on all of CIFAR-10 with that profile's budget, and that run joins it once a
-# reproduction file exists (`python -m cnnlessons.reproduce`, experiment `03_googlenet/googlenet`). What the lesson predicts
-# for it: a network this small, whose branches are mostly 1x1 reductions, still trains to a useful
-# accuracy, because its parameters go into mixing channels rather than into wide kxk kernels.
+# %% [markdown] slideshow={"slide_type": "subslide"} The dashed curve above is the same network
+# trained to the end on all of CIFAR-10 (the checkpoint that `build_model("small_googlenet",
+# weights="cifar10")` loads). In the `gpu` profile the same cells train on all of CIFAR-10 with that
+# profile's budget, and that run joins it once a reproduction file exists (`python -m
+# cnnlessons.reproduce`, experiment `03_googlenet/googlenet`). What the lesson predicts for it: a
+# network this small, whose branches are mostly 1x1 reductions, still trains to a useful accuracy,
+# because its parameters go into mixing channels rather than into wide kxk kernels.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6. Two ablations: the 1x1 reductions, and batch normalisation
@@ -376,19 +406,25 @@ for run in reference:
 # counted:
 
 # %% tags=["nbval-ignore-output"] slideshow={"slide_type": "fragment"}
-growth = lesson.naive_growth(width=recipe.run("SmallGoogLeNet").model_kwargs.get("width", 16),
-                             input_size=data.input_size)
+growth = lesson.naive_growth(
+    width=recipe.run("SmallGoogLeNet").model_kwargs.get("width", 16), input_size=data.input_size
+)
 print(f"{'blocks':<30} {'channels after each block':<28} {'weights':>10} {'MFLOPs':>8}")
 for cost in growth:
-    print(f"{cost.design:<30} {' '.join(f'{c:>4}' for c in cost.channels):<28} {cost.weights:>10,} "
-          f"{cost.flops / 1e6:>8.1f}")
+    print(
+        f"{cost.design:<30} {' '.join(f'{c:>4}' for c in cost.channels):<28} {cost.weights:>10,} "
+        f"{cost.flops / 1e6:>8.1f}"
+    )
 reduced_cost, projected_cost, naive_cost_2a = growth
-print(f"Take-away: without any 1x1 convolution the channels grow from {naive_cost_2a.channels[0]} to "
-      f"{naive_cost_2a.channels[-1]} over five blocks, and the net has "
-      f"{naive_cost_2a.weights / reduced_cost.weights:.1f} times the weights and "
-      f"{naive_cost_2a.flops / reduced_cost.flops:.1f} times the FLOPs of the one with reductions; keeping only "
-      f"the pool branch's projection still leaves {projected_cost.weights / reduced_cost.weights:.1f} times "
-      "the weights.")
+print(
+    f"Take-away: without any 1x1 convolution the channels grow from {naive_cost_2a.channels[0]} to "
+    f"{naive_cost_2a.channels[-1]} over five blocks, and the net has "
+    f"{naive_cost_2a.weights / reduced_cost.weights:.1f} times the weights and "
+    f"{naive_cost_2a.flops / reduced_cost.flops:.1f} times "
+    "the FLOPs of the one with reductions; keeping only "
+    f"the pool branch's projection still leaves {projected_cost.weights / reduced_cost.weights:.1f} times "
+    "the weights."
+)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # The naive net trained below keeps the pool branch's projection, so that it gives the same
@@ -424,17 +460,21 @@ fig = plot_paired(ablation_runs, "test_acc", title="test accuracy, seed by seed"
 plt.show()
 for label, by_seed in ablation_runs.items():
     first = next(iter(by_seed.values()))
-    print(f"{label:>15}: {first.info['parameters']:>9,} parameters, {first.info['flops'] / 1e6:6.1f} MFLOPs; "
-          "test accuracy " + ", ".join(f"seed {seed} {h.test_acc:.1%}" for seed, h in by_seed.items()))
+    print(
+        f"{label:>15}: {first.info['parameters']:>9,} parameters, {first.info['flops'] / 1e6:6.1f} MFLOPs; "
+        "test accuracy " + ", ".join(f"seed {seed} {h.test_acc:.1%}" for seed, h in by_seed.items())
+    )
 reductions = ablations.judge("googlenet.reductions", ablation_runs)
 batch_norm = ablations.judge("googlenet.batch_norm", ablation_runs)
 
 # %% tags=["nbval-ignore-output"] slideshow={"slide_type": "fragment"}
 naive_cost = reductions.figures["reduced"]["weights"] / reductions.figures["naive"]["weights"]
-print(f"Take-away: with its reductions the network keeps {naive_cost:.0%} of the naive one's weights and is "
-      f"{reductions.mean:+.1f} points from its test accuracy (mean over the seeds): {reductions.verdict}. "
-      f"With BN at lr 0.1 it is {batch_norm.mean:+.1f} points more accurate than the better run without BN "
-      f"(lr 0.1 or 0.01, seed by seed): {batch_norm.verdict}.")
+print(
+    f"Take-away: with its reductions the network keeps {naive_cost:.0%} of the naive one's weights and is "
+    f"{reductions.mean:+.1f} points from its test accuracy (mean over the seeds): {reductions.verdict}. "
+    f"With BN at lr 0.1 it is {batch_norm.mean:+.1f} points more accurate than the better run without BN "
+    f"(lr 0.1 or 0.01, seed by seed): {batch_norm.verdict}."
+)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # What BN does inside: the mean and standard deviation of what each convolution layer passes on
@@ -508,26 +548,38 @@ from cnnlessons.claims import check_row, show_ledger
 reduced_run = ablations.run("reduced", profile)
 ablation_width = reduced_run.model_kwargs["width"]
 reduction_channels = lesson.reduction_widths(ablations.build(reduced_run, data))
-show_ledger([
-    reductions.row(budget=f"at {ablation_width}/64 of GoogLeNet's width the reductions keep only "
-                          f"{min(reduction_channels)} to {max(reduction_channels)} channels; the designs tried on "
-                          "other seeds (width 16 on 10,000 images at 16x16 for 6 and 12 epochs, the reduced net "
-                          "also widened to half the naive one's FLOPs, with reductions 1.25 to 4 times wider, or "
-                          "against a naive net narrowed to twice its cost) left the naive net 1 to 4 points ahead; "
-                          "the paper's own Figure 2a net (the pooled input passed on, 8 times the weights) trained "
-                          "worse, 3 to 7 points behind the reduced one (6 and 12 epochs, lr 0.1 to 0.01, and this "
-                          "lesson's setting): would "
-                          "need GoogLeNet's own widths, trained to the end",
-                   converged=trained_to_the_end("small_googlenet")),
-    batch_norm.row(budget="more epochs for the three runs"),
-    check_row("googlenet.one_by_one", "a 1x1 convolution is a per-pixel linear map across channels",
-              "section 4; Lin et al. 2014", f"max difference to a per-pixel Linear {max(diff_einsum, diff_linear):.1e}",
-              bool(same)),
-    check_row("googlenet.reduction_cost", "a 1x1 reduction to 32 channels cuts a 3x3 128 -> 128 convolution's weights "
-              "(147,456 -> 40,960) for the same receptive field and output",
-              "section 4", f"{cmp.direct_params:,} -> {cmp.reduced_params:,} weights",
-              bool((cmp.direct_params, cmp.reduced_params) == (147_456, 40_960))),
-])
+show_ledger(
+    [
+        reductions.row(
+            budget=f"at {ablation_width}/64 of GoogLeNet's width the reductions keep only "
+            f"{min(reduction_channels)} to {max(reduction_channels)} channels; the designs tried on "
+            "other seeds (width 16 on 10,000 images at 16x16 for 6 and 12 epochs, the reduced net "
+            "also widened to half the naive one's FLOPs, with reductions 1.25 to 4 times wider, or "
+            "against a naive net narrowed to twice its cost) left the naive net 1 to 4 points ahead; "
+            "the paper's own Figure 2a net (the pooled input passed on, 8 times the weights) trained "
+            "worse, 3 to 7 points behind the reduced one (6 and 12 epochs, lr 0.1 to 0.01, and this "
+            "lesson's setting): would "
+            "need GoogLeNet's own widths, trained to the end",
+            converged=trained_to_the_end("small_googlenet"),
+        ),
+        batch_norm.row(budget="more epochs for the three runs"),
+        check_row(
+            "googlenet.one_by_one",
+            "a 1x1 convolution is a per-pixel linear map across channels",
+            "section 4; Lin et al. 2014",
+            f"max difference to a per-pixel Linear {max(diff_einsum, diff_linear):.1e}",
+            bool(same),
+        ),
+        check_row(
+            "googlenet.reduction_cost",
+            "a 1x1 reduction to 32 channels cuts a 3x3 128 -> 128 convolution's weights "
+            "(147,456 -> 40,960) for the same receptive field and output",
+            "section 4",
+            f"{cmp.direct_params:,} -> {cmp.reduced_params:,} weights",
+            bool((cmp.direct_params, cmp.reduced_params) == (147_456, 40_960)),
+        ),
+    ]
+)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary

@@ -12,11 +12,15 @@
 # %% tags=["setup", "nbval-ignore-output"] slideshow={"slide_type": "skip"}
 # Set up: in Colab this installs the course on first use (Colab's own torch and
 # ipywidgets are kept); on your machine `make lab` has installed it already.
-import importlib.util, subprocess, sys
+import importlib.util
+import subprocess
+import sys
+
 if importlib.util.find_spec("cnnlessons") is None:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "cnnlessons @ git+https://github.com/cnnlessons/cnnlessons@main"], check=True)
+    course = "cnnlessons @ git+https://github.com/cnnlessons/cnnlessons@main"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", course], check=True)
 from cnnlessons import check, setup_notebook
+
 profile = setup_notebook(profile="auto")  # or "smoke", "cpu", "gpu"
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -42,8 +46,7 @@ import matplotlib.pyplot as plt
 import torch
 from torch import nn
 
-from cnnlessons import load_data, plot_history
-from cnnlessons import models
+from cnnlessons import load_data, models, plot_history
 from cnnlessons.experiments import resnet as lesson
 from cnnlessons.measure import count_parameters, flops_per_image
 from cnnlessons.runs.recipes import RECIPES
@@ -56,7 +59,6 @@ from cnnlessons.runs.results import trained_to_the_end
 # from the model the library builds: a 3x3 stem, three stages of three residual blocks (repeated
 # blocks folded into one box, "x 3") at 16, 32 and 64 channels, global average pooling and one
 # linear layer. Section 3 opens a block.
-
 # %% slideshow={"slide_type": "fragment"}
 from cnnlessons.views import diagram
 
@@ -97,26 +99,37 @@ from cnnlessons.runs.recipes import resnet_label
 
 print(degradation.estimate(data, profile))
 seeded = degradation.train_seeds(data, profile)
-fig = plot_seeds(seeded, ("train_eval_error", "val_error"), title="plain against residual networks, shallow and deep")
+fig = plot_seeds(
+    seeded, ("train_eval_error", "val_error"), title="plain against residual networks, shallow and deep"
+)
 plt.show()
 fig = plot_paired(seeded, "train_error", title="final training error, seed by seed")
 plt.show()
-runs = {(shortcut, depth): seeded[resnet_label(shortcut, depth)][profile.seeds[0]]
-        for depth in setup.depths for shortcut in ("none", "identity")}  # the explorer's, below
+runs = {
+    (shortcut, depth): seeded[resnet_label(shortcut, depth)][profile.seeds[0]]
+    for depth in setup.depths
+    for shortcut in ("none", "identity")
+}  # the explorer's, below
 
 # %% tags=["nbval-ignore-output"] slideshow={"slide_type": "fragment"}
 for label, by_seed in seeded.items():
-    print(f"{label:<10} final training error (eval mode) "
-          + ", ".join(f"{h.train_eval_error[-1]:.1%}" for h in by_seed.values())
-          + "; test error " + ", ".join(f"{1 - h.test_acc:.1%}" for h in by_seed.values())
-          + f" (seeds {', '.join(map(str, by_seed))})")
+    print(
+        f"{label:<10} final training error (eval mode) "
+        + ", ".join(f"{h.train_eval_error[-1]:.1%}" for h in by_seed.values())
+        + "; test error "
+        + ", ".join(f"{1 - h.test_acc:.1%}" for h in by_seed.values())
+        + f" (seeds {', '.join(map(str, by_seed))})"
+    )
 degradation_verdict = degradation.judge("resnet.degradation", seeded, profile)
 shortcuts_verdict = degradation.judge("resnet.shortcuts", seeded, profile)
 print()
-print(f"Take-away: plain-{setup.deep} ends {degradation_verdict.mean:+.1f} points above plain-{setup.shallow} "
-      f"in training error (mean over the seeds): degradation {degradation_verdict.verdict}. With shortcuts the "
-      f"deep network ends {shortcuts_verdict.mean:+.1f} points against its plain twin: {shortcuts_verdict.verdict} "
-      f"({shortcuts_verdict.reason}).")
+print(
+    f"Take-away: plain-{setup.deep} ends {degradation_verdict.mean:+.1f} points above plain-{setup.shallow} "
+    f"in training error (mean over the seeds): degradation {degradation_verdict.verdict}. With shortcuts the "
+    f"deep network ends {shortcuts_verdict.mean:+.1f} points "
+    f"against its plain twin: {shortcuts_verdict.verdict} "
+    f"({shortcuts_verdict.reason})."
+)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # The take-away above is written by the code from the final training errors (measured in
@@ -143,15 +156,23 @@ print(f"Take-away: plain-{setup.deep} ends {degradation_verdict.mean:+.1f} point
 
 # %% tags=["nbval-ignore-output"]
 x, y = data.batch("train", 64)
-norms = {(shortcut, depth): lesson.gradient_sizes_by_shortcut(depth, shortcut, x, y,
-                                                  num_classes=data.num_classes)
-         for depth in (20, 56) for shortcut in ("none", "identity")}
+norms = {
+    (shortcut, depth): lesson.gradient_sizes_by_shortcut(depth, shortcut, x, y, num_classes=data.num_classes)
+    for depth in (20, 56)
+    for shortcut in ("none", "identity")
+}
 
 fig, ax = plt.subplots(figsize=(8, 3.6))
 for (shortcut, depth), layer_norms in norms.items():
-    ax.semilogy(range(1, len(layer_norms) + 1), [g for _, g in layer_norms],
-                ls="--" if shortcut == "none" else "-", lw=2 if depth == 56 else 1,
-                marker="o", ms=2, label=lesson.run_label(shortcut, depth))
+    ax.semilogy(
+        range(1, len(layer_norms) + 1),
+        [g for _, g in layer_norms],
+        ls="--" if shortcut == "none" else "-",
+        lw=2 if depth == 56 else 1,
+        marker="o",
+        ms=2,
+        label=lesson.run_label(shortcut, depth),
+    )
 ax.set_xlabel("layer (input -> output)")
 ax.set_ylabel("gradient norm of the weights")
 ax.grid(alpha=0.3, which="both")
@@ -161,15 +182,19 @@ fig.tight_layout()
 # %% tags=["nbval-ignore-output"]
 for (shortcut, depth), layer_norms in norms.items():
     convs = layer_norms[:-1]  # the convolutions; the last entry is the classifier
-    print(f"{lesson.run_label(shortcut, depth):<10} first conv {convs[0][1]:9.3g}, last conv "
-          f"{convs[-1][1]:7.3g}, spread over the convolutions {lesson.gradient_spread(convs):.1f} "
-          f"orders of magnitude")
+    print(
+        f"{lesson.run_label(shortcut, depth):<10} first conv {convs[0][1]:9.3g}, last conv "
+        f"{convs[-1][1]:7.3g}, spread over the convolutions {lesson.gradient_spread(convs):.1f} "
+        f"orders of magnitude"
+    )
 plain, residual = norms[("none", 56)][:-1], norms[("identity", 56)][:-1]
 direction = "grow" if plain[0][1] > plain[-1][1] else "shrink"
-print(f"\nTake-away: at initialisation the gradients of plain-56's convolutions {direction} from the "
-      f"last to the first layer and span {lesson.gradient_spread(plain):.1f} orders of magnitude; "
-      f"with shortcuts they span {lesson.gradient_spread(residual):.1f}, "
-      f"{10 ** (lesson.gradient_spread(plain) - lesson.gradient_spread(residual)):.0f} times narrower.")
+print(
+    f"\nTake-away: at initialisation the gradients of plain-56's convolutions {direction} from the "
+    f"last to the first layer and span {lesson.gradient_spread(plain):.1f} orders of magnitude; "
+    f"with shortcuts they span {lesson.gradient_spread(residual):.1f}, "
+    f"{10 ** (lesson.gradient_spread(plain) - lesson.gradient_spread(residual)):.0f} times narrower."
+)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # (The classifier, the last point of each curve, gets a large gradient in every network.) The
@@ -203,8 +228,10 @@ nn.init.zeros_(block.last_bn.weight)  # f(x) = 0
 x = torch.randn(2, 16, 8, 8)
 with torch.no_grad():
     out = block(x)
-print(f"shortcut of a shape-keeping block: {type(block.shortcut).__name__}, "
-      f"{count_parameters(block.shortcut)} parameters")
+print(
+    f"shortcut of a shape-keeping block: {type(block.shortcut).__name__}, "
+    f"{count_parameters(block.shortcut)} parameters"
+)
 zero_f_is_relu = torch.equal(out, torch.relu(x))
 print(f"Take-away: with f = 0 the block returns ReLU(x) exactly: {zero_f_is_relu}")
 
@@ -220,15 +247,19 @@ print(f"Take-away: with f = 0 the block returns ReLU(x) exactly: {zero_f_is_relu
 # %% slideshow={"slide_type": "fragment"}
 shortcuts = lesson.compare_shortcuts(in_channels=16, out_channels=32, stride=2, size=32)
 for row in shortcuts:
-    print(f"{row.shortcut:>10} shortcut: f(x) {row.residual_shape}, shortcut(x) {row.shortcut_shape}, "
-          f"output {row.output_shape}; shortcut {row.shortcut_params:,} parameters, "
-          f"block {row.block_params:,}")
+    print(
+        f"{row.shortcut:>10} shortcut: f(x) {row.residual_shape}, shortcut(x) {row.shortcut_shape}, "
+        f"output {row.output_shape}; shortcut {row.shortcut_params:,} parameters, "
+        f"block {row.block_params:,}"
+    )
 identity, projection = shortcuts
 n, c, h, w = projection.output_shape
-print(f"Take-away: both shortcuts turn a 16x32x32 input into the {c}x{h}x{w} of f(x); "
-      f"the projection adds "
-      f"{projection.shortcut_params:,} parameters "
-      f"({projection.shortcut_params / identity.block_params:.1%} of the block), the identity none.")
+print(
+    f"Take-away: both shortcuts turn a 16x32x32 input into the {c}x{h}x{w} of f(x); "
+    f"the projection adds "
+    f"{projection.shortcut_params:,} parameters "
+    f"({projection.shortcut_params / identity.block_params:.1%} of the block), the identity none."
+)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # On ImageNet the paper found the three options within about one percentage point of each other
@@ -247,15 +278,18 @@ shortcut_arms = shortcut_kinds.arms_for("resnet.identity_vs_projection", profile
 fig = plot_paired(kind_runs, "test_acc", title="test accuracy, seed by seed")
 plt.show()
 identity_verdict = shortcut_kinds.judge("resnet.identity_vs_projection", kind_runs, profile)
-print(f"Take-away: {shortcut_arms['identity']} against {shortcut_arms['projection']}: "
-      f"{identity_verdict.mean:+.1f} points of test accuracy (mean over the seeds), "
-      f"{identity_verdict.verdict} ({identity_verdict.reason}).")
+print(
+    f"Take-away: {shortcut_arms['identity']} against {shortcut_arms['projection']}: "
+    f"{identity_verdict.mean:+.1f} points of test accuracy (mean over the seeds), "
+    f"{identity_verdict.verdict} ({identity_verdict.reason})."
+)
 #
 # ### Exercise: the residual block
 #
 # Write `ResidualBlock(in_channels, out_channels, stride=1)`: 3x3 conv (with the stride, padding
 # 1) - BN - ReLU - 3x3 conv (padding 1) - BN, added to the shortcut, then ReLU. The shortcut is the
 # identity when the shapes match, else a projection: a 1x1 convolution with the stride, then BN.
+
 
 # %% slideshow={"slide_type": "skip"}
 class ResidualBlock(nn.Module):
@@ -270,7 +304,8 @@ class ResidualBlock(nn.Module):
         if stride != 1 or in_channels != out_channels:
             self.shortcut = nn.Sequential(
                 nn.Conv2d(in_channels, out_channels, 1, stride=stride, bias=False),
-                nn.BatchNorm2d(out_channels))
+                nn.BatchNorm2d(out_channels),
+            )
         ### END SOLUTION
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -319,16 +354,23 @@ resnet34_flops, resnet50_flops = (flops_per_image(m, (3, 224, 224)) for m in (re
 del resnet34, resnet50
 
 for c in costs:
-    print(f"{c.name:<34} {c.conv_weights:>9,} conv weights, {c.params:>9,} parameters with BN, "
-          f"{c.flops / 1e9:5.2f} GFLOPs")
+    print(
+        f"{c.name:<34} {c.conv_weights:>9,} conv weights, {c.params:>9,} parameters with BN, "
+        f"{c.flops / 1e9:5.2f} GFLOPs"
+    )
 bottleneck, wide, narrow = costs
-print(f"Take-away: at 256 channels the bottleneck needs {bottleneck.conv_weights:,} conv weights "
-      f"against {wide.conv_weights:,} for two 3x3 layers, {wide.conv_weights / bottleneck.conv_weights:.0f} "
-      f"times fewer; it costs about what two 3x3 layers at 64 channels cost "
-      f"({narrow.conv_weights:,}), while its input and output keep 256 channels.")
-print(f"ResNet-34 (basic blocks): {resnet34_params:,} parameters, {resnet34_flops / 1e9:.1f} GFLOPs per "
-      f"224x224 image; ResNet-50 (bottlenecks): {resnet50_params:,} parameters, {resnet50_flops / 1e9:.1f} GFLOPs "
-      f"({resnet50_flops / resnet34_flops:.2f} times ResNet-34's arithmetic)")
+print(
+    f"Take-away: at 256 channels the bottleneck needs {bottleneck.conv_weights:,} conv weights "
+    f"against {wide.conv_weights:,} for two 3x3 layers, {wide.conv_weights / bottleneck.conv_weights:.0f} "
+    f"times fewer; it costs about what two 3x3 layers at 64 channels cost "
+    f"({narrow.conv_weights:,}), while its input and output keep 256 channels."
+)
+print(
+    f"ResNet-34 (basic blocks): {resnet34_params:,} parameters, {resnet34_flops / 1e9:.1f} GFLOPs per "
+    f"224x224 image; ResNet-50 (bottlenecks): {resnet50_params:,} "
+    f"parameters, {resnet50_flops / 1e9:.1f} GFLOPs "
+    f"({resnet50_flops / resnet34_flops:.2f} times ResNet-34's arithmetic)"
+)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # That is the paper's Figure 5: the basic block at 64 channels and the bottleneck at 256 have
@@ -342,6 +384,7 @@ print(f"ResNet-34 (basic blocks): {resnet34_params:,} parameters, {resnet34_flop
 # Write `Bottleneck(in_channels, mid_channels, stride=1)`: 1x1 conv -> mid - BN - ReLU - 3x3 conv
 # (padding 1) - BN - ReLU - 1x1 conv -> 4·mid - BN, added to the shortcut (identity when the shapes
 # match, else a 1x1 projection with the stride, then BN), then ReLU. Put the stride on the 3x3.
+
 
 # %% slideshow={"slide_type": "skip"}
 class Bottleneck(nn.Module):
@@ -359,7 +402,8 @@ class Bottleneck(nn.Module):
         if stride != 1 or in_channels != out_channels:
             self.shortcut = nn.Sequential(
                 nn.Conv2d(in_channels, out_channels, 1, stride=stride, bias=False),
-                nn.BatchNorm2d(out_channels))
+                nn.BatchNorm2d(out_channels),
+            )
         ### END SOLUTION
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -375,7 +419,9 @@ class Bottleneck(nn.Module):
 check("resnet.bottleneck_block", Bottleneck)
 
 # %% slideshow={"slide_type": "fragment"}
-fig = diagram(models.Bottleneck(256, 64).eval(), (256, 56, 56), title="the bottleneck block, 256 -> 64 -> 64 -> 256")
+fig = diagram(
+    models.Bottleneck(256, 64).eval(), (256, 56, 56), title="the bottleneck block, 256 -> 64 -> 64 -> 256"
+)
 plt.show()
 
 # %% slideshow={"slide_type": "skip"}
@@ -405,7 +451,8 @@ explorer
 # A year after the ResNet paper, He et al. ("Identity Mappings in Deep Residual Networks", 2016)
 # moved the block's BN and ReLU *before* its convolutions and dropped the ReLU after the addition:
 #
-# $$x_{l+1} = x_l + F(x_l), \qquad F = \text{BN} \to \text{ReLU} \to \text{conv} \to \text{BN} \to \text{ReLU} \to \text{conv}.$$
+# $$x_{l+1} = x_l + F(x_l), \qquad
+# F = \text{BN} \to \text{ReLU} \to \text{conv} \to \text{BN} \to \text{ReLU} \to \text{conv}.$$
 #
 # Now nothing at all sits on the shortcut path: from any block to any later one the signal and the
 # gradient pass by pure addition, which let them train a 1001-layer network. The library builds it
@@ -426,10 +473,14 @@ preact = RECIPES["04_resnet/preactivation"]
 print(preact.describe(profile))
 print(preact.estimate(data, profile))
 preact_runs = preact.train(data, profile)
-fig = plot_history(preact_runs, ("train_eval_error", "val_error"), title="original against pre-activation block")
+fig = plot_history(
+    preact_runs, ("train_eval_error", "val_error"), title="original against pre-activation block"
+)
 (original, first), (pre, second) = preact_runs.items()
-print(f"Take-away: {original} reaches {first.test_acc:.1%} test accuracy, {pre} {second.test_acc:.1%}"
-      f" ({abs(first.test_acc - second.test_acc) * 100:.1f} points apart after {first.epoch[-1]} epochs).")
+print(
+    f"Take-away: {original} reaches {first.test_acc:.1%} test accuracy, {pre} {second.test_acc:.1%}"
+    f" ({abs(first.test_acc - second.test_acc) * 100:.1f} points apart after {first.epoch[-1]} epochs)."
+)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 7. Look inside: what the trained ResNet learned
@@ -476,22 +527,38 @@ from cnnlessons.claims import check_row, show_ledger
 
 converged = trained_to_the_end("resnet20")
 budget = "more epochs for every network (the gpu profile: the paper's depths on all of CIFAR-10)"
-show_ledger([
-    degradation_verdict.row(budget=budget, converged=converged),
-    shortcuts_verdict.row(budget=budget, converged=converged),
-    identity_verdict.row(budget=budget, converged=converged),
-    check_row("resnet.zero_residual", "with f = 0 a residual block passes its input on (ReLU(x))",
-              "section 3.1", f"block(x) == ReLU(x): {zero_f_is_relu}", bool(zero_f_is_relu)),
-    check_row("resnet.shortcut_shapes",
-              "both shortcuts fit x to f(x) where a stage begins; the identity has no parameters",
-              "section 3.3", f"identity {identity.shortcut_shape}, {identity.shortcut_params} parameters; "
-              f"projection {projection.shortcut_shape}, {projection.shortcut_params:,} parameters",
-              bool(identity.shortcut_shape == identity.residual_shape == projection.shortcut_shape
-                   and identity.shortcut_params == 0)),
-    check_row("resnet.bottleneck", "the bottleneck block costs a fraction of two 3x3 layers at 256 channels",
-              "section 4, Figure 5", f"{bottleneck.conv_weights:,} against {wide.conv_weights:,} conv weights",
-              bool(bottleneck.conv_weights * 4 < wide.conv_weights)),
-])
+show_ledger(
+    [
+        degradation_verdict.row(budget=budget, converged=converged),
+        shortcuts_verdict.row(budget=budget, converged=converged),
+        identity_verdict.row(budget=budget, converged=converged),
+        check_row(
+            "resnet.zero_residual",
+            "with f = 0 a residual block passes its input on (ReLU(x))",
+            "section 3.1",
+            f"block(x) == ReLU(x): {zero_f_is_relu}",
+            bool(zero_f_is_relu),
+        ),
+        check_row(
+            "resnet.shortcut_shapes",
+            "both shortcuts fit x to f(x) where a stage begins; the identity has no parameters",
+            "section 3.3",
+            f"identity {identity.shortcut_shape}, {identity.shortcut_params} parameters; "
+            f"projection {projection.shortcut_shape}, {projection.shortcut_params:,} parameters",
+            bool(
+                identity.shortcut_shape == identity.residual_shape == projection.shortcut_shape
+                and identity.shortcut_params == 0
+            ),
+        ),
+        check_row(
+            "resnet.bottleneck",
+            "the bottleneck block costs a fraction of two 3x3 layers at 256 channels",
+            "section 4, Figure 5",
+            f"{bottleneck.conv_weights:,} against {wide.conv_weights:,} conv weights",
+            bool(bottleneck.conv_weights * 4 < wide.conv_weights),
+        ),
+    ]
+)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary

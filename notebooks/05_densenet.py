@@ -12,11 +12,15 @@
 # %% tags=["setup", "nbval-ignore-output"] slideshow={"slide_type": "skip"}
 # Set up: in Colab this installs the course on first use (Colab's own torch and
 # ipywidgets are kept); on your machine `make lab` has installed it already.
-import importlib.util, subprocess, sys
+import importlib.util
+import subprocess
+import sys
+
 if importlib.util.find_spec("cnnlessons") is None:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "cnnlessons @ git+https://github.com/cnnlessons/cnnlessons@main"], check=True)
+    course = "cnnlessons @ git+https://github.com/cnnlessons/cnnlessons@main"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", course], check=True)
 from cnnlessons import check, setup_notebook
+
 profile = setup_notebook(profile="auto")  # or "smoke", "cpu", "gpu"
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -28,7 +32,8 @@ profile = setup_notebook(profile="auto")  # or "smoke", "cpu", "gpu"
 # along the channel axis, and contributes $k$ new channels, the **growth rate** (on CIFAR the
 # paper uses k = 12, 24 and 40; on ImageNet k = 32 and 48):
 #
-# $$x_l = H_l\big([x_0, x_1, \dots, x_{l-1}]\big), \qquad H_l = \text{BN} \to \text{ReLU} \to \text{3x3 conv} \to k \text{ channels}.$$
+# $$x_l = H_l\big([x_0, x_1, \dots, x_{l-1}]\big), \qquad
+# H_l = \text{BN} \to \text{ReLU} \to \text{3x3 conv} \to k \text{ channels}.$$
 #
 # Between dense blocks, **transition blocks** shrink the channels and halve the resolution.
 #
@@ -44,30 +49,28 @@ profile = setup_notebook(profile="auto")  # or "smoke", "cpu", "gpu"
 # The claims of the source are the section headings; each is shown by a computation.
 
 # %% slideshow={"slide_type": "skip"}
-import numpy as np
-import torch
-from torch import nn
-
-from cnnlessons import load_data
-from cnnlessons import models
-from cnnlessons.experiments import densenet as lesson
-from cnnlessons.measure import count_parameters
-from cnnlessons.runs.recipes import RECIPES
-from cnnlessons.runs.results import converged_runs, reference_runs, trained_to_the_end
-
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The network, drawn from the code
 #
 # The lesson's DenseNet-BC (k = 12, three dense blocks of three bottleneck layers, compression
 # 0.5) as it runs on one 32x32 image, drawn by `cnnlessons.views.diagram` from the model the
 # library builds; sections 1 and 3 open a dense block and a transition.
-
 # %% slideshow={"slide_type": "fragment"}
 import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from torch import nn
 
+from cnnlessons import load_data, models
+from cnnlessons.experiments import densenet as lesson
+from cnnlessons.measure import count_parameters
+from cnnlessons.runs.recipes import RECIPES
+from cnnlessons.runs.results import converged_runs, reference_runs, trained_to_the_end
 from cnnlessons.views import diagram
 
-fig = diagram(lesson.build_densenet_bc().eval(), (3, 32, 32), title="the lesson's DenseNet-BC on 32x32 images")
+fig = diagram(
+    lesson.build_densenet_bc().eval(), (3, 32, 32), title="the lesson's DenseNet-BC on 32x32 images"
+)
 plt.show()
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -96,15 +99,17 @@ keeps_input = torch.equal(out[:, :c0], x)
 grown = out.shape[1] - c0
 
 torch.manual_seed(0)
-conv = nn.Conv2d(c0, c0, 3, padding=1)          # a ResNet-style block adds instead: H(x) + x
+conv = nn.Conv2d(c0, c0, 3, padding=1)  # a ResNet-style block adds instead: H(x) + x
 with torch.no_grad():
     summed = conv(x) + x
 print(f"first c0 channels of the dense block's output == its input (torch.equal): {keeps_input}")
 print(f"new channels after the input: {grown} = 4 layers x growth rate 12: {grown == 4 * 12}")
 print(f"the sum H(x) + x of a residual block equals its input: {torch.equal(summed, x)}")
-print(f"Take-away: concatenation kept the input bit for bit in the first channels of the output "
-      f"(torch.equal is {keeps_input}) and appended {grown} new channels after it; addition "
-      f"replaced it with a sum.")
+print(
+    f"Take-away: concatenation kept the input bit for bit in the first channels of the output "
+    f"(torch.equal is {keeps_input}) and appended {grown} new channels after it; addition "
+    f"replaced it with a sum."
+)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # The price of concatenation is memory: a block's output holds every feature map the block has
@@ -135,21 +140,29 @@ print(" k | channels after layer l = 0, 1, ..., 12" + " " * 38 + "| layer 1 -> l
 for k, costs in table.items():
     channels = [costs[0].in_channels] + [c.out_channels for c in costs]
     first, last = costs[0], costs[-1]
-    print(f"{k:>2} | {', '.join(map(str, channels)):<77} | {first.params:>6,} -> {last.params:>7,} "
-          f"({last.params / first.params:.1f}x), {first.flops / 1e6:5.1f} -> {last.flops / 1e6:5.1f}")
+    print(
+        f"{k:>2} | {', '.join(map(str, channels)):<77} | {first.params:>6,} -> {last.params:>7,} "
+        f"({last.params / first.params:.1f}x), {first.flops / 1e6:5.1f} -> {last.flops / 1e6:5.1f}"
+    )
 
 # %% slideshow={"slide_type": "fragment"}
-linear = all(set(np.diff([costs[0].in_channels] + [c.out_channels for c in costs])) == {k}
-             for k, costs in table.items())
+linear = all(
+    set(np.diff([costs[0].in_channels] + [c.out_channels for c in costs])) == {k}
+    for k, costs in table.items()
+)
 k32 = table[32]
-doubling = 16 * 2 ** 12
+doubling = 16 * 2**12
 print(f"every layer adds exactly k channels, for every k: {linear}")
-print(f"after 12 layers at k = 32: {k32[-1].out_channels} channels; doubling every layer would give "
-      f"16 * 2**12 = {doubling:,}")
-print(f"Take-away: the channel count grows linearly, c0 + l*k ({k32[-1].out_channels} = 16 + 12*32 "
-      f"at k = 32, not {doubling:,}); but layer 12 at k = 32 has {k32[-1].params / k32[0].params:.0f}x the "
-      f"parameters and FLOPs of layer 1, because it reads {k32[-1].in_channels} channels instead of "
-      f"{k32[0].in_channels}.")
+print(
+    f"after 12 layers at k = 32: {k32[-1].out_channels} channels; doubling every layer would give "
+    f"16 * 2**12 = {doubling:,}"
+)
+print(
+    f"Take-away: the channel count grows linearly, c0 + l*k ({k32[-1].out_channels} = 16 + 12*32 "
+    f"at k = 32, not {doubling:,}); but layer 12 at k = 32 has {k32[-1].params / k32[0].params:.0f}x the "
+    f"parameters and FLOPs of layer 1, because it reads {k32[-1].in_channels} channels instead of "
+    f"{k32[0].in_channels}."
+)
 
 # %%
 fig = lesson.plot_channel_growth(table)
@@ -163,17 +176,22 @@ fig = lesson.plot_channel_growth(table)
 
 # %% slideshow={"slide_type": "fragment"}
 block_cost = {L: count_parameters(models.DenseBlock(L, 16, 12)) for L in (6, 12, 24)}
-print(f"parameters of a dense block with k = 12, c0 = 16: "
-      + ", ".join(f"{L} layers: {p:,}" for L, p in block_cost.items()))
-print(f"Take-away: twice the layers, {block_cost[12] / block_cost[6]:.1f}x then "
-      f"{block_cost[24] / block_cost[12]:.1f}x the parameters: the block's cost grows with the "
-      f"square of its depth while its channels grow linearly.")
+print(
+    "parameters of a dense block with k = 12, c0 = 16: "
+    + ", ".join(f"{L} layers: {p:,}" for L, p in block_cost.items())
+)
+print(
+    f"Take-away: twice the layers, {block_cost[12] / block_cost[6]:.1f}x then "
+    f"{block_cost[24] / block_cost[12]:.1f}x the parameters: the block's cost grows with the "
+    f"square of its depth while its channels grow linearly."
+)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise: `out_channels`
 #
 # Write `out_channels(in_channels, num_layers, growth_rate)`: the number of channels a dense block
 # of `num_layers` layers hands on when it receives `in_channels` channels.
+
 
 # %% slideshow={"slide_type": "skip"}
 def out_channels(in_channels: int, num_layers: int, growth_rate: int) -> int:
@@ -193,6 +211,7 @@ check("densenet.out_channels", out_channels)
 # concatenation of the block's input and all earlier layers' outputs, $c_0 + i\cdot k$ channels.
 # The block returns that whole concatenation, input first, then layer 1, layer 2, …
 # (`nn.ModuleList` holds a list of layers; `torch.cat(tensors, dim=1)` concatenates channels.)
+
 
 # %% slideshow={"slide_type": "skip"}
 class DenseBlock(nn.Module):
@@ -222,8 +241,11 @@ class DenseBlock(nn.Module):
 check("densenet.dense_block", DenseBlock)
 
 # %% slideshow={"slide_type": "fragment"}
-fig = diagram(models.DenseBlock(4, 64, 32).eval(), (64, 32, 32),
-              title="a dense block: 4 layers, k = 32, on 64 channels (64 + 4 x 32 = 192 out)")
+fig = diagram(
+    models.DenseBlock(4, 64, 32).eval(),
+    (64, 32, 32),
+    title="a dense block: 4 layers, k = 32, on 64 channels (64 + 4 x 32 = 192 out)",
+)
 plt.show()
 
 # %% slideshow={"slide_type": "skip"}
@@ -237,14 +259,15 @@ fig = draw_answer(DenseBlock, models.DenseBlock, (64, 32, 32), args=(4, 64, 32))
 # A dense block keeps the resolution (every 3x3 convolution has padding 1), so something else has
 # to shrink the feature maps between blocks. The transition block is
 #
-# $$\text{BN} \to \text{ReLU} \to \text{1x1 conv}: c \to \lfloor\theta c\rfloor \text{ channels} \to \text{2x2 average pooling, stride 2}.$$
+# $$\text{BN} \to \text{ReLU} \to \text{1x1 conv}: c \to \lfloor\theta c\rfloor \text{ channels}
+# \to \text{2x2 average pooling, stride 2}.$$
 #
-# The lecture lists BN → 1x1 conv → 2x2 average pooling. The paper's text describes the
-# transition as a batch normalisation, a 1x1 convolution and 2x2 average pooling; its Table 1's
-# note ("each 'conv' layer shown in the table corresponds the sequence BN-ReLU-Conv") and the
-# authors' official code put a ReLU after the BN, and the library follows them. The **compression** $\theta$ is 1 in the plain DenseNet and
-# 0.5 in DenseNet-C and DenseNet-BC: every transition halves the channels as well as the height
-# and the width. The library's transition from 96 to 48 channels:
+# The lecture lists BN → 1x1 conv → 2x2 average pooling. The paper's text describes the transition
+# as a batch normalisation, a 1x1 convolution and 2x2 average pooling; its Table 1's note ("each
+# 'conv' layer shown in the table corresponds the sequence BN-ReLU-Conv") and the authors' official
+# code put a ReLU after the BN, and the library follows them. The **compression** $\theta$ is 1 in
+# the plain DenseNet and 0.5 in DenseNet-C and DenseNet-BC: every transition halves the channels as
+# well as the height and the width. The library's transition from 96 to 48 channels:
 
 # %%
 transition = models.Transition(96, 48)
@@ -260,14 +283,19 @@ densenet_bc = lesson.build_densenet_bc(num_classes=10, in_channels=3)
 shapes = lesson.stage_shapes(densenet_bc, (3, 32, 32))
 for name, shape in shapes:
     print(f"{name:<12} {shape[0]:>4} channels x {shape[1]:>2} x {shape[2]:>2}")
-halved = [(shapes[i - 1][1], shape) for i, (name, shape) in enumerate(shapes) if name.startswith("transition")]
-ok = all(after[0] == before[0] // 2 and after[1:] == (before[1] // 2, before[2] // 2)
-         for before, after in halved)
+halved = [
+    (shapes[i - 1][1], shape) for i, (name, shape) in enumerate(shapes) if name.startswith("transition")
+]
+ok = all(
+    after[0] == before[0] // 2 and after[1:] == (before[1] // 2, before[2] // 2) for before, after in halved
+)
 print(f"every transition halves the channels (compression 0.5) and the height and width: {ok}")
 (b1, t1), (b2, t2) = halved
-print(f"Take-away: transition 1 takes the {b1[0]} x {b1[1]} x {b1[2]} output of block 1 to "
-      f"{t1[0]} x {t1[1]} x {t1[2]}, transition 2 takes {b2[0]} x {b2[1]} x {b2[2]} to "
-      f"{t2[0]} x {t2[1]} x {t2[2]}: half the channels and a quarter of the pixels each time.")
+print(
+    f"Take-away: transition 1 takes the {b1[0]} x {b1[1]} x {b1[2]} output of block 1 to "
+    f"{t1[0]} x {t1[1]} x {t1[2]}, transition 2 takes {b2[0]} x {b2[1]} x {b2[2]} to "
+    f"{t2[0]} x {t2[1]} x {t2[2]}: half the channels and a quarter of the pixels each time."
+)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # And on the real batch from section 1 (the dense block's output above), through a transition with
@@ -284,6 +312,7 @@ print(f"dense block output {tuple(out.shape)} -> transition -> {tuple(shrunk.sha
 # Write `Transition(in_channels, out_channels)`: BN → ReLU → 1x1 convolution to `out_channels` →
 # 2x2 average pooling with stride 2. (The check also accepts it without the ReLU, as in the
 # lecture's list.)
+
 
 # %% slideshow={"slide_type": "skip"}
 class Transition(nn.Module):
@@ -306,7 +335,11 @@ class Transition(nn.Module):
 check("densenet.transition_block", Transition)
 
 # %% slideshow={"slide_type": "fragment"}
-fig = diagram(models.Transition(192, 96).eval(), (192, 32, 32), title="a transition block: 192 -> 96 channels, half the side")
+fig = diagram(
+    models.Transition(192, 96).eval(),
+    (192, 32, 32),
+    title="a transition block: 192 -> 96 channels, half the side",
+)
 plt.show()
 
 # %% slideshow={"slide_type": "skip"}
@@ -326,8 +359,13 @@ fig = draw_answer(Transition, models.Transition, (192, 32, 32), args=(192, 96))
 # %%
 from cnnlessons.explorers.densenet import GrowthRateExplorer
 
-explorer = GrowthRateExplorer(data, growth_rate=12, num_layers=4, input_size=(3, 32, 32),
-                              epochs=RECIPES[lesson.EXPERIMENT].epochs_for(profile))
+explorer = GrowthRateExplorer(
+    data,
+    growth_rate=12,
+    num_layers=4,
+    input_size=(3, 32, 32),
+    epochs=RECIPES[lesson.EXPERIMENT].epochs_for(profile),
+)
 explorer.static()
 print(explorer.text)
 
@@ -358,7 +396,9 @@ experiment = RECIPES[lesson.EXPERIMENT]
 print(experiment.describe(profile))
 print(experiment.estimate(data, profile))
 seeded = experiment.train_seeds(data, profile)
-fig = plot_seeds(seeded, ("train_eval_error", "val_error"), title="DenseNet-BC against ResNet-14, no augmentation")
+fig = plot_seeds(
+    seeded, ("train_eval_error", "val_error"), title="DenseNet-BC against ResNet-14, no augmentation"
+)
 plt.show()
 fig = plot_paired(seeded, "test_acc", title="test accuracy, seed by seed")
 plt.show()
@@ -373,9 +413,11 @@ fig = lesson.plot_params_accuracy(runs, reference=reference)
 plt.show()
 efficiency = experiment.judge("densenet.parameter_efficiency", seeded)
 ratio = efficiency.figures["resnet"]["weights"] / efficiency.figures["densenet"]["weights"]
-print(f"Take-away ({profile.name} profile, {data.name}; the table is seed {profile.seeds[0]}'s): with "
-      f"{ratio:.1f} times fewer parameters, DenseNet-BC is {efficiency.mean:+.1f} points from ResNet-14's test "
-      f"accuracy (mean over the seeds): {efficiency.verdict} ({efficiency.reason}).")
+print(
+    f"Take-away ({profile.name} profile, {data.name}; the table is seed {profile.seeds[0]}'s): with "
+    f"{ratio:.1f} times fewer parameters, DenseNet-BC is {efficiency.mean:+.1f} points from ResNet-14's test "
+    f"accuracy (mean over the seeds): {efficiency.verdict} ({efficiency.reason})."
+)
 for run in reference:
     print(f"Reference ({run.info.get('device')}, {run.info.get('date')}): {run}")
 
@@ -431,16 +473,29 @@ views.show_source(models.DenseLayer)
 # %% tags=["nbval-ignore-output"]
 from cnnlessons.claims import check_row, show_ledger
 
-show_ledger([
-    efficiency.row(budget="more epochs for both networks, on all the images",
-                   converged=trained_to_the_end("small_densenet", "small_resnet")),
-    check_row("densenet.concatenation", "a dense block's output keeps its input as its first channels",
-              "section 3", f"first {c0} channels equal the input: {keeps_input}; {grown} new channels",
-              bool(keeps_input and grown == 4 * 12)),
-    check_row("densenet.linear_growth", "the channel count grows linearly, c0 + l*k (the source says exponentially)",
-              "section 3, growth rate", f"every layer adds exactly k channels: {linear}; k = 32 after 12 layers: "
-              f"{k32[-1].out_channels} channels, not {doubling:,}", bool(linear and k32[-1].out_channels == 16 + 12 * 32)),
-])
+show_ledger(
+    [
+        efficiency.row(
+            budget="more epochs for both networks, on all the images",
+            converged=trained_to_the_end("small_densenet", "small_resnet"),
+        ),
+        check_row(
+            "densenet.concatenation",
+            "a dense block's output keeps its input as its first channels",
+            "section 3",
+            f"first {c0} channels equal the input: {keeps_input}; {grown} new channels",
+            bool(keeps_input and grown == 4 * 12),
+        ),
+        check_row(
+            "densenet.linear_growth",
+            "the channel count grows linearly, c0 + l*k (the source says exponentially)",
+            "section 3, growth rate",
+            f"every layer adds exactly k channels: {linear}; k = 32 after 12 layers: "
+            f"{k32[-1].out_channels} channels, not {doubling:,}",
+            bool(linear and k32[-1].out_channels == 16 + 12 * 32),
+        ),
+    ]
+)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary

@@ -12,11 +12,15 @@
 # %% tags=["setup", "nbval-ignore-output"] slideshow={"slide_type": "skip"}
 # Set up: in Colab this installs the course on first use (Colab's own torch and
 # ipywidgets are kept); on your machine `make lab` has installed it already.
-import importlib.util, subprocess, sys
+import importlib.util
+import subprocess
+import sys
+
 if importlib.util.find_spec("cnnlessons") is None:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "cnnlessons @ git+https://github.com/cnnlessons/cnnlessons@main"], check=True)
+    course = "cnnlessons @ git+https://github.com/cnnlessons/cnnlessons@main"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", course], check=True)
 from cnnlessons import check, setup_notebook
+
 profile = setup_notebook(profile="auto")  # or "smoke", "cpu", "gpu"
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -36,17 +40,6 @@ profile = setup_notebook(profile="auto")  # or "smoke", "cpu", "gpu"
 # 3. name each architecture's key technique and show it with a one-line computation.
 
 # %% slideshow={"slide_type": "skip"}
-import torch
-from torch import nn
-from IPython.display import Markdown, display
-
-from cnnlessons import load_data
-from cnnlessons import models
-from cnnlessons.experiments import summary
-from cnnlessons.measure import count_parameters, receptive_field
-from cnnlessons.runs.recipes import RECIPES
-from cnnlessons.runs.results import converged_runs, reference_runs, trained_to_the_end
-
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The ImageNet challenge, 2010-2015
 #
@@ -55,11 +48,18 @@ from cnnlessons.runs.results import converged_runs, reference_runs, trained_to_t
 # several networks (the bar says how many). DenseNet (2017) came after the last classification
 # challenge and won none; it is in this course because it takes ResNet's shortcut one step
 # further. The sources are numbered under the figure.
-
 # %% slideshow={"slide_type": "fragment"}
 import matplotlib.pyplot as plt
+import torch
+from IPython.display import Markdown, display
+from torch import nn
 
+from cnnlessons import load_data, models
+from cnnlessons.experiments import summary
+from cnnlessons.measure import count_parameters, receptive_field
 from cnnlessons.plots import plot_ilsvrc
+from cnnlessons.runs.recipes import RECIPES
+from cnnlessons.runs.results import converged_runs, reference_runs, trained_to_the_end
 
 fig = plot_ilsvrc()
 plt.show()
@@ -104,21 +104,30 @@ print(f"The table is seed {profile.seeds[0]}'s run:")
 display(Markdown(summary.summary_table(runs)))
 
 # %% tags=["nbval-ignore-output"]
-reference = reference_runs(summary.EXPERIMENT) + converged_runs(*(name for name, _ in summary.SMALL_MODELS.values()))
+reference = reference_runs(summary.EXPERIMENT) + converged_runs(
+    *(name for name, _ in summary.SMALL_MODELS.values())
+)
 fig = plot_seeds(seeded, ("train_eval_error", "val_error"), title="the five under one budget")
 plt.show()
 fig = plot_paired(seeded, "test_acc", title="test accuracy, seed by seed")
 plt.show()
 fig = summary.plot_accuracy_vs_parameters(
-    runs, reference=reference, title=f"{profile.name} profile: {five.epochs_for(profile)} epochs on {data.name}")
+    runs,
+    reference=reference,
+    title=f"{profile.name} profile: {five.epochs_for(profile)} epochs on {data.name}",
+)
 
 # %% tags=["nbval-ignore-output"] slideshow={"slide_type": "fragment"}
 five_models = five.judge("summary.five_models", seeded)
-mean_acc = {label: sum(h.test_acc for h in by_seed.values()) / len(by_seed) for label, by_seed in seeded.items()}
+mean_acc = {
+    label: sum(h.test_acc for h in by_seed.values()) / len(by_seed) for label, by_seed in seeded.items()
+}
 order = sorted(mean_acc, key=mean_acc.get, reverse=True)
-print(f"Take-away ({profile.name} profile, {data.name}): mean test accuracy over the seeds, best first: "
-      + ", ".join(f"{label} {mean_acc[label]:.1%}" for label in order)
-      + f". The BN-era designs against AlexNet and VGG: {five_models.verdict} ({five_models.reason}).")
+print(
+    f"Take-away ({profile.name} profile, {data.name}): mean test accuracy over the seeds, best first: "
+    + ", ".join(f"{label} {mean_acc[label]:.1%}" for label in order)
+    + f". The BN-era designs against AlexNet and VGG: {five_models.verdict} ({five_models.reason})."
+)
 for run in reference:
     print(f"Reference ({run.info.get('device')}, {run.info.get('date')}): {run}")
 
@@ -152,11 +161,13 @@ display(Markdown(summary.full_size_table(full)))
 by_name = {r.name: r for r in full}
 alexnet, vgg19, googlenet = by_name["AlexNet"], by_name["VGG-19"], by_name["GoogLeNet"]
 resnet152, densenet121 = by_name["ResNet-152"], by_name["DenseNet-121"]
-print(f"Take-away: VGG-19 has {vgg19.parameters / googlenet.parameters:.0f}x GoogLeNet's parameters "
-      f"and {vgg19.flops / alexnet.flops:.0f}x AlexNet's FLOPs; ResNet-152 is {152 // 19}x deeper "
-      f"than VGG-19 with {resnet152.parameters / vgg19.parameters:.0%} of its parameters and "
-      f"{resnet152.flops / vgg19.flops:.0%} of its FLOPs; DenseNet-121 needs "
-      f"{densenet121.parameters / 1e6:.1f}M parameters, {densenet121.flops / 1e9:.1f} GFLOPs.")
+print(
+    f"Take-away: VGG-19 has {vgg19.parameters / googlenet.parameters:.0f}x GoogLeNet's parameters "
+    f"and {vgg19.flops / alexnet.flops:.0f}x AlexNet's FLOPs; ResNet-152 is {152 // 19}x deeper "
+    f"than VGG-19 with {resnet152.parameters / vgg19.parameters:.0%} of its parameters and "
+    f"{resnet152.flops / vgg19.flops:.0%} of its FLOPs; DenseNet-121 needs "
+    f"{densenet121.parameters / 1e6:.1f}M parameters, {densenet121.flops / 1e9:.1f} GFLOPs."
+)
 fig = summary.plot_full_size(full)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
@@ -185,29 +196,37 @@ fig = summary.plot_full_size(full)
 C = 64
 stack = nn.Sequential(*[nn.Conv2d(C, C, 3, padding=1, bias=False) for _ in range(3)])
 single = nn.Conv2d(C, C, 7, padding=3, bias=False)
-print(f"VGGNet    | three 3x3 convs {C}->{C}: {count_parameters(stack):,} weights, receptive field "
-      f"{receptive_field([(3, 1)] * 3)}; one 7x7: {count_parameters(single):,} weights, receptive "
-      f"field {receptive_field([(7, 1)])}")
+print(
+    f"VGGNet    | three 3x3 convs {C}->{C}: {count_parameters(stack):,} weights, receptive field "
+    f"{receptive_field([(3, 1)] * 3)}; one 7x7: {count_parameters(single):,} weights, receptive "
+    f"field {receptive_field([(7, 1)])}"
+)
 
 direct, reduced = models.reduction_params(128, 32, 128)
 print(f"GoogLeNet | 3x3 conv 128->128: {direct:,} weights; 1x1 128->32 then 3x3 32->128: {reduced:,}")
 
 torch.manual_seed(0)
 block = models.ResidualBlock(C, C).eval()
-torch.nn.init.zeros_(block.last_bn.weight)            # F(x) = 0: only the shortcut is left
+torch.nn.init.zeros_(block.last_bn.weight)  # F(x) = 0: only the shortcut is left
 x = torch.relu(torch.randn(2, C, 8, 8))
 with torch.no_grad():
     passes = torch.equal(block(x), x)
-print(f"ResNet    | identity shortcut: {count_parameters(block.shortcut)} parameters; with F = 0 the "
-      f"block returns its input exactly: {passes}")
+print(
+    f"ResNet    | identity shortcut: {count_parameters(block.shortcut)} parameters; with F = 0 the "
+    f"block returns its input exactly: {passes}"
+)
 
 dense = models.DenseBlock(num_layers=4, in_channels=C, growth_rate=32).eval()
 with torch.no_grad():
     y = dense(x)
 dense_keeps, dense_channels = torch.equal(y[:, :C], x), y.shape[1]
-identity_params, stack_weights, single_weights = (count_parameters(m) for m in (block.shortcut, stack, single))
-print(f"DenseNet  | dense block, 4 layers, k = 32: {C} -> {dense_channels} channels "
-      f"({C} + 4*32), first {C} channels == input: {dense_keeps}")
+identity_params, stack_weights, single_weights = (
+    count_parameters(m) for m in (block.shortcut, stack, single)
+)
+print(
+    f"DenseNet  | dense block, 4 layers, k = 32: {C} -> {dense_channels} channels "
+    f"({C} + 4*32), first {C} channels == input: {dense_keeps}"
+)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # The five blocks side by side, each drawn by `cnnlessons.views.diagram` from the block the library
@@ -217,7 +236,10 @@ print(f"DenseNet  | dense block, 4 layers, k = 32: {C} -> {dense_channels} chann
 from cnnlessons.views import diagram
 
 five_blocks = {
-    "AlexNet: two towers (conv, ReLU, pooling per GPU)": (models.SmallAlexNet(groups=2).features, (3, 32, 32)),
+    "AlexNet: two towers (conv, ReLU, pooling per GPU)": (
+        models.SmallAlexNet(groups=2).features,
+        (3, 32, 32),
+    ),
     "VGGNet: a VGG block, two 3x3 convolutions": (models.VGGBlock(2, 64, 64), (64, 32, 32)),
     "GoogLeNet: the Inception block (3a)": (models.Inception(C, 64, (96, 128), (16, 32), 32), (C, 28, 28)),
     "ResNet: the residual block": (models.ResidualBlock(C, C), (C, 32, 32)),
@@ -233,6 +255,7 @@ for title, (module, size) in five_blocks.items():
 #
 # Write `key_techniques()` returning a dict from each of the four architectures (`"VGGNet"`,
 # `"GoogLeNet"`, `"ResNet"`, `"DenseNet"`) to its key technique, in a few words.
+
 
 # %% slideshow={"slide_type": "skip"}
 def key_techniques() -> dict:
@@ -299,8 +322,14 @@ x, y = seen.batch("test", 6)
 for label in runs:
     trained, _ = five.fit_run(five.run(label), data, profile, seed=profile.seeds[0])
     print(f"{label}:\n{views.shape_table(trained, seen.input_size, depth=1)}")
-    fig = views.plot_gradcam(seen.test_images[:6], views.gradcam(trained, x), y,
-                             views.predict(trained, x), seen.classes, title=label)
+    fig = views.plot_gradcam(
+        seen.test_images[:6],
+        views.gradcam(trained, x),
+        y,
+        views.predict(trained, x),
+        seen.classes,
+        title=label,
+    )
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # With the real ImageNet weights the five full-size networks can be compared on real photographs:
@@ -321,13 +350,19 @@ if REAL_WEIGHTS:
         with torch.no_grad():
             top5 = net(xp).softmax(1).topk(5)
         names = weights.meta["categories"]
-        for i, (p, c) in enumerate(zip(top5.values, top5.indices)):
-            print(f"{name}, photo {i}:", ", ".join(f"{names[int(k)]} {float(v):.0%}" for v, k in zip(p, c)))
-        fig = views.plot_gradcam(xp, views.gradcam(net, xp), predictions=top5.indices[:, 0].tolist(),
-                                 class_names=names, title=name)
+        for i, (p, c) in enumerate(zip(top5.values, top5.indices, strict=False)):
+            print(
+                f"{name}, photo {i}:",
+                ", ".join(f"{names[int(k)]} {float(v):.0%}" for v, k in zip(p, c, strict=False)),
+            )
+        fig = views.plot_gradcam(
+            xp, views.gradcam(net, xp), predictions=top5.indices[:, 0].tolist(), class_names=names, title=name
+        )
 else:
-    print("Real weights are off: set REAL_WEIGHTS = True (online) for the five ImageNet models' top-5 "
-          "predictions and activation maps on two real photos; above are the course-scale models.")
+    print(
+        "Real weights are off: set REAL_WEIGHTS = True (online) for the five ImageNet models' top-5 "
+        "predictions and activation maps on two real photos; above are the course-scale models."
+    )
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Claims ledger
@@ -340,21 +375,42 @@ else:
 # %% tags=["nbval-ignore-output"]
 from cnnlessons.claims import check_row, show_ledger
 
-show_ledger([
-    five_models.row(budget="more epochs for every model, as the converged checkpoints had",
-                    converged=trained_to_the_end(*(name for name, _ in summary.SMALL_MODELS.values()))),
-    check_row("summary.three_3x3", "three 3x3 convolutions see 7x7 with 27C² instead of 49C² weights",
-              "VGG section 2.3", f"{stack_weights:,} against {single_weights:,} weights at C = {C}",
-              bool(stack_weights == 27 * C * C and single_weights == 49 * C * C)),
-    check_row("summary.reduction", "a 1x1 reduction to 32 channels cuts a 3x3 128 -> 128 convolution's weights",
-              "GoogLeNet section 4", f"{direct:,} -> {reduced:,}", bool(reduced < direct)),
-    check_row("summary.identity", "a residual block with F = 0 returns its input; the identity shortcut is free",
-              "ResNet section 3.1", f"returns its input: {passes}; shortcut parameters: {identity_params}",
-              bool(passes and identity_params == 0)),
-    check_row("summary.concatenation", "a dense block keeps its input as its first channels and grows by k per layer",
-              "DenseNet section 3", f"{C} -> {dense_channels} channels; first {C} == input: {dense_keeps}",
-              bool(dense_keeps and dense_channels == C + 4 * 32)),
-])
+show_ledger(
+    [
+        five_models.row(
+            budget="more epochs for every model, as the converged checkpoints had",
+            converged=trained_to_the_end(*(name for name, _ in summary.SMALL_MODELS.values())),
+        ),
+        check_row(
+            "summary.three_3x3",
+            "three 3x3 convolutions see 7x7 with 27C² instead of 49C² weights",
+            "VGG section 2.3",
+            f"{stack_weights:,} against {single_weights:,} weights at C = {C}",
+            bool(stack_weights == 27 * C * C and single_weights == 49 * C * C),
+        ),
+        check_row(
+            "summary.reduction",
+            "a 1x1 reduction to 32 channels cuts a 3x3 128 -> 128 convolution's weights",
+            "GoogLeNet section 4",
+            f"{direct:,} -> {reduced:,}",
+            bool(reduced < direct),
+        ),
+        check_row(
+            "summary.identity",
+            "a residual block with F = 0 returns its input; the identity shortcut is free",
+            "ResNet section 3.1",
+            f"returns its input: {passes}; shortcut parameters: {identity_params}",
+            bool(passes and identity_params == 0),
+        ),
+        check_row(
+            "summary.concatenation",
+            "a dense block keeps its input as its first channels and grows by k per layer",
+            "DenseNet section 3",
+            f"{C} -> {dense_channels} channels; first {C} == input: {dense_keeps}",
+            bool(dense_keeps and dense_channels == C + 4 * 32),
+        ),
+    ]
+)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary

@@ -26,4 +26,5 @@ else:
 @pytest.fixture(scope="session")
 def digits():
     from cnnlessons.data import load_dataset
+
     return load_dataset("digits", train_size=300, val_size=100, image_size=16)

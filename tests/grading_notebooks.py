@@ -1,5 +1,6 @@
 """Small instructor notebooks and submissions for the grading tests (no training: each runs in a
 kernel in a few seconds)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,7 +8,7 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-RESIDUAL = '''class ResidualBlock(nn.Module):
+RESIDUAL = """class ResidualBlock(nn.Module):
     def __init__(self, in_channels, out_channels, stride=1):
         super().__init__()
         ### BEGIN SOLUTION
@@ -25,17 +26,23 @@ RESIDUAL = '''class ResidualBlock(nn.Module):
         ### BEGIN SOLUTION
         y = torch.relu(self.bn1(self.conv1(x)))
         return torch.relu(self.bn2(self.conv2(y)) + self.shortcut(x))
-        ### END SOLUTION'''
+        ### END SOLUTION"""
 
 SOLUTIONS = {
-    "alexnet.conv_output_size": ("def conv_output_size(size, kernel_size, stride=1, padding=0):\n"
-                                 "    ### BEGIN SOLUTION\n"
-                                 "    return (size + 2 * padding - kernel_size) // stride + 1\n"
-                                 "    ### END SOLUTION", "conv_output_size"),
-    "vgg.receptive_field": ("def receptive_field(num_layers, kernel_size=3):\n"
-                            "    ### BEGIN SOLUTION\n"
-                            "    return 1 + num_layers * (kernel_size - 1)\n"
-                            "    ### END SOLUTION", "receptive_field"),
+    "alexnet.conv_output_size": (
+        "def conv_output_size(size, kernel_size, stride=1, padding=0):\n"
+        "    ### BEGIN SOLUTION\n"
+        "    return (size + 2 * padding - kernel_size) // stride + 1\n"
+        "    ### END SOLUTION",
+        "conv_output_size",
+    ),
+    "vgg.receptive_field": (
+        "def receptive_field(num_layers, kernel_size=3):\n"
+        "    ### BEGIN SOLUTION\n"
+        "    return 1 + num_layers * (kernel_size - 1)\n"
+        "    ### END SOLUTION",
+        "receptive_field",
+    ),
     "resnet.residual_block": (RESIDUAL, "ResidualBlock"),
 }
 IDS = list(SOLUTIONS)
@@ -43,20 +50,28 @@ IDS = list(SOLUTIONS)
 
 def instructor_notebook(ids=IDS) -> nbformat.NotebookNode:
     """A lesson in miniature: a setup cell, then per exercise a solution cell and its check cell."""
-    cells = [new_markdown_cell("# Exercises"),
-             new_code_cell("import torch\nfrom torch import nn\nfrom cnnlessons import check")]
+    cells = [
+        new_markdown_cell("# Exercises"),
+        new_code_cell("import torch\nfrom torch import nn\nfrom cnnlessons import check"),
+    ]
     for exercise_id in ids:
         source, name = SOLUTIONS[exercise_id]
         cells.append(new_code_cell(source))
         cells.append(new_code_cell(f'check("{exercise_id}", {name})'))
     for n, cell in enumerate(cells):
         cell["id"] = f"demo-{n:03d}"
-    return new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                                              "language": "python"}})
+    return new_notebook(
+        cells=cells,
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+    )
 
 
-def submission(nb: nbformat.NotebookNode, answers: dict[str, str] | None = None,
-               checks: dict[str, str | None] | None = None, extra: str = "") -> nbformat.NotebookNode:
+def submission(
+    nb: nbformat.NotebookNode,
+    answers: dict[str, str] | None = None,
+    checks: dict[str, str | None] | None = None,
+    extra: str = "",
+) -> nbformat.NotebookNode:
     """``nb`` with the solution cell of some exercises replaced, some check cells edited (None:
     deleted), and ``extra`` code run right after the setup cell."""
     nb = nbformat.from_dict(nb)
@@ -84,8 +99,9 @@ def write(nb: nbformat.NotebookNode, path: Path) -> Path:
     return path
 
 
-def answered(learner: nbformat.NotebookNode, instructor: nbformat.NotebookNode,
-             answers: dict[str, str] | None = None) -> nbformat.NotebookNode:
+def answered(
+    learner: nbformat.NotebookNode, instructor: nbformat.NotebookNode, answers: dict[str, str] | None = None
+) -> nbformat.NotebookNode:
     """``learner`` (a released notebook) with each exercise's answer cell as ``instructor`` has it,
     or as ``answers[exercise_id]`` says; the answer cell is the code cell before the exercise's
     check cell, found in ``learner`` by its cell id."""
@@ -94,7 +110,7 @@ def answered(learner: nbformat.NotebookNode, instructor: nbformat.NotebookNode,
     answers = answers or {}
     code = [cell for cell in instructor.cells if cell.cell_type == "code"]
     wanted = {}
-    for before, cell in zip(code, code[1:]):
+    for before, cell in zip(code, code[1:], strict=False):
         for exercise_id in check_ids(cell.source):
             wanted[before.id] = answers.get(exercise_id, before.source)
     nb = nbformat.from_dict(learner)

@@ -18,9 +18,24 @@ def _cifar_like(folder, n_train=300, n_test=60):
 
 def test_bench_measures_both_paths(tmp_path, capsys):
     _cifar_like(tmp_path)
-    results = bench.main(["--data", str(tmp_path), "--model", "small_resnet", "--steps", "2",
-                          "--images", "200", "--batch-size", "32", "--workers", "0",
-                          "--json", str(tmp_path / "b.json")])
+    results = bench.main(
+        [
+            "--data",
+            str(tmp_path),
+            "--model",
+            "small_resnet",
+            "--steps",
+            "2",
+            "--images",
+            "200",
+            "--batch-size",
+            "32",
+            "--workers",
+            "0",
+            "--json",
+            str(tmp_path / "b.json"),
+        ]
+    )
     out = capsys.readouterr().out
     assert "(a) data path" in out and "(b) training steps" in out and "ratio" in out
     for part in ("data_path", "training"):
@@ -30,8 +45,18 @@ def test_bench_measures_both_paths(tmp_path, capsys):
 
 def test_reproduce_writes_curves_the_lessons_can_draw(tmp_path):
     _cifar_like(tmp_path)
-    out = reproduce.main(["--data", str(tmp_path), "--profile", "smoke",
-                          "--only", "05_densenet/densenet_vs_resnet", "--out", str(tmp_path / "r.json")])
+    out = reproduce.main(
+        [
+            "--data",
+            str(tmp_path),
+            "--profile",
+            "smoke",
+            "--only",
+            "05_densenet/densenet_vs_resnet",
+            "--out",
+            str(tmp_path / "r.json"),
+        ]
+    )
     doc = json.loads(out.read_text())
     assert {"device", "date", "versions", "experiments"} <= set(doc)
     assert doc["versions"]["torch"]
@@ -67,8 +92,9 @@ def test_an_interrupted_reproduction_writes_no_result_and_resumes(tmp_path, monk
     _cifar_like(tmp_path)
     monkeypatch.setenv("CNNLESSONS_DATA_ROOT", str(tmp_path / "root"))
     profile = get_profile("smoke")
-    data = load_dataset(tmp_path, train_size=profile.train_size, val_size=profile.val_size,
-                        image_size=profile.image_size)
+    data = load_dataset(
+        tmp_path, train_size=profile.train_size, val_size=profile.val_size, image_size=profile.image_size
+    )
     keys = ["02_vggnet/vgg", "05_densenet/densenet_vs_resnet"]
 
     def stop(history):  # Ctrl-C after the first epoch of the second experiment's first run
@@ -85,8 +111,13 @@ def test_an_interrupted_reproduction_writes_no_result_and_resumes(tmp_path, monk
 
 
 def test_a_reader_refuses_an_interrupted_reference_run(capsys):
-    doc = {"device": "GPU", "date": "2026-01-01", "experiments": {
-        "04_resnet/resnet20_fast": [{"label": "ResNet-20", "epoch": [], "interrupted": True}]}}
+    doc = {
+        "device": "GPU",
+        "date": "2026-01-01",
+        "experiments": {
+            "04_resnet/resnet20_fast": [{"label": "ResNet-20", "epoch": [], "interrupted": True}]
+        },
+    }
     assert reference_runs("04_resnet/resnet20_fast", doc) == []
     assert "is not a finished run (interrupted or empty): not drawn" in capsys.readouterr().out
 
@@ -95,4 +126,7 @@ def test_bench_names_a_device_it_cannot_use(capsys):
     with pytest.raises(SystemExit) as exit_info:
         bench.main(["--device", "tpu"])
     assert exit_info.value.code == 2
-    assert "error: --device: device must be 'cpu', 'cuda', 'cuda:N' or 'mps', got 'tpu'" in capsys.readouterr().err
+    assert (
+        "error: --device: device must be 'cpu', 'cuda', 'cuda:N' or 'mps', got 'tpu'"
+        in capsys.readouterr().err
+    )

@@ -1,6 +1,7 @@
 """`cnnlessons train`: a finished run writes the weights and their record, which load strictly;
 an unfinished one writes nothing and waits for --resume. Run on CIFAR-shaped digits the test
 makes (the real CIFAR-10 is not on CI's machines), one epoch."""
+
 import dataclasses
 import json
 
@@ -17,13 +18,20 @@ from cnnlessons.runs.recipes import RECIPES
 @pytest.fixture
 def cifar_shaped(digits):
     """The digits at CIFAR-10's shape: 3 x 32 x 32 (upsampled, grey in three channels)."""
+
     def grow(images):
         big = F.interpolate(images.float(), size=32, mode="nearest").to(torch.uint8)
         return big.expand(-1, 3, -1, -1).contiguous()
+
     return dataclasses.replace(
-        digits, name="digits at 3x32x32", train_images=grow(digits.train_images),
-        val_images=grow(digits.val_images), test_images=grow(digits.test_images),
-        mean=digits.mean.expand(3).clone(), std=digits.std.expand(3).clone())
+        digits,
+        name="digits at 3x32x32",
+        train_images=grow(digits.train_images),
+        val_images=grow(digits.val_images),
+        test_images=grow(digits.test_images),
+        mean=digits.mean.expand(3).clone(),
+        std=digits.std.expand(3).clone(),
+    )
 
 
 @pytest.fixture
@@ -34,7 +42,9 @@ def one_epoch(monkeypatch, tmp_path):
     return RECIPES[key]
 
 
-def test_a_finished_run_writes_weights_and_a_record_that_load_strictly(cifar_shaped, one_epoch, tmp_path, capsys):
+def test_a_finished_run_writes_weights_and_a_record_that_load_strictly(
+    cifar_shaped, one_epoch, tmp_path, capsys
+):
     out = tmp_path / "out"
     record = checkpoints.train("small_alexnet", cifar_shaped, out=out, precision="fp32", progress=False)
     printed = capsys.readouterr().out
@@ -51,8 +61,11 @@ def test_a_finished_run_writes_weights_and_a_record_that_load_strictly(cifar_sha
 
     model = load_converged("small_alexnet", MODELS["small_alexnet"], {}, folder=out)
     assert model.checkpoint_record["test_acc"] == record["test_acc"]
-    with pytest.raises(ValueError, match=r"trained as build_model\('small_alexnet'\); these arguments "
-                                         r"build another model: \{'dropout': 0.1\}"):
+    with pytest.raises(
+        ValueError,
+        match=r"trained as build_model\('small_alexnet'\); these arguments "
+        r"build another model: \{'dropout': 0.1\}",
+    ):
         load_converged("small_alexnet", MODELS["small_alexnet"], {"dropout": 0.1}, folder=out)
     with pytest.raises(ValueError, match="num_classes must be 10"):
         load_converged("small_alexnet", MODELS["small_alexnet"], {"num_classes": 100}, folder=out)
@@ -61,9 +74,13 @@ def test_a_finished_run_writes_weights_and_a_record_that_load_strictly(cifar_sha
         model = MODELS["small_alexnet"](**kwargs)
         model.classifier.fc8 = torch.nn.Linear(model.classifier.fc8.in_features + 1, 10)
         return model
-    with pytest.raises(ValueError, match=r"the shipped small_alexnet checkpoint does not fit today's "
-                                         r"'small_alexnet' \(size mismatch for classifier\.fc8\.weight.*"
-                                         r"train it again \(cnnlessons train small_alexnet"):
+
+    with pytest.raises(
+        ValueError,
+        match=r"the shipped small_alexnet checkpoint does not fit today's "
+        r"'small_alexnet' \(size mismatch for classifier\.fc8\.weight.*"
+        r"train it again \(cnnlessons train small_alexnet",
+    ):
         load_converged("small_alexnet", changed_code, {}, folder=out)
 
     last = list(state)[-1]
@@ -81,8 +98,18 @@ def test_an_unfinished_run_is_never_a_result(cifar_shaped, one_epoch, tmp_path):
         checkpoints.train("small_alexnet", cifar_shaped, out=tmp_path / "out", progress=False)
     assert not (tmp_path / "out").exists()
 
-    record = dict(json.loads(json.dumps({"model": "small_alexnet", "model_kwargs": {}, "test_acc": 0.5,
-                                         "history": {"epoch": [1], "interrupted": True}})))
+    record = dict(
+        json.loads(
+            json.dumps(
+                {
+                    "model": "small_alexnet",
+                    "model_kwargs": {},
+                    "test_acc": 0.5,
+                    "history": {"epoch": [1], "interrupted": True},
+                }
+            )
+        )
+    )
     folder = tmp_path / "shipped"
     folder.mkdir()
     record_path("small_alexnet", folder).write_text(json.dumps(record))

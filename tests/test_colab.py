@@ -5,6 +5,7 @@ The setup cell installs the course only when it is missing, and names neither to
 (Colab's own are kept: pip leaves installed packages alone when they satisfy the requirements,
 which the last test checks for the versions Colab ships).
 """
+
 from __future__ import annotations
 
 import ast
@@ -15,12 +16,12 @@ import pathlib
 import re
 import subprocess
 import sys
-import tomllib
 import warnings
 
 import matplotlib
 import nbformat
 import pytest
+import tomllib
 from packaging.requirements import Requirement
 
 from cnnlessons import course
@@ -30,8 +31,10 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 SOURCES = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.py"))
 BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
 # The forms in which the repository's address could be spelled out elsewhere.
-ADDRESS_FORMS = (course.REPOSITORY.removeprefix("https://").rstrip("/"),
-                 f"colab.research.google.com/github/{course.github_path()}")
+ADDRESS_FORMS = (
+    course.REPOSITORY.removeprefix("https://").rstrip("/"),
+    f"colab.research.google.com/github/{course.github_path()}",
+)
 LINK = re.compile(r"\((https://colab\.research\.google\.com/[^)\s]+)\)")
 
 
@@ -49,8 +52,9 @@ def _check_first_cells(cells, name: str) -> None:
     url = _badge_link(badge.source)
     assert url == course.colab_url(name), f"{name}: the badge opens {url}, want {course.colab_url(name)}"
     assert setup.cell_type == "code", f"{name}: the second cell is {setup.cell_type}, not the setup"
-    assert setup.source == course.setup_cell_source(), \
+    assert setup.source == course.setup_cell_source(), (
         f"{name}: the second cell is not cnnlessons.course.setup_cell_source() (rebuild it)"
+    )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
@@ -73,35 +77,57 @@ def test_build_tool_puts_badge_and_setup_cell_first(path):
 
 def test_colab_url_names_the_notebook():
     url = course.colab_url("02_vggnet")
-    assert url == (f"https://colab.research.google.com/github/{course.github_path()}"
-                   f"/blob/{course.BRANCH}/notebooks/02_vggnet.ipynb")
+    assert url == (
+        f"https://colab.research.google.com/github/{course.github_path()}"
+        f"/blob/{course.BRANCH}/notebooks/02_vggnet.ipynb"
+    )
     assert course.REPOSITORY.startswith("https://github.com/")
     assert "//" not in url.removeprefix("https://")
 
 
 def _pip_call(source: str) -> tuple[ast.If, list[str]]:
     """The `if <cnnlessons missing>:` statement of the setup cell and its pip arguments."""
-    guards = [node for node in ast.walk(ast.parse(source)) if isinstance(node, ast.If)
-              and "subprocess.run" in ast.unparse(node)]
+    guards = [
+        node
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.If) and "subprocess.run" in ast.unparse(node)
+    ]
     assert len(guards) == 1, "the setup cell should run pip inside exactly one `if`"
     guard = guards[0]
-    call = next(n for n in ast.walk(guard) if isinstance(n, ast.Call)
-                and ast.unparse(n.func) == "subprocess.run")
-    args = ast.literal_eval(ast.unparse(call.args[0]).replace("sys.executable", "'python'"))
+    call = next(
+        n for n in ast.walk(guard) if isinstance(n, ast.Call) and ast.unparse(n.func) == "subprocess.run"
+    )
+    # names the `if` assigns before the call (the course's spec) stand for their values
+    names = {
+        target.id: ast.literal_eval(node.value)
+        for node in guard.body
+        if isinstance(node, ast.Assign)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+
+    def value(node: ast.expr) -> str:
+        if ast.unparse(node) == "sys.executable":
+            return "python"
+        return names[node.id] if isinstance(node, ast.Name) else ast.literal_eval(node)
+
+    args = [value(a) for a in call.args[0].elts]
     return guard, args
 
 
 def test_setup_cell_installs_only_the_course_and_only_when_missing():
     source = course.setup_cell_source()
     guard, args = _pip_call(source)
-    assert ast.unparse(guard.test) == "importlib.util.find_spec('cnnlessons') is None", \
+    assert ast.unparse(guard.test) == "importlib.util.find_spec('cnnlessons') is None", (
         f"pip must run only when cnnlessons is missing, the condition is {ast.unparse(guard.test)}"
+    )
     assert args[:3] == ["python", "-m", "pip"] and args[3] == "install", args
     specs = [a for a in args[4:] if not a.startswith("-")]
     flags = [a for a in args[4:] if a.startswith("-")]
     assert specs == [f"cnnlessons @ git+{course.REPOSITORY}@{course.BRANCH}"], specs
-    assert not {"-U", "--upgrade", "--force-reinstall", "--no-deps", "-I",
-                "--ignore-installed"} & set(flags), f"pip flags {flags} would touch Colab's packages"
+    assert not {"-U", "--upgrade", "--force-reinstall", "--no-deps", "-I", "--ignore-installed"} & set(
+        flags
+    ), f"pip flags {flags} would touch Colab's packages"
     for word in ("torch", "ipywidgets"):
         assert not any(word in a for a in args), f"the setup cell's pip names {word}: {args}"
 
@@ -110,8 +136,11 @@ def test_setup_cell_installs_only_the_course_and_only_when_missing():
 def test_setup_cell_runs_pip_exactly_when_cnnlessons_is_missing(installed, monkeypatch):
     calls = []
     real_find_spec = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: (
-        real_find_spec(name, *a) if installed or name != "cnnlessons" else None))
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: real_find_spec(name, *a) if installed or name != "cnnlessons" else None,
+    )
     monkeypatch.setattr(subprocess, "run", lambda cmd, **kw: calls.append((cmd, kw)))
     namespace: dict = {}
     with warnings.catch_warnings(), matplotlib.rc_context():  # keep its settings to itself
@@ -126,20 +155,30 @@ def test_setup_cell_runs_pip_exactly_when_cnnlessons_is_missing(installed, monke
 
 def test_colab_versions_satisfy_the_requirements():
     """pip keeps Colab's torch and ipywidgets only if they already satisfy our requirements."""
-    deps = {Requirement(d).name: Requirement(d)
-            for d in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]}
-    for name, versions in {"ipywidgets": ["7.7.1", "8.1.5"],
-                           "torch": ["2.5.1", "2.6.0", "2.8.0", "2.9.0"]}.items():
+    deps = {
+        Requirement(d).name: Requirement(d)
+        for d in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    }
+    for name, versions in {
+        "ipywidgets": ["7.7.1", "8.1.5"],
+        "torch": ["2.5.1", "2.6.0", "2.8.0", "2.9.0"],
+    }.items():
         for version in versions:
-            assert deps[name].specifier.contains(version), \
+            assert deps[name].specifier.contains(version), (
                 f"{deps[name]} in pyproject.toml would replace Colab's {name} {version}"
+            )
 
 
 def _repo_files() -> list[pathlib.Path]:
     """Tracked files and new files that git does not ignore."""
     try:
-        out = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-                             cwd=ROOT, capture_output=True, text=True, check=True).stdout
+        out = subprocess.run(
+            ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
     except (OSError, subprocess.CalledProcessError):
         pytest.skip("not a git checkout")
     return [ROOT / p for p in out.split("\0") if p and (ROOT / p).is_file()]
@@ -157,8 +196,10 @@ def test_repository_address_lives_only_in_course_py():
         except (UnicodeDecodeError, OSError):
             continue
         found += [f"{rel}: {form}" for form in ADDRESS_FORMS if form in text]
-    assert not found, ("the repository's address is spelled out outside cnnlessons/course.py "
-                       "(use course.REPOSITORY / course.colab_url):\n  " + "\n  ".join(found))
+    assert not found, (
+        "the repository's address is spelled out outside cnnlessons/course.py "
+        "(use course.REPOSITORY / course.colab_url):\n  " + "\n  ".join(found)
+    )
 
 
 def test_readme_colab_links_match_course():
@@ -176,14 +217,14 @@ def test_readme_colab_links_match_course():
 
 # ----------------------------------------------------------------------------- Colab's kernel
 # Stand-ins for Colab's kernel and shell: subclasses placed and named like Colab's own.
-COLAB_SHELL = '''\
+COLAB_SHELL = """\
 from ipykernel.zmqshell import ZMQInteractiveShell
 
 
 class Shell(ZMQInteractiveShell):
     pass
-'''
-COLAB_KERNEL = '''\
+"""
+COLAB_KERNEL = """\
 from ipykernel.ipkernel import IPythonKernel
 from traitlets import Type
 
@@ -192,7 +233,7 @@ from google.colab._shell import Shell
 
 class Kernel(IPythonKernel):
     shell_class = Type(Shell)
-'''
+"""
 
 
 def _colab_like_kernel(tmp_path: pathlib.Path):
@@ -207,13 +248,24 @@ def _colab_like_kernel(tmp_path: pathlib.Path):
     (package / "_kernel.py").write_text(COLAB_KERNEL)
     spec_dir = tmp_path / "kernels" / "colab-like"
     spec_dir.mkdir(parents=True)
-    pythonpath = os.pathsep.join(p for p in (str(tmp_path / "site"), os.environ.get("PYTHONPATH"))
-                                 if p)
-    (spec_dir / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
-                 "--IPKernelApp.kernel_class=google.colab._kernel.Kernel"],
-        "display_name": "Colab-like", "language": "python",
-        "env": {"PYTHONPATH": pythonpath, "CNNLESSONS_PROFILE": "smoke"}}))
+    pythonpath = os.pathsep.join(p for p in (str(tmp_path / "site"), os.environ.get("PYTHONPATH")) if p)
+    (spec_dir / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [
+                    sys.executable,
+                    "-m",
+                    "ipykernel_launcher",
+                    "-f",
+                    "{connection_file}",
+                    "--IPKernelApp.kernel_class=google.colab._kernel.Kernel",
+                ],
+                "display_name": "Colab-like",
+                "language": "python",
+                "env": {"PYTHONPATH": pythonpath, "CNNLESSONS_PROFILE": "smoke"},
+            }
+        )
+    )
     specs = KernelSpecManager(kernel_dirs=[str(tmp_path / "kernels")])
     return KernelManager(kernel_name="colab-like", kernel_spec_manager=specs)
 
@@ -222,8 +274,7 @@ def test_explorer_draws_in_a_kernel_whose_shell_is_colabs(tmp_path):
     from nbclient import NotebookClient
 
     cells = [
-        "shell = get_ipython()\n"
-        "print(type(shell).__module__ + '.' + type(shell).__qualname__)",
+        "shell = get_ipython()\nprint(type(shell).__module__ + '.' + type(shell).__qualname__)",
         "from cnnlessons.explorers.googlenet import ReductionExplorer\n"
         "explorer = ReductionExplorer()\n"
         "explorer.static()\n"
@@ -232,13 +283,16 @@ def test_explorer_draws_in_a_kernel_whose_shell_is_colabs(tmp_path):
         "print('after slider:', len(explorer.output.outputs), explorer.redraws)",
     ]
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
-    NotebookClient(nb, km=_colab_like_kernel(tmp_path), timeout=120,
-                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    NotebookClient(
+        nb, km=_colab_like_kernel(tmp_path), timeout=120, resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
     text = lambda cell: "".join(o.get("text", "") for o in cell.outputs)  # noqa: E731
     assert text(nb.cells[0]).strip() == "google.colab._shell.Shell", text(nb.cells[0])
     static = [o for o in nb.cells[1].outputs if o.output_type == "display_data"]
-    assert any("image/png" in o.data for o in static), \
+    assert any("image/png" in o.data for o in static), (
         f"static() showed no figure in Colab's shell: {nb.cells[1].outputs}"
+    )
     assert "after static: 1" in text(nb.cells[1]), text(nb.cells[1])
-    assert "after slider: 1 2" in text(nb.cells[2]), \
+    assert "after slider: 1 2" in text(nb.cells[2]), (
         f"the slider move drew nothing into the Output widget: {text(nb.cells[2])}"
+    )

@@ -7,6 +7,7 @@ train the checkpoint again (`cnnlessons train NAME --data ...`) instead of shipp
 Where the real CIFAR-10 test split is at hand (`CNNLESSONS_DATA` is a folder holding
 `cifar10-test.npz`), each checkpoint is evaluated again and compared with its record.
 """
+
 import os
 import pathlib
 
@@ -17,14 +18,20 @@ from cnnlessons.measure import count_parameters
 from cnnlessons.models import build_model
 from cnnlessons.runs.recipes import CONVERGED, RECIPES
 
-FLOORS = {"resnet20": 0.90, "small_googlenet": 0.85, "small_resnet": 0.85, "small_densenet": 0.85,
-          "small_vgg": 0.80, "small_alexnet": 0.75}
+FLOORS = {
+    "resnet20": 0.90,
+    "small_googlenet": 0.85,
+    "small_resnet": 0.85,
+    "small_densenet": 0.85,
+    "small_vgg": 0.80,
+    "small_alexnet": 0.75,
+}
 """The test accuracy each checkpoint must reach (the course's acceptance floors)."""
 
 SHORT_OF_ITS_FLOOR = {
     "resnet20": "87.76% after 100 epochs on the JPEG re-encoding of CIFAR-10 (87.2% after 40): "
-                "more epochs barely move it; the paper's 91.25% is on the original images, and these "
-                "JPEGs are quality 75 with 4:2:0 chroma subsampling",
+    "more epochs barely move it; the paper's 91.25% is on the original images, and these "
+    "JPEGs are quality 75 with 4:2:0 chroma subsampling",
 }
 """Checkpoints that ship below their floor, and why: the floor test is expected to fail for them
 (strictly, so that a checkpoint trained again above its floor turns the mark into a failure)."""
@@ -42,15 +49,22 @@ def test_the_checkpoint_loads_strictly_and_is_its_recipes_run(name):
     recipe = RECIPES[f"converged/{name}"]
     assert record["recipe_digest"] == recipe.digest("gpu"), (
         f"RECIPES['converged/{name}'] changed since {name} was trained: train it again "
-        f"(cnnlessons train {name} --data ...)")
+        f"(cnnlessons train {name} --data ...)"
+    )
     assert record["epochs"] == recipe.epochs_for("gpu") and not record["history"]["interrupted"]
     assert record["parameters"] == count_parameters(model)
     assert len(record["per_class_test_acc"]) == 10
 
 
-@pytest.mark.parametrize("name", [
-    pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=SHORT_OF_ITS_FLOOR[name]))
-    if name in SHORT_OF_ITS_FLOOR else name for name in sorted(CONVERGED)])
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=SHORT_OF_ITS_FLOOR[name]))
+        if name in SHORT_OF_ITS_FLOOR
+        else name
+        for name in sorted(CONVERGED)
+    ],
+)
 def test_the_checkpoint_reaches_its_floor(name):
     from cnnlessons.models.converged import load_record
 
@@ -63,21 +77,22 @@ def _real_test_split() -> pathlib.Path | None:
     return path if path is not None and path.is_file() else None
 
 
-@pytest.mark.skipif(_real_test_split() is None,
-                    reason="the real CIFAR-10 test split is not here (CNNLESSONS_DATA=folder with cifar10-test.npz)")
+@pytest.mark.skipif(
+    _real_test_split() is None,
+    reason="the real CIFAR-10 test split is not here (CNNLESSONS_DATA=folder with cifar10-test.npz)",
+)
 @pytest.mark.parametrize("name", sorted(CONVERGED))
 def test_the_checkpoint_scores_its_record_on_the_real_test_split(name):
     from cnnlessons.data import load_dataset
-    from cnnlessons.training import evaluate
     from cnnlessons.tensordata import TensorLoader
+    from cnnlessons.training import evaluate
 
     data = load_dataset(_real_test_split().parent, val_size=5000)
     model_name, kwargs, *_ = CONVERGED[name]
     model = build_model(model_name, weights="cifar10", **kwargs)
     record = model.checkpoint_record
     assert record["normalisation"]["mean"] == pytest.approx(data.mean.tolist())
-    batches = TensorLoader(data.test_images, data.test_labels, batch_size=500, mean=data.mean,
-                           std=data.std)
+    batches = TensorLoader(data.test_images, data.test_labels, batch_size=500, mean=data.mean, std=data.std)
     accuracy = evaluate(model, batches, torch.device("cpu"))[1]
     # The record was measured in the run's precision on float32 weights; these are float16
     # weights in float32: a few of the 10,000 predictions may change, not more.
@@ -90,7 +105,8 @@ def test_the_readme_lists_what_weights_cifar10_loads():
     readme = (pathlib.Path(__file__).resolve().parents[1] / "README.md").read_text()
     assert checkpoint_table() in readme, (
         "README's table of the converged checkpoints is out of date: paste the output of "
-        "`python -m cnnlessons.models.converged` between its markers")
+        "`python -m cnnlessons.models.converged` between its markers"
+    )
 
 
 def test_trained_to_the_end_says_what_each_shipped_checkpoint_reached():
@@ -99,7 +115,9 @@ def test_trained_to_the_end_says_what_each_shipped_checkpoint_reached():
 
     text = trained_to_the_end("small_vgg", "no_such_checkpoint", "resnet20")
     vgg, resnet20 = load_record("small_vgg"), load_record("resnet20")
-    assert text == (f"small_vgg trained to the end: {vgg['test_acc']:.1%} test accuracy after {vgg['epochs']} epochs; "
-                    f"resnet20 trained to the end: {resnet20['test_acc']:.1%} test accuracy after "
-                    f"{resnet20['epochs']} epochs")
+    assert text == (
+        f"small_vgg trained to the end: {vgg['test_acc']:.1%} test accuracy after {vgg['epochs']} epochs; "
+        f"resnet20 trained to the end: {resnet20['test_acc']:.1%} test accuracy after "
+        f"{resnet20['epochs']} epochs"
+    )
     assert trained_to_the_end("no_such_checkpoint") is None

@@ -90,7 +90,8 @@ def test_image_folder(tmp_path):
         (tmp_path / cls).mkdir()
         for i in range(6):
             Image.fromarray(rng.integers(0, 256, (10, 10, 3), dtype=np.uint8)).save(
-                tmp_path / cls / f"{i}.png")
+                tmp_path / cls / f"{i}.png"
+            )
     d = load_dataset(tmp_path, val_size=2)
     assert d.classes == ["cat", "dog"] and d.input_size == (3, 10, 10)
     assert len(d.train_labels) + len(d.val_labels) + len(d.test_labels) == 12
@@ -99,8 +100,9 @@ def test_image_folder(tmp_path):
 def _write_ten_classes(path, classes=None):
     rng = np.random.default_rng(0)
     extra = {} if classes is None else {"classes": np.array(classes)}
-    np.savez(path, images=rng.integers(0, 256, (40, 8, 8, 3), dtype=np.uint8),
-             labels=np.arange(40) % 10, **extra)
+    np.savez(
+        path, images=rng.integers(0, 256, (40, 8, 8, 3), dtype=np.uint8), labels=np.arange(40) % 10, **extra
+    )
 
 
 def test_class_names_come_from_the_file(tmp_path):
@@ -117,10 +119,13 @@ def test_class_names_come_from_the_file(tmp_path):
         load_dataset(tmp_path / "short.npz", val_size=5)
 
 
-@pytest.mark.parametrize("bad, message", [
-    ("imagenet", "dataset must be one of digits, cifar10, fashion_mnist"),
-    ("/no/such/place", "does not exist"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ("imagenet", "dataset must be one of digits, cifar10, fashion_mnist"),
+        ("/no/such/place", "does not exist"),
+    ],
+)
 def test_bad_names_and_paths(bad, message):
     with pytest.raises((ValueError, FileNotFoundError), match=message):
         load_dataset(bad)
@@ -141,8 +146,15 @@ def test_npz_wrong_shape_and_dtype(tmp_path):
         load_dataset(tmp_path / "b.npz")
 
 
-@pytest.mark.parametrize("kw, name", [({"val_size": -1}, "val_size"), ({"train_size": 0}, "train_size"),
-                                      ({"image_size": 2}, "image_size"), ({"val_size": 5000}, "val_size")])
+@pytest.mark.parametrize(
+    "kw, name",
+    [
+        ({"val_size": -1}, "val_size"),
+        ({"train_size": 0}, "train_size"),
+        ({"image_size": 2}, "image_size"),
+        ({"val_size": 5000}, "val_size"),
+    ],
+)
 def test_bad_sizes(kw, name):
     with pytest.raises(ValueError, match=name):
         load_dataset("digits", **kw)
@@ -154,7 +166,8 @@ class _Server:
 
     def __init__(self, folder):
         handler = lambda *a, **k: http.server.SimpleHTTPRequestHandler(  # noqa: E731
-            *a, directory=str(folder), **k)
+            *a, directory=str(folder), **k
+        )
         http.server.SimpleHTTPRequestHandler.log_message = lambda *a: None
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
@@ -188,11 +201,13 @@ def test_cifar10_download_in_its_own_format(tmp_path, monkeypatch):
     server = _Server(tmp_path / "src")
     monkeypatch.setattr(CIFAR10, "url", server.url + "cifar-10-python.tar.gz")
     monkeypatch.setattr(CIFAR10, "tgz_md5", _md5(tgz))
-    monkeypatch.setattr(CIFAR10, "train_list", [[f"data_batch_{i}", _md5(src / f"data_batch_{i}")]
-                                                for i in range(1, 6)])
+    monkeypatch.setattr(
+        CIFAR10, "train_list", [[f"data_batch_{i}", _md5(src / f"data_batch_{i}")] for i in range(1, 6)]
+    )
     monkeypatch.setattr(CIFAR10, "test_list", [["test_batch", _md5(src / "test_batch")]])
-    monkeypatch.setattr(CIFAR10, "meta", {"filename": "batches.meta", "key": "label_names",
-                                          "md5": _md5(src / "batches.meta")})
+    monkeypatch.setattr(
+        CIFAR10, "meta", {"filename": "batches.meta", "key": "label_names", "md5": _md5(src / "batches.meta")}
+    )
     try:
         d = load_dataset("cifar10", root=tmp_path / "data", val_size=10)
     finally:
@@ -215,8 +230,10 @@ def test_fashion_mnist_download_in_its_own_format(tmp_path, monkeypatch):
     for prefix, n in (("train", 30), ("t10k", 10)):
         images = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
         labels = (np.arange(n) % 10).astype(np.uint8)
-        for kind, payload in (("images-idx3-ubyte", struct.pack(">iiii", 2051, n, 28, 28) + images.tobytes()),
-                              ("labels-idx1-ubyte", struct.pack(">ii", 2049, n) + labels.tobytes())):
+        for kind, payload in (
+            ("images-idx3-ubyte", struct.pack(">iiii", 2051, n, 28, 28) + images.tobytes()),
+            ("labels-idx1-ubyte", struct.pack(">ii", 2049, n) + labels.tobytes()),
+        ):
             path = src / f"{prefix}-{kind}.gz"
             path.write_bytes(gzip.compress(payload))
             resources.append((path.name, _md5(path)))
@@ -302,7 +319,9 @@ def test_digits_are_scikit_learns_read_without_importing_it():
     digits = load_digits()
     assert np.array_equal(images[..., 0], np.round(digits.images * (255.0 / 16.0)).astype(np.uint8))
     assert np.array_equal(labels, digits.target) and classes == [str(i) for i in range(10)]
-    code = ("import sys; from cnnlessons.data import load_dataset; load_dataset('digits'); "
-            "print('sklearn' in sys.modules)")
+    code = (
+        "import sys; from cnnlessons.data import load_dataset; load_dataset('digits'); "
+        "print('sklearn' in sys.modules)"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False", "loading the digits imported scikit-learn (a second per kernel)"

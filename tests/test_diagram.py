@@ -1,6 +1,7 @@
 """cnnlessons.views.diagram: the graph it traces and draws, on blocks written elsewhere (d2l's
 Inception, torchvision's BasicBlock and _DenseBlock), on the course's own blocks and models,
 and the drawing itself (lanes, arcs, no overlapping boxes, a slide's size)."""
+
 from __future__ import annotations
 
 import itertools
@@ -88,6 +89,7 @@ def assert_drawn_cleanly(fig) -> None:
 
 # ------------------------------------------------------------------------ blocks from elsewhere
 
+
 def test_d2l_inception_3a_is_four_branches_joined_by_one_concatenation():
     fig = diagram(D2LInception(192, 64, (96, 128), (16, 32), 32), (192, 28, 28))
     graph = fig.graph
@@ -96,8 +98,12 @@ def test_d2l_inception_3a_is_four_branches_joined_by_one_concatenation():
     assert len(cat.inputs) == 4
     branches = [chain_to(graph, i, graph.nodes[0].id) for i in cat.inputs]
     labels = [[n.label[0] for n in b] for b in branches]
-    assert labels == [["1x1 conv", "ReLU"], ["1x1 conv", "ReLU", "3x3 conv", "ReLU"],
-                      ["1x1 conv", "ReLU", "5x5 conv", "ReLU"], ["3x3 max pool", "1x1 conv", "ReLU"]]
+    assert labels == [
+        ["1x1 conv", "ReLU"],
+        ["1x1 conv", "ReLU", "3x3 conv", "ReLU"],
+        ["1x1 conv", "ReLU", "5x5 conv", "ReLU"],
+        ["3x3 max pool", "1x1 conv", "ReLU"],
+    ]
     assert [b[-1].shape[0] for b in branches] == [64, 128, 32, 32]
     assert {n.name for b in branches for n in b if n.kind == "activation"} == {"relu"}  # F.relu, traced
     assert branches[1][2].params == 96 * 128 * 9 + 128
@@ -133,7 +139,9 @@ def test_torchvision_dense_block_concatenates_every_layer():
     assert len(out.inputs) == 5 and out.inputs[0] == 0
     # Too wide layer by layer for a slide: each dense layer is one box, read by every later concatenation.
     layers = graph.of_kind("block")
-    assert [n.label for n in layers] == [("Dense layer",)] * 4 and [n.shape for n in layers] == [(32, 16, 16)] * 4
+    assert [n.label for n in layers] == [("Dense layer",)] * 4 and [n.shape for n in layers] == [
+        (32, 16, 16)
+    ] * 4
     assert [n.shape[0] for n in graph.of_kind("concat")] == [96, 128, 160, 192]
     assert (0, out.id) in graph.arcs and (layers[0].id, out.id) in graph.arcs
     assert drawn_params(graph) == count_parameters(block)
@@ -145,16 +153,27 @@ def test_torchvision_dense_block_concatenates_every_layer():
 
 # ----------------------------------------------------------------------------- course blocks
 
+
 def test_course_inception_block_matches_d2l_shape_and_adds_bn():
     graph = diagram(Inception(192, 64, (96, 128), (16, 32), 32, batch_norm=True), (192, 28, 28)).graph
     (cat,) = graph.of_kind("concat")
     assert cat.shape == (256, 28, 28) and len(cat.inputs) == 4
-    assert [n.label[0] for n in chain_to(graph, cat.inputs[3], 0)] == ["3x3 max pool", "1x1 conv", "BN", "ReLU"]
+    assert [n.label[0] for n in chain_to(graph, cat.inputs[3], 0)] == [
+        "3x3 max pool",
+        "1x1 conv",
+        "BN",
+        "ReLU",
+    ]
 
 
-@pytest.mark.parametrize("block,shortcut", [
-    (ResidualBlock(16, 16), "identity"), (Bottleneck(64, 16), "identity"), (ResidualBlock(16, 32, 2), "projection"),
-])
+@pytest.mark.parametrize(
+    "block,shortcut",
+    [
+        (ResidualBlock(16, 16), "identity"),
+        (Bottleneck(64, 16), "identity"),
+        (ResidualBlock(16, 32, 2), "projection"),
+    ],
+)
 def test_residual_blocks_shortcut_is_an_arc_or_a_projection(block, shortcut):
     fig = diagram(block, (block.in_channels, 16, 16))
     graph = fig.graph
@@ -164,7 +183,9 @@ def test_residual_blocks_shortcut_is_an_arc_or_a_projection(block, shortcut):
         assert len(chain_to(graph, add.inputs[0], 0)) == (5 if isinstance(block, ResidualBlock) else 8)
     else:
         assert not graph.arcs and [n.label for n in chain_to(graph, add.inputs[1], 0)] == [
-            ("1x1 conv", "stride 2"), ("BN",)]
+            ("1x1 conv", "stride 2"),
+            ("BN",),
+        ]
     assert add.shape == (block.out_channels, 16 // block.stride, 16 // block.stride)
     assert_drawn_cleanly(fig)
 
@@ -177,13 +198,19 @@ def test_course_dense_block_and_transition():
     assert [n.label[0] for n in graph.nodes[1:4]] == ["BN", "ReLU", "3x3 conv"]
     assert_drawn_cleanly(fig)
     graph = diagram(Transition(72, 36), (72, 16, 16)).graph
-    assert [n.label for n in graph.nodes[1:]] == [("BN",), ("ReLU",), ("1x1 conv",), ("2x2 avg pool", "stride 2")]
+    assert [n.label for n in graph.nodes[1:]] == [
+        ("BN",),
+        ("ReLU",),
+        ("1x1 conv",),
+        ("2x2 avg pool", "stride 2"),
+    ]
     assert graph.output.shape == (36, 8, 8)
     graph = diagram(VGGBlock(2, 3, 16), (3, 32, 32)).graph
     assert [n.label[0] for n in graph.nodes[1:]] == ["3x3 conv", "ReLU", "3x3 conv", "ReLU", "2x2 max pool"]
 
 
 # ----------------------------------------------------------------------------- course models
+
 
 def test_resnet20_folds_its_repeated_blocks():
     model = build_model("resnet20")
@@ -192,8 +219,10 @@ def test_resnet20_folds_its_repeated_blocks():
     blocks = graph.of_kind("block")
     assert [(n.repeat, n.label, n.shape) for n in blocks] == [
         (3, ("Residual block",), (16, 32, 32)),
-        (1, ("Residual block", "stride 2"), (32, 16, 16)), (2, ("Residual block",), (32, 16, 16)),
-        (1, ("Residual block", "stride 2"), (64, 8, 8)), (2, ("Residual block",), (64, 8, 8)),
+        (1, ("Residual block", "stride 2"), (32, 16, 16)),
+        (2, ("Residual block",), (32, 16, 16)),
+        (1, ("Residual block", "stride 2"), (64, 8, 8)),
+        (2, ("Residual block",), (64, 8, 8)),
     ]
     assert all(len(n.inputs) == 1 for n in graph.nodes[1:])  # a chain: every block is one box
     assert drawn_params(graph) == count_parameters(model)
@@ -208,18 +237,26 @@ def test_small_googlenet_and_small_densenet_show_their_blocks():
     graph = diagram(model, (3, 32, 32)).graph
     inceptions = graph.of_kind("block")
     assert [n.label[0] for n in inceptions] == ["Inception"] * 5
-    assert [n.shape for n in inceptions] == [(64, 16, 16), (120, 16, 16), (128, 8, 8), (208, 8, 8), (256, 4, 4)]
+    assert [n.shape for n in inceptions] == [
+        (64, 16, 16),
+        (120, 16, 16),
+        (128, 8, 8),
+        (208, 8, 8),
+        (256, 4, 4),
+    ]
     assert drawn_params(graph) == count_parameters(model)
     model = build_model("small_densenet")
     graph = diagram(model, (3, 32, 32)).graph
     assert [n.label for n in graph.of_kind("block")] == [("Dense block",), ("Transition", "stride 2")] * 2 + [
-        ("Dense block",)]
+        ("Dense block",)
+    ]
     assert [n.shape[0] for n in graph.of_kind("block")] == [72, 36, 84, 42, 90]
     assert drawn_params(graph) == count_parameters(model)
 
 
-@pytest.mark.parametrize("name", ["small_alexnet", "small_vgg", "small_googlenet", "small_resnet", "small_densenet",
-                                  "resnet20"])
+@pytest.mark.parametrize(
+    "name", ["small_alexnet", "small_vgg", "small_googlenet", "small_resnet", "small_densenet", "resnet20"]
+)
 def test_course_models_fit_a_slide_without_overlaps(name):
     model = build_model(name)
     fig = diagram(model, (3, 32, 32))
@@ -235,7 +272,12 @@ def test_grouped_convolutions_are_drawn_as_their_lanes():
     graph = fig.graph
     convs = {n.name: n for n in graph.of_kind("conv")}
     assert {name: n.lanes for name, n in convs.items()} == {
-        "features.conv1": 1, "features.conv2": 2, "features.conv3": 1, "features.conv4": 2, "features.conv5": 2}
+        "features.conv1": 1,
+        "features.conv2": 2,
+        "features.conv3": 1,
+        "features.conv4": 2,
+        "features.conv5": 2,
+    }
     assert len(graph.boxes[convs["features.conv2"].id]) == 2
     (x1, y1, _, _), (x2, y2, _, _) = graph.boxes[convs["features.conv5"].id]
     assert x1 == x2 and y1 > y2  # one tower above the other
@@ -258,7 +300,12 @@ def test_the_trace_runs_in_eval_mode_and_restores_the_mode():
 
 def test_words():
     assert [words(c) for c in ("ResidualBlock", "_DenseLayer", "VGGBlock", "Inception", "FCHead")] == [
-        "Residual block", "Dense layer", "VGG block", "Inception", "FC head"]
+        "Residual block",
+        "Dense layer",
+        "VGG block",
+        "Inception",
+        "FC head",
+    ]
 
 
 def test_trace_keeps_only_what_the_output_depends_on():
@@ -291,21 +338,29 @@ def test_a_concatenation_with_a_learned_token_stays_and_one_of_one_tensor_goes()
 
     graph = trace(Token(), (8, 2, 2))
     assert [(n.kind, n.shape) for n in graph.nodes] == [
-        ("input", (8, 2, 2)), ("conv", (8, 2, 2)), ("reshape", (8, 4)), ("concat", (8, 5))]
+        ("input", (8, 2, 2)),
+        ("conv", (8, 2, 2)),
+        ("reshape", (8, 4)),
+        ("concat", (8, 5)),
+    ]
     assert graph[1].label == ("3x3 conv", "depthwise") and graph.output.inputs == (2,)
 
 
 # -------------------------------------------------------------------------------- bad input
 
-@pytest.mark.parametrize("module,input_size,error,words_", [
-    ("resnet20", (3, 32, 32), TypeError, "module must be an nn.Module"),
-    (nn.Conv2d(3, 4, 3), (3, 32), ValueError, "input_size must be 3 positive ints"),
-    (nn.Conv2d(3, 4, 3), (3, 0, 32), ValueError, "input_size"),
-    (nn.Conv2d(3, 4, 3), (3, 32.0, 32), ValueError, "input_size"),
-    (nn.Conv2d(3, 4, 3), (3, True, 32), ValueError, "input_size"),
-    (nn.Conv2d(3, 4, 3), "3x32x32", TypeError, "input_size must be a tuple"),
-    (nn.Conv2d(3, 4, 3), (1, 32, 32), ValueError, "does not run on an input of input_size=(1, 32, 32)"),
-])
+
+@pytest.mark.parametrize(
+    "module,input_size,error,words_",
+    [
+        ("resnet20", (3, 32, 32), TypeError, "module must be an nn.Module"),
+        (nn.Conv2d(3, 4, 3), (3, 32), ValueError, "input_size must be 3 positive ints"),
+        (nn.Conv2d(3, 4, 3), (3, 0, 32), ValueError, "input_size"),
+        (nn.Conv2d(3, 4, 3), (3, 32.0, 32), ValueError, "input_size"),
+        (nn.Conv2d(3, 4, 3), (3, True, 32), ValueError, "input_size"),
+        (nn.Conv2d(3, 4, 3), "3x32x32", TypeError, "input_size must be a tuple"),
+        (nn.Conv2d(3, 4, 3), (1, 32, 32), ValueError, "does not run on an input of input_size=(1, 32, 32)"),
+    ],
+)
 def test_bad_input_names_the_parameter(module, input_size, error, words_):
     with pytest.raises(error, match=words_.replace("(", r"\(").replace(")", r"\)")):
         diagram(module, input_size)

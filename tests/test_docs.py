@@ -1,4 +1,5 @@
 """The generated pages in docs/ are what their generators write today, so they cannot drift."""
+
 from __future__ import annotations
 
 import re
@@ -14,7 +15,8 @@ def test_exercises_page_is_up_to_date():
 
     stored = (DOCS / "exercises.md").read_text(encoding="utf-8")
     assert stored == markdown(), (
-        "docs/exercises.md is out of date: run `python -m cnnlessons.exercises > docs/exercises.md`")
+        "docs/exercises.md is out of date: run `python -m cnnlessons.exercises > docs/exercises.md`"
+    )
 
 
 def test_exercises_page_lists_every_exercise_once_with_its_contract():

@@ -1,5 +1,6 @@
 """cnnlessons.exercises.drawing: the learner's block drawn beside the lesson's, and one line (never
 an error) for an answer that is not attempted or does not run."""
+
 from __future__ import annotations
 
 import matplotlib
@@ -12,7 +13,8 @@ import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
 from cnnlessons.exercises import draw_answer  # noqa: E402
-from cnnlessons.models import Bottleneck, ResidualBlock as LessonBlock  # noqa: E402
+from cnnlessons.models import Bottleneck  # noqa: E402
+from cnnlessons.models import ResidualBlock as LessonBlock
 
 ARGS = (64, 128, 2)
 SIZE = (64, 32, 32)
@@ -29,8 +31,10 @@ class ResidualBlock(nn.Module):
         self.bn2 = nn.BatchNorm2d(out_channels)
         self.shortcut = nn.Identity()
         if stride != 1 or in_channels != out_channels:
-            self.shortcut = nn.Sequential(nn.Conv2d(in_channels, out_channels, 1, stride=stride, bias=False),
-                                          nn.BatchNorm2d(out_channels))
+            self.shortcut = nn.Sequential(
+                nn.Conv2d(in_channels, out_channels, 1, stride=stride, bias=False),
+                nn.BatchNorm2d(out_channels),
+            )
 
     def forward(self, x):
         f = self.bn2(self.conv2(torch.relu(self.bn1(self.conv1(x)))))
@@ -105,12 +109,15 @@ def test_an_answer_not_attempted_prints_one_line_and_draws_nothing(answer, capsy
     assert not plt.get_fignums()
 
 
-@pytest.mark.parametrize("answer, words", [
-    (NoShortcut, ("could not run on a 64x32x32 input", "RuntimeError", "size of tensor")),
-    (NoForward, ("could not run", "no `forward` method")),
-    (BadInit, ("could not be built", "BadInit(64, 128, 2)", "TypeError")),
-    ("ResidualBlock", ("could not be drawn", "str")),
-])
+@pytest.mark.parametrize(
+    "answer, words",
+    [
+        (NoShortcut, ("could not run on a 64x32x32 input", "RuntimeError", "size of tensor")),
+        (NoForward, ("could not run", "no `forward` method")),
+        (BadInit, ("could not be built", "BadInit(64, 128, 2)", "TypeError")),
+        ("ResidualBlock", ("could not be drawn", "str")),
+    ],
+)
 def test_a_broken_answer_gets_one_line_naming_its_error(answer, words, capsys):
     assert draw_answer(answer, LessonBlock, SIZE, args=ARGS) is None
     line = _one_line(capsys)
@@ -126,7 +133,10 @@ def test_a_right_answer_is_drawn_beside_the_lessons_block(capsys):
     assert len(fig.axes) == 2
     titles = [next(t.get_text() for t in ax.texts if "block" in t.get_text()) for ax in fig.axes]
     n = sum(p.numel() for p in LessonBlock(*ARGS).parameters())
-    assert titles == [f"your block (ResidualBlock): {n:,} parameters", f"the lesson's block: {n:,} parameters"]
+    assert titles == [
+        f"your block (ResidualBlock): {n:,} parameters",
+        f"the lesson's block: {n:,} parameters",
+    ]
     for graph in (yours, lessons):
         assert [len(graph.of_kind(k)) for k in ("conv", "norm", "add")] == [3, 3, 1]
         assert graph.output.shape == (128, 16, 16)

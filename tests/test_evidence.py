@@ -1,6 +1,7 @@
 """cnnlessons.runs.evidence and Recipe.train_seeds/judge: the figures a claim is judged on, read
 from runs, and the verdict the one rule gives on made-up runs that must and must not pass it;
 then real seeded runs of a tiny recipe."""
+
 from __future__ import annotations
 
 import math
@@ -14,10 +15,19 @@ from cnnlessons.training import History
 
 
 def history(test_acc=None, train_eval=(), clean=None, parameters=None, flops=None) -> History:
-    h = History(label="made up", epoch=list(range(1, len(train_eval) + 1)), train_eval_acc=list(train_eval),
-                test_acc=test_acc)
-    h.info.update({k: v for k, v in (("clean_train_acc", clean), ("parameters", parameters),
-                                     ("flops", flops)) if v is not None})
+    h = History(
+        label="made up",
+        epoch=list(range(1, len(train_eval) + 1)),
+        train_eval_acc=list(train_eval),
+        test_acc=test_acc,
+    )
+    h.info.update(
+        {
+            k: v
+            for k, v in (("clean_train_acc", clean), ("parameters", parameters), ("flops", flops))
+            if v is not None
+        }
+    )
     return h
 
 
@@ -39,18 +49,26 @@ def test_relu_twice_as_fast_on_every_seed_is_shown_and_once_not_is_not():
     assert j.verdict == "shown"
     assert dict(j.differences) == {0: 0.5, 1: 0.5, 2: 0.25}
     runs["relu"][1] = history(train_eval=[0.5, 0.6, 0.8])  # 3 epochs against 4: 0.75 > 0.5
-    assert judge_runs("alexnet.relu_vs_tanh", runs, {"relu": "relu", "tanh": "tanh"}, 0.25).verdict == "not shown"
+    assert (
+        judge_runs("alexnet.relu_vs_tanh", runs, {"relu": "relu", "tanh": "tanh"}, 0.25).verdict
+        == "not shown"
+    )
 
 
 def test_a_slow_arm_that_never_reaches_the_target_cannot_make_the_fast_one_look_faster():
-    runs = {"relu": seeded(history(train_eval=[0.5, 0.6, 0.7])), "tanh": seeded(history(train_eval=[0.4, 0.5, 0.6]))}
+    runs = {
+        "relu": seeded(history(train_eval=[0.5, 0.6, 0.7])),
+        "tanh": seeded(history(train_eval=[0.4, 0.5, 0.6])),
+    }
     j = judge_runs("alexnet.relu_vs_tanh", runs, {"relu": "relu", "tanh": "tanh"}, target=0.25)
     assert j.verdict == "not shown" and j.differences[0] == 1.0  # both count as 4 epochs
 
 
 def test_the_gap_is_clean_training_accuracy_minus_test_accuracy_and_may_be_negative():
-    runs = {"aug": seeded(history(0.60, clean=0.58), history(0.62, clean=0.70)),
-            "plain": seeded(history(0.55, clean=1.0), history(0.57, clean=1.0))}
+    runs = {
+        "aug": seeded(history(0.60, clean=0.58), history(0.62, clean=0.70)),
+        "plain": seeded(history(0.55, clean=1.0), history(0.57, clean=1.0)),
+    }
     figures = claim_figures("alexnet.augmentation", runs, {"augmented": "aug", "plain": "plain"})
     assert math.isclose(figures["augmented"]["gap"][0], -0.02)
     j = judge_runs("alexnet.augmentation", runs, {"augmented": "aug", "plain": "plain"})
@@ -61,8 +79,10 @@ def test_the_gap_is_clean_training_accuracy_minus_test_accuracy_and_may_be_negat
 
 
 def test_weights_are_one_figure_and_seeds_that_disagree_on_them_are_refused():
-    runs = {"reduced": seeded(history(0.60, parameters=100, flops=10), history(0.61, parameters=100, flops=10)),
-            "naive": seeded(history(0.61, parameters=300, flops=40), history(0.60, parameters=300, flops=40))}
+    runs = {
+        "reduced": seeded(history(0.60, parameters=100, flops=10), history(0.61, parameters=100, flops=10)),
+        "naive": seeded(history(0.61, parameters=300, flops=40), history(0.60, parameters=300, flops=40)),
+    }
     arms = {"reduced": "reduced", "naive": "naive"}
     figures = claim_figures("googlenet.reductions", runs, arms)
     assert figures["reduced"]["weights"] == 100 and figures["naive"]["flops"] == 40
@@ -79,34 +99,56 @@ def test_missing_runs_arms_and_figures_are_named():
     with pytest.raises(ValueError, match="expected the run 'tanh'"):
         claim_figures("alexnet.relu_vs_tanh", runs, {"relu": "relu", "tanh": "tanh"}, target=0.25)
     with pytest.raises(ValueError, match="target"):
-        claim_figures("alexnet.relu_vs_tanh", {**runs, "tanh": runs["relu"]}, {"relu": "relu", "tanh": "tanh"})
+        claim_figures(
+            "alexnet.relu_vs_tanh", {**runs, "tanh": runs["relu"]}, {"relu": "relu", "tanh": "tanh"}
+        )
     with pytest.raises(ValueError, match="did not measure test_acc"):
-        claim_figures("vgg.depth", {"a": seeded(history()), "b": seeded(history())},
-                      {"deeper": "a", "shallower": "b"})
+        claim_figures(
+            "vgg.depth", {"a": seeded(history()), "b": seeded(history())}, {"deeper": "a", "shallower": "b"}
+        )
     with pytest.raises(ValueError, match="claim_id"):
         claim_figures("vgg.width", runs, {})
 
 
 def test_a_recipe_refuses_claims_it_cannot_decide():
     with pytest.raises(ValueError, match="expected ids among"):
-        Recipe("t/x", "x", runs=(Run("a", "kernel_model", {"kernel_size": 3, "num_layers": 1}),), fit={},
-               claims={"vgg.width": {}})
+        Recipe(
+            "t/x",
+            "x",
+            runs=(Run("a", "kernel_model", {"kernel_size": 3, "num_layers": 1}),),
+            fit={},
+            claims={"vgg.width": {}},
+        )
     with pytest.raises(ValueError, match="'shallower' has none"):
-        Recipe("t/x", "x", runs=(Run("a", "kernel_model", {"kernel_size": 3, "num_layers": 1}),), fit={},
-               claims={"vgg.depth": {"deeper": "a"}})
+        Recipe(
+            "t/x",
+            "x",
+            runs=(Run("a", "kernel_model", {"kernel_size": 3, "num_layers": 1}),),
+            fit={},
+            claims={"vgg.depth": {"deeper": "a"}},
+        )
 
 
 @pytest.mark.timeout(120)
 def test_train_seeds_trains_every_run_on_every_seed_and_the_recipe_judges_them(tmp_path, monkeypatch):
     monkeypatch.setenv("CNNLESSONS_RUN_CACHE", str(tmp_path))
     data = load_dataset("digits", train_size=200, val_size=50, image_size=16)
-    recipe = Recipe("t/depth", "one against two 3x3 layers",
-                    runs=(Run("one", "kernel_model", {"kernel_size": 3, "num_layers": 1, "width": 4}),
-                          Run("two", "kernel_model", {"kernel_size": 3, "num_layers": 2, "width": 4})),
-                    fit=dict(optimizer="adamw", lr=2e-3, test=True), claims={"vgg.depth": {"deeper": "two", "shallower": "one"}})
+    recipe = Recipe(
+        "t/depth",
+        "one against two 3x3 layers",
+        runs=(
+            Run("one", "kernel_model", {"kernel_size": 3, "num_layers": 1, "width": 4}),
+            Run("two", "kernel_model", {"kernel_size": 3, "num_layers": 2, "width": 4}),
+        ),
+        fit=dict(optimizer="adamw", lr=2e-3, test=True),
+        claims={"vgg.depth": {"deeper": "two", "shallower": "one"}},
+    )
     runs = recipe.train_seeds(data, "smoke", seeds=(0, 1))
     assert set(runs) == {"one", "two"} and all(set(by_seed) == {0, 1} for by_seed in runs.values())
-    assert runs["two"][0].test_acc != runs["two"][1].test_acc or runs["two"][0].train_loss != runs["two"][1].train_loss
+    assert (
+        runs["two"][0].test_acc != runs["two"][1].test_acc
+        or runs["two"][0].train_loss != runs["two"][1].train_loss
+    )
     j = recipe.judge("vgg.depth", runs)
     assert j.verdict in ("shown", "not shown") and set(j.differences) == {0, 1}
     again = recipe.train_seeds(data, "smoke", seeds=(0, 1))  # from the run cache: the same figures
@@ -134,8 +176,15 @@ def test_a_table_row_is_complete_only_with_every_figure_measured():
 
 
 def test_profile_settings_override_the_recipes_subset_and_epochs():
-    recipe = Recipe("t/s", "", runs=(Run("a", "kernel_model", {"kernel_size": 3, "num_layers": 1}),), fit={},
-                    epochs=0.5, subset=2, settings={"cpu": {"subset": 4, "epochs": 2.0}})
+    recipe = Recipe(
+        "t/s",
+        "",
+        runs=(Run("a", "kernel_model", {"kernel_size": 3, "num_layers": 1}),),
+        fit={},
+        epochs=0.5,
+        subset=2,
+        settings={"cpu": {"subset": 4, "epochs": 2.0}},
+    )
     assert (recipe.subset_for("cpu"), recipe.epochs_for("cpu")) == (4, 12)
     assert (recipe.subset_for("gpu"), recipe.epochs_for("gpu")) == (2, 7)
     assert recipe.resolved("cpu")["subset"] == 4

@@ -1,5 +1,6 @@
 """Every checker: the library's answer and another correct one pass, typical mistakes fail with a
 pointed message, a stub is "not attempted", and an answer that only fits the fixed cases fails."""
+
 from __future__ import annotations
 
 import math
@@ -21,10 +22,20 @@ from cnnlessons.models.resnet import Bottleneck, ResidualBlock
 from cnnlessons.models.vgg import VGGBlock
 
 COURSE_IDS = [
-    "start.accuracy", "alexnet.conv_output_size", "alexnet.dropout", "vgg.receptive_field", "vgg.conv_params",
-    "vgg.vgg_block", "googlenet.reduction_params", "googlenet.inception_block",
-    "resnet.residual_block", "resnet.bottleneck_block", "densenet.out_channels",
-    "densenet.dense_block", "densenet.transition_block", "summary.techniques",
+    "start.accuracy",
+    "alexnet.conv_output_size",
+    "alexnet.dropout",
+    "vgg.receptive_field",
+    "vgg.conv_params",
+    "vgg.vgg_block",
+    "googlenet.reduction_params",
+    "googlenet.inception_block",
+    "resnet.residual_block",
+    "resnet.bottleneck_block",
+    "densenet.out_channels",
+    "densenet.dense_block",
+    "densenet.transition_block",
+    "summary.techniques",
     "summary.identify_block",
 ]
 
@@ -48,6 +59,7 @@ def fails(exercise_id, answer, fragment: str) -> str:
 
 
 # --- the registry ----------------------------------------------------------------------------
+
 
 def test_registry_has_the_course_ids_in_order():
     assert list(EXERCISES) == COURSE_IDS
@@ -110,8 +122,9 @@ def test_stub_is_not_attempted(exercise_id):
     for answer in answers:
         with pytest.raises(NotAttempted, match="not attempted") as info:
             check(exercise_id, answer)
-        assert str(info.value) == (f"{exercise_id}: not attempted — replace `raise NotImplementedError()` "
-                                   "with your answer")
+        assert str(info.value) == (
+            f"{exercise_id}: not attempted — replace `raise NotImplementedError()` with your answer"
+        )
         assert isinstance(info.value, ExerciseFailed) and isinstance(info.value, AssertionError)
 
 
@@ -148,6 +161,7 @@ def test_ipython_handler_shows_only_the_message():
 
 # --- alexnet.conv_output_size ----------------------------------------------------------------
 
+
 def _output_size_loop(size, kernel_size, stride=1, padding=0):
     positions, start = 0, 0
     while start + kernel_size <= size + 2 * padding:
@@ -156,33 +170,68 @@ def _output_size_loop(size, kernel_size, stride=1, padding=0):
     return positions
 
 
-_OUTPUT_TABLE = {(227, 11, 4, 0): 55, (224, 11, 4, 2): 55, (32, 3, 1, 1): 32, (28, 5, 1, 0): 24,
-                 (13, 3, 2, 0): 6, (10, 3, 3, 0): 3, (7, 3, 2, 1): 4, (1, 1, 1, 0): 1}
+_OUTPUT_TABLE = {
+    (227, 11, 4, 0): 55,
+    (224, 11, 4, 2): 55,
+    (32, 3, 1, 1): 32,
+    (28, 5, 1, 0): 24,
+    (13, 3, 2, 0): 6,
+    (10, 3, 3, 0): 3,
+    (7, 3, 2, 1): 4,
+    (1, 1, 1, 0): 1,
+}
 
 
 def test_conv_output_size(capsys):
     passes("alexnet.conv_output_size", conv_output_size, capsys)
     passes("alexnet.conv_output_size", _output_size_loop, capsys)
-    passes("alexnet.conv_output_size",
-           lambda size, kernel_size, stride=1, padding=0: math.floor((size + 2 * padding - kernel_size) / stride) + 1,
-           capsys)
-    fails("alexnet.conv_output_size", lambda size, kernel_size, stride=1, padding=0:
-          (size + padding - kernel_size) // stride + 1, "both sides")
-    fails("alexnet.conv_output_size", lambda size, kernel_size, stride=1, padding=0:
-          (size + 2 * padding - kernel_size) // stride, "first position")
-    message = fails("alexnet.conv_output_size", lambda size, kernel_size, stride=1, padding=0:
-                    (size + 2 * padding - kernel_size) / stride + 1, "(of type float); expected an int")
+    passes(
+        "alexnet.conv_output_size",
+        lambda size, kernel_size, stride=1, padding=0: (
+            math.floor((size + 2 * padding - kernel_size) / stride) + 1
+        ),
+        capsys,
+    )
+    fails(
+        "alexnet.conv_output_size",
+        lambda size, kernel_size, stride=1, padding=0: (size + padding - kernel_size) // stride + 1,
+        "both sides",
+    )
+    fails(
+        "alexnet.conv_output_size",
+        lambda size, kernel_size, stride=1, padding=0: (size + 2 * padding - kernel_size) // stride,
+        "first position",
+    )
+    message = fails(
+        "alexnet.conv_output_size",
+        lambda size, kernel_size, stride=1, padding=0: (size + 2 * padding - kernel_size) / stride + 1,
+        "(of type float); expected an int",
+    )
     assert "conv_output_size(227, 11, 4, 0) returned 55.0" in message
-    fails("alexnet.conv_output_size", lambda size, kernel_size, stride=1, padding=0:
-          math.ceil((size + 2 * padding - kernel_size) / stride) + 1, "round down")
-    fails("alexnet.conv_output_size", lambda size, kernel_size, stride=1, padding=0:
-          size + 2 * padding - kernel_size + 1, "stride")
-    message = fails("alexnet.conv_output_size", lambda size, kernel_size, stride=1, padding=0:
-                    _OUTPUT_TABLE.get((size, kernel_size, stride, padding), 1), "returned 1, which is too")
+    fails(
+        "alexnet.conv_output_size",
+        lambda size, kernel_size, stride=1, padding=0: (
+            math.ceil((size + 2 * padding - kernel_size) / stride) + 1
+        ),
+        "round down",
+    )
+    fails(
+        "alexnet.conv_output_size",
+        lambda size, kernel_size, stride=1, padding=0: size + 2 * padding - kernel_size + 1,
+        "stride",
+    )
+    message = fails(
+        "alexnet.conv_output_size",
+        lambda size, kernel_size, stride=1, padding=0: _OUTPUT_TABLE.get(
+            (size, kernel_size, stride, padding), 1
+        ),
+        "returned 1, which is too",
+    )
     fails("alexnet.conv_output_size", lambda size, kernel_size: 0, "TypeError")
 
 
 # --- alexnet.dropout -------------------------------------------------------------------------
+
 
 def _dropout_mask(x, p, training):
     if not training:
@@ -234,6 +283,7 @@ def test_dropout(capsys):
 
 # --- vgg.receptive_field ---------------------------------------------------------------------
 
+
 def _field_library(num_layers, kernel_size=3):
     return receptive_field([(kernel_size, 1)] * num_layers)
 
@@ -249,16 +299,26 @@ def test_receptive_field(capsys):
     passes("vgg.receptive_field", _field_library, capsys)
     passes("vgg.receptive_field", _field_loop, capsys)
     fails("vgg.receptive_field", lambda num_layers, kernel_size=3: num_layers * kernel_size, "overlap")
-    fails("vgg.receptive_field", lambda num_layers, kernel_size=3: num_layers * (kernel_size - 1),
-          "single pixel")
-    fails("vgg.receptive_field", lambda num_layers, kernel_size=3: kernel_size ** num_layers,
-          "not by multiplication")
+    fails(
+        "vgg.receptive_field",
+        lambda num_layers, kernel_size=3: num_layers * (kernel_size - 1),
+        "single pixel",
+    )
+    fails(
+        "vgg.receptive_field",
+        lambda num_layers, kernel_size=3: kernel_size**num_layers,
+        "not by multiplication",
+    )
     table = {(1, 3): 3, (2, 3): 5, (3, 3): 7, (1, 7): 7, (2, 5): 9, (4, 1): 1}
-    fails("vgg.receptive_field", lambda num_layers, kernel_size=3: table.get((num_layers, kernel_size), 3),
-          "which is too")
+    fails(
+        "vgg.receptive_field",
+        lambda num_layers, kernel_size=3: table.get((num_layers, kernel_size), 3),
+        "which is too",
+    )
 
 
 # --- vgg.conv_params -------------------------------------------------------------------------
+
 
 def _params_library(kernel_size, in_channels, out_channels, bias=True):
     return count_parameters(nn.Conv2d(in_channels, out_channels, kernel_size, bias=bias, device="meta"))
@@ -267,29 +327,57 @@ def _params_library(kernel_size, in_channels, out_channels, bias=True):
 def test_conv_params(capsys):
     passes("vgg.conv_params", _params_library, capsys)
     passes("vgg.conv_params", lambda k, i, o, bias=True: (k * k * i + int(bias)) * o, capsys)
-    fails("vgg.conv_params", lambda kernel_size, in_channels, out_channels, bias=True:
-          kernel_size * kernel_size * in_channels * out_channels, "off by exactly the 64 biases")
-    fails("vgg.conv_params", lambda kernel_size, in_channels, out_channels, bias=True:
-          kernel_size * in_channels * out_channels + (out_channels if bias else 0), "squared")
-    fails("vgg.conv_params", lambda kernel_size, in_channels, out_channels, bias=True:
-          kernel_size ** 2 * in_channels * out_channels + out_channels, "bias=False")
-    fails("vgg.conv_params", lambda kernel_size, in_channels, out_channels, bias=True:
-          kernel_size ** 2 * in_channels * out_channels + (in_channels if bias else 0),
-          "one bias per output channel")
-    table = {(3, 64, 64, True): 36928, (3, 64, 64, False): 36864, (7, 3, 64, True): 9472,
-             (1, 128, 32, False): 4096, (3, 1, 1, True): 10, (5, 3, 8, True): 608}
+    fails(
+        "vgg.conv_params",
+        lambda kernel_size, in_channels, out_channels, bias=True: (
+            kernel_size * kernel_size * in_channels * out_channels
+        ),
+        "off by exactly the 64 biases",
+    )
+    fails(
+        "vgg.conv_params",
+        lambda kernel_size, in_channels, out_channels, bias=True: (
+            kernel_size * in_channels * out_channels + (out_channels if bias else 0)
+        ),
+        "squared",
+    )
+    fails(
+        "vgg.conv_params",
+        lambda kernel_size, in_channels, out_channels, bias=True: (
+            kernel_size**2 * in_channels * out_channels + out_channels
+        ),
+        "bias=False",
+    )
+    fails(
+        "vgg.conv_params",
+        lambda kernel_size, in_channels, out_channels, bias=True: (
+            kernel_size**2 * in_channels * out_channels + (in_channels if bias else 0)
+        ),
+        "one bias per output channel",
+    )
+    table = {
+        (3, 64, 64, True): 36928,
+        (3, 64, 64, False): 36864,
+        (7, 3, 64, True): 9472,
+        (1, 128, 32, False): 4096,
+        (3, 1, 1, True): 10,
+        (5, 3, 8, True): 608,
+    }
     fails("vgg.conv_params", lambda k, i, o, bias=True: table.get((k, i, o, bias), 0), "too small")
 
 
 # --- vgg.vgg_block ---------------------------------------------------------------------------
+
 
 class VGGBlockLoop(nn.Module):
     """Different names, F.relu, and the convolutions registered in reverse order."""
 
     def __init__(self, num_convs, in_channels, out_channels):
         super().__init__()
-        convs = [nn.Conv2d(in_channels if i == 0 else out_channels, out_channels, 3, padding=1)
-                 for i in range(num_convs)]
+        convs = [
+            nn.Conv2d(in_channels if i == 0 else out_channels, out_channels, 3, padding=1)
+            for i in range(num_convs)
+        ]
         self.stack = nn.ModuleList(reversed(convs))
 
     def forward(self, x):
@@ -308,8 +396,9 @@ def vgg_factory(num_convs, in_channels, out_channels):
 def _vgg(num_convs, in_channels, out_channels, padding=1, pool=nn.MaxPool2d, relu_each=True, bias=True):
     layers = []
     for i in range(num_convs):
-        layers.append(nn.Conv2d(in_channels if i == 0 else out_channels, out_channels, 3,
-                                padding=padding, bias=bias))
+        layers.append(
+            nn.Conv2d(in_channels if i == 0 else out_channels, out_channels, 3, padding=padding, bias=bias)
+        )
         if relu_each or i == num_convs - 1:
             layers.append(nn.ReLU())
     if pool is not None:
@@ -326,35 +415,63 @@ def test_vgg_block(capsys):
     fails("vgg.vgg_block", lambda n, i, o: _vgg(n, i, o, pool=None), "halves height and width")
     fails("vgg.vgg_block", lambda n, i, o: _vgg(n, i, o, relu_each=False), "its own ReLU")
     fails("vgg.vgg_block", lambda n, i, o: _vgg(n, i, o, bias=False), "off by exactly the biases")
-    fails("vgg.vgg_block", lambda n, i, o: nn.Sequential(_vgg(n, i, o), nn.Conv2d(o, o, 1)),
-          "not in the contract: a 1x1 convolution")
+    fails(
+        "vgg.vgg_block",
+        lambda n, i, o: nn.Sequential(_vgg(n, i, o), nn.Conv2d(o, o, 1)),
+        "not in the contract: a 1x1 convolution",
+    )
     fails("vgg.vgg_block", lambda n, i, o: _vgg(n, i, o) if n == 2 else _vgg(2, i, o), "not in the contract")
 
 
 # --- googlenet.reduction_params --------------------------------------------------------------
 
+
 def test_reduction_params(capsys):
     passes("googlenet.reduction_params", reduction_params, capsys)
-    passes("googlenet.reduction_params",
-           lambda i, r, o, kernel_size=3: [_params_library(kernel_size, i, o, False),
-                                           _params_library(1, i, r, False) + _params_library(kernel_size, r, o, False)],
-           capsys)
-    message = fails("googlenet.reduction_params", lambda i, r, o, kernel_size=3:
-                    (kernel_size ** 2 * i * o + o, i * r + r + kernel_size ** 2 * r * o + o), "without the biases")
+    passes(
+        "googlenet.reduction_params",
+        lambda i, r, o, kernel_size=3: [
+            _params_library(kernel_size, i, o, False),
+            _params_library(1, i, r, False) + _params_library(kernel_size, r, o, False),
+        ],
+        capsys,
+    )
+    message = fails(
+        "googlenet.reduction_params",
+        lambda i, r, o, kernel_size=3: (kernel_size**2 * i * o + o, i * r + r + kernel_size**2 * r * o + o),
+        "without the biases",
+    )
     assert "expected (147456, 40960)" in message
-    fails("googlenet.reduction_params", lambda i, r, o, kernel_size=3:
-          (kernel_size ** 2 * i * o, kernel_size ** 2 * r * o), "count both")
-    fails("googlenet.reduction_params", lambda i, r, o, kernel_size=3:
-          (i * r + kernel_size ** 2 * r * o, kernel_size ** 2 * i * o), "in that order")
-    fails("googlenet.reduction_params", lambda i, r, o, kernel_size=3: kernel_size ** 2 * i * o,
-          "expected a pair of ints")
-    table = {(128, 32, 128, 3): (147456, 40960), (192, 96, 128, 3): (221184, 129024),
-             (480, 16, 48, 5): (576000, 26880), (64, 64, 64, 1): (4096, 8192)}
-    fails("googlenet.reduction_params", lambda i, r, o, kernel_size=3: table.get((i, r, o, kernel_size), (0, 0)),
-          "the first number (one kxk convolution) is too small")
+    fails(
+        "googlenet.reduction_params",
+        lambda i, r, o, kernel_size=3: (kernel_size**2 * i * o, kernel_size**2 * r * o),
+        "count both",
+    )
+    fails(
+        "googlenet.reduction_params",
+        lambda i, r, o, kernel_size=3: (i * r + kernel_size**2 * r * o, kernel_size**2 * i * o),
+        "in that order",
+    )
+    fails(
+        "googlenet.reduction_params",
+        lambda i, r, o, kernel_size=3: kernel_size**2 * i * o,
+        "expected a pair of ints",
+    )
+    table = {
+        (128, 32, 128, 3): (147456, 40960),
+        (192, 96, 128, 3): (221184, 129024),
+        (480, 16, 48, 5): (576000, 26880),
+        (64, 64, 64, 1): (4096, 8192),
+    }
+    fails(
+        "googlenet.reduction_params",
+        lambda i, r, o, kernel_size=3: table.get((i, r, o, kernel_size), (0, 0)),
+        "the first number (one kxk convolution) is too small",
+    )
 
 
 # --- googlenet.inception_block ---------------------------------------------------------------
+
 
 class InceptionPlain(nn.Module):
     """Separate attributes, the pool branch registered first, F.relu in forward."""
@@ -393,6 +510,7 @@ def _inception(**changes):
         for key, value in changes.items():
             setattr(block, key, value)
         return block
+
     return build
 
 
@@ -414,8 +532,11 @@ def test_inception_block(capsys):
     passes("googlenet.inception_block", Inception, capsys)
     passes("googlenet.inception_block", InceptionPlain, capsys)
     fails("googlenet.inception_block", _inception(add=True), "not added")
-    message = fails("googlenet.inception_block", _inception(order=("three", "one", "five", "pool")),
-                    "not the concatenation of the four branches in order 1x1, 3x3, 5x5, pool")
+    message = fails(
+        "googlenet.inception_block",
+        _inception(order=("three", "one", "five", "pool")),
+        "not the concatenation of the four branches in order 1x1, 3x3, 5x5, pool",
+    )
     assert "yours in order 3x3, 1x1, 5x5, pool" in message
     fails("googlenet.inception_block", InceptionAvgPool, "not average pooling")
     fails("googlenet.inception_block", _inception(final_relu=False), "negative")
@@ -424,14 +545,25 @@ def test_inception_block(capsys):
 
 # --- resnet.residual_block -------------------------------------------------------------------
 
+
 class Residual(nn.Module):
     """Biases on, the shortcut registered first, and switches for typical mistakes."""
 
-    def __init__(self, in_channels, out_channels, stride=1, shortcut="projection_where_needed",
-                 bn_on_projection=True, relu_before_add=False, stride_on_second=False, final_relu=True):
+    def __init__(
+        self,
+        in_channels,
+        out_channels,
+        stride=1,
+        shortcut="projection_where_needed",
+        bn_on_projection=True,
+        relu_before_add=False,
+        stride_on_second=False,
+        final_relu=True,
+    ):
         super().__init__()
         projection = shortcut == "projection" or (
-            shortcut == "projection_where_needed" and (stride != 1 or in_channels != out_channels))
+            shortcut == "projection_where_needed" and (stride != 1 or in_channels != out_channels)
+        )
         if projection:
             layers = [nn.Conv2d(in_channels, out_channels, 1, stride=stride)]
             if bn_on_projection:
@@ -474,20 +606,27 @@ def test_residual_block(capsys):
 
 # --- resnet.bottleneck_block -----------------------------------------------------------------
 
+
 class BottleneckFirst(nn.Module):
     """The stride on the first 1x1 (the original ResNet), biases on, switches for mistakes."""
 
-    def __init__(self, in_channels, mid_channels, stride=1, expansion=4, stride_at=0,
-                 shortcut=True, mid_relu=True):
+    def __init__(
+        self, in_channels, mid_channels, stride=1, expansion=4, stride_at=0, shortcut=True, mid_relu=True
+    ):
         super().__init__()
         out = expansion * mid_channels
         strides = [1, 1, 1]
         strides[stride_at] = stride
         self.body = nn.Sequential(
-            nn.Conv2d(in_channels, mid_channels, 1, stride=strides[0]), nn.BatchNorm2d(mid_channels), nn.ReLU(),
-            nn.Conv2d(mid_channels, mid_channels, 3, stride=strides[1], padding=1), nn.BatchNorm2d(mid_channels),
+            nn.Conv2d(in_channels, mid_channels, 1, stride=strides[0]),
+            nn.BatchNorm2d(mid_channels),
+            nn.ReLU(),
+            nn.Conv2d(mid_channels, mid_channels, 3, stride=strides[1], padding=1),
+            nn.BatchNorm2d(mid_channels),
             nn.ReLU() if mid_relu else nn.Identity(),
-            nn.Conv2d(mid_channels, out, 1, stride=strides[2]), nn.BatchNorm2d(out))
+            nn.Conv2d(mid_channels, out, 1, stride=strides[2]),
+            nn.BatchNorm2d(out),
+        )
         self.proj = None
         if stride != 1 or in_channels != out:
             self.proj = nn.Sequential(nn.Conv2d(in_channels, out, 1, stride=stride), nn.BatchNorm2d(out))
@@ -516,10 +655,11 @@ def test_bottleneck_block(capsys):
 
 # --- densenet.out_channels -------------------------------------------------------------------
 
+
 def test_out_channels(capsys):
     passes("densenet.out_channels", dense_out_channels, capsys)
     passes("densenet.out_channels", lambda c, n, k: sum([k] * n, c), capsys)
-    fails("densenet.out_channels", lambda c, n, k: c * 2 ** n, "grows linearly")
+    fails("densenet.out_channels", lambda c, n, k: c * 2**n, "grows linearly")
     fails("densenet.out_channels", lambda c, n, k: n * k, "keeps its input")
     fails("densenet.out_channels", lambda c, n, k: c + (n - 1) * k, "Each of the num_layers layers")
     table = {(64, 6, 32): 256, (16, 3, 12): 52, (3, 2, 5): 13, (1, 1, 1): 2}
@@ -527,6 +667,7 @@ def test_out_channels(capsys):
 
 
 # --- densenet.dense_block --------------------------------------------------------------------
+
 
 class Dense(nn.Module):
     """Concatenating as it goes, biases on, switches for mistakes."""
@@ -540,11 +681,19 @@ class Dense(nn.Module):
             if mode == "previous_only":
                 c = in_channels if i == 0 else growth_rate
             if mode == "conv_first":
-                layers.append(nn.Sequential(nn.Conv2d(c, growth_rate, 3, padding=1),
-                                            nn.BatchNorm2d(growth_rate), nn.ReLU()))
+                layers.append(
+                    nn.Sequential(
+                        nn.Conv2d(c, growth_rate, 3, padding=1), nn.BatchNorm2d(growth_rate), nn.ReLU()
+                    )
+                )
             else:
-                layers.append(nn.Sequential(nn.BatchNorm2d(c), nn.Identity() if mode == "no_relu" else nn.ReLU(),
-                                            nn.Conv2d(c, growth_rate, 3, padding=1)))
+                layers.append(
+                    nn.Sequential(
+                        nn.BatchNorm2d(c),
+                        nn.Identity() if mode == "no_relu" else nn.ReLU(),
+                        nn.Conv2d(c, growth_rate, 3, padding=1),
+                    )
+                )
         self.layers = nn.ModuleList(layers)
 
     def forward(self, x):
@@ -562,7 +711,7 @@ class Dense(nn.Module):
         if self.mode == "last_only":
             return self.layers[-1](y[:, : -self.layers[-1][2].out_channels])
         if self.mode == "input_last":
-            return torch.cat([y[:, x.shape[1]:], y[:, :x.shape[1]]], 1)
+            return torch.cat([y[:, x.shape[1] :], y[:, : x.shape[1]]], 1)
         return y
 
 
@@ -583,6 +732,7 @@ def test_dense_block(capsys):
 
 # --- densenet.transition_block ---------------------------------------------------------------
 
+
 def _transition(pool=nn.AvgPool2d, relu=True, bn_first=True, pool_first=False, kernel_size=1):
     def build(in_channels, out_channels):
         conv = nn.Conv2d(in_channels, out_channels, kernel_size, padding=kernel_size // 2)
@@ -594,6 +744,7 @@ def _transition(pool=nn.AvgPool2d, relu=True, bn_first=True, pool_first=False, k
         if pool_first:
             return nn.Sequential(*body[:-1], pool(2, 2), body[-1])
         return nn.Sequential(*body, pool(2, 2))
+
     return build
 
 
@@ -610,59 +761,96 @@ def test_transition_block(capsys):
 
 # --- summary.techniques ----------------------------------------------------------------------
 
-TECHNIQUES = {"VGGNet": "stacks of 3x3 convolutions", "GoogLeNet": "1x1 convolutions (Inception)",
-              "ResNet": "skip connections", "DenseNet": "concatenation of feature maps"}
+TECHNIQUES = {
+    "VGGNet": "stacks of 3x3 convolutions",
+    "GoogLeNet": "1x1 convolutions (Inception)",
+    "ResNet": "skip connections",
+    "DenseNet": "concatenation of feature maps",
+}
 
 
 def test_techniques(capsys):
     passes("summary.techniques", TECHNIQUES, capsys)
-    passes("summary.techniques", lambda: {"vgg": "small 3 x 3 kernels", "googlenet": "the inception block",
-                                          "RESNET": "residual learning, identity shortcuts",
-                                          "DenseNet": "it concatenates all earlier outputs",
-                                          "AlexNet": "ReLU"}, capsys)
-    fails("summary.techniques", {**TECHNIQUES, "ResNet": "concatenation"}, "describes DenseNet's key technique")
+    passes(
+        "summary.techniques",
+        lambda: {
+            "vgg": "small 3 x 3 kernels",
+            "googlenet": "the inception block",
+            "RESNET": "residual learning, identity shortcuts",
+            "DenseNet": "it concatenates all earlier outputs",
+            "AlexNet": "ReLU",
+        },
+        capsys,
+    )
+    fails(
+        "summary.techniques", {**TECHNIQUES, "ResNet": "concatenation"}, "describes DenseNet's key technique"
+    )
     fails("summary.techniques", {k: v for k, v in TECHNIQUES.items() if k != "ResNet"}, "no entry for ResNet")
     fails("summary.techniques", {**TECHNIQUES, "DenseNet": "many layers"}, "does not name DenseNet's")
     fails("summary.techniques", [("VGGNet", "3x3")], "expected a dict")
     fails("summary.techniques", {**TECHNIQUES, "VGGNet": 3}, "(a str)")
 
 
-@pytest.mark.parametrize("architecture, wording", [
-    ("VGGNet", "3 x 3 convolutions"), ("VGGNet", "three-by-three kernels, stacked"),
-    ("VGGNet", "small filters for depth"), ("VGGNet", "3-by-3 convs"),
-    ("GoogLeNet", "pointwise convolution"), ("GoogLeNet", "1 by 1"), ("GoogLeNet", "1x1 conv"),
-    ("GoogLeNet", "one-by-one convolutions"), ("GoogLeNet", "1×1 filters"),
-    ("GoogLeNet", "reducing the channels before the expensive convolutions"),
-    ("GoogLeNet", "parallel branches at several scales"), ("GoogLeNet", "network in network"),
-    ("ResNet", "identity shortcut"), ("ResNet", "residual connection"), ("ResNet", "F(x) + x"),
-    ("ResNet", "adds the input to the output of two layers"), ("ResNet", "shortcuts"),
-    ("DenseNet", "feature reuse"), ("DenseNet", "concatenating feature maps"),
-    ("DenseNet", "dense connectivity"), ("DenseNet", "each layer gets the outputs of all previous layers"),
-    ("DenseNet", "[x, F(x)]"), ("DenseNet", "it reuses every earlier feature"),
-])
+@pytest.mark.parametrize(
+    "architecture, wording",
+    [
+        ("VGGNet", "3 x 3 convolutions"),
+        ("VGGNet", "three-by-three kernels, stacked"),
+        ("VGGNet", "small filters for depth"),
+        ("VGGNet", "3-by-3 convs"),
+        ("GoogLeNet", "pointwise convolution"),
+        ("GoogLeNet", "1 by 1"),
+        ("GoogLeNet", "1x1 conv"),
+        ("GoogLeNet", "one-by-one convolutions"),
+        ("GoogLeNet", "1×1 filters"),
+        ("GoogLeNet", "reducing the channels before the expensive convolutions"),
+        ("GoogLeNet", "parallel branches at several scales"),
+        ("GoogLeNet", "network in network"),
+        ("ResNet", "identity shortcut"),
+        ("ResNet", "residual connection"),
+        ("ResNet", "F(x) + x"),
+        ("ResNet", "adds the input to the output of two layers"),
+        ("ResNet", "shortcuts"),
+        ("DenseNet", "feature reuse"),
+        ("DenseNet", "concatenating feature maps"),
+        ("DenseNet", "dense connectivity"),
+        ("DenseNet", "each layer gets the outputs of all previous layers"),
+        ("DenseNet", "[x, F(x)]"),
+        ("DenseNet", "it reuses every earlier feature"),
+    ],
+)
 def test_techniques_accepts_every_correct_wording(architecture, wording, capsys):
     passes("summary.techniques", {**TECHNIQUES, architecture: wording}, capsys)
 
 
-@pytest.mark.parametrize("answer, fragment", [
-    ({**TECHNIQUES, "ResNet": "feature reuse", "DenseNet": "identity shortcuts"},
-     "'ResNet', 'feature reuse', describes DenseNet's"),
-    ({**TECHNIQUES, "VGGNet": "1 by 1 convolutions"}, "describes GoogLeNet's"),
-    ({**TECHNIQUES, "GoogLeNet": "three by three stacks"}, "describes VGGNet's"),
-    ({**TECHNIQUES, "DenseNet": "residual learning"}, "describes ResNet's"),
-    ({**TECHNIQUES, "GoogLeNet": "deeper networks"}, "does not name GoogLeNet's"),
-    ({"VGG-16": "3x3", "GoogLeNet": "1x1", "ResNet-50": "skip"}, "no entry for DenseNet"),
-])
+@pytest.mark.parametrize(
+    "answer, fragment",
+    [
+        (
+            {**TECHNIQUES, "ResNet": "feature reuse", "DenseNet": "identity shortcuts"},
+            "'ResNet', 'feature reuse', describes DenseNet's",
+        ),
+        ({**TECHNIQUES, "VGGNet": "1 by 1 convolutions"}, "describes GoogLeNet's"),
+        ({**TECHNIQUES, "GoogLeNet": "three by three stacks"}, "describes VGGNet's"),
+        ({**TECHNIQUES, "DenseNet": "residual learning"}, "describes ResNet's"),
+        ({**TECHNIQUES, "GoogLeNet": "deeper networks"}, "does not name GoogLeNet's"),
+        ({"VGG-16": "3x3", "GoogLeNet": "1x1", "ResNet-50": "skip"}, "no entry for DenseNet"),
+    ],
+)
 def test_techniques_still_rejects_wrong_ones(answer, fragment):
     fails("summary.techniques", answer, fragment)
 
 
 def test_techniques_reads_the_models_names_loosely(capsys):
-    passes("summary.techniques", {"VGG-16": "3x3 stacks", "Inception": "1x1", "ResNet-50": "skip",
-                                  "DenseNet-121": "concatenation"}, capsys)
+    passes(
+        "summary.techniques",
+        {"VGG-16": "3x3 stacks", "Inception": "1x1", "ResNet-50": "skip", "DenseNet-121": "concatenation"},
+        capsys,
+    )
 
 
 # --- summary.identify_block ------------------------------------------------------------------
+
 
 def identify_block(block, x):
     import copy
@@ -689,28 +877,34 @@ def test_identify_block_passes_the_reference_and_its_own_spellings(capsys):
 
 def _ones_first(order):
     """identify_block with the checks in another order (or one left out)."""
+
     def answer(block, x):
         c = x.shape[1]
         y = block(x)
         for test in order:
-            if test == "1x1" and any(isinstance(m, nn.Conv2d) and m.kernel_size == (1, 1)
-                                     for m in block.modules()):
+            if test == "1x1" and any(
+                isinstance(m, nn.Conv2d) and m.kernel_size == (1, 1) for m in block.modules()
+            ):
                 return "GoogLeNet"
             if test == "grows" and y.shape[1] > c:
                 return "DenseNet"
             if test == "shape" and y.shape == x.shape:
                 return "ResNet"
         return "VGGNet"
+
     return answer
 
 
-@pytest.mark.parametrize("answer, fragment", [
-    (_ones_first(["1x1"]), "which is not right: look at what this block does with its input"),
-    (_ones_first(["grows", "shape", "1x1"]), "which is not right"),
-    (lambda block, x: type(block).__name__, "expected one of 'VGGNet', 'GoogLeNet', 'ResNet'"),
-    (lambda block, x: "ResNet", "which is not right"),
-    (lambda block, x: [x.mul_(2), "ResNet"][1], "changed x in place"),
-])
+@pytest.mark.parametrize(
+    "answer, fragment",
+    [
+        (_ones_first(["1x1"]), "which is not right: look at what this block does with its input"),
+        (_ones_first(["grows", "shape", "1x1"]), "which is not right"),
+        (lambda block, x: type(block).__name__, "expected one of 'VGGNet', 'GoogLeNet', 'ResNet'"),
+        (lambda block, x: "ResNet", "which is not right"),
+        (lambda block, x: [x.mul_(2), "ResNet"][1], "changed x in place"),
+    ],
+)
 def test_identify_block_rejects_shortcuts_of_thought(answer, fragment):
     fails("summary.identify_block", answer, fragment)
 
@@ -727,19 +921,29 @@ def test_identify_block_names_what_to_look_at():
 
 # --- start.accuracy --------------------------------------------------------------------------
 
+
 def accuracy(logits, labels):
     return (logits.argmax(dim=1) == labels).float().mean().item()
 
 
 def test_accuracy_warm_up(capsys):
     passes("start.accuracy", accuracy, capsys)
-    fails("start.accuracy", lambda lo, la: (lo.argmax(1) == la).sum().item(),
-          "expected 0.5: that is the number of right predictions")
-    fails("start.accuracy", lambda lo, la: (lo.argmax(1) != la).float().mean().item(),
-          "the fraction of wrong predictions")
+    fails(
+        "start.accuracy",
+        lambda lo, la: (lo.argmax(1) == la).sum().item(),
+        "expected 0.5: that is the number of right predictions",
+    )
+    fails(
+        "start.accuracy",
+        lambda lo, la: (lo.argmax(1) != la).float().mean().item(),
+        "the fraction of wrong predictions",
+    )
     fails("start.accuracy", lambda lo, la: (lo.argmax(1) == la).float().mean(), "`.item()`")
-    fails("start.accuracy", lambda lo, la: (lo.argmin(1) == la).float().mean().item(),
-          "largest logit of each row")
+    fails(
+        "start.accuracy",
+        lambda lo, la: (lo.argmin(1) == la).float().mean().item(),
+        "largest logit of each row",
+    )
     fails("start.accuracy", lambda lo, la: (lo.argmax(0) == la).float().mean().item(), "raised")
     with pytest.raises(NotAttempted):
         check("start.accuracy", _not_yet)

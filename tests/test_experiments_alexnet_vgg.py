@@ -1,4 +1,5 @@
 """Lessons 01 (AlexNet) and 02 (VGGNet): the experiments modules, on real small computations."""
+
 import dataclasses
 
 import pytest
@@ -24,6 +25,7 @@ def close_figures():
 
 # --------------------------------------------------------------------------- lesson 01
 
+
 @pytest.fixture(scope="module")
 def batch(digits):
     return digits.batch("train", 64)
@@ -37,7 +39,9 @@ def test_gradient_sizes_relu_keeps_sigmoid_vanishes(batch):
     assert 0.2 < relu[0] / relu[-1] < 5
     assert sigmoid[0] / sigmoid[-1] < 1e-4
     assert default_relu[0] / default_relu[-1] < 1e-2  # PyTorch's default is too small for ReLU
-    assert A.gradient_sizes_by_activation(*batch, depth=12, activation="relu", init="kaiming") == relu  # seeded
+    assert (
+        A.gradient_sizes_by_activation(*batch, depth=12, activation="relu", init="kaiming") == relu
+    )  # seeded
     with pytest.raises(ValueError, match="activation must be one of"):
         A.gradient_sizes_by_activation(*batch, activation="elu")
     with pytest.raises(ValueError, match="init must be one of"):
@@ -126,8 +130,8 @@ def test_lrn_divides_by_k_to_the_beta_on_small_activations(batch):
     model = SmallAlexNet(10, 1, lrn=True, width=8)
     x, _ = batch
     small = A.lrn_effect(model, x, scale=1.0)
-    assert small.divisor_min == pytest.approx(2 ** 0.75, rel=1e-3)
-    assert small.divisor_max == pytest.approx(2 ** 0.75, rel=1e-2)
+    assert small.divisor_min == pytest.approx(2**0.75, rel=1e-3)
+    assert small.divisor_max == pytest.approx(2**0.75, rel=1e-2)
     raw = A.lrn_effect(model, x, scale=255.0)
     assert raw.divisor_max > 2 * small.divisor_max
     assert raw.activation_median > 50 * small.activation_median
@@ -139,7 +143,7 @@ def test_colour_pca_finds_the_colour_axes():
     images = grey.repeat(1, 3, 1, 1).to(torch.uint8)  # R = G = B: all variance along (1, 1, 1)
     pca = Aug.colour_pca(images)
     assert pca.eigenvalues.shape == (3,) and pca.eigenvalues[0] > 100 * pca.eigenvalues[1]
-    torch.testing.assert_close(pca.eigenvectors[:, 0], torch.full((3,), 3 ** -0.5))
+    torch.testing.assert_close(pca.eigenvectors[:, 0], torch.full((3,), 3**-0.5))
     assert pca.eigenvalues[0] == pytest.approx(3 * (grey.double() / 255).var().item(), rel=1e-3)
 
 
@@ -184,8 +188,9 @@ def test_regularisation_data_is_a_random_subset_with_every_class(digits):
 
 
 def test_regularisation_runs_and_gap_table(digits):
-    runs = A.regularisation_runs(digits, "smoke", epochs=1, seeds=(0, 1),
-                                 labels=["no augmentation, no dropout", "dropout 0.5"])
+    runs = A.regularisation_runs(
+        digits, "smoke", epochs=1, seeds=(0, 1), labels=["no augmentation, no dropout", "dropout 0.5"]
+    )
     assert list(runs) == ["no augmentation, no dropout", "dropout 0.5"]
     for by_seed in runs.values():
         assert list(by_seed) == [0, 1]
@@ -212,12 +217,13 @@ def test_he_init_leaves_the_output_layer_small():
 
 # --------------------------------------------------------------------------- lesson 02
 
+
 def test_receptive_field_formula_and_footprints():
     assert [stacked_receptive_field(n) for n in (0, 1, 2, 3)] == [1, 3, 5, 7]
     assert stacked_receptive_field(2, 5) == 9
     for fp in V.measure_footprints(3, 3, size=15) + V.measure_footprints(2, 5, size=15):
         assert (fp.height, fp.width) == (fp.formula, fp.formula)
-        assert int(fp.mask.sum()) == fp.formula ** 2  # the whole square, no holes
+        assert int(fp.mask.sum()) == fp.formula**2  # the whole square, no holes
     fig = V.plot_footprints(V.measure_footprints(2))
     assert len(fig.axes) == 2
     with pytest.raises(ValueError, match="kernel_size must be odd"):
@@ -226,7 +232,7 @@ def test_receptive_field_formula_and_footprints():
 
 def test_stack_weights_are_27_and_49_c_squared():
     for row in V.stack_weights((8, 64, 512)):
-        assert row.stack == 27 * row.channels ** 2 and row.single == 49 * row.channels ** 2
+        assert row.stack == 27 * row.channels**2 and row.single == 49 * row.channels**2
         assert row.ratio == pytest.approx(27 / 49)
     [row] = V.stack_weights((16,), num_layers=2, kernel_size=5)
     assert (row.stack, row.single) == (50 * 256, 81 * 256)

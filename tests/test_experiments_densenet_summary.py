@@ -1,4 +1,5 @@
 """Lesson 05 and 06 experiments: real (small) computations with their exact figures."""
+
 import numpy as np
 import pytest
 import torch
@@ -67,9 +68,15 @@ def test_plot_channel_growth_draws_the_measured_counts():
 
 def test_stage_shapes_of_the_lesson_densenet_bc():
     shapes = lesson.stage_shapes(lesson.build_densenet_bc(), (3, 32, 32))
-    assert shapes == [("input", (3, 32, 32)), ("conv0", (24, 32, 32)), ("denseblock1", (60, 32, 32)),
-                      ("transition1", (30, 16, 16)), ("denseblock2", (66, 16, 16)),
-                      ("transition2", (33, 8, 8)), ("denseblock3", (69, 8, 8))]
+    assert shapes == [
+        ("input", (3, 32, 32)),
+        ("conv0", (24, 32, 32)),
+        ("denseblock1", (60, 32, 32)),
+        ("transition1", (30, 16, 16)),
+        ("denseblock2", (66, 16, 16)),
+        ("transition2", (33, 8, 8)),
+        ("denseblock3", (69, 8, 8)),
+    ]
     with pytest.raises(TypeError, match="DenseNet"):
         lesson.stage_shapes(SmallResNet(), (3, 32, 32))
 
@@ -77,8 +84,10 @@ def test_stage_shapes_of_the_lesson_densenet_bc():
 def test_lesson_models_and_budget():
     assert count_parameters(lesson.build_densenet_bc()) == 71_686
     assert count_parameters(lesson.build_resnet()) == 172_506
-    assert count_parameters(lesson.build_densenet_bc(num_classes=10, in_channels=1)) < \
-        count_parameters(lesson.build_resnet(num_classes=10, in_channels=1)) / 2
+    assert (
+        count_parameters(lesson.build_densenet_bc(num_classes=10, in_channels=1))
+        < count_parameters(lesson.build_resnet(num_classes=10, in_channels=1)) / 2
+    )
     recipe = RECIPES[lesson.EXPERIMENT]
     assert recipe.epochs_for(get_profile("smoke")) == 2
     assert recipe.epochs_for(get_profile("gpu")) == 7
@@ -102,9 +111,15 @@ def test_densenet_vs_resnet_trains_both_under_one_budget(digits):
 
 
 def _run(label, params, acc, epochs=2):
-    return History(label=label, epoch=list(range(1, epochs + 1)), val_acc=[acc] * epochs,
-                   train_acc=[acc] * epochs, time=[1.0] * epochs, test_acc=acc,
-                   info={"parameters": params, "train_size": 5000, "flops": 1e6})
+    return History(
+        label=label,
+        epoch=list(range(1, epochs + 1)),
+        val_acc=[acc] * epochs,
+        train_acc=[acc] * epochs,
+        time=[1.0] * epochs,
+        test_acc=acc,
+        info={"parameters": params, "train_size": 5000, "flops": 1e6},
+    )
 
 
 def test_plot_params_accuracy_bars():
@@ -148,7 +163,9 @@ def test_train_all_one_budget_table_and_plot(digits):
 
     for label in runs:  # beside this budget's accuracy, the same model's trained to the end
         record = load_record(summary.SMALL_MODELS[label][0])
-        assert f"| {runs[label].test_acc:.1%} | {record['test_acc']:.1%} ({record['epochs']} epochs) |" in table
+        assert (
+            f"| {runs[label].test_acc:.1%} | {record['test_acc']:.1%} ({record['epochs']} epochs) |" in table
+        )
     fig = summary.plot_accuracy_vs_parameters(runs, reference=[_run("AlexNet", 61e6, 0.9)])
     ax = fig.axes[0]
     assert ax.get_xscale() == "log"
@@ -175,9 +192,14 @@ def test_build_small_rejects_unknown_labels(digits):
 def test_full_size_models_match_torchvision_counts():
     rows = {r.name: r for r in summary.full_size(224)}
     assert {name: r.parameters for name, r in rows.items()} == {
-        "AlexNet": 61_100_840, "VGG-16": 138_357_544, "VGG-19": 143_667_240,
-        "GoogLeNet": 6_624_904, "ResNet-50": 25_557_032, "ResNet-152": 60_192_808,
-        "DenseNet-121": 7_978_856}
+        "AlexNet": 61_100_840,
+        "VGG-16": 138_357_544,
+        "VGG-19": 143_667_240,
+        "GoogLeNet": 6_624_904,
+        "ResNet-50": 25_557_032,
+        "ResNet-152": 60_192_808,
+        "DenseNet-121": 7_978_856,
+    }
     # FLOPs = 2 x the multiply-adds usually quoted (VGG-16 15.5 G, ResNet-50 4.1 G, AlexNet 0.71 G)
     assert rows["VGG-16"].flops / 2e9 == pytest.approx(15.47, abs=0.01)
     assert rows["ResNet-50"].flops / 2e9 == pytest.approx(4.09, abs=0.01)

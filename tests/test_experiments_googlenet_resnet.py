@@ -1,4 +1,5 @@
 """The plumbing of lessons 03 (GoogLeNet) and 04 (ResNet), on real small computations."""
+
 import math
 
 import pytest
@@ -10,8 +11,8 @@ from cnnlessons.experiments import resnet as r
 from cnnlessons.models import GoogLeNet, Inception, build_model
 from cnnlessons.models.googlenet import SMALL_BLOCKS
 
-
 # -- lesson 03 ----------------------------------------------------------------------------------
+
 
 def test_reduction_widths_lists_each_blocks_1x1_reductions():
     block = Inception(192, 64, (96, 128), (16, 32), 32)
@@ -69,17 +70,27 @@ def test_compare_reduction_counts_the_sources_example_on_real_layers():
 def test_branch_cost_of_real_layers_equals_the_formula(key):
     b = g.GOOGLENET_BRANCHES[key]
     for width in (1, b.reduced_channels, b.in_channels):
-        assert g.branch_cost(b.in_channels, width, b.out_channels, b.kernel_size, b.size) == \
-            g.branch_cost_formula(b.in_channels, width, b.out_channels, b.kernel_size, b.size)
-    assert g.branch_cost(b.in_channels, None, b.out_channels, b.kernel_size, b.size) == \
-        g.branch_cost_formula(b.in_channels, None, b.out_channels, b.kernel_size, b.size)
+        assert g.branch_cost(
+            b.in_channels, width, b.out_channels, b.kernel_size, b.size
+        ) == g.branch_cost_formula(b.in_channels, width, b.out_channels, b.kernel_size, b.size)
+    assert g.branch_cost(b.in_channels, None, b.out_channels, b.kernel_size, b.size) == g.branch_cost_formula(
+        b.in_channels, None, b.out_channels, b.kernel_size, b.size
+    )
 
 
 def test_googlenet_block_inputs_follow_the_papers_table():
     inputs = g.googlenet_block_inputs()
-    assert inputs == {"inception3a": 192, "inception3b": 256, "inception4a": 480,
-                      "inception4b": 512, "inception4c": 512, "inception4d": 512,
-                      "inception4e": 528, "inception5a": 832, "inception5b": 832}
+    assert inputs == {
+        "inception3a": 192,
+        "inception3b": 256,
+        "inception4a": 480,
+        "inception4b": 512,
+        "inception4c": 512,
+        "inception4d": 512,
+        "inception4e": 528,
+        "inception5a": 832,
+        "inception5b": 832,
+    }
     assert g.GOOGLENET_BRANCHES["3a 5x5"].reduced_channels == 16
 
 
@@ -93,8 +104,7 @@ def test_branch_shapes_of_block_3a():
 
 
 def test_weight_layer_depth_counts_the_longest_path():
-    seq = nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU(), nn.Conv2d(4, 4, 1), nn.Flatten(),
-                        nn.LazyLinear(2))
+    seq = nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU(), nn.Conv2d(4, 4, 1), nn.Flatten(), nn.LazyLinear(2))
     assert g.weight_layer_depth(seq, (3, 8, 8)) == 3
     assert g.weight_layer_depth(Inception(8, 2, (2, 2), (2, 2), 2), (8, 5, 5)) == 2
     with torch.device("meta"):
@@ -110,8 +120,7 @@ def test_architecture_table_recomputes_the_sources_figures():
     alexnet, vgg, googlenet = rows["AlexNet"], rows["VGG-19"], rows["GoogLeNet"]
     assert (alexnet.layers, alexnet.params, alexnet.torchvision_params) == (8, 61_100_840, 61_100_840)
     assert (vgg.layers, vgg.params, vgg.torchvision_params) == (19, 143_667_240, 143_667_240)
-    assert (googlenet.layers, googlenet.params, googlenet.torchvision_params) == \
-        (22, 6_624_904, 6_624_904)
+    assert (googlenet.layers, googlenet.params, googlenet.torchvision_params) == (22, 6_624_904, 6_624_904)
     aux = rows["GoogLeNet + 2 auxiliary classifiers"]
     assert aux.params == aux.torchvision_params == 13_004_888
     assert rows["AlexNet, the paper's two towers"].params == 60_965_224
@@ -126,6 +135,7 @@ def test_architecture_table_recomputes_the_sources_figures():
 
 # -- lesson 04 ----------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("profile", ["smoke", "cpu", "gpu"])
 def test_degradation_setup_uses_valid_depths(profile):
     setup = r.degradation_setup(profile)
@@ -136,8 +146,11 @@ def test_degradation_setup_uses_valid_depths(profile):
 
 
 def test_train_resnet_and_the_four_runs(digits):
-    runs = {(shortcut, depth): r.train_resnet(digits, depth, shortcut, width=2, epochs=1)
-            for depth in (8, 14) for shortcut in ("none", "identity")}
+    runs = {
+        (shortcut, depth): r.train_resnet(digits, depth, shortcut, width=2, epochs=1)
+        for depth in (8, 14)
+        for shortcut in ("none", "identity")
+    }
     assert [h.label for h in runs.values()] == ["plain-8", "ResNet-8", "plain-14", "ResNet-14"]
     assert all(h.epoch == [1] and 0 <= h.train_error[0] <= 1 for h in runs.values())
     assert all(len(h.train_eval_error) == 1 for h in runs.values())

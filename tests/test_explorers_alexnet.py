@@ -1,4 +1,5 @@
 """The AlexNet explorer: activation, depth and initialisation against gradient size per layer."""
+
 import pytest
 import torch
 

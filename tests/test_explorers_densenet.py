@@ -1,4 +1,5 @@
 """The DenseNet explorer without a browser: set the controls, click the button, read the figure."""
+
 import numpy as np
 import pytest
 import torch
@@ -78,7 +79,8 @@ def test_button_trains_once_per_setting_and_adds_a_curve(digits):
     run = explorer.runs[(4, 1, False)]
     assert len(run.epoch) == 1
     assert run.info["parameters"] == count_parameters(
-        SmallDenseNet(num_classes=10, in_channels=1, growth_rate=4, block_config=(1, 1, 1)))
+        SmallDenseNet(num_classes=10, in_channels=1, growth_rate=4, block_config=(1, 1, 1))
+    )
     curves = explorer.figure.axes[3].lines
     assert len(curves) == 1
     assert curves[0].get_ydata().tolist() == pytest.approx([1 - run.val_acc[0]])

@@ -1,4 +1,5 @@
 """The GoogLeNet explorer: the 1x1 reduction width against an Inception branch's cost."""
+
 import pytest
 
 from cnnlessons.experiments.googlenet import GOOGLENET_BRANCHES, branch_cost
@@ -28,8 +29,7 @@ def test_slider_moves_the_marked_point_to_real_layer_counts():
     assert point.get_ydata()[0] == pytest.approx(43_168 / 1e3)
     assert red.get_ydata()[0] == pytest.approx(221_312 / 1e3)
     assert len(blue.get_xdata()) == 192  # one point per possible width
-    assert flops_ax.lines[2].get_ydata()[0] == pytest.approx(
-        branch_cost(192, 32, 128, 3, 28).flops / 1e6)
+    assert flops_ax.lines[2].get_ydata()[0] == pytest.approx(branch_cost(192, 32, 128, 3, 28).flops / 1e6)
 
 
 def test_branch_dropdown_resets_the_slider_and_redraws_once():

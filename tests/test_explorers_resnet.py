@@ -1,4 +1,5 @@
 """The ResNet explorer: shortcut and depth against training curves, training behind a button."""
+
 import pytest
 
 from cnnlessons.experiments.resnet import DegradationSetup
@@ -9,10 +10,17 @@ SETUP = DegradationSetup(depths=(8, 14), width=2, epochs=1, max_depth=14)
 
 
 def fake_run(label: str, errors: list[float]) -> History:
-    return History(label=label, epoch=list(range(1, len(errors) + 1)),
-                   train_acc=[1 - e for e in errors], val_acc=[1 - e for e in errors],
-                   train_loss=[1.0] * len(errors), val_loss=[1.0] * len(errors),
-                   time=[1.0] * len(errors), info={"parameters": 123}, train_eval_acc=[1 - e for e in errors])
+    return History(
+        label=label,
+        epoch=list(range(1, len(errors) + 1)),
+        train_acc=[1 - e for e in errors],
+        val_acc=[1 - e for e in errors],
+        train_loss=[1.0] * len(errors),
+        val_loss=[1.0] * len(errors),
+        time=[1.0] * len(errors),
+        info={"parameters": 123},
+        train_eval_acc=[1 - e for e in errors],
+    )
 
 
 class CountingTrainer:
@@ -59,8 +67,10 @@ def test_button_trains_once_per_setting_and_the_plot_keeps_every_run(digits):
 
 def test_preloaded_runs_show_without_training(digits):
     trainer = CountingTrainer()
-    runs = {("none", 14): fake_run("plain-14", [0.8, 0.7]),
-            ("identity", 14): fake_run("ResNet-14", [0.8, 0.6])}
+    runs = {
+        ("none", 14): fake_run("plain-14", [0.8, 0.7]),
+        ("identity", 14): fake_run("ResNet-14", [0.8, 0.6]),
+    }
     explorer = ShortcutExplorer(digits, SETUP, runs=runs, train=trainer)
     explorer.static()
     assert "plain-14: training error 70.0%" in explorer.text
@@ -77,7 +87,9 @@ def test_real_training_behind_the_button(digits):
     explorer.button.click()
     run = explorer.runs[("identity", 8)]
     assert run.label == "ResNet-8" and run.epoch == [1]
-    assert f"ResNet-8: training error {run.train_eval_error[-1]:.1%} (eval mode) after 1 epochs" in explorer.text
+    assert (
+        f"ResNet-8: training error {run.train_eval_error[-1]:.1%} (eval mode) after 1 epochs" in explorer.text
+    )
     assert explorer.status.value == ""
     assert ("identity", 8) in explorer.seconds
 

@@ -1,4 +1,5 @@
 """The VGG explorer: kernel size and depth against receptive field and weights; the train button."""
+
 import pytest
 
 from cnnlessons.explorers.vgg import KernelExplorer

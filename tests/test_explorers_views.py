@@ -1,4 +1,5 @@
 """The views explorer: image and stage dropdowns redraw the feature maps and the Grad-CAM map."""
+
 import numpy as np
 import pytest
 import torch
@@ -83,24 +84,32 @@ def test_look_inside_shows_the_table_the_maps_the_evidence_and_the_explorer(digi
     assert shown.table in printed and "layer3" in shown.table and shown.explorer.text in printed
     # the feature maps are those of the first test image, at every stage
     x, y = digits.batch("test", 4)
-    expected = views.plot_feature_maps(views.feature_maps(model, x[0]), channels=6, image=digits.test_images[0])
+    expected = views.plot_feature_maps(
+        views.feature_maps(model, x[0]), channels=6, image=digits.test_images[0]
+    )
     drawn = _arrays(shown.feature_maps)
     assert len(drawn) == len(_arrays(expected)) > 4
-    for a, b in zip(drawn, _arrays(expected)):
+    for a, b in zip(drawn, _arrays(expected), strict=False):
         torch.testing.assert_close(a, b, check_dtype=False)
     # Grad-CAM on the first 4 test images, titled with their true and predicted classes
     titles = [ax.get_title() for ax in shown.gradcam.axes if ax.get_title()]
     predicted = views.predict(model, x).tolist()
-    assert titles == [f"true: {digits.classes[t]}\npred: {digits.classes[p]}" for t, p in zip(y.tolist(), predicted)]
+    assert titles == [
+        f"true: {digits.classes[t]}\npred: {digits.classes[p]}"
+        for t, p in zip(y.tolist(), predicted, strict=False)
+    ]
     assert shown.explorer.image.options[-1][1] == 3 and shown.explorer.redraws == 1
     plt.close("all")
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(model="resnet"), "model must be an nn.Module, got str"),
-    (dict(data=None), "data must be a CourseData"),
-    (dict(images=0), "images must be an int >= 1, got 0"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(model="resnet"), "model must be an nn.Module, got str"),
+        (dict(data=None), "data must be a CourseData"),
+        (dict(images=0), "images must be an int >= 1, got 0"),
+    ],
+)
 def test_look_inside_names_a_bad_argument(digits, model, kwargs, message):
     from cnnlessons.explorers.views import look_inside
 
@@ -116,7 +125,9 @@ def test_look_inside_says_when_the_converged_weights_cannot_take_the_data(digits
 
     shown = look_inside(model, digits, converged="small_resnet", images=2)
     first = capsys.readouterr().out.splitlines()[0]
-    assert first.startswith("this run's own model: SmallResNet") and "takes CIFAR-10's 3x32x32 images" in first
+    assert (
+        first.startswith("this run's own model: SmallResNet") and "takes CIFAR-10's 3x32x32 images" in first
+    )
     assert shown.explorer.model is model
     with pytest.raises(ValueError, match="converged must be one of resnet20, small_alexnet"):
         look_inside(model, digits, converged="resnet18")

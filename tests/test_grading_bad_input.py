@@ -3,6 +3,7 @@ nothing written; release never touches the instructor notebooks and writes its o
 
 No notebook is executed here: each case fails before a kernel would start (well under a second).
 """
+
 from __future__ import annotations
 
 import json
@@ -12,11 +13,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
-from cnnlessons.instructor import gradebook
-from cnnlessons.__main__ import main
-
 from grading_notebooks import instructor_notebook, write
+
+from cnnlessons.__main__ import main
+from cnnlessons.instructor import gradebook
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -52,8 +52,10 @@ def test_grade_refuses_bad_input_in_one_sentence(files, capsys):
         (["grade", str(teacher), "--instructor", str(tmp / "nowhere")], "--instructor '"),
         (["grade", str(teacher), *base, "--shard", "3/2"], "--shard must be K/N with 1 <= K <= N"),
         (["grade", str(teacher), *base, "--jobs", "0"], "--jobs must be an integer >= 1"),
-        (["grade", str(teacher), "--instructor", str(teacher), "--out", str(tmp / "a_file" / "out")],
-         "cannot be written"),
+        (
+            ["grade", str(teacher), "--instructor", str(teacher), "--out", str(tmp / "a_file" / "out")],
+            "cannot be written",
+        ),
         (["grade", str(teacher), "--instructor", str(tmp / "broken.ipynb")], "is not a readable notebook"),
     ]
     for argv, fragment in cases:
@@ -66,8 +68,11 @@ def test_grade_refuses_an_existing_gradebook(files, capsys):
     out = tmp / "out"
     out.mkdir()
     (out / "gradebook.csv").write_text("submission\n")
-    _one_sentence(capsys, ["grade", str(teacher), "--instructor", str(teacher), "--out", str(out)],
-                  "already holds a gradebook; pass --resume to go on with it or --force to grade everything again")
+    _one_sentence(
+        capsys,
+        ["grade", str(teacher), "--instructor", str(teacher), "--out", str(out)],
+        "already holds a gradebook; pass --resume to go on with it or --force to grade everything again",
+    )
 
 
 def test_unreadable_notebooks_give_a_well_formed_table(files, capsys):
@@ -85,15 +90,19 @@ def test_unreadable_notebooks_give_a_well_formed_table(files, capsys):
 def test_release_refuses_bad_input_in_one_sentence(files, capsys):
     tmp, teacher = files
     cases = [
-        (["release", str(tmp / "r1"), str(tmp / "broken.ipynb")], "NOTEBOOK '" + str(tmp / "broken.ipynb")
-         + "' is not a readable notebook"),
+        (
+            ["release", str(tmp / "r1"), str(tmp / "broken.ipynb")],
+            "NOTEBOOK '" + str(tmp / "broken.ipynb") + "' is not a readable notebook",
+        ),
         (["release", str(tmp / "r2"), str(tmp / "missing.ipynb")], "does not exist"),
         (["release", str(tmp / "r3"), str(tmp / "notes.txt")], "is not a notebook: expected an .ipynb file"),
         (["release", str(tmp / "a_file" / "out"), str(teacher)], "cannot be written"),
         (["release", str(teacher.parent), str(teacher), "--force"], "holds the instructor notebook"),
         (["release", str(tmp), str(teacher), "--force"], "holds the instructor notebook"),
-        (["release", str(tmp / "r4"), str(teacher), "--classroom", str(teacher.parent)],
-         "--classroom '" + str(teacher.parent) + "' holds the instructor notebook"),
+        (
+            ["release", str(tmp / "r4"), str(teacher), "--classroom", str(teacher.parent)],
+            "--classroom '" + str(teacher.parent) + "' holds the instructor notebook",
+        ),
     ]
     for argv, fragment in cases:
         _one_sentence(capsys, argv, fragment)
@@ -119,17 +128,28 @@ def test_release_nbgrader_refuses_bad_input_in_one_sentence(files, capsys):
     graded.mkdir()
     (graded / "gradebook.db").write_text("")
     cases = [
-        (["release", str(existing), "--nbgrader", str(teacher)], "OUT_DIR '" + str(existing)
-         + "' already exists; pass --force to replace it"),
+        (
+            ["release", str(existing), "--nbgrader", str(teacher)],
+            "OUT_DIR '" + str(existing) + "' already exists; pass --force to replace it",
+        ),
         (["release", str(tmp / "n1"), "--nbgrader", str(tmp / "broken.ipynb")], "is not a readable notebook"),
-        (["release", str(tmp / "n2"), "--nbgrader", str(plain)], "NOTEBOOK '" + str(plain) + "' has no exercises"),
+        (
+            ["release", str(tmp / "n2"), "--nbgrader", str(plain)],
+            "NOTEBOOK '" + str(plain) + "' has no exercises",
+        ),
         (["release", str(tmp / "n3"), "--nbgrader", str(stray)], "cell 2 ('print(\"### BEGIN SOLUTION goes"),
-        (["release", str(tmp / "n5"), "--nbgrader", str(mixed)], "cell 3 ('### BEGIN SOLUTION'): a check cell holds a "
-         "solution region"),
-        (["release", str(graded), "--nbgrader", "--force", str(teacher)],
-         "holds nbgrader's grading data (gradebook.db), which --force would delete"),
-        (["release", str(tmp / "n4"), str(teacher), "--nbgrader", "--classroom", str(tmp / "c")],
-         "--classroom and --nbgrader"),
+        (
+            ["release", str(tmp / "n5"), "--nbgrader", str(mixed)],
+            "cell 3 ('### BEGIN SOLUTION'): a check cell holds a solution region",
+        ),
+        (
+            ["release", str(graded), "--nbgrader", "--force", str(teacher)],
+            "holds nbgrader's grading data (gradebook.db), which --force would delete",
+        ),
+        (
+            ["release", str(tmp / "n4"), str(teacher), "--nbgrader", "--classroom", str(tmp / "c")],
+            "--classroom and --nbgrader",
+        ),
     ]
     for argv, fragment in cases:
         _one_sentence(capsys, argv, fragment)
@@ -169,21 +189,33 @@ def test_an_interrupted_release_leaves_the_old_output(files, monkeypatch):
     monkeypatch.setattr(release_module, "atomic_write_notebook", interrupted)
     with pytest.raises(KeyboardInterrupt):
         release_module.release(out, [teacher, other], force=True)
-    assert sorted(p.name for p in out.iterdir()) == ["demo.ipynb"] and (out / "demo.ipynb").read_bytes() == before
+    assert (
+        sorted(p.name for p in out.iterdir()) == ["demo.ipynb"]
+        and (out / "demo.ipynb").read_bytes() == before
+    )
     assert [p.name for p in tmp.iterdir() if p.name.startswith(".release")] == []
 
 
 def test_gradebook_merge_refuses_bad_shards(files, capsys):
     tmp, _ = files
-    _one_sentence(capsys, ["gradebook", "merge", str(tmp / "m"), str(tmp / "empty")], "holds no grading records")
+    _one_sentence(
+        capsys, ["gradebook", "merge", str(tmp / "m"), str(tmp / "empty")], "holds no grading records"
+    )
     for n, profile in enumerate(["smoke", "cpu"]):
         record = gradebook.Record(f"s{n}.ipynb", "0" * 64, {"profile": profile}, {})
         gradebook.write_record(tmp / f"shard{n}", record)
-    _one_sentence(capsys, ["gradebook", "merge", str(tmp / "m"), str(tmp / "shard0"), str(tmp / "shard1")],
-                  "was graded with another profile than")
+    _one_sentence(
+        capsys,
+        ["gradebook", "merge", str(tmp / "m"), str(tmp / "shard0"), str(tmp / "shard1")],
+        "was graded with another profile than",
+    )
     path = next((tmp / "shard0" / "records").glob("*.json"))
     path.write_text(json.dumps({"format": 99}))
-    _one_sentence(capsys, ["gradebook", "merge", str(tmp / "m"), str(tmp / "shard0")], "is not a readable grading record")
+    _one_sentence(
+        capsys,
+        ["gradebook", "merge", str(tmp / "m"), str(tmp / "shard0")],
+        "is not a readable grading record",
+    )
     assert not (tmp / "m").exists()
 
 
@@ -197,8 +229,13 @@ def test_reproduce_and_bench_are_on_the_main_command(capsys):
 
 def test_the_real_entry_point_prints_no_traceback(files):
     tmp, _ = files
-    done = subprocess.run([sys.executable, "-m", "cnnlessons", "release", str(tmp / "out"), str(tmp / "broken.ipynb")],
-                          cwd=REPO, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "cnnlessons", "release", str(tmp / "out"), str(tmp / "broken.ipynb")],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 2 and done.stdout == ""
-    assert done.stderr.strip().splitlines() == [f"release: NOTEBOOK '{tmp / 'broken.ipynb'}' is not a readable "
-                                                "notebook (NotJSONError)"]
+    assert done.stderr.strip().splitlines() == [
+        f"release: NOTEBOOK '{tmp / 'broken.ipynb'}' is not a readable notebook (NotJSONError)"
+    ]

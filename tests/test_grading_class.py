@@ -5,6 +5,7 @@ The module grades two small submissions six times in all (one run, two shards, a
 run and its resume, one resume after a key change): about 40 s on a busy 2-core machine, each
 grading a kernel start and a check process.
 """
+
 from __future__ import annotations
 
 import json
@@ -16,13 +17,12 @@ import time
 from pathlib import Path
 
 import pytest
+from grading_notebooks import SOLUTIONS, instructor_notebook, submission, write
 
-from cnnlessons.instructor import gradebook
 from cnnlessons.__main__ import main
+from cnnlessons.instructor import gradebook
 from cnnlessons.instructor.grade import grade
 from cnnlessons.instructor.release import release_notebook
-
-from grading_notebooks import SOLUTIONS, instructor_notebook, submission, write
 
 IDS = ["alexnet.conv_output_size", "vgg.receptive_field"]
 REPO = Path(__file__).resolve().parents[1]
@@ -34,18 +34,24 @@ def course(tmp_path_factory):
     teacher = write(instructor_notebook(IDS), tmp / "instructor" / "demo.ipynb")
     released, _, _ = release_notebook(instructor_notebook(IDS))
     write(instructor_notebook(IDS), tmp / "subs" / "ann" / "demo.ipynb")  # all right
-    write(submission(released, {"vgg.receptive_field": "def receptive_field(num_layers, kernel_size=3):\n"
-                                                       "    return num_layers"},
-                     checks={"alexnet.conv_output_size": None}),  # the check cell deleted
-          tmp / "subs" / "ben" / "demo.ipynb")
+    write(
+        submission(
+            released,
+            {"vgg.receptive_field": "def receptive_field(num_layers, kernel_size=3):\n    return num_layers"},
+            checks={"alexnet.conv_output_size": None},
+        ),  # the check cell deleted
+        tmp / "subs" / "ben" / "demo.ipynb",
+    )
     full = tmp / "full"
     records = grade([tmp / "subs"], full, instructor=[teacher], timeout=60, jobs=2)
     return tmp, teacher, full, records
 
 
 def _gradebook(folder: Path) -> tuple[str, str]:
-    return ((folder / "gradebook.csv").read_text(encoding="utf-8"),
-            (folder / "gradebook.md").read_text(encoding="utf-8"))
+    return (
+        (folder / "gradebook.csv").read_text(encoding="utf-8"),
+        (folder / "gradebook.md").read_text(encoding="utf-8"),
+    )
 
 
 def test_one_run_grades_and_writes_feedback(course):
@@ -61,8 +67,10 @@ def test_one_run_grades_and_writes_feedback(course):
     assert "- **`vgg.receptive_field`** (failed): receptive_field(" in feedback
     assert "- **`alexnet.conv_output_size`** (not attempted): the check cell was deleted" in feedback
     # every output is made from the records alone
-    assert _gradebook(full) == (gradebook.gradebook_csv(gradebook.read_records(full)),
-                                gradebook.gradebook_markdown(gradebook.read_records(full)))
+    assert _gradebook(full) == (
+        gradebook.gradebook_csv(gradebook.read_records(full)),
+        gradebook.gradebook_markdown(gradebook.read_records(full)),
+    )
 
 
 def test_two_shards_merged_give_the_one_run_gradebook(course, capsys):
@@ -79,10 +87,22 @@ def test_two_shards_merged_give_the_one_run_gradebook(course, capsys):
 def test_a_killed_run_resumes_without_regrading_what_was_done(course):
     tmp, teacher, full, _ = course
     out = tmp / "killed"
-    command = [sys.executable, "-m", "cnnlessons", "grade", str(tmp / "subs"), "--instructor", str(teacher),
-               "--out", str(out), "--timeout", "60"]
-    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               start_new_session=True)  # its kernels die with it
+    command = [
+        sys.executable,
+        "-m",
+        "cnnlessons",
+        "grade",
+        str(tmp / "subs"),
+        "--instructor",
+        str(teacher),
+        "--out",
+        str(out),
+        "--timeout",
+        "60",
+    ]
+    process = subprocess.Popen(
+        command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )  # its kernels die with it
     deadline = time.monotonic() + 120
     while not list((out / "records").glob("*.json")) and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -104,7 +124,15 @@ def test_resume_grades_again_when_the_library_changed(course):
     out = tmp / "shard1"  # graded above: ann only
     [path] = list((out / "records").glob("*.json"))
     record = json.loads(path.read_text(encoding="utf-8"))
-    assert set(record["key"]) == {"checks", "profile", "timeout", "total_timeout", "kernel", "library", "sandbox"}
+    assert set(record["key"]) == {
+        "checks",
+        "profile",
+        "timeout",
+        "total_timeout",
+        "kernel",
+        "library",
+        "sandbox",
+    }
     record["key"]["library"] = "0" * 64  # as if the checkers' source had changed
     path.write_text(json.dumps(record), encoding="utf-8")
     [again] = grade([tmp / "subs"], out, instructor=[teacher], timeout=60, shard="1/2", resume=True)
@@ -126,11 +154,15 @@ def test_classroom_repository_and_its_workflow_commands(course, tmp_path):
     import yaml
 
     tmp, teacher, _, _ = course
-    assert main(["release", str(tmp_path / "release"), str(teacher), "--classroom", str(tmp_path / "repo")]) == 0
+    assert (
+        main(["release", str(tmp_path / "release"), str(teacher), "--classroom", str(tmp_path / "repo")]) == 0
+    )
     repo = tmp_path / "repo"
     flow = yaml.safe_load((repo / ".github" / "workflows" / "classroom.yml").read_text(encoding="utf-8"))
     steps = flow["jobs"]["autograding"]["steps"]
-    tests = [s for s in steps if s.get("uses", "").startswith("classroom-resources/autograding-command-grader")]
+    tests = [
+        s for s in steps if s.get("uses", "").startswith("classroom-resources/autograding-command-grader")
+    ]
     assert [s["with"]["test-name"] for s in tests] == IDS and all(s["with"]["max-score"] == 1 for s in tests)
     reporter = steps[-1]
     assert reporter["with"]["runners"] == ",".join(s["id"] for s in tests)
@@ -147,6 +179,8 @@ def test_classroom_repository_and_its_workflow_commands(course, tmp_path):
     run = [s["run"] for s in steps if s.get("name") == "Grade the notebooks"][0]
     python = [sys.executable]
     assert subprocess.run(python + run.split()[1:], cwd=repo, capture_output=True).returncode == 0
-    codes = [subprocess.run(python + s["with"]["command"].split()[1:], cwd=repo, capture_output=True).returncode
-             for s in tests]
+    codes = [
+        subprocess.run(python + s["with"]["command"].split()[1:], cwd=repo, capture_output=True).returncode
+        for s in tests
+    ]
     assert codes == [0, 1]  # one point: the answered exercise

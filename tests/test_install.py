@@ -7,6 +7,7 @@ and it takes seconds; ``PYTHONPATH`` puts the installed copy first. A lesson not
 in the smoke profile, its explorer draws, reference results load from the package's data, the
 data root is the per-user cache, and ``release`` and ``grade`` work from the installed package.
 """
+
 import json
 import os
 import pathlib
@@ -20,8 +21,17 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 LESSON = "03_googlenet"  # the smallest lesson with an explorer and reference results
-GIT = ["git", "-c", "user.name=cnnlessons tests", "-c", "user.email=tests@localhost",
-       "-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main"]
+GIT = [
+    "git",
+    "-c",
+    "user.name=cnnlessons tests",
+    "-c",
+    "user.email=tests@localhost",
+    "-c",
+    "commit.gpgsign=false",
+    "-c",
+    "init.defaultBranch=main",
+]
 
 
 def _run(cmd: list[str], **kw) -> subprocess.CompletedProcess:
@@ -38,8 +48,13 @@ def installed(tmp_path_factory):
         pytest.skip("needs git")
     base = tmp_path_factory.mktemp("install")
     try:
-        listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard",
-                                 "-z"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+        listed = subprocess.run(
+            ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
     except subprocess.CalledProcessError:
         pytest.skip("not a git checkout")
     clone = base / "repo"
@@ -52,11 +67,28 @@ def installed(tmp_path_factory):
     _run([*GIT, "-C", str(clone), "commit", "-q", "-m", "snapshot"])
 
     target = base / "site"
-    _run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-index",
-          "--no-build-isolation", "--target", str(target),
-          f"cnnlessons[instructor] @ git+file://{clone}"], cwd=base)
-    env = {**os.environ, "PYTHONPATH": str(target), "XDG_CACHE_HOME": str(base / "cache"),
-           "CNNLESSONS_PROFILE": "smoke"}
+    _run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--no-index",
+            "--no-build-isolation",
+            "--target",
+            str(target),
+            f"cnnlessons[instructor] @ git+file://{clone}",
+        ],
+        cwd=base,
+    )
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(target),
+        "XDG_CACHE_HOME": str(base / "cache"),
+        "CNNLESSONS_PROFILE": "smoke",
+    }
     for name in ("CNNLESSONS_DATA_ROOT", "CNNLESSONS_DATA", "CNNLESSONS_DATASET"):
         env.pop(name, None)
     elsewhere = base / "elsewhere"
@@ -69,16 +101,27 @@ def _python(code: str, env: dict, cwd: pathlib.Path) -> str:
 
 
 def _write_results(folder: pathlib.Path, name: str, label: str) -> None:
-    run = {"label": label, "epoch": [1, 2], "train_loss": [2.0, 1.5], "train_acc": [0.3, 0.5],
-           "val_loss": [2.0, 1.6], "val_acc": [0.3, 0.45], "time": [10.0, 20.0], "info": {}}
-    (folder / name).write_text(json.dumps({"device": f"GPU {label}", "date": name[:10],
-                                           "experiments": {f"{LESSON}/googlenet": [run]}}))
+    run = {
+        "label": label,
+        "epoch": [1, 2],
+        "train_loss": [2.0, 1.5],
+        "train_acc": [0.3, 0.5],
+        "val_loss": [2.0, 1.6],
+        "val_acc": [0.3, 0.45],
+        "time": [10.0, 20.0],
+        "info": {},
+    }
+    (folder / name).write_text(
+        json.dumps(
+            {"device": f"GPU {label}", "date": name[:10], "experiments": {f"{LESSON}/googlenet": [run]}}
+        )
+    )
 
 
 def test_installed_package_finds_its_data_and_instructor_extra(installed):
     clone, target, env, elsewhere = installed
     meta = next(target.glob("cnnlessons-*.dist-info")) / "METADATA"
-    extra = [line for line in meta.read_text().splitlines() if "extra == \"instructor\"" in line]
+    extra = [line for line in meta.read_text().splitlines() if 'extra == "instructor"' in line]
     names = {line.split()[1].split(">")[0].split(";")[0] for line in extra}
     assert {"ipykernel", "nbclient", "nbformat"} <= names, extra  # what release and grade need
     assert not (target / "data").exists() and not (target / "notebooks").exists()
@@ -86,7 +129,8 @@ def test_installed_package_finds_its_data_and_instructor_extra(installed):
     assert (package / "README.md").is_file(), "the results folder is not shipped as package data"
     _write_results(package, "2026-01-01-000000-shipped.json", "shipped")
     try:
-        out = _python("""
+        out = _python(
+            """
             import json, pathlib, cnnlessons
             from cnnlessons import data
             from cnnlessons.runs import results
@@ -99,7 +143,10 @@ def test_installed_package_finds_its_data_and_instructor_extra(installed):
                             "2026-01-01-000000-shipped.json").read_text().replace("shipped", "mine"))
             found["newest"] = [r.label for r in results.reference_runs("03_googlenet/googlenet")]
             print(json.dumps(found))
-        """, env, elsewhere)
+        """,
+            env,
+            elsewhere,
+        )
     finally:
         (package / "2026-01-01-000000-shipped.json").unlink()
     found = json.loads(out)
@@ -116,20 +163,25 @@ def test_lesson_explorer_release_and_grade_from_the_installed_package(installed)
 
     clone, target, env, elsewhere = installed
     nb = nbformat.read(clone / "notebooks" / f"{LESSON}.ipynb", as_version=4)
-    nb.cells.append(nbformat.v4.new_code_cell(
-        "import cnnlessons, cnnlessons.data\n"
-        "print('package:', cnnlessons.__file__)\n"
-        "print('data root:', cnnlessons.data.data_root())\n"
-        "print('explorer outputs:', len(explorer.output.outputs))"))
-    NotebookClient(nb, timeout=300, kernel_name="python3",
-                   resources={"metadata": {"path": str(elsewhere)}}).execute(env=env)
+    nb.cells.append(
+        nbformat.v4.new_code_cell(
+            "import cnnlessons, cnnlessons.data\n"
+            "print('package:', cnnlessons.__file__)\n"
+            "print('data root:', cnnlessons.data.data_root())\n"
+            "print('explorer outputs:', len(explorer.output.outputs))"
+        )
+    )
+    NotebookClient(
+        nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(elsewhere)}}
+    ).execute(env=env)
     last = "".join(o.get("text", "") for o in nb.cells[-1].outputs)
     assert f"package: {target / 'cnnlessons' / '__init__.py'}" in last, last
     assert f"data root: {pathlib.Path(env['XDG_CACHE_HOME']) / 'cnnlessons'}" in last, last
     assert "explorer outputs: 1" in last, last  # the figure reached the Output widget
     static = [c for c in nb.cells if c.cell_type == "code" and "explorer.static()" in c.source]
-    assert static and any("image/png" in o.get("data", {}) for o in static[0].outputs), \
+    assert static and any("image/png" in o.get("data", {}) for o in static[0].outputs), (
         "explorer.static() showed no figure"
+    )
 
     instructor = clone / "notebooks" / f"{LESSON}.ipynb"
     cli = [sys.executable, "-m", "cnnlessons"]
@@ -141,12 +193,22 @@ def test_lesson_explorer_release_and_grade_from_the_installed_package(installed)
     # A learner's submission: the notebook up to its first exercise, solved (the instructor's
     # solution); every later exercise is left out and counts as not attempted.
     first_check = next(i for i, c in enumerate(nb.cells) if c.source.startswith("check("))
-    submission = nbformat.v4.new_notebook(cells=nb.cells[:first_check + 1],
-                                          metadata=nb.metadata)
+    submission = nbformat.v4.new_notebook(cells=nb.cells[: first_check + 1], metadata=nb.metadata)
     (elsewhere / "submissions").mkdir()
     nbformat.write(submission, elsewhere / "submissions" / f"{LESSON}.ipynb")
-    _run([*cli, "grade", str(elsewhere / "submissions"), "--instructor", str(instructor),
-          "--out", str(elsewhere / "grading")], env=env, cwd=elsewhere)
+    _run(
+        [
+            *cli,
+            "grade",
+            str(elsewhere / "submissions"),
+            "--instructor",
+            str(instructor),
+            "--out",
+            str(elsewhere / "grading"),
+        ],
+        env=env,
+        cwd=elsewhere,
+    )
     book = (elsewhere / "grading" / "gradebook.csv").read_text()
     exercise = nb.cells[first_check].source.split('"')[1]
     header, row = book.splitlines()[:2]

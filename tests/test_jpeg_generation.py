@@ -1,5 +1,6 @@
 """The JPEG-generation tool: one more JPEG pass, as the CIFAR-10 pack was encoded, on data the test
 makes (its ResNet-20 training is the converged recipe's, tested with the checkpoints)."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -43,16 +44,21 @@ def test_reencoding_loses_detail_keeps_the_images_and_is_deterministic(tool):
     pack = tool.reencode(images, shift=0)
     same_grid, moved_grid = tool.reencode(pack, shift=0), tool.reencode(pack, shift=4)
     assert tool.psnr(pack, moved_grid) + 3 < tool.psnr(pack, same_grid)
-    assert tool.psnr(images, tool.reencode(images, quality=95)) > tool.psnr(images, tool.reencode(images, quality=20))
+    assert tool.psnr(images, tool.reencode(images, quality=95)) > tool.psnr(
+        images, tool.reencode(images, quality=20)
+    )
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"images": np.zeros((2, 32, 32, 3), np.float32)}, "images must be a uint8 array"),
-    ({"images": np.zeros((32, 32, 3), np.uint8)}, "images must be a uint8 array"),
-    ({"quality": 0}, "quality must be an integer from 1 to 95"),
-    ({"quality": 75.0}, "quality must be an integer from 1 to 95"),
-    ({"shift": 8}, "shift must be an integer from 0 to 7"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"images": np.zeros((2, 32, 32, 3), np.float32)}, "images must be a uint8 array"),
+        ({"images": np.zeros((32, 32, 3), np.uint8)}, "images must be a uint8 array"),
+        ({"quality": 0}, "quality must be an integer from 1 to 95"),
+        ({"quality": 75.0}, "quality must be an integer from 1 to 95"),
+        ({"shift": 8}, "shift must be an integer from 0 to 7"),
+    ],
+)
 def test_bad_arguments_are_named(tool, kwargs, message):
     args = {"images": smooth_images(2), **kwargs}
     with pytest.raises(ValueError, match=message):

@@ -37,7 +37,13 @@ def test_conv_output_size_matches_pytorch():
 
 @pytest.mark.parametrize(
     "args, name",
-    [((32, 3, 0), "stride"), ((32, 0), "kernel_size"), ((0, 3), "size"), ((32, 3, 1, -1), "padding"), ((4, 7), "kernel_size")],
+    [
+        ((32, 3, 0), "stride"),
+        ((32, 0), "kernel_size"),
+        ((0, 3), "size"),
+        ((32, 3, 1, -1), "padding"),
+        ((4, 7), "kernel_size"),
+    ],
 )
 def test_conv_output_size_rejects_bad_arguments(args, name):
     with pytest.raises(ValueError, match=name):

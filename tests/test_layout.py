@@ -5,6 +5,7 @@ Every import counts: at the top of a module, inside a function, and by string (t
 TYPE_CHECKING:`` never run and do not count. The graph is read from the source (no import runs),
 so a loop that only a rare code path would enter is found too.
 """
+
 from __future__ import annotations
 
 import ast
@@ -18,20 +19,44 @@ PACKAGE = ROOT / "cnnlessons"
 
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("shared helpers", ("cnnlessons.profiles", "cnnlessons.course", "cnnlessons.frontend")),
-    ("learner's library", ("cnnlessons", "cnnlessons.layers", "cnnlessons.measure",
-                           "cnnlessons.tensordata", "cnnlessons.data", "cnnlessons.dataloader",
-                           "cnnlessons.augmentation", "cnnlessons.training", "cnnlessons.resume",
-                           "cnnlessons.parallel",
-                           "cnnlessons.plots", "cnnlessons.notebook", "cnnlessons.models",
-                           "cnnlessons.views", "cnnlessons.exercises")),
+    (
+        "learner's library",
+        (
+            "cnnlessons",
+            "cnnlessons.layers",
+            "cnnlessons.measure",
+            "cnnlessons.tensordata",
+            "cnnlessons.data",
+            "cnnlessons.dataloader",
+            "cnnlessons.augmentation",
+            "cnnlessons.training",
+            "cnnlessons.resume",
+            "cnnlessons.parallel",
+            "cnnlessons.plots",
+            "cnnlessons.notebook",
+            "cnnlessons.models",
+            "cnnlessons.views",
+            "cnnlessons.exercises",
+        ),
+    ),
     ("run machinery", ("cnnlessons.runs",)),
     ("lessons and explorers", ("cnnlessons.experiments", "cnnlessons.explorers")),
     ("instructor's tools", ("cnnlessons.instructor",)),
-    ("command line and old paths", ("cnnlessons.__main__", "cnnlessons.models.__main__",
-                                    "cnnlessons.exercises.__main__", "cnnlessons.recipes",
-                                    "cnnlessons.results", "cnnlessons.estimate",
-                                    "cnnlessons.runcache", "cnnlessons.prepare",
-                                    "cnnlessons.reproduce", "cnnlessons.bench")),
+    (
+        "command line and old paths",
+        (
+            "cnnlessons.__main__",
+            "cnnlessons.models.__main__",
+            "cnnlessons.exercises.__main__",
+            "cnnlessons.recipes",
+            "cnnlessons.results",
+            "cnnlessons.estimate",
+            "cnnlessons.runcache",
+            "cnnlessons.prepare",
+            "cnnlessons.reproduce",
+            "cnnlessons.bench",
+        ),
+    ),
 )
 """Bottom to top. A module imports only from its own layer or those below; the lessons and the
 instructor's tools, side by side, do not import each other. The root package counts as the
@@ -100,12 +125,20 @@ def imports_of(module: str) -> tuple[set[str], list[str]]:
                 continue
             for alias in node.names:  # `from . import x` imports the module x, not the package
                 found.add(f"{base}.{alias.name}" if f"{base}.{alias.name}" in MODULES else _known(base))
-        elif (isinstance(node, ast.Call) and isinstance(node.func, (ast.Attribute, ast.Name))
-              and getattr(node.func, "attr", getattr(node.func, "id", "")) == "import_module"):
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, (ast.Attribute, ast.Name))
+            and getattr(node.func, "attr", getattr(node.func, "id", "")) == "import_module"
+        ):
             arg = node.args[0] if node.args else None
             if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
-                found.add(_known(_resolve(module, is_package, 1, arg.value[1:]) if arg.value.startswith(".")
-                                 else arg.value))
+                found.add(
+                    _known(
+                        _resolve(module, is_package, 1, arg.value[1:])
+                        if arg.value.startswith(".")
+                        else arg.value
+                    )
+                )
             elif module == "cnnlessons" and "_LAZY" in ast.unparse(arg):
                 found.update(f"cnnlessons.{target}" for target in _lazy_table(tree).values())
             else:
@@ -128,7 +161,7 @@ def find_loop(graph: dict[str, set[str]]) -> list[str] | None:
         path.append(node)
         for target in sorted(graph.get(node, ())):
             if state.get(target) == 1:
-                return path[path.index(target):] + [target]
+                return path[path.index(target) :] + [target]
             if target not in state and (loop := visit(target)):
                 return loop
         path.pop()
@@ -194,7 +227,10 @@ OLD_PATHS = ("recipes", "results", "estimate", "runcache", "prepare", "reproduce
 def test_an_old_module_path_is_the_moved_module_itself(name):
     import importlib
 
-    old, new = importlib.import_module(f"cnnlessons.{name}"), importlib.import_module(f"cnnlessons.runs.{name}")
+    old, new = (
+        importlib.import_module(f"cnnlessons.{name}"),
+        importlib.import_module(f"cnnlessons.runs.{name}"),
+    )
     assert old is new  # one module object: monkeypatching either path changes both
 
 
@@ -213,8 +249,11 @@ def module_map_names(text: str) -> set[str]:
 
 def test_the_module_map_names_every_module_and_no_other():
     named = module_map_names((ROOT / "CONTRIBUTING.md").read_text())
-    modules = {p.relative_to(ROOT).as_posix() for p in PACKAGE.rglob("*.py")
-               if not (p.name == "__init__.py" and not p.read_text().strip())}
+    modules = {
+        p.relative_to(ROOT).as_posix()
+        for p in PACKAGE.rglob("*.py")
+        if not (p.name == "__init__.py" and not p.read_text().strip())
+    }
     folders = {p.parent.relative_to(ROOT).as_posix() + "/" for p in PACKAGE.rglob("__init__.py")}
     # A package's __init__.py is what its folder's row describes.
     named |= {folder + "__init__.py" for folder in named & folders}
@@ -225,6 +264,13 @@ def test_the_module_map_names_every_module_and_no_other():
 
 
 def test_the_module_map_reader_sees_a_missing_and_a_gone_module():
-    text = "<!-- module map -->\n| `cnnlessons/views/` | `cam.py`, `gone.py` |\n| `cnnlessons/x.py` | y |\n<!-- end of module map -->"
-    assert module_map_names(text) == {"cnnlessons/views/", "cnnlessons/views/cam.py",
-                                      "cnnlessons/views/gone.py", "cnnlessons/x.py"}
+    text = (
+        "<!-- module map -->\n| `cnnlessons/views/` | `cam.py`, `gone.py` |\n"
+        "| `cnnlessons/x.py` | y |\n<!-- end of module map -->"
+    )
+    assert module_map_names(text) == {
+        "cnnlessons/views/",
+        "cnnlessons/views/cam.py",
+        "cnnlessons/views/gone.py",
+        "cnnlessons/x.py",
+    }

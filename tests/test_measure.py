@@ -36,7 +36,9 @@ def test_flops_of_a_conv_and_a_linear_layer():
     assert macs_per_image(conv, (3, 32, 32)) == 3 * 8 * 9 * 32 * 32
     assert flops_per_image(nn.Conv2d(3, 8, 3), (3, 32, 32)) == 2 * 3 * 8 * 9 * 30 * 30
     assert flops_per_image(nn.Conv2d(4, 8, 3, groups=2, padding=1), (4, 10, 10)) == 2 * 2 * 8 * 9 * 100
-    net = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(), nn.Flatten(), nn.Linear(8 * 8 * 8, 10))
+    net = nn.Sequential(
+        nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(), nn.Flatten(), nn.Linear(8 * 8 * 8, 10)
+    )
     assert flops_per_image(net, (3, 8, 8)) == 2 * 3 * 8 * 9 * 64 + 2 * 512 * 10  # BN/ReLU/bias not counted
     assert net.training  # the mode is restored
 
@@ -50,7 +52,12 @@ def test_flops_of_a_model_with_batch_norm_at_1x1_and_on_meta():
     with torch.device("meta"):
         model = cifar_resnet(20)
     assert flops_per_image(model, (3, 32, 32)) == 2 * macs
-    assert flops_per_image(nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.AdaptiveAvgPool2d(1)), (3, 3, 3)) == 216
+    assert (
+        flops_per_image(
+            nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.AdaptiveAvgPool2d(1)), (3, 3, 3)
+        )
+        == 216
+    )
     with pytest.raises(ValueError, match="input_size"):
         flops_per_image(model, (3, 0, 32))
 
@@ -73,7 +80,10 @@ def test_stacked_receptive_field_and_conv_params():
     assert [stacked_receptive_field(n) for n in (1, 2, 3)] == [3, 5, 7]
     assert stacked_receptive_field(2, kernel_size=5) == 9 == receptive_field([(5, 1)] * 2)
     assert conv_params(3, 64, 64) == 36_928 == count_parameters(nn.Conv2d(64, 64, 3))
-    assert 3 * conv_params(3, 10, 10, bias=False) == 27 * 10**2 and conv_params(7, 10, 10, bias=False) == 49 * 10**2
+    assert (
+        3 * conv_params(3, 10, 10, bias=False) == 27 * 10**2
+        and conv_params(7, 10, 10, bias=False) == 49 * 10**2
+    )
     with pytest.raises(ValueError, match="kernel_size"):
         stacked_receptive_field(2, kernel_size=0)
 
@@ -84,14 +94,22 @@ def test_gradient_footprint_of_stacked_3x3():
     fp = gradient_footprint(two, (1, 15, 15))
     assert (fp.height, fp.width) == (5, 5)
     assert fp.mask.shape == (15, 15) and fp.mask.sum() == 25 and fp.mask[5:10, 5:10].all()
-    three = nn.Sequential(*[m for _ in range(3) for m in (nn.Conv2d(2, 2, 3, padding=1), nn.BatchNorm2d(2), nn.ReLU())])
+    three = nn.Sequential(
+        *[m for _ in range(3) for m in (nn.Conv2d(2, 2, 3, padding=1), nn.BatchNorm2d(2), nn.ReLU())]
+    )
     three[0] = nn.Conv2d(1, 2, 3, padding=1)
     assert gradient_footprint(three, (1, 15, 15))[:2] == (7, 7)  # BN in eval mode does not spread it
     assert three.training
     one_7x7 = nn.Conv2d(1, 1, 7, padding=3)
     assert gradient_footprint(one_7x7, (1, 15, 15))[:2] == (7, 7)
-    strided = nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.Conv2d(2, 2, 3, stride=2, padding=1), nn.Conv2d(2, 2, 3, padding=1))
-    assert gradient_footprint(strided, (1, 32, 32))[:2] == (9, 9) == (receptive_field([(3, 1), (3, 2), (3, 1)]),) * 2
+    strided = nn.Sequential(
+        nn.Conv2d(1, 2, 3, padding=1), nn.Conv2d(2, 2, 3, stride=2, padding=1), nn.Conv2d(2, 2, 3, padding=1)
+    )
+    assert (
+        gradient_footprint(strided, (1, 32, 32))[:2]
+        == (9, 9)
+        == (receptive_field([(3, 1), (3, 2), (3, 1)]),) * 2
+    )
 
 
 def test_layer_summary():

@@ -95,7 +95,11 @@ def test_full_size_models_build_and_run_on_cpu():
     torch.manual_seed(0)
     alexnet = AlexNet().eval()
     assert alexnet(torch.randn(1, 3, 224, 224)).shape == (1, 1000)  # the one 224x224 forward pass
-    for model in (resnet18(num_classes=7), build_model("densenet121", num_classes=7), GoogLeNet(num_classes=7)):
+    for model in (
+        resnet18(num_classes=7),
+        build_model("densenet121", num_classes=7),
+        GoogLeNet(num_classes=7),
+    ):
         assert model.eval()(torch.randn(1, 3, 32, 32)).shape == (1, 7)
 
 
@@ -117,7 +121,7 @@ def test_paper_variants():
 def test_googlenet_transform_input_maps_imagenet_normalisation_to_minus_one_one():
     model = GoogLeNet(transform_input=True)
     mean, std = torch.tensor([0.485, 0.456, 0.406]), torch.tensor([0.229, 0.224, 0.225])
-    white = ((torch.ones(1, 3, 2, 2) - mean[:, None, None]) / std[:, None, None])  # pixel 1.0, normalised
+    white = (torch.ones(1, 3, 2, 2) - mean[:, None, None]) / std[:, None, None]  # pixel 1.0, normalised
     torch.testing.assert_close(model._transform_input(white), torch.ones(1, 3, 2, 2))
     assert not GoogLeNet().transform_input and build_model("googlenet", weights=None).transform_input is False
     with pytest.raises(ValueError, match="transform_input=True needs in_channels=3"):
@@ -129,7 +133,13 @@ def test_alexnet_towers_are_grouped_convolutions():
         one, two = AlexNet(groups=1), AlexNet(groups=2, lrn=True)
         old_name = AlexNet(groups=2, use_lrn=True)  # the older keyword still works
     convs = {n: m for n, m in two.features.named_children() if isinstance(m, nn.Conv2d)}
-    assert {n: m.groups for n, m in convs.items()} == {"conv1": 1, "conv2": 2, "conv3": 1, "conv4": 2, "conv5": 2}
+    assert {n: m.groups for n, m in convs.items()} == {
+        "conv1": 1,
+        "conv2": 2,
+        "conv3": 1,
+        "conv4": 2,
+        "conv5": 2,
+    }
     # Grouping halves the weights of conv2, conv4 and conv5.
     saved = (64 * 192 * 25 + 384 * 256 * 9 + 256 * 256 * 9) // 2
     assert n_params(one) - n_params(two) == saved == 890_880
@@ -160,7 +170,9 @@ def test_cifar_resnet_reproduces_table_6(depth, millions):
     assert float(f"{n_params(residual) / 1e6:.2g}") == millions
     assert n_params(plain) == n_params(residual)  # option A shortcuts have no parameters
     assert n_params(option_b) > n_params(residual)
-    assert shapes(option_b_old_name) == shapes(option_b) and option_b_old_name.shortcut_type == DEFAULT_SHORTCUT
+    assert (
+        shapes(option_b_old_name) == shapes(option_b) and option_b_old_name.shortcut_type == DEFAULT_SHORTCUT
+    )
     convs = [m for m in residual.modules() if isinstance(m, nn.Conv2d)]
     assert len(convs) + 1 == depth  # 6n+1 convs and the FC layer
     assert all(block.shortcut is None for block in plain.modules() if isinstance(block, ResidualBlock))
@@ -209,7 +221,9 @@ def test_vgg_block_contract():
     block = VGGBlock(3, 4, 8)
     assert block(torch.randn(2, 4, 10, 10)).shape == (2, 8, 5, 5)
     convs = [m for m in block if isinstance(m, nn.Conv2d)]
-    assert len(convs) == 3 and all(c.kernel_size == (3, 3) and c.padding == (1, 1) and c.bias is not None for c in convs)
+    assert len(convs) == 3 and all(
+        c.kernel_size == (3, 3) and c.padding == (1, 1) and c.bias is not None for c in convs
+    )
     assert isinstance(block[-1], nn.MaxPool2d) and (block[-1].kernel_size, block[-1].stride) == (2, 2)
     assert n_params(block) == (9 * 4 * 8 + 8) + 2 * (9 * 8 * 8 + 8)
     assert_every_parameter_gets_gradient(block, torch.randn(4, 4, 8, 8))
@@ -290,7 +304,9 @@ def test_inception_is_the_concatenation_of_its_branches_in_order():
     assert kernels == [[(1, 1)], [(1, 1), (3, 3)], [(1, 1), (5, 5)], [(1, 1)]]
     pool = block.branches[3][0]
     assert isinstance(pool, nn.MaxPool2d) and (pool.kernel_size, pool.stride, pool.padding) == (3, 1, 1)
-    assert n_params(block) == (16 * 4 + 4) + (16 * 6 + 6 + 9 * 6 * 8 + 8) + (16 * 2 + 2 + 25 * 2 * 3 + 3) + (16 * 5 + 5)
+    assert n_params(block) == (16 * 4 + 4) + (16 * 6 + 6 + 9 * 6 * 8 + 8) + (16 * 2 + 2 + 25 * 2 * 3 + 3) + (
+        16 * 5 + 5
+    )
     assert_every_parameter_gets_gradient(block, torch.randn(2, 16, 6, 6))
 
 
@@ -436,7 +452,11 @@ def test_transition(relu):
     torch.manual_seed(0)
     t = Transition(12, 6, relu=relu)
     kinds = [type(m) for m in t]
-    expected = [nn.BatchNorm2d, nn.ReLU, nn.Conv2d, nn.AvgPool2d] if relu else [nn.BatchNorm2d, nn.Conv2d, nn.AvgPool2d]
+    expected = (
+        [nn.BatchNorm2d, nn.ReLU, nn.Conv2d, nn.AvgPool2d]
+        if relu
+        else [nn.BatchNorm2d, nn.Conv2d, nn.AvgPool2d]
+    )
     assert kinds == expected
     x = torch.randn(2, 12, 8, 8)
     assert t(x).shape == (2, 6, 4, 4)
@@ -571,7 +591,9 @@ def test_the_ledger_variants_are_arguments_that_leave_the_defaults_alone():
     x = torch.zeros(2, 3, 32, 32)
     assert naive(x).shape == reduced(x).shape == (2, 10)
     block = naive.blocks.inception_a
-    assert [m.in_channels for m in block.modules() if isinstance(m, nn.Conv2d)][1:3] == [block.in_channels] * 2
+    assert [m.in_channels for m in block.modules() if isinstance(m, nn.Conv2d)][1:3] == [
+        block.in_channels
+    ] * 2
 
 
 def test_glorot_init_gives_the_variance_made_for_tanh_and_leaves_the_output_layer():

@@ -1,6 +1,7 @@
 """Apple's GPU (mps): chosen when present and the course's training step passes on it, else the CPU
 with one line saying why. No CI machine has Apple hardware: its availability is stubbed here, and
 the self-test itself runs for real (on this machine it must fail, and the course must fall back)."""
+
 import pytest
 import torch
 from torch import nn
@@ -60,7 +61,9 @@ def test_a_cuda_device_that_is_not_there(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
     assert training.pick_device("cuda:0") == torch.device("cuda:0")
-    with pytest.raises(ValueError, match=r"device 'cuda:1': this machine has 1 CUDA device\(s\), numbered from 0"):
+    with pytest.raises(
+        ValueError, match=r"device 'cuda:1': this machine has 1 CUDA device\(s\), numbered from 0"
+    ):
         training.pick_device("cuda:1")
 
 
@@ -92,7 +95,9 @@ def test_adaptive_pooling_divides_its_input_at_the_course_sizes(name):
             seen = []
             for module in model.modules():
                 if isinstance(module, (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)):
-                    module.register_forward_hook(lambda m, i, o: seen.append((i[0].shape[-2:], o.shape[-2:])))
+                    module.register_forward_hook(
+                        lambda m, i, o, seen=seen: seen.append((i[0].shape[-2:], o.shape[-2:]))
+                    )
             model(torch.empty(2, channels, size, size))
         assert seen, f"{name} has no adaptive pooling to check"
         assert all(h % oh == 0 and w % ow == 0 for (h, w), (oh, ow) in seen), (name, size, seen)

@@ -5,6 +5,7 @@ The round trip runs real nbgrader (the ``nbgrader`` extra, which ``make test`` i
 from the exported ``nbgrader_config.py`` only. Without nbgrader these tests are skipped, except
 in CI, where they fail.
 """
+
 from __future__ import annotations
 
 import ast
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from grading_notebooks import answered, write
 from nbformat.v4 import new_code_cell, new_notebook
 
 from cnnlessons.__main__ import main
@@ -28,18 +30,19 @@ from cnnlessons.instructor.grade import grade
 from cnnlessons.instructor.nbgrader import config_text, nbgrader_notebook
 from cnnlessons.instructor.release import BEGIN, release_notebook
 
-from grading_notebooks import answered, write
-
 REPO = Path(__file__).resolve().parents[1]
 LESSON = REPO / "notebooks" / "02_vggnet.ipynb"
 COURSE_NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 
 needs_nbgrader = pytest.mark.skipif(
     importlib.util.find_spec("nbgrader") is None and not os.environ.get("CI"),
-    reason="nbgrader is not installed (pip install -e '.[nbgrader]'; `make test` does)")
+    reason="nbgrader is not installed (pip install -e '.[nbgrader]'; `make test` does)",
+)
 
-NO_BIAS = ("def conv_params(kernel_size: int, in_channels: int, out_channels: int, bias: bool = True) -> int:\n"
-           "    return kernel_size * kernel_size * in_channels * out_channels")
+NO_BIAS = (
+    "def conv_params(kernel_size: int, in_channels: int, out_channels: int, bias: bool = True) -> int:\n"
+    "    return kernel_size * kernel_size * in_channels * out_channels"
+)
 
 
 def _hub_env(tmp_path: Path) -> dict[str, str]:
@@ -52,9 +55,17 @@ def _hub_env(tmp_path: Path) -> dict[str, str]:
 
 
 def _nbgrader(course: Path, env: dict[str, str], *args: str) -> str:
-    done = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=env,
-                          capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}"
+    done = subprocess.run(
+        [sys.executable, "-m", "nbgrader", *args],
+        cwd=course,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, (
+        f"nbgrader {' '.join(args)} failed:\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}"
+    )
     return done.stderr
 
 
@@ -78,7 +89,7 @@ def test_every_lesson_gets_nbgraders_metadata():
         if validator is not None:
             validator.validate_nb(nb)  # nbgrader's own schema-3 check, unique grade ids included
         ids = set()
-        for before, cell in zip(original.cells, nb.cells):
+        for before, cell in zip(original.cells, nb.cells, strict=False):
             meta = cell.metadata.get("nbgrader")
             if cell.cell_type != "code":  # a mention of the markers gets a no-break space
                 assert meta is None and cell.source.replace("\u00a0", " ") == before.source
@@ -121,15 +132,33 @@ def test_course_execute_profile_and_notebook_time_limit(tmp_path, monkeypatch):
 
     from cnnlessons.instructor.nbgrader_execute import CourseExecute
 
-    (tmp_path / "nbgrader_config.py").write_text(config_text(profile="smoke", cell_timeout=30, notebook_timeout=5))
+    (tmp_path / "nbgrader_config.py").write_text(
+        config_text(profile="smoke", cell_timeout=30, notebook_timeout=5)
+    )
     config = PyFileConfigLoader("nbgrader_config.py", str(tmp_path)).load_config()
     assert CourseExecute in config.Autograde.autograde_preprocessors
     monkeypatch.setenv("CNNLESSONS_PROFILE", "cpu")
-    check = new_code_cell("print('late')", metadata={"nbgrader": {
-        "schema_version": 3, "grade": True, "solution": False, "locked": True, "grade_id": "late", "points": 1}})
-    nb = new_notebook(cells=[new_code_cell("import os\nprint(os.environ['CNNLESSONS_PROFILE'])"),
-                             new_code_cell("import time\ntime.sleep(60)"), check],
-                      metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    check = new_code_cell(
+        "print('late')",
+        metadata={
+            "nbgrader": {
+                "schema_version": 3,
+                "grade": True,
+                "solution": False,
+                "locked": True,
+                "grade_id": "late",
+                "points": 1,
+            }
+        },
+    )
+    nb = new_notebook(
+        cells=[
+            new_code_cell("import os\nprint(os.environ['CNNLESSONS_PROFILE'])"),
+            new_code_cell("import time\ntime.sleep(60)"),
+            check,
+        ],
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+    )
     CourseExecute(config=config).preprocess(nb, {"metadata": {"path": str(tmp_path)}})
     assert nb.cells[0].outputs[0]["text"] == "smoke\n"
     assert nb.cells[1].outputs[-1]["ename"] == "CellTimeoutError"  # cut where the 5 s ran out
@@ -146,7 +175,11 @@ def test_nbgrader_grades_the_export_as_cnnlessons_grade_does(tmp_path):
     course, env = tmp_path / "course", _hub_env(tmp_path)
     assert main(["release", str(course), "--nbgrader", str(LESSON)]) == 0
     assert sorted(p.relative_to(course).as_posix() for p in course.rglob("*")) == [
-        "nbgrader_config.py", "source", "source/02_vggnet", "source/02_vggnet/02_vggnet.ipynb"]
+        "nbgrader_config.py",
+        "source",
+        "source/02_vggnet",
+        "source/02_vggnet/02_vggnet.ipynb",
+    ]
 
     _nbgrader(course, env, "generate_assignment", "02_vggnet")
     released = nbformat.read(course / "release" / "02_vggnet" / "02_vggnet.ipynb", as_version=4)
@@ -162,9 +195,16 @@ def test_nbgrader_grades_the_export_as_cnnlessons_grade_does(tmp_path):
         write(learner, tmp_path / "submissions" / f"{student}.ipynb")
     # the course's own grader, meanwhile, in a thread (its kernels and nbgrader's wait a lot)
     records: list = []
-    grading = threading.Thread(target=lambda: records.extend(grade(
-        sorted((tmp_path / "submissions").glob("*.ipynb")), tmp_path / "grading", instructor=[LESSON],
-        profile="smoke")))
+    grading = threading.Thread(
+        target=lambda: records.extend(
+            grade(
+                sorted((tmp_path / "submissions").glob("*.ipynb")),
+                tmp_path / "grading",
+                instructor=[LESSON],
+                profile="smoke",
+            )
+        )
+    )
     grading.start()
     try:
         _nbgrader(course, env, "autograde", "02_vggnet")
@@ -174,16 +214,30 @@ def test_nbgrader_grades_the_export_as_cnnlessons_grade_does(tmp_path):
 
     rows = {r["student_id"]: r for r in csv.DictReader((tmp_path / "grades.csv").open(encoding="utf-8"))}
     assert {s: (float(r["score"]), float(r["max_score"])) for s, r in rows.items()} == {
-        "ada": (3.0, 3.0), "bob": (2.0, 3.0)}
+        "ada": (3.0, 3.0),
+        "bob": (2.0, 3.0),
+    }
     for student in students:  # graded in the config's profile, with CI unset
-        graded = nbformat.read(course / "autograded" / student / "02_vggnet" / "02_vggnet.ipynb", as_version=4)
+        graded = nbformat.read(
+            course / "autograded" / student / "02_vggnet" / "02_vggnet.ipynb", as_version=4
+        )
         assert "profile 'smoke'" in graded.cells[1].outputs[0]["text"]
 
     exercises = [i for c in instructor.cells if c.cell_type == "code" for i in check_ids(c.source)]
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
-        nbgrader_passed = {s: {e: gb.find_grade(e.replace(".", "-"), "02_vggnet", "02_vggnet", s).score == 1
-                               for e in exercises} for s in students}
-    cnnlessons_passed = {Path(r.name).stem: {e: r.results[e].status == "passed" for e in exercises}
-                         for r in records}
+        nbgrader_passed = {
+            s: {
+                e: gb.find_grade(e.replace(".", "-"), "02_vggnet", "02_vggnet", s).score == 1
+                for e in exercises
+            }
+            for s in students
+        }
+    cnnlessons_passed = {
+        Path(r.name).stem: {e: r.results[e].status == "passed" for e in exercises} for r in records
+    }
     assert nbgrader_passed == cnnlessons_passed
-    assert nbgrader_passed["bob"] == {"vgg.receptive_field": True, "vgg.conv_params": False, "vgg.vgg_block": True}
+    assert nbgrader_passed["bob"] == {
+        "vgg.receptive_field": True,
+        "vgg.conv_params": False,
+        "vgg.vgg_block": True,
+    }

@@ -1,5 +1,6 @@
 """tools/notebooks.py: a build records the profile, data and device of its outputs and says so
 after the title; check ignores that note; times prints the recorded build times."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -10,7 +11,7 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
-SOURCE = '''# ---
+SOURCE = """# ---
 # jupyter:
 #   jupytext:
 #     text_representation:
@@ -24,7 +25,7 @@ SOURCE = '''# ---
 # %%
 import os
 print(os.environ["CNNLESSONS_PROFILE"], os.path.basename(os.environ.get("CNNLESSONS_DATA", "none")))
-'''
+"""
 
 
 @pytest.fixture
@@ -37,21 +38,31 @@ def tool(tmp_path, monkeypatch):
     return module
 
 
-RECORD = {"profile": "cpu", "data": "cifar10 (local copy: cifar10-jpeg)", "device": "CPU (2 cores)",
-          "built": "2025-01-02", "seconds": 135.4}
+RECORD = {
+    "profile": "cpu",
+    "data": "cifar10 (local copy: cifar10-jpeg)",
+    "device": "CPU (2 cores)",
+    "built": "2025-01-02",
+    "seconds": 135.4,
+}
 
 
 def test_record_and_note_after_the_title_and_check_ignores_the_note(tool, tmp_path, capsys):
     source = tmp_path / "99_tiny.py"
     tool.sync_source(source)
     nb = tool.from_source(source)
-    tool.add_record(nb, RECORD, previous={"build_times": {"smoke": {"seconds": 20.0, "device": "x",
-                                                                     "data": "d", "built": "b"}}})
+    tool.add_record(
+        nb,
+        RECORD,
+        previous={"build_times": {"smoke": {"seconds": 20.0, "device": "x", "data": "d", "built": "b"}}},
+    )
     title, note = nb.cells[2], nb.cells[3]
     assert title.source == "# 99 · A tiny lesson" and "build-note" in note.metadata["tags"]
-    assert note.source == ("*Stored outputs: the `cpu` profile on cifar10 (local copy: cifar10-jpeg), "
-                           "CPU (2 cores), built 2025-01-02 in 2 min 15 s. Running the notebook "
-                           "replaces them with your own.*")
+    assert note.source == (
+        "*Stored outputs: the `cpu` profile on cifar10 (local copy: cifar10-jpeg), "
+        "CPU (2 cores), built 2025-01-02 in 2 min 15 s. Running the notebook "
+        "replaces them with your own.*"
+    )
     meta = nb.metadata["cnnlessons"]
     assert {k: meta[k] for k in RECORD} == RECORD
     assert set(meta["build_times"]) == {"smoke", "cpu"} and meta["build_times"]["cpu"]["seconds"] == 135.4
@@ -70,11 +81,15 @@ def test_times_table(tool, tmp_path):
     tool.write_atomically(nb, tmp_path / "99_tiny.ipynb")
     tool.write_atomically(tool.from_source(tmp_path / "99_tiny.py"), tmp_path / "98_old.ipynb")
     table = tool.times_table().splitlines()
-    assert table[0] == ("| notebook | `smoke` build | `cpu` build | `gpu` build | `gpu` training on a T4 "
-                        "(estimate, 5 TFLOP/s sustained) | stored outputs |")
+    assert table[0] == (
+        "| notebook | `smoke` build | `cpu` build | `gpu` build | `gpu` training on a T4 "
+        "(estimate, 5 TFLOP/s sustained) | stored outputs |"
+    )
     assert table[2] == "| 98_old | – | – | – | under 1 s | not recorded |"  # no recipe: nothing trains
-    assert table[3] == ("| 99_tiny | – | 2 min 15 s (CPU (2 cores)) | – | under 1 s | `cpu`, cifar10 (local copy: "
-                        "cifar10-jpeg), 2025-01-02 |")
+    assert table[3] == (
+        "| 99_tiny | – | 2 min 15 s (CPU (2 cores)) | – | under 1 s | `cpu`, cifar10 (local copy: "
+        "cifar10-jpeg), 2025-01-02 |"
+    )
 
 
 def test_the_gpu_estimate_counts_a_lessons_recipes():
@@ -85,7 +100,9 @@ def test_the_gpu_estimate_counts_a_lessons_recipes():
     assert vgg.train_images == 45_000 and vgg.epochs == 15 and vgg.flops_per_image > 0
     kernels = recipe_trainings(RECIPES["02_vggnet/kernels"], "gpu")
     stacks = recipe_trainings(RECIPES["02_vggnet/stacks"], "gpu")  # the ledger's: on all three seeds
-    expected = (vgg.flops + sum(t.flops for t in kernels) + 3 * sum(t.flops for t in stacks)) / T4_TRAINING_FLOPS
+    expected = (
+        vgg.flops + sum(t.flops for t in kernels) + 3 * sum(t.flops for t in stacks)
+    ) / T4_TRAINING_FLOPS
     assert notebook_gpu_seconds("02_vggnet", RECIPES) == pytest.approx(expected)
     assert notebook_gpu_seconds("99_tiny", RECIPES) == 0
 
@@ -127,7 +144,9 @@ def test_retag_copies_tags_and_keeps_outputs(tool, tmp_path):
     nb = tool.from_source(tmp_path / "99_tiny.py")
     nb.cells[1].outputs = [nbformat.v4.new_output("stream", name="stdout", text="cpu cifar10\n")]
     nbformat.write(nb, tmp_path / "99_tiny.ipynb")
-    (tmp_path / "99_tiny.py").write_text(SOURCE.replace("# %%\nimport os", '# %% tags=["nbval-ignore-output"]\nimport os'))
+    (tmp_path / "99_tiny.py").write_text(
+        SOURCE.replace("# %%\nimport os", '# %% tags=["nbval-ignore-output"]\nimport os')
+    )
     assert tool.retag(["99_tiny"]) == 0
     stored = nbformat.read(tmp_path / "99_tiny.ipynb", as_version=4)
     assert stored.cells[1].metadata["tags"] == ["nbval-ignore-output"]

@@ -10,9 +10,16 @@ from cnnlessons.training import History  # noqa: E402
 
 def run(label, epochs=3, eval_mode=True):
     n = list(range(1, epochs + 1))
-    return History(label=label, epoch=n, train_loss=[1.0] * epochs, train_acc=[0.5] * epochs,
-                   val_loss=[1.0] * epochs, val_acc=[0.6] * epochs, time=[float(e) for e in n],
-                   train_eval_acc=[0.7] * epochs if eval_mode else [])
+    return History(
+        label=label,
+        epoch=n,
+        train_loss=[1.0] * epochs,
+        train_acc=[0.5] * epochs,
+        val_loss=[1.0] * epochs,
+        val_acc=[0.6] * epochs,
+        time=[float(e) for e in n],
+        train_eval_acc=[0.7] * epochs if eval_mode else [],
+    )
 
 
 def test_plot_history_names_both_training_errors_and_ticks_whole_epochs():
@@ -28,8 +35,7 @@ def test_plot_history_names_both_training_errors_and_ticks_whole_epochs():
 
 def test_a_run_recorded_without_the_eval_mode_error_is_left_out_of_its_panel():
     old = History.from_dict({k: v for k, v in run("old").to_dict().items() if k != "train_eval_acc"})
-    fig = plot_history([run("new"), old], ("train_eval_error", "train_error"),
-                       reference=[old])
+    fig = plot_history([run("new"), old], ("train_eval_error", "train_error"), reference=[old])
     clean, running = fig.axes
     assert [line.get_label() for line in clean.get_lines()] == ["new"]
     assert len(running.get_lines()) == 3
@@ -51,7 +57,7 @@ def test_the_ilsvrc_figure_draws_the_constant_one_bar_per_entry():
     ticks = [t.get_text() for t in ax.get_xticklabels()]
     assert [int(t.split()[0]) for t in ticks] == [e.year for e in entries]
     assert {e.year for e in entries} == set(range(2010, 2016))
-    assert all(e.model in t for e, t in zip(entries, ticks))
+    assert all(e.model in t for e, t in zip(entries, ticks, strict=False))
     texts = " ".join(t.get_text() for t in ax.texts + fig.texts)
     for n, e in enumerate(entries, 1):
         assert f"{e.top5_error:g}%" in texts
@@ -69,9 +75,20 @@ def test_every_ilsvrc_entry_is_cited_and_every_cnn_entry_was_an_ensemble():
     winners = {e.year: e for e in ILSVRC_RESULTS if e.place == 1}
     assert sorted(winners) == list(range(2010, 2016))
     assert {e.year: e.top5_error for e in winners.values()} == {
-        2010: 28.2, 2011: 25.8, 2012: 15.3, 2013: 11.7, 2014: 6.67, 2015: 3.57}
+        2010: 28.2,
+        2011: 25.8,
+        2012: 15.3,
+        2013: 11.7,
+        2014: 6.67,
+        2015: 3.57,
+    }
     assert {e.model: e.depth for e in ILSVRC_RESULTS if e.cnn} == {
-        "AlexNet": 8, "ZFNet": 8, "GoogLeNet": 22, "VGG": 19, "ResNet": 152}
+        "AlexNet": 8,
+        "ZFNet": 8,
+        "GoogLeNet": 22,
+        "VGG": 19,
+        "ResNet": 152,
+    }
     for e in ILSVRC_RESULTS:
         assert e.citation.strip() and any(str(y) in e.citation for y in range(2011, 2017))
         assert ("ensemble" in e.how) == e.cnn
@@ -87,7 +104,9 @@ def test_the_ilsvrc_figure_keeps_its_text_inside_the_figure():
     ax = fig.axes[0]
     for t in ax.texts + fig.texts + ax.get_xticklabels():
         extent = t.get_window_extent(renderer)
-        assert box.x0 <= extent.x0 and extent.x1 <= box.x1 and box.y0 <= extent.y0 and extent.y1 <= box.y1, t.get_text()
+        assert box.x0 <= extent.x0 and extent.x1 <= box.x1 and box.y0 <= extent.y0 and extent.y1 <= box.y1, (
+            t.get_text()
+        )
 
 
 def test_plot_seeds_draws_a_line_per_seed_in_one_colour_per_run_and_the_target():
@@ -99,7 +118,10 @@ def test_plot_seeds_draws_a_line_per_seed_in_one_colour_per_run_and_the_target()
     lines = [line for line in ax.get_lines() if line.get_linestyle() != ":"]
     assert len(lines) == 5
     assert len({line.get_color() for line in lines[:2]}) == 1 and lines[0].get_color() != lines[2].get_color()
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["relu (seeds 0, 1)", "tanh (seeds 0, 1, 2)"]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "relu (seeds 0, 1)",
+        "tanh (seeds 0, 1, 2)",
+    ]
     assert any(line.get_linestyle() == ":" and line.get_ydata()[0] == 0.25 for line in ax.get_lines())
     with pytest.raises(ValueError, match="metrics must be among"):
         plot_seeds(runs, ["accuracy"])

@@ -1,4 +1,5 @@
 """The pre-activation residual block (He et al. 2016) and the CIFAR ResNet built from it."""
+
 from __future__ import annotations
 
 import pytest
@@ -60,8 +61,16 @@ def test_resnet_explorer_block_choice(digits):
         calls.append((shortcut, depth, kwargs))
         from cnnlessons.training import History
 
-        return History(label="x", epoch=[1, 2], train_acc=[0.2, 0.7], val_acc=[0.2, 0.6],
-                       train_loss=[1.0, 1.0], val_loss=[1.0, 1.0], time=[1.0, 1.0], info={"parameters": 9})
+        return History(
+            label="x",
+            epoch=[1, 2],
+            train_acc=[0.2, 0.7],
+            val_acc=[0.2, 0.6],
+            train_loss=[1.0, 1.0],
+            val_loss=[1.0, 1.0],
+            time=[1.0, 1.0],
+            info={"parameters": 9},
+        )
 
     setup = DegradationSetup(depths=(8, 14), width=2, epochs=1, max_depth=14)
     explorer = ShortcutExplorer(digits, setup, shortcut="identity", train=trainer)

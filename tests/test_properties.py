@@ -12,7 +12,7 @@ import copy
 import os
 import pathlib
 import tempfile
-from typing import Iterator
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -34,19 +34,19 @@ from cnnlessons.measure import (
 )
 from cnnlessons.models import (
     CIFAR,
-    VGG,
-    AlexNet,
-    DenseNet,
-    ResNet,
     FULL_SIZE,
     INPUT_SIZES,
     PAPER,
     SHORTCUTS,
     SMALL,
+    VGG,
+    AlexNet,
     Bottleneck,
     DenseBlock,
+    DenseNet,
     Inception,
     ResidualBlock,
+    ResNet,
     SmallAlexNet,
     SmallDenseNet,
     SmallGoogLeNet,
@@ -71,6 +71,7 @@ settings.register_profile(
 BUDGET = settings.get_profile("cnnlessons")
 #: For properties whose examples each build and run a model.
 SMALL_BUDGET = settings(BUDGET, max_examples=15)
+
 
 @contextlib.contextmanager
 def environ(**values: str | None) -> Iterator[None]:
@@ -97,7 +98,9 @@ def workdir() -> Iterator[pathlib.Path]:
         yield pathlib.Path(d)
 
 
-def _npz(folder: pathlib.Path, images: np.ndarray, labels: np.ndarray, name: str = "data.npz") -> pathlib.Path:
+def _npz(
+    folder: pathlib.Path, images: np.ndarray, labels: np.ndarray, name: str = "data.npz"
+) -> pathlib.Path:
     path = folder / name
     np.savez(path, images=images, labels=labels)
     return path
@@ -110,7 +113,9 @@ def _raises_naming(err: BaseException, *names: str) -> None:
 
 # Text that an environment variable can hold (no NUL, no lone surrogates).
 env_text = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=20)
-junk_ints = st.one_of(st.integers(max_value=0), st.booleans(), st.floats(allow_nan=True), st.text(max_size=3), st.none())
+junk_ints = st.one_of(
+    st.integers(max_value=0), st.booleans(), st.floats(allow_nan=True), st.text(max_size=3), st.none()
+)
 
 
 # --------------------------------------------------------------------------- data
@@ -153,7 +158,10 @@ def test_a_valid_npz_loads_into_three_disjoint_uint8_splits(workdir, arrays, val
 
 
 @BUDGET
-@given(arrays=image_arrays(), dtype=st.sampled_from([np.float32, np.float64, np.int16, np.int64, np.uint16, np.bool_]))
+@given(
+    arrays=image_arrays(),
+    dtype=st.sampled_from([np.float32, np.float64, np.int16, np.int64, np.uint16, np.bool_]),
+)
 def test_images_of_another_dtype_are_refused(workdir, arrays, dtype):
     """Images that are not uint8 (floats in [0, 1], int64 pixel values, ...) raise a ValueError
     naming 'images' and the dtype expected."""
@@ -232,8 +240,11 @@ def test_labels_that_are_not_class_indices_are_refused(workdir, arrays):
 
 
 @BUDGET
-@given(content=st.binary(max_size=64) | st.binary(max_size=32).map(lambda b: b"PK\x03\x04" + b)
-       | st.binary(max_size=32).map(lambda b: b"\x93NUMPY" + b))
+@given(
+    content=st.binary(max_size=64)
+    | st.binary(max_size=32).map(lambda b: b"PK\x03\x04" + b)
+    | st.binary(max_size=32).map(lambda b: b"\x93NUMPY" + b)
+)
 @example(content=b"hi")
 @example(content=b"PK\x03\x04")
 def test_a_file_that_is_not_an_npz_is_refused_by_name(workdir, content):
@@ -264,8 +275,15 @@ def test_junk_sizes_and_seeds_are_refused_by_name(arg, value):
 
 
 @BUDGET
-@given(name=st.one_of(st.none(), st.integers(), st.floats(), st.lists(st.integers(), max_size=2),
-                      env_text.filter(lambda s: not any(c in s for c in "/\\.~"))))
+@given(
+    name=st.one_of(
+        st.none(),
+        st.integers(),
+        st.floats(),
+        st.lists(st.integers(), max_size=2),
+        env_text.filter(lambda s: not any(c in s for c in "/\\.~")),
+    )
+)
 @example(name="")
 @example(name=None)
 @example(name=3)
@@ -304,16 +322,33 @@ dropouts = st.floats(0.0, 0.95)
 
 
 @SMALL_BUDGET
-@given(num_classes=classes, in_channels=channels_in, activation=st.sampled_from(["relu", "tanh", "sigmoid"]),
-       lrn=st.booleans(), overlapping_pool=st.booleans(), dropout=dropouts, groups=st.sampled_from([1, 2]),
-       width=st.integers(1, 6), size=st.integers(16, 24))
-def test_small_alexnet_builds_and_runs_over_its_arguments(num_classes, in_channels, activation, lrn,
-                                                          overlapping_pool, dropout, groups, width, size):
+@given(
+    num_classes=classes,
+    in_channels=channels_in,
+    activation=st.sampled_from(["relu", "tanh", "sigmoid"]),
+    lrn=st.booleans(),
+    overlapping_pool=st.booleans(),
+    dropout=dropouts,
+    groups=st.sampled_from([1, 2]),
+    width=st.integers(1, 6),
+    size=st.integers(16, 24),
+)
+def test_small_alexnet_builds_and_runs_over_its_arguments(
+    num_classes, in_channels, activation, lrn, overlapping_pool, dropout, groups, width, size
+):
     """SmallAlexNet builds for every width, activation, pooling, LRN, dropout and tower count
     and maps a batch of images of at least 16x16 to (N, num_classes) finite scores; two towers
     with an odd width raise a ValueError naming groups."""
-    kwargs = dict(num_classes=num_classes, in_channels=in_channels, activation=activation, lrn=lrn,
-                  overlapping_pool=overlapping_pool, dropout=dropout, groups=groups, width=width)
+    kwargs = dict(
+        num_classes=num_classes,
+        in_channels=in_channels,
+        activation=activation,
+        lrn=lrn,
+        overlapping_pool=overlapping_pool,
+        dropout=dropout,
+        groups=groups,
+        width=width,
+    )
     if groups == 2 and width % 2:
         with pytest.raises(ValueError, match="groups"):
             SmallAlexNet(**kwargs)
@@ -322,34 +357,59 @@ def test_small_alexnet_builds_and_runs_over_its_arguments(num_classes, in_channe
 
 
 @SMALL_BUDGET
-@given(num_classes=classes, in_channels=channels_in, num_blocks=st.integers(1, 4),
-       convs=st.integers(1, 2), width=st.integers(1, 6), hidden=st.none() | st.integers(1, 16),
-       dropout=dropouts, pool_size=st.integers(1, 2))
-def test_small_vgg_builds_and_runs_over_its_arguments(num_classes, in_channels, num_blocks, convs, width, hidden,
-                                                      dropout, pool_size):
+@given(
+    num_classes=classes,
+    in_channels=channels_in,
+    num_blocks=st.integers(1, 4),
+    convs=st.integers(1, 2),
+    width=st.integers(1, 6),
+    hidden=st.none() | st.integers(1, 16),
+    dropout=dropouts,
+    pool_size=st.integers(1, 2),
+)
+def test_small_vgg_builds_and_runs_over_its_arguments(
+    num_classes, in_channels, num_blocks, convs, width, hidden, dropout, pool_size
+):
     """SmallVGG builds for 1-4 blocks of any conv count and width and runs on 16x16 images."""
     model = SmallVGG(num_classes, in_channels, num_blocks, convs, width, hidden, dropout, pool_size)
     _runs(model, in_channels, 16, num_classes)
 
 
 @SMALL_BUDGET
-@given(num_classes=classes, in_channels=channels_in, width=st.integers(1, 6), batch_norm=st.booleans(),
-       size=st.integers(8, 20))
-def test_small_googlenet_builds_and_runs_over_its_arguments(num_classes, in_channels, width, batch_norm, size):
+@given(
+    num_classes=classes,
+    in_channels=channels_in,
+    width=st.integers(1, 6),
+    batch_norm=st.booleans(),
+    size=st.integers(8, 20),
+)
+def test_small_googlenet_builds_and_runs_over_its_arguments(
+    num_classes, in_channels, width, batch_norm, size
+):
     """SmallGoogLeNet builds at every width, with or without BN, and runs on 8x8 to 20x20 images."""
     model = SmallGoogLeNet(num_classes, in_channels, width=width, batch_norm=batch_norm)
     _runs(model, in_channels, size, num_classes)
 
 
 @BUDGET
-@given(in_channels=st.integers(1, 6), c1=st.integers(1, 4), c2=st.tuples(st.integers(1, 4), st.integers(1, 4)),
-       c3=st.tuples(st.integers(1, 4), st.integers(1, 4)), c4=st.integers(1, 4), batch_norm=st.booleans(),
-       c3_kernel_size=st.sampled_from([1, 3, 5]), size=st.integers(1, 6))
-def test_inception_keeps_the_size_and_concatenates_four_branches(in_channels, c1, c2, c3, c4, batch_norm,
-                                                                 c3_kernel_size, size):
+@given(
+    in_channels=st.integers(1, 6),
+    c1=st.integers(1, 4),
+    c2=st.tuples(st.integers(1, 4), st.integers(1, 4)),
+    c3=st.tuples(st.integers(1, 4), st.integers(1, 4)),
+    c4=st.integers(1, 4),
+    batch_norm=st.booleans(),
+    c3_kernel_size=st.sampled_from([1, 3, 5]),
+    size=st.integers(1, 6),
+)
+def test_inception_keeps_the_size_and_concatenates_four_branches(
+    in_channels, c1, c2, c3, c4, batch_norm, c3_kernel_size, size
+):
     """An Inception block keeps height and width and gives c1 + c2[1] + c3[1] + c4 channels,
     which is its ``out_channels``."""
-    block = Inception(in_channels, c1, c2, c3, c4, batch_norm=batch_norm, c3_kernel_size=c3_kernel_size).eval()
+    block = Inception(
+        in_channels, c1, c2, c3, c4, batch_norm=batch_norm, c3_kernel_size=c3_kernel_size
+    ).eval()
     out = block(torch.randn(1, in_channels, size, size))
     assert out.shape == (1, c1 + c2[1] + c3[1] + c4, size, size) and block.out_channels == out.shape[1]
 
@@ -359,8 +419,13 @@ def _expected_side(size: int, stride: int) -> int:
 
 
 @BUDGET
-@given(in_channels=st.integers(1, 8), out_channels=st.integers(1, 8), stride=st.integers(1, 3),
-       shortcut=st.sampled_from(SHORTCUTS), size=st.integers(1, 7))
+@given(
+    in_channels=st.integers(1, 8),
+    out_channels=st.integers(1, 8),
+    stride=st.integers(1, 3),
+    shortcut=st.sampled_from(SHORTCUTS),
+    size=st.integers(1, 7),
+)
 def test_residual_block_shapes_or_a_named_refusal(in_channels, out_channels, stride, shortcut, size):
     """ResidualBlock maps (N, in, H, W) to (N, out, ceil(H/stride), ceil(W/stride)) with every
     shortcut kind, except that the parameter-free shortcut cannot drop channels: that raises a
@@ -376,8 +441,13 @@ def test_residual_block_shapes_or_a_named_refusal(in_channels, out_channels, str
 
 
 @BUDGET
-@given(in_channels=st.integers(1, 12), mid=st.integers(1, 4), stride=st.integers(1, 3),
-       shortcut=st.sampled_from(SHORTCUTS), size=st.integers(1, 7))
+@given(
+    in_channels=st.integers(1, 12),
+    mid=st.integers(1, 4),
+    stride=st.integers(1, 3),
+    shortcut=st.sampled_from(SHORTCUTS),
+    size=st.integers(1, 7),
+)
 def test_bottleneck_shapes_or_a_named_refusal(in_channels, mid, stride, shortcut, size):
     """Bottleneck maps (N, in, H, W) to (N, 4*mid, ceil(H/stride), ceil(W/stride)); the
     parameter-free shortcut refuses to drop channels with a ValueError naming the shortcut."""
@@ -392,10 +462,17 @@ def test_bottleneck_shapes_or_a_named_refusal(in_channels, mid, stride, shortcut
 
 
 @SMALL_BUDGET
-@given(depth=st.integers(-2, 40), num_classes=classes, width=st.integers(1, 4),
-       shortcut=st.sampled_from(SHORTCUTS), size=st.integers(4, 16))
+@given(
+    depth=st.integers(-2, 40),
+    num_classes=classes,
+    width=st.integers(1, 4),
+    shortcut=st.sampled_from(SHORTCUTS),
+    size=st.integers(4, 16),
+)
 @example(depth=21, num_classes=10, width=16, shortcut="identity", size=8)
-def test_cifar_resnet_builds_for_6n_plus_2_and_refuses_other_depths(depth, num_classes, width, shortcut, size):
+def test_cifar_resnet_builds_for_6n_plus_2_and_refuses_other_depths(
+    depth, num_classes, width, shortcut, size
+):
     """cifar_resnet builds for every depth 6n+2 (n >= 1) and any width and shortcut and runs a
     batch; any other depth raises a ValueError naming depth."""
     if depth < 8 or (depth - 2) % 6:
@@ -407,21 +484,34 @@ def test_cifar_resnet_builds_for_6n_plus_2_and_refuses_other_depths(depth, num_c
 
 
 @BUDGET
-@given(num_layers=st.integers(1, 4), in_channels=st.integers(1, 8), growth_rate=st.integers(1, 4),
-       bottleneck=st.booleans(), bn_size=st.integers(1, 4), size=st.integers(1, 6))
-def test_dense_block_grows_linearly_and_keeps_its_input(num_layers, in_channels, growth_rate, bottleneck, bn_size,
-                                                        size):
+@given(
+    num_layers=st.integers(1, 4),
+    in_channels=st.integers(1, 8),
+    growth_rate=st.integers(1, 4),
+    bottleneck=st.booleans(),
+    bn_size=st.integers(1, 4),
+    size=st.integers(1, 6),
+)
+def test_dense_block_grows_linearly_and_keeps_its_input(
+    num_layers, in_channels, growth_rate, bottleneck, bn_size, size
+):
     """A DenseBlock gives in + num_layers * growth_rate channels at the same size, its input
     passed through unchanged as the first channels."""
     block = DenseBlock(num_layers, in_channels, growth_rate, bottleneck, bn_size).eval()
     x = torch.randn(2, in_channels, size, size)
     out = block(x)
-    assert out.shape == (2, in_channels + num_layers * growth_rate, size, size) == (2, block.out_channels, size, size)
+    assert (
+        out.shape
+        == (2, in_channels + num_layers * growth_rate, size, size)
+        == (2, block.out_channels, size, size)
+    )
     assert torch.equal(out[:, :in_channels], x)
 
 
 @BUDGET
-@given(in_channels=st.integers(1, 8), out_channels=st.integers(1, 8), relu=st.booleans(), size=st.integers(2, 9))
+@given(
+    in_channels=st.integers(1, 8), out_channels=st.integers(1, 8), relu=st.booleans(), size=st.integers(2, 9)
+)
 def test_transition_halves_the_size(in_channels, out_channels, relu, size):
     """A Transition gives (N, out_channels, H // 2, W // 2)."""
     out = Transition(in_channels, out_channels, relu=relu).eval()(torch.randn(2, in_channels, size, size))
@@ -429,11 +519,18 @@ def test_transition_halves_the_size(in_channels, out_channels, relu, size):
 
 
 @SMALL_BUDGET
-@given(num_classes=classes, in_channels=channels_in, growth_rate=st.integers(1, 4),
-       block_config=st.lists(st.integers(1, 3), min_size=1, max_size=3), bottleneck=st.booleans(),
-       compression=st.floats(0.05, 1.0), size=st.integers(8, 16))
-def test_small_densenet_builds_and_runs_over_its_arguments(num_classes, in_channels, growth_rate, block_config,
-                                                           bottleneck, compression, size):
+@given(
+    num_classes=classes,
+    in_channels=channels_in,
+    growth_rate=st.integers(1, 4),
+    block_config=st.lists(st.integers(1, 3), min_size=1, max_size=3),
+    bottleneck=st.booleans(),
+    compression=st.floats(0.05, 1.0),
+    size=st.integers(8, 16),
+)
+def test_small_densenet_builds_and_runs_over_its_arguments(
+    num_classes, in_channels, growth_rate, block_config, bottleneck, compression, size
+):
     """SmallDenseNet builds for any growth rate, block list, bottleneck and compression in
     (0, 1] and runs a batch."""
     model = SmallDenseNet(num_classes, in_channels, growth_rate, block_config, bottleneck, compression)
@@ -472,8 +569,11 @@ def test_every_named_model_builds_on_meta_and_maps_to_num_classes(name, num_clas
 
 
 @BUDGET
-@given(name=st.one_of(env_text, st.none(), st.integers(), st.lists(st.sampled_from(NAMED), max_size=2))
-       .filter(lambda n: n not in model_names()))
+@given(
+    name=st.one_of(env_text, st.none(), st.integers(), st.lists(st.sampled_from(NAMED), max_size=2)).filter(
+        lambda n: n not in model_names()
+    )
+)
 @example(name=["resnet20"])
 def test_an_unknown_model_name_is_refused_by_name(name):
     """build_model with a name it does not know raises a ValueError listing the known names."""
@@ -526,11 +626,22 @@ LIST_ARGS = [
     (SmallDenseNet, "block_config", {}),
     (VGG, "config", {}),
 ]
-junk_lists = st.one_of(st.integers(), st.none(), st.floats(), st.text("abc", max_size=4),
-                       st.lists(st.one_of(st.integers(max_value=0), st.floats(), st.booleans(), st.none(),
-                                          st.text(max_size=2)), min_size=1, max_size=3),
-                       st.lists(st.tuples(st.one_of(st.integers(max_value=0), st.floats(1.1, 3.9), st.booleans()),
-                                          st.integers(1, 4)), min_size=1, max_size=2))
+junk_lists = st.one_of(
+    st.integers(),
+    st.none(),
+    st.floats(),
+    st.text("abc", max_size=4),
+    st.lists(
+        st.one_of(st.integers(max_value=0), st.floats(), st.booleans(), st.none(), st.text(max_size=2)),
+        min_size=1,
+        max_size=3,
+    ),
+    st.lists(
+        st.tuples(st.one_of(st.integers(max_value=0), st.floats(1.1, 3.9), st.booleans()), st.integers(1, 4)),
+        min_size=1,
+        max_size=2,
+    ),
+)
 
 
 @BUDGET
@@ -553,9 +664,16 @@ def test_a_junk_list_argument_is_refused_by_name(ctor_arg, value):
 
 
 @BUDGET
-@given(ctor=st.sampled_from([AlexNet, SmallAlexNet]),
-       groups=st.one_of(st.integers().filter(lambda g: g not in (1, 2)), st.just(2.0), st.just(True),
-                        st.text(max_size=2), st.none()))
+@given(
+    ctor=st.sampled_from([AlexNet, SmallAlexNet]),
+    groups=st.one_of(
+        st.integers().filter(lambda g: g not in (1, 2)),
+        st.just(2.0),
+        st.just(True),
+        st.text(max_size=2),
+        st.none(),
+    ),
+)
 @example(ctor=SmallAlexNet, groups=2.0)
 def test_a_junk_tower_count_is_refused_by_name(ctor, groups):
     """AlexNet's groups is 1 or 2 (ints); anything else, 2.0 included, raises a ValueError
@@ -566,8 +684,15 @@ def test_a_junk_tower_count_is_refused_by_name(ctor, groups):
 
 
 @BUDGET
-@given(k=st.one_of(st.integers(max_value=0), st.integers(1, 10).map(lambda k: 2 * k), st.floats(),
-                   st.text(max_size=2), st.none()))
+@given(
+    k=st.one_of(
+        st.integers(max_value=0),
+        st.integers(1, 10).map(lambda k: 2 * k),
+        st.floats(),
+        st.text(max_size=2),
+        st.none(),
+    )
+)
 @example(k="a")
 @example(k=-1)
 def test_a_junk_inception_kernel_is_refused_by_name(k):
@@ -579,8 +704,14 @@ def test_a_junk_inception_kernel_is_refused_by_name(k):
 
 #: Constructors with a dropout probability; a few also take a compression in (0, 1].
 DROPOUT_CTORS = (SmallAlexNet, SmallVGG, SmallGoogLeNet, SmallDenseNet)
-junk_probabilities = st.one_of(st.floats(max_value=-1e-9), st.floats(min_value=1.0), st.just(float("nan")),
-                               st.text(max_size=3), st.none(), st.lists(st.floats(0, 0.5), max_size=2))
+junk_probabilities = st.one_of(
+    st.floats(max_value=-1e-9),
+    st.floats(min_value=1.0),
+    st.just(float("nan")),
+    st.text(max_size=3),
+    st.none(),
+    st.lists(st.floats(0, 0.5), max_size=2),
+)
 
 
 @BUDGET
@@ -600,8 +731,15 @@ def test_a_junk_dropout_is_refused_by_name(ctor, value):
 
 
 @BUDGET
-@given(value=st.one_of(st.floats(max_value=0.0), st.floats(min_value=1.0 + 1e-9), st.just(float("nan")),
-                       st.text(max_size=3), st.none()))
+@given(
+    value=st.one_of(
+        st.floats(max_value=0.0),
+        st.floats(min_value=1.0 + 1e-9),
+        st.just(float("nan")),
+        st.text(max_size=3),
+        st.none(),
+    )
+)
 @example(value="x")
 @example(value=None)
 def test_a_junk_compression_is_refused_by_name(value):
@@ -629,8 +767,9 @@ def conv_stacks(draw, max_layers: int = 4):
         padding = draw(st.integers(0, k // 2))
         if k > side + 2 * padding:
             break
-        layers.append(nn.Conv2d(c_in, c_out, k, stride=stride, padding=padding, groups=groups,
-                                bias=draw(st.booleans())))
+        layers.append(
+            nn.Conv2d(c_in, c_out, k, stride=stride, padding=padding, groups=groups, bias=draw(st.booleans()))
+        )
         side = (side + 2 * padding - k) // stride + 1
         extra = draw(st.sampled_from(["none", "bn", "relu", "pool"]))
         if extra == "bn":
@@ -664,7 +803,9 @@ def test_count_parameters_is_the_sum_of_numel_counting_shared_ones_once(stack, f
             params[i].requires_grad_(False)
     unique = {id(p): p for m in model.modules() for p in m.parameters(recurse=False)}
     assert count_parameters(model) == sum(p.numel() for p in unique.values())
-    assert count_parameters(model, trainable_only=True) == sum(p.numel() for p in unique.values() if p.requires_grad)
+    assert count_parameters(model, trainable_only=True) == sum(
+        p.numel() for p in unique.values() if p.requires_grad
+    )
 
 
 def _conv_flops(conv: nn.Conv2d, side_out: int) -> int:
@@ -723,9 +864,14 @@ def test_measuring_something_that_is_not_a_model_is_refused_by_name(model):
 
 
 @BUDGET
-@given(input_size=st.one_of(st.tuples(st.integers(max_value=0), st.integers(1, 4), st.integers(1, 4)),
-                            st.tuples(st.integers(1, 3), st.floats(1, 4), st.integers(1, 4)),
-                            st.just(()), st.tuples(st.booleans(), st.integers(1, 3), st.integers(1, 3))))
+@given(
+    input_size=st.one_of(
+        st.tuples(st.integers(max_value=0), st.integers(1, 4), st.integers(1, 4)),
+        st.tuples(st.integers(1, 3), st.floats(1, 4), st.integers(1, 4)),
+        st.just(()),
+        st.tuples(st.booleans(), st.integers(1, 3), st.integers(1, 3)),
+    )
+)
 def test_a_junk_input_size_is_refused_by_name(input_size):
     """flops_per_image refuses an input size with a non-positive, non-int or bool entry, or an
     empty one, with a ValueError naming input_size."""
@@ -753,10 +899,19 @@ def test_receptive_field_follows_the_formula_and_never_shrinks(layers, extra):
 
 
 @BUDGET
-@given(layers=st.lists(st.one_of(st.tuples(st.integers(max_value=0), st.integers(1, 3)),
-                                 st.tuples(st.integers(1, 3), st.floats(1, 3)),
-                                 st.tuples(st.integers(1, 3)), st.integers(), st.none()),
-                       min_size=1, max_size=3))
+@given(
+    layers=st.lists(
+        st.one_of(
+            st.tuples(st.integers(max_value=0), st.integers(1, 3)),
+            st.tuples(st.integers(1, 3), st.floats(1, 3)),
+            st.tuples(st.integers(1, 3)),
+            st.integers(),
+            st.none(),
+        ),
+        min_size=1,
+        max_size=3,
+    )
+)
 def test_a_junk_layer_spec_is_refused_by_position(layers):
     """receptive_field refuses a layer that is not (kernel_size, stride[, dilation]) of ints
     >= 1 with a ValueError or TypeError naming its position, layers[i]."""
@@ -787,8 +942,11 @@ def test_conv_params_matches_a_real_conv(k, c_in, c_out, bias):
 # --------------------------------------------------------------------------- profiles and environment
 def _spellings(name: str):
     """The same profile name with any case and surrounding blanks."""
-    return st.tuples(st.sampled_from(["", " ", "\t"]), st.sampled_from([name, name.upper(), name.title()]),
-                     st.sampled_from(["", " ", "\n"])).map("".join)
+    return st.tuples(
+        st.sampled_from(["", " ", "\t"]),
+        st.sampled_from([name, name.upper(), name.title()]),
+        st.sampled_from(["", " ", "\n"]),
+    ).map("".join)
 
 
 junk_names = env_text.filter(lambda s: s.strip().lower() not in PROFILES and s.strip())
@@ -819,8 +977,15 @@ def test_a_profile_name_is_read_in_any_case_with_blanks(spelling):
 
 
 @BUDGET
-@given(value=env_text.filter(lambda s: s.strip() and not any(c in s for c in "/\\.~")
-                             and s.strip().lower().replace("-", "_") not in DATASETS))
+@given(
+    value=env_text.filter(
+        lambda s: (
+            s.strip()
+            and not any(c in s for c in "/\\.~")
+            and s.strip().lower().replace("-", "_") not in DATASETS
+        )
+    )
+)
 @example(value="cifar100")
 def test_a_junk_dataset_variable_is_refused_by_name(value):
     """CNNLESSONS_DATASET set to something that is neither a dataset name nor a path makes

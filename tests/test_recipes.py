@@ -1,4 +1,5 @@
 """The registry of training recipes: every experiment in one place, resolvable in every profile."""
+
 import json
 import pathlib
 import re
@@ -36,8 +37,18 @@ def test_budgets_follow_the_profile():
     assert [double.epochs_for(p) for p in ("smoke", "cpu", "gpu")] == [56, 84, 210]
     assert half.epochs_for(get_profile("smoke").scaled(epochs=1)) == 1  # never zero epochs
     degradation = get_recipe("04_resnet/degradation")
-    assert [r.label for r in degradation.runs_for("gpu")] == ["plain-20", "ResNet-20", "plain-56", "ResNet-56"]
-    assert [r.label for r in degradation.runs_for("smoke")] == ["plain-8", "ResNet-8", "plain-20", "ResNet-20"]
+    assert [r.label for r in degradation.runs_for("gpu")] == [
+        "plain-20",
+        "ResNet-20",
+        "plain-56",
+        "ResNet-56",
+    ]
+    assert [r.label for r in degradation.runs_for("smoke")] == [
+        "plain-8",
+        "ResNet-8",
+        "plain-20",
+        "ResNet-20",
+    ]
 
 
 def test_every_experiment_key_a_notebook_names_is_a_recipe():
@@ -46,8 +57,15 @@ def test_every_experiment_key_a_notebook_names_is_a_recipe():
         keys |= set(re.findall(r'"(0\d_[a-z]+/[a-z0-9_]+)"', source.read_text()))
     from cnnlessons.experiments import alexnet, densenet, resnet, summary, vgg
 
-    keys |= {alexnet.FIGURE1_KEY, alexnet.REGULARISATION_KEY, vgg.VGG_KEY, vgg.KERNELS_KEY,
-             resnet.DEGRADATION_KEY, densenet.EXPERIMENT, summary.EXPERIMENT}
+    keys |= {
+        alexnet.FIGURE1_KEY,
+        alexnet.REGULARISATION_KEY,
+        vgg.VGG_KEY,
+        vgg.KERNELS_KEY,
+        resnet.DEGRADATION_KEY,
+        densenet.EXPERIMENT,
+        summary.EXPERIMENT,
+    }
     assert keys and keys <= set(RECIPES), sorted(keys - set(RECIPES))
 
 
@@ -78,15 +96,27 @@ def test_a_recipe_can_shrink_the_images_and_the_validation_split(digits):
 
     small = resize_data(digits, 8)
     assert small.train_images.shape[1:] == (1, 8, 8) and small.test_images.shape[-1] == 8
-    assert small.train_images.dtype == torch.uint8 and small.crop_padding == max(1, round(digits.crop_padding / 2))
+    assert small.train_images.dtype == torch.uint8 and small.crop_padding == max(
+        1, round(digits.crop_padding / 2)
+    )
     assert resize_data(digits, digits.image_size) is digits
     with pytest.raises(ValueError, match="image_size"):
         resize_data(digits, 2)
-    recipe = Recipe("t/small", "", runs=(Run("a", "kernel_model", {"kernel_size": 3, "num_layers": 1}),),
-                    fit={}, settings={"smoke": {"image_size": 8}}, val_size=10)
+    recipe = Recipe(
+        "t/small",
+        "",
+        runs=(Run("a", "kernel_model", {"kernel_size": 3, "num_layers": 1}),),
+        fit={},
+        settings={"smoke": {"image_size": 8}},
+        val_size=10,
+    )
     assert recipe.data_for(digits, profile="cpu").image_size == digits.image_size  # cpu keeps the side
     data = recipe.data_for(digits, profile="smoke")
-    assert data.image_size == 8 and len(data.val_labels) == 10 and len(data.train_labels) == len(digits.train_labels)
+    assert (
+        data.image_size == 8
+        and len(data.val_labels) == 10
+        and len(data.train_labels) == len(digits.train_labels)
+    )
     assert recipe.resolved("smoke")["image_size"] == 8 and recipe.resolved("smoke")["val_size"] == 10
     with pytest.raises(ValueError, match="val_size must be"):
         Recipe("t/x", "", runs=(), fit={}, val_size=0)
@@ -102,10 +132,14 @@ def test_claim_arms_may_follow_the_profiles_labels():
         recipe.arms_for("vgg.depth", "cpu")
 
 
-def test_init_like_starts_a_run_from_its_twins_weights_where_they_share_a_layer(digits, tmp_path, monkeypatch):
+def test_init_like_starts_a_run_from_its_twins_weights_where_they_share_a_layer(
+    digits, tmp_path, monkeypatch
+):
     monkeypatch.setenv("CNNLESSONS_RUN_CACHE", "off")
     identity = Run("identity", "cifar_resnet", {"depth": 8, "width": 4, "shortcut": "identity"})
-    projection = Run("projection", "cifar_resnet", {"depth": 8, "width": 4, "shortcut": None}, init_like="identity")
+    projection = Run(
+        "projection", "cifar_resnet", {"depth": 8, "width": 4, "shortcut": None}, init_like="identity"
+    )
     # a learning rate too small to move the weights: what is compared is where each run started
     recipe = Recipe("t/init_like", "", runs=(identity, projection), fit=dict(lr=1e-12, weight_decay=0.0))
     models = {run.label: recipe.fit_run(run, digits, "smoke", epochs=1, seed=3)[0] for run in recipe.runs}

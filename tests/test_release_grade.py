@@ -1,4 +1,5 @@
 """Release (solution regions -> stubs) and grading (run submissions, classify every exercise)."""
+
 from __future__ import annotations
 
 import csv
@@ -22,47 +23,75 @@ COURSE_NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 IDS = ["vgg.conv_params", "alexnet.conv_output_size", "densenet.out_channels", "vgg.receptive_field"]
 
 SOLUTIONS = {
-    "vgg.conv_params": ("def conv_params(kernel_size, in_channels, out_channels, bias=True):\n"
-                        "    \"\"\"Weights and biases of one convolution.\"\"\"\n"
-                        "    ### BEGIN SOLUTION\n"
-                        "    weights = kernel_size * kernel_size * in_channels * out_channels\n"
-                        "    return weights + (out_channels if bias else 0)\n"
-                        "    ### END SOLUTION", "conv_params"),
-    "alexnet.conv_output_size": ("def conv_output_size(size, kernel_size, stride=1, padding=0):\n"
-                                 "    ### BEGIN SOLUTION\n"
-                                 "    return (size + 2 * padding - kernel_size) // stride + 1\n"
-                                 "    ### END SOLUTION", "conv_output_size"),
-    "densenet.out_channels": ("def out_channels(in_channels, num_layers, growth_rate):\n"
-                              "    ### BEGIN SOLUTION\n"
-                              "    return in_channels + num_layers * growth_rate\n"
-                              "    ### END SOLUTION", "out_channels"),
-    "vgg.receptive_field": ("def receptive_field(num_layers, kernel_size=3):\n"
-                            "    ### BEGIN SOLUTION\n"
-                            "    field = 1\n"
-                            "    for _ in range(num_layers):\n"
-                            "        field += kernel_size - 1\n"
-                            "    return field\n"
-                            "    ### END SOLUTION", "receptive_field"),
+    "vgg.conv_params": (
+        "def conv_params(kernel_size, in_channels, out_channels, bias=True):\n"
+        '    """Weights and biases of one convolution."""\n'
+        "    ### BEGIN SOLUTION\n"
+        "    weights = kernel_size * kernel_size * in_channels * out_channels\n"
+        "    return weights + (out_channels if bias else 0)\n"
+        "    ### END SOLUTION",
+        "conv_params",
+    ),
+    "alexnet.conv_output_size": (
+        "def conv_output_size(size, kernel_size, stride=1, padding=0):\n"
+        "    ### BEGIN SOLUTION\n"
+        "    return (size + 2 * padding - kernel_size) // stride + 1\n"
+        "    ### END SOLUTION",
+        "conv_output_size",
+    ),
+    "densenet.out_channels": (
+        "def out_channels(in_channels, num_layers, growth_rate):\n"
+        "    ### BEGIN SOLUTION\n"
+        "    return in_channels + num_layers * growth_rate\n"
+        "    ### END SOLUTION",
+        "out_channels",
+    ),
+    "vgg.receptive_field": (
+        "def receptive_field(num_layers, kernel_size=3):\n"
+        "    ### BEGIN SOLUTION\n"
+        "    field = 1\n"
+        "    for _ in range(num_layers):\n"
+        "        field += kernel_size - 1\n"
+        "    return field\n"
+        "    ### END SOLUTION",
+        "receptive_field",
+    ),
 }
 
-PASS_LINES = {"vgg.conv_params": "✔ vgg.conv_params: passed (46 cases)\n",
-              "alexnet.conv_output_size": "✔ alexnet.conv_output_size: passed (48 cases)\n",
-              "densenet.out_channels": "✔ densenet.out_channels: passed (44 cases)\n",
-              "vgg.receptive_field": "✔ vgg.receptive_field: passed (46 cases)\n"}
+PASS_LINES = {
+    "vgg.conv_params": "✔ vgg.conv_params: passed (46 cases)\n",
+    "alexnet.conv_output_size": "✔ alexnet.conv_output_size: passed (48 cases)\n",
+    "densenet.out_channels": "✔ densenet.out_channels: passed (44 cases)\n",
+    "vgg.receptive_field": "✔ vgg.receptive_field: passed (46 cases)\n",
+}
 
 
 def instructor_notebook() -> nbformat.NotebookNode:
-    cells = [new_markdown_cell("# Exercises\n\nThe markers `### BEGIN SOLUTION` are explained here."),
-             new_code_cell("from cnnlessons import check", execution_count=1)]
+    cells = [
+        new_markdown_cell("# Exercises\n\nThe markers `### BEGIN SOLUTION` are explained here."),
+        new_code_cell("from cnnlessons import check", execution_count=1),
+    ]
     for n, exercise_id in enumerate(IDS):
         source, name = SOLUTIONS[exercise_id]
-        cells.append(new_code_cell(source, execution_count=2 + 2 * n,
-                                   outputs=[new_output("stream", name="stdout", text="defined\n")]))
-        cells.append(new_code_cell(f'check("{exercise_id}", {name})', execution_count=3 + 2 * n,
-                                   outputs=[new_output("stream", name="stdout", text=PASS_LINES[exercise_id])]))
+        cells.append(
+            new_code_cell(
+                source,
+                execution_count=2 + 2 * n,
+                outputs=[new_output("stream", name="stdout", text="defined\n")],
+            )
+        )
+        cells.append(
+            new_code_cell(
+                f'check("{exercise_id}", {name})',
+                execution_count=3 + 2 * n,
+                outputs=[new_output("stream", name="stdout", text=PASS_LINES[exercise_id])],
+            )
+        )
     cells.append(new_markdown_cell("The end."))
-    return new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                                              "language": "python"}})
+    return new_notebook(
+        cells=cells,
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+    )
 
 
 def _write(nb, path: Path) -> Path:
@@ -84,31 +113,43 @@ def _with_answers(nb, answers: dict[str, str]) -> nbformat.NotebookNode:
 
 # --- release ---------------------------------------------------------------------------------
 
+
 def test_strip_solutions_keeps_the_region_indentation():
     source, indents = strip_solutions(SOLUTIONS["vgg.conv_params"][0])
-    assert source == ("def conv_params(kernel_size, in_channels, out_channels, bias=True):\n"
-                      "    \"\"\"Weights and biases of one convolution.\"\"\"\n"
-                      "    raise NotImplementedError()")
+    assert source == (
+        "def conv_params(kernel_size, in_channels, out_channels, bias=True):\n"
+        '    """Weights and biases of one convolution."""\n'
+        "    raise NotImplementedError()"
+    )
     assert indents == ["    "]
-    nested = ("class Block:\n    def __init__(self):\n        super().__init__()\n"
-              "        ### BEGIN SOLUTION\n        self.a = 1\n        ### END SOLUTION\n\n"
-              "    def forward(self, x):\n        ### BEGIN SOLUTION\n        return x\n        ### END SOLUTION\n"
-              "answer = Block\n")
+    nested = (
+        "class Block:\n    def __init__(self):\n        super().__init__()\n"
+        "        ### BEGIN SOLUTION\n        self.a = 1\n        ### END SOLUTION\n\n"
+        "    def forward(self, x):\n        ### BEGIN SOLUTION\n        return x\n        ### END SOLUTION\n"
+        "answer = Block\n"
+    )
     source, indents = strip_solutions(nested)
-    assert source == ("class Block:\n    def __init__(self):\n        super().__init__()\n"
-                      "        raise NotImplementedError()\n\n"
-                      "    def forward(self, x):\n        raise NotImplementedError()\n"
-                      "answer = Block\n")
+    assert source == (
+        "class Block:\n    def __init__(self):\n        super().__init__()\n"
+        "        raise NotImplementedError()\n\n"
+        "    def forward(self, x):\n        raise NotImplementedError()\n"
+        "answer = Block\n"
+    )
     assert indents == ["        ", "        "]
     compile(source, "released", "exec")
 
 
-@pytest.mark.parametrize("source, fragment", [
-    ("### BEGIN SOLUTION\nx = 1\n", "'### BEGIN SOLUTION' on line 2 has no '### END SOLUTION'"),
-    ("x = 1\n### END SOLUTION\n", "'### END SOLUTION' on line 3 without"),
-    ("### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION\n",
-     "on line 3 inside the solution region opened on line 2"),
-])
+@pytest.mark.parametrize(
+    "source, fragment",
+    [
+        ("### BEGIN SOLUTION\nx = 1\n", "'### BEGIN SOLUTION' on line 2 has no '### END SOLUTION'"),
+        ("x = 1\n### END SOLUTION\n", "'### END SOLUTION' on line 3 without"),
+        (
+            "### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION\n",
+            "on line 3 inside the solution region opened on line 2",
+        ),
+    ],
+)
 def test_unbalanced_markers_name_the_notebook_and_cell(tmp_path, source, fragment):
     nb = instructor_notebook()
     nb.cells[4].source = "def conv_output_size(size, kernel_size):\n" + source
@@ -116,7 +157,9 @@ def test_unbalanced_markers_name_the_notebook_and_cell(tmp_path, source, fragmen
     with pytest.raises(ReleaseError) as info:
         release(tmp_path / "out", [path])
     message = str(info.value)
-    assert fragment in message and "02_bad.ipynb, cell 4 ('def conv_output_size(size, kernel_size):')" in message
+    assert (
+        fragment in message and "02_bad.ipynb, cell 4 ('def conv_output_size(size, kernel_size):')" in message
+    )
     assert not (tmp_path / "out").exists()
 
 
@@ -127,7 +170,7 @@ def test_release_replaces_solutions_and_keeps_the_rest(tmp_path, capsys):
     original = nbformat.read(source, as_version=4)
     released = nbformat.read(tmp_path / "release" / "02_demo.ipynb", as_version=4)
     assert len(released.cells) == len(original.cells)
-    for before, after in zip(original.cells, released.cells):
+    for before, after in zip(original.cells, released.cells, strict=False):
         if before.cell_type == "code" and "### BEGIN SOLUTION" in before.source:
             assert "### BEGIN SOLUTION" not in after.source and "raise NotImplementedError()" in after.source
             assert after.source.splitlines()[0] == before.source.splitlines()[0]  # the def line stays
@@ -161,8 +204,12 @@ def test_release_refuses_to_overwrite_the_source(tmp_path):
 
 # --- grade -----------------------------------------------------------------------------------
 
+
 def test_check_ids_only_of_check_cells():
-    assert check_ids('check("vgg.conv_params", f)  # mine\n\ncheck(\n  \'a.b\', g)') == ["vgg.conv_params", "a.b"]
+    assert check_ids("check(\"vgg.conv_params\", f)  # mine\n\ncheck(\n  'a.b', g)") == [
+        "vgg.conv_params",
+        "a.b",
+    ]
     assert check_ids("from cnnlessons import check") == []
     # a cell that shows a failing check is not a check cell
     assert check_ids('try:\n    check("vgg.conv_params", f)\nexcept ExerciseFailed as e:\n    print(e)') == []
@@ -176,35 +223,68 @@ def test_grade_classifies_every_exercise(tmp_path, capsys, monkeypatch):
     submissions = tmp_path / "submissions"
     _write(instructor, submissions / "alice.ipynb")  # everything right
     _write(released, submissions / "bob.ipynb")  # handed back untouched
-    _write(_with_answers(released, {  # a wrong answer, an endless loop, a crash, one right
-        "vgg.conv_params": "def conv_params(kernel_size, in_channels, out_channels, bias=True):\n"
-                           "    return kernel_size * kernel_size * in_channels * out_channels",
-        "alexnet.conv_output_size": "def conv_output_size(size, kernel_size, stride=1, padding=0):\n"
-                                    "    while True:\n        pass",
-        "densenet.out_channels": "def out_channels(in_channels, num_layers, growth_rate):\n    return 1 / 0",
-        "vgg.receptive_field": SOLUTIONS["vgg.receptive_field"][0],
-    }), submissions / "carol.ipynb")
-    _write(_with_answers(released, {  # the kernel dies, then a loop that ignores interrupts
-        "vgg.conv_params": "import os\ndef conv_params(*args, **kwargs):\n    os._exit(1)",
-        "alexnet.conv_output_size": "import signal, time\n"
-                                    "def conv_output_size(*args, **kwargs):\n"
-                                    "    signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
-                                    "    while True:\n        time.sleep(1)",
-        "densenet.out_channels": SOLUTIONS["densenet.out_channels"][0],
-    }), submissions / "dave.ipynb")
+    _write(
+        _with_answers(
+            released,
+            {  # a wrong answer, an endless loop, a crash, one right
+                "vgg.conv_params": "def conv_params(kernel_size, in_channels, out_channels, bias=True):\n"
+                "    return kernel_size * kernel_size * in_channels * out_channels",
+                "alexnet.conv_output_size": "def conv_output_size(size, kernel_size, stride=1, padding=0):\n"
+                "    while True:\n        pass",
+                "densenet.out_channels": (
+                    "def out_channels(in_channels, num_layers, growth_rate):\n    return 1 / 0"
+                ),
+                "vgg.receptive_field": SOLUTIONS["vgg.receptive_field"][0],
+            },
+        ),
+        submissions / "carol.ipynb",
+    )
+    _write(
+        _with_answers(
+            released,
+            {  # the kernel dies, then a loop that ignores interrupts
+                "vgg.conv_params": "import os\ndef conv_params(*args, **kwargs):\n    os._exit(1)",
+                "alexnet.conv_output_size": "import signal, time\n"
+                "def conv_output_size(*args, **kwargs):\n"
+                "    signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+                "    while True:\n        time.sleep(1)",
+                "densenet.out_channels": SOLUTIONS["densenet.out_channels"][0],
+            },
+        ),
+        submissions / "dave.ipynb",
+    )
 
     out = tmp_path / "grading"
     monkeypatch.setattr("cnnlessons.instructor.kernelrun.GRACE_S", 3)
     teacher = _write(instructor, tmp_path / "instructor" / "demo.ipynb")
-    assert main(["grade", str(submissions), "--out", str(out), "--timeout", "12", "--jobs", "2",
-                 "--instructor", str(teacher)]) == 0
+    assert (
+        main(
+            [
+                "grade",
+                str(submissions),
+                "--out",
+                str(out),
+                "--timeout",
+                "12",
+                "--jobs",
+                "2",
+                "--instructor",
+                str(teacher),
+            ]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
 
-    rows = {Path(r["submission"]).stem: r for r in csv.DictReader((out / "gradebook.csv").open(encoding="utf-8"))}
+    rows = {
+        Path(r["submission"]).stem: r for r in csv.DictReader((out / "gradebook.csv").open(encoding="utf-8"))
+    }
     assert list(rows) == ["alice", "bob", "carol", "dave"]
     header = (out / "gradebook.csv").read_text(encoding="utf-8").splitlines()[0]
-    assert header == ("submission,alexnet.conv_output_size,vgg.receptive_field,vgg.conv_params,"
-                      "densenet.out_channels,passed,details")
+    assert header == (
+        "submission,alexnet.conv_output_size,vgg.receptive_field,vgg.conv_params,"
+        "densenet.out_channels,passed,details"
+    )
     assert {k: rows["alice"][k] for k in IDS} == dict.fromkeys(IDS, "passed")
     assert rows["alice"]["passed"] == "4/4" and rows["alice"]["details"] == ""
     assert {k: rows["bob"][k] for k in IDS} == dict.fromkeys(IDS, "not attempted")
@@ -226,8 +306,10 @@ def test_grade_classifies_every_exercise(tmp_path, capsys, monkeypatch):
     markdown = (out / "gradebook.md").read_text(encoding="utf-8")
     assert markdown in printed
     lines = markdown.splitlines()
-    assert lines[0] == ("| submission | `alexnet.conv_output_size` | `vgg.receptive_field` | `vgg.conv_params` "
-                        "| `densenet.out_channels` | passed | details |")
+    assert lines[0] == (
+        "| submission | `alexnet.conv_output_size` | `vgg.receptive_field` | `vgg.conv_params` "
+        "| `densenet.out_channels` | passed | details |"
+    )
     assert lines[2].endswith("| passed | passed | passed | passed | 4/4 |  |")
     assert len(lines) == 6
     executed = sorted(p.name for p in (out / "executed").glob("*.ipynb"))
@@ -276,12 +358,24 @@ def test_released_course_notebooks_fail_only_at_checks(notebook, tmp_path, monke
     [item] = release(tmp_path, [notebook])
     nb = nbformat.read(item.target, as_version=4)
     monkeypatch.setenv("CNNLESSONS_PROFILE", "smoke")
-    NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=True,
-                   resources={"metadata": {"path": str(notebook.parent)}}).execute()
+    NotebookClient(
+        nb,
+        timeout=600,
+        kernel_name="python3",
+        allow_errors=True,
+        resources={"metadata": {"path": str(notebook.parent)}},
+    ).execute()
     check_cells = {i for i, c in enumerate(nb.cells) if c.cell_type == "code" and check_ids(c.source)}
-    errors = {i: o for i, c in enumerate(nb.cells) if c.cell_type == "code"
-              for o in c.outputs if o.output_type == "error"}
-    assert set(errors) == check_cells, {i: (e.ename, e.evalue) for i, e in errors.items() if i not in check_cells}
+    errors = {
+        i: o
+        for i, c in enumerate(nb.cells)
+        if c.cell_type == "code"
+        for o in c.outputs
+        if o.output_type == "error"
+    }
+    assert set(errors) == check_cells, {
+        i: (e.ename, e.evalue) for i, e in errors.items() if i not in check_cells
+    }
     for index, error in errors.items():
         assert error.ename == "NotAttempted" and "not attempted" in error.evalue, (index, error.evalue)
     ids = {i for c in nb.cells if c.cell_type == "code" for i in check_ids(c.source)}

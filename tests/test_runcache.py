@@ -1,5 +1,6 @@
 """The on-disk run cache: a run trained once answers from the disk; a changed recipe, package
 source or data trains again; corrupt or foreign entries are ignored; no half entry is left."""
+
 from __future__ import annotations
 
 import shutil
@@ -14,8 +15,12 @@ RUN = Run("tiny", "kernel_model", {"kernel_size": 3, "num_layers": 1, "width": 4
 
 
 def recipe(lr: float = 2e-3) -> Recipe:
-    return Recipe("09_test/tiny", "a tiny stack for the cache tests", runs=(RUN,),
-                  fit=dict(optimizer="adamw", lr=lr, augment=False))
+    return Recipe(
+        "09_test/tiny",
+        "a tiny stack for the cache tests",
+        runs=(RUN,),
+        fit=dict(optimizer="adamw", lr=lr, augment=False),
+    )
 
 
 @pytest.fixture
@@ -93,8 +98,9 @@ def test_a_corrupt_or_foreign_entry_is_ignored_with_one_line(digits, cache, caps
     elif damage == "truncated":
         entry.write_bytes(good[: len(good) // 2])
     else:
-        torch.save({"format": runcache.FORMAT, "key": "another key", "history": "{}",
-                    "state_dict": {}}, entry)
+        torch.save(
+            {"format": runcache.FORMAT, "key": "another key", "history": "{}", "state_dict": {}}, entry
+        )
     capsys.readouterr()
     _, history = fit(digits)
     out, err = capsys.readouterr()
@@ -139,15 +145,22 @@ def test_prepare_covers_every_run_of_a_lessons_recipes_and_its_explorers_opening
     from cnnlessons.runs.recipes import RECIPES
 
     jobs = jobs_for(["05_densenet"], digits, "smoke")
-    runs = [f"{key}: {r.label}" for key, rec in RECIPES.items() if key.startswith("05_densenet/")
-            for r in rec.runs_for("smoke")]
+    runs = [
+        f"{key}: {r.label}"
+        for key, rec in RECIPES.items()
+        if key.startswith("05_densenet/")
+        for r in rec.runs_for("smoke")
+    ]
     assert [j.label for j in jobs] == runs + ["05_densenet: GrowthRateExplorer k=12 L=4"]
     assert all(j.epochs >= 1 for j in jobs)
     # a recipe that decides claims: every run on every seed of the profile, as the lesson trains them
     jobs = jobs_for(["02_vggnet"], digits, "cpu")
     stacks = [j.label for j in jobs if j.label.startswith("02_vggnet/stacks")]
-    assert stacks == [f"02_vggnet/stacks: {label} (seed {seed})" for seed in (0, 1, 2)
-                      for label in ("one 5x5", "two 3x3", "four 3x3")]
+    assert stacks == [
+        f"02_vggnet/stacks: {label} (seed {seed})"
+        for seed in (0, 1, 2)
+        for label in ("one 5x5", "two 3x3", "four 3x3")
+    ]
 
 
 def test_prepare_names_a_lesson_it_does_not_know(capsys):
@@ -159,8 +172,13 @@ def test_prepare_names_a_lesson_it_does_not_know(capsys):
 
 def test_estimate_times_only_the_runs_the_cache_cannot_answer(digits, cache):
     other = Run("other", "kernel_model", {"kernel_size": 5, "num_layers": 1, "width": 4})
-    r = Recipe("09_test/two", "two tiny stacks", runs=(RUN, other),
-               fit=dict(optimizer="adamw", lr=2e-3, augment=False), epochs=0.25)
+    r = Recipe(
+        "09_test/two",
+        "two tiny stacks",
+        runs=(RUN, other),
+        fit=dict(optimizer="adamw", lr=2e-3, augment=False),
+        epochs=0.25,
+    )
     before = r.estimate(digits, "smoke")
     assert [p.label for p in before.parts] == ["tiny", "other"] and before.cached == ()
     assert str(before).startswith("Estimated training time on this CPU")

@@ -2,6 +2,7 @@
 
 Building every lesson and opening the slides in Chromium is tests/browser/test_slides.py.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -10,11 +11,22 @@ nbformat = pytest.importorskip("nbformat")
 pytest.importorskip("nbconvert")
 
 from cnnlessons.__main__ import main  # noqa: E402
-from cnnlessons.instructor.slides import (ASSETS, WIDGET_NOTE, build_slides, remote_assets,  # noqa: E402
-                               slide_count, slide_notebook)
+from cnnlessons.instructor.slides import (  # noqa: E402
+    ASSETS,
+    WIDGET_NOTE,
+    build_slides,
+    remote_assets,  # noqa: E402
+    slide_count,
+    slide_notebook,
+)
 
-LICENCES = ["reveal.js/LICENSE", "reveal.js/dist/theme/fonts/source-sans-pro/LICENSE",
-            "mathjax/LICENSE", "requirejs/LICENSE", "jquery/LICENSE.txt"]
+LICENCES = [
+    "reveal.js/LICENSE",
+    "reveal.js/dist/theme/fonts/source-sans-pro/LICENSE",
+    "mathjax/LICENSE",
+    "requirejs/LICENSE",
+    "jquery/LICENSE.txt",
+]
 
 
 def _slide(kind: str) -> dict:
@@ -24,44 +36,71 @@ def _slide(kind: str) -> dict:
 def lesson() -> nbformat.NotebookNode:
     """A small lesson: badge and setup cells, two sections with maths, a take-away, a widget."""
     v4 = nbformat.v4
-    widget = v4.new_output("display_data", data={
-        "application/vnd.jupyter.widget-view+json": {"model_id": "abc", "version_major": 2,
-                                                     "version_minor": 0},
-        "text/plain": "VBox(children=(Button(description='Train'),))"})
-    return v4.new_notebook(cells=[
-        v4.new_markdown_cell("[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
-                             "(https://colab.research.google.com/)", metadata={"tags": ["colab-badge"]}),
-        v4.new_code_cell("profile = setup_notebook()", metadata={"tags": ["setup"]}),
-        v4.new_markdown_cell("# 09 · A lesson\n\nSee [the paper](https://arxiv.org/abs/1512.03385).",
-                             metadata=_slide("slide")),
-        v4.new_markdown_cell("## 1. Skips\n\n$$y = F(x) + x$$", metadata=_slide("slide")),
-        v4.new_markdown_cell("**Take-away.** The identity is free.", metadata=_slide("fragment")),
-        v4.new_code_cell("explorer", metadata=_slide("subslide"), outputs=[widget]),
-        v4.new_code_cell("import helpers", metadata=_slide("skip")),
-    ])
+    widget = v4.new_output(
+        "display_data",
+        data={
+            "application/vnd.jupyter.widget-view+json": {
+                "model_id": "abc",
+                "version_major": 2,
+                "version_minor": 0,
+            },
+            "text/plain": "VBox(children=(Button(description='Train'),))",
+        },
+    )
+    return v4.new_notebook(
+        cells=[
+            v4.new_markdown_cell(
+                "[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
+                "(https://colab.research.google.com/)",
+                metadata={"tags": ["colab-badge"]},
+            ),
+            v4.new_code_cell("profile = setup_notebook()", metadata={"tags": ["setup"]}),
+            v4.new_markdown_cell(
+                "# 09 · A lesson\n\nSee [the paper](https://arxiv.org/abs/1512.03385).",
+                metadata=_slide("slide"),
+            ),
+            v4.new_markdown_cell("## 1. Skips\n\n$$y = F(x) + x$$", metadata=_slide("slide")),
+            v4.new_markdown_cell("**Take-away.** The identity is free.", metadata=_slide("fragment")),
+            v4.new_code_cell("explorer", metadata=_slide("subslide"), outputs=[widget]),
+            v4.new_code_cell("import helpers", metadata=_slide("skip")),
+        ]
+    )
 
 
 def test_plumbing_cells_are_skipped_and_widget_views_become_a_note():
     nb = slide_notebook(lesson())
     sources = "\n".join(cell.source for cell in nb.cells)
-    assert "colab-badge" not in sources and "setup_notebook" not in sources and "import helpers" not in sources
-    widget = [o for c in nb.cells for o in c.get("outputs", [])
-              if WIDGET_NOTE in o.get("data", {}).get("text/plain", "")]
+    assert (
+        "colab-badge" not in sources and "setup_notebook" not in sources and "import helpers" not in sources
+    )
+    widget = [
+        o
+        for c in nb.cells
+        for o in c.get("outputs", [])
+        if WIDGET_NOTE in o.get("data", {}).get("text/plain", "")
+    ]
     assert widget and widget[0]["data"] == {"text/plain": WIDGET_NOTE}
-    assert "application/vnd.jupyter.widget-view+json" in lesson().cells[5].outputs[0]["data"], \
+    assert "application/vnd.jupyter.widget-view+json" in lesson().cells[5].outputs[0]["data"], (
         "slide_notebook must not change the notebook it is given"
+    )
     # title, section 1 (with its fragment), the explorer's sub-slide; the skipped cells none
     assert slide_count(lesson()) == 3
 
 
 def test_remote_assets_finds_what_a_page_would_load_and_not_links():
-    page = ('<script src="https://cdn.example/x.js"></script><link rel="stylesheet" '
-            'href="http://cdn.example/y.css"><img src=\'https://img.example/z.png\'>'
-            '<style>@import "https://fonts.example/f.css"; b {background: url(https://i.example/b.png)}</style>'
-            '<a href="https://arxiv.org/abs/1512.03385">paper</a><script src="slides_assets/r.js"></script>')
-    assert remote_assets(page) == ["https://cdn.example/x.js", "http://cdn.example/y.css",
-                                   "https://img.example/z.png", "https://fonts.example/f.css",
-                                   "https://i.example/b.png"]
+    page = (
+        '<script src="https://cdn.example/x.js"></script><link rel="stylesheet" '
+        "href=\"http://cdn.example/y.css\"><img src='https://img.example/z.png'>"
+        '<style>@import "https://fonts.example/f.css"; b {background: url(https://i.example/b.png)}</style>'
+        '<a href="https://arxiv.org/abs/1512.03385">paper</a><script src="slides_assets/r.js"></script>'
+    )
+    assert remote_assets(page) == [
+        "https://cdn.example/x.js",
+        "http://cdn.example/y.css",
+        "https://img.example/z.png",
+        "https://fonts.example/f.css",
+        "https://i.example/b.png",
+    ]
 
 
 def test_built_slides_load_only_shipped_files(tmp_path):
@@ -74,9 +113,13 @@ def test_built_slides_load_only_shipped_files(tmp_path):
     assert "colab-badge.svg" not in page and "setup_notebook" not in page
     assert 'class="fragment"' in page and WIDGET_NOTE in page
     assert "https://arxiv.org/abs/1512.03385" in page  # links stay
-    local = ["slides_assets/reveal.js/dist/reveal.js", "slides_assets/reveal.js/dist/theme/white.css",
-             "slides_assets/requirejs/require.js", "slides_assets/jquery/jquery.min.js",
-             "slides_assets/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe"]
+    local = [
+        "slides_assets/reveal.js/dist/reveal.js",
+        "slides_assets/reveal.js/dist/theme/white.css",
+        "slides_assets/requirejs/require.js",
+        "slides_assets/jquery/jquery.min.js",
+        "slides_assets/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe",
+    ]
     for url in local:
         assert url in page, f"the page does not load {url}"
         assert (tmp_path / "out" / url.split("?")[0]).is_file(), f"{url} was not copied"
@@ -111,8 +154,15 @@ def test_a_page_that_would_load_a_remote_image_is_refused(tmp_path):
 
 
 # -- the lecture cut: one rule at a time ----------------------------------------------------------
-from cnnlessons.instructor.lecture import (MAX_WORDS, SLIDE_HEIGHT, lead, lecture_notebook,  # noqa: E402
-                                           shown_code, take_away, word_count)
+from cnnlessons.instructor.lecture import (  # noqa: E402
+    MAX_WORDS,
+    SLIDE_HEIGHT,
+    lead,
+    lecture_notebook,  # noqa: E402
+    shown_code,
+    take_away,
+    word_count,
+)
 
 
 def png(width: int, height: int) -> str:
@@ -128,8 +178,10 @@ def png(width: int, height: int) -> str:
 
 
 def figure(width: int = 800, height: int = 300) -> dict:
-    return nbformat.v4.new_output("display_data", data={"image/png": png(width, height),
-                                                         "text/plain": "<Figure size 800x300 with 1 Axes>"})
+    return nbformat.v4.new_output(
+        "display_data",
+        data={"image/png": png(width, height), "text/plain": "<Figure size 800x300 with 1 Axes>"},
+    )
 
 
 def stream(text: str) -> dict:
@@ -159,38 +211,55 @@ def visible_text(slide: dict) -> str:
         else:
             if not cell.metadata.get("transient", {}).get("remove_source"):
                 parts.append(cell.source)
-            parts += [o.get("text", "") or o.get("data", {}).get("text/plain", "") for o in cell.outputs
-                      if "image/png" not in o.get("data", {})]
+            parts += [
+                o.get("text", "") or o.get("data", {}).get("text/plain", "")
+                for o in cell.outputs
+                if "image/png" not in o.get("data", {})
+            ]
     return "\n".join(parts)
 
 
-PROSE = ("## 1. Skips\n\nA residual block adds its input to its output. " + "It trains deeper networks. " * 40
-         + "\n\nMore prose that only the speaker needs, " * 5)
+PROSE = (
+    "## 1. Skips\n\nA residual block adds its input to its output. "
+    + "It trains deeper networks. " * 40
+    + "\n\nMore prose that only the speaker needs, " * 5
+)
 
 
 def test_markdown_keeps_heading_and_first_sentence_and_the_prose_goes_to_the_notes():
     [slide] = cut([nbformat.v4.new_markdown_cell(PROSE, metadata=_slide("slide"))])
     assert slide["heading"] == "## 1. Skips"
     assert visible_text(slide).strip().endswith("A residual block adds its input to its output.")
-    assert "It trains deeper networks. It trains" in slide["notes"] and "only the speaker needs" in slide["notes"]
+    assert (
+        "It trains deeper networks. It trains" in slide["notes"]
+        and "only the speaker needs" in slide["notes"]
+    )
 
 
 def test_lead_rules_sentences_initials_long_sentences_formulas_and_bullets():
     assert lead("He et al. (2016) showed it. Then more.")[0] == ["He et al. (2016) showed it."]
-    assert lead("K. He, X. Zhang. *Deep Residual Learning.* CVPR.")[0] == ["He et al.: *Deep Residual Learning*"]
-    papers = ("- A. Krizhevsky, I. Sutskever, G. E. Hinton. *ImageNet Classification with Deep Convolutional\n"
-              "  Neural Networks.* Advances in Neural Information Processing Systems 25 (NIPS 2012), pp. 1097-1105.\n"
-              "- A. Krizhevsky. *One weird trick for parallelizing convolutional neural networks.*\n"
-              "  arXiv:1404.5997 (2014).\n"
-              "- V. Nair and G. E. Hinton, Rectified linear units, 2010.")
+    assert lead("K. He, X. Zhang. *Deep Residual Learning.* CVPR.")[0] == [
+        "He et al.: *Deep Residual Learning*"
+    ]
+    papers = (
+        "- A. Krizhevsky, I. Sutskever, G. E. Hinton. *ImageNet Classification with Deep Convolutional\n"
+        "  Neural Networks.* Advances in Neural Information "
+        "Processing Systems 25 (NIPS 2012), pp. 1097-1105.\n"
+        "- A. Krizhevsky. *One weird trick for parallelizing convolutional neural networks.*\n"
+        "  arXiv:1404.5997 (2014).\n"
+        "- V. Nair and G. E. Hinton, Rectified linear units, 2010."
+    )
     assert lead(papers)[0] == [
         "- Krizhevsky et al. 2012: *ImageNet Classification with Deep Convolutional Neural Networks*",
         "- Krizhevsky 2014: *One weird trick for parallelizing convolutional neural networks*",
-        "- V. Nair and G. E. Hinton, Rectified linear units, 2010."], "not a reference's shape: as before"
+        "- V. Nair and G. E. Hinton, Rectified linear units, 2010.",
+    ], "not a reference's shape: as before"
     long = "word " * 40 + "end."
     assert lead(long)[0] == [], "a first sentence over the cap shows nothing (it is all in the notes)"
     assert lead("Short clause here; " + "then a very long tail " * 10 + ".")[0] == ["Short clause here"]
-    shown, _ = lead("A block computes\n\n$$\\text{out} = f(x) + x, \\qquad f = \\text{conv} \\to \\text{BN}.$$")
+    shown, _ = lead(
+        "A block computes\n\n$$\\text{out} = f(x) + x, \\qquad f = \\text{conv} \\to \\text{BN}.$$"
+    )
     assert shown == ["A block computes", "$$\\text{out} = f(x) + x$$", "$$f = \\text{conv} \\to \\text{BN}$$"]
     wide = "$$" + " + ".join(f"a_{{{i}}} b_{{{i}}}" for i in range(30)) + "$$"
     assert lead(f"It is\n\n{wide}")[0] == ["It is"], "a formula too wide for the slide stays in the notes"
@@ -202,9 +271,11 @@ def test_lead_rules_sentences_initials_long_sentences_formulas_and_bullets():
 
 def test_code_source_goes_to_the_notes_unless_short_with_a_small_output():
     long_code = "\n".join(f"value_{i} = compute({i})" for i in range(12))
-    cells = [nbformat.v4.new_markdown_cell("## Code", metadata=_slide("slide")),
-             nbformat.v4.new_code_cell(long_code, outputs=[stream("a\nb\nc\nd\ne\nthe last line\n")]),
-             nbformat.v4.new_code_cell("check(block)", outputs=[stream("ok: the block passes\n")])]
+    cells = [
+        nbformat.v4.new_markdown_cell("## Code", metadata=_slide("slide")),
+        nbformat.v4.new_code_cell(long_code, outputs=[stream("a\nb\nc\nd\ne\nthe last line\n")]),
+        nbformat.v4.new_code_cell("check(block)", outputs=[stream("ok: the block passes\n")]),
+    ]
     [slide] = cut(cells)
     text = visible_text(slide)
     assert "value_3" not in text and "value_3 = compute(3)" in slide["notes"]
@@ -216,21 +287,30 @@ def test_code_source_goes_to_the_notes_unless_short_with_a_small_output():
 
 
 def test_take_away_shows_its_first_sentence_and_the_printout_goes_to_the_notes():
-    printout = "plain-8 error 53.7%\nResNet-8 error 54.8%\n\nTake-away: deeper plain nets train worse. " \
-               "Every seed agrees, and more detail follows here.\n"
+    printout = (
+        "plain-8 error 53.7%\nResNet-8 error 54.8%\n\nTake-away: deeper plain nets train worse. "
+        "Every seed agrees, and more detail follows here.\n"
+    )
     short, full = take_away(printout)
     assert short == "**Take-away:** deeper plain nets train worse." and full == printout
     assert take_away("no verdict here\n")[0] is None
-    [slide] = cut([nbformat.v4.new_markdown_cell("## Result", metadata=_slide("slide")),
-                   nbformat.v4.new_code_cell("run()", outputs=[figure(), stream(printout)],
-                                             metadata=_slide("fragment"))])
+    [slide] = cut(
+        [
+            nbformat.v4.new_markdown_cell("## Result", metadata=_slide("slide")),
+            nbformat.v4.new_code_cell(
+                "run()", outputs=[figure(), stream(printout)], metadata=_slide("fragment")
+            ),
+        ]
+    )
     assert "plain-8 error" not in visible_text(slide) and "plain-8 error" in slide["notes"]
     assert "deeper plain nets train worse." in visible_text(slide)
 
 
 def test_each_figure_gets_a_slide_of_its_own_at_least_a_third_of_the_slide_high():
-    cells = [nbformat.v4.new_markdown_cell("## Curves\n\nTwo figures.", metadata=_slide("slide")),
-             nbformat.v4.new_code_cell("plot()", outputs=[figure(800, 300), figure(400, 100), figure(300, 900)])]
+    cells = [
+        nbformat.v4.new_markdown_cell("## Curves\n\nTwo figures.", metadata=_slide("slide")),
+        nbformat.v4.new_code_cell("plot()", outputs=[figure(800, 300), figure(400, 100), figure(300, 900)]),
+    ]
     slides = cut(cells)
     assert [s["kind"] for s in slides] == ["slide", "subslide", "subslide"]
     assert slides[1]["heading"] == "### Curves", "a continued slide repeats its section's headline"
@@ -239,16 +319,28 @@ def test_each_figure_gets_a_slide_of_its_own_at_least_a_third_of_the_slide_high(
         size = shown.outputs[0]["metadata"]["image/png"]
         assert size["height"] >= SLIDE_HEIGHT / 3 and size["width"] <= 1200, size
     with pytest.raises(ValueError, match="image/png"):
-        cut([nbformat.v4.new_code_cell("x", outputs=[nbformat.v4.new_output(
-            "display_data", data={"image/png": "bm90IGEgcG5n" * 8})])])
+        cut(
+            [
+                nbformat.v4.new_code_cell(
+                    "x",
+                    outputs=[nbformat.v4.new_output("display_data", data={"image/png": "bm90IGEgcG5n" * 8})],
+                )
+            ]
+        )
 
 
 def test_no_slide_holds_more_than_its_words_whatever_the_notebook_holds():
     words = "word " * 30
     cells = [nbformat.v4.new_markdown_cell("## Full\n\n" + PROSE, metadata=_slide("slide"))]
-    cells += [nbformat.v4.new_code_cell("x", outputs=[stream(f"Take-away: {words}then a clause; {words}.\n")],
-                                        metadata=_slide("fragment")) for _ in range(4)]
-    cells += [nbformat.v4.new_code_cell("print(table)", outputs=[stream(("a b c d e f g h " * 12 + "\n") * 3)])]
+    cells += [
+        nbformat.v4.new_code_cell(
+            "x", outputs=[stream(f"Take-away: {words}then a clause; {words}.\n")], metadata=_slide("fragment")
+        )
+        for _ in range(4)
+    ]
+    cells += [
+        nbformat.v4.new_code_cell("print(table)", outputs=[stream(("a b c d e f g h " * 12 + "\n") * 3)])
+    ]
     slides = cut(cells)
     assert len(slides) >= 2
     for slide in slides:
@@ -256,20 +348,44 @@ def test_no_slide_holds_more_than_its_words_whatever_the_notebook_holds():
 
 
 def test_a_prose_only_subslide_becomes_the_previous_slides_notes():
-    slides = cut([nbformat.v4.new_markdown_cell("## One\n\nLead.", metadata=_slide("slide")),
-                  nbformat.v4.new_markdown_cell("More to say about one.", metadata=_slide("subslide"))])
+    slides = cut(
+        [
+            nbformat.v4.new_markdown_cell("## One\n\nLead.", metadata=_slide("slide")),
+            nbformat.v4.new_markdown_cell("More to say about one.", metadata=_slide("subslide")),
+        ]
+    )
     assert len(slides) == 1 and "More to say about one." in slides[0]["notes"]
 
 
 def test_ledger_becomes_closing_slides_of_claims_and_verdicts_with_the_figures_in_the_notes():
-    claims = [{"id": f"x.claim{i}", "claim": f"claim number {i} holds " + "with a long condition " * 4,
-               "paper": "Table 3", "measured": f"{i}.5 points (seeds 0: 1, 1: 2)", "verdict": "shown",
-               "reason": "every seed agrees"} for i in range(8)]
-    ledger = nbformat.v4.new_code_cell("show_ledger()", outputs=[nbformat.v4.new_output(
-        "display_data", data={"application/vnd.cnnlessons.claims+json": {}, "text/html": "<table></table>",
-                              "text/plain": "ledger"})])
-    slides = cut([nbformat.v4.new_markdown_cell("## Claims ledger\n\nEvery claim.", metadata=_slide("slide")),
-                  ledger], cnnlessons={"claims": claims})
+    claims = [
+        {
+            "id": f"x.claim{i}",
+            "claim": f"claim number {i} holds " + "with a long condition " * 4,
+            "paper": "Table 3",
+            "measured": f"{i}.5 points (seeds 0: 1, 1: 2)",
+            "verdict": "shown",
+            "reason": "every seed agrees",
+        }
+        for i in range(8)
+    ]
+    ledger = nbformat.v4.new_code_cell(
+        "show_ledger()",
+        outputs=[
+            nbformat.v4.new_output(
+                "display_data",
+                data={
+                    "application/vnd.cnnlessons.claims+json": {},
+                    "text/html": "<table></table>",
+                    "text/plain": "ledger",
+                },
+            )
+        ],
+    )
+    slides = cut(
+        [nbformat.v4.new_markdown_cell("## Claims ledger\n\nEvery claim.", metadata=_slide("slide")), ledger],
+        cnnlessons={"claims": claims},
+    )
     assert len(slides) >= 2 and slides[0]["heading"].startswith("## Claims ledger")
     tables = "\n".join(visible_text(s) for s in slides)
     assert tables.count("**shown**") == 8 and "| claim | verdict |" in tables
@@ -278,16 +394,41 @@ def test_ledger_becomes_closing_slides_of_claims_and_verdicts_with_the_figures_i
 
 
 def test_source_listing_shows_its_forward_and_a_wide_table_its_leading_columns():
-    listing = ("<div><b>pkg.Block  (pkg.py, line 1)</b><div class=\"highlight\"><pre>class Block(nn.Module):\n"
-               "    def __init__(self):\n        super().__init__()\n        self.a = 1\n\n"
-               "    def forward(self, x):\n        return self.a + x\n</pre></div></div>")
-    wide = "| model | " + " | ".join(f"column {i} of the table" for i in range(8)) + " |\n|---" * 9 + "|\n" + \
-           "| AlexNet | " + " | ".join(str(i) for i in range(8)) + " |\n"
-    slides = cut([nbformat.v4.new_markdown_cell("## Code", metadata=_slide("slide")),
-                  nbformat.v4.new_code_cell("show_source(Block)", outputs=[nbformat.v4.new_output(
-                      "display_data", data={"text/html": listing, "text/plain": "<HTML object>"})]),
-                  nbformat.v4.new_code_cell("table()", outputs=[nbformat.v4.new_output(
-                      "display_data", data={"text/markdown": wide, "text/plain": "table"})])])
+    listing = (
+        '<div><b>pkg.Block  (pkg.py, line 1)</b><div class="highlight"><pre>class Block(nn.Module):\n'
+        "    def __init__(self):\n        super().__init__()\n        self.a = 1\n\n"
+        "    def forward(self, x):\n        return self.a + x\n</pre></div></div>"
+    )
+    wide = (
+        "| model | "
+        + " | ".join(f"column {i} of the table" for i in range(8))
+        + " |\n|---" * 9
+        + "|\n"
+        + "| AlexNet | "
+        + " | ".join(str(i) for i in range(8))
+        + " |\n"
+    )
+    slides = cut(
+        [
+            nbformat.v4.new_markdown_cell("## Code", metadata=_slide("slide")),
+            nbformat.v4.new_code_cell(
+                "show_source(Block)",
+                outputs=[
+                    nbformat.v4.new_output(
+                        "display_data", data={"text/html": listing, "text/plain": "<HTML object>"}
+                    )
+                ],
+            ),
+            nbformat.v4.new_code_cell(
+                "table()",
+                outputs=[
+                    nbformat.v4.new_output(
+                        "display_data", data={"text/markdown": wide, "text/plain": "table"}
+                    )
+                ],
+            ),
+        ]
+    )
     text = "\n".join(visible_text(s) for s in slides)
     notes = "\n".join(s["notes"] for s in slides)
     assert "def forward(self, x):\n    return self.a + x" in text and "__init__" not in text
@@ -302,7 +443,9 @@ def test_bad_notebooks_are_refused_with_what_was_expected():
     with pytest.raises(TypeError, match="nb: expected a notebook"):
         lecture_notebook(["not", "a", "notebook"])
     with pytest.raises(ValueError, match="nothing to make slides of"):
-        lecture_notebook(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x", metadata=_slide("skip"))]))
+        lecture_notebook(
+            nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x", metadata=_slide("skip"))])
+        )
 
 
 def test_pdf_without_chromium_says_what_is_missing(tmp_path, monkeypatch, capsys):
@@ -323,22 +466,41 @@ def test_pdf_without_chromium_says_what_is_missing(tmp_path, monkeypatch, capsys
 
 
 def test_an_announced_take_away_is_the_first_sentence_of_the_printout_below_it():
-    [slide] = cut([nbformat.v4.new_markdown_cell("## Gradients", metadata=_slide("slide")),
-                   nbformat.v4.new_markdown_cell("Take-away (the figures printed below):", metadata=_slide("fragment")),
-                   nbformat.v4.new_code_cell("report()", outputs=[stream(
-                       "With He init the first layer gets 1.09 times the last: no vanishing. More detail.\n"
-                       "=======\n")])])
+    [slide] = cut(
+        [
+            nbformat.v4.new_markdown_cell("## Gradients", metadata=_slide("slide")),
+            nbformat.v4.new_markdown_cell(
+                "Take-away (the figures printed below):", metadata=_slide("fragment")
+            ),
+            nbformat.v4.new_code_cell(
+                "report()",
+                outputs=[
+                    stream(
+                        "With He init the first layer gets 1.09 times the last: no vanishing. More detail.\n"
+                        "=======\n"
+                    )
+                ],
+            ),
+        ]
+    )
     text = visible_text(slide)
     assert "**Take-away:** With He init the first layer gets 1.09 times the last: no vanishing." in text
-    assert "printed below" not in text and "printed below" in slide["notes"] and "More detail." in slide["notes"]
+    assert (
+        "printed below" not in text and "printed below" in slide["notes"] and "More detail." in slide["notes"]
+    )
     assert any(c.metadata["slideshow"]["slide_type"] == "fragment" for c in slide["shown"])
 
 
 def test_a_printed_table_keeps_its_header_with_its_last_rows():
     rows = "input  3x3 s2  2x2 s2\n" + "".join(f"{n}  {n // 2}  {n // 2}\n" for n in (13, 32, 16, 64, 9))
-    [slide] = cut([nbformat.v4.new_markdown_cell("## Pooling", metadata=_slide("slide")),
-                   nbformat.v4.new_code_cell("for n in sizes:\n    print(n)\n    more(n)\n    and_more(n)",
-                                             outputs=[stream(rows)])])
+    [slide] = cut(
+        [
+            nbformat.v4.new_markdown_cell("## Pooling", metadata=_slide("slide")),
+            nbformat.v4.new_code_cell(
+                "for n in sizes:\n    print(n)\n    more(n)\n    and_more(n)", outputs=[stream(rows)]
+            ),
+        ]
+    )
     text = visible_text(slide)
     assert "input  3x3 s2  2x2 s2\n64  32  32\n9  4  4" in text and "13  6" not in text
 
@@ -351,13 +513,26 @@ def test_a_cut_bullet_never_leaves_maths_code_or_emphasis_open():
 
 
 def test_a_function_listing_shows_its_closing_statements_and_a_clause_keeps_its_brackets_closed():
-    function = ("<b>pkg.conv_bn  (pkg.py, line 1)</b><div class=\"highlight\"><pre>def conv_bn(c: int) -&gt; nn.Sequential:\n"
-                "    \"\"\"Conv then BN.\n\n    More about it.\n    \"\"\"\n    check(c)\n    check_more(c)\n"
-                "    layers = [nn.Conv2d(c, c, 3)]\n"
-                "    layers.append(nn.BatchNorm2d(c))\n    return nn.Sequential(*layers)\n</pre></div>")
-    [slide] = cut([nbformat.v4.new_markdown_cell("## Unit", metadata=_slide("slide")),
-                   nbformat.v4.new_code_cell("show_source(conv_bn)", outputs=[nbformat.v4.new_output(
-                       "display_data", data={"text/html": function, "text/plain": "<HTML object>"})])])
+    function = (
+        "<b>pkg.conv_bn  (pkg.py, line 1)</b><div "
+        'class="highlight"><pre>def conv_bn(c: int) -&gt; nn.Sequential:\n'
+        '    """Conv then BN.\n\n    More about it.\n    """\n    check(c)\n    check_more(c)\n'
+        "    layers = [nn.Conv2d(c, c, 3)]\n"
+        "    layers.append(nn.BatchNorm2d(c))\n    return nn.Sequential(*layers)\n</pre></div>"
+    )
+    [slide] = cut(
+        [
+            nbformat.v4.new_markdown_cell("## Unit", metadata=_slide("slide")),
+            nbformat.v4.new_code_cell(
+                "show_source(conv_bn)",
+                outputs=[
+                    nbformat.v4.new_output(
+                        "display_data", data={"text/html": function, "text/plain": "<HTML object>"}
+                    )
+                ],
+            ),
+        ]
+    )
     text = visible_text(slide)
     assert "`conv_bn`, its last lines:" in text
     assert "check(c)\ncheck_more(c)\nlayers" in text and "return nn.Sequential(*layers)" in text

@@ -8,9 +8,18 @@ from cnnlessons.training import History, evaluate, fit, set_seed
 
 
 def small_net(c=1, k=10):
-    return nn.Sequential(nn.Conv2d(c, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(),
-                         nn.MaxPool2d(2), nn.Conv2d(16, 32, 3, padding=1), nn.BatchNorm2d(32),
-                         nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(32, k))
+    return nn.Sequential(
+        nn.Conv2d(c, 16, 3, padding=1),
+        nn.BatchNorm2d(16),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(16, 32, 3, padding=1),
+        nn.BatchNorm2d(32),
+        nn.ReLU(),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Linear(32, k),
+    )
 
 
 def test_fit_learns_digits(digits):
@@ -43,8 +52,7 @@ def test_interrupt_keeps_what_was_learned(digits, capsys):
     h = fit(model, digits, epochs=5, batch_size=50, lr=0.2, on_epoch=stop_after_two)
     assert h.interrupted and h.epoch == [1, 2]
     assert "keeps what it learned" in capsys.readouterr().out
-    val = TensorLoader(digits.val_images, digits.val_labels, batch_size=100, mean=digits.mean,
-                       std=digits.std)
+    val = TensorLoader(digits.val_images, digits.val_labels, batch_size=100, mean=digits.mean, std=digits.std)
     assert evaluate(model, val)[1] == pytest.approx(h.val_acc[-1])
 
 
@@ -55,8 +63,9 @@ def test_dataloader_path_trains_too(digits):
 
 
 def test_history_roundtrip():
-    h = History(label="a", epoch=[1], train_loss=[1.0], train_acc=[0.5], val_loss=[1.1],
-                val_acc=[0.4], time=[2.0])
+    h = History(
+        label="a", epoch=[1], train_loss=[1.0], train_acc=[0.5], val_loss=[1.1], val_acc=[0.4], time=[2.0]
+    )
     assert History.from_dict(h.to_dict()) == h
     assert h.train_error == [0.5]
 
@@ -72,8 +81,9 @@ def test_training_error_in_eval_mode_on_a_fixed_subset(digits):
     assert "(eval mode)" in str(h) and "(running)" in str(h)
     # the subset is fixed by the seed: evaluating the trained model on it gives the last figure
     keep = torch.randperm(len(digits.train_labels), generator=torch.Generator().manual_seed(3))[:200]
-    subset = TensorLoader(digits.train_images[keep], digits.train_labels[keep], batch_size=50,
-                          mean=digits.mean, std=digits.std)
+    subset = TensorLoader(
+        digits.train_images[keep], digits.train_labels[keep], batch_size=50, mean=digits.mean, std=digits.std
+    )
     assert evaluate(model, subset)[1] == pytest.approx(h.train_eval_acc[-1])
     # never more than the training split; 0 turns it off
     assert fit(small_net(), digits, epochs=1).info["train_eval_size"] == len(digits.train_labels)
@@ -84,19 +94,35 @@ def test_training_error_in_eval_mode_on_a_fixed_subset(digits):
 
 
 def test_history_reads_a_dict_recorded_before_the_eval_mode_training_error():
-    old = {"label": "a", "epoch": [1], "train_loss": [1.0], "train_acc": [0.5], "val_loss": [1.1],
-           "val_acc": [0.4], "time": [2.0], "test_acc": None, "interrupted": False, "info": {}}
+    old = {
+        "label": "a",
+        "epoch": [1],
+        "train_loss": [1.0],
+        "train_acc": [0.5],
+        "val_loss": [1.1],
+        "val_acc": [0.4],
+        "time": [2.0],
+        "test_acc": None,
+        "interrupted": False,
+        "info": {},
+    }
     h = History.from_dict(old)
     assert h.train_eval_acc == [] and h.train_eval_error == [] and h.train_error == [0.5]
     assert "eval mode" not in str(h)
 
 
-@pytest.mark.parametrize("kw, name", [({"epochs": 0}, "epochs"), ({"lr": -1.0}, "lr"),
-                                      ({"optimizer": "lion"}, "optimizer"),
-                                      ({"schedule": "steps"}, "schedule"),
-                                      ({"loader": "magic"}, "loader"), ({"device": "tpu"}, "device"),
-                                      ({"precision": "fp8"}, "precision must be one of 'auto', "
-                                                             "'fp32', 'bf16', 'fp16', got 'fp8'")])
+@pytest.mark.parametrize(
+    "kw, name",
+    [
+        ({"epochs": 0}, "epochs"),
+        ({"lr": -1.0}, "lr"),
+        ({"optimizer": "lion"}, "optimizer"),
+        ({"schedule": "steps"}, "schedule"),
+        ({"loader": "magic"}, "loader"),
+        ({"device": "tpu"}, "device"),
+        ({"precision": "fp8"}, "precision must be one of 'auto', 'fp32', 'bf16', 'fp16', got 'fp8'"),
+    ],
+)
 def test_bad_arguments_name_the_parameter(digits, kw, name):
     with pytest.raises(ValueError, match=name):
         fit(small_net(), digits, **{"epochs": 1, **kw})
@@ -110,11 +136,18 @@ def test_fit_records_its_precision_float32_on_the_cpu(digits):
 def test_forced_fp16_trains_through_a_gradient_scaler(digits, monkeypatch):
     scaled = []
     real_scale = torch.amp.GradScaler.scale
-    monkeypatch.setattr(torch.amp.GradScaler, "scale",
-                        lambda self, loss: scaled.append(1) or real_scale(self, loss))
+    monkeypatch.setattr(
+        torch.amp.GradScaler, "scale", lambda self, loss: scaled.append(1) or real_scale(self, loss)
+    )
     set_seed(0)
-    tiny = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(),
-                         nn.MaxPool2d(4), nn.Flatten(), nn.Linear(128, 10))  # fp16 is slow on CPUs
+    tiny = nn.Sequential(
+        nn.Conv2d(1, 8, 3, padding=1),
+        nn.BatchNorm2d(8),
+        nn.ReLU(),
+        nn.MaxPool2d(4),
+        nn.Flatten(),
+        nn.Linear(128, 10),
+    )  # fp16 is slow on CPUs
     h = fit(tiny, digits, epochs=2, batch_size=50, lr=0.2, precision="fp16")
     assert h.info["precision"] == "fp16"
     assert h.train_loss[-1] < h.train_loss[0] < 3  # it learns, no overflow
@@ -133,8 +166,12 @@ def test_random_crop_is_a_window_of_the_padded_image():
     padded = F.pad(x, (2, 2, 2, 2))
     offsets = set()
     for i in range(len(x)):
-        hits = [(dy, dx) for dy in range(5) for dx in range(5)
-                if torch.equal(out[i], padded[i, :, dy:dy + 8, dx:dx + 8])]
+        hits = [
+            (dy, dx)
+            for dy in range(5)
+            for dx in range(5)
+            if torch.equal(out[i], padded[i, :, dy : dy + 8, dx : dx + 8])
+        ]
         assert hits, f"image {i} is no crop of its padded copy"
         offsets.add(hits[0])
     assert len(offsets) > 5  # offsets vary per image
@@ -145,12 +182,13 @@ def test_random_flip_mirrors_about_half():
     out = random_flip(x, torch.Generator().manual_seed(0))
     flipped = [torch.equal(out[i], x[i].flip(2)) for i in range(64)]
     kept = [torch.equal(out[i], x[i]) for i in range(64)]
-    assert all(f or k for f, k in zip(flipped, kept)) and 16 < sum(flipped) < 48
+    assert all(f or k for f, k in zip(flipped, kept, strict=False)) and 16 < sum(flipped) < 48
 
 
 def test_tensor_loader_normalises_like_the_data(digits):
-    loader = TensorLoader(digits.val_images, digits.val_labels, batch_size=32, mean=digits.mean,
-                          std=digits.std)
+    loader = TensorLoader(
+        digits.val_images, digits.val_labels, batch_size=32, mean=digits.mean, std=digits.std
+    )
     x, y = next(iter(loader))
     torch.testing.assert_close(x, digits.normalize(digits.val_images[:32]))
     assert torch.equal(y, digits.val_labels[:32])
@@ -158,8 +196,16 @@ def test_tensor_loader_normalises_like_the_data(digits):
 
 
 def test_tensor_loader_shuffles_every_label_once_per_epoch(digits):
-    loader = TensorLoader(digits.train_images, digits.train_labels, batch_size=64, mean=digits.mean,
-                          std=digits.std, shuffle=True, augment=True, seed=0)
+    loader = TensorLoader(
+        digits.train_images,
+        digits.train_labels,
+        batch_size=64,
+        mean=digits.mean,
+        std=digits.std,
+        shuffle=True,
+        augment=True,
+        seed=0,
+    )
     first = torch.cat([y for _, y in loader])
     second = torch.cat([y for _, y in loader])
     assert sorted(first.tolist()) == sorted(digits.train_labels.tolist())
@@ -168,8 +214,14 @@ def test_tensor_loader_shuffles_every_label_once_per_epoch(digits):
 
 def test_tensor_loader_bad_input():
     with pytest.raises(ValueError, match="uint8"):
-        TensorLoader(torch.zeros(4, 1, 8, 8), torch.zeros(4), batch_size=2, mean=torch.zeros(1),
-                     std=torch.ones(1))
+        TensorLoader(
+            torch.zeros(4, 1, 8, 8), torch.zeros(4), batch_size=2, mean=torch.zeros(1), std=torch.ones(1)
+        )
     with pytest.raises(ValueError, match="batch_size"):
-        TensorLoader(torch.zeros(4, 1, 8, 8, dtype=torch.uint8), torch.zeros(4), batch_size=0,
-                     mean=torch.zeros(1), std=torch.ones(1))
+        TensorLoader(
+            torch.zeros(4, 1, 8, 8, dtype=torch.uint8),
+            torch.zeros(4),
+            batch_size=0,
+            mean=torch.zeros(1),
+            std=torch.ones(1),
+        )

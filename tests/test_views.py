@@ -1,5 +1,6 @@
 """cnnlessons.views: filters, stages and feature maps, Grad-CAM, activation statistics, the
 shape table and show_source, on small real models and the digits."""
+
 from __future__ import annotations
 
 import matplotlib
@@ -29,12 +30,17 @@ def batch(digits):
 
 # -------------------------------------------------------------------------------- filters
 
+
 def _tiles(fig, k: int, ncols: int) -> list[np.ndarray]:
     """The filters drawn in the figure's one mosaic image (1-pixel gaps), row by row."""
     (im,) = _images(fig)
     a = np.asarray(im.get_array())
     rows = (a.shape[0] + 1) // (k + 1)
-    return [a[r * (k + 1):r * (k + 1) + k, c * (k + 1):c * (k + 1) + k] for r in range(rows) for c in range(ncols)]
+    return [
+        a[r * (k + 1) : r * (k + 1) + k, c * (k + 1) : c * (k + 1) + k]
+        for r in range(rows)
+        for c in range(ncols)
+    ]
 
 
 def test_first_layer_filters_grid_grey_and_rgb():
@@ -82,18 +88,27 @@ def test_plot_filters_refuses_other_channel_counts():
 
 # -------------------------------------------------------------------------------- stages
 
+
 def test_stages_per_family():
-    assert views.stage_names(build_model("small_resnet", in_channels=1, width=4), (1, 16, 16)) == \
-        ["stem", "layer1", "layer2", "layer3"]
-    assert views.stage_names(build_model("small_vgg", in_channels=1, width=4), (1, 16, 16)) == \
-        ["features.0", "features.1", "features.2"]
+    assert views.stage_names(build_model("small_resnet", in_channels=1, width=4), (1, 16, 16)) == [
+        "stem",
+        "layer1",
+        "layer2",
+        "layer3",
+    ]
+    assert views.stage_names(build_model("small_vgg", in_channels=1, width=4), (1, 16, 16)) == [
+        "features.0",
+        "features.1",
+        "features.2",
+    ]
     alex = views.stages(build_model("small_alexnet", in_channels=1, width=4), (1, 16, 16))
     assert [s.name for s in alex][:3] == ["features.conv1", "features.pool1", "features.conv2"]
     assert [type(m).__name__ for m in alex[0].modules] == ["Conv2d", "ReLU"]  # the ReLU joins its conv
     goog = views.stage_names(build_model("small_googlenet", in_channels=1, width=4), (1, 16, 16))
     assert goog[0] == "stem" and "blocks.inception_a" in goog
-    dense = views.stages(build_model("small_densenet", in_channels=1, growth_rate=4, block_config=(1, 1, 1)),
-                         (1, 16, 16))
+    dense = views.stages(
+        build_model("small_densenet", in_channels=1, growth_rate=4, block_config=(1, 1, 1)), (1, 16, 16)
+    )
     assert dense[-1].name == "features.denseblock3"
     assert [type(m).__name__ for m in dense[-1].modules] == ["DenseBlock", "BatchNorm2d", "ReLU"]
 
@@ -104,7 +119,11 @@ def test_feature_maps_shapes_and_values(batch):
     model = build_model("small_resnet", in_channels=1, width=4).eval()
     maps = views.feature_maps(model, x[0])
     assert {k: tuple(v.shape) for k, v in maps.items()} == {
-        "stem": (4, 16, 16), "layer1": (4, 16, 16), "layer2": (8, 8, 8), "layer3": (16, 4, 4)}
+        "stem": (4, 16, 16),
+        "layer1": (4, 16, 16),
+        "layer2": (8, 8, 8),
+        "layer3": (16, 4, 4),
+    }
     with torch.no_grad():
         torch.testing.assert_close(maps["stem"], model.stem(x[:1])[0])
     alex = build_model("small_alexnet", in_channels=1, width=4).eval()
@@ -131,6 +150,7 @@ def test_plot_feature_maps_rows_and_channels(batch):
 
 # -------------------------------------------------------------------------------- Grad-CAM
 
+
 class _BrightDark(nn.Module):
     """Class 0's evidence is bright pixels (channel 0 = x), class 1's dark ones (channel 1 = -x)."""
 
@@ -152,8 +172,8 @@ class _BrightDark(nn.Module):
 
 def test_gradcam_peaks_where_the_class_evidence_is():
     x = torch.full((2, 1, 16, 16), 0.5)
-    x[0, 0, 2:6, 3:7] = 1.0      # a bright square, top left
-    x[1, 0, 10:14, 9:13] = 1.0   # bottom right
+    x[0, 0, 2:6, 3:7] = 1.0  # a bright square, top left
+    x[1, 0, 10:14, 9:13] = 1.0  # bottom right
     model = _BrightDark()
     maps = views.gradcam(model, x, target_layer="conv", classes=0)
     assert maps.shape == (2, 16, 16) and maps.min() >= 0 and maps.max() == pytest.approx(1)
@@ -171,9 +191,13 @@ def test_gradcam_peaks_where_the_class_evidence_is():
 
 def test_gradcam_default_layer_on_every_course_model(batch):
     x, y = batch
-    for name, kwargs in (("small_alexnet", {"width": 4}), ("small_vgg", {"width": 4}),
-                         ("small_googlenet", {"width": 4}), ("small_resnet", {"width": 4}),
-                         ("small_densenet", {"growth_rate": 4, "block_config": (1, 1, 1)})):
+    for name, kwargs in (
+        ("small_alexnet", {"width": 4}),
+        ("small_vgg", {"width": 4}),
+        ("small_googlenet", {"width": 4}),
+        ("small_resnet", {"width": 4}),
+        ("small_densenet", {"growth_rate": 4, "block_config": (1, 1, 1)}),
+    ):
         torch.manual_seed(0)
         model = build_model(name, in_channels=1, **kwargs)
         model.train()
@@ -194,8 +218,9 @@ def test_gradcam_default_layer_on_every_course_model(batch):
 def test_plot_gradcam_titles_and_overlays(batch, digits):
     x, y = batch
     maps = torch.rand(3, 16, 16)
-    fig = views.plot_gradcam(digits.test_images[:3], maps, y[:3], [int(y[0]), int(y[1]), (int(y[2]) + 1) % 10],
-                             digits.classes)
+    fig = views.plot_gradcam(
+        digits.test_images[:3], maps, y[:3], [int(y[0]), int(y[1]), (int(y[2]) + 1) % 10], digits.classes
+    )
     assert len(_images(fig)) == 3 * 3  # the image twice and one map per column
     titles = [ax.get_title() for ax in fig.axes[:3]]
     assert titles[0] == f"true: {digits.classes[int(y[0])]}\npred: {digits.classes[int(y[0])]}"
@@ -207,6 +232,7 @@ def test_plot_gradcam_titles_and_overlays(batch, digits):
 
 # -------------------------------------------------------------------------------- batch norm
 
+
 def test_activation_stats_with_and_without_batch_norm(batch):
     x, _ = batch
     stats = {}
@@ -216,8 +242,12 @@ def test_activation_stats_with_and_without_batch_norm(batch):
         running = [m.running_var.clone() for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
         stats[bn] = views.activation_stats(model, x)
         assert model.training  # mode restored
-        assert all(torch.equal(a, m.running_var) for a, m in
-                   zip(running, [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]))
+        assert all(
+            torch.equal(a, m.running_var)
+            for a, m in zip(
+                running, [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)], strict=False
+            )
+        )
     with_bn, without = stats[True], stats[False]
     assert [r.layer for r in with_bn] == [r.layer for r in without]
     assert all(r.batch_norm for r in with_bn) and not any(r.batch_norm for r in without)
@@ -232,6 +262,7 @@ def test_activation_stats_with_and_without_batch_norm(batch):
 
 
 # -------------------------------------------------------------------------------- tables and code
+
 
 def test_shape_table_lists_each_stage_shape():
     table = str(views.shape_table(build_model("small_resnet", in_channels=1, width=4), (1, 16, 16)))
@@ -254,11 +285,17 @@ def test_show_source_refuses_exercise_solutions():
     from cnnlessons.exercises import resnet as resnet_checker
     from cnnlessons.models import Bottleneck, DenseBlock, Inception, ResidualBlock, Transition, VGGBlock
 
-    for obj, exercise in ((ResidualBlock, "resnet.residual_block"), (Bottleneck, "resnet.bottleneck_block"),
-                          (ResidualBlock.forward, "resnet.residual_block"),
-                          (VGGBlock(1, 1, 2), "vgg.vgg_block"), (Inception, "googlenet.inception_block"),
-                          (DenseBlock, "densenet.dense_block"), (Transition, "densenet.transition_block"),
-                          (layers.conv_output_size, "alexnet.conv_output_size"), (layers, "alexnet.conv_output_size")):
+    for obj, exercise in (
+        (ResidualBlock, "resnet.residual_block"),
+        (Bottleneck, "resnet.bottleneck_block"),
+        (ResidualBlock.forward, "resnet.residual_block"),
+        (VGGBlock(1, 1, 2), "vgg.vgg_block"),
+        (Inception, "googlenet.inception_block"),
+        (DenseBlock, "densenet.dense_block"),
+        (Transition, "densenet.transition_block"),
+        (layers.conv_output_size, "alexnet.conv_output_size"),
+        (layers, "alexnet.conv_output_size"),
+    ):
         with pytest.raises(ValueError, match=exercise.replace(".", r"\.")) as err:
             views.show_source(obj)
         assert "show_source(" in str(err.value)

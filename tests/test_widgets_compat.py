@@ -5,6 +5,7 @@ in a real kernel driven like a browser drives it, the figure reaching the Output
 tools/widgets7.sh sets CNNLESSONS_EXPECT_IPYWIDGETS=7.7.1; the first test then checks that the
 version really is the one imported.
 """
+
 from __future__ import annotations
 
 import json
@@ -14,12 +15,10 @@ import pathlib
 import ipywidgets as widgets
 import pytest
 
-from cnnlessons.explorers import Explorer
-
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 # One explorer with every kind of control the lessons use; run here and in a kernel.
-PROBE = '''
+PROBE = """
 import ipywidgets as widgets
 from cnnlessons.explorers import Explorer
 
@@ -56,7 +55,7 @@ class Probe(Explorer):
         for run in self.runs:
             ax.plot(run)
         return f"size {self.size.value}, {self.kind.value}, {self.style.value}, {len(self.runs)} runs"
-'''
+"""
 
 
 def make_probe():
@@ -187,48 +186,64 @@ def send_comm(kc, comm_id: str, data: dict) -> tuple[str, list[dict]]:
 
 
 def states(msgs: list[dict], comm_id: str) -> list[dict]:
-    return [m["content"]["data"].get("state", {}) for m in msgs
-            if m["msg_type"] == "comm_msg" and m["content"]["comm_id"] == comm_id
-            and m["content"]["data"].get("method") == "update"]
+    return [
+        m["content"]["data"].get("state", {})
+        for m in msgs
+        if m["msg_type"] == "comm_msg"
+        and m["content"]["comm_id"] == comm_id
+        and m["content"]["data"].get("method") == "update"
+    ]
 
 
 def images_for_output(msgs: list[dict], output_id: str, parent_id: str) -> int:
     """How many PNGs a frontend's Output widget receives: captured display_data (its msg_id set to
     the triggering message) or outputs put in its state (append_display_data)."""
     captured = any(s.get("msg_id") == parent_id for s in states(msgs, output_id))
-    shown = sum(1 for m in msgs if m["msg_type"] == "display_data"
-                and "image/png" in m["content"]["data"]) if captured else 0
-    in_state = sum(1 for s in states(msgs, output_id) for o in s.get("outputs", ())
-                   if "image/png" in o.get("data", {}))
+    shown = (
+        sum(1 for m in msgs if m["msg_type"] == "display_data" and "image/png" in m["content"]["data"])
+        if captured
+        else 0
+    )
+    in_state = sum(
+        1 for s in states(msgs, output_id) for o in s.get("outputs", ()) if "image/png" in o.get("data", {})
+    )
     return shown + in_state
 
 
 def test_in_a_kernel_the_browser_path_redraws(kernel):
     msgs = run(kernel, PROBE + "\nprobe = Probe()\nprobe")
-    views = [m["content"]["data"]["application/vnd.jupyter.widget-view+json"]["model_id"]
-             for m in msgs if m["msg_type"] in ("display_data", "execute_result")
-             and "application/vnd.jupyter.widget-view+json" in m["content"]["data"]]
-    out = run(kernel, "import json, ipywidgets\nprint(json.dumps({'version': ipywidgets.__version__,"
-                      " 'box': probe.widget.model_id, 'size': probe.size.model_id,"
-                      " 'train': probe.train.model_id, 'readout': probe.readout.model_id,"
-                      " 'output': probe.output.model_id}))")
+    views = [
+        m["content"]["data"]["application/vnd.jupyter.widget-view+json"]["model_id"]
+        for m in msgs
+        if m["msg_type"] in ("display_data", "execute_result")
+        and "application/vnd.jupyter.widget-view+json" in m["content"]["data"]
+    ]
+    out = run(
+        kernel,
+        "import json, ipywidgets\nprint(json.dumps({'version': ipywidgets.__version__,"
+        " 'box': probe.widget.model_id, 'size': probe.size.model_id,"
+        " 'train': probe.train.model_id, 'readout': probe.readout.model_id,"
+        " 'output': probe.output.model_id}))",
+    )
     ids = json.loads("".join(m["content"]["text"] for m in out if m["msg_type"] == "stream"))
     assert ids["version"] == widgets.__version__, "the kernel runs another ipywidgets"
     assert views == [ids["box"]], "the cell should display the explorer's VBox once"
 
     # the slider, released at 6 (what the browser sends with continuous_update=False)
-    sent, msgs = send_comm(kernel, ids["size"], {"method": "update", "state": {"value": 6},
-                                                 "buffer_paths": []})
-    assert any(s.get("value") == "size 6, line, solid, 0 runs" for s in states(msgs, ids["readout"])), \
+    sent, msgs = send_comm(
+        kernel, ids["size"], {"method": "update", "state": {"value": 6}, "buffer_paths": []}
+    )
+    assert any(s.get("value") == "size 6, line, solid, 0 runs" for s in states(msgs, ids["readout"])), (
         "moving the slider did not update the readout"
-    assert images_for_output(msgs, ids["output"], sent) >= 1, \
+    )
+    assert images_for_output(msgs, ids["output"], sent) >= 1, (
         "moving the slider did not put a PNG into the plot's Output widget"
+    )
 
     # the train button, clicked
     sent, msgs = send_comm(kernel, ids["train"], {"method": "custom", "content": {"event": "click"}})
     readouts = [s["value"] for s in states(msgs, ids["readout"]) if "value" in s]
     assert readouts and readouts[-1] == "size 6, line, solid, 1 runs", readouts
-    assert images_for_output(msgs, ids["output"], sent) >= 1, \
-        "clicking the button did not redraw the plot"
+    assert images_for_output(msgs, ids["output"], sent) >= 1, "clicking the button did not redraw the plot"
     errors = [m for m in msgs if m["msg_type"] == "stream" and m["content"]["name"] == "stderr"]
     assert not errors, errors[0]["content"]["text"]

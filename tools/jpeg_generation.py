@@ -11,6 +11,7 @@ quantisation is not a no-op on the first one's blocks. With ``--epochs`` the con
 recipe (``RECIPES["converged/resnet20"]``, shortened to that many epochs) trains on each copy,
 each seed on both, and the test accuracies are printed side by side.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,10 +30,16 @@ def reencode(images: np.ndarray, quality: int = 75, shift: int = 4) -> np.ndarra
     block grid moved by ``shift`` pixels, and decoded again."""
     from PIL import Image
 
-    if not isinstance(images, np.ndarray) or images.dtype != np.uint8 or images.ndim != 4 \
-            or images.shape[-1] != 3:
-        raise ValueError("images must be a uint8 array N x H x W x 3, got "
-                         f"{getattr(images, 'dtype', type(images).__name__)} {getattr(images, 'shape', '')}")
+    if (
+        not isinstance(images, np.ndarray)
+        or images.dtype != np.uint8
+        or images.ndim != 4
+        or images.shape[-1] != 3
+    ):
+        raise ValueError(
+            "images must be a uint8 array N x H x W x 3, got "
+            f"{getattr(images, 'dtype', type(images).__name__)} {getattr(images, 'shape', '')}"
+        )
     if isinstance(quality, bool) or not isinstance(quality, int) or not 1 <= quality <= 95:
         raise ValueError(f"quality must be an integer from 1 to 95, got {quality!r}")
     if isinstance(shift, bool) or not isinstance(shift, int) or not 0 <= shift <= 7:
@@ -44,14 +51,14 @@ def reencode(images: np.ndarray, quality: int = 75, shift: int = 4) -> np.ndarra
         buffer = io.BytesIO()
         Image.fromarray(padded).save(buffer, "JPEG", quality=quality, subsampling=2)  # 2: 4:2:0
         decoded = np.asarray(Image.open(io.BytesIO(buffer.getvalue())).convert("RGB"))
-        out[i] = decoded[shift:shift + h, shift:shift + w]
+        out[i] = decoded[shift : shift + h, shift : shift + w]
     return out
 
 
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
     """Peak signal-to-noise ratio of ``b`` against ``a`` (uint8 images), in dB."""
     mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
-    return float("inf") if mse == 0 else float(10 * np.log10(255.0 ** 2 / mse))
+    return float("inf") if mse == 0 else float(10 * np.log10(255.0**2 / mse))
 
 
 def write_copy(data: Path, out: Path, quality: int = 75, shift: int = 4) -> dict[str, float]:
@@ -59,7 +66,9 @@ def write_copy(data: Path, out: Path, quality: int = 75, shift: int = 4) -> dict
     each split's new images against the old ones."""
     missing = [str(data / f"cifar10-{s}.npz") for s in SPLITS if not (data / f"cifar10-{s}.npz").exists()]
     if missing:
-        raise ValueError(f"data must be a folder with cifar10-train.npz and cifar10-test.npz; missing {missing}")
+        raise ValueError(
+            f"data must be a folder with cifar10-train.npz and cifar10-test.npz; missing {missing}"
+        )
     if out.resolve() == data.resolve():
         raise ValueError("out must be another folder than data (the copy would replace the originals)")
     out.mkdir(parents=True, exist_ok=True)
@@ -84,8 +93,15 @@ def test_accuracy(data: Path, epochs: int, seed: int) -> float:
     [run] = recipe.runs_for(profile)
     device = pick_device()
     # the recipe's training itself, not the run cache (as ``cnnlessons train`` does)
-    _, history = recipe.fit_run.__wrapped__(recipe, run, data=load_training_data(data), profile=profile,
-                                            device=device, precision=default_precision(device), progress=True)
+    _, history = recipe.fit_run.__wrapped__(
+        recipe,
+        run,
+        data=load_training_data(data),
+        profile=profile,
+        device=device,
+        precision=default_precision(device),
+        progress=True,
+    )
     return history.test_acc
 
 
@@ -95,7 +111,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True, help="where the re-encoded copy goes")
     parser.add_argument("--quality", type=int, default=75)
     parser.add_argument("--shift", type=int, default=4)
-    parser.add_argument("--epochs", type=int, default=0, help="train ResNet-20 on both copies (0: only re-encode)")
+    parser.add_argument(
+        "--epochs", type=int, default=0, help="train ResNet-20 on both copies (0: only re-encode)"
+    )
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     args = parser.parse_args(argv)
     if args.epochs < 0:
@@ -105,8 +123,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{args.out}: re-encoded copy present, kept")
         else:
             for split, db in write_copy(args.data, args.out, args.quality, args.shift).items():
-                print(f"{split}: re-encoded at quality {args.quality}, grid shifted by {args.shift}: "
-                      f"PSNR {db:.1f} dB against the copy it came from")
+                print(
+                    f"{split}: re-encoded at quality {args.quality}, grid shifted by {args.shift}: "
+                    f"PSNR {db:.1f} dB against the copy it came from"
+                )
     except ValueError as error:
         parser.error(str(error))
     if args.epochs:

@@ -23,6 +23,7 @@ JSON (``cnnlessons.claims.MIMETYPE``); the build copies them into the metadata,
 ``cnnlessons.claims``, and ``check`` fails where the two disagree or where the verdict function,
 run again on the stored figures, gives another verdict.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -70,10 +71,21 @@ def _synced_text(source: pathlib.Path) -> str:
     body = text[header_end:].lstrip("\n")
     if body.startswith('# %% [markdown] tags=["colab-badge"]'):  # drop the old badge and setup
         setup_at = body.index('# %% tags=["setup"')
-        body = body[body.index("\n# %%", setup_at + 1):].lstrip("\n")
+        body = body[body.index("\n# %%", setup_at + 1) :].lstrip("\n")
     badge = "\n".join("# " + line for line in colab_badge(source.stem).splitlines())
-    return (text[:header_end] + "\n" + BADGE_MARKER + "\n" + badge + "\n\n" + SETUP_MARKER + "\n"
-            + setup_cell_source() + "\n\n" + body)
+    return (
+        text[:header_end]
+        + "\n"
+        + BADGE_MARKER
+        + "\n"
+        + badge
+        + "\n\n"
+        + SETUP_MARKER
+        + "\n"
+        + setup_cell_source()
+        + "\n\n"
+        + body
+    )
 
 
 def sync_source(source: pathlib.Path) -> bool:
@@ -101,24 +113,37 @@ def from_source(source: pathlib.Path) -> nbformat.NotebookNode:
     return nb
 
 
-def execute(nb: nbformat.NotebookNode, timeout: int = 600, profile: str = "smoke",
-            data: pathlib.Path | None = None) -> nbformat.NotebookNode:
+def execute(
+    nb: nbformat.NotebookNode, timeout: int = 600, profile: str = "smoke", data: pathlib.Path | None = None
+) -> nbformat.NotebookNode:
     """Run ``nb`` top to bottom in ``profile``, on ``data`` (a local copy of the profile's
     dataset) when given."""
     env_keep = dict(os.environ)
     # A run cache of the build's own: stored outputs come from training, never from a learner's
     # cache; it goes with the build (the trained models are not outputs).
     cache = tempfile.mkdtemp(prefix="cnnlessons-build-")
-    os.environ.update({"CNNLESSONS_PROFILE": profile, "CI": "true", "PYTHONHASHSEED": "0",
-                       "TQDM_DISABLE": "1", "CNNLESSONS_RUN_CACHE": cache})
+    os.environ.update(
+        {
+            "CNNLESSONS_PROFILE": profile,
+            "CI": "true",
+            "PYTHONHASHSEED": "0",
+            "TQDM_DISABLE": "1",
+            "CNNLESSONS_RUN_CACHE": cache,
+        }
+    )
     os.environ.pop("CNNLESSONS_DATASET", None)
     os.environ.pop("CNNLESSONS_DATA", None)
     if data is not None:
         os.environ["CNNLESSONS_DATA"] = str(data)
     try:
-        client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
-                                store_widget_state=False,
-                                resources={"metadata": {"path": str(NOTEBOOKS)}})
+        client = NotebookClient(
+            nb,
+            timeout=timeout,
+            kernel_name="python3",
+            record_timing=False,
+            store_widget_state=False,
+            resources={"metadata": {"path": str(NOTEBOOKS)}},
+        )
         client.execute()
     finally:
         os.environ.clear()
@@ -139,8 +164,11 @@ def stderr_outputs(nb: nbformat.NotebookNode) -> list[str]:
 
 def fallback_outputs(nb: nbformat.NotebookNode) -> list[str]:
     """Cells whose output says the data was not the one asked for."""
-    return [f"cell {i}: {FALLBACK}" for i, cell in enumerate(nb.cells)
-            if any(FALLBACK in (out.get("text") or "") for out in cell.get("outputs", []))]
+    return [
+        f"cell {i}: {FALLBACK}"
+        for i, cell in enumerate(nb.cells)
+        if any(FALLBACK in (out.get("text") or "") for out in cell.get("outputs", []))
+    ]
 
 
 def device_name() -> str:
@@ -175,9 +203,11 @@ def _seconds(seconds: float) -> str:
 
 def note_source(record: dict) -> str:
     """The note cell: what produced the stored outputs."""
-    return (f"*Stored outputs: the `{record['profile']}` profile on {record['data']}, "
-            f"{record['device']}, built {record['built']} in {_seconds(record['seconds'])}. "
-            f"Running the notebook replaces them with your own.*")
+    return (
+        f"*Stored outputs: the `{record['profile']}` profile on {record['data']}, "
+        f"{record['device']}, built {record['built']} in {_seconds(record['seconds'])}. "
+        f"Running the notebook replaces them with your own.*"
+    )
 
 
 def add_record(nb: nbformat.NotebookNode, record: dict, previous: dict | None = None) -> None:
@@ -187,8 +217,9 @@ def add_record(nb: nbformat.NotebookNode, record: dict, previous: dict | None = 
     times[record["profile"]] = {k: record[k] for k in ("seconds", "device", "data", "built")}
     nb.metadata["cnnlessons"] = {**record, "build_times": times}
     nb.cells = [c for c in nb.cells if NOTE_TAG not in c.metadata.get("tags", [])]
-    note = nbformat.v4.new_markdown_cell(note_source(record), metadata={
-        "tags": [NOTE_TAG], "slideshow": {"slide_type": "skip"}})
+    note = nbformat.v4.new_markdown_cell(
+        note_source(record), metadata={"tags": [NOTE_TAG], "slideshow": {"slide_type": "skip"}}
+    )
     note["id"] = "build-note"
     # after the title: the first markdown cell after the badge and the setup cell
     title = next((i for i, c in enumerate(nb.cells) if i >= 2 and c.cell_type == "markdown"), 1)
@@ -227,8 +258,11 @@ def claims_problems(name: str, nb: nbformat.NotebookNode) -> list[str]:
     lesson = [c.id for c in CLAIMS.values() if c.lesson == name[:2]]
     if rows is None:
         if stored is not None:
-            problems += [f"{name}: {row.get('id', '?')}: in the metadata, but the notebook has no ledger output "
-                         f"(run build)" for row in stored]
+            problems += [
+                f"{name}: {row.get('id', '?')}: in the metadata, but the notebook has no ledger output "
+                f"(run build)"
+                for row in stored
+            ]
         if LEDGER_REQUIRED and lesson:
             problems.append(f"{name}: no claims ledger output (its effect claims: {', '.join(lesson)})")
         return problems
@@ -239,21 +273,32 @@ def claims_problems(name: str, nb: nbformat.NotebookNode) -> list[str]:
     else:
         for cid in sorted(set(by_id) | set(in_meta), key=str):
             if by_id.get(cid) != in_meta.get(cid):
-                problems.append(f"{name}: {cid}: its metadata (cnnlessons.claims) and the ledger output disagree "
-                                f"(run build)")
+                problems.append(
+                    f"{name}: {cid}: its metadata (cnnlessons.claims) and the ledger output disagree "
+                    f"(run build)"
+                )
     problems += [f"{name}: {line}" for line in recheck(rows)]
     if LEDGER_REQUIRED:
         problems += [f"{name}: {cid}: no row in the claims ledger" for cid in lesson if cid not in by_id]
     return problems
 
 
-def build(names: list[str], profile: str = "smoke", data: pathlib.Path | None = None,
-          keep_outputs: bool = False, timeout: int = 600, data_description: str | None = None) -> int:
+def build(
+    names: list[str],
+    profile: str = "smoke",
+    data: pathlib.Path | None = None,
+    keep_outputs: bool = False,
+    timeout: int = 600,
+    data_description: str | None = None,
+) -> int:
     """Execute and store each notebook (every one when ``names`` is empty). ``keep_outputs``:
     execute and time it, but keep the stored notebook's outputs (only its build time of
     ``profile`` is recorded). ``data_description`` says in words what the ``data`` copy is."""
-    sources = [NOTEBOOKS / f"{n.removesuffix('.py').removesuffix('.ipynb')}.py" for n in names] \
-        if names else sorted(NOTEBOOKS.glob("[0-9][0-9]_*.py"))
+    sources = (
+        [NOTEBOOKS / f"{n.removesuffix('.py').removesuffix('.ipynb')}.py" for n in names]
+        if names
+        else sorted(NOTEBOOKS.glob("[0-9][0-9]_*.py"))
+    )
     if profile not in PROFILES:
         print(f"--profile must be one of {', '.join(PROFILES)}, got {profile!r}")
         return 2
@@ -274,9 +319,13 @@ def build(names: list[str], profile: str = "smoke", data: pathlib.Path | None = 
         seconds = time.perf_counter() - start
         problems = stderr_outputs(nb) + (fallback_outputs(nb) if profile != "smoke" else [])
         target = source.with_suffix(".ipynb")
-        record = {"profile": profile, "data": data_name(profile, data, data_description),
-                  "device": device, "built": datetime.date.today().isoformat(),
-                  "seconds": round(seconds, 1)}
+        record = {
+            "profile": profile,
+            "data": data_name(profile, data, data_description),
+            "device": device,
+            "built": datetime.date.today().isoformat(),
+            "seconds": round(seconds, 1),
+        }
         stored = nbformat.read(target, as_version=4) if target.exists() else None
         previous = stored.metadata.get("cnnlessons") if stored is not None else None
         if keep_outputs and stored is not None:
@@ -305,15 +354,21 @@ def times_table(paths: list[pathlib.Path] | None = None) -> str:
     from cnnlessons.runs.recipes import RECIPES
 
     t4 = f"`gpu` training on a T4 (estimate, {T4_TRAINING_FLOPS / 1e12:.0f} TFLOP/s sustained)"
-    lines = ["| notebook | " + " | ".join(f"`{p}` build" for p in PROFILES) + f" | {t4} | stored outputs |",
-             "|---|" + "---:|" * (len(PROFILES) + 1) + "---|"]
+    lines = [
+        "| notebook | " + " | ".join(f"`{p}` build" for p in PROFILES) + f" | {t4} | stored outputs |",
+        "|---|" + "---:|" * (len(PROFILES) + 1) + "---|",
+    ]
     for path in paths:
         record = nbformat.read(path, as_version=4).metadata.get("cnnlessons") or {}
         times = record.get("build_times", {})
-        cells = [f"{_seconds(times[p]['seconds'])} ({times[p]['device']})" if p in times else "–"
-                 for p in PROFILES]
-        stored = (f"`{record['profile']}`, {record['data']}, {record['built']}" if "profile" in record
-                  else "not recorded")
+        cells = [
+            f"{_seconds(times[p]['seconds'])} ({times[p]['device']})" if p in times else "–" for p in PROFILES
+        ]
+        stored = (
+            f"`{record['profile']}`, {record['data']}, {record['built']}"
+            if "profile" in record
+            else "not recorded"
+        )
         seconds = notebook_gpu_seconds(path.stem, RECIPES)
         estimate = "under 1 s" if seconds < 1 else f"about {format_seconds(seconds)}"
         lines.append(f"| {path.stem} | " + " | ".join(cells) + f" | {estimate} | {stored} |")
@@ -332,8 +387,9 @@ def write_atomically(nb: nbformat.NotebookNode, target: pathlib.Path) -> None:
 
 
 def _stored_cells(target: pathlib.Path) -> list:
-    return [c for c in nbformat.read(target, as_version=4).cells
-            if NOTE_TAG not in c.metadata.get("tags", [])]
+    return [
+        c for c in nbformat.read(target, as_version=4).cells if NOTE_TAG not in c.metadata.get("tags", [])
+    ]
 
 
 def _marks(cell) -> tuple:
@@ -343,8 +399,11 @@ def _marks(cell) -> tuple:
 def retag(names: list[str]) -> int:
     """Give each stored notebook's cells the tags and slide types of its source, outputs untouched
     (a tag such as ``nbval-ignore-output`` changes what CI compares, not what the cell printed)."""
-    sources = [NOTEBOOKS / f"{n.removesuffix('.py').removesuffix('.ipynb')}.py" for n in names] \
-        if names else sorted(NOTEBOOKS.glob("[0-9][0-9]_*.py"))
+    sources = (
+        [NOTEBOOKS / f"{n.removesuffix('.py').removesuffix('.ipynb')}.py" for n in names]
+        if names
+        else sorted(NOTEBOOKS.glob("[0-9][0-9]_*.py"))
+    )
     for source in sources:
         target = source.with_suffix(".ipynb")
         nb = nbformat.read(target, as_version=4)
@@ -354,7 +413,7 @@ def retag(names: list[str]) -> int:
             print(f"{_shown(target)}: its cells differ from {source.name}; build it instead")
             return 1
         changed = 0
-        for cell, want in zip(stored, wanted):
+        for cell, want in zip(stored, wanted, strict=False):
             if _marks(cell) != _marks(want):
                 changed += 1
                 for key in ("tags", "slideshow"):
@@ -383,7 +442,9 @@ def check() -> int:
         if want != have:
             stale.append(f"{target.name} differs from {source.name}")
         elif [_marks(c) for c in from_source(source).cells] != [_marks(c) for c in _stored_cells(target)]:
-            stale.append(f"{target.name}: its cells' tags or slide types differ from {source.name} (run retag)")
+            stale.append(
+                f"{target.name}: its cells' tags or slide types differ from {source.name} (run retag)"
+            )
         stale += claims_problems(target.name, nbformat.read(target, as_version=4))
     for msg in stale:
         print(msg)
@@ -395,15 +456,28 @@ def main() -> int:
     sub = parser.add_subparsers(dest="cmd", required=True)
     b = sub.add_parser("build", help="convert, execute and store notebooks")
     b.add_argument("names", nargs="*")
-    b.add_argument("--profile", choices=PROFILES, default="smoke",
-                   help="the profile the notebooks run in (default: smoke, as CI's nbval)")
-    b.add_argument("--data", type=pathlib.Path, default=None,
-                   help="a local copy of the profile's dataset (sets CNNLESSONS_DATA)")
-    b.add_argument("--data-name", default=None,
-                   help="what the --data copy is, in words, for the notebook's record "
-                        "(default: its folder name)")
-    b.add_argument("--keep-outputs", action="store_true",
-                   help="execute and record the build time, but keep the stored outputs")
+    b.add_argument(
+        "--profile",
+        choices=PROFILES,
+        default="smoke",
+        help="the profile the notebooks run in (default: smoke, as CI's nbval)",
+    )
+    b.add_argument(
+        "--data",
+        type=pathlib.Path,
+        default=None,
+        help="a local copy of the profile's dataset (sets CNNLESSONS_DATA)",
+    )
+    b.add_argument(
+        "--data-name",
+        default=None,
+        help="what the --data copy is, in words, for the notebook's record (default: its folder name)",
+    )
+    b.add_argument(
+        "--keep-outputs",
+        action="store_true",
+        help="execute and record the build time, but keep the stored outputs",
+    )
     b.add_argument("--timeout", type=int, default=600, help="seconds a cell may run")
     sub.add_parser("check", help="every .ipynb matches its .py source, and its claims ledger its metadata")
     sub.add_parser("sync", help="refresh the badge and setup cell in every source")
@@ -422,9 +496,14 @@ def main() -> int:
         print(times_table())
         return 0
     if args.cmd == "build":
-        return build(args.names, profile=args.profile, data=args.data,
-                     keep_outputs=args.keep_outputs, timeout=args.timeout,
-                     data_description=args.data_name)
+        return build(
+            args.names,
+            profile=args.profile,
+            data=args.data,
+            keep_outputs=args.keep_outputs,
+            timeout=args.timeout,
+            data_description=args.data_name,
+        )
     return check()
 
 

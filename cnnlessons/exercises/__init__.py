@@ -6,6 +6,7 @@ still raises ``NotImplementedError``. ``EXERCISES`` lists them in course order; 
 are those of the course map (COURSE.md). After a block exercise, ``draw_answer`` draws the
 learner's block beside the lesson's.
 """
+
 from __future__ import annotations
 
 from .core import EXERCISES, Exercise, ExerciseFailed, NotAttempted, check, describe, list_exercises
@@ -14,5 +15,13 @@ from .drawing import draw_answer
 # Registration order is course order.
 from . import start, alexnet, vgg, googlenet, resnet, densenet, summary  # noqa: E402,F401  isort: skip
 
-__all__ = ["EXERCISES", "Exercise", "ExerciseFailed", "NotAttempted", "check", "describe",
-           "list_exercises", "draw_answer"]
+__all__ = [
+    "EXERCISES",
+    "Exercise",
+    "ExerciseFailed",
+    "NotAttempted",
+    "check",
+    "describe",
+    "list_exercises",
+    "draw_answer",
+]

@@ -3,6 +3,7 @@
 The page is written from the exercise registry (``EXERCISES``), so it says exactly what the
 checkers check; ``tests/test_docs.py`` fails when the stored page differs from it.
 """
+
 from __future__ import annotations
 
 from ..course import LESSONS

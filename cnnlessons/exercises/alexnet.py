@@ -1,4 +1,5 @@
 """Exercises of lesson 01 (AlexNet): the output-size formula and inverted dropout."""
+
 from __future__ import annotations
 
 import math
@@ -31,24 +32,37 @@ def _random_output_case(rng: random.Random) -> Case:
 
 
 _OUTPUT_MISTAKES = [
-    Mistake(lambda n, k, s=1, p=0: (n + p - k) // s + 1,
-            "Look at the padding: it is added on both sides of the input"),
-    Mistake(lambda n, k, s=1, p=0: (n + 2 * p - k) // s,
-            "Count the window's first position too: it fits once more than the number of steps"),
-    Mistake(lambda n, k, s=1, p=0: math.ceil((n + 2 * p - k) / s) + 1,
-            "A window that would stick out past the (padded) input is not used: round down"),
-    Mistake(lambda n, k, s=1, p=0: round((n + 2 * p - k) / s) + 1,
-            "A window that would stick out past the (padded) input is not used: round down"),
-    Mistake(lambda n, k, s=1, p=0: n + 2 * p - k + 1,
-            "Look at the stride: each step moves the window by `stride` pixels"),
-    Mistake(lambda n, k, s=1, p=0: (n - k) // s + 1,
-            "Look at the padding: it makes the input larger"),
+    Mistake(
+        lambda n, k, s=1, p=0: (n + p - k) // s + 1,
+        "Look at the padding: it is added on both sides of the input",
+    ),
+    Mistake(
+        lambda n, k, s=1, p=0: (n + 2 * p - k) // s,
+        "Count the window's first position too: it fits once more than the number of steps",
+    ),
+    Mistake(
+        lambda n, k, s=1, p=0: math.ceil((n + 2 * p - k) / s) + 1,
+        "A window that would stick out past the (padded) input is not used: round down",
+    ),
+    Mistake(
+        lambda n, k, s=1, p=0: round((n + 2 * p - k) / s) + 1,
+        "A window that would stick out past the (padded) input is not used: round down",
+    ),
+    Mistake(
+        lambda n, k, s=1, p=0: n + 2 * p - k + 1,
+        "Look at the stride: each step moves the window by `stride` pixels",
+    ),
+    Mistake(lambda n, k, s=1, p=0: (n - k) // s + 1, "Look at the padding: it makes the input larger"),
 ]
 
 
-@exercise("alexnet.conv_output_size", lesson=LESSON, kind="function",
-          signature="conv_output_size(size, kernel_size, stride=1, padding=0) -> int",
-          description="floor((size + 2*padding - kernel_size) / stride) + 1")
+@exercise(
+    "alexnet.conv_output_size",
+    lesson=LESSON,
+    kind="function",
+    signature="conv_output_size(size, kernel_size, stride=1, padding=0) -> int",
+    description="floor((size + 2*padding - kernel_size) / stride) + 1",
+)
 def check_conv_output_size(answer: Any) -> int:
     fixed = [
         Case((227, 11, 4, 0), show_expected=True),  # AlexNet's first layer
@@ -60,25 +74,36 @@ def check_conv_output_size(answer: Any) -> int:
         Case((7, 3, 2, 1), show_expected=True),
         Case((1, 1), show_expected=True),
     ]
-    return check_function(answer, name="conv_output_size", reference=_output_size, fixed=fixed,
-                          random_case=_random_output_case, mistakes=_OUTPUT_MISTAKES)
+    return check_function(
+        answer,
+        name="conv_output_size",
+        reference=_output_size,
+        fixed=fixed,
+        random_case=_random_output_case,
+        mistakes=_OUTPUT_MISTAKES,
+    )
 
 
 # --- dropout ---------------------------------------------------------------------------------
+
 
 def _dropout_call(fn, x: torch.Tensor, p: float, training: bool, shape_text: str) -> torch.Tensor:
     what = f"dropout(x of shape {shape_text}, p={p:g}, training={training})"
     before = x.detach().clone()
     out = call(fn, x, p, training, what=what)
     if not isinstance(out, torch.Tensor):
-        raise ExerciseFailed(f"{what} returned an object of type {type(out).__name__}; expected a "
-                             "torch.Tensor")
+        raise ExerciseFailed(
+            f"{what} returned an object of type {type(out).__name__}; expected a torch.Tensor"
+        )
     if out.shape != x.shape:
-        raise ExerciseFailed(f"{what} returned shape {tuple(out.shape)}; expected the shape of x, "
-                             f"{tuple(x.shape)}")
+        raise ExerciseFailed(
+            f"{what} returned shape {tuple(out.shape)}; expected the shape of x, {tuple(x.shape)}"
+        )
     if not torch.equal(x.detach(), before):
-        raise ExerciseFailed(f"{what} changed x in place; dropout must return a new tensor and "
-                             "leave x as it was (no in-place operations such as `x[...] = 0` or `x.mul_`)")
+        raise ExerciseFailed(
+            f"{what} changed x in place; dropout must return a new tensor and "
+            "leave x as it was (no in-place operations such as `x[...] = 0` or `x.mul_`)"
+        )
     return out
 
 
@@ -104,27 +129,39 @@ def _check_training(fn, p: float, shape: tuple[int, ...], generator: torch.Gener
         scale = 1.0 / (1.0 - p)
         if not torch.allclose(ratio, torch.full_like(ratio, scale), rtol=1e-4):
             if torch.allclose(ratio, torch.ones_like(ratio), rtol=1e-4):
-                hint = ("the kept elements are not rescaled: inverted dropout scales them so that "
-                        "the expected value of each element stays as it was")
+                hint = (
+                    "the kept elements are not rescaled: inverted dropout scales them so that "
+                    "the expected value of each element stays as it was"
+                )
             elif torch.allclose(ratio, torch.full_like(ratio, 1 - p), rtol=1e-4):
-                hint = ("the kept elements are multiplied by (1 - p); inverted dropout scales them "
-                        "up, so that the expected value of each element stays as it was")
+                hint = (
+                    "the kept elements are multiplied by (1 - p); inverted dropout scales them "
+                    "up, so that the expected value of each element stays as it was"
+                )
             else:
                 hint = "the kept elements are not all scaled by the same factor, 1/(1-p)"
             raise ExerciseFailed(f"{what}: {hint}")
     again = _dropout_call(fn, x, p, True, shape_text).detach()
     if 0 < p and torch.equal(again != 0, kept):
-        raise ExerciseFailed(f"{what} zeroes the same elements on every call; the elements to "
-                             "drop must be drawn at random on each call")
+        raise ExerciseFailed(
+            f"{what} zeroes the same elements on every call; the elements to "
+            "drop must be drawn at random on each call"
+        )
 
 
-@exercise("alexnet.dropout", lesson=LESSON, kind="function",
-          signature="dropout(x, p, training) -> Tensor",
-          description="inverted dropout: in training, zero each element with probability p and scale "
-                      "the rest by 1/(1-p); in eval, return x unchanged; never modify x in place")
+@exercise(
+    "alexnet.dropout",
+    lesson=LESSON,
+    kind="function",
+    signature="dropout(x, p, training) -> Tensor",
+    description="inverted dropout: in training, zero each element with probability p and scale "
+    "the rest by 1/(1-p); in eval, return x unchanged; never modify x in place",
+)
 def check_dropout(answer: Any) -> int:
     if not callable(answer):
-        raise ExerciseFailed(f"expected the function `dropout`, got an object of type {type(answer).__name__}")
+        raise ExerciseFailed(
+            f"expected the function `dropout`, got an object of type {type(answer).__name__}"
+        )
     cases = 0
     seeded = torch.Generator().manual_seed(7)
     torch.manual_seed(7)  # the answer's own draws (check runs inside a forked RNG)
@@ -134,8 +171,10 @@ def check_dropout(answer: Any) -> int:
         out = _dropout_call(answer, x, p, False, "(50, 20)")
         cases += 1
         if not torch.equal(out, x):
-            raise ExerciseFailed(f"dropout(x, p={p:g}, training=False) changed the values; "
-                                 "in eval mode dropout returns x unchanged")
+            raise ExerciseFailed(
+                f"dropout(x, p={p:g}, training=False) changed the values; "
+                "in eval mode dropout returns x unchanged"
+            )
     for p, shape in ((0.5, (200_000,)), (0.2, (64, 16, 14, 14)), (0.8, (500, 400)), (0.99, (200_000,))):
         _check_training(answer, p, shape, seeded)
         cases += 1
@@ -149,20 +188,26 @@ def check_dropout(answer: Any) -> int:
     out = _dropout_call(answer, x, 0.0, True, "(50, 20)")
     cases += 1
     if not torch.allclose(out, x):
-        raise ExerciseFailed("dropout(x, p=0, training=True) changed the values; with p = 0 "
-                             "nothing is dropped and the scale is 1")
+        raise ExerciseFailed(
+            "dropout(x, p=0, training=True) changed the values; with p = 0 "
+            "nothing is dropped and the scale is 1"
+        )
 
     # gradients flow through the kept elements, scaled like the values
     x = (torch.rand(1000, generator=seeded) + 0.5).requires_grad_()
     out = _dropout_call(answer, x, 0.5, True, "(1000,)")
     cases += 1
     if not out.requires_grad:
-        raise ExerciseFailed("dropout(x, p=0.5, training=True) with x.requires_grad: the output "
-                             "does not require grad; build it from x with tensor operations "
-                             "(no .detach(), .numpy() or torch.no_grad())")
+        raise ExerciseFailed(
+            "dropout(x, p=0.5, training=True) with x.requires_grad: the output "
+            "does not require grad; build it from x with tensor operations "
+            "(no .detach(), .numpy() or torch.no_grad())"
+        )
     out.sum().backward()
     if x.grad is None or not torch.allclose(x.grad, (out.detach() != 0).float() * 2.0, rtol=1e-4):
-        raise ExerciseFailed("dropout(x, p=0.5, training=True): the gradient with respect to x is "
-                             "not 1/(1-p) on kept elements and 0 on dropped ones; build the output "
-                             "as x times a random mask (and the scale)")
+        raise ExerciseFailed(
+            "dropout(x, p=0.5, training=True): the gradient with respect to x is "
+            "not 1/(1-p) on kept elements and 0 on dropped ones; build the output "
+            "as x times a random mask (and the scale)"
+        )
     return cases

@@ -13,6 +13,7 @@ For each set of constructor arguments the check builds the learner's block and
    orders are tried too, so the learner's attribute names and registration order do not matter.
    When no reference variant matches, known wrong variants are tried to name the mistake.
 """
+
 from __future__ import annotations
 
 import collections
@@ -20,7 +21,8 @@ import contextlib
 import dataclasses
 import itertools
 import random
-from typing import Any, Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -35,8 +37,14 @@ MAX_ASSIGNMENTS = 2000
 _BN_TYPES = (nn.BatchNorm2d, nn.SyncBatchNorm)
 
 
-def ref_conv(in_channels: int, out_channels: int, kernel_size: int, stride: int = 1,
-             padding: int = 0, bias_optional: bool = False) -> nn.Conv2d:
+def ref_conv(
+    in_channels: int,
+    out_channels: int,
+    kernel_size: int,
+    stride: int = 1,
+    padding: int = 0,
+    bias_optional: bool = False,
+) -> nn.Conv2d:
     """A reference convolution; it always has a bias (set to zero when the learner's has none)."""
     conv = nn.Conv2d(in_channels, out_channels, kernel_size, stride=stride, padding=padding)
     conv.bias_optional = bias_optional  # type: ignore[attr-defined]
@@ -126,14 +134,19 @@ def collect_layers(block: nn.Module, label: str) -> Layers:
             where = f"`{name}.{own[0]}`" if name else f"`{own[0]}`"
             raise ExerciseFailed(
                 f"{label} has the parameter {where} in a {type(module).__name__}; the check "
-                "expects every parameter to sit in an nn.Conv2d or nn.BatchNorm2d layer")
+                "expects every parameter to sit in an nn.Conv2d or nn.BatchNorm2d layer"
+            )
     for name, bn in norms:
         if bn.weight is None:
-            raise ExerciseFailed(f"{label}: the BatchNorm `{name}` has no learnable weight and bias "
-                                 "(affine=False); use nn.BatchNorm2d's defaults")
+            raise ExerciseFailed(
+                f"{label}: the BatchNorm `{name}` has no learnable weight and bias "
+                "(affine=False); use nn.BatchNorm2d's defaults"
+            )
         if bn.running_mean is None:
-            raise ExerciseFailed(f"{label}: the BatchNorm `{name}` does not track running statistics "
-                                 "(track_running_stats=False); use nn.BatchNorm2d's defaults")
+            raise ExerciseFailed(
+                f"{label}: the BatchNorm `{name}` does not track running statistics "
+                "(track_running_stats=False); use nn.BatchNorm2d's defaults"
+            )
     return Layers(convs, norms)
 
 
@@ -152,13 +165,18 @@ def _check_structure(spec: BlockSpec, args: tuple, label: str, layers: Layers, r
     have = collections.Counter(_conv_key(c) for _, c in layers.convs)
     want_bn = collections.Counter(m.num_features for m in ref_norms)
     have_bn = collections.Counter(m.num_features for _, m in layers.norms)
-    n = sum(p.numel() for _, c in layers.convs for p in c.parameters()) \
-        + sum(p.numel() for _, m in layers.norms for p in m.parameters())
-    lowest = sum(c.weight.numel() + (0 if c.bias_optional else c.bias.numel()) for c in ref_convs) \
-        + sum(2 * m.num_features for m in ref_norms)
+    n = sum(p.numel() for _, c in layers.convs for p in c.parameters()) + sum(
+        p.numel() for _, m in layers.norms for p in m.parameters()
+    )
+    lowest = sum(c.weight.numel() + (0 if c.bias_optional else c.bias.numel()) for c in ref_convs) + sum(
+        2 * m.num_features for m in ref_norms
+    )
     highest = lowest + sum(c.bias.numel() for c in ref_convs if c.bias_optional)
-    expected = f"{lowest:,}" if lowest == highest else \
-        f"{lowest:,} without the optional convolution biases, {highest:,} with them"
+    expected = (
+        f"{lowest:,}"
+        if lowest == highest
+        else f"{lowest:,} without the optional convolution biases, {highest:,} with them"
+    )
     if want != have or want_bn != have_bn:
         missing = (want - have) + collections.Counter({("bn", k): v for k, v in (want_bn - have_bn).items()})
         extra = (have - want) + collections.Counter({("bn", k): v for k, v in (have_bn - want_bn).items()})
@@ -170,8 +188,9 @@ def _check_structure(spec: BlockSpec, args: tuple, label: str, layers: Layers, r
                 items.append(text if times == 1 else f"{text[2:]} (x{times})")
             return ", ".join(items)
 
-        parts = [f"{label} has {n:,} parameters; the contract gives {expected}. Its layers are not "
-                 "the contract's:"]
+        parts = [
+            f"{label} has {n:,} parameters; the contract gives {expected}. Its layers are not the contract's:"
+        ]
         if missing:
             parts.append(f"missing {words(missing)};")
         if extra:
@@ -187,7 +206,8 @@ def _check_structure(spec: BlockSpec, args: tuple, label: str, layers: Layers, r
         raise ExerciseFailed(
             f"{label} has {n:,} parameters; the contract gives {expected}: off by exactly the "
             f"biases of {len(lacking)} convolution(s) ({short:,}). In this block every convolution "
-            "has a bias (nn.Conv2d's default, bias=True)")
+            "has a bias (nn.Conv2d's default, bias=True)"
+        )
 
 
 def _check_gradients(block: nn.Module, x: Tensor, label: str, generator: torch.Generator) -> None:
@@ -195,8 +215,10 @@ def _check_gradients(block: nn.Module, x: Tensor, label: str, generator: torch.G
     block.zero_grad(set_to_none=True)
     out = call(block, x, what=f"{label} on an input of shape {_shape(x.shape)}")
     if not out.requires_grad:
-        raise ExerciseFailed(f"{label}: the output does not require grad, so nothing can be trained; "
-                             "look for torch.no_grad(), .detach() or .data in forward")
+        raise ExerciseFailed(
+            f"{label}: the output does not require grad, so nothing can be trained; "
+            "look for torch.no_grad(), .detach() or .data in forward"
+        )
     weights = torch.randn(out.shape, generator=generator)
     try:
         (out * weights).sum().backward()
@@ -206,10 +228,13 @@ def _check_gradients(block: nn.Module, x: Tensor, label: str, generator: torch.G
         if p.grad is None:
             raise ExerciseFailed(
                 f"{label}: the parameter `{name}` (shape {_shape(p.shape)}) gets no gradient: its "
-                "layer is not used in forward, or the graph is cut there (.detach(), .data, no_grad)")
+                "layer is not used in forward, or the graph is cut there (.detach(), .data, no_grad)"
+            )
         if p.dim() == 4 and not p.grad.any():
-            raise ExerciseFailed(f"{label}: the parameter `{name}` (shape {_shape(p.shape)}) gets a "
-                                 "zero gradient everywhere; is its layer's output used?")
+            raise ExerciseFailed(
+                f"{label}: the parameter `{name}` (shape {_shape(p.shape)}) gets a "
+                "zero gradient everywhere; is its layer's output used?"
+            )
     block.zero_grad(set_to_none=True)
 
 
@@ -234,18 +259,18 @@ def assignments(ref_keys: Sequence, learner_keys: Sequence) -> Iterator[list[int
         groups.setdefault(key, ([], []))[0].append(i)
     for j, key in enumerate(learner_keys):
         groups.setdefault(key, ([], []))[1].append(j)
-    if any(len(r) != len(l) for r, l in groups.values()):
+    if any(len(refs) != len(learners) for refs, learners in groups.values()):
         return
     options = []
-    for refs, learners in groups.values():
+    for _, learners in groups.values():
         if len(learners) <= 6:
             options.append(list(itertools.permutations(learners)))
         else:
             options.append([tuple(learners)])
     for combo in itertools.product(*options):
         mapping = [0] * len(ref_keys)
-        for (refs, _), chosen in zip(groups.values(), combo):
-            for r, j in zip(refs, chosen):
+        for (refs, _), chosen in zip(groups.values(), combo, strict=False):
+            for r, j in zip(refs, chosen, strict=False):
                 mapping[r] = j
         yield mapping
 
@@ -254,14 +279,14 @@ def _load(ref: nn.Module, layers: Layers, conv_map: list[int], norm_map: list[in
     ref_convs = [m for m in ref.modules() if isinstance(m, nn.Conv2d)]
     ref_norms = [m for m in ref.modules() if isinstance(m, _BN_TYPES)]
     with torch.no_grad():
-        for r, j in zip(ref_convs, conv_map):
+        for r, j in zip(ref_convs, conv_map, strict=False):
             conv = layers.convs[j][1]
             r.weight.copy_(conv.weight)
             if conv.bias is None:
                 r.bias.zero_()
             else:
                 r.bias.copy_(conv.bias)
-        for r, j in zip(ref_norms, norm_map):
+        for r, j in zip(ref_norms, norm_map, strict=False):
             bn = layers.norms[j][1]
             r.weight.copy_(bn.weight)
             r.bias.copy_(bn.bias)
@@ -277,8 +302,15 @@ def _close(a: Any, b: Tensor) -> bool:
     return torch.allclose(a.float(), b.float(), rtol=1e-4, atol=1e-5 * scale)
 
 
-def _agree(block: nn.Module, ref: nn.Module, layers: Layers, conv_map: list[int],
-           norm_map: list[int], inputs: Sequence[Tensor], label: str) -> str | None:
+def _agree(
+    block: nn.Module,
+    ref: nn.Module,
+    layers: Layers,
+    conv_map: list[int],
+    norm_map: list[int],
+    inputs: Sequence[Tensor],
+    label: str,
+) -> str | None:
     """None when the block and the reference agree on every input in both modes, else the mode."""
     for x in inputs:
         for mode in ("eval", "train"):
@@ -293,8 +325,9 @@ def _agree(block: nn.Module, ref: nn.Module, layers: Layers, conv_map: list[int]
     return None
 
 
-def _search(block: nn.Module, ref: nn.Module, layers: Layers, inputs: Sequence[Tensor],
-            label: str) -> tuple[bool, str | None]:
+def _search(
+    block: nn.Module, ref: nn.Module, layers: Layers, inputs: Sequence[Tensor], label: str
+) -> tuple[bool, str | None]:
     """(True, None) if some layer assignment makes the block agree with ``ref``; else (False, mode
     in which the registration-order assignment first disagreed)."""
     ref_convs = [_conv_key(m) for m in ref.modules() if isinstance(m, nn.Conv2d)]
@@ -333,19 +366,24 @@ def check_block(answer: Any, spec: BlockSpec) -> int:
     """Check the class ``answer`` against ``spec`` on each of its cases; returns the number of cases."""
     __tracebackhide__ = True
     if isinstance(answer, nn.Module):
-        raise ExerciseFailed(f"pass the class `{spec.name}` itself, not a block built from it: "
-                             f"check(..., {spec.name})")
+        raise ExerciseFailed(
+            f"pass the class `{spec.name}` itself, not a block built from it: check(..., {spec.name})"
+        )
     if not callable(answer):
-        raise ExerciseFailed(f"expected the class `{spec.name}`, got an object of type {type(answer).__name__}")
+        raise ExerciseFailed(
+            f"expected the class `{spec.name}`, got an object of type {type(answer).__name__}"
+        )
     generator = torch.Generator().manual_seed(SEED)
     fresh = _fresh_generator()
     for index, args in enumerate(spec.cases):
-        named = ", ".join(f"{n}={a!r}" for n, a in zip(spec.arg_names, args))
+        named = ", ".join(f"{n}={a!r}" for n, a in zip(spec.arg_names, args, strict=False))
         label = f"{spec.name}({named})"
         torch.manual_seed(SEED + index)  # the learner's own initialisation
         block = call(answer, *args, what=label)
         if not isinstance(block, nn.Module):
-            raise ExerciseFailed(f"{label} gave an object of type {type(block).__name__}; expected an nn.Module")
+            raise ExerciseFailed(
+                f"{label} gave an object of type {type(block).__name__}; expected an nn.Module"
+            )
         x = torch.randn(spec.input_shape(args), generator=generator)
         block.train()
         try:
@@ -357,13 +395,16 @@ def check_block(answer: Any, spec: BlockSpec) -> int:
                 raise
             raise ExerciseFailed(f"{failure}. {_sentence(hint)}") from None
         if not isinstance(out, Tensor):
-            raise ExerciseFailed(f"{label} returned an object of type {type(out).__name__}; expected a Tensor")
+            raise ExerciseFailed(
+                f"{label} returned an object of type {type(out).__name__}; expected a Tensor"
+            )
         expected = spec.output_shape(args, tuple(x.shape))
         if tuple(out.shape) != tuple(expected):
             hint = spec.shape_hint(args, tuple(out.shape), tuple(expected)) if spec.shape_hint else ""
-            raise ExerciseFailed(f"{label} on an input of shape {_shape(x.shape)} returned shape "
-                                 f"{_shape(out.shape)}; expected {_shape(expected)}"
-                                 + (f". {_sentence(hint)}" if hint else ""))
+            raise ExerciseFailed(
+                f"{label} on an input of shape {_shape(x.shape)} returned shape "
+                f"{_shape(out.shape)}; expected {_shape(expected)}" + (f". {_sentence(hint)}" if hint else "")
+            )
         reference = spec.reference(args, spec.accepted[0])
         layers = collect_layers(block, label)
         _check_structure(spec, args, label, layers, reference)
@@ -398,10 +439,14 @@ def check_block(answer: Any, spec: BlockSpec) -> int:
             for variant, hint in spec.mistakes:
                 if _search(block, spec.reference(args, variant), layers, inputs[:1], label)[0]:
                     raise ExerciseFailed(f"{label}: {hint}")
-            when = " in eval mode (BatchNorm using its running statistics)" if mode == "eval" and \
-                layers.norms else (" in training mode" if mode == "train" else "")
+            when = (
+                " in eval mode (BatchNorm using its running statistics)"
+                if mode == "eval" and layers.norms
+                else (" in training mode" if mode == "train" else "")
+            )
             raise ExerciseFailed(
                 f"{label}: with your block's own weights copied into a block built as the "
                 f"contract says, the two give different outputs{when}. Your layers have the right "
-                f"shapes, so look at how forward connects them: {spec.wiring}")
+                f"shapes, so look at how forward connects them: {spec.wiring}"
+            )
     return len(spec.cases)

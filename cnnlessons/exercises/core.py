@@ -7,12 +7,14 @@ deterministic line on success and keeps the traceback short; ``evaluate`` return
 instead (the grader's own process uses it). An answer that is, or calls, the library's own
 reference fails (see ``provenance``).
 """
+
 from __future__ import annotations
 
 import contextlib
 import dataclasses
 import sys
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import torch
 
@@ -106,7 +108,7 @@ def call(fn: Callable, *args, what: str, **kwargs):
     try:
         return fn(*args, **kwargs)
     except NotImplementedError as error:
-        if "missing the required \"forward\" function" in str(error):
+        if 'missing the required "forward" function' in str(error):
             raise ExerciseFailed(f"{what}: the class has no `forward` method") from None
         raise NotAttempted() from None
     except Exception as error:  # the learner's error, reported in one line
@@ -159,8 +161,10 @@ def library_answers_allowed() -> Iterator[None]:
 
 
 def _reference_message(exercise_id: str, name: str, how: str) -> str:
-    return (f"{exercise_id}: your answer {how} the course library's own `{name}`; write the answer "
-            "yourself (from torch and Python), without the library's reference")
+    return (
+        f"{exercise_id}: your answer {how} the course library's own `{name}`; write the answer "
+        "yourself (from torch and Python), without the library's reference"
+    )
 
 
 def evaluate(exercise_id: str, answer: Any) -> Outcome:
@@ -181,8 +185,11 @@ def evaluate(exercise_id: str, answer: Any) -> Outcome:
         except ExerciseFailed as failure:
             outcome = Outcome(FAILED, f"{exercise_id}: {failure}")
         except Exception as bug:  # a checker that trips over an unusual answer still reports
-            outcome = Outcome(FAILED, f"{exercise_id}: the check could not handle your answer "
-                                      f"({type(bug).__name__}: {_first_line(bug)})")
+            outcome = Outcome(
+                FAILED,
+                f"{exercise_id}: the check could not handle your answer "
+                f"({type(bug).__name__}: {_first_line(bug)})",
+            )
     if watcher.found is not None and not _library_answers_allowed:
         return Outcome(FAILED, _reference_message(exercise_id, watcher.found, "calls"))
     return outcome or Outcome(PASSED, "", cases)

@@ -1,4 +1,5 @@
 """Exercises of lesson 05 (DenseNet): channel growth, the dense block and the transition block."""
+
 from __future__ import annotations
 
 import collections
@@ -18,6 +19,7 @@ LESSON = "05_densenet"
 
 # --- out_channels ----------------------------------------------------------------------------
 
+
 def _out_channels(in_channels: int, num_layers: int, growth_rate: int) -> int:
     return in_channels + num_layers * growth_rate
 
@@ -27,39 +29,58 @@ def _random_growth_case(rng: random.Random) -> Case:
 
 
 _GROWTH_MISTAKES = [
-    Mistake(lambda c, n, k: c * 2 ** n,
-            "Despite the lecture's word \"exponentially\", the count grows linearly: each layer "
-            "adds growth_rate channels"),
-    Mistake(lambda c, n, k: n * k,
-            "The block keeps its input: its channels are part of the output"),
-    Mistake(lambda c, n, k: c + (n - 1) * k,
-            "Each of the num_layers layers adds growth_rate channels"),
-    Mistake(lambda c, n, k: c + k,
-            "Each of the num_layers layers adds growth_rate channels, not only the last one"),
-    Mistake(lambda c, n, k: c * n * k,
-            "The channels add up: input channels plus growth_rate for each layer"),
+    Mistake(
+        lambda c, n, k: c * 2**n,
+        'Despite the lecture\'s word "exponentially", the count grows linearly: each layer '
+        "adds growth_rate channels",
+    ),
+    Mistake(lambda c, n, k: n * k, "The block keeps its input: its channels are part of the output"),
+    Mistake(lambda c, n, k: c + (n - 1) * k, "Each of the num_layers layers adds growth_rate channels"),
+    Mistake(
+        lambda c, n, k: c + k,
+        "Each of the num_layers layers adds growth_rate channels, not only the last one",
+    ),
+    Mistake(lambda c, n, k: c * n * k, "The channels add up: input channels plus growth_rate for each layer"),
 ]
 
 
-@exercise("densenet.out_channels", lesson=LESSON, kind="function",
-          signature="out_channels(in_channels, num_layers, growth_rate) -> int",
-          description="in_channels + num_layers*growth_rate")
+@exercise(
+    "densenet.out_channels",
+    lesson=LESSON,
+    kind="function",
+    signature="out_channels(in_channels, num_layers, growth_rate) -> int",
+    description="in_channels + num_layers*growth_rate",
+)
 def check_out_channels(answer: Any) -> int:
-    fixed = [Case((64, 6, 32), show_expected=True), Case((16, 3, 12), show_expected=True),
-             Case((3, 2, 5), show_expected=True), Case((1, 1, 1), show_expected=True)]
-    return check_function(answer, name="out_channels", reference=_out_channels, fixed=fixed,
-                          random_case=_random_growth_case, mistakes=_GROWTH_MISTAKES)
+    fixed = [
+        Case((64, 6, 32), show_expected=True),
+        Case((16, 3, 12), show_expected=True),
+        Case((3, 2, 5), show_expected=True),
+        Case((1, 1, 1), show_expected=True),
+    ]
+    return check_function(
+        answer,
+        name="out_channels",
+        reference=_out_channels,
+        fixed=fixed,
+        random_case=_random_growth_case,
+        mistakes=_GROWTH_MISTAKES,
+    )
 
 
 # --- the dense block -------------------------------------------------------------------------
+
 
 class _DenseBlock(nn.Module):
     def __init__(self, num_layers: int, in_channels: int, growth_rate: int, variant: str = "ok") -> None:
         super().__init__()
         self.layers = nn.ModuleList(
-            nn.Sequential(nn.BatchNorm2d(in_channels + i * growth_rate),
-                          ref_conv(in_channels + i * growth_rate, growth_rate, 3, 1, 1, bias_optional=True))
-            for i in range(num_layers))
+            nn.Sequential(
+                nn.BatchNorm2d(in_channels + i * growth_rate),
+                ref_conv(in_channels + i * growth_rate, growth_rate, 3, 1, 1, bias_optional=True),
+            )
+            for i in range(num_layers)
+        )
         self.variant = variant
 
     def forward(self, x: Tensor) -> Tensor:
@@ -81,8 +102,10 @@ def _dense_shape_hint(args: tuple, got: tuple, expected: tuple) -> str:
     if got[2:] != expected[2:]:
         return "the 3x3 convolutions keep height and width: padding 1"
     if got[1] == k:
-        return ("the block returns only the last layer's output; it returns the concatenation of "
-                "its input and every layer's output")
+        return (
+            "the block returns only the last layer's output; it returns the concatenation of "
+            "its input and every layer's output"
+        )
     if got[1] == num_layers * k:
         return "the block's input is missing from its output: the output starts with the input"
     if got[1] == in_channels + k:
@@ -93,12 +116,16 @@ def _dense_shape_hint(args: tuple, got: tuple, expected: tuple) -> str:
 def _dense_structure_hint(args: tuple, missing: collections.Counter, extra: collections.Counter) -> str:
     num_layers, in_channels, k = args
     if any(key[0] != "bn" for key in missing):
-        return ("layer i (counting from 0) reads the concatenation of the block's input and all "
-                "earlier layers' outputs, in_channels + i * growth_rate channels, and outputs "
-                "growth_rate channels")
+        return (
+            "layer i (counting from 0) reads the concatenation of the block's input and all "
+            "earlier layers' outputs, in_channels + i * growth_rate channels, and outputs "
+            "growth_rate channels"
+        )
     if any(key[0] == "bn" and key[1] == k for key in extra):
-        return ("each layer is BN - ReLU - conv: the BatchNorm normalises the layer's input "
-                "(in_channels + i * growth_rate channels for layer i, counting from 0)")
+        return (
+            "each layer is BN - ReLU - conv: the BatchNorm normalises the layer's input "
+            "(in_channels + i * growth_rate channels for layer i, counting from 0)"
+        )
     return ""
 
 
@@ -109,10 +136,14 @@ def _input_first_probe(probe: Probe) -> None:
         if torch.equal(out[:, :in_channels], probe.x):
             continue
         if torch.equal(out[:, -in_channels:], probe.x):
-            raise ExerciseFailed(f"{probe.label}: the block's input comes last in its output; the "
-                                 "concatenation puts the input first, then the layers' outputs in order")
-        raise ExerciseFailed(f"{probe.label}: the output does not begin with the block's input: its "
-                             "first in_channels channels must be x itself, unchanged")
+            raise ExerciseFailed(
+                f"{probe.label}: the block's input comes last in its output; the "
+                "concatenation puts the input first, then the layers' outputs in order"
+            )
+        raise ExerciseFailed(
+            f"{probe.label}: the output does not begin with the block's input: its "
+            "first in_channels channels must be x itself, unchanged"
+        )
 
 
 DENSE_SPEC = BlockSpec(
@@ -123,28 +154,37 @@ DENSE_SPEC = BlockSpec(
     output_shape=lambda a, s: (s[0], a[1] + a[0] * a[2], s[2], s[3]),
     reference=lambda a, v: _DenseBlock(*a, variant=v),
     wiring="layer i: BN - ReLU - 3x3 conv (padding 1) -> growth_rate, applied to the concatenation "
-           "of the block's input and all earlier layers' outputs; the block returns that whole "
-           "concatenation: input first, then layer 1, layer 2, ...",
-    mistakes=(("no_relu", "each layer is BN - ReLU - conv: a ReLU comes between the BatchNorm and "
-                          "the convolution"),
-              ("new_first", "each new layer's output is appended after the earlier channels: input "
-                            "first, then layer 1, layer 2, ...")),
+    "of the block's input and all earlier layers' outputs; the block returns that whole "
+    "concatenation: input first, then layer 1, layer 2, ...",
+    mistakes=(
+        ("no_relu", "each layer is BN - ReLU - conv: a ReLU comes between the BatchNorm and the convolution"),
+        (
+            "new_first",
+            "each new layer's output is appended after the earlier channels: input "
+            "first, then layer 1, layer 2, ...",
+        ),
+    ),
     shape_hint=_dense_shape_hint,
     structure_hint=_dense_structure_hint,
     probes=(_input_first_probe,),
 )
 
 
-@exercise("densenet.dense_block", lesson=LESSON, kind="class",
-          signature="DenseBlock(num_layers, in_channels, growth_rate)",
-          description="layer i: BN - ReLU - 3x3 conv pad 1 -> growth_rate, applied to the concatenation "
-                      "of the input and all earlier layers' outputs; the block returns that whole "
-                      "concatenation, input first")
+@exercise(
+    "densenet.dense_block",
+    lesson=LESSON,
+    kind="class",
+    signature="DenseBlock(num_layers, in_channels, growth_rate)",
+    description="layer i: BN - ReLU - 3x3 conv pad 1 -> growth_rate, applied to the concatenation "
+    "of the input and all earlier layers' outputs; the block returns that whole "
+    "concatenation, input first",
+)
 def check_dense_block(answer: Any) -> int:
     return check_block(answer, DENSE_SPEC)
 
 
 # --- the transition block --------------------------------------------------------------------
+
 
 class _Transition(nn.Module):
     def __init__(self, in_channels: int, out_channels: int, variant: str = "relu") -> None:
@@ -202,17 +242,23 @@ TRANSITION_SPEC = BlockSpec(
     reference=lambda a, v: _Transition(*a, variant=v),
     accepted=("relu", "norelu"),
     wiring="BN - ReLU (optional) - 1x1 conv -> out_channels - 2x2 average pooling with stride 2",
-    mistakes=(("maxpool", "the transition block ends with 2x2 average pooling, not max pooling"),
-              ("maxpool_norelu", "the transition block ends with 2x2 average pooling, not max pooling"),
-              ("bn_after", "the BatchNorm comes first, on the block's input, then the 1x1 convolution")),
+    mistakes=(
+        ("maxpool", "the transition block ends with 2x2 average pooling, not max pooling"),
+        ("maxpool_norelu", "the transition block ends with 2x2 average pooling, not max pooling"),
+        ("bn_after", "the BatchNorm comes first, on the block's input, then the 1x1 convolution"),
+    ),
     shape_hint=_transition_shape_hint,
     structure_hint=_transition_structure_hint,
 )
 
 
-@exercise("densenet.transition_block", lesson=LESSON, kind="class",
-          signature="Transition(in_channels, out_channels)",
-          description="BN - ReLU - 1x1 conv - 2x2 average pooling with stride 2; the ReLU may be left "
-                      "out, as in the lecture's list: a check accepts both")
+@exercise(
+    "densenet.transition_block",
+    lesson=LESSON,
+    kind="class",
+    signature="Transition(in_channels, out_channels)",
+    description="BN - ReLU - 1x1 conv - 2x2 average pooling with stride 2; the ReLU may be left "
+    "out, as in the lecture's list: a check accepts both",
+)
 def check_transition_block(answer: Any) -> int:
     return check_block(answer, TRANSITION_SPEC)

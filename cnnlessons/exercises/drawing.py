@@ -6,9 +6,11 @@ picture. It draws what actually runs: a block of the wrong shape is drawn too. W
 is not attempted (it still raises ``NotImplementedError``, or is None) it prints one line saying
 so, and a broken answer gets one line naming its error: a learner's mistake never raises here.
 """
+
 from __future__ import annotations
 
-from typing import Any, Optional, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch import nn
@@ -46,13 +48,17 @@ def _build(obj: Any, args: Sequence, kwargs: dict, label: str) -> nn.Module:
     if isinstance(obj, nn.Module):
         return obj
     if not callable(obj):
-        raise _Broken(f"{label} could not be drawn: expected a class (an nn.Module subclass) or a "
-                      f"block, got an object of type {type(obj).__name__}")
+        raise _Broken(
+            f"{label} could not be drawn: expected a class (an nn.Module subclass) or a "
+            f"block, got an object of type {type(obj).__name__}"
+        )
     with torch.random.fork_rng(devices=[]):  # building initialises weights: keep the notebook's seed
         block = obj(*args, **kwargs)
     if not isinstance(block, nn.Module):
-        raise _Broken(f"{label} could not be drawn: {_name(obj)}{_call(args, kwargs)} gave an object "
-                      f"of type {type(block).__name__}, not an nn.Module")
+        raise _Broken(
+            f"{label} could not be drawn: {_name(obj)}{_call(args, kwargs)} gave an object "
+            f"of type {type(block).__name__}, not an nn.Module"
+        )
     return block
 
 
@@ -77,8 +83,15 @@ def _run(block: nn.Module, size: tuple[int, int, int]) -> None:
             m.training = training
 
 
-def _learner_plan(answer: Any, args: Sequence, kwargs: dict, size: tuple[int, int, int], label: str,
-                  detail: str, max_width: float):
+def _learner_plan(
+    answer: Any,
+    args: Sequence,
+    kwargs: dict,
+    size: tuple[int, int, int],
+    label: str,
+    detail: str,
+    max_width: float,
+):
     """The learner's diagram, measured; ``NotImplementedError`` while not attempted, ``_Broken``
     with the line to print when the block cannot be built, run or drawn."""
     from ..views.diagram import plan
@@ -89,8 +102,10 @@ def _learner_plan(answer: Any, args: Sequence, kwargs: dict, size: tuple[int, in
     except Exception as error:  # the learner's constructor
         if isinstance(error, _Broken) or _not_attempted(error):
             raise
-        raise _Broken(f"your block could not be built: {label}{_call(args, kwargs)} raised "
-                      f"{type(error).__name__}: {_first_line(error)}") from None
+        raise _Broken(
+            f"your block could not be built: {label}{_call(args, kwargs)} raised "
+            f"{type(error).__name__}: {_first_line(error)}"
+        ) from None
     try:
         _run(block, size)
     except Exception as error:  # the learner's forward
@@ -98,23 +113,39 @@ def _learner_plan(answer: Any, args: Sequence, kwargs: dict, size: tuple[int, in
             raise
         if isinstance(error, NotImplementedError):
             raise _Broken(f"your block could not run: {label} has no `forward` method") from None
-        raise _Broken(f"your block could not run on a {shape} input: {type(error).__name__}: "
-                      f"{_first_line(error)}") from None
+        raise _Broken(
+            f"your block could not run on a {shape} input: {type(error).__name__}: {_first_line(error)}"
+        ) from None
     try:
-        return plan(block, size, detail=detail, max_width=max_width,
-                    title=f"your block ({label}): {_count(block):,} parameters")
+        return plan(
+            block,
+            size,
+            detail=detail,
+            max_width=max_width,
+            title=f"your block ({label}): {_count(block):,} parameters",
+        )
     except Exception as error:  # e.g. an output that does not depend on the input
-        raise _Broken(f"your block ran on a {shape} input but could not be drawn: "
-                      f"{type(error).__name__}: {_first_line(error)}") from None
+        raise _Broken(
+            f"your block ran on a {shape} input but could not be drawn: "
+            f"{type(error).__name__}: {_first_line(error)}"
+        ) from None
 
 
 def _count(block: nn.Module) -> int:
     return sum(p.numel() for p in block.parameters())
 
 
-def draw_answer(answer: Any, reference: Any, input_size: Sequence[int], *, args: Sequence = (),
-                kwargs: Optional[dict] = None, name: Optional[str] = None, detail: str = "layers",
-                max_width: float = 10.0):
+def draw_answer(
+    answer: Any,
+    reference: Any,
+    input_size: Sequence[int],
+    *,
+    args: Sequence = (),
+    kwargs: dict | None = None,
+    name: str | None = None,
+    detail: str = "layers",
+    max_width: float = 10.0,
+):
     """Draw the learner's block beside the lesson's, as each runs on one image of ``input_size``.
 
     ``answer`` and ``reference`` are each a block (an ``nn.Module``) or a class that builds one
@@ -135,8 +166,10 @@ def draw_answer(answer: Any, reference: Any, input_size: Sequence[int], *, args:
     kwargs = dict(kwargs or {})
     size = check_input_size(input_size)
     label = name or ("your block" if answer is None else _name(answer))
-    waiting = (f"{label}: not attempted yet; replace `raise NotImplementedError()` with your block, "
-               "then run this cell again to see it beside the lesson's")
+    waiting = (
+        f"{label}: not attempted yet; replace `raise NotImplementedError()` with your block, "
+        "then run this cell again to see it beside the lesson's"
+    )
     if answer is None:
         print(waiting)
         return None
@@ -145,7 +178,9 @@ def draw_answer(answer: Any, reference: Any, input_size: Sequence[int], *, args:
         if yours.width + PANEL_GAP <= max_width * SLACK:
             yours_wrapped = yours
         else:
-            yours_wrapped = _learner_plan(answer, args, kwargs, size, label, detail=detail, max_width=max_width)
+            yours_wrapped = _learner_plan(
+                answer, args, kwargs, size, label, detail=detail, max_width=max_width
+            )
     except NotImplementedError:
         print(waiting)
         return None
@@ -169,8 +204,13 @@ a slightly wider figure to fit; a diagram wrapped to leave one layer on its seco
 def _lesson_plan(lesson: nn.Module, size: tuple[int, int, int], detail: str, max_width: float):
     from ..views.diagram import plan
 
-    return plan(lesson, size, detail=detail, max_width=max_width,
-                title=f"the lesson's block: {_count(lesson):,} parameters")
+    return plan(
+        lesson,
+        size,
+        detail=detail,
+        max_width=max_width,
+        title=f"the lesson's block: {_count(lesson):,} parameters",
+    )
 
 
 def _side_by_side(left, right):
@@ -183,8 +223,10 @@ def _side_by_side(left, right):
     width = left.width + PANEL_GAP + right.width
     height = max(left.height, right.height)
     fig = plt.figure(figsize=(width, height))
-    graphs = (paint(left, fig, 0.0, height - left.height),
-              paint(right, fig, left.width + PANEL_GAP, height - right.height))
+    graphs = (
+        paint(left, fig, 0.0, height - left.height),
+        paint(right, fig, left.width + PANEL_GAP, height - right.height),
+    )
     x = (left.width + PANEL_GAP / 2) / width
     fig.add_artist(Line2D([x, x], [0.04, 0.96], color="#999999", linewidth=0.8))
     fig.graphs = graphs  # type: ignore[attr-defined]

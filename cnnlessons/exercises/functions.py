@@ -5,13 +5,15 @@ cases only say what was returned, and whether it is too large or too small. When
 on every tried case with a known mistake (a formula that forgets something), the message names the
 thing to look at.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import inspect
 import numbers
 import random
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from .core import ExerciseFailed, call
 
@@ -93,8 +95,11 @@ def check_function(
     validate = validate or (lambda n, c, g: check_int(n, c, g))
     compare = compare or (lambda got, expected: got == expected)
     seeded, fresh = seeded_rng(), fresh_rng()
-    cases = list(fixed) + [random_case(seeded) for _ in range(n_random)] \
+    cases = (
+        list(fixed)
+        + [random_case(seeded) for _ in range(n_random)]
         + [random_case(fresh) for _ in range(n_random)]
+    )
     tried: list[tuple[Case, Any]] = []
     for case in cases:
         got = call(fn, *case.args, what=show_call(name, case), **case.kwargs)
@@ -120,8 +125,12 @@ def check_function(
     return len(cases)
 
 
-def _diagnose(tried: list[tuple[Case, Any]], mistakes: Sequence[Mistake],
-              compare: Callable[[Any, Any], bool], reference: Callable[..., Any]) -> str:
+def _diagnose(
+    tried: list[tuple[Case, Any]],
+    mistakes: Sequence[Mistake],
+    compare: Callable[[Any, Any], bool],
+    reference: Callable[..., Any],
+) -> str:
     """The hint of the first known mistake that agrees with every answer tried so far.
 
     Mistake formulas take the arguments positionally, defaults filled in from ``reference``.

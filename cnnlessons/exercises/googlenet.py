@@ -1,4 +1,5 @@
 """Exercises of lesson 03 (GoogLeNet): what a 1x1 reduction saves, and the Inception block."""
+
 from __future__ import annotations
 
 import random
@@ -17,10 +18,15 @@ LESSON = "03_googlenet"
 
 # --- reduction_params ------------------------------------------------------------------------
 
-def _reduction_params(in_channels: int, reduced_channels: int, out_channels: int,
-                      kernel_size: int = 3) -> tuple[int, int]:
+
+def _reduction_params(
+    in_channels: int, reduced_channels: int, out_channels: int, kernel_size: int = 3
+) -> tuple[int, int]:
     k2 = kernel_size * kernel_size
-    return k2 * in_channels * out_channels, in_channels * reduced_channels + k2 * reduced_channels * out_channels
+    return (
+        k2 * in_channels * out_channels,
+        in_channels * reduced_channels + k2 * reduced_channels * out_channels,
+    )
 
 
 def _random_reduction_case(rng: random.Random) -> Case:
@@ -36,9 +42,11 @@ def _random_reduction_case(rng: random.Random) -> Case:
 
 def _validate_pair(name: str, case: Case, got: Any) -> None:
     if not (isinstance(got, (tuple, list)) and len(got) == 2 and all(is_int(v) for v in got)):
-        raise ExerciseFailed(f"{show_call(name, case)} returned {describe_value(got)}; "
-                             "expected a pair of ints: (weights of the single convolution, "
-                             "weights of the 1x1 reduction and the convolution after it)")
+        raise ExerciseFailed(
+            f"{show_call(name, case)} returned {describe_value(got)}; "
+            "expected a pair of ints: (weights of the single convolution, "
+            "weights of the 1x1 reduction and the convolution after it)"
+        )
 
 
 def _same_pair(got: Any, expected: tuple[int, int]) -> bool:
@@ -47,39 +55,65 @@ def _same_pair(got: Any, expected: tuple[int, int]) -> bool:
 
 def _explain_pair(case: Case, got: Any, expected: tuple[int, int]) -> str:
     words = []
-    for name, g, e in (("first number (one kxk convolution)", got[0], expected[0]),
-                       ("second number (1x1 reduction, then kxk)", got[1], expected[1])):
+    for name, g, e in (
+        ("first number (one kxk convolution)", got[0], expected[0]),
+        ("second number (1x1 reduction, then kxk)", got[1], expected[1]),
+    ):
         words.append(f"the {name} is " + ("right" if g == e else f"too {'large' if g > e else 'small'}"))
     return "; ".join(words)
 
 
 _REDUCTION_MISTAKES = [
-    Mistake(lambda i, r, o, k=3: (k * k * i * o + o, i * r + r + k * k * r * o + o),
-            "Count the weights only, without the biases"),
-    Mistake(lambda i, r, o, k=3: (k * k * i * o, k * k * r * o),
-            "The reduced path has two convolutions: the 1x1 from in_channels to reduced_channels, "
-            "then the kxk; count both"),
-    Mistake(lambda i, r, o, k=3: (i * r + k * k * r * o, k * k * i * o),
-            "The pair is (single kxk convolution, reduced path), in that order"),
-    Mistake(lambda i, r, o, k=3: (k * k * i * o, k * k * i * r + k * k * r * o),
-            "The reduction is a 1x1 convolution: one weight per input-output channel pair"),
-    Mistake(lambda i, r, o, k=3: (k * i * o, i * r + k * r * o),
-            "A kxk kernel has k squared weights per input-output channel pair"),
+    Mistake(
+        lambda i, r, o, k=3: (k * k * i * o + o, i * r + r + k * k * r * o + o),
+        "Count the weights only, without the biases",
+    ),
+    Mistake(
+        lambda i, r, o, k=3: (k * k * i * o, k * k * r * o),
+        "The reduced path has two convolutions: the 1x1 from in_channels to reduced_channels, "
+        "then the kxk; count both",
+    ),
+    Mistake(
+        lambda i, r, o, k=3: (i * r + k * k * r * o, k * k * i * o),
+        "The pair is (single kxk convolution, reduced path), in that order",
+    ),
+    Mistake(
+        lambda i, r, o, k=3: (k * k * i * o, k * k * i * r + k * k * r * o),
+        "The reduction is a 1x1 convolution: one weight per input-output channel pair",
+    ),
+    Mistake(
+        lambda i, r, o, k=3: (k * i * o, i * r + k * r * o),
+        "A kxk kernel has k squared weights per input-output channel pair",
+    ),
 ]
 
 
-@exercise("googlenet.reduction_params", lesson=LESSON, kind="function",
-          signature="reduction_params(in_channels, reduced_channels, out_channels, kernel_size=3) "
-                    "-> (int, int)",
-          description="weights (no biases) of one kxk conv in->out, and of 1x1 in->reduced then kxk "
-                      "reduced->out; (128, 32, 128) gives (147456, 40960)")
+@exercise(
+    "googlenet.reduction_params",
+    lesson=LESSON,
+    kind="function",
+    signature="reduction_params(in_channels, reduced_channels, out_channels, kernel_size=3) -> (int, int)",
+    description="weights (no biases) of one kxk conv in->out, and of 1x1 in->reduced then kxk "
+    "reduced->out; (128, 32, 128) gives (147456, 40960)",
+)
 def check_reduction_params(answer: Any) -> int:
-    fixed = [Case((128, 32, 128), show_expected=True), Case((192, 96, 128), show_expected=True),
-             Case((480, 16, 48), {"kernel_size": 5}, show_expected=True),
-             Case((64, 64, 64, 1), show_expected=True)]
-    return check_function(answer, name="reduction_params", reference=_reduction_params, fixed=fixed,
-                          random_case=_random_reduction_case, validate=_validate_pair,
-                          compare=_same_pair, mistakes=_REDUCTION_MISTAKES, explain=_explain_pair)
+    fixed = [
+        Case((128, 32, 128), show_expected=True),
+        Case((192, 96, 128), show_expected=True),
+        Case((480, 16, 48), {"kernel_size": 5}, show_expected=True),
+        Case((64, 64, 64, 1), show_expected=True),
+    ]
+    return check_function(
+        answer,
+        name="reduction_params",
+        reference=_reduction_params,
+        fixed=fixed,
+        random_case=_random_reduction_case,
+        validate=_validate_pair,
+        compare=_same_pair,
+        mistakes=_REDUCTION_MISTAKES,
+        explain=_explain_pair,
+    )
 
 
 # --- the Inception block ---------------------------------------------------------------------
@@ -89,8 +123,15 @@ _FINAL_CONV = {"1x1": 0, "3x3": 2, "5x5": 4, "pool": 5}  # index among the refer
 
 
 class _Inception(nn.Module):
-    def __init__(self, in_channels: int, c1: int, c2: tuple[int, int], c3: tuple[int, int], c4: int,
-                 variant: str = "ok") -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        c1: int,
+        c2: tuple[int, int],
+        c3: tuple[int, int],
+        c4: int,
+        variant: str = "ok",
+    ) -> None:
         super().__init__()
         self.b1 = ref_conv(in_channels, c1, 1)
         self.b2_reduce = ref_conv(in_channels, c2[0], 1)
@@ -127,19 +168,25 @@ def _inception_shape_hint(args: tuple, got: tuple, expected: tuple) -> str:
         return "the branches are concatenated along the channel dimension (dim=1), not the batch"
     if got[2:] != expected[2:]:
         if got[1] == expected[1]:
-            return ("every branch keeps height and width: the 3x3 conv has padding 1, the 5x5 "
-                    "padding 2, and the max pooling stride 1 and padding 1")
+            return (
+                "every branch keeps height and width: the 3x3 conv has padding 1, the 5x5 "
+                "padding 2, and the max pooling stride 1 and padding 1"
+            )
         return "the branches are concatenated along the channel dimension (dim=1)"
     if got[1] in (c1, c2[1], c3[1], c4):
-        return ("the output has as many channels as a single branch: the four branches are "
-                "concatenated along the channel dimension (dim=1), not added or replaced")
+        return (
+            "the output has as many channels as a single branch: the four branches are "
+            "concatenated along the channel dimension (dim=1), not added or replaced"
+        )
     return "the output's channels are those of the four branches, concatenated: c1 + c2[1] + c3[1] + c4"
 
 
 def _inception_error_hint(args: tuple, message: str) -> str:
     if "Sizes of tensors must match" in message:
-        return ("To be concatenated, the branches' outputs need the input's height and width: "
-                "3x3 conv with padding 1, 5x5 with padding 2, max pooling with stride 1 and padding 1")
+        return (
+            "To be concatenated, the branches' outputs need the input's height and width: "
+            "3x3 conv with padding 1, 5x5 with padding 2, max pooling with stride 1 and padding 1"
+        )
     if "size of tensor" in message:
         return "The branches are concatenated along the channel dimension (dim=1), not added"
     return ""
@@ -169,7 +216,8 @@ def _branch_order_probe(probe: Probe) -> None:
         raise ExerciseFailed(
             f"{probe.label}: the output is not the concatenation of the four branches in order "
             f"{', '.join(BRANCHES)}; switching off all branches but one shows yours in order "
-            f"{', '.join(order)}")
+            f"{', '.join(order)}"
+        )
 
 
 INCEPTION_SPEC = BlockSpec(
@@ -180,16 +228,19 @@ INCEPTION_SPEC = BlockSpec(
     output_shape=lambda a, s: (s[0], a[1] + a[2][1] + a[3][1] + a[4], s[2], s[3]),
     reference=lambda a, v: _Inception(*a, variant=v),
     wiring="branch 1: 1x1 conv -> c1; branch 2: 1x1 conv -> c2[0], 3x3 conv (padding 1) -> c2[1]; "
-           "branch 3: 1x1 conv -> c3[0], 5x5 conv (padding 2) -> c3[1]; branch 4: 3x3 max pooling "
-           "(stride 1, padding 1), then 1x1 conv -> c4; a ReLU after every convolution; each branch "
-           "reads the block's input; outputs concatenated along channels in that order",
-    mistakes=(("avg_pool", "the fourth branch starts with 3x3 max pooling (stride 1, padding 1), "
-                           "not average pooling"),
-              ("no_inner_relu", "a ReLU follows every convolution, the 1x1 reductions too"),
-              ("no_relu_b2", "a ReLU follows every convolution, the 1x1 reductions too"),
-              ("no_relu_b3", "a ReLU follows every convolution, the 1x1 reductions too"),
-              ("pool_after", "in the fourth branch the max pooling comes first, then the 1x1 "
-                             "convolution")),
+    "branch 3: 1x1 conv -> c3[0], 5x5 conv (padding 2) -> c3[1]; branch 4: 3x3 max pooling "
+    "(stride 1, padding 1), then 1x1 conv -> c4; a ReLU after every convolution; each branch "
+    "reads the block's input; outputs concatenated along channels in that order",
+    mistakes=(
+        (
+            "avg_pool",
+            "the fourth branch starts with 3x3 max pooling (stride 1, padding 1), not average pooling",
+        ),
+        ("no_inner_relu", "a ReLU follows every convolution, the 1x1 reductions too"),
+        ("no_relu_b2", "a ReLU follows every convolution, the 1x1 reductions too"),
+        ("no_relu_b3", "a ReLU follows every convolution, the 1x1 reductions too"),
+        ("pool_after", "in the fourth branch the max pooling comes first, then the 1x1 convolution"),
+    ),
     shape_hint=_inception_shape_hint,
     nonnegative_hint="a ReLU follows every convolution, the last one of each branch too",
     probes=(_branch_order_probe,),
@@ -197,10 +248,14 @@ INCEPTION_SPEC = BlockSpec(
 )
 
 
-@exercise("googlenet.inception_block", lesson=LESSON, kind="class",
-          signature="Inception(in_channels, c1, c2, c3, c4)  (c2 and c3 are pairs)",
-          description="branches 1x1->c1; 1x1->c2[0], 3x3 pad 1->c2[1]; 1x1->c3[0], 5x5 pad 2->c3[1]; "
-                      "3x3 max pool stride 1 pad 1, 1x1->c4; ReLU after every conv; concatenated "
-                      "along channels in that order")
+@exercise(
+    "googlenet.inception_block",
+    lesson=LESSON,
+    kind="class",
+    signature="Inception(in_channels, c1, c2, c3, c4)  (c2 and c3 are pairs)",
+    description="branches 1x1->c1; 1x1->c2[0], 3x3 pad 1->c2[1]; 1x1->c3[0], 5x5 pad 2->c3[1]; "
+    "3x3 max pool stride 1 pad 1, 1x1->c4; ReLU after every conv; concatenated "
+    "along channels in that order",
+)
 def check_inception_block(answer: Any) -> int:
     return check_block(answer, INCEPTION_SPEC)

@@ -8,6 +8,7 @@ call while the checker runs the answer: a call into a library file whose nearest
 installed packages is the learner's code is a use of the reference. The checkers' own calls into
 the library (made from the library's frames) are not.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -16,18 +17,30 @@ import os
 import sys
 import sysconfig
 import types
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 __all__ = ["LIBRARY_DIR", "LibraryReference", "library_name", "static_reference", "watch_calls"]
 
 LIBRARY_DIR = str(Path(__file__).resolve().parents[1])
 """The course library's package folder; code from files under it is the library's."""
 
-_NEUTRAL_DIRS = tuple(sorted({str(Path(p).resolve()) for p in (
-    sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
-    *(sysconfig.get_paths().get(k, "") for k in ("stdlib", "platstdlib", "purelib", "platlib")),
-) if p}))
+_NEUTRAL_DIRS = tuple(
+    sorted(
+        {
+            str(Path(p).resolve())
+            for p in (
+                sys.prefix,
+                sys.base_prefix,
+                sys.exec_prefix,
+                sys.base_exec_prefix,
+                *(sysconfig.get_paths().get(k, "") for k in ("stdlib", "platstdlib", "purelib", "platlib")),
+            )
+            if p
+        }
+    )
+)
 
 
 class LibraryReference(Exception):
@@ -37,7 +50,7 @@ class LibraryReference(Exception):
 LIBRARY, NEUTRAL, LEARNER = "library", "neutral", "learner"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _file_kind(filename: str) -> str:
     if filename.startswith("<frozen "):
         return NEUTRAL
@@ -150,4 +163,3 @@ def watch_calls() -> Iterator[_Watcher]:
         sys.setprofile(previous)
     if current is not watcher and watcher.found is None:
         watcher.found = "sys.setprofile (the answer turned off the check's call watcher)"
-

@@ -1,4 +1,5 @@
 """Exercises of lesson 04 (ResNet): the residual block and the bottleneck block."""
+
 from __future__ import annotations
 
 import collections
@@ -13,10 +14,14 @@ from .core import ExerciseFailed, exercise
 
 LESSON = "04_resnet"
 
-_PROJECTION = ("when the shapes differ (in_channels != out_channels, or stride != 1) the shortcut is "
-               "a projection: a 1x1 convolution with the block's stride, then BatchNorm")
-_IDENTITY = ("when the shapes match (in_channels == out_channels and stride 1) the shortcut is the "
-             "identity, which has no layers")
+_PROJECTION = (
+    "when the shapes differ (in_channels != out_channels, or stride != 1) the shortcut is "
+    "a projection: a 1x1 convolution with the block's stride, then BatchNorm"
+)
+_IDENTITY = (
+    "when the shapes match (in_channels == out_channels and stride 1) the shortcut is the "
+    "identity, which has no layers"
+)
 
 
 def _is_1x1(key: Any) -> bool:
@@ -32,8 +37,9 @@ def _projection(in_channels: int, out_channels: int, stride: int) -> nn.Module |
     None (identity) when shapes match, else 1x1 conv (stride) + BN."""
     if stride == 1 and in_channels == out_channels:
         return None
-    return nn.Sequential(ref_conv(in_channels, out_channels, 1, stride, bias_optional=True),
-                         nn.BatchNorm2d(out_channels))
+    return nn.Sequential(
+        ref_conv(in_channels, out_channels, 1, stride, bias_optional=True), nn.BatchNorm2d(out_channels)
+    )
 
 
 class _Residual(nn.Module):
@@ -87,8 +93,9 @@ def _needs_projection(in_channels: int, out_channels: int, stride: int) -> bool:
     return stride != 1 or in_channels != out_channels
 
 
-def _shortcut_hint(in_channels: int, out_channels: int, stride: int,
-                   missing: collections.Counter, extra: collections.Counter) -> str:
+def _shortcut_hint(
+    in_channels: int, out_channels: int, stride: int, missing: collections.Counter, extra: collections.Counter
+) -> str:
     projection = _needs_projection(in_channels, out_channels, stride)
     projection_key = (out_channels, in_channels, 1, 1)
     if projection and projection_key in missing:
@@ -105,15 +112,16 @@ def _stride_shape_hint(stride: int, got: tuple, expected: tuple, input_shape: tu
         return "the block keeps the batch, channel, height and width dimensions"
     if got[2:] != expected[2:]:
         if stride != 1 and got[2:] == input_shape[2:]:
-            return ("with stride 2 the block halves height and width: the stride belongs on its "
-                    "first strided convolution and on the projection shortcut")
+            return (
+                "with stride 2 the block halves height and width: the stride belongs on its "
+                "first strided convolution and on the projection shortcut"
+            )
         return "the 3x3 convolutions have padding 1; only the stride changes height and width"
     return ""
 
 
 def _identity_probe(probe: Probe) -> None:
     """With the residual branch switched off, an identity-shortcut block returns relu(x)."""
-    in_channels, out_channels, stride = probe.args[0], probe.args[1], probe.args[2]
     if probe.reference.projection is not None:
         return
     with torch.no_grad():
@@ -125,7 +133,8 @@ def _identity_probe(probe: Probe) -> None:
         raise ExerciseFailed(
             f"{probe.label}: the output does not contain the shortcut: with every BatchNorm weight "
             "and bias set to zero (so the residual branch gives 0) the block returns zeros instead "
-            "of relu(x). Add the input x, unchanged, after the last BatchNorm and before the final ReLU")
+            "of relu(x). Add the input x, unchanged, after the last BatchNorm and before the final ReLU"
+        )
 
 
 def _error_hint(in_channels: int, out_channels: int, stride: int, message: str) -> str:
@@ -152,14 +161,20 @@ RESIDUAL_SPEC = BlockSpec(
     output_shape=lambda a, s: (s[0], a[1], _strided(s[2], a[2]), _strided(s[3], a[2])),
     reference=lambda a, v: _Residual(*a, variant=v),
     wiring="3x3 conv (with the stride, padding 1) - BN - ReLU - 3x3 conv (padding 1) - BN, then add "
-           "the shortcut (x itself, or the projection 1x1 conv with the stride - BN of x), then ReLU",
-    mistakes=(("stride_second", "the stride belongs on the first 3x3 convolution, not the second"),
-              ("no_mid_relu", "a ReLU follows the first BatchNorm"),
-              ("relu_before_add", "the residual branch ends with BatchNorm: the ReLU comes after the "
-                                  "addition, not before it")),
-    shape_hint=lambda a, got, exp: ("the block outputs out_channels channels" if len(got) == 4 and
-                                    got[1] != exp[1] else
-                                    _stride_shape_hint(a[2], got, exp, _residual_input(a))),
+    "the shortcut (x itself, or the projection 1x1 conv with the stride - BN of x), then ReLU",
+    mistakes=(
+        ("stride_second", "the stride belongs on the first 3x3 convolution, not the second"),
+        ("no_mid_relu", "a ReLU follows the first BatchNorm"),
+        (
+            "relu_before_add",
+            "the residual branch ends with BatchNorm: the ReLU comes after the addition, not before it",
+        ),
+    ),
+    shape_hint=lambda a, got, exp: (
+        "the block outputs out_channels channels"
+        if len(got) == 4 and got[1] != exp[1]
+        else _stride_shape_hint(a[2], got, exp, _residual_input(a))
+    ),
     structure_hint=lambda a, missing, extra: _shortcut_hint(a[0], a[1], a[2], missing, extra),
     nonnegative_hint="the block's last step is a ReLU, after the shortcut is added",
     probes=(_identity_probe,),
@@ -167,11 +182,15 @@ RESIDUAL_SPEC = BlockSpec(
 )
 
 
-@exercise("resnet.residual_block", lesson=LESSON, kind="class",
-          signature="ResidualBlock(in_channels, out_channels, stride=1)",
-          description="3x3 conv (stride) - BN - ReLU - 3x3 conv - BN, added to the shortcut, then ReLU; "
-                      "the shortcut is the identity when shapes match, else a projection: 1x1 conv "
-                      "with that stride, then BN")
+@exercise(
+    "resnet.residual_block",
+    lesson=LESSON,
+    kind="class",
+    signature="ResidualBlock(in_channels, out_channels, stride=1)",
+    description="3x3 conv (stride) - BN - ReLU - 3x3 conv - BN, added to the shortcut, then ReLU; "
+    "the shortcut is the identity when shapes match, else a projection: 1x1 conv "
+    "with that stride, then BN",
+)
 def check_residual_block(answer: Any) -> int:
     return check_block(answer, RESIDUAL_SPEC)
 
@@ -204,13 +223,16 @@ BOTTLENECK_SPEC = BlockSpec(
     reference=lambda a, v: _Bottleneck(*a, variant=v),
     accepted=("stride_3x3", "stride_first"),
     wiring="1x1 conv -> mid_channels - BN - ReLU - 3x3 conv (padding 1) - BN - ReLU - 1x1 conv -> "
-           "4*mid_channels - BN, then add the shortcut (x itself, or the projection 1x1 conv with the "
-           "stride - BN of x), then ReLU; the stride sits on the 3x3 or on the first 1x1 convolution",
-    mistakes=(("stride_last", "the stride sits on the 3x3 convolution (or on the first 1x1), not on "
-                              "the last 1x1"),
-              ("no_mid_relu", "a ReLU follows the first and the second BatchNorm"),
-              ("relu_before_add", "the residual branch ends with BatchNorm: the ReLU comes after the "
-                                  "addition, not before it")),
+    "4*mid_channels - BN, then add the shortcut (x itself, or the projection 1x1 conv with the "
+    "stride - BN of x), then ReLU; the stride sits on the 3x3 or on the first 1x1 convolution",
+    mistakes=(
+        ("stride_last", "the stride sits on the 3x3 convolution (or on the first 1x1), not on the last 1x1"),
+        ("no_mid_relu", "a ReLU follows the first and the second BatchNorm"),
+        (
+            "relu_before_add",
+            "the residual branch ends with BatchNorm: the ReLU comes after the addition, not before it",
+        ),
+    ),
     shape_hint=_bottleneck_shape_hint,
     structure_hint=_bottleneck_structure_hint,
     nonnegative_hint="the block's last step is a ReLU, after the shortcut is added",
@@ -219,10 +241,14 @@ BOTTLENECK_SPEC = BlockSpec(
 )
 
 
-@exercise("resnet.bottleneck_block", lesson=LESSON, kind="class",
-          signature="Bottleneck(in_channels, mid_channels, stride=1)",
-          description="1x1 -> mid - BN - ReLU - 3x3 - BN - ReLU - 1x1 -> 4*mid - BN, added to the "
-                      "shortcut (identity or projection as above), then ReLU; the stride may sit on "
-                      "the 3x3 or on the first 1x1")
+@exercise(
+    "resnet.bottleneck_block",
+    lesson=LESSON,
+    kind="class",
+    signature="Bottleneck(in_channels, mid_channels, stride=1)",
+    description="1x1 -> mid - BN - ReLU - 3x3 - BN - ReLU - 1x1 -> 4*mid - BN, added to the "
+    "shortcut (identity or projection as above), then ReLU; the stride may sit on "
+    "the 3x3 or on the first 1x1",
+)
 def check_bottleneck_block(answer: Any) -> int:
     return check_block(answer, BOTTLENECK_SPEC)

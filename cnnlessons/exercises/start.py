@@ -1,4 +1,5 @@
 """Exercise of lesson 00 (start here): the warm-up, accuracy from a batch of logits."""
+
 from __future__ import annotations
 
 import random
@@ -31,8 +32,10 @@ def _random_case(rng: random.Random) -> tuple[torch.Tensor, torch.Tensor]:
 
 _FIXED = [
     # values exact in float32, so that a message shows them as written
-    (torch.tensor([[2.0, 1.0, 0.125], [0.5, 2.5, 0.25], [0.25, 0.125, 3.0], [1.0, 3.0, 2.0]]),
-     torch.tensor([0, 1, 1, 2])),  # the first two right: 0.5
+    (
+        torch.tensor([[2.0, 1.0, 0.125], [0.5, 2.5, 0.25], [0.25, 0.125, 3.0], [1.0, 3.0, 2.0]]),
+        torch.tensor([0, 1, 1, 2]),
+    ),  # the first two right: 0.5
     (torch.tensor([[0.125, -0.25], [-2.0, 4.0], [5.0, -1.0]]), torch.tensor([0, 1, 0])),  # all right
     (torch.tensor([[1.0, 0.0, 0.0, 0.0]]), torch.tensor([3])),  # none right
 ]
@@ -43,14 +46,20 @@ def _hint(got: float, expected: float, n: int) -> str:
         return "that is the number of right predictions; accuracy is their fraction of the batch"
     if abs(got - (1 - expected)) < 1e-6:
         return "that is the fraction of wrong predictions (the error rate), not the right ones"
-    return ("a prediction is the class of the largest logit of each row (one row per image); "
-            "count the rows whose prediction equals the label")
+    return (
+        "a prediction is the class of the largest logit of each row (one row per image); "
+        "count the rows whose prediction equals the label"
+    )
 
 
-@exercise("start.accuracy", lesson=LESSON, kind="function",
-          signature="accuracy(logits: Tensor N x K, labels: Tensor N) -> float",
-          description="the fraction of the N images whose largest logit is at their label's index "
-                      "(a Python float between 0 and 1); tried on fixed and fresh random batches")
+@exercise(
+    "start.accuracy",
+    lesson=LESSON,
+    kind="function",
+    signature="accuracy(logits: Tensor N x K, labels: Tensor N) -> float",
+    description="the fraction of the N images whose largest logit is at their label's index "
+    "(a Python float between 0 and 1); tried on fixed and fresh random batches",
+)
 def check_accuracy(answer: Any) -> int:
     if not callable(answer):
         raise ExerciseFailed(f"expected the function `accuracy`, got {describe_value(answer)}")
@@ -59,13 +68,18 @@ def check_accuracy(answer: Any) -> int:
     cases += [(*_random_case(seeded), False) for _ in range(20)]
     cases += [(*_random_case(fresh), False) for _ in range(20)]
     for logits, labels, documented in cases:
-        what = (f"accuracy({logits.tolist()}, {labels.tolist()})" if documented else
-                f"accuracy(logits of shape {tuple(logits.shape)}, labels of shape {tuple(labels.shape)})")
+        what = (
+            f"accuracy({logits.tolist()}, {labels.tolist()})"
+            if documented
+            else f"accuracy(logits of shape {tuple(logits.shape)}, labels of shape {tuple(labels.shape)})"
+        )
         before = logits.clone(), labels.clone()
         got = call(answer, logits.clone(), labels.clone(), what=what)
         if isinstance(got, torch.Tensor):
-            raise ExerciseFailed(f"{what} returned a tensor ({describe_value(got)}); return a Python "
-                                 "float: a one-element tensor's `.item()` gives it")
+            raise ExerciseFailed(
+                f"{what} returned a tensor ({describe_value(got)}); return a Python "
+                "float: a one-element tensor's `.item()` gives it"
+            )
         if isinstance(got, bool) or not isinstance(got, (int, float)):
             raise ExerciseFailed(f"{what} returned {describe_value(got)}; expected a float")
         expected = _accuracy(*before)

@@ -1,5 +1,6 @@
 """Exercises of lesson 06 (summary): each architecture's key technique in the learner's words, and
 telling the four techniques apart in blocks the learner has not seen."""
+
 from __future__ import annotations
 
 import copy
@@ -21,21 +22,47 @@ ARCHITECTURES = ("VGGNet", "GoogLeNet", "ResNet", "DenseNet")
 _KERNEL = r"(kernel|filter|conv|receptive)"
 _WORDINGS = {
     "VGGNet": (r"\b3x3\b", r"\bstack", r"\bsmall(est)?\b.*" + _KERNEL, r"\bdepth\b.*\bsmall\b"),
-    "GoogLeNet": (r"\b1x1\b", r"\bpoint-?\s?wise\b", r"\binception\b", r"network[- ]in[- ]network",
-                  r"\bparallel\b", r"\bmulti-?\s?scale", r"\b(several|multiple|different)\b.*"
-                  r"\b(kernel|filter)( |-)?sizes?\b",
-                  r"\b(reduc|compress|shrink|cut)\w*\b.*\b(channel|dimension|depth|feature map)",
-                  r"\b(channel|dimension|dimensionality)\w* reduction\b"),
-    "ResNet": (r"\bskip", r"\bresidual", r"\bshort-?\s?cut", r"\bidentity\b", r"f\(x\)\s*\+\s*x",
-               r"\bx\s*\+\s*f\(x\)", r"\badd(s|ed|ing|ition)?\b", r"\bsum(s|med|ming)?\b",
-               r"\bbypass"),
-    "DenseNet": (r"\bconcat", r"\bfeature[- ]?reuse\b", r"\breus(e|es|ed|ing)\b", r"\bdense(ly)?\b",
-                 r"\b(each|every) layer\b.*\b(every|all|each)\b",
-                 r"\ball (the )?(previous|earlier|preceding|former|prior)\b", r"\bgrowth[- ]rate\b",
-                 r"\[\s*x\s*,\s*f\(x\)\s*\]", r"\bjoin(s|ed|ing)?\b.*\b(feature|channel|map)"),
+    "GoogLeNet": (
+        r"\b1x1\b",
+        r"\bpoint-?\s?wise\b",
+        r"\binception\b",
+        r"network[- ]in[- ]network",
+        r"\bparallel\b",
+        r"\bmulti-?\s?scale",
+        r"\b(several|multiple|different)\b.*"
+        r"\b(kernel|filter)( |-)?sizes?\b",
+        r"\b(reduc|compress|shrink|cut)\w*\b.*\b(channel|dimension|depth|feature map)",
+        r"\b(channel|dimension|dimensionality)\w* reduction\b",
+    ),
+    "ResNet": (
+        r"\bskip",
+        r"\bresidual",
+        r"\bshort-?\s?cut",
+        r"\bidentity\b",
+        r"f\(x\)\s*\+\s*x",
+        r"\bx\s*\+\s*f\(x\)",
+        r"\badd(s|ed|ing|ition)?\b",
+        r"\bsum(s|med|ming)?\b",
+        r"\bbypass",
+    ),
+    "DenseNet": (
+        r"\bconcat",
+        r"\bfeature[- ]?reuse\b",
+        r"\breus(e|es|ed|ing)\b",
+        r"\bdense(ly)?\b",
+        r"\b(each|every) layer\b.*\b(every|all|each)\b",
+        r"\ball (the )?(previous|earlier|preceding|former|prior)\b",
+        r"\bgrowth[- ]rate\b",
+        r"\[\s*x\s*,\s*f\(x\)\s*\]",
+        r"\bjoin(s|ed|ing)?\b.*\b(feature|channel|map)",
+    ),
 }
-_NAMES = {"VGGNet": "stacks of 3x3 convolutions", "GoogLeNet": "the 1x1 convolution",
-          "ResNet": "the skip connection", "DenseNet": "concatenation"}
+_NAMES = {
+    "VGGNet": "stacks of 3x3 convolutions",
+    "GoogLeNet": "the 1x1 convolution",
+    "ResNet": "the skip connection",
+    "DenseNet": "concatenation",
+}
 _NUMBERS = {"one": "1", "three": "3", "five": "5"}
 
 
@@ -48,9 +75,12 @@ def architecture_of(name: Any) -> str | None:
     if not isinstance(name, str):
         return None
     key = _key(name)
-    for pattern, architecture in ((r"vgg(net)?\d*", "VGGNet"),
-                                  (r"(googlenet|inception(v1)?|googlenetv1)", "GoogLeNet"),
-                                  (r"resnet\d*", "ResNet"), (r"densenet(bc)?\d*", "DenseNet")):
+    for pattern, architecture in (
+        (r"vgg(net)?\d*", "VGGNet"),
+        (r"(googlenet|inception(v1)?|googlenetv1)", "GoogLeNet"),
+        (r"resnet\d*", "ResNet"),
+        (r"densenet(bc)?\d*", "DenseNet"),
+    ):
         if re.fullmatch(pattern, key):
             return architecture
     return None
@@ -66,17 +96,22 @@ def _mentions(text: str, architecture: str) -> bool:
     return any(re.search(p, text) for p in _WORDINGS[architecture])
 
 
-@exercise("summary.techniques", lesson=LESSON, kind="dict",
-          signature="techniques: dict (or a function returning it) from architecture name to its "
-                    "key technique",
-          description="VGGNet: 3x3 stacks, GoogLeNet: 1x1 convolution, ResNet: skip connection, "
-                      "DenseNet: concatenation")
+@exercise(
+    "summary.techniques",
+    lesson=LESSON,
+    kind="dict",
+    signature="techniques: dict (or a function returning it) from architecture name to its key technique",
+    description="VGGNet: 3x3 stacks, GoogLeNet: 1x1 convolution, ResNet: skip connection, "
+    "DenseNet: concatenation",
+)
 def check_techniques(answer: Any) -> int:
     if callable(answer) and not isinstance(answer, dict):
         answer = call(answer, what="techniques()")
     if not isinstance(answer, dict):
-        raise ExerciseFailed(f"expected a dict from architecture name to its key technique, got an object of type "
-                             f"{type(answer).__name__}")
+        raise ExerciseFailed(
+            f"expected a dict from architecture name to its key technique, got an object of type "
+            f"{type(answer).__name__}"
+        )
     entries: dict[str, tuple[Any, Any]] = {}
     for name, value in answer.items():
         architecture = architecture_of(name)
@@ -84,22 +119,29 @@ def check_techniques(answer: Any) -> int:
             entries.setdefault(architecture, (name, value))
     for architecture in ARCHITECTURES:
         if architecture not in entries:
-            raise ExerciseFailed(f"the dict has no entry for {architecture} (keys found: "
-                                 f"{', '.join(repr(k) for k in answer) or 'none'})")
+            raise ExerciseFailed(
+                f"the dict has no entry for {architecture} (keys found: "
+                f"{', '.join(repr(k) for k in answer) or 'none'})"
+            )
         name, value = entries[architecture]
         if not isinstance(value, str) or not value.strip():
-            raise ExerciseFailed(f"the entry for {name!r} should name its key technique in a few words "
-                                 f"(a str), got {value!r}")
+            raise ExerciseFailed(
+                f"the entry for {name!r} should name its key technique in a few words (a str), got {value!r}"
+            )
         text = _text(value)
         if _mentions(text, architecture):
             continue
         others = [a for a in ARCHITECTURES if a != architecture and _mentions(text, a)]
         if others:
-            raise ExerciseFailed(f"the entry for {name!r}, {value!r}, describes {others[0]}'s key "
-                                 f"technique ({_NAMES[others[0]]}), not {architecture}'s")
-        raise ExerciseFailed(f"the entry for {name!r}, {value!r}, does not name {architecture}'s key "
-                             "technique; look at the section of the summary lesson about it, and name "
-                             "it in its usual words")
+            raise ExerciseFailed(
+                f"the entry for {name!r}, {value!r}, describes {others[0]}'s key "
+                f"technique ({_NAMES[others[0]]}), not {architecture}'s"
+            )
+        raise ExerciseFailed(
+            f"the entry for {name!r}, {value!r}, does not name {architecture}'s key "
+            "technique; look at the section of the summary lesson about it, and name "
+            "it in its usual words"
+        )
     return len(ARCHITECTURES)
 
 
@@ -174,8 +216,14 @@ def _resnet(c: int, rng: random.Random) -> tuple[nn.Module, str]:
         mid = max(1, c // 4)
         path = nn.Sequential(*_conv(c, mid, 1), *_conv(mid, mid, 3), *_conv(mid, c, 1, relu=False))
         return _Block("add", [path], relu=True), "1x1, 3x3 and 1x1 convolutions"
-    path = nn.Sequential(nn.BatchNorm2d(c), nn.ReLU(), nn.Conv2d(c, c, 3, padding=1, bias=False),
-                         nn.BatchNorm2d(c), nn.ReLU(), nn.Conv2d(c, c, 3, padding=1, bias=False))
+    path = nn.Sequential(
+        nn.BatchNorm2d(c),
+        nn.ReLU(),
+        nn.Conv2d(c, c, 3, padding=1, bias=False),
+        nn.BatchNorm2d(c),
+        nn.ReLU(),
+        nn.Conv2d(c, c, 3, padding=1, bias=False),
+    )
     return _Block("add", [path]), "two 3x3 convolutions, each after BN and ReLU"
 
 
@@ -190,20 +238,21 @@ def _densenet(c: int, rng: random.Random) -> tuple[nn.Module, str]:
             channels = 4 * k
         layers.append(nn.Conv2d(channels, k, 3, padding=1, bias=False))
         paths.append(nn.Sequential(*layers))
-    return _Block("dense", paths), (f"{n} layer(s) of " + ("1x1 and 3x3" if bottleneck else "3x3")
-                                    + " convolutions")
+    return _Block("dense", paths), (
+        f"{n} layer(s) of " + ("1x1 and 3x3" if bottleneck else "3x3") + " convolutions"
+    )
 
 
 _BUILDERS = {"VGGNet": _vgg, "GoogLeNet": _googlenet, "ResNet": _resnet, "DenseNet": _densenet}
 _BLOCK_HINTS = {
     "DenseNet": "look at what this block does with its input: is the input itself still in the "
-                "output, unchanged?",
+    "output, unchanged?",
     "ResNet": "look at what this block does with its input: with every weight of its layers at "
-              "zero, what would it return?",
+    "zero, what would it return?",
     "GoogLeNet": "this block neither keeps its input in its output nor adds it to the output; look "
-                 "at the kernel sizes of its convolutions",
+    "at the kernel sizes of its convolutions",
     "VGGNet": "this block neither keeps its input in its output nor adds it to the output; look at "
-              "the kernel sizes of its convolutions",
+    "the kernel sizes of its convolutions",
 }
 
 
@@ -222,14 +271,18 @@ def _random_block(architecture: str, rng: random.Random) -> tuple[nn.Module, tor
     return block, x, f"a block of {layers} on x of shape {tuple(x.shape)}"
 
 
-@exercise("summary.identify_block", lesson=LESSON, kind="function",
-          signature="identify_block(block: nn.Module, x: Tensor) -> str",
-          description="which key technique the block uses: 'VGGNet' (a plain stack of 3x3 "
-                      "convolutions), 'GoogLeNet' (parallel paths with 1x1 convolutions, "
-                      "concatenated), 'ResNet' (an identity skip connection: the input added to "
-                      "what its layers compute) or 'DenseNet' (concatenation: the input kept, "
-                      "unchanged, in front of the new channels); tried on fresh random blocks "
-                      "whose class and attribute names say nothing, with a positive input x")
+@exercise(
+    "summary.identify_block",
+    lesson=LESSON,
+    kind="function",
+    signature="identify_block(block: nn.Module, x: Tensor) -> str",
+    description="which key technique the block uses: 'VGGNet' (a plain stack of 3x3 "
+    "convolutions), 'GoogLeNet' (parallel paths with 1x1 convolutions, "
+    "concatenated), 'ResNet' (an identity skip connection: the input added to "
+    "what its layers compute) or 'DenseNet' (concatenation: the input kept, "
+    "unchanged, in front of the new channels); tried on fresh random blocks "
+    "whose class and attribute names say nothing, with a positive input x",
+)
 def check_identify_block(answer: Any) -> int:
     if not callable(answer):
         raise ExerciseFailed(f"expected the function `identify_block`, got {describe_value(answer)}")
@@ -244,12 +297,17 @@ def check_identify_block(answer: Any) -> int:
         before = x.clone()
         got = call(answer, copy.deepcopy(block), x, what=f"identify_block({description})")
         if not isinstance(got, str) or architecture_of(got) is None:
-            raise ExerciseFailed(f"identify_block({description}) returned {describe_value(got)}; "
-                                 f"expected one of {', '.join(map(repr, ARCHITECTURES))}")
+            raise ExerciseFailed(
+                f"identify_block({description}) returned {describe_value(got)}; "
+                f"expected one of {', '.join(map(repr, ARCHITECTURES))}"
+            )
         if not torch.equal(x, before):
-            raise ExerciseFailed(f"identify_block({description}) changed x in place; leave the "
-                                 "input as it was")
+            raise ExerciseFailed(
+                f"identify_block({description}) changed x in place; leave the input as it was"
+            )
         if architecture_of(got) != architecture:
-            raise ExerciseFailed(f"identify_block({description}) returned {got!r}, which is not "
-                                 f"right: {_BLOCK_HINTS[architecture]}")
+            raise ExerciseFailed(
+                f"identify_block({description}) returned {got!r}, which is not "
+                f"right: {_BLOCK_HINTS[architecture]}"
+            )
     return len(cases)

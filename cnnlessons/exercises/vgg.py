@@ -1,4 +1,5 @@
 """Exercises of lesson 02 (VGGNet): receptive field, convolution parameters, the VGG block."""
+
 from __future__ import annotations
 
 import random
@@ -16,6 +17,7 @@ LESSON = "02_vggnet"
 
 # --- receptive field -------------------------------------------------------------------------
 
+
 def _receptive_field(num_layers: int, kernel_size: int = 3) -> int:
     return 1 + num_layers * (kernel_size - 1)
 
@@ -31,31 +33,49 @@ def _random_field_case(rng: random.Random) -> Case:
 
 
 _FIELD_MISTAKES = [
-    Mistake(lambda n, k=3: n * k,
-            "The windows of stacked layers overlap: each extra layer widens the field by "
-            "kernel_size - 1 pixels, not kernel_size"),
-    Mistake(lambda n, k=3: n * (k - 1),
-            "Start from what no layer at all sees: a single pixel"),
-    Mistake(lambda n, k=3: k + n * (k - 1),
-            "Count from a single pixel: one layer of a k x k kernel sees k pixels"),
-    Mistake(lambda n, k=3: k ** n,
-            "The field grows by addition, a fixed amount per layer, not by multiplication"),
+    Mistake(
+        lambda n, k=3: n * k,
+        "The windows of stacked layers overlap: each extra layer widens the field by "
+        "kernel_size - 1 pixels, not kernel_size",
+    ),
+    Mistake(lambda n, k=3: n * (k - 1), "Start from what no layer at all sees: a single pixel"),
+    Mistake(
+        lambda n, k=3: k + n * (k - 1), "Count from a single pixel: one layer of a k x k kernel sees k pixels"
+    ),
+    Mistake(
+        lambda n, k=3: k**n, "The field grows by addition, a fixed amount per layer, not by multiplication"
+    ),
 ]
 
 
-@exercise("vgg.receptive_field", lesson=LESSON, kind="function",
-          signature="receptive_field(num_layers, kernel_size=3) -> int",
-          description="receptive field of a stack of stride-1 convolutions: "
-                      "1 + num_layers*(kernel_size - 1)")
+@exercise(
+    "vgg.receptive_field",
+    lesson=LESSON,
+    kind="function",
+    signature="receptive_field(num_layers, kernel_size=3) -> int",
+    description="receptive field of a stack of stride-1 convolutions: 1 + num_layers*(kernel_size - 1)",
+)
 def check_receptive_field(answer: Any) -> int:
-    fixed = [Case((1,), show_expected=True), Case((2,), show_expected=True),
-             Case((3,), show_expected=True), Case((1, 7), show_expected=True),
-             Case((2,), {"kernel_size": 5}, show_expected=True), Case((4, 1), show_expected=True)]
-    return check_function(answer, name="receptive_field", reference=_receptive_field, fixed=fixed,
-                          random_case=_random_field_case, mistakes=_FIELD_MISTAKES)
+    fixed = [
+        Case((1,), show_expected=True),
+        Case((2,), show_expected=True),
+        Case((3,), show_expected=True),
+        Case((1, 7), show_expected=True),
+        Case((2,), {"kernel_size": 5}, show_expected=True),
+        Case((4, 1), show_expected=True),
+    ]
+    return check_function(
+        answer,
+        name="receptive_field",
+        reference=_receptive_field,
+        fixed=fixed,
+        random_case=_random_field_case,
+        mistakes=_FIELD_MISTAKES,
+    )
 
 
 # --- convolution parameters ------------------------------------------------------------------
+
 
 def _conv_params(kernel_size: int, in_channels: int, out_channels: int, bias: bool = True) -> int:
     return kernel_size * kernel_size * in_channels * out_channels + (out_channels if bias else 0)
@@ -77,17 +97,25 @@ def _bias_of(args: tuple, kwargs: dict) -> bool:
 
 
 _PARAM_MISTAKES = [
-    Mistake(lambda k, i, o, bias=True: k * i * o + (o if bias else 0),
-            "The kernel is kernel_size x kernel_size: it has kernel_size squared weights per "
-            "input-output channel pair"),
-    Mistake(lambda k, i, o, bias=True: k * k * i * o + (i if bias else 0),
-            "There is one bias per output channel"),
-    Mistake(lambda k, i, o, bias=True: k * k * i * o + o,
-            "With bias=False the convolution has no biases to count"),
-    Mistake(lambda k, i, o, bias=True: k * k * i * o,
-            "With bias=True each output channel has one bias, and it counts as a parameter"),
-    Mistake(lambda k, i, o, bias=True: k * k * (i + o) + (o if bias else 0),
-            "Every output channel has a kernel for every input channel: the channel counts multiply"),
+    Mistake(
+        lambda k, i, o, bias=True: k * i * o + (o if bias else 0),
+        "The kernel is kernel_size x kernel_size: it has kernel_size squared weights per "
+        "input-output channel pair",
+    ),
+    Mistake(
+        lambda k, i, o, bias=True: k * k * i * o + (i if bias else 0), "There is one bias per output channel"
+    ),
+    Mistake(
+        lambda k, i, o, bias=True: k * k * i * o + o, "With bias=False the convolution has no biases to count"
+    ),
+    Mistake(
+        lambda k, i, o, bias=True: k * k * i * o,
+        "With bias=True each output channel has one bias, and it counts as a parameter",
+    ),
+    Mistake(
+        lambda k, i, o, bias=True: k * k * (i + o) + (o if bias else 0),
+        "Every output channel has a kernel for every input channel: the channel counts multiply",
+    ),
 ]
 
 
@@ -98,25 +126,43 @@ def _explain_params(case: Case, got: Any, expected: Any) -> str:
     return ""
 
 
-@exercise("vgg.conv_params", lesson=LESSON, kind="function",
-          signature="conv_params(kernel_size, in_channels, out_channels, bias=True) -> int",
-          description="kernel_size^2 * in_channels * out_channels, plus out_channels with bias")
+@exercise(
+    "vgg.conv_params",
+    lesson=LESSON,
+    kind="function",
+    signature="conv_params(kernel_size, in_channels, out_channels, bias=True) -> int",
+    description="kernel_size^2 * in_channels * out_channels, plus out_channels with bias",
+)
 def check_conv_params(answer: Any) -> int:
-    fixed = [Case((3, 64, 64), show_expected=True), Case((3, 64, 64), {"bias": False}, show_expected=True),
-             Case((7, 3, 64), show_expected=True), Case((1, 128, 32, False), show_expected=True),
-             Case((3, 1, 1), show_expected=True), Case((5, 3, 8, True), show_expected=True)]
-    return check_function(answer, name="conv_params", reference=_conv_params, fixed=fixed,
-                          random_case=_random_params_case, mistakes=_PARAM_MISTAKES,
-                          explain=_explain_params)
+    fixed = [
+        Case((3, 64, 64), show_expected=True),
+        Case((3, 64, 64), {"bias": False}, show_expected=True),
+        Case((7, 3, 64), show_expected=True),
+        Case((1, 128, 32, False), show_expected=True),
+        Case((3, 1, 1), show_expected=True),
+        Case((5, 3, 8, True), show_expected=True),
+    ]
+    return check_function(
+        answer,
+        name="conv_params",
+        reference=_conv_params,
+        fixed=fixed,
+        random_case=_random_params_case,
+        mistakes=_PARAM_MISTAKES,
+        explain=_explain_params,
+    )
 
 
 # --- the VGG block ---------------------------------------------------------------------------
 
+
 class _VGGBlock(nn.Module):
     def __init__(self, num_convs: int, in_channels: int, out_channels: int, variant: str) -> None:
         super().__init__()
-        self.convs = nn.ModuleList(ref_conv(in_channels if i == 0 else out_channels, out_channels, 3,
-                                            padding=1) for i in range(num_convs))
+        self.convs = nn.ModuleList(
+            ref_conv(in_channels if i == 0 else out_channels, out_channels, 3, padding=1)
+            for i in range(num_convs)
+        )
         self.variant = variant
 
     def forward(self, x: Tensor) -> Tensor:
@@ -142,11 +188,15 @@ def _vgg_shape_hint(args: tuple, got: tuple, expected: tuple) -> str:
         return "every convolution of the block outputs out_channels channels"
     if got[2:] == (h, w):
         return "the block ends with 2x2 max pooling with stride 2, which halves height and width"
-    if got[2:] in ((h - 2 * num_convs, w - 2 * num_convs),
-                   ((h - 2 * num_convs) // 2, (w - 2 * num_convs) // 2)):
+    if got[2:] in (
+        (h - 2 * num_convs, w - 2 * num_convs),
+        ((h - 2 * num_convs) // 2, (w - 2 * num_convs) // 2),
+    ):
         return "each 3x3 convolution keeps height and width: padding 1"
-    return ("the 3x3 convolutions keep height and width (padding 1); the 2x2 pooling with stride 2 "
-            "halves them, rounding down")
+    return (
+        "the 3x3 convolutions keep height and width (padding 1); the 2x2 pooling with stride 2 "
+        "halves them, rounding down"
+    )
 
 
 VGG_SPEC = BlockSpec(
@@ -157,17 +207,22 @@ VGG_SPEC = BlockSpec(
     output_shape=lambda a, s: (s[0], a[2], s[2] // 2, s[3] // 2),
     reference=lambda a, v: _VGGBlock(*a, variant=v),
     wiring="num_convs x (3x3 conv with padding 1, then ReLU), then 2x2 max pooling with stride 2; "
-           "the first convolution takes in_channels, the others out_channels",
-    mistakes=(("avg_pool", "the block ends with 2x2 max pooling, not average pooling"),
-              ("relu_last_only", "every convolution is followed by its own ReLU")),
+    "the first convolution takes in_channels, the others out_channels",
+    mistakes=(
+        ("avg_pool", "the block ends with 2x2 max pooling, not average pooling"),
+        ("relu_last_only", "every convolution is followed by its own ReLU"),
+    ),
     shape_hint=_vgg_shape_hint,
     nonnegative_hint="every convolution is followed by a ReLU, so the pooled outputs are >= 0",
 )
 
 
-@exercise("vgg.vgg_block", lesson=LESSON, kind="class",
-          signature="VGGBlock(num_convs, in_channels, out_channels)",
-          description="num_convs x (3x3 conv, padding 1, with bias, ReLU), then 2x2 max pooling "
-                      "with stride 2")
+@exercise(
+    "vgg.vgg_block",
+    lesson=LESSON,
+    kind="class",
+    signature="VGGBlock(num_convs, in_channels, out_channels)",
+    description="num_convs x (3x3 conv, padding 1, with bias, ReLU), then 2x2 max pooling with stride 2",
+)
 def check_vgg_block(answer: Any) -> int:
     return check_block(answer, VGG_SPEC)

@@ -10,11 +10,12 @@ The trained experiments are recipes of ``cnnlessons.runs.recipes`` (the same run
 the explorers and ``cnnlessons reproduce``); augmentation lives beside the data path, in
 ``cnnlessons.augmentation``, and the figures in ``cnnlessons.plots``.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import time
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -60,9 +61,17 @@ INITS = {
 """The initialisations ``deep_stack`` offers, with the names the lesson uses."""
 
 
-def gradient_sizes_by_activation(images: Tensor, labels: Tensor, *, depth: int = 20, width: int = 128,
-                   activation: str = "relu", init: str = "kaiming", num_classes: int = 10,
-                   seed: int = 0) -> list[float]:
+def gradient_sizes_by_activation(
+    images: Tensor,
+    labels: Tensor,
+    *,
+    depth: int = 20,
+    width: int = 128,
+    activation: str = "relu",
+    init: str = "kaiming",
+    num_classes: int = 10,
+    seed: int = 0,
+) -> list[float]:
     """The L2 norm of d loss / d weight of each hidden layer (input first) of a fresh
     ``deep_stack(depth, width, activation)`` on the flattened ``images`` (one batch, at
     initialisation). Seeded, so the three activations get the same weights' scheme and draws."""
@@ -71,12 +80,15 @@ def gradient_sizes_by_activation(images: Tensor, labels: Tensor, *, depth: int =
     if init not in INITS:
         raise ValueError(f"init must be one of {tuple(INITS)}, got {init!r}")
     if images.dim() < 2 or len(images) != len(labels):
-        raise ValueError(f"images must be a batch (N, ...) with one label each, got "
-                         f"{tuple(images.shape)} and {len(labels)} labels")
+        raise ValueError(
+            f"images must be a batch (N, ...) with one label each, got "
+            f"{tuple(images.shape)} and {len(labels)} labels"
+        )
     x = images.float().flatten(1)
     torch.manual_seed(seed)
-    model = deep_stack(depth, width=width, activation=activation, in_features=x.shape[1],
-                       num_classes=num_classes, init=init)
+    model = deep_stack(
+        depth, width=width, activation=activation, in_features=x.shape[1], num_classes=num_classes, init=init
+    )
     norms = gradient_norms(model, x, labels)
     return [value for name, value in norms if name != "out"]
 
@@ -88,6 +100,7 @@ FIGURE1_KEY = "01_alexnet/figure1"
 
 
 # --------------------------------------------------------------------------- the two towers
+
 
 @dataclasses.dataclass(frozen=True)
 class TowerRow:
@@ -111,8 +124,9 @@ def tower_parameters(channels: Sequence[int] = PAPER_CHANNELS) -> list[TowerRow]
     named_two = dict(two.named_modules())
     for name, module in one.named_modules():
         if isinstance(module, (nn.Conv2d, nn.Linear)):
-            rows.append(TowerRow(name.split(".")[-1], count_parameters(module),
-                                 count_parameters(named_two[name])))
+            rows.append(
+                TowerRow(name.split(".")[-1], count_parameters(module), count_parameters(named_two[name]))
+            )
     rows.append(TowerRow("total", count_parameters(one), count_parameters(two)))
     return rows
 
@@ -131,8 +145,9 @@ class ParallelCheck:
     seconds: float
 
 
-def model_parallel_check(model: nn.Module, x: Tensor, backend: str = "auto",
-                         timeout: float = 120.0) -> ParallelCheck:
+def model_parallel_check(
+    model: nn.Module, x: Tensor, backend: str = "auto", timeout: float = 120.0
+) -> ParallelCheck:
     """Run ``model`` (a ``groups=2`` AlexNet, in eval mode) on one device and split over two
     (two GPUs, else two CPU processes talking through torch.distributed/gloo); compare."""
     from ..parallel import run_model_parallel, split_towers
@@ -146,13 +161,20 @@ def model_parallel_check(model: nn.Module, x: Tensor, backend: str = "auto",
     start = time.perf_counter()
     towers = run_model_parallel(split, x, backend=backend, timeout=timeout)
     seconds = time.perf_counter() - start
-    return ParallelCheck(backend, float((towers - one_device).abs().max()),
-                         float(one_device.abs().max()), count_parameters(model),
-                         list(split.parameters_per_tower), int(split.bytes_exchanged or 0),
-                         list(split.exchanges), seconds)
+    return ParallelCheck(
+        backend,
+        float((towers - one_device).abs().max()),
+        float(one_device.abs().max()),
+        count_parameters(model),
+        list(split.parameters_per_tower),
+        int(split.bytes_exchanged or 0),
+        list(split.exchanges),
+        seconds,
+    )
 
 
 # --------------------------------------------------------------------------- pooling and LRN
+
 
 @dataclasses.dataclass(frozen=True)
 class PoolingRow:
@@ -210,9 +232,15 @@ class LRNEffect:
     activation_median: float
 
 
-def lrn_effect(model: nn.Module, x: Tensor, scale: float = 1.0, size: int = int(PAPER_LRN["size"]),
-               alpha: float = PAPER_LRN["alpha"], beta: float = PAPER_LRN["beta"],
-               k: float = PAPER_LRN["k"]) -> LRNEffect:
+def lrn_effect(
+    model: nn.Module,
+    x: Tensor,
+    scale: float = 1.0,
+    size: int = int(PAPER_LRN["size"]),
+    alpha: float = PAPER_LRN["alpha"],
+    beta: float = PAPER_LRN["beta"],
+    k: float = PAPER_LRN["k"],
+) -> LRNEffect:
     """Run ``model.features`` up to the first ReLU on ``x * scale`` and measure LRN's divisor
     (k + alpha/n * sum of squares of the neighbours)^beta on those activations (nonzero ones)."""
     first = []
@@ -228,8 +256,9 @@ def lrn_effect(model: nn.Module, x: Tensor, scale: float = 1.0, size: int = int(
     divisor = (a[active] / out[active]).flatten()
     if divisor.numel() == 0:
         raise ValueError("no activation is positive: nothing to normalise")
-    return LRNEffect(scale, float(divisor.min()), float(divisor.median()), float(divisor.max()),
-                     float(a[active].median()))
+    return LRNEffect(
+        scale, float(divisor.min()), float(divisor.median()), float(divisor.max()), float(a[active].median())
+    )
 
 
 # --------------------------------------------------------------------------- the 2x2 gap runs
@@ -237,7 +266,9 @@ def lrn_effect(model: nn.Module, x: Tensor, scale: float = 1.0, size: int = int(
 REGULARISATION_KEY = "01_alexnet/regularisation"
 
 
-def regularisation_runs(data: CourseData, profile: Profile | str | None = None, **kwargs) -> dict[str, dict[int, History]]:
+def regularisation_runs(
+    data: CourseData, profile: Profile | str | None = None, **kwargs
+) -> dict[str, dict[int, History]]:
     """Train the recipe ``01_alexnet/regularisation`` on the profile's seeds: SmallAlexNet with
     wide fully connected layers, without regularisation, with augmentation (``fit``'s random crops
     and flips) and with dropout (0.5 before fc6 and fc7), on a tenth of the training images until
@@ -262,12 +293,17 @@ class GapRow:
 def gap_rows(runs: Mapping[str, Mapping[int, History]]) -> list[GapRow]:
     """Train accuracy (clean, eval mode; the last epoch's running accuracy if not measured),
     test accuracy and their gap, per run and seed."""
-    return [GapRow(label, seed, float(h.info.get("clean_train_acc", h.train_acc[-1])), float(h.test_acc))
-            for label, by_seed in runs.items() for seed, h in sorted(by_seed.items())]
+    return [
+        GapRow(label, seed, float(h.info.get("clean_train_acc", h.train_acc[-1])), float(h.test_acc))
+        for label, by_seed in runs.items()
+        for seed, h in sorted(by_seed.items())
+    ]
 
 
 def format_gap_table(rows: Sequence[GapRow]) -> str:
     width = max(len(r.label) for r in rows)
     lines = [f"{'run':<{width}}  seed  train acc  test acc    gap", "-" * (width + 36)]
-    lines += [f"{r.label:<{width}}  {r.seed:>4}  {r.train_acc:9.1%}  {r.test_acc:8.1%}  {r.gap:5.1%}" for r in rows]
+    lines += [
+        f"{r.label:<{width}}  {r.seed:>4}  {r.train_acc:9.1%}  {r.test_acc:8.1%}  {r.gap:5.1%}" for r in rows
+    ]
     return "\n".join(lines)

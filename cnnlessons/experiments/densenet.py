@@ -6,10 +6,11 @@ counts from the shapes a forward pass really sees, parameters with ``count_param
 with ``flops_per_image`` (a multiply-add counts as 2 FLOPs). Architecture-only measurements run on
 the ``meta`` device, so they allocate no weights and cost next to nothing.
 """
+
 from __future__ import annotations
 
 import dataclasses
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import nn
@@ -95,24 +96,38 @@ def dense_layer_costs(model: nn.Module, input_size: Sequence[int]) -> list[Layer
             h.remove()
     costs, index = [], 0
     for b, block in enumerate(blocks, start=1):
-        for l, layer in enumerate(block.layers, start=1):
+        for number, layer in enumerate(block.layers, start=1):
             index += 1
             shape = seen[id(layer)]
-            costs.append(LayerCost(
-                block=b, layer=l, index=index, in_channels=shape[1],
-                out_channels=shape[1] + layer.growth_rate, resolution=shape[2],
-                params=count_parameters(layer), flops=flops_per_image(layer, shape[1:])))
+            costs.append(
+                LayerCost(
+                    block=b,
+                    layer=number,
+                    index=index,
+                    in_channels=shape[1],
+                    out_channels=shape[1] + layer.growth_rate,
+                    resolution=shape[2],
+                    params=count_parameters(layer),
+                    flops=flops_per_image(layer, shape[1:]),
+                )
+            )
     return costs
 
 
-def growth_table(in_channels: int = 16, num_layers: int = 12,
-                 growth_rates: Sequence[int] = (4, 12, 24, 32),
-                 image_size: int = 32) -> dict[int, list[LayerCost]]:
+def growth_table(
+    in_channels: int = 16,
+    num_layers: int = 12,
+    growth_rates: Sequence[int] = (4, 12, 24, 32),
+    image_size: int = 32,
+) -> dict[int, list[LayerCost]]:
     """Per growth rate k: the cost of each layer of one dense block (``num_layers`` plain
     BN-ReLU-3x3 layers on ``in_channels`` channels at ``image_size`` x ``image_size``)."""
-    return {k: dense_layer_costs(_meta(DenseBlock, num_layers, in_channels, k),
-                                 (in_channels, image_size, image_size))
-            for k in growth_rates}
+    return {
+        k: dense_layer_costs(
+            _meta(DenseBlock, num_layers, in_channels, k), (in_channels, image_size, image_size)
+        )
+        for k in growth_rates
+    }
 
 
 def plot_channel_growth(table: dict[int, list[LayerCost]], *, doubling: bool = True):
@@ -129,19 +144,22 @@ def plot_channel_growth(table: dict[int, list[LayerCost]], *, doubling: bool = T
         top = max(top, channels[-1])
         axes[0].plot(ls, channels, marker="o", ms=3, label=f"k = {k}")
         axes[1].plot([c.layer for c in costs], [c.params for c in costs], marker="o", ms=3, label=f"k = {k}")
-        axes[2].plot([c.layer for c in costs], [c.flops / 1e6 for c in costs], marker="o", ms=3,
-                     label=f"k = {k}")
+        axes[2].plot(
+            [c.layer for c in costs], [c.flops / 1e6 for c in costs], marker="o", ms=3, label=f"k = {k}"
+        )
     if doubling and table:
         costs = next(iter(table.values()))
         c0 = costs[0].in_channels
         ls = [0] + [c.layer for c in costs]
-        axes[0].plot(ls, [c0 * 2 ** l for l in ls], ls="--", color="gray", label="doubling (exponential)")
+        axes[0].plot(ls, [c0 * 2**n for n in ls], ls="--", color="gray", label="doubling (exponential)")
         axes[0].set_ylim(0, top * 1.15)
     size = next(iter(table.values()))[0].resolution if table else 0
     for ax, title, ylabel in zip(
-            axes,
-            ("channels after layer l: c0 + l*k", "parameters of layer l", f"FLOPs of layer l ({size}x{size})"),
-            ("channels", "parameters", "MFLOPs")):
+        axes,
+        ("channels after layer l: c0 + l*k", "parameters of layer l", f"FLOPs of layer l ({size}x{size})"),
+        ("channels", "parameters", "MFLOPs"),
+        strict=False,
+    ):
         ax.set_title(title, fontsize=10)
         ax.set_xlabel("layer l")
         ax.set_ylabel(ylabel)
@@ -175,8 +193,9 @@ def stage_shapes(model: DenseNet, input_size: Sequence[int]) -> list[tuple[str, 
 
 def _build(label: str, num_classes: int, in_channels: int, overrides: dict) -> nn.Module:
     run = RECIPES[EXPERIMENT].run(label)
-    return build_model(run.model, num_classes=num_classes, in_channels=in_channels,
-                       **{**run.model_kwargs, **overrides})
+    return build_model(
+        run.model, num_classes=num_classes, in_channels=in_channels, **{**run.model_kwargs, **overrides}
+    )
 
 
 def build_densenet_bc(num_classes: int = 10, in_channels: int = 3, **overrides) -> SmallDenseNet:
@@ -189,8 +208,9 @@ def build_resnet(num_classes: int = 10, in_channels: int = 3, **overrides) -> Sm
     return _build("ResNet-14", num_classes, in_channels, overrides)
 
 
-def densenet_vs_resnet(data: CourseData, profile: Profile | str | None = None,
-                       **kwargs) -> dict[str, History]:
+def densenet_vs_resnet(
+    data: CourseData, profile: Profile | str | None = None, **kwargs
+) -> dict[str, History]:
     """Train the recipe ``05_densenet/densenet_vs_resnet``: the scaled-down DenseNet-BC and
     ResNet-14 under the same budget. Each history's ``info`` also holds the model's ``flops``
     per image. ``profile`` defaults to the active one."""
@@ -203,13 +223,17 @@ def _acc(h: History) -> float:
 
 def comparison_table(runs: dict[str, History]) -> str:
     """A markdown table: parameters, FLOPs per image, final validation and test accuracy, time."""
-    rows = ["| model | parameters | MFLOPs per image | val acc | test acc | training time |",
-            "|---|---:|---:|---:|---:|---:|"]
+    rows = [
+        "| model | parameters | MFLOPs per image | val acc | test acc | training time |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
     for label, h in runs.items():
         test = "n/a" if h.test_acc is None else f"{h.test_acc:.1%}"
         val = f"{h.val_acc[-1]:.1%}" if h.val_acc else "n/a"
-        rows.append(f"| {label} | {h.info['parameters']:,} | {h.info.get('flops', 0) / 1e6:,.1f} | "
-                    f"{val} | {test} | {h.wall_time:.0f} s |")
+        rows.append(
+            f"| {label} | {h.info['parameters']:,} | {h.info.get('flops', 0) / 1e6:,.1f} | "
+            f"{val} | {test} | {h.wall_time:.0f} s |"
+        )
     return "\n".join(rows)
 
 
@@ -221,13 +245,30 @@ def plot_params_accuracy(runs: dict[str, History], reference: Sequence[History] 
     from ..plots import plot_bars
 
     everything = list(runs.values()) + [
-        History(**{**h.to_dict(), "label": f"{h.info['checkpoint']}\ntrained to the end"
-                   if h.info.get("checkpoint") else f"{h.label} (reference)"}) for h in reference]
+        History(
+            **{
+                **h.to_dict(),
+                "label": f"{h.info['checkpoint']}\ntrained to the end"
+                if h.info.get("checkpoint")
+                else f"{h.label} (reference)",
+            }
+        )
+        for h in reference
+    ]
     fig, axes = plt.subplots(1, 2, figsize=(4.2 + 1.6 * len(everything), 3.4))
-    plot_bars({h.label: h.info.get("parameters", 0) for h in everything}, ylabel="parameters",
-              title="parameters", ax=axes[0])
-    plot_bars({h.label: _acc(h) for h in everything}, ylabel="test accuracy", title="test accuracy",
-              ax=axes[1], fmt="{:.1%}")
+    plot_bars(
+        {h.label: h.info.get("parameters", 0) for h in everything},
+        ylabel="parameters",
+        title="parameters",
+        ax=axes[0],
+    )
+    plot_bars(
+        {h.label: _acc(h) for h in everything},
+        ylabel="test accuracy",
+        title="test accuracy",
+        ax=axes[1],
+        fmt="{:.1%}",
+    )
     axes[1].set_ylim(0, 1.08)
     axes[1].yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
     fig.tight_layout()

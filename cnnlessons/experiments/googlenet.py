@@ -7,10 +7,11 @@ layers is measured, not looked up: :func:`weight_layer_depth` runs the model and
 convolutions and linear layers on the longest path from the input to the output (the paper's
 "22 layers deep when counting only layers with parameters").
 """
+
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable, Optional, Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -48,6 +49,7 @@ BRANCH_NAMES = ("1x1", "1x1 -> 3x3", "1x1 -> 5x5", "3x3 max pool -> 1x1")
 
 # -- the 1x1 reduction --------------------------------------------------------------------------
 
+
 @dataclasses.dataclass(frozen=True)
 class ReductionComparison:
     """One kxk convolution in->out against a 1x1 in->reduced followed by kxk reduced->out."""
@@ -67,17 +69,24 @@ class ReductionComparison:
         return self.reduced_params / self.direct_params
 
 
-def compare_reduction(in_channels: int = 128, reduced_channels: int = 32, out_channels: int = 128,
-                      kernel_size: int = 3, size: int = 28, seed: int = 0) -> ReductionComparison:
+def compare_reduction(
+    in_channels: int = 128,
+    reduced_channels: int = 32,
+    out_channels: int = 128,
+    kernel_size: int = 3,
+    size: int = 28,
+    seed: int = 0,
+) -> ReductionComparison:
     """Build both paths as real layers (no biases, 'same' padding), count their weights, run an
     image through each, and measure their receptive fields as the gradient footprint of one
     output pixel on the input."""
     pad = kernel_size // 2
     torch.manual_seed(seed)
     direct = nn.Conv2d(in_channels, out_channels, kernel_size, padding=pad, bias=False)
-    reduced = nn.Sequential(nn.Conv2d(in_channels, reduced_channels, 1, bias=False),
-                            nn.Conv2d(reduced_channels, out_channels, kernel_size, padding=pad,
-                                      bias=False))
+    reduced = nn.Sequential(
+        nn.Conv2d(in_channels, reduced_channels, 1, bias=False),
+        nn.Conv2d(reduced_channels, out_channels, kernel_size, padding=pad, bias=False),
+    )
     x = torch.randn(1, in_channels, size, size)
     with torch.no_grad():
         direct_shape, reduced_shape = tuple(direct(x).shape), tuple(reduced(x).shape)
@@ -85,15 +94,19 @@ def compare_reduction(in_channels: int = 128, reduced_channels: int = 32, out_ch
     fp_direct = gradient_footprint(direct, small, trials=1, seed=seed)
     fp_reduced = gradient_footprint(reduced, small, trials=1, seed=seed)
     return ReductionComparison(
-        direct_params=count_parameters(direct), reduced_params=count_parameters(reduced),
-        direct_shape=direct_shape, reduced_shape=reduced_shape,
+        direct_params=count_parameters(direct),
+        reduced_params=count_parameters(reduced),
+        direct_shape=direct_shape,
+        reduced_shape=reduced_shape,
         direct_receptive_field=(fp_direct.height, fp_direct.width),
         reduced_receptive_field=(fp_reduced.height, fp_reduced.width),
         direct_flops=flops_per_image(direct, (in_channels, size, size)),
-        reduced_flops=flops_per_image(reduced, (in_channels, size, size)))
+        reduced_flops=flops_per_image(reduced, (in_channels, size, size)),
+    )
 
 
 # -- an Inception branch, for the explorer --------------------------------------------------------
+
 
 @dataclasses.dataclass(frozen=True)
 class Branch:
@@ -112,8 +125,12 @@ class Branch:
 def reduction_widths(model: nn.Module) -> list[int]:
     """The output channels of every 1x1 reduction in ``model``'s Inception blocks (the first conv
     of the 3x3 and the 5x5 branch, block by block); empty for naive blocks."""
-    return [next(m for m in block.branches[i].modules() if isinstance(m, nn.Conv2d)).out_channels
-            for block in model.modules() if isinstance(block, Inception) and block.reductions for i in (1, 2)]
+    return [
+        next(m for m in block.branches[i].modules() if isinstance(m, nn.Conv2d)).out_channels
+        for block in model.modules()
+        if isinstance(block, Inception) and block.reductions
+        for i in (1, 2)
+    ]
 
 
 def googlenet_block_inputs() -> dict[str, int]:
@@ -132,10 +149,12 @@ def _googlenet_branches() -> dict[str, Branch]:
     for name in ("inception3a", "inception4e", "inception5b"):
         _, c2, c3, _ = GOOGLENET_BLOCKS[name]
         block, cin, size = name.removeprefix("inception"), inputs[name], sizes[name[9]]
-        branches[f"{block} 3x3"] = Branch(f"inception {block}, 3x3 branch: {cin} -> {c2[0]} -> {c2[1]}",
-                                          cin, c2[0], c2[1], 3, size)
-        branches[f"{block} 5x5"] = Branch(f"inception {block}, 5x5 branch: {cin} -> {c3[0]} -> {c3[1]}",
-                                          cin, c3[0], c3[1], 5, size)
+        branches[f"{block} 3x3"] = Branch(
+            f"inception {block}, 3x3 branch: {cin} -> {c2[0]} -> {c2[1]}", cin, c2[0], c2[1], 3, size
+        )
+        branches[f"{block} 5x5"] = Branch(
+            f"inception {block}, 5x5 branch: {cin} -> {c3[0]} -> {c3[1]}", cin, c3[0], c3[1], 5, size
+        )
     return branches
 
 
@@ -151,8 +170,9 @@ class BranchCost:
     flops: int
 
 
-def branch_cost_formula(in_channels: int, reduced_channels: Optional[int], out_channels: int,
-                        kernel_size: int, size: int) -> BranchCost:
+def branch_cost_formula(
+    in_channels: int, reduced_channels: int | None, out_channels: int, kernel_size: int, size: int
+) -> BranchCost:
     """The cost by formula; ``reduced_channels=None`` is the kxk convolution without reduction.
     FLOPs count a multiply-add as 2 and only the convolutions' products (as FlopCounterMode)."""
     k2 = kernel_size * kernel_size
@@ -164,23 +184,25 @@ def branch_cost_formula(in_channels: int, reduced_channels: Optional[int], out_c
     return BranchCost(params=weights + biases, flops=2 * weights * size * size)
 
 
-def branch_cost(in_channels: int, reduced_channels: Optional[int], out_channels: int,
-                kernel_size: int, size: int) -> BranchCost:
+def branch_cost(
+    in_channels: int, reduced_channels: int | None, out_channels: int, kernel_size: int, size: int
+) -> BranchCost:
     """The cost measured on real layers: the branch of the library's ``Inception`` (1x1 conv,
     ReLU, kxk conv, ReLU), or one kxk conv with ReLU for ``reduced_channels=None``. Built on the
     meta device: counted, never computed."""
     pad = kernel_size // 2
     with torch.device("meta"):
         if reduced_channels is None:
-            branch = nn.Sequential(nn.Conv2d(in_channels, out_channels, kernel_size, padding=pad),
-                                   nn.ReLU())
+            branch = nn.Sequential(nn.Conv2d(in_channels, out_channels, kernel_size, padding=pad), nn.ReLU())
         elif kernel_size == 3:
             branch = Inception(in_channels, 1, (reduced_channels, out_channels), (1, 1), 1).branches[1]
         else:
-            branch = Inception(in_channels, 1, (1, 1), (reduced_channels, out_channels), 1,
-                               c3_kernel_size=kernel_size).branches[2]
-    return BranchCost(params=count_parameters(branch),
-                      flops=flops_per_image(branch, (in_channels, size, size)))
+            branch = Inception(
+                in_channels, 1, (1, 1), (reduced_channels, out_channels), 1, c3_kernel_size=kernel_size
+            ).branches[2]
+    return BranchCost(
+        params=count_parameters(branch), flops=flops_per_image(branch, (in_channels, size, size))
+    )
 
 
 # -- the naive block's growth ---------------------------------------------------------------------
@@ -212,22 +234,32 @@ def naive_growth(width: int = 16, input_size: Sequence[int] = (3, 32, 32)) -> li
     for design, kwargs in BLOCK_DESIGNS.items():
         with torch.device("meta"):
             model = build_model("small_googlenet", width=width, in_channels=input_size[0], **kwargs)
-        costs.append(NetCost(design, tuple(m.out_channels for m in model.modules() if isinstance(m, Inception)),
-                             count_parameters(model), flops_per_image(model, input_size)))
+        costs.append(
+            NetCost(
+                design,
+                tuple(m.out_channels for m in model.modules() if isinstance(m, Inception)),
+                count_parameters(model),
+                flops_per_image(model, input_size),
+            )
+        )
     return costs
 
 
 # -- the Inception block's shapes -----------------------------------------------------------------
 
+
 def branch_shapes(block: Inception, x: Tensor) -> tuple[list[tuple[str, tuple[int, ...]]], tuple[int, ...]]:
     """Each branch's output shape and the block's (concatenated) output shape for input ``x``."""
     with torch.no_grad():
-        shapes = [(name, tuple(branch(x).shape)) for name, branch in zip(BRANCH_NAMES, block.branches)]
+        shapes = [
+            (name, tuple(branch(x).shape)) for name, branch in zip(BRANCH_NAMES, block.branches, strict=False)
+        ]
         out = tuple(block(x).shape)
     return shapes, out
 
 
 # -- the source's table ---------------------------------------------------------------------------
+
 
 class _LayerDepth(TorchFunctionMode):
     """Tags every tensor with the number of conv/linear layers on the longest path behind it."""
@@ -296,12 +328,12 @@ class TableRow:
     layers: int
     params: int
     flops: int
-    torchvision_params: Optional[int]
-    source_layers: Optional[int] = None
-    source_params: Optional[float] = None
+    torchvision_params: int | None
+    source_layers: int | None = None
+    source_params: float | None = None
 
     @property
-    def params_off_by(self) -> Optional[float]:
+    def params_off_by(self) -> float | None:
         """Relative difference of the measured parameters from the source's figure."""
         if self.source_params is None:
             return None
@@ -316,16 +348,20 @@ class TableRow:
             words.append(f"layers: {self.layers}, not {self.source_layers}")
         off = self.params_off_by
         if abs(off) > 0.05:
-            words.append(f"parameters: {self.params / 1e6:.1f}M, not {self.source_params / 1e6:.0f}M "
-                         f"({off:+.0%})")
+            words.append(
+                f"parameters: {self.params / 1e6:.1f}M, not {self.source_params / 1e6:.0f}M ({off:+.0%})"
+            )
         return "source is right (within 5%)" if not words else "source is off: " + "; ".join(words)
 
 
 def _count(build: Callable[[], nn.Module], input_size: Sequence[int]) -> tuple[int, int, int]:
     with torch.device("meta"):
         model = build()
-    result = (weight_layer_depth(model, input_size), count_parameters(model),
-              flops_per_image(model, input_size))
+    result = (
+        weight_layer_depth(model, input_size),
+        count_parameters(model),
+        flops_per_image(model, input_size),
+    )
     del model
     return result
 
@@ -346,27 +382,65 @@ def architecture_table() -> list[TableRow]:
     meta device and set beside torchvision's own model (built with ``weights=None``)."""
     size = (3, 224, 224)
     specs = [
-        ("AlexNet", 'build_model("alexnet")', lambda: build_model("alexnet"),
-         lambda: _torchvision_params("alexnet"), "AlexNet"),
-        ("AlexNet, the paper's two towers", 'build_model("alexnet_paper")',
-         lambda: build_model("alexnet_paper"), None, None),
-        ("VGG-19", 'build_model("vgg19")', lambda: build_model("vgg19"),
-         lambda: _torchvision_params("vgg19"), "VGGNet"),
-        ("GoogLeNet", 'build_model("googlenet")', lambda: build_model("googlenet"),
-         lambda: _torchvision_params("googlenet", aux_logits=False, init_weights=True), "GoogLeNet"),
-        ("GoogLeNet, the paper's layers", 'build_model("googlenet_paper")',
-         lambda: build_model("googlenet_paper"), None, None),
-        ("GoogLeNet + 2 auxiliary classifiers", 'build_model("googlenet", aux_logits=True)',
-         lambda: build_model("googlenet", aux_logits=True),
-         lambda: _torchvision_params("googlenet", init_weights=True), None),
+        (
+            "AlexNet",
+            'build_model("alexnet")',
+            lambda: build_model("alexnet"),
+            lambda: _torchvision_params("alexnet"),
+            "AlexNet",
+        ),
+        (
+            "AlexNet, the paper's two towers",
+            'build_model("alexnet_paper")',
+            lambda: build_model("alexnet_paper"),
+            None,
+            None,
+        ),
+        (
+            "VGG-19",
+            'build_model("vgg19")',
+            lambda: build_model("vgg19"),
+            lambda: _torchvision_params("vgg19"),
+            "VGGNet",
+        ),
+        (
+            "GoogLeNet",
+            'build_model("googlenet")',
+            lambda: build_model("googlenet"),
+            lambda: _torchvision_params("googlenet", aux_logits=False, init_weights=True),
+            "GoogLeNet",
+        ),
+        (
+            "GoogLeNet, the paper's layers",
+            'build_model("googlenet_paper")',
+            lambda: build_model("googlenet_paper"),
+            None,
+            None,
+        ),
+        (
+            "GoogLeNet + 2 auxiliary classifiers",
+            'build_model("googlenet", aux_logits=True)',
+            lambda: build_model("googlenet", aux_logits=True),
+            lambda: _torchvision_params("googlenet", init_weights=True),
+            None,
+        ),
     ]
     rows = []
     for name, code, build, tv, source in specs:
         layers, params, flops = _count(build, size)
         src_layers, src_params = SOURCE_TABLE[source] if source else (None, None)
-        rows.append(TableRow(name=name, model=code, layers=layers, params=params, flops=flops,
-                             torchvision_params=tv() if tv else None, source_layers=src_layers,
-                             source_params=src_params))
+        rows.append(
+            TableRow(
+                name=name,
+                model=code,
+                layers=layers,
+                params=params,
+                flops=flops,
+                torchvision_params=tv() if tv else None,
+                source_layers=src_layers,
+                source_params=src_params,
+            )
+        )
     return rows
 
 
@@ -375,11 +449,16 @@ def format_table(rows: Sequence[TableRow]) -> str:
     header = ("model", "source", "layers", "parameters", "torchvision", "GFLOPs")
     lines = []
     for r in rows:
-        source = (f"{r.source_layers} layers, {r.source_params / 1e6:.0f}M"
-                  if r.source_params is not None else "")
+        source = (
+            f"{r.source_layers} layers, {r.source_params / 1e6:.0f}M" if r.source_params is not None else ""
+        )
         tv = f"{r.torchvision_params:,}" if r.torchvision_params is not None else ""
         lines.append((r.name, source, str(r.layers), f"{r.params:,}", tv, f"{r.flops / 1e9:.2f}"))
     widths = [max(len(x[i]) for x in [header, *lines]) for i in range(len(header))]
-    fmt = lambda cells: "  ".join(c.ljust(w) if i < 2 else c.rjust(w)  # noqa: E731
-                                  for i, (c, w) in enumerate(zip(cells, widths)))
+
+    def fmt(cells: list[str]) -> str:
+        return "  ".join(
+            c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=False))
+        )
+
     return "\n".join([fmt(header), fmt(["-" * w for w in widths])] + [fmt(x) for x in lines])

@@ -8,11 +8,12 @@ option A for CIFAR-10), all under the same budget. ``degradation_setup(profile)`
 depths and width the profile can afford: 20 and 56 layers at width 16 (the paper's Figure 6) on a
 GPU, fewer and thinner layers on a CPU.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import nn
@@ -76,8 +77,10 @@ class DegradationSetup:
         return self.depths[1]
 
     def __str__(self) -> str:
-        return (f"depths {self.shallow} and {self.deep}, width {self.width}/{2 * self.width}/"
-                f"{4 * self.width}, {self.epochs} epochs, SGD lr {self.lr}")
+        return (
+            f"depths {self.shallow} and {self.deep}, width {self.width}/{2 * self.width}/"
+            f"{4 * self.width}, {self.epochs} epochs, SGD lr {self.lr}"
+        )
 
 
 def degradation_setup(profile: Profile | str | None = None) -> DegradationSetup:
@@ -86,32 +89,55 @@ def degradation_setup(profile: Profile | str | None = None) -> DegradationSetup:
     ``smoke`` 8 against 20 layers at width 4."""
     recipe = RECIPES[DEGRADATION_KEY]
     settings = recipe.settings_for(profile)
-    return DegradationSetup(depths=tuple(settings["depths"]), width=settings["width"],
-                            epochs=recipe.epochs_for(profile), max_depth=settings["max_depth"])
+    return DegradationSetup(
+        depths=tuple(settings["depths"]),
+        width=settings["width"],
+        epochs=recipe.epochs_for(profile),
+        max_depth=settings["max_depth"],
+    )
 
 
-def train_resnet(data: CourseData, depth: int, shortcut: str, *, width: int, epochs: int,
-                 seed: int = 0, profile: Profile | str | None = None,
-                 on_epoch: Callable[[History], None] | None = None) -> History:
+def train_resnet(
+    data: CourseData,
+    depth: int,
+    shortcut: str,
+    *,
+    width: int,
+    epochs: int,
+    seed: int = 0,
+    profile: Profile | str | None = None,
+    on_epoch: Callable[[History], None] | None = None,
+) -> History:
     """Train ``cifar_resnet(depth, shortcut=...)`` from seed ``seed`` with the degradation
     experiment's recipe."""
     if shortcut not in SHORTCUT_CHOICES:
         raise ValueError(f"shortcut must be one of {SHORTCUT_CHOICES}, got {shortcut!r}")
     recipe = RECIPES[DEGRADATION_KEY]
-    return recipe.fit_run(resnet_run(depth, shortcut, width), data, profile, epochs=epochs,
-                          seed=seed, on_epoch=on_epoch)[1]
+    return recipe.fit_run(
+        resnet_run(depth, shortcut, width), data, profile, epochs=epochs, seed=seed, on_epoch=on_epoch
+    )[1]
 
 
 # -- gradients at initialisation ----------------------------------------------------------------
 
-def gradient_sizes_by_shortcut(depth: int, shortcut: str, x: torch.Tensor, y: torch.Tensor, *,
-                   width: int = 16, num_classes: int = 10, seed: int = 0) -> list[tuple[str, float]]:
+
+def gradient_sizes_by_shortcut(
+    depth: int,
+    shortcut: str,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    width: int = 16,
+    num_classes: int = 10,
+    seed: int = 0,
+) -> list[tuple[str, float]]:
     """Gradient norm of every conv and linear layer's weight, input to output, of a freshly
     initialised ``cifar_resnet(depth, shortcut=...)`` on the batch ``(x, y)`` (BN in training
     mode, as in the first training step)."""
     set_seed(seed)
-    model = cifar_resnet(depth, num_classes=num_classes, shortcut=shortcut,
-                         in_channels=x.shape[1], width=width)
+    model = cifar_resnet(
+        depth, num_classes=num_classes, shortcut=shortcut, in_channels=x.shape[1], width=width
+    )
     model.train()
     norms = gradient_norms(model, x, y)
     # the projection shortcuts are not on the path through the residual branches: leave them out
@@ -128,6 +154,7 @@ def gradient_spread(norms: Sequence[tuple[str, float]]) -> float:
 
 # -- shortcuts and bottlenecks --------------------------------------------------------------------
 
+
 @dataclasses.dataclass(frozen=True)
 class ShortcutComparison:
     """One block at a stride-2 stage with a given shortcut."""
@@ -140,9 +167,14 @@ class ShortcutComparison:
     output_shape: tuple[int, ...]
 
 
-def compare_shortcuts(in_channels: int = 16, out_channels: int = 32, stride: int = 2,
-                      size: int = 32, shortcuts: Sequence[str] = ("identity", "projection"),
-                      seed: int = 0) -> list[ShortcutComparison]:
+def compare_shortcuts(
+    in_channels: int = 16,
+    out_channels: int = 32,
+    stride: int = 2,
+    size: int = 32,
+    shortcuts: Sequence[str] = ("identity", "projection"),
+    seed: int = 0,
+) -> list[ShortcutComparison]:
     """Build ``ResidualBlock(in, out, stride, shortcut=...)`` for each shortcut, run one batch
     through its two paths, and report the parameters and shapes."""
     torch.manual_seed(seed)
@@ -154,11 +186,16 @@ def compare_shortcuts(in_channels: int = 16, out_channels: int = 32, stride: int
             f = block.residual(x)
             s = block.shortcut(x)
             out = block(x)
-        rows.append(ShortcutComparison(
-            shortcut=shortcut, block_params=count_parameters(block),
-            shortcut_params=count_parameters(block.shortcut),
-            residual_shape=tuple(f.shape), shortcut_shape=tuple(s.shape),
-            output_shape=tuple(out.shape)))
+        rows.append(
+            ShortcutComparison(
+                shortcut=shortcut,
+                block_params=count_parameters(block),
+                shortcut_params=count_parameters(block.shortcut),
+                residual_shape=tuple(f.shape),
+                shortcut_shape=tuple(s.shape),
+                output_shape=tuple(out.shape),
+            )
+        )
     return rows
 
 
@@ -191,9 +228,15 @@ def bottleneck_costs(channels: int = 256, size: int = 56) -> list[BlockCost]:
         ]
     rows = []
     for name, block, c in blocks:
-        rows.append(BlockCost(name=name, conv_weights=_conv_weights(block),
-                              params=count_parameters(block.residual),
-                              flops=flops_per_image(block.residual, (c, size, size)),
-                              in_channels=c, out_channels=c))
+        rows.append(
+            BlockCost(
+                name=name,
+                conv_weights=_conv_weights(block),
+                params=count_parameters(block.residual),
+                flops=flops_per_image(block.residual, (c, size, size)),
+                in_channels=c,
+                out_channels=c,
+            )
+        )
         del block
     return rows

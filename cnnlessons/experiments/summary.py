@@ -8,10 +8,11 @@ and ``plot_accuracy_vs_parameters`` take those histories, or reference runs of t
 ``full_size`` measures the 224x224 ImageNet models on the ``meta`` device: no weights are
 allocated and no arithmetic is done.
 """
+
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import torch
 from torch import nn
@@ -74,20 +75,25 @@ def build_small(label: str, data: CourseData) -> nn.Module:
 def small_models_table(input_size: Sequence[int] = (3, 32, 32), num_classes: int = 10) -> str:
     """A markdown table of ``SMALL_MODELS`` for one input size: how each is built, its parameters,
     FLOPs per image and FLOPs per parameter (measured on the ``meta`` device)."""
-    rows = ["| model | built as | parameters | MFLOPs per image | FLOPs per parameter |",
-            "|---|---|---:|---:|---:|"]
+    rows = [
+        "| model | built as | parameters | MFLOPs per image | FLOPs per parameter |",
+        "|---|---|---:|---:|---:|",
+    ]
     for label, (name, kwargs) in SMALL_MODELS.items():
         with torch.device("meta"):
             model = build_model(name, num_classes=num_classes, in_channels=input_size[0], **kwargs)
         args = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
         params, flops = count_parameters(model), flops_per_image(model, input_size)
-        rows.append(f"| {label} | `build_model({name!r}{', ' + args if args else ''})` | "
-                    f"{params:,} | {flops / 1e6:,.1f} | {flops / params:,.0f} |")
+        rows.append(
+            f"| {label} | `build_model({name!r}{', ' + args if args else ''})` | "
+            f"{params:,} | {flops / 1e6:,.1f} | {flops / params:,.0f} |"
+        )
     return "\n".join(rows)
 
 
-def train_all(data: CourseData, profile: Profile | str | None = None, *,
-              labels: Sequence[str] | None = None, **kwargs) -> dict[str, History]:
+def train_all(
+    data: CourseData, profile: Profile | str | None = None, *, labels: Sequence[str] | None = None, **kwargs
+) -> dict[str, History]:
     """Train the recipe ``06_summary/five_models`` (or the runs called ``labels``): each lesson's
     course-scale model under one budget. Each history's ``info`` gets ``flops`` (per image at the
     data's size), ``saved_bytes_per_image`` (what a training step keeps for backward, per image:
@@ -138,20 +144,27 @@ def summary_table(runs: Mapping[str, History] | Sequence[History]) -> str:
     where a run's device reported it (CUDA)."""
     runs = _runs(runs)
     peak = any(run.info.get("peak_bytes") is not None for run in runs)
-    rows = ["| model | parameters | MFLOPs per image | test accuracy | trained to the end "
-            "| training time | saved for backward, per image |" + (" peak memory |" if peak else ""),
-            "|---|---:|---:|---:|---:|---:|---:|" + ("---:|" if peak else "")]
+    rows = [
+        "| model | parameters | MFLOPs per image | test accuracy | trained to the end "
+        "| training time | saved for backward, per image |" + (" peak memory |" if peak else ""),
+        "|---|---:|---:|---:|---:|---:|---:|" + ("---:|" if peak else ""),
+    ]
     for run in runs:
         flops = run.info.get("flops")
-        rows.append(f"| {run.label} | {run.info.get('parameters', 0):,} | "
-                    f"{'n/a' if flops is None else f'{flops / 1e6:,.1f}'} | {accuracy(run):.1%} | "
-                    f"{_converged(run)} | {run.wall_time:.1f} s | {_saved(run)} |"
-                    + (f" {_peak(run)} |" if peak else ""))
+        rows.append(
+            f"| {run.label} | {run.info.get('parameters', 0):,} | "
+            f"{'n/a' if flops is None else f'{flops / 1e6:,.1f}'} | {accuracy(run):.1%} | "
+            f"{_converged(run)} | {run.wall_time:.1f} s | {_saved(run)} |"
+            + (f" {_peak(run)} |" if peak else "")
+        )
     return "\n".join(rows)
 
 
-def plot_accuracy_vs_parameters(runs: Mapping[str, History] | Sequence[History],
-                                reference: Sequence[History] = (), title: str | None = None):
+def plot_accuracy_vs_parameters(
+    runs: Mapping[str, History] | Sequence[History],
+    reference: Sequence[History] = (),
+    title: str | None = None,
+):
     """Test accuracy against parameters (log scale), one labelled point per model; reference
     runs (e.g. ``reference_runs(EXPERIMENT)``) as open grey markers."""
     import matplotlib.pyplot as plt
@@ -167,10 +180,12 @@ def plot_accuracy_vs_parameters(runs: Mapping[str, History] | Sequence[History],
         x, y = run.info.get("parameters", 0), accuracy(run)
         ax.scatter(x, y, s=50, facecolors="none", edgecolors="gray", zorder=2)
         checkpoint = run.info.get("checkpoint")
-        name = (f"{lesson_label.get(checkpoint, checkpoint)}, trained to the end" if checkpoint
-                else f"{run.label} (reference)")
-        ax.annotate(name, (x, y), textcoords="offset points", xytext=(6, -11),
-                    fontsize=8, color="gray")
+        name = (
+            f"{lesson_label.get(checkpoint, checkpoint)}, trained to the end"
+            if checkpoint
+            else f"{run.label} (reference)"
+        )
+        ax.annotate(name, (x, y), textcoords="offset points", xytext=(6, -11), fontsize=8, color="gray")
     ax.set_xscale("log")
     ax.margins(x=0.15, y=0.1)
     _plain_log_ticks(ax.xaxis, "{:,.0f}")
@@ -191,18 +206,25 @@ def full_size(image_size: int = 224) -> list[FullSize]:
     for name, (challenge, builder) in FULL_SIZE_MODELS.items():
         with torch.device("meta"):
             model = builder()
-        rows.append(FullSize(name, challenge, count_parameters(model),
-                             flops_per_image(model, (3, image_size, image_size))))
+        rows.append(
+            FullSize(
+                name, challenge, count_parameters(model), flops_per_image(model, (3, image_size, image_size))
+            )
+        )
     return rows
 
 
 def full_size_table(rows: Sequence[FullSize]) -> str:
     """A markdown table of ``full_size()``: parameters (millions) and GFLOPs per image."""
-    lines = ["| model | ILSVRC classification | parameters | GFLOPs per image | FLOPs per parameter |",
-             "|---|---|---:|---:|---:|"]
+    lines = [
+        "| model | ILSVRC classification | parameters | GFLOPs per image | FLOPs per parameter |",
+        "|---|---|---:|---:|---:|",
+    ]
     for r in rows:
-        lines.append(f"| {r.name} | {r.challenge} | {r.parameters / 1e6:,.1f}M | {r.flops / 1e9:,.2f} | "
-                     f"{r.flops / r.parameters:,.0f} |")
+        lines.append(
+            f"| {r.name} | {r.challenge} | {r.parameters / 1e6:,.1f}M | {r.flops / 1e9:,.2f} | "
+            f"{r.flops / r.parameters:,.0f} |"
+        )
     return "\n".join(lines)
 
 
@@ -222,8 +244,9 @@ def plot_full_size(rows: Sequence[FullSize]):
     fig, ax = plt.subplots(figsize=(6.4, 4.0))
     for r in rows:
         ax.scatter(r.parameters / 1e6, r.flops / 1e9, s=50, zorder=3)
-        ax.annotate(r.name, (r.parameters / 1e6, r.flops / 1e9), textcoords="offset points",
-                    xytext=(6, 4), fontsize=9)
+        ax.annotate(
+            r.name, (r.parameters / 1e6, r.flops / 1e9), textcoords="offset points", xytext=(6, 4), fontsize=9
+        )
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.margins(x=0.15, y=0.1)

@@ -11,11 +11,12 @@
 The trained experiments are recipes of ``cnnlessons.runs.recipes`` (the same runs for the notebook,
 the explorer and ``cnnlessons reproduce``).
 """
+
 from __future__ import annotations
 
 import dataclasses
 from collections import OrderedDict
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import Tensor, nn
@@ -53,14 +54,16 @@ __all__ = [
 
 # --------------------------------------------------------------------------- receptive field
 
-def conv_stack(num_layers: int, kernel_size: int = 3, channels: int = 4, in_channels: int = 1,
-               relu: bool = True) -> nn.Sequential:
+
+def conv_stack(
+    num_layers: int, kernel_size: int = 3, channels: int = 4, in_channels: int = 1, relu: bool = True
+) -> nn.Sequential:
     """``num_layers`` kxk convolutions (stride 1, 'same' padding), each followed by a ReLU."""
     check_positive_int("num_layers", num_layers)
     check_positive_int("kernel_size", kernel_size)
     if kernel_size % 2 == 0:
         raise ValueError(f"kernel_size must be odd (3, 5, 7, ...) to keep the size, got {kernel_size}")
-    layers: "OrderedDict[str, nn.Module]" = OrderedDict()
+    layers: OrderedDict[str, nn.Module] = OrderedDict()
     c = in_channels
     for i in range(1, num_layers + 1):
         layers[f"conv{i}"] = nn.Conv2d(c, channels, kernel_size, padding=kernel_size // 2)
@@ -80,8 +83,9 @@ class Footprint3x3:
     mask: Tensor
 
 
-def measure_footprints(max_layers: int = 3, kernel_size: int = 3, size: int = 15,
-                       seed: int = 0) -> list[Footprint3x3]:
+def measure_footprints(
+    max_layers: int = 3, kernel_size: int = 3, size: int = 15, seed: int = 0
+) -> list[Footprint3x3]:
     """For 1..max_layers stacked kxk convolutions (random weights, ReLUs): the receptive field
     from the formula and the measured gradient footprint of the centre output pixel."""
     out = []
@@ -89,8 +93,11 @@ def measure_footprints(max_layers: int = 3, kernel_size: int = 3, size: int = 15
         torch.manual_seed(seed)
         model = conv_stack(n, kernel_size)
         fp = gradient_footprint(model, (1, size, size), trials=8, seed=seed)
-        out.append(Footprint3x3(n, kernel_size, stacked_receptive_field(n, kernel_size), fp.height,
-                                fp.width, fp.mask))
+        out.append(
+            Footprint3x3(
+                n, kernel_size, stacked_receptive_field(n, kernel_size), fp.height, fp.width, fp.mask
+            )
+        )
     return out
 
 
@@ -99,7 +106,7 @@ def plot_footprints(footprints: Sequence[Footprint3x3]):
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, len(footprints), figsize=(2.6 * len(footprints), 2.9), squeeze=False)
-    for ax, fp in zip(axes[0], footprints):
+    for ax, fp in zip(axes[0], footprints, strict=False):
         ax.imshow(fp.mask.float().numpy(), cmap="Blues", vmin=0, vmax=1.3)
         h, w = fp.mask.shape
         ax.set_xticks(torch.arange(-0.5, w, 1).tolist(), minor=True)
@@ -108,14 +115,17 @@ def plot_footprints(footprints: Sequence[Footprint3x3]):
         ax.tick_params(which="both", length=0, labelbottom=False, labelleft=False)
         ax.plot([w // 2], [h // 2], "s", color="tab:red", ms=5)
         k = fp.kernel_size
-        ax.set_title(f"{fp.num_layers} x {k}x{k}: {fp.height}x{fp.width}\n(formula {fp.formula}x{fp.formula})",
-                     fontsize=9)
+        ax.set_title(
+            f"{fp.num_layers} x {k}x{k}: {fp.height}x{fp.width}\n(formula {fp.formula}x{fp.formula})",
+            fontsize=9,
+        )
     fig.suptitle("input pixels with a nonzero gradient for the centre output pixel (red)", fontsize=9)
     fig.tight_layout()
     return fig
 
 
 # --------------------------------------------------------------------------- weights
+
 
 @dataclasses.dataclass(frozen=True)
 class WeightsRow:
@@ -130,16 +140,21 @@ class WeightsRow:
         return self.stack / self.single
 
 
-def stack_weights(channels: Sequence[int] = (64, 128, 256, 512), num_layers: int = 3,
-                  kernel_size: int = 3) -> list[WeightsRow]:
+def stack_weights(
+    channels: Sequence[int] = (64, 128, 256, 512), num_layers: int = 3, kernel_size: int = 3
+) -> list[WeightsRow]:
     """Weights of ``num_layers`` kxk layers against one layer with the same receptive field,
     C channels in and out, no biases, counted on real ``nn.Conv2d`` layers (meta device)."""
     big = stacked_receptive_field(num_layers, kernel_size)
     rows = []
     for c in channels:
         with torch.device("meta"):
-            stack = nn.Sequential(*[nn.Conv2d(c, c, kernel_size, padding=kernel_size // 2, bias=False)
-                                    for _ in range(num_layers)])
+            stack = nn.Sequential(
+                *[
+                    nn.Conv2d(c, c, kernel_size, padding=kernel_size // 2, bias=False)
+                    for _ in range(num_layers)
+                ]
+            )
             single = nn.Conv2d(c, c, big, padding=big // 2, bias=False)
         rows.append(WeightsRow(c, count_parameters(stack), count_parameters(single)))
     return rows
@@ -150,8 +165,7 @@ def stack_weights(channels: Sequence[int] = (64, 128, 256, 512), num_layers: int
 VGG_KEY = "02_vggnet/vgg"
 
 
-def train_vgg(data: CourseData, profile: Profile | str | None = None,
-              **kwargs) -> tuple[nn.Module, History]:
+def train_vgg(data: CourseData, profile: Profile | str | None = None, **kwargs) -> tuple[nn.Module, History]:
     """Train the recipe ``02_vggnet/vgg`` (three blocks of two 3x3 convolutions, then the FC head
     on the last feature map as it is, so that the head can be turned into convolutions exactly);
     the trained model and its history."""
@@ -160,6 +174,7 @@ def train_vgg(data: CourseData, profile: Profile | str | None = None,
 
 
 # --------------------------------------------------------------------------- FC head as convolutions
+
 
 def head_difference(model: SmallVGG, x: Tensor) -> tuple[float, float, tuple[int, ...]]:
     """(max |FC head - 1x1-conv head|, max |FC head|, shape of the conv net's output) on ``x``,
@@ -170,8 +185,10 @@ def head_difference(model: SmallVGG, x: Tensor) -> tuple[float, float, tuple[int
         fc = model(x)
         conv = conv_net(x)
     if conv.shape[-2:] != (1, 1):
-        raise ValueError(f"on the training size the conv head must give a 1x1 map, got {tuple(conv.shape)}; "
-                         f"build the model with pool_size equal to the last feature map's side")
+        raise ValueError(
+            f"on the training size the conv head must give a 1x1 map, got {tuple(conv.shape)}; "
+            f"build the model with pool_size equal to the last feature map's side"
+        )
     return float((fc - conv.flatten(1)).abs().max()), float(fc.abs().max()), tuple(conv.shape)
 
 
@@ -203,7 +220,7 @@ def plot_score_map(image: Tensor, scores: Tensor, classes: Sequence[str], picks:
     else:
         axes[0].imshow(img.permute(1, 2, 0).numpy())
     axes[0].set_title(f"input {image.shape[-2]}x{image.shape[-1]}", fontsize=9)
-    for ax, k in zip(axes[1:], picks):
+    for ax, k in zip(axes[1:], picks, strict=False):
         ax.imshow(scores[k].numpy(), cmap="viridis", vmin=0, vmax=1)
         ax.set_title(f"P({classes[k]}), {scores.shape[-2]}x{scores.shape[-1]} map", fontsize=9)
     for ax in axes:
@@ -220,29 +237,41 @@ STACKS_KEY = "02_vggnet/stacks"
 """The ledger's runs: one 5x5 layer against two and four 3x3 layers, on the profile's seeds."""
 
 
-def kernel_models(kernel_size: int, num_layers: int, in_channels: int, num_classes: int,
-                  width: int = 16) -> dict[str, nn.Module]:
+def kernel_models(
+    kernel_size: int, num_layers: int, in_channels: int, num_classes: int, width: int = 16
+) -> dict[str, nn.Module]:
     """The two models of a comparison: ``num_layers`` kxk layers and the 3x3 stack with the
     same receptive field (freshly initialised, seeded by the caller)."""
-    return {run.label: build_model(run.model, in_channels=in_channels, num_classes=num_classes,
-                                   **run.model_kwargs)
-            for run in kernel_comparison(kernel_size, num_layers, width)}
+    return {
+        run.label: build_model(
+            run.model, in_channels=in_channels, num_classes=num_classes, **run.model_kwargs
+        )
+        for run in kernel_comparison(kernel_size, num_layers, width)
+    }
 
 
-def kernel_runs(data: CourseData, profile: Profile | str | None = None, *, kernel_size: int = 7,
-                num_layers: int = 1, width: int = 16, **kwargs) -> dict[str, History]:
+def kernel_runs(
+    data: CourseData,
+    profile: Profile | str | None = None,
+    *,
+    kernel_size: int = 7,
+    num_layers: int = 1,
+    width: int = 16,
+    **kwargs,
+) -> dict[str, History]:
     """Train both models of :func:`kernel_models` with the recipe ``02_vggnet/kernels`` (same
     budget, same seed); ``{label: History}``."""
-    runs = RECIPES[KERNELS_KEY].train(data, profile, runs=kernel_comparison(kernel_size, num_layers, width),
-                                      **kwargs)
+    runs = RECIPES[KERNELS_KEY].train(
+        data, profile, runs=kernel_comparison(kernel_size, num_layers, width), **kwargs
+    )
     for h in runs.values():
         k, n = h.info["kernel_size"], h.info["num_layers"]
-        h.info.update(conv_weights=n * k * k * width * width,
-                      receptive_field=stacked_receptive_field(n, k))
+        h.info.update(conv_weights=n * k * k * width * width, receptive_field=stacked_receptive_field(n, k))
     return runs
 
 
 # --------------------------------------------------------------------------- the paper's Table 1
+
 
 def configuration_table() -> str:
     """The paper's Table 1 as markdown, generated from the configurations the library builds
@@ -258,11 +287,17 @@ def configuration_table() -> str:
     blocks = max(len(c) for c in configs.values())
     rows = ["| block | " + " | ".join(configs) + " |", "|---|" + "---|" * len(configs)]
     for i in range(blocks):
-        rows.append(f"| {i + 1} | " + " | ".join(f"conv3-{c[i][1]} x {c[i][0]}" for c in configs.values()) + " |")
+        rows.append(
+            f"| {i + 1} | " + " | ".join(f"conv3-{c[i][1]} x {c[i][0]}" for c in configs.values()) + " |"
+        )
     rows.append("| classifier | " + " | ".join("FC-4096, FC-4096, FC-1000" for _ in configs) + " |")
-    rows.append("| weight layers | " + " | ".join(str(sum(n for n, _ in c) + 3) for c in configs.values()) + " |")
+    rows.append(
+        "| weight layers | " + " | ".join(str(sum(n for n, _ in c) + 3) for c in configs.values()) + " |"
+    )
     with torch.device("meta"):
         counts = [count_parameters(VGG(key)) for key in names if key in VGG_CONFIGS]
     rows.append("| parameters | " + " | ".join(f"{n / 1e6:.1f}M" for n in counts) + " |")
-    return "\n".join(rows) + ("\n\nConfiguration C (16 layers, with 1x1 convolutions in its last three "
-                              "blocks) is the one the library does not build.")
+    return "\n".join(rows) + (
+        "\n\nConfiguration C (16 layers, with 1x1 convolutions in its last three "
+        "blocks) is the one the library does not build."
+    )

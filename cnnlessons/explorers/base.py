@@ -4,10 +4,12 @@ Works on ipywidgets 7.7 (Colab) and 8, with matplotlib's inline backend: each re
 fresh figure into an ``Output`` widget. Cheap figures redraw when a slider is released
 (``continuous_update=False``); anything that trains runs behind a button and is cached.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable, Mapping
 from types import MappingProxyType
-from typing import Any, Callable, Hashable, Mapping
+from typing import Any
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
@@ -36,8 +38,7 @@ class Explorer:
         self.status = widgets.HTML(value="")
         self.status.add_class("cnnlessons-status")
         header = [widgets.HTML(value=f"<b>{title}</b>")] if title else []
-        self.widget = widgets.VBox(header + [widgets.HBox(controls), self.status, self.readout,
-                                             self.output])
+        self.widget = widgets.VBox(header + [widgets.HBox(controls), self.status, self.readout, self.output])
         self.widget.add_class("cnnlessons-explorer")
         self.text = ""
         self.figure = None

@@ -1,5 +1,6 @@
 """GoogLeNet's explorer: how wide the 1x1 reduction of an Inception branch is, against the
 branch's parameters and FLOPs."""
+
 from __future__ import annotations
 
 import ipywidgets as widgets
@@ -29,13 +30,17 @@ class ReductionExplorer(Explorer):
         if not 1 <= value <= b.in_channels:
             raise ValueError(f"reduced_channels must be between 1 and {b.in_channels}, got {value}")
         self.branch = widgets.Dropdown(
-            options=[(x.label, key) for key, x in GOOGLENET_BRANCHES.items()], value=branch,
-            description="branch", layout=widgets.Layout(width="390px"))
-        self.width = widgets.IntSlider(value=value, min=1, max=b.in_channels, step=1,
-                                       description="1x1 width")
+            options=[(x.label, key) for key, x in GOOGLENET_BRANCHES.items()],
+            value=branch,
+            description="branch",
+            layout=widgets.Layout(width="390px"),
+        )
+        self.width = widgets.IntSlider(value=value, min=1, max=b.in_channels, step=1, description="1x1 width")
         self._switching = False
-        super().__init__([self.branch, self.width],
-                         title="GoogLeNet: the width of the 1x1 reduction against parameters and FLOPs")
+        super().__init__(
+            [self.branch, self.width],
+            title="GoogLeNet: the width of the 1x1 reduction against parameters and FLOPs",
+        )
         # a new branch resets the slider to that branch's range and the paper's width (one redraw)
         self.branch.unobserve(self._on_change, names="value")
         self.branch.observe(self._on_branch, names="value")
@@ -63,11 +68,14 @@ class ReductionExplorer(Explorer):
         measured = branch_cost(b.in_channels, r, b.out_channels, b.kernel_size, b.size)
         direct = branch_cost(b.in_channels, None, b.out_channels, b.kernel_size, b.size)
         widths = np.arange(1, b.in_channels + 1)
-        curve = [branch_cost_formula(b.in_channels, int(w), b.out_channels, b.kernel_size, b.size)
-                 for w in widths]
+        curve = [
+            branch_cost_formula(b.in_channels, int(w), b.out_channels, b.kernel_size, b.size) for w in widths
+        ]
         k = f"{b.kernel_size}x{b.kernel_size}"
-        panels = [("parameters", [c.params for c in curve], measured.params, direct.params, 1e3, "thousand"),
-                  ("FLOPs per image", [c.flops for c in curve], measured.flops, direct.flops, 1e6, "million")]
+        panels = [
+            ("parameters", [c.params for c in curve], measured.params, direct.params, 1e3, "thousand"),
+            ("FLOPs per image", [c.flops for c in curve], measured.flops, direct.flops, 1e6, "million"),
+        ]
         for i, (name, ys, point, flat, unit, unit_name) in enumerate(panels):
             ax = fig.add_subplot(1, 2, i + 1)
             ax.plot(widths, np.array(ys) / unit, color="tab:blue", label=f"1x1 -> width, then {k}")
@@ -80,7 +88,9 @@ class ReductionExplorer(Explorer):
             ax.legend(fontsize=7, loc="lower right")
         fig.suptitle(f"{b.label}, on {b.size}x{b.size} maps", fontsize=10)
         fig.tight_layout()
-        return (f"1x1 to {r} channels, then {k} to {b.out_channels}: {measured.params:,} parameters "
-                f"and {measured.flops / 1e6:,.1f} MFLOPs per image, against {direct.params:,} and "
-                f"{direct.flops / 1e6:,.1f} MFLOPs for the {k} alone "
-                f"({measured.params / direct.params:.0%} of its parameters)")
+        return (
+            f"1x1 to {r} channels, then {k} to {b.out_channels}: {measured.params:,} parameters "
+            f"and {measured.flops / 1e6:,.1f} MFLOPs per image, against {direct.params:,} and "
+            f"{direct.flops / 1e6:,.1f} MFLOPs for the {k} alone "
+            f"({measured.params / direct.params:.0%} of its parameters)"
+        )

@@ -1,10 +1,11 @@
 """ResNet's explorer: shortcut type (none / identity / projection), block (original /
 pre-activation) and depth against training curves. Training runs behind a button and is cached
 per setting."""
+
 from __future__ import annotations
 
 import time
-from typing import Callable, Mapping, Optional
+from collections.abc import Callable, Mapping
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
@@ -26,16 +27,21 @@ BLOCK_CHOICES = (("original", "basic"), ("pre-activation", "preact"))
 
 
 def _label(key: tuple) -> str:
-    """``run_label`` of ``(shortcut, depth)``, `` (pre-activation)`` added for ``(shortcut, depth, "preact")``."""
+    """``run_label`` of ``(shortcut, depth)``; `` (pre-activation)`` added for
+    ``(shortcut, depth, "preact")``."""
     return run_label(*key[:2]) + (" (pre-activation)" if len(key) > 2 else "")
 
 
-def _train_default(data: CourseData, depth: int, shortcut: str, setup: DegradationSetup,
-                   block: str = "basic") -> History:
+def _train_default(
+    data: CourseData, depth: int, shortcut: str, setup: DegradationSetup, block: str = "basic"
+) -> History:
     if block == "basic":
         return train_resnet(data, depth, shortcut, width=setup.width, epochs=setup.epochs)
-    run = Run(_label((shortcut, depth, block)), "cifar_resnet",
-              {"depth": depth, "shortcut": shortcut, "width": setup.width, "block": block})
+    run = Run(
+        _label((shortcut, depth, block)),
+        "cifar_resnet",
+        {"depth": depth, "shortcut": shortcut, "width": setup.width, "block": block},
+    )
     return RECIPES[DEGRADATION_KEY].fit_run(run, data, epochs=setup.epochs)[1]
 
 
@@ -52,10 +58,17 @@ class ShortcutExplorer(Explorer):
 
     figsize = (9.0, 3.6)
 
-    def __init__(self, data: CourseData, setup: DegradationSetup, *,
-                 runs: Optional[Mapping[tuple[str, int], History]] = None,
-                 shortcut: str = "none", depth: Optional[int] = None, block: str = "basic",
-                 train: Optional[Callable[..., History]] = None) -> None:
+    def __init__(
+        self,
+        data: CourseData,
+        setup: DegradationSetup,
+        *,
+        runs: Mapping[tuple[str, int], History] | None = None,
+        shortcut: str = "none",
+        depth: int | None = None,
+        block: str = "basic",
+        train: Callable[..., History] | None = None,
+    ) -> None:
         if shortcut not in SHORTCUT_CHOICES:
             raise ValueError(f"shortcut must be one of {SHORTCUT_CHOICES}, got {shortcut!r}")
         if block not in dict(BLOCK_CHOICES).values():
@@ -65,15 +78,18 @@ class ShortcutExplorer(Explorer):
             raise ValueError(f"depth must be 6n+2 between 8 and {setup.max_depth}, got {depth}")
         self.data, self.setup = data, setup
         self._train = train or _train_default
-        self.shortcut = widgets.ToggleButtons(options=list(SHORTCUT_CHOICES), value=shortcut,
-                                              description="shortcut")
-        self.depth = widgets.IntSlider(value=depth, min=8, max=setup.max_depth, step=6,
-                                       description="depth")
+        self.shortcut = widgets.ToggleButtons(
+            options=list(SHORTCUT_CHOICES), value=shortcut, description="shortcut"
+        )
+        self.depth = widgets.IntSlider(value=depth, min=8, max=setup.max_depth, step=6, description="depth")
         self.block = widgets.ToggleButtons(options=list(BLOCK_CHOICES), value=block, description="block")
-        self.button = widgets.Button(description="train", button_style="primary",
-                                     tooltip="train this setting (kept for the session)")
-        super().__init__([self.shortcut, self.block, self.depth, self.button],
-                         title="ResNet: shortcut and depth against the training error")
+        self.button = widgets.Button(
+            description="train", button_style="primary", tooltip="train this setting (kept for the session)"
+        )
+        super().__init__(
+            [self.shortcut, self.block, self.depth, self.button],
+            title="ResNet: shortcut and depth against the training error",
+        )
         self.button.on_click(self._on_click)
         self.seconds: dict[tuple[str, int], float] = {}
         for key, run in (runs or {}).items():
@@ -108,9 +124,17 @@ class ShortcutExplorer(Explorer):
         for key, run in sorted(self.cache.items(), key=lambda kv: (kv[0][1], kv[0][0], len(kv[0]))):
             shortcut, depth = key[:2]
             bold = key == self.key
-            ax.plot(run.epoch, _training_error(run), ls=_STYLE[shortcut], marker="s" if len(key) > 2 else "o",
-                    ms=3 if bold else 2, lw=2.6 if bold else 1.0, alpha=1.0 if bold else 0.6,
-                    color=colors[depths.index(depth) % len(colors)], label=_label(key))
+            ax.plot(
+                run.epoch,
+                _training_error(run),
+                ls=_STYLE[shortcut],
+                marker="s" if len(key) > 2 else "o",
+                ms=3 if bold else 2,
+                lw=2.6 if bold else 1.0,
+                alpha=1.0 if bold else 0.6,
+                color=colors[depths.index(depth) % len(colors)],
+                label=_label(key),
+            )
         ax.set_xlabel("epoch")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel("training error (eval mode)")
@@ -118,8 +142,10 @@ class ShortcutExplorer(Explorer):
         ax.grid(alpha=0.3)
         if self.cache:
             ax.legend(fontsize=8, ncol=2)
-        ax.set_title("dashed: plain, solid: identity shortcut, dotted: projection shortcut; "
-                     "squares: pre-activation", fontsize=9)
+        ax.set_title(
+            "dashed: plain, solid: identity shortcut, dotted: projection shortcut; squares: pre-activation",
+            fontsize=9,
+        )
         fig.tight_layout()
         label = _label(self.key)
         run = self.cache.get(self.key)
@@ -128,9 +154,11 @@ class ShortcutExplorer(Explorer):
         if not run.epoch:
             return f"{label}: no epoch finished"
         mode = "eval mode" if len(run.train_eval_acc) == len(run.epoch) else "running average"
-        return (f"{label}: training error {_training_error(run)[-1]:.1%} ({mode}) after {run.epoch[-1]} epochs "
-                f"(validation error {run.val_error[-1]:.1%}), {run.info.get('parameters', 0):,} "
-                f"parameters{cache_note(run)}")
+        return (
+            f"{label}: training error {_training_error(run)[-1]:.1%} ({mode}) after {run.epoch[-1]} epochs "
+            f"(validation error {run.val_error[-1]:.1%}), {run.info.get('parameters', 0):,} "
+            f"parameters{cache_note(run)}"
+        )
 
 
 def _training_error(run) -> list[float]:

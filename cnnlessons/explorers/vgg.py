@@ -1,5 +1,6 @@
 """VGG's explorer: kernel size and number of layers against receptive field and parameters,
 and a button that trains the kxk stack against the 3x3 stack with the same receptive field."""
+
 from __future__ import annotations
 
 import ipywidgets as widgets
@@ -29,27 +30,40 @@ class KernelExplorer(Explorer):
 
     figsize = (11.0, 3.6)
 
-    def __init__(self, data: CourseData | None = None, *, kernel_size: int = 7, num_layers: int = 1,
-                 channels: int = 64, epochs: int | None = None, width: int = 16,
-                 profile: Profile | str | None = None, max_layers: int = 4) -> None:
+    def __init__(
+        self,
+        data: CourseData | None = None,
+        *,
+        kernel_size: int = 7,
+        num_layers: int = 1,
+        channels: int = 64,
+        epochs: int | None = None,
+        width: int = 16,
+        profile: Profile | str | None = None,
+        max_layers: int = 4,
+    ) -> None:
         if kernel_size % 2 == 0 or not 3 <= kernel_size <= 11:
             raise ValueError(f"kernel_size must be odd, from 3 to 11, got {kernel_size}")
         if not 1 <= num_layers <= max_layers:
             raise ValueError(f"num_layers must be between 1 and max_layers={max_layers}, got {num_layers}")
         self.data, self.channels, self.epochs, self.width = data, channels, epochs, width
         self.profile = profile
-        self.kernel_size = widgets.IntSlider(value=kernel_size, min=3, max=11, step=2,
-                                             description="kernel k")
-        self.num_layers = widgets.IntSlider(value=num_layers, min=1, max=max_layers, step=1,
-                                            description="layers L")
-        self.button = widgets.Button(description="train both", icon="play",
-                                     tooltip="train the kxk stack and the 3x3 stack of the same "
-                                             "receptive field (cached per setting)")
+        self.kernel_size = widgets.IntSlider(value=kernel_size, min=3, max=11, step=2, description="kernel k")
+        self.num_layers = widgets.IntSlider(
+            value=num_layers, min=1, max=max_layers, step=1, description="layers L"
+        )
+        self.button = widgets.Button(
+            description="train both",
+            icon="play",
+            tooltip="train the kxk stack and the 3x3 stack of the same receptive field (cached per setting)",
+        )
         self.button.on_click(self._on_click)
         if data is None:
             self.button.disabled = True
-        super().__init__([self.kernel_size, self.num_layers, self.button],
-                         title="VGG: kernel size and depth against receptive field and parameters")
+        super().__init__(
+            [self.kernel_size, self.num_layers, self.button],
+            title="VGG: kernel size and depth against receptive field and parameters",
+        )
 
     # -- training -------------------------------------------------------------------------
     def key(self) -> tuple[int, int]:
@@ -67,13 +81,18 @@ class KernelExplorer(Explorer):
         if k == 3:
             self.set_status("with k = 3 both stacks are the same: choose k >= 5 to compare")
             return {}
-        self.set_status(f"training {kernel_label(k, n)} against "
-                        f"{kernel_label(3, equivalent_3x3_layers(k, n))} ...")
-        runs = self.cached(("runs", k, n), lambda: kernel_runs(
-            self.data, self.profile, kernel_size=k, num_layers=n, epochs=self.epochs,
-            width=self.width))
-        self.set_status("trained: " + ", ".join(f"{label} {h.val_acc[-1]:.1%} val acc"
-                                                for label, h in runs.items()))
+        self.set_status(
+            f"training {kernel_label(k, n)} against {kernel_label(3, equivalent_3x3_layers(k, n))} ..."
+        )
+        runs = self.cached(
+            ("runs", k, n),
+            lambda: kernel_runs(
+                self.data, self.profile, kernel_size=k, num_layers=n, epochs=self.epochs, width=self.width
+            ),
+        )
+        self.set_status(
+            "trained: " + ", ".join(f"{label} {h.val_acc[-1]:.1%} val acc" for label, h in runs.items())
+        )
         self.update()
         return runs
 
@@ -110,9 +129,14 @@ class KernelExplorer(Explorer):
                 bars[kernel_label(kk, nn_)] = _weights(kk, nn_, c)
                 colors.append(color)
         rects = ax.bar(list(bars), list(bars.values()), color=colors)
-        for rect, v in zip(rects, bars.values()):
-            ax.annotate(f"{v // (c * c)}C²", (rect.get_x() + rect.get_width() / 2, v), ha="center",
-                        va="bottom", fontsize=8)
+        for rect, v in zip(rects, bars.values(), strict=False):
+            ax.annotate(
+                f"{v // (c * c)}C²",
+                (rect.get_x() + rect.get_width() / 2, v),
+                ha="center",
+                va="bottom",
+                fontsize=8,
+            )
         ax.set_ylabel(f"weights (C = {c})")
         ax.set_title(f"receptive field {field}x{field}", fontsize=9)
         ax.tick_params(axis="x", labelsize=8)
@@ -120,7 +144,9 @@ class KernelExplorer(Explorer):
         if runs:
             ax = fig.add_subplot(1, panels, 3)
             for label, h in runs.items():
-                ax.plot(h.epoch, h.val_acc, "o-", ms=3, label=f"{label} ({h.info.get('conv_weights', 0):,} w)")
+                ax.plot(
+                    h.epoch, h.val_acc, "o-", ms=3, label=f"{label} ({h.info.get('conv_weights', 0):,} w)"
+                )
             ax.set_xlabel("epoch")
             ax.set_ylabel("validation accuracy")
             ax.yaxis.set_major_formatter(lambda v, _: f"{v:.1%}")
@@ -132,13 +158,17 @@ class KernelExplorer(Explorer):
         mine, stack = _weights(k, n, c), _weights(3, n3, c)
         if k == 3:
             one = _weights(field, 1, c)
-            text = (f"{kernel_label(3, n)} sees {field}x{field} pixels with {n * 9}C² = {mine:,} "
-                    f"weights (C = {c}); one {field}x{field} layer would need {field * field}C² = "
-                    f"{one:,} ({one / mine:.0%}) and 1 ReLU instead of {n}")
+            text = (
+                f"{kernel_label(3, n)} sees {field}x{field} pixels with {n * 9}C² = {mine:,} "
+                f"weights (C = {c}); one {field}x{field} layer would need {field * field}C² = "
+                f"{one:,} ({one / mine:.0%}) and 1 ReLU instead of {n}"
+            )
             return text
-        text = (f"{kernel_label(k, n)} sees {field}x{field} pixels with {n * k * k}C² = {mine:,} "
-                f"weights (C = {c}); {kernel_label(3, n3)} sees the same with {n3 * 9}C² = "
-                f"{stack:,} ({stack / mine:.0%}) and {n3} ReLUs instead of {n}")
+        text = (
+            f"{kernel_label(k, n)} sees {field}x{field} pixels with {n * k * k}C² = {mine:,} "
+            f"weights (C = {c}); {kernel_label(3, n3)} sees the same with {n3 * 9}C² = "
+            f"{stack:,} ({stack / mine:.0%}) and {n3} ReLUs instead of {n}"
+        )
         if runs:
             text += "; trained: " + ", ".join(f"{label} {h.val_acc[-1]:.1%}" for label, h in runs.items())
             text += cache_note(runs)

@@ -1,10 +1,11 @@
 """The views explorer: pick an image and a stage of a trained model; see that stage's feature
 maps and where, at that stage, the model finds the evidence for its prediction (Grad-CAM). And
 ``look_inside(model, data)``: every lesson's look-inside section in one call."""
+
 from __future__ import annotations
 
 import dataclasses
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 import ipywidgets as widgets
 import torch
@@ -31,14 +32,25 @@ class ViewsExplorer(Explorer):
 
     figsize = (10.0, 3.6)
 
-    def __init__(self, model: nn.Module, data: Optional[CourseData] = None, *, n_images: int = 8,
-                 images: Optional[Tensor] = None, labels: Optional[Sequence[int]] = None,
-                 class_names: Optional[Sequence[str]] = None, shown: Optional[Tensor] = None,
-                 stage: Optional[str] = None, channels: int = 8) -> None:
+    def __init__(
+        self,
+        model: nn.Module,
+        data: CourseData | None = None,
+        *,
+        n_images: int = 8,
+        images: Tensor | None = None,
+        labels: Sequence[int] | None = None,
+        class_names: Sequence[str] | None = None,
+        shown: Tensor | None = None,
+        stage: str | None = None,
+        channels: int = 8,
+    ) -> None:
         if not isinstance(model, nn.Module):
             raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
         if (data is None) == (images is None):
-            raise ValueError("give data (a CourseData) or images (normalised N x C x H x W), not both or neither")
+            raise ValueError(
+                "give data (a CourseData) or images (normalised N x C x H x W), not both or neither"
+            )
         if data is not None:
             if isinstance(n_images, bool) or not isinstance(n_images, int) or n_images < 1:
                 raise ValueError(f"n_images must be an int >= 1, got {n_images!r}")
@@ -58,8 +70,11 @@ class ViewsExplorer(Explorer):
         self.stages = stages(model, tuple(images.shape[1:]))
         names = [s.name for s in self.stages]
         if stage is None:  # the last stage before the final pooling: the default Grad-CAM layer
-            stage = next(s.name for s in reversed(self.stages)
-                         if not isinstance(s.modules[0], (nn.MaxPool2d, nn.AvgPool2d)))
+            stage = next(
+                s.name
+                for s in reversed(self.stages)
+                if not isinstance(s.modules[0], (nn.MaxPool2d, nn.AvgPool2d))
+            )
         if stage not in names:
             raise ValueError(f"stage must be one of {', '.join(names)}, got {stage!r}")
         with torch.no_grad():
@@ -74,8 +89,9 @@ class ViewsExplorer(Explorer):
         options = [(self._image_label(i), i) for i in range(len(images))]
         self.image = widgets.Dropdown(options=options, value=0, description="image")
         self.stage = widgets.Dropdown(options=names, value=stage, description="stage")
-        super().__init__([self.image, self.stage],
-                         title="What the network sees: feature maps and Grad-CAM, stage by stage")
+        super().__init__(
+            [self.image, self.stage], title="What the network sees: feature maps and Grad-CAM, stage by stage"
+        )
 
     def _name(self, c: int) -> str:
         return self.class_names[c] if self.class_names is not None else str(c)
@@ -85,6 +101,7 @@ class ViewsExplorer(Explorer):
 
     def maps(self, i: int, stage: str) -> tuple[Tensor, Tensor]:
         """The stage's output (C, H, W) and the Grad-CAM map (H, W) of image ``i`` at ``stage``."""
+
         def compute() -> tuple[Tensor, Tensor]:
             outputs: list[Tensor] = []
 
@@ -94,10 +111,11 @@ class ViewsExplorer(Explorer):
             module = next(s for s in self.stages if s.name == stage).output_module
             handle = module.register_forward_hook(keep)
             try:
-                cam = gradcam(self.model, self.images[i:i + 1], target_layer=module)[0]
+                cam = gradcam(self.model, self.images[i : i + 1], target_layer=module)[0]
             finally:
                 handle.remove()
             return outputs[0][0], cam
+
         return self.cached((i, stage), compute)
 
     def draw(self, fig) -> str:
@@ -117,8 +135,14 @@ class ViewsExplorer(Explorer):
         ax = fig.add_subplot(grid[:, 1])
         ax.imshow(**shown)
         size = self.shown[i].shape[-2:]
-        ax.imshow(cam.numpy(), cmap="jet", alpha=0.5, vmin=0, vmax=1,
-                  extent=(-0.5, size[1] - 0.5, size[0] - 0.5, -0.5))
+        ax.imshow(
+            cam.numpy(),
+            cmap="jet",
+            alpha=0.5,
+            vmin=0,
+            vmax=1,
+            extent=(-0.5, size[1] - 0.5, size[0] - 0.5, -0.5),
+        )
         ax.set_title(f"Grad-CAM at {stage}", fontsize=8)
         ax.set_axis_off()
         order = features.mean(dim=(1, 2)).argsort(descending=True)[:k].tolist()
@@ -130,11 +154,16 @@ class ViewsExplorer(Explorer):
             ax.set_yticks([])
         fig.suptitle(f"{stage}: {c} maps of {h}x{w}, the {k} most active", fontsize=9)
         peak = int(cam.argmax())
-        where = (f"its Grad-CAM map peaks at row {peak // cam.shape[1]}, column {peak % cam.shape[1]}"
-                 if cam.max() > 0 else "no positive Grad-CAM evidence at this stage")
+        where = (
+            f"its Grad-CAM map peaks at row {peak // cam.shape[1]}, column {peak % cam.shape[1]}"
+            if cam.max() > 0
+            else "no positive Grad-CAM evidence at this stage"
+        )
         verdict = "" if self.labels is None else (" (right)" if pred == self.labels[i] else " (wrong)")
-        return (f"image {i}: predicted {self._name(pred)} with {self.confidence[i]:.0%}{verdict}; "
-                f"stage {stage}: {c} maps of {h}x{w}; {where}")
+        return (
+            f"image {i}: predicted {self._name(pred)} with {self.confidence[i]:.0%}{verdict}; "
+            f"stage {stage}: {c} maps of {h}x{w}; {where}"
+        )
 
 
 @dataclasses.dataclass
@@ -161,8 +190,9 @@ class LookInside:
         display(self.explorer)
 
 
-def look_inside(model: nn.Module, data: CourseData, *, converged: str | None = None,
-                images: int = 8, channels: int = 6) -> LookInside:
+def look_inside(
+    model: nn.Module, data: CourseData, *, converged: str | None = None, images: int = 8, channels: int = 6
+) -> LookInside:
     """A lesson's look inside a trained model, in order: its layer-by-layer shape table, the
     most active ``channels`` feature maps of every stage on the first test image of ``data``,
     Grad-CAM on the first ``images`` test images (true and predicted classes), and the
@@ -187,11 +217,21 @@ def look_inside(model: nn.Module, data: CourseData, *, converged: str | None = N
     x, y = data.batch("test", images)
     x = x.to(next(model.parameters()).device)
     title = _title(which)
-    maps = plot_feature_maps(feature_maps(model, x[0]), channels=channels, image=data.test_images[0],
-                             title=f"feature maps of {title}")
+    maps = plot_feature_maps(
+        feature_maps(model, x[0]),
+        channels=channels,
+        image=data.test_images[0],
+        title=f"feature maps of {title}",
+    )
     _show(maps)
-    cams = plot_gradcam(data.test_images[:images], gradcam(model, x), y, predict(model, x), data.classes,
-                        title=f"Grad-CAM of {title}")
+    cams = plot_gradcam(
+        data.test_images[:images],
+        gradcam(model, x),
+        y,
+        predict(model, x),
+        data.classes,
+        title=f"Grad-CAM of {title}",
+    )
     _show(cams)
     explorer = ViewsExplorer(model, data, n_images=images)
     explorer.static()
@@ -209,18 +249,22 @@ def _which_model(model: nn.Module, data: CourseData, converged: str | None) -> t
     if converged not in CONVERGED:
         raise ValueError(f"converged must be one of {', '.join(CONVERGED)} or None, got {converged!r}")
     if data.input_size != (3, 32, 32) or data.num_classes != 10:
-        return model, (f"{own} (the converged {converged} takes CIFAR-10's 3x32x32 images; "
-                       f"{data.name} has {data.input_size[0]}x{data.input_size[1]}x{data.input_size[2]})")
+        return model, (
+            f"{own} (the converged {converged} takes CIFAR-10's 3x32x32 images; "
+            f"{data.name} has {data.input_size[0]}x{data.input_size[1]}x{data.input_size[2]})"
+        )
     name, kwargs, *_ = CONVERGED[converged]
     try:
         trained = build_model(name, weights="cifar10", **kwargs)
     except ValueError as error:
         return model, f"{own} ({error})"
     record = trained.checkpoint_record
-    return trained, (f"{converged} trained to the end: test accuracy {record['test_acc']:.1%} "
-                     f"({record['test_set']}) after {record['epochs']} epochs "
-                     f"(build_model({name!r}, weights='cifar10'); converged=None looks at this "
-                     "run's own model)")
+    return trained, (
+        f"{converged} trained to the end: test accuracy {record['test_acc']:.1%} "
+        f"({record['test_set']}) after {record['epochs']} epochs "
+        f"(build_model({name!r}, weights='cifar10'); converged=None looks at this "
+        "run's own model)"
+    )
 
 
 def _title(which: str) -> str:

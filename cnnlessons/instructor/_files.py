@@ -4,14 +4,15 @@
 atomic on POSIX and Windows); ``atomic_dir`` builds a whole folder beside its target and swaps it
 in at the end.
 """
+
 from __future__ import annotations
 
 import contextlib
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 __all__ = ["atomic_dir", "atomic_write", "atomic_write_notebook"]
 

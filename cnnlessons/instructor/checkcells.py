@@ -4,6 +4,7 @@ A check cell's code is nothing but ``check("<id>", <answer>)`` calls (comments a
 aside). ``release`` warns about unknown ids in them, ``grade`` puts the instructor's version of
 each back in place and hands the ``<answer>`` expression to its own check process.
 """
+
 from __future__ import annotations
 
 import ast
@@ -30,9 +31,15 @@ def check_calls(source: str) -> list[CheckCall]:
     calls = []
     for statement in tree.body:
         call = statement.value if isinstance(statement, ast.Expr) else None
-        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "check"
-                and len(call.args) == 2 and not call.keywords
-                and isinstance(call.args[0], ast.Constant) and isinstance(call.args[0].value, str)):
+        if not (
+            isinstance(call, ast.Call)
+            and isinstance(call.func, ast.Name)
+            and call.func.id == "check"
+            and len(call.args) == 2
+            and not call.keywords
+            and isinstance(call.args[0], ast.Constant)
+            and isinstance(call.args[0].value, str)
+        ):
             return []
         answer = ast.get_source_segment(source, call.args[1]) or ast.unparse(call.args[1])
         calls.append(CheckCall(call.args[0].value, answer))

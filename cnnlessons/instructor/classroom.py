@@ -13,17 +13,18 @@ Learners can edit every file of their repository, the workflow included, so Clas
 are only as trustworthy as that file: the grade of record comes from ``cnnlessons grade`` run by
 the instructor on the collected notebooks.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 import nbformat
 
+from ..course import BRANCH, REPOSITORY
 from ._files import atomic_dir, atomic_write, atomic_write_notebook
 from .checkcells import check_ids
-from ..course import BRANCH, REPOSITORY
 
 __all__ = ["INSTALL", "WORKFLOW", "exercise_ids", "workflow", "write_repository"]
 
@@ -50,8 +51,7 @@ def _step_id(exercise_id: str) -> str:
 
 def grade_command() -> str:
     """The workflow's grading step (run from the repository's root)."""
-    return (f"python -m cnnlessons grade notebooks --instructor {CHECKS} --out {GRADING} --force "
-            "--timeout 300")
+    return f"python -m cnnlessons grade notebooks --instructor {CHECKS} --out {GRADING} --force --timeout 300"
 
 
 def require_command(exercise_id: str) -> str:
@@ -95,10 +95,14 @@ def workflow(ids: list[str], install: str = INSTALL, python: str = "3.11") -> st
             "          timeout: 1",
             "          max-score: 1",
         ]
-    lines += ["      - name: Autograding Reporter",
-              "        uses: classroom-resources/autograding-grading-reporter@v1",
-              "        env:"]
-    lines += [f"          {_step_id(e).upper()}_RESULTS: \"${{{{steps.{_step_id(e)}.outputs.result}}}}\"" for e in ids]
+    lines += [
+        "      - name: Autograding Reporter",
+        "        uses: classroom-resources/autograding-grading-reporter@v1",
+        "        env:",
+    ]
+    lines += [
+        f'          {_step_id(e).upper()}_RESULTS: "${{{{steps.{_step_id(e)}.outputs.result}}}}"' for e in ids
+    ]
     lines += ["        with:", f"          runners: {','.join(_step_id(e) for e in ids)}"]
     return "\n".join(lines) + "\n"
 
@@ -112,8 +116,13 @@ workflow's log. Please leave `.github/` and `.cnnlessons/` as they are.
 """
 
 
-def write_repository(target: str | Path, notebooks: Mapping[str, nbformat.NotebookNode], *,
-                     replace: bool = False, install: str = INSTALL) -> Path:
+def write_repository(
+    target: str | Path,
+    notebooks: Mapping[str, nbformat.NotebookNode],
+    *,
+    replace: bool = False,
+    install: str = INSTALL,
+) -> Path:
     """Write the learner repository for the released ``notebooks`` (file name -> notebook)."""
     ids = exercise_ids(notebooks)
     with atomic_dir(target, replace=replace) as work:

@@ -22,6 +22,7 @@ unpickles anything, and only the grader writes the gradebook, the records and th
 writes ``records/``, ``gradebook.csv``, ``gradebook.md``, ``feedback/`` and ``executed/`` under
 ``--out``.
 """
+
 from __future__ import annotations
 
 import copy
@@ -32,8 +33,8 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import nbformat
 
@@ -45,8 +46,19 @@ from .kernelrun import CellRun
 from .sandbox import MODES, Sandbox, SandboxError, resolve
 from .worker import RunResult, read_result
 
-__all__ = ["ExerciseResult", "GradeError", "Instructor", "Record", "Submission", "check_ids", "grade",
-           "grade_notebook", "gradebook_markdown", "library_digest", "parse_shard"]
+__all__ = [
+    "ExerciseResult",
+    "GradeError",
+    "Instructor",
+    "Record",
+    "Submission",
+    "check_ids",
+    "grade",
+    "grade_notebook",
+    "gradebook_markdown",
+    "library_digest",
+    "parse_shard",
+]
 
 Submission = Record
 """The result of grading one submission (the name the grader used before records)."""
@@ -57,6 +69,7 @@ class GradeError(ValueError):
 
 
 # --- the instructor's check cells ------------------------------------------------------------
+
 
 @dataclasses.dataclass(frozen=True)
 class InstructorCell:
@@ -76,7 +89,7 @@ class Instructor:
     """Notebook stem -> its check cells, in order."""
 
     @classmethod
-    def load(cls, paths: Iterable[str | Path]) -> "Instructor":
+    def load(cls, paths: Iterable[str | Path]) -> Instructor:
         notebooks: list[Path] = []
         for path in map(Path, paths):
             if path.is_dir():
@@ -84,8 +97,10 @@ class Instructor:
             elif path.is_file():
                 notebooks.append(path)
             else:
-                raise GradeError(f"--instructor '{path}' does not exist; pass the instructor (or released) "
-                                 "notebooks, or the folder that holds them")
+                raise GradeError(
+                    f"--instructor '{path}' does not exist; pass the instructor (or released) "
+                    "notebooks, or the folder that holds them"
+                )
         if not notebooks:
             raise GradeError(f"--instructor '{', '.join(map(str, paths))}' holds no .ipynb notebooks")
         cells: dict[str, list[InstructorCell]] = {}
@@ -93,12 +108,18 @@ class Instructor:
             try:
                 nb = nbformat.read(path, as_version=4)
             except Exception as error:  # not JSON, not a notebook
-                raise GradeError(f"--instructor notebook '{path}' is not a readable notebook "
-                                 f"({type(error).__name__})") from None
-            cells[path.stem] = [InstructorCell(path.stem, cell.get("id"), cell.source, tuple(check_calls(cell.source)))
-                                for cell in nb.cells if cell.cell_type == "code" and check_calls(cell.source)]
+                raise GradeError(
+                    f"--instructor notebook '{path}' is not a readable notebook ({type(error).__name__})"
+                ) from None
+            cells[path.stem] = [
+                InstructorCell(path.stem, cell.get("id"), cell.source, tuple(check_calls(cell.source)))
+                for cell in nb.cells
+                if cell.cell_type == "code" and check_calls(cell.source)
+            ]
         if not any(cells.values()):
-            raise GradeError("--instructor notebooks hold no check cells (cells that run check(\"<id>\", answer))")
+            raise GradeError(
+                '--instructor notebooks hold no check cells (cells that run check("<id>", answer))'
+            )
         return cls(cells)
 
     def digest(self) -> str:
@@ -113,16 +134,19 @@ class Instructor:
 
         def score(item: tuple[str, list[InstructorCell]]) -> tuple[int, int, bool]:
             name, cells = item
-            return (len(ids & {c.cell_id for c in cells}),
-                    len(exercises & {call.exercise_id for c in cells for call in c.calls}),
-                    path.stem == name)
+            return (
+                len(ids & {c.cell_id for c in cells}),
+                len(exercises & {call.exercise_id for c in cells for call in c.calls}),
+                path.stem == name,
+            )
 
         best = max(self.cells.items(), key=score, default=None)
         return best[1] if best is not None and any(score(best)) else None
 
 
-def restore_check_cells(nb: nbformat.NotebookNode, cells: Sequence[InstructorCell]
-                        ) -> tuple[nbformat.NotebookNode, dict[str, int]]:
+def restore_check_cells(
+    nb: nbformat.NotebookNode, cells: Sequence[InstructorCell]
+) -> tuple[nbformat.NotebookNode, dict[str, int]]:
     """A copy of ``nb`` with every instructor check cell put back; exercise id -> cell index
     (an exercise whose check cell was deleted is missing)."""
     nb = copy.deepcopy(nb)
@@ -133,8 +157,14 @@ def restore_check_cells(nb: nbformat.NotebookNode, cells: Sequence[InstructorCel
         wanted = {call.exercise_id for call in instructor.calls}
         index = by_id.get(instructor.cell_id) if instructor.cell_id else None
         if index is None or index in taken:
-            index = next((i for i, cell in enumerate(nb.cells) if i not in taken and cell.cell_type == "code"
-                          and wanted & set(check_ids(cell.source))), None)
+            index = next(
+                (
+                    i
+                    for i, cell in enumerate(nb.cells)
+                    if i not in taken and cell.cell_type == "code" and wanted & set(check_ids(cell.source))
+                ),
+                None,
+            )
         if index is None:
             continue
         taken.add(index)
@@ -149,23 +179,27 @@ def restore_check_cells(nb: nbformat.NotebookNode, cells: Sequence[InstructorCel
 
 # --- one submission --------------------------------------------------------------------------
 
+
 def _hand_over_source(answer: str, target: Path) -> str:
-    return (f"def _cnnlessons_hand_over():\n"
-            f"    import cloudpickle\n"
-            f"    with open({str(target)!r}, 'wb') as f:\n"
-            f"        cloudpickle.dump(({answer}\n), f)\n"
-            f"try:\n"
-            f"    _cnnlessons_hand_over()\n"
-            f"finally:\n"
-            f"    del _cnnlessons_hand_over\n")
+    return (
+        f"def _cnnlessons_hand_over():\n"
+        f"    import cloudpickle\n"
+        f"    with open({str(target)!r}, 'wb') as f:\n"
+        f"        cloudpickle.dump(({answer}\n), f)\n"
+        f"try:\n"
+        f"    _cnnlessons_hand_over()\n"
+        f"finally:\n"
+        f"    del _cnnlessons_hand_over\n"
+    )
 
 
 WORKER_STARTUP_S = 300
 """Beyond the notebook's own limit: starting (and restarting) kernels, writing the result."""
 
 
-def _run_worker(sandbox: Sandbox, request: dict, box: Path, tmp: Path, total: float,
-                cells: int) -> tuple[RunResult | None, str]:
+def _run_worker(
+    sandbox: Sandbox, request: dict, box: Path, tmp: Path, total: float, cells: int
+) -> tuple[RunResult | None, str]:
     """Run the notebook in ``sandbox`` (``worker``); its checked result, or None and why not."""
     import subprocess
     import threading
@@ -174,9 +208,15 @@ def _run_worker(sandbox: Sandbox, request: dict, box: Path, tmp: Path, total: fl
     argv = sandbox.wrap(sandbox.python_module("cnnlessons.instructor.worker"), box, env=env)
     limit = sandbox.limits.output
     with open(tmp / "worker.err", "w+b") as err:
-        process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, cwd=box,
-                                   env=env if not sandbox.isolated else {"PATH": os.environ.get("PATH", "")},
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            argv,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=err,
+            cwd=box,
+            env=env if not sandbox.isolated else {"PATH": os.environ.get("PATH", "")},
+            start_new_session=True,
+        )
         chunks: list[bytes] = []
 
         def read() -> None:
@@ -213,14 +253,16 @@ def _run_worker(sandbox: Sandbox, request: dict, box: Path, tmp: Path, total: fl
     try:
         return read_result(b"".join(chunks), cells), ""
     except Exception as error:  # noqa: BLE001  anything malformed (JSON, schema, notebook) is no result
-        return None, (f"{type(error).__name__}: {str(error)[:200]}; exit status {process.returncode}"
-                      + (f"; {tail}" if tail else ""))
+        return None, (
+            f"{type(error).__name__}: {str(error)[:200]}; exit status {process.returncode}"
+            + (f"; {tail}" if tail else "")
+        )
 
 
 def _details(message: str, exercise_id: str) -> str:
     message = message.strip()
     if message.startswith(exercise_id + ": "):
-        message = message[len(exercise_id) + 2:]
+        message = message[len(exercise_id) + 2 :]
     return " ".join(message.split())
 
 
@@ -230,10 +272,20 @@ def _describe_run(index: int, run: CellRun) -> str:
     return f"cell {index} {run.evalue}"
 
 
-def grade_notebook(path: str | Path, instructor: Instructor, *, key: dict | None = None, timeout: int = 120,
-                   total_timeout: float | None = None, profile: str = "smoke", kernel_name: str = "python3",
-                   executed: str | Path | None = None, name: str | None = None,
-                   grace: float | None = None, sandbox: Sandbox | None = None) -> Record:
+def grade_notebook(
+    path: str | Path,
+    instructor: Instructor,
+    *,
+    key: dict | None = None,
+    timeout: int = 120,
+    total_timeout: float | None = None,
+    profile: str = "smoke",
+    kernel_name: str = "python3",
+    executed: str | Path | None = None,
+    name: str | None = None,
+    grace: float | None = None,
+    sandbox: Sandbox | None = None,
+) -> Record:
     """Grade the notebook at ``path`` against the check cells of ``instructor``.
 
     The notebook's run (``worker``) and the check process (``verdict``) each run inside
@@ -279,24 +331,48 @@ def grade_notebook(path: str | Path, instructor: Instructor, *, key: dict | None
                 index = placed[call.exercise_id]
                 order[call.exercise_id] = (index, len(hidden.setdefault(index, [])))
                 hidden[index].append(_hand_over_source(call.answer, answers[call.exercise_id]))
-        request = {"notebook": str(notebook), "timeout": timeout, "total_timeout": total, "profile": profile,
-                   "kernel_name": kernel_name, "grace": grace, "hidden": hidden}
+        request = {
+            "notebook": str(notebook),
+            "timeout": timeout,
+            "total_timeout": total,
+            "profile": profile,
+            "kernel_name": kernel_name,
+            "grace": grace,
+            "hidden": hidden,
+        }
         with sandbox.for_submission(box) as own:
             # the check process imports torch while the kernel runs
             checker = verdict.start(profile, box, own) if hidden else None
             try:
                 result, problem = _run_worker(own, request, box, Path(tmp), total, len(nb.cells))
                 if result is None:
-                    runs, hidden_runs, notes = {}, {}, [f"the notebook's run gave no usable result ({problem})"]
+                    runs, hidden_runs, notes = (
+                        {},
+                        {},
+                        [f"the notebook's run gave no usable result ({problem})"],
+                    )
                 else:
                     runs, hidden_runs, notes = result["runs"], result["hidden_runs"], result["notes"]
                     nb = result["notebook"]
-                decided_in_kernel = {e for e, i in placed.items()
-                                     if runs.get(i, CellRun("skipped")).status in ("timeout", "dead", "skipped")}
-                jobs = [verdict.Job(e, answers[e]) for e in placed if e not in decided_in_kernel
-                        and hidden_runs.get(order[e], CellRun("skipped")).status == "ok" and answers[e].exists()]
-                verdicts = verdict.decide(jobs, timeout=timeout, profile=profile, workdir=box,
-                                          process=checker, sandbox=own) if jobs else {}
+                decided_in_kernel = {
+                    e
+                    for e, i in placed.items()
+                    if runs.get(i, CellRun("skipped")).status in ("timeout", "dead", "skipped")
+                }
+                jobs = [
+                    verdict.Job(e, answers[e])
+                    for e in placed
+                    if e not in decided_in_kernel
+                    and hidden_runs.get(order[e], CellRun("skipped")).status == "ok"
+                    and answers[e].exists()
+                ]
+                verdicts = (
+                    verdict.decide(
+                        jobs, timeout=timeout, profile=profile, workdir=box, process=checker, sandbox=own
+                    )
+                    if jobs
+                    else {}
+                )
             finally:
                 if checker is not None and checker.poll() is None:
                     checker.kill()
@@ -329,10 +405,16 @@ def grade_notebook(path: str | Path, instructor: Instructor, *, key: dict | None
         elif run.status == "error" and run.ename == "NotAttempted":
             result = ExerciseResult(NOT_ATTEMPTED)
         else:
-            why = f"{handed.ename}: {handed.evalue}" if handed and handed.status == "error" else \
-                (handed.evalue if handed else "it was not run")
-            result = ExerciseResult(FAILED, f"the answer `{call.answer}` could not be handed to the grader "
-                                            f"({_details(why, exercise_id)})")
+            why = (
+                f"{handed.ename}: {handed.evalue}"
+                if handed and handed.status == "error"
+                else (handed.evalue if handed else "it was not run")
+            )
+            result = ExerciseResult(
+                FAILED,
+                f"the answer `{call.answer}` could not be handed to the grader "
+                f"({_details(why, exercise_id)})",
+            )
         if result.status != PASSED and earlier.get(index):
             result.details += " (before it: " + "; ".join(earlier[index]) + ")"
         record.results[exercise_id] = result
@@ -344,6 +426,7 @@ def grade_notebook(path: str | Path, instructor: Instructor, *, key: dict | None
 
 
 # --- a class ---------------------------------------------------------------------------------
+
 
 def library_digest() -> str:
     """SHA-256 of the library's source files (what a change of the checkers changes)."""
@@ -378,8 +461,13 @@ def submission_paths(paths: Iterable[str | Path], out_dir: Path) -> list[Path]:
     out = out_dir.resolve()
     for p in map(Path, paths):
         if p.is_dir():
-            inside = sorted(q for q in p.rglob("*.ipynb") if ".ipynb_checkpoints" not in q.parts
-                            and out != q.resolve().parent and out not in q.resolve().parents)
+            inside = sorted(
+                q
+                for q in p.rglob("*.ipynb")
+                if ".ipynb_checkpoints" not in q.parts
+                and out != q.resolve().parent
+                and out not in q.resolve().parents
+            )
             if not inside:
                 raise GradeError(f"SUBMISSION folder '{p}' holds no .ipynb notebooks")
             found += inside
@@ -406,10 +494,18 @@ def _prepare_out(out: Path, resume: bool, force: bool) -> None:
         raise GradeError(f"--out '{out}' cannot be written: '{blocked}' is a file")
     if out.is_dir() and any((out / name).exists() for name in _OUTPUTS):
         if not (resume or force):
-            raise GradeError(f"--out '{out}' already holds a gradebook; pass --resume to go on with it "
-                             "or --force to grade everything again")
+            raise GradeError(
+                f"--out '{out}' already holds a gradebook; pass --resume to go on with it "
+                "or --force to grade everything again"
+            )
         if force:
-            for pattern in ("gradebook.csv", "gradebook.md", "records/*.json", "feedback/*.md", "executed/*.ipynb"):
+            for pattern in (
+                "gradebook.csv",
+                "gradebook.md",
+                "records/*.json",
+                "feedback/*.md",
+                "executed/*.ipynb",
+            ):
                 for path in out.glob(pattern):
                     path.unlink()
     try:
@@ -420,12 +516,24 @@ def _prepare_out(out: Path, resume: bool, force: bool) -> None:
         raise GradeError(f"--out '{out}' cannot be written ({error.strerror or error})") from None
 
 
-def grade(paths: Iterable[str | Path], out_dir: str | Path = "grading", *,
-          instructor: Iterable[str | Path] | Instructor | None = None, timeout: int = 120,
-          total_timeout: float | None = None, profile: str = "smoke", kernel_name: str = "python3",
-          progress: bool = False, grace: float | None = None, jobs: int = 1,
-          shard: str | tuple[int, int] | None = None, resume: bool = False, force: bool = False,
-          sandbox: str | Sandbox = "auto", sandbox_image: str = "cnnlessons") -> list[Record]:
+def grade(
+    paths: Iterable[str | Path],
+    out_dir: str | Path = "grading",
+    *,
+    instructor: Iterable[str | Path] | Instructor | None = None,
+    timeout: int = 120,
+    total_timeout: float | None = None,
+    profile: str = "smoke",
+    kernel_name: str = "python3",
+    progress: bool = False,
+    grace: float | None = None,
+    jobs: int = 1,
+    shard: str | tuple[int, int] | None = None,
+    resume: bool = False,
+    force: bool = False,
+    sandbox: str | Sandbox = "auto",
+    sandbox_image: str = "cnnlessons",
+) -> list[Record]:
     """Grade every submission (notebooks, or folders searched for them) and write the gradebook.
 
     ``instructor``: the instructor (or released) notebooks whose check cells grade the
@@ -451,8 +559,10 @@ def grade(paths: Iterable[str | Path], out_dir: str | Path = "grading", *,
     if not isinstance(instructor, Instructor):
         if instructor is None:
             if not Path("notebooks").is_dir():
-                raise GradeError("--instructor is needed: there is no notebooks/ folder here; pass the "
-                                 "instructor (or released) notebooks")
+                raise GradeError(
+                    "--instructor is needed: there is no notebooks/ folder here; pass the "
+                    "instructor (or released) notebooks"
+                )
             instructor = ["notebooks"]
         instructor = Instructor.load(list(instructor))
     if part is not None:
@@ -465,8 +575,15 @@ def grade(paths: Iterable[str | Path], out_dir: str | Path = "grading", *,
         except SandboxError as error:
             raise GradeError(str(error)) from None
     _prepare_out(out, resume, force)
-    key = {"sandbox": sandbox.kind, "checks": instructor.digest(), "profile": profile, "timeout": timeout,
-           "total_timeout": total_timeout, "kernel": kernel_name, "library": library_digest()}
+    key = {
+        "sandbox": sandbox.kind,
+        "checks": instructor.digest(),
+        "profile": profile,
+        "timeout": timeout,
+        "total_timeout": total_timeout,
+        "kernel": kernel_name,
+        "library": library_digest(),
+    }
 
     def one(path: Path) -> Record:
         name = str(path)
@@ -476,16 +593,29 @@ def grade(paths: Iterable[str | Path], out_dir: str | Path = "grading", *,
                 record = Record.from_json(old.read_text(encoding="utf-8"))
             except (OSError, ValueError, TypeError, KeyError):
                 record = None
-            if (record is not None and record.key == key
-                    and record.notebook_sha256 == hashlib.sha256(path.read_bytes()).hexdigest()):
+            if (
+                record is not None
+                and record.key == key
+                and record.notebook_sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+            ):
                 if progress:
                     print(f"already graded: {name}", flush=True)
                 return record
         if progress:
             print(f"grading {name} ...", flush=True)
-        record = grade_notebook(path, instructor, key=key, timeout=timeout, total_timeout=total_timeout,
-                                profile=profile, kernel_name=kernel_name, name=name, grace=grace,
-                                sandbox=sandbox, executed=out / "executed" / (gradebook.file_name(name) + ".ipynb"))
+        record = grade_notebook(
+            path,
+            instructor,
+            key=key,
+            timeout=timeout,
+            total_timeout=total_timeout,
+            profile=profile,
+            kernel_name=kernel_name,
+            name=name,
+            grace=grace,
+            sandbox=sandbox,
+            executed=out / "executed" / (gradebook.file_name(name) + ".ipynb"),
+        )
         gradebook.write_record(out, record)
         return record
 

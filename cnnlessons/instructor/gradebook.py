@@ -9,6 +9,7 @@ A record holds the submission's name, the SHA-256 of its notebook, the grading `
 result depends on: the instructor's check cells, the profile, the time limits, the kernel and the
 library's source) and one result per exercise.
 """
+
 from __future__ import annotations
 
 import csv
@@ -18,13 +19,23 @@ import hashlib
 import io
 import json
 import re
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence
 
 from ._files import atomic_write
 
-__all__ = ["ExerciseResult", "GradebookError", "Record", "feedback_markdown", "gradebook_csv",
-           "gradebook_markdown", "merge", "read_records", "record_path", "write_outputs"]
+__all__ = [
+    "ExerciseResult",
+    "GradebookError",
+    "Record",
+    "feedback_markdown",
+    "gradebook_csv",
+    "gradebook_markdown",
+    "merge",
+    "read_records",
+    "record_path",
+    "write_outputs",
+]
 
 PASSED, FAILED, NOT_ATTEMPTED = "passed", "failed", "not attempted"
 FORMAT = 1
@@ -64,7 +75,7 @@ class Record:
         return json.dumps(data, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
 
     @classmethod
-    def from_json(cls, text: str) -> "Record":
+    def from_json(cls, text: str) -> Record:
         data = json.loads(text)
         if data.pop("format", None) != FORMAT:
             raise ValueError(f"not a format-{FORMAT} grading record")
@@ -105,6 +116,7 @@ def read_records(out_dir: str | Path) -> list[Record]:
 
 
 # --- the gradebook ---------------------------------------------------------------------------
+
 
 def exercise_columns(records: Sequence[Record]) -> list[str]:
     """The exercises of all records: the course's order first, then any others as found."""
@@ -170,8 +182,12 @@ _MARK = {PASSED: "✔ passed", FAILED: "✘ failed", NOT_ATTEMPTED: "– not att
 def feedback_markdown(record: Record) -> str:
     """The learner's report: what passed, what failed and the checker's message."""
     results = record.results
-    lines = [f"# Feedback on `{record.name}`", "",
-             f"{record.passed} of {len(results)} exercise{'' if len(results) == 1 else 's'} passed.", ""]
+    lines = [
+        f"# Feedback on `{record.name}`",
+        "",
+        f"{record.passed} of {len(results)} exercise{'' if len(results) == 1 else 's'} passed.",
+        "",
+    ]
     if results:
         lines += ["| exercise | result |", "| --- | --- |"]
         lines += [f"| `{e}` | {_MARK.get(r.status, r.status)} |" for e, r in results.items()]
@@ -180,15 +196,22 @@ def feedback_markdown(record: Record) -> str:
     if todo:
         lines += ["## What to look at", ""]
         for exercise_id, result in todo:
-            why = result.details or ("replace `raise NotImplementedError()` with your answer"
-                                     if result.status == NOT_ATTEMPTED else "")
-            lines.append(f"- **`{exercise_id}`** ({result.status})" + (f": {' '.join(why.split())}" if why else ""))
+            why = result.details or (
+                "replace `raise NotImplementedError()` with your answer"
+                if result.status == NOT_ATTEMPTED
+                else ""
+            )
+            lines.append(
+                f"- **`{exercise_id}`** ({result.status})" + (f": {' '.join(why.split())}" if why else "")
+            )
         lines.append("")
     if record.notes:
         lines += ["## Notes from the grader", ""] + [f"- {' '.join(n.split())}" for n in record.notes] + [""]
-    lines.append(f"Graded {record.graded_at or 'at an unknown time'} with the `{record.key.get('profile', '?')}` "
-                 "profile. Passed or not, the checks are the same ones your notebook runs: run it again "
-                 "after a fix to see the new result.")
+    lines.append(
+        f"Graded {record.graded_at or 'at an unknown time'} with the `{record.key.get('profile', '?')}` "
+        "profile. Passed or not, the checks are the same ones your notebook runs: run it again "
+        "after a fix to see the new result."
+    )
     return "\n".join(lines) + "\n"
 
 
@@ -205,6 +228,7 @@ def write_outputs(out_dir: str | Path, records: Sequence[Record]) -> tuple[Path,
 
 # --- shards ----------------------------------------------------------------------------------
 
+
 def merge(out_dir: str | Path, shard_dirs: Iterable[str | Path]) -> list[Record]:
     """Join the records of several ``grade --shard`` outputs into one gradebook in ``out_dir``.
 
@@ -215,18 +239,23 @@ def merge(out_dir: str | Path, shard_dirs: Iterable[str | Path]) -> list[Record]
     key = where_key = None
     for shard in map(Path, shard_dirs):
         if not (shard / RECORDS).is_dir():
-            raise GradebookError(f"SHARD '{shard}' holds no grading records ({RECORDS}/); "
-                                 "pass the --out folders of `cnnlessons grade --shard`")
+            raise GradebookError(
+                f"SHARD '{shard}' holds no grading records ({RECORDS}/); "
+                "pass the --out folders of `cnnlessons grade --shard`"
+            )
         for record in read_records(shard):
             if key is None:
                 key, where_key = record.key, shard
             elif record.key != key:
                 differ = sorted(k for k in set(key) | set(record.key) if key.get(k) != record.key.get(k))
-                raise GradebookError(f"SHARD '{shard}' was graded with another {', '.join(differ)} "
-                                     f"than '{where_key}'; grade every shard the same way")
+                raise GradebookError(
+                    f"SHARD '{shard}' was graded with another {', '.join(differ)} "
+                    f"than '{where_key}'; grade every shard the same way"
+                )
             if record.name in by_name and by_name[record.name][0].notebook_sha256 != record.notebook_sha256:
-                raise GradebookError(f"submission '{record.name}' differs between '{by_name[record.name][1]}' "
-                                     f"and '{shard}'")
+                raise GradebookError(
+                    f"submission '{record.name}' differs between '{by_name[record.name][1]}' and '{shard}'"
+                )
             by_name.setdefault(record.name, (record, shard))
     records = [by_name[name][0] for name in sorted(by_name)]
     out = Path(out_dir)

@@ -5,6 +5,7 @@ come back (or dies), it is restarted, the cells that ran before are replayed sil
 goes on. ``hidden`` cells (the grader's own, e.g. handing an answer over) run before a given cell
 without leaving a trace in the notebook.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -66,7 +67,7 @@ def _head(text: str, room: int) -> str:
     """About the longest head of ``text`` whose JSON takes at most ``room`` bytes."""
     head = text[:room]
     size = len(json.dumps(head))
-    return head if size <= room else head[:max(0, room * len(head) // size - 2)]
+    return head if size <= room else head[: max(0, room * len(head) // size - 2)]
 
 
 def _capped_client(limit: int):
@@ -123,9 +124,18 @@ class Runner:
     back, else it is restarted.
     """
 
-    def __init__(self, nb: nbformat.NotebookNode, path: Path, timeout: int, total_timeout: float,
-                 profile: str, kernel_name: str, grace: float | None = None,
-                 hidden: dict[int, list[str]] | None = None, output_limit: int | None = None) -> None:
+    def __init__(
+        self,
+        nb: nbformat.NotebookNode,
+        path: Path,
+        timeout: int,
+        total_timeout: float,
+        profile: str,
+        kernel_name: str,
+        grace: float | None = None,
+        hidden: dict[int, list[str]] | None = None,
+        output_limit: int | None = None,
+    ) -> None:
 
         self.nb, self.timeout = nb, timeout
         self.hidden = hidden or {}
@@ -136,11 +146,17 @@ class Runner:
         self.env = dict(os.environ, CNNLESSONS_PROFILE=profile)
         self.env.pop("CI", None)
         self.client = _capped_client(output_limit or OUTPUT_LIMIT)(
-            nb, timeout=timeout, kernel_name=kernel_name, allow_errors=True, record_timing=False,
+            nb,
+            timeout=timeout,
+            kernel_name=kernel_name,
+            allow_errors=True,
+            record_timing=False,
             interrupt_on_timeout=True,
             error_on_timeout={"ename": _TIMEOUT, "evalue": "timeout", "traceback": []},
-            on_cell_executed=self._executed, log=_QUIET,
-            resources={"metadata": {"path": str(path.parent.resolve())}})
+            on_cell_executed=self._executed,
+            log=_QUIET,
+            resources={"metadata": {"path": str(path.parent.resolve())}},
+        )
         self.replayable: list[int] = []
         self.notes: list[str] = []
         self._timed_out = False
@@ -152,8 +168,9 @@ class Runner:
     def _left(self) -> float:
         return self.deadline - time.monotonic()
 
-    async def _execute(self, cell: nbformat.NotebookNode, index: int, timeout: float,
-                       keep: bool = True) -> bool:
+    async def _execute(
+        self, cell: nbformat.NotebookNode, index: int, timeout: float, keep: bool = True
+    ) -> bool:
         """Run ``cell``; False when it timed out. Raises DeadKernelError. ``keep=False`` leaves
         the notebook's own cell at ``index`` as it was (nbclient stores the cell it ran there)."""
         original = self.nb.cells[index]
@@ -190,7 +207,9 @@ class Runner:
             except DeadKernelError:
                 finished = False
             if not finished:
-                self.notes.append(f"replaying cell {index} after a restart failed; the kernel was restarted again")
+                self.notes.append(
+                    f"replaying cell {index} after a restart failed; the kernel was restarted again"
+                )
                 await km.restart_kernel(now=True)
                 await kc.wait_for_ready(timeout=120)
                 return
@@ -205,13 +224,21 @@ class Runner:
                     continue
                 if self._left() <= 0:
                     if not any(r.status == "skipped" for r in runs.values()):
-                        self.notes.append(f"the notebook's time limit ({self.total_timeout:.0f} s) "
-                                          f"was used up before cell {index}")
-                    runs[index] = CellRun("skipped", evalue=f"was not run: the notebook's time limit "
-                                                             f"({self.total_timeout:.0f} s) was used up")
+                        self.notes.append(
+                            f"the notebook's time limit ({self.total_timeout:.0f} s) "
+                            f"was used up before cell {index}"
+                        )
+                    runs[index] = CellRun(
+                        "skipped",
+                        evalue=f"was not run: the notebook's time limit "
+                        f"({self.total_timeout:.0f} s) was used up",
+                    )
                     continue
                 if index in self.hidden and not await self._run_hidden(index):
-                    self.notes.append(f"handing over the answer checked in cell {index} stopped the kernel; it was restarted")
+                    self.notes.append(
+                        "handing over the answer checked in cell "
+                        f"{index} stopped the kernel; it was restarted"
+                    )
                     await self._restart()
                 limit = min(self.timeout, self._left())
                 recover = None
@@ -244,14 +271,18 @@ class Runner:
         for number, source in enumerate(self.hidden[index]):
             cell = nbformat.v4.new_code_cell(source)
             try:
-                finished = await self._execute(cell, index, min(self.timeout, max(1.0, self._left())), keep=False)
+                finished = await self._execute(
+                    cell, index, min(self.timeout, max(1.0, self._left())), keep=False
+                )
             except DeadKernelError:
                 self.hidden_runs[(index, number)] = CellRun("dead", evalue="killed the kernel")
                 return False
             error = first_error(cell)
-            self.hidden_runs[(index, number)] = (CellRun("error", *error) if error else CellRun("ok")) if finished \
+            self.hidden_runs[(index, number)] = (
+                (CellRun("error", *error) if error else CellRun("ok"))
+                if finished
                 else CellRun("timeout", evalue="ran over the time limit")
+            )
             if not finished and not await self._responsive():
                 return False
         return True
-

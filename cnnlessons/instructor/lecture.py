@@ -17,6 +17,7 @@ The learners' notebook is the one source: nothing is edited there, the rules bel
   ``MAX_WORDS`` words continues on a new one.
 - The ledger cell becomes the closing slide(s): claim and verdict, the figures in the notes.
 """
+
 from __future__ import annotations
 
 import base64
@@ -25,13 +26,24 @@ import dataclasses
 import html
 import re
 import struct
-from typing import TYPE_CHECKING, Iterator
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import nbformat
 
-__all__ = ["CLAIMS_MIME", "MAX_WORDS", "SLIDE_HEIGHT", "SLIDE_WIDTH", "code_words", "lead", "lecture_notebook",
-           "shown_code", "take_away", "word_count"]
+__all__ = [
+    "CLAIMS_MIME",
+    "MAX_WORDS",
+    "SLIDE_HEIGHT",
+    "SLIDE_WIDTH",
+    "code_words",
+    "lead",
+    "lecture_notebook",
+    "shown_code",
+    "take_away",
+    "word_count",
+]
 
 SLIDE_WIDTH, SLIDE_HEIGHT = 1280, 720
 """The slide's design size (reveal.js scales it to the screen)."""
@@ -60,7 +72,9 @@ _MATHS_CHARS = 52  # a display formula wider than this (its TeX, commands as one
 _TABLE_CHARS, _TABLE_ROW = 88, 36
 
 # a sentence ends after a word (not an initial, "e.g.", "et al.") and before a capital
-_SENTENCE_END = re.compile(r"(?<=[a-z0-9)\]%*`]{2})(?<!\bal)(?<!\bvs)(?<!\bcf)(?<!\bFig)[.!?](?=\s+[A-Z(`*$])")
+_SENTENCE_END = re.compile(
+    r"(?<=[a-z0-9)\]%*`]{2})(?<!\bal)(?<!\bvs)(?<!\bcf)(?<!\bFig)[.!?](?=\s+[A-Z(`*$])"
+)
 _HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
 _TAKEAWAY = re.compile(r"^\s*\**take-away", re.IGNORECASE)
 
@@ -84,10 +98,12 @@ def _lines(text: str, chars: int) -> int:
 
 def _first_sentence(text: str) -> str:
     match = _SENTENCE_END.search(text)
-    return text[:match.end()] if match else text
+    return text[: match.end()] if match else text
 
 
-_REFERENCE = re.compile(r"^(?P<authors>[A-Z][\w.'-]*(?:,? [A-Z][\w.'-]*)*)\. \*(?P<title>[^*]+?)\.?\*(?P<rest>.*)$")
+_REFERENCE = re.compile(
+    r"^(?P<authors>[A-Z][\w.'-]*(?:,? [A-Z][\w.'-]*)*)\. \*(?P<title>[^*]+?)\.?\*(?P<rest>.*)$"
+)
 
 
 def _reference(text: str) -> str | None:
@@ -98,8 +114,10 @@ def _reference(text: str) -> str | None:
         return None
     authors = match["authors"].split(", ")
     year = re.search(r"\b(?:19|20)\d\d\b", match["rest"])
-    return (f"{authors[0].split()[-1]}{' et al.' if len(authors) > 1 else ''}"
-            f"{' ' + year[0] if year else ''}: *{match['title']}*")
+    return (
+        f"{authors[0].split()[-1]}{' et al.' if len(authors) > 1 else ''}"
+        f"{' ' + year[0] if year else ''}: *{match['title']}*"
+    )
 
 
 def _cap(text: str, words: int, cut: bool = False) -> str | None:
@@ -124,7 +142,7 @@ def _balanced(text: str) -> str:
     """``text`` up to an inline formula, code span or emphasis it would leave open."""
     for mark in ("$", "`", "**", "*"):
         while text.count(mark) % 2:
-            text = text[:text.rindex(mark)].rstrip()
+            text = text[: text.rindex(mark)].rstrip()
     return text
 
 
@@ -187,7 +205,7 @@ def lead(source: str) -> tuple[list[str], str]:
         sentence = _cap(text, _LEAD_WORDS)
         shown.extend([sentence] if sentence else [])
         # the section's formula ("A block computes $$...$$") shows, even without its sentence
-        formula = next((b.strip() for b in blocks[index + 1:index + 3] if b.strip().startswith("$$")), "")
+        formula = next((b.strip() for b in blocks[index + 1 : index + 3] if b.strip().startswith("$$")), "")
         shown.extend(_display_maths(formula) if formula else [])
         break
     whole = "\n\n".join(blocks)
@@ -246,8 +264,9 @@ def _text_height(source: str) -> int:
 
 
 def _text_item(source: str, fragment: bool, notes: list[str] | None = None) -> Item:
-    return Item(_markdown(source), _text_height(source), word_count(source), fragment=fragment,
-                notes=notes or [])
+    return Item(
+        _markdown(source), _text_height(source), word_count(source), fragment=fragment, notes=notes or []
+    )
 
 
 def _pre(text: str) -> str:
@@ -329,13 +348,18 @@ def _listing(page: str) -> tuple[str, str] | None:
         return None
     lines = _plain(page).rstrip().splitlines()
     bold = re.search(r"<b>(.*?)</b>", page, flags=re.DOTALL)
-    name = html.unescape(re.sub(r"<[^>]+>", "", bold.group(1))).split("(")[0].strip().split(".")[-1] \
-        if bold else ""
+    name = (
+        html.unescape(re.sub(r"<[^>]+>", "", bold.group(1))).split("(")[0].strip().split(".")[-1]
+        if bold
+        else ""
+    )
     start = next((i for i, line in enumerate(lines) if re.match(r"\s*def forward\(", line)), None)
     if start is not None:
         indent = _indent(lines[start])
-        end = next((i for i in range(start + 1, len(lines))
-                    if lines[i].strip() and _indent(lines[i]) <= indent), len(lines))
+        end = next(
+            (i for i in range(start + 1, len(lines)) if lines[i].strip() and _indent(lines[i]) <= indent),
+            len(lines),
+        )
         body, caption = lines[start:end], f"`{name}.forward`:"
     elif lines and lines[0].startswith("def "):
         after = _after_docstring(lines)
@@ -381,7 +405,9 @@ def _table(markdown: str) -> tuple[str, bool] | None:
         words = sum(word_count(" ".join(row)) for row in cut[:1] + cut[2:])
         if sum(widths) + 3 * keep <= _TABLE_CHARS and words <= _WORD_BUDGET - 16:
             shown = "\n".join("| " + " | ".join(row) + " |" for row in cut)
-            if keep < len(cells[0]):  # say so on the slide: a lecturer must not present half a table as all of it
+            if keep < len(
+                cells[0]
+            ):  # say so on the slide: a lecturer must not present half a table as all of it
                 shown += f"\n\n*{len(cells[0]) - keep} more columns in the notes*"
             return shown, keep < len(cells[0])
     return None
@@ -427,12 +453,14 @@ def _output_items(cell: dict, fragment: bool, announced: bool = False) -> list[I
         elif said:
             items.append(_text_item("", fragment, notes=[_fence(full, "text")]))
         else:
-            lines = [line for line in streams.rstrip().splitlines() if re.search(r"\w", line)]  # no rules (====)
+            lines = [
+                line for line in streams.rstrip().splitlines() if re.search(r"\w", line)
+            ]  # no rules (====)
             tail = _tail(lines)
             notes = [_fence(streams, "text")] if tail != "\n".join(lines) else []
             items.append(_text_item(_pre(tail), fragment, notes=notes))
     # a take-away stays with the figure above it
-    for before, after in zip(items, items[1:]):
+    for before, after in zip(items, items[1:], strict=False):
         if before.figure and after.words and not after.figure:
             before.keep_with_next = True
     return items
@@ -447,8 +475,11 @@ def _tail(lines: list[str]) -> str:
     """The last lines of a printout, at most ``_OUTPUT_LINES`` and ``_TAIL_WORDS`` words; a table
     of numbers keeps its header line."""
     if len(lines) > _OUTPUT_LINES and not _numeric(lines[0]) and all(map(_numeric, lines[1:])):
-        return "\n".join([lines[0]] + lines[-(_OUTPUT_LINES - 1):]) if word_count(
-            "\n".join([lines[0]] + lines[-(_OUTPUT_LINES - 1):])) <= _TAIL_WORDS else _tail(lines[1:])
+        return (
+            "\n".join([lines[0]] + lines[-(_OUTPUT_LINES - 1) :])
+            if word_count("\n".join([lines[0]] + lines[-(_OUTPUT_LINES - 1) :])) <= _TAIL_WORDS
+            else _tail(lines[1:])
+        )
     kept: list[str] = []
     for line in reversed(lines[-_OUTPUT_LINES:]):
         if word_count("\n".join([line] + kept)) > _TAIL_WORDS:
@@ -550,8 +581,11 @@ class _Deck:
         slide = self.slides[-1]
         after = (reserve.height + _GAP) if reserve else 0
         if item.figure:
-            fits = (not slide.has_figure and slide.used + _FIGURE_MIN + after <= _BUDGET
-                    and slide.words + (reserve.words if reserve else 0) <= _WORD_BUDGET)
+            fits = (
+                not slide.has_figure
+                and slide.used + _FIGURE_MIN + after <= _BUDGET
+                and slide.words + (reserve.words if reserve else 0) <= _WORD_BUDGET
+            )
             if not fits:
                 slide = self.start("subslide", _continued(heading))
             width, height = _fit(item.figure, _BUDGET - slide.used - after - _GAP)
@@ -612,7 +646,9 @@ def _ledger(claims: list[dict], heading: str) -> list[Slide]:
     cell = lambda claim, *keys: " ".join(str(claim.get(k, "")) for k in keys).replace("|", "/")  # noqa: E731
     notes = ["| claim | paper | this run | verdict |", "|---|---|---|---|"] + [
         f"| {cell(c, 'id', 'claim')} | {cell(c, 'paper')} | {cell(c, 'measured')} | {cell(c, 'verdict')} "
-        f"({cell(c, 'reason')}) |" for c in claims]
+        f"({cell(c, 'reason')}) |"
+        for c in claims
+    ]
     slides[0].notes.append("\n".join(notes))
     return slides
 
@@ -668,10 +704,22 @@ def _fill(deck: _Deck, kind: str, group: list, section: str, claims: list[dict])
             if code:
                 shown_cell = copy.deepcopy(cell)
                 shown_cell.outputs = [o for o in cell.outputs if "image/png" not in o.get("data", {})]
-                text = cell.source.strip() + "\n" + "".join(
-                    o.get("text", "") or o.get("data", {}).get("text/plain", "") for o in shown_cell.outputs)
-                items.append(Item(shown_cell, _LINE["pre"] * (_lines(text, _PRE_CHARS) + 1) + 2 * _GAP,
-                                  code_words(text), fragment=fragment))
+                text = (
+                    cell.source.strip()
+                    + "\n"
+                    + "".join(
+                        o.get("text", "") or o.get("data", {}).get("text/plain", "")
+                        for o in shown_cell.outputs
+                    )
+                )
+                items.append(
+                    Item(
+                        shown_cell,
+                        _LINE["pre"] * (_lines(text, _PRE_CHARS) + 1) + 2 * _GAP,
+                        code_words(text),
+                        fragment=fragment,
+                    )
+                )
                 outputs = [o for o in outputs if o.figure]
             elif cell.source.strip():
                 if outputs:
@@ -680,7 +728,11 @@ def _fill(deck: _Deck, kind: str, group: list, section: str, claims: list[dict])
                     items.append(_text_item("", fragment, notes=[_fence(cell.source)]))
             items.extend(outputs)
     visible = [i for i in items if i.figure or i.cell.get("source", "").strip() or i.cell.get("outputs")]
-    if heading is None and deck.slides and all(not i.figure and i.cell.cell_type == "markdown" for i in visible):
+    if (
+        heading is None
+        and deck.slides
+        and all(not i.figure and i.cell.cell_type == "markdown" for i in visible)
+    ):
         for item in items:  # prose without a headline of its own: the previous slide's notes
             deck.slides[-1].notes.extend(item.notes or [item.cell.source])
         return section

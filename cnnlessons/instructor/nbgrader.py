@@ -17,22 +17,43 @@ nbgrader finds a solution marker anywhere in a line, the course only at its star
 line that mentions the markers (lesson 00 explains them) gets a no-break space in each, so that it
 reads the same and nbgrader leaves it alone; a code line that mentions them stops the export.
 """
+
 from __future__ import annotations
 
 import copy
 import dataclasses
 import re
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import nbformat
 
 from ._files import atomic_dir, atomic_write, atomic_write_notebook
 from .checkcells import check_calls
-from .release import BEGIN, END, STUB, ReleaseError, _cell_label, checked_sources, read_each, report, strip_solutions
+from .release import (
+    BEGIN,
+    END,
+    STUB,
+    ReleaseError,
+    _cell_label,
+    checked_sources,
+    read_each,
+    report,
+    strip_solutions,
+)
 
-__all__ = ["CELL_TIMEOUT", "CONFIG", "NOTEBOOK_TIMEOUT", "PROFILE", "SCHEMA_VERSION", "Exported",
-           "config_text", "export", "grade_id", "nbgrader_notebook"]
+__all__ = [
+    "CELL_TIMEOUT",
+    "CONFIG",
+    "NOTEBOOK_TIMEOUT",
+    "PROFILE",
+    "SCHEMA_VERSION",
+    "Exported",
+    "config_text",
+    "export",
+    "grade_id",
+    "nbgrader_notebook",
+]
 
 SCHEMA_VERSION = 3
 PROFILE = "smoke"
@@ -55,13 +76,19 @@ class Exported:
 
 
 def grade_id(text: str) -> str:
-    """``text`` as an nbgrader ``grade_id`` (``^[a-zA-Z0-9_-]*$``): ``vgg.conv_params`` -> ``vgg-conv_params``."""
+    """``text`` as an nbgrader ``grade_id`` (``^[a-zA-Z0-9_-]*$``):
+    ``vgg.conv_params`` -> ``vgg-conv_params``."""
     return re.sub(r"[^a-zA-Z0-9_-]+", "-", text).strip("-") or "cell"
 
 
 def _metadata(name: str, *, solution: bool = False, grade: bool = False, points: int | None = None) -> dict:
-    meta = {"schema_version": SCHEMA_VERSION, "grade": grade, "solution": solution,
-            "locked": not solution, "grade_id": name}
+    meta = {
+        "schema_version": SCHEMA_VERSION,
+        "grade": grade,
+        "solution": solution,
+        "locked": not solution,
+        "grade_id": name,
+    }
     if grade:
         meta["points"] = points
     return meta
@@ -84,8 +111,9 @@ def _stray_marker(source: str) -> int | None:
     return None
 
 
-def nbgrader_notebook(nb: nbformat.NotebookNode,
-                      where: str = "notebook") -> tuple[nbformat.NotebookNode, list[str], list[str]]:
+def nbgrader_notebook(
+    nb: nbformat.NotebookNode, where: str = "notebook"
+) -> tuple[nbformat.NotebookNode, list[str], list[str]]:
     """A copy of the instructor notebook ``nb`` with nbgrader's metadata; its exercise ids, and warnings.
 
     Raises ReleaseError, naming ``where`` and the cell, for markers that do not pair up or that
@@ -113,23 +141,32 @@ def nbgrader_notebook(nb: nbformat.NotebookNode,
         ids = checks[index]
         if ids:
             label = _cell_label(where, index, nb.cells[index].source)
-            warnings += [f"{label}: check({i!r}, ...) names no known exercise" for i in ids if i not in EXERCISES]
+            warnings += [
+                f"{label}: check({i!r}, ...) names no known exercise" for i in ids if i not in EXERCISES
+            ]
             exercises += [i for i in ids if i not in exercises]
-            nb.cells[index].metadata["nbgrader"] = _metadata(unique(grade_id("-".join(ids))), grade=True,
-                                                             points=len(ids))
+            nb.cells[index].metadata["nbgrader"] = _metadata(
+                unique(grade_id("-".join(ids))), grade=True, points=len(ids)
+            )
     if not exercises:
-        raise ReleaseError(f"NOTEBOOK '{where}' has no exercises (no check cell such as check(\"<id>\", answer)): "
-                           "nbgrader would have nothing to grade")
+        raise ReleaseError(
+            f"NOTEBOOK '{where}' has no exercises (no check cell such as check(\"<id>\", answer)): "
+            "nbgrader would have nothing to grade"
+        )
     for position, index in enumerate(code):
         cell = nb.cells[index]
         label = _cell_label(where, index, cell.source)
         _, indents = strip_solutions(cell.source, label)  # raises on markers that do not pair up
         line = _stray_marker(cell.source)
         if line is not None:
-            raise ReleaseError(f"{label}: line {line} holds {BEGIN!r} or {END!r} after other text; nbgrader "
-                               "would take it for a solution marker: start the line with the marker, or reword it")
+            raise ReleaseError(
+                f"{label}: line {line} holds {BEGIN!r} or {END!r} after other text; nbgrader "
+                "would take it for a solution marker: start the line with the marker, or reword it"
+            )
         if indents and checks[index]:
-            raise ReleaseError(f"{label}: a check cell holds a solution region; put the answer in a cell of its own")
+            raise ReleaseError(
+                f"{label}: a check cell holds a solution region; put the answer in a cell of its own"
+            )
         if indents:
             checked = checks[code[position + 1]] if position + 1 < len(code) else []  # the next code cell's
             name = f"{grade_id('-'.join(checked))}-answer" if checked else f"answer-{index}"
@@ -137,23 +174,34 @@ def nbgrader_notebook(nb: nbformat.NotebookNode,
             cell.outputs = []
             cell.execution_count = None
             if "" in indents:
-                warnings.append(f"{label}: a solution region at the top level of the cell; the released "
-                                "cell raises NotImplementedError when run. Put the region inside a function's body")
+                warnings.append(
+                    f"{label}: a solution region at the top level of the cell; the released "
+                    "cell raises NotImplementedError when run. Put the region inside a function's body"
+                )
         elif not checks[index]:
             cell.metadata["nbgrader"] = _metadata(unique(grade_id(f"cell-{cell.get('id') or index}")))
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code" and _stray_marker(cell.source) is not None:
             cell.source = _unmark_prose(cell.source)
-            warnings.append(f"{_cell_label(where, index, cell.source)}: mentions the solution markers; they "
-                            "got a no-break space, so that nbgrader does not take them for markers")
+            warnings.append(
+                f"{_cell_label(where, index, cell.source)}: mentions the solution markers; they "
+                "got a no-break space, so that nbgrader does not take them for markers"
+            )
     return nb, exercises, warnings
 
 
-def config_text(profile: str = PROFILE, cell_timeout: int = CELL_TIMEOUT,
-                notebook_timeout: int = NOTEBOOK_TIMEOUT) -> str:
+def config_text(
+    profile: str = PROFILE, cell_timeout: int = CELL_TIMEOUT, notebook_timeout: int = NOTEBOOK_TIMEOUT
+) -> str:
     """The course folder's ``nbgrader_config.py``."""
-    return CONFIG_TEMPLATE.format(profile=profile, cell_timeout=cell_timeout, notebook_timeout=notebook_timeout,
-                                  begin=BEGIN, end=END, stub=STUB)
+    return CONFIG_TEMPLATE.format(
+        profile=profile,
+        cell_timeout=cell_timeout,
+        notebook_timeout=notebook_timeout,
+        begin=BEGIN,
+        end=END,
+        stub=STUB,
+    )
 
 
 CONFIG_TEMPLATE = '''\
@@ -164,8 +212,8 @@ It fixes what a JupyterHub does not set for the course:
 - the profile that grading runs: "{profile}". A JupyterHub sets no CI variable, so the course's own
   rule would pick "cpu" (or "gpu" on a GPU node) and download CIFAR-10 in every graded notebook.
   Only the grading kernels get CNNLESSONS_PROFILE, not the hub's other kernels;
-- time limits: {cell_timeout} s a cell (nbgrader's Execute.timeout) and {notebook_timeout} s a notebook (nbgrader
-  has none: CourseExecute stops there; every cell after it fails, so its checks score 0);
+- time limits: {cell_timeout} s a cell (nbgrader's Execute.timeout) and {notebook_timeout} s a notebook
+  (nbgrader has none: CourseExecute stops there; every cell after it fails, so its checks score 0);
 - the learners' release keeps the lessons' stored outputs, as `cnnlessons release` does
   (nbgrader would clear them): the figures of the run on real CIFAR-10 are part of the lesson,
   and the stored line under a check cell is what a passing answer prints. They never reach the
@@ -197,8 +245,9 @@ c.ClearSolutions.code_stub = {{"python": "{stub}"}}
 '''
 
 
-def export(out_dir: str | Path, notebooks: Iterable[str | Path] | None = None, *,
-           force: bool = False) -> list[Exported]:
+def export(
+    out_dir: str | Path, notebooks: Iterable[str | Path] | None = None, *, force: bool = False
+) -> list[Exported]:
     """Write an nbgrader course folder of the notebooks (default: ``notebooks/*.ipynb``) into ``out_dir``.
 
     Every notebook is read and checked before anything is written; ``out_dir`` appears complete
@@ -207,11 +256,19 @@ def export(out_dir: str | Path, notebooks: Iterable[str | Path] | None = None, *
     sources, out = checked_sources(notebooks, out_dir, force)
     held = [name for name in GRADING_DATA if (out / name).exists()] if out.is_dir() else []
     if held:
-        raise ReleaseError(f"OUT_DIR '{out}' holds nbgrader's grading data ({', '.join(held)}), which --force "
-                           "would delete; export into a new folder and copy its source/ over")
-    results = [(source, source.stem, *made) for source, made in read_each(
-        sources, lambda source: source.stem, lambda source: f"the assignment {source.stem!r}",
-        nbgrader_notebook)]
+        raise ReleaseError(
+            f"OUT_DIR '{out}' holds nbgrader's grading data ({', '.join(held)}), which --force "
+            "would delete; export into a new folder and copy its source/ over"
+        )
+    results = [
+        (source, source.stem, *made)
+        for source, made in read_each(
+            sources,
+            lambda source: source.stem,
+            lambda source: f"the assignment {source.stem!r}",
+            nbgrader_notebook,
+        )
+    ]
     try:
         with atomic_dir(out, replace=True) as work:
             for _, lesson, nb, _, _ in results:
@@ -220,16 +277,23 @@ def export(out_dir: str | Path, notebooks: Iterable[str | Path] | None = None, *
             atomic_write(work / CONFIG, config_text())
     except OSError as error:
         raise ReleaseError(f"OUT_DIR '{out}' cannot be written ({error.strerror or error})") from None
-    return [Exported(source, out / "source" / lesson / f"{lesson}.ipynb", exercises, warnings)
-            for source, lesson, _, exercises, warnings in results]
+    return [
+        Exported(source, out / "source" / lesson / f"{lesson}.ipynb", exercises, warnings)
+        for source, lesson, _, exercises, warnings in results
+    ]
 
 
 def main(out_dir: str, notebooks: Sequence[str] | None = None, *, force: bool = False) -> int:
-    exported = report(lambda: export(out_dir, notebooks or None, force=force),
-                      lambda item: f"{len(item.exercises)} exercise{'' if len(item.exercises) == 1 else 's'}, "
-                                   "one point each")
+    exported = report(
+        lambda: export(out_dir, notebooks or None, force=force),
+        lambda item: (
+            f"{len(item.exercises)} exercise{'' if len(item.exercises) == 1 else 's'}, one point each"
+        ),
+    )
     if exported is None:
         return 2
-    print(f"wrote {Path(out_dir) / CONFIG}; from {out_dir}/: nbgrader generate_assignment "
-          f"{exported[0].target.parent.name}")
+    print(
+        f"wrote {Path(out_dir) / CONFIG}; from {out_dir}/: nbgrader generate_assignment "
+        f"{exported[0].target.parent.name}"
+    )
     return 0

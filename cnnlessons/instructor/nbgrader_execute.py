@@ -11,6 +11,7 @@ values; the export itself (``nbgrader.py``) does not need nbgrader, this module 
   with ``CourseExecute`` in place of ``Execute``, and without ``ClearOutput`` (the learners'
   release keeps the lessons' stored outputs, as ``cnnlessons release`` does).
 """
+
 from __future__ import annotations
 
 import math
@@ -40,8 +41,9 @@ class CourseExecute(Execute):
         env["CNNLESSONS_PROFILE"] = self.profile
         return super().start_new_kernel(env=env, **kwargs)
 
-    def preprocess(self, nb: NotebookNode, resources: Any = None,
-                   km: Any = None) -> tuple[NotebookNode, dict[str, Any]]:
+    def preprocess(
+        self, nb: NotebookNode, resources: Any = None, km: Any = None
+    ) -> tuple[NotebookNode, dict[str, Any]]:
         self._deadline = time.monotonic() + self.notebook_timeout
         self.timeout_func = self._cell_timeout
         return super().preprocess(nb, resources, km)
@@ -51,12 +53,17 @@ class CourseExecute(Execute):
         left = max(1, math.ceil(self._deadline - time.monotonic()))
         return min(self.timeout, left) if self.timeout and self.timeout > 0 else left
 
-    def preprocess_cell(self, cell: NotebookNode, resources: Any,
-                        index: int) -> tuple[NotebookNode, Any]:
+    def preprocess_cell(self, cell: NotebookNode, resources: Any, index: int) -> tuple[NotebookNode, Any]:
         if cell.cell_type == "code" and time.monotonic() >= self._deadline:
             message = f"not run: the notebook's time limit ({self.notebook_timeout} s) was used up"
-            cell.outputs = [new_output("error", ename="NotebookTimeoutError", evalue=message,
-                                       traceback=[f"NotebookTimeoutError: {message}"])]
+            cell.outputs = [
+                new_output(
+                    "error",
+                    ename="NotebookTimeoutError",
+                    evalue=message,
+                    traceback=[f"NotebookTimeoutError: {message}"],
+                )
+            ]
             cell.execution_count = None
             return cell, resources
         return super().preprocess_cell(cell, resources, index)

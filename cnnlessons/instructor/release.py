@@ -12,20 +12,30 @@ The output folder is built beside its target and moved into place when every not
 so an interrupted release leaves nothing half-written; an existing folder is replaced only with
 ``--force``, and never when it holds (or is) a folder of the instructor notebooks.
 """
+
 from __future__ import annotations
 
 import copy
 import dataclasses
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 import nbformat
 
 from ._files import atomic_dir, atomic_write_notebook
 from .checkcells import check_ids
 
-__all__ = ["BEGIN", "END", "STUB", "ReleaseError", "Released", "release", "release_notebook",
-           "strip_solutions"]
+__all__ = [
+    "BEGIN",
+    "END",
+    "STUB",
+    "ReleaseError",
+    "Released",
+    "release",
+    "release_notebook",
+    "strip_solutions",
+]
 
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
@@ -63,8 +73,10 @@ def strip_solutions(source: str, where: str = "cell") -> tuple[str, list[str]]:
         text = line.strip()
         if text.startswith(BEGIN):
             if inside_from is not None:
-                raise ReleaseError(f"{where}: {BEGIN!r} on line {number} inside the solution region "
-                                   f"opened on line {inside_from}; close it with {END!r} first")
+                raise ReleaseError(
+                    f"{where}: {BEGIN!r} on line {number} inside the solution region "
+                    f"opened on line {inside_from}; close it with {END!r} first"
+                )
             inside_from = number
             indent = line[: len(line) - len(line.lstrip())]
             indents.append(indent)
@@ -82,8 +94,9 @@ def strip_solutions(source: str, where: str = "cell") -> tuple[str, list[str]]:
     return "".join(out), indents
 
 
-def release_notebook(nb: nbformat.NotebookNode,
-                     where: str = "notebook") -> tuple[nbformat.NotebookNode, int, list[str]]:
+def release_notebook(
+    nb: nbformat.NotebookNode, where: str = "notebook"
+) -> tuple[nbformat.NotebookNode, int, list[str]]:
     """The learner version of ``nb`` (a copy), the number of solution regions, and warnings."""
     from ..exercises import EXERCISES
 
@@ -102,9 +115,11 @@ def release_notebook(nb: nbformat.NotebookNode,
             continue
         regions += len(indents)
         if "" in indents:
-            warnings.append(f"{label}: a solution region at the top level of the cell; the released "
-                            "cell raises NotImplementedError when run. Put the region inside a "
-                            "function's body")
+            warnings.append(
+                f"{label}: a solution region at the top level of the cell; the released "
+                "cell raises NotImplementedError when run. Put the region inside a "
+                "function's body"
+            )
         cell.source = source
         cell.outputs = []
         cell.execution_count = None
@@ -119,21 +134,30 @@ def _read(source: Path) -> nbformat.NotebookNode:
     try:
         return nbformat.read(source, as_version=nbformat.NO_CONVERT)
     except Exception as error:  # JSON errors, validation errors, unknown versions
-        raise ReleaseError(f"NOTEBOOK '{source}' is not a readable notebook ({type(error).__name__})") from None
+        raise ReleaseError(
+            f"NOTEBOOK '{source}' is not a readable notebook ({type(error).__name__})"
+        ) from None
 
 
-def read_each(sources: Sequence[Path], key: Callable[[Path], str], becomes: Callable[[Path], str],
-              make: Callable[[nbformat.NotebookNode, str], Any]) -> list[tuple[Path, Any]]:
+def read_each(
+    sources: Sequence[Path],
+    key: Callable[[Path], str],
+    becomes: Callable[[Path], str],
+    make: Callable[[nbformat.NotebookNode, str], Any],
+) -> list[tuple[Path, Any]]:
     """Each source read and passed to ``make(notebook, where)``, all before anything is written;
     a ReleaseError if two sources share a ``key`` (``becomes`` says what both would become)."""
     seen: dict[str, Path] = {}
     made = []
     for source in sources:
         if key(source) in seen:
-            raise ReleaseError(f"NOTEBOOK '{source}' and '{seen[key(source)]}' would both be {becomes(source)}")
+            raise ReleaseError(
+                f"NOTEBOOK '{source}' and '{seen[key(source)]}' would both be {becomes(source)}"
+            )
         seen[key(source)] = source
         made.append((source, make(_read(source), str(source))))
     return made
+
 
 def _check_out(out: Path, sources: Sequence[Path], force: bool, what: str = "OUT_DIR") -> None:
     """Refuse an output folder that holds, is, or sits above an instructor notebook, or that
@@ -142,8 +166,10 @@ def _check_out(out: Path, sources: Sequence[Path], force: bool, what: str = "OUT
     for source in sources:
         folder = source.resolve().parent
         if target == folder or target in folder.parents:
-            raise ReleaseError(f"{what} '{out}' holds the instructor notebook '{source}'; choose another "
-                               "folder (a release never writes over the instructor notebooks)")
+            raise ReleaseError(
+                f"{what} '{out}' holds the instructor notebook '{source}'; choose another "
+                "folder (a release never writes over the instructor notebooks)"
+            )
     if out.exists() and not out.is_dir():
         raise ReleaseError(f"{what} '{out}' is a file; expected a folder")
     blocked = next((p for p in out.parents if p.exists() and not p.is_dir()), None)
@@ -153,8 +179,9 @@ def _check_out(out: Path, sources: Sequence[Path], force: bool, what: str = "OUT
         raise ReleaseError(f"{what} '{out}' already exists; pass --force to replace it")
 
 
-def checked_sources(notebooks: Iterable[str | Path] | None, out_dir: str | Path,
-                    force: bool) -> tuple[list[Path], Path]:
+def checked_sources(
+    notebooks: Iterable[str | Path] | None, out_dir: str | Path, force: bool
+) -> tuple[list[Path], Path]:
     """The notebooks to write (default: ``notebooks/*.ipynb``) and ``out_dir``, checked writable."""
     if notebooks is None:
         notebooks = sorted(Path("notebooks").glob("*.ipynb"))
@@ -166,8 +193,13 @@ def checked_sources(notebooks: Iterable[str | Path] | None, out_dir: str | Path,
     return sources, out
 
 
-def release(out_dir: str | Path, notebooks: Iterable[str | Path] | None = None, *, force: bool = False,
-            classroom: str | Path | None = None) -> list[Released]:
+def release(
+    out_dir: str | Path,
+    notebooks: Iterable[str | Path] | None = None,
+    *,
+    force: bool = False,
+    classroom: str | Path | None = None,
+) -> list[Released]:
     """Write the learner version of each notebook (default: ``notebooks/*.ipynb``) into ``out_dir``.
 
     Every notebook is read and checked before anything is written, so a bad marker writes
@@ -179,9 +211,15 @@ def release(out_dir: str | Path, notebooks: Iterable[str | Path] | None = None, 
         _check_out(Path(classroom), sources, force, "--classroom")
         if Path(classroom).resolve() == out.resolve():
             raise ReleaseError(f"--classroom '{classroom}' is OUT_DIR; choose another folder")
-    results = [(source, source.name, *made) for source, made in read_each(
-        sources, lambda source: source.name, lambda source: f"released as {out / source.name}",
-        release_notebook)]
+    results = [
+        (source, source.name, *made)
+        for source, made in read_each(
+            sources,
+            lambda source: source.name,
+            lambda source: f"released as {out / source.name}",
+            release_notebook,
+        )
+    ]
     try:
         with atomic_dir(out, replace=True) as work:
             for _, name, learner, _, _ in results:
@@ -195,14 +233,19 @@ def release(out_dir: str | Path, notebooks: Iterable[str | Path] | None = None, 
     return [Released(source, out / name, regions, warnings) for source, name, _, regions, warnings in results]
 
 
-def main(out_dir: str, notebooks: Sequence[str] | None = None, *, force: bool = False,
-         classroom: str | None = None) -> int:
-    released = report(lambda: release(out_dir, notebooks or None, force=force, classroom=classroom),
-                      lambda item: f"{item.regions} solution region{'' if item.regions == 1 else 's'} replaced")
+def main(
+    out_dir: str, notebooks: Sequence[str] | None = None, *, force: bool = False, classroom: str | None = None
+) -> int:
+    released = report(
+        lambda: release(out_dir, notebooks or None, force=force, classroom=classroom),
+        lambda item: f"{item.regions} solution region{'' if item.regions == 1 else 's'} replaced",
+    )
     if released is None:
         return 2
     if classroom:
-        print(f"wrote the GitHub Classroom repository {classroom}/ (notebooks, .github/workflows/classroom.yml)")
+        print(
+            f"wrote the GitHub Classroom repository {classroom}/ (notebooks, .github/workflows/classroom.yml)"
+        )
     return 0
 
 

@@ -26,6 +26,7 @@ Kinds:
 
 The security boundary is the kernel's namespaces and limits, not any check in Python.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -38,15 +39,17 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Iterator, Sequence
 
 __all__ = ["MODES", "NOT_ISOLATED", "Limits", "Sandbox", "SandboxError", "bwrap_works", "resolve"]
 
 MODES = ("auto", "bwrap", "docker", "podman", "require", "off")
-NOT_ISOLATED = ("no sandbox: the learners' code runs with your rights - it can read and write your files "
-                "(the instructor notebooks, your home, other submissions), use the network, and signal or "
-                "exhaust this machine; install bubblewrap or pass --sandbox docker")
+NOT_ISOLATED = (
+    "no sandbox: the learners' code runs with your rights - it can read and write your files "
+    "(the instructor notebooks, your home, other submissions), use the network, and signal or "
+    "exhaust this machine; install bubblewrap or pass --sandbox docker"
+)
 SANDBOX_UID = 64000
 """First uid of the sandboxes' own users when the grader runs as root (one per concurrent sandbox on
 this machine, reserved with a file lock: ``_take_uid``)."""
@@ -71,7 +74,7 @@ class Limits:
     """Most bytes read back from a sandboxed process (the JSON results)."""
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def bwrap_works() -> str | None:
     """None when bubblewrap can build a sandbox here, else why not (one line)."""
     if sys.platform != "linux":
@@ -80,8 +83,9 @@ def bwrap_works() -> str | None:
         return "bubblewrap (bwrap) is not installed"
     probe = Sandbox("bwrap").wrap([sys.executable, "-I", "-c", "import socket, encodings"], None)
     try:
-        run = subprocess.run(probe, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                             timeout=60)
+        run = subprocess.run(
+            probe, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=60
+        )
     except (OSError, subprocess.TimeoutExpired) as error:
         return f"bubblewrap could not start ({error})"
     if run.returncode != 0:
@@ -90,8 +94,9 @@ def bwrap_works() -> str | None:
     return None
 
 
-def resolve(mode: str = "auto", image: str = "cnnlessons", limits: Limits | None = None,
-            say=print) -> "Sandbox":
+def resolve(
+    mode: str = "auto", image: str = "cnnlessons", limits: Limits | None = None, say=print
+) -> Sandbox:
     """The sandbox for ``--sandbox MODE``; ``auto`` falls back to none with one line (``say``)."""
     if mode not in MODES:
         raise SandboxError(f"--sandbox must be one of {', '.join(MODES)}, got {mode!r}")
@@ -106,8 +111,9 @@ def resolve(mode: str = "auto", image: str = "cnnlessons", limits: Limits | None
     if why is None:
         return Sandbox("bwrap", limits=limits)
     if mode in ("bwrap", "require"):
-        raise SandboxError(f"--sandbox {mode}: {why}; pass --sandbox docker, or --sandbox off to grade "
-                           "without isolation")
+        raise SandboxError(
+            f"--sandbox {mode}: {why}; pass --sandbox docker, or --sandbox off to grade without isolation"
+        )
     say(f"warning: {why}; grading with {NOT_ISOLATED}", flush=True)
     return Sandbox("none", limits=limits)
 
@@ -160,7 +166,9 @@ def _take_uid() -> int:
             fd = -1
             if folder is not None:
                 try:
-                    fd = os.open(folder / str(uid), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+                    fd = os.open(
+                        folder / str(uid), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600
+                    )
                 except OSError:
                     fd = -1
                 else:
@@ -196,7 +204,7 @@ class Sandbox:
         return self.kind != "none"
 
     @contextlib.contextmanager
-    def for_submission(self, folder: Path) -> Iterator["Sandbox"]:
+    def for_submission(self, folder: Path) -> Iterator[Sandbox]:
         """This sandbox for one submission whose private folder is ``folder``: as root, with a
         user of its own (its processes count against its own process limit), who owns ``folder``."""
         if self.kind == "bwrap" and os.geteuid() == 0:
@@ -218,9 +226,18 @@ class Sandbox:
         keep = {k: v for k, v in os.environ.items() if k in ("LANG", "LC_ALL", "TZ", "PYTHONHASHSEED")}
         if self.kind == "bwrap":  # the kernel finds the course where the grader found it
             keep["PYTHONPATH"] = str(_package_dir().parent)
-        return dict(keep, HOME=home, USER="learner", LOGNAME="learner", TMPDIR="/tmp", PATH="/usr/bin:/bin",
-                    IPYTHONDIR=f"{home}/.ipython", JUPYTER_RUNTIME_DIR="/tmp/jupyter-runtime",
-                    JUPYTER_PLATFORM_DIRS="1", MPLCONFIGDIR="/tmp/matplotlib")
+        return dict(
+            keep,
+            HOME=home,
+            USER="learner",
+            LOGNAME="learner",
+            TMPDIR="/tmp",
+            PATH="/usr/bin:/bin",
+            IPYTHONDIR=f"{home}/.ipython",
+            JUPYTER_RUNTIME_DIR="/tmp/jupyter-runtime",
+            JUPYTER_PLATFORM_DIRS="1",
+            MPLCONFIGDIR="/tmp/matplotlib",
+        )
 
     def python_module(self, module: str) -> list[str]:
         """The command line that runs ``module`` of the course with this Python, isolated (``-I``:
@@ -231,12 +248,22 @@ class Sandbox:
         """
         if self.kind in ("docker", "podman"):
             return [sys.executable, "-I", "-m", module]
-        return [sys.executable, "-I", "-c",
-                f"import runpy, sys; sys.path.append({str(_package_dir().parent)!r}); "
-                f"runpy.run_module({module!r}, run_name='__main__', alter_sys=True)"]
+        return [
+            sys.executable,
+            "-I",
+            "-c",
+            f"import runpy, sys; sys.path.append({str(_package_dir().parent)!r}); "
+            f"runpy.run_module({module!r}, run_name='__main__', alter_sys=True)",
+        ]
 
-    def wrap(self, argv: Sequence[str], folder: str | Path | None, *, writable: bool = True,
-             env: dict[str, str] | None = None) -> list[str]:
+    def wrap(
+        self,
+        argv: Sequence[str],
+        folder: str | Path | None,
+        *,
+        writable: bool = True,
+        env: dict[str, str] | None = None,
+    ) -> list[str]:
         """``argv`` run in this sandbox, with ``folder`` (the submission's private folder) bound at
         its own path (read-write, or read-only with ``writable=False``) and as the current folder."""
         if self.kind == "none":
@@ -247,13 +274,36 @@ class Sandbox:
 
     def _limits(self) -> list[str]:
         lim = self.limits
-        return ["/usr/bin/prlimit", f"--as={lim.memory}", f"--nproc={lim.processes}",
-                f"--fsize={lim.file_size}", "--core=0", "--"]
+        return [
+            "/usr/bin/prlimit",
+            f"--as={lim.memory}",
+            f"--nproc={lim.processes}",
+            f"--fsize={lim.file_size}",
+            "--core=0",
+            "--",
+        ]
 
-    def _bwrap(self, argv: Sequence[str], folder: str | Path | None, writable: bool, uid: int | None,
-               env: dict[str, str]) -> list[str]:
-        args = ["bwrap", "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try",
-                "--die-with-parent", "--new-session", "--clearenv", "--hostname", "sandbox"]
+    def _bwrap(
+        self,
+        argv: Sequence[str],
+        folder: str | Path | None,
+        writable: bool,
+        uid: int | None,
+        env: dict[str, str],
+    ) -> list[str]:
+        args = [
+            "bwrap",
+            "--unshare-ipc",
+            "--unshare-pid",
+            "--unshare-net",
+            "--unshare-uts",
+            "--unshare-cgroup-try",
+            "--die-with-parent",
+            "--new-session",
+            "--clearenv",
+            "--hostname",
+            "sandbox",
+        ]
         if os.geteuid() != 0:
             args += ["--unshare-user", "--uid", "65534", "--gid", "65534", "--cap-drop", "ALL"]
         args += ["--ro-bind", "/usr", "/usr"]
@@ -281,17 +331,45 @@ class Sandbox:
             args += ["--setenv", key, value]
         args.append("--")
         if uid is not None:  # root: a user of its own, no capabilities, no way back
-            args += ["/usr/bin/setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
-                     "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
+            args += [
+                "/usr/bin/setpriv",
+                f"--reuid={uid}",
+                f"--regid={uid}",
+                "--clear-groups",
+                "--inh-caps=-all",
+                "--bounding-set=-all",
+                "--no-new-privs",
+                "--",
+            ]
         return args + self._limits() + list(argv)
 
-    def _container(self, argv: Sequence[str], folder: str | Path | None, writable: bool,
-                   env: dict[str, str]) -> list[str]:
+    def _container(
+        self, argv: Sequence[str], folder: str | Path | None, writable: bool, env: dict[str, str]
+    ) -> list[str]:
         lim = self.limits
-        args = [self.kind, "run", "--rm", "-i", "--network", "none", "--user", "65534:65534", "--read-only",
-                "--cap-drop", "ALL", "--security-opt", "no-new-privileges", "--tmpfs", "/tmp:rw,exec,mode=1777",
-                "--memory", str(lim.memory), "--pids-limit", str(lim.processes),
-                "--ulimit", f"fsize={lim.file_size}:{lim.file_size}"]
+        args = [
+            self.kind,
+            "run",
+            "--rm",
+            "-i",
+            "--network",
+            "none",
+            "--user",
+            "65534:65534",
+            "--read-only",
+            "--cap-drop",
+            "ALL",
+            "--security-opt",
+            "no-new-privileges",
+            "--tmpfs",
+            "/tmp:rw,exec,mode=1777",
+            "--memory",
+            str(lim.memory),
+            "--pids-limit",
+            str(lim.processes),
+            "--ulimit",
+            f"fsize={lim.file_size}:{lim.file_size}",
+        ]
         if folder is not None:
             path = str(Path(folder).resolve())
             args += ["-v", f"{path}:{path}:{'rw' if writable else 'ro'}", "-w", path]

@@ -15,26 +15,40 @@ page per slide, numbered), for a learning-management system.
 
     python -m cnnlessons slides [NOTEBOOK ...] --out DIR [--pdf]
 """
+
 from __future__ import annotations
 
 import argparse
 import copy
 import dataclasses
 import html
-import re
 import os
+import re
 import shutil
 import sys
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from .lecture import SLIDE_HEIGHT, SLIDE_WIDTH, lecture_notebook
 
 if TYPE_CHECKING:  # nbformat and nbconvert come with the `instructor` and `lab` extras
     import nbformat
 
-__all__ = ["ASSETS", "CHROMIUM_NAMES", "SKIPPED_TAGS", "Slides", "add_arguments", "build_slides", "chromium",
-           "print_pdf", "remote_assets", "run", "slide_count", "slide_notebook"]
+__all__ = [
+    "ASSETS",
+    "CHROMIUM_NAMES",
+    "SKIPPED_TAGS",
+    "Slides",
+    "add_arguments",
+    "build_slides",
+    "chromium",
+    "print_pdf",
+    "remote_assets",
+    "run",
+    "slide_count",
+    "slide_notebook",
+]
 
 ASSETS = Path(__file__).resolve().parents[1] / "slides_assets"
 """The vendored scripts and styles; copied to ``<out>/slides_assets``."""
@@ -55,7 +69,8 @@ _REMOTE = re.compile(
     r"""|url\(\s*["']?(https?://[^"')\s]+)"""
     r"""|@import\s+["'](https?://[^"']+)"""
     r"""|\bimport\s+\w+\s+from\s+["'](https?://[^"']+)""",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 
 
 def remote_assets(page: str) -> list[str]:
@@ -119,10 +134,14 @@ class Slides:
 
 
 def _index(built: Sequence[Slides]) -> str:
-    items = "\n".join(f'  <li><a href="{html.escape(b.page.name)}">{html.escape(b.title)}</a> '
-                      f'({b.slides} slides)</li>' for b in built)
-    return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\"><title>Slides</title></head>\n"
-            f"<body>\n<h1>Slides</h1>\n<ul>\n{items}\n</ul>\n</body>\n</html>\n")
+    items = "\n".join(
+        f'  <li><a href="{html.escape(b.page.name)}">{html.escape(b.title)}</a> ({b.slides} slides)</li>'
+        for b in built
+    )
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head><meta charset="utf-8"><title>Slides</title></head>\n'
+        f"<body>\n<h1>Slides</h1>\n<ul>\n{items}\n</ul>\n</body>\n</html>\n"
+    )
 
 
 def _title(nb: nbformat.NotebookNode, fallback: str) -> str:
@@ -148,20 +167,22 @@ def build_slides(notebooks: Iterable[str | Path], out_dir: str | Path) -> list[S
         raise ValueError("notebooks: no .ipynb found")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(ASSETS, out / ASSETS_DIR, dirs_exist_ok=True,
-                    ignore=shutil.ignore_patterns("README.md"))
+    shutil.copytree(ASSETS, out / ASSETS_DIR, dirs_exist_ok=True, ignore=shutil.ignore_patterns("README.md"))
     exporter = _exporter()
     built: list[Slides] = []
     for source in sources:
         nb = nbformat.read(source, as_version=4)
         body, _ = exporter.from_notebook_node(
-            slide_notebook(nb), resources={"metadata": {"name": source.stem, "path": str(source.parent)}})
+            slide_notebook(nb), resources={"metadata": {"name": source.stem, "path": str(source.parent)}}
+        )
         # the speaker view copies the notes without MathJax's styles: their maths stays TeX
         body = body.replace('<aside class="notes">', '<aside class="notes tex2jax_ignore">')
         remote = remote_assets(body)
         if remote:
-            raise RuntimeError(f"{source.name}: the slides would load {remote[0]} over the network "
-                               f"({len(remote)} remote asset(s)); make it a local file or skip its cell")
+            raise RuntimeError(
+                f"{source.name}: the slides would load {remote[0]} over the network "
+                f"({len(remote)} remote asset(s)); make it a local file or skip its cell"
+            )
         page = out / f"{source.stem}.slides.html"
         page.write_text(body, encoding="utf-8")
         built.append(Slides(page, _title(nb, source.stem), slide_count(nb)))
@@ -194,8 +215,10 @@ def chromium() -> str:
     for name in CHROMIUM_NAMES:
         if shutil.which(name):
             return shutil.which(name)
-    raise RuntimeError(f"--pdf needs Chromium, and none of {', '.join(CHROMIUM_NAMES)} is on the PATH "
-                       "(install it, e.g. `apt-get install chromium`, or set CNNLESSONS_CHROMIUM)")
+    raise RuntimeError(
+        f"--pdf needs Chromium, and none of {', '.join(CHROMIUM_NAMES)} is on the PATH "
+        "(install it, e.g. `apt-get install chromium`, or set CNNLESSONS_CHROMIUM)"
+    )
 
 
 # reveal.js has laid out one print page per slide and MathJax has typeset every formula
@@ -213,13 +236,18 @@ def print_pdf(decks: Sequence[Slides], browser: str | None = None, timeout: floa
     try:
         from playwright.sync_api import Error, sync_playwright
     except ImportError as error:
-        raise RuntimeError("--pdf needs the Python package playwright (`pip install playwright`; it drives "
-                           "the Chromium installed on this machine, no `playwright install` needed)") from error
+        raise RuntimeError(
+            "--pdf needs the Python package playwright (`pip install playwright`; it drives "
+            "the Chromium installed on this machine, no `playwright install` needed)"
+        ) from error
     program = browser or chromium()
     written: list[Path] = []
     with sync_playwright() as driver:
-        chrome = driver.chromium.launch(executable_path=program, headless=True,
-                                        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        chrome = driver.chromium.launch(
+            executable_path=program,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
         try:
             for deck in decks:
                 pdf = deck.page.with_name(deck.page.name.removesuffix(".slides.html") + ".pdf")
@@ -229,8 +257,9 @@ def print_pdf(decks: Sequence[Slides], browser: str | None = None, timeout: floa
                     tab.wait_for_function(PRINT_READY, arg=deck.slides, timeout=timeout * 1000)
                     tab.pdf(path=str(pdf), prefer_css_page_size=True, print_background=True)
                 except Error as error:
-                    raise RuntimeError(f"{deck.page.name}: Chromium did not print the slides: "
-                                       f"{str(error).splitlines()[0]}") from error
+                    raise RuntimeError(
+                        f"{deck.page.name}: Chromium did not print the slides: {str(error).splitlines()[0]}"
+                    ) from error
                 finally:
                     tab.close()
                 written.append(pdf)
@@ -241,11 +270,18 @@ def print_pdf(decks: Sequence[Slides], browser: str | None = None, timeout: floa
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The ``slides`` command's arguments."""
-    parser.add_argument("notebooks", metavar="NOTEBOOK", nargs="*",
-                        help="stored notebooks or folders of them (default: notebooks/)")
+    parser.add_argument(
+        "notebooks",
+        metavar="NOTEBOOK",
+        nargs="*",
+        help="stored notebooks or folders of them (default: notebooks/)",
+    )
     parser.add_argument("--out", default="slides", help="where to write the slides (default: slides)")
-    parser.add_argument("--pdf", action="store_true",
-                        help="also print each deck to <name>.pdf with Chromium (one page per slide)")
+    parser.add_argument(
+        "--pdf",
+        action="store_true",
+        help="also print each deck to <name>.pdf with Chromium (one page per slide)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -17,6 +17,7 @@ answer is checked (written against this very process: reading the token from mem
 the saved descriptor) could forge its own submission's line; the sandbox keeps it from anything
 else (other submissions, the gradebook, the grader).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -28,16 +29,40 @@ import subprocess
 import sys
 import threading
 import types
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 __all__ = ["Job", "decide", "start"]
 
 _WATCHED_PREFIXES = ("cnnlessons", "torch.nn.modules")
-_WATCHED_EXACT = ("builtins", "math", "random", "functools", "inspect", "copy", "pickle", "sys", "os",
-                  "json", "types", "operator", "collections", "itertools", "numpy", "torch", "torch.nn",
-                  "torch.nn.functional", "torch.nn.init", "torch.nn.parameter", "torch._tensor",
-                  "torch.random", "torch.autograd", "torch.autograd.grad_mode", "torch.testing")
+_WATCHED_EXACT = (
+    "builtins",
+    "math",
+    "random",
+    "functools",
+    "inspect",
+    "copy",
+    "pickle",
+    "sys",
+    "os",
+    "json",
+    "types",
+    "operator",
+    "collections",
+    "itertools",
+    "numpy",
+    "torch",
+    "torch.nn",
+    "torch.nn.functional",
+    "torch.nn.init",
+    "torch.nn.parameter",
+    "torch._tensor",
+    "torch.random",
+    "torch.autograd",
+    "torch.autograd.grad_mode",
+    "torch.testing",
+)
 LINE_LIMIT = 64 << 10
 """Longest reply line read from the check process."""
 STARTUP_S = 120
@@ -53,6 +78,7 @@ class Job:
 
 
 # --- in the check process --------------------------------------------------------------------
+
 
 def _code_id(value: Any) -> int:
     return id(value.__code__) if isinstance(value, types.FunctionType) else 0
@@ -71,7 +97,9 @@ class _Guard:
         for name, module in list(sys.modules.items()):
             if module is None:
                 continue
-            if name in _WATCHED_EXACT or any(name == p or name.startswith(p + ".") for p in _WATCHED_PREFIXES):
+            if name in _WATCHED_EXACT or any(
+                name == p or name.startswith(p + ".") for p in _WATCHED_PREFIXES
+            ):
                 found[name] = module
         return found
 
@@ -101,7 +129,8 @@ class _Guard:
         for key in now.keys() - self.state.keys():
             owner, name = key
             if owner.split(".")[0] == "cnnlessons" and not isinstance(
-                    vars(self.modules[owner]).get(name) if owner in self.modules else None, types.ModuleType):
+                vars(self.modules[owner]).get(name) if owner in self.modules else None, types.ModuleType
+            ):
                 return ".".join(key)
         return None
 
@@ -120,8 +149,11 @@ def _decide_one(exercise_id: str, path: str, evaluate, guard: _Guard, outcome_ty
     failed = "failed"
 
     def tampered(where: str) -> tuple[Any, bool]:
-        return outcome_type(failed, f"{exercise_id}: your code changes the course's checker or torch "
-                                    f"({where}); a submission may not patch them"), False
+        return outcome_type(
+            failed,
+            f"{exercise_id}: your code changes the course's checker or torch "
+            f"({where}); a submission may not patch them",
+        ), False
 
     try:
         answer = _load(path)
@@ -130,19 +162,26 @@ def _decide_one(exercise_id: str, path: str, evaluate, guard: _Guard, outcome_ty
         if where:
             return tampered(where)
         if isinstance(error, ModuleNotFoundError):
-            return outcome_type(failed, f"{exercise_id}: the answer comes from the module '{error.name}', which "
-                                        "exists only in your notebook's kernel; define the answer in the notebook "
-                                        "itself"), True
-        return outcome_type(failed, f"{exercise_id}: the answer could not be loaded in the grader's check "
-                                    f"({type(error).__name__}: {str(error)[:200]})"), True
+            return outcome_type(
+                failed,
+                f"{exercise_id}: the answer comes from the module '{error.name}', which "
+                "exists only in your notebook's kernel; define the answer in the notebook "
+                "itself",
+            ), True
+        return outcome_type(
+            failed,
+            f"{exercise_id}: the answer could not be loaded in the grader's check "
+            f"({type(error).__name__}: {str(error)[:200]})",
+        ), True
     where = guard.changed()
     if where:
         return tampered(where)
     try:
         outcome = evaluate(exercise_id, answer)
     except BaseException as error:  # noqa: BLE001  SystemExit, KeyboardInterrupt from learner code
-        outcome = outcome_type(failed, f"{exercise_id}: the answer raised {type(error).__name__} "
-                                       "during the check")
+        outcome = outcome_type(
+            failed, f"{exercise_id}: the answer raised {type(error).__name__} during the check"
+        )
     where = guard.changed()
     if where:
         return tampered(where)
@@ -163,8 +202,18 @@ def _serve() -> int:
     token = request["token"]
     for job in request["jobs"]:
         outcome, clean = _decide_one(job["id"], job["answer"], evaluate, guard, Outcome)
-        channel.write(json.dumps({"token": token, "id": job["id"], "status": outcome.status,
-                                  "message": outcome.message, "clean": clean}) + "\n")
+        channel.write(
+            json.dumps(
+                {
+                    "token": token,
+                    "id": job["id"],
+                    "status": outcome.status,
+                    "message": outcome.message,
+                    "clean": clean,
+                }
+            )
+            + "\n"
+        )
         channel.flush()
         if not clean:
             break
@@ -173,6 +222,7 @@ def _serve() -> int:
 
 
 # --- in the grader ---------------------------------------------------------------------------
+
 
 def _reader(stream, lines: queue.Queue) -> None:
     for line in iter(lambda: stream.readline(LINE_LIMIT + 1), b""):
@@ -187,16 +237,32 @@ def start(profile: str = "smoke", workdir: str | Path | None = None, sandbox=Non
     from .sandbox import Sandbox
 
     sandbox = sandbox or Sandbox("none")
-    env = dict(sandbox.env("/tmp"), CNNLESSONS_PROFILE=profile, OMP_NUM_THREADS="1", PYTHONDONTWRITEBYTECODE="1")
-    argv = sandbox.wrap(sandbox.python_module("cnnlessons.instructor.verdict"), workdir, writable=False,
-                        env=env)
-    return subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                            env=env if not sandbox.isolated else {"PATH": os.environ.get("PATH", "/usr/bin")},
-                            cwd=str(workdir) if workdir else None, start_new_session=True)
+    env = dict(
+        sandbox.env("/tmp"), CNNLESSONS_PROFILE=profile, OMP_NUM_THREADS="1", PYTHONDONTWRITEBYTECODE="1"
+    )
+    argv = sandbox.wrap(
+        sandbox.python_module("cnnlessons.instructor.verdict"), workdir, writable=False, env=env
+    )
+    return subprocess.Popen(
+        argv,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=env if not sandbox.isolated else {"PATH": os.environ.get("PATH", "/usr/bin")},
+        cwd=str(workdir) if workdir else None,
+        start_new_session=True,
+    )
 
 
-def decide(jobs: Sequence[Job], *, timeout: float, profile: str = "smoke", workdir: str | Path | None = None,
-           process: subprocess.Popen | None = None, sandbox=None) -> dict[str, tuple[str, str]]:
+def decide(
+    jobs: Sequence[Job],
+    *,
+    timeout: float,
+    profile: str = "smoke",
+    workdir: str | Path | None = None,
+    process: subprocess.Popen | None = None,
+    sandbox=None,
+) -> dict[str, tuple[str, str]]:
     """``{exercise_id: (status, message)}`` for every job, each decided by a check process
     (``process``, from ``start``, for the first ones).
 
@@ -210,7 +276,10 @@ def decide(jobs: Sequence[Job], *, timeout: float, profile: str = "smoke", workd
         process = process or start(profile, workdir, sandbox)
         lines: queue.Queue = queue.Queue()
         threading.Thread(target=_reader, args=(process.stdout, lines), daemon=True).start()
-        request = {"token": token, "jobs": [{"id": j.exercise_id, "answer": str(j.answer)} for j in remaining]}
+        request = {
+            "token": token,
+            "jobs": [{"id": j.exercise_id, "answer": str(j.answer)} for j in remaining],
+        }
         try:
             process.stdin.write(json.dumps(request).encode("utf-8"))
             process.stdin.close()
@@ -223,26 +292,36 @@ def decide(jobs: Sequence[Job], *, timeout: float, profile: str = "smoke", workd
                 try:
                     line = lines.get(timeout=allowance)
                 except queue.Empty:
-                    results[job.exercise_id] = ("failed", f"{job.exercise_id}: the check ran over the time "
-                                                          f"limit ({timeout:.0f} s) in the grader's check")
+                    results[job.exercise_id] = (
+                        "failed",
+                        f"{job.exercise_id}: the check ran over the time "
+                        f"limit ({timeout:.0f} s) in the grader's check",
+                    )
                     remaining.pop(0)
                     break
                 if line is None:
-                    results[job.exercise_id] = ("failed", f"{job.exercise_id}: the answer ended the grader's "
-                                                          "check process")
+                    results[job.exercise_id] = (
+                        "failed",
+                        f"{job.exercise_id}: the answer ended the grader's check process",
+                    )
                     remaining.pop(0)
                     break
                 try:
                     reply = json.loads(line)
-                    valid = (reply.get("token") == token and reply.get("id") == job.exercise_id
-                             and reply.get("status") in ("passed", "failed", "not attempted")
-                             and isinstance(reply.get("message", ""), str))
+                    valid = (
+                        reply.get("token") == token
+                        and reply.get("id") == job.exercise_id
+                        and reply.get("status") in ("passed", "failed", "not attempted")
+                        and isinstance(reply.get("message", ""), str)
+                    )
                 except (ValueError, AttributeError):
                     valid = False
                 remaining.pop(0)
                 if not valid:
-                    results[job.exercise_id] = ("failed", f"{job.exercise_id}: the answer interfered with the "
-                                                          "grader's check")
+                    results[job.exercise_id] = (
+                        "failed",
+                        f"{job.exercise_id}: the answer interfered with the grader's check",
+                    )
                     break
                 results[job.exercise_id] = (reply["status"], reply.get("message", "")[:4000])
                 if reply.get("clean") is not True:

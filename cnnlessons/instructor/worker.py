@@ -8,6 +8,7 @@ cell's run, every hidden cell's run, the notes and the executed notebook. The ke
 write on that channel. The grader reads it with a size limit and checks it against ``SCHEMA``
 (``read_result``); nothing but JSON crosses back.
 """
+
 from __future__ import annotations
 
 import json
@@ -35,9 +36,17 @@ def _run(request: dict[str, Any]) -> dict[str, Any]:
 
     nb = nbformat.reads(Path(request["notebook"]).read_text(encoding="utf-8"), as_version=4)
     hidden = {int(k): v for k, v in request["hidden"].items()}
-    runner = Runner(nb, Path(request["notebook"]), request["timeout"], request["total_timeout"],
-                    request["profile"], request["kernel_name"], request["grace"], hidden,
-                    output_limit=request.get("output_limit"))
+    runner = Runner(
+        nb,
+        Path(request["notebook"]),
+        request["timeout"],
+        request["total_timeout"],
+        request["profile"],
+        request["kernel_name"],
+        request["grace"],
+        hidden,
+        output_limit=request.get("output_limit"),
+    )
     try:
         runs = run_coroutine(runner.run)
     except Exception as error:  # the kernel would not start, etc.
@@ -47,9 +56,12 @@ def _run(request: dict[str, Any]) -> dict[str, Any]:
     def run(r) -> dict[str, str]:
         return {"status": r.status, "ename": r.ename, "evalue": r.evalue}
 
-    return {"runs": {str(i): run(r) for i, r in runs.items()},
-            "hidden_runs": [[i, n, run(r)] for (i, n), r in runner.hidden_runs.items()],
-            "notes": runner.notes, "notebook": nb}
+    return {
+        "runs": {str(i): run(r) for i, r in runs.items()},
+        "hidden_runs": [[i, n, run(r)] for (i, n), r in runner.hidden_runs.items()],
+        "notes": runner.notes,
+        "notebook": nb,
+    }
 
 
 def _serve() -> int:
@@ -80,6 +92,7 @@ def _serve() -> int:
 
 
 # --- in the grader ---------------------------------------------------------------------------
+
 
 def _text(value: Any) -> str:
     if not isinstance(value, str):
@@ -112,7 +125,9 @@ def read_result(data: bytes, cells: int) -> RunResult:
     hidden = {}
     for entry in doc["hidden_runs"]:
         index, number, value = entry
-        if not (isinstance(index, int) and isinstance(number, int) and 0 <= index < cells and 0 <= number < 1000):
+        if not (
+            isinstance(index, int) and isinstance(number, int) and 0 <= index < cells and 0 <= number < 1000
+        ):
             raise ValueError("a hidden cell index out of range")
         hidden[(index, number)] = _cell_run(value)
     if not isinstance(doc["notes"], list):

@@ -9,11 +9,20 @@ the builders of single lesson experiments. ``INITIALISERS`` names the weight ini
 
 from __future__ import annotations
 
-from typing import Callable, Optional
+from collections.abc import Callable
 
 from torch import nn
 
-from .alexnet import PAPER_CHANNELS, TORCHVISION_CHANNELS, AlexNet, Figure1CNN, SmallAlexNet, alexnet, deep_stack
+from .alexnet import (
+    PAPER_CHANNELS,
+    TORCHVISION_CHANNELS,
+    AlexNet,
+    Figure1CNN,
+    SmallAlexNet,
+    alexnet,
+    deep_stack,
+)
+from .converged import WEIGHTS_NAME, load_converged
 from .densenet import (
     DenseBlock,
     DenseLayer,
@@ -24,9 +33,17 @@ from .densenet import (
     dense_out_channels,
     densenet121,
 )
-from .googlenet import GoogLeNet, GoogLeNetOutputs, Inception, InceptionAux, SmallGoogLeNet, googlenet, reduction_params
-from .converged import WEIGHTS_NAME, load_converged
+from .googlenet import (
+    GoogLeNet,
+    GoogLeNetOutputs,
+    Inception,
+    InceptionAux,
+    SmallGoogLeNet,
+    googlenet,
+    reduction_params,
+)
 from .init import INITIALISERS, he_init
+from .pretrained import torchvision_weights
 from .resnet import (
     DEFAULT_SHORTCUT,
     SHORTCUTS,
@@ -43,7 +60,6 @@ from .resnet import (
     resnet50,
     resnet152,
 )
-from .pretrained import torchvision_weights
 from .vgg import (
     VGG,
     VGG_CONFIGS,
@@ -60,17 +76,67 @@ from .vgg import (
 )
 
 __all__ = [
-    "AlexNet", "alexnet", "SmallAlexNet", "Figure1CNN", "deep_stack", "PAPER_CHANNELS", "TORCHVISION_CHANNELS",
-    "VGG", "vgg11", "vgg13", "vgg16", "vgg19", "VGGBlock", "FCHead", "ConvHead", "SmallVGG", "KernelModel", "fc_to_conv", "VGG_CONFIGS",
-    "GoogLeNet", "googlenet", "GoogLeNetOutputs", "Inception", "InceptionAux", "SmallGoogLeNet", "reduction_params",
-    "ResNet", "ResidualBlock", "Bottleneck", "PreActResidualBlock", "PadShortcut", "SmallResNet", "SHORTCUTS",
+    "AlexNet",
+    "alexnet",
+    "SmallAlexNet",
+    "Figure1CNN",
+    "deep_stack",
+    "PAPER_CHANNELS",
+    "TORCHVISION_CHANNELS",
+    "VGG",
+    "vgg11",
+    "vgg13",
+    "vgg16",
+    "vgg19",
+    "VGGBlock",
+    "FCHead",
+    "ConvHead",
+    "SmallVGG",
+    "KernelModel",
+    "fc_to_conv",
+    "VGG_CONFIGS",
+    "GoogLeNet",
+    "googlenet",
+    "GoogLeNetOutputs",
+    "Inception",
+    "InceptionAux",
+    "SmallGoogLeNet",
+    "reduction_params",
+    "ResNet",
+    "ResidualBlock",
+    "Bottleneck",
+    "PreActResidualBlock",
+    "PadShortcut",
+    "SmallResNet",
+    "SHORTCUTS",
     "DEFAULT_SHORTCUT",
-    "resnet18", "resnet34", "resnet50", "resnet152", "cifar_resnet", "check_cifar_depth",
-    "DenseNet", "DenseLayer", "DenseBlock", "Transition", "SmallDenseNet", "densenet121", "cifar_densenet",
+    "resnet18",
+    "resnet34",
+    "resnet50",
+    "resnet152",
+    "cifar_resnet",
+    "check_cifar_depth",
+    "DenseNet",
+    "DenseLayer",
+    "DenseBlock",
+    "Transition",
+    "SmallDenseNet",
+    "densenet121",
+    "cifar_densenet",
     "dense_out_channels",
-    "he_init", "INITIALISERS", "torchvision_weights",
-    "build_model", "model_names", "model_table", "MODELS", "FULL_SIZE", "CIFAR", "SMALL", "PAPER",
-    "EXPERIMENT_MODELS", "INPUT_SIZES",
+    "he_init",
+    "INITIALISERS",
+    "torchvision_weights",
+    "build_model",
+    "model_names",
+    "model_table",
+    "MODELS",
+    "FULL_SIZE",
+    "CIFAR",
+    "SMALL",
+    "PAPER",
+    "EXPERIMENT_MODELS",
+    "INPUT_SIZES",
 ]
 
 _CIFAR_DEPTHS = (20, 32, 44, 56, 110)
@@ -116,15 +182,28 @@ MODELS: dict[str, Callable[..., nn.Module]] = _registry()
 
 #: 224x224 ImageNet models with a torchvision twin of the same name (same parameter count).
 FULL_SIZE = (
-    "alexnet", "vgg11", "vgg13", "vgg16", "vgg19", "googlenet", "resnet18", "resnet34", "resnet50", "resnet152",
+    "alexnet",
+    "vgg11",
+    "vgg13",
+    "vgg16",
+    "vgg19",
+    "googlenet",
+    "resnet18",
+    "resnet34",
+    "resnet50",
+    "resnet152",
     "densenet121",
 )
 #: The papers' own ImageNet configurations where they differ from torchvision's.
 PAPER = ("alexnet_paper", "googlenet_paper")
 #: The papers' CIFAR-10 configurations (32x32 inputs).
-CIFAR = tuple(f"resnet{d}" for d in _CIFAR_DEPTHS) + tuple(f"plain{d}" for d in _CIFAR_DEPTHS) + (
-    "densenet40",
-    "densenet_bc100",
+CIFAR = (
+    tuple(f"resnet{d}" for d in _CIFAR_DEPTHS)
+    + tuple(f"plain{d}" for d in _CIFAR_DEPTHS)
+    + (
+        "densenet40",
+        "densenet_bc100",
+    )
 )
 #: Course-scale models for 16x16 and 32x32 images.
 SMALL = ("small_alexnet", "small_vgg", "small_googlenet", "small_resnet", "small_densenet")
@@ -158,7 +237,7 @@ def _input_size(name: str) -> tuple[int, int, int]:
     return INPUT_SIZES["full"] if name in FULL_SIZE or name in PAPER else INPUT_SIZES["small"]
 
 
-def _torchvision_count(name: str) -> Optional[int]:
+def _torchvision_count(name: str) -> int | None:
     if name not in FULL_SIZE:
         return None
     import torch
@@ -170,7 +249,7 @@ def _torchvision_count(name: str) -> Optional[int]:
     return sum(p.numel() for p in model.parameters())
 
 
-def model_table(names: Optional[tuple[str, ...]] = None) -> str:
+def model_table(names: tuple[str, ...] | None = None) -> str:
     """A markdown table: name, parameters, FLOPs per image (FlopCounterMode: multiply-add = 2)
     at the natural input size, and torchvision's parameter count where there is a twin.
 
@@ -188,7 +267,13 @@ def model_table(names: Optional[tuple[str, ...]] = None) -> str:
     ]
     for name in names:
         group = (
-            "full-size" if name in FULL_SIZE else "paper" if name in PAPER else "CIFAR" if name in CIFAR else "small"
+            "full-size"
+            if name in FULL_SIZE
+            else "paper"
+            if name in PAPER
+            else "CIFAR"
+            if name in CIFAR
+            else "small"
         )
         with torch.device("meta"):
             model = build_model(name)
@@ -197,5 +282,7 @@ def model_table(names: Optional[tuple[str, ...]] = None) -> str:
         flops = flops_per_image(model, size)
         tv = _torchvision_count(name)
         tv_text = "" if tv is None else (f"{tv:,}" + ("" if tv == params else " (differs)"))
-        rows.append(f"| {name} | {group} | {params:,} | {size[1]}x{size[2]} | {flops / 1e6:,.1f} | {tv_text} |")
+        rows.append(
+            f"| {name} | {group} | {params:,} | {size[1]}x{size[2]} | {flops / 1e6:,.1f} | {tv_text} |"
+        )
     return "\n".join(rows)

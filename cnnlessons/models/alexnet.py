@@ -9,7 +9,7 @@ device; :mod:`cnnlessons.parallel` really runs the two halves on two devices.
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Callable, Optional, Sequence
+from collections.abc import Callable, Sequence
 
 from torch import Tensor, nn
 
@@ -25,7 +25,15 @@ from ..layers import (
 from ..layers import overlapping_pool as _overlapping_pool
 from . import pretrained, torchvision_names
 
-__all__ = ["AlexNet", "alexnet", "SmallAlexNet", "Figure1CNN", "deep_stack", "PAPER_CHANNELS", "TORCHVISION_CHANNELS"]
+__all__ = [
+    "AlexNet",
+    "alexnet",
+    "SmallAlexNet",
+    "Figure1CNN",
+    "deep_stack",
+    "PAPER_CHANNELS",
+    "TORCHVISION_CHANNELS",
+]
 
 #: Conv widths of torchvision's ``alexnet`` (the "one weird trick" single-tower variant).
 TORCHVISION_CHANNELS = (64, 192, 384, 256, 256)
@@ -69,9 +77,9 @@ def _features(
     groups: int,
 ) -> nn.Sequential:
     """Five convs; LRN after 1 and 2 (after the ReLU, as in the paper); pooling after 1, 2, 5."""
-    layers: "OrderedDict[str, nn.Module]" = OrderedDict()
+    layers: OrderedDict[str, nn.Module] = OrderedDict()
     c_in = in_channels
-    for i, (c_out, (k, s, p)) in enumerate(zip(channels, kernels), start=1):
+    for i, (c_out, (k, s, p)) in enumerate(zip(channels, kernels, strict=False), start=1):
         # conv1 sees the whole image and conv3 both towers; conv2, conv4, conv5 stay in their tower.
         g = groups if i in (2, 4, 5) else 1
         layers[f"conv{i}"] = nn.Conv2d(c_in, c_out, k, stride=s, padding=p, groups=g)
@@ -84,7 +92,9 @@ def _features(
     return nn.Sequential(layers)
 
 
-def _classifier(in_features: int, hidden: int, num_classes: int, dropout: float, activation: str) -> nn.Sequential:
+def _classifier(
+    in_features: int, hidden: int, num_classes: int, dropout: float, activation: str
+) -> nn.Sequential:
     act = activation
     return nn.Sequential(
         OrderedDict(
@@ -108,8 +118,8 @@ class AlexNet(_AlexNetBase):
     ``groups=2`` makes conv2, conv4 and conv5 grouped convolutions (the paper's two towers);
     ``channels=PAPER_CHANNELS, groups=2`` is the 2012 paper's net (60,965,224 parameters).
     ``lrn=True`` adds local response normalisation after conv1 and conv2 with the paper's
-    constants (``PAPER_LRN``: size 5, the paper's alpha 1e-4 (5e-4 in PyTorch's convention), beta 0.75, k 2), applied per tower when
-    ``groups=2``; ``use_lrn`` is an older name for ``lrn``.
+    constants (``PAPER_LRN``: size 5, the paper's alpha 1e-4 (5e-4 in PyTorch's convention),
+    beta 0.75, k 2), applied per tower when ``groups=2``; ``use_lrn`` is an older name for ``lrn``.
     """
 
     def __init__(
@@ -121,7 +131,7 @@ class AlexNet(_AlexNetBase):
         lrn: bool = False,
         channels: Sequence[int] = TORCHVISION_CHANNELS,
         hidden: int = 4096,
-        use_lrn: Optional[bool] = None,
+        use_lrn: bool | None = None,
     ) -> None:
         super().__init__()
         if use_lrn is not None:
@@ -140,11 +150,15 @@ class AlexNet(_AlexNetBase):
         kernels = [(11, 4, 2), (5, 1, 2), (3, 1, 1), (3, 1, 1), (3, 1, 1)]
         self.features = _features(in_channels, channels, kernels, "relu", lrn, _overlapping_pool, groups)
         self.avgpool = nn.AdaptiveAvgPool2d((6, 6))
-        self.classifier = _classifier(channels[-1] * 6 * 6, hidden, num_classes, check_dropout(dropout), "relu")
+        self.classifier = _classifier(
+            channels[-1] * 6 * 6, hidden, num_classes, check_dropout(dropout), "relu"
+        )
         torchvision_names.install(self, "AlexNet")
 
 
-def alexnet(num_classes: int = 1000, in_channels: int = 3, *, weights=None, progress: bool = True, **kwargs) -> AlexNet:
+def alexnet(
+    num_classes: int = 1000, in_channels: int = 3, *, weights=None, progress: bool = True, **kwargs
+) -> AlexNet:
     """torchvision's AlexNet; ``weights="DEFAULT"`` (or a torchvision enum name or member) loads
     torchvision's ImageNet weights (see :mod:`.pretrained`)."""
     weights = pretrained.torchvision_weights("alexnet", weights)
@@ -197,7 +211,9 @@ class SmallAlexNet(_AlexNetBase):
         self.features = _features(in_channels, channels, kernels, activation, lrn, pool, groups)
         self.avgpool = nn.AdaptiveAvgPool2d((2, 2))
         hidden = 8 * width if hidden is None else check_positive_int("hidden", hidden)
-        self.classifier = _classifier(channels[-1] * 4, hidden, num_classes, check_dropout(dropout), activation)
+        self.classifier = _classifier(
+            channels[-1] * 4, hidden, num_classes, check_dropout(dropout), activation
+        )
 
 
 class Figure1CNN(nn.Sequential):
@@ -209,12 +225,18 @@ class Figure1CNN(nn.Sequential):
     ``extra_convs`` adds that many 3x3 convolutions (same width, each with the activation) after
     each 5x5 one: the deeper variant, without normalisation, where the activation matters more."""
 
-    def __init__(self, activation: str = "relu", in_channels: int = 3, num_classes: int = 10,
-                 width: int = 32, extra_convs: int = 0) -> None:
+    def __init__(
+        self,
+        activation: str = "relu",
+        in_channels: int = 3,
+        num_classes: int = 10,
+        width: int = 32,
+        extra_convs: int = 0,
+    ) -> None:
         make_activation(activation)  # validates the name
         if isinstance(extra_convs, bool) or not isinstance(extra_convs, int) or extra_convs < 0:
             raise ValueError(f"extra_convs must be an integer >= 0, got {extra_convs!r}")
-        layers: "OrderedDict[str, nn.Module]" = OrderedDict()
+        layers: OrderedDict[str, nn.Module] = OrderedDict()
         c = in_channels
         for i, out in enumerate((width, width, 2 * width), start=1):
             layers[f"conv{i}"] = nn.Conv2d(c, out, 5, padding=2)

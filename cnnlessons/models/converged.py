@@ -7,18 +7,29 @@ accuracy, the normalisation its inputs need, the recipe and its digest, the trai
 hash of the weights, ...). Loading is strict: the model must be built with the arguments it was
 trained with, and the weights must hash to what the record says.
 """
+
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import torch
 from torch import nn
 
-__all__ = ["WEIGHTS", "WEIGHTS_NAME", "available", "checkpoint_table", "load_record", "load_converged", "record_path",
-           "weights_digest", "weights_path"]
+__all__ = [
+    "WEIGHTS",
+    "WEIGHTS_NAME",
+    "available",
+    "checkpoint_table",
+    "load_record",
+    "load_converged",
+    "record_path",
+    "weights_digest",
+    "weights_path",
+]
 
 WEIGHTS = Path(__file__).resolve().parent / "cifar10"
 """The package's folder of shipped checkpoints."""
@@ -55,13 +66,16 @@ def load_record(name: str, folder: str | Path = WEIGHTS) -> dict[str, Any]:
     path = record_path(name, folder)
     if not path.exists() or not weights_path(name, folder).exists():
         known = ", ".join(available(folder)) or "none yet"
-        raise ValueError(f"no converged CIFAR-10 checkpoint of {name!r} ships with the course "
-                         f"(weights='{WEIGHTS_NAME}' exists for: {known})")
+        raise ValueError(
+            f"no converged CIFAR-10 checkpoint of {name!r} ships with the course "
+            f"(weights='{WEIGHTS_NAME}' exists for: {known})"
+        )
     record = json.loads(path.read_text())
     history = record.get("history") or {}
     if history.get("interrupted") or not history.get("epoch") or record.get("test_acc") is None:
-        raise ValueError(f"{path} is not a finished run (interrupted, or no epoch or test accuracy): "
-                         "it is not loaded")
+        raise ValueError(
+            f"{path} is not a finished run (interrupted, or no epoch or test accuracy): it is not loaded"
+        )
     return record
 
 
@@ -69,8 +83,9 @@ def _plain(value: Any) -> Any:
     return json.loads(json.dumps(value, default=list))
 
 
-def load_converged(name: str, build: Callable[..., nn.Module], kwargs: Mapping[str, Any],
-                   folder: str | Path = WEIGHTS) -> nn.Module:
+def load_converged(
+    name: str, build: Callable[..., nn.Module], kwargs: Mapping[str, Any], folder: str | Path = WEIGHTS
+) -> nn.Module:
     """``build(**kwargs)`` with the weights of checkpoint ``name`` loaded strictly, in float32.
 
     ``kwargs`` must build the model the checkpoint was trained as (the same architecture as the
@@ -79,8 +94,9 @@ def load_converged(name: str, build: Callable[..., nn.Module], kwargs: Mapping[s
     record = load_record(name, folder)
     for key, value in (("num_classes", 10), ("in_channels", 3)):
         if kwargs.get(key, value) != value:
-            raise ValueError(f"{key} must be {value} for weights='{WEIGHTS_NAME}' (CIFAR-10), "
-                             f"got {kwargs[key]!r}")
+            raise ValueError(
+                f"{key} must be {value} for weights='{WEIGHTS_NAME}' (CIFAR-10), got {kwargs[key]!r}"
+            )
     model = build(**kwargs)
     with torch.device("meta"):
         trained_as = build(**record["model_kwargs"])
@@ -89,19 +105,25 @@ def load_converged(name: str, build: Callable[..., nn.Module], kwargs: Mapping[s
         raise ValueError(
             f"the {name} checkpoint was trained as build_model({record['model']!r}"
             + "".join(f", {k}={v!r}" for k, v in record["model_kwargs"].items())
-            + f"); these arguments build another model: {asked or 'the defaults'}")
+            + f"); these arguments build another model: {asked or 'the defaults'}"
+        )
     state = torch.load(weights_path(name, folder), map_location="cpu", weights_only=True)
     if weights_digest(state) != record["weights_sha256"]:
-        raise ValueError(f"{weights_path(name, folder)} does not hash to its record's weights_sha256: "
-                         "the weights and the record are from different runs")
+        raise ValueError(
+            f"{weights_path(name, folder)} does not hash to its record's weights_sha256: "
+            "the weights and the record are from different runs"
+        )
     try:
-        model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()},
-                              strict=True)
+        model.load_state_dict(
+            {k: v.float() if v.is_floating_point() else v for k, v in state.items()}, strict=True
+        )
     except RuntimeError as error:  # the model's code changed since the checkpoint was trained
         lines = str(error).splitlines()
         first = lines[1].strip() if len(lines) > 1 else str(error)
-        raise ValueError(f"the shipped {name} checkpoint does not fit today's {record['model']!r} "
-                         f"({first}, ...): train it again (cnnlessons train {name} --data PATH)") from None
+        raise ValueError(
+            f"the shipped {name} checkpoint does not fit today's {record['model']!r} "
+            f"({first}, ...): train it again (cnnlessons train {name} --data PATH)"
+        ) from None
     model.eval()
     model.checkpoint_record = record  # travels with the model: accuracy, normalisation, history
     return model
@@ -110,15 +132,19 @@ def load_converged(name: str, build: Callable[..., nn.Module], kwargs: Mapping[s
 def checkpoint_table(folder: str | Path = WEIGHTS) -> str:
     """A markdown table of the shipped checkpoints: what ``weights="cifar10"`` loads, the test
     accuracy each reached, and the run that trained it."""
-    rows = ["| `build_model(...)` | parameters | test accuracy | epochs | precision | device | wall time |",
-            "|---|---:|---:|---:|---|---|---:|"]
+    rows = [
+        "| `build_model(...)` | parameters | test accuracy | epochs | precision | device | wall time |",
+        "|---|---:|---:|---:|---|---|---:|",
+    ]
     for name in available(folder):
         r = load_record(name, folder)
         args = "".join(f", {k}={v!r}" for k, v in r["model_kwargs"].items())
         device = r["device"]
-        rows.append(f"| `{r['model']!r}{args}, weights=\"cifar10\"` | {r['parameters']:,} | "
-                    f"{r['test_acc']:.2%} | {r['epochs']} | {r['precision']} | {device} | "
-                    f"{r['wall_time_s'] / 60:.0f} min |")
+        rows.append(
+            f'| `{r["model"]!r}{args}, weights="cifar10"` | {r["parameters"]:,} | '
+            f"{r['test_acc']:.2%} | {r['epochs']} | {r['precision']} | {device} | "
+            f"{r['wall_time_s'] / 60:.0f} min |"
+        )
     return "\n".join(rows)
 
 

@@ -8,10 +8,9 @@ pooling) between blocks shrink channels (by ``compression``) and resolution.
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from typing import Sequence
-
 import numbers
+from collections import OrderedDict
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -42,7 +41,9 @@ def dense_out_channels(in_channels: int, num_layers: int, growth_rate: int) -> i
 
 def _check_compression(compression: float) -> float:
     if isinstance(compression, bool) or not isinstance(compression, numbers.Real):
-        raise TypeError(f"compression must be a number in (0, 1], got {type(compression).__name__} {compression!r}")
+        raise TypeError(
+            f"compression must be a number in (0, 1], got {type(compression).__name__} {compression!r}"
+        )
     if not 0.0 < compression <= 1.0:  # NaN fails too
         raise ValueError(f"compression must be in (0, 1], got {compression}")
     return compression
@@ -56,13 +57,18 @@ class DenseLayer(nn.Module):
     """
 
     def __init__(
-        self, in_channels: int, growth_rate: int, bottleneck: bool = False, bn_size: int = 4, dropout: float = 0.0
+        self,
+        in_channels: int,
+        growth_rate: int,
+        bottleneck: bool = False,
+        bn_size: int = 4,
+        dropout: float = 0.0,
     ) -> None:
         super().__init__()
         self.in_channels = check_positive_int("in_channels", in_channels)
         self.growth_rate = check_positive_int("growth_rate", growth_rate)
         check_positive_int("bn_size", bn_size)
-        layers: "OrderedDict[str, nn.Module]" = OrderedDict()
+        layers: OrderedDict[str, nn.Module] = OrderedDict()
         c = in_channels
         if bottleneck:
             layers["norm1"] = nn.BatchNorm2d(c)
@@ -100,7 +106,8 @@ class DenseBlock(nn.Module):
         self.in_channels = check_positive_int("in_channels", in_channels)
         self.growth_rate = check_positive_int("growth_rate", growth_rate)
         self.layers = nn.ModuleList(
-            DenseLayer(in_channels + i * growth_rate, growth_rate, bottleneck, bn_size, dropout) for i in range(num_layers)
+            DenseLayer(in_channels + i * growth_rate, growth_rate, bottleneck, bn_size, dropout)
+            for i in range(num_layers)
         )
         self.out_channels = in_channels + num_layers * growth_rate
 
@@ -118,7 +125,7 @@ class Transition(nn.Sequential):
     def __init__(self, in_channels: int, out_channels: int, relu: bool = True) -> None:
         check_positive_int("in_channels", in_channels)
         check_positive_int("out_channels", out_channels)
-        layers: "OrderedDict[str, nn.Module]" = OrderedDict()
+        layers: OrderedDict[str, nn.Module] = OrderedDict()
         layers["norm"] = nn.BatchNorm2d(in_channels)
         if relu:
             layers["relu"] = nn.ReLU(inplace=True)
@@ -162,7 +169,7 @@ class DenseNet(nn.Module):
         _check_compression(compression)
         self.block_config = tuple(block_config)
 
-        features: "OrderedDict[str, nn.Module]" = OrderedDict()
+        features: OrderedDict[str, nn.Module] = OrderedDict()
         if stem == "imagenet":
             features["conv0"] = nn.Conv2d(in_channels, num_init_features, 7, stride=2, padding=3, bias=False)
             features["norm0"] = nn.BatchNorm2d(num_init_features)
@@ -211,7 +218,9 @@ def densenet121(
     weights = pretrained.torchvision_weights("densenet121", weights)
     pretrained.check_weights_args("densenet121", weights, num_classes, in_channels)
     return pretrained.build_with_weights(
-        "densenet121", weights, progress,
+        "densenet121",
+        weights,
+        progress,
         lambda: DenseNet(32, (6, 12, 24, 16), 64, num_classes=num_classes, in_channels=in_channels, **kwargs),
     )
 
@@ -235,7 +244,12 @@ def cifar_densenet(
     """
     check_positive_int("growth_rate", growth_rate)
     per_layer = 6 if bottleneck else 3
-    if isinstance(depth, bool) or not isinstance(depth, int) or depth < 4 + per_layer or (depth - 4) % per_layer:
+    if (
+        isinstance(depth, bool)
+        or not isinstance(depth, int)
+        or depth < 4 + per_layer
+        or (depth - 4) % per_layer
+    ):
         example = "(40, 100, 190, 250, ...)" if bottleneck else "(40, 100, ...)"
         raise ValueError(
             f"depth must be {per_layer}n+4 with n >= 1 {example} for bottleneck={bottleneck}, got {depth!r}"

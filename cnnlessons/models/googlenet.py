@@ -14,8 +14,9 @@ convs, LRN in the stem).
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Sequence
 from functools import partial
-from typing import NamedTuple, Optional, Sequence
+from typing import NamedTuple
 
 import torch
 from torch import Tensor, nn
@@ -23,10 +24,20 @@ from torch import Tensor, nn
 from ..layers import GOOGLENET_LRN, check_dropout, check_input, check_positive_int, conv_bn_relu
 from . import pretrained, torchvision_names
 
-__all__ = ["Inception", "InceptionAux", "GoogLeNet", "googlenet", "GoogLeNetOutputs", "SmallGoogLeNet", "reduction_params"]
+__all__ = [
+    "Inception",
+    "InceptionAux",
+    "GoogLeNet",
+    "googlenet",
+    "GoogLeNetOutputs",
+    "SmallGoogLeNet",
+    "reduction_params",
+]
 
 
-def reduction_params(in_channels: int, reduced_channels: int, out_channels: int, kernel_size: int = 3) -> tuple[int, int]:
+def reduction_params(
+    in_channels: int, reduced_channels: int, out_channels: int, kernel_size: int = 3
+) -> tuple[int, int]:
     """Weights (no biases) of one kxk conv in->out, and of a 1x1 in->reduced then kxk reduced->out.
 
     >>> reduction_params(128, 32, 128)
@@ -94,20 +105,26 @@ class Inception(nn.Module):
             raise ValueError(f"c3_kernel_size must be odd, got {c3_kernel_size}")
         bn = batch_norm
         if reductions:
-            branch2 = nn.Sequential(_conv(in_channels, c2[0], 1, batch_norm=bn), _conv(c2[0], c2[1], 3, batch_norm=bn, padding=1))
+            branch2 = nn.Sequential(
+                _conv(in_channels, c2[0], 1, batch_norm=bn), _conv(c2[0], c2[1], 3, batch_norm=bn, padding=1)
+            )
             branch3 = nn.Sequential(
                 _conv(in_channels, c3[0], 1, batch_norm=bn),
                 _conv(c3[0], c3[1], c3_kernel_size, batch_norm=bn, padding=c3_kernel_size // 2),
             )
         else:
             branch2 = nn.Sequential(_conv(in_channels, c2[1], 3, batch_norm=bn, padding=1))
-            branch3 = nn.Sequential(_conv(in_channels, c3[1], c3_kernel_size, batch_norm=bn, padding=c3_kernel_size // 2))
+            branch3 = nn.Sequential(
+                _conv(in_channels, c3[1], c3_kernel_size, batch_norm=bn, padding=c3_kernel_size // 2)
+            )
         self.reductions = reductions
         self.pool_projection = pool_projection
         pool = [nn.MaxPool2d(3, stride=1, padding=1)]
         if pool_projection:
             pool.append(_conv(in_channels, c4, 1, batch_norm=bn))
-        self.branches = nn.ModuleList([_conv(in_channels, c1, 1, batch_norm=bn), branch2, branch3, nn.Sequential(*pool)])
+        self.branches = nn.ModuleList(
+            [_conv(in_channels, c1, 1, batch_norm=bn), branch2, branch3, nn.Sequential(*pool)]
+        )
         self.out_channels = c1 + c2[1] + c3[1] + (c4 if pool_projection else in_channels)
 
     def forward(self, x: Tensor) -> Tensor:
@@ -117,7 +134,9 @@ class Inception(nn.Module):
 class InceptionAux(nn.Module):
     """Auxiliary classifier on a 14x14 map: pool to 4x4, 1x1 conv -> 128, FC 1024, dropout, FC."""
 
-    def __init__(self, in_channels: int, num_classes: int, batch_norm: bool = True, dropout: float = 0.7) -> None:
+    def __init__(
+        self, in_channels: int, num_classes: int, batch_norm: bool = True, dropout: float = 0.7
+    ) -> None:
         super().__init__()
         self.pool = nn.AdaptiveAvgPool2d((4, 4))
         self.conv = _conv(in_channels, 128, 1, batch_norm=batch_norm)
@@ -133,8 +152,8 @@ class InceptionAux(nn.Module):
 
 class GoogLeNetOutputs(NamedTuple):
     logits: Tensor
-    aux_logits2: Optional[Tensor]
-    aux_logits1: Optional[Tensor]
+    aux_logits2: Tensor | None
+    aux_logits1: Tensor | None
 
 
 #: (c1, c2, c3, c4) of the nine Inception blocks, the paper's Table 1.
@@ -212,11 +231,13 @@ class GoogLeNet(nn.Module):
         self.inception4c, self.inception4d = blocks["inception4c"], blocks["inception4d"]
         self.inception4e = blocks["inception4e"]
         # torchvision pools 2x2 here, the paper 3x3 stride 2; both give 7x7 from 14x14.
-        self.pool4 = nn.MaxPool2d(2, stride=2, ceil_mode=True) if bn else nn.MaxPool2d(3, stride=2, ceil_mode=True)
+        self.pool4 = (
+            nn.MaxPool2d(2, stride=2, ceil_mode=True) if bn else nn.MaxPool2d(3, stride=2, ceil_mode=True)
+        )
         self.inception5a, self.inception5b = blocks["inception5a"], blocks["inception5b"]
         if aux_logits:
-            self.aux1: Optional[InceptionAux] = InceptionAux(512, num_classes, bn, dropout_aux)
-            self.aux2: Optional[InceptionAux] = InceptionAux(528, num_classes, bn, dropout_aux)
+            self.aux1: InceptionAux | None = InceptionAux(512, num_classes, bn, dropout_aux)
+            self.aux2: InceptionAux | None = InceptionAux(528, num_classes, bn, dropout_aux)
         else:
             self.aux1 = self.aux2 = None
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
@@ -261,7 +282,7 @@ def googlenet(
     weights=None,
     progress: bool = True,
     aux_logits: bool = False,
-    transform_input: Optional[bool] = None,
+    transform_input: bool | None = None,
     **kwargs,
 ) -> GoogLeNet:
     """torchvision's GoogLeNet; ``weights="DEFAULT"`` loads its ImageNet weights.
@@ -276,9 +297,16 @@ def googlenet(
     if transform_input is None:
         transform_input = weights is not None
     model = pretrained.build_with_weights(
-        "googlenet", weights, progress,
-        lambda: GoogLeNet(num_classes, in_channels, aux_logits=aux_logits or weights is not None,
-                          transform_input=transform_input, **kwargs),
+        "googlenet",
+        weights,
+        progress,
+        lambda: GoogLeNet(
+            num_classes,
+            in_channels,
+            aux_logits=aux_logits or weights is not None,
+            transform_input=transform_input,
+            **kwargs,
+        ),
     )
     if weights is not None and not aux_logits:
         model.aux_logits = False
@@ -301,8 +329,9 @@ SMALL_BLOCKS = (
 class SmallGoogLeNet(nn.Module):
     """GoogLeNet scaled down for 16x16 and 32x32 images.
 
-    A stem of one 3x3 conv (``3*width`` channels) and a 3x3/2 max pool, then Inception blocks with GoogLeNet's branch
-    proportions (3a, 3b | pool | 4a, 4e | pool | 5b, channel counts scaled by ``width/64``),
+    A stem of one 3x3 conv (``3*width`` channels) and a 3x3/2 max pool, then Inception blocks
+    with GoogLeNet's branch proportions (3a, 3b | pool | 4a, 4e | pool | 5b, channel counts
+    scaled by ``width/64``),
     global average pooling, dropout and one FC layer. ``batch_norm=True`` (default) puts BN
     after every conv, as torchvision does, so the small net trains quickly. ``reductions=False``
     builds every block naive (no 1x1 reductions before its 3x3 and 5x5 convolutions);
@@ -331,9 +360,10 @@ class SmallGoogLeNet(nn.Module):
         stem_channels = scale(48)
         # Like GoogLeNet's own stem, shrink the image before the (costly) Inception blocks.
         self.stem = nn.Sequential(
-            _conv(in_channels, stem_channels, 3, padding=1, batch_norm=batch_norm), nn.MaxPool2d(3, stride=2, padding=1)
+            _conv(in_channels, stem_channels, 3, padding=1, batch_norm=batch_norm),
+            nn.MaxPool2d(3, stride=2, padding=1),
         )
-        layers: "OrderedDict[str, nn.Module]" = OrderedDict()
+        layers: OrderedDict[str, nn.Module] = OrderedDict()
         c = stem_channels
         pools = 0
         for item in SMALL_BLOCKS:
@@ -343,8 +373,14 @@ class SmallGoogLeNet(nn.Module):
                 continue
             name, (c1, c2, c3, c4) = item
             block = Inception(
-                c, scale(c1), (scale(c2[0]), scale(c2[1])), (scale(c3[0]), scale(c3[1])), scale(c4), batch_norm=batch_norm,
-                reductions=reductions, pool_projection=pool_projection,
+                c,
+                scale(c1),
+                (scale(c2[0]), scale(c2[1])),
+                (scale(c3[0]), scale(c3[1])),
+                scale(c4),
+                batch_norm=batch_norm,
+                reductions=reductions,
+                pool_projection=pool_projection,
             )
             layers[name] = block
             c = block.out_channels

@@ -12,12 +12,19 @@ from __future__ import annotations
 
 import http.client
 import os
-from typing import Callable, Optional, TypeVar, Union
+from collections.abc import Callable
+from typing import TypeVar, Union
 
 import torch
 from torch import nn
 
-__all__ = ["torchvision_weights", "check_weights_args", "fetch_state_dict", "build_with_weights", "weights_dir"]
+__all__ = [
+    "torchvision_weights",
+    "check_weights_args",
+    "fetch_state_dict",
+    "build_with_weights",
+    "weights_dir",
+]
 
 M = TypeVar("M", bound=nn.Module)
 
@@ -47,7 +54,9 @@ def torchvision_weights(name: str, weights: WeightsArg):
         if text in enum.__members__:
             return enum[text]
     names = ", ".join(["DEFAULT", *enum.__members__])
-    raise ValueError(f"weights for {name} must be None, one of {names} or a {enum.__name__} member, got {weights!r}")
+    raise ValueError(
+        f"weights for {name} must be None, one of {names} or a {enum.__name__} member, got {weights!r}"
+    )
 
 
 def check_weights_args(name: str, weights, num_classes: int, in_channels: int) -> None:
@@ -56,12 +65,14 @@ def check_weights_args(name: str, weights, num_classes: int, in_channels: int) -
         return
     classes = len(weights.meta["categories"])
     if num_classes != classes:
-        raise ValueError(f"num_classes must be {classes} for {name} with weights={weights}, got {num_classes}")
+        raise ValueError(
+            f"num_classes must be {classes} for {name} with weights={weights}, got {num_classes}"
+        )
     if in_channels != 3:
         raise ValueError(f"in_channels must be 3 for {name} with weights={weights}, got {in_channels}")
 
 
-def weights_dir() -> Optional[str]:
+def weights_dir() -> str | None:
     """Where downloaded weights go: ``$CNNLESSONS_DATA_ROOT/weights`` when set, else ``None``
     (torch's hub cache)."""
     from ..data import DATA_ROOT_VARIABLE, data_root
@@ -80,7 +91,8 @@ def fetch_state_dict(name: str, weights, progress: bool = True) -> dict:
     except (OSError, http.client.HTTPException) as err:
         where = model_dir or "torch's hub cache"
         raise RuntimeError(
-            f"cannot load {name}'s torchvision weights {weights}: downloading {weights.url} needs network access "
+            f"cannot load {name}'s torchvision weights {weights}: "
+            f"downloading {weights.url} needs network access "
             f"(or the file already in {where}), and it failed with {type(err).__name__}: {err}"
         ) from err
     return state_dict

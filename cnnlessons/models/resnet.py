@@ -18,7 +18,7 @@ nothing follows the addition, so the shortcut carries x unchanged from block to 
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Callable, Optional, Sequence, Type, Union
+from collections.abc import Callable, Sequence
 
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -48,12 +48,14 @@ DEFAULT_SHORTCUT = "projection_where_needed"
 SHORTCUTS = (DEFAULT_SHORTCUT, "identity", "projection", "none")
 
 
-def check_shortcut(shortcut: Optional[str]) -> str:
+def check_shortcut(shortcut: str | None) -> str:
     """``shortcut`` if it is one of ``SHORTCUTS``; ``None`` means ``DEFAULT_SHORTCUT``."""
     if shortcut is None:
         return DEFAULT_SHORTCUT
     if shortcut not in SHORTCUTS:
-        raise ValueError(f"shortcut must be one of {SHORTCUTS} (None means {DEFAULT_SHORTCUT!r}), got {shortcut!r}")
+        raise ValueError(
+            f"shortcut must be one of {SHORTCUTS} (None means {DEFAULT_SHORTCUT!r}), got {shortcut!r}"
+        )
     return shortcut
 
 
@@ -64,7 +66,8 @@ class PadShortcut(nn.Module):
         super().__init__()
         if out_channels < in_channels:
             raise ValueError(
-                f'shortcut="identity" cannot reduce channels (in_channels={in_channels}, out_channels={out_channels}); '
+                'shortcut="identity" cannot reduce channels '
+                f"(in_channels={in_channels}, out_channels={out_channels}); "
                 'use shortcut="projection"'
             )
         self.in_channels, self.out_channels, self.stride = in_channels, out_channels, stride
@@ -87,7 +90,7 @@ def _projection(in_channels: int, out_channels: int, stride: int) -> nn.Sequenti
     )
 
 
-def make_shortcut(in_channels: int, out_channels: int, stride: int, shortcut: Optional[str]) -> Optional[nn.Module]:
+def make_shortcut(in_channels: int, out_channels: int, stride: int, shortcut: str | None) -> nn.Module | None:
     """The shortcut module for a block (``None`` for ``shortcut="none"``); see the module doc."""
     shortcut = check_shortcut(shortcut)
     if shortcut == "none":
@@ -105,7 +108,7 @@ class _SkipBlock(nn.Module):
     for the plain block (``shortcut`` is None). Subclasses build ``residual`` and ``shortcut``."""
 
     residual: nn.Sequential
-    shortcut: Optional[nn.Module]
+    shortcut: nn.Module | None
     relu: nn.Module
 
     @property
@@ -130,7 +133,7 @@ class ResidualBlock(_SkipBlock):
     expansion = 1
 
     def __init__(
-        self, in_channels: int, out_channels: int, stride: int = 1, shortcut: Optional[str] = DEFAULT_SHORTCUT
+        self, in_channels: int, out_channels: int, stride: int = 1, shortcut: str | None = DEFAULT_SHORTCUT
     ) -> None:
         super().__init__()
         self.in_channels = check_positive_int("in_channels", in_channels)
@@ -156,7 +159,7 @@ class Bottleneck(_SkipBlock):
     expansion = 4
 
     def __init__(
-        self, in_channels: int, mid_channels: int, stride: int = 1, shortcut: Optional[str] = DEFAULT_SHORTCUT
+        self, in_channels: int, mid_channels: int, stride: int = 1, shortcut: str | None = DEFAULT_SHORTCUT
     ) -> None:
         super().__init__()
         self.in_channels = check_positive_int("in_channels", in_channels)
@@ -188,7 +191,7 @@ class PreActResidualBlock(nn.Module):
     expansion = 1
 
     def __init__(
-        self, in_channels: int, out_channels: int, stride: int = 1, shortcut: Optional[str] = DEFAULT_SHORTCUT
+        self, in_channels: int, out_channels: int, stride: int = 1, shortcut: str | None = DEFAULT_SHORTCUT
     ) -> None:
         super().__init__()
         self.in_channels = check_positive_int("in_channels", in_channels)
@@ -213,8 +216,8 @@ class PreActResidualBlock(nn.Module):
         return out
 
 
-BlockType = Union[Type[ResidualBlock], Type[Bottleneck], Type[PreActResidualBlock], str]
-BlockClass = Union[Type[ResidualBlock], Type[Bottleneck], Type[PreActResidualBlock]]
+BlockType = type[ResidualBlock] | type[Bottleneck] | type[PreActResidualBlock] | str
+BlockClass = type[ResidualBlock] | type[Bottleneck] | type[PreActResidualBlock]
 
 
 def _block_class(block: BlockType) -> BlockClass:
@@ -247,7 +250,7 @@ class ResNet(nn.Module):
         in_channels: int = 3,
         widths: Sequence[int] = (64, 128, 256, 512),
         stem: str = "imagenet",
-        shortcut: Optional[str] = DEFAULT_SHORTCUT,
+        shortcut: str | None = DEFAULT_SHORTCUT,
         zero_init_residual: bool = False,
     ) -> None:
         super().__init__()
@@ -256,7 +259,9 @@ class ResNet(nn.Module):
         self.in_channels = check_positive_int("in_channels", in_channels)
         layers, widths = check_sequence("layers", layers), check_sequence("widths", widths)
         if len(layers) != len(widths) or not layers:
-            raise ValueError(f"layers and widths must have the same non-zero length, got {layers} and {widths}")
+            raise ValueError(
+                f"layers and widths must have the same non-zero length, got {layers} and {widths}"
+            )
         for n in layers:
             check_positive_int("layers", n)
         for w in widths:
@@ -285,7 +290,7 @@ class ResNet(nn.Module):
             raise ValueError(f'stem must be "imagenet" or "cifar", got {stem!r}')
 
         stages = []
-        for i, (n, w) in enumerate(zip(layers, widths)):
+        for i, (n, w) in enumerate(zip(layers, widths, strict=False)):
             blocks = []
             for j in range(n):
                 stride = 2 if i > 0 and j == 0 else 1
@@ -297,7 +302,7 @@ class ResNet(nn.Module):
         for i, stage in enumerate(stages[1:], start=2):
             self.add_module(f"layer{i}", stage)
         self.num_stages = len(stages)
-        self.final: Optional[nn.Module] = None
+        self.final: nn.Module | None = None
         if block_cls is PreActResidualBlock:  # its blocks end un-normalised: one BN - ReLU at the end
             self.final = nn.Sequential(OrderedDict(bn=nn.BatchNorm2d(c), relu=nn.ReLU(inplace=True)))
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
@@ -328,8 +333,16 @@ class ResNet(nn.Module):
         return self.fc(self.avgpool(x).flatten(1))
 
 
-def _resnet(name: str, block: BlockType, layers: list[int], num_classes: int, in_channels: int, weights,
-            progress: bool, **kwargs) -> ResNet:
+def _resnet(
+    name: str,
+    block: BlockType,
+    layers: list[int],
+    num_classes: int,
+    in_channels: int,
+    weights,
+    progress: bool,
+    **kwargs,
+) -> ResNet:
     weights = pretrained.torchvision_weights(name, weights)
     pretrained.check_weights_args(name, weights, num_classes, in_channels)
     return pretrained.build_with_weights(
@@ -337,17 +350,21 @@ def _resnet(name: str, block: BlockType, layers: list[int], num_classes: int, in
     )
 
 
-def _builder(name: str, block: BlockType, layers: list[int], parameters: str,
-             about: str = "") -> Callable[..., ResNet]:
+def _builder(
+    name: str, block: BlockType, layers: list[int], parameters: str, about: str = ""
+) -> Callable[..., ResNet]:
     """A torchvision-style builder ``name(num_classes=1000, in_channels=3, *, weights=None, ...)``."""
 
-    def build(num_classes: int = 1000, in_channels: int = 3, *, weights=None, progress: bool = True,
-              **kwargs) -> ResNet:
+    def build(
+        num_classes: int = 1000, in_channels: int = 3, *, weights=None, progress: bool = True, **kwargs
+    ) -> ResNet:
         return _resnet(name, block, layers, num_classes, in_channels, weights, progress, **kwargs)
 
     build.__name__ = build.__qualname__ = name
-    build.__doc__ = (f"{name.replace('resnet', 'ResNet-')}{about}, parameter for parameter torchvision's "
-                     f"({parameters} parameters); ``weights=\"DEFAULT\"`` loads torchvision's ImageNet weights.")
+    build.__doc__ = (
+        f"{name.replace('resnet', 'ResNet-')}{about}, parameter for parameter torchvision's "
+        f'({parameters} parameters); ``weights="DEFAULT"`` loads torchvision\'s ImageNet weights.'
+    )
     return build
 
 
@@ -368,7 +385,7 @@ def check_cifar_depth(depth: int) -> int:
 def cifar_resnet(
     depth: int,
     num_classes: int = 10,
-    shortcut: Optional[str] = "identity",
+    shortcut: str | None = "identity",
     in_channels: int = 3,
     width: int = 16,
     zero_init_residual: bool = False,
@@ -382,8 +399,15 @@ def cifar_resnet(
     plain network with the same layers (and, since option A has no parameters, the same count).
     ``block="preact"`` builds it from :class:`PreActResidualBlock` (He et al. 2016).
     """
-    return SmallResNet(num_classes, in_channels, depth=depth, width=width, shortcut=shortcut,
-                       zero_init_residual=zero_init_residual, block=block)
+    return SmallResNet(
+        num_classes,
+        in_channels,
+        depth=depth,
+        width=width,
+        shortcut=shortcut,
+        zero_init_residual=zero_init_residual,
+        block=block,
+    )
 
 
 class SmallResNet(ResNet):
@@ -397,7 +421,7 @@ class SmallResNet(ResNet):
         in_channels: int = 3,
         depth: int = 14,
         width: int = 16,
-        shortcut: Optional[str] = "identity",
+        shortcut: str | None = "identity",
         zero_init_residual: bool = False,
         block: str = "basic",
     ) -> None:

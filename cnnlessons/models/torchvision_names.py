@@ -28,7 +28,7 @@ DenseNet    ``denseblockI.denselayerJ.X``   ``denseblockI.layers.{J-1}.layers.X`
 from __future__ import annotations
 
 import re
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 from torch import nn
 
@@ -44,7 +44,8 @@ def _minus_one(template: str) -> Callable[[re.Match[str]], str]:
 
 
 def _alexnet_rules(model: nn.Module) -> list[Rule]:
-    # torchvision.models.AlexNet.features: conv ReLU pool | conv ReLU pool | conv ReLU | conv ReLU | conv ReLU pool
+    # torchvision.models.AlexNet.features:
+    # conv ReLU pool | conv ReLU pool | conv ReLU | conv ReLU | conv ReLU pool
     convs = {0: 1, 3: 2, 6: 3, 8: 4, 10: 5}
     fcs = {1: 6, 4: 7, 6: 8}  # classifier: Dropout Linear ReLU Dropout Linear ReLU Linear
     return [
@@ -124,7 +125,9 @@ def course_key(model: nn.Module, key: str) -> str:
     return key
 
 
-def from_torchvision(model: nn.Module, state_dict: Mapping[str, object], prefix: str = "") -> dict[str, object]:
+def from_torchvision(
+    model: nn.Module, state_dict: Mapping[str, object], prefix: str = ""
+) -> dict[str, object]:
     """``state_dict`` with torchvision's keys under ``prefix`` renamed to ``model``'s.
 
     A key is renamed only when it is not one of the model's own keys and its rename is, so
@@ -135,7 +138,7 @@ def from_torchvision(model: nn.Module, state_dict: Mapping[str, object], prefix:
     rules = _rules(model)
     out: dict[str, object] = {}
     for key, value in state_dict.items():
-        local = key[len(prefix):] if key.startswith(prefix) else None
+        local = key[len(prefix) :] if key.startswith(prefix) else None
         if local is not None and local not in own:
             renamed = local
             for pattern, replacement in rules:

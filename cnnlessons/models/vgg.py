@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 from collections import OrderedDict
-from typing import Sequence, Union
+from collections.abc import Sequence
 
 import torch
 from torch import Tensor, nn
@@ -19,7 +19,20 @@ from ..layers import check_dropout, check_input, check_positive_int
 from ..measure import stacked_receptive_field
 from . import pretrained, torchvision_names
 
-__all__ = ["VGG", "vgg11", "vgg13", "vgg16", "vgg19", "VGGBlock", "FCHead", "ConvHead", "SmallVGG", "KernelModel", "fc_to_conv", "VGG_CONFIGS"]
+__all__ = [
+    "VGG",
+    "vgg11",
+    "vgg13",
+    "vgg16",
+    "vgg19",
+    "VGGBlock",
+    "FCHead",
+    "ConvHead",
+    "SmallVGG",
+    "KernelModel",
+    "fc_to_conv",
+    "VGG_CONFIGS",
+]
 
 #: (number of 3x3 convs, output channels) of each block; the letters are the paper's Table 1.
 VGG_CONFIGS: dict[str, tuple[tuple[int, int], ...]] = {
@@ -37,7 +50,7 @@ class VGGBlock(nn.Sequential):
         check_positive_int("num_convs", num_convs)
         check_positive_int("in_channels", in_channels)
         check_positive_int("out_channels", out_channels)
-        layers: "OrderedDict[str, nn.Module]" = OrderedDict()
+        layers: OrderedDict[str, nn.Module] = OrderedDict()
         c = in_channels
         for i in range(1, num_convs + 1):
             layers[f"conv{i}"] = nn.Conv2d(c, out_channels, kernel_size=3, padding=1)
@@ -53,8 +66,17 @@ class VGGBlock(nn.Sequential):
 class _Head(nn.Sequential):
     """The three layers of VGG's classifier, each of the first two followed by ReLU and dropout."""
 
-    def __init__(self, kind: str, layers: Sequence[nn.Module], in_channels: int, spatial: int,
-                 hidden: int, num_classes: int, dropout: float, flatten: bool = False) -> None:
+    def __init__(
+        self,
+        kind: str,
+        layers: Sequence[nn.Module],
+        in_channels: int,
+        spatial: int,
+        hidden: int,
+        num_classes: int,
+        dropout: float,
+        flatten: bool = False,
+    ) -> None:
         items: list[tuple[str, nn.Module]] = [("flatten", nn.Flatten(1))] if flatten else []
         for i, layer in enumerate(layers, start=1):
             items.append((f"{kind}{i}", layer))
@@ -62,14 +84,22 @@ class _Head(nn.Sequential):
                 items += [(f"relu{i}", nn.ReLU(inplace=True)), (f"drop{i}", nn.Dropout(dropout))]
         super().__init__(OrderedDict(items))
         self.in_channels, self.spatial, self.hidden, self.num_classes, self.dropout = (
-            in_channels, spatial, hidden, num_classes, dropout,
+            in_channels,
+            spatial,
+            hidden,
+            num_classes,
+            dropout,
         )
 
 
 def _check_head(in_channels: int, spatial: int, hidden: int, num_classes: int, dropout: float) -> float:
     """Validate the arguments both classifier heads take; the checked dropout."""
-    for name, value in (("in_channels", in_channels), ("spatial", spatial), ("hidden", hidden),
-                        ("num_classes", num_classes)):
+    for name, value in (
+        ("in_channels", in_channels),
+        ("spatial", spatial),
+        ("hidden", hidden),
+        ("num_classes", num_classes),
+    ):
         check_positive_int(name, value)
     return check_dropout(dropout)
 
@@ -79,11 +109,19 @@ class FCHead(_Head):
     hidden) - ReLU - Dropout - Linear(hidden, num_classes), for a C x s x s feature map."""
 
     def __init__(
-        self, in_channels: int = 512, spatial: int = 7, hidden: int = 4096, num_classes: int = 1000, dropout: float = 0.5
+        self,
+        in_channels: int = 512,
+        spatial: int = 7,
+        hidden: int = 4096,
+        num_classes: int = 1000,
+        dropout: float = 0.5,
     ) -> None:
         dropout = _check_head(in_channels, spatial, hidden, num_classes, dropout)
-        layers = [nn.Linear(in_channels * spatial * spatial, hidden), nn.Linear(hidden, hidden),
-                  nn.Linear(hidden, num_classes)]
+        layers = [
+            nn.Linear(in_channels * spatial * spatial, hidden),
+            nn.Linear(hidden, hidden),
+            nn.Linear(hidden, num_classes),
+        ]
         super().__init__("fc", layers, in_channels, spatial, hidden, num_classes, dropout, flatten=True)
 
 
@@ -94,11 +132,19 @@ class ConvHead(_Head):
     """
 
     def __init__(
-        self, in_channels: int = 512, spatial: int = 7, hidden: int = 4096, num_classes: int = 1000, dropout: float = 0.5
+        self,
+        in_channels: int = 512,
+        spatial: int = 7,
+        hidden: int = 4096,
+        num_classes: int = 1000,
+        dropout: float = 0.5,
     ) -> None:
         dropout = _check_head(in_channels, spatial, hidden, num_classes, dropout)
-        layers = [nn.Conv2d(in_channels, hidden, kernel_size=spatial), nn.Conv2d(hidden, hidden, kernel_size=1),
-                  nn.Conv2d(hidden, num_classes, kernel_size=1)]
+        layers = [
+            nn.Conv2d(in_channels, hidden, kernel_size=spatial),
+            nn.Conv2d(hidden, hidden, kernel_size=1),
+            nn.Conv2d(hidden, num_classes, kernel_size=1),
+        ]
         super().__init__("conv", layers, in_channels, spatial, hidden, num_classes, dropout)
 
     def class_scores(self, x: Tensor) -> Tensor:
@@ -143,7 +189,7 @@ def fc_to_conv(
     check_positive_int("spatial", spatial)
     if not isinstance(fc_head, nn.Sequential):
         raise TypeError(f"fc_head must be an nn.Sequential (e.g. an FCHead), got {type(fc_head).__name__}")
-    layers: "OrderedDict[str, nn.Module]" = OrderedDict()
+    layers: OrderedDict[str, nn.Module] = OrderedDict()
     first = True
     conv_index = 0
     for name, module in fc_head.named_children():
@@ -160,11 +206,16 @@ def fc_to_conv(
         elif isinstance(module, (nn.ReLU, nn.Dropout, nn.Identity)):
             layers[name] = copy.deepcopy(module)
         else:
-            raise TypeError(f"fc_to_conv can convert Linear, ReLU, Dropout and Flatten layers, got {type(module).__name__}")
+            raise TypeError(
+                "fc_to_conv can convert Linear, ReLU, Dropout "
+                f"and Flatten layers, got {type(module).__name__}"
+            )
     if first:
         raise ValueError("fc_head has no Linear layer to convert")
     if isinstance(fc_head, FCHead):
-        head = ConvHead(fc_head.in_channels, fc_head.spatial, fc_head.hidden, fc_head.num_classes, fc_head.dropout)
+        head = ConvHead(
+            fc_head.in_channels, fc_head.spatial, fc_head.hidden, fc_head.num_classes, fc_head.dropout
+        )
         head = head.to(device=fc_head.fc1.weight.device, dtype=fc_head.fc1.weight.dtype)
         head.load_state_dict(nn.Sequential(layers).state_dict())
         head.train(fc_head.training)
@@ -172,18 +223,23 @@ def fc_to_conv(
     return nn.Sequential(layers).train(fc_head.training)
 
 
-ConfigType = Union[str, Sequence[tuple[int, int]]]
+ConfigType = str | Sequence[tuple[int, int]]
 
 
 def _resolve_config(config: ConfigType) -> tuple[tuple[int, int], ...]:
     if isinstance(config, str):
         if config not in VGG_CONFIGS:
-            raise ValueError(f"config must be one of {tuple(VGG_CONFIGS)} or a list of (num_convs, channels), got {config!r}")
+            raise ValueError(
+                f"config must be one of {tuple(VGG_CONFIGS)} or "
+                f"a list of (num_convs, channels), got {config!r}"
+            )
         return VGG_CONFIGS[config]
     try:
         blocks = tuple((n, c) for n, c in config)
     except (TypeError, ValueError):
-        raise ValueError(f"config must be a name or a list of (num_convs, channels) pairs, got {config!r}") from None
+        raise ValueError(
+            f"config must be a name or a list of (num_convs, channels) pairs, got {config!r}"
+        ) from None
     if not blocks:
         raise ValueError("config must have at least one block")
     for i, (n, c) in enumerate(blocks):  # 1.5 convs must not become 1
@@ -263,22 +319,30 @@ def _vgg(config: str, num_classes: int, in_channels: int, weights, progress: boo
     )
 
 
-def vgg11(num_classes: int = 1000, in_channels: int = 3, *, weights=None, progress: bool = True, **kwargs) -> VGG:
+def vgg11(
+    num_classes: int = 1000, in_channels: int = 3, *, weights=None, progress: bool = True, **kwargs
+) -> VGG:
     """VGG-11 (configuration A), torchvision's ``vgg11``; ``weights="DEFAULT"`` loads its ImageNet weights."""
     return _vgg("vgg11", num_classes, in_channels, weights, progress, **kwargs)
 
 
-def vgg13(num_classes: int = 1000, in_channels: int = 3, *, weights=None, progress: bool = True, **kwargs) -> VGG:
+def vgg13(
+    num_classes: int = 1000, in_channels: int = 3, *, weights=None, progress: bool = True, **kwargs
+) -> VGG:
     """VGG-13 (configuration B), torchvision's ``vgg13``; ``weights="DEFAULT"`` loads its ImageNet weights."""
     return _vgg("vgg13", num_classes, in_channels, weights, progress, **kwargs)
 
 
-def vgg16(num_classes: int = 1000, in_channels: int = 3, *, weights=None, progress: bool = True, **kwargs) -> VGG:
+def vgg16(
+    num_classes: int = 1000, in_channels: int = 3, *, weights=None, progress: bool = True, **kwargs
+) -> VGG:
     """VGG-16 (configuration D), torchvision's ``vgg16``; ``weights="DEFAULT"`` loads its ImageNet weights."""
     return _vgg("vgg16", num_classes, in_channels, weights, progress, **kwargs)
 
 
-def vgg19(num_classes: int = 1000, in_channels: int = 3, *, weights=None, progress: bool = True, **kwargs) -> VGG:
+def vgg19(
+    num_classes: int = 1000, in_channels: int = 3, *, weights=None, progress: bool = True, **kwargs
+) -> VGG:
     """VGG-19 (configuration E), torchvision's ``vgg19``; ``weights="DEFAULT"`` loads its ImageNet weights."""
     return _vgg("vgg19", num_classes, in_channels, weights, progress, **kwargs)
 
@@ -301,7 +365,7 @@ class SmallVGG(VGG):
         num_classes: int = 10,
         in_channels: int = 3,
         num_blocks: int = 3,
-        convs_per_block: Union[int, Sequence[int]] = 2,
+        convs_per_block: int | Sequence[int] = 2,
         width: int = 16,
         hidden: int | None = None,
         dropout: float = 0.5,
@@ -322,7 +386,8 @@ class SmallVGG(VGG):
             counts = list(convs_per_block)
             if len(counts) != num_blocks:
                 raise ValueError(
-                    f"convs_per_block must be an int or give one count per block ({num_blocks}), got {convs_per_block}"
+                    "convs_per_block must be an int or give one count "
+                    f"per block ({num_blocks}), got {convs_per_block}"
                 )
         for n in counts:
             check_positive_int("convs_per_block", n)
@@ -342,11 +407,12 @@ class KernelModel(nn.Sequential):
     convolution from the image's channels to ``width`` (it sees one pixel, so the receptive
     field is the stack's alone, and the stack maps C -> C channels, as in 27C^2 against 49C^2)."""
 
-    def __init__(self, kernel_size: int, num_layers: int, in_channels: int = 3,
-                 num_classes: int = 10, width: int = 16) -> None:
+    def __init__(
+        self, kernel_size: int, num_layers: int, in_channels: int = 3, num_classes: int = 10, width: int = 16
+    ) -> None:
         check_positive_int("kernel_size", kernel_size)
         check_positive_int("num_layers", num_layers)
-        layers: "OrderedDict[str, nn.Module]" = OrderedDict(down=nn.AvgPool2d(2))
+        layers: OrderedDict[str, nn.Module] = OrderedDict(down=nn.AvgPool2d(2))
         layers["stem"] = nn.Conv2d(in_channels, width, 1, bias=False)
         layers["stem_bn"] = nn.BatchNorm2d(width)
         layers["stem_relu"] = nn.ReLU(inplace=True)
@@ -370,5 +436,8 @@ class KernelModel(nn.Sequential):
     @property
     def conv_weights(self) -> int:
         """Weights of the kxk stack (the 1x1 stem, common to both models, left out)."""
-        return sum(m.weight.numel() for name, m in self.named_children()
-                   if isinstance(m, nn.Conv2d) and name != "stem")
+        return sum(
+            m.weight.numel()
+            for name, m in self.named_children()
+            if isinstance(m, nn.Conv2d) and name != "stem"
+        )

@@ -13,21 +13,30 @@ In one run, on the same model and data, it measures images per second of
     float32, contiguous).
 and prints each figure with the ratio. Without ``--data`` it uses the active profile's dataset.
 """
+
 from __future__ import annotations
 
 import argparse
 import json
 import time
-from typing import Iterable
+from collections.abc import Iterable
 
 import torch
 from torch import nn
 
 from ..data import CourseData, load_data, load_dataset
-from ..profiles import get_profile
 from ..dataloader import dataloaders
+from ..profiles import get_profile
 from ..tensordata import TensorLoader
-from ..training import PRECISIONS, choose_precision, device_description, pick_device, set_seed, synchronize, train_epoch
+from ..training import (
+    PRECISIONS,
+    choose_precision,
+    device_description,
+    pick_device,
+    set_seed,
+    synchronize,
+    train_epoch,
+)
 
 __all__ = ["bench_data_path", "bench_training", "main"]
 
@@ -50,12 +59,22 @@ def _rate(batches: Iterable, device: torch.device, limit: int) -> float:
     return seen / (time.perf_counter() - start)
 
 
-def bench_data_path(data: CourseData, device: torch.device, batch_size: int = 256,
-                    workers: int = 2, images: int = 10000) -> dict[str, float]:
+def bench_data_path(
+    data: CourseData, device: torch.device, batch_size: int = 256, workers: int = 2, images: int = 10000
+) -> dict[str, float]:
     """Images/s of the course's tensor path and of the reference DataLoader, augmentation on."""
-    course = TensorLoader(data.train_images, data.train_labels, batch_size=batch_size,
-                          mean=data.mean, std=data.std, device=device, shuffle=True, augment=True,
-                          flip=data.flip, crop_padding=data.crop_padding)
+    course = TensorLoader(
+        data.train_images,
+        data.train_labels,
+        batch_size=batch_size,
+        mean=data.mean,
+        std=data.std,
+        device=device,
+        shuffle=True,
+        augment=True,
+        flip=data.flip,
+        crop_padding=data.crop_padding,
+    )
     reference, _ = dataloaders(data, batch_size=batch_size, augment=True, workers=workers)
     limit = min(images, len(data.train_labels) - batch_size)
     return {"course": _rate(course, device, limit), "reference": _rate(reference, device, limit)}
@@ -93,9 +112,17 @@ class _Take:
         return self.n
 
 
-def bench_training(build, data: CourseData, device: torch.device, batch_size: int = 128,
-                   steps: int = 30, workers: int = 2, channels_last: bool | None = None,
-                   precision: str = "auto", compile: bool = False) -> dict[str, float]:
+def bench_training(
+    build,
+    data: CourseData,
+    device: torch.device,
+    batch_size: int = 128,
+    steps: int = 30,
+    workers: int = 2,
+    channels_last: bool | None = None,
+    precision: str = "auto",
+    compile: bool = False,
+) -> dict[str, float]:
     """Images/s of full training steps: fit's step against the reference loop, same model."""
     precision = choose_precision(precision, device)
     channels_last = True if channels_last is None else channels_last
@@ -120,16 +147,35 @@ def bench_training(build, data: CourseData, device: torch.device, batch_size: in
     step_model = torch.compile(model) if compile else model
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     fmt = torch.channels_last if channels_last else torch.contiguous_format
-    batches = TensorLoader(data.train_images, data.train_labels, batch_size=batch_size,
-                           mean=data.mean, std=data.std, device=device, shuffle=True, augment=True,
-                           flip=data.flip, crop_padding=data.crop_padding, memory_format=fmt)
+    batches = TensorLoader(
+        data.train_images,
+        data.train_labels,
+        batch_size=batch_size,
+        mean=data.mean,
+        std=data.std,
+        device=device,
+        shuffle=True,
+        augment=True,
+        flip=data.flip,
+        crop_padding=data.crop_padding,
+        memory_format=fmt,
+    )
     scaler = precision.grad_scaler()
-    train_epoch(step_model, _Take(batches, 3 if compile else 2), opt, None, criterion, device,
-                precision, scaler=scaler)
+    train_epoch(
+        step_model,
+        _Take(batches, 3 if compile else 2),
+        opt,
+        None,
+        criterion,
+        device,
+        precision,
+        scaler=scaler,
+    )
     synchronize(device)
     start = time.perf_counter()
-    _, _, seen = train_epoch(step_model, _Take(batches, steps), opt, None, criterion, device,
-                             precision, scaler=scaler)
+    _, _, seen = train_epoch(
+        step_model, _Take(batches, steps), opt, None, criterion, device, precision, scaler=scaler
+    )
     synchronize(device)
     out["course"] = seen / (time.perf_counter() - start)
     return out
@@ -138,21 +184,32 @@ def bench_training(build, data: CourseData, device: torch.device, batch_size: in
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(prog="python -m cnnlessons.bench", description=__doc__.split("\n")[0])
     parser.add_argument("--data", help="dataset name or path (default: the active profile's)")
-    parser.add_argument("--recipe", default="04_resnet/resnet20_fast",
-                        help="the training recipe whose first model is measured (default: "
-                             "04_resnet/resnet20_fast, ResNet-20); see `cnnlessons reproduce --list`")
-    parser.add_argument("--model", default=None,
-                        help="measure this build_model name instead of the recipe's model")
+    parser.add_argument(
+        "--recipe",
+        default="04_resnet/resnet20_fast",
+        help="the training recipe whose first model is measured (default: "
+        "04_resnet/resnet20_fast, ResNet-20); see `cnnlessons reproduce --list`",
+    )
+    parser.add_argument(
+        "--model", default=None, help="measure this build_model name instead of the recipe's model"
+    )
     parser.add_argument("--images", type=int, default=10000, help="images for the data-path test")
     parser.add_argument("--steps", type=int, default=30, help="training steps per measurement")
     parser.add_argument("--batch-size", type=int, default=None)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--device", default=None)
-    parser.add_argument("--precision", default="auto", choices=PRECISIONS,
-                        help="the course step's precision (default auto: bf16 on compute "
-                             "capability >= 8.0, fp16 with a gradient scaler below, fp32 on CPU)")
-    parser.add_argument("--cpu-variants", action="store_true",
-                        help="also measure channels_last and thread settings on the CPU")
+    parser.add_argument(
+        "--precision",
+        default="auto",
+        choices=PRECISIONS,
+        help="the course step's precision (default auto: bf16 on compute "
+        "capability >= 8.0, fp16 with a gradient scaler below, fp32 on CPU)",
+    )
+    parser.add_argument(
+        "--cpu-variants",
+        action="store_true",
+        help="also measure channels_last and thread settings on the CPU",
+    )
     parser.add_argument("--compile", action="store_true", help="also measure torch.compile")
     parser.add_argument("--json", help="write the figures to this JSON file")
     args = parser.parse_args(argv)
@@ -176,31 +233,61 @@ def main(argv: list[str] | None = None) -> dict:
     precision = choose_precision(args.precision, device)
     print(f"model: {run.model} ({run.label}), batch size {batch}, course step in {precision}")
 
-    results = {"device": name, "torch": torch.__version__, "model": run.model,
-               "batch_size": batch, "data": str(data), "precision": precision.name}
+    results = {
+        "device": name,
+        "torch": torch.__version__,
+        "model": run.model,
+        "batch_size": batch,
+        "data": str(data),
+        "precision": precision.name,
+    }
     d = bench_data_path(data, device, batch_size=batch, workers=args.workers, images=args.images)
     results["data_path"] = d
-    print(f"(a) data path:      course {d['course']:>10,.0f} img/s   reference DataLoader "
-          f"{d['reference']:>9,.0f} img/s   ratio {d['course'] / d['reference']:.1f}x")
-    t = bench_training(build, data, device, batch_size=batch, steps=args.steps, workers=args.workers,
-                       precision=precision.name)
+    print(
+        f"(a) data path:      course {d['course']:>10,.0f} img/s   reference DataLoader "
+        f"{d['reference']:>9,.0f} img/s   ratio {d['course'] / d['reference']:.1f}x"
+    )
+    t = bench_training(
+        build,
+        data,
+        device,
+        batch_size=batch,
+        steps=args.steps,
+        workers=args.workers,
+        precision=precision.name,
+    )
     results["training"] = t
-    print(f"(b) training steps: course {t['course']:>10,.0f} img/s   reference loop       "
-          f"{t['reference']:>9,.0f} img/s   ratio {t['course'] / t['reference']:.2f}x")
+    print(
+        f"(b) training steps: course {t['course']:>10,.0f} img/s   reference loop       "
+        f"{t['reference']:>9,.0f} img/s   ratio {t['course'] / t['reference']:.2f}x"
+    )
     if args.compile:
-        c = bench_training(build, data, device, batch_size=batch, steps=args.steps,
-                           workers=args.workers, precision=precision.name, compile=True)
+        c = bench_training(
+            build,
+            data,
+            device,
+            batch_size=batch,
+            steps=args.steps,
+            workers=args.workers,
+            precision=precision.name,
+            compile=True,
+        )
         results["training_compiled"] = c
-        print(f"    with torch.compile: course {c['course']:,.0f} img/s "
-              f"({c['course'] / t['course']:.2f}x the uncompiled course step)")
+        print(
+            f"    with torch.compile: course {c['course']:,.0f} img/s "
+            f"({c['course'] / t['course']:.2f}x the uncompiled course step)"
+        )
     if args.cpu_variants and device.type == "cpu":
         threads = torch.get_num_threads()
-        for label, kw, n in (("channels_last", {"channels_last": True}, threads),
-                             ("contiguous", {"channels_last": False}, threads),
-                             ("1 thread", {"channels_last": True}, 1)):
+        for label, kw, n in (
+            ("channels_last", {"channels_last": True}, threads),
+            ("contiguous", {"channels_last": False}, threads),
+            ("1 thread", {"channels_last": True}, 1),
+        ):
             torch.set_num_threads(n)
-            v = bench_training(build, data, device, batch_size=batch, steps=args.steps,
-                               workers=args.workers, **kw)
+            v = bench_training(
+                build, data, device, batch_size=batch, steps=args.steps, workers=args.workers, **kw
+            )
             torch.set_num_threads(threads)
             results[f"cpu_{label}"] = v
             print(f"    CPU {label:>13}: course {v['course']:,.0f} img/s")

@@ -12,6 +12,7 @@ set, the normalisation, the recipe and its digest, the history, precision, devic
 date, torch version and the weights' hash) into ``--out``: by default the package's own
 ``models/cifar10/`` in a checkout (commit them), else ``cifar10_checkpoints/`` under the data root.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,11 +27,20 @@ import torch
 from ..data import CourseData, checkout_root, data_root, load_dataset
 from ..models.converged import WEIGHTS, record_path, weights_digest, weights_path
 from ..profiles import get_profile
-from ..training import device_description, evaluate, pick_device
+from ..training import device_description, pick_device
 from .recipes import CONVERGED, RECIPES
 
-__all__ = ["PROFILE", "cpu_runs_bf16", "default_out", "default_precision", "load_training_data", "partial_path",
-           "per_class_accuracy", "train", "run"]
+__all__ = [
+    "PROFILE",
+    "cpu_runs_bf16",
+    "default_out",
+    "default_precision",
+    "load_training_data",
+    "partial_path",
+    "per_class_accuracy",
+    "train",
+    "run",
+]
 
 PROFILE = "gpu"
 """The profile whose split the checkpoints train on: all 45,000 training images, 5,000 held out."""
@@ -55,8 +65,13 @@ def load_training_data(data: str | Path) -> CourseData:
     """CIFAR-10 from ``data`` (a folder, or 'cifar10' to download), split as the checkpoints train
     on it: the ``PROFILE`` profile's 45,000 / 5,000 / 10,000 images."""
     profile = get_profile(PROFILE)
-    return load_dataset(data, train_size=profile.train_size, val_size=profile.val_size,
-                        test_size=profile.test_size, image_size=profile.image_size)
+    return load_dataset(
+        data,
+        train_size=profile.train_size,
+        val_size=profile.val_size,
+        test_size=profile.test_size,
+        image_size=profile.image_size,
+    )
 
 
 def partial_path(name: str) -> Path:
@@ -76,8 +91,9 @@ def per_class_accuracy(model: torch.nn.Module, data: CourseData, precision: str 
     from ..training import choose_precision
 
     device = next(model.parameters()).device
-    batches = TensorLoader(data.test_images, data.test_labels, batch_size=500, mean=data.mean,
-                           std=data.std, device=device)
+    batches = TensorLoader(
+        data.test_images, data.test_labels, batch_size=500, mean=data.mean, std=data.std, device=device
+    )
     autocast = choose_precision(precision, device).autocast()
     model.eval()
     correct = torch.zeros(data.num_classes)
@@ -88,12 +104,20 @@ def per_class_accuracy(model: torch.nn.Module, data: CourseData, precision: str 
         y = y.cpu()
         total += torch.bincount(y, minlength=data.num_classes).float()
         correct += torch.bincount(y[predicted == y], minlength=data.num_classes).float()
-    return {name: float(c / t) for name, c, t in zip(data.classes, correct, total)}
+    return {name: float(c / t) for name, c, t in zip(data.classes, correct, total, strict=False)}
 
 
-def train(name: str, data: CourseData, *, resume: bool = False, precision: str | None = None,
-          out: str | Path | None = None, device: str | None = None, data_name: str | None = None,
-          progress: bool = True) -> dict[str, Any] | None:
+def train(
+    name: str,
+    data: CourseData,
+    *,
+    resume: bool = False,
+    precision: str | None = None,
+    out: str | Path | None = None,
+    device: str | None = None,
+    data_name: str | None = None,
+    progress: bool = True,
+) -> dict[str, Any] | None:
     """Train checkpoint ``name`` from its recipe on ``data`` (CIFAR-10 split as the ``gpu``
     profile splits it); its record, or None when the run was interrupted (its state stays in
     ``partial_path(name)`` for ``resume=True``). ``data_name`` says what the data are, for the
@@ -101,8 +125,10 @@ def train(name: str, data: CourseData, *, resume: bool = False, precision: str |
     if name not in CONVERGED:
         raise ValueError(f"name must be one of {', '.join(CONVERGED)}, got {name!r}")
     if data.num_classes != 10 or data.input_size != (3, 32, 32):
-        raise ValueError(f"data must be CIFAR-10 (10 classes, 3x32x32), got {data.name} with "
-                         f"{data.num_classes} classes, {data.input_size}")
+        raise ValueError(
+            f"data must be CIFAR-10 (10 classes, 3x32x32), got {data.name} with "
+            f"{data.num_classes} classes, {data.input_size}"
+        )
     recipe = RECIPES[f"converged/{name}"]
     profile = get_profile(PROFILE)
     device = pick_device(device)
@@ -110,47 +136,73 @@ def train(name: str, data: CourseData, *, resume: bool = False, precision: str |
         precision = default_precision(device)
     partial = partial_path(name)
     if partial.exists() and not resume:
-        raise FileExistsError(f"an unfinished run of {name} is kept in {partial}: pass resume=True "
-                              "(--resume) to go on from it, or delete it to start again")
+        raise FileExistsError(
+            f"an unfinished run of {name} is kept in {partial}: pass resume=True "
+            "(--resume) to go on from it, or delete it to start again"
+        )
     [spec] = recipe.runs_for(profile)
     print(recipe.describe(profile))
     print(recipe.estimate(data, profile, precision=precision))
     started = datetime.datetime.now().astimezone()
     # The recipe's training itself, not the run cache: this run keeps its own state per epoch.
-    model, history = recipe.fit_run.__wrapped__(recipe, spec, data, profile, device=device,
-                                                precision=precision, checkpoint=partial,
-                                                progress=progress, verbose=True)
+    model, history = recipe.fit_run.__wrapped__(
+        recipe,
+        spec,
+        data,
+        profile,
+        device=device,
+        precision=precision,
+        checkpoint=partial,
+        progress=progress,
+        verbose=True,
+    )
     if history.interrupted:
-        print(f"{name}: interrupted after {len(history.epoch)} finished epoch(s); nothing written. "
-              f"Its state is in {partial}: run again with --resume to go on.")
+        print(
+            f"{name}: interrupted after {len(history.epoch)} finished epoch(s); nothing written. "
+            f"Its state is in {partial}: run again with --resume to go on."
+        )
         return None
     out = Path(out) if out is not None else default_out()
     out.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().to("cpu", torch.float16 if v.is_floating_point() else v.dtype)
-             for k, v in model.state_dict().items()}
+    state = {
+        k: v.detach().to("cpu", torch.float16 if v.is_floating_point() else v.dtype)
+        for k, v in model.state_dict().items()
+    }
     torch.save(state, weights_path(name, out))
     record = {
-        "name": name, "model": spec.model, "model_kwargs": json.loads(json.dumps(dict(spec.model_kwargs))),
+        "name": name,
+        "model": spec.model,
+        "model_kwargs": json.loads(json.dumps(dict(spec.model_kwargs))),
         "parameters": sum(p.numel() for p in model.parameters()),
         "test_acc": history.test_acc,
         "per_class_test_acc": per_class_accuracy(model, data, history.info["precision"]),
-        "test_set": f"{data_name or data.source or data.name}: the test split, {len(data.test_labels):,} images",
-        "train_size": len(data.train_labels), "val_size": len(data.val_labels),
+        "test_set": (
+            f"{data_name or data.source or data.name}: the test split, {len(data.test_labels):,} images"
+        ),
+        "train_size": len(data.train_labels),
+        "val_size": len(data.val_labels),
         "normalisation": {"mean": data.mean.tolist(), "std": data.std.tolist()},
-        "recipe": recipe.key, "recipe_digest": recipe.digest(profile),
+        "recipe": recipe.key,
+        "recipe_digest": recipe.digest(profile),
         "recipe_resolved": recipe.resolved(profile),
-        "epochs": history.epoch[-1], "precision": history.info["precision"],
-        "device": device_description(device), "threads": torch.get_num_threads(),
-        "wall_time_s": round(history.wall_time, 1), "date": started.date().isoformat(),
-        "torch": torch.__version__, "weights_dtype": "float16",
+        "epochs": history.epoch[-1],
+        "precision": history.info["precision"],
+        "device": device_description(device),
+        "threads": torch.get_num_threads(),
+        "wall_time_s": round(history.wall_time, 1),
+        "date": started.date().isoformat(),
+        "torch": torch.__version__,
+        "weights_dtype": "float16",
         "weights_sha256": weights_digest(state),
         "history": history.to_dict(),
     }
     record_path(name, out).write_text(json.dumps(record, indent=1) + "\n")
     partial.unlink(missing_ok=True)
-    print(f"{name}: test accuracy {history.test_acc:.2%} after {history.epoch[-1]} epochs in "
-          f"{history.wall_time / 60:.1f} min; wrote {weights_path(name, out)} and "
-          f"{record_path(name, out)}")
+    print(
+        f"{name}: test accuracy {history.test_acc:.2%} after {history.epoch[-1]} epochs in "
+        f"{history.wall_time / 60:.1f} min; wrote {weights_path(name, out)} and "
+        f"{record_path(name, out)}"
+    )
     return record
 
 
@@ -163,8 +215,15 @@ def run(args: argparse.Namespace) -> int:
             data = load_training_data(args.data)
         except (ValueError, FileNotFoundError) as error:
             raise ValueError(f"--data: {error}") from None
-        record = train(args.name, data, resume=args.resume, precision=args.precision,
-                       out=args.out, device=args.device, data_name=args.data_name)
+        record = train(
+            args.name,
+            data,
+            resume=args.resume,
+            precision=args.precision,
+            out=args.out,
+            device=args.device,
+            data_name=args.data_name,
+        )
     except (ValueError, FileExistsError) as error:
         print(f"train: {error}", file=sys.stderr)
         return 2

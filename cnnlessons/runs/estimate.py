@@ -4,12 +4,13 @@ From the model's FLOPs per image, the number of images and epochs, and a few tim
 on this device (the same step ``fit`` runs, on a copy of the model): a learner on a T4 or a laptop
 knows whether the next cell takes two minutes or forty.
 """
+
 from __future__ import annotations
 
 import copy
 import dataclasses
 import time
-from typing import Mapping
+from collections.abc import Mapping
 
 import torch
 from torch import nn
@@ -20,8 +21,15 @@ from ..profiles import Profile, get_profile
 from ..tensordata import TensorLoader
 from ..training import choose_precision, pick_device, synchronize, train_epoch
 
-__all__ = ["TrainingTime", "Estimate", "estimate_time", "format_seconds", "T4_TRAINING_FLOPS",
-           "recipe_trainings", "notebook_gpu_seconds"]
+__all__ = [
+    "TrainingTime",
+    "Estimate",
+    "estimate_time",
+    "format_seconds",
+    "T4_TRAINING_FLOPS",
+    "recipe_trainings",
+    "notebook_gpu_seconds",
+]
 
 TRAIN_FLOPS_FACTOR = 3
 """A training step costs about three forward passes (forward, and backward through activations
@@ -56,15 +64,13 @@ class TrainingTime:
     @property
     def seconds(self) -> float:
         """Training steps over every epoch, plus the validation pass after each epoch."""
-        per_epoch = self.step_seconds_per_image * (
-            self.train_images + self.val_images / TRAIN_FLOPS_FACTOR)
+        per_epoch = self.step_seconds_per_image * (self.train_images + self.val_images / TRAIN_FLOPS_FACTOR)
         return self.epochs * per_epoch
 
     @property
     def flops(self) -> float:
         """FLOPs of the whole training (steps and validation passes)."""
-        return self.epochs * self.flops_per_image * (
-            TRAIN_FLOPS_FACTOR * self.train_images + self.val_images)
+        return self.epochs * self.flops_per_image * (TRAIN_FLOPS_FACTOR * self.train_images + self.val_images)
 
     @property
     def flops_per_second(self) -> float:
@@ -78,9 +84,11 @@ class TrainingTime:
         return self.flops / flops_per_second
 
     def __str__(self) -> str:
-        return (f"{self.label}: {self.epochs} epochs x {self.train_images:,} images, "
-                f"{self.flops_per_image / 1e6:,.1f} MFLOPs per image -> about "
-                f"{format_seconds(self.seconds)} ({self.flops_per_second / 1e9:,.1f} GFLOP/s measured)")
+        return (
+            f"{self.label}: {self.epochs} epochs x {self.train_images:,} images, "
+            f"{self.flops_per_image / 1e6:,.1f} MFLOPs per image -> about "
+            f"{format_seconds(self.seconds)} ({self.flops_per_second / 1e9:,.1f} GFLOP/s measured)"
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -100,28 +108,42 @@ class Estimate:
 
     def __str__(self) -> str:
         if self.parts:
-            lines = [f"Estimated training time on {self.device} ({self.precision}; from "
-                     f"{self.calibration_steps} timed steps of each model):"]
+            lines = [
+                f"Estimated training time on {self.device} ({self.precision}; from "
+                f"{self.calibration_steps} timed steps of each model):"
+            ]
         else:
             lines = [f"Nothing to train on {self.device}: every run is in the run cache."]
         lines += [f"  {p}" for p in self.parts]
         if len(self.parts) > 1:
             lines.append(f"  total: about {format_seconds(self.seconds)}")
-        lines += [f"  {label}: in the run cache (trained {trained}): loads at once"
-                  for label, trained in self.cached]
+        lines += [
+            f"  {label}: in the run cache (trained {trained}): loads at once"
+            for label, trained in self.cached
+        ]
         return "\n".join(lines)
 
 
-def _calibrate(model: nn.Module, data: CourseData, batch_size: int, device: torch.device,
-               precision, steps: int) -> float:
+def _calibrate(
+    model: nn.Module, data: CourseData, batch_size: int, device: torch.device, precision, steps: int
+) -> float:
     """Seconds per image of ``fit``'s training step, timed on a copy of ``model``."""
     net = copy.deepcopy(model).to(device).to(memory_format=torch.channels_last)
     opt = torch.optim.SGD(net.parameters(), lr=1e-3, momentum=0.9)
-    loader = TensorLoader(data.train_images, data.train_labels, batch_size=batch_size,
-                          mean=data.mean, std=data.std, device=device, shuffle=True,
-                          augment=True, flip=data.flip, crop_padding=data.crop_padding,
-                          drop_last=len(data.train_labels) >= batch_size,
-                          memory_format=torch.channels_last)
+    loader = TensorLoader(
+        data.train_images,
+        data.train_labels,
+        batch_size=batch_size,
+        mean=data.mean,
+        std=data.std,
+        device=device,
+        shuffle=True,
+        augment=True,
+        flip=data.flip,
+        crop_padding=data.crop_padding,
+        drop_last=len(data.train_labels) >= batch_size,
+        memory_format=torch.channels_last,
+    )
     criterion = nn.CrossEntropyLoss()
     batches: list = []
     while len(batches) < steps + 1:  # one warm-up batch, then the timed ones
@@ -130,17 +152,26 @@ def _calibrate(model: nn.Module, data: CourseData, batch_size: int, device: torc
     train_epoch(net, batches[:1], opt, None, criterion, device, precision, scaler=scaler)
     synchronize(device)
     start = time.perf_counter()
-    _, _, seen = train_epoch(net, batches[1:steps + 1], opt, None, criterion, device, precision,
-                             scaler=scaler)
+    _, _, seen = train_epoch(
+        net, batches[1 : steps + 1], opt, None, criterion, device, precision, scaler=scaler
+    )
     synchronize(device)
     return (time.perf_counter() - start) / seen
 
 
-def estimate_time(models: nn.Module | Mapping[str, nn.Module], data: CourseData, *,
-                  epochs: int | None = None, batch_size: int | None = None,
-                  profile: Profile | str | None = None, device: str | torch.device | None = None,
-                  precision: str = "auto", steps: int = 3, label: str = "",
-                  cached: Mapping[str, Mapping] | None = None) -> Estimate:
+def estimate_time(
+    models: nn.Module | Mapping[str, nn.Module],
+    data: CourseData,
+    *,
+    epochs: int | None = None,
+    batch_size: int | None = None,
+    profile: Profile | str | None = None,
+    device: str | torch.device | None = None,
+    precision: str = "auto",
+    steps: int = 3,
+    label: str = "",
+    cached: Mapping[str, Mapping] | None = None,
+) -> Estimate:
     """Estimate the wall time of training ``models`` (one model, or ``{label: model}`` for the
     several a cell trains) on ``data`` with ``fit``'s defaults, on this device.
 
@@ -158,23 +189,32 @@ def estimate_time(models: nn.Module | Mapping[str, nn.Module], data: CourseData,
         raise ValueError(f"steps must be a positive integer, got {steps!r}")
     if isinstance(models, nn.Module):
         models = {label or type(models).__name__: models}
-    elif not isinstance(models, Mapping) or not all(isinstance(m, nn.Module)
-                                                    for m in models.values()):
-        raise TypeError(f"models must be an nn.Module or a mapping of labels to nn.Modules, "
-                        f"got {type(models).__name__}")
+    elif not isinstance(models, Mapping) or not all(isinstance(m, nn.Module) for m in models.values()):
+        raise TypeError(
+            f"models must be an nn.Module or a mapping of labels to nn.Modules, got {type(models).__name__}"
+        )
     device = pick_device(device)
     precision = choose_precision(precision, device)
     batch = min(batch_size, len(data.train_labels))
     parts = []
     for name, model in models.items():
-        parts.append(TrainingTime(
-            label=name, flops_per_image=flops_per_image(model, data.input_size),
-            train_images=len(data.train_labels), val_images=len(data.val_labels), epochs=epochs,
-            step_seconds_per_image=_calibrate(model, data, batch, device, precision, steps)))
+        parts.append(
+            TrainingTime(
+                label=name,
+                flops_per_image=flops_per_image(model, data.input_size),
+                train_images=len(data.train_labels),
+                val_images=len(data.val_labels),
+                epochs=epochs,
+                step_seconds_per_image=_calibrate(model, data, batch, device, precision, steps),
+            )
+        )
     name = {"cuda": lambda: torch.cuda.get_device_name(device), "mps": lambda: "Apple's GPU (mps)"}.get(
-        device.type, lambda: "this CPU")()
-    notes = tuple((run, f"{t.get('trained_at', '?')} on {t.get('host', '?')}, {t.get('device', '?')}")
-                  for run, t in (cached or {}).items())
+        device.type, lambda: "this CPU"
+    )()
+    notes = tuple(
+        (run, f"{t.get('trained_at', '?')} on {t.get('host', '?')}, {t.get('device', '?')}")
+        for run, t in (cached or {}).items()
+    )
     return Estimate(tuple(parts), name, precision.name, steps, notes)
 
 
@@ -185,9 +225,13 @@ under fp16 autocast: a small fraction of its 65 TFLOP/s tensor-core peak, since 
 estimates; a real run's time replaces them."""
 
 
-def recipe_trainings(recipe, profile: Profile | str | None = "gpu", train_images: int = 50_000,
-                     input_size: tuple[int, int, int] = (3, 32, 32),
-                     num_classes: int = 10) -> list[TrainingTime]:
+def recipe_trainings(
+    recipe,
+    profile: Profile | str | None = "gpu",
+    train_images: int = 50_000,
+    input_size: tuple[int, int, int] = (3, 32, 32),
+    num_classes: int = 10,
+) -> list[TrainingTime]:
     """What ``recipe`` trains in ``profile`` on a dataset of ``train_images`` training images
     (CIFAR-10's 50,000 by default), counted on the meta device: one ``TrainingTime`` per run, its
     FLOPs known, its speed not measured (``seconds_at`` gives the time at a rate you assume)."""
@@ -203,20 +247,36 @@ def recipe_trainings(recipe, profile: Profile | str | None = "gpu", train_images
     trainings = []
     for run in recipe.runs_for(profile):
         with torch.device("meta"):
-            model = build_model(run.model, in_channels=input_size[0], num_classes=num_classes,
-                                **{k: sizes[k] for k in run.data_kwargs}, **run.model_kwargs)
-        trainings.append(TrainingTime(run.label, flops_per_image(model, input_size), train,
-                                      profile.val_size, recipe.epochs_for(profile), 0.0))
+            model = build_model(
+                run.model,
+                in_channels=input_size[0],
+                num_classes=num_classes,
+                **{k: sizes[k] for k in run.data_kwargs},
+                **run.model_kwargs,
+            )
+        trainings.append(
+            TrainingTime(
+                run.label,
+                flops_per_image(model, input_size),
+                train,
+                profile.val_size,
+                recipe.epochs_for(profile),
+                0.0,
+            )
+        )
     return trainings
 
 
-def notebook_gpu_seconds(notebook: str, recipes: Mapping[str, object],
-                         flops_per_second: float = T4_TRAINING_FLOPS) -> float:
+def notebook_gpu_seconds(
+    notebook: str, recipes: Mapping[str, object], flops_per_second: float = T4_TRAINING_FLOPS
+) -> float:
     """Estimated seconds of the ``gpu`` profile's training in a lesson (every recipe of
     ``recipes``, the registry, keyed ``<notebook>/...``; ``reproduce``'s headline run left out)
     at ``flops_per_second``; a recipe that decides claims trains once per seed of the profile."""
     seeds = len(get_profile("gpu").seeds)
-    return sum(t.seconds_at(flops_per_second) * (seeds if getattr(recipe, "claims", None) else 1)
-               for key, recipe in recipes.items()
-               if key.startswith(f"{notebook}/") and key != "04_resnet/resnet20_fast"
-               for t in recipe_trainings(recipe, "gpu"))
+    return sum(
+        t.seconds_at(flops_per_second) * (seeds if getattr(recipe, "claims", None) else 1)
+        for key, recipe in recipes.items()
+        if key.startswith(f"{notebook}/") and key != "04_resnet/resnet20_fast"
+        for t in recipe_trainings(recipe, "gpu")
+    )

@@ -17,9 +17,11 @@ one figure per condition of the claim:
 - ``row_complete``: whether the run measured everything a comparison table shows: parameters,
   FLOPs, test accuracy, training time and memory (saved for backward, on any device).
 """
+
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ..claims import CLAIMS, Judgement, judge
 
@@ -34,7 +36,7 @@ Runs = Mapping[str, Mapping[int, Any]]
 def epochs_to_target(history: Any, target: float) -> int:
     """The first epoch whose eval-mode training error is below ``target``; one past the budget
     when none is."""
-    for epoch, accuracy in zip(history.epoch, history.train_eval_acc):
+    for epoch, accuracy in zip(history.epoch, history.train_eval_acc, strict=False):
         if 1.0 - accuracy < target:
             return int(epoch)
     return len(history.epoch) + 1
@@ -50,15 +52,22 @@ def _figure(history: Any, figure: str, target: float | None, where: str) -> Any:
         value = None if clean is None or history.test_acc is None else clean - history.test_acc
     elif figure == "epochs_to_target":
         if target is None:
-            raise ValueError(f"target: {where} counts epochs to a training error; expected the recipe's target")
+            raise ValueError(
+                f"target: {where} counts epochs to a training error; expected the recipe's target"
+            )
         value = epochs_to_target(history, target) if history.train_eval_acc else None
     elif figure == "weights":
         value = history.info.get("parameters")
     elif figure == "flops":
         value = history.info.get("flops")
     elif figure == "row_complete":
-        value = bool(history.info.get("parameters") and history.info.get("flops") and history.test_acc is not None
-                     and history.time and history.info.get("saved_bytes_per_image"))
+        value = bool(
+            history.info.get("parameters")
+            and history.info.get("flops")
+            and history.test_acc is not None
+            and history.time
+            and history.info.get("saved_bytes_per_image")
+        )
     else:
         raise ValueError(f"figure: expected one of {', '.join(FIGURES)}, got {figure!r}")
     if value is None:
@@ -66,8 +75,9 @@ def _figure(history: Any, figure: str, target: float | None, where: str) -> Any:
     return value
 
 
-def claim_figures(claim_id: str, runs: Runs, arms: Mapping[str, str],
-                  target: float | None = None) -> dict[str, dict[str, Any]]:
+def claim_figures(
+    claim_id: str, runs: Runs, arms: Mapping[str, str], target: float | None = None
+) -> dict[str, dict[str, Any]]:
     """``figures[arm][figure]`` for ``claim_id`` from ``runs[label][seed]``; ``arms`` maps each
     of the claim's arms to the label of the run that plays it. Per-seed figures are
     ``{seed: value}``; weights and FLOPs, the same for every seed, one value."""
@@ -75,20 +85,28 @@ def claim_figures(claim_id: str, runs: Runs, arms: Mapping[str, str],
         raise ValueError(f"claim_id: expected one of {', '.join(CLAIMS)}, got {claim_id!r}")
     claim = CLAIMS[claim_id]
     if missing := [a for a in claim.arms if a not in arms]:
-        raise ValueError(f"arms: {claim_id} compares {', '.join(claim.arms)}; no run is given for {missing[0]!r}")
+        raise ValueError(
+            f"arms: {claim_id} compares {', '.join(claim.arms)}; no run is given for {missing[0]!r}"
+        )
     figures: dict[str, dict[str, Any]] = {}
     for condition in claim.conditions:
         for arm in condition.arms:
             label = arms[arm]
             if label not in runs or not runs[label]:
-                raise ValueError(f"runs: expected the run {label!r} (arm {arm!r} of {claim_id}), "
-                                 f"got {', '.join(runs) or 'none'}")
-            by_seed = {seed: _figure(h, condition.figure, target, f"runs[{label!r}][{seed}]")
-                       for seed, h in sorted(runs[label].items())}
+                raise ValueError(
+                    f"runs: expected the run {label!r} (arm {arm!r} of {claim_id}), "
+                    f"got {', '.join(runs) or 'none'}"
+                )
+            by_seed = {
+                seed: _figure(h, condition.figure, target, f"runs[{label!r}][{seed}]")
+                for seed, h in sorted(runs[label].items())
+            }
             if condition.figure in ("weights", "flops"):
                 (value, *others) = by_seed.values()
                 if any(v != value for v in others):
-                    raise ValueError(f"runs[{label!r}]: its seeds give different {condition.figure}: {by_seed}")
+                    raise ValueError(
+                        f"runs[{label!r}]: its seeds give different {condition.figure}: {by_seed}"
+                    )
                 figures.setdefault(arm, {})[condition.figure] = value
             else:
                 figures.setdefault(arm, {})[condition.figure] = by_seed

@@ -7,14 +7,15 @@ For each lesson it trains every run of the lesson's recipes (``cnnlessons.runs.r
 setting each explorer opens with, as its train button would. Runs already in the cache cost
 nothing. A progress bar counts epochs and estimates the time left.
 """
+
 from __future__ import annotations
 
 import argparse
 import dataclasses
 import sys
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 __all__ = ["Job", "jobs_for", "prepare", "add_arguments", "run"]
 
@@ -53,19 +54,26 @@ def jobs_for(lessons: Sequence[str], data, profile) -> list[Job]:
             seeds = get_profile(profile).seeds if recipe.claims else (recipe.seed,)
             for seed in seeds:
                 for spec in recipe.runs_for(profile):
+
                     def train(tick, recipe=recipe, spec=spec, seed=seed):
-                        recipe.fit_run(spec, data, profile, seed=seed, progress=False, on_epoch=lambda h: tick())
+                        recipe.fit_run(
+                            spec, data, profile, seed=seed, progress=False, on_epoch=lambda h: tick()
+                        )
+
                     name = f"{recipe.key}: {spec.label}" + (f" (seed {seed})" if len(seeds) > 1 else "")
                     jobs.append(Job(lesson, name, epochs, train))
         for name, key, spec in EXPLORER_OPENINGS.get(lesson, ()):
+
             def train(tick, recipe=RECIPES[key], spec=spec):
                 recipe.fit_run(spec, data, profile, progress=False, on_epoch=lambda h: tick())
+
             jobs.append(Job(lesson, f"{lesson}: {name}", RECIPES[key].epochs_for(profile), train))
     return jobs
 
 
-def prepare(notebooks: Sequence[str] = (), profile: str | None = None, *,
-            progress: bool = True) -> dict[str, float]:
+def prepare(
+    notebooks: Sequence[str] = (), profile: str | None = None, *, progress: bool = True
+) -> dict[str, float]:
     """Fill the run cache for ``notebooks`` (lesson names or paths; default: every lesson).
 
     Returns ``{"jobs", "epochs", "seconds"}``. Raises ValueError for an unknown lesson or
@@ -87,18 +95,17 @@ def prepare(notebooks: Sequence[str] = (), profile: str | None = None, *,
     data = load_data(profile)
     jobs = jobs_for(lessons, data, profile)
     total = sum(job.epochs for job in jobs)
-    print(f"prepare: {len(jobs)} runs, {total} epochs in all, for {', '.join(lessons)} in the "
-          f"{profile.name} profile on {data.name}; cache: {root}")
-    with tqdm(total=total, unit="epoch", disable=not progress, file=sys.stdout,
-              dynamic_ncols=True) as bar:
+    print(
+        f"prepare: {len(jobs)} runs, {total} epochs in all, for {', '.join(lessons)} in the "
+        f"{profile.name} profile on {data.name}; cache: {root}"
+    )
+    with tqdm(total=total, unit="epoch", disable=not progress, file=sys.stdout, dynamic_ncols=True) as bar:
         for job in jobs:
             bar.set_postfix_str(job.label, refresh=True)
             done_before = bar.n
-            ticks = [0]
 
-            def tick() -> None:
-                ticks[0] += 1
-                if ticks[0] <= job.epochs:
+            def tick(start: int = done_before, epochs: int = job.epochs) -> None:
+                if bar.n - start < epochs:
                     bar.update(1)
 
             job.train(tick)
@@ -110,11 +117,15 @@ def prepare(notebooks: Sequence[str] = (), profile: str | None = None, *,
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The ``prepare`` command's arguments."""
-    parser.add_argument("notebooks", metavar="NOTEBOOK", nargs="*",
-                        help="lessons to prepare, by name (02_vggnet), number (02) or path "
-                             "(default: every lesson)")
-    parser.add_argument("--profile", default=None,
-                        help="smoke, cpu or gpu (default: the active profile, as in the notebooks)")
+    parser.add_argument(
+        "notebooks",
+        metavar="NOTEBOOK",
+        nargs="*",
+        help="lessons to prepare, by name (02_vggnet), number (02) or path (default: every lesson)",
+    )
+    parser.add_argument(
+        "--profile", default=None, help="smoke, cpu or gpu (default: the active profile, as in the notebooks)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:

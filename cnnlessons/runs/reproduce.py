@@ -14,6 +14,7 @@ Only finished experiments are results. When a run is interrupted (Ctrl-C, ``time
 the experiments finished so far are kept in ``reproduce.partial.json`` under the data root and
 nothing else is written; ``--resume`` trains only the experiments that file does not hold yet.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -45,8 +46,12 @@ def _versions() -> dict[str, str]:
 
     from .. import __version__
 
-    return {"python": platform.python_version(), "torch": torch.__version__,
-            "torchvision": torchvision.__version__, "cnnlessons": __version__}
+    return {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "torchvision": torchvision.__version__,
+        "cnnlessons": __version__,
+    }
 
 
 def device_name() -> str:
@@ -64,16 +69,28 @@ def check_experiment_keys(keys: list[str]) -> None:
         raise ValueError(f"experiment keys must be among {', '.join(RECIPES)}; got {unknown}")
 
 
-def run_experiments(data: CourseData, profile: Profile, keys: list[str] | None = None,
-                    log=print, done: dict | None = None, **train_kwargs) -> tuple[dict, bool]:
+def run_experiments(
+    data: CourseData,
+    profile: Profile,
+    keys: list[str] | None = None,
+    log=print,
+    done: dict | None = None,
+    **train_kwargs,
+) -> tuple[dict, bool]:
     """Train the recipes named by ``keys`` (default: the lessons' experiments) that ``done`` (a
     partial results document) does not hold yet; the results document of the finished ones, and
     whether all finished (False: a run was interrupted, and the reproduction stopped there).
     Keyword arguments go to ``Recipe.train`` (e.g. ``on_epoch``)."""
     keys = experiment_keys() if not keys else keys
     check_experiment_keys(keys)
-    doc = {"device": device_name(), "date": _dt.date.today().isoformat(), "versions": _versions(),
-           "profile": profile.name, "data": str(data), "experiments": {}}
+    doc = {
+        "device": device_name(),
+        "date": _dt.date.today().isoformat(),
+        "versions": _versions(),
+        "profile": profile.name,
+        "data": str(data),
+        "experiments": {},
+    }
     if done is not None:
         doc["experiments"] = dict(done.get("experiments", {}))
     for key in keys:
@@ -99,17 +116,21 @@ def default_output(doc: dict) -> pathlib.Path:
 
 
 def main(argv: list[str] | None = None) -> pathlib.Path:
-    parser = argparse.ArgumentParser(prog="python -m cnnlessons.reproduce",
-                                     description=__doc__.split("\n")[0])
-    parser.add_argument("--data", required=True,
-                        help="folder with cifar10-{train,test}.npz, or 'cifar10' to download")
-    parser.add_argument("--profile", default="gpu", choices=list(PROFILES),
-                        help="the budget to run (default gpu)")
+    parser = argparse.ArgumentParser(
+        prog="python -m cnnlessons.reproduce", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument(
+        "--data", required=True, help="folder with cifar10-{train,test}.npz, or 'cifar10' to download"
+    )
+    parser.add_argument(
+        "--profile", default="gpu", choices=list(PROFILES), help="the budget to run (default gpu)"
+    )
     parser.add_argument("--only", nargs="*", help="experiment keys (default: all)")
     parser.add_argument("--list", action="store_true", help="list the experiments and stop")
     parser.add_argument("--out", help="output JSON (default: see cnnlessons.runs.results.output_path)")
-    parser.add_argument("--resume", action="store_true",
-                        help="train only what an interrupted reproduction did not finish")
+    parser.add_argument(
+        "--resume", action="store_true", help="train only what an interrupted reproduction did not finish"
+    )
     args = parser.parse_args(argv)
     if args.list:
         for key in experiment_keys():
@@ -121,8 +142,13 @@ def main(argv: list[str] | None = None) -> pathlib.Path:
         parser.error(f"--only: {error}")
     profile = get_profile(args.profile)
     try:
-        data = load_dataset(args.data, train_size=profile.train_size, val_size=profile.val_size,
-                            test_size=profile.test_size, image_size=profile.image_size)
+        data = load_dataset(
+            args.data,
+            train_size=profile.train_size,
+            val_size=profile.val_size,
+            test_size=profile.test_size,
+            image_size=profile.image_size,
+        )
     except (ValueError, FileNotFoundError) as error:
         parser.error(f"--data: {error}")
     print(f"{profile}\ndata: {data}\ndevice: {device_name()}")
@@ -132,8 +158,10 @@ def main(argv: list[str] | None = None) -> pathlib.Path:
     if not finished:
         partial.parent.mkdir(parents=True, exist_ok=True)
         partial.write_text(json.dumps(doc, indent=1))
-        print(f"interrupted: {len(doc['experiments'])} finished experiment(s) kept in {partial}; "
-              "nothing else written (--resume goes on)")
+        print(
+            f"interrupted: {len(doc['experiments'])} finished experiment(s) kept in {partial}; "
+            "nothing else written (--resume goes on)"
+        )
         return partial
     partial.unlink(missing_ok=True)
     out = pathlib.Path(args.out) if args.out else default_output(doc)

@@ -13,6 +13,7 @@ runs beside the learner's own, labelled with the device and the date they were m
 ``converged_runs`` gives the training histories of the converged checkpoints the course ships
 (``build_model(name, weights="cifar10")``), drawn the same way: where training ends.
 """
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -30,8 +31,18 @@ try:
 except ImportError:  # Python 3.10
     from importlib.abc import Traversable
 
-__all__ = ["RESULTS_FOLDER", "package_results", "user_results", "output_dir", "output_path",
-           "result_files", "load_results", "reference_runs", "converged_runs", "trained_to_the_end"]
+__all__ = [
+    "RESULTS_FOLDER",
+    "package_results",
+    "user_results",
+    "output_dir",
+    "output_path",
+    "result_files",
+    "load_results",
+    "reference_runs",
+    "converged_runs",
+    "trained_to_the_end",
+]
 
 RESULTS_FOLDER = "reference_results"
 
@@ -67,8 +78,9 @@ def result_files() -> list[Traversable]:
     found: list[tuple[str, int, Traversable]] = []
     for rank, folder in enumerate((user_results(), package_results())):
         if folder.is_dir():
-            found += [(f.name, -rank, f) for f in folder.iterdir()
-                      if f.name.endswith(".json") and f.is_file()]
+            found += [
+                (f.name, -rank, f) for f in folder.iterdir() if f.name.endswith(".json") and f.is_file()
+            ]
     return [f for *_, f in sorted(found, key=lambda t: t[:2], reverse=True)]
 
 
@@ -94,13 +106,14 @@ def reference_runs(experiment: str, results: dict | None = None) -> list[History
             continue
         runs = []
         if any(run.get("interrupted") or not run.get("epoch") for run in doc["experiments"][experiment]):
-            print(f"reference results: {experiment} in the file of {doc.get('date')} on "
-                  f"{doc.get('device')} is not a finished run (interrupted or empty): not drawn")
+            print(
+                f"reference results: {experiment} in the file of {doc.get('date')} on "
+                f"{doc.get('device')} is not a finished run (interrupted or empty): not drawn"
+            )
             continue
         for run in doc["experiments"][experiment]:
             h = History.from_dict(run)
-            h.info = {**h.info, "device": doc.get("device", h.info.get("device")),
-                      "date": doc.get("date")}
+            h.info = {**h.info, "device": doc.get("device", h.info.get("device")), "date": doc.get("date")}
             runs.append(h)
         return runs
     return []
@@ -117,10 +130,16 @@ def converged_runs(*names: str) -> list[History]:
         except ValueError:
             continue
         history = History.from_dict(record["history"])
-        history.label = (f"{name} trained to the end on CIFAR-10 ({record['epochs']} epochs, "
-                         f"test {record['test_acc']:.1%})")
-        history.info = {**history.info, "device": record["device"], "date": record["date"],
-                        "checkpoint": name}
+        history.label = (
+            f"{name} trained to the end on CIFAR-10 ({record['epochs']} epochs, "
+            f"test {record['test_acc']:.1%})"
+        )
+        history.info = {
+            **history.info,
+            "device": record["device"],
+            "date": record["date"],
+            "checkpoint": name,
+        }
         runs.append(history)
     return runs
 
@@ -129,6 +148,10 @@ def trained_to_the_end(*names: str) -> str | None:
     """What the shipped checkpoints ``names`` reached, for a ledger row that is not shown:
     ``"small_densenet trained to the end: 85.1% test accuracy after 80 epochs; ..."``; None when
     none of them ships."""
-    reached = [f"{run.info['checkpoint']} trained to the end: {run.test_acc:.1%} test accuracy after "
-               f"{len(run.epoch)} epochs" for run in converged_runs(*names) if run.test_acc is not None]
+    reached = [
+        f"{run.info['checkpoint']} trained to the end: {run.test_acc:.1%} test accuracy after "
+        f"{len(run.epoch)} epochs"
+        for run in converged_runs(*names)
+        if run.test_acc is not None
+    ]
     return "; ".join(reached) or None

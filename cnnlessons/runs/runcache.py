@@ -13,6 +13,7 @@ Where: ``$CNNLESSONS_RUN_CACHE`` when set (``off`` turns the cache off), else ``
 the data root (``cnnlessons.data.data_root()``). Tests and the notebook build point it at a
 temporary folder.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -24,8 +25,9 @@ import os
 import platform
 import re
 import tempfile
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import torch
 
@@ -37,8 +39,18 @@ if TYPE_CHECKING:
 Recipe = Any
 Run = Any
 
-__all__ = ["CACHE_VARIABLE", "FORMAT", "cache_dir", "cache_note", "cached_training", "data_fingerprint",
-           "disk_cached", "entry_path", "run_key", "source_hash"]
+__all__ = [
+    "CACHE_VARIABLE",
+    "FORMAT",
+    "cache_dir",
+    "cache_note",
+    "cached_training",
+    "data_fingerprint",
+    "disk_cached",
+    "entry_path",
+    "run_key",
+    "source_hash",
+]
 
 CACHE_VARIABLE = "CNNLESSONS_RUN_CACHE"
 FORMAT = 1
@@ -60,7 +72,7 @@ def cache_dir() -> Path | None:
     return data_root() / "runs"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def source_hash() -> str:
     """A hash of every ``.py`` file of the package (path and content)."""
     digest = hashlib.blake2b(digest_size=16)
@@ -104,8 +116,17 @@ def _device_name(device: torch.device) -> str:
     return device.type
 
 
-def run_key(recipe: Recipe, run: Run, data: CourseData, profile: Any, *, epochs: int, seed: int,
-            device: torch.device, fit_overrides: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+def run_key(
+    recipe: Recipe,
+    run: Run,
+    data: CourseData,
+    profile: Any,
+    *,
+    epochs: int,
+    seed: int,
+    device: torch.device,
+    fit_overrides: Mapping[str, Any],
+) -> tuple[str, dict[str, Any]]:
     """The entry's hash, and what it was computed from (plain data, kept in the entry)."""
     overrides = {k: v for k, v in fit_overrides.items() if k not in NOT_DECIDING}
     fit_kwargs = {**recipe.fit_kwargs(run), **overrides}
@@ -113,7 +134,10 @@ def run_key(recipe: Recipe, run: Run, data: CourseData, profile: Any, *, epochs:
     keyed = {
         "format": FORMAT,
         "recipe": recipe.resolved(profile, runs=[run]),
-        "epochs": epochs, "seed": seed, "fit_overrides": overrides, "profile": budget,
+        "epochs": epochs,
+        "seed": seed,
+        "fit_overrides": overrides,
+        "profile": budget,
         "data": data_fingerprint(data),
         "source": source_hash(),
         "torch": torch.__version__,
@@ -179,8 +203,7 @@ def cache_note(histories: Mapping[str, History] | History | None) -> str:
         return ""
     first = cached[0]
     where = Path(first["path"]).parent
-    return (f" (from the cache: trained {first['trained_at']} on {first['host']}, {first['device']}; "
-            f"{where})")
+    return f" (from the cache: trained {first['trained_at']} on {first['host']}, {first['device']}; {where})"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -196,9 +219,17 @@ class _Place:
     path: Path
 
 
-def _place(root: Path, recipe: Recipe, run: Run, data: CourseData, profile: Any, epochs: int | None,
-           seed: int | None, device: str | torch.device | None,
-           fit_overrides: Mapping[str, Any]) -> _Place:
+def _place(
+    root: Path,
+    recipe: Recipe,
+    run: Run,
+    data: CourseData,
+    profile: Any,
+    epochs: int | None,
+    seed: int | None,
+    device: str | torch.device | None,
+    fit_overrides: Mapping[str, Any],
+) -> _Place:
     from ..profiles import get_profile
     from ..training import pick_device
 
@@ -206,16 +237,23 @@ def _place(root: Path, recipe: Recipe, run: Run, data: CourseData, profile: Any,
     seed = recipe.seed if seed is None else seed
     epochs = recipe.epochs_for(profile) if epochs is None else epochs
     device = pick_device(device)
-    key, keyed = run_key(recipe, run, data, profile, epochs=epochs, seed=seed, device=device,
-                         fit_overrides=fit_overrides)
-    return _Place(profile, epochs, seed, device, key, keyed,
-                  entry_path(root, recipe.key, run.label, key))
+    key, keyed = run_key(
+        recipe, run, data, profile, epochs=epochs, seed=seed, device=device, fit_overrides=fit_overrides
+    )
+    return _Place(profile, epochs, seed, device, key, keyed, entry_path(root, recipe.key, run.label, key))
 
 
-def cached_training(recipe: Recipe, run: Run, data: CourseData, profile: Any = None, *,
-                    epochs: int | None = None, seed: int | None = None,
-                    device: str | torch.device | None = None,
-                    **fit_overrides: Any) -> dict[str, Any] | None:
+def cached_training(
+    recipe: Recipe,
+    run: Run,
+    data: CourseData,
+    profile: Any = None,
+    *,
+    epochs: int | None = None,
+    seed: int | None = None,
+    device: str | torch.device | None = None,
+    **fit_overrides: Any,
+) -> dict[str, Any] | None:
     """When ``recipe.fit_run(run, data, profile, ...)`` would answer from the cache: the entry's
     record of its training (``trained_at``, ``host``, ``device``, ``seconds``, ``path``); else
     None (it would train)."""
@@ -232,17 +270,33 @@ def disk_cached(fit_run: Callable[..., tuple[torch.nn.Module, History]]):
     before, else train and keep the run (unless it was interrupted)."""
 
     @functools.wraps(fit_run)
-    def cached_fit_run(recipe: Recipe, run: Run, data: CourseData, profile: Any = None, *,
-                       epochs: int | None = None, seed: int | None = None,
-                       device: str | torch.device | None = None,
-                       on_epoch: Callable[[History], None] | None = None,
-                       **fit_overrides: Any) -> tuple[torch.nn.Module, History]:
+    def cached_fit_run(
+        recipe: Recipe,
+        run: Run,
+        data: CourseData,
+        profile: Any = None,
+        *,
+        epochs: int | None = None,
+        seed: int | None = None,
+        device: str | torch.device | None = None,
+        on_epoch: Callable[[History], None] | None = None,
+        **fit_overrides: Any,
+    ) -> tuple[torch.nn.Module, History]:
         from ..training import History
 
         root = cache_dir()
         if root is None:
-            return fit_run(recipe, run, data, profile, epochs=epochs, seed=seed, device=device,
-                           on_epoch=on_epoch, **fit_overrides)
+            return fit_run(
+                recipe,
+                run,
+                data,
+                profile,
+                epochs=epochs,
+                seed=seed,
+                device=device,
+                on_epoch=on_epoch,
+                **fit_overrides,
+            )
         place = _place(root, recipe, run, data, profile, epochs, seed, device, fit_overrides)
         profile, epochs, seed, device = place.profile, place.epochs, place.seed, place.device
         key, keyed, path = place.key, place.keyed, place.path
@@ -258,20 +312,41 @@ def disk_cached(fit_run: Callable[..., tuple[torch.nn.Module, History]]):
             return model, history
 
         started = datetime.datetime.now().astimezone()
-        model, history = fit_run(recipe, run, data, profile, epochs=epochs, seed=seed, device=device,
-                                 on_epoch=on_epoch, **fit_overrides)
+        model, history = fit_run(
+            recipe,
+            run,
+            data,
+            profile,
+            epochs=epochs,
+            seed=seed,
+            device=device,
+            on_epoch=on_epoch,
+            **fit_overrides,
+        )
         if history.interrupted:
             return model, history
         try:
             history_json = history.to_json()
         except (TypeError, ValueError):  # an info value JSON cannot hold: keep the run uncached
             return model, history
-        trained = {"trained_at": started.strftime("%Y-%m-%d %H:%M %Z").strip(),
-                   "host": platform.node() or "this machine", "device": keyed["device"],
-                   "seconds": round(history.wall_time, 1)}
+        trained = {
+            "trained_at": started.strftime("%Y-%m-%d %H:%M %Z").strip(),
+            "host": platform.node() or "this machine",
+            "device": keyed["device"],
+            "seconds": round(history.wall_time, 1),
+        }
         state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-        _store(path, {"format": FORMAT, "key": key, "keyed": json.dumps(keyed), "trained": trained,
-                      "history": history_json, "state_dict": state})
+        _store(
+            path,
+            {
+                "format": FORMAT,
+                "key": key,
+                "keyed": json.dumps(keyed),
+                "trained": trained,
+                "history": history_json,
+                "state_dict": state,
+            },
+        )
         return model, history
 
     return cached_fit_run

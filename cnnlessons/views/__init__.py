@@ -5,6 +5,7 @@ maps, class-activation maps, activation statistics, layer tables and the library
 The other functions take the model a lesson trained (any course model, or a torchvision one) and
 normalised images (``data.batch("test", 8)[0]``); every ``plot_*`` returns its figure.
 """
+
 from __future__ import annotations
 
 from .cam import default_target_layer, gradcam, plot_gradcam, predict
@@ -16,9 +17,22 @@ from .stages import Stage, feature_maps, plot_feature_maps, shape_table, stage_n
 
 __all__ = [
     "diagram",
-    "first_layer_filters", "plot_filters",
-    "Stage", "stages", "stage_names", "feature_maps", "plot_feature_maps", "shape_table",
-    "gradcam", "plot_gradcam", "predict", "default_target_layer",
-    "LayerStats", "activation_stats", "plot_activation_stats",
-    "show_source", "source_of", "EXERCISE_REFERENCES",
+    "first_layer_filters",
+    "plot_filters",
+    "Stage",
+    "stages",
+    "stage_names",
+    "feature_maps",
+    "plot_feature_maps",
+    "shape_table",
+    "gradcam",
+    "plot_gradcam",
+    "predict",
+    "default_target_layer",
+    "LayerStats",
+    "activation_stats",
+    "plot_activation_stats",
+    "show_source",
+    "source_of",
+    "EXERCISE_REFERENCES",
 ]

@@ -11,9 +11,10 @@ rose from 2.1 to 2.3 (torchvision 0.18), which every Colab runtime satisfies. py
 ``opencv-python`` (plus scipy and ttach), and torchcam needs Python >= 3.11 from 0.4.1 on
 (0.4.0 pins numpy < 2).
 """
+
 from __future__ import annotations
 
-from typing import Optional, Sequence, Union
+from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
 import torch
@@ -25,7 +26,7 @@ from .stages import POOLS, as_batch, display_image, stages
 __all__ = ["default_target_layer", "gradcam", "plot_gradcam", "predict"]
 
 
-def default_target_layer(model: nn.Module, input_size: Optional[Sequence[int]] = None) -> nn.Module:
+def default_target_layer(model: nn.Module, input_size: Sequence[int] | None = None) -> nn.Module:
     """The last conv stage's output before its final pooling: ResNet's last stage, DenseNet's
     last block (after its BN-ReLU), the last Inception block, AlexNet's conv5 (after its ReLU),
     VGG's last conv (after its ReLU, before the block's pool)."""
@@ -39,13 +40,14 @@ def default_target_layer(model: nn.Module, input_size: Optional[Sequence[int]] =
     return module
 
 
-def _target_layer(model: nn.Module, target_layer: Union[None, str, nn.Module], x: Tensor) -> nn.Module:
+def _target_layer(model: nn.Module, target_layer: None | str | nn.Module, x: Tensor) -> nn.Module:
     if target_layer is None:
         return default_target_layer(model, tuple(x.shape[1:]))
     if isinstance(target_layer, nn.Module):
         if not any(m is target_layer for m in model.modules()):
-            raise ValueError("target_layer must be a module of the model, got a separate "
-                             f"{type(target_layer).__name__}")
+            raise ValueError(
+                f"target_layer must be a module of the model, got a separate {type(target_layer).__name__}"
+            )
         return target_layer
     if isinstance(target_layer, str):
         found = {s.name: s for s in stages(model, tuple(x.shape[1:]))}
@@ -54,9 +56,13 @@ def _target_layer(model: nn.Module, target_layer: Union[None, str, nn.Module], x
         try:
             return model.get_submodule(target_layer)
         except AttributeError:
-            raise ValueError(f"target_layer must be a stage ({', '.join(found)}) or a module path of the "
-                             f"model, got {target_layer!r}") from None
-    raise TypeError(f"target_layer must be None, a stage name or an nn.Module, got {type(target_layer).__name__}")
+            raise ValueError(
+                f"target_layer must be a stage ({', '.join(found)}) or a module path of the "
+                f"model, got {target_layer!r}"
+            ) from None
+    raise TypeError(
+        f"target_layer must be None, a stage name or an nn.Module, got {type(target_layer).__name__}"
+    )
 
 
 def predict(model: nn.Module, images: Tensor) -> Tensor:
@@ -67,8 +73,12 @@ def predict(model: nn.Module, images: Tensor) -> Tensor:
         return model(x).argmax(dim=1).cpu()
 
 
-def gradcam(model: nn.Module, images: Tensor, target_layer: Union[None, str, nn.Module] = None,
-            classes: Union[None, int, Sequence[int], Tensor] = None) -> Tensor:
+def gradcam(
+    model: nn.Module,
+    images: Tensor,
+    target_layer: None | str | nn.Module = None,
+    classes: None | int | Sequence[int] | Tensor = None,
+) -> Tensor:
     """Grad-CAM maps (N, H, W) in [0, 1] (each divided by its own maximum) for normalised
     ``images`` (N, C, H, W), at the images' size.
 
@@ -95,19 +105,26 @@ def gradcam(model: nn.Module, images: Tensor, target_layer: Union[None, str, nn.
                 raise ValueError(f"classes must be one class or one per image ({n}), got {target.numel()}")
         grads = [p.grad for p in model.parameters()]
         cam = LayerGradCam(model, layer).attribute(x, target=target, relu_attributions=True)
-        for p, g in zip(model.parameters(), grads):
+        for p, g in zip(model.parameters(), grads, strict=False):
             p.grad = g
     if cam.dim() != 4:
         raise ValueError(f"target_layer must give a 4-D (N, C, H, W) output, got {cam.dim()}-D")
-    maps = LayerAttribution.interpolate(cam.detach().float(), tuple(x.shape[-2:]),
-                                        interpolate_mode="bilinear")[:, 0].clamp_min(0)
+    maps = LayerAttribution.interpolate(
+        cam.detach().float(), tuple(x.shape[-2:]), interpolate_mode="bilinear"
+    )[:, 0].clamp_min(0)
     peak = maps.amax(dim=(1, 2), keepdim=True)
     return torch.where(peak > 0, maps / peak.clamp_min(1e-12), torch.zeros_like(maps)).cpu()
 
 
-def plot_gradcam(images: Tensor, maps: Tensor, labels: Optional[Sequence[int]] = None,
-                 predictions: Optional[Sequence[int]] = None, class_names: Optional[Sequence[str]] = None,
-                 alpha: float = 0.5, title: Optional[str] = None):
+def plot_gradcam(
+    images: Tensor,
+    maps: Tensor,
+    labels: Sequence[int] | None = None,
+    predictions: Sequence[int] | None = None,
+    class_names: Sequence[str] | None = None,
+    alpha: float = 0.5,
+    title: str | None = None,
+):
     """Each image above its Grad-CAM map laid over it (jet: red = most evidence); the titles
     give the true class and the prediction (green when right, red when wrong). ``images``
     (N, C, H, W) uint8 or normalised float; ``maps`` (N, H, W) from :func:`gradcam`.
@@ -115,8 +132,10 @@ def plot_gradcam(images: Tensor, maps: Tensor, labels: Optional[Sequence[int]] =
     if not isinstance(maps, Tensor) or maps.dim() != 3:
         raise ValueError(f"maps must be a (N, H, W) tensor, got {getattr(maps, 'shape', type(maps))}")
     if not isinstance(images, Tensor) or images.dim() != 4 or images.shape[0] != maps.shape[0]:
-        raise ValueError(f"images must be (N, C, H, W) with N = {maps.shape[0]} (one per map), "
-                         f"got {getattr(images, 'shape', type(images))}")
+        raise ValueError(
+            f"images must be (N, C, H, W) with N = {maps.shape[0]} (one per map), "
+            f"got {getattr(images, 'shape', type(images))}"
+        )
     n = maps.shape[0]
     for name, values in (("labels", labels), ("predictions", predictions)):
         if values is not None and len(values) != n:
@@ -132,8 +151,14 @@ def plot_gradcam(images: Tensor, maps: Tensor, labels: Optional[Sequence[int]] =
         top, bottom = axes[0, i], axes[1, i]
         top.imshow(**shown)
         bottom.imshow(**shown)
-        bottom.imshow(maps[i].numpy(), cmap="jet", alpha=alpha, vmin=0, vmax=1,
-                      extent=(-0.5, images.shape[-1] - 0.5, images.shape[-2] - 0.5, -0.5))
+        bottom.imshow(
+            maps[i].numpy(),
+            cmap="jet",
+            alpha=alpha,
+            vmin=0,
+            vmax=1,
+            extent=(-0.5, images.shape[-1] - 0.5, images.shape[-2] - 0.5, -0.5),
+        )
         for ax in (top, bottom):
             ax.set_xticks([])
             ax.set_yticks([])
@@ -143,8 +168,11 @@ def plot_gradcam(images: Tensor, maps: Tensor, labels: Optional[Sequence[int]] =
         if predictions is not None:
             parts.append(f"pred: {name_of(predictions[i])}")
         right = labels is None or predictions is None or int(labels[i]) == int(predictions[i])
-        top.set_title("\n".join(parts), fontsize=8, color="black" if labels is None or predictions is None
-                      else ("tab:green" if right else "tab:red"))
+        top.set_title(
+            "\n".join(parts),
+            fontsize=8,
+            color="black" if labels is None or predictions is None else ("tab:green" if right else "tab:red"),
+        )
     axes[0, 0].set_ylabel("image", fontsize=8)
     axes[1, 0].set_ylabel("Grad-CAM", fontsize=8)
     if title:

@@ -8,11 +8,12 @@ its output shape (channels x height x width) and its parameters; BN, activations
 flatten are narrow strips beside the layer they follow. A grouped conv is drawn as its groups,
 one lane each (AlexNet's two towers). Pure matplotlib, colour-blind-safe colours (Okabe-Ito).
 """
+
 from __future__ import annotations
 
 import dataclasses
 import functools
-from typing import Optional, Sequence, Union
+from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
@@ -34,13 +35,31 @@ layers when they fit ``max_width`` and a 16:9 slide, else blocks."""
 
 #: Okabe-Ito colours, one per kind of node.
 COLOURS = {
-    "input": "#FFFFFF", "conv": "#56B4E9", "pool": "#E69F00", "fc": "#CC79A7", "norm": "#F0E442",
-    "activation": "#009E73", "dropout": "#BBBBBB", "reshape": "#BBBBBB", "other": "#BBBBBB",
-    "block": "#0072B2", "add": "#D55E00", "multiply": "#D55E00", "concat": "#000000",
+    "input": "#FFFFFF",
+    "conv": "#56B4E9",
+    "pool": "#E69F00",
+    "fc": "#CC79A7",
+    "norm": "#F0E442",
+    "activation": "#009E73",
+    "dropout": "#BBBBBB",
+    "reshape": "#BBBBBB",
+    "other": "#BBBBBB",
+    "block": "#0072B2",
+    "add": "#D55E00",
+    "multiply": "#D55E00",
+    "concat": "#000000",
 }
-_LEGEND = {"conv": "conv", "pool": "pooling", "fc": "fully connected", "norm": "normalisation",
-           "activation": "activation", "block": "block", "dropout": "dropout, flatten, other",
-           "reshape": "dropout, flatten, other", "other": "dropout, flatten, other"}
+_LEGEND = {
+    "conv": "conv",
+    "pool": "pooling",
+    "fc": "fully connected",
+    "norm": "normalisation",
+    "activation": "activation",
+    "block": "block",
+    "dropout": "dropout, flatten, other",
+    "reshape": "dropout, flatten, other",
+    "other": "dropout, flatten, other",
+}
 _SYMBOLS = {"add": "+", "concat": "C", "multiply": "\u00d7"}
 _JOIN_NAMES = {"add": "addition", "concat": "concatenation", "multiply": "multiplication"}
 THIN = ("activation", "norm", "dropout", "reshape")
@@ -90,6 +109,7 @@ def _lines(node: Node) -> list[tuple[str, float]]:
 
 # ---------------------------------------------------------------------------------- structure
 
+
 @dataclasses.dataclass
 class Par:
     """Branches that leave ``src`` and meet at ``dst``; ``skip`` when ``dst`` also reads ``src``."""
@@ -110,7 +130,7 @@ class Tangle:
     ids: list[int]
 
 
-Item = Union[int, Par, Tangle]
+Item = int | Par | Tangle
 
 
 def _cuts(ids: list[int], src: int, dst: int, inputs: dict[int, tuple[int, ...]], direct: bool) -> list[int]:
@@ -151,14 +171,16 @@ def _components(ids: list[int], inputs: dict[int, tuple[int, ...]]) -> list[list
     return sorted(groups.values(), key=lambda g: g[0])
 
 
-def between(ids: list[int], src: int, dst: int, inputs: dict[int, tuple[int, ...]], direct: bool = True) -> list[Item]:
+def between(
+    ids: list[int], src: int, dst: int, inputs: dict[int, tuple[int, ...]], direct: bool = True
+) -> list[Item]:
     """The items strictly between ``src`` and ``dst``: the nodes every path passes, and between
     them the parallel sections. ``direct=False`` leaves an edge ``src`` -> ``dst`` to the caller."""
     if not ids:
         return []
     anchors = [src] + _cuts(ids, src, dst, inputs, direct) + [dst]
     items: list[Item] = []
-    for p, q in zip(anchors, anchors[1:]):
+    for p, q in zip(anchors, anchors[1:], strict=False):
         if p != src:
             items.append(p)
         segment = [v for v in ids if p < v < q]
@@ -211,6 +233,7 @@ def _arc_levels(spans: list[tuple[int, int]]) -> list[int]:
 
 # ------------------------------------------------------------------------------------- layout
 
+
 @dataclasses.dataclass
 class _Extent:
     width: float
@@ -259,13 +282,18 @@ class _Layout:
 
     # which neighbours touch: a strip sits against the layer it follows, or else the one after it
     def _touching(self, a: Node, b: Node) -> bool:
-        return (b.inputs == (a.id,) and self.readers.get(a.id) == 1 and a.lanes == b.lanes and a.scope == b.scope
-                and not {a.kind, b.kind} & set(JOINS + ("input", "block")))
+        return (
+            b.inputs == (a.id,)
+            and self.readers.get(a.id) == 1
+            and a.lanes == b.lanes
+            and a.scope == b.scope
+            and not {a.kind, b.kind} & set(JOINS + ("input", "block"))
+        )
 
     def gaps(self, items: list[Item]) -> list[float]:
         """The gap after each item but the last: ``STICK`` between a strip and its layer."""
         out, attached = [], False  # attached: the strips just passed sit against the layer before them
-        for a, b in zip(items, items[1:]):
+        for a, b in zip(items, items[1:], strict=False):
             gap = GAP
             if isinstance(a, int) and isinstance(b, int):
                 na, nb = self.by_id[a], self.by_id[b]
@@ -297,14 +325,21 @@ class _Layout:
             return _Extent(seq.width, seq.above + self._tangle_levels(item) * ARC_STEP, seq.below)
         ys, extents = self._branch_ys(item)
         base = self._par_base(item, ys)
-        above = max(y + e.above for y, e in zip(ys, extents)) - base + (ARC_STEP if item.skip else 0)
-        below = base - min(y - e.below for y, e in zip(ys, extents))
+        above = (
+            max(y + e.above for y, e in zip(ys, extents, strict=False))
+            - base
+            + (ARC_STEP if item.skip else 0)
+        )
+        below = base - min(y - e.below for y, e in zip(ys, extents, strict=False))
         return _Extent(max(e.width for e in extents), above, below)
 
     def sequence(self, items: list[Item]) -> _Extent:
         extents = [self.extent(i) for i in items]
-        return _Extent(sum(e.width for e in extents) + sum(self.gaps(items)),
-                       max(e.above for e in extents), max(e.below for e in extents))
+        return _Extent(
+            sum(e.width for e in extents) + sum(self.gaps(items)),
+            max(e.above for e in extents),
+            max(e.below for e in extents),
+        )
 
     def _branch_ys(self, par: Par) -> tuple[list[float], list[_Extent]]:
         extents = [self.sequence(b) for b in par.branches]
@@ -326,15 +361,19 @@ class _Layout:
         """(a, b, source, target) of each arc of a tangle, a and b the positions in its lane."""
         order = [t.src] + t.ids + [t.dst]
         pos = {v: i for i, v in enumerate(order)}
-        return [(pos[u], pos[v], u, v) for v in order[1:] for u in self.by_id[v].inputs
-                if u in pos and pos[v] - pos[u] > 1 and (u, v) != (t.src, t.dst)]
+        return [
+            (pos[u], pos[v], u, v)
+            for v in order[1:]
+            for u in self.by_id[v].inputs
+            if u in pos and pos[v] - pos[u] > 1 and (u, v) != (t.src, t.dst)
+        ]
 
     def _tangle_levels(self, t: Tangle) -> int:
         return max(_arc_levels([(a, b) for a, b, _, _ in self._tangle_spans(t)]), default=0)
 
     # placing
     def place_sequence(self, items: list[Item], x: float, base: float) -> None:
-        for item, gap in zip(items, self.gaps(items) + [0.0]):
+        for item, gap in zip(items, self.gaps(items) + [0.0], strict=False):
             self.place(item, x, base)
             x += self.extent(item).width + gap
 
@@ -345,15 +384,17 @@ class _Layout:
             self.place_sequence(item.ids, x, base)
             spans = self._tangle_spans(item)
             top = base + self.sequence(item.ids).above
-            for (a, b, u, v), level in zip(spans, _arc_levels([(a, b) for a, b, _, _ in spans])):
+            for (_, _, u, v), level in zip(
+                spans, _arc_levels([(a, b) for a, b, _, _ in spans]), strict=False
+            ):
                 self.arcs[(u, v)] = top + level * ARC_STEP - 0.04
         else:
             ys, extents = self._branch_ys(item)
             shift = base - self._par_base(item, ys)
-            for branch, y in zip(item.branches, ys):
+            for branch, y in zip(item.branches, ys, strict=False):
                 self.place_sequence(branch, x, y + shift)
             if item.skip:
-                inner = max(y + e.above for y, e in zip(ys, extents)) + shift
+                inner = max(y + e.above for y, e in zip(ys, extents, strict=False)) + shift
                 self.arcs[(item.src, item.dst)] = inner + ARC_STEP - 0.04
 
 
@@ -367,11 +408,17 @@ def rows(layout: _Layout, items: list[Item], max_width: float) -> list[list[Item
 
     def breakable(k: int) -> bool:  # a break before items[k]
         a, b = items[k - 1], items[k]
-        return (isinstance(a, int) and isinstance(b, int) and gaps[k - 1] == GAP and by_id[a].lanes == 1
-                and by_id[b].inputs == (a,) and layout.readers.get(a) == 1)
+        return (
+            isinstance(a, int)
+            and isinstance(b, int)
+            and gaps[k - 1] == GAP
+            and by_id[a].lanes == 1
+            and by_id[b].inputs == (a,)
+            and layout.readers.get(a) == 1
+        )
 
     def width(start: int, end: int) -> float:
-        return sum(widths[start:end]) + sum(gaps[start:end - 1])
+        return sum(widths[start:end]) + sum(gaps[start : end - 1])
 
     # best[k]: (overflow, rows, widest row) of the items before k, broken before k; back[k]: the row's start
     ends = [k for k in range(1, len(items)) if breakable(k)] + [len(items)]
@@ -388,15 +435,16 @@ def rows(layout: _Layout, items: list[Item], max_width: float) -> list[list[Item
                 best[end], back[end] = cost, start
     out, end = [], len(items)
     while end:
-        out.append(items[back[end]:end])
+        out.append(items[back[end] : end])
         end = back[end]
     return out[::-1]
 
 
 # ------------------------------------------------------------------------------------ drawing
 
+
 def _text_colour(fill: str) -> str:
-    r, g, b = (int(fill[i:i + 2], 16) / 255 for i in (1, 3, 5))
+    r, g, b = (int(fill[i : i + 2], 16) / 255 for i in (1, 3, 5))
     return "black" if 0.299 * r + 0.587 * g + 0.114 * b > 0.45 else "white"
 
 
@@ -435,36 +483,83 @@ class _Painter:
             if n.kind in JOINS:
                 cx = x + w / 2
                 self.ax.add_patch(Circle((cx, y), RADIUS, facecolor=fill, edgecolor="none", zorder=3))
-                self.ax.text(cx, y, _SYMBOLS[n.kind], ha="center", va="center_baseline", fontsize=FONT + 1.5,
-                             color="white", fontweight="bold", zorder=4)
-                self.ax.text(cx, y - RADIUS - 0.03, n.shape_text, ha="center", va="top", fontsize=SMALL, zorder=4)
+                self.ax.text(
+                    cx,
+                    y,
+                    _SYMBOLS[n.kind],
+                    ha="center",
+                    va="center_baseline",
+                    fontsize=FONT + 1.5,
+                    color="white",
+                    fontweight="bold",
+                    zorder=4,
+                )
+                self.ax.text(
+                    cx, y - RADIUS - 0.03, n.shape_text, ha="center", va="top", fontsize=SMALL, zorder=4
+                )
                 boxes.append((cx - RADIUS, y - RADIUS, 2 * RADIUS, 2 * RADIUS))
                 continue
             h = L.box_h
             if n.repeat > 1:
                 for k in (2, 1):
-                    self.ax.add_patch(FancyBboxPatch((x + 0.03 * k, y - h / 2 + 0.03 * k), w - 0.06, h - 0.06,
-                                                     boxstyle="round,pad=0,rounding_size=0.04", facecolor=fill,
-                                                     edgecolor="white", linewidth=0.8, zorder=2))
+                    self.ax.add_patch(
+                        FancyBboxPatch(
+                            (x + 0.03 * k, y - h / 2 + 0.03 * k),
+                            w - 0.06,
+                            h - 0.06,
+                            boxstyle="round,pad=0,rounding_size=0.04",
+                            facecolor=fill,
+                            edgecolor="white",
+                            linewidth=0.8,
+                            zorder=2,
+                        )
+                    )
                 box = (x, y - h / 2, w - 0.06, h - 0.06)
             else:
                 box = (x, y - h / 2, w, h)
-            self.ax.add_patch(FancyBboxPatch(box[:2], box[2], box[3], boxstyle="round,pad=0,rounding_size=0.04",
-                                             facecolor=fill, edgecolor="black" if n.kind == "input" else "white",
-                                             linewidth=0.8, zorder=3))
+            self.ax.add_patch(
+                FancyBboxPatch(
+                    box[:2],
+                    box[2],
+                    box[3],
+                    boxstyle="round,pad=0,rounding_size=0.04",
+                    facecolor=fill,
+                    edgecolor="black" if n.kind == "input" else "white",
+                    linewidth=0.8,
+                    zorder=3,
+                )
+            )
             boxes.append(box)
             colour = _text_colour(fill)
             cx, cy = box[0] + box[2] / 2, box[1] + box[3] / 2
             if n.kind in THIN:
-                self.ax.text(cx, cy, n.label[0], rotation=90, ha="center", va="center", fontsize=SMALL,
-                             color=colour, zorder=4)
+                self.ax.text(
+                    cx,
+                    cy,
+                    n.label[0],
+                    rotation=90,
+                    ha="center",
+                    va="center",
+                    fontsize=SMALL,
+                    color=colour,
+                    zorder=4,
+                )
                 continue
             lines = _lines(n)
             y_text = cy + sum(_line_h(s) for _, s in lines) / 2
             for k, (text, size) in enumerate(lines):
                 y_text -= _line_h(size)
-                self.ax.text(cx, y_text + _line_h(size) / 2, text, ha="center", va="center", fontsize=size,
-                             color=colour, zorder=4, fontweight="bold" if k == 0 else None)
+                self.ax.text(
+                    cx,
+                    y_text + _line_h(size) / 2,
+                    text,
+                    ha="center",
+                    va="center",
+                    fontsize=size,
+                    color=colour,
+                    zorder=4,
+                    fontweight="bold" if k == 0 else None,
+                )
         self.graph.boxes[n.id] = boxes
 
     def _arrow(self, points: list[tuple[float, float]], curved: bool = False) -> None:
@@ -473,15 +568,39 @@ class _Painter:
         if curved:
             (x0, y0), (x1, y1), peak = points[0], points[1], points[2][1]
             r = min(0.12, abs(x1 - x0) / 2)
-            verts = [(x0, y0), (x0, peak - r), (x0, peak), (x0 + r, peak), (x1 - r, peak), (x1, peak),
-                     (x1, peak - r), (x1, y1)]
-            codes = [Path.MOVETO, Path.LINETO, Path.CURVE3, Path.CURVE3, Path.LINETO, Path.CURVE3, Path.CURVE3,
-                     Path.LINETO]
+            verts = [
+                (x0, y0),
+                (x0, peak - r),
+                (x0, peak),
+                (x0 + r, peak),
+                (x1 - r, peak),
+                (x1, peak),
+                (x1, peak - r),
+                (x1, y1),
+            ]
+            codes = [
+                Path.MOVETO,
+                Path.LINETO,
+                Path.CURVE3,
+                Path.CURVE3,
+                Path.LINETO,
+                Path.CURVE3,
+                Path.CURVE3,
+                Path.LINETO,
+            ]
         else:
             verts, codes = points, [Path.MOVETO] + [Path.LINETO] * (len(points) - 1)
-        patch = FancyArrowPatch(path=Path(verts, codes), arrowstyle="-|>,head_length=3,head_width=1.8",
-                                color="#333333", linewidth=0.8, shrinkA=0, shrinkB=0, zorder=1,
-                                joinstyle="round", capstyle="round")
+        patch = FancyArrowPatch(
+            path=Path(verts, codes),
+            arrowstyle="-|>,head_length=3,head_width=1.8",
+            color="#333333",
+            linewidth=0.8,
+            shrinkA=0,
+            shrinkB=0,
+            zorder=1,
+            joinstyle="round",
+            capstyle="round",
+        )
         self.ax.add_patch(patch)
 
     def _ends(self, n: Node) -> tuple[float, float]:
@@ -499,13 +618,19 @@ class _Painter:
         if (u.id, v.id) in L.arcs:
             top_u = L.base[u.id] + (RADIUS if u.kind in JOINS else L.height(u) / 2)
             top_v = L.base[v.id] + (RADIUS if v.kind in JOINS else L.height(v) / 2)
-            self._arrow([(self.arc_x[("out", u.id, v.id)], top_u), (self.arc_x[("in", u.id, v.id)], top_v),
-                         (0, L.arcs[(u.id, v.id)])], curved=True)
+            self._arrow(
+                [
+                    (self.arc_x[("out", u.id, v.id)], top_u),
+                    (self.arc_x[("in", u.id, v.id)], top_v),
+                    (0, L.arcs[(u.id, v.id)]),
+                ],
+                curved=True,
+            )
             return
         out_x, _ = self._ends(u)
         _, in_x = self._ends(v)
         if u.lanes == v.lanes:
-            pairs = list(zip(L.lane_ys(u), L.lane_ys(v)))
+            pairs = list(zip(L.lane_ys(u), L.lane_ys(v), strict=False))
         else:
             pairs = [(a, b) for a in L.lane_ys(u) for b in L.lane_ys(v)]
         # Where one node feeds several, the lines split beside it; where several meet, beside the target.
@@ -524,7 +649,9 @@ class _Painter:
         _, in_x = self._ends(v)
         y_u, x_right = L.base[u.id], L.right(u) + GAP / 2
         for y_v in L.lane_ys(v):
-            self._arrow([(out_x, y_u), (x_right, y_u), (x_right, y_mid), (x_left, y_mid), (x_left, y_v), (in_x, y_v)])
+            self._arrow(
+                [(out_x, y_u), (x_right, y_u), (x_right, y_mid), (x_left, y_mid), (x_left, y_v), (in_x, y_v)]
+            )
 
 
 def _legend_handles(graph: Graph) -> list:
@@ -535,8 +662,18 @@ def _legend_handles(graph: Graph) -> list:
         if kind not in kinds or kind == "input":
             continue
         if kind in JOINS:
-            handles.append(Line2D([], [], marker="o", linestyle="none", markersize=8, markerfacecolor=COLOURS[kind],
-                                  markeredgecolor="none", label=f"{_SYMBOLS[kind]}  {_JOIN_NAMES[kind]}"))
+            handles.append(
+                Line2D(
+                    [],
+                    [],
+                    marker="o",
+                    linestyle="none",
+                    markersize=8,
+                    markerfacecolor=COLOURS[kind],
+                    markeredgecolor="none",
+                    label=f"{_SYMBOLS[kind]}  {_JOIN_NAMES[kind]}",
+                )
+            )
         elif _LEGEND[kind] not in seen:
             seen.add(_LEGEND[kind])
             handles.append(Patch(facecolor=COLOURS[kind], edgecolor="none", label=_LEGEND[kind]))
@@ -557,7 +694,9 @@ def _measure(graph: Graph, max_width: float) -> tuple[_Layout, list[list[Item]],
     lines = rows(layout, items, max_width - 2 * MARGIN - GAP)
     extents = [layout.sequence(r) for r in lines]
     width = max(e.width for e in extents) + 2 * MARGIN + GAP
-    height = sum(e.above + e.below for e in extents) + ROW_GAP * (len(lines) - 1) + TITLE_H + LEGEND_H + MARGIN
+    height = (
+        sum(e.above + e.below for e in extents) + ROW_GAP * (len(lines) - 1) + TITLE_H + LEGEND_H + MARGIN
+    )
     return layout, lines, width, height
 
 
@@ -581,8 +720,14 @@ class Plan:
     handles: list
 
 
-def plan(module: nn.Module, input_size: Sequence[int], *, detail: str = "auto", title: Optional[str] = None,
-         max_width: float = 10.0) -> Plan:
+def plan(
+    module: nn.Module,
+    input_size: Sequence[int],
+    *,
+    detail: str = "auto",
+    title: str | None = None,
+    max_width: float = 10.0,
+) -> Plan:
     """Trace ``module`` on ``input_size`` and measure its diagram (the arguments are ``diagram``'s)."""
     if not isinstance(module, nn.Module):
         raise TypeError(f"module must be an nn.Module (a block or a model), got {type(module).__name__}")
@@ -601,11 +746,15 @@ def plan(module: nn.Module, input_size: Sequence[int], *, detail: str = "auto", 
             layout, lines, width, height = _measure(graph, max_width)
 
     handles = _legend_handles(graph)
-    name = title if title is not None else (
-        f"{type(module).__name__}: input {'x'.join(map(str, size))}, {graph.params:,} parameters")
+    name = (
+        title
+        if title is not None
+        else (f"{type(module).__name__}: input {'x'.join(map(str, size))}, {graph.params:,} parameters")
+    )
     content = width
-    width = max(width, _legend_width(handles) + 2 * MARGIN + 0.2,
-                text_width(name, TITLE_FONT, "bold") + 2 * MARGIN)
+    width = max(
+        width, _legend_width(handles) + 2 * MARGIN + 0.2, text_width(name, TITLE_FONT, "bold") + 2 * MARGIN
+    )
     return Plan(graph, layout, lines, width, height, content, name, handles)
 
 
@@ -622,7 +771,7 @@ def paint(p: Plan, fig: Figure, left: float = 0.0, bottom: float = 0.0) -> Graph
     top = height - TITLE_H
     x0 = MARGIN + GAP / 2 + (width - p.content) / 2
     row_bases = []
-    for k, row in enumerate(p.lines):
+    for row in p.lines:
         e = layout.sequence(row)
         base = top - e.above
         layout.place_sequence(row, x0, base)
@@ -631,24 +780,41 @@ def paint(p: Plan, fig: Figure, left: float = 0.0, bottom: float = 0.0) -> Graph
     painter = _Painter(layout, ax)
     for n in graph.nodes:
         painter.node(n)
-    wraps = {(a[-1], b[0]) for (_, a), (_, b) in zip(row_bases, row_bases[1:])}
+    wraps = {(a[-1], b[0]) for (_, a), (_, b) in zip(row_bases, row_bases[1:], strict=False)}
     for n in graph.nodes:
         for i in n.inputs:
             if (i, n.id) not in wraps:
                 painter.edge(layout.by_id[i], n)
-    for (bottom_row, a), (_, b) in zip(row_bases, row_bases[1:]):
+    for (bottom_row, a), (_, b) in zip(row_bases, row_bases[1:], strict=False):
         painter.wrap(layout.by_id[a[-1]], layout.by_id[b[0]], bottom_row - ROW_GAP / 2, x0 - GAP / 4)
-    ax.text(MARGIN, height - TITLE_H / 2, p.title, ha="left", va="center", fontsize=TITLE_FONT, fontweight="bold")
+    ax.text(
+        MARGIN, height - TITLE_H / 2, p.title, ha="left", va="center", fontsize=TITLE_FONT, fontweight="bold"
+    )
     if p.handles:
-        fig.legend(handles=p.handles, loc="lower center", ncol=len(p.handles), fontsize=_LEGEND_FONT, frameon=False,
-                   handlelength=1.2, handletextpad=0.4, columnspacing=1.2, borderaxespad=0.2,
-                   bbox_to_anchor=((left + width / 2) / fig_w, bottom / fig_h))
+        fig.legend(
+            handles=p.handles,
+            loc="lower center",
+            ncol=len(p.handles),
+            fontsize=_LEGEND_FONT,
+            frameon=False,
+            handlelength=1.2,
+            handletextpad=0.4,
+            columnspacing=1.2,
+            borderaxespad=0.2,
+            bbox_to_anchor=((left + width / 2) / fig_w, bottom / fig_h),
+        )
     graph.arcs = set(layout.arcs)
     return graph
 
 
-def diagram(module: nn.Module, input_size: Sequence[int], *, detail: str = "auto", title: Optional[str] = None,
-            max_width: float = 10.0) -> Figure:
+def diagram(
+    module: nn.Module,
+    input_size: Sequence[int],
+    *,
+    detail: str = "auto",
+    title: str | None = None,
+    max_width: float = 10.0,
+) -> Figure:
     """Draw ``module``'s architecture as it runs on one image of shape ``input_size`` (C, H, W).
 
     Returns the matplotlib figure; ``fig.graph`` is the :class:`~cnnlessons.views.graph.Graph`

@@ -1,8 +1,8 @@
 """What the first layer learns: its filters as an image grid, as in AlexNet's Figure 3."""
+
 from __future__ import annotations
 
 import math
-from typing import Optional
 
 import matplotlib.pyplot as plt
 import torch
@@ -23,18 +23,20 @@ def first_layer_filters(model: nn.Module) -> Tensor:
     raise ValueError(f"model {type(model).__name__} has no Conv2d layer")
 
 
-def plot_filters(weights: Tensor, ncols: Optional[int] = None, title: Optional[str] = None,
-                 size: float = 0.55):
+def plot_filters(weights: Tensor, ncols: int | None = None, title: str | None = None, size: float = 0.55):
     """Draw each filter of ``weights`` (N, 1 or 3, k, k) as a small image: RGB for three input
     channels, grey for one, each filter min-max scaled on its own (as in AlexNet's Figure 3).
     ``ncols`` defaults to a square grid; ``size`` is the side of one filter in inches.
     Returns the figure."""
     if not isinstance(weights, Tensor) or weights.dim() != 4:
-        raise ValueError(f"weights must be a (N, C, k, k) tensor, got {getattr(weights, 'shape', type(weights))}")
+        raise ValueError(
+            f"weights must be a (N, C, k, k) tensor, got {getattr(weights, 'shape', type(weights))}"
+        )
     n, c = weights.shape[:2]
     if c not in (1, 3):
-        raise ValueError(f"weights must have 1 (grey) or 3 (RGB) input channels, got {c}; "
-                         "pick some, e.g. weights[:, :1]")
+        raise ValueError(
+            f"weights must have 1 (grey) or 3 (RGB) input channels, got {c}; pick some, e.g. weights[:, :1]"
+        )
     if ncols is None:
         ncols = math.ceil(math.sqrt(n))
     if isinstance(ncols, bool) or not isinstance(ncols, int) or ncols < 1:
@@ -66,5 +68,5 @@ def filter_mosaic(weights: Tensor, ncols: int, gap: int = 1) -> Tensor:
     mosaic = torch.ones(c, nrows * (kh + gap) - gap, ncols * (kw + gap) - gap)
     for i in range(n):
         r, col = divmod(i, ncols)
-        mosaic[:, r * (kh + gap):r * (kh + gap) + kh, col * (kw + gap):col * (kw + gap) + kw] = weights[i]
+        mosaic[:, r * (kh + gap) : r * (kh + gap) + kh, col * (kw + gap) : col * (kw + gap) + kw] = weights[i]
     return mosaic

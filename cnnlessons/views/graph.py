@@ -13,11 +13,13 @@ input (shape checks, constants) is left out. Since the pass really runs, any Pyt
 ``ResidualBlock``) as one node; ``fold(graph)`` folds a run of identical blocks into one node
 with a repeat count ("x 3").
 """
+
 from __future__ import annotations
 
 import dataclasses
 import re
-from typing import Any, Callable, Iterator, Optional, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -127,11 +129,17 @@ class Graph:
 def check_input_size(input_size: object) -> tuple[int, int, int]:
     """``input_size`` as a (C, H, W) tuple of positive ints; else a TypeError or ValueError."""
     if not isinstance(input_size, (tuple, list)):
-        raise TypeError(f"input_size must be a tuple (channels, height, width) such as (3, 32, 32), "
-                        f"got {type(input_size).__name__} {input_size!r}")
-    if len(input_size) != 3 or any(isinstance(s, bool) or not isinstance(s, int) or s < 1 for s in input_size):
-        raise ValueError(f"input_size must be 3 positive ints (channels, height, width) such as (3, 32, 32), "
-                         f"got {tuple(input_size)!r}")
+        raise TypeError(
+            f"input_size must be a tuple (channels, height, width) such as (3, 32, 32), "
+            f"got {type(input_size).__name__} {input_size!r}"
+        )
+    if len(input_size) != 3 or any(
+        isinstance(s, bool) or not isinstance(s, int) or s < 1 for s in input_size
+    ):
+        raise ValueError(
+            f"input_size must be 3 positive ints (channels, height, width) such as (3, 32, 32), "
+            f"got {tuple(input_size)!r}"
+        )
     return tuple(input_size)  # type: ignore[return-value]
 
 
@@ -169,11 +177,27 @@ def _stride(s: Any) -> tuple[str, ...]:
     return (f"stride {s[0]}x{s[1]}",)
 
 
-_ACTIVATIONS = {"relu": "ReLU", "relu6": "ReLU6", "leaky_relu": "leaky ReLU", "gelu": "GELU", "silu": "SiLU",
-                "elu": "ELU", "tanh": "tanh", "sigmoid": "sigmoid", "hardtanh": "hardtanh", "softmax": "softmax",
-                "hardswish": "hard swish", "mish": "mish"}
-_NORMS = {"batch_norm": "BN", "local_response_norm": "LRN", "layer_norm": "LN", "group_norm": "GN",
-          "instance_norm": "IN"}
+_ACTIVATIONS = {
+    "relu": "ReLU",
+    "relu6": "ReLU6",
+    "leaky_relu": "leaky ReLU",
+    "gelu": "GELU",
+    "silu": "SiLU",
+    "elu": "ELU",
+    "tanh": "tanh",
+    "sigmoid": "sigmoid",
+    "hardtanh": "hardtanh",
+    "softmax": "softmax",
+    "hardswish": "hard swish",
+    "mish": "mish",
+}
+_NORMS = {
+    "batch_norm": "BN",
+    "local_response_norm": "LRN",
+    "layer_norm": "LN",
+    "group_norm": "GN",
+    "instance_norm": "IN",
+}
 
 
 def _pool_label(kind: str, kernel: Any, stride: Any, out: Tensor) -> tuple[str, ...]:
@@ -221,21 +245,42 @@ def describe_module(m: nn.Module, out: Tensor) -> tuple[str, tuple[str, ...], in
     return "other", (words(type(m).__name__),), 1
 
 
-_IDENTITY = {"get", "contiguous", "clone", "detach", "to", "float", "double", "half", "type", "type_as", "cpu", "cuda",
-             "requires_grad_", "dropout_identity"}
+_IDENTITY = {
+    "get",
+    "contiguous",
+    "clone",
+    "detach",
+    "to",
+    "float",
+    "double",
+    "half",
+    "type",
+    "type_as",
+    "cpu",
+    "cuda",
+    "requires_grad_",
+    "dropout_identity",
+}
 
 
 def _arg(args: Sequence[Any], kwargs: dict, index: int, name: str, default: Any = None) -> Any:
     return args[index] if len(args) > index else kwargs.get(name, default)
 
 
-def describe_function(name: str, args: Sequence[Any], kwargs: dict, out: Tensor,
-                      tracked: int) -> Optional[tuple[str, tuple[str, ...]]]:
+def describe_function(
+    name: str, args: Sequence[Any], kwargs: dict, out: Tensor, tracked: int
+) -> tuple[str, tuple[str, ...]] | None:
     """(kind, label) of a tensor operation in a ``forward``; None for one that passes its input on."""
     base = name.strip("_")
     base = base[:-1] if base.endswith("_") and base[:-1] else base
-    base = {"iadd": "add", "radd": "add", "imul": "mul", "rmul": "mul", "concatenate": "cat",
-            "concat": "cat"}.get(base, base)
+    base = {
+        "iadd": "add",
+        "radd": "add",
+        "imul": "mul",
+        "rmul": "mul",
+        "concatenate": "cat",
+        "concat": "cat",
+    }.get(base, base)
     if base in _IDENTITY:
         return None
     if base == "cat":
@@ -274,6 +319,7 @@ def describe_function(name: str, args: Sequence[Any], kwargs: dict, out: Tensor,
 
 
 # ---------------------------------------------------------------------------------- tracing
+
 
 def _tensors(obj: Any) -> Iterator[Tensor]:
     """The tensors in ``obj``, looking into tuples, lists and dicts."""
@@ -325,17 +371,30 @@ class _Recorder(TorchFunctionMode):
                 found.append(i)
         return found
 
-    def add(self, name: str, kind: str, label: tuple[str, ...], out: Any, inputs: list[int],
-            scope: tuple[int, ...], params: int = 0, groups: int = 1) -> None:
+    def add(
+        self,
+        name: str,
+        kind: str,
+        label: tuple[str, ...],
+        out: Any,
+        inputs: list[int],
+        scope: tuple[int, ...],
+        params: int = 0,
+        groups: int = 1,
+    ) -> None:
         outs = list(_tensors(out))
         first = outs[0]
-        node = Node(len(self.nodes), name, kind, label, tuple(first.shape[1:]), params, tuple(inputs), scope, groups)
+        node = Node(
+            len(self.nodes), name, kind, label, tuple(first.shape[1:]), params, tuple(inputs), scope, groups
+        )
         self.nodes.append(node)
         for t in outs:
             self.producer[id(t)] = node.id
             self.keep.append(t)
 
-    def __torch_function__(self, func: Callable, types: Any, args: Sequence[Any] = (), kwargs: Any = None) -> Any:
+    def __torch_function__(
+        self, func: Callable, types: Any, args: Sequence[Any] = (), kwargs: Any = None
+    ) -> Any:
         kwargs = kwargs or {}
         inputs = [] if self.layers else self.source_of(_tensors((args, kwargs)))
         out = func(*args, **kwargs)
@@ -360,9 +419,12 @@ class _Recorder(TorchFunctionMode):
             self.layers.append(_Pending(module, self.source_of(_tensors((args, kwargs))), tuple(self.stack)))
         elif module is not self.root:
             call = len(self.scopes)
-            self.scopes[call] = Scope(self.paths.get(module, "?"), type(module).__name__,
-                                      sum(p.numel() for p in module.parameters()),
-                                      type(module) in (nn.Sequential, nn.ModuleList, nn.ModuleDict))
+            self.scopes[call] = Scope(
+                self.paths.get(module, "?"),
+                type(module).__name__,
+                sum(p.numel() for p in module.parameters()),
+                type(module) in (nn.Sequential, nn.ModuleList, nn.ModuleDict),
+            )
             self.stack.append(call)
 
     def hook(self, module: nn.Module, args: Any, kwargs: Any, out: Any) -> None:
@@ -376,8 +438,16 @@ class _Recorder(TorchFunctionMode):
                 self.keep.append(first)
                 return
             kind, label, groups = describe_module(module, first)
-            self.add(self.paths.get(module, "?"), kind, label, out, pending.inputs, pending.scope,
-                     sum(p.numel() for p in module.parameters()), groups)
+            self.add(
+                self.paths.get(module, "?"),
+                kind,
+                label,
+                out,
+                pending.inputs,
+                pending.scope,
+                sum(p.numel() for p in module.parameters()),
+                groups,
+            )
         elif module is not self.root:
             self.stack.pop()
 
@@ -400,8 +470,10 @@ def trace(module: nn.Module, input_size: Sequence[int]) -> Graph:
         with _eval_mode(module), torch.no_grad(), recorder:
             out = module(x)
     except (RuntimeError, ValueError) as error:  # shapes that do not fit, an input check
-        raise ValueError(f"{type(module).__name__} does not run on an input of input_size={size} "
-                         f"(batch of 1): {type(error).__name__}: {error}") from error
+        raise ValueError(
+            f"{type(module).__name__} does not run on an input of input_size={size} "
+            f"(batch of 1): {type(error).__name__}: {error}"
+        ) from error
     finally:
         for h in handles:
             h.remove()
@@ -438,6 +510,7 @@ def _simplify(graph: Graph, output: int) -> Graph:
 
 
 # ----------------------------------------------------------------------- blocks and repeats
+
 
 def _is_block(scope: Scope) -> bool:
     return not scope.container
@@ -481,7 +554,9 @@ def collapse(graph: Graph, is_block: Callable[[Scope], bool] = _is_block) -> Gra
                 label += (f"stride {stride}",)
         outer = last.scope[: last.scope.index(call)]
         inner = (scope.cls, tuple((n.label, n.shape, n.groups) for n in members))
-        replace[at] = Node(at, scope.path, "block", label, last.shape, scope.params, inputs, outer, inner=inner)
+        replace[at] = Node(
+            at, scope.path, "block", label, last.shape, scope.params, inputs, outer, inner=inner
+        )
         alias[outs[0]] = at
         drop |= ids - {at}
         for n in entry:
@@ -490,7 +565,9 @@ def collapse(graph: Graph, is_block: Callable[[Scope], bool] = _is_block) -> Gra
     for n in graph.nodes:
         if n.id not in drop:
             n = replace.get(n.id, n)
-            nodes.append(dataclasses.replace(n, inputs=tuple(dict.fromkeys(alias.get(i, i) for i in n.inputs))))
+            nodes.append(
+                dataclasses.replace(n, inputs=tuple(dict.fromkeys(alias.get(i, i) for i in n.inputs)))
+            )
     return dataclasses.replace(graph, nodes=_renumber(nodes), boxes={}, arcs=set())
 
 
@@ -507,9 +584,13 @@ def fold(graph: Graph) -> Graph:
     for n in graph.nodes:
         n = dataclasses.replace(n, inputs=tuple(alias.get(i, i) for i in n.inputs))
         prev = nodes[-1] if nodes else None
-        if (prev is not None and n.kind == "block" == prev.kind and n.inputs == (prev.id,)
-                and readers.get(last[prev.id], 0) == 1 and (n.shape, n.params, n.label, n.inner)
-                == (prev.shape, prev.params, prev.label, prev.inner)):
+        if (
+            prev is not None
+            and n.kind == "block" == prev.kind
+            and n.inputs == (prev.id,)
+            and readers.get(last[prev.id], 0) == 1
+            and (n.shape, n.params, n.label, n.inner) == (prev.shape, prev.params, prev.label, prev.inner)
+        ):
             nodes[-1] = dataclasses.replace(prev, repeat=prev.repeat + 1)
             alias[n.id], last[prev.id] = prev.id, n.id
             continue
@@ -531,15 +612,23 @@ def _merge_splits(graph: Graph) -> Graph:
         parts = readers.get(split.id, [])
         if split.label != ("split",) or not 1 < len(parts) <= MAX_LANES or len(split.inputs) != 1:
             continue
-        if any(p.inputs != (split.id,) or p.label != parts[0].label or len(readers.get(p.id, [])) != 1
-               for p in parts):
+        if any(
+            p.inputs != (split.id,) or p.label != parts[0].label or len(readers.get(p.id, [])) != 1
+            for p in parts
+        ):
             continue
         join = readers[parts[0].id][0]
         if join.kind != "concat" or join.inputs != tuple(p.id for p in parts):
             continue
         first = parts[0]
-        merged[join.id] = dataclasses.replace(first, id=join.id, shape=join.shape, inputs=split.inputs,
-                                              params=sum(p.params for p in parts), lanes=len(parts))
+        merged[join.id] = dataclasses.replace(
+            first,
+            id=join.id,
+            shape=join.shape,
+            inputs=split.inputs,
+            params=sum(p.params for p in parts),
+            lanes=len(parts),
+        )
         drop |= {split.id} | {p.id for p in parts}
     if not merged:
         return graph

@@ -5,10 +5,12 @@ the conv's output, or its BN's output where a ``BatchNorm2d`` directly normalise
 they stay near mean 0 and std 1 (times BN's learned scale) at every depth; without it they
 drift from layer to layer, the more the deeper (Ioffe and Szegedy 2015).
 """
+
 from __future__ import annotations
 
 import contextlib
-from typing import Iterator, Mapping, NamedTuple, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from typing import NamedTuple
 
 import matplotlib.pyplot as plt
 import torch
@@ -37,9 +39,11 @@ def _batch_statistics(model: nn.Module) -> Iterator[None]:
     """BN normalises with the batch's own statistics (as in training) without updating its
     running statistics; dropout is off; every module's mode is restored afterwards."""
     modes = [(m, m.training) for m in model.modules()]
-    saved = {m: (m.running_mean.clone(), m.running_var.clone(), m.num_batches_tracked.clone())
-             for m in model.modules() if isinstance(m, _BN) and m.track_running_stats
-             and m.running_mean is not None}
+    saved = {
+        m: (m.running_mean.clone(), m.running_var.clone(), m.num_batches_tracked.clone())
+        for m in model.modules()
+        if isinstance(m, _BN) and m.track_running_stats and m.running_mean is not None
+    }
     model.eval()
     for m in model.modules():
         if isinstance(m, _BN):
@@ -118,7 +122,7 @@ def plot_activation_stats(stats: Mapping[str, Sequence[LayerStats]], title: str 
     axes[0].axhline(0, color="grey", lw=0.8, ls=":")
     axes[1].axhline(1, color="grey", lw=0.8, ls=":")
     axes[1].set_yscale("log")
-    for ax, what in zip(axes, ("mean", "std (log scale)")):
+    for ax, what in zip(axes, ("mean", "std (log scale)"), strict=False):
         ax.set_xlabel("conv layer (input to output)")
         ax.set_ylabel(f"{what} of its output")
         ax.grid(alpha=0.3)

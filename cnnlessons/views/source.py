@@ -5,6 +5,7 @@ It refuses the library objects that are an exercise's solution (``EXERCISE_REFER
 everything in the exercise checkers: a learner writes those. The grader does not rely on this
 (a learner can always open the files); it keeps the lessons from printing the answers.
 """
+
 from __future__ import annotations
 
 import functools
@@ -12,8 +13,9 @@ import html
 import importlib
 import inspect
 import types
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from ..frontend import inline
 
@@ -21,13 +23,21 @@ __all__ = ["EXERCISE_REFERENCES", "refused_exercise", "source_of", "show_source"
 
 EXERCISE_REFERENCES: Mapping[str, tuple[str, ...]] = {
     "alexnet.conv_output_size": ("cnnlessons.layers:conv_output_size",),
-    "vgg.receptive_field": ("cnnlessons.measure:stacked_receptive_field", "cnnlessons.measure:receptive_field"),
+    "vgg.receptive_field": (
+        "cnnlessons.measure:stacked_receptive_field",
+        "cnnlessons.measure:receptive_field",
+    ),
     "vgg.conv_params": ("cnnlessons.measure:conv_params",),
     "vgg.vgg_block": ("cnnlessons.models.vgg:VGGBlock",),
-    "googlenet.reduction_params": ("cnnlessons.models.googlenet:reduction_params",
-                                   "cnnlessons.experiments.googlenet:branch_cost_formula"),
+    "googlenet.reduction_params": (
+        "cnnlessons.models.googlenet:reduction_params",
+        "cnnlessons.experiments.googlenet:branch_cost_formula",
+    ),
     "googlenet.inception_block": ("cnnlessons.models.googlenet:Inception",),
-    "resnet.residual_block": ("cnnlessons.models.resnet:ResidualBlock", "cnnlessons.models.resnet:_SkipBlock"),
+    "resnet.residual_block": (
+        "cnnlessons.models.resnet:ResidualBlock",
+        "cnnlessons.models.resnet:_SkipBlock",
+    ),
     "resnet.bottleneck_block": ("cnnlessons.models.resnet:Bottleneck", "cnnlessons.models.resnet:_SkipBlock"),
     "densenet.out_channels": ("cnnlessons.models.densenet:dense_out_channels",),
     "densenet.dense_block": ("cnnlessons.models.densenet:DenseBlock",),
@@ -98,11 +108,15 @@ def source_of(obj: Any) -> str:
     a ValueError naming ``obj`` for an exercise's solution or an object without Python source."""
     exercise = refused_exercise(obj)
     if exercise == "checkers":
-        raise ValueError(f"show_source({_name(_unwrap(obj))}): the exercise checkers hold the solutions; "
-                         "their code is not shown in the lessons")
+        raise ValueError(
+            f"show_source({_name(_unwrap(obj))}): the exercise checkers hold the solutions; "
+            "their code is not shown in the lessons"
+        )
     if exercise is not None:
-        raise ValueError(f"show_source({_name(_unwrap(obj))}): that is the solution of exercise {exercise!r}; "
-                         f"write your own and run check({exercise!r}, ...)")
+        raise ValueError(
+            f"show_source({_name(_unwrap(obj))}): that is the solution of exercise {exercise!r}; "
+            f"write your own and run check({exercise!r}, ...)"
+        )
     target = _unwrap(obj)
     if not isinstance(target, (type, types.FunctionType, types.ModuleType)):
         target = type(target)
@@ -123,7 +137,7 @@ def _where(obj: Any) -> str:
         return _name(target)
     parts = path.parts
     if _PACKAGE in parts:  # the path inside the package, not the machine's
-        path = Path(*parts[len(parts) - 1 - parts[::-1].index(_PACKAGE):])
+        path = Path(*parts[len(parts) - 1 - parts[::-1].index(_PACKAGE) :])
     else:
         path = Path(path.name)
     return f"{_name(target)}  ({path.as_posix()}, line {line})"

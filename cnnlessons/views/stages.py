@@ -9,10 +9,11 @@ rescales its input element by element (ReLU, BN, LRN, dropout) joins the stage b
 ``features.conv1`` is AlexNet's first conv *after* its ReLU. Global pooling and the classifier
 are not stages.
 """
+
 from __future__ import annotations
 
 import dataclasses
-from typing import Mapping, Optional, Sequence
+from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import torch
@@ -24,8 +25,21 @@ __all__ = ["Stage", "stages", "stage_names", "feature_maps", "plot_feature_maps"
 
 UNPACKED = ("features", "blocks")
 """Top-level containers whose children are the stages."""
-ELEMENTWISE = (nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.ELU, nn.GELU, nn.SiLU, nn.Tanh, nn.Sigmoid,
-               nn.BatchNorm2d, nn.LocalResponseNorm, nn.Dropout, nn.Dropout2d, nn.Identity)
+ELEMENTWISE = (
+    nn.ReLU,
+    nn.ReLU6,
+    nn.LeakyReLU,
+    nn.ELU,
+    nn.GELU,
+    nn.SiLU,
+    nn.Tanh,
+    nn.Sigmoid,
+    nn.BatchNorm2d,
+    nn.LocalResponseNorm,
+    nn.Dropout,
+    nn.Dropout2d,
+    nn.Identity,
+)
 """Modules that join the stage before them."""
 HEADS = (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d, nn.Flatten, nn.Linear)
 POOLS = (nn.MaxPool2d, nn.AvgPool2d)
@@ -68,8 +82,10 @@ def as_batch(images: Tensor, model: nn.Module, name: str = "images") -> Tensor:
     if not isinstance(images, Tensor):
         raise TypeError(f"{name} must be a tensor, got {type(images).__name__}")
     if not images.is_floating_point():
-        raise TypeError(f"{name} must be a float tensor, normalised as for training "
-                        f"(e.g. data.batch('test', 8)[0]), got dtype {images.dtype}")
+        raise TypeError(
+            f"{name} must be a float tensor, normalised as for training "
+            f"(e.g. data.batch('test', 8)[0]), got dtype {images.dtype}"
+        )
     if images.dim() == 3:
         images = images.unsqueeze(0)
     if images.dim() != 4:
@@ -77,7 +93,7 @@ def as_batch(images: Tensor, model: nn.Module, name: str = "images") -> Tensor:
     return images.to(device=_model_device(model), dtype=_model_dtype(model))
 
 
-def _probe(model: nn.Module, image_size: Optional[Sequence[int]]) -> Tensor:
+def _probe(model: nn.Module, image_size: Sequence[int] | None) -> Tensor:
     if image_size is None:
         image_size = (int(getattr(model, "in_channels", 3)), 32, 32)
     size = tuple(image_size)
@@ -88,7 +104,7 @@ def _probe(model: nn.Module, image_size: Optional[Sequence[int]]) -> Tensor:
 
 def _run(model: nn.Module, x: Tensor) -> tuple[list[Stage], dict[str, Tensor]]:
     """One forward pass in eval mode; the stages and each stage's output (detached copies)."""
-    calls: list[tuple[str, nn.Module, Optional[Tensor]]] = []
+    calls: list[tuple[str, nn.Module, Tensor | None]] = []
     seen: set[int] = set()
 
     def hook(name: str):
@@ -99,6 +115,7 @@ def _run(model: nn.Module, x: Tensor) -> tuple[list[Stage], dict[str, Tensor]]:
             four_d = isinstance(output, Tensor) and output.dim() == 4
             # a copy: a later in-place ReLU would change the tensor itself
             calls.append((name, module, output.detach().clone() if four_d else None))
+
         return record
 
     handles = [m.register_forward_hook(hook(n)) for n, m in _candidates(model)]
@@ -125,19 +142,19 @@ def _run(model: nn.Module, x: Tensor) -> tuple[list[Stage], dict[str, Tensor]]:
     return found, outputs
 
 
-def stages(model: nn.Module, input_size: Optional[Sequence[int]] = None) -> list[Stage]:
+def stages(model: nn.Module, input_size: Sequence[int] | None = None) -> list[Stage]:
     """The model's stages (see the module doc) for an image of ``input_size`` (C, H, W);
     default: the model's ``in_channels`` at 32x32."""
     _check_model(model)
     return _run(model, _probe(model, input_size))[0]
 
 
-def stage_names(model: nn.Module, input_size: Optional[Sequence[int]] = None) -> list[str]:
+def stage_names(model: nn.Module, input_size: Sequence[int] | None = None) -> list[str]:
     """The names of :func:`stages`, e.g. ``['stem', 'layer1', 'layer2', 'layer3']``."""
     return [s.name for s in stages(model, input_size)]
 
 
-def _check_stage_names(wanted: Optional[Sequence[str]], known: Sequence[str]) -> list[str]:
+def _check_stage_names(wanted: Sequence[str] | None, known: Sequence[str]) -> list[str]:
     if wanted is None:
         return list(known)
     if isinstance(wanted, str):
@@ -148,7 +165,7 @@ def _check_stage_names(wanted: Optional[Sequence[str]], known: Sequence[str]) ->
     return list(wanted)
 
 
-def feature_maps(model: nn.Module, image: Tensor, stages: Optional[Sequence[str]] = None) -> dict[str, Tensor]:
+def feature_maps(model: nn.Module, image: Tensor, stages: Sequence[str] | None = None) -> dict[str, Tensor]:
     """``{stage name: its output (C, H, W)}`` for one normalised image (C, H, W), in forward
     order; ``stages`` keeps only the named ones. Runs in eval mode, on the model's device;
     the maps come back on the CPU."""
@@ -161,8 +178,9 @@ def feature_maps(model: nn.Module, image: Tensor, stages: Optional[Sequence[str]
     return {name: outputs[name][0].float().cpu() for name in names}
 
 
-def plot_feature_maps(maps: Mapping[str, Tensor], channels: int = 6, image: Optional[Tensor] = None,
-                      title: Optional[str] = None):
+def plot_feature_maps(
+    maps: Mapping[str, Tensor], channels: int = 6, image: Tensor | None = None, title: str | None = None
+):
     """One row per stage: its ``channels`` most active channels (highest mean), each with its
     own colour scale; ``image`` (C, H, W), if given, is drawn in a first row. Returns the figure."""
     if not isinstance(maps, Mapping) or not maps:
@@ -219,5 +237,6 @@ def shape_table(model: nn.Module, input_size: Sequence[int] = (3, 32, 32), depth
     """The layer-by-layer table of output shapes and parameters for one image of ``input_size``
     (C, H, W): ``measure.layer_summary`` (torchinfo) with each layer's name; print it, or end a
     cell with it."""
-    return layer_summary(model, input_size, depth=depth,
-                         col_names=("output_size", "num_params"), row_settings=("var_names",))
+    return layer_summary(
+        model, input_size, depth=depth, col_names=("output_size", "num_params"), row_settings=("var_names",)
+    )

@@ -6,18 +6,18 @@ CNNLESSONS_REQUIRE_BROWSER=1 (CI sets it), when they fail instead.
 IPython startup file in the server's own IPYTHONDIR; no product code knows about it) to show that
 the test then fails.
 """
+
 from __future__ import annotations
 
 import os
 
 import pytest
-
 from jlab import LabServer, chromium, missing_browser_tools
 
 # Planted as an IPython startup file of the server's kernels: every Explorer subclass defined
 # afterwards gets a ``draw`` that raises once the explorer has drawn its first figure, as a buggy
 # callback would (whether the subclass keeps the base's ``update`` or has its own).
-BREAK_CALLBACK = '''
+BREAK_CALLBACK = """
 import functools
 
 import cnnlessons.explorers.base as _base
@@ -38,13 +38,16 @@ def _break_draw(cls, **kwargs):
 
 
 _base.Explorer.__init_subclass__ = classmethod(_break_draw)
-'''
+"""
 
 
 def pytest_addoption(parser):
-    parser.addoption("--break-callback", action="store_true", default=False,
-                     help="browser tests: break every explorer's callback in the kernel, to show "
-                          "that the test then fails")
+    parser.addoption(
+        "--break-callback",
+        action="store_true",
+        default=False,
+        help="browser tests: break every explorer's callback in the kernel, to show that the test then fails",
+    )
 
 
 @pytest.fixture(scope="module")

@@ -6,6 +6,7 @@ directory; the browser is Debian's Chromium driven by Playwright (never a downlo
 Everything here raises AssertionError/RuntimeError with a message that says what a learner would
 have seen, and the server and the browser are always torn down.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -26,9 +27,15 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
 SCREENSHOTS = ROOT / "screenshots"
 CHROMIUM = pathlib.Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run",
-                 "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 
 # JupyterLab user settings for the test: every cell stays in the DOM (no windowing), the stored
 # notebooks are never overwritten by an autosave, and no news/update request leaves the machine.
@@ -36,25 +43,35 @@ LAB_SETTINGS = {
     "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
     "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
-        "fetchNews": "false", "checkForUpdates": False},
+        "fetchNews": "false",
+        "checkForUpdates": False,
+    },
 }
 
 
 # Server log lines that say nothing about the course.
-LOG_NOISE = ("websocket_ping_timeout", "is not trusted", "Kernel is running over TCP",
-             "Setting websocket_ping_timeout")
+LOG_NOISE = (
+    "websocket_ping_timeout",
+    "is not trusted",
+    "Kernel is running over TCP",
+    "Setting websocket_ping_timeout",
+)
 
 
 def missing_browser_tools() -> str | None:
     """Why the browser tests cannot run here, or None when they can."""
     if not CHROMIUM.exists():
-        return (f"{CHROMIUM} is missing (install it with `apt-get install -y chromium`, "
-                "or run tools/ci_browser.sh)")
+        return (
+            f"{CHROMIUM} is missing (install it with `apt-get install -y chromium`, "
+            "or run tools/ci_browser.sh)"
+        )
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
-        return ("the Python package playwright is missing (`.venv/bin/pip install playwright`, "
-                "or run tools/ci_browser.sh; never `playwright install`)")
+        return (
+            "the Python package playwright is missing (`.venv/bin/pip install playwright`, "
+            "or run tools/ci_browser.sh; never `playwright install`)"
+        )
     return None
 
 
@@ -92,22 +109,33 @@ class LabServer:
         text = re.sub(r"token=[0-9a-f]+", "token=...", text)
         kept = text.splitlines()
         if quiet:
-            kept = [line for line in kept if not line.startswith("[I ")
-                    and not any(noise in line for noise in LOG_NOISE)]
+            kept = [
+                line
+                for line in kept
+                if not line.startswith("[I ") and not any(noise in line for noise in LOG_NOISE)
+            ]
         return "\n".join(kept[-lines:]) or "(nothing but INFO lines)"
 
     def _environment(self) -> dict[str, str]:
-        dirs = {name: self.workdir / sub for name, sub in [
-            ("JUPYTER_CONFIG_DIR", "config"), ("JUPYTER_DATA_DIR", "data"),
-            ("JUPYTER_RUNTIME_DIR", "runtime"), ("JUPYTERLAB_SETTINGS_DIR", "settings"),
-            ("JUPYTERLAB_WORKSPACES_DIR", "workspaces"), ("IPYTHONDIR", "ipython")]}
+        dirs = {
+            name: self.workdir / sub
+            for name, sub in [
+                ("JUPYTER_CONFIG_DIR", "config"),
+                ("JUPYTER_DATA_DIR", "data"),
+                ("JUPYTER_RUNTIME_DIR", "runtime"),
+                ("JUPYTERLAB_SETTINGS_DIR", "settings"),
+                ("JUPYTERLAB_WORKSPACES_DIR", "workspaces"),
+                ("IPYTHONDIR", "ipython"),
+            ]
+        }
         for d in dirs.values():
             d.mkdir(parents=True, exist_ok=True)
         # The Makefile's command line has no --ServerApp.open_browser=False; the config file of
         # this server's own config folder sets it, forbids a silent move to another port, and
         # lets it run as root (CI and containers; plain `make lab` refuses root).
-        (dirs["JUPYTER_CONFIG_DIR"] / "jupyter_server_config.json").write_text(json.dumps(
-            {"ServerApp": {"open_browser": False, "port_retries": 0, "allow_root": True}}))
+        (dirs["JUPYTER_CONFIG_DIR"] / "jupyter_server_config.json").write_text(
+            json.dumps({"ServerApp": {"open_browser": False, "port_retries": 0, "allow_root": True}})
+        )
         for rel, values in LAB_SETTINGS.items():
             path = dirs["JUPYTERLAB_SETTINGS_DIR"] / rel
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -117,12 +145,18 @@ class LabServer:
         for var in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL"):  # run `make lab` as if typed in a shell
             env.pop(var, None)
         env.update({k: str(v) for k, v in dirs.items()})
-        env.update({"JUPYTER_TOKEN": self.token, "CNNLESSONS_PROFILE": "smoke",
-                    "TQDM_DISABLE": "1", "PYTHONHASHSEED": "0"})
+        env.update(
+            {
+                "JUPYTER_TOKEN": self.token,
+                "CNNLESSONS_PROFILE": "smoke",
+                "TQDM_DISABLE": "1",
+                "PYTHONHASHSEED": "0",
+            }
+        )
         env.update(self.env_extra)
         return env
 
-    def start(self, timeout: float = 300.0) -> "LabServer":
+    def start(self, timeout: float = 300.0) -> LabServer:
         """Run `make lab PORT=<free port>` in the checkout and wait until the server answers.
 
         The timeout is generous because `make lab` first (re)creates .venv when pyproject.toml is
@@ -134,8 +168,12 @@ class LabServer:
             with open(self.log_path, "ab") as log:
                 self.proc = subprocess.Popen(
                     ["make", "--no-print-directory", "-C", str(ROOT), "lab", f"PORT={self.port}"],
-                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
-                    start_new_session=True)
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    env=env,
+                    start_new_session=True,
+                )
             deadline = time.monotonic() + timeout
             while time.monotonic() < deadline:
                 if self.proc.poll() is not None:
@@ -150,14 +188,19 @@ class LabServer:
                 continue  # the free port was taken in between: try another
             raise RuntimeError(
                 f"`make lab PORT={self.port}` "
-                + ("exited with status %s" % self.proc.returncode if exited
-                   else f"did not answer on {self.url} within {timeout:.0f} s")
-                + f"; the end of its log:\n{self.log_tail()}")
+                + (
+                    f"exited with status {self.proc.returncode}"
+                    if exited
+                    else f"did not answer on {self.url} within {timeout:.0f} s"
+                )
+                + f"; the end of its log:\n{self.log_tail()}"
+            )
         raise AssertionError("unreachable")
 
     def request(self, method: str, path: str, timeout: float = 30.0):
-        req = urllib.request.Request(self.url + path, method=method,
-                                     headers={"Authorization": f"token {self.token}"})
+        req = urllib.request.Request(
+            self.url + path, method=method, headers={"Authorization": f"token {self.token}"}
+        )
         return urllib.request.urlopen(req, timeout=timeout)
 
     def get_json(self, path: str, timeout: float = 30.0):
@@ -204,8 +247,7 @@ def chromium():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
-                                     headless=True)
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
         try:
             yield browser
         finally:
@@ -244,8 +286,7 @@ class NotebookPage:
         extra = ""
         if self.console:
             extra += "\nbrowser console errors:\n  " + "\n  ".join(self.console[-8:])
-        extra += ("\nserver log (warnings, errors, kernel output):\n"
-                  + self.server.log_tail(25, quiet=True))
+        extra += "\nserver log (warnings, errors, kernel output):\n" + self.server.log_tail(25, quiet=True)
         raise AssertionError(f"{self.name}: {message}{extra}")
 
     # -- opening and running ------------------------------------------------------------------
@@ -263,8 +304,10 @@ class NotebookPage:
             if shown == cells and status == "idle":
                 return
             time.sleep(0.5)
-        self.fail(f"the notebook did not open within {timeout:.0f} s: {shown} of {cells} cells "
-                  f"shown, kernel status {status!r} (want 'idle')")
+        self.fail(
+            f"the notebook did not open within {timeout:.0f} s: {shown} of {cells} cells "
+            f"shown, kernel status {status!r} (want 'idle')"
+        )
 
     def kernel_status(self) -> str:
         """The kernel's state as the status bar shows it ('Python 3 (ipykernel) | Idle')."""
@@ -294,16 +337,21 @@ class NotebookPage:
 
     def code_cell_states(self) -> list[tuple[str, list[str]]]:
         """Per code cell: its prompt, and the text of its error and stderr outputs."""
-        return [(prompt.strip(), errors) for prompt, errors in self.page.eval_on_selector_all(
-            ".jp-NotebookPanel .jp-Notebook .jp-CodeCell",
-            """cells => cells.map(c => [
+        return [
+            (prompt.strip(), errors)
+            for prompt, errors in self.page.eval_on_selector_all(
+                ".jp-NotebookPanel .jp-Notebook .jp-CodeCell",
+                """cells => cells.map(c => [
                 (c.querySelector('.jp-InputArea-prompt') || {textContent: ''}).textContent,
                 Array.from(c.querySelectorAll(
                     ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"))
-                    .map(e => e.innerText)])""")]
+                    .map(e => e.innerText)])""",
+            )
+        ]
 
-    def run_all(self, may_fail: frozenset[int] = frozenset(), timeout: float = 600.0
-                ) -> tuple[float, dict[int, str]]:
+    def run_all(
+        self, may_fail: frozenset[int] = frozenset(), timeout: float = 600.0
+    ) -> tuple[float, dict[int, str]]:
         """Run > Run All Cells, as a learner does, and wait until every code cell has run.
 
         A cell of ``may_fail`` (indices among the code cells) that fails stops the run, as in
@@ -331,16 +379,19 @@ class NotebookPage:
                 started = started or busy or states[first][0] != before[first][0]
                 if not started:
                     if time.monotonic() - since > 30:
-                        self.fail(f"code cell {first} did not start within 30 s of asking the "
-                                  "Run menu to run it")
+                        self.fail(
+                            f"code cell {first} did not start within 30 s of asking the Run menu to run it"
+                        )
                     continue
                 if not busy and self.kernel_status() == "idle":
                     break
             else:
                 waiting = [i for i in runs if not PROMPT_DONE.match(states[i][0])]
-                self.fail(f"running all cells did not finish within {timeout:.0f} s: "
-                          f"{len(runs) - len(waiting)} of {len(runs)} code cells ran, the next "
-                          f"show {[states[i][0] for i in waiting[:3]]}")
+                self.fail(
+                    f"running all cells did not finish within {timeout:.0f} s: "
+                    f"{len(runs) - len(waiting)} of {len(runs)} code cells ran, the next "
+                    f"show {[states[i][0] for i in waiting[:3]]}"
+                )
             for i in runs:
                 # A cell that ran while a cell above it did not ran past a failed check: the
                 # kernel cancels the queued cells that reach it within its stop_on_error_timeout
@@ -353,9 +404,11 @@ class NotebookPage:
             unexpected = {i: text for i, text in failed.items() if i not in may_fail}
             if unexpected:
                 prompts = " ".join(f"{i}{states[i][0]}" for i in runs)
-                self.fail("running all cells wrote errors or stderr:\n"
-                          + "\n---\n".join(f"code cell {i}: {t}" for i, t in unexpected.items())[:3000]
-                          + f"\nrounds started at code cells {rounds}; prompts now: {prompts}")
+                self.fail(
+                    "running all cells wrote errors or stderr:\n"
+                    + "\n---\n".join(f"code cell {i}: {t}" for i, t in unexpected.items())[:3000]
+                    + f"\nrounds started at code cells {rounds}; prompts now: {prompts}"
+                )
             left = [i for i in runs if not PROMPT_DONE.match(states[i][0])]
             if not left:
                 return time.monotonic() - start, failed
@@ -380,8 +433,9 @@ class NotebookPage:
             time.sleep(0.2)
             if "jp-mod-active" in (cell.get_attribute("class") or "").split():
                 return
-        self.fail(f"code cell {index} did not become the active cell within {timeout:.0f} s "
-                  "of clicking its prompt")
+        self.fail(
+            f"code cell {index} did not become the active cell within {timeout:.0f} s of clicking its prompt"
+        )
 
     # -- explorers ------------------------------------------------------------------------------
     def explorers(self):
@@ -404,16 +458,19 @@ class ExplorerDriver:
         self.title = ""
 
     def view(self) -> View:
-        return View(**self.root.evaluate("""root => {
+        return View(
+            **self.root.evaluate("""root => {
             const text = sel => { const el = root.querySelector(sel); return el ? el.innerText.trim() : ''; };
             const plot = root.querySelector('.cnnlessons-plot');
             let sig = '';
             if (plot) {
-                sig = Array.from(plot.querySelectorAll('img')).map(i => i.getAttribute('src') || '').join('|');
+                sig = Array.from(plot.querySelectorAll('img'))
+                    .map(i => i.getAttribute('src') || '').join('|');
                 if (!sig) sig = Array.from(plot.querySelectorAll('svg')).map(s => s.outerHTML).join('|');
             }
             return {readout: text('.cnnlessons-readout'), plot: sig, status: text('.cnnlessons-status')};
-        }"""))
+        }""")
+        )
 
     def describe(self) -> str:
         return f"explorer {self.index + 1}" + (f" ({self.title!r})" if self.title else "")
@@ -429,14 +486,17 @@ class ExplorerDriver:
                 break
             time.sleep(0.3)
         else:
-            self.nb.fail(f"{self.describe()} shows no readout and plot after {timeout:.0f} s "
-                         f"(readout {view.readout!r}, plot {'present' if view.plot else 'missing'})")
+            self.nb.fail(
+                f"{self.describe()} shows no readout and plot after {timeout:.0f} s "
+                f"(readout {view.readout!r}, plot {'present' if view.plot else 'missing'})"
+            )
         with contextlib.suppress(Exception):
             self.title = self.root.locator(":scope > .widget-html b").first.inner_text(timeout=2000)
         return view
 
-    def expect_change(self, action: str, before: View, timeout: float, plot: bool = True,
-                      settle: float = 10.0) -> View:
+    def expect_change(
+        self, action: str, before: View, timeout: float, plot: bool = True, settle: float = 10.0
+    ) -> View:
         """Wait until the readout and (if ``plot``) the plot differ from ``before``; fail with what
         is missing.
 
@@ -450,8 +510,7 @@ class ExplorerDriver:
             view = self.view()
             if "could not draw" in view.readout:
                 self.nb.fail(f"{self.describe()}: after {action}, the explorer says: {view.readout}")
-            if view.readout != before.readout and view.plot and \
-                    (view.plot != before.plot or not plot):
+            if view.readout != before.readout and view.plot and (view.plot != before.plot or not plot):
                 return view
             now = time.monotonic()
             if self.nb.kernel_status() == "idle":
@@ -462,14 +521,23 @@ class ExplorerDriver:
                 idle_since = None
             time.sleep(0.3)
         waited = time.monotonic() - start
-        missing = [what for what, same in (
-            ("the readout", view.readout == before.readout),
-            ("the plot", not view.plot or (plot and view.plot == before.plot))) if same]
-        why = (f"within {timeout:.0f} s" if waited >= timeout else
-               f"(waited {waited:.0f} s; the kernel has been idle for the last {settle:.0f} s)")
-        self.nb.fail(f"{self.describe()}: after {action}, {' and '.join(missing)} did not change "
-                     f"{why}; readout: {view.readout[:200]!r}"
-                     + (f", status: {view.status!r}" if view.status else ""))
+        missing = [
+            what
+            for what, same in (
+                ("the readout", view.readout == before.readout),
+                ("the plot", not view.plot or (plot and view.plot == before.plot)),
+            )
+            if same
+        ]
+        why = (
+            f"within {timeout:.0f} s"
+            if waited >= timeout
+            else f"(waited {waited:.0f} s; the kernel has been idle for the last {settle:.0f} s)"
+        )
+        self.nb.fail(
+            f"{self.describe()}: after {action}, {' and '.join(missing)} did not change "
+            f"{why}; readout: {view.readout[:200]!r}" + (f", status: {view.status!r}" if view.status else "")
+        )
         raise AssertionError("unreachable")
 
     # -- the learner's actions --------------------------------------------------------------------
@@ -495,6 +563,7 @@ class ExplorerDriver:
         def press():
             handle.focus()
             handle.press(key)
+
         return self._act(f"pressing {key} on the slider {label!r}", press, timeout, plot)
 
     def pick_option(self, i: int, plot: bool = True, timeout: float = 60.0) -> str:
@@ -504,8 +573,12 @@ class ExplorerDriver:
         if len(options) < 2:
             return ""
         target = (select.evaluate("s => s.selectedIndex") + 1) % len(options)
-        return self._act(f"picking {options[target]!r} in the dropdown",
-                         lambda: select.select_option(index=target), timeout, plot)
+        return self._act(
+            f"picking {options[target]!r} in the dropdown",
+            lambda: select.select_option(index=target),
+            timeout,
+            plot,
+        )
 
     def toggle(self, i: int, plot: bool = True, timeout: float = 60.0) -> str:
         """Click a not-selected button of the i-th ToggleButtons."""
@@ -513,14 +586,16 @@ class ExplorerDriver:
         if choice.count() == 0:
             return ""
         choice = choice.first
-        return self._act(f"clicking the toggle {' '.join(choice.inner_text().split())!r}",
-                         choice.click, timeout, plot)
+        return self._act(
+            f"clicking the toggle {' '.join(choice.inner_text().split())!r}", choice.click, timeout, plot
+        )
 
     def click_button(self, i: int, plot: bool = True, timeout: float = 300.0) -> str:
         """Click the i-th push button (e.g. 'train') and wait for the result to be drawn."""
         button = self.controls(BUTTON).nth(i)
-        return self._act(f"clicking the button {' '.join(button.inner_text().split())!r}",
-                         button.click, timeout, plot)
+        return self._act(
+            f"clicking the button {' '.join(button.inner_text().split())!r}", button.click, timeout, plot
+        )
 
     def exercise(self) -> list[str]:
         """The first slider, dropdown and toggle buttons, then every push button.
@@ -532,9 +607,11 @@ class ExplorerDriver:
         self.wait_ready()
         has_button = self.controls(BUTTON).count() > 0
         done = []
-        for selector, act in ((".widget-slider", self.move_slider),
-                              (".widget-dropdown select", self.pick_option),
-                              (".widget-toggle-buttons", self.toggle)):
+        for selector, act in (
+            (".widget-slider", self.move_slider),
+            (".widget-dropdown select", self.pick_option),
+            (".widget-toggle-buttons", self.toggle),
+        ):
             if self.controls(selector).count():
                 done.append(act(0, plot=not has_button))
         for i in range(self.controls(BUTTON).count()):

@@ -4,6 +4,7 @@ rendered under 20 px, more than 80 words (speaker notes excluded), a figure unde
 slide. Used by test_slides.py; ``python tests/browser/slide_checks.py DECK.slides.html ...``
 prints the counts per deck.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -97,27 +98,41 @@ class Verdicts:
 
     def kinds(self, slide: dict) -> set[str]:
         """Which checks ``slide`` fails: scroll, cut, small text, words, small figure."""
-        return {kind for kind, failed in (
-            ("scroll", slide["scrolls"]), ("cut", slide["cut"]), ("small text", slide["small"]),
-            ("words", slide["words"] > MAX_WORDS), ("small figure", slide["small_figures"])) if failed}
+        return {
+            kind
+            for kind, failed in (
+                ("scroll", slide["scrolls"]),
+                ("cut", slide["cut"]),
+                ("small text", slide["small"]),
+                ("words", slide["words"] > MAX_WORDS),
+                ("small figure", slide["small_figures"]),
+            )
+            if failed
+        }
 
     def counts(self) -> dict[str, int]:
-        return {"slides": len(self.slides),
-                "scroll": sum(bool(s["scrolls"]) for s in self.slides),
-                "cut": sum(bool(s["cut"]) for s in self.slides),
-                "small text": sum(bool(s["small"]) for s in self.slides),
-                f">{MAX_WORDS} words": sum(s["words"] > MAX_WORDS for s in self.slides),
-                "small figure": sum(bool(s["small_figures"]) for s in self.slides),
-                "fine": sum(not self.faults(s) for s in self.slides)}
+        return {
+            "slides": len(self.slides),
+            "scroll": sum(bool(s["scrolls"]) for s in self.slides),
+            "cut": sum(bool(s["cut"]) for s in self.slides),
+            "small text": sum(bool(s["small"]) for s in self.slides),
+            f">{MAX_WORDS} words": sum(s["words"] > MAX_WORDS for s in self.slides),
+            "small figure": sum(bool(s["small_figures"]) for s in self.slides),
+            "fine": sum(not self.faults(s) for s in self.slides),
+        }
 
     def report(self) -> list[str]:
-        return [f"slide {s['slide']} ({s['title'][:40]!r}): {', '.join(self.faults(s))}"
-                for s in self.slides if self.faults(s)]
+        return [
+            f"slide {s['slide']} ({s['title'][:40]!r}): {', '.join(self.faults(s))}"
+            for s in self.slides
+            if self.faults(s)
+        ]
 
 
 # Every slide in turn, with all its fragments shown, once laid out and typeset; in the page
 # itself, for speed. No transition: a slide is measured where it stays, not on its way in.
-MEASURE_ALL = """async ([revealUrl, minPx]) => {
+MEASURE_ALL = (
+    """async ([revealUrl, minPx]) => {
   const deck = await new Promise(resolve => require([revealUrl], resolve));
   const measure = %s;
   deck.configure({transition: 'none'});
@@ -135,7 +150,9 @@ MEASURE_ALL = """async ([revealUrl, minPx]) => {
     measured.push(measure(deck, slide, minPx));
   }
   return measured;
-}""" % MEASURE
+}"""
+    % MEASURE
+)
 
 
 def measure_deck(page, reveal_url: str, size: tuple[int, int]) -> Verdicts:

@@ -9,6 +9,7 @@ each "not attempted" (without a browser, tests/test_release_grade.py runs them i
 Screenshots of the explorers go to screenshots/ (git-ignored), e.g. screenshots/02_vggnet-explorer.png.
 Run alone: `.venv/bin/python -m pytest tests/browser -v` (tools/ci_browser.sh installs what it needs).
 """
+
 from __future__ import annotations
 
 import secrets
@@ -16,12 +17,12 @@ import shutil
 
 import nbformat
 import pytest
+from jlab import NOTEBOOKS, SCREENSHOTS, ExplorerDriver, NotebookPage
 
 from cnnlessons.course import LESSONS
 from cnnlessons.exercises import EXERCISES
 from cnnlessons.instructor.grade import check_ids
 from cnnlessons.instructor.release import release
-from jlab import NOTEBOOKS, SCREENSHOTS, ExplorerDriver, NotebookPage
 
 # Each architecture lesson has at least one explorer (COURSE.md, "Widgets").
 NEEDS_EXPLORER = {"01_alexnet", "02_vggnet", "03_googlenet", "04_resnet", "05_densenet"}
@@ -31,8 +32,9 @@ def test_make_lab_serves_the_notebooks(lab):
     listing = lab.get_json("/api/contents/")
     served = sorted(item["name"] for item in listing["content"])
     expected = sorted(p.name for p in NOTEBOOKS.iterdir() if not p.name.startswith("."))
-    assert served == expected, (f"`make lab` should serve the folder notebooks/: it lists "
-                                f"{served}, notebooks/ holds {expected}")
+    assert served == expected, (
+        f"`make lab` should serve the folder notebooks/: it lists {served}, notebooks/ holds {expected}"
+    )
     assert "00_start_here.py" in served
     with lab.request("GET", "/lab") as response:
         page = response.read().decode()
@@ -63,26 +65,32 @@ def test_lesson_runs_and_its_explorers_respond(lesson, lab, browser, released):
         notebook.open()
         seconds, failed = notebook.run_all(may_fail=checks)
         if set(failed) != checks:
-            notebook.fail(f"the released notebook's check cells {sorted(checks)} should each fail "
-                          f"(not attempted); these failed: {sorted(failed)}")
+            notebook.fail(
+                f"the released notebook's check cells {sorted(checks)} should each fail "
+                f"(not attempted); these failed: {sorted(failed)}"
+            )
         for i, text in failed.items():
             if "NotAttempted" not in text or "not attempted" not in text:
                 notebook.fail(f"check cell {i} failed otherwise than 'not attempted':\n{text[:1500]}")
         count = notebook.explorers().count()
         if lesson in NEEDS_EXPLORER and count == 0:
             notebook.fail("no explorer (an element .cnnlessons-explorer) after running all cells")
-        report = [f"{lesson} (released): ran all cells in {seconds:.0f} s, {len(failed)} check(s) "
-                  f"not attempted, {count} explorer(s)"]
+        report = [
+            f"{lesson} (released): ran all cells in {seconds:.0f} s, {len(failed)} check(s) "
+            f"not attempted, {count} explorer(s)"
+        ]
         for i in range(count):
             explorer = ExplorerDriver(notebook, i)
             actions = explorer.exercise()
             if not actions:
-                notebook.fail(f"{explorer.describe()} has no slider, dropdown, toggle or button "
-                              "to use")
+                notebook.fail(f"{explorer.describe()} has no slider, dropdown, toggle or button to use")
             suffix = "" if i == 0 else f"-{i + 1}"
             shot = explorer.screenshot(SCREENSHOTS / f"{lesson}-explorer{suffix}.png")
-            report.append(f"  {explorer.describe()}: " + "; ".join(actions)
-                          + f" -> {shot.relative_to(SCREENSHOTS.parent)}")
+            report.append(
+                f"  {explorer.describe()}: "
+                + "; ".join(actions)
+                + f" -> {shot.relative_to(SCREENSHOTS.parent)}"
+            )
         print("\n".join(report))
     finally:
         notebook.close()
