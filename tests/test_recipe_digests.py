@@ -1,0 +1,57 @@
+"""Every recipe's digest, pinned: a move or a refactoring of the recipes must not change what a
+recipe trains. The shipped checkpoints record their recipe's ``gpu`` digest, and a changed digest
+would ask for about six CPU hours of training again; a run cache keyed on a digest would forget
+every run. A recipe changed on purpose updates its line here, in the same commit."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from cnnlessons.models.converged import record_path
+from cnnlessons.runs.recipes import RECIPES
+
+PROFILES = ("smoke", "cpu", "gpu")
+DIGESTS = {
+    "01_alexnet/figure1": ("eb34f724fd65031a", "c0274ca7c9b1fd7e", "3e686479ab930fd9"),
+    "01_alexnet/regularisation": ("4dea8e119d51b769", "6e2619f3bc8bc64a", "2b0177f71a04e673"),
+    "02_vggnet/vgg": ("5df328abf48899d2", "e2f69e5da02f707b", "d65308dcc67c69b5"),
+    "02_vggnet/kernels": ("6202a4a2764d4380", "b693504882bc1505", "1462bcd691111a45"),
+    "02_vggnet/stacks": ("8cdcc2a602767afe", "b186214ec6a5ff1c", "43e18c15cbec1d2a"),
+    "03_googlenet/googlenet": ("692a015354133a3a", "f6ba603bf017404e", "9c41244b7d7dabeb"),
+    "03_googlenet/ablations": ("6a054859c58ecf8b", "266c07f0b2817945", "47fd0fc8e257aef8"),
+    "04_resnet/degradation": ("ccc2be90516a6eb9", "3919ef80b0edf64b", "16f20c1a5d5e2a08"),
+    "04_resnet/shortcuts": ("0acac4c6f40d189d", "6038306d494af82c", "083bbe7c6c472c28"),
+    "04_resnet/resnet20_fast": ("073d882dd200815e", "7cb19ad202d3fc41", "5f82a2822433e831"),
+    "04_resnet/preactivation": ("a2f5c2ffb86653cf", "57ec0b6df611d843", "18e8c7b764b68e83"),
+    "05_densenet/densenet_vs_resnet": ("4ae3bf2ac5950d47", "c18df3de51fa0715", "173b60e7fb98963d"),
+    "06_summary/five_models": ("e77633529f6b18df", "edf791516b1f5286", "79f922283bdf636d"),
+    "converged/resnet20": ("2bd4e586a60626e6", "34ea50fc2d68aaff", "ed8731578de519ad"),
+    "converged/small_alexnet": ("b4d4edb4e0f35672", "c1b54bf0b9cb5e0b", "d2dae290dfd1aef5"),
+    "converged/small_vgg": ("f52d133d7abc56f1", "1c79fdbb9eaead11", "71a39bc73d2b363a"),
+    "converged/small_googlenet": ("8b9aab20281a72c1", "aea6729b0284cd75", "01cff245adfc8ff3"),
+    "converged/small_resnet": ("c80172e4895c08b7", "338180ce0ade453a", "823d975f35a43915"),
+    "converged/small_densenet": ("33963ec0d081f83e", "cb2a3d2f22a7bcdb", "42697bdf57a590c7"),
+}
+"""Recipe key -> its digest in the smoke, cpu and gpu profiles, as of the layout move."""
+
+
+def test_every_recipe_is_pinned_and_none_is_gone():
+    assert set(RECIPES) == set(DIGESTS)
+
+
+@pytest.mark.parametrize("key", sorted(DIGESTS))
+def test_a_recipes_digest_is_the_pinned_one(key):
+    digests = tuple(RECIPES[key].digest(profile) for profile in PROFILES)
+    assert digests == DIGESTS[key], f"{key}: the recipe now trains something else (digests {digests})"
+
+
+@pytest.mark.parametrize(
+    "name", [k.removeprefix("converged/") for k in DIGESTS if k.startswith("converged/")]
+)
+def test_each_shipped_checkpoint_matches_its_recipe(name):
+    record = json.loads(record_path(name).read_text())
+    assert (
+        record["recipe_digest"] == DIGESTS[f"converged/{name}"][2] == RECIPES[record["recipe"]].digest("gpu")
+    )
