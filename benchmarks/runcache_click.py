@@ -41,8 +41,8 @@ def main() -> None:
 
     torch.set_num_threads(min(2, torch.get_num_threads()))
     from cnnlessons.data import load_data
-    from cnnlessons.explorers.densenet import GrowthRateExplorer
-    from cnnlessons.explorers.vgg import KernelExplorer
+    from cnnlessons.lessons.densenet.explorer import GrowthRateExplorer
+    from cnnlessons.lessons.vgg.explorer import KernelExplorer
     from cnnlessons.runs.prepare import _densenet_epochs, prepare
 
     data = load_data(args.profile)

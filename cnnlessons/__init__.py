@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import importlib
 
+from .course import VERSION as __version__
 from .profiles import PROFILES, Profile, get_profile
-
-__version__ = "0.1.0"
 
 # name -> submodule that defines it; imported lazily so that `import cnnlessons` stays quick.
 _LAZY = {
@@ -36,11 +35,13 @@ _LAZY = {
     "setup_notebook": "notebook",
 }
 
-__all__ = ["PROFILES", "Profile", "get_profile", *_LAZY]
+__all__ = ["__version__", "PROFILES", "Profile", "get_profile", *_LAZY]
 
 
 def __getattr__(name: str):
     if name in _LAZY:
+        if _LAZY[name] == "exercises":  # the lessons register the checkers
+            importlib.import_module(".lessons", __name__)
         module = importlib.import_module(f".{_LAZY[name]}", __name__)
         return getattr(module, name)
     raise AttributeError(f"module 'cnnlessons' has no attribute {name!r}")

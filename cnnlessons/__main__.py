@@ -225,9 +225,16 @@ def _forward_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("args", nargs=argparse.REMAINDER, help="its arguments (see --help after the command)")
 
 
+def _registries() -> None:
+    """Register every lesson's recipes, claims and checkers, and the shipped checkpoints' recipes."""
+    from . import lessons  # noqa: F401
+    from .runs import converged  # noqa: F401
+
+
 def _reproduce(args: argparse.Namespace) -> int:
     from .runs.reproduce import main
 
+    _registries()
     main(args.args)
     return 0
 
@@ -235,6 +242,7 @@ def _reproduce(args: argparse.Namespace) -> int:
 def _bench(args: argparse.Namespace) -> int:
     from .runs.bench import main
 
+    _registries()
     main(args.args)
     return 0
 
@@ -280,6 +288,11 @@ def _train(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def _prepare_run(args: argparse.Namespace) -> int:
+    _registries()
+    return _prepare.run(args)
+
+
 # --- exercises -------------------------------------------------------------------------------
 
 
@@ -290,6 +303,7 @@ def _exercises_arguments(parser: argparse.ArgumentParser) -> None:
 def _exercises(args: argparse.Namespace) -> int:
     from .exercises import EXERCISES, describe
 
+    _registries()
     ids = args.ids or list(EXERCISES)
     unknown = [i for i in ids if i not in EXERCISES]
     if unknown:
@@ -324,7 +338,7 @@ COMMANDS: dict[str, Command] = {
         _slides.run,
     ),
     "prepare": Command(
-        "train the lessons' runs into the disk cache before a lecture", _prepare.add_arguments, _prepare.run
+        "train the lessons' runs into the disk cache before a lecture", _prepare.add_arguments, _prepare_run
     ),
     "train": Command(
         "train a shipped checkpoint again from its recipe (weights='cifar10')", _train_arguments, _train

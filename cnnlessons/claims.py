@@ -29,6 +29,11 @@ from typing import Any
 __all__ = [
     "Condition",
     "EffectClaim",
+    "CheckClaim",
+    "CHECKS",
+    "register_claim",
+    "register_check",
+    "accuracy_condition",
     "ConditionResult",
     "Judgement",
     "CLAIMS",
@@ -129,219 +134,55 @@ class EffectClaim:
         return tuple(dict.fromkeys(arm for c in self.conditions for arm in c.arms))
 
 
-def _test_acc(arm: str, against: str, kind: str, margin: float, words: str) -> Condition:
+_CLAIMS: dict[str, EffectClaim] = {}
+CLAIMS: Mapping[str, EffectClaim] = MappingProxyType(_CLAIMS)
+"""The course's effect claims by id (the course map's claims ledger), as the lessons register them
+(``cnnlessons.lessons`` registers every lesson's); read-only."""
+
+
+@dataclasses.dataclass(frozen=True)
+class CheckClaim:
+    """A constructive claim (a shape, a count, an equality) that one computation checks: its row
+    is ``shown`` when the check holds (``row``)."""
+
+    id: str
+    lesson: str
+    claim: str
+    paper: str
+
+    def row(self, measured: str, holds: bool) -> dict[str, Any]:
+        """The ledger row of this check: ``measured`` in words, ``holds`` its outcome."""
+        return check_row(self.id, self.claim, self.paper, measured, holds)
+
+
+_CHECKS: dict[str, CheckClaim] = {}
+CHECKS: Mapping[str, CheckClaim] = MappingProxyType(_CHECKS)
+"""The course's constructive claims by id, as the lessons register them; read-only."""
+
+
+def register_check(check: CheckClaim) -> CheckClaim:
+    """Add ``check`` to ``CHECKS``, where its lesson defines it; returns it."""
+    if not isinstance(check, CheckClaim):
+        raise ValueError(f"check: expected a CheckClaim, got {type(check).__name__}")
+    if check.id in _CHECKS or check.id in _CLAIMS:
+        raise ValueError(f"check: {check.id!r} is registered already")
+    _CHECKS[check.id] = check
+    return check
+
+
+def register_claim(claim: EffectClaim) -> EffectClaim:
+    """Add ``claim`` to ``CLAIMS``, where its lesson defines it; returns it."""
+    if not isinstance(claim, EffectClaim):
+        raise ValueError(f"claim: expected an EffectClaim, got {type(claim).__name__}")
+    if claim.id in _CLAIMS or claim.id in _CHECKS:
+        raise ValueError(f"claim: {claim.id!r} is registered already")
+    _CLAIMS[claim.id] = claim
+    return claim
+
+
+def accuracy_condition(arm: str, against: str, kind: str, margin: float, words: str) -> Condition:
+    """The most common condition: ``arm``'s test accuracy against that of ``against``."""
     return Condition("test_acc", arm, (against,), kind, margin, words=words)
-
-
-_FIVE = [
-    _test_acc(new, old, "higher", 3.0, f"{new} more accurate than {old} by at least 3 points")
-    for new in ("googlenet", "resnet", "densenet")
-    for old in ("alexnet", "vgg")
-]
-
-_REGISTRY = (
-    EffectClaim(
-        "alexnet.relu_vs_tanh",
-        "01",
-        "a CNN with ReLUs reaches a low training error several times faster than with tanh",
-        "ReLU needs at most half of tanh's epochs to the lesson's target training error (eval mode)",
-        "Figure 1: 25% on CIFAR-10 about 6x faster",
-        (
-            Condition(
-                "epochs_to_target",
-                "relu",
-                ("tanh",),
-                "at most",
-                0.5,
-                "ratio",
-                "ReLU's epochs to the target at most half of tanh's",
-            ),
-        ),
-    ),
-    EffectClaim(
-        "alexnet.augmentation",
-        "01",
-        "augmentation reduces overfitting on data small enough to overfit",
-        "test accuracy higher by at least 2 points, and the train/test gap smaller",
-        "section 4.1",
-        (
-            _test_acc("augmented", "plain", "higher", 2.0, "test accuracy higher by at least 2 points"),
-            Condition("gap", "augmented", ("plain",), "lower", 0.0, words="the train/test gap smaller"),
-        ),
-    ),
-    EffectClaim(
-        "alexnet.dropout",
-        "01",
-        "dropout reduces overfitting of the fully connected layers",
-        "the train/test gap smaller by at least 5 points and test accuracy higher by at least 1 point",
-        "section 4.2; Srivastava et al. 2014, Table 4",
-        (
-            Condition(
-                "gap",
-                "dropout",
-                ("no dropout",),
-                "lower",
-                5.0,
-                words="the train/test gap smaller by at least 5 points",
-            ),
-            _test_acc("dropout", "no dropout", "higher", 1.0, "test accuracy higher by at least 1 point"),
-        ),
-    ),
-    EffectClaim(
-        "vgg.small_kernels",
-        "02",
-        "a stack of 3x3 convolutions beats one larger kernel "
-        "with the same receptive field, with fewer weights",
-        "test accuracy higher by at least 1.5 points at no more weights",
-        "section 4.1: two 3x3 instead of one 5x5, 7% lower top-1 error",
-        (
-            _test_acc(
-                "3x3 stack", "large kernel", "higher", 1.5, "test accuracy higher by at least 1.5 points"
-            ),
-            Condition("weights", "3x3 stack", ("large kernel",), "at most", 1.0, "ratio", "no more weights"),
-        ),
-    ),
-    EffectClaim(
-        "vgg.depth",
-        "02",
-        "deeper stacks of 3x3 blocks are more accurate, up to where they still train",
-        "the deeper stack more accurate by at least 1.5 points",
-        "Table 3: A (11 layers) 29.6/10.4 against D (16) 27.0/8.8",
-        (
-            _test_acc(
-                "deeper", "shallower", "higher", 1.5, "the deeper stack more accurate by at least 1.5 points"
-            ),
-        ),
-    ),
-    EffectClaim(
-        "googlenet.reductions",
-        "03",
-        "1x1 reductions keep accuracy at a fraction of the naive block's cost",
-        "within 1.5 points of the naive block at no more than half its weights and FLOPs",
-        "section 4",
-        (
-            _test_acc(
-                "reduced", "naive", "about equal", 1.5, "test accuracy within 1.5 points of the naive block"
-            ),
-            Condition(
-                "weights", "reduced", ("naive",), "at most", 0.5, "ratio", "no more than half its weights"
-            ),
-            Condition("flops", "reduced", ("naive",), "at most", 0.5, "ratio", "no more than half its FLOPs"),
-        ),
-    ),
-    EffectClaim(
-        "googlenet.batch_norm",
-        "03",
-        "batch normalisation lets a high learning rate train, and trains faster",
-        "with BN at the high rate more accurate by at least 3 points than without BN at the better "
-        "of the high and a low rate, same epochs",
-        "Ioffe and Szegedy 2015",
-        (
-            Condition(
-                "test_acc",
-                "bn, high rate",
-                ("no bn, high rate", "no bn, low rate"),
-                "higher",
-                3.0,
-                words="with BN at the high rate more accurate by at least 3 points than the better no-BN run",
-            ),
-        ),
-    ),
-    EffectClaim(
-        "resnet.degradation",
-        "04",
-        "a deeper plain network has a higher training error than a shallower one",
-        "the deeper plain net's final training error (eval mode) higher by at least 2 points",
-        "Figures 1 and 6",
-        (
-            Condition(
-                "train_error",
-                "plain deep",
-                ("plain shallow",),
-                "higher",
-                2.0,
-                words="the deeper plain net's training error higher by at least 2 points",
-            ),
-        ),
-    ),
-    EffectClaim(
-        "resnet.shortcuts",
-        "04",
-        "with shortcuts the deeper network trains to a lower error than its plain twin, and no worse "
-        "than the shallow one",
-        "training error lower than the plain twin's by at least 3 points and not above the shallow "
-        "residual net's",
-        "Figure 6, Table 6",
-        (
-            Condition(
-                "train_error",
-                "residual deep",
-                ("plain deep",),
-                "lower",
-                3.0,
-                words="training error lower than the plain twin's by at least 3 points",
-            ),
-            Condition(
-                "train_error",
-                "residual deep",
-                ("residual shallow",),
-                "at most",
-                0.0,
-                words="training error not above the shallow residual net's",
-            ),
-        ),
-    ),
-    EffectClaim(
-        "resnet.identity_vs_projection",
-        "04",
-        "identity and projection shortcuts give about the same accuracy",
-        "within 1.5 points",
-        "Table 3: within a point",
-        (_test_acc("identity", "projection", "about equal", 1.5, "test accuracy within 1.5 points"),),
-    ),
-    EffectClaim(
-        "densenet.parameter_efficiency",
-        "05",
-        "DenseNet-BC reaches about ResNet's accuracy with fewer parameters",
-        "within 2 points of a ResNet with at least twice its parameters",
-        "Table 2",
-        (
-            _test_acc(
-                "densenet", "resnet", "about equal", 2.0, "test accuracy within 2 points of the ResNet"
-            ),
-            Condition(
-                "weights",
-                "densenet",
-                ("resnet",),
-                "at most",
-                0.5,
-                "ratio",
-                "at most half the ResNet's weights",
-            ),
-        ),
-    ),
-    EffectClaim(
-        "summary.five_models",
-        "06",
-        "the BN-era designs (GoogLeNet, ResNet, DenseNet) beat AlexNet and VGG under one budget; "
-        "time, parameters, FLOPs and memory side by side",
-        "each BN-era model more accurate than AlexNet and VGG by at least 3 points, with the table complete",
-        "the papers' tables",
-        (
-            *_FIVE,
-            Condition(
-                "row_complete",
-                "googlenet",
-                ("resnet", "densenet", "alexnet", "vgg"),
-                "holds",
-                words="the table complete: parameters, FLOPs, accuracy, time and memory of every model",
-            ),
-        ),
-    ),
-)
-
-CLAIMS: Mapping[str, EffectClaim] = MappingProxyType({c.id: c for c in _REGISTRY})
-"""The course's effect claims by id (the course map's claims ledger); read-only."""
 
 
 @dataclasses.dataclass(frozen=True)

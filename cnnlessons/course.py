@@ -1,7 +1,9 @@
-"""Facts about the course itself, kept in one place: its repository and its lessons."""
+"""Facts about the course itself, kept in one place: its version, its repository and its lessons."""
 
 from __future__ import annotations
 
+VERSION = "0.1.0"
+"""The course's version (the package's, as pyproject.toml reads it from here)."""
 REPOSITORY = "https://github.com/cnnlessons/cnnlessons"
 """Where the course lives; the Colab badges and setup cells are generated from this."""
 BRANCH = "main"

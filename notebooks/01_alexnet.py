@@ -48,9 +48,8 @@ profile = setup_notebook(profile="auto")  # or "smoke", "cpu", "gpu"
 import torch
 
 from cnnlessons import load_data
-from cnnlessons.experiments import alexnet as lesson
+from cnnlessons.lessons import alexnet as lesson
 from cnnlessons.plots import plot_gradient_sizes
-from cnnlessons.runs.recipes import RECIPES
 
 data = load_data(profile)
 print(data)
@@ -106,7 +105,7 @@ plt.show()
 import matplotlib.pyplot as plt
 
 images, labels = data.batch("train", 256)
-DEPTH = 20
+DEPTH = lesson.claims.GRADIENT_DEPTH
 grads = {
     init: {
         a: lesson.gradient_sizes_by_activation(
@@ -157,7 +156,7 @@ print(
 # Try sigmoid at 40 layers, then ReLU with PyTorch's default init at 40 layers.
 
 # %%
-from cnnlessons.explorers.alexnet import GradientExplorer
+from cnnlessons.lessons.alexnet.explorer import GradientExplorer
 
 explorer = GradientExplorer(images, labels, num_classes=data.num_classes)
 explorer.static()
@@ -190,7 +189,7 @@ print(fig1_model)
 # %% tags=["nbval-ignore-output"]
 from cnnlessons.plots import plot_paired, plot_seeds
 
-figure1 = RECIPES[lesson.FIGURE1_KEY]
+figure1 = lesson.recipes.FIGURE1
 print(figure1.describe(profile))
 print(figure1.estimate(data, profile))
 fig1_runs = figure1.train_seeds(data, profile)
@@ -201,8 +200,8 @@ fig = plot_seeds(
     title="Figure 1 at course scale: ReLU against tanh, each at its own learning rate",
 )
 plt.show()
-relu_vs_tanh = figure1.judge("alexnet.relu_vs_tanh", fig1_runs)
-for arm, label in figure1.arms_for("alexnet.relu_vs_tanh").items():  # the figures the verdict used
+relu_vs_tanh = figure1.judge(lesson.claims.RELU_VS_TANH, fig1_runs)
+for arm, label in figure1.arms_for(lesson.claims.RELU_VS_TANH).items():  # the figures the verdict used
     epochs, by_seed = relu_vs_tanh.figures[arm]["epochs_to_target"], fig1_runs[label]
     print(
         f"{label}: epochs to {figure1.target:.0%} training error (eval mode), per seed: "
@@ -462,7 +461,7 @@ check("alexnet.dropout", dropout)
 # evaluation mode, on the un-augmented training images; test accuracy on the whole test split.
 
 # %% tags=["nbval-ignore-output"]
-regularisation = RECIPES[lesson.REGULARISATION_KEY]
+regularisation = lesson.recipes.REGULARISATION
 print(regularisation.describe(profile))
 print(regularisation.estimate(data, profile))
 gap_runs = lesson.regularisation_runs(data, profile)
@@ -474,8 +473,8 @@ fig = plot_paired(gap_runs, "test_acc", title="test accuracy, seed by seed")
 plt.show()
 gaps = lesson.gap_rows(gap_runs)
 print(lesson.format_gap_table(gaps))
-augmentation_verdict = regularisation.judge("alexnet.augmentation", gap_runs)
-dropout_verdict = regularisation.judge("alexnet.dropout", gap_runs)
+augmentation_verdict = regularisation.judge(lesson.claims.AUGMENTATION, gap_runs)
+dropout_verdict = regularisation.judge(lesson.claims.DROPOUT, gap_runs)
 
 
 # %% tags=["nbval-ignore-output"] slideshow={"slide_type": "fragment"}
@@ -563,7 +562,7 @@ views.show_source(augmentation.pca_colour_shift)
 # The constructive claims (sizes, counts, equalities) are checks on the figures computed above.
 
 # %% tags=["nbval-ignore-output"]
-from cnnlessons.claims import check_row, show_ledger
+from cnnlessons.claims import show_ledger
 
 he = grads["kaiming"]
 relu_ratio, sigmoid_ratio = he["relu"][0] / he["relu"][-1], he["sigmoid"][0] / he["sigmoid"][-1]
@@ -583,26 +582,16 @@ show_ledger(
             budget="needs a training set the net memorises and dropout the epochs to fit it: "
             "more epochs on the 1,000 images"
         ),
-        check_row(
-            "alexnet.relu_gradients",
-            "with He initialisation, ReLU keeps the gradient's "
-            f"size through {DEPTH} layers; sigmoid's vanishes",
-            "section 3.1; Glorot and Bengio 2010",
+        lesson.claims.RELU_GRADIENTS.row(
             f"first/last layer gradient norm: ReLU {relu_ratio:.2g}, sigmoid {sigmoid_ratio:.2g}",
             bool(0.1 <= relu_ratio <= 10 and sigmoid_ratio < 1e-3),
         ),
-        check_row(
-            "alexnet.two_towers",
-            "two towers (groups=2) save weights and, run on two devices, give the one-device output",
-            "section 3.2",
+        lesson.claims.TWO_TOWERS.row(
             f"{total.saved:,} weights saved ({total.saved / total.one_tower:.1%}); two devices differ by "
             f"{relative:.0e} of the outputs' size",
             bool(total.saved > 0 and relative < 1e-5),
         ),
-        check_row(
-            "alexnet.overlapping_pool",
-            "overlapping 3x3/s2 pooling gives the size of 2x2/s2, up to one pixel",
-            "section 3.4",
+        lesson.claims.OVERLAPPING_POOL.row(
             ", ".join(f"{r.size}: {r.overlapping} and {r.non_overlapping}" for r in pools),
             all(abs(r.overlapping - r.non_overlapping) <= 1 for r in pools),
         ),

@@ -48,7 +48,7 @@ import torch
 from torch import nn
 
 from cnnlessons import load_data, plot_history
-from cnnlessons.experiments import vgg as lesson
+from cnnlessons.lessons import vgg as lesson
 from cnnlessons.runs.results import converged_runs, reference_runs
 
 data = load_data(profile)
@@ -165,7 +165,7 @@ print(
 # profile's epochs) and adds both validation curves; runs are kept per setting.
 
 # %%
-from cnnlessons.explorers.vgg import KernelExplorer
+from cnnlessons.lessons.vgg.explorer import KernelExplorer
 
 explorer = KernelExplorer(data, kernel_size=7, num_layers=1, profile=profile)
 explorer.static()
@@ -187,9 +187,8 @@ explorer
 
 # %% tags=["nbval-ignore-output"]
 from cnnlessons.plots import plot_paired
-from cnnlessons.runs.recipes import RECIPES
 
-stacks = RECIPES[lesson.STACKS_KEY]
+stacks = lesson.recipes.STACKS
 print(stacks.describe(profile))
 print(stacks.estimate(data, profile))
 stack_runs = stacks.train_seeds(data, profile)
@@ -201,8 +200,8 @@ for label, by_seed in stack_runs.items():
         f"{label}: {first.info['parameters']:,} parameters, test accuracy "
         + ", ".join(f"seed {seed} {h.test_acc:.1%}" for seed, h in by_seed.items())
     )
-small_kernels = stacks.judge("vgg.small_kernels", stack_runs)
-depth_verdict = stacks.judge("vgg.depth", stack_runs)
+small_kernels = stacks.judge(lesson.claims.SMALL_KERNELS, stack_runs)
+depth_verdict = stacks.judge(lesson.claims.DEPTH, stack_runs)
 
 # %% tags=["nbval-ignore-output"] slideshow={"slide_type": "fragment"}
 print(
@@ -268,13 +267,13 @@ print(
 )
 
 # %% tags=["nbval-ignore-output"]
-print(RECIPES[lesson.VGG_KEY].estimate(data, profile))
+print(lesson.recipes.VGG.estimate(data, profile))
 vgg, history = lesson.train_vgg(data, profile)
 print(history)
 fig = plot_history(
     history,
     ["train_error", "val_error"],
-    reference=reference_runs(lesson.VGG_KEY) + converged_runs("small_vgg"),
+    reference=reference_runs(lesson.recipes.VGG.key) + converged_runs("small_vgg"),
     title="SmallVGG",
 )
 plt.show()
@@ -395,31 +394,22 @@ views.show_source(fc_to_conv)
 # The constructive claims are checks on the figures computed above.
 
 # %% tags=["nbval-ignore-output"]
-from cnnlessons.claims import check_row, show_ledger
+from cnnlessons.claims import show_ledger
 
 weights = lesson.stack_weights(channels=(512,))[-1]
 show_ledger(
     [
         small_kernels.row(budget="more epochs, or more images, for each stack"),
         depth_verdict.row(budget="more epochs, or more images, for each stack"),
-        check_row(
-            "vgg.receptive_field",
-            "two stacked 3x3 convolutions see 5x5, three see 7x7",
-            "section 2.3",
+        lesson.claims.RECEPTIVE_FIELD.row(
             ", ".join(f"{fp.num_layers} x 3x3: {fp.height}x{fp.width}" for fp in footprints),
             all((fp.height, fp.width) == (fp.formula, fp.formula) for fp in footprints),
         ),
-        check_row(
-            "vgg.weights",
-            "three 3x3 layers cost 27C² weights against 49C² for one 7x7",
-            "section 2.3",
+        lesson.claims.WEIGHTS.row(
             f"{weights.stack:,} against {weights.single:,} at C = {weights.channels}",
             bool(weights.stack == 27 * weights.channels**2 and weights.single == 49 * weights.channels**2),
         ),
-        check_row(
-            "vgg.fully_convolutional",
-            "the classifier as convolutions gives the FC head's outputs",
-            "section 3.2",
+        lesson.claims.FULLY_CONVOLUTIONAL.row(
             f"max difference {diff:.1e} (scores up to {scale:.2f})",
             bool(diff <= 1e-4 * max(scale, 1.0)),
         ),

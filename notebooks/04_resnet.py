@@ -47,9 +47,8 @@ import torch
 from torch import nn
 
 from cnnlessons import load_data, models, plot_history
-from cnnlessons.experiments import resnet as lesson
+from cnnlessons.lessons import resnet as lesson
 from cnnlessons.measure import count_parameters, flops_per_image
-from cnnlessons.runs.recipes import RECIPES
 from cnnlessons.runs.results import trained_to_the_end
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -86,7 +85,7 @@ plt.show()
 # %% tags=["nbval-ignore-output"]
 data = load_data(profile)
 setup = lesson.degradation_setup(profile)
-degradation = RECIPES[lesson.DEGRADATION_KEY]
+degradation = lesson.recipes.DEGRADATION
 print(data)
 print(f"{profile.name} profile: {setup}")
 print(degradation.describe(profile))
@@ -94,8 +93,8 @@ for run in degradation.runs_for(profile):
     print(f"  {run.label:<10} {count_parameters(degradation.build(run, data)):>9,} parameters")
 
 # %% tags=["nbval-ignore-output"]
+from cnnlessons.lessons.resnet.recipes import resnet_label
 from cnnlessons.plots import plot_paired, plot_seeds
-from cnnlessons.runs.recipes import resnet_label
 
 print(degradation.estimate(data, profile))
 seeded = degradation.train_seeds(data, profile)
@@ -120,8 +119,8 @@ for label, by_seed in seeded.items():
         + ", ".join(f"{1 - h.test_acc:.1%}" for h in by_seed.values())
         + f" (seeds {', '.join(map(str, by_seed))})"
     )
-degradation_verdict = degradation.judge("resnet.degradation", seeded, profile)
-shortcuts_verdict = degradation.judge("resnet.shortcuts", seeded, profile)
+degradation_verdict = degradation.judge(lesson.claims.DEGRADATION, seeded, profile)
+shortcuts_verdict = degradation.judge(lesson.claims.SHORTCUTS, seeded, profile)
 print()
 print(
     f"Take-away: plain-{setup.deep} ends {degradation_verdict.mean:+.1f} points above plain-{setup.shallow} "
@@ -270,14 +269,14 @@ print(
 # shortcuts only, so a short budget leaves their difference inside one run's noise):
 
 # %% tags=["nbval-ignore-output"] slideshow={"slide_type": "fragment"}
-shortcut_kinds = RECIPES["04_resnet/shortcuts"]
+shortcut_kinds = lesson.recipes.SHORTCUTS
 print(shortcut_kinds.describe(profile))
 print(shortcut_kinds.estimate(data, profile))
 kind_runs = shortcut_kinds.train_seeds(data, profile)
-shortcut_arms = shortcut_kinds.arms_for("resnet.identity_vs_projection", profile)
+shortcut_arms = shortcut_kinds.arms_for(lesson.claims.IDENTITY_VS_PROJECTION, profile)
 fig = plot_paired(kind_runs, "test_acc", title="test accuracy, seed by seed")
 plt.show()
-identity_verdict = shortcut_kinds.judge("resnet.identity_vs_projection", kind_runs, profile)
+identity_verdict = shortcut_kinds.judge(lesson.claims.IDENTITY_VS_PROJECTION, kind_runs, profile)
 print(
     f"Take-away: {shortcut_arms['identity']} against {shortcut_arms['projection']}: "
     f"{identity_verdict.mean:+.1f} points of test accuracy (mean over the seeds), "
@@ -436,7 +435,7 @@ fig = draw_answer(Bottleneck, models.Bottleneck, (256, 56, 56), args=(256, 64))
 # projection). The four runs of section 1 are already there.
 
 # %% tags=["nbval-ignore-output"]
-from cnnlessons.explorers.resnet import ShortcutExplorer
+from cnnlessons.lessons.resnet.explorer import ShortcutExplorer
 
 explorer = ShortcutExplorer(data, setup, runs=runs)
 explorer.static()
@@ -469,7 +468,7 @@ views.show_source(models.PreActResidualBlock)
 # depth a CPU affords, expect them to be close.
 
 # %% tags=["nbval-ignore-output"]
-preact = RECIPES["04_resnet/preactivation"]
+preact = lesson.recipes.PREACTIVATION
 print(preact.describe(profile))
 print(preact.estimate(data, profile))
 preact_runs = preact.train(data, profile)
@@ -497,7 +496,7 @@ print(
 
 # %% tags=["nbval-ignore-output"]
 from cnnlessons.explorers.views import look_inside
-from cnnlessons.runs.recipes import resnet_label
+from cnnlessons.lessons.resnet.recipes import resnet_label
 
 resnet, _ = degradation.fit_run(degradation.run(resnet_label("identity", setup.deep), profile), data, profile)
 look_inside(resnet, data, converged="resnet20")  # converged=None: this run's own
@@ -523,7 +522,7 @@ views.show_source(models.SmallResNet)
 # The constructive claims are checks on the figures computed above.
 
 # %% tags=["nbval-ignore-output"]
-from cnnlessons.claims import check_row, show_ledger
+from cnnlessons.claims import show_ledger
 
 converged = trained_to_the_end("resnet20")
 budget = "more epochs for every network (the gpu profile: the paper's depths on all of CIFAR-10)"
@@ -532,17 +531,11 @@ show_ledger(
         degradation_verdict.row(budget=budget, converged=converged),
         shortcuts_verdict.row(budget=budget, converged=converged),
         identity_verdict.row(budget=budget, converged=converged),
-        check_row(
-            "resnet.zero_residual",
-            "with f = 0 a residual block passes its input on (ReLU(x))",
-            "section 3.1",
+        lesson.claims.ZERO_RESIDUAL.row(
             f"block(x) == ReLU(x): {zero_f_is_relu}",
             bool(zero_f_is_relu),
         ),
-        check_row(
-            "resnet.shortcut_shapes",
-            "both shortcuts fit x to f(x) where a stage begins; the identity has no parameters",
-            "section 3.3",
+        lesson.claims.SHORTCUT_SHAPES.row(
             f"identity {identity.shortcut_shape}, {identity.shortcut_params} parameters; "
             f"projection {projection.shortcut_shape}, {projection.shortcut_params:,} parameters",
             bool(
@@ -550,10 +543,7 @@ show_ledger(
                 and identity.shortcut_params == 0
             ),
         ),
-        check_row(
-            "resnet.bottleneck",
-            "the bottleneck block costs a fraction of two 3x3 layers at 256 channels",
-            "section 4, Figure 5",
+        lesson.claims.BOTTLENECK.row(
             f"{bottleneck.conv_weights:,} against {wide.conv_weights:,} conv weights",
             bool(bottleneck.conv_weights * 4 < wide.conv_weights),
         ),

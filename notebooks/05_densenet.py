@@ -62,9 +62,8 @@ import torch
 from torch import nn
 
 from cnnlessons import load_data, models
-from cnnlessons.experiments import densenet as lesson
+from cnnlessons.lessons import densenet as lesson
 from cnnlessons.measure import count_parameters
-from cnnlessons.runs.recipes import RECIPES
 from cnnlessons.runs.results import converged_runs, reference_runs, trained_to_the_end
 from cnnlessons.views import diagram
 
@@ -357,14 +356,14 @@ fig = draw_answer(Transition, models.Transition, (192, 32, 32), args=(192, 96))
 # 3x3 convolution's input at $4k$ channels, so a layer's cost no longer climbs as steeply.
 
 # %%
-from cnnlessons.explorers.densenet import GrowthRateExplorer
+from cnnlessons.lessons.densenet.explorer import GrowthRateExplorer
 
 explorer = GrowthRateExplorer(
     data,
     growth_rate=12,
     num_layers=4,
     input_size=(3, 32, 32),
-    epochs=RECIPES[lesson.EXPERIMENT].epochs_for(profile),
+    epochs=lesson.recipes.DENSENET_VS_RESNET.epochs_for(profile),
 )
 explorer.static()
 print(explorer.text)
@@ -392,7 +391,7 @@ import matplotlib.pyplot as plt
 
 from cnnlessons.plots import plot_paired, plot_seeds
 
-experiment = RECIPES[lesson.EXPERIMENT]
+experiment = lesson.recipes.DENSENET_VS_RESNET
 print(experiment.describe(profile))
 print(experiment.estimate(data, profile))
 seeded = experiment.train_seeds(data, profile)
@@ -403,7 +402,7 @@ plt.show()
 fig = plot_paired(seeded, "test_acc", title="test accuracy, seed by seed")
 plt.show()
 runs = {label: by_seed[profile.seeds[0]] for label, by_seed in seeded.items()}
-reference = reference_runs(lesson.EXPERIMENT) + converged_runs("small_densenet")
+reference = reference_runs(experiment.key) + converged_runs("small_densenet")
 
 # %% tags=["nbval-ignore-output"] slideshow={"slide_type": "fragment"}
 from IPython.display import Markdown, display
@@ -411,7 +410,7 @@ from IPython.display import Markdown, display
 display(Markdown(lesson.comparison_table(runs)))
 fig = lesson.plot_params_accuracy(runs, reference=reference)
 plt.show()
-efficiency = experiment.judge("densenet.parameter_efficiency", seeded)
+efficiency = experiment.judge(lesson.claims.PARAMETER_EFFICIENCY, seeded)
 ratio = efficiency.figures["resnet"]["weights"] / efficiency.figures["densenet"]["weights"]
 print(
     f"Take-away ({profile.name} profile, {data.name}; the table is seed {profile.seeds[0]}'s): with "
@@ -447,7 +446,7 @@ for run in reference:
 # %% tags=["nbval-ignore-output"]
 from cnnlessons.explorers.views import look_inside
 
-experiment = RECIPES[lesson.EXPERIMENT]
+experiment = lesson.recipes.DENSENET_VS_RESNET
 densenet, _ = experiment.fit_run(experiment.run("DenseNet-BC"), data, profile)
 look_inside(densenet, data, converged="small_densenet")  # converged=None: this run's own
 
@@ -471,7 +470,7 @@ views.show_source(models.DenseLayer)
 # constructive claims are checks on the figures computed above.
 
 # %% tags=["nbval-ignore-output"]
-from cnnlessons.claims import check_row, show_ledger
+from cnnlessons.claims import show_ledger
 
 show_ledger(
     [
@@ -479,17 +478,11 @@ show_ledger(
             budget="more epochs for both networks, on all the images",
             converged=trained_to_the_end("small_densenet", "small_resnet"),
         ),
-        check_row(
-            "densenet.concatenation",
-            "a dense block's output keeps its input as its first channels",
-            "section 3",
+        lesson.claims.CONCATENATION.row(
             f"first {c0} channels equal the input: {keeps_input}; {grown} new channels",
             bool(keeps_input and grown == 4 * 12),
         ),
-        check_row(
-            "densenet.linear_growth",
-            "the channel count grows linearly, c0 + l*k (the source says exponentially)",
-            "section 3, growth rate",
+        lesson.claims.LINEAR_GROWTH.row(
             f"every layer adds exactly k channels: {linear}; k = 32 after 12 layers: "
             f"{k32[-1].out_channels} channels, not {doubling:,}",
             bool(linear and k32[-1].out_channels == 16 + 12 * 32),

@@ -55,10 +55,9 @@ from IPython.display import Markdown, display
 from torch import nn
 
 from cnnlessons import load_data, models
-from cnnlessons.experiments import summary
+from cnnlessons.lessons import summary
 from cnnlessons.measure import count_parameters, receptive_field
 from cnnlessons.plots import plot_ilsvrc
-from cnnlessons.runs.recipes import RECIPES
 from cnnlessons.runs.results import converged_runs, reference_runs, trained_to_the_end
 
 fig = plot_ilsvrc()
@@ -94,7 +93,7 @@ import matplotlib.pyplot as plt
 from cnnlessons.plots import plot_paired, plot_seeds
 
 data = load_data(profile)
-five = RECIPES[summary.EXPERIMENT]
+five = summary.recipes.FIVE_MODELS
 print(data)
 print(five.describe(profile))
 print(five.estimate(data, profile))
@@ -104,9 +103,7 @@ print(f"The table is seed {profile.seeds[0]}'s run:")
 display(Markdown(summary.summary_table(runs)))
 
 # %% tags=["nbval-ignore-output"]
-reference = reference_runs(summary.EXPERIMENT) + converged_runs(
-    *(name for name, _ in summary.SMALL_MODELS.values())
-)
+reference = reference_runs(five.key) + converged_runs(*(name for name, _ in summary.SMALL_MODELS.values()))
 fig = plot_seeds(seeded, ("train_eval_error", "val_error"), title="the five under one budget")
 plt.show()
 fig = plot_paired(seeded, "test_acc", title="test accuracy, seed by seed")
@@ -118,7 +115,7 @@ fig = summary.plot_accuracy_vs_parameters(
 )
 
 # %% tags=["nbval-ignore-output"] slideshow={"slide_type": "fragment"}
-five_models = five.judge("summary.five_models", seeded)
+five_models = five.judge(summary.claims.FIVE_MODELS, seeded)
 mean_acc = {
     label: sum(h.test_acc for h in by_seed.values()) / len(by_seed) for label, by_seed in seeded.items()
 }
@@ -373,7 +370,7 @@ else:
 # AlexNet and VGG seed by seed. The constructive claims are checks on the figures computed above.
 
 # %% tags=["nbval-ignore-output"]
-from cnnlessons.claims import check_row, show_ledger
+from cnnlessons.claims import show_ledger
 
 show_ledger(
     [
@@ -381,31 +378,19 @@ show_ledger(
             budget="more epochs for every model, as the converged checkpoints had",
             converged=trained_to_the_end(*(name for name, _ in summary.SMALL_MODELS.values())),
         ),
-        check_row(
-            "summary.three_3x3",
-            "three 3x3 convolutions see 7x7 with 27C² instead of 49C² weights",
-            "VGG section 2.3",
+        summary.claims.THREE_3X3.row(
             f"{stack_weights:,} against {single_weights:,} weights at C = {C}",
             bool(stack_weights == 27 * C * C and single_weights == 49 * C * C),
         ),
-        check_row(
-            "summary.reduction",
-            "a 1x1 reduction to 32 channels cuts a 3x3 128 -> 128 convolution's weights",
-            "GoogLeNet section 4",
+        summary.claims.REDUCTION.row(
             f"{direct:,} -> {reduced:,}",
             bool(reduced < direct),
         ),
-        check_row(
-            "summary.identity",
-            "a residual block with F = 0 returns its input; the identity shortcut is free",
-            "ResNet section 3.1",
+        summary.claims.IDENTITY.row(
             f"returns its input: {passes}; shortcut parameters: {identity_params}",
             bool(passes and identity_params == 0),
         ),
-        check_row(
-            "summary.concatenation",
-            "a dense block keeps its input as its first channels and grows by k per layer",
-            "DenseNet section 3",
+        summary.claims.CONCATENATION.row(
             f"{C} -> {dense_channels} channels; first {C} == input: {dense_keeps}",
             bool(dense_keeps and dense_channels == C + 4 * 32),
         ),

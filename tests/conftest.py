@@ -6,6 +6,9 @@ import tempfile
 import pytest
 import torch
 
+import cnnlessons.lessons  # noqa: F401  registers every lesson's recipes, claims and checkers
+import cnnlessons.runs.converged  # noqa: F401  and the shipped checkpoints' recipes
+
 # The unit tests run in the smoke profile unless a test sets another one.
 os.environ.setdefault("CNNLESSONS_PROFILE", "smoke")
 os.environ.setdefault("TQDM_DISABLE", "1")

@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from cnnlessons.models import MODELS
 from cnnlessons.models.converged import load_converged, record_path, weights_path
 from cnnlessons.runs import checkpoints
-from cnnlessons.runs.recipes import RECIPES
+from cnnlessons.runs.converged import CONVERGED
 
 
 @pytest.fixture
@@ -36,10 +36,10 @@ def cifar_shaped(digits):
 
 @pytest.fixture
 def one_epoch(monkeypatch, tmp_path):
-    key = "converged/small_alexnet"
-    monkeypatch.setitem(RECIPES, key, dataclasses.replace(RECIPES[key], fixed_epochs=1))
+    recipe = dataclasses.replace(CONVERGED["small_alexnet"], fixed_epochs=1)
+    monkeypatch.setattr(checkpoints, "CONVERGED", {**CONVERGED, "small_alexnet": recipe})
     monkeypatch.setenv("CNNLESSONS_DATA_ROOT", str(tmp_path / "root"))
-    return RECIPES[key]
+    return recipe
 
 
 def test_a_finished_run_writes_weights_and_a_record_that_load_strictly(

@@ -101,17 +101,19 @@ def test_about_equal_is_breached_by_one_seed():
 
 def test_a_compound_claim_fails_when_one_condition_fails():
     figures = arms(
-        reduced={"test_acc": [0.80, 0.81], "weights": 1e5, "flops": 3e6},
+        reduced={"test_acc": [0.83, 0.84], "weights": 1e5, "flops": 3e6},
         naive={"test_acc": [0.81, 0.81], "weights": 4e5, "flops": 5e6},
     )
     j = judge("googlenet.reductions", figures)
     assert [c.holds for c in j.conditions] == [True, True, False]
     assert j.verdict == "not shown"
-    assert j.reason == "no more than half its FLOPs: no, seed 0's ratio is 0.6, above 0.5"
-    figures["reduced"]["flops"] = 2e6
-    assert judge("googlenet.reductions", figures).verdict == "shown"
-    with pytest.raises(ValueError, match=r"figures\['naive'\]\['weights'\]: missing"):
-        judge("googlenet.reductions", {**figures, "naive": {"test_acc": {0: 0.8, 1: 0.8}, "flops": 5e6}})
+    assert j.reason == "FLOPs at least 90% of the naive net's: no, seed 0's ratio is 1.67, above 1.11"
+    equal_flops = arms(
+        reduced={"test_acc": [0.83, 0.84], "flops": 5.2e6}, naive={"test_acc": [0.81, 0.81], "flops": 5e6}
+    )
+    assert judge("googlenet.reductions", equal_flops).verdict == "shown"
+    with pytest.raises(ValueError, match=r"figures\['naive'\]\['flops'\]: missing"):
+        judge("googlenet.reductions", {**equal_flops, "naive": {"test_acc": {0: 0.8, 1: 0.8}}})
 
 
 @pytest.mark.parametrize(

@@ -275,7 +275,7 @@ def test_explorer_draws_in_a_kernel_whose_shell_is_colabs(tmp_path):
 
     cells = [
         "shell = get_ipython()\nprint(type(shell).__module__ + '.' + type(shell).__qualname__)",
-        "from cnnlessons.explorers.googlenet import ReductionExplorer\n"
+        "from cnnlessons.lessons.googlenet.explorer import ReductionExplorer\n"
         "explorer = ReductionExplorer()\n"
         "explorer.static()\n"
         "print('after static:', len(explorer.output.outputs))",

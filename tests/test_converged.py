@@ -16,7 +16,7 @@ import torch
 
 from cnnlessons.measure import count_parameters
 from cnnlessons.models import build_model
-from cnnlessons.runs.recipes import CONVERGED, RECIPES
+from cnnlessons.runs.converged import CONVERGED
 
 FLOORS = {
     "resnet20": 0.90,
@@ -43,12 +43,13 @@ def test_every_converged_recipe_has_a_floor():
 
 @pytest.mark.parametrize("name", sorted(CONVERGED))
 def test_the_checkpoint_loads_strictly_and_is_its_recipes_run(name):
-    model_name, kwargs, *_ = CONVERGED[name]
-    model = build_model(model_name, weights="cifar10", **kwargs)  # strict, and the weights' hash checked
+    recipe = CONVERGED[name]
+    run = recipe.runs[0]
+    # strict, and the weights' hash checked
+    model = build_model(run.model, weights="cifar10", **run.model_kwargs)
     record = model.checkpoint_record
-    recipe = RECIPES[f"converged/{name}"]
     assert record["recipe_digest"] == recipe.digest("gpu"), (
-        f"RECIPES['converged/{name}'] changed since {name} was trained: train it again "
+        f"CONVERGED[{name!r}] changed since {name} was trained: train it again "
         f"(cnnlessons train {name} --data ...)"
     )
     assert record["epochs"] == recipe.epochs_for("gpu") and not record["history"]["interrupted"]
@@ -88,8 +89,8 @@ def test_the_checkpoint_scores_its_record_on_the_real_test_split(name):
     from cnnlessons.training import evaluate
 
     data = load_dataset(_real_test_split().parent, val_size=5000)
-    model_name, kwargs, *_ = CONVERGED[name]
-    model = build_model(model_name, weights="cifar10", **kwargs)
+    run = CONVERGED[name].runs[0]
+    model = build_model(run.model, weights="cifar10", **run.model_kwargs)
     record = model.checkpoint_record
     assert record["normalisation"]["mean"] == pytest.approx(data.mean.tolist())
     batches = TensorLoader(data.test_images, data.test_labels, batch_size=500, mean=data.mean, std=data.std)

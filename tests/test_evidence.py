@@ -80,16 +80,16 @@ def test_the_gap_is_clean_training_accuracy_minus_test_accuracy_and_may_be_negat
 
 def test_weights_are_one_figure_and_seeds_that_disagree_on_them_are_refused():
     runs = {
-        "reduced": seeded(history(0.60, parameters=100, flops=10), history(0.61, parameters=100, flops=10)),
-        "naive": seeded(history(0.61, parameters=300, flops=40), history(0.60, parameters=300, flops=40)),
+        "dense": seeded(history(0.60, parameters=100, flops=10), history(0.61, parameters=100, flops=10)),
+        "res": seeded(history(0.61, parameters=300, flops=40), history(0.60, parameters=300, flops=40)),
     }
-    arms = {"reduced": "reduced", "naive": "naive"}
-    figures = claim_figures("googlenet.reductions", runs, arms)
-    assert figures["reduced"]["weights"] == 100 and figures["naive"]["flops"] == 40
-    assert judge_runs("googlenet.reductions", runs, arms).verdict == "shown"
-    runs["naive"][1] = history(0.60, parameters=301, flops=40)
+    arms = {"densenet": "dense", "resnet": "res"}
+    figures = claim_figures("densenet.parameter_efficiency", runs, arms)
+    assert figures["densenet"]["weights"] == 100 and figures["resnet"]["weights"] == 300
+    assert judge_runs("densenet.parameter_efficiency", runs, arms).verdict == "shown"
+    runs["res"][1] = history(0.60, parameters=301, flops=40)
     with pytest.raises(ValueError, match="different weights"):
-        claim_figures("googlenet.reductions", runs, arms)
+        claim_figures("densenet.parameter_efficiency", runs, arms)
 
 
 def test_missing_runs_arms_and_figures_are_named():

@@ -8,8 +8,8 @@ from torch import nn
 
 from cnnlessons import augmentation as Aug
 from cnnlessons import plots
-from cnnlessons.experiments import alexnet as A
-from cnnlessons.experiments import vgg as V
+from cnnlessons.lessons import alexnet as A
+from cnnlessons.lessons import vgg as V
 from cnnlessons.measure import stacked_receptive_field
 from cnnlessons.models import Figure1CNN, SmallAlexNet, he_init
 from cnnlessons.runs.recipes import RECIPES, subset_data
@@ -67,7 +67,7 @@ def test_figure1_cnn_is_four_weight_layers():
 
 
 def test_figure1_runs_train_both_with_the_papers_settings(digits):
-    runs = RECIPES[A.FIGURE1_KEY].train(digits, "smoke", epochs=1)
+    runs = A.recipes.FIGURE1.train(digits, "smoke", epochs=1)
     assert list(runs) == ["relu", "tanh"]
     for name, h in runs.items():
         assert h.label == name and len(h.epoch) == 1 and h.test_acc is not None
@@ -77,9 +77,9 @@ def test_figure1_runs_train_both_with_the_papers_settings(digits):
 
 
 def test_figure1_runs_start_from_the_initialisation_made_for_each_activation(digits):
-    from cnnlessons.runs.recipes import FIGURE1_INIT
+    from cnnlessons.lessons.alexnet.recipes import FIGURE1_INIT
 
-    recipe = RECIPES[A.FIGURE1_KEY]
+    recipe = A.recipes.FIGURE1
     assert FIGURE1_INIT == {"relu": "he", "tanh": "glorot"}
     stds = {}
     for run in recipe.runs_for("smoke"):
@@ -202,8 +202,8 @@ def test_regularisation_runs_and_gap_table(digits):
     assert rows[0].gap == pytest.approx(rows[0].train_acc - rows[0].test_acc)
     table = A.format_gap_table(rows)
     assert "train acc" in table and "test acc" in table and "dropout 0.5" in table
-    assert {A.FIGURE1_KEY, A.REGULARISATION_KEY} <= set(RECIPES)
-    assert set(RECIPES[A.REGULARISATION_KEY].claims) == {"alexnet.augmentation", "alexnet.dropout"}
+    assert {A.recipes.FIGURE1.key, A.recipes.REGULARISATION.key} <= set(RECIPES)
+    assert set(A.recipes.REGULARISATION.claims) == {"alexnet.augmentation", "alexnet.dropout"}
 
 
 def test_he_init_leaves_the_output_layer_small():
@@ -242,7 +242,7 @@ def test_stack_weights_are_27_and_49_c_squared():
 def test_conv_head_equals_fc_head_and_gives_a_score_map(digits, size):
     data = dataclasses.replace(digits, train_images=torch.zeros(1, 1, size, size, dtype=torch.uint8))
     torch.manual_seed(0)
-    model = RECIPES[V.VGG_KEY].build(RECIPES[V.VGG_KEY].run("SmallVGG"), data)
+    model = V.recipes.VGG.build(V.recipes.VGG.run("SmallVGG"), data)
     assert model.avgpool.output_size == (size // 8, size // 8)
     x = torch.randn(3, 1, size, size)
     diff, scale, shape = V.head_difference(model, x)
@@ -282,4 +282,4 @@ def test_kernel_runs_and_vgg_training(digits):
     model, history = V.train_vgg(digits, "smoke", epochs=1)
     assert len(history.epoch) == 1 and history.test_acc is not None
     assert history.info["parameters"] == sum(p.numel() for p in model.parameters())
-    assert {V.VGG_KEY, V.KERNELS_KEY} <= set(RECIPES)
+    assert {V.recipes.VGG.key, V.recipes.KERNELS.key} <= set(RECIPES)

@@ -5,11 +5,10 @@ import pytest
 import torch
 
 from cnnlessons import get_profile
-from cnnlessons.experiments import densenet as lesson
-from cnnlessons.experiments import summary
+from cnnlessons.lessons import densenet as lesson
+from cnnlessons.lessons import summary
 from cnnlessons.measure import count_parameters
 from cnnlessons.models import DenseBlock, SmallDenseNet, SmallResNet
-from cnnlessons.runs.recipes import RECIPES
 from cnnlessons.training import History
 
 # --- lesson 05 -----------------------------------------------------------------------------------
@@ -88,7 +87,7 @@ def test_lesson_models_and_budget():
         count_parameters(lesson.build_densenet_bc(num_classes=10, in_channels=1))
         < count_parameters(lesson.build_resnet(num_classes=10, in_channels=1)) / 2
     )
-    recipe = RECIPES[lesson.EXPERIMENT]
+    recipe = lesson.recipes.DENSENET_VS_RESNET
     assert recipe.epochs_for(get_profile("smoke")) == 2
     assert recipe.epochs_for(get_profile("gpu")) == 7
     assert recipe.epochs_for(get_profile("smoke").scaled(epochs=1)) == 1

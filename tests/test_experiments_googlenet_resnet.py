@@ -6,8 +6,8 @@ import pytest
 import torch
 from torch import nn
 
-from cnnlessons.experiments import googlenet as g
-from cnnlessons.experiments import resnet as r
+from cnnlessons.lessons import googlenet as g
+from cnnlessons.lessons import resnet as r
 from cnnlessons.models import GoogLeNet, Inception, build_model
 from cnnlessons.models.googlenet import SMALL_BLOCKS
 
@@ -162,7 +162,7 @@ def test_train_resnet_and_the_four_runs(digits):
     with pytest.raises(ValueError, match="shortcut must be one of"):
         r.train_resnet(digits, 8, "dense", width=2, epochs=1)
     # the runs are the recipe's: SGD at the paper's learning rate, test accuracy measured
-    assert again.info["recipe"] == r.DEGRADATION_KEY and again.info["optimizer"] == "sgd"
+    assert again.info["recipe"] == r.recipes.DEGRADATION.key and again.info["optimizer"] == "sgd"
     assert again.info["lr"] == 0.1 and again.info["depth"] == 8 and again.info["width"] == 2
 
 

@@ -3,8 +3,8 @@
 import pytest
 import torch
 
-from cnnlessons.experiments.alexnet import gradient_sizes_by_activation
-from cnnlessons.explorers.alexnet import GradientExplorer
+from cnnlessons.lessons.alexnet.experiments import gradient_sizes_by_activation
+from cnnlessons.lessons.alexnet.explorer import GradientExplorer
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from cnnlessons.explorers.densenet import GrowthRateExplorer
+from cnnlessons.lessons.densenet.explorer import GrowthRateExplorer
 from cnnlessons.measure import count_parameters, flops_per_image
 from cnnlessons.models import SmallDenseNet
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from cnnlessons.experiments.googlenet import GOOGLENET_BRANCHES, branch_cost
-from cnnlessons.explorers.googlenet import ReductionExplorer
+from cnnlessons.lessons.googlenet.experiments import GOOGLENET_BRANCHES, branch_cost
+from cnnlessons.lessons.googlenet.explorer import ReductionExplorer
 
 
 def test_default_is_the_papers_3a_3x3_branch():

@@ -2,8 +2,8 @@
 
 import pytest
 
-from cnnlessons.experiments.resnet import DegradationSetup
-from cnnlessons.explorers.resnet import ShortcutExplorer
+from cnnlessons.lessons.resnet.experiments import DegradationSetup
+from cnnlessons.lessons.resnet.explorer import ShortcutExplorer
 from cnnlessons.training import History
 
 SETUP = DegradationSetup(depths=(8, 14), width=2, epochs=1, max_depth=14)

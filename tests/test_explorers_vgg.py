@@ -2,7 +2,7 @@
 
 import pytest
 
-from cnnlessons.explorers.vgg import KernelExplorer
+from cnnlessons.lessons.vgg.explorer import KernelExplorer
 
 
 def test_default_is_one_7x7_against_three_3x3():

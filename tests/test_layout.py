@@ -22,7 +22,6 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
         "learner's library",
         (
-            "cnnlessons",
             "cnnlessons.layers",
             "cnnlessons.measure",
             "cnnlessons.tensordata",
@@ -36,15 +35,17 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "cnnlessons.notebook",
             "cnnlessons.models",
             "cnnlessons.views",
+            "cnnlessons.claims",
             "cnnlessons.exercises",
         ),
     ),
-    ("run machinery", ("cnnlessons.runs",)),
-    ("lessons and explorers", ("cnnlessons.experiments", "cnnlessons.explorers")),
+    ("run machinery and shared widgets", ("cnnlessons.runs", "cnnlessons.explorers")),
+    ("lessons", ("cnnlessons.lessons",)),
     ("instructor's tools", ("cnnlessons.instructor",)),
     (
-        "command line and old paths",
+        "the package's front, command line and old paths",
         (
+            "cnnlessons",
             "cnnlessons.__main__",
             "cnnlessons.models.__main__",
             "cnnlessons.exercises.__main__",
@@ -58,9 +59,11 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         ),
     ),
 )
-"""Bottom to top. A module imports only from its own layer or those below; the lessons and the
-instructor's tools, side by side, do not import each other. The root package counts as the
-learner's library: it re-exports the library's names (``cnnlessons.fit``) and nothing else."""
+"""Bottom to top. A module imports only from its own layer or those below: the machinery never
+imports a lesson (what it needs of one reaches it through a registry or an argument), and no
+lesson imports another. The root package, the notebooks' front (``cnnlessons.fit``,
+``cnnlessons.check``), is on top: its checkers come from the lessons. It names only itself here;
+every other module is placed by the longest prefix that names it."""
 
 DYNAMIC = {"cnnlessons.views.source": "source_of() imports the module a learner names"}
 """Modules allowed an ``importlib.import_module`` of a computed name, and why."""
@@ -179,7 +182,7 @@ def layer_of(module: str) -> tuple[int, str]:
     best: tuple[int, int, str] | None = None
     for rank, (name, prefixes) in enumerate(LAYERS):
         for prefix in prefixes:
-            if module == prefix or module.startswith(prefix + "."):
+            if module == prefix or (prefix != "cnnlessons" and module.startswith(prefix + ".")):
                 if best is None or len(prefix) > best[0]:
                     best = (len(prefix), rank, name)
     if best is None:

@@ -146,8 +146,8 @@ def test_training_memory_counts_what_backward_needs():
 
 
 def test_densenet_keeps_more_per_parameter_than_resnet():
+    from cnnlessons.lessons.summary.recipes import SMALL_MODELS
     from cnnlessons.models import build_model
-    from cnnlessons.runs.recipes import SMALL_MODELS
 
     ratio = {}
     for label in ("ResNet", "DenseNet"):

@@ -52,8 +52,8 @@ def test_preact_resnet_same_depth_and_default_unchanged():
 
 
 def test_resnet_explorer_block_choice(digits):
-    from cnnlessons.experiments.resnet import DegradationSetup
-    from cnnlessons.explorers.resnet import ShortcutExplorer
+    from cnnlessons.lessons.resnet.experiments import DegradationSetup
+    from cnnlessons.lessons.resnet.explorer import ShortcutExplorer
 
     calls = []
 

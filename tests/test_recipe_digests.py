@@ -9,7 +9,9 @@ import json
 
 import pytest
 
+import cnnlessons.lessons  # noqa: F401  registers every lesson's recipes
 from cnnlessons.models.converged import record_path
+from cnnlessons.runs.converged import CONVERGED
 from cnnlessons.runs.recipes import RECIPES
 
 PROFILES = ("smoke", "cpu", "gpu")
@@ -47,9 +49,7 @@ def test_a_recipes_digest_is_the_pinned_one(key):
     assert digests == DIGESTS[key], f"{key}: the recipe now trains something else (digests {digests})"
 
 
-@pytest.mark.parametrize(
-    "name", [k.removeprefix("converged/") for k in DIGESTS if k.startswith("converged/")]
-)
+@pytest.mark.parametrize("name", sorted(CONVERGED))
 def test_each_shipped_checkpoint_matches_its_recipe(name):
     record = json.loads(record_path(name).read_text())
     assert (

@@ -55,16 +55,16 @@ def test_every_experiment_key_a_notebook_names_is_a_recipe():
     keys = set()
     for source in (ROOT / "notebooks").glob("[0-9][0-9]_*.py"):
         keys |= set(re.findall(r'"(0\d_[a-z]+/[a-z0-9_]+)"', source.read_text()))
-    from cnnlessons.experiments import alexnet, densenet, resnet, summary, vgg
+    from cnnlessons.lessons import alexnet, densenet, resnet, summary, vgg
 
     keys |= {
-        alexnet.FIGURE1_KEY,
-        alexnet.REGULARISATION_KEY,
-        vgg.VGG_KEY,
-        vgg.KERNELS_KEY,
-        resnet.DEGRADATION_KEY,
-        densenet.EXPERIMENT,
-        summary.EXPERIMENT,
+        alexnet.recipes.FIGURE1.key,
+        alexnet.recipes.REGULARISATION.key,
+        vgg.recipes.VGG.key,
+        vgg.recipes.KERNELS.key,
+        resnet.recipes.DEGRADATION.key,
+        densenet.recipes.DENSENET_VS_RESNET.key,
+        summary.recipes.FIVE_MODELS.key,
     }
     assert keys and keys <= set(RECIPES), sorted(keys - set(RECIPES))
 

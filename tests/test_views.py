@@ -282,7 +282,7 @@ def test_show_source_shows_library_code(capsys):
 
 def test_show_source_refuses_exercise_solutions():
     from cnnlessons import layers
-    from cnnlessons.exercises import resnet as resnet_checker
+    from cnnlessons.lessons.resnet import exercises as resnet_checker
     from cnnlessons.models import Bottleneck, DenseBlock, Inception, ResidualBlock, Transition, VGGBlock
 
     for obj, exercise in (

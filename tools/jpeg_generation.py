@@ -8,7 +8,7 @@ DIR holds ``cifar10-{train,test}.npz`` (images N x 32 x 32 x 3, labels), as the 
 writes them. Each image is encoded again as the pack was (JPEG quality 75, 4:2:0 chroma) with its
 8x8 block grid shifted by ``--shift`` pixels (edge-padded, then cropped back), so that the second
 quantisation is not a no-op on the first one's blocks. With ``--epochs`` the converged ResNet-20
-recipe (``RECIPES["converged/resnet20"]``, shortened to that many epochs) trains on each copy,
+recipe (``CONVERGED["resnet20"]``, shortened to that many epochs) trains on each copy,
 each seed on both, and the test accuracies are printed side by side.
 """
 
@@ -85,11 +85,11 @@ def test_accuracy(data: Path, epochs: int, seed: int) -> float:
     """ResNet-20's test accuracy after ``epochs`` of its converged recipe on ``data``."""
     from cnnlessons.profiles import get_profile
     from cnnlessons.runs.checkpoints import PROFILE, default_precision, load_training_data
-    from cnnlessons.runs.recipes import RECIPES
+    from cnnlessons.runs.converged import CONVERGED
     from cnnlessons.training import pick_device
 
     profile = get_profile(PROFILE)
-    recipe = dataclasses.replace(RECIPES["converged/resnet20"], fixed_epochs=epochs, seed=seed)
+    recipe = dataclasses.replace(CONVERGED["resnet20"], fixed_epochs=epochs, seed=seed)
     [run] = recipe.runs_for(profile)
     device = pick_device()
     # the recipe's training itself, not the run cache (as ``cnnlessons train`` does)

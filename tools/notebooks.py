@@ -43,6 +43,7 @@ from nbclient import NotebookClient
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 sys.path.insert(0, str(ROOT))
+import cnnlessons.lessons  # noqa: E402,F401  registers every lesson's claims and recipes
 from cnnlessons.claims import CLAIMS, MIMETYPE, recheck  # noqa: E402
 from cnnlessons.course import colab_badge, setup_cell_source  # noqa: E402
 

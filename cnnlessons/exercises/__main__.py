@@ -6,6 +6,7 @@ checkers check; ``tests/test_docs.py`` fails when the stored page differs from i
 
 from __future__ import annotations
 
+from .. import lessons  # noqa: F401  registers every lesson's checkers
 from ..course import LESSONS
 from . import EXERCISES
 

@@ -244,7 +244,7 @@ def _which_model(model: nn.Module, data: CourseData, converged: str | None) -> t
     if converged is None:
         return model, own
     from ..models import build_model
-    from ..runs.recipes import CONVERGED
+    from ..runs.converged import CONVERGED
 
     if converged not in CONVERGED:
         raise ValueError(f"converged must be one of {', '.join(CONVERGED)} or None, got {converged!r}")
@@ -253,7 +253,8 @@ def _which_model(model: nn.Module, data: CourseData, converged: str | None) -> t
             f"{own} (the converged {converged} takes CIFAR-10's 3x32x32 images; "
             f"{data.name} has {data.input_size[0]}x{data.input_size[1]}x{data.input_size[2]})"
         )
-    name, kwargs, *_ = CONVERGED[converged]
+    run = CONVERGED[converged].runs[0]
+    name, kwargs = run.model, dict(run.model_kwargs)
     try:
         trained = build_model(name, weights="cifar10", **kwargs)
     except ValueError as error:

@@ -120,6 +120,7 @@ def read_records(out_dir: str | Path) -> list[Record]:
 
 def exercise_columns(records: Sequence[Record]) -> list[str]:
     """The exercises of all records: the course's order first, then any others as found."""
+    from .. import lessons  # noqa: F401  registers every lesson's checkers
     from ..exercises import EXERCISES
 
     found: list[str] = []

@@ -119,6 +119,7 @@ def nbgrader_notebook(
     Raises ReleaseError, naming ``where`` and the cell, for markers that do not pair up or that
     nbgrader would read differently, and for a notebook without exercises.
     """
+    from .. import lessons  # noqa: F401  registers every lesson's checkers
     from ..exercises import EXERCISES
 
     nb = copy.deepcopy(nb)

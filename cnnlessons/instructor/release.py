@@ -98,6 +98,7 @@ def release_notebook(
     nb: nbformat.NotebookNode, where: str = "notebook"
 ) -> tuple[nbformat.NotebookNode, int, list[str]]:
     """The learner version of ``nb`` (a copy), the number of solution regions, and warnings."""
+    from .. import lessons  # noqa: F401  registers every lesson's checkers
     from ..exercises import EXERCISES
 
     nb = copy.deepcopy(nb)

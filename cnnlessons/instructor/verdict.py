@@ -190,7 +190,7 @@ def _decide_one(exercise_id: str, path: str, evaluate, guard: _Guard, outcome_ty
 
 def _serve() -> int:
     """The check process: a request on stdin, one JSON line per job on the original stdout."""
-    from ..exercises import EXERCISES  # noqa: F401  registers every checker before learner code runs
+    from .. import lessons  # noqa: F401  registers every checker before learner code runs
     from ..exercises.core import Outcome, evaluate
 
     guard = _Guard()

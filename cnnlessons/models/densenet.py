@@ -28,7 +28,12 @@ __all__ = [
     "densenet121",
     "cifar_densenet",
     "dense_out_channels",
+    "DENSENET_BC",
 ]
+
+DENSENET_BC = dict(growth_rate=12, block_config=(3, 3, 3), bottleneck=True, compression=0.5)
+"""The course's scaled-down DenseNet-BC (k=12, three blocks of three bottleneck layers): lesson 05's
+model and the shipped checkpoint's."""
 
 
 def dense_out_channels(in_channels: int, num_layers: int, growth_rate: int) -> int:

@@ -182,13 +182,17 @@ def bench_training(
 
 
 def main(argv: list[str] | None = None) -> dict:
+    from .recipes import RECIPES, Run, get_recipe
+
+    # without --recipe: the lessons' reference recipe (ResNet-20), registered with reference=True
+    default_recipe = next((key for key, recipe in RECIPES.items() if recipe.reference), None)
     parser = argparse.ArgumentParser(prog="python -m cnnlessons.bench", description=__doc__.split("\n")[0])
     parser.add_argument("--data", help="dataset name or path (default: the active profile's)")
     parser.add_argument(
         "--recipe",
-        default="04_resnet/resnet20_fast",
-        help="the training recipe whose first model is measured (default: "
-        "04_resnet/resnet20_fast, ResNet-20); see `cnnlessons reproduce --list`",
+        default=default_recipe,
+        help=f"the training recipe whose first model is measured (default: {default_recipe}); "
+        "see `cnnlessons reproduce --list`",
     )
     parser.add_argument(
         "--model", default=None, help="measure this build_model name instead of the recipe's model"
@@ -214,9 +218,10 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--json", help="write the figures to this JSON file")
     args = parser.parse_args(argv)
 
-    from .recipes import Run, get_recipe
-
-    recipe = get_recipe(args.recipe)
+    try:
+        recipe = get_recipe(args.recipe)
+    except ValueError as error:
+        parser.error(f"--recipe: {error}")
     run = Run(args.model, args.model) if args.model else recipe.runs_for(get_profile())[0]
     try:
         device = pick_device(args.device)

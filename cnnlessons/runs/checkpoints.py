@@ -2,7 +2,7 @@
 
     python -m cnnlessons train resnet20 --data PATH [--resume] [--precision bf16] [--out DIR]
 
-The recipe is ``RECIPES["converged/NAME"]`` (``CONVERGED``): CIFAR-10's 45,000 training images,
+The recipe is ``CONVERGED[NAME]`` (``cnnlessons.runs.converged``): CIFAR-10's 45,000 training images,
 5,000 held out for validation, the 10,000 test images evaluated once at the end. The command
 prints the estimate first, shows a progress bar, and keeps the run's state after every epoch in
 ``checkpoints/NAME.partial.pt`` under the data root: an interrupted run writes nothing else, and
@@ -28,7 +28,7 @@ from ..data import CourseData, checkout_root, data_root, load_dataset
 from ..models.converged import WEIGHTS, record_path, weights_digest, weights_path
 from ..profiles import get_profile
 from ..training import device_description, pick_device
-from .recipes import CONVERGED, RECIPES
+from .converged import CONVERGED
 
 __all__ = [
     "PROFILE",
@@ -129,7 +129,7 @@ def train(
             f"data must be CIFAR-10 (10 classes, 3x32x32), got {data.name} with "
             f"{data.num_classes} classes, {data.input_size}"
         )
-    recipe = RECIPES[f"converged/{name}"]
+    recipe = CONVERGED[name]
     profile = get_profile(PROFILE)
     device = pick_device(device)
     if precision is None:

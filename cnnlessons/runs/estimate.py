@@ -277,6 +277,6 @@ def notebook_gpu_seconds(
     return sum(
         t.seconds_at(flops_per_second) * (seeds if getattr(recipe, "claims", None) else 1)
         for key, recipe in recipes.items()
-        if key.startswith(f"{notebook}/") and key != "04_resnet/resnet20_fast"
+        if key.startswith(f"{notebook}/") and not getattr(recipe, "reference", False)
         for t in recipe_trainings(recipe, "gpu")
     )

@@ -44,7 +44,7 @@ def _lesson_name(name: str) -> str:
 def jobs_for(lessons: Sequence[str], data, profile) -> list[Job]:
     """What ``prepare`` trains for ``lessons`` in ``profile``, in order."""
     from ..profiles import get_profile
-    from .recipes import EXPLORER_OPENINGS, RECIPES
+    from .recipes import OPENINGS, RECIPES
 
     jobs: list[Job] = []
     for lesson in lessons:
@@ -62,12 +62,14 @@ def jobs_for(lessons: Sequence[str], data, profile) -> list[Job]:
 
                     name = f"{recipe.key}: {spec.label}" + (f" (seed {seed})" if len(seeds) > 1 else "")
                     jobs.append(Job(lesson, name, epochs, train))
-        for name, key, spec in EXPLORER_OPENINGS.get(lesson, ()):
+        for name, opening, spec in OPENINGS:
+            if opening.key.split("/")[0] != lesson:
+                continue
 
-            def train(tick, recipe=RECIPES[key], spec=spec):
+            def train(tick, recipe=opening, spec=spec):
                 recipe.fit_run(spec, data, profile, progress=False, on_epoch=lambda h: tick())
 
-            jobs.append(Job(lesson, f"{lesson}: {name}", RECIPES[key].epochs_for(profile), train))
+            jobs.append(Job(lesson, f"{lesson}: {name}", opening.epochs_for(profile), train))
     return jobs
 
 

@@ -1,12 +1,14 @@
-"""The training recipes: one :class:`Recipe` per experiment, in one registry, ``RECIPES``.
+"""The training recipes: :class:`Recipe` and :class:`Run`, and their one registry, ``RECIPES``.
 
 A recipe says everything that decides a run: which models (``build_model`` names and their
 arguments), the ``fit`` arguments, the budget per profile and what is measured besides the
-curves. The lessons' notebooks, their explorers, ``cnnlessons reproduce`` and ``cnnlessons bench``
-all train through it, so a recipe changed here changes every one of them::
+curves. Each lesson defines its recipes in ``cnnlessons.lessons.<lesson>.recipes`` and registers
+them there; its notebook, its explorer, ``cnnlessons reproduce`` and ``cnnlessons bench`` all train
+through them, so a recipe changed there changes every one of them::
 
-    runs = RECIPES["02_vggnet/vgg"].train(data, profile)     # {label: History}
-    print(RECIPES["02_vggnet/vgg"].describe(profile))         # what that trains, in words
+    from cnnlessons.lessons.vgg import recipes
+    runs = recipes.VGG.train(data, profile)     # {label: History}
+    print(recipes.VGG.describe(profile))         # what that trains, in words
 """
 
 from __future__ import annotations
@@ -22,12 +24,23 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..claims import CLAIMS, EffectClaim
 from ..data import CourseData
 from ..profiles import Profile, get_profile
 from ..training import History, evaluate, fit, pick_device, set_seed
 from .runcache import disk_cached
 
-__all__ = ["Run", "Recipe", "RECIPES", "get_recipe", "subset_data", "MEASUREMENTS"]
+__all__ = [
+    "Run",
+    "Recipe",
+    "RECIPES",
+    "OPENINGS",
+    "register",
+    "register_opening",
+    "get_recipe",
+    "subset_data",
+    "MEASUREMENTS",
+]
 
 
 def _frozen(mapping: Mapping[str, Any] | None) -> Mapping[str, Any]:
@@ -83,25 +96,29 @@ class Recipe:
     measure: tuple[str, ...] = ()
     """Extra figures kept in each run's ``info``: names from ``MEASUREMENTS``."""
     seed: int = 0
-    claims: Mapping[str, Mapping[str, str] | Callable[[Mapping[str, Any]], Mapping[str, str]]] = (
+    claims: Mapping[Any, Mapping[str, str] | Callable[[Mapping[str, Any]], Mapping[str, str]]] = (
         dataclasses.field(default_factory=dict)
     )
-    """The effect claims these runs decide (ids of ``cnnlessons.claims.CLAIMS``): per claim, each
-    of its arms -> the label of the run that plays it (or a function of the profile's
-    ``settings`` that gives them, where the labels change with the profile). Trained with
-    ``train_seeds``."""
+    """The effect claims these runs decide (``EffectClaim``s, kept by id): per claim, each of its
+    arms -> the label of the run that plays it (or a function of the profile's ``settings`` that
+    gives them, where the labels change with the profile). Trained with ``train_seeds``."""
     target: float | None = None
     """The training error (eval mode) that ``epochs_to_target`` counts the epochs to."""
     val_size: int | None = None
     """Keep only the first ``val_size`` validation images (the split is already shuffled): for
     long runs on few images, which evaluate them after every epoch. The claims are judged on the
     test split."""
+    reference: bool = False
+    """A reference run only (``reproduce``, ``bench``), which no lesson's notebook trains: left out of
+    a notebook's time estimate."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "fit", _frozen(self.fit))
         object.__setattr__(self, "settings", _frozen({k: _frozen(v) for k, v in self.settings.items()}))
         object.__setattr__(
-            self, "claims", _frozen({k: v if callable(v) else _frozen(v) for k, v in self.claims.items()})
+            self,
+            "claims",
+            _frozen({_claim_id(k): v if callable(v) else _frozen(v) for k, v in self.claims.items()}),
         )
         for claim_id, arms in self.claims.items():
             _check_arms(claim_id, arms)
@@ -387,8 +404,9 @@ class Recipe:
                 del model
         return results
 
-    def arms_for(self, claim_id: str, profile: Profile | str | None = None) -> Mapping[str, str]:
+    def arms_for(self, claim: EffectClaim | str, profile: Profile | str | None = None) -> Mapping[str, str]:
         """The claim's arms -> the labels of the runs that play them in ``profile``."""
+        claim_id = _claim_id(claim)
         if claim_id not in self.claims:
             raise ValueError(
                 f"claim_id: {self.key} decides {', '.join(self.claims) or 'no claim'}, got {claim_id!r}"
@@ -400,18 +418,23 @@ class Recipe:
         return arms
 
     def judge(
-        self, claim_id: str, runs: Mapping[str, Mapping[int, History]], profile: Profile | str | None = None
+        self,
+        claim: EffectClaim | str,
+        runs: Mapping[str, Mapping[int, History]],
+        profile: Profile | str | None = None,
     ):
-        """The verdict on ``claim_id`` (one of ``claims``) from ``train_seeds``' runs in ``profile``:
+        """The verdict on ``claim`` (one of ``claims``) from ``train_seeds``' runs in ``profile``:
         a ``cnnlessons.claims.Judgement``, by the one rule of ``cnnlessons.claims.judge``."""
         from .evidence import judge_runs
 
-        return judge_runs(claim_id, runs, self.arms_for(claim_id, profile), self.target)
+        return judge_runs(_claim_id(claim), runs, self.arms_for(claim, profile), self.target)
+
+
+def _claim_id(claim: EffectClaim | str) -> str:
+    return claim.id if isinstance(claim, EffectClaim) else claim
 
 
 def _check_arms(claim_id: str, arms: Any) -> None:
-    from ..claims import CLAIMS
-
     if claim_id not in CLAIMS:
         raise ValueError(f"claims: expected ids among {', '.join(CLAIMS)}, got {claim_id!r}")
     if callable(arms):
@@ -468,495 +491,18 @@ def register(recipe: Recipe) -> Recipe:
     return recipe
 
 
+OPENINGS: list[tuple[str, Recipe, Run]] = []
+"""(name, recipe, run) for each explorer whose opening setting no recipe's own runs train: what
+``cnnlessons prepare`` trains besides the recipes, as the explorer's button would."""
+
+
+def register_opening(name: str, recipe: Recipe, run: Run) -> None:
+    """Add an explorer's opening run (``name``, trained as ``recipe`` trains its own) to ``OPENINGS``."""
+    OPENINGS.append((name, recipe, run))
+
+
 def get_recipe(key: str) -> Recipe:
     """The recipe called ``key`` (``<notebook>/<experiment>``)."""
     if key not in RECIPES:
         raise ValueError(f"recipe key must be one of {', '.join(RECIPES)}, got {key!r}")
     return RECIPES[key]
-
-
-# --------------------------------------------------------------------------- 01 AlexNet
-
-FIGURE1_LR = {"relu": 0.01, "tanh": 0.1}
-FIGURE1_INIT = {"relu": "he", "tanh": "glorot"}
-"""Each activation's learning rate, tuned as the paper tuned them ("chosen independently to make
-training as fast as possible"; tried on seeds 100 and 101, 2,500 images: ReLU 0.003, 0.01, 0.02,
-0.03, 0.05; tanh 0.01, 0.03, 0.1), and the initialisation made for it (He for ReLU, Glorot for
-tanh)."""
-
-register(
-    Recipe(
-        "01_alexnet/figure1",
-        "the AlexNet paper's Figure 1 at course scale: a four-layer CNN, ReLU against tanh, each at "
-        "its own tuned learning rate",
-        runs=tuple(
-            Run(a, "figure1_cnn", {"activation": a}, {"lr": FIGURE1_LR[a]}, init=FIGURE1_INIT[a])
-            for a in ("relu", "tanh")
-        ),
-        # As in the paper's Figure 1: SGD with momentum at a fixed learning rate and no
-        # regularisation of any kind (no weight decay, no augmentation, no dropout). The training
-        # error is measured in eval mode on the whole training subset after every epoch.
-        fit=dict(
-            optimizer="sgd",
-            schedule="constant",
-            weight_decay=0.0,
-            augment=False,
-            test=True,
-            train_eval_size=50_000,
-        ),
-        # A quarter of the images for 2.5 times the epochs: 15 epochs on 2,500 images in cpu.
-        epochs=2.5,
-        subset=4,
-        target=0.25,
-        claims={"alexnet.relu_vs_tanh": {"relu": "relu", "tanh": "tanh"}},
-    )
-)
-
-REGULARISATION_VARIANTS = {
-    "no augmentation, no dropout": (False, 0.0),
-    "augmentation": (True, 0.0),
-    "dropout 0.5": (False, 0.5),
-}
-REGULARISATION_HIDDEN = 512
-"""The fully connected layers' width in the regularisation runs (SmallAlexNet's default is 128):
-dropout needs redundant units to drop."""
-
-register(
-    Recipe(
-        "01_alexnet/regularisation",
-        "SmallAlexNet (wide FC layers) on a set small enough to overfit: without regularisation, "
-        "with augmentation, with dropout",
-        runs=tuple(
-            Run(
-                label,
-                "small_alexnet",
-                {"dropout": dropout, "hidden": REGULARISATION_HIDDEN},
-                {"augment": augment},
-            )
-            for label, (augment, dropout) in REGULARISATION_VARIANTS.items()
-        ),
-        fit=dict(optimizer="adamw", lr=1e-3, test=True, train_eval_size=0),
-        # A tenth of the images for 14 times the epochs: 84 epochs on 1,000 images in cpu, long after
-        # the unregularised net has memorised them and long enough for the dropout net to fit them
-        # too (at 42 epochs it had not, and dropout only slowed it down). 250 validation images each
-        # epoch keep the curves and leave the time to training.
-        epochs=14.0,
-        subset=10,
-        init="he",
-        measure=("clean_train_acc",),
-        val_size=250,
-        claims={
-            "alexnet.augmentation": {"augmented": "augmentation", "plain": "no augmentation, no dropout"},
-            "alexnet.dropout": {"dropout": "dropout 0.5", "no dropout": "no augmentation, no dropout"},
-        },
-    )
-)
-
-# --------------------------------------------------------------------------- 02 VGGNet
-
-register(
-    Recipe(
-        "02_vggnet/vgg",
-        "the scaled-down VGG: three blocks of two 3x3 convolutions",
-        runs=(Run("SmallVGG", "small_vgg", data_kwargs=("image_size",)),),
-        # Without batch normalisation VGG is slow to start with SGD on a short budget (the paper
-        # trained its deeper nets from a shallower one's weights); AdamW gets it going.
-        fit=dict(optimizer="adamw", lr=1e-3, test=True),
-    )
-)
-
-
-def kernel_label(kernel_size: int, num_layers: int) -> str:
-    return f"{num_layers} x {kernel_size}x{kernel_size}"
-
-
-def kernel_comparison(kernel_size: int = 7, num_layers: int = 1, width: int = 16) -> tuple[Run, Run]:
-    """``num_layers`` kxk layers against the 3x3 stack with the same receptive field."""
-    from ..measure import equivalent_3x3_layers
-
-    n3 = equivalent_3x3_layers(kernel_size, num_layers)
-    return tuple(
-        Run(kernel_label(k, n), "kernel_model", {"kernel_size": k, "num_layers": n, "width": width})
-        for k, n in ((kernel_size, num_layers), (3, n3))
-    )
-
-
-register(
-    Recipe(
-        "02_vggnet/kernels",
-        "one 7x7 layer against three 3x3 layers with the same receptive field",
-        runs=kernel_comparison(7, 1),
-        fit=dict(optimizer="adamw", lr=2e-3),
-        epochs=0.5,
-    )
-)
-
-STACKS = {"one 5x5": (5, 1, 32), "two 3x3": (3, 2, 36), "four 3x3": (3, 4, 36)}
-"""The ledger's stacks (label -> kernel size, layers, width): two 3x3 layers see 5x5 as one 5x5
-layer does, at 18 x 36^2 = 23,328 weights against 25 x 32^2 = 25,600 (the 3x3 stack's width is the
-widest whose weights stay under the 5x5's); four 3x3 layers are the deeper stack at the same width."""
-
-register(
-    Recipe(
-        "02_vggnet/stacks",
-        "stacks of 3x3 convolutions against one 5x5 (same receptive field, fewer weights) and against "
-        "a deeper stack (VGG's section 4.1 and Table 3 at course scale)",
-        runs=tuple(
-            Run(label, "kernel_model", {"kernel_size": k, "num_layers": n, "width": w})
-            for label, (k, n, w) in STACKS.items()
-        ),
-        fit=dict(optimizer="adamw", lr=2e-3, test=True),
-        claims={
-            "vgg.small_kernels": {"3x3 stack": "two 3x3", "large kernel": "one 5x5"},
-            "vgg.depth": {"deeper": "four 3x3", "shallower": "two 3x3"},
-        },
-    )
-)
-
-# --------------------------------------------------------------------------- 03 GoogLeNet
-
-register(
-    Recipe(
-        "03_googlenet/googlenet",
-        "the scaled-down GoogLeNet",
-        runs=(Run("SmallGoogLeNet", "small_googlenet"),),
-        fit=dict(optimizer="sgd", lr=0.1, test=True),
-    )
-)
-
-
-def _ablation_runs(settings: Mapping[str, Any]) -> tuple[Run, ...]:
-    width = settings["width"]
-    return (
-        Run("reduced", "small_googlenet", {"width": width}),
-        Run("naive", "small_googlenet", {"width": width, "reductions": False}),
-        Run("no BN, lr 0.1", "small_googlenet", {"width": width, "batch_norm": False}),
-        Run("no BN, lr 0.01", "small_googlenet", {"width": width, "batch_norm": False}, {"lr": 0.01}),
-    )
-
-
-register(
-    Recipe(
-        "03_googlenet/ablations",
-        "the small GoogLeNet with its 1x1 reductions against the naive Inception block, and with batch "
-        "normalisation against without it at a high and a low learning rate",
-        runs=_ablation_runs,
-        # The lesson's recipe (SGD, lr 0.1) for all; every net starts from He initialisation, so that
-        # batch norm and the learning rate are what differs, not the initialisation.
-        fit=dict(optimizer="sgd", lr=0.1, test=True),
-        # Half the images for two thirds of the epochs (4 epochs on 5,000 images in cpu), at half the
-        # lesson's width on a CPU: thin Inception branches are what costs there.
-        epochs=2 / 3,
-        subset=2,
-        init="he",
-        measure=("flops",),
-        settings={"gpu": dict(width=16), "cpu": dict(width=8), "smoke": dict(width=4)},
-        claims={
-            "googlenet.reductions": {"reduced": "reduced", "naive": "naive"},
-            "googlenet.batch_norm": {
-                "bn, high rate": "reduced",
-                "no bn, high rate": "no BN, lr 0.1",
-                "no bn, low rate": "no BN, lr 0.01",
-            },
-        },
-    )
-)
-
-# --------------------------------------------------------------------------- 04 ResNet
-
-
-def resnet_label(shortcut: str | None, depth: int) -> str:
-    """``plain-20``, ``ResNet-20`` (identity shortcut) or ``ResNet-20 (projection)``."""
-    if shortcut == "none":
-        return f"plain-{depth}"
-    if shortcut == "identity":
-        return f"ResNet-{depth}"
-    return f"ResNet-{depth} ({shortcut or 'projection where needed'})"
-
-
-def resnet_run(depth: int, shortcut: str, width: int) -> Run:
-    """``cifar_resnet(depth, shortcut=...)`` at ``width``, labelled as the lesson names it."""
-    return Run(
-        resnet_label(shortcut, depth), "cifar_resnet", {"depth": depth, "shortcut": shortcut, "width": width}
-    )
-
-
-def _degradation_runs(settings: Mapping[str, Any]) -> tuple[Run, ...]:
-    return tuple(
-        resnet_run(depth, shortcut, settings["width"])
-        for depth in settings["depths"]
-        for shortcut in ("none", "identity")
-    )
-
-
-def _degradation_arms(claim_id: str) -> Callable[[Mapping[str, Any]], Mapping[str, str]]:
-    """The arms of the three claims section 1 of lesson 04 decides, as the profile labels them."""
-
-    def arms(settings: Mapping[str, Any]) -> Mapping[str, str]:
-        shallow, deep = settings["depths"]
-        return {
-            "resnet.degradation": {
-                "plain deep": resnet_label("none", deep),
-                "plain shallow": resnet_label("none", shallow),
-            },
-            "resnet.shortcuts": {
-                "residual deep": resnet_label("identity", deep),
-                "plain deep": resnet_label("none", deep),
-                "residual shallow": resnet_label("identity", shallow),
-            },
-        }[claim_id]
-
-    return arms
-
-
-register(
-    Recipe(
-        "04_resnet/degradation",
-        "plain and residual networks, shallow and deep (the paper's 20 and 56 layers in gpu)",
-        runs=_degradation_runs,
-        # The paper's CIFAR-10 learning rate; the training error measured on 2,500 training images.
-        fit=dict(optimizer="sgd", lr=0.1, test=True, train_eval_size=2500),
-        # What each profile affords: the paper's 20 against 56 layers at width 16 on a GPU; on a
-        # CPU 8 against 20 layers at half the width, on a quarter of the images for twice the epochs
-        # at 16x16 pixels (a quarter of the arithmetic: every seed of four networks fits the lesson's
-        # budget, and the training error is measured on all 2,500 images); in smoke 8 against 20
-        # layers at width 4.
-        settings={
-            "gpu": dict(depths=(20, 56), width=16, max_depth=110),
-            "cpu": dict(depths=(8, 20), width=8, max_depth=32, subset=4, epochs=2.0, image_size=16),
-            "smoke": dict(depths=(8, 20), width=4, max_depth=20),
-        },
-        claims={
-            claim_id: _degradation_arms(claim_id) for claim_id in ("resnet.degradation", "resnet.shortcuts")
-        },
-    )
-)
-
-
-def _shortcut_runs(settings: Mapping[str, Any]) -> tuple[Run, ...]:
-    identity, projection = (
-        resnet_run(settings["depth"], shortcut, settings["width"]) for shortcut in ("identity", None)
-    )
-    return identity, dataclasses.replace(projection, init_like=identity.label)
-
-
-def _shortcut_arms(settings: Mapping[str, Any]) -> Mapping[str, str]:
-    return {
-        "identity": resnet_label("identity", settings["depth"]),
-        "projection": resnet_label(None, settings["depth"]),
-    }
-
-
-register(
-    Recipe(
-        "04_resnet/shortcuts",
-        "identity (option A) against projection shortcuts where the shape changes (option B), same network",
-        runs=_shortcut_runs,
-        fit=dict(optimizer="sgd", lr=0.1, test=True),
-        # The two nets differ in two shortcuts, so their accuracies differ by less than one run's
-        # noise on a short budget: the projection net starts from the identity net's weights wherever
-        # they share a layer (and sees the same batches), and on a CPU the shallow net trains on all
-        # the profile's images at 16x16 for over three times the epochs, to end closer to where each
-        # converges.
-        settings={
-            "gpu": dict(depth=20, width=16),
-            "cpu": dict(depth=8, width=8, epochs=10 / 3, image_size=16),
-            "smoke": dict(depth=8, width=4),
-        },
-        claims={"resnet.identity_vs_projection": _shortcut_arms},
-    )
-)
-
-register(
-    Recipe(
-        "04_resnet/resnet20_fast",
-        "ResNet-20 (the paper's CIFAR-10 network), one-cycle SGD, label smoothing 0.1",
-        runs=(Run("ResNet-20", "resnet20"),),
-        fit=dict(optimizer="sgd", lr=0.2, label_smoothing=0.1, weight_decay=5e-4, test=True),
-        epochs=2.0,
-    )
-)
-
-
-def preactivation_label(depth: int, block: str) -> str:
-    """``ResNet-20`` or ``ResNet-20 (pre-activation)``."""
-    return f"ResNet-{depth}" + (" (pre-activation)" if block == "preact" else "")
-
-
-def _preactivation_runs(settings: Mapping[str, Any]) -> tuple[Run, ...]:
-    depth, width = settings["depth"], settings["width"]
-    return tuple(
-        Run(
-            preactivation_label(depth, block),
-            "cifar_resnet",
-            {"depth": depth, "shortcut": "identity", "width": width, "block": block},
-        )
-        for block in ("basic", "preact")
-    )
-
-
-register(
-    Recipe(
-        "04_resnet/preactivation",
-        "the original residual block against the pre-activation block (He et al. 2016), same depth",
-        runs=_preactivation_runs,
-        fit=dict(optimizer="sgd", lr=0.1, test=True),
-        # The paper compares them at 110 layers (and 164, 1001): on a GPU ResNet-110; on a CPU
-        # ResNet-20 at a quarter of the width, half the epochs on half the images.
-        epochs=0.5,
-        subset=2,
-        settings={
-            "gpu": dict(depth=110, width=16),
-            "cpu": dict(depth=20, width=4),
-            "smoke": dict(depth=14, width=4),
-        },
-    )
-)
-
-# --------------------------------------------------------------------------- 05 DenseNet
-
-DENSENET_BC = dict(growth_rate=12, block_config=(3, 3, 3), bottleneck=True, compression=0.5)
-"""The lesson's scaled-down DenseNet-BC (k=12, three blocks of three bottleneck layers)."""
-
-register(
-    Recipe(
-        "05_densenet/densenet_vs_resnet",
-        "DenseNet-BC (k=12) against ResNet-14 (2.4 times its parameters), same budget, no augmentation",
-        runs=(
-            Run("DenseNet-BC", "small_densenet", DENSENET_BC),
-            Run("ResNet-14", "small_resnet", {"depth": 14, "width": 16}),
-        ),
-        # Without augmentation, as in the paper's C10 columns, where its gap to ResNet is widest.
-        fit=dict(optimizer="sgd", lr=0.1, test=True, augment=False),
-        # On a CPU: half the images at 16x16 pixels (a DenseNet's many thin layers cost 4.3 times
-        # less there) for the profile's epochs, so that every seed fits the lesson's budget.
-        epochs=0.5,
-        measure=("flops",),
-        settings={"cpu": dict(subset=2, image_size=16, epochs=1.0)},
-        claims={"densenet.parameter_efficiency": {"densenet": "DenseNet-BC", "resnet": "ResNet-14"}},
-    )
-)
-
-
-def growth_rate_label(growth_rate: int, num_layers: int, bottleneck: bool = False) -> str:
-    return f"k={growth_rate}, L={num_layers}{', BC' if bottleneck else ''}"
-
-
-def growth_rate_run(growth_rate: int, num_layers: int, bottleneck: bool = False) -> Run:
-    """The DenseNet explorer's run of one setting: a three-block ``small_densenet`` with
-    ``num_layers`` per block, trained as recipe ``05_densenet/densenet_vs_resnet`` trains the
-    lesson's DenseNet-BC."""
-    return Run(
-        growth_rate_label(growth_rate, num_layers, bottleneck),
-        "small_densenet",
-        {"growth_rate": growth_rate, "block_config": (num_layers,) * 3, "bottleneck": bottleneck},
-    )
-
-
-EXPLORER_OPENINGS: Mapping[str, tuple[tuple[str, str, Run], ...]] = MappingProxyType(
-    {
-        "05_densenet": (
-            ("GrowthRateExplorer k=12 L=4", "05_densenet/densenet_vs_resnet", growth_rate_run(12, 4)),
-        ),
-    }
-)
-"""lesson -> (name, recipe key, run) for each explorer whose opening setting no recipe's own runs
-train: what ``cnnlessons prepare`` trains besides the recipes, as the explorer's button would.
-(VGG's explorer opens on the runs of ``02_vggnet/kernels`` and ResNet's on those of
-``04_resnet/degradation``: recipes already.)"""
-
-
-# --------------------------------------------------------------------------- 06 Summary
-
-SMALL_MODELS = {
-    "AlexNet": ("small_alexnet", {}),
-    "VGG": ("small_vgg", {}),
-    "GoogLeNet": ("small_googlenet", {}),
-    "ResNet": ("small_resnet", {}),
-    "DenseNet": ("small_densenet", DENSENET_BC),
-}
-"""Label -> (``build_model`` name, arguments): each lesson's course-scale model (the DenseNet is
-lesson 05's DenseNet-BC)."""
-
-register(
-    Recipe(
-        "06_summary/five_models",
-        "the five course-scale models under one budget",
-        runs=tuple(Run(label, name, kwargs) for label, (name, kwargs) in SMALL_MODELS.items()),
-        fit=dict(optimizer="adamw", lr=2e-3, test=True),
-        epochs=0.5,
-        measure=("flops", "peak_memory", "saved_memory"),
-        # On a CPU: half the images at 16x16 pixels for the profile's epochs, so that every seed of
-        # the five fits the lesson.
-        settings={"cpu": dict(subset=2, image_size=16, epochs=1.0)},
-        claims={
-            "summary.five_models": {
-                "googlenet": "GoogLeNet",
-                "resnet": "ResNet",
-                "densenet": "DenseNet",
-                "alexnet": "AlexNet",
-                "vgg": "VGG",
-            }
-        },
-    )
-)
-
-# --------------------------------------------------------------------------- converged checkpoints
-
-CONVERGED_FIT = dict(
-    optimizer="sgd",
-    lr=0.1,
-    momentum=0.9,
-    weight_decay=5e-4,
-    schedule="onecycle",
-    label_smoothing=0.1,
-    batch_size=128,
-    test=True,
-)
-"""How the shipped checkpoints train: a fast schedule (one-cycle, label smoothing), the random
-crops and flips of every lesson, on the ``gpu`` profile's split of CIFAR-10 (45,000 training
-images, the 5,000 held out choose the epochs)."""
-
-WITHOUT_BN_FIT = dict(optimizer="adamw", lr=2e-3, weight_decay=0.05)
-"""For the models without batch normalisation (AlexNet's and VGG's), which SGD at lr 0.1 does
-not get going: AdamW, with its decoupled weight decay, as the lessons train them."""
-
-CONVERGED_EPOCHS = {
-    "resnet20": 100,
-    "small_alexnet": 60,
-    "small_vgg": 60,
-    "small_googlenet": 60,
-    "small_resnet": 60,
-    "small_densenet": 80,
-}
-"""Each checkpoint's epoch budget, chosen on the 5,000 held-out images (the records keep the
-validation curve of each run)."""
-
-CONVERGED: Mapping[str, tuple[str, Mapping[str, Any], int, Mapping[str, Any]]] = MappingProxyType(
-    {
-        "resnet20": ("resnet20", {}, CONVERGED_EPOCHS["resnet20"], {}),
-        **{
-            name: (
-                name,
-                kwargs,
-                CONVERGED_EPOCHS[name],
-                WITHOUT_BN_FIT if name in ("small_alexnet", "small_vgg") else {},
-            )
-            for name, kwargs in SMALL_MODELS.values()
-        },
-    }
-)
-"""Checkpoint name -> (``build_model`` name, arguments, epochs, ``fit`` arguments that differ from
-``CONVERGED_FIT``): the paper's ResNet-20 and each lesson's course-scale model (``SMALL_MODELS``),
-trained to the end once and shipped (``build_model(name, weights="cifar10")``)."""
-
-for _name, (_model, _kwargs, _epochs, _fit) in CONVERGED.items():
-    register(
-        Recipe(
-            f"converged/{_name}",
-            f"{_name} trained to the end on CIFAR-10, the checkpoint the course ships",
-            runs=(Run(_name, _model, _kwargs),),
-            fit={**CONVERGED_FIT, **_fit},
-            fixed_epochs=_epochs,
-        )
-    )

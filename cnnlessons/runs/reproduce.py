@@ -44,13 +44,13 @@ def partial_path() -> pathlib.Path:
 def _versions() -> dict[str, str]:
     import torchvision
 
-    from .. import __version__
+    from ..course import VERSION
 
     return {
         "python": platform.python_version(),
         "torch": torch.__version__,
         "torchvision": torchvision.__version__,
-        "cnnlessons": __version__,
+        "cnnlessons": VERSION,
     }
 
 

@@ -31,7 +31,7 @@ EXERCISE_REFERENCES: Mapping[str, tuple[str, ...]] = {
     "vgg.vgg_block": ("cnnlessons.models.vgg:VGGBlock",),
     "googlenet.reduction_params": (
         "cnnlessons.models.googlenet:reduction_params",
-        "cnnlessons.experiments.googlenet:branch_cost_formula",
+        "cnnlessons.lessons.googlenet.experiments:branch_cost_formula",
     ),
     "googlenet.inception_block": ("cnnlessons.models.googlenet:Inception",),
     "resnet.residual_block": (
@@ -47,6 +47,14 @@ EXERCISE_REFERENCES: Mapping[str, tuple[str, ...]] = {
 
 _PACKAGE = __name__.split(".")[0]
 _CHECKERS = f"{_PACKAGE}.exercises"
+_LESSONS = f"{_PACKAGE}.lessons."
+
+
+def _is_checker(module: str) -> bool:
+    """Whether ``module`` is the exercise engine or a lesson's checkers (``lessons.<x>.exercises``)."""
+    if module == _CHECKERS or module.startswith(_CHECKERS + "."):
+        return True
+    return module.startswith(_LESSONS) and module.split(".")[3:4] == ["exercises"]
 
 
 def _resolve(path: str) -> Any:
@@ -83,7 +91,7 @@ def refused_exercise(obj: Any) -> str | None:
     exercise checkers' own code), or None."""
     obj = _unwrap(obj)
     if isinstance(obj, types.ModuleType):
-        if obj.__name__ == _CHECKERS or obj.__name__.startswith(_CHECKERS + "."):
+        if _is_checker(obj.__name__):
             return "checkers"
         for exercise, paths in EXERCISE_REFERENCES.items():
             if any(p.partition(":")[0] == obj.__name__ for p in paths):
@@ -92,7 +100,7 @@ def refused_exercise(obj: Any) -> str | None:
     if not isinstance(obj, (type, types.FunctionType)):
         obj = type(obj)  # an instance: its class
     module = getattr(obj, "__module__", "") or ""
-    if module == _CHECKERS or module.startswith(_CHECKERS + "."):
+    if _is_checker(module):
         return "checkers"
     qualname = getattr(obj, "__qualname__", "")
     for exercise, paths in EXERCISE_REFERENCES.items():

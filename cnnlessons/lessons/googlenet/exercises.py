@@ -9,9 +9,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .blocks import BlockSpec, Probe, check_block, ref_conv, saved_state
-from .core import ExerciseFailed, exercise
-from .functions import Case, Mistake, check_function, describe_value, is_int, show_call
+from ...exercises.blocks import BlockSpec, Probe, check_block, ref_conv, saved_state
+from ...exercises.core import ExerciseFailed, exercise
+from ...exercises.functions import Case, Mistake, check_function, describe_value, is_int, show_call
 
 LESSON = "03_googlenet"
 

@@ -11,13 +11,14 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 from matplotlib.ticker import MaxNLocator
 
-from ..data import CourseData
-from ..experiments.resnet import DEGRADATION_KEY, SHORTCUT_CHOICES, DegradationSetup, run_label, train_resnet
-from ..models.resnet import check_cifar_depth
-from ..runs.recipes import RECIPES, Run
-from ..runs.runcache import cache_note
-from ..training import History
-from .base import Explorer
+from ...data import CourseData
+from ...explorers.base import Explorer
+from ...models.resnet import check_cifar_depth
+from ...runs.recipes import Run
+from ...runs.runcache import cache_note
+from ...training import History
+from . import recipes
+from .experiments import SHORTCUT_CHOICES, DegradationSetup, run_label, train_resnet
 
 __all__ = ["ShortcutExplorer"]
 
@@ -42,7 +43,7 @@ def _train_default(
         "cifar_resnet",
         {"depth": depth, "shortcut": shortcut, "width": setup.width, "block": block},
     )
-    return RECIPES[DEGRADATION_KEY].fit_run(run, data, epochs=setup.epochs)[1]
+    return recipes.DEGRADATION.fit_run(run, data, epochs=setup.epochs)[1]
 
 
 class ShortcutExplorer(Explorer):

@@ -10,9 +10,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .blocks import BlockSpec, Probe, check_block, ref_conv
-from .core import ExerciseFailed, exercise
-from .functions import Case, Mistake, check_function
+from ...exercises.blocks import BlockSpec, Probe, check_block, ref_conv
+from ...exercises.core import ExerciseFailed, exercise
+from ...exercises.functions import Case, Mistake, check_function
 
 LESSON = "05_densenet"
 

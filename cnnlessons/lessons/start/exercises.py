@@ -7,8 +7,8 @@ from typing import Any
 
 import torch
 
-from .core import ExerciseFailed, call, exercise
-from .functions import describe_value, fresh_rng, seeded_rng
+from ...exercises.core import ExerciseFailed, call, exercise
+from ...exercises.functions import describe_value, fresh_rng, seeded_rng
 
 LESSON = "00_start_here"
 

@@ -17,16 +17,16 @@ from collections.abc import Callable, Mapping, Sequence
 import torch
 from torch import nn
 
-from ..data import CourseData
-from ..measure import count_parameters, flops_per_image
-from ..models import build_model
-from ..models.converged import load_record
-from ..profiles import Profile
-from ..runs.recipes import RECIPES, SMALL_MODELS
-from ..training import History
+from ...data import CourseData
+from ...measure import count_parameters, flops_per_image
+from ...models import build_model
+from ...models.converged import load_record
+from ...profiles import Profile
+from ...training import History
+from . import recipes
+from .recipes import SMALL_MODELS
 
 __all__ = [
-    "EXPERIMENT",
     "SMALL_MODELS",
     "FULL_SIZE_MODELS",
     "FullSize",
@@ -41,7 +41,6 @@ __all__ = [
     "plot_full_size",
 ]
 
-EXPERIMENT = "06_summary/five_models"
 """The experiment key of the five runs (for ``reference_runs``)."""
 
 FULL_SIZE_MODELS: dict[str, tuple[str, Callable[[], nn.Module]]] = {
@@ -68,7 +67,7 @@ class FullSize:
 
 def build_small(label: str, data: CourseData) -> nn.Module:
     """The course-scale model ``label`` of the recipe ``06_summary/five_models``, sized for ``data``."""
-    recipe = RECIPES[EXPERIMENT]
+    recipe = recipes.FIVE_MODELS
     return recipe.build(recipe.run(label), data)
 
 
@@ -99,7 +98,7 @@ def train_all(
     data's size), ``saved_bytes_per_image`` (what a training step keeps for backward, per image:
     ``measure.training_memory_per_image``) and ``peak_bytes`` (the peak memory of the run on CUDA,
     ``None`` where the device does not report it). ``profile`` defaults to the active one."""
-    return RECIPES[EXPERIMENT].train(data, profile, labels=labels, **kwargs)
+    return recipes.FIVE_MODELS.train(data, profile, labels=labels, **kwargs)
 
 
 def accuracy(run: History) -> float:
@@ -166,7 +165,7 @@ def plot_accuracy_vs_parameters(
     title: str | None = None,
 ):
     """Test accuracy against parameters (log scale), one labelled point per model; reference
-    runs (e.g. ``reference_runs(EXPERIMENT)``) as open grey markers."""
+    runs (e.g. ``reference_runs(recipes.FIVE_MODELS.key)``) as open grey markers."""
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6.4, 4.0))

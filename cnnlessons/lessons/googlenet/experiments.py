@@ -18,9 +18,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.overrides import TorchFunctionMode
 
-from ..measure import count_parameters, flops_per_image, gradient_footprint
-from ..models import Inception, build_model
-from ..models.googlenet import GOOGLENET_BLOCKS
+from ...measure import count_parameters, flops_per_image, gradient_footprint
+from ...models import Inception, build_model
+from ...models.googlenet import GOOGLENET_BLOCKS
 
 __all__ = [
     "BLOCK_DESIGNS",

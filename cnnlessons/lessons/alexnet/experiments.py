@@ -21,19 +21,18 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..data import CourseData
-from ..layers import ACTIVATIONS, PAPER_LRN, conv_output_size, deep_stack
-from ..measure import count_parameters, gradient_norms, receptive_field
-from ..models import AlexNet
-from ..models.alexnet import PAPER_CHANNELS
-from ..profiles import Profile
-from ..runs.recipes import RECIPES
-from ..training import History
+from ...data import CourseData
+from ...layers import ACTIVATIONS, PAPER_LRN, conv_output_size, deep_stack
+from ...measure import count_parameters, gradient_norms, receptive_field
+from ...models import AlexNet
+from ...models.alexnet import PAPER_CHANNELS
+from ...profiles import Profile
+from ...training import History
+from . import recipes
 
 __all__ = [
     "INITS",
     "gradient_sizes_by_activation",
-    "FIGURE1_KEY",
     "TowerRow",
     "tower_parameters",
     "ParallelCheck",
@@ -44,7 +43,6 @@ __all__ = [
     "pooled_receptive_fields",
     "LRNEffect",
     "lrn_effect",
-    "REGULARISATION_KEY",
     "regularisation_runs",
     "GapRow",
     "gap_rows",
@@ -95,7 +93,6 @@ def gradient_sizes_by_activation(
 
 # --------------------------------------------------------------------------- Figure 1
 
-FIGURE1_KEY = "01_alexnet/figure1"
 """The recipe of the paper's Figure 1 at course scale (ReLU against tanh)."""
 
 
@@ -150,7 +147,7 @@ def model_parallel_check(
 ) -> ParallelCheck:
     """Run ``model`` (a ``groups=2`` AlexNet, in eval mode) on one device and split over two
     (two GPUs, else two CPU processes talking through torch.distributed/gloo); compare."""
-    from ..parallel import run_model_parallel, split_towers
+    from ...parallel import run_model_parallel, split_towers
 
     model = model.eval()
     with torch.no_grad():
@@ -263,8 +260,6 @@ def lrn_effect(
 
 # --------------------------------------------------------------------------- the 2x2 gap runs
 
-REGULARISATION_KEY = "01_alexnet/regularisation"
-
 
 def regularisation_runs(
     data: CourseData, profile: Profile | str | None = None, **kwargs
@@ -275,7 +270,7 @@ def regularisation_runs(
     the unregularised net has memorised them. Each history's ``info["clean_train_acc"]`` is the
     accuracy on those (un-augmented) images in eval mode: the fair number to compare with the
     test accuracy. ``{label: {seed: History}}``."""
-    return RECIPES[REGULARISATION_KEY].train_seeds(data, profile, **kwargs)
+    return recipes.REGULARISATION.train_seeds(data, profile, **kwargs)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -21,13 +21,14 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
-from ..data import CourseData
-from ..layers import check_positive_int
-from ..measure import count_parameters, equivalent_3x3_layers, gradient_footprint, stacked_receptive_field
-from ..models import SmallVGG, build_model
-from ..profiles import Profile
-from ..runs.recipes import RECIPES, kernel_comparison, kernel_label
-from ..training import History
+from ...data import CourseData
+from ...layers import check_positive_int
+from ...measure import count_parameters, equivalent_3x3_layers, gradient_footprint, stacked_receptive_field
+from ...models import SmallVGG, build_model
+from ...profiles import Profile
+from ...training import History
+from . import recipes
+from .recipes import kernel_comparison, kernel_label
 
 __all__ = [
     "conv_stack",
@@ -36,14 +37,11 @@ __all__ = [
     "plot_footprints",
     "WeightsRow",
     "stack_weights",
-    "VGG_KEY",
     "train_vgg",
     "head_difference",
     "mosaic",
     "score_map",
     "plot_score_map",
-    "KERNELS_KEY",
-    "STACKS_KEY",
     "equivalent_3x3_layers",
     "kernel_label",
     "kernel_models",
@@ -162,14 +160,12 @@ def stack_weights(
 
 # --------------------------------------------------------------------------- the small VGG
 
-VGG_KEY = "02_vggnet/vgg"
-
 
 def train_vgg(data: CourseData, profile: Profile | str | None = None, **kwargs) -> tuple[nn.Module, History]:
     """Train the recipe ``02_vggnet/vgg`` (three blocks of two 3x3 convolutions, then the FC head
     on the last feature map as it is, so that the head can be turned into convolutions exactly);
     the trained model and its history."""
-    recipe = RECIPES[VGG_KEY]
+    recipe = recipes.VGG
     return recipe.fit_run(recipe.run("SmallVGG"), data, profile, **kwargs)
 
 
@@ -232,8 +228,6 @@ def plot_score_map(image: Tensor, scores: Tensor, classes: Sequence[str], picks:
 
 # --------------------------------------------------------------------------- kxk against 3x3 stacks
 
-KERNELS_KEY = "02_vggnet/kernels"
-STACKS_KEY = "02_vggnet/stacks"
 """The ledger's runs: one 5x5 layer against two and four 3x3 layers, on the profile's seeds."""
 
 
@@ -261,7 +255,7 @@ def kernel_runs(
 ) -> dict[str, History]:
     """Train both models of :func:`kernel_models` with the recipe ``02_vggnet/kernels`` (same
     budget, same seed); ``{label: History}``."""
-    runs = RECIPES[KERNELS_KEY].train(
+    runs = recipes.KERNELS.train(
         data, profile, runs=kernel_comparison(kernel_size, num_layers, width), **kwargs
     )
     for h in runs.values():
@@ -279,8 +273,8 @@ def configuration_table() -> str:
     its 3x3 convolutions ("conv3-64 x 2"), then the weight layers and the parameters (counted on
     the meta device). Configuration C (with 1x1 convolutions in its last three blocks) is not
     built, and the table says so."""
-    from ..measure import count_parameters
-    from ..models import VGG, VGG_CONFIGS
+    from ...measure import count_parameters
+    from ...models import VGG, VGG_CONFIGS
 
     names = {"vgg11": "A (VGG-11)", "vgg13": "B (VGG-13)", "vgg16": "D (VGG-16)", "vgg19": "E (VGG-19)"}
     configs = {names[k]: v for k, v in VGG_CONFIGS.items() if k in names}

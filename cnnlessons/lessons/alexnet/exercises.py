@@ -8,8 +8,8 @@ from typing import Any
 
 import torch
 
-from .core import ExerciseFailed, call, exercise
-from .functions import Case, Mistake, check_function
+from ...exercises.core import ExerciseFailed, call, exercise
+from ...exercises.functions import Case, Mistake, check_function
 
 LESSON = "01_alexnet"
 

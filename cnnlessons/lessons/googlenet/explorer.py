@@ -6,8 +6,8 @@ from __future__ import annotations
 import ipywidgets as widgets
 import numpy as np
 
-from ..experiments.googlenet import GOOGLENET_BRANCHES, Branch, branch_cost, branch_cost_formula
-from .base import Explorer
+from ...explorers.base import Explorer
+from .experiments import GOOGLENET_BRANCHES, Branch, branch_cost, branch_cost_formula
 
 __all__ = ["ReductionExplorer"]
 

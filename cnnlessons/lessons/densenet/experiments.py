@@ -15,17 +15,16 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from ..data import CourseData
-from ..measure import count_parameters, flops_per_image
-from ..models import build_model
-from ..models.densenet import DenseBlock, DenseNet, SmallDenseNet
-from ..models.resnet import SmallResNet
-from ..profiles import Profile
-from ..runs.recipes import DENSENET_BC, RECIPES
-from ..training import History
+from ...data import CourseData
+from ...measure import count_parameters, flops_per_image
+from ...models import build_model
+from ...models.densenet import DENSENET_BC, DenseBlock, DenseNet, SmallDenseNet
+from ...models.resnet import SmallResNet
+from ...profiles import Profile
+from ...training import History
+from . import recipes
 
 __all__ = [
-    "EXPERIMENT",
     "DENSENET_BC",
     "LayerCost",
     "dense_layer_costs",
@@ -39,7 +38,6 @@ __all__ = [
     "plot_params_accuracy",
 ]
 
-EXPERIMENT = "05_densenet/densenet_vs_resnet"
 """The experiment key of the DenseNet-BC against ResNet runs (for ``reference_runs``)."""
 
 
@@ -192,7 +190,7 @@ def stage_shapes(model: DenseNet, input_size: Sequence[int]) -> list[tuple[str, 
 
 
 def _build(label: str, num_classes: int, in_channels: int, overrides: dict) -> nn.Module:
-    run = RECIPES[EXPERIMENT].run(label)
+    run = recipes.DENSENET_VS_RESNET.run(label)
     return build_model(
         run.model, num_classes=num_classes, in_channels=in_channels, **{**run.model_kwargs, **overrides}
     )
@@ -214,7 +212,7 @@ def densenet_vs_resnet(
     """Train the recipe ``05_densenet/densenet_vs_resnet``: the scaled-down DenseNet-BC and
     ResNet-14 under the same budget. Each history's ``info`` also holds the model's ``flops``
     per image. ``profile`` defaults to the active one."""
-    return RECIPES[EXPERIMENT].train(data, profile, **kwargs)
+    return recipes.DENSENET_VS_RESNET.train(data, profile, **kwargs)
 
 
 def _acc(h: History) -> float:
@@ -242,7 +240,7 @@ def plot_params_accuracy(runs: dict[str, History], reference: Sequence[History] 
     validation accuracy) of each run; reference runs (from ``reference_runs``) as extra bars."""
     import matplotlib.pyplot as plt
 
-    from ..plots import plot_bars
+    from ...plots import plot_bars
 
     everything = list(runs.values()) + [
         History(

@@ -11,8 +11,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from .core import ExerciseFailed, call, exercise
-from .functions import describe_value, fresh_rng, seeded_rng
+from ...exercises.core import ExerciseFailed, call, exercise
+from ...exercises.functions import describe_value, fresh_rng, seeded_rng
 
 LESSON = "06_summary"
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import ipywidgets as widgets
 from torch import Tensor
 
-from ..experiments.alexnet import INITS, gradient_sizes_by_activation
-from ..layers import ACTIVATIONS
-from ..plots import plot_gradient_sizes
-from .base import Explorer
+from ...explorers.base import Explorer
+from ...layers import ACTIVATIONS
+from ...plots import plot_gradient_sizes
+from .experiments import INITS, gradient_sizes_by_activation
 
 __all__ = ["GradientExplorer"]
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 import ipywidgets as widgets
 from matplotlib.ticker import MaxNLocator
 
-from ..data import CourseData
-from ..experiments.vgg import equivalent_3x3_layers, kernel_label, kernel_runs
-from ..measure import stacked_receptive_field
-from ..profiles import Profile
-from ..runs.runcache import cache_note
-from .base import Explorer
+from ...data import CourseData
+from ...explorers.base import Explorer
+from ...measure import stacked_receptive_field
+from ...profiles import Profile
+from ...runs.runcache import cache_note
+from .experiments import equivalent_3x3_layers, kernel_label, kernel_runs
 
 __all__ = ["KernelExplorer"]
 

@@ -8,14 +8,15 @@ import ipywidgets as widgets
 import torch
 from matplotlib.ticker import MaxNLocator
 
-from ..data import CourseData
-from ..experiments.densenet import EXPERIMENT, LayerCost, dense_layer_costs
-from ..measure import count_parameters, flops_per_image
-from ..models.densenet import SmallDenseNet
-from ..runs.recipes import RECIPES, growth_rate_label, growth_rate_run
-from ..runs.runcache import cache_note
-from ..training import History
-from .base import Explorer
+from ...data import CourseData
+from ...explorers.base import Explorer
+from ...measure import count_parameters, flops_per_image
+from ...models.densenet import SmallDenseNet
+from ...runs.runcache import cache_note
+from ...training import History
+from . import recipes
+from .experiments import LayerCost, dense_layer_costs
+from .recipes import growth_rate_label, growth_rate_run
 
 __all__ = ["GrowthRateExplorer"]
 
@@ -199,7 +200,7 @@ class GrowthRateExplorer(Explorer):
 
         def run() -> History:
             self.set_status(f"training {name} …")
-            recipe = RECIPES[EXPERIMENT]  # trained as the lesson's DenseNet-BC is
+            recipe = recipes.DENSENET_VS_RESNET  # trained as the lesson's DenseNet-BC is
             return recipe.fit_run(
                 growth_rate_run(*setting),
                 self.data,

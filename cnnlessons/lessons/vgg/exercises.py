@@ -8,9 +8,9 @@ from typing import Any
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .blocks import BlockSpec, check_block, ref_conv
-from .core import exercise
-from .functions import Case, Mistake, check_function
+from ...exercises.blocks import BlockSpec, check_block, ref_conv
+from ...exercises.core import exercise
+from ...exercises.functions import Case, Mistake, check_function
 
 LESSON = "02_vggnet"
 

@@ -9,8 +9,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .blocks import BlockSpec, Probe, check_block, ref_conv
-from .core import ExerciseFailed, exercise
+from ...exercises.blocks import BlockSpec, Probe, check_block, ref_conv
+from ...exercises.core import ExerciseFailed, exercise
 
 LESSON = "04_resnet"
 

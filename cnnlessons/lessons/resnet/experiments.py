@@ -18,15 +18,15 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import nn
 
-from ..data import CourseData
-from ..measure import count_parameters, flops_per_image, gradient_norms
-from ..models import Bottleneck, ResidualBlock, cifar_resnet
-from ..profiles import Profile
-from ..runs.recipes import RECIPES, resnet_label, resnet_run
-from ..training import History, set_seed
+from ...data import CourseData
+from ...measure import count_parameters, flops_per_image, gradient_norms
+from ...models import Bottleneck, ResidualBlock, cifar_resnet
+from ...profiles import Profile
+from ...training import History, set_seed
+from . import recipes
+from .recipes import resnet_label, resnet_run
 
 __all__ = [
-    "DEGRADATION_KEY",
     "DegradationSetup",
     "SHORTCUT_CHOICES",
     "BlockCost",
@@ -39,9 +39,6 @@ __all__ = [
     "compare_shortcuts",
     "bottleneck_costs",
 ]
-
-DEGRADATION_KEY = "04_resnet/degradation"
-"""The experiment key of the reference curves (``reference_runs(DEGRADATION_KEY)``)."""
 
 SHORTCUT_CHOICES = ("none", "identity", "projection")
 """What the explorer offers: the plain network, option A (identity, zero-padded where the shape
@@ -66,7 +63,7 @@ class DegradationSetup:
     @property
     def lr(self) -> float:
         """The recipe's learning rate (the paper's for its CIFAR-10 ResNets, SGD with momentum)."""
-        return RECIPES[DEGRADATION_KEY].fit["lr"]
+        return recipes.DEGRADATION.fit["lr"]
 
     @property
     def shallow(self) -> int:
@@ -87,7 +84,7 @@ def degradation_setup(profile: Profile | str | None = None) -> DegradationSetup:
     """What the profile can afford, from the recipe ``04_resnet/degradation``: the paper's 20
     against 56 layers at width 16 on a GPU; on a CPU 8 against 20 layers at half the width; in
     ``smoke`` 8 against 20 layers at width 4."""
-    recipe = RECIPES[DEGRADATION_KEY]
+    recipe = recipes.DEGRADATION
     settings = recipe.settings_for(profile)
     return DegradationSetup(
         depths=tuple(settings["depths"]),
@@ -112,7 +109,7 @@ def train_resnet(
     experiment's recipe."""
     if shortcut not in SHORTCUT_CHOICES:
         raise ValueError(f"shortcut must be one of {SHORTCUT_CHOICES}, got {shortcut!r}")
-    recipe = RECIPES[DEGRADATION_KEY]
+    recipe = recipes.DEGRADATION
     return recipe.fit_run(
         resnet_run(depth, shortcut, width), data, profile, epochs=epochs, seed=seed, on_epoch=on_epoch
     )[1]

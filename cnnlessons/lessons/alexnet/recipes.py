@@ -1,0 +1,82 @@
+"""Lesson 01 AlexNet: its training recipes, each registered once here and imported by the notebook, the
+explorer, the reproduction and the tests."""
+
+from __future__ import annotations
+
+from ...runs.recipes import Recipe, Run, register
+from . import claims
+
+FIGURE1_LR = {"relu": 0.01, "tanh": 0.1}
+FIGURE1_INIT = {"relu": "he", "tanh": "glorot"}
+"""Each activation's learning rate, tuned as the paper tuned them ("chosen independently to make
+training as fast as possible"; tried on seeds 100 and 101, 2,500 images: ReLU 0.003, 0.01, 0.02,
+0.03, 0.05; tanh 0.01, 0.03, 0.1), and the initialisation made for it (He for ReLU, Glorot for
+tanh)."""
+
+FIGURE1 = register(
+    Recipe(
+        "01_alexnet/figure1",
+        "the AlexNet paper's Figure 1 at course scale: a four-layer CNN, ReLU against tanh, each at "
+        "its own tuned learning rate",
+        runs=tuple(
+            Run(a, "figure1_cnn", {"activation": a}, {"lr": FIGURE1_LR[a]}, init=FIGURE1_INIT[a])
+            for a in ("relu", "tanh")
+        ),
+        # As in the paper's Figure 1: SGD with momentum at a fixed learning rate and no
+        # regularisation of any kind (no weight decay, no augmentation, no dropout). The training
+        # error is measured in eval mode on the whole training subset after every epoch.
+        fit=dict(
+            optimizer="sgd",
+            schedule="constant",
+            weight_decay=0.0,
+            augment=False,
+            test=True,
+            train_eval_size=50_000,
+        ),
+        # A quarter of the images for 2.5 times the epochs: 15 epochs on 2,500 images in cpu.
+        epochs=2.5,
+        subset=4,
+        target=0.25,
+        claims={claims.RELU_VS_TANH: {"relu": "relu", "tanh": "tanh"}},
+    )
+)
+
+REGULARISATION_VARIANTS = {
+    "no augmentation, no dropout": (False, 0.0),
+    "augmentation": (True, 0.0),
+    "dropout 0.5": (False, 0.5),
+}
+REGULARISATION_HIDDEN = 512
+"""The fully connected layers' width in the regularisation runs (SmallAlexNet's default is 128):
+dropout needs redundant units to drop."""
+
+REGULARISATION = register(
+    Recipe(
+        "01_alexnet/regularisation",
+        "SmallAlexNet (wide FC layers) on a set small enough to overfit: without regularisation, "
+        "with augmentation, with dropout",
+        runs=tuple(
+            Run(
+                label,
+                "small_alexnet",
+                {"dropout": dropout, "hidden": REGULARISATION_HIDDEN},
+                {"augment": augment},
+            )
+            for label, (augment, dropout) in REGULARISATION_VARIANTS.items()
+        ),
+        fit=dict(optimizer="adamw", lr=1e-3, test=True, train_eval_size=0),
+        # A tenth of the images for 14 times the epochs: 84 epochs on 1,000 images in cpu, long after
+        # the unregularised net has memorised them and long enough for the dropout net to fit them
+        # too (at 42 epochs it had not, and dropout only slowed it down). 250 validation images each
+        # epoch keep the curves and leave the time to training.
+        epochs=14.0,
+        subset=10,
+        init="he",
+        measure=("clean_train_acc",),
+        val_size=250,
+        claims={
+            claims.AUGMENTATION: {"augmented": "augmentation", "plain": "no augmentation, no dropout"},
+            claims.DROPOUT: {"dropout": "dropout 0.5", "no dropout": "no augmentation, no dropout"},
+        },
+    )
+)
