@@ -18,6 +18,10 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 __all__ = [
+    "check_model",
+    "eval_mode",
+    "model_device",
+    "model_dtype",
     "Footprint",
     "PeakMemory",
     "conv_params",
@@ -38,16 +42,18 @@ __all__ = [
 
 def count_parameters(model: nn.Module, trainable_only: bool = False) -> int:
     """Number of parameter values (shared parameters counted once)."""
-    _check_model(model)
+    check_model(model)
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
 
 
-def _check_model(model: object) -> None:
+def check_model(model: object) -> None:
+    """Raise a TypeError naming ``model`` unless it is an ``nn.Module``."""
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
 
 
-def _model_device(model: nn.Module) -> torch.device:
+def model_device(model: nn.Module) -> torch.device:
+    """The device of the model's first parameter or buffer (the CPU for an empty model)."""
     for t in model.parameters():
         return t.device
     for t in model.buffers():
@@ -55,7 +61,8 @@ def _model_device(model: nn.Module) -> torch.device:
     return torch.device("cpu")
 
 
-def _model_dtype(model: nn.Module) -> torch.dtype:
+def model_dtype(model: nn.Module) -> torch.dtype:
+    """The dtype of the model's first floating-point parameter (torch's default without one)."""
     for t in model.parameters():
         if t.is_floating_point():
             return t.dtype
@@ -72,7 +79,7 @@ def _check_input_size(input_size: Sequence[int]) -> tuple[int, ...]:
 
 
 @contextlib.contextmanager
-def _eval_mode(model: nn.Module) -> Iterator[None]:
+def eval_mode(model: nn.Module) -> Iterator[None]:
     """Evaluate with BN/dropout in eval mode, then restore each module's own mode."""
     modes = [(m, m.training) for m in model.modules()]
     model.eval()
@@ -92,11 +99,11 @@ def flops_per_image(model: nn.Module, input_size: Sequence[int] = (3, 32, 32)) -
     """
     from torch.utils.flop_counter import FlopCounterMode
 
-    _check_model(model)
+    check_model(model)
     size = _check_input_size(input_size)
-    x = torch.zeros((1, *size), device=_model_device(model), dtype=_model_dtype(model))
+    x = torch.zeros((1, *size), device=model_device(model), dtype=model_dtype(model))
     counter = FlopCounterMode(display=False)
-    with _eval_mode(model), torch.no_grad(), counter:
+    with eval_mode(model), torch.no_grad(), counter:
         model(x)
     return int(counter.get_total_flops())
 
@@ -181,14 +188,14 @@ def gradient_footprint(
     training mode it would connect every pixel through the batch statistics). The model must
     map (N, C, H, W) to (N, C', H', W').
     """
-    _check_model(model)
+    check_model(model)
     size = _check_input_size(input_size)
     if len(size) != 3:
         raise ValueError(f"input_size must be (C, H, W), got {input_size!r}")
     generator = torch.Generator().manual_seed(seed)
-    device, dtype = _model_device(model), _model_dtype(model)
+    device, dtype = model_device(model), model_dtype(model)
     mask = torch.zeros(size[1:], dtype=torch.bool)
-    with _eval_mode(model):
+    with eval_mode(model):
         for _ in range(max(1, trials)):
             x = (
                 torch.randn((1, *size), generator=generator)
@@ -219,14 +226,14 @@ def layer_summary(model: nn.Module, input_size: Sequence[int] = (3, 32, 32), **k
     """
     import torchinfo
 
-    _check_model(model)
+    check_model(model)
     size = _check_input_size(input_size)
     kwargs.setdefault("verbose", 0)
     kwargs.setdefault("depth", 3)
     kwargs.setdefault("col_names", ("output_size", "num_params", "mult_adds"))
-    with _eval_mode(model):
+    with eval_mode(model):
         return LayerSummary(
-            torchinfo.summary(model, input_size=(1, *size), device=_model_device(model), **kwargs)
+            torchinfo.summary(model, input_size=(1, *size), device=model_device(model), **kwargs)
         )
 
 
@@ -325,7 +332,7 @@ def training_memory_per_image(
     its input, 100 * 4 = 400 bytes per image. The model's parameters and BN running statistics
     are left as they were.
     """
-    _check_model(model)
+    check_model(model)
     size = _check_input_size(input_size)
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
@@ -340,7 +347,7 @@ def training_memory_per_image(
 
     buffers = [b.detach().clone() for b in model.buffers()]
     modes = [(m, m.training) for m in model.modules()]
-    x = torch.randn((batch_size, *size), device=_model_device(model), dtype=_model_dtype(model))
+    x = torch.randn((batch_size, *size), device=model_device(model), dtype=model_dtype(model))
     model.train()
     try:
         with torch.enable_grad(), torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):

@@ -9,7 +9,7 @@ import warnings
 import torch
 
 from .profiles import PROFILES, Profile, get_profile
-from .training import choose_precision, pick_device, set_seed
+from .training import choose_precision, device_description, pick_device, set_seed
 
 __all__ = ["setup_notebook"]
 
@@ -49,13 +49,6 @@ def setup_notebook(profile: str = "auto", seed: int = 0, quiet: bool = False) ->
         torch.set_num_threads(1)
     if not quiet:
         device = pick_device()
-        name = (
-            torch.cuda.get_device_name(device)
-            if device.type == "cuda"
-            else "Apple's GPU (mps)"
-            if device.type == "mps"
-            else f"CPU ({os.cpu_count()} cores, {torch.get_num_threads()} threads)"
-        )
         print(str(active))
-        print(f"device: {name}; precision: {choose_precision('auto', device)}")
+        print(f"device: {device_description(device)}; precision: {choose_precision('auto', device)}")
     return active

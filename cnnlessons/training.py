@@ -89,14 +89,16 @@ def cpu_model() -> str:
         return platform.processor() or platform.machine()
 
 
-def device_description(device: torch.device) -> str:
-    """The device in words, for records and printouts: the GPU's name, or the CPU's model and the
-    threads torch uses (a build time or a speed means little without them)."""
+def device_description(device: torch.device, *, threads: bool = True) -> str:
+    """The device in words, for records, keys and printouts: the GPU's name, or the CPU's model,
+    its cores and (with ``threads``) the threads torch uses: a build time or a speed means little
+    without them. The one place the course names a device."""
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
     if device.type == "mps":
         return "Apple's GPU (mps)"
-    return f"CPU ({cpu_model()}, {torch.get_num_threads()} threads)"
+    cores = f"CPU ({cpu_model()}, {os.cpu_count()} cores"
+    return f"{cores}, {torch.get_num_threads()} threads)" if threads else f"{cores})"
 
 
 @functools.cache
@@ -524,7 +526,6 @@ def fit(
     if isinstance(train_eval_size, bool) or not isinstance(train_eval_size, int) or train_eval_size < 0:
         raise ValueError(f"train_eval_size must be an integer >= 0, got {train_eval_size!r}")
     device = pick_device(device)
-    cuda = device.type == "cuda"
     precision = choose_precision(precision, device)
     channels_last = True if channels_last is None else channels_last
     progress = profile.progress if progress is None else progress
@@ -571,7 +572,8 @@ def fit(
     history = History(
         label=label,
         info={
-            "device": torch.cuda.get_device_name(device) if cuda else device.type,
+            "device": device_description(device),
+            "device_type": device.type,
             "parameters": sum(p.numel() for p in model.parameters()),
             "profile": profile.name,
             "dataset": data.name,

@@ -174,13 +174,9 @@ def fallback_outputs(nb: nbformat.NotebookNode) -> list[str]:
 
 def device_name() -> str:
     """The device a kernel started by this build trains on (what ``fit`` picks)."""
-    import torch
+    from cnnlessons.training import device_description, pick_device
 
-    if torch.cuda.is_available():
-        return torch.cuda.get_device_name(0)
-    from cnnlessons.training import cpu_model
-
-    return f"CPU ({cpu_model()}, {os.cpu_count()} cores)"
+    return device_description(pick_device(), threads=False)
 
 
 def data_name(profile: str, data: pathlib.Path | None, described: str | None = None) -> str:

@@ -29,11 +29,12 @@ import struct
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from ..claims import MIMETYPE
+
 if TYPE_CHECKING:
     import nbformat
 
 __all__ = [
-    "CLAIMS_MIME",
     "MAX_WORDS",
     "SLIDE_HEIGHT",
     "SLIDE_WIDTH",
@@ -49,7 +50,6 @@ SLIDE_WIDTH, SLIDE_HEIGHT = 1280, 720
 """The slide's design size (reveal.js scales it to the screen)."""
 MAX_WORDS = 80
 """At most this many words show on a slide (speaker notes aside)."""
-CLAIMS_MIME = "application/vnd.cnnlessons.claims+json"
 
 # The layout budget in design pixels, matched to the template's CSS (see slides_template).
 _CONTENT_WIDTH = SLIDE_WIDTH - 80
@@ -334,12 +334,6 @@ def _figure_cell(output: dict, width: int, height: int) -> dict:
     return cell
 
 
-def _output_cell(output: dict) -> dict:
-    import nbformat
-
-    return nbformat.v4.new_code_cell("", outputs=[copy.deepcopy(output)])
-
-
 def _listing(page: str) -> tuple[str, str] | None:
     """A source listing's caption and the lines that show: a class's ``forward`` method, or else
     a function's closing statements (where it builds what it returns), dedented; None if neither
@@ -427,7 +421,7 @@ def _output_items(cell: dict, fragment: bool, announced: bool = False) -> list[I
             width, height = _png_size(data["image/png"])
             items.append(Item(output, 0, figure=(width, height), fragment=fragment))
             said = True
-        elif CLAIMS_MIME in data:
+        elif MIMETYPE in data:
             continue  # the closing ledger slide shows it
         elif "text/html" in data:
             listing = _listing(data["text/html"])
@@ -662,7 +656,7 @@ def _short_claim(claim: str, words: int = 13) -> str:
 
 
 def _is_ledger(cell: dict) -> bool:
-    return any(CLAIMS_MIME in o.get("data", {}) for o in cell.get("outputs", []))
+    return any(MIMETYPE in o.get("data", {}) for o in cell.get("outputs", []))
 
 
 def _fill(deck: _Deck, kind: str, group: list, section: str, claims: list[dict]) -> str:

@@ -128,6 +128,7 @@ __all__ = [
     "INITIALISERS",
     "torchvision_weights",
     "build_model",
+    "torchvision_parameters",
     "model_names",
     "model_table",
     "MODELS",
@@ -237,16 +238,22 @@ def _input_size(name: str) -> tuple[int, int, int]:
     return INPUT_SIZES["full"] if name in FULL_SIZE or name in PAPER else INPUT_SIZES["small"]
 
 
-def _torchvision_count(name: str) -> int | None:
-    if name not in FULL_SIZE:
-        return None
+def torchvision_parameters(name: str, **kwargs) -> int:
+    """The parameter count of torchvision's model ``name`` built with ``kwargs`` (on the meta
+    device: nothing is allocated), the twin a course model is checked against."""
     import torch
     import torchvision
 
-    kwargs = {"aux_logits": False, "init_weights": True} if name == "googlenet" else {}
     with torch.device("meta"):
         model = getattr(torchvision.models, name)(weights=None, **kwargs)
     return sum(p.numel() for p in model.parameters())
+
+
+def _torchvision_count(name: str) -> int | None:
+    if name not in FULL_SIZE:
+        return None
+    kwargs = {"aux_logits": False, "init_weights": True} if name == "googlenet" else {}
+    return torchvision_parameters(name, **kwargs)
 
 
 def model_table(names: tuple[str, ...] | None = None) -> str:

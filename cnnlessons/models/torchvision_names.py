@@ -164,5 +164,4 @@ def install(model: nn.Module, family: str) -> None:
         raise ValueError(f"family must be one of {', '.join(FAMILIES)}, got {family!r}")
     model._torchvision_family = family
     _rules(model)  # an error now rather than at load time
-    # The public register_load_state_dict_pre_hook is newer than the course's torch floor.
-    model._register_load_state_dict_pre_hook(_rename_hook, with_module=True)
+    model.register_load_state_dict_pre_hook(_rename_hook)  # public since torch 2.5

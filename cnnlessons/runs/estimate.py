@@ -19,7 +19,7 @@ from ..data import CourseData
 from ..measure import flops_per_image
 from ..profiles import Profile, get_profile
 from ..tensordata import TensorLoader
-from ..training import choose_precision, pick_device, synchronize, train_epoch
+from ..training import choose_precision, device_description, pick_device, synchronize, train_epoch
 
 __all__ = [
     "TrainingTime",
@@ -208,9 +208,7 @@ def estimate_time(
                 step_seconds_per_image=_calibrate(model, data, batch, device, precision, steps),
             )
         )
-    name = {"cuda": lambda: torch.cuda.get_device_name(device), "mps": lambda: "Apple's GPU (mps)"}.get(
-        device.type, lambda: "this CPU"
-    )()
+    name = device_description(device)
     notes = tuple(
         (run, f"{t.get('trained_at', '?')} on {t.get('host', '?')}, {t.get('device', '?')}")
         for run, t in (cached or {}).items()

@@ -20,7 +20,7 @@ import matplotlib.pyplot as plt
 import torch
 from torch import Tensor, nn
 
-from ..measure import _check_model, _eval_mode
+from ..measure import check_model, eval_mode
 from .stages import POOLS, as_batch, display_image, stages
 
 __all__ = ["default_target_layer", "gradcam", "plot_gradcam", "predict"]
@@ -67,9 +67,9 @@ def _target_layer(model: nn.Module, target_layer: None | str | nn.Module, x: Ten
 
 def predict(model: nn.Module, images: Tensor) -> Tensor:
     """The model's predicted class (N,) for normalised ``images``, in eval mode, on the CPU."""
-    _check_model(model)
+    check_model(model)
     x = as_batch(images, model)
-    with _eval_mode(model), torch.no_grad():
+    with eval_mode(model), torch.no_grad():
         return model(x).argmax(dim=1).cpu()
 
 
@@ -89,11 +89,11 @@ def gradcam(
     """
     from captum.attr import LayerAttribution, LayerGradCam
 
-    _check_model(model)
+    check_model(model)
     x = as_batch(images, model)
     layer = _target_layer(model, target_layer, x)
     n = x.shape[0]
-    with _eval_mode(model), torch.enable_grad():
+    with eval_mode(model), torch.enable_grad():
         if classes is None:
             with torch.no_grad():
                 target = model(x).argmax(dim=1)

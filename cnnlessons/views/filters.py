@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 import torch
 from torch import Tensor, nn
 
-from ..measure import _check_model
+from ..measure import check_model
 
 __all__ = ["first_layer_filters", "plot_filters", "filter_mosaic"]
 
@@ -16,7 +16,7 @@ __all__ = ["first_layer_filters", "plot_filters", "filter_mosaic"]
 def first_layer_filters(model: nn.Module) -> Tensor:
     """The weights (out_channels, in_channels, k, k) of the model's first convolution (the first
     ``Conv2d`` it registers: the stem's), detached, on the CPU."""
-    _check_model(model)
+    check_model(model)
     for module in model.modules():
         if isinstance(module, nn.Conv2d):
             return module.weight.detach().float().cpu().clone()

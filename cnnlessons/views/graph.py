@@ -25,7 +25,7 @@ import torch
 from torch import Tensor, nn
 from torch.overrides import TorchFunctionMode
 
-from ..measure import _eval_mode, _model_device, _model_dtype
+from ..measure import eval_mode, model_device, model_dtype
 
 __all__ = ["Node", "Graph", "Scope", "trace", "collapse", "fold", "check_input_size"]
 
@@ -459,7 +459,7 @@ def trace(module: nn.Module, input_size: Sequence[int]) -> Graph:
         raise TypeError(f"module must be an nn.Module (a block or a model), got {type(module).__name__}")
     size = check_input_size(input_size)
     x = torch.randn((1, *size), generator=torch.Generator().manual_seed(0))
-    x = x.to(device=_model_device(module), dtype=_model_dtype(module))
+    x = x.to(device=model_device(module), dtype=model_dtype(module))
     recorder = _Recorder(module)
     recorder.add("input", "input", ("input",), x, [], ())
     handles = []
@@ -467,7 +467,7 @@ def trace(module: nn.Module, input_size: Sequence[int]) -> Graph:
         handles.append(m.register_forward_pre_hook(recorder.pre_hook, with_kwargs=True))
         handles.append(m.register_forward_hook(recorder.hook, with_kwargs=True))
     try:
-        with _eval_mode(module), torch.no_grad(), recorder:
+        with eval_mode(module), torch.no_grad(), recorder:
             out = module(x)
     except (RuntimeError, ValueError) as error:  # shapes that do not fit, an input check
         raise ValueError(

@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt
 import torch
 from torch import Tensor, nn
 
-from ..measure import _check_model
+from ..measure import check_model
 from .stages import as_batch
 
 __all__ = ["LayerStats", "activation_stats", "plot_activation_stats"]
@@ -68,7 +68,7 @@ def activation_stats(model: nn.Module, images: Tensor, mode: str = "batch") -> l
     running statistics are left as they were; dropout is off); ``"eval"``: the model in eval
     mode, BN with its running statistics.
     """
-    _check_model(model)
+    check_model(model)
     if mode not in ("batch", "eval"):
         raise ValueError(f"mode must be 'batch' or 'eval', got {mode!r}")
     x = as_batch(images, model)
@@ -103,9 +103,9 @@ def activation_stats(model: nn.Module, images: Tensor, mode: str = "batch") -> l
 
 @contextlib.contextmanager
 def _eval(model: nn.Module) -> Iterator[None]:
-    from ..measure import _eval_mode
+    from ..measure import eval_mode
 
-    with _eval_mode(model):
+    with eval_mode(model):
         yield
 
 

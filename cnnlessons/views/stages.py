@@ -19,7 +19,7 @@ import matplotlib.pyplot as plt
 import torch
 from torch import Tensor, nn
 
-from ..measure import _check_model, _eval_mode, _model_device, _model_dtype, layer_summary
+from ..measure import check_model, eval_mode, layer_summary, model_device, model_dtype
 
 __all__ = ["Stage", "stages", "stage_names", "feature_maps", "plot_feature_maps", "shape_table"]
 
@@ -90,7 +90,7 @@ def as_batch(images: Tensor, model: nn.Module, name: str = "images") -> Tensor:
         images = images.unsqueeze(0)
     if images.dim() != 4:
         raise ValueError(f"{name} must have shape (N, C, H, W) or (C, H, W), got {tuple(images.shape)}")
-    return images.to(device=_model_device(model), dtype=_model_dtype(model))
+    return images.to(device=model_device(model), dtype=model_dtype(model))
 
 
 def _probe(model: nn.Module, image_size: Sequence[int] | None) -> Tensor:
@@ -99,7 +99,7 @@ def _probe(model: nn.Module, image_size: Sequence[int] | None) -> Tensor:
     size = tuple(image_size)
     if len(size) != 3 or any(isinstance(s, bool) or not isinstance(s, int) or s < 1 for s in size):
         raise ValueError(f"input_size must be (C, H, W) of positive ints, got {image_size!r}")
-    return torch.zeros((1, *size), device=_model_device(model), dtype=_model_dtype(model))
+    return torch.zeros((1, *size), device=model_device(model), dtype=model_dtype(model))
 
 
 def _run(model: nn.Module, x: Tensor) -> tuple[list[Stage], dict[str, Tensor]]:
@@ -120,7 +120,7 @@ def _run(model: nn.Module, x: Tensor) -> tuple[list[Stage], dict[str, Tensor]]:
 
     handles = [m.register_forward_hook(hook(n)) for n, m in _candidates(model)]
     try:
-        with _eval_mode(model), torch.no_grad():
+        with eval_mode(model), torch.no_grad():
             model(x)
     finally:
         for h in handles:
@@ -145,7 +145,7 @@ def _run(model: nn.Module, x: Tensor) -> tuple[list[Stage], dict[str, Tensor]]:
 def stages(model: nn.Module, input_size: Sequence[int] | None = None) -> list[Stage]:
     """The model's stages (see the module doc) for an image of ``input_size`` (C, H, W);
     default: the model's ``in_channels`` at 32x32."""
-    _check_model(model)
+    check_model(model)
     return _run(model, _probe(model, input_size))[0]
 
 
@@ -169,7 +169,7 @@ def feature_maps(model: nn.Module, image: Tensor, stages: Sequence[str] | None =
     """``{stage name: its output (C, H, W)}`` for one normalised image (C, H, W), in forward
     order; ``stages`` keeps only the named ones. Runs in eval mode, on the model's device;
     the maps come back on the CPU."""
-    _check_model(model)
+    check_model(model)
     x = as_batch(image, model, "image")
     if x.shape[0] != 1:
         raise ValueError(f"image must be one image (C, H, W), got a batch of {x.shape[0]}")

@@ -19,7 +19,7 @@ from torch import Tensor, nn
 from torch.overrides import TorchFunctionMode
 
 from ...measure import count_parameters, flops_per_image, gradient_footprint
-from ...models import Inception, build_model
+from ...models import Inception, build_model, torchvision_parameters
 from ...models.googlenet import GOOGLENET_BLOCKS
 
 __all__ = [
@@ -366,16 +366,6 @@ def _count(build: Callable[[], nn.Module], input_size: Sequence[int]) -> tuple[i
     return result
 
 
-def _torchvision_params(name: str, **kwargs) -> int:
-    import torchvision
-
-    with torch.device("meta"):
-        model = getattr(torchvision.models, name)(weights=None, **kwargs)
-    n = count_parameters(model)
-    del model
-    return n
-
-
 def architecture_table() -> list[TableRow]:
     """The source's table recomputed: AlexNet, VGG-19 and GoogLeNet built with the course's blocks
     (torchvision's layouts, which the papers' nets are also listed beside), each counted on the
@@ -386,7 +376,7 @@ def architecture_table() -> list[TableRow]:
             "AlexNet",
             'build_model("alexnet")',
             lambda: build_model("alexnet"),
-            lambda: _torchvision_params("alexnet"),
+            lambda: torchvision_parameters("alexnet"),
             "AlexNet",
         ),
         (
@@ -400,14 +390,14 @@ def architecture_table() -> list[TableRow]:
             "VGG-19",
             'build_model("vgg19")',
             lambda: build_model("vgg19"),
-            lambda: _torchvision_params("vgg19"),
+            lambda: torchvision_parameters("vgg19"),
             "VGGNet",
         ),
         (
             "GoogLeNet",
             'build_model("googlenet")',
             lambda: build_model("googlenet"),
-            lambda: _torchvision_params("googlenet", aux_logits=False, init_weights=True),
+            lambda: torchvision_parameters("googlenet", aux_logits=False, init_weights=True),
             "GoogLeNet",
         ),
         (
@@ -421,7 +411,7 @@ def architecture_table() -> list[TableRow]:
             "GoogLeNet + 2 auxiliary classifiers",
             'build_model("googlenet", aux_logits=True)',
             lambda: build_model("googlenet", aux_logits=True),
-            lambda: _torchvision_params("googlenet", init_weights=True),
+            lambda: torchvision_parameters("googlenet", init_weights=True),
             None,
         ),
     ]

@@ -24,10 +24,6 @@ _IDENTITY = (
 )
 
 
-def _is_1x1(key: Any) -> bool:
-    return isinstance(key, tuple) and len(key) == 4 and key[2:] == (1, 1)
-
-
 def _is_bn(key: Any) -> bool:
     return isinstance(key, tuple) and key[0] == "bn"
 

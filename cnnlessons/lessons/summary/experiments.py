@@ -115,7 +115,7 @@ def _runs(runs: Mapping[str, History] | Sequence[History]) -> list[History]:
 def _peak(run: History) -> str:
     peak = run.info.get("peak_bytes")
     if peak is None:
-        return "n/a on CPU" if run.info.get("device", "cpu") == "cpu" else "n/a"
+        return "n/a on CPU" if run.info.get("device_type", "cpu") == "cpu" else "n/a"
     return f"{peak / 2**20:,.0f} MiB"
 
 

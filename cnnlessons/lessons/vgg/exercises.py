@@ -92,10 +92,6 @@ def _random_params_case(rng: random.Random) -> Case:
     return Case((k, cin, cout), {"bias": rng.random() < 0.5})
 
 
-def _bias_of(args: tuple, kwargs: dict) -> bool:
-    return kwargs.get("bias", args[3] if len(args) > 3 else True)
-
-
 _PARAM_MISTAKES = [
     Mistake(
         lambda k, i, o, bias=True: k * i * o + (o if bias else 0),
