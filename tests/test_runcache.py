@@ -88,6 +88,34 @@ def test_a_changed_package_source_trains_again(digits, cache, tmp_path, monkeypa
         runcache.source_hash.cache_clear()
 
 
+def test_an_edit_outside_the_training_path_keeps_the_cache_and_a_models_edit_misses_it(
+    digits, cache, tmp_path, monkeypatch
+):
+    copy = tmp_path / "package"
+    shutil.copytree(runcache.PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__", "slides_assets"))
+    monkeypatch.setattr(runcache, "PACKAGE", copy)
+    runcache.source_hash.cache_clear()
+    try:
+        fit(digits)
+        # the evening before a lecture: a docstring fixed in the instructor's tools and in a view
+        for name in ("instructor/lecture.py", "views/diagram.py"):
+            path = copy / name
+            text = path.read_text()
+            path.write_text(text.replace('"""', '"""Fixed: ', 1))
+            assert path.read_text() != text
+        runcache.source_hash.cache_clear()
+        assert "cache" in fit(digits)[1].info
+        # the model's class changed: the run is trained again
+        model = copy / "models" / "vgg.py"
+        model.write_text(
+            model.read_text().replace("class KernelModel(", "class KernelModel(  # changed\n    ", 1)
+        )
+        runcache.source_hash.cache_clear()
+        assert "cache" not in fit(digits)[1].info
+    finally:
+        runcache.source_hash.cache_clear()
+
+
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "foreign"])
 def test_a_corrupt_or_foreign_entry_is_ignored_with_one_line(digits, cache, capsys, damage):
     fit(digits)

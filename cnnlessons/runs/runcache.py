@@ -3,9 +3,10 @@ lecture, or by yesterday's session) answers at once.
 
 An entry is one trained run of a recipe: its ``History`` and the model's ``state_dict``. It is
 found by a hash of everything that decides the run: the resolved recipe (models, ``fit``
-arguments, budget, seed), the data (a fingerprint of its arrays), this package's own source (the
-``.py`` files, since the version string does not change), the torch version, the device and the
-precision. Any change trains again. Entries are written atomically (a temporary file, then
+arguments, budget, seed), the data (a fingerprint of its arrays), the code that builds and trains
+the model (``DECIDING``: the models, the layers, the training path; not the lessons' prose, the
+views or the instructor's tools, whose edits keep the cache), the torch version, the device and
+the precision. Any change of these trains again. Entries are written atomically (a temporary file, then
 ``os.replace``), so an interrupted run leaves no half entry; an entry that cannot be read, or
 that belongs to another key, is ignored with one line on stdout and trained again.
 
@@ -58,6 +59,24 @@ FORMAT = 1
 PACKAGE = Path(__file__).resolve().parents[1]
 NOT_DECIDING = frozenset({"progress", "verbose", "checkpoint"})
 """``fit`` arguments that change what is printed, not what is trained."""
+DECIDING = (
+    "models",
+    "layers.py",
+    "parallel.py",
+    "measure.py",
+    "data.py",
+    "tensordata.py",
+    "dataloader.py",
+    "augmentation.py",
+    "profiles.py",
+    "training.py",
+    "resume.py",
+    "runs/recipes.py",
+    "runs/runcache.py",
+)
+"""The package's files and folders whose code decides a trained run: the models and their blocks,
+the data path, the training loop and the recipe that drives it (the recipe's own settings are in
+the key already)."""
 
 
 def cache_dir() -> Path | None:
@@ -74,9 +93,14 @@ def cache_dir() -> Path | None:
 
 @functools.cache
 def source_hash() -> str:
-    """A hash of every ``.py`` file of the package (path and content)."""
+    """A hash of the code that decides a run: every ``.py`` file of ``DECIDING`` (path and content)."""
     digest = hashlib.blake2b(digest_size=16)
-    for path in sorted(PACKAGE.rglob("*.py")):
+    paths = (
+        p
+        for name in DECIDING
+        for p in ([PACKAGE / name] if name.endswith(".py") else (PACKAGE / name).rglob("*.py"))
+    )
+    for path in sorted(paths):
         digest.update(path.relative_to(PACKAGE).as_posix().encode() + b"\0")
         digest.update(path.read_bytes() + b"\0")
     return digest.hexdigest()
@@ -110,12 +134,6 @@ def data_fingerprint(data: CourseData) -> str:
     return hashlib.blake2b("\n".join(parts).encode(), digest_size=16).hexdigest()
 
 
-def _device_name(device: torch.device) -> str:
-    if device.type == "cuda":
-        return f"cuda ({torch.cuda.get_device_name(device)})"
-    return device.type
-
-
 def run_key(
     recipe: Recipe,
     run: Run,
@@ -128,6 +146,8 @@ def run_key(
     fit_overrides: Mapping[str, Any],
 ) -> tuple[str, dict[str, Any]]:
     """The entry's hash, and what it was computed from (plain data, kept in the entry)."""
+    from ..training import device_description
+
     overrides = {k: v for k, v in fit_overrides.items() if k not in NOT_DECIDING}
     fit_kwargs = {**recipe.fit_kwargs(run), **overrides}
     budget = {k: v for k, v in dataclasses.asdict(profile).items() if k not in ("progress", "description")}
@@ -141,7 +161,7 @@ def run_key(
         "data": data_fingerprint(data),
         "source": source_hash(),
         "torch": torch.__version__,
-        "device": _device_name(device),
+        "device": device_description(device, threads=False),
         "precision": fit_kwargs.get("precision", "auto"),
     }
     text = json.dumps(keyed, sort_keys=True, default=repr)
