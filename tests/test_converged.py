@@ -57,6 +57,15 @@ def test_the_checkpoint_loads_strictly_and_is_its_recipes_run(name):
     assert len(record["per_class_test_acc"]) == 10
 
 
+@pytest.mark.parametrize("name", sorted(CONVERGED))
+def test_each_checkpoint_loads_by_its_name_alone(name):
+    # each small model's defaults are the lesson's configuration, the one its checkpoint was trained as
+    model = build_model(name, weights="cifar10")
+    assert model.checkpoint_record["name"] == name
+    run = CONVERGED[name].runs[0]
+    assert repr(build_model(run.model)) == repr(build_model(run.model, **run.model_kwargs))
+
+
 @pytest.mark.parametrize(
     "name",
     [

@@ -26,7 +26,9 @@ def test_dense_layer_costs_of_one_block():
 
 def test_dense_layer_costs_of_a_densenet_follow_transitions():
     with torch.device("meta"):
-        model = SmallDenseNet(num_classes=10, in_channels=3, growth_rate=12, block_config=(2, 2, 2))
+        model = SmallDenseNet(
+            num_classes=10, in_channels=3, growth_rate=12, block_config=(2, 2, 2), bottleneck=False
+        )
     costs = lesson.dense_layer_costs(model, (3, 32, 32))
     assert [c.index for c in costs] == [1, 2, 3, 4, 5, 6]
     assert [c.block for c in costs] == [1, 1, 2, 2, 3, 3]

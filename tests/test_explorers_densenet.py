@@ -22,7 +22,9 @@ def test_default_setting_draws_linear_growth():
     assert channels_of_block(explorer, 0) == [24, 36, 48, 60, 72]
     assert channels_of_block(explorer, 1) == [36, 48, 60, 72, 84]
     assert channels_of_block(explorer, 2) == [42, 54, 66, 78, 90]
-    model = SmallDenseNet(num_classes=10, in_channels=3, growth_rate=12, block_config=(4, 4, 4))
+    model = SmallDenseNet(
+        num_classes=10, in_channels=3, growth_rate=12, block_config=(4, 4, 4), bottleneck=False
+    )
     assert f"{count_parameters(model):,} parameters" in explorer.text
     assert f"{flops_per_image(model, (3, 32, 32)) / 1e6:,.1f} MFLOPs" in explorer.text
     assert "24 + 4·12" in explorer.text

@@ -276,15 +276,17 @@ def cifar_densenet(
 
 class SmallDenseNet(DenseNet):
     """DenseNet at course scale for 16x16 and 32x32 images: a 3x3 stem of ``2*growth_rate``
-    channels, dense blocks of ``block_config`` layers, transitions halving the channels."""
+    channels, dense blocks of ``block_config`` layers, transitions halving the channels. The
+    defaults build the lesson's DenseNet-BC (``DENSENET_BC``: k=12, three blocks of three
+    bottleneck layers), the network of the shipped checkpoint."""
 
     def __init__(
         self,
         num_classes: int = 10,
         in_channels: int = 3,
         growth_rate: int = 12,
-        block_config: Sequence[int] = (4, 4, 4),
-        bottleneck: bool = False,
+        block_config: Sequence[int] = (3, 3, 3),
+        bottleneck: bool = True,
         compression: float = 0.5,
         dropout: float = 0.0,
     ) -> None:
