@@ -81,7 +81,7 @@ def test_button_trains_once_per_setting_and_adds_a_curve(digits):
     run = explorer.runs[(4, 1, False)]
     assert len(run.epoch) == 1
     assert run.info["parameters"] == count_parameters(
-        SmallDenseNet(num_classes=10, in_channels=1, growth_rate=4, block_config=(1, 1, 1))
+        SmallDenseNet(num_classes=10, in_channels=1, growth_rate=4, block_config=(1, 1, 1), bottleneck=False)
     )
     curves = explorer.figure.axes[3].lines
     assert len(curves) == 1

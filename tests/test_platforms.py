@@ -40,7 +40,11 @@ def small_net(c=1, k=10):
 def test_a_cpu_is_described_by_its_model_and_threads():
     """Build times and speeds go into records with the CPU's model: two 2-core CPUs differ."""
     text = device_description(torch.device("cpu"))
-    assert text == f"CPU ({cpu_model()}, {torch.get_num_threads()} threads)"
+    assert text == f"CPU ({cpu_model()}, {os.cpu_count()} cores, {torch.get_num_threads()} threads)"
+    assert (
+        device_description(torch.device("cpu"), threads=False)
+        == f"CPU ({cpu_model()}, {os.cpu_count()} cores)"
+    )
     cpuinfo = pathlib.Path("/proc/cpuinfo")
     names = [
         line.split(":", 1)[1].strip()
@@ -192,7 +196,8 @@ def test_estimate_time_leaves_the_model_alone_and_adds_up(digits):
     assert est.seconds == pytest.approx(a.seconds + b.seconds) and est.precision == "fp32"
     assert a.seconds_at(a.flops_per_second) == pytest.approx(a.seconds)
     text = str(est)
-    assert text.startswith("Estimated training time on this CPU (fp32") and "total: about" in text
+    cpu = device_description(torch.device("cpu"))
+    assert text.startswith(f"Estimated training time on {cpu} in fp32") and "total: about" in text
     with pytest.raises(ValueError, match="epochs"):
         estimate_time(small_net(), digits, epochs=0)
     with pytest.raises(TypeError, match="models must be"):

@@ -10,6 +10,7 @@ import torch
 
 from cnnlessons.runs import runcache
 from cnnlessons.runs.recipes import Recipe, Run
+from cnnlessons.training import device_description
 
 RUN = Run("tiny", "kernel_model", {"kernel_size": 3, "num_layers": 1, "width": 4})
 
@@ -209,19 +210,20 @@ def test_estimate_times_only_the_runs_the_cache_cannot_answer(digits, cache):
     )
     before = r.estimate(digits, "smoke")
     assert [p.label for p in before.parts] == ["tiny", "other"] and before.cached == ()
-    assert str(before).startswith("Estimated training time on this CPU")
+    cpu = device_description(torch.device("cpu"))
+    assert str(before).startswith(f"Estimated training time on {cpu} in fp32")
 
     r.fit_run(RUN, digits, "smoke", progress=False)
     after = r.estimate(digits, "smoke")
     assert [p.label for p in after.parts] == ["other"]
     [(label, trained)] = after.cached
-    assert label == "tiny" and trained.endswith(", cpu")
+    assert label == "tiny" and trained.endswith(f", {device_description(torch.device('cpu'), threads=False)}")
     assert f"  tiny: in the run cache (trained {trained}): loads at once" in str(after)
     assert runcache.cached_training(r, other, digits, "smoke") is None
 
     r.fit_run(other, digits, "smoke", progress=False)
     both = r.estimate(digits, "smoke")
     assert both.parts == () and both.seconds == 0 and len(both.cached) == 2
-    assert str(both).startswith("Nothing to train on this CPU: every run is in the run cache.")
+    assert str(both).startswith(f"Nothing to train on {cpu}: every run is in the run cache.")
     # a run trained with another budget is another entry: it would train, so it is timed
     assert runcache.cached_training(r, RUN, digits, "smoke", epochs=7) is None

@@ -109,8 +109,8 @@ class Estimate:
     def __str__(self) -> str:
         if self.parts:
             lines = [
-                f"Estimated training time on {self.device} ({self.precision}; from "
-                f"{self.calibration_steps} timed steps of each model):"
+                f"Estimated training time on {self.device} in {self.precision}, from "
+                f"{self.calibration_steps} timed steps of each model:"
             ]
         else:
             lines = [f"Nothing to train on {self.device}: every run is in the run cache."]
