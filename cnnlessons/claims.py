@@ -160,24 +160,24 @@ CHECKS: Mapping[str, CheckClaim] = MappingProxyType(_CHECKS)
 """The course's constructive claims by id, as the lessons register them; read-only."""
 
 
+def _register(registry: dict, item: Any, kind: type, name: str) -> Any:
+    if not isinstance(item, kind):
+        article = "an" if kind.__name__[0] in "AEIOU" else "a"
+        raise ValueError(f"{name}: expected {article} {kind.__name__}, got {type(item).__name__}")
+    if item.id in _CLAIMS or item.id in _CHECKS:  # one id, one claim, of either kind
+        raise ValueError(f"{name}: {item.id!r} is registered already")
+    registry[item.id] = item
+    return item
+
+
 def register_check(check: CheckClaim) -> CheckClaim:
     """Add ``check`` to ``CHECKS``, where its lesson defines it; returns it."""
-    if not isinstance(check, CheckClaim):
-        raise ValueError(f"check: expected a CheckClaim, got {type(check).__name__}")
-    if check.id in _CHECKS or check.id in _CLAIMS:
-        raise ValueError(f"check: {check.id!r} is registered already")
-    _CHECKS[check.id] = check
-    return check
+    return _register(_CHECKS, check, CheckClaim, "check")
 
 
 def register_claim(claim: EffectClaim) -> EffectClaim:
     """Add ``claim`` to ``CLAIMS``, where its lesson defines it; returns it."""
-    if not isinstance(claim, EffectClaim):
-        raise ValueError(f"claim: expected an EffectClaim, got {type(claim).__name__}")
-    if claim.id in _CLAIMS or claim.id in _CHECKS:
-        raise ValueError(f"claim: {claim.id!r} is registered already")
-    _CLAIMS[claim.id] = claim
-    return claim
+    return _register(_CLAIMS, claim, EffectClaim, "claim")
 
 
 def accuracy_condition(arm: str, against: str, kind: str, margin: float, words: str) -> Condition:
