@@ -109,12 +109,12 @@ def test_the_checkpoint_scores_its_record_on_the_real_test_split(name):
     assert accuracy == pytest.approx(record["test_acc"], abs=0.005)
 
 
-def test_the_readme_lists_what_weights_cifar10_loads():
+def test_the_results_page_lists_what_weights_cifar10_loads():
     from cnnlessons.models.converged import checkpoint_table
 
-    readme = (pathlib.Path(__file__).resolve().parents[1] / "README.md").read_text()
-    assert checkpoint_table() in readme, (
-        "README's table of the converged checkpoints is out of date: paste the output of "
+    page = (pathlib.Path(__file__).resolve().parents[1] / "docs" / "results.md").read_text()
+    assert checkpoint_table() in page, (
+        "docs/results.md's table of the converged checkpoints is out of date: paste the output of "
         "`python -m cnnlessons.models.converged` between its markers"
     )
 

@@ -51,3 +51,10 @@ def test_the_reader_finds_paths_and_leaves_placeholders_and_outputs_alone():
         "`cnnlessons/lessons/<lesson>/recipes.py`, `release/`, `notebooks/NN_name.py`"
     )
     assert named_paths(text) == ["cnnlessons/slides.py", "tools/notebooks.py"]
+
+
+def test_the_readme_says_how_to_use_the_course_in_under_15_kb():
+    # measured figures go to docs/results.md and benchmarks/README.md, the instructor's guide to
+    # docs/instructors.md
+    size = len((ROOT / "README.md").read_bytes())
+    assert size < 15 * 1024, f"README.md is {size:,} bytes"

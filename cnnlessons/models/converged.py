@@ -148,5 +148,5 @@ def checkpoint_table(folder: str | Path = WEIGHTS) -> str:
     return "\n".join(rows)
 
 
-if __name__ == "__main__":  # python -m cnnlessons.models.converged: the README's table
+if __name__ == "__main__":  # python -m cnnlessons.models.converged: docs/results.md's table
     print(checkpoint_table())
