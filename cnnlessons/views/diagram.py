@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
@@ -755,7 +756,13 @@ def plan(
     width = max(
         width, _legend_width(handles) + 2 * MARGIN + 0.2, text_width(name, TITLE_FONT, "bold") + 2 * MARGIN
     )
-    return Plan(graph, layout, lines, width, height, content, name, handles)
+    return Plan(graph, layout, lines, _whole_pixels(width), _whole_pixels(height), content, name, handles)
+
+
+def _whole_pixels(inches: float) -> float:
+    """``inches`` rounded up to 0.01 inch (a whole pixel at 100 dpi): text is measured a little
+    differently by each matplotlib release, and a figure's size is part of its printed output."""
+    return math.ceil(round(inches * 100, 6)) / 100
 
 
 def paint(p: Plan, fig: Figure, left: float = 0.0, bottom: float = 0.0) -> Graph:
