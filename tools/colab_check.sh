@@ -27,6 +27,7 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 "$VENV/bin/python" -m pip install -q "ipywidgets==7.7.1" "matplotlib>=3.10,<3.11" torch torchvision
 "$VENV/bin/python" -m pip install -q ".[test]"
+"$VENV/bin/python" -m pip install -q --force-reinstall --no-deps .  # this checkout, not an older build
 "$VENV/bin/python" -m pip install -q "ipywidgets==7.7.1"  # the course's range admits it; keep Colab's
 installed=$(date +%s)
 echo "install: $((installed - start)) s"
