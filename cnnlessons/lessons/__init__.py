@@ -12,15 +12,5 @@ from __future__ import annotations
 # Registration order is course order.
 from . import start, alexnet, vgg, googlenet, resnet, densenet, summary  # isort: skip
 
-BY_NOTEBOOK = {
-    "00_start_here": start,
-    "01_alexnet": alexnet,
-    "02_vggnet": vgg,
-    "03_googlenet": googlenet,
-    "04_resnet": resnet,
-    "05_densenet": densenet,
-    "06_summary": summary,
-}
-"""Each notebook's lesson package."""
 
-__all__ = ["start", "alexnet", "vgg", "googlenet", "resnet", "densenet", "summary", "BY_NOTEBOOK"]
+__all__ = ["start", "alexnet", "vgg", "googlenet", "resnet", "densenet", "summary"]
