@@ -38,6 +38,7 @@ lab: $(STAMP)  ## open the course in JupyterLab (on this machine only)
 test: $(STAMP) $(NBGRADER_STAMP)  ## every test: ruff, unit tests, strict nbval over every notebook, the browser test, ipywidgets 7
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	CNNLESSONS_PROFILE=smoke TQDM_DISABLE=1 $(PY) -m pytest -q -n auto --maxprocesses=4 --dist loadfile \
 		--max-worker-restart=0 tests notebooks --nbval --nbval-current-env
 	bash tools/widgets7.sh

@@ -327,10 +327,10 @@ COMMANDS: dict[str, Command] = {
     ),
     "exercises": Command("list the exercises with their contracts", _exercises_arguments, _exercises),
     "reproduce": Command(
-        "reproduce the lessons' experiments (python -m cnnlessons.reproduce)", _forward_arguments, _reproduce
+        "reproduce the lessons' experiments (python -m cnnlessons reproduce)", _forward_arguments, _reproduce
     ),
     "bench": Command(
-        "benchmark the data path and training steps (python -m cnnlessons.bench)", _forward_arguments, _bench
+        "benchmark the data path and training steps (python -m cnnlessons bench)", _forward_arguments, _bench
     ),
     "slides": Command(
         "build lecture slides (reveal.js, offline) from the stored notebooks",

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-VERSION = "0.1.0"
-"""The course's version (the package's, as pyproject.toml reads it from here)."""
+import json
+import re
+from importlib import metadata
+
+VERSION = "0.2.0"
+"""The course's version (the package's, as pyproject.toml reads it from here). A release moves it,
+adds its entry to CHANGELOG.md and is tagged ``v<VERSION>``: the notebooks' setup cells install
+that tag, so a notebook keeps the code it was built with when ``main`` moves on."""
 REPOSITORY = "https://github.com/cnnlessons/cnnlessons"
 """Where the course lives; the Colab badges and setup cells are generated from this."""
 BRANCH = "main"
@@ -49,8 +55,35 @@ def colab_badge(notebook: str) -> str:
     )
 
 
-def setup_cell_source() -> str:
-    """The first code cell of every notebook: installs the course in Colab, sets up the run."""
+def release_tag() -> str:
+    """The git tag of this version: what the stored notebooks' setup cells install."""
+    return f"v{VERSION}"
+
+
+def installed_ref() -> str:
+    """The git ref that names the installed course: the commit pip installed it from (a
+    ``git+`` install records it), else this version's tag."""
+    try:
+        text = metadata.distribution("cnnlessons").read_text("direct_url.json")
+    except metadata.PackageNotFoundError:
+        text = None
+    commit = json.loads(text).get("vcs_info", {}).get("commit_id") if text else None
+    return commit or release_tag()
+
+
+_INSTALL = re.compile(r'(course = "cnnlessons @ git\+[^"@]+@)[^"]*(")')
+
+
+def pin_setup_cell(source: str, ref: str) -> str:
+    """``source`` with the setup cell's install line pinned to ``ref`` (a tag or a commit);
+    unchanged where it has no such line."""
+    return _INSTALL.sub(lambda m: f"{m.group(1)}{ref}{m.group(2)}", source)
+
+
+def setup_cell_source(ref: str | None = None) -> str:
+    """The first code cell of every notebook: installs the course in Colab at ``ref`` (default:
+    this version's tag), sets up the run."""
+    ref = release_tag() if ref is None else ref
     return (
         "# Set up: in Colab this installs the course on first use (Colab's own torch and\n"
         "# ipywidgets are kept); on your machine `make lab` has installed it already.\n"
@@ -59,7 +92,7 @@ def setup_cell_source() -> str:
         "import sys\n"
         "\n"
         'if importlib.util.find_spec("cnnlessons") is None:\n'
-        f'    course = "cnnlessons @ git+{REPOSITORY}@{BRANCH}"\n'
+        f'    course = "cnnlessons @ git+{REPOSITORY}@{ref}"\n'
         '    subprocess.run([sys.executable, "-m", "pip", "install", "-q", course], check=True)\n'
         "from cnnlessons import check, setup_notebook\n"
         "\n"

@@ -1,5 +1,5 @@
 """The tutorials' data path: a torchvision DataLoader with worker processes and per-image
-transforms (``fit(..., loader="dataloader")``). Kept for datasets that do not fit in memory, and
+transforms (``Training(loader="dataloader")``). Kept for datasets that do not fit in memory, and
 as the baseline that ``cnnlessons.runs.bench`` measures the course's tensor path against."""
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ import numbers
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -40,7 +41,7 @@ ACTIVATIONS = ("relu", "tanh", "sigmoid")
 PAPER_LRN: Mapping[str, float] = MappingProxyType(dict(size=5, alpha=5e-4, beta=0.75, k=2.0))
 #: The LRN of the course's GoogLeNet stem, PyTorch's alpha 1e-4 (the GoogLeNet paper gives no
 #: constants; its Caffe model used alpha 1e-4 in Caffe's convention, which divides by n too).
-GOOGLENET_LRN: Mapping[str, float] = MappingProxyType(dict(size=5, alpha=1e-4, beta=0.75, k=2.0))
+GOOGLENET_LRN: Mapping[str, Any] = MappingProxyType(dict(size=5, alpha=1e-4, beta=0.75, k=2.0))
 
 
 def check_positive_int(name: str, value: object, minimum: int = 1) -> int:

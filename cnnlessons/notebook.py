@@ -8,8 +8,10 @@ import warnings
 
 import torch
 
+from .devices import device_description, pick_device
+from .precision import choose_precision
 from .profiles import PROFILES, Profile, get_profile
-from .training import choose_precision, device_description, pick_device, set_seed
+from .training import set_seed
 
 __all__ = ["setup_notebook"]
 

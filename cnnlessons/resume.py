@@ -13,14 +13,18 @@ The state records what decides the run (``settings``: epochs, batch size, optimi
 from __future__ import annotations
 
 import os
+import random
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
-__all__ = ["FORMAT", "save_state", "load_state", "check_settings"]
+from .tensordata import TensorLoader
+
+__all__ = ["FORMAT", "save_state", "load_state", "check_settings", "random_state", "set_random_state"]
 
 FORMAT = 1
 
@@ -75,3 +79,27 @@ def check_settings(path: str | os.PathLike, saved: Mapping[str, Any], wanted: Ma
             f"checkpoint {path} holds another run ({text}); resume it with its own "
             "settings, or delete it to start again"
         )
+
+
+def random_state(train_batches: Iterable) -> dict[str, Any]:
+    """What draws the next epoch's batches and dropout masks (restored on resume)."""
+    state: dict[str, Any] = {
+        "torch": torch.get_rng_state(),
+        "python": random.getstate(),
+        "numpy": np.random.get_state(),
+    }
+    if isinstance(train_batches, TensorLoader):
+        state["batches"] = train_batches.generator.get_state()
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_random_state(train_batches: Iterable, state: dict[str, Any]) -> None:
+    torch.set_rng_state(state["torch"])
+    random.setstate(state["python"])
+    np.random.set_state(state["numpy"])
+    if isinstance(train_batches, TensorLoader) and "batches" in state:
+        train_batches.generator.set_state(state["batches"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])

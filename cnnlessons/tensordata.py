@@ -7,11 +7,23 @@ padding) and flipped in one vectorised step on the device, and normalised in the
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, Protocol
 
 import torch
 import torch.nn.functional as F
 
-__all__ = ["TensorLoader", "random_crop", "random_flip"]
+if TYPE_CHECKING:
+    from .data import CourseData
+
+__all__ = ["Batches", "TensorLoader", "random_crop", "random_flip", "make_loaders", "train_eval_batches"]
+
+
+class Batches(Protocol):
+    """What ``fit`` trains on: batches ``(x, y)`` to iterate over, and how many there are."""
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+    def __len__(self) -> int: ...
 
 
 def random_crop(x: torch.Tensor, padding: int, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -112,3 +124,59 @@ class TensorLoader:
                     x = random_flip(x, self.generator)
             x = torch.addcmul(self.shift, x.float(), self.scale.expand_as(self.shift))
             yield x.contiguous(memory_format=self.memory_format), self.labels.index_select(0, idx)
+
+
+def make_loaders(
+    data: CourseData,
+    *,
+    batch_size: int,
+    device: torch.device,
+    augment: bool = True,
+    seed: int = 0,
+    channels_last: bool = False,
+    loader: str = "tensor",
+    workers: int = 2,
+) -> tuple[Batches, Batches]:
+    """Training and validation batches of ``data``: from tensors on ``device`` (``loader="tensor"``)
+    or through a torchvision DataLoader with per-image transforms (``loader="dataloader"``)."""
+    fmt = torch.channels_last if channels_last else torch.contiguous_format
+    if loader == "tensor":
+        common = dict(batch_size=batch_size, mean=data.mean, std=data.std, device=device, memory_format=fmt)
+        train = TensorLoader(
+            data.train_images,
+            data.train_labels,
+            shuffle=True,
+            augment=augment,
+            flip=data.flip,
+            crop_padding=data.crop_padding,
+            seed=seed,
+            **common,
+        )
+        val = TensorLoader(data.val_images, data.val_labels, **common)
+        return train, val
+    if loader == "dataloader":
+        from .dataloader import dataloaders
+
+        return dataloaders(data, batch_size=batch_size, augment=augment, workers=workers, seed=seed)
+    raise ValueError(f"loader must be 'tensor' or 'dataloader', got {loader!r}")
+
+
+def train_eval_batches(
+    data: CourseData, size: int, *, batch_size: int, device: torch.device, seed: int, channels_last: bool
+) -> TensorLoader | None:
+    """Un-augmented batches of a fixed seeded subset of ``size`` training images (None for 0)."""
+    n = min(size, len(data.train_labels))
+    if n == 0:
+        return None
+    keep = torch.randperm(len(data.train_labels), generator=torch.Generator().manual_seed(seed))[:n]
+    keep = keep.sort().values
+    fmt = torch.channels_last if channels_last else torch.contiguous_format
+    return TensorLoader(
+        data.train_images[keep],
+        data.train_labels[keep],
+        batch_size=batch_size,
+        mean=data.mean,
+        std=data.std,
+        device=device,
+        memory_format=fmt,
+    )

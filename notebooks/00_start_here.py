@@ -195,15 +195,17 @@ print(
 )
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# `fit(model, data)` trains it with the profile's epochs (passes over the training images) and
-# batch size, on the best device present, and prints one line per epoch. Each batch is
+# `fit(model, data, Training(lr=0.1, test=True))` trains it: `Training` says how (here the
+# learning rate, and one measurement on the test images at the end), the profile gives the epochs
+# (passes over the training images) and the batch size, and it runs on the best device present;
+# `show="epochs"` prints one line per epoch. A misspelt option fails at once. Each batch is
 # *augmented* (randomly shifted and mirrored) so that the network does not just memorise the
 # images. Interrupting the kernel stops training and keeps what was learned.
 
 # %% tags=["nbval-ignore-output"]
-from cnnlessons import fit, plot_history
+from cnnlessons import Training, fit, plot_history
 
-history = fit(model, data, lr=0.1, test=True, label="small_cnn", verbose=True)
+history = fit(model, data, Training(lr=0.1, test=True), label="small_cnn", show="epochs")
 print(history)
 fig = plot_history(history, ["train_loss", "val_acc"])
 plt.show()

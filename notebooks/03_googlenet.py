@@ -385,13 +385,14 @@ print(
 for run in reference:
     print(f"Reference ({run.info.get('device')}, {run.info.get('date')}): {run}")
 
-# %% [markdown] slideshow={"slide_type": "subslide"} The dashed curve above is the same network
-# trained to the end on all of CIFAR-10 (the checkpoint that `build_model("small_googlenet",
-# weights="cifar10")` loads). In the `gpu` profile the same cells train on all of CIFAR-10 with that
-# profile's budget, and that run joins it once a reproduction file exists (`python -m
-# cnnlessons.reproduce`, experiment `03_googlenet/googlenet`). What the lesson predicts for it: a
-# network this small, whose branches are mostly 1x1 reductions, still trains to a useful accuracy,
-# because its parameters go into mixing channels rather than into wide kxk kernels.
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# The dashed curve above is the same network trained to the end on all of CIFAR-10 (the checkpoint
+# that `build_model("small_googlenet", weights="cifar10")` loads). In the `gpu` profile the same
+# cells train on all of CIFAR-10 with that profile's budget, and that run joins it once a
+# reproduction file exists (`python -m cnnlessons reproduce`, experiment `03_googlenet/googlenet`).
+# What the lesson predicts for it: a network this small, whose branches are mostly 1x1 reductions,
+# still trains to a useful accuracy, because its parameters go into mixing channels rather than into
+# wide kxk kernels.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6. Two ablations: the 1x1 reductions, and batch normalisation

@@ -73,7 +73,7 @@ plt.show()
 # could in principle copy the shallower one and set its extra layers to the identity. The
 # optimiser simply does not find such a solution.
 #
-# The experiment: the paper's CIFAR-10 networks (`cifar_resnet`: a 3x3 stem, three stages of
+# The experiment: the paper's CIFAR-10 networks (`SmallResNet`: a 3x3 stem, three stages of
 # blocks of two 3x3 convolutions, 6n+2 layers) at a shallow and a deep depth, each built twice from
 # the same layers: as a **plain** network (`shortcut="none"`) and as a **residual** network
 # (`shortcut="identity"`, which adds each block's input to its output and has no parameters of its
@@ -455,7 +455,7 @@ explorer
 #
 # Now nothing at all sits on the shortcut path: from any block to any later one the signal and the
 # gradient pass by pure addition, which let them train a 1001-layer network. The library builds it
-# from the same convolutions and shortcuts (`PreActResidualBlock`; `cifar_resnet(..., block="preact")`):
+# from the same convolutions and shortcuts (`PreActResidualBlock`; `SmallResNet(..., block="preact")`):
 
 # %%
 from cnnlessons import views

@@ -427,7 +427,7 @@ for run in reference:
 # The dashed bars above are the course's DenseNet-BC trained to the end on all of CIFAR-10 (the
 # checkpoint that `build_model("small_densenet", weights="cifar10")` loads, with augmentation). In
 # the `gpu` profile the same cells train on all of CIFAR-10 at 32x32; that run joins it once a
-# reproduction file exists (`python -m cnnlessons.reproduce`, experiment
+# reproduction file exists (`python -m cnnlessons reproduce`, experiment
 # `05_densenet/densenet_vs_resnet`).
 
 # %% [markdown] slideshow={"slide_type": "slide"}

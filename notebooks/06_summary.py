@@ -139,7 +139,7 @@ for run in reference:
 # time on a CPU, and DenseNet's concatenations add memory traffic that FLOPs do not count.
 #
 # In the `gpu` profile the same cell trains on all of CIFAR-10 at 32x32; that run is drawn as
-# open grey markers once a reproduction file exists (`python -m cnnlessons.reproduce`, experiment
+# open grey markers once a reproduction file exists (`python -m cnnlessons reproduce`, experiment
 # `06_summary/five_models`).
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -199,7 +199,7 @@ print(
     f"field {receptive_field([(7, 1)])}"
 )
 
-direct, reduced = models.reduction_params(128, 32, 128)
+direct, reduced = models.googlenet.reduction_params(128, 32, 128)
 print(f"GoogLeNet | 3x3 conv 128->128: {direct:,} weights; 1x1 128->32 then 3x3 32->128: {reduced:,}")
 
 torch.manual_seed(0)

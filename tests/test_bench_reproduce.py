@@ -101,7 +101,7 @@ def test_an_interrupted_reproduction_writes_no_result_and_resumes(tmp_path, monk
         if history.info.get("recipe") is None and history.label == "DenseNet-BC" and history.epoch == [1]:
             raise KeyboardInterrupt
 
-    doc, finished = reproduce.run_experiments(data, profile, keys, on_epoch=stop)
+    doc, finished = reproduce.run_experiments(data, profile, keys, show=stop)
     assert not finished and list(doc["experiments"]) == ["02_vggnet/vgg"]
     assert "05_densenet/densenet_vs_resnet was interrupted: not a result" in capsys.readouterr().out
 

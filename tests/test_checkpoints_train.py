@@ -46,7 +46,7 @@ def test_a_finished_run_writes_weights_and_a_record_that_load_strictly(
     cifar_shaped, one_epoch, tmp_path, capsys
 ):
     out = tmp_path / "out"
-    record = checkpoints.train("small_alexnet", cifar_shaped, out=out, precision="fp32", progress=False)
+    record = checkpoints.train("small_alexnet", cifar_shaped, out=out, precision="fp32")
     printed = capsys.readouterr().out
     assert "converged/small_alexnet" in printed and "estimate" in printed.lower()
     assert json.loads(record_path("small_alexnet", out).read_text()) == json.loads(json.dumps(record))
@@ -95,7 +95,7 @@ def test_an_unfinished_run_is_never_a_result(cifar_shaped, one_epoch, tmp_path):
     partial.parent.mkdir(parents=True)
     partial.write_bytes(b"")
     with pytest.raises(FileExistsError, match="an unfinished run of small_alexnet is kept in .*--resume"):
-        checkpoints.train("small_alexnet", cifar_shaped, out=tmp_path / "out", progress=False)
+        checkpoints.train("small_alexnet", cifar_shaped, out=tmp_path / "out")
     assert not (tmp_path / "out").exists()
 
     record = dict(

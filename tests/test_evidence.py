@@ -9,9 +9,10 @@ import math
 import pytest
 
 from cnnlessons.data import load_dataset
+from cnnlessons.history import History
 from cnnlessons.runs.evidence import claim_figures, epochs_to_target, judge_runs
 from cnnlessons.runs.recipes import Recipe, Run
-from cnnlessons.training import History
+from cnnlessons.training import Training
 
 
 def history(test_acc=None, train_eval=(), clean=None, parameters=None, flops=None) -> History:
@@ -116,7 +117,7 @@ def test_a_recipe_refuses_claims_it_cannot_decide():
             "t/x",
             "x",
             runs=(Run("a", "kernel_model", {"kernel_size": 3, "num_layers": 1}),),
-            fit={},
+            training=Training(),
             claims={"vgg.width": {}},
         )
     with pytest.raises(ValueError, match="'shallower' has none"):
@@ -124,7 +125,7 @@ def test_a_recipe_refuses_claims_it_cannot_decide():
             "t/x",
             "x",
             runs=(Run("a", "kernel_model", {"kernel_size": 3, "num_layers": 1}),),
-            fit={},
+            training=Training(),
             claims={"vgg.depth": {"deeper": "a"}},
         )
 
@@ -140,7 +141,7 @@ def test_train_seeds_trains_every_run_on_every_seed_and_the_recipe_judges_them(t
             Run("one", "kernel_model", {"kernel_size": 3, "num_layers": 1, "width": 4}),
             Run("two", "kernel_model", {"kernel_size": 3, "num_layers": 2, "width": 4}),
         ),
-        fit=dict(optimizer="adamw", lr=2e-3, test=True),
+        training=Training(optimizer="adamw", lr=2e-3, test=True),
         claims={"vgg.depth": {"deeper": "two", "shallower": "one"}},
     )
     runs = recipe.train_seeds(data, "smoke", seeds=(0, 1))
@@ -180,7 +181,7 @@ def test_profile_settings_override_the_recipes_subset_and_epochs():
         "t/s",
         "",
         runs=(Run("a", "kernel_model", {"kernel_size": 3, "num_layers": 1}),),
-        fit={},
+        training=Training(),
         epochs=0.5,
         subset=2,
         settings={"cpu": {"subset": 4, "epochs": 2.0}},

@@ -11,7 +11,8 @@ from cnnlessons import plots
 from cnnlessons.lessons import alexnet as A
 from cnnlessons.lessons import vgg as V
 from cnnlessons.measure import stacked_receptive_field
-from cnnlessons.models import Figure1CNN, SmallAlexNet, he_init
+from cnnlessons.models import Figure1CNN, SmallAlexNet
+from cnnlessons.models.init import he_init
 from cnnlessons.runs.recipes import RECIPES, subset_data
 
 

@@ -5,11 +5,24 @@ import pytest
 import torch
 
 from cnnlessons import get_profile
+from cnnlessons.history import History
 from cnnlessons.lessons import densenet as lesson
 from cnnlessons.lessons import summary
 from cnnlessons.measure import count_parameters
-from cnnlessons.models import DenseBlock, SmallDenseNet, SmallResNet
-from cnnlessons.training import History
+from cnnlessons.models import DenseBlock, SmallDenseNet, SmallResNet, build_model
+
+
+def build_resnet(num_classes: int = 10, in_channels: int = 3) -> SmallResNet:
+    """The ResNet lesson 05 compares DenseNet-BC with, as its recipe builds it."""
+    run = lesson.recipes.DENSENET_VS_RESNET.run("ResNet-14")
+    return build_model(run.model, num_classes=num_classes, in_channels=in_channels, **run.model_kwargs)
+
+
+def build_small(label: str, data) -> torch.nn.Module:
+    """Lesson 06's course-scale model ``label``, as its recipe builds it for ``data``."""
+    recipe = summary.recipes.FIVE_MODELS
+    return recipe.build(recipe.run(label), data)
+
 
 # --- lesson 05 -----------------------------------------------------------------------------------
 
@@ -84,10 +97,10 @@ def test_stage_shapes_of_the_lesson_densenet_bc():
 
 def test_lesson_models_and_budget():
     assert count_parameters(lesson.build_densenet_bc()) == 71_686
-    assert count_parameters(lesson.build_resnet()) == 172_506
+    assert count_parameters(build_resnet()) == 172_506
     assert (
         count_parameters(lesson.build_densenet_bc(num_classes=10, in_channels=1))
-        < count_parameters(lesson.build_resnet(num_classes=10, in_channels=1)) / 2
+        < count_parameters(build_resnet(num_classes=10, in_channels=1)) / 2
     )
     recipe = lesson.recipes.DENSENET_VS_RESNET
     assert recipe.epochs_for(get_profile("smoke")) == 2
@@ -100,7 +113,7 @@ def test_densenet_vs_resnet_trains_both_under_one_budget(digits):
     assert list(runs) == ["DenseNet-BC", "ResNet-14"]
     dn, rn = runs.values()
     assert dn.info["parameters"] == count_parameters(lesson.build_densenet_bc(in_channels=1))
-    assert rn.info["parameters"] == count_parameters(lesson.build_resnet(in_channels=1))
+    assert rn.info["parameters"] == count_parameters(build_resnet(in_channels=1))
     for run in (dn, rn):
         assert run.epoch == [1]
         assert run.info["epochs"] == 1 and run.info["batch_size"] == 32
@@ -147,7 +160,7 @@ def test_train_all_one_budget_table_and_plot(digits):
     runs = summary.train_all(digits, get_profile("smoke"), epochs=1, labels=["AlexNet", "DenseNet"])
     assert list(runs) == ["AlexNet", "DenseNet"]
     for label, run in runs.items():
-        model = summary.build_small(label, digits)
+        model = build_small(label, digits)
         assert run.info["parameters"] == count_parameters(model)
         assert run.info["flops"] > 0
         assert run.info["peak_bytes"] is None  # the CPU does not report memory
@@ -187,7 +200,7 @@ def test_summary_table_reports_cuda_memory():
 
 def test_build_small_rejects_unknown_labels(digits):
     with pytest.raises(ValueError, match="label"):
-        summary.build_small("LeNet", digits)
+        build_small("LeNet", digits)
 
 
 def test_full_size_models_match_torchvision_counts():

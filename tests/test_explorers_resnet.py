@@ -2,9 +2,9 @@
 
 import pytest
 
+from cnnlessons.history import History
 from cnnlessons.lessons.resnet.experiments import DegradationSetup
 from cnnlessons.lessons.resnet.explorer import ShortcutExplorer
-from cnnlessons.training import History
 
 SETUP = DegradationSetup(depths=(8, 14), width=2, epochs=1, max_depth=14)
 

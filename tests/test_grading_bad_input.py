@@ -220,7 +220,7 @@ def test_gradebook_merge_refuses_bad_shards(files, capsys):
 
 
 def test_reproduce_and_bench_are_on_the_main_command(capsys):
-    for command, module in (("reproduce", "cnnlessons.reproduce"), ("bench", "cnnlessons.bench")):
+    for command, module in (("reproduce", "cnnlessons reproduce"), ("bench", "cnnlessons bench")):
         with pytest.raises(SystemExit) as info:
             main([command, "--help"])
         assert info.value.code == 0

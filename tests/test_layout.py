@@ -12,8 +12,6 @@ import ast
 import pathlib
 import re
 
-import pytest
-
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "cnnlessons"
 
@@ -26,8 +24,12 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "cnnlessons.measure",
             "cnnlessons.tensordata",
             "cnnlessons.data",
+            "cnnlessons.datasources",
             "cnnlessons.dataloader",
             "cnnlessons.augmentation",
+            "cnnlessons.devices",
+            "cnnlessons.history",
+            "cnnlessons.precision",
             "cnnlessons.training",
             "cnnlessons.resume",
             "cnnlessons.parallel",
@@ -43,19 +45,12 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("lessons", ("cnnlessons.lessons",)),
     ("instructor's tools", ("cnnlessons.instructor",)),
     (
-        "the package's front, command line and old paths",
+        "the package's front and command line",
         (
             "cnnlessons",
             "cnnlessons.__main__",
             "cnnlessons.models.__main__",
             "cnnlessons.exercises.__main__",
-            "cnnlessons.recipes",
-            "cnnlessons.results",
-            "cnnlessons.estimate",
-            "cnnlessons.runcache",
-            "cnnlessons.prepare",
-            "cnnlessons.reproduce",
-            "cnnlessons.bench",
         ),
     ),
 )
@@ -193,7 +188,7 @@ def layer_of(module: str) -> tuple[int, str]:
 def test_the_import_graph_sees_imports_inside_functions_and_by_string():
     # The loops this test was written against were made of such imports; if the reader stops
     # seeing them, the tests below pass for nothing.
-    assert "cnnlessons.dataloader" in GRAPH["cnnlessons.training"]  # inside make_loaders
+    assert "cnnlessons.dataloader" in GRAPH["cnnlessons.tensordata"]  # inside make_loaders
     assert {"cnnlessons.data", "cnnlessons.training", "cnnlessons.exercises"} <= GRAPH["cnnlessons"]  # _LAZY
     assert "cnnlessons.runs.recipes" not in GRAPH["cnnlessons.runs.runcache"]  # not even under TYPE_CHECKING
     assert find_loop({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == ["a", "b", "c", "a"]
@@ -223,18 +218,14 @@ def test_imports_by_a_computed_name_are_the_known_ones():
     assert set(computed) == set(DYNAMIC), f"imports by a computed name: {computed}"
 
 
-OLD_PATHS = ("recipes", "results", "estimate", "runcache", "prepare", "reproduce", "bench")
+def test_no_alias_module_is_left():
+    """The old paths (``cnnlessons.recipes``, ...) went with 0.2.0: a released notebook installs the
+    version it was written for, and a module has one path."""
+    import importlib.util
 
-
-@pytest.mark.parametrize("name", OLD_PATHS)
-def test_an_old_module_path_is_the_moved_module_itself(name):
-    import importlib
-
-    old, new = (
-        importlib.import_module(f"cnnlessons.{name}"),
-        importlib.import_module(f"cnnlessons.runs.{name}"),
-    )
-    assert old is new  # one module object: monkeypatching either path changes both
+    for name in ("recipes", "results", "estimate", "runcache", "prepare", "reproduce", "bench"):
+        assert importlib.util.find_spec(f"cnnlessons.{name}") is None, name
+        assert importlib.import_module(f"cnnlessons.runs.{name}")
 
 
 def module_map_names(text: str) -> set[str]:

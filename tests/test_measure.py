@@ -18,7 +18,7 @@ from cnnlessons.measure import (
     track_peak_memory,
     training_memory_per_image,
 )
-from cnnlessons.models import SmallResNet, cifar_resnet
+from cnnlessons.models import SmallResNet
 
 
 def test_count_parameters():
@@ -48,9 +48,9 @@ def test_flops_of_a_model_with_batch_norm_at_1x1_and_on_meta():
     # 32->32 at 16x16), stage 3 (32->64 then 5 x 64->64 at 8x8), FC 64->10; option A adds nothing.
     macs = 3 * 16 * 9 * 32**2 + 6 * 16 * 16 * 9 * 32**2
     macs += (16 * 32 + 5 * 32 * 32) * 9 * 16**2 + (32 * 64 + 5 * 64 * 64) * 9 * 8**2 + 64 * 10
-    assert flops_per_image(cifar_resnet(20), (3, 32, 32)) == 2 * macs == 81_102_080
+    assert flops_per_image(SmallResNet(depth=20), (3, 32, 32)) == 2 * macs == 81_102_080
     with torch.device("meta"):
-        model = cifar_resnet(20)
+        model = SmallResNet(depth=20)
     assert flops_per_image(model, (3, 32, 32)) == 2 * macs
     assert (
         flops_per_image(

@@ -9,7 +9,6 @@ from torch import nn
 from cnnlessons.layers import PAPER_LRN, GroupedLRN
 from cnnlessons.models import (
     CIFAR,
-    DEFAULT_SHORTCUT,
     EXPERIMENT_MODELS,
     FULL_SIZE,
     INITIALISERS,
@@ -24,26 +23,25 @@ from cnnlessons.models import (
     FCHead,
     Figure1CNN,
     GoogLeNet,
-    GoogLeNetOutputs,
     Inception,
     KernelModel,
     PadShortcut,
     ResidualBlock,
     SmallAlexNet,
+    SmallResNet,
     SmallVGG,
     Transition,
     VGGBlock,
     build_model,
-    check_cifar_depth,
     cifar_densenet,
-    cifar_resnet,
-    dense_out_channels,
     fc_to_conv,
-    he_init,
     model_table,
-    reduction_params,
     resnet18,
 )
+from cnnlessons.models.densenet import dense_out_channels
+from cnnlessons.models.googlenet import GoogLeNetOutputs, reduction_params
+from cnnlessons.models.init import he_init
+from cnnlessons.models.resnet import DEFAULT_SHORTCUT, check_cifar_depth
 
 
 def n_params(model: nn.Module) -> int:
@@ -161,35 +159,42 @@ def test_alexnet_towers_are_grouped_convolutions():
 
 
 @pytest.mark.parametrize("depth, millions", [(20, 0.27), (32, 0.46), (44, 0.66), (56, 0.85), (110, 1.7)])
-def test_cifar_resnet_reproduces_table_6(depth, millions):
+def test_small_resnet_reproduces_table_6(depth, millions):
     with torch.device("meta"):
-        residual = cifar_resnet(depth)
+        residual = SmallResNet(depth=depth)
         plain = build_model(f"plain{depth}")
-        option_b = cifar_resnet(depth, shortcut="projection_where_needed")
-        option_b_old_name = cifar_resnet(depth, shortcut=None)
+        option_b = SmallResNet(depth=depth, shortcut="projection_where_needed")
     assert float(f"{n_params(residual) / 1e6:.2g}") == millions
     assert n_params(plain) == n_params(residual)  # option A shortcuts have no parameters
     assert n_params(option_b) > n_params(residual)
-    assert (
-        shapes(option_b_old_name) == shapes(option_b) and option_b_old_name.shortcut_type == DEFAULT_SHORTCUT
-    )
+    assert option_b.shortcut_type == DEFAULT_SHORTCUT
     convs = [m for m in residual.modules() if isinstance(m, nn.Conv2d)]
     assert len(convs) + 1 == depth  # 6n+1 convs and the FC layer
     assert all(block.shortcut is None for block in plain.modules() if isinstance(block, ResidualBlock))
 
 
-def test_cifar_resnet_runs_and_downsamples():
+def test_a_shortcut_left_unnamed_is_refused():
+    with pytest.raises(ValueError, match="shortcut must be one of 'projection_where_needed', 'identity'"):
+        SmallResNet(depth=8, shortcut=None)
+
+
+def test_the_small_models_default_to_the_lessons_configuration():
+    assert SmallResNet().depth == 14 and n_params(SmallResNet()) == n_params(build_model("small_resnet"))
+    assert len(SmallResNet().layer1) == 2  # ResNet-14: two blocks a stage
+
+
+def test_small_resnet_runs_and_downsamples():
     torch.manual_seed(0)
-    model = cifar_resnet(20).eval()
+    model = SmallResNet(depth=20).eval()
     assert model(torch.randn(2, 3, 32, 32)).shape == (2, 10)
     assert [stage[0].out_channels for stage in model.stages()] == [16, 32, 64]
     assert isinstance(model.layer2[0].shortcut, PadShortcut)
 
 
 @pytest.mark.parametrize("depth", [21, 19, 2, 20.0])
-def test_cifar_resnet_depth_must_be_6n_plus_2(depth):
+def test_small_resnet_depth_must_be_6n_plus_2(depth):
     with pytest.raises(ValueError, match="depth"):
-        cifar_resnet(depth)
+        SmallResNet(depth=depth)
     with pytest.raises(ValueError, match="depth must be 6n\\+2"):
         check_cifar_depth(depth)
 
@@ -334,7 +339,6 @@ def zero_residual(block: nn.Module) -> None:
     [
         (8, 8, 1, "projection_where_needed", nn.Identity),
         (8, 16, 2, "projection_where_needed", nn.Sequential),
-        (8, 16, 2, None, nn.Sequential),  # None: the older spelling of the default
         (8, 16, 2, "identity", PadShortcut),
         (8, 8, 1, "identity", nn.Identity),
         (8, 8, 1, "projection", nn.Sequential),

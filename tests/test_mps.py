@@ -6,8 +6,9 @@ import pytest
 import torch
 from torch import nn
 
-from cnnlessons import training
+from cnnlessons import devices
 from cnnlessons.models import CIFAR, SMALL, build_model
+from cnnlessons.precision import choose_precision
 from cnnlessons.profiles import get_profile
 
 
@@ -16,55 +17,55 @@ def mac(monkeypatch):
     """A machine whose PyTorch reports Apple's GPU and no CUDA."""
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
-    training._automatic_device.cache_clear()
+    devices._automatic_device.cache_clear()
     yield
-    training._automatic_device.cache_clear()
+    devices._automatic_device.cache_clear()
 
 
 def test_a_mac_whose_gpu_passes_the_self_test_trains_on_it(mac, monkeypatch, capsys):
-    monkeypatch.setattr(training, "mps_self_test", lambda: None)
-    assert training.pick_device() == torch.device("mps")
+    monkeypatch.setattr(devices, "mps_self_test", lambda: None)
+    assert devices.pick_device() == torch.device("mps")
     assert capsys.readouterr().out == ""
-    precision = training.choose_precision("auto", "mps")
-    assert precision.name == "fp32" and "auto on mps" in precision.reason
-    assert training.choose_precision("fp16", "mps").name == "fp16"  # as asked
+    chosen = choose_precision("auto", "mps")
+    assert chosen.name == "fp32" and "auto on mps" in chosen.reason
+    assert choose_precision("fp16", "mps").name == "fp16"  # as asked
 
 
 def test_a_gpu_that_fails_the_self_test_is_passed_over_with_one_line(mac, capsys):
     # The real self-test: this machine has no Apple GPU, so the step on "mps" fails for real.
     before = torch.get_rng_state()
-    problem = training.mps_self_test()
+    problem = devices.mps_self_test()
     assert problem is not None and problem.strip()
     assert torch.equal(torch.get_rng_state(), before)  # the caller's random state is untouched
-    assert training.pick_device() == torch.device("cpu")
-    assert training.pick_device() == torch.device("cpu")
+    assert devices.pick_device() == torch.device("cpu")
+    assert devices.pick_device() == torch.device("cpu")
     out = capsys.readouterr().out
     assert out.count("Apple's GPU (mps) is here but failed the course's training step") == 1
     assert out.rstrip().endswith("training on the CPU")
 
 
 def test_mps_asked_for(mac, monkeypatch):
-    assert training.pick_device("mps") == torch.device("mps")
+    assert devices.pick_device("mps") == torch.device("mps")
     monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
     with pytest.raises(ValueError, match=r"device 'mps' needs Apple's GPU.*use 'cpu'"):
-        training.pick_device("mps")
+        devices.pick_device("mps")
     with pytest.raises(ValueError, match=r"device must be 'cpu', 'cuda', 'cuda:N' or 'mps', got 'tpu'"):
-        training.pick_device("tpu")
+        devices.pick_device("tpu")
     # the mac fixture's machine has no CUDA
     with pytest.raises(ValueError, match=r"device 'cuda' needs an NVIDIA GPU.*use 'cpu'"):
-        training.pick_device("cuda")
+        devices.pick_device("cuda")
     with pytest.raises(ValueError, match="precision must be one of 'auto', 'fp32', 'bf16', 'fp16'"):
-        training.choose_precision("half", "cpu")
+        choose_precision("half", "cpu")
 
 
 def test_a_cuda_device_that_is_not_there(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
-    assert training.pick_device("cuda:0") == torch.device("cuda:0")
+    assert devices.pick_device("cuda:0") == torch.device("cuda:0")
     with pytest.raises(
         ValueError, match=r"device 'cuda:1': this machine has 1 CUDA device\(s\), numbered from 0"
     ):
-        training.pick_device("cuda:1")
+        devices.pick_device("cuda:1")
 
 
 def test_a_mac_gets_the_laptop_budget(mac, monkeypatch):
@@ -74,14 +75,14 @@ def test_a_mac_gets_the_laptop_budget(mac, monkeypatch):
 
 
 def test_nothing_on_cuda_or_the_cpu_changes(monkeypatch):
-    training._automatic_device.cache_clear()
+    devices._automatic_device.cache_clear()
     try:
         monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
         expected = "cuda" if torch.cuda.is_available() else "cpu"
-        assert training.pick_device().type == expected
-        assert training.choose_precision("auto", "cpu").name == "fp32"
+        assert devices.pick_device().type == expected
+        assert choose_precision("auto", "cpu").name == "fp32"
     finally:
-        training._automatic_device.cache_clear()
+        devices._automatic_device.cache_clear()
 
 
 @pytest.mark.parametrize("name", [*SMALL, *CIFAR])

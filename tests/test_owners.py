@@ -1,5 +1,5 @@
-"""One owner per fact: the device is named only by ``training.device_description``, the claims'
-MIME type is defined only in ``claims``."""
+"""One owner per fact: the device is named only by ``devices.device_description``, the claims'
+MIME type is defined only in ``claims.ledger``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pathlib
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 SOURCES = sorted([*(ROOT / "cnnlessons").rglob("*.py"), *(ROOT / "tools").glob("*.py")])
-DEVICE_OWNER = ROOT / "cnnlessons" / "training.py"
+DEVICE_OWNER = ROOT / "cnnlessons" / "devices.py"
 DEVICE_NAMING = {"get_device_name", "cpu_model"}
 """Calls that name a device: only its owner makes them."""
 
@@ -32,7 +32,7 @@ def test_a_device_is_named_only_by_its_owner():
         for path in SOURCES
         if path != DEVICE_OWNER and (found := device_namers(path.read_text()))
     }
-    assert not elsewhere, f"a device named outside training.device_description: {elsewhere}"
+    assert not elsewhere, f"a device named outside devices.device_description: {elsewhere}"
     assert device_namers(DEVICE_OWNER.read_text())  # the reader sees the owner's own calls
 
 
@@ -48,4 +48,4 @@ def test_the_claims_mime_type_has_one_definition():
         for path in SOURCES
         if "application/vnd.cnnlessons.claims+json" in path.read_text()
     ]
-    assert definitions == ["cnnlessons/claims.py"]
+    assert definitions == ["cnnlessons/claims/ledger.py"]

@@ -12,10 +12,13 @@ import pytest
 import torch
 from torch import nn
 
+from cnnlessons.devices import cpu_model, device_description
+from cnnlessons.history import History
 from cnnlessons.notebook import setup_notebook
+from cnnlessons.precision import choose_precision
 from cnnlessons.runs import results
 from cnnlessons.runs.estimate import estimate_time, format_seconds
-from cnnlessons.training import History, choose_precision, cpu_model, device_description, fit, set_seed
+from cnnlessons.training import Training, fit, set_seed
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
@@ -220,7 +223,9 @@ def test_format_seconds():
 def test_fit_learns_on_cuda_in_every_precision(digits, precision):
     set_seed(0)
     h = fit(
-        small_net(), digits, epochs=6, batch_size=20, lr=0.2, precision=precision, device="cuda", test=True
+        small_net(),
+        digits,
+        Training(epochs=6, batch_size=20, lr=0.2, precision=precision, device="cuda", test=True),
     )  # on the CPU this reaches 80% in fp32, bf16 and fp16
     expected = choose_precision(precision, "cuda").name
     major, _ = torch.cuda.get_device_capability()

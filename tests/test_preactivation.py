@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from cnnlessons.models import PreActResidualBlock, ResidualBlock, build_model, cifar_resnet
+from cnnlessons.models import PreActResidualBlock, ResidualBlock, SmallResNet, build_model
 
 
 def test_block_order_and_no_relu_after_the_addition():
@@ -33,8 +33,8 @@ def test_identity_mapping_when_the_residual_is_zero():
 
 
 def test_preact_resnet_same_depth_and_default_unchanged():
-    basic, pre = cifar_resnet(20), cifar_resnet(20, block="preact")
-    assert set(basic.state_dict()) == set(cifar_resnet(20, block="basic").state_dict())
+    basic, pre = SmallResNet(depth=20), SmallResNet(depth=20, block="preact")
+    assert set(basic.state_dict()) == set(SmallResNet(depth=20, block="basic").state_dict())
     assert basic.final is None and not any(k.startswith("final.") for k in basic.state_dict())
     assert [type(m) for m in pre.final] == [nn.BatchNorm2d, nn.ReLU]
     convs = [m for m in pre.modules() if isinstance(m, nn.Conv2d)]
@@ -48,7 +48,7 @@ def test_preact_resnet_same_depth_and_default_unchanged():
     model = build_model("small_resnet", in_channels=1, depth=8, width=4, block="preact")
     assert model(torch.randn(2, 1, 16, 16)).shape == (2, 10)
     with pytest.raises(ValueError, match="block"):
-        cifar_resnet(20, block="bottleneck")
+        SmallResNet(depth=20, block="bottleneck")
 
 
 def test_resnet_explorer_block_choice(digits):
@@ -59,7 +59,7 @@ def test_resnet_explorer_block_choice(digits):
 
     def trainer(data, depth, shortcut, setup, **kwargs):
         calls.append((shortcut, depth, kwargs))
-        from cnnlessons.training import History
+        from cnnlessons.history import History
 
         return History(
             label="x",
@@ -88,6 +88,6 @@ def test_resnet_explorer_block_choice(digits):
         ShortcutExplorer(digits, setup, block="bottleneck")
 
     real = ShortcutExplorer(digits, setup, shortcut="identity", depth=8, block="preact")
-    real.button.click()  # trains cifar_resnet(8, block="preact") for one epoch
+    real.button.click()  # trains SmallResNet(depth=8, block="preact") for one epoch
     run = real.runs[("identity", 8, "preact")]
     assert run.label == "ResNet-8 (pre-activation)" and run.info["block"] == "preact" and run.epoch == [1]

@@ -36,8 +36,8 @@ from cnnlessons.models import (
     CIFAR,
     FULL_SIZE,
     INPUT_SIZES,
+    MODELS,
     PAPER,
-    SHORTCUTS,
     SMALL,
     VGG,
     AlexNet,
@@ -50,13 +50,13 @@ from cnnlessons.models import (
     SmallAlexNet,
     SmallDenseNet,
     SmallGoogLeNet,
+    SmallResNet,
     SmallVGG,
     Transition,
     build_model,
     cifar_densenet,
-    cifar_resnet,
-    model_names,
 )
+from cnnlessons.models.resnet import SHORTCUTS
 from cnnlessons.profiles import PROFILES, get_profile
 
 settings.register_profile(
@@ -470,16 +470,16 @@ def test_bottleneck_shapes_or_a_named_refusal(in_channels, mid, stride, shortcut
     size=st.integers(4, 16),
 )
 @example(depth=21, num_classes=10, width=16, shortcut="identity", size=8)
-def test_cifar_resnet_builds_for_6n_plus_2_and_refuses_other_depths(
+def test_small_resnet_builds_for_6n_plus_2_and_refuses_other_depths(
     depth, num_classes, width, shortcut, size
 ):
-    """cifar_resnet builds for every depth 6n+2 (n >= 1) and any width and shortcut and runs a
+    """SmallResNet builds for every depth 6n+2 (n >= 1) and any width and shortcut and runs a
     batch; any other depth raises a ValueError naming depth."""
     if depth < 8 or (depth - 2) % 6:
         with pytest.raises(ValueError, match="depth"):
-            cifar_resnet(depth, num_classes, shortcut=shortcut, width=width)
+            SmallResNet(depth=depth, num_classes=num_classes, shortcut=shortcut, width=width)
         return
-    model = cifar_resnet(depth, num_classes, shortcut=shortcut, width=width)
+    model = SmallResNet(depth=depth, num_classes=num_classes, shortcut=shortcut, width=width)
     _runs(model, 3, size, num_classes)
 
 
@@ -552,7 +552,7 @@ def test_cifar_densenet_depth_rule(depth, bottleneck):
     assert model.block_config == ((depth - 4) // per_layer,) * 3
 
 
-NAMED = tuple(n for n in model_names() if n in FULL_SIZE + PAPER + CIFAR + SMALL)
+NAMED = tuple(n for n in MODELS if n in FULL_SIZE + PAPER + CIFAR + SMALL)
 
 
 @pytest.mark.parametrize("name", NAMED)
@@ -571,7 +571,7 @@ def test_every_named_model_builds_on_meta_and_maps_to_num_classes(name, num_clas
 @BUDGET
 @given(
     name=st.one_of(env_text, st.none(), st.integers(), st.lists(st.sampled_from(NAMED), max_size=2)).filter(
-        lambda n: n not in model_names()
+        lambda n: n not in tuple(MODELS)
     )
 )
 @example(name=["resnet20"])

@@ -11,6 +11,7 @@ from cnnlessons import get_profile
 from cnnlessons.models import MODELS
 from cnnlessons.profiles import PROFILES
 from cnnlessons.runs.recipes import RECIPES, Recipe, Run, get_recipe, subset_data
+from cnnlessons.training import Training
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
@@ -75,7 +76,7 @@ def test_bad_keys_labels_and_measurements_are_named():
     with pytest.raises(ValueError, match="label must be one of SmallVGG"):
         get_recipe("02_vggnet/vgg").run("BigVGG")
     with pytest.raises(ValueError, match="measure must name figures among"):
-        Recipe("x/y", "", runs=(Run("a", "small_vgg"),), fit={}, measure=("accuracy",))
+        Recipe("x/y", "", runs=(Run("a", "small_vgg"),), training=Training(), measure=("accuracy",))
     with pytest.raises(ValueError, match="subset must be an integer >= 1"):
         subset_data(None, 0)
 
@@ -106,7 +107,7 @@ def test_a_recipe_can_shrink_the_images_and_the_validation_split(digits):
         "t/small",
         "",
         runs=(Run("a", "kernel_model", {"kernel_size": 3, "num_layers": 1}),),
-        fit={},
+        training=Training(),
         settings={"smoke": {"image_size": 8}},
         val_size=10,
     )
@@ -119,7 +120,7 @@ def test_a_recipe_can_shrink_the_images_and_the_validation_split(digits):
     )
     assert recipe.resolved("smoke")["image_size"] == 8 and recipe.resolved("smoke")["val_size"] == 10
     with pytest.raises(ValueError, match="val_size must be"):
-        Recipe("t/x", "", runs=(), fit={}, val_size=0)
+        Recipe("t/x", "", runs=(), training=Training(), val_size=0)
 
 
 def test_claim_arms_may_follow_the_profiles_labels():
@@ -138,10 +139,15 @@ def test_init_like_starts_a_run_from_its_twins_weights_where_they_share_a_layer(
     monkeypatch.setenv("CNNLESSONS_RUN_CACHE", "off")
     identity = Run("identity", "cifar_resnet", {"depth": 8, "width": 4, "shortcut": "identity"})
     projection = Run(
-        "projection", "cifar_resnet", {"depth": 8, "width": 4, "shortcut": None}, init_like="identity"
+        "projection",
+        "cifar_resnet",
+        {"depth": 8, "width": 4, "shortcut": "projection_where_needed"},
+        init_like="identity",
     )
     # a learning rate too small to move the weights: what is compared is where each run started
-    recipe = Recipe("t/init_like", "", runs=(identity, projection), fit=dict(lr=1e-12, weight_decay=0.0))
+    recipe = Recipe(
+        "t/init_like", "", runs=(identity, projection), training=Training(lr=1e-12, weight_decay=0.0)
+    )
     models = {run.label: recipe.fit_run(run, digits, "smoke", epochs=1, seed=3)[0] for run in recipe.runs}
     twin, paired = (dict(models[k].named_parameters()) for k in ("identity", "projection"))
     shared = [k for k in paired if k in twin and paired[k].shape == twin[k].shape]

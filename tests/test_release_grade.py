@@ -399,3 +399,47 @@ def test_grade_from_inside_a_running_event_loop(tmp_path):
     worker.join()
     [submission] = found
     assert {r.status for r in submission.results.values()} == {"passed"}, submission.notes
+
+
+def test_a_released_notebook_installs_the_course_it_was_released_with(tmp_path, capsys, monkeypatch):
+    from cnnlessons import course
+
+    notebook = REPO / "notebooks" / "00_start_here.ipynb"
+    setup = next(c.source for c in nbformat.read(notebook, as_version=4).cells if c.cell_type == "code")
+    assert setup == course.setup_cell_source()  # the stored notebook installs its version's tag
+    assert f'git+{course.REPOSITORY}@v{course.VERSION}"' in setup
+
+    [item] = release(tmp_path / "pinned", [notebook], ref="0123abcd")
+    released = next(c.source for c in nbformat.read(item.target, as_version=4).cells if c.cell_type == "code")
+    assert released == course.setup_cell_source("0123abcd")
+
+    # without a ref, the commit pip installed the course from
+    monkeypatch.setattr(course, "installed_ref", lambda: "feedbeef")
+    assert main(["release", str(tmp_path / "default"), str(notebook)]) == 0
+    assert "the setup cells install cnnlessons at feedbeef" in capsys.readouterr().out
+    default = nbformat.read(tmp_path / "default" / notebook.name, as_version=4)
+    setups = [c.source for c in default.cells if c.cell_type == "code"][:1]
+    assert setups == [course.setup_cell_source("feedbeef")]
+
+
+def test_the_installed_ref_is_the_commit_pip_recorded_else_the_tag(monkeypatch):
+    from importlib import metadata
+
+    from cnnlessons import course
+
+    class Installed:
+        def __init__(self, text):
+            self.text = text
+
+        def read_text(self, name):
+            return self.text if name == "direct_url.json" else None
+
+    vcs = (
+        '{"url": "https://github.com/cnnlessons/cnnlessons", "vcs_info": {"vcs": "git", "commit_id": "abc"}}'
+    )
+    monkeypatch.setattr(metadata, "distribution", lambda name: Installed(vcs))
+    assert course.installed_ref() == "abc"
+    monkeypatch.setattr(metadata, "distribution", lambda name: Installed('{"dir_info": {"editable": true}}'))
+    assert course.installed_ref() == f"v{course.VERSION}"
+    monkeypatch.setattr(metadata, "distribution", lambda name: Installed(None))
+    assert course.installed_ref() == f"v{course.VERSION}"

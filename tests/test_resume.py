@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from cnnlessons.models import build_model
-from cnnlessons.training import fit
+from cnnlessons.training import Training, fit
 
 
 def _net():
@@ -22,22 +22,17 @@ def _stop_after(epoch: int):
 
 def test_a_resumed_run_ends_where_the_whole_run_ends(digits, tmp_path):
     whole_model = _net()
-    whole = fit(whole_model, digits, epochs=3, batch_size=50, seed=0, progress=False)
+    whole = fit(whole_model, digits, Training(epochs=3, batch_size=50, seed=0), show="nothing")
 
     state = tmp_path / "run.partial.pt"
     first = fit(
-        _net(),
-        digits,
-        epochs=3,
-        batch_size=50,
-        seed=0,
-        progress=False,
-        checkpoint=state,
-        on_epoch=_stop_after(2),
+        _net(), digits, Training(epochs=3, batch_size=50, seed=0), checkpoint=state, show=_stop_after(2)
     )
     assert first.interrupted and first.epoch == [1, 2] and state.exists()
     resumed_model = _net()  # a fresh process would build the model from the seed again
-    resumed = fit(resumed_model, digits, epochs=3, batch_size=50, seed=0, progress=False, checkpoint=state)
+    resumed = fit(
+        resumed_model, digits, Training(epochs=3, batch_size=50, seed=0), show="nothing", checkpoint=state
+    )
     assert resumed.epoch == [1, 2, 3] and not resumed.interrupted
     assert resumed.time[2] > resumed.time[1]  # the clock goes on from the saved run's
     torch.testing.assert_close(resumed.val_acc, whole.val_acc)
@@ -50,22 +45,19 @@ def test_a_resumed_run_ends_where_the_whole_run_ends(digits, tmp_path):
 
 def test_a_checkpoint_of_another_run_is_refused_naming_what_differs(digits, tmp_path):
     state = tmp_path / "run.partial.pt"
-    fit(
-        _net(),
-        digits,
-        epochs=2,
-        batch_size=50,
-        seed=0,
-        progress=False,
-        checkpoint=state,
-        on_epoch=_stop_after(1),
-    )
+    fit(_net(), digits, Training(epochs=2, batch_size=50, seed=0), checkpoint=state, show=_stop_after(1))
     with pytest.raises(ValueError, match=r"holds another run \(lr: saved 0.05, now 0.1\)"):
-        fit(_net(), digits, epochs=2, batch_size=50, lr=0.1, seed=0, progress=False, checkpoint=state)
+        fit(
+            _net(),
+            digits,
+            Training(epochs=2, batch_size=50, lr=0.1, seed=0),
+            show="nothing",
+            checkpoint=state,
+        )
 
 
 def test_a_file_that_is_not_a_run_state_is_refused(digits, tmp_path):
     state = tmp_path / "run.partial.pt"
     state.write_text("not a checkpoint")
     with pytest.raises(ValueError, match="cannot be read.*delete it to start the run again"):
-        fit(_net(), digits, epochs=1, batch_size=50, progress=False, checkpoint=state)
+        fit(_net(), digits, Training(epochs=1, batch_size=50), show="nothing", checkpoint=state)

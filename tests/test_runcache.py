@@ -8,9 +8,10 @@ import shutil
 import pytest
 import torch
 
+from cnnlessons.devices import device_description
 from cnnlessons.runs import runcache
 from cnnlessons.runs.recipes import Recipe, Run
-from cnnlessons.training import device_description
+from cnnlessons.training import Training
 
 RUN = Run("tiny", "kernel_model", {"kernel_size": 3, "num_layers": 1, "width": 4})
 
@@ -20,7 +21,7 @@ def recipe(lr: float = 2e-3) -> Recipe:
         "09_test/tiny",
         "a tiny stack for the cache tests",
         runs=(RUN,),
-        fit=dict(optimizer="adamw", lr=lr, augment=False),
+        training=Training(optimizer="adamw", lr=lr, augment=False),
     )
 
 
@@ -35,7 +36,7 @@ def entries(root):
 
 
 def fit(data, r: Recipe | None = None, **kwargs):
-    return (r or recipe()).fit_run(RUN, data, "smoke", epochs=1, progress=False, **kwargs)
+    return (r or recipe()).fit_run(RUN, data, "smoke", epochs=1, **kwargs)
 
 
 def test_a_run_trained_once_answers_from_the_disk_with_its_model(digits, cache, capsys):
@@ -65,10 +66,10 @@ def test_a_changed_recipe_data_or_profile_trains_again(digits, cache):
     fewer = type(digits)(**{**digits.__dict__, "train_labels": digits.train_labels.roll(1)})
     _, other_data = fit(fewer)
     assert "cache" not in other_data.info
-    _, more_epochs = recipe().fit_run(RUN, digits, "smoke", epochs=2, progress=False)
+    _, more_epochs = recipe().fit_run(RUN, digits, "smoke", epochs=2)
     assert "cache" not in more_epochs.info
     assert len(entries(cache)) == 4
-    _, printed_differently = fit(digits, verbose=False)  # what is printed decides nothing
+    _, printed_differently = fit(digits, show="epochs")  # what is printed decides nothing
     assert "cache" in printed_differently.info
 
 
@@ -142,7 +143,7 @@ def test_an_interrupted_run_or_write_leaves_no_entry(digits, cache, monkeypatch)
     def interrupt(history):
         raise KeyboardInterrupt
 
-    _, history = recipe().fit_run(RUN, digits, "smoke", epochs=2, progress=False, on_epoch=interrupt)
+    _, history = recipe().fit_run(RUN, digits, "smoke", epochs=2, show=interrupt)
     assert history.interrupted and entries(cache) == []
 
     def save_half(obj, stream):
@@ -205,7 +206,7 @@ def test_estimate_times_only_the_runs_the_cache_cannot_answer(digits, cache):
         "09_test/two",
         "two tiny stacks",
         runs=(RUN, other),
-        fit=dict(optimizer="adamw", lr=2e-3, augment=False),
+        training=Training(optimizer="adamw", lr=2e-3, augment=False),
         epochs=0.25,
     )
     before = r.estimate(digits, "smoke")
@@ -213,7 +214,7 @@ def test_estimate_times_only_the_runs_the_cache_cannot_answer(digits, cache):
     cpu = device_description(torch.device("cpu"))
     assert str(before).startswith(f"Estimated training time on {cpu} in fp32")
 
-    r.fit_run(RUN, digits, "smoke", progress=False)
+    r.fit_run(RUN, digits, "smoke")
     after = r.estimate(digits, "smoke")
     assert [p.label for p in after.parts] == ["other"]
     [(label, trained)] = after.cached
@@ -221,7 +222,7 @@ def test_estimate_times_only_the_runs_the_cache_cannot_answer(digits, cache):
     assert f"  tiny: in the run cache (trained {trained}): loads at once" in str(after)
     assert runcache.cached_training(r, other, digits, "smoke") is None
 
-    r.fit_run(other, digits, "smoke", progress=False)
+    r.fit_run(other, digits, "smoke")
     both = r.estimate(digits, "smoke")
     assert both.parts == () and both.seconds == 0 and len(both.cached) == 2
     assert str(both).startswith(f"Nothing to train on {cpu}: every run is in the run cache.")

@@ -1,10 +1,15 @@
+import inspect
+import re
+
 import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from cnnlessons.history import History
+from cnnlessons.runs.recipes import Recipe, Run
 from cnnlessons.tensordata import TensorLoader, random_crop, random_flip
-from cnnlessons.training import History, evaluate, fit, set_seed
+from cnnlessons.training import Training, evaluate, fit, set_seed
 
 
 def small_net(c=1, k=10):
@@ -24,7 +29,7 @@ def small_net(c=1, k=10):
 
 def test_fit_learns_digits(digits):
     set_seed(0)
-    h = fit(small_net(), digits, epochs=6, batch_size=20, lr=0.2, test=True, label="net")
+    h = fit(small_net(), digits, Training(epochs=6, batch_size=20, lr=0.2, test=True), label="net")
     assert h.epoch == list(range(1, 7)) and len(h.val_acc) == 6
     assert h.train_loss[-1] < h.train_loss[0]
     assert h.val_acc[-1] > 0.5 and h.test_acc > 0.5  # chance is 10%
@@ -37,7 +42,7 @@ def test_fit_is_deterministic_on_cpu(digits):
     runs = []
     for _ in range(2):
         set_seed(1)
-        runs.append(fit(small_net(), digits, epochs=2, batch_size=64))
+        runs.append(fit(small_net(), digits, Training(epochs=2, batch_size=64)))
     assert runs[0].train_loss == runs[1].train_loss and runs[0].val_acc == runs[1].val_acc
 
 
@@ -49,7 +54,7 @@ def test_interrupt_keeps_what_was_learned(digits, capsys):
         if len(h.epoch) == 2:
             raise KeyboardInterrupt
 
-    h = fit(model, digits, epochs=5, batch_size=50, lr=0.2, on_epoch=stop_after_two)
+    h = fit(model, digits, Training(epochs=5, batch_size=50, lr=0.2), show=stop_after_two)
     assert h.interrupted and h.epoch == [1, 2]
     assert "keeps what it learned" in capsys.readouterr().out
     val = TensorLoader(digits.val_images, digits.val_labels, batch_size=100, mean=digits.mean, std=digits.std)
@@ -58,7 +63,7 @@ def test_interrupt_keeps_what_was_learned(digits, capsys):
 
 def test_dataloader_path_trains_too(digits):
     set_seed(0)
-    h = fit(small_net(), digits, epochs=1, batch_size=50, loader="dataloader")
+    h = fit(small_net(), digits, Training(epochs=1, batch_size=50, loader="dataloader"))
     assert len(h.train_acc) == 1 and 0 <= h.val_acc[0] <= 1
 
 
@@ -74,7 +79,7 @@ def test_training_error_in_eval_mode_on_a_fixed_subset(digits):
     # heavy dropout: the running accuracy (dropout on) sits below the eval-mode one
     set_seed(0)
     model = nn.Sequential(*list(small_net())[:-1], nn.Dropout(0.5), nn.Linear(32, 10))
-    h = fit(model, digits, epochs=3, batch_size=20, lr=0.2, train_eval_size=200, seed=3)
+    h = fit(model, digits, Training(epochs=3, batch_size=20, lr=0.2, train_eval_size=200, seed=3))
     assert len(h.train_eval_acc) == len(h.epoch) == 3 and h.info["train_eval_size"] == 200
     assert h.train_eval_error == [1 - a for a in h.train_eval_acc]
     assert h.train_eval_acc[-1] > h.train_acc[-1] + 0.1
@@ -86,11 +91,11 @@ def test_training_error_in_eval_mode_on_a_fixed_subset(digits):
     )
     assert evaluate(model, subset)[1] == pytest.approx(h.train_eval_acc[-1])
     # never more than the training split; 0 turns it off
-    assert fit(small_net(), digits, epochs=1).info["train_eval_size"] == len(digits.train_labels)
-    off = fit(small_net(), digits, epochs=1, train_eval_size=0)
+    assert fit(small_net(), digits, Training(epochs=1)).info["train_eval_size"] == len(digits.train_labels)
+    off = fit(small_net(), digits, Training(epochs=1, train_eval_size=0))
     assert off.train_eval_acc == [] and off.info["train_eval_size"] == 0
     with pytest.raises(ValueError, match="train_eval_size must be an integer >= 0"):
-        fit(small_net(), digits, epochs=1, train_eval_size=-1)
+        fit(small_net(), digits, Training(epochs=1, train_eval_size=-1))
 
 
 def test_history_reads_a_dict_recorded_before_the_eval_mode_training_error():
@@ -125,11 +130,11 @@ def test_history_reads_a_dict_recorded_before_the_eval_mode_training_error():
 )
 def test_bad_arguments_name_the_parameter(digits, kw, name):
     with pytest.raises(ValueError, match=name):
-        fit(small_net(), digits, **{"epochs": 1, **kw})
+        fit(small_net(), digits, Training(**{"epochs": 1, **kw}))
 
 
 def test_fit_records_its_precision_float32_on_the_cpu(digits):
-    h = fit(small_net(), digits, epochs=1, batch_size=100)
+    h = fit(small_net(), digits, Training(epochs=1, batch_size=100))
     assert h.info["precision"] == "fp32"
 
 
@@ -148,7 +153,7 @@ def test_forced_fp16_trains_through_a_gradient_scaler(digits, monkeypatch):
         nn.Flatten(),
         nn.Linear(128, 10),
     )  # fp16 is slow on CPUs
-    h = fit(tiny, digits, epochs=2, batch_size=50, lr=0.2, precision="fp16")
+    h = fit(tiny, digits, Training(epochs=2, batch_size=50, lr=0.2, precision="fp16"))
     assert h.info["precision"] == "fp16"
     assert h.train_loss[-1] < h.train_loss[0] < 3  # it learns, no overflow
     assert len(scaled) == 12  # every step (6 an epoch) went through the scaler
@@ -156,7 +161,7 @@ def test_forced_fp16_trains_through_a_gradient_scaler(digits, monkeypatch):
 
 def test_fit_rejects_other_data():
     with pytest.raises(TypeError, match="data must be a CourseData"):
-        fit(small_net(), [1, 2, 3], epochs=1)
+        fit(small_net(), [1, 2, 3], Training(epochs=1))
 
 
 # ----------------------------------------------------------------------------- tensor data path
@@ -225,3 +230,54 @@ def test_tensor_loader_bad_input():
             mean=torch.zeros(1),
             std=torch.ones(1),
         )
+
+
+def test_fit_takes_one_training_configuration_and_few_parameters():
+    parameters = inspect.signature(fit).parameters.values()
+    assert len(parameters) <= 6
+    assert not any(p.kind in (p.VAR_KEYWORD, p.VAR_POSITIONAL) for p in parameters)
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda: Training(lrr=0.1), "unexpected keyword argument 'lrr'"),
+        (lambda: Training(optimizer="sgdd"), "optimizer must be one of 'sgd', 'adam', 'adamw', got 'sgdd'"),
+        (lambda: Training(augment="yes"), "augment must be True or False"),
+        (lambda: Training(label_smoothing=1.0), "label_smoothing must be a number >= 0 and < 1"),
+        (lambda: Training(train_eval_size=-1), "train_eval_size must be an integer >= 0"),
+        (
+            lambda: Recipe("t/x", "", runs=(), training=dict(lr=0.1)),
+            "Recipe.training must be a Training, e.g. Training",
+        ),
+        (lambda: Run("a", "small_vgg", training={"lr": 0.1}), "Run.training must be a Training"),
+        (lambda: Recipe("t/x", "", runs=(), training=Training(epochs=3)), "must leave epochs and seed unset"),
+    ],
+)
+def test_a_misspelt_option_fails_where_the_configuration_is_written(make, message):
+    with pytest.raises((TypeError, ValueError), match=re.escape(message)):
+        make()
+
+
+def test_a_configuration_records_only_what_it_sets():
+    base = Training(optimizer="sgd", lr=0.1, momentum=0.9)  # momentum as the default: still set
+    assert base.options() == {"optimizer": "sgd", "lr": 0.1, "momentum": 0.9}
+    assert repr(base) == "Training(optimizer='sgd', lr=0.1, momentum=0.9)"
+    changed = base.override(Training(lr=0.01, test=True))
+    assert changed.options() == {"optimizer": "sgd", "lr": 0.01, "momentum": 0.9, "test": True}
+    assert base.override(None) is base
+    resolved = Training().resolved()
+    assert resolved["lr"] == 0.05 and resolved["epochs"] >= 1 and resolved["test"] is False
+
+
+def test_fit_names_what_it_expects_of_training_and_show(digits):
+    with pytest.raises(TypeError, match=r"training must be a Training, e.g. Training\(lr=0.1\), got dict"):
+        fit(small_net(), digits, {"lr": 0.1})
+    with pytest.raises(ValueError, match="show must be one of 'bar', 'epochs', 'nothing' or a function"):
+        fit(small_net(), digits, Training(epochs=1), show="lines")
+
+
+def test_show_epochs_prints_a_line_per_epoch(digits, capsys):
+    fit(small_net(), digits, Training(epochs=2, batch_size=100), show="epochs")
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(":")[0] for line in lines] == ["epoch   1", "epoch   2"]

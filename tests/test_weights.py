@@ -8,7 +8,8 @@ import torch
 import torchvision
 from torch import nn
 
-from cnnlessons.models import FULL_SIZE, build_model, torchvision_names, torchvision_weights
+from cnnlessons.models import FULL_SIZE, build_model, torchvision_names
+from cnnlessons.models.pretrained import torchvision_weights
 
 # Every architecture pools adaptively before its head, so a small image runs the same layers.
 SIZE = 64

@@ -81,24 +81,24 @@ step "$T_TESTS" "$PY" -m pytest tests/test_training.py tests/test_platforms.py -
 
 # -- 2. benchmark on real CIFAR-10 ------------------------------------------------------------
 for precision in auto fp16; do
-    step "$T_BENCH" "$PY" -m cnnlessons.bench --data "$DATA" --precision "$precision" \
+    step "$T_BENCH" "$PY" -m cnnlessons bench --data "$DATA" --precision "$precision" \
         --json "$OUT/bench-$precision.json"
 done
 
 # -- 3. the ResNet-20 reproduction -------------------------------------------------------------
 SLUG=$("$PY" -c "import re; from cnnlessons.runs.reproduce import device_name; print(re.sub(r'[^a-z0-9]+', '-', device_name().lower()).strip('-')[:40])")
 STAMP=$(date +%Y-%m-%d-%H%M%S)
-step "$T_RESNET20" "$PY" -m cnnlessons.reproduce --data "$DATA" --only 04_resnet/resnet20_fast \
+step "$T_RESNET20" "$PY" -m cnnlessons reproduce --data "$DATA" --only 04_resnet/resnet20_fast \
     --out "$OUT/$STAMP-$SLUG-resnet20.json"
 
 # -- 4. every other reproduction key, one at a time, merged ------------------------------------
 PARTS=$(mktemp -d)
-KEYS=$("$PY" -m cnnlessons.reproduce --data "$DATA" --list | cut -d: -f1 | grep -vx "04_resnet/resnet20_fast")
+KEYS=$("$PY" -m cnnlessons reproduce --data "$DATA" --list | cut -d: -f1 | grep -vx "04_resnet/resnet20_fast")
 DEADLINE=$((SECONDS + T_OTHERS))
 for key in $KEYS; do
     left=$((DEADLINE - SECONDS))
     if [ "$left" -le 10 ]; then say "no time left for $key"; continue; fi
-    step "$left" "$PY" -m cnnlessons.reproduce --data "$DATA" --only "$key" \
+    step "$left" "$PY" -m cnnlessons reproduce --data "$DATA" --only "$key" \
         --out "$PARTS/$(echo "$key" | tr '/' '_').json"
 done
 "$PY" - "$PARTS" "$OUT/$STAMP-$SLUG-others.json" <<'EOF' 2>&1 | tee -a "$LOG"

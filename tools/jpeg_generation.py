@@ -83,10 +83,10 @@ def write_copy(data: Path, out: Path, quality: int = 75, shift: int = 4) -> dict
 
 def test_accuracy(data: Path, epochs: int, seed: int) -> float:
     """ResNet-20's test accuracy after ``epochs`` of its converged recipe on ``data``."""
+    from cnnlessons.devices import pick_device
     from cnnlessons.profiles import get_profile
     from cnnlessons.runs.checkpoints import PROFILE, default_precision, load_training_data
     from cnnlessons.runs.converged import CONVERGED
-    from cnnlessons.training import pick_device
 
     profile = get_profile(PROFILE)
     recipe = dataclasses.replace(CONVERGED["resnet20"], fixed_epochs=epochs, seed=seed)
@@ -100,7 +100,6 @@ def test_accuracy(data: Path, epochs: int, seed: int) -> float:
         profile=profile,
         device=device,
         precision=default_precision(device),
-        progress=True,
     )
     return history.test_acc
 

@@ -174,7 +174,7 @@ def fallback_outputs(nb: nbformat.NotebookNode) -> list[str]:
 
 def device_name() -> str:
     """The device a kernel started by this build trains on (what ``fit`` picks)."""
-    from cnnlessons.training import device_description, pick_device
+    from cnnlessons.devices import device_description, pick_device
 
     return device_description(pick_device(), threads=False)
 

@@ -4,7 +4,9 @@ A solution region is the lines from ``### BEGIN SOLUTION`` to ``### END SOLUTION
 markers) in a code cell. It is replaced by ``raise NotImplementedError()`` at the indentation of
 the ``BEGIN`` line, so a region that is a function's body becomes that function's body. The
 outputs of cells that held a solution are cleared; every other cell, output and metadata stays as
-it is (so a check cell keeps its stored passing line).
+it is (so a check cell keeps its stored passing line). The setup cell installs the version of the
+course that released it (``course.installed_ref``: the commit pip installed, else the version's
+tag), so a class keeps the code its notebooks were written for when ``main`` moves on.
 
     python -m cnnlessons release OUT_DIR [NOTEBOOK ...] [--force] [--classroom DIR]
 
@@ -23,6 +25,7 @@ from typing import Any
 
 import nbformat
 
+from .. import course
 from ._files import atomic_dir, atomic_write_notebook
 from .checkcells import check_ids
 
@@ -95,9 +98,10 @@ def strip_solutions(source: str, where: str = "cell") -> tuple[str, list[str]]:
 
 
 def release_notebook(
-    nb: nbformat.NotebookNode, where: str = "notebook"
+    nb: nbformat.NotebookNode, where: str = "notebook", ref: str | None = None
 ) -> tuple[nbformat.NotebookNode, int, list[str]]:
-    """The learner version of ``nb`` (a copy), the number of solution regions, and warnings."""
+    """The learner version of ``nb`` (a copy), the number of solution regions, and warnings;
+    with ``ref``, its setup cell installs the course at that tag or commit."""
     from .. import lessons  # noqa: F401  registers every lesson's checkers
     from ..exercises import EXERCISES
 
@@ -107,6 +111,8 @@ def release_notebook(
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
+        if ref is not None:
+            cell.source = course.pin_setup_cell(cell.source, ref)
         label = _cell_label(where, index, cell.source)
         for exercise_id in check_ids(cell.source):
             if exercise_id not in EXERCISES:
@@ -200,13 +206,16 @@ def release(
     *,
     force: bool = False,
     classroom: str | Path | None = None,
+    ref: str | None = None,
 ) -> list[Released]:
     """Write the learner version of each notebook (default: ``notebooks/*.ipynb``) into ``out_dir``.
 
     Every notebook is read and checked before anything is written, so a bad marker writes
     nothing; ``out_dir`` appears complete or not at all. ``classroom``: also write a GitHub
-    Classroom learner repository there (``classroom.write_repository``).
+    Classroom learner repository there (``classroom.write_repository``). ``ref``: the tag or
+    commit the setup cells install (default ``course.installed_ref()``).
     """
+    ref = course.installed_ref() if ref is None else ref
     sources, out = checked_sources(notebooks, out_dir, force)
     if classroom is not None:
         _check_out(Path(classroom), sources, force, "--classroom")
@@ -218,7 +227,7 @@ def release(
             sources,
             lambda source: source.name,
             lambda source: f"released as {out / source.name}",
-            release_notebook,
+            lambda nb, where: release_notebook(nb, where, ref),
         )
     ]
     try:
@@ -243,6 +252,7 @@ def main(
     )
     if released is None:
         return 2
+    print(f"the setup cells install cnnlessons at {course.installed_ref()}")
     if classroom:
         print(
             f"wrote the GitHub Classroom repository {classroom}/ (notebooks, .github/workflows/classroom.yml)"

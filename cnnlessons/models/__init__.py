@@ -13,48 +13,18 @@ from collections.abc import Callable
 
 from torch import nn
 
-from .alexnet import (
-    PAPER_CHANNELS,
-    TORCHVISION_CHANNELS,
-    AlexNet,
-    Figure1CNN,
-    SmallAlexNet,
-    alexnet,
-    deep_stack,
-)
+from .alexnet import PAPER_CHANNELS, AlexNet, Figure1CNN, SmallAlexNet, alexnet
 from .converged import WEIGHTS_NAME, load_converged
-from .densenet import (
-    DenseBlock,
-    DenseLayer,
-    DenseNet,
-    SmallDenseNet,
-    Transition,
-    cifar_densenet,
-    dense_out_channels,
-    densenet121,
-)
-from .googlenet import (
-    GoogLeNet,
-    GoogLeNetOutputs,
-    Inception,
-    InceptionAux,
-    SmallGoogLeNet,
-    googlenet,
-    reduction_params,
-)
-from .init import INITIALISERS, he_init
-from .pretrained import torchvision_weights
+from .densenet import DenseBlock, DenseLayer, DenseNet, SmallDenseNet, Transition, cifar_densenet, densenet121
+from .googlenet import GoogLeNet, Inception, InceptionAux, SmallGoogLeNet, googlenet
+from .init import INITIALISERS
 from .resnet import (
-    DEFAULT_SHORTCUT,
-    SHORTCUTS,
     Bottleneck,
     PadShortcut,
     PreActResidualBlock,
     ResidualBlock,
     ResNet,
     SmallResNet,
-    check_cifar_depth,
-    cifar_resnet,
     resnet18,
     resnet34,
     resnet50,
@@ -62,7 +32,6 @@ from .resnet import (
 )
 from .vgg import (
     VGG,
-    VGG_CONFIGS,
     ConvHead,
     FCHead,
     KernelModel,
@@ -76,69 +45,58 @@ from .vgg import (
 )
 
 __all__ = [
+    # the networks, at full size and at the course's scale
     "AlexNet",
-    "alexnet",
     "SmallAlexNet",
     "Figure1CNN",
-    "deep_stack",
-    "PAPER_CHANNELS",
-    "TORCHVISION_CHANNELS",
     "VGG",
-    "vgg11",
-    "vgg13",
-    "vgg16",
-    "vgg19",
+    "SmallVGG",
+    "KernelModel",
+    "GoogLeNet",
+    "SmallGoogLeNet",
+    "ResNet",
+    "SmallResNet",
+    "DenseNet",
+    "SmallDenseNet",
+    # their blocks
     "VGGBlock",
     "FCHead",
     "ConvHead",
-    "SmallVGG",
-    "KernelModel",
-    "fc_to_conv",
-    "VGG_CONFIGS",
-    "GoogLeNet",
-    "googlenet",
-    "GoogLeNetOutputs",
     "Inception",
     "InceptionAux",
-    "SmallGoogLeNet",
-    "reduction_params",
-    "ResNet",
     "ResidualBlock",
     "Bottleneck",
     "PreActResidualBlock",
     "PadShortcut",
-    "SmallResNet",
-    "SHORTCUTS",
-    "DEFAULT_SHORTCUT",
+    "DenseLayer",
+    "DenseBlock",
+    "Transition",
+    # builders of the papers' configurations
+    "alexnet",
+    "vgg11",
+    "vgg13",
+    "vgg16",
+    "vgg19",
+    "fc_to_conv",
+    "googlenet",
     "resnet18",
     "resnet34",
     "resnet50",
     "resnet152",
-    "cifar_resnet",
-    "check_cifar_depth",
-    "DenseNet",
-    "DenseLayer",
-    "DenseBlock",
-    "Transition",
-    "SmallDenseNet",
     "densenet121",
     "cifar_densenet",
-    "dense_out_channels",
-    "he_init",
-    "INITIALISERS",
-    "torchvision_weights",
-    "build_model",
-    "torchvision_parameters",
-    "model_names",
-    "model_table",
+    # the registry
     "MODELS",
+    "build_model",
     "FULL_SIZE",
+    "PAPER",
     "CIFAR",
     "SMALL",
-    "PAPER",
     "EXPERIMENT_MODELS",
-    "INPUT_SIZES",
+    "INITIALISERS",
 ]
+"""The public surface: networks, blocks, builders and the registry. Helpers stay in their modules
+(``models.googlenet.reduction_params``, ``models.resnet.SHORTCUTS``, ...)."""
 
 _CIFAR_DEPTHS = (20, 32, 44, 56, 110)
 
@@ -160,10 +118,10 @@ def _registry() -> dict[str, Callable[..., nn.Module]]:
         "densenet121": densenet121,
     }
     for d in _CIFAR_DEPTHS:
-        reg[f"resnet{d}"] = lambda d=d, **kw: cifar_resnet(d, **kw)
+        reg[f"resnet{d}"] = lambda d=d, **kw: SmallResNet(**{"depth": d, **kw})
     for d in _CIFAR_DEPTHS:
-        reg[f"plain{d}"] = lambda d=d, **kw: cifar_resnet(d, **{"shortcut": "none", **kw})
-    reg["cifar_resnet"] = cifar_resnet  # any 6n+2 depth: cifar_resnet(depth, ...)
+        reg[f"plain{d}"] = lambda d=d, **kw: SmallResNet(**{"depth": d, "shortcut": "none", **kw})
+    reg["cifar_resnet"] = SmallResNet  # the lessons' experiments: any 6n+2 depth, by keyword
     reg["densenet40"] = lambda **kw: cifar_densenet(**{"depth": 40, "growth_rate": 12, **kw})
     reg["densenet_bc100"] = lambda **kw: cifar_densenet(
         **{"depth": 100, "growth_rate": 12, "bottleneck": True, "compression": 0.5, **kw}
@@ -209,14 +167,11 @@ CIFAR = (
 #: Course-scale models for 16x16 and 32x32 images.
 SMALL = ("small_alexnet", "small_vgg", "small_googlenet", "small_resnet", "small_densenet")
 #: Builders of one lesson experiment's models, chosen by their arguments (``cifar_resnet``
-#: needs ``depth``, ``kernel_model`` ``kernel_size`` and ``num_layers``); not in the model table.
+#: is ``small_resnet`` at any ``depth``, ``kernel_model`` needs ``kernel_size`` and ``num_layers``);
+#: not in the model table.
 EXPERIMENT_MODELS = ("cifar_resnet", "figure1_cnn", "kernel_model")
 #: The natural input size (C, H, W) of each group.
 INPUT_SIZES = {"full": (3, 224, 224), "cifar": (3, 32, 32), "small": (3, 32, 32)}
-
-
-def model_names() -> tuple[str, ...]:
-    return tuple(MODELS)
 
 
 def build_model(name: str, **kwargs) -> nn.Module:

@@ -125,7 +125,7 @@ def load_converged(
             f"({first}, ...): train it again (cnnlessons train {name} --data PATH)"
         ) from None
     model.eval()
-    model.checkpoint_record = record  # travels with the model: accuracy, normalisation, history
+    model.checkpoint_record = record  # type: ignore[assignment]  # travels with the model: accuracy, normalisation, history
     return model
 
 

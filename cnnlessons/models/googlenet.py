@@ -119,7 +119,7 @@ class Inception(nn.Module):
             )
         self.reductions = reductions
         self.pool_projection = pool_projection
-        pool = [nn.MaxPool2d(3, stride=1, padding=1)]
+        pool: list[nn.Module] = [nn.MaxPool2d(3, stride=1, padding=1)]
         if pool_projection:
             pool.append(_conv(in_channels, c4, 1, batch_norm=bn))
         self.branches = nn.ModuleList(
@@ -315,7 +315,10 @@ def googlenet(
 
 
 #: (c1, c2, c3, c4) of SmallGoogLeNet's blocks at width=16: GoogLeNet's 3a, 3b, 4a, 4e, 5b at a quarter width.
-SMALL_BLOCKS = (
+InceptionChannels = tuple[int, tuple[int, int], tuple[int, int], int]
+"""An Inception block's (#1x1, (#3x3 reduce, #3x3), (#5x5 reduce, #5x5), pool proj)."""
+
+SMALL_BLOCKS: tuple[tuple[str, InceptionChannels] | str, ...] = (
     ("inception_a", (16, (24, 32), (4, 8), 8)),
     ("inception_b", (32, (32, 48), (8, 24), 16)),
     "pool",
@@ -367,7 +370,7 @@ class SmallGoogLeNet(nn.Module):
         c = stem_channels
         pools = 0
         for item in SMALL_BLOCKS:
-            if item == "pool":
+            if isinstance(item, str):  # "pool"
                 pools += 1
                 layers[f"pool{pools}"] = nn.MaxPool2d(3, stride=2, padding=1)
                 continue

@@ -2,7 +2,7 @@
 
 ``shortcut`` selects what is added to the residual branch:
 
-* ``"projection_where_needed"`` (default; ``None`` is accepted for it): identity when the
+* ``"projection_where_needed"`` (the default): identity when the
   shapes match, else a projection (1x1 conv with the block's stride, then BN) -- the paper's
   option B, torchvision's choice;
 * ``"identity"``: identity when the shapes match, else parameter-free: subsample with the
@@ -37,7 +37,6 @@ __all__ = [
     "resnet34",
     "resnet50",
     "resnet152",
-    "cifar_resnet",
     "check_cifar_depth",
     "DEFAULT_SHORTCUT",
     "SHORTCUTS",
@@ -48,14 +47,10 @@ DEFAULT_SHORTCUT = "projection_where_needed"
 SHORTCUTS = (DEFAULT_SHORTCUT, "identity", "projection", "none")
 
 
-def check_shortcut(shortcut: str | None) -> str:
-    """``shortcut`` if it is one of ``SHORTCUTS``; ``None`` means ``DEFAULT_SHORTCUT``."""
-    if shortcut is None:
-        return DEFAULT_SHORTCUT
+def check_shortcut(shortcut: str) -> str:
+    """``shortcut`` if it is one of ``SHORTCUTS``, else a ValueError naming it."""
     if shortcut not in SHORTCUTS:
-        raise ValueError(
-            f"shortcut must be one of {SHORTCUTS} (None means {DEFAULT_SHORTCUT!r}), got {shortcut!r}"
-        )
+        raise ValueError(f"shortcut must be one of {', '.join(map(repr, SHORTCUTS))}, got {shortcut!r}")
     return shortcut
 
 
@@ -90,7 +85,7 @@ def _projection(in_channels: int, out_channels: int, stride: int) -> nn.Sequenti
     )
 
 
-def make_shortcut(in_channels: int, out_channels: int, stride: int, shortcut: str | None) -> nn.Module | None:
+def make_shortcut(in_channels: int, out_channels: int, stride: int, shortcut: str) -> nn.Module | None:
     """The shortcut module for a block (``None`` for ``shortcut="none"``); see the module doc."""
     shortcut = check_shortcut(shortcut)
     if shortcut == "none":
@@ -113,7 +108,9 @@ class _SkipBlock(nn.Module):
 
     @property
     def last_bn(self) -> nn.BatchNorm2d:
-        return self.residual[-1]
+        bn = self.residual[-1]
+        assert isinstance(bn, nn.BatchNorm2d)
+        return bn
 
     def forward(self, x: Tensor) -> Tensor:
         out = self.residual(x)
@@ -133,7 +130,7 @@ class ResidualBlock(_SkipBlock):
     expansion = 1
 
     def __init__(
-        self, in_channels: int, out_channels: int, stride: int = 1, shortcut: str | None = DEFAULT_SHORTCUT
+        self, in_channels: int, out_channels: int, stride: int = 1, shortcut: str = DEFAULT_SHORTCUT
     ) -> None:
         super().__init__()
         self.in_channels = check_positive_int("in_channels", in_channels)
@@ -159,7 +156,7 @@ class Bottleneck(_SkipBlock):
     expansion = 4
 
     def __init__(
-        self, in_channels: int, mid_channels: int, stride: int = 1, shortcut: str | None = DEFAULT_SHORTCUT
+        self, in_channels: int, mid_channels: int, stride: int = 1, shortcut: str = DEFAULT_SHORTCUT
     ) -> None:
         super().__init__()
         self.in_channels = check_positive_int("in_channels", in_channels)
@@ -191,7 +188,7 @@ class PreActResidualBlock(nn.Module):
     expansion = 1
 
     def __init__(
-        self, in_channels: int, out_channels: int, stride: int = 1, shortcut: str | None = DEFAULT_SHORTCUT
+        self, in_channels: int, out_channels: int, stride: int = 1, shortcut: str = DEFAULT_SHORTCUT
     ) -> None:
         super().__init__()
         self.in_channels = check_positive_int("in_channels", in_channels)
@@ -250,7 +247,7 @@ class ResNet(nn.Module):
         in_channels: int = 3,
         widths: Sequence[int] = (64, 128, 256, 512),
         stem: str = "imagenet",
-        shortcut: str | None = DEFAULT_SHORTCUT,
+        shortcut: str = DEFAULT_SHORTCUT,
         zero_init_residual: bool = False,
     ) -> None:
         super().__init__()
@@ -382,38 +379,16 @@ def check_cifar_depth(depth: int) -> int:
     return depth
 
 
-def cifar_resnet(
-    depth: int,
-    num_classes: int = 10,
-    shortcut: str | None = "identity",
-    in_channels: int = 3,
-    width: int = 16,
-    zero_init_residual: bool = False,
-    block: str = "basic",
-) -> ResNet:
+class SmallResNet(ResNet):
     """The paper's CIFAR-10 ResNet: 6n+2 layers, a 3x3 stem and three stages of n blocks with
-    ``width``, ``2*width``, ``4*width`` channels (16/32/64), on 32x32 images.
+    ``width``, ``2*width``, ``4*width`` channels, on 32x32 images; by default the lesson's
+    ResNet-14 (``depth=14``, 16/32/64 channels).
 
     ``shortcut="identity"`` (option A, the paper's choice here) gives its Table 6 counts:
-    ResNet-20 0.27M, 32 0.46M, 44 0.66M, 56 0.85M, 110 1.7M. ``shortcut="none"`` gives the
-    plain network with the same layers (and, since option A has no parameters, the same count).
-    ``block="preact"`` builds it from :class:`PreActResidualBlock` (He et al. 2016).
-    """
-    return SmallResNet(
-        num_classes,
-        in_channels,
-        depth=depth,
-        width=width,
-        shortcut=shortcut,
-        zero_init_residual=zero_init_residual,
-        block=block,
-    )
-
-
-class SmallResNet(ResNet):
-    """The CIFAR ResNet at course scale: ``depth`` 6n+2 (8, 14, 20, ...), widths ``width``,
-    ``2*width``, ``4*width``. ``shortcut="none"`` is its plain twin; ``block="preact"`` its
-    pre-activation twin."""
+    ResNet-20 0.27M, 32 0.46M, 44 0.66M, 56 0.85M, 110 1.7M (``build_model("resnet20")``, ...).
+    ``shortcut="none"`` is the plain twin with the same layers (and, since option A has no
+    parameters, the same count); ``block="preact"`` the pre-activation twin of
+    :class:`PreActResidualBlock` (He et al. 2016)."""
 
     def __init__(
         self,
@@ -421,7 +396,7 @@ class SmallResNet(ResNet):
         in_channels: int = 3,
         depth: int = 14,
         width: int = 16,
-        shortcut: str | None = "identity",
+        shortcut: str = "identity",
         zero_init_residual: bool = False,
         block: str = "basic",
     ) -> None:

@@ -58,7 +58,8 @@ def _vgg_rules(model: nn.Module) -> list[Rule]:
     # torchvision's features is one flat Sequential: (conv, ReLU) per conv, a pool per block.
     flat: dict[int, str] = {}
     index = 0
-    for b, (num_convs, _) in enumerate(model.config):
+    config: tuple[tuple[int, int], ...] = model.config  # type: ignore[assignment]  # a VGG's
+    for b, (num_convs, _) in enumerate(config):
         for i in range(1, num_convs + 1):
             flat[index] = f"{b}.conv{i}"
             index += 2
@@ -104,7 +105,7 @@ FAMILIES: Mapping[str, Callable[[nn.Module], list[Rule]]] = {
 def _rules(model: nn.Module) -> list[Rule]:
     # The family is set by install(), called in the family's constructor: this module needs no
     # import of the models (they import it).
-    family = getattr(model, "_torchvision_family", None)
+    family: str = getattr(model, "_torchvision_family", "")
     if family not in FAMILIES:
         raise TypeError(
             f"model must be one of the course's full-size families ({', '.join(FAMILIES)}), "
@@ -162,6 +163,6 @@ def install(model: nn.Module, family: str) -> None:
     is one of ``FAMILIES``."""
     if family not in FAMILIES:
         raise ValueError(f"family must be one of {', '.join(FAMILIES)}, got {family!r}")
-    model._torchvision_family = family
+    model._torchvision_family = family  # type: ignore[assignment]  # a plain attribute, not a submodule
     _rules(model)  # an error now rather than at load time
     model.register_load_state_dict_pre_hook(_rename_hook)  # public since torch 2.5

@@ -108,6 +108,8 @@ class FCHead(_Head):
     """VGG's classifier: flatten, then Linear(C*s*s, hidden) - ReLU - Dropout - Linear(hidden,
     hidden) - ReLU - Dropout - Linear(hidden, num_classes), for a C x s x s feature map."""
 
+    fc1: nn.Linear
+
     def __init__(
         self,
         in_channels: int = 512,
@@ -163,7 +165,7 @@ def _linear_to_conv(linear: nn.Linear, in_channels: int, kernel_size: int) -> nn
     with torch.no_grad():
         # Flatten order of a (C, H, W) map is the order of a conv kernel's (C, kh, kw) axes.
         conv.weight.copy_(linear.weight.reshape(linear.out_features, in_channels, kernel_size, kernel_size))
-        if linear.bias is not None:
+        if linear.bias is not None and conv.bias is not None:
             conv.bias.copy_(linear.bias)
     return conv
 

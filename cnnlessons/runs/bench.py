@@ -20,23 +20,18 @@ import argparse
 import json
 import time
 from collections.abc import Iterable
+from typing import cast
 
 import torch
 from torch import nn
 
 from ..data import CourseData, load_data, load_dataset
 from ..dataloader import dataloaders
+from ..devices import device_description, pick_device, synchronize
+from ..precision import PRECISIONS, choose_precision
 from ..profiles import get_profile
 from ..tensordata import TensorLoader
-from ..training import (
-    PRECISIONS,
-    choose_precision,
-    device_description,
-    pick_device,
-    set_seed,
-    synchronize,
-    train_epoch,
-)
+from ..training import set_seed, train_epoch
 
 __all__ = ["bench_data_path", "bench_training", "main"]
 
@@ -124,7 +119,7 @@ def bench_training(
     compile: bool = False,
 ) -> dict[str, float]:
     """Images/s of full training steps: fit's step against the reference loop, same model."""
-    precision = choose_precision(precision, device)
+    chosen = choose_precision(precision, device)
     channels_last = True if channels_last is None else channels_last
     criterion = nn.CrossEntropyLoss()
     out = {}
@@ -144,7 +139,7 @@ def bench_training(
     model = build().to(device)
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
-    step_model = torch.compile(model) if compile else model
+    step_model = cast(nn.Module, torch.compile(model)) if compile else model
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     fmt = torch.channels_last if channels_last else torch.contiguous_format
     batches = TensorLoader(
@@ -160,7 +155,7 @@ def bench_training(
         crop_padding=data.crop_padding,
         memory_format=fmt,
     )
-    scaler = precision.grad_scaler()
+    scaler = chosen.grad_scaler()
     train_epoch(
         step_model,
         _Take(batches, 3 if compile else 2),
@@ -168,13 +163,13 @@ def bench_training(
         None,
         criterion,
         device,
-        precision,
+        chosen,
         scaler=scaler,
     )
     synchronize(device)
     start = time.perf_counter()
     _, _, seen = train_epoch(
-        step_model, _Take(batches, steps), opt, None, criterion, device, precision, scaler=scaler
+        step_model, _Take(batches, steps), opt, None, criterion, device, chosen, scaler=scaler
     )
     synchronize(device)
     out["course"] = seen / (time.perf_counter() - start)
@@ -186,7 +181,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     # without --recipe: the lessons' reference recipe (ResNet-20), registered with reference=True
     default_recipe = next((key for key, recipe in RECIPES.items() if recipe.reference), None)
-    parser = argparse.ArgumentParser(prog="python -m cnnlessons.bench", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m cnnlessons bench", description=__doc__.split("\n")[0])
     parser.add_argument("--data", help="dataset name or path (default: the active profile's)")
     parser.add_argument(
         "--recipe",
@@ -284,14 +279,20 @@ def main(argv: list[str] | None = None) -> dict:
         )
     if args.cpu_variants and device.type == "cpu":
         threads = torch.get_num_threads()
-        for label, kw, n in (
-            ("channels_last", {"channels_last": True}, threads),
-            ("contiguous", {"channels_last": False}, threads),
-            ("1 thread", {"channels_last": True}, 1),
+        for label, channels_last, n in (
+            ("channels_last", True, threads),
+            ("contiguous", False, threads),
+            ("1 thread", True, 1),
         ):
             torch.set_num_threads(n)
             v = bench_training(
-                build, data, device, batch_size=batch, steps=args.steps, workers=args.workers, **kw
+                build,
+                data,
+                device,
+                batch_size=batch,
+                steps=args.steps,
+                workers=args.workers,
+                channels_last=channels_last,
             )
             torch.set_num_threads(threads)
             results[f"cpu_{label}"] = v

@@ -4,7 +4,7 @@
 
 The recipe is ``CONVERGED[NAME]`` (``cnnlessons.runs.converged``): CIFAR-10's 45,000 training images,
 5,000 held out for validation, the 10,000 test images evaluated once at the end. The command
-prints the estimate first, shows a progress bar, and keeps the run's state after every epoch in
+prints the estimate first, then a line per finished epoch, and keeps the run's state after every epoch in
 ``checkpoints/NAME.partial.pt`` under the data root: an interrupted run writes nothing else, and
 ``--resume`` goes on from its last finished epoch. A finished run writes ``NAME.pt`` (the
 weights in float16) and ``NAME.json`` (its record: test accuracy overall and per class, the test
@@ -25,9 +25,9 @@ from typing import Any
 import torch
 
 from ..data import CourseData, checkout_root, data_root, load_dataset
+from ..devices import device_description, pick_device
 from ..models.converged import WEIGHTS, record_path, weights_digest, weights_path
 from ..profiles import get_profile
-from ..training import device_description, pick_device
 from .converged import CONVERGED
 
 __all__ = [
@@ -87,8 +87,8 @@ def default_out() -> Path:
 @torch.no_grad()
 def per_class_accuracy(model: torch.nn.Module, data: CourseData, precision: str = "fp32") -> dict[str, float]:
     """Accuracy on each class of ``data``'s test split."""
+    from ..precision import choose_precision
     from ..tensordata import TensorLoader
-    from ..training import choose_precision
 
     device = next(model.parameters()).device
     batches = TensorLoader(
@@ -116,7 +116,6 @@ def train(
     out: str | Path | None = None,
     device: str | None = None,
     data_name: str | None = None,
-    progress: bool = True,
 ) -> dict[str, Any] | None:
     """Train checkpoint ``name`` from its recipe on ``data`` (CIFAR-10 split as the ``gpu``
     profile splits it); its record, or None when the run was interrupted (its state stays in
@@ -131,9 +130,9 @@ def train(
         )
     recipe = CONVERGED[name]
     profile = get_profile(PROFILE)
-    device = pick_device(device)
+    chosen = pick_device(device)
     if precision is None:
-        precision = default_precision(device)
+        precision = default_precision(chosen)
     partial = partial_path(name)
     if partial.exists() and not resume:
         raise FileExistsError(
@@ -150,11 +149,10 @@ def train(
         spec,
         data,
         profile,
-        device=device,
+        device=chosen,
         precision=precision,
         checkpoint=partial,
-        progress=progress,
-        verbose=True,
+        show="epochs",
     )
     if history.interrupted:
         print(
@@ -187,7 +185,7 @@ def train(
         "recipe_resolved": recipe.resolved(profile),
         "epochs": history.epoch[-1],
         "precision": history.info["precision"],
-        "device": device_description(device),
+        "device": device_description(chosen),
         "threads": torch.get_num_threads(),
         "wall_time_s": round(history.wall_time, 1),
         "date": started.date().isoformat(),

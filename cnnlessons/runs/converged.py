@@ -9,9 +9,10 @@ from types import MappingProxyType
 from typing import Any
 
 from ..models.densenet import DENSENET_BC
+from ..training import Training
 from .recipes import Recipe, Run, register
 
-CONVERGED_FIT = dict(
+CONVERGED_TRAINING = Training(
     optimizer="sgd",
     lr=0.1,
     momentum=0.9,
@@ -25,7 +26,7 @@ CONVERGED_FIT = dict(
 crops and flips of every lesson, on the ``gpu`` profile's split of CIFAR-10 (45,000 training
 images, the 5,000 held out choose the epochs)."""
 
-WITHOUT_BN_FIT = dict(optimizer="adamw", lr=2e-3, weight_decay=0.05)
+WITHOUT_BN = Training(optimizer="adamw", lr=2e-3, weight_decay=0.05)
 """For the models without batch normalisation (AlexNet's and VGG's), which SGD at lr 0.1 does
 not get going: AdamW, with its decoupled weight decay, as the lessons train them."""
 
@@ -60,12 +61,14 @@ CONVERGED: Mapping[str, Recipe] = MappingProxyType(
                 f"converged/{name}",
                 f"{name} trained to the end on CIFAR-10, the checkpoint the course ships",
                 runs=(Run(name, model, kwargs),),
-                fit={**CONVERGED_FIT, **(WITHOUT_BN_FIT if name in ("small_alexnet", "small_vgg") else {})},
+                training=CONVERGED_TRAINING.override(
+                    WITHOUT_BN if name in ("small_alexnet", "small_vgg") else None
+                ),
                 fixed_epochs=CONVERGED_EPOCHS[name],
             )
         )
         for name, (model, kwargs) in CHECKPOINT_MODELS.items()
     }
 )
-"""Checkpoint name -> its recipe: ``CONVERGED_FIT`` (AdamW for the nets without batch
+"""Checkpoint name -> its recipe: ``CONVERGED_TRAINING`` (AdamW for the nets without batch
 normalisation) for ``CONVERGED_EPOCHS[name]`` epochs, trained to the end once and shipped."""

@@ -16,10 +16,12 @@ import torch
 from torch import nn
 
 from ..data import CourseData
+from ..devices import device_description, pick_device, synchronize
 from ..measure import flops_per_image
+from ..precision import choose_precision
 from ..profiles import Profile, get_profile
 from ..tensordata import TensorLoader
-from ..training import choose_precision, device_description, pick_device, synchronize, train_epoch
+from ..training import train_epoch
 
 __all__ = [
     "TrainingTime",
@@ -194,7 +196,7 @@ def estimate_time(
             f"models must be an nn.Module or a mapping of labels to nn.Modules, got {type(models).__name__}"
         )
     device = pick_device(device)
-    precision = choose_precision(precision, device)
+    chosen = choose_precision(precision, device)
     batch = min(batch_size, len(data.train_labels))
     parts = []
     for name, model in models.items():
@@ -205,7 +207,7 @@ def estimate_time(
                 train_images=len(data.train_labels),
                 val_images=len(data.val_labels),
                 epochs=epochs,
-                step_seconds_per_image=_calibrate(model, data, batch, device, precision, steps),
+                step_seconds_per_image=_calibrate(model, data, batch, device, chosen, steps),
             )
         )
     name = device_description(device)
@@ -213,7 +215,7 @@ def estimate_time(
         (run, f"{t.get('trained_at', '?')} on {t.get('host', '?')}, {t.get('device', '?')}")
         for run, t in (cached or {}).items()
     )
-    return Estimate(tuple(parts), name, precision.name, steps, notes)
+    return Estimate(tuple(parts), name, chosen.name, steps, notes)
 
 
 T4_TRAINING_FLOPS = 5e12

@@ -56,9 +56,7 @@ def jobs_for(lessons: Sequence[str], data, profile) -> list[Job]:
                 for spec in recipe.runs_for(profile):
 
                     def train(tick, recipe=recipe, spec=spec, seed=seed):
-                        recipe.fit_run(
-                            spec, data, profile, seed=seed, progress=False, on_epoch=lambda h: tick()
-                        )
+                        recipe.fit_run(spec, data, profile, seed=seed, show=lambda h: tick())
 
                     name = f"{recipe.key}: {spec.label}" + (f" (seed {seed})" if len(seeds) > 1 else "")
                     jobs.append(Job(lesson, name, epochs, train))
@@ -66,10 +64,10 @@ def jobs_for(lessons: Sequence[str], data, profile) -> list[Job]:
             if opening.key.split("/")[0] != lesson:
                 continue
 
-            def train(tick, recipe=opening, spec=spec):
-                recipe.fit_run(spec, data, profile, progress=False, on_epoch=lambda h: tick())
+            def train_opening(tick, recipe=opening, spec=spec):
+                recipe.fit_run(spec, data, profile, show=lambda h: tick())
 
-            jobs.append(Job(lesson, f"{lesson}: {name}", opening.epochs_for(profile), train))
+            jobs.append(Job(lesson, f"{lesson}: {name}", opening.epochs_for(profile), train_opening))
     return jobs
 
 
@@ -89,17 +87,17 @@ def prepare(
     from .runcache import cache_dir
 
     lessons = [_lesson_name(n) for n in notebooks] or list(LESSONS)
-    profile = get_profile(profile)
+    chosen = get_profile(profile)
     root = cache_dir()
     if root is None:
         raise RuntimeError("the run cache is off (CNNLESSONS_RUN_CACHE=off): nothing to prepare")
     start = time.perf_counter()
-    data = load_data(profile)
-    jobs = jobs_for(lessons, data, profile)
+    data = load_data(chosen)
+    jobs = jobs_for(lessons, data, chosen)
     total = sum(job.epochs for job in jobs)
     print(
         f"prepare: {len(jobs)} runs, {total} epochs in all, for {', '.join(lessons)} in the "
-        f"{profile.name} profile on {data.name}; cache: {root}"
+        f"{chosen.name} profile on {data.name}; cache: {root}"
     )
     with tqdm(total=total, unit="epoch", disable=not progress, file=sys.stdout, dynamic_ncols=True) as bar:
         for job in jobs:

@@ -1,7 +1,7 @@
 """The training recipes: :class:`Recipe` and :class:`Run`, and their one registry, ``RECIPES``.
 
 A recipe says everything that decides a run: which models (``build_model`` names and their
-arguments), the ``fit`` arguments, the budget per profile and what is measured besides the
+arguments), how ``fit`` trains them (a ``Training``), the budget per profile and what is measured besides the
 curves. Each lesson defines its recipes in ``cnnlessons.lessons.<lesson>.recipes`` and registers
 them there; its notebook, its explorer, ``cnnlessons reproduce`` and ``cnnlessons bench`` all train
 through them, so a recipe changed there changes every one of them::
@@ -13,10 +13,10 @@ through them, so a recipe changed there changes every one of them::
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import hashlib
 import json
+import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
@@ -26,8 +26,11 @@ from torch import nn
 
 from ..claims import CLAIMS, EffectClaim
 from ..data import CourseData
+from ..devices import pick_device
+from ..history import History
 from ..profiles import Profile, get_profile
-from ..training import History, evaluate, fit, pick_device, set_seed
+from ..training import Training, fit, set_seed
+from .measurements import MEASUREMENTS, measuring
 from .runcache import disk_cached
 
 __all__ = [
@@ -55,8 +58,8 @@ class Run:
     model: str
     """A ``build_model`` name."""
     model_kwargs: Mapping[str, Any] = dataclasses.field(default_factory=dict)
-    fit_kwargs: Mapping[str, Any] = dataclasses.field(default_factory=dict)
-    """``fit`` arguments that override the recipe's for this run alone."""
+    training: Training = Training()
+    """What this run alone trains otherwise than the recipe says."""
     data_kwargs: tuple[str, ...] = ()
     """Model arguments taken from the data, e.g. ``("image_size",)``."""
     init: str | None = None
@@ -68,20 +71,21 @@ class Run:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "model_kwargs", _frozen(self.model_kwargs))
-        object.__setattr__(self, "fit_kwargs", _frozen(self.fit_kwargs))
+        _check_training("Run.training", self.training)
 
 
 @dataclasses.dataclass(frozen=True)
 class Recipe:
-    """How one experiment trains: its runs, the ``fit`` arguments and the budget per profile."""
+    """How one experiment trains: its runs, their ``Training`` and the budget per profile."""
 
     key: str
     """``<notebook>/<experiment>``: the name the results and the reference curves are kept under."""
     description: str
     runs: tuple[Run, ...] | Callable[[Mapping[str, Any]], tuple[Run, ...]]
     """The runs, or a function of the profile's ``settings`` that gives them."""
-    fit: Mapping[str, Any]
-    """``fit`` arguments common to every run (the epochs and batch size come from the budget)."""
+    training: Training
+    """How every run trains (the epochs come from the budget, the batch size from the profile
+    unless it is set here)."""
     epochs: float = 1.0
     """The budget: this many times the profile's epochs (at least one epoch); a profile's
     ``epochs`` setting overrides it, as its ``subset`` setting overrides ``subset``."""
@@ -113,7 +117,11 @@ class Recipe:
     a notebook's time estimate."""
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "fit", _frozen(self.fit))
+        _check_training("Recipe.training", self.training)
+        if self.training.epochs is not None or self.training.seed is not None:
+            raise ValueError(
+                "Recipe.training must leave epochs and seed unset: the recipe's budget and seed decide them"
+            )
         object.__setattr__(self, "settings", _frozen({k: _frozen(v) for k, v in self.settings.items()}))
         object.__setattr__(
             self,
@@ -158,8 +166,12 @@ class Recipe:
             raise ValueError(f"label must be one of {', '.join(runs)} for {self.key}, got {label!r}")
         return runs[label]
 
-    def fit_kwargs(self, run: Run) -> dict[str, Any]:
-        return {**self.fit, **run.fit_kwargs}
+    def training_for(self, run: Run) -> Training:
+        """How ``run`` trains: the recipe's ``training`` with the run's own fields replaced."""
+        return self.training.override(run.training)
+
+    def batch_size(self, profile: Profile | str | None = None) -> int:
+        return self.training.batch_size or get_profile(profile).batch_size
 
     def resolved(
         self, profile: Profile | str | None = None, runs: Sequence[Run] | None = None
@@ -171,7 +183,7 @@ class Recipe:
             "key": self.key,
             "profile": profile.name,
             "epochs": self.epochs_for(profile),
-            "batch_size": self.fit.get("batch_size", profile.batch_size),
+            "batch_size": self.batch_size(profile),
             "subset": self.subset_for(profile),
             "init": self.init,
             **({"val_size": self.val_size} if self.val_size else {}),
@@ -184,7 +196,7 @@ class Recipe:
                     "model": r.model,
                     "model_kwargs": dict(r.model_kwargs),
                     "data_kwargs": list(r.data_kwargs),
-                    "fit": self.fit_kwargs(r),
+                    "fit": self.training_for(r).options(),
                     **({"init": r.init} if r.init else {}),
                     **({"init_like": r.init_like} if r.init_like else {}),
                 }
@@ -201,19 +213,19 @@ class Recipe:
     def describe(self, profile: Profile | str | None = None) -> str:
         """What the recipe trains in ``profile``, in a few lines."""
         profile = get_profile(profile)
-        common = ", ".join(f"{k}={v!r}" for k, v in self.fit.items())
+        common = ", ".join(f"{k}={v!r}" for k, v in self.training.options().items())
         subset = self.subset_for(profile)
         part = "" if subset == 1 else f" on 1/{subset} of the training images"
         size = self.settings_for(profile).get("image_size")
         part += f" at {size}x{size} pixels" if size else ""
-        batch = self.fit.get("batch_size", profile.batch_size)
+        batch = self.batch_size(profile)
         lines = [
             f"{self.key}: {self.description}",
             f"  {self.epochs_for(profile)} epochs, batch {batch}{part}; fit: {common}",
         ]
         for r in self.runs_for(profile):
             args = ", ".join(f"{k}={v!r}" for k, v in {**r.model_kwargs}.items())
-            extra = "".join(f", {k}={v!r}" for k, v in r.fit_kwargs.items())
+            extra = "".join(f", {k}={v!r}" for k, v in r.training.options().items())
             lines.append(f"  {r.label}: build_model({r.model!r}{', ' + args if args else ''}){extra}")
         return "\n".join(lines)
 
@@ -269,7 +281,7 @@ class Recipe:
             label=self.key,
             cached=cached,
             precision=precision,
-            batch_size=self.fit.get("batch_size"),
+            batch_size=self.training.batch_size,
         )
 
     def data_for(
@@ -302,17 +314,26 @@ class Recipe:
         epochs: int | None = None,
         seed: int | None = None,
         device: str | torch.device | None = None,
-        on_epoch: Callable[[History], None] | None = None,
-        **fit_overrides: Any,
+        precision: str | None = None,
+        show: str | Callable[[History], None] | None = None,
+        checkpoint: str | os.PathLike | None = None,
     ) -> tuple[nn.Module, History]:
         """Build ``run``'s model from the seed and train it under the profile's budget; the
         trained model and its history, whose ``info`` records the recipe key, the model and the
-        figures of ``measure``."""
+        figures of ``measure``. ``show`` and ``checkpoint`` go to ``fit`` (``show`` unset: a bar
+        where the profile shows them)."""
         profile = get_profile(profile)
         seed = self.seed if seed is None else seed
-        epochs = self.epochs_for(profile) if epochs is None else epochs
+        training = self.training_for(run).override(
+            Training(
+                epochs=self.epochs_for(profile) if epochs is None else epochs,
+                batch_size=self.batch_size(profile),
+                seed=seed,
+                device=pick_device(device),
+                precision=precision,
+            )
+        )
         data = self.data_for(data, seed, profile)
-        device = pick_device(device)
         set_seed(seed)
         model = self.build(run, data)
         if run.init_like is not None:
@@ -323,35 +344,12 @@ class Recipe:
                 {k: v for k, v in twin.items() if k in own and own[k].shape == v.shape}, strict=False
             )
         info: dict[str, Any] = {"recipe": self.key, "model": run.model}
-        if "flops" in self.measure:
-            from ..measure import flops_per_image
-
-            info["flops"] = flops_per_image(model, data.input_size)
-        if "saved_memory" in self.measure:
-            from ..measure import training_memory_per_image
-
-            info["saved_bytes_per_image"] = training_memory_per_image(model, data.input_size)
-        tracker = contextlib.nullcontext()
-        if "peak_memory" in self.measure:
-            from ..measure import track_peak_memory
-
-            tracker = track_peak_memory(device)
-        with tracker as memory:
-            history = fit(
-                model,
-                data,
-                epochs=epochs,
-                profile=profile,
-                seed=seed,
-                label=run.label,
-                device=device,
-                on_epoch=on_epoch,
-                **{**self.fit_kwargs(run), **fit_overrides},
-            )
-        if memory is not None:
-            info["peak_bytes"] = memory.peak_bytes
-        if "clean_train_acc" in self.measure:
-            info["clean_train_acc"] = clean_accuracy(model, data)
+        if show is None:
+            show = "bar" if profile.progress else "nothing"
+        with measuring(self.measure, model, data, pick_device(training.device)) as figures:
+            history = fit(model, data, training, label=run.label, show=show, checkpoint=checkpoint)
+        history.info["profile"] = profile.name
+        info.update(figures)
         info.update({k: v for k, v in run.model_kwargs.items() if _plain(v)})
         history.info.update(info)
         return model, history
@@ -430,6 +428,11 @@ class Recipe:
         return judge_runs(_claim_id(claim), runs, self.arms_for(claim, profile), self.target)
 
 
+def _check_training(name: str, training: Any) -> None:
+    if not isinstance(training, Training):
+        raise TypeError(f"{name} must be a Training, e.g. Training(lr=0.1), got {type(training).__name__}")
+
+
 def _claim_id(claim: EffectClaim | str) -> str:
     return claim.id if isinstance(claim, EffectClaim) else claim
 
@@ -461,25 +464,6 @@ def subset_data(data: CourseData, subset: int, seed: int = 0) -> CourseData:
         data, train_images=data.train_images[keep], train_labels=data.train_labels[keep]
     )
 
-
-def clean_accuracy(model: nn.Module, data: CourseData) -> float:
-    """Accuracy on the training images themselves, un-augmented, in eval mode (dropout off)."""
-    from ..tensordata import TensorLoader
-
-    device = next(model.parameters()).device
-    batches = TensorLoader(
-        data.train_images, data.train_labels, batch_size=256, mean=data.mean, std=data.std, device=device
-    )
-    return evaluate(model, batches, device)[1]
-
-
-MEASUREMENTS = {
-    "flops": "FLOPs per image at the data's size (info['flops'])",
-    "peak_memory": "peak device memory of the run where the device reports it (info['peak_bytes'])",
-    "saved_memory": "bytes per image of the tensors a training step saves for backward, on any "
-    "device (info['saved_bytes_per_image'])",
-    "clean_train_acc": "accuracy on the un-augmented training images in eval mode, after training",
-}
 
 RECIPES: dict[str, Recipe] = {}
 

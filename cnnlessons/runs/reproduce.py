@@ -1,7 +1,7 @@
 """Reproduce every lesson's gpu-profile experiment on real CIFAR-10 and keep the results.
 
     cnnlessons reproduce --data PATH [--profile gpu] [--only KEY ...] [--out FILE]
-    python -m cnnlessons.reproduce --data PATH [--profile gpu] [--only KEY ...] [--out FILE]
+    python -m cnnlessons reproduce --data PATH [--profile gpu] [--only KEY ...] [--out FILE]
 
 ``PATH`` is a folder with ``cifar10-train.npz`` and ``cifar10-test.npz`` (what
 ``../shared/data/cifar10-jpeg/decode.py`` writes) or ``cifar10`` to use torchvision's download.
@@ -24,12 +24,13 @@ import pathlib
 import platform
 import sys
 import time
+from typing import Any
 
 import torch
 
 from ..data import CourseData, data_root, load_dataset
+from ..devices import device_description
 from ..profiles import PROFILES, Profile, get_profile
-from ..training import device_description
 from .recipes import RECIPES
 from .results import output_path
 
@@ -80,10 +81,10 @@ def run_experiments(
     """Train the recipes named by ``keys`` (default: the lessons' experiments) that ``done`` (a
     partial results document) does not hold yet; the results document of the finished ones, and
     whether all finished (False: a run was interrupted, and the reproduction stopped there).
-    Keyword arguments go to ``Recipe.train`` (e.g. ``on_epoch``)."""
+    Keyword arguments go to ``Recipe.train`` (e.g. ``show``)."""
     keys = experiment_keys() if not keys else keys
     check_experiment_keys(keys)
-    doc = {
+    doc: dict[str, Any] = {
         "device": device_name(),
         "date": _dt.date.today().isoformat(),
         "versions": _versions(),
@@ -117,7 +118,7 @@ def default_output(doc: dict) -> pathlib.Path:
 
 def main(argv: list[str] | None = None) -> pathlib.Path:
     parser = argparse.ArgumentParser(
-        prog="python -m cnnlessons.reproduce", description=__doc__.split("\n")[0]
+        prog="python -m cnnlessons reproduce", description=__doc__.split("\n")[0]
     )
     parser.add_argument(
         "--data", required=True, help="folder with cifar10-{train,test}.npz, or 'cifar10' to download"

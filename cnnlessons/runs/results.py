@@ -1,4 +1,4 @@
-"""Reference results: curves measured by ``python -m cnnlessons.reproduce`` on a real GPU run.
+"""Reference results: curves measured by ``python -m cnnlessons reproduce`` on a real GPU run.
 
 Two folders hold them, and the lessons read both, newest file first:
 
@@ -23,8 +23,8 @@ import pathlib
 import re
 
 from ..data import checkout_root, data_root
+from ..history import History
 from ..models.converged import load_record
-from ..training import History
 
 try:
     from importlib.resources.abc import Traversable

@@ -34,7 +34,7 @@ import torch
 
 if TYPE_CHECKING:
     from ..data import CourseData
-    from ..training import History
+    from ..history import History
 
 # runs.recipes imports this module, so this one names its Recipe and Run without importing them.
 Recipe = Any
@@ -57,21 +57,22 @@ CACHE_VARIABLE = "CNNLESSONS_RUN_CACHE"
 FORMAT = 1
 """The entry layout; an entry of another format is ignored."""
 PACKAGE = Path(__file__).resolve().parents[1]
-NOT_DECIDING = frozenset({"progress", "verbose", "checkpoint"})
-"""``fit`` arguments that change what is printed, not what is trained."""
 DECIDING = (
     "models",
     "layers.py",
     "parallel.py",
     "measure.py",
     "data.py",
+    "datasources.py",
     "tensordata.py",
     "dataloader.py",
     "augmentation.py",
     "profiles.py",
     "training.py",
+    "precision.py",
     "resume.py",
     "runs/recipes.py",
+    "runs/measurements.py",
     "runs/runcache.py",
 )
 """The package's files and folders whose code decides a trained run: the models and their blocks,
@@ -143,13 +144,12 @@ def run_key(
     epochs: int,
     seed: int,
     device: torch.device,
-    fit_overrides: Mapping[str, Any],
+    precision: str | None = None,
 ) -> tuple[str, dict[str, Any]]:
     """The entry's hash, and what it was computed from (plain data, kept in the entry)."""
-    from ..training import device_description
+    from ..devices import device_description
 
-    overrides = {k: v for k, v in fit_overrides.items() if k not in NOT_DECIDING}
-    fit_kwargs = {**recipe.fit_kwargs(run), **overrides}
+    overrides = {} if precision is None else {"precision": precision}
     budget = {k: v for k, v in dataclasses.asdict(profile).items() if k not in ("progress", "description")}
     keyed = {
         "format": FORMAT,
@@ -162,7 +162,7 @@ def run_key(
         "source": source_hash(),
         "torch": torch.__version__,
         "device": device_description(device, threads=False),
-        "precision": fit_kwargs.get("precision", "auto"),
+        "precision": precision or recipe.training_for(run).precision or "auto",
     }
     text = json.dumps(keyed, sort_keys=True, default=repr)
     return hashlib.sha256(text.encode()).hexdigest(), json.loads(text)
@@ -248,17 +248,17 @@ def _place(
     epochs: int | None,
     seed: int | None,
     device: str | torch.device | None,
-    fit_overrides: Mapping[str, Any],
+    precision: str | None,
 ) -> _Place:
+    from ..devices import pick_device
     from ..profiles import get_profile
-    from ..training import pick_device
 
     profile = get_profile(profile)
     seed = recipe.seed if seed is None else seed
     epochs = recipe.epochs_for(profile) if epochs is None else epochs
     device = pick_device(device)
     key, keyed = run_key(
-        recipe, run, data, profile, epochs=epochs, seed=seed, device=device, fit_overrides=fit_overrides
+        recipe, run, data, profile, epochs=epochs, seed=seed, device=device, precision=precision
     )
     return _Place(profile, epochs, seed, device, key, keyed, entry_path(root, recipe.key, run.label, key))
 
@@ -272,7 +272,7 @@ def cached_training(
     epochs: int | None = None,
     seed: int | None = None,
     device: str | torch.device | None = None,
-    **fit_overrides: Any,
+    precision: str | None = None,
 ) -> dict[str, Any] | None:
     """When ``recipe.fit_run(run, data, profile, ...)`` would answer from the cache: the entry's
     record of its training (``trained_at``, ``host``, ``device``, ``seconds``, ``path``); else
@@ -280,7 +280,7 @@ def cached_training(
     root = cache_dir()
     if root is None:
         return None
-    place = _place(root, recipe, run, data, profile, epochs, seed, device, fit_overrides)
+    place = _place(root, recipe, run, data, profile, epochs, seed, device, precision)
     entry = _load(place.path, place.key, probe=True)
     return None if entry is None else {**entry["trained"], "path": str(place.path)}
 
@@ -299,10 +299,11 @@ def disk_cached(fit_run: Callable[..., tuple[torch.nn.Module, History]]):
         epochs: int | None = None,
         seed: int | None = None,
         device: str | torch.device | None = None,
-        on_epoch: Callable[[History], None] | None = None,
-        **fit_overrides: Any,
+        precision: str | None = None,
+        show: str | Callable[[History], None] | None = None,
+        checkpoint: str | os.PathLike | None = None,
     ) -> tuple[torch.nn.Module, History]:
-        from ..training import History
+        from ..history import History
 
         root = cache_dir()
         if root is None:
@@ -314,10 +315,11 @@ def disk_cached(fit_run: Callable[..., tuple[torch.nn.Module, History]]):
                 epochs=epochs,
                 seed=seed,
                 device=device,
-                on_epoch=on_epoch,
-                **fit_overrides,
+                precision=precision,
+                show=show,
+                checkpoint=checkpoint,
             )
-        place = _place(root, recipe, run, data, profile, epochs, seed, device, fit_overrides)
+        place = _place(root, recipe, run, data, profile, epochs, seed, device, precision)
         profile, epochs, seed, device = place.profile, place.epochs, place.seed, place.device
         key, keyed, path = place.key, place.keyed, place.path
         entry = _load(path, key)
@@ -327,8 +329,8 @@ def disk_cached(fit_run: Callable[..., tuple[torch.nn.Module, History]]):
             model.to(device)
             history = History.from_dict(json.loads(entry["history"]))
             history.info["cache"] = {**entry["trained"], "path": str(path)}
-            if on_epoch is not None:
-                on_epoch(history)
+            if callable(show):
+                show(history)
             return model, history
 
         started = datetime.datetime.now().astimezone()
@@ -340,8 +342,9 @@ def disk_cached(fit_run: Callable[..., tuple[torch.nn.Module, History]]):
             epochs=epochs,
             seed=seed,
             device=device,
-            on_epoch=on_epoch,
-            **fit_overrides,
+            precision=precision,
+            show=show,
+            checkpoint=checkpoint,
         )
         if history.interrupted:
             return model, history

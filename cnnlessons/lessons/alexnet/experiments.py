@@ -22,12 +22,12 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ...data import CourseData
+from ...history import History
 from ...layers import ACTIVATIONS, PAPER_LRN, conv_output_size, deep_stack
 from ...measure import count_parameters, gradient_norms, receptive_field
 from ...models import AlexNet
 from ...models.alexnet import PAPER_CHANNELS
 from ...profiles import Profile
-from ...training import History
 from . import recipes
 
 __all__ = [

@@ -4,6 +4,7 @@ explorer, the reproduction and the tests."""
 from __future__ import annotations
 
 from ...runs.recipes import Recipe, Run, register
+from ...training import Training
 from . import claims
 
 FIGURE1_LR = {"relu": 0.01, "tanh": 0.1}
@@ -19,13 +20,13 @@ FIGURE1 = register(
         "the AlexNet paper's Figure 1 at course scale: a four-layer CNN, ReLU against tanh, each at "
         "its own tuned learning rate",
         runs=tuple(
-            Run(a, "figure1_cnn", {"activation": a}, {"lr": FIGURE1_LR[a]}, init=FIGURE1_INIT[a])
+            Run(a, "figure1_cnn", {"activation": a}, Training(lr=FIGURE1_LR[a]), init=FIGURE1_INIT[a])
             for a in ("relu", "tanh")
         ),
         # As in the paper's Figure 1: SGD with momentum at a fixed learning rate and no
         # regularisation of any kind (no weight decay, no augmentation, no dropout). The training
         # error is measured in eval mode on the whole training subset after every epoch.
-        fit=dict(
+        training=Training(
             optimizer="sgd",
             schedule="constant",
             weight_decay=0.0,
@@ -60,11 +61,11 @@ REGULARISATION = register(
                 label,
                 "small_alexnet",
                 {"dropout": dropout, "hidden": REGULARISATION_HIDDEN},
-                {"augment": augment},
+                Training(augment=augment),
             )
             for label, (augment, dropout) in REGULARISATION_VARIANTS.items()
         ),
-        fit=dict(optimizer="adamw", lr=1e-3, test=True, train_eval_size=0),
+        training=Training(optimizer="adamw", lr=1e-3, test=True, train_eval_size=0),
         # A tenth of the images for 14 times the epochs: 84 epochs on 1,000 images in cpu, long after
         # the unregularised net has memorised them and long enough for the dropout net to fit them
         # too (at 42 epochs it had not, and dropout only slowed it down). 250 validation images each

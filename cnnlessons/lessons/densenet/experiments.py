@@ -16,12 +16,11 @@ import torch
 from torch import nn
 
 from ...data import CourseData
+from ...history import History
 from ...measure import count_parameters, flops_per_image
 from ...models import build_model
 from ...models.densenet import DENSENET_BC, DenseBlock, DenseNet, SmallDenseNet
-from ...models.resnet import SmallResNet
 from ...profiles import Profile
-from ...training import History
 from . import recipes
 
 __all__ = [
@@ -32,7 +31,6 @@ __all__ = [
     "plot_channel_growth",
     "stage_shapes",
     "build_densenet_bc",
-    "build_resnet",
     "densenet_vs_resnet",
     "comparison_table",
     "plot_params_accuracy",
@@ -199,11 +197,6 @@ def _build(label: str, num_classes: int, in_channels: int, overrides: dict) -> n
 def build_densenet_bc(num_classes: int = 10, in_channels: int = 3, **overrides) -> SmallDenseNet:
     """The lesson's scaled-down DenseNet-BC: ``SmallDenseNet(**DENSENET_BC)``, as the recipe builds it."""
     return _build("DenseNet-BC", num_classes, in_channels, overrides)
-
-
-def build_resnet(num_classes: int = 10, in_channels: int = 3, **overrides) -> SmallResNet:
-    """The ResNet it is compared with: ResNet-14 (widths 16/32/64), as the recipe builds it."""
-    return _build("ResNet-14", num_classes, in_channels, overrides)
 
 
 def densenet_vs_resnet(

@@ -10,10 +10,10 @@ from matplotlib.ticker import MaxNLocator
 
 from ...data import CourseData
 from ...explorers.base import Explorer
+from ...history import History
 from ...measure import count_parameters, flops_per_image
 from ...models.densenet import SmallDenseNet
 from ...runs.runcache import cache_note
-from ...training import History
 from . import recipes
 from .experiments import LayerCost, dense_layer_costs
 from .recipes import growth_rate_label, growth_rate_run
@@ -206,8 +206,7 @@ class GrowthRateExplorer(Explorer):
                 self.data,
                 epochs=self.epochs,
                 seed=self.seed,
-                progress=False,
-                on_epoch=lambda h: self.set_status(
+                show=lambda h: self.set_status(
                     f"training {name}: epoch {h.epoch[-1]}, val acc {h.val_acc[-1]:.1%}"
                 ),
             )[1]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ...models.densenet import DENSENET_BC
 from ...runs.recipes import Recipe, Run, register, register_opening
+from ...training import Training
 from . import claims
 
 DENSENET_VS_RESNET = register(
@@ -16,7 +17,7 @@ DENSENET_VS_RESNET = register(
             Run("ResNet-14", "small_resnet", {"depth": 14, "width": 16}),
         ),
         # Without augmentation, as in the paper's C10 columns, where its gap to ResNet is widest.
-        fit=dict(optimizer="sgd", lr=0.1, test=True, augment=False),
+        training=Training(optimizer="sgd", lr=0.1, test=True, augment=False),
         # On a CPU: half the images at 16x16 pixels (a DenseNet's many thin layers cost 4.3 times
         # less there) for the profile's epochs, so that every seed fits the lesson's budget.
         epochs=0.5,

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ...runs.recipes import Recipe, Run, register
+from ...training import Training
 from . import claims
 
 GOOGLENET = register(
@@ -14,7 +15,7 @@ GOOGLENET = register(
         "03_googlenet/googlenet",
         "the scaled-down GoogLeNet",
         runs=(Run("SmallGoogLeNet", "small_googlenet"),),
-        fit=dict(optimizer="sgd", lr=0.1, test=True),
+        training=Training(optimizer="sgd", lr=0.1, test=True),
     )
 )
 
@@ -25,7 +26,7 @@ def _ablation_runs(settings: Mapping[str, Any]) -> tuple[Run, ...]:
         Run("reduced", "small_googlenet", {"width": width}),
         Run("naive", "small_googlenet", {"width": width, "reductions": False}),
         Run("no BN, lr 0.1", "small_googlenet", {"width": width, "batch_norm": False}),
-        Run("no BN, lr 0.01", "small_googlenet", {"width": width, "batch_norm": False}, {"lr": 0.01}),
+        Run("no BN, lr 0.01", "small_googlenet", {"width": width, "batch_norm": False}, Training(lr=0.01)),
     )
 
 
@@ -37,7 +38,7 @@ ABLATIONS = register(
         runs=_ablation_runs,
         # The lesson's recipe (SGD, lr 0.1) for all; every net starts from He initialisation, so that
         # batch norm and the learning rate are what differs, not the initialisation.
-        fit=dict(optimizer="sgd", lr=0.1, test=True),
+        training=Training(optimizer="sgd", lr=0.1, test=True),
         # Half the images for two thirds of the epochs (4 epochs on 5,000 images in cpu), at half the
         # lesson's width on a CPU: thin Inception branches are what costs there.
         epochs=2 / 3,

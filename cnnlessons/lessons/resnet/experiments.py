@@ -1,7 +1,7 @@
 """Lesson 04 (ResNet): the degradation experiment, gradient sizes at initialisation, shortcuts
 and the bottleneck's cost.
 
-The degradation experiment trains the paper's CIFAR-10 networks (``cifar_resnet``: a 3x3 stem and
+The degradation experiment trains the paper's CIFAR-10 networks (``SmallResNet``: a 3x3 stem and
 three stages of 3x3 blocks, 6n+2 layers) at a shallow and a deep depth, each once as a plain
 network (``shortcut="none"``) and once as a residual network (``shortcut="identity"``, the paper's
 option A for CIFAR-10), all under the same budget. ``degradation_setup(profile)`` chooses the
@@ -19,10 +19,11 @@ import torch
 from torch import nn
 
 from ...data import CourseData
+from ...history import History
 from ...measure import count_parameters, flops_per_image, gradient_norms
-from ...models import Bottleneck, ResidualBlock, cifar_resnet
+from ...models import Bottleneck, ResidualBlock, SmallResNet
 from ...profiles import Profile
-from ...training import History, set_seed
+from ...training import set_seed
 from . import recipes
 from .recipes import resnet_label, resnet_run
 
@@ -63,7 +64,7 @@ class DegradationSetup:
     @property
     def lr(self) -> float:
         """The recipe's learning rate (the paper's for its CIFAR-10 ResNets, SGD with momentum)."""
-        return recipes.DEGRADATION.fit["lr"]
+        return recipes.DEGRADATION.training.lr
 
     @property
     def shallow(self) -> int:
@@ -103,15 +104,15 @@ def train_resnet(
     epochs: int,
     seed: int = 0,
     profile: Profile | str | None = None,
-    on_epoch: Callable[[History], None] | None = None,
+    show: str | Callable[[History], None] | None = None,
 ) -> History:
-    """Train ``cifar_resnet(depth, shortcut=...)`` from seed ``seed`` with the degradation
+    """Train ``SmallResNet(depth=depth, shortcut=shortcut)`` from seed ``seed`` with the degradation
     experiment's recipe."""
     if shortcut not in SHORTCUT_CHOICES:
         raise ValueError(f"shortcut must be one of {SHORTCUT_CHOICES}, got {shortcut!r}")
     recipe = recipes.DEGRADATION
     return recipe.fit_run(
-        resnet_run(depth, shortcut, width), data, profile, epochs=epochs, seed=seed, on_epoch=on_epoch
+        resnet_run(depth, shortcut, width), data, profile, epochs=epochs, seed=seed, show=show
     )[1]
 
 
@@ -129,11 +130,11 @@ def gradient_sizes_by_shortcut(
     seed: int = 0,
 ) -> list[tuple[str, float]]:
     """Gradient norm of every conv and linear layer's weight, input to output, of a freshly
-    initialised ``cifar_resnet(depth, shortcut=...)`` on the batch ``(x, y)`` (BN in training
+    initialised ``SmallResNet(depth=depth, shortcut=shortcut)`` on the batch ``(x, y)`` (BN in training
     mode, as in the first training step)."""
     set_seed(seed)
-    model = cifar_resnet(
-        depth, num_classes=num_classes, shortcut=shortcut, in_channels=x.shape[1], width=width
+    model = SmallResNet(
+        depth=depth, num_classes=num_classes, shortcut=shortcut, in_channels=x.shape[1], width=width
     )
     model.train()
     norms = gradient_norms(model, x, y)

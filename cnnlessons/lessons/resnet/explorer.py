@@ -13,10 +13,10 @@ from matplotlib.ticker import MaxNLocator
 
 from ...data import CourseData
 from ...explorers.base import Explorer
+from ...history import History
 from ...models.resnet import check_cifar_depth
 from ...runs.recipes import Run
 from ...runs.runcache import cache_note
-from ...training import History
 from . import recipes
 from .experiments import SHORTCUT_CHOICES, DegradationSetup, run_label, train_resnet
 

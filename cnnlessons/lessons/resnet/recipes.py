@@ -8,20 +8,22 @@ from collections.abc import Mapping
 from typing import Any
 
 from ...runs.recipes import Recipe, Run, register
+from ...training import Training
 from . import claims
 
 
-def resnet_label(shortcut: str | None, depth: int) -> str:
-    """``plain-20``, ``ResNet-20`` (identity shortcut) or ``ResNet-20 (projection)``."""
+def resnet_label(shortcut: str, depth: int) -> str:
+    """``plain-20``, ``ResNet-20`` (identity shortcut), ``ResNet-20 (projection where needed)``
+    or ``ResNet-20 (projection)``."""
     if shortcut == "none":
         return f"plain-{depth}"
     if shortcut == "identity":
         return f"ResNet-{depth}"
-    return f"ResNet-{depth} ({shortcut or 'projection where needed'})"
+    return f"ResNet-{depth} ({shortcut.replace('_', ' ')})"
 
 
 def resnet_run(depth: int, shortcut: str, width: int) -> Run:
-    """``cifar_resnet(depth, shortcut=...)`` at ``width``, labelled as the lesson names it."""
+    """``SmallResNet(depth=depth, shortcut=shortcut)`` at ``width``, labelled as the lesson names it."""
     return Run(
         resnet_label(shortcut, depth), "cifar_resnet", {"depth": depth, "shortcut": shortcut, "width": width}
     )
@@ -57,7 +59,7 @@ DEGRADATION = register(
         "plain and residual networks, shallow and deep (the paper's 20 and 56 layers in gpu)",
         runs=_degradation_runs,
         # The paper's CIFAR-10 learning rate; the training error measured on 2,500 training images.
-        fit=dict(optimizer="sgd", lr=0.1, test=True, train_eval_size=2500),
+        training=Training(optimizer="sgd", lr=0.1, test=True, train_eval_size=2500),
         # What each profile affords: the paper's 20 against 56 layers at width 16 on a GPU; on a
         # CPU 8 against 20 layers at half the width, on a quarter of the images for twice the epochs
         # at 16x16 pixels (a quarter of the arithmetic: every seed of four networks fits the lesson's
@@ -75,7 +77,8 @@ DEGRADATION = register(
 
 def _shortcut_runs(settings: Mapping[str, Any]) -> tuple[Run, ...]:
     identity, projection = (
-        resnet_run(settings["depth"], shortcut, settings["width"]) for shortcut in ("identity", None)
+        resnet_run(settings["depth"], shortcut, settings["width"])
+        for shortcut in ("identity", "projection_where_needed")
     )
     return identity, dataclasses.replace(projection, init_like=identity.label)
 
@@ -83,7 +86,7 @@ def _shortcut_runs(settings: Mapping[str, Any]) -> tuple[Run, ...]:
 def _shortcut_arms(settings: Mapping[str, Any]) -> Mapping[str, str]:
     return {
         "identity": resnet_label("identity", settings["depth"]),
-        "projection": resnet_label(None, settings["depth"]),
+        "projection": resnet_label("projection_where_needed", settings["depth"]),
     }
 
 
@@ -92,7 +95,7 @@ SHORTCUTS = register(
         "04_resnet/shortcuts",
         "identity (option A) against projection shortcuts where the shape changes (option B), same network",
         runs=_shortcut_runs,
-        fit=dict(optimizer="sgd", lr=0.1, test=True),
+        training=Training(optimizer="sgd", lr=0.1, test=True),
         # The two nets differ in two shortcuts, so their accuracies differ by less than one run's
         # noise on a short budget: the projection net starts from the identity net's weights wherever
         # they share a layer (and sees the same batches), and on a CPU the shallow net trains on all
@@ -112,7 +115,7 @@ RESNET20_FAST = register(
         "04_resnet/resnet20_fast",
         "ResNet-20 (the paper's CIFAR-10 network), one-cycle SGD, label smoothing 0.1",
         runs=(Run("ResNet-20", "resnet20"),),
-        fit=dict(optimizer="sgd", lr=0.2, label_smoothing=0.1, weight_decay=5e-4, test=True),
+        training=Training(optimizer="sgd", lr=0.2, label_smoothing=0.1, weight_decay=5e-4, test=True),
         epochs=2.0,
         reference=True,  # ``reproduce``'s headline run and ``bench``'s model; the notebook trains none
     )
@@ -141,7 +144,7 @@ PREACTIVATION = register(
         "04_resnet/preactivation",
         "the original residual block against the pre-activation block (He et al. 2016), same depth",
         runs=_preactivation_runs,
-        fit=dict(optimizer="sgd", lr=0.1, test=True),
+        training=Training(optimizer="sgd", lr=0.1, test=True),
         # The paper compares them at 110 layers (and 164, 1001): on a GPU ResNet-110; on a CPU
         # ResNet-20 at a quarter of the width, half the epochs on half the images.
         epochs=0.5,

@@ -18,11 +18,11 @@ import torch
 from torch import nn
 
 from ...data import CourseData
+from ...history import History
 from ...measure import count_parameters, flops_per_image
 from ...models import build_model
 from ...models.converged import load_record
 from ...profiles import Profile
-from ...training import History
 from . import recipes
 from .recipes import SMALL_MODELS
 
@@ -30,7 +30,6 @@ __all__ = [
     "SMALL_MODELS",
     "FULL_SIZE_MODELS",
     "FullSize",
-    "build_small",
     "small_models_table",
     "train_all",
     "accuracy",
@@ -63,12 +62,6 @@ class FullSize:
     parameters: int
     flops: int
     """FLOPs per 224x224 image (multiply-add = 2)."""
-
-
-def build_small(label: str, data: CourseData) -> nn.Module:
-    """The course-scale model ``label`` of the recipe ``06_summary/five_models``, sized for ``data``."""
-    recipe = recipes.FIVE_MODELS
-    return recipe.build(recipe.run(label), data)
 
 
 def small_models_table(input_size: Sequence[int] = (3, 32, 32), num_classes: int = 10) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ...models.densenet import DENSENET_BC
 from ...runs.recipes import Recipe, Run, register
+from ...training import Training
 from . import claims
 
 SMALL_MODELS = {
@@ -22,7 +23,7 @@ FIVE_MODELS = register(
         "06_summary/five_models",
         "the five course-scale models under one budget",
         runs=tuple(Run(label, name, kwargs) for label, (name, kwargs) in SMALL_MODELS.items()),
-        fit=dict(optimizer="adamw", lr=2e-3, test=True),
+        training=Training(optimizer="adamw", lr=2e-3, test=True),
         epochs=0.5,
         measure=("flops", "peak_memory", "saved_memory"),
         # On a CPU: half the images at 16x16 pixels for the profile's epochs, so that every seed of

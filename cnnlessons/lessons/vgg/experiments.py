@@ -22,11 +22,11 @@ import torch
 from torch import Tensor, nn
 
 from ...data import CourseData
+from ...history import History
 from ...layers import check_positive_int
 from ...measure import count_parameters, equivalent_3x3_layers, gradient_footprint, stacked_receptive_field
 from ...models import SmallVGG, build_model
 from ...profiles import Profile
-from ...training import History
 from . import recipes
 from .recipes import kernel_comparison, kernel_label
 
@@ -274,7 +274,8 @@ def configuration_table() -> str:
     the meta device). Configuration C (with 1x1 convolutions in its last three blocks) is not
     built, and the table says so."""
     from ...measure import count_parameters
-    from ...models import VGG, VGG_CONFIGS
+    from ...models import VGG
+    from ...models.vgg import VGG_CONFIGS
 
     names = {"vgg11": "A (VGG-11)", "vgg13": "B (VGG-13)", "vgg16": "D (VGG-16)", "vgg19": "E (VGG-19)"}
     configs = {names[k]: v for k, v in VGG_CONFIGS.items() if k in names}

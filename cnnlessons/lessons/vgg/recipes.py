@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ...measure import equivalent_3x3_layers
 from ...runs.recipes import Recipe, Run, register
+from ...training import Training
 from . import claims
 
 VGG = register(
@@ -14,7 +15,7 @@ VGG = register(
         runs=(Run("SmallVGG", "small_vgg", data_kwargs=("image_size",)),),
         # Without batch normalisation VGG is slow to start with SGD on a short budget (the paper
         # trained its deeper nets from a shallower one's weights); AdamW gets it going.
-        fit=dict(optimizer="adamw", lr=1e-3, test=True),
+        training=Training(optimizer="adamw", lr=1e-3, test=True),
     )
 )
 
@@ -37,7 +38,7 @@ KERNELS = register(
         "02_vggnet/kernels",
         "one 7x7 layer against three 3x3 layers with the same receptive field",
         runs=kernel_comparison(7, 1),
-        fit=dict(optimizer="adamw", lr=2e-3),
+        training=Training(optimizer="adamw", lr=2e-3),
         epochs=0.5,
     )
 )
@@ -56,7 +57,7 @@ STACKS = register(
             Run(label, "kernel_model", {"kernel_size": k, "num_layers": n, "width": w})
             for label, (k, n, w) in STACK_SHAPES.items()
         ),
-        fit=dict(optimizer="adamw", lr=2e-3, test=True),
+        training=Training(optimizer="adamw", lr=2e-3, test=True),
         claims={
             claims.SMALL_KERNELS: {"3x3 stack": "two 3x3", "large kernel": "one 5x5"},
             claims.DEPTH: {"deeper": "four 3x3", "shallower": "two 3x3"},
