@@ -17,7 +17,7 @@ import subprocess
 import sys
 
 if importlib.util.find_spec("cnnlessons") is None:
-    course = "cnnlessons @ git+https://github.com/cnnlessons/cnnlessons@main"
+    course = "cnnlessons @ git+https://github.com/cnnlessons/cnnlessons@v0.2.0"
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", course], check=True)
 from cnnlessons import check, setup_notebook
 

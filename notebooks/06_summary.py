@@ -17,7 +17,7 @@ import subprocess
 import sys
 
 if importlib.util.find_spec("cnnlessons") is None:
-    course = "cnnlessons @ git+https://github.com/cnnlessons/cnnlessons@main"
+    course = "cnnlessons @ git+https://github.com/cnnlessons/cnnlessons@v0.2.0"
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", course], check=True)
 from cnnlessons import check, setup_notebook
 
@@ -190,6 +190,8 @@ fig = summary.plot_full_size(full)
 #   channels, and its channels grow by $k$ per layer.
 
 # %%
+from cnnlessons.models.googlenet import reduction_params
+
 C = 64
 stack = nn.Sequential(*[nn.Conv2d(C, C, 3, padding=1, bias=False) for _ in range(3)])
 single = nn.Conv2d(C, C, 7, padding=3, bias=False)
@@ -199,7 +201,7 @@ print(
     f"field {receptive_field([(7, 1)])}"
 )
 
-direct, reduced = models.googlenet.reduction_params(128, 32, 128)
+direct, reduced = reduction_params(128, 32, 128)
 print(f"GoogLeNet | 3x3 conv 128->128: {direct:,} weights; 1x1 128->32 then 3x3 32->128: {reduced:,}")
 
 torch.manual_seed(0)

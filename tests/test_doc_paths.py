@@ -58,3 +58,10 @@ def test_the_readme_says_how_to_use_the_course_in_under_15_kb():
     # docs/instructors.md
     size = len((ROOT / "README.md").read_bytes())
     assert size < 15 * 1024, f"README.md is {size:,} bytes"
+
+
+def test_the_changelog_has_an_entry_for_this_version():
+    from cnnlessons.course import VERSION
+
+    headings = [line for line in (ROOT / "CHANGELOG.md").read_text().splitlines() if line.startswith("## ")]
+    assert headings and headings[0] == f"## {VERSION}", "a release adds its CHANGELOG.md entry on top"

@@ -96,7 +96,7 @@ __all__ = [
     "INITIALISERS",
 ]
 """The public surface: networks, blocks, builders and the registry. Helpers stay in their modules
-(``models.googlenet.reduction_params``, ``models.resnet.SHORTCUTS``, ...)."""
+(``from cnnlessons.models.googlenet import reduction_params``, ...)."""
 
 _CIFAR_DEPTHS = (20, 32, 44, 56, 110)
 
