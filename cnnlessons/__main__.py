@@ -278,7 +278,7 @@ def _train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--out",
         default=None,
-        help="where to write NAME.pt and NAME.json (default: the package's models/cifar10/ in a checkout)",
+        help="where to write NAME.pt and NAME.json (default: cifar10_checkpoints/ under the data root)",
     )
 
 

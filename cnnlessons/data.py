@@ -35,6 +35,7 @@ __all__ = [
     "load_dataset",
     "load_data",
     "resize_data",
+    "subset_data",
     "data_root",
     "checkout_root",
 ]
@@ -329,3 +330,16 @@ def load_data(profile: Profile | str | None = None, *, seed: int = 0) -> CourseD
             "digits",
             **{**kwargs, "train_size": small.train_size, "val_size": small.val_size, "test_size": None},
         )
+
+
+def subset_data(data: CourseData, subset: int, seed: int = 0) -> CourseData:
+    """A seeded random 1/``subset`` of the training images (validation and test unchanged).
+    Random, not the first ones: a dataset's training split may be ordered by class."""
+    if not isinstance(subset, int) or subset < 1:
+        raise ValueError(f"subset must be an integer >= 1, got {subset!r}")
+    n = max(1, len(data.train_labels) // subset)
+    keep = torch.randperm(len(data.train_labels), generator=torch.Generator().manual_seed(seed))[:n]
+    keep = keep.sort().values
+    return dataclasses.replace(
+        data, train_images=data.train_images[keep], train_labels=data.train_labels[keep]
+    )

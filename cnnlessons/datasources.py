@@ -14,7 +14,9 @@ import contextlib
 import gzip
 import importlib.util
 import pathlib
+import signal
 import socket
+import threading
 import zipfile
 from collections.abc import Iterator
 
@@ -34,6 +36,13 @@ FASHION_CLASSES = [
     "Ankle boot",
 ]
 DOWNLOAD_TIMEOUT_S = 30.0
+"""Seconds one read of a download may wait for the server."""
+DOWNLOAD_DEADLINE_S = 30 * 60.0
+"""Seconds a whole download may take (CIFAR-10 is 170 MB): a trickling one stops with its cause."""
+
+
+class _DeadlinePassed(Exception):
+    pass
 
 
 class DownloadError(RuntimeError):
@@ -69,12 +78,25 @@ def _digits() -> Raw:
 
 
 @contextlib.contextmanager
-def _socket_timeout(seconds: float) -> Iterator[None]:
+def _socket_timeout(seconds: float, deadline: float) -> Iterator[None]:
+    """Each read waits at most ``seconds``; the whole block at most ``deadline`` (where the
+    platform has SIGALRM and this is the main thread)."""
     old = socket.getdefaulttimeout()
     socket.setdefaulttimeout(seconds)
+    alarm = hasattr(signal, "SIGALRM") and threading.current_thread() is threading.main_thread()
+    if alarm:
+
+        def passed(signum, frame):
+            raise _DeadlinePassed
+
+        previous = signal.signal(signal.SIGALRM, passed)
+        signal.setitimer(signal.ITIMER_REAL, deadline)
     try:
         yield
     finally:
+        if alarm:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
         socket.setdefaulttimeout(old)
 
 
@@ -83,14 +105,19 @@ def _torchvision(name: str, root: pathlib.Path, download: bool) -> Raw:
 
     cls = {"cifar10": datasets.CIFAR10, "fashion_mnist": datasets.FashionMNIST}[name]
     try:
-        with _socket_timeout(DOWNLOAD_TIMEOUT_S):
+        with _socket_timeout(DOWNLOAD_TIMEOUT_S, DOWNLOAD_DEADLINE_S):
             train = cls(root=str(root), train=True, download=download)
             test = cls(root=str(root), train=False, download=download)
     except Exception as err:  # urllib, socket and torchvision all raise their own kinds
+        if isinstance(err, _DeadlinePassed):
+            cause = f"the download took more than {DOWNLOAD_DEADLINE_S:g} s: a slow or stalled network"
+        elif "corrupted" in str(err):
+            cause = f"the downloaded file is damaged (its checksum does not match): delete it from {root}"
+        else:
+            cause = f"{type(err).__name__}: {str(err).strip()[:120]}"
         raise DownloadError(
-            f"Could not get {name} into {root} ({type(err).__name__}: {str(err).strip()[:120]}); "
-            f"without network, use the embedded default with load_dataset('digits') "
-            f"(CNNLESSONS_DATASET=digits), or point to a local copy with "
+            f"Could not get {name} into {root} ({cause}). Meanwhile use the embedded default with "
+            f"load_dataset('digits') (CNNLESSONS_DATASET=digits), or point to a local copy with "
             f"load_dataset('/path/to/copy') (CNNLESSONS_DATA=/path/to/copy)."
         ) from None
 
@@ -193,8 +220,14 @@ def _from_path(path: pathlib.Path) -> Raw:
         return x, y, xt, yt, _class_names(trains[0], np.concatenate([y, yt]), classes)
     if (path / "train").is_dir() and (path / "test").is_dir():
         x, y, classes = _read_folder(path / "train")
-        xt, yt, _ = _read_folder(path / "test")
-        return x, y, xt, yt, classes
+        xt, yt, test_classes = _read_folder(path / "test")
+        if unknown := [c for c in test_classes if c not in classes]:
+            raise ValueError(
+                f"{path / 'test'}: the class folder(s) {', '.join(unknown)} have none of the same name in "
+                f"{path / 'train'}; expected test classes among the training ones ({', '.join(classes)})"
+            )
+        index = [classes.index(c) for c in test_classes]  # by name: test/ may lack a class
+        return x, y, xt, np.asarray([index[t] for t in yt], dtype=np.int64), classes
     x, y, classes = _read_folder(path)
     return x, y, None, None, classes
 

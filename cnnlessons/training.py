@@ -8,6 +8,7 @@ import math
 import os
 import random
 import time
+import weakref
 from collections.abc import Callable, Iterable
 from typing import Any, cast
 
@@ -303,6 +304,12 @@ def fit(
     if not (callable(show) or show in SHOWS):
         raise ValueError(f"show must be one of {', '.join(map(repr, SHOWS))} or a function, got {show!r}")
     o = training.resolved()
+    if checkpoint is None and (before := _INTERRUPTED.pop(model, None)) is not None:
+        print(
+            f"This model was interrupted after {before[0]} of {before[1]} epochs: training goes on from "
+            "the weights it has, with epochs counted and the schedule started from 1. To start again, "
+            "build the model anew; to resume where it stopped, train with checkpoint=PATH."
+        )
     device = pick_device(o["device"])
     precision = choose_precision(o["precision"], device)
     torch.manual_seed(o["seed"])
@@ -313,6 +320,7 @@ def fit(
         batch_size=o["batch_size"], device=device, seed=o["seed"], channels_last=o["channels_last"]
     )
     train_batches, val_batches = make_loaders(data, augment=o["augment"], loader=o["loader"], **loaders)
+    _check_fits(model, data, val_batches)
     train_eval = train_eval_batches(data, o["train_eval_size"], **loaders)
     step_model = cast(nn.Module, torch.compile(model)) if o["compile"] else model
     opt = _optimizer(model, o["optimizer"], o["lr"], o["weight_decay"], o["momentum"])
@@ -376,6 +384,7 @@ def fit(
             _show_epoch(show, history, bar)
     except KeyboardInterrupt:
         history.interrupted = True
+        _INTERRUPTED[model] = (len(history.epoch), o["epochs"])
         print(f"Interrupted after {len(history.epoch)} finished epoch(s): the model keeps what it learned.")
     finally:
         if bar is not None:
@@ -393,6 +402,33 @@ def fit(
         history.test_acc = evaluate(step_model, test_batches, device, precision)[1]
     return history
 
+
+def _check_fits(model: nn.Module, data: CourseData, batches: Iterable) -> None:
+    """One clear line where ``model`` cannot read ``data``'s images or scores another number of
+    classes (rather than torch's shape errors in the middle of training)."""
+    x, _ = next(iter(batches))
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            out = model(x[:2])
+    except RuntimeError as error:
+        size = " x ".join(map(str, data.input_size))
+        raise ValueError(
+            f"model: it cannot read data's images ({size}: data.channels = {data.channels}): "
+            f"{str(error).splitlines()[0]}"
+        ) from None
+    finally:
+        model.train(was_training)
+    if out.dim() != 2 or out.shape[1] != data.num_classes:
+        raise ValueError(
+            f"model: it gives {tuple(out.shape[1:])} scores per image; expected one per class of data "
+            f"(data.num_classes = {data.num_classes})"
+        )
+
+
+_INTERRUPTED: weakref.WeakKeyDictionary[nn.Module, tuple[int, int]] = weakref.WeakKeyDictionary()
+"""Models whose last ``fit`` was interrupted: (epochs finished, epochs planned)."""
 
 _RESUME_SETTINGS = (
     "epochs",

@@ -140,3 +140,26 @@ def test_the_weights_hash_covers_every_tensor_even_a_scalar():
     assert weights_digest(state) == weights_digest(dict(state))
     assert weights_digest(state) != weights_digest({**state, "bn.num_batches_tracked": torch.tensor(4)})
     assert weights_digest(state) != weights_digest({**state, "w": torch.ones(2)})  # the dtype counts
+
+
+# Learner faults 3 and 4: `train` in a checkout overwrote the shipped checkpoint with a 100-image
+# run, and an --out it could not write failed only after training.
+def test_train_never_writes_over_the_shipped_checkpoints_by_default(cifar_shaped, one_epoch, tmp_path):
+    from cnnlessons.data import data_root
+    from cnnlessons.models.converged import WEIGHTS
+
+    assert checkpoints.default_out() == data_root() / "cifar10_checkpoints"
+    shipped = weights_path("small_alexnet").read_bytes()
+    with pytest.raises(
+        ValueError, match=r"holds the shipped checkpoints: replacing them needs a run on the full"
+    ):
+        checkpoints.train("small_alexnet", cifar_shaped, out=WEIGHTS, precision="fp32")
+    assert weights_path("small_alexnet").read_bytes() == shipped
+
+
+def test_an_out_that_cannot_be_written_is_refused_before_training(cifar_shaped, one_epoch, tmp_path, capsys):
+    blocker = tmp_path / "a file"
+    blocker.write_text("")
+    with pytest.raises(ValueError, match=r"--out .*a file/ckpt cannot be written"):
+        checkpoints.train("small_alexnet", cifar_shaped, out=blocker / "ckpt", precision="fp32")
+    assert "epoch" not in capsys.readouterr().out  # refused before any training

@@ -325,3 +325,59 @@ def test_digits_are_scikit_learns_read_without_importing_it():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False", "loading the digits imported scikit-learn (a second per kernel)"
+
+
+class _Trickle(http.server.BaseHTTPRequestHandler):
+    """A server that answers with a byte every 0.2 s: each read gets data, the download never ends."""
+
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Length", str(10**8))
+        self.end_headers()
+        try:
+            for _ in range(600):
+                self.wfile.write(b"x")
+                self.wfile.flush()
+                time.sleep(0.2)
+        except OSError:
+            pass
+
+    def log_message(self, *args):
+        pass
+
+
+# Learner fault 10: a trickling download never timed out; a corrupted one was blamed on the network.
+def test_a_trickling_download_stops_at_its_deadline_and_says_why(tmp_path, monkeypatch):
+    from torchvision.datasets import CIFAR10
+
+    from cnnlessons import datasources
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Trickle)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    monkeypatch.setattr(CIFAR10, "url", f"http://127.0.0.1:{httpd.server_address[1]}/cifar.tar.gz")
+    monkeypatch.setattr(datasources, "DOWNLOAD_DEADLINE_S", 2.0)
+    start = time.perf_counter()
+    try:
+        with pytest.raises(
+            DownloadError, match=r"the download took more than 2 s: a slow or stalled network"
+        ):
+            load_dataset("cifar10", root=tmp_path / "data")
+    finally:
+        httpd.shutdown()
+    assert time.perf_counter() - start < 15
+
+
+def test_a_corrupted_download_is_named_as_such(tmp_path, monkeypatch):
+    from torchvision.datasets import CIFAR10
+
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "cifar-10-python.tar.gz").write_bytes(b"not the archive")
+    server = _Server(tmp_path / "src")
+    monkeypatch.setattr(CIFAR10, "url", server.url + "cifar-10-python.tar.gz")
+    try:
+        with pytest.raises(
+            DownloadError, match=r"the downloaded file is damaged \(its checksum does not match\)"
+        ):
+            load_dataset("cifar10", root=tmp_path / "data")
+    finally:
+        server.close()

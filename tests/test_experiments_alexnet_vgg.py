@@ -8,12 +8,13 @@ from torch import nn
 
 from cnnlessons import augmentation as Aug
 from cnnlessons import plots
+from cnnlessons.data import subset_data
 from cnnlessons.lessons import alexnet as A
 from cnnlessons.lessons import vgg as V
 from cnnlessons.measure import stacked_receptive_field
 from cnnlessons.models import Figure1CNN, SmallAlexNet
 from cnnlessons.models.init import he_init
-from cnnlessons.runs.recipes import RECIPES, subset_data
+from cnnlessons.runs.recipes import RECIPES
 
 
 @pytest.fixture(autouse=True)

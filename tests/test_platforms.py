@@ -173,9 +173,9 @@ def test_reference_runs_come_from_the_newest_file_that_has_the_experiment(tmp_pa
     assert results.reference_runs("no/such") == []
 
 
-def test_reproduce_writes_into_the_package_from_a_checkout(monkeypatch, tmp_path):
+def test_reproduce_writes_under_the_data_root_never_into_the_package(monkeypatch, tmp_path):
     monkeypatch.setenv("CNNLESSONS_DATA_ROOT", str(tmp_path))
-    assert results.output_dir() == ROOT / "cnnlessons" / "reference_results"
+    assert results.output_dir() == tmp_path / "reference_results"  # in a checkout too
     import datetime
 
     path = results.output_path({"device": "NVIDIA H200"}, datetime.datetime(2026, 5, 1, 13, 4, 5))

@@ -8,9 +8,10 @@ import pytest
 import torch
 
 from cnnlessons import get_profile
+from cnnlessons.data import subset_data
 from cnnlessons.models import MODELS
 from cnnlessons.profiles import PROFILES
-from cnnlessons.runs.recipes import RECIPES, Recipe, Run, get_recipe, subset_data
+from cnnlessons.runs.recipes import RECIPES, Recipe, Run, get_recipe
 from cnnlessons.training import Training
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent

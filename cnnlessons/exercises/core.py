@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import io
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -137,6 +140,67 @@ def _isolated() -> Iterator[None]:
         torch.set_num_threads(threads)
 
 
+TIME_LIMIT = 60.0
+"""Seconds a check may run the learner's answer (every checker runs in well under one)."""
+PRINT_LIMIT = 20
+"""Lines of what an answer prints during a check that are shown; the rest are counted."""
+
+
+class _TimeUp(BaseException):
+    """Raised into an answer that ran past ``TIME_LIMIT`` (a BaseException: an answer's own
+    ``except Exception`` cannot swallow it)."""
+
+
+class _CappedOutput(io.TextIOBase):
+    """Keeps the first ``PRINT_LIMIT`` lines written to it and counts the rest."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.more = 0
+        self._partial = ""
+
+    def write(self, text: str) -> int:
+        *full, self._partial = (self._partial + text).split("\n")
+        for line in full:
+            if len(self.lines) < PRINT_LIMIT:
+                self.lines.append(line[:500])
+            else:
+                self.more += 1
+        return len(text)
+
+    def report(self) -> str:
+        lines = self.lines + (
+            [self._partial[:500]] if self._partial and len(self.lines) < PRINT_LIMIT else []
+        )
+        more = self.more + (1 if self._partial and len(self.lines) >= PRINT_LIMIT else 0)
+        tail = [f"... and {more:,} more lines your answer printed during the check"] if more else []
+        return "\n".join(lines + tail)
+
+
+@contextlib.contextmanager
+def _limited() -> Iterator[_CappedOutput]:
+    """Run the learner's answer with a time limit (where the platform has SIGALRM and this is the
+    main thread) and with what it prints capped."""
+    printed = _CappedOutput()
+    alarm = hasattr(signal, "SIGALRM") and threading.current_thread() is threading.main_thread()
+    if alarm:
+
+        def time_up(signum, frame):
+            raise _TimeUp
+
+        previous = signal.signal(signal.SIGALRM, time_up)
+        signal.setitimer(signal.ITIMER_REAL, TIME_LIMIT)
+    try:
+        with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
+            yield printed
+    finally:
+        if alarm:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+        if report := printed.report():
+            print(report)
+
+
 @dataclasses.dataclass(frozen=True)
 class Outcome:
     """What one check decided: ``passed``, ``failed`` or ``not attempted``, and why."""
@@ -178,8 +242,14 @@ def evaluate(exercise_id: str, answer: Any) -> Outcome:
     outcome = None
     with provenance.watch_calls() as watcher:
         try:
-            with _isolated():
+            with _isolated(), _limited():
                 cases = ex.checker(answer)
+        except _TimeUp:
+            outcome = Outcome(
+                FAILED,
+                f"{exercise_id}: your answer ran for more than {TIME_LIMIT:g} s and was stopped "
+                "(an endless loop, or far more work than the exercise needs?)",
+            )
         except NotAttempted:
             outcome = Outcome(NOT_ATTEMPTED, _not_attempted_message(exercise_id))
         except ExerciseFailed as failure:

@@ -81,10 +81,14 @@ class Explorer:
         plt.close(fig)  # drawn once into the Output widget, not again at the end of the cell
 
     def cached(self, key: Hashable, compute: Callable[[], Any]) -> Any:
-        """``compute()`` once per key (training runs are kept for the session)."""
-        if key not in self._cache:
-            self._cache[key] = compute()
-        return self._cache[key]
+        """``compute()`` once per key (training runs are kept for the session; an interrupted one
+        is not: the next press trains it again)."""
+        if key in self._cache:
+            return self._cache[key]
+        value = compute()
+        if not getattr(value, "interrupted", False):
+            self._cache[key] = value
+        return value
 
     def remember(self, key: Hashable, value: Any) -> None:
         """Keep ``value`` under ``key`` as if ``cached`` had computed it (e.g. runs passed in)."""
@@ -97,6 +101,16 @@ class Explorer:
 
     def set_status(self, text: str) -> None:
         self.status.value = text
+
+    def attempt(self, action: Callable[[], Any]) -> None:
+        """Run a button's ``action``; a failure goes into the status line, where the learner sees
+        it (an exception in a widget's callback reaches only JupyterLab's log)."""
+        try:
+            action()
+        except KeyboardInterrupt:  # the kernel's interrupt: an unfinished run is not kept
+            self.set_status("interrupted: the unfinished run is not kept; press the button to train it again")
+        except Exception as error:  # any failure: say it in the widget rather than nowhere
+            self.set_status(f"could not finish: {type(error).__name__}: {error}")
 
     def show(self) -> widgets.Widget:
         """Draw once and return the widget to display."""

@@ -70,13 +70,24 @@ def load_record(name: str, folder: str | Path = WEIGHTS) -> dict[str, Any]:
             f"no converged CIFAR-10 checkpoint of {name!r} ships with the course "
             f"(weights='{WEIGHTS_NAME}' exists for: {known})"
         )
-    record = json.loads(path.read_text())
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise ValueError(_damaged(path, error)) from None
     history = record.get("history") or {}
     if history.get("interrupted") or not history.get("epoch") or record.get("test_acc") is None:
         raise ValueError(
             f"{path} is not a finished run (interrupted, or no epoch or test accuracy): it is not loaded"
         )
     return record
+
+
+def _damaged(path: Path, error: BaseException) -> str:
+    first = (str(error).strip().splitlines() or [""])[0][:200]
+    return (
+        f"{path} is damaged ({type(error).__name__}: {first}): reinstall the course "
+        f"(pip install --force-reinstall cnnlessons), or restore the file from the repository"
+    )
 
 
 def _plain(value: Any) -> Any:
@@ -107,7 +118,10 @@ def load_converged(
             + "".join(f", {k}={v!r}" for k, v in record["model_kwargs"].items())
             + f"); these arguments build another model: {asked or 'the defaults'}"
         )
-    state = torch.load(weights_path(name, folder), map_location="cpu", weights_only=True)
+    try:
+        state = torch.load(weights_path(name, folder), map_location="cpu", weights_only=True)
+    except Exception as error:  # truncated or overwritten: any reader error means a damaged file
+        raise ValueError(_damaged(weights_path(name, folder), error)) from None
     if weights_digest(state) != record["weights_sha256"]:
         raise ValueError(
             f"{weights_path(name, folder)} does not hash to its record's weights_sha256: "

@@ -99,7 +99,7 @@ def plot_history(
                     marker="o",
                     ms=3,
                     color=colors[i % len(colors)],
-                    label=run.label or f"run {i + 1}",
+                    label=(run.label or f"run {i + 1}") + (" (interrupted)" if run.interrupted else ""),
                 )
         for i, run in enumerate(reference or []):
             if _has(run, metric):

@@ -9,8 +9,10 @@ prints the estimate first, then a line per finished epoch, and keeps the run's s
 ``--resume`` goes on from its last finished epoch. A finished run writes ``NAME.pt`` (the
 weights in float16) and ``NAME.json`` (its record: test accuracy overall and per class, the test
 set, the normalisation, the recipe and its digest, the history, precision, device, wall time,
-date, torch version and the weights' hash) into ``--out``: by default the package's own
-``models/cifar10/`` in a checkout (commit them), else ``cifar10_checkpoints/`` under the data root.
+date, torch version and the weights' hash) into ``--out``, checked before training starts: by
+default ``cifar10_checkpoints/`` under the data root. The shipped checkpoints (the package's
+``models/cifar10/``) are replaced only when ``--out`` names that folder, and only by a run on the
+full training split.
 """
 
 from __future__ import annotations
@@ -19,12 +21,13 @@ import argparse
 import datetime
 import json
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from ..data import CourseData, checkout_root, data_root, load_dataset
+from ..data import CourseData, data_root, load_dataset
 from ..devices import device_description, pick_device
 from ..models.converged import WEIGHTS, record_path, weights_digest, weights_path
 from ..profiles import get_profile
@@ -80,8 +83,31 @@ def partial_path(name: str) -> Path:
 
 
 def default_out() -> Path:
-    """The package's checkpoint folder in a checkout, else one under the data root."""
-    return WEIGHTS if checkout_root() is not None else data_root() / "cifar10_checkpoints"
+    """Where a trained checkpoint goes unless ``--out`` says otherwise: under the data root, never
+    over the shipped ones."""
+    return data_root() / "cifar10_checkpoints"
+
+
+FULL_TRAINING_SPLIT = 45_000
+"""The training images of the ``gpu`` profile's CIFAR-10 split: what a shipped checkpoint trains on."""
+
+
+def check_out(out: Path, data: CourseData) -> None:
+    """Refuse, before training, a ``--out`` that cannot be written, or one that would replace the
+    shipped checkpoints with a run on less than the full training split."""
+    if out.resolve() == WEIGHTS.resolve() and len(data.train_labels) < FULL_TRAINING_SPLIT:
+        raise ValueError(
+            f"--out {out} holds the shipped checkpoints: replacing them needs a run on the full "
+            f"training split ({FULL_TRAINING_SPLIT:,} images), got {len(data.train_labels):,}"
+        )
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out, prefix=".write-test-"):
+            pass
+    except OSError as error:
+        raise ValueError(
+            f"--out {out} cannot be written ({error.strerror or error}): choose another folder"
+        ) from None
 
 
 @torch.no_grad()
@@ -139,6 +165,8 @@ def train(
             f"an unfinished run of {name} is kept in {partial}: pass resume=True "
             "(--resume) to go on from it, or delete it to start again"
         )
+    out = Path(out) if out is not None else default_out()
+    check_out(out, data)
     [spec] = recipe.runs_for(profile)
     print(recipe.describe(profile))
     print(recipe.estimate(data, profile, precision=precision))
@@ -160,7 +188,6 @@ def train(
             f"Its state is in {partial}: run again with --resume to go on."
         )
         return None
-    out = Path(out) if out is not None else default_out()
     out.mkdir(parents=True, exist_ok=True)
     state = {
         k: v.detach().to("cpu", torch.float16 if v.is_floating_point() else v.dtype)

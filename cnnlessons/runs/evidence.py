@@ -114,5 +114,14 @@ def claim_figures(
 
 
 def judge_runs(claim_id: str, runs: Runs, arms: Mapping[str, str], target: float | None = None) -> Judgement:
-    """The verdict on ``claim_id`` from trained runs (see :func:`claim_figures`)."""
+    """The verdict on ``claim_id`` from trained runs (see :func:`claim_figures`); ``not tested``
+    where one of them was interrupted: an interrupted run is no evidence."""
+    stopped = [
+        f"{label} (seed {seed})"
+        for label in dict.fromkeys(arms.values())
+        for seed, history in sorted(runs.get(label, {}).items())
+        if getattr(history, "interrupted", False)
+    ]
+    if stopped:
+        return judge(claim_id, why=f"interrupted before the end of its budget: {', '.join(stopped)}")
     return judge(claim_id, claim_figures(claim_id, runs, arms, target))

@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from ..claims import CLAIMS, EffectClaim
-from ..data import CourseData
+from ..data import CourseData, subset_data
 from ..devices import pick_device
 from ..history import History
 from ..profiles import Profile, get_profile
@@ -41,7 +41,6 @@ __all__ = [
     "register",
     "register_opening",
     "get_recipe",
-    "subset_data",
     "MEASUREMENTS",
 ]
 
@@ -371,6 +370,7 @@ class Recipe:
         results: dict[str, History] = {}
         for run in self.runs_for(profile) if runs is None else runs:
             model, results[run.label] = self.fit_run(run, data, profile, **kwargs)
+            _stop_if_interrupted(results)
             device = next(model.parameters()).device
             del model
             if device.type == "cuda":
@@ -399,6 +399,9 @@ class Recipe:
         for seed in seeds:
             for run in runs:
                 model, results[run.label][seed] = self.fit_run(run, data, profile, seed=seed, **kwargs)
+                _stop_if_interrupted(
+                    {f"{k} (seed {s})": h for k, by in results.items() for s, h in by.items()}
+                )
                 del model
         return results
 
@@ -428,6 +431,20 @@ class Recipe:
         return judge_runs(_claim_id(claim), runs, self.arms_for(claim, profile), self.target)
 
 
+def _stop_if_interrupted(histories: Mapping[str, History]) -> None:
+    """Stop a comparison at its first interrupted run (one press stops the cell): an interrupted
+    run is no evidence, and the runs after it would be compared with it."""
+    stopped = [name for name, h in histories.items() if h.interrupted]
+    if not stopped:
+        return
+    finished = [name for name, h in histories.items() if not h.interrupted]
+    print(
+        f"{stopped[0]} was interrupted: the comparison stops here and decides nothing. Finished: "
+        f"{', '.join(finished) or 'none'} (kept in the run cache; run the cell again for the rest)."
+    )
+    raise KeyboardInterrupt
+
+
 def _check_training(name: str, training: Any) -> None:
     if not isinstance(training, Training):
         raise TypeError(f"{name} must be a Training, e.g. Training(lr=0.1), got {type(training).__name__}")
@@ -449,19 +466,6 @@ def _check_arms(claim_id: str, arms: Any) -> None:
 def _plain(value: Any) -> bool:
     return isinstance(value, (int, float, str, bool)) or (
         isinstance(value, (tuple, list)) and all(isinstance(v, (int, float, str, bool)) for v in value)
-    )
-
-
-def subset_data(data: CourseData, subset: int, seed: int = 0) -> CourseData:
-    """A seeded random 1/``subset`` of the training images (validation and test unchanged).
-    Random, not the first ones: a dataset's training split may be ordered by class."""
-    if not isinstance(subset, int) or subset < 1:
-        raise ValueError(f"subset must be an integer >= 1, got {subset!r}")
-    n = max(1, len(data.train_labels) // subset)
-    keep = torch.randperm(len(data.train_labels), generator=torch.Generator().manual_seed(seed))[:n]
-    keep = keep.sort().values
-    return dataclasses.replace(
-        data, train_images=data.train_images[keep], train_labels=data.train_labels[keep]
     )
 
 

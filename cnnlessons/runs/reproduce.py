@@ -6,9 +6,9 @@
 ``PATH`` is a folder with ``cifar10-train.npz`` and ``cifar10-test.npz`` (what
 ``../shared/data/cifar10-jpeg/decode.py`` writes) or ``cifar10`` to use torchvision's download.
 The results (per-epoch curves, final test accuracy, wall time, parameters, device, library
-versions, date) go to ``<date>-<time>-<device>.json`` in the package's ``reference_results/`` when
-run from a checkout (commit such a file only from a real run), else under the data root (see
-``cnnlessons.runs.results``); the lessons draw those curves beside the learner's own run.
+versions, date) go to ``<date>-<time>-<device>.json`` under the data root's ``reference_results/``
+(see ``cnnlessons.runs.results``), or to ``--out`` (``cnnlessons/reference_results/`` in a checkout,
+to commit a real run); the lessons draw those curves beside the learner's own run.
 
 Only finished experiments are results. When a run is interrupted (Ctrl-C, ``timeout -s INT``),
 the experiments finished so far are kept in ``reproduce.partial.json`` under the data root and
@@ -101,8 +101,11 @@ def run_experiments(
         recipe = RECIPES[key]
         log(recipe.describe(profile))
         start = time.perf_counter()
-        runs = list(recipe.train(data, profile, **train_kwargs).values())
-        if any(r.interrupted or not r.epoch for r in runs):
+        try:
+            runs = list(recipe.train(data, profile, **train_kwargs).values())
+        except KeyboardInterrupt:  # the recipe stopped at its interrupted run
+            runs = []
+        if not runs or any(r.interrupted or not r.epoch for r in runs):
             log(f"  {key} was interrupted: not a result; the reproduction stops here")
             return doc, False
         doc["experiments"][key] = [r.to_dict() for r in runs]

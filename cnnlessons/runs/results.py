@@ -4,10 +4,11 @@ Two folders hold them, and the lessons read both, newest file first:
 
 - the package's own ``reference_results/`` (package data, read with ``importlib.resources``, so it
   works from an installed package too): the results committed from real runs;
-- ``reference_results/`` under the data root (``cnnlessons.data.data_root()``): what ``reproduce``
-  writes when the course is installed rather than run from a checkout.
+- ``reference_results/`` under the data root (``cnnlessons.data.data_root()``): where ``reproduce``
+  writes, unless ``--out`` names a file (``--out cnnlessons/reference_results/NAME.json`` in a
+  checkout, for a real run to be committed).
 
-From a checkout ``reproduce`` writes into the package's folder, to be committed. A lesson draws the
+The package's own files are never written by default. A lesson draws the
 runs beside the learner's own, labelled with the device and the date they were measured on.
 
 ``converged_runs`` gives the training histories of the converged checkpoints the course ships
@@ -22,7 +23,7 @@ import json
 import pathlib
 import re
 
-from ..data import checkout_root, data_root
+from ..data import data_root
 from ..history import History
 from ..models.converged import load_record
 
@@ -58,10 +59,8 @@ def user_results() -> pathlib.Path:
 
 
 def output_dir() -> pathlib.Path:
-    """Where ``reproduce`` writes: the package's folder in a checkout, else the data root's
-    (checked to be writable: an error names ``CNNLESSONS_DATA_ROOT``)."""
-    if checkout_root() is not None:
-        return pathlib.Path(str(package_results()))
+    """Where ``reproduce`` writes unless ``--out`` says otherwise: under the data root (checked to
+    be writable: an error names ``CNNLESSONS_DATA_ROOT``), never into the package."""
     return data_root(create=True) / RESULTS_FOLDER
 
 

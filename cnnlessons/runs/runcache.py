@@ -54,7 +54,7 @@ __all__ = [
 ]
 
 CACHE_VARIABLE = "CNNLESSONS_RUN_CACHE"
-FORMAT = 1
+FORMAT = 2
 """The entry layout; an entry of another format is ignored."""
 PACKAGE = Path(__file__).resolve().parents[1]
 DECIDING = (
@@ -196,7 +196,20 @@ def _load(path: Path, key: str, probe: bool = False) -> dict[str, Any] | None:
     if not isinstance(entry.get("history"), str) or not isinstance(entry.get("state_dict"), dict):
         ignore(path, "incomplete")
         return None
+    if not probe and entry.get("hash") != content_hash(entry["history"], entry["state_dict"]):
+        ignore(path, "damaged: its weights or history no longer match the hash they were stored with")
+        return None
     return entry
+
+
+def content_hash(history_json: str, state_dict: Mapping[str, torch.Tensor]) -> str:
+    """A hash of an entry's history and weights, stored beside them: a damaged entry is not used."""
+    digest = hashlib.blake2b(history_json.encode(), digest_size=16)
+    for name in sorted(state_dict):
+        tensor = state_dict[name].detach().cpu().contiguous().reshape(-1)
+        digest.update(name.encode() + b"\0" + str(tensor.dtype).encode() + b"\0")
+        digest.update(tensor.view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
 
 
 def _store(path: Path, entry: dict[str, Any]) -> None:
@@ -359,17 +372,16 @@ def disk_cached(fit_run: Callable[..., tuple[torch.nn.Module, History]]):
             "seconds": round(history.wall_time, 1),
         }
         state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-        _store(
-            path,
-            {
-                "format": FORMAT,
-                "key": key,
-                "keyed": json.dumps(keyed),
-                "trained": trained,
-                "history": history_json,
-                "state_dict": state,
-            },
-        )
+        entry = {"format": FORMAT, "key": key, "keyed": json.dumps(keyed), "trained": trained}
+        entry |= {"history": history_json, "state_dict": state, "hash": content_hash(history_json, state)}
+        try:
+            _store(path, entry)
+        except (OSError, RuntimeError) as error:  # a full disk, a file-size limit, a read-only root
+            reason = getattr(error, "strerror", None) or str(error).splitlines()[0]
+            print(
+                f"run cache: could not keep {run.label} in {path} ({reason}); "
+                "the trained run is returned, not cached"
+            )
         return model, history
 
     return cached_fit_run

@@ -212,6 +212,9 @@ class GrowthRateExplorer(Explorer):
             )[1]
 
         history = self.cached(setting, run)
+        if history.interrupted:
+            self.set_status(f"{history}: not kept; press the button to train it again")
+            return history
         self.runs[setting] = history
         self.set_status(f"{history}")
         self.update()
@@ -220,7 +223,7 @@ class GrowthRateExplorer(Explorer):
     def _on_train(self, button) -> None:
         button.disabled = True
         try:
-            self.train()
+            self.attempt(self.train)
         finally:
             button.disabled = self.data is None
 

@@ -108,12 +108,18 @@ class ShortcutExplorer(Explorer):
         return dict(self.cache)
 
     def _on_click(self, button: widgets.Button) -> None:
+        self.attempt(self._train_current)
+
+    def _train_current(self) -> None:
         key = self.key
         if key not in self.cache:
             self.set_status(f"training {_label(key)} for {self.setup.epochs} epochs ...")
             start = time.perf_counter()
             block = {} if len(key) == 2 else {"block": key[2]}
-            self.cached(key, lambda: self._train(self.data, key[1], key[0], self.setup, **block))
+            run = self.cached(key, lambda: self._train(self.data, key[1], key[0], self.setup, **block))
+            if run.interrupted:
+                self.set_status(f"{_label(key)} was interrupted: not kept; press train to train it again")
+                return
             self.seconds[key] = time.perf_counter() - start
         self.set_status("")
         self.update()

@@ -97,7 +97,7 @@ class KernelExplorer(Explorer):
         return runs
 
     def _on_click(self, button: widgets.Button) -> None:
-        self.train()
+        self.attempt(self.train)
 
     # -- drawing --------------------------------------------------------------------------
     def draw(self, fig) -> str:
