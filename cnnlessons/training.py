@@ -304,9 +304,9 @@ def fit(
     if not (callable(show) or show in SHOWS):
         raise ValueError(f"show must be one of {', '.join(map(repr, SHOWS))} or a function, got {show!r}")
     o = training.resolved()
-    if checkpoint is None and (before := _INTERRUPTED.pop(model, None)) is not None:
+    if checkpoint is None and (stopped := _INTERRUPTED.pop(model, None)) is not None:
         print(
-            f"This model was interrupted after {before[0]} of {before[1]} epochs: training goes on from "
+            f"This model was interrupted after {stopped[0]} of {stopped[1]} epochs: training goes on from "
             "the weights it has, with epochs counted and the schedule started from 1. To start again, "
             "build the model anew; to resume where it stopped, train with checkpoint=PATH."
         )

@@ -199,7 +199,9 @@ def test_a_failed_train_button_says_so_in_the_explorer(digits, monkeypatch):
             r"\(data.num_classes = 10\)",
         ),
         (
-            lambda: nn.Sequential(nn.Conv2d(3, 4, 3), nn.Flatten(), nn.LazyLinear(10)),
+            lambda: nn.Sequential(
+                nn.Conv2d(3, 4, 3), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 10)
+            ),
             r"model: it cannot read data's images \(1 x 16 x 16: data.channels = 1\)",
         ),
     ],

@@ -16,6 +16,7 @@ import io
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -146,58 +147,47 @@ PRINT_LIMIT = 20
 """Lines of what an answer prints during a check that are shown; the rest are counted."""
 
 
-class _TimeUp(BaseException):
-    """Raised into an answer that ran past ``TIME_LIMIT`` (a BaseException: an answer's own
-    ``except Exception`` cannot swallow it)."""
+@dataclasses.dataclass
+class _Limits:
+    """The time limit and the captured output of one check."""
 
+    deadline: float
+    printed: io.StringIO
 
-class _CappedOutput(io.TextIOBase):
-    """Keeps the first ``PRINT_LIMIT`` lines written to it and counts the rest."""
-
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-        self.more = 0
-        self._partial = ""
-
-    def write(self, text: str) -> int:
-        *full, self._partial = (self._partial + text).split("\n")
-        for line in full:
-            if len(self.lines) < PRINT_LIMIT:
-                self.lines.append(line[:500])
-            else:
-                self.more += 1
-        return len(text)
+    @property
+    def passed(self) -> bool:
+        return time.monotonic() >= self.deadline
 
     def report(self) -> str:
-        lines = self.lines + (
-            [self._partial[:500]] if self._partial and len(self.lines) < PRINT_LIMIT else []
-        )
-        more = self.more + (1 if self._partial and len(self.lines) >= PRINT_LIMIT else 0)
-        tail = [f"... and {more:,} more lines your answer printed during the check"] if more else []
-        return "\n".join(lines + tail)
+        lines = self.printed.getvalue().splitlines()
+        shown = [line[:500] for line in lines[:PRINT_LIMIT]]
+        if len(lines) > PRINT_LIMIT:
+            shown.append(
+                f"... and {len(lines) - PRINT_LIMIT:,} more lines your answer printed during the check"
+            )
+        return "\n".join(shown)
 
 
 @contextlib.contextmanager
-def _limited() -> Iterator[_CappedOutput]:
+def _limited() -> Iterator[_Limits]:
     """Run the learner's answer with a time limit (where the platform has SIGALRM and this is the
-    main thread) and with what it prints capped."""
-    printed = _CappedOutput()
+    main thread) and with what it prints captured, to be shown capped. The alarm raises
+    KeyboardInterrupt through Python's own C handler: no library code runs inside the answer (the
+    call watcher of ``provenance`` would take it for the reference), and an answer's ``except
+    Exception`` cannot swallow it."""
+    limits = _Limits(time.monotonic() + TIME_LIMIT, io.StringIO())
     alarm = hasattr(signal, "SIGALRM") and threading.current_thread() is threading.main_thread()
     if alarm:
-
-        def time_up(signum, frame):
-            raise _TimeUp
-
-        previous = signal.signal(signal.SIGALRM, time_up)
+        previous = signal.signal(signal.SIGALRM, signal.default_int_handler)
         signal.setitimer(signal.ITIMER_REAL, TIME_LIMIT)
     try:
-        with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
-            yield printed
+        with contextlib.redirect_stdout(limits.printed), contextlib.redirect_stderr(limits.printed):
+            yield limits
     finally:
         if alarm:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)
-        if report := printed.report():
+        if report := limits.report():
             print(report)
 
 
@@ -241,10 +231,13 @@ def evaluate(exercise_id: str, answer: Any) -> Outcome:
         return Outcome(FAILED, _reference_message(exercise_id, found, "is"))
     outcome = None
     with provenance.watch_calls() as watcher:
+        limits = None
         try:
-            with _isolated(), _limited():
+            with _isolated(), _limited() as limits:
                 cases = ex.checker(answer)
-        except _TimeUp:
+        except KeyboardInterrupt:
+            if limits is None or not limits.passed:
+                raise  # the learner's own interrupt
             outcome = Outcome(
                 FAILED,
                 f"{exercise_id}: your answer ran for more than {TIME_LIMIT:g} s and was stopped "
