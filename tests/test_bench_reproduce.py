@@ -130,3 +130,13 @@ def test_bench_names_a_device_it_cannot_use(capsys):
         "error: --device: device must be 'cpu', 'cuda', 'cuda:N' or 'mps', got 'tpu'"
         in capsys.readouterr().err
     )
+
+
+def test_reproduce_refuses_an_out_it_cannot_write_before_training(tmp_path, capsys):
+    _cifar_like(tmp_path)
+    blocker = tmp_path / "a file"
+    blocker.write_text("")
+    with pytest.raises(SystemExit):
+        reproduce.main(["--data", str(tmp_path), "--profile", "smoke", "--out", str(blocker / "r.json")])
+    err = capsys.readouterr()
+    assert f"--out {blocker / 'r.json'} cannot be written" in err.err and "epoch" not in err.out

@@ -124,7 +124,9 @@ def test_setup_cell_installs_only_the_course_and_only_when_missing():
     assert args[:3] == ["python", "-m", "pip"] and args[3] == "install", args
     specs = [a for a in args[4:] if not a.startswith("-")]
     flags = [a for a in args[4:] if a.startswith("-")]
-    assert specs == [f"cnnlessons @ git+{course.REPOSITORY}@{course.BRANCH}"], specs
+    assert specs == [f"cnnlessons @ git+{course.REPOSITORY}@v{course.VERSION}"], (
+        specs
+    )  # the tag it was built with
     assert not {"-U", "--upgrade", "--force-reinstall", "--no-deps", "-I", "--ignore-installed"} & set(
         flags
     ), f"pip flags {flags} would touch Colab's packages"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import importlib.util
+import json
 import os
 import sys
 from pathlib import Path
@@ -434,9 +435,7 @@ def test_the_installed_ref_is_the_commit_pip_recorded_else_the_tag(monkeypatch):
         def read_text(self, name):
             return self.text if name == "direct_url.json" else None
 
-    vcs = (
-        '{"url": "https://github.com/cnnlessons/cnnlessons", "vcs_info": {"vcs": "git", "commit_id": "abc"}}'
-    )
+    vcs = json.dumps({"url": course.REPOSITORY, "vcs_info": {"vcs": "git", "commit_id": "abc"}})
     monkeypatch.setattr(metadata, "distribution", lambda name: Installed(vcs))
     assert course.installed_ref() == "abc"
     monkeypatch.setattr(metadata, "distribution", lambda name: Installed('{"dir_info": {"editable": true}}'))

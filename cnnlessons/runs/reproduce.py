@@ -23,6 +23,7 @@ import json
 import pathlib
 import platform
 import sys
+import tempfile
 import time
 from typing import Any
 
@@ -144,6 +145,14 @@ def main(argv: list[str] | None = None) -> pathlib.Path:
         check_experiment_keys(args.only or [])
     except ValueError as error:
         parser.error(f"--only: {error}")
+    if args.out:  # checked before hours of training, not after
+        try:
+            folder = pathlib.Path(args.out).parent
+            folder.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-test-"):
+                pass
+        except OSError as error:
+            parser.error(f"--out {args.out} cannot be written ({error.strerror or error})")
     profile = get_profile(args.profile)
     try:
         data = load_dataset(
