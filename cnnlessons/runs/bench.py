@@ -17,6 +17,7 @@ and prints each figure with the ratio. Without ``--data`` it uses the active pro
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import time
 from collections.abc import Iterable
@@ -247,31 +248,17 @@ def main(argv: list[str] | None = None) -> dict:
         f"(a) data path:      course {d['course']:>10,.0f} img/s   reference DataLoader "
         f"{d['reference']:>9,.0f} img/s   ratio {d['course'] / d['reference']:.1f}x"
     )
-    t = bench_training(
-        build,
-        data,
-        device,
-        batch_size=batch,
-        steps=args.steps,
-        workers=args.workers,
-        precision=precision.name,
+    steps = functools.partial(
+        bench_training, build, data, device, batch_size=batch, steps=args.steps, workers=args.workers
     )
+    t = steps(precision=precision.name)
     results["training"] = t
     print(
         f"(b) training steps: course {t['course']:>10,.0f} img/s   reference loop       "
         f"{t['reference']:>9,.0f} img/s   ratio {t['course'] / t['reference']:.2f}x"
     )
     if args.compile:
-        c = bench_training(
-            build,
-            data,
-            device,
-            batch_size=batch,
-            steps=args.steps,
-            workers=args.workers,
-            precision=precision.name,
-            compile=True,
-        )
+        c = steps(precision=precision.name, compile=True)
         results["training_compiled"] = c
         print(
             f"    with torch.compile: course {c['course']:,.0f} img/s "
@@ -285,15 +272,7 @@ def main(argv: list[str] | None = None) -> dict:
             ("1 thread", True, 1),
         ):
             torch.set_num_threads(n)
-            v = bench_training(
-                build,
-                data,
-                device,
-                batch_size=batch,
-                steps=args.steps,
-                workers=args.workers,
-                channels_last=channels_last,
-            )
+            v = steps(channels_last=channels_last)
             torch.set_num_threads(threads)
             results[f"cpu_{label}"] = v
             print(f"    CPU {label:>13}: course {v['course']:,.0f} img/s")
