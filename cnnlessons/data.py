@@ -38,6 +38,7 @@ __all__ = [
     "subset_data",
     "data_root",
     "checkout_root",
+    "check_writable",
 ]
 
 DATASETS = ("digits", "cifar10", "fashion_mnist")
@@ -132,9 +133,7 @@ def data_root(create: bool = False) -> pathlib.Path:
         root = pathlib.Path(cache).expanduser() / "cnnlessons"
     if create:
         try:
-            root.mkdir(parents=True, exist_ok=True)
-            with tempfile.TemporaryFile(dir=root):
-                pass
+            check_writable(root)
         except OSError as err:
             raise PermissionError(
                 f"the data root {str(root)!r} is not a writable folder ({type(err).__name__}: "
@@ -142,6 +141,14 @@ def data_root(create: bool = False) -> pathlib.Path:
                 f"(downloads and caches go there)"
             ) from None
     return root
+
+
+def check_writable(folder: pathlib.Path) -> None:
+    """Make ``folder`` and write a temporary file in it: an OSError now rather than after the work
+    that was to be saved there."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryFile(dir=folder):
+        pass
 
 
 # --------------------------------------------------------------------------- assembling

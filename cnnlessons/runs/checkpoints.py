@@ -21,13 +21,12 @@ import argparse
 import datetime
 import json
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from ..data import CourseData, data_root, load_dataset
+from ..data import CourseData, check_writable, data_root, load_dataset
 from ..devices import device_description, pick_device
 from ..models.converged import WEIGHTS, record_path, weights_digest, weights_path
 from ..profiles import get_profile
@@ -101,9 +100,7 @@ def check_out(out: Path, data: CourseData) -> None:
             f"training split ({FULL_TRAINING_SPLIT:,} images), got {len(data.train_labels):,}"
         )
     try:
-        out.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=out, prefix=".write-test-"):
-            pass
+        check_writable(out)
     except OSError as error:
         raise ValueError(
             f"--out {out} cannot be written ({error.strerror or error}): choose another folder"

@@ -23,13 +23,12 @@ import json
 import pathlib
 import platform
 import sys
-import tempfile
 import time
 from typing import Any
 
 import torch
 
-from ..data import CourseData, data_root, load_dataset
+from ..data import CourseData, check_writable, data_root, load_dataset
 from ..devices import device_description
 from ..profiles import PROFILES, Profile, get_profile
 from .recipes import RECIPES
@@ -147,10 +146,7 @@ def main(argv: list[str] | None = None) -> pathlib.Path:
         parser.error(f"--only: {error}")
     if args.out:  # checked before hours of training, not after
         try:
-            folder = pathlib.Path(args.out).parent
-            folder.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-test-"):
-                pass
+            check_writable(pathlib.Path(args.out).parent)
         except OSError as error:
             parser.error(f"--out {args.out} cannot be written ({error.strerror or error})")
     profile = get_profile(args.profile)

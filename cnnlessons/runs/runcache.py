@@ -204,12 +204,9 @@ def _load(path: Path, key: str, probe: bool = False) -> dict[str, Any] | None:
 
 def content_hash(history_json: str, state_dict: Mapping[str, torch.Tensor]) -> str:
     """A hash of an entry's history and weights, stored beside them: a damaged entry is not used."""
-    digest = hashlib.blake2b(history_json.encode(), digest_size=16)
-    for name in sorted(state_dict):
-        tensor = state_dict[name].detach().cpu().contiguous().reshape(-1)
-        digest.update(name.encode() + b"\0" + str(tensor.dtype).encode() + b"\0")
-        digest.update(tensor.view(torch.uint8).numpy().tobytes())
-    return digest.hexdigest()
+    from ..models.converged import weights_digest
+
+    return hashlib.sha256(f"{weights_digest(state_dict)}|{history_json}".encode()).hexdigest()
 
 
 def _store(path: Path, entry: dict[str, Any]) -> None:
