@@ -89,6 +89,9 @@ class Training:
     training error the papers plot); 0 turns it off."""
     test: bool | None = None
     """Also measure the test accuracy at the end."""
+    stop_at_train_error: float | None = None
+    """Stop after the first epoch whose training error in eval mode is below this (a paper's
+    "epochs to a target error"; needs ``train_eval_size``); unset: train every epoch."""
     device: str | torch.device | None = None
     """``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"mps"``; unset: the best one present."""
 
@@ -102,6 +105,9 @@ class Training:
         for name, low, high in (("lr", 0.0, None), ("momentum", 0.0, 1.0), ("weight_decay", 0.0, None)):
             _check_number(name, getattr(self, name), low, high, open_low=name == "lr")
         _check_number("label_smoothing", self.label_smoothing, 0.0, 1.0)
+        _check_number("stop_at_train_error", self.stop_at_train_error, 0.0, 1.0, open_low=True)
+        if self.stop_at_train_error is not None and self.train_eval_size == 0:
+            raise ValueError("stop_at_train_error needs the training error: train_eval_size must not be 0")
         for name in ("augment", "channels_last", "compile", "test"):
             value = getattr(self, name)
             if value is not None and not isinstance(value, bool):
@@ -150,6 +156,7 @@ DEFAULTS: dict[str, Any] = dict(
     compile=False,
     train_eval_size=1000,
     test=False,
+    stop_at_train_error=None,
     device=None,
 )
 """What ``Training`` takes for a field left unset (``epochs``, ``batch_size``: the profile's)."""
@@ -382,6 +389,8 @@ def fit(
                 state |= {"scaler": None if scaler is None else scaler.state_dict()}
                 save_state(checkpoint, state | {"random": random_state(train_batches)})
             _show_epoch(show, history, bar)
+            if _reached(history, o["stop_at_train_error"]):
+                break
     except KeyboardInterrupt:
         history.interrupted = True
         _INTERRUPTED[model] = (len(history.epoch), o["epochs"])
@@ -401,6 +410,10 @@ def fit(
         )
         history.test_acc = evaluate(step_model, test_batches, device, precision)[1]
     return history
+
+
+def _reached(history: History, target: float | None) -> bool:
+    return target is not None and bool(history.train_eval_acc) and 1.0 - history.train_eval_acc[-1] < target
 
 
 def _check_fits(model: nn.Module, data: CourseData, batches: Iterable) -> None:

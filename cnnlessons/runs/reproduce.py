@@ -135,6 +135,21 @@ def main(argv: list[str] | None = None) -> pathlib.Path:
     parser.add_argument(
         "--resume", action="store_true", help="train only what an interrupted reproduction did not finish"
     )
+    parser.add_argument(
+        "--seeds",
+        nargs="+",
+        type=int,
+        help="train reference recipes (trained to the end) on these seeds, adding each finished seed to "
+        "its file under the data root (cnnlessons.runs.reference); seeds the file holds are skipped",
+    )
+    parser.add_argument(
+        "--replace-shipped",
+        action="store_true",
+        help="with --seeds: add the runs to the package's own reference files (a checkout's, to commit)",
+    )
+    parser.add_argument(
+        "--precision", choices=("auto", "fp32", "bf16", "fp16"), help="the training precision"
+    )
     args = parser.parse_args(argv)
     if args.list:
         for key in experiment_keys():
@@ -161,6 +176,8 @@ def main(argv: list[str] | None = None) -> pathlib.Path:
     except (ValueError, FileNotFoundError) as error:
         parser.error(f"--data: {error}")
     print(f"{profile}\ndata: {data}\ndevice: {device_name()}")
+    if args.seeds is not None:
+        return _reference(args, data, parser)
     partial = partial_path()
     done = json.loads(partial.read_text()) if args.resume and partial.exists() else None
     doc, finished = run_experiments(data, profile, args.only, done=done)
@@ -178,6 +195,33 @@ def main(argv: list[str] | None = None) -> pathlib.Path:
     out.write_text(json.dumps(doc, indent=1))
     print(f"wrote {out}")
     return out
+
+
+def _reference(args: argparse.Namespace, data: CourseData, parser: argparse.ArgumentParser) -> pathlib.Path:
+    from . import reference
+
+    keys = args.only or []
+    known = reference.reference_recipes()
+    if not keys or (others := [k for k in keys if k not in known]):
+        parser.error(
+            f"--seeds trains reference recipes: --only must name some of {', '.join(known)}"
+            + (f" (got {', '.join(others)})" if keys else "")
+        )
+    if any(s < 0 for s in args.seeds):
+        parser.error(f"--seeds: expected integers >= 0, got {args.seeds}")
+    folder = (
+        pathlib.Path(str(reference.shipped_folder())) if args.replace_shipped else reference.user_folder()
+    )
+    show = "bar" if sys.stderr.isatty() else "epochs"
+    path = pathlib.Path()
+    for key in keys:
+        found = reference.train_reference(
+            key, data, args.seeds, data_name=data.name, folder=folder, precision=args.precision, show=show
+        )
+        if found is None:
+            raise SystemExit(130)
+        path = found
+    return path
 
 
 if __name__ == "__main__":

@@ -3,6 +3,9 @@ explorer, the reproduction and the tests."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from ...runs.recipes import Recipe, Run, register
 from ...training import Training
 from . import claims
@@ -81,3 +84,57 @@ REGULARISATION = register(
         },
     )
 )
+
+# -- trained to the end: Figure 1 on all 45,000 training images ---------------------------------
+FIGURE1_END_TRAINING = Training(
+    optimizer="sgd",
+    schedule="constant",
+    weight_decay=0.0,
+    augment=False,
+    test=True,
+    batch_size=128,
+    train_eval_size=45_000,
+    stop_at_train_error=0.25,
+)
+"""Figure 1's setting on the whole training split: no regularisation, the training error measured
+in eval mode on all training images after every epoch, and the run stops once it is under 25%."""
+FIGURE1_END_EPOCHS = 30
+"""At most this many epochs; a run that never gets under 25% counts as one epoch past them."""
+FIGURE1_SWEEP_RATES = {"relu": (0.005, 0.01, 0.02), "tanh": (0.05, 0.1, 0.2)}
+"""The learning rates tried for each activation, around the course-scale tuning (``FIGURE1_LR``)."""
+FIGURE1_SWEEP_SEEDS = (100, 101)
+
+FIGURE1_SWEEP = register(
+    Recipe(
+        "01_alexnet/figure1_lr_sweep",
+        "Figure 1 trained to the end: each activation's learning rate, tried on seeds 100 and 101",
+        runs=tuple(
+            Run(f"{a} lr={lr:g}", "figure1_cnn", {"activation": a}, Training(lr=lr), init=FIGURE1_INIT[a])
+            for a, rates in FIGURE1_SWEEP_RATES.items()
+            for lr in rates
+        ),
+        training=FIGURE1_END_TRAINING,
+        fixed_epochs=FIGURE1_END_EPOCHS,
+        target=0.25,
+        reference=True,
+    )
+)
+
+
+def pick_rates(runs: Mapping[str, Mapping[int, Any]]) -> dict[str, float]:
+    """Each activation's learning rate from the sweep's runs (``{label: {seed: History}}``): the one
+    with the fewest epochs to 25% training error, averaged over the seeds; a tie goes to the lower
+    mean final training error. The rule is fixed before the sweep runs."""
+    from ...runs.evidence import epochs_to_target
+
+    picked = {}
+    for activation, rates in FIGURE1_SWEEP_RATES.items():
+
+        def score(lr: float, activation: str = activation) -> tuple[float, float]:
+            by_seed = runs[f"{activation} lr={lr:g}"].values()
+            epochs = [epochs_to_target(h, 0.25) for h in by_seed]
+            errors = [1 - h.train_eval_acc[-1] for h in by_seed]
+            return sum(epochs) / len(epochs), sum(errors) / len(errors)
+
+        picked[activation] = min(rates, key=score)
+    return picked

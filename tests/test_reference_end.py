@@ -1,0 +1,122 @@
+"""Runs trained to the end (cnnlessons.runs.reference): each shipped file's record checks out, a
+changed recipe or an edited file fails the check, and the ledger column is judged by the one rule."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+
+from cnnlessons.lessons.alexnet import recipes as alexnet
+from cnnlessons.runs import reference
+from cnnlessons.runs.recipes import RECIPES, Recipe, Run
+from cnnlessons.training import Training, fit
+
+KEY = "test/tiny_end"
+
+
+def _tiny(lr: float = 0.05) -> Recipe:
+    return Recipe(
+        KEY,
+        "two tiny nets, trained to the end of one epoch",
+        runs=(
+            Run("relu", "figure1_cnn", {"activation": "relu", "width": 4}),
+            Run("tanh", "figure1_cnn", {"activation": "tanh", "width": 4}),
+        ),
+        training=Training(lr=lr, test=True, batch_size=64, train_eval_size=100),
+        fixed_epochs=1,
+        target=0.99,
+        reference=True,
+        claims={"alexnet.relu_vs_tanh": {"relu": "relu", "tanh": "tanh"}},
+    )
+
+
+@pytest.fixture(scope="module")
+def trained(digits):
+    """Both tiny nets trained on seeds 0 and 1, once for the module."""
+    recipe = _tiny()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(RECIPES, KEY, recipe)
+        return recipe.train_seeds(digits, reference.PROFILE, seeds=[0, 1], show="nothing")
+
+
+@pytest.fixture
+def tiny(monkeypatch, trained):
+    recipe = _tiny()
+    monkeypatch.setitem(RECIPES, KEY, recipe)
+    return recipe, trained
+
+
+def test_fit_stops_at_the_target_training_error(digits):
+    from cnnlessons.models import build_model
+
+    model = build_model("figure1_cnn", width=4, in_channels=1, num_classes=digits.num_classes)
+    history = fit(
+        model, digits, Training(epochs=3, train_eval_size=100, stop_at_train_error=0.99), show="nothing"
+    )
+    assert history.epoch == [1] and not history.interrupted
+    with pytest.raises(ValueError, match="stop_at_train_error needs the training error"):
+        Training(stop_at_train_error=0.25, train_eval_size=0)
+    with pytest.raises(ValueError, match="stop_at_train_error must be a number > 0"):
+        Training(stop_at_train_error=0)
+
+
+def test_a_file_checks_out_and_a_changed_recipe_or_edit_fails_it(tiny, tmp_path, monkeypatch):
+    recipe, runs = tiny
+    path = reference.add_runs(KEY, runs, "digits", tmp_path)
+    record = json.loads(path.read_text())
+    assert reference.check_record(record) == []
+    assert record["seeds"] == [0, 1] and record["digest"] == recipe.digest(reference.PROFILE)
+    assert {"device", "precision", "wall_time", "date", "versions"} <= set(record["runs"]["relu"]["0"])
+
+    edited = {**record, "data": "something else"}
+    assert any("hash does not match" in p for p in reference.check_record(edited))
+
+    monkeypatch.setitem(RECIPES, KEY, _tiny(lr=0.1))  # the recipe changed after the runs
+    problems = reference.check_record(record)
+    assert len(problems) == 1 and "trained by another recipe" in problems[0]
+    with pytest.raises(ValueError, match="trained by another recipe"):
+        reference.add_runs(KEY, runs, "digits", tmp_path)
+
+
+def test_an_unpaired_or_interrupted_run_fails_the_check(tiny, tmp_path):
+    _, runs = tiny
+    record = json.loads(reference.add_runs(KEY, runs, "digits", tmp_path).read_text())
+    del record["runs"]["tanh"]["1"]
+    record["runs"]["relu"]["0"]["history"]["interrupted"] = True
+    record["sha256"] = reference.record_hash(record)
+    problems = reference.check_record(record)
+    assert any("tanh has no run of seed 1" in p for p in problems)
+    assert any("relu (seed 0) is not a finished run" in p for p in problems)
+    stopped = {"relu": {0: dataclasses.replace(runs["relu"][0], interrupted=True)}}
+    with pytest.raises(ValueError, match="did not finish"):
+        reference.add_runs(KEY, stopped, "digits", tmp_path)
+
+
+def test_the_ledger_entry_is_the_rules_verdict_and_one_seed_gives_none(tiny, tmp_path, monkeypatch):
+    recipe, runs = tiny
+    monkeypatch.setattr(reference, "shipped_folder", lambda: tmp_path)
+    monkeypatch.setattr(reference, "_recipe_for", lambda claim_id: recipe)
+    reference.add_runs(KEY, {label: {0: by[0]} for label, by in runs.items()}, "digits", tmp_path)
+    one = reference.end_entry("alexnet.relu_vs_tanh")
+    assert one["verdict"] is None and one["measured"].startswith("one seed (0)") and one["seeds"] == [0]
+    reference.add_runs(KEY, {label: {1: by[1]} for label, by in runs.items()}, "digits", tmp_path)
+    two = reference.end_entry("alexnet.relu_vs_tanh")
+    assert two["seeds"] == [0, 1] and two["files"] == [reference.file_name(KEY)]
+    assert two["verdict"] == recipe.judge("alexnet.relu_vs_tanh", runs, reference.PROFILE).verdict
+
+
+@pytest.mark.parametrize("key", sorted(reference.reference_recipes()))
+def test_every_shipped_reference_file_checks_out(key):
+    record = reference.load_record(key)
+    if record is None:
+        pytest.skip(f"no reference file ships for {key}")
+    assert reference.check_record(record) == []
+
+
+def test_figure1s_rates_are_the_sweeps_picks():
+    record = reference.load_record(alexnet.FIGURE1_SWEEP.key)
+    if record is None:
+        pytest.skip("the learning-rate sweep has not shipped")
+    assert alexnet.pick_rates(reference.end_runs(alexnet.FIGURE1_SWEEP.key, record)) == alexnet.FIGURE1_END_LR
