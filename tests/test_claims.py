@@ -318,7 +318,11 @@ def test_rows_carry_the_figures_and_say_why():
         "the claimed sign, but their mean, +0.8 points, is under the margin of 1.5 "
         "points; the gpu profile's 30 epochs; converged: +2.1 points"
     )
-    assert "weights, 3x3 stack / large kernel: 0.667 (every seed)" in rows[1]["measured"]
+    assert (
+        "weights: 3x3 stack 200,000; large kernel 300,000; 3x3 stack / large kernel: 0.667 (every seed)"
+        in rows[1]["measured"]
+    )
+    assert "test accuracy: 3x3 stack 75.0%, 76.0%; large kernel 74.5%, 74.9%;" in rows[1]["measured"]
     assert check_row("vgg.rf", "c", "p", "m", False)["verdict"] == "not shown"
     with pytest.raises(ValueError, match="id: 'vgg.depth' is an effect claim"):
         check_row("vgg.depth", "c", "p", "m", True)

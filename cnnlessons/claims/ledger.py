@@ -57,7 +57,38 @@ def recheck(rows: list[Mapping[str, Any]]) -> list[str]:
             )
         elif stored != "not tested" and not _same(row.get("seeds"), row.get("mean"), again):
             problems.append(f"{rid}: its per-seed figures or mean differ from those of its stored figures")
+        if row.get("reference") is not None:
+            problems += _recheck_reference(rid, row["reference"])
     return problems
+
+
+def _recheck_reference(rid: str, entry: Any) -> list[str]:
+    """The column "trained to the end": no verdict from one seed; else the rule's, again."""
+    if not isinstance(entry, Mapping) or not isinstance(entry.get("seeds"), list) or not entry["seeds"]:
+        return [f"{rid}: its reference entry needs the seeds it was trained on"]
+    if len(entry["seeds"]) < 2:
+        if entry.get("verdict") is not None:
+            return [f"{rid}: a verdict trained to the end needs two seeds at least; it has one"]
+        return []
+    try:
+        again = judge(rid, entry.get("figures"))
+    except ValueError as error:
+        return [f"{rid}: the verdict function rejects its figures trained to the end: {error}"]
+    if again.verdict != entry.get("verdict"):
+        return [
+            f"{rid}: stored verdict trained to the end {entry.get('verdict')!r}, but the verdict "
+            f"function gives {again.verdict!r} ({again.reason})"
+        ]
+    return []
+
+
+def _end(row: Mapping[str, Any]) -> str:
+    entry = row.get("reference")
+    if not entry:
+        return ""
+    seeds = ", ".join(map(str, entry["seeds"]))
+    verdict = entry["verdict"] or "one seed, no verdict"
+    return f"{entry['measured']} (seeds {seeds}) [{verdict}]"
 
 
 def _same(seeds: Any, mean: Any, again: Judgement) -> bool:
@@ -81,6 +112,8 @@ def _text(rows: Sequence[Mapping[str, Any]]) -> str:
             f"    paper:    {row['paper']}",
             f"    measured: {row['measured']}",
         ]
+        if end := _end(row):
+            lines.append(f"    to the end: {end}")
         if row.get("why"):
             lines.append(f"    why:      {row['why']}")
     return "\n".join(lines)
@@ -92,7 +125,8 @@ _COLOURS = {"shown": "#1a7f37", "not shown": "#b35900", "not tested": "#6e7781"}
 def _html(rows: Sequence[Mapping[str, Any]]) -> str:
     e = html.escape
     head = "".join(
-        f"<th style='text-align:left'>{h}</th>" for h in ("claim", "the paper", "this run", "verdict")
+        f"<th style='text-align:left'>{h}</th>"
+        for h in ("claim", "the paper", "this run", "trained to the end", "verdict")
     )
     body = []
     for row in rows:
@@ -101,6 +135,7 @@ def _html(rows: Sequence[Mapping[str, Any]]) -> str:
             f"<tr><td style='text-align:left'><code>{e(row['id'])}</code><br>{e(row['claim'])}</td>"
             f"<td style='text-align:left'>{e(row['paper'])}</td>"
             f"<td style='text-align:left'>{e(row['measured'])}</td>"
+            f"<td style='text-align:left'>{e(_end(row))}</td>"
             f"<td style='text-align:left'><b style='color:{_COLOURS[row['verdict']]}'>"
             f"{e(row['verdict'])}</b>{why}</td></tr>"
         )

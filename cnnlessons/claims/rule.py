@@ -299,5 +299,27 @@ def _measured(j: Judgement) -> str:
             seeds = "every seed" if len(r.values) > 1 else f"seed {next(iter(r.values))}"
         else:
             seeds = "mean; seeds " + ", ".join(f"{s}: {_fmt(v, c.scale)}" for s, v in r.values.items())
-        parts.append(f"{name}, {c.arm} {op} {against}: {_amount(r.mean, c.scale)} ({seeds})")
+        arms = _arm_figures(j, c)
+        parts.append(f"{name}: {arms}{c.arm} {op} {against}: {_amount(r.mean, c.scale)} ({seeds})")
     return "; ".join(parts)
+
+
+def _arm_figures(j: Judgement, c: Condition) -> str:
+    """Both arms' own figures seed by seed, ``"relu 14, 15; tanh 8, 7; "``: the levels the
+    differences come from (empty where the judgement keeps no figures)."""
+    if not j.figures:
+        return ""
+    parts = []
+    for arm in c.arms:
+        value = j.figures.get(arm, {}).get(c.figure)
+        if value is None:
+            return ""
+        values = list(value.values()) if isinstance(value, Mapping) else [value]
+        parts.append(f"{arm} " + ", ".join(_level(v, c) for v in values))
+    return "; ".join(parts) + "; "
+
+
+def _level(value: Any, c: Condition) -> str:
+    if c.scale == "points":
+        return f"{value:.1%}"
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:.3g}"
