@@ -4,6 +4,7 @@
     python tools/notebooks.py build --profile cpu --data /path/to/cifar10 [--data-name TEXT] [NAME ...]
     python tools/notebooks.py build --profile smoke --keep-outputs   # time it, keep stored outputs
     python tools/notebooks.py check              # every .ipynb matches its .py source and its ledger
+    python tools/notebooks.py prose [NAME ...]   # run-dependent figures typed into markdown (tools/prose.py)
     python tools/notebooks.py sync               # refresh the badge and setup cell in every source
     python tools/notebooks.py retag [NAME ...]   # the sources' tags onto the stored notebooks
     python tools/notebooks.py times              # build time per notebook and profile (markdown)
@@ -46,6 +47,7 @@ sys.path.insert(0, str(ROOT))
 import cnnlessons.lessons  # noqa: E402,F401  registers every lesson's claims and recipes
 from cnnlessons.claims import CLAIMS, MIMETYPE, recheck  # noqa: E402
 from cnnlessons.course import colab_badge, setup_cell_source  # noqa: E402
+from tools import prose  # noqa: E402
 
 IGNORE = "nbval-ignore-output"
 PROFILES = ("smoke", "cpu", "gpu")
@@ -424,8 +426,9 @@ def retag(names: list[str]) -> int:
 
 
 def check() -> int:
-    """Every stored notebook against its source (cells, tags, slide types) and its claims ledger
-    (``claims_problems``): 1 with a line per problem, 0 when all agree."""
+    """Every stored notebook against its source (cells, tags, slide types), its claims ledger
+    (``claims_problems``) and its prose (``prose.check_lines``): 1 with a line per problem, 0 when
+    all agree."""
     stale = []
     for source in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.py")):
         if source.read_text() != _synced_text(source):
@@ -442,7 +445,12 @@ def check() -> int:
             stale.append(
                 f"{target.name}: its cells' tags or slide types differ from {source.name} (run retag)"
             )
-        stale += claims_problems(target.name, nbformat.read(target, as_version=4))
+        nb = nbformat.read(target, as_version=4)
+        stale += claims_problems(target.name, nb)
+        notes, problems = prose.check_lines(target.stem, nb)
+        for line in notes:
+            print(line)
+        stale += problems
     for msg in stale:
         print(msg)
     return 1 if stale else 0
@@ -478,6 +486,8 @@ def main() -> int:
     b.add_argument("--timeout", type=int, default=600, help="seconds a cell may run")
     sub.add_parser("check", help="every .ipynb matches its .py source, and its claims ledger its metadata")
     sub.add_parser("sync", help="refresh the badge and setup cell in every source")
+    pr = sub.add_parser("prose", help="list the run-dependent figures typed into markdown cells")
+    pr.add_argument("names", nargs="*")
     sub.add_parser("times", help="print the recorded build times as a markdown table")
     r = sub.add_parser("retag", help="give the stored notebooks their sources' tags (outputs untouched)")
     r.add_argument("names", nargs="*")
@@ -489,6 +499,8 @@ def main() -> int:
         return 0
     if args.cmd == "retag":
         return retag(args.names)
+    if args.cmd == "prose":
+        return prose.list_findings(args.names, NOTEBOOKS)
     if args.cmd == "times":
         print(times_table())
         return 0
