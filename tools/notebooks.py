@@ -46,6 +46,7 @@ sys.path.insert(0, str(ROOT))
 import cnnlessons.lessons  # noqa: E402,F401  registers every lesson's claims and recipes
 from cnnlessons.claims import CLAIMS, MIMETYPE, recheck  # noqa: E402
 from cnnlessons.course import colab_badge, setup_cell_source  # noqa: E402
+from cnnlessons.instructor.release import question_problems  # noqa: E402
 
 IGNORE = "nbval-ignore-output"
 PROFILES = ("smoke", "cpu", "gpu")
@@ -424,8 +425,9 @@ def retag(names: list[str]) -> int:
 
 
 def check() -> int:
-    """Every stored notebook against its source (cells, tags, slide types) and its claims ledger
-    (``claims_problems``): 1 with a line per problem, 0 when all agree."""
+    """Every stored notebook against its source (cells, tags, slide types), its claims ledger
+    (``claims_problems``) and the question rule (``release.question_problems``): 1 with a line per
+    problem, 0 when all agree."""
     stale = []
     for source in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.py")):
         if source.read_text() != _synced_text(source):
@@ -442,7 +444,8 @@ def check() -> int:
             stale.append(
                 f"{target.name}: its cells' tags or slide types differ from {source.name} (run retag)"
             )
-        stale += claims_problems(target.name, nbformat.read(target, as_version=4))
+        stored = nbformat.read(target, as_version=4)
+        stale += claims_problems(target.name, stored) + question_problems(stored, target.name)
     for msg in stale:
         print(msg)
     return 1 if stale else 0
