@@ -28,7 +28,7 @@ from cnnlessons.__main__ import main
 from cnnlessons.instructor.checkcells import check_ids
 from cnnlessons.instructor.grade import grade
 from cnnlessons.instructor.nbgrader import config_text, nbgrader_notebook
-from cnnlessons.instructor.release import BEGIN, release_notebook
+from cnnlessons.instructor.release import ANSWER, BEGIN, PREDICTION, release_notebook
 
 REPO = Path(__file__).resolve().parents[1]
 LESSON = REPO / "notebooks" / "02_vggnet.ipynb"
@@ -95,6 +95,9 @@ def test_every_lesson_gets_nbgraders_metadata():
                 assert meta is None and cell.source.replace("\u00a0", " ") == before.source
                 assert BEGIN not in cell.source
                 continue
+            if ANSWER in cell.metadata.get("tags", []):  # a question's answer: cleared, the learner's
+                assert meta is None and cell.source == PREDICTION and cell.outputs == []
+                continue
             assert meta["schema_version"] == 3 and re.fullmatch(r"[a-zA-Z0-9_-]+", meta["grade_id"])
             ids.add(meta["grade_id"])
             if BEGIN in before.source:
@@ -107,7 +110,7 @@ def test_every_lesson_gets_nbgraders_metadata():
             else:
                 assert (meta["solution"], meta["grade"], meta["locked"]) == (False, False, True), meta
                 assert cell.outputs == before.outputs and cell.source == before.source
-        assert len(ids) == sum(c.cell_type == "code" for c in nb.cells)
+        assert len(ids) == sum(c.cell_type == "code" and "nbgrader" in c.metadata for c in nb.cells)
         assert exercises == [i for c in original.cells if c.cell_type == "code" for i in check_ids(c.source)]
 
 

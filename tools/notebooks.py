@@ -47,6 +47,7 @@ sys.path.insert(0, str(ROOT))
 import cnnlessons.lessons  # noqa: E402,F401  registers every lesson's claims and recipes
 from cnnlessons.claims import CLAIMS, MIMETYPE, recheck  # noqa: E402
 from cnnlessons.course import colab_badge, setup_cell_source  # noqa: E402
+from cnnlessons.instructor.release import question_problems  # noqa: E402
 from tools import prose  # noqa: E402
 
 IGNORE = "nbval-ignore-output"
@@ -427,8 +428,8 @@ def retag(names: list[str]) -> int:
 
 def check() -> int:
     """Every stored notebook against its source (cells, tags, slide types), its claims ledger
-    (``claims_problems``) and its prose (``prose.check_lines``): 1 with a line per problem, 0 when
-    all agree."""
+    (``claims_problems``), its prose (``prose.check_lines``) and the question rule
+    (``release.question_problems``): 1 with a line per problem, 0 when all agree."""
     stale = []
     for source in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.py")):
         if source.read_text() != _synced_text(source):
@@ -446,7 +447,7 @@ def check() -> int:
                 f"{target.name}: its cells' tags or slide types differ from {source.name} (run retag)"
             )
         nb = nbformat.read(target, as_version=4)
-        stale += claims_problems(target.name, nb)
+        stale += claims_problems(target.name, nb) + question_problems(nb, target.name)
         notes, problems = prose.check_lines(target.stem, nb)
         for line in notes:
             print(line)

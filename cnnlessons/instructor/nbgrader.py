@@ -6,7 +6,10 @@ nbgrader acts only on cells that carry its metadata (schema 3). The export write
   metadata: a cell that holds a solution region is a ``solution`` cell; a check cell is a
   ``grade`` cell, ``locked``, worth one point per exercise it checks; every other code cell is
   ``locked``, so that ``nbgrader autograde`` puts the instructor's version of it back before it
-  runs a submission. Solution cells lose their outputs (they would show the solution);
+  runs a submission. Solution cells lose their outputs (they would show the solution). A
+  question's answer cell (tagged ``question-answer``) holds the comment ``release`` leaves there,
+  without outputs or nbgrader metadata (nbgrader would hand the answer to the learners as it is):
+  the learner's prediction is theirs to edit, and it grades nothing;
 - ``nbgrader_config.py``: what a JupyterHub does not set for the course (``config_text``), settings
   only: the grading kernel it names is ``nbgrader_execute.CourseExecute``, which needs nbgrader
   (this module does not).
@@ -36,7 +39,10 @@ from .release import (
     STUB,
     ReleaseError,
     _cell_label,
+    answer_cells,
     checked_sources,
+    clear_answers,
+    question_problems,
     read_each,
     report,
     strip_solutions,
@@ -117,12 +123,18 @@ def nbgrader_notebook(
     """A copy of the instructor notebook ``nb`` with nbgrader's metadata; its exercise ids, and warnings.
 
     Raises ReleaseError, naming ``where`` and the cell, for markers that do not pair up or that
-    nbgrader would read differently, and for a notebook without exercises.
+    nbgrader would read differently, for a question without its answer cell (or the reverse),
+    and for a notebook without exercises.
     """
     from .. import lessons  # noqa: F401  registers every lesson's checkers
     from ..exercises import EXERCISES
 
+    problems = question_problems(nb, where)
+    if problems:
+        raise ReleaseError(problems[0])
     nb = copy.deepcopy(nb)
+    clear_answers(nb)
+    predictions = set(answer_cells(nb))
     warnings: list[str] = []
     exercises: list[str] = []
     used: set[str] = set()
@@ -179,7 +191,7 @@ def nbgrader_notebook(
                     f"{label}: a solution region at the top level of the cell; the released "
                     "cell raises NotImplementedError when run. Put the region inside a function's body"
                 )
-        elif not checks[index]:
+        elif not checks[index] and index not in predictions:
             cell.metadata["nbgrader"] = _metadata(unique(grade_id(f"cell-{cell.get('id') or index}")))
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code" and _stray_marker(cell.source) is not None:

@@ -8,6 +8,22 @@ it is (so a check cell keeps its stored passing line). The setup cell installs t
 course that released it (``course.installed_ref``: the commit pip installed, else the version's
 tag), so a class keeps the code its notebooks were written for when ``main`` moves on.
 
+Questions: before its summary a lesson asks a few questions that the learner answers with a
+prediction ("Which will reach 25% training error first?"). Each is a markdown cell tagged
+``question`` directly followed by a code cell tagged ``question-answer`` that computes the answer;
+in a jupytext source::
+
+    # %% [markdown] tags=["question"]
+    # Which will reach 25% training error first: ...?
+
+    # %% tags=["question-answer"]
+    print(...)
+
+The release keeps the question; the answer cell keeps its place, id and tags, its code replaced by
+``PREDICTION`` (one comment inviting the learner's prediction) and its outputs cleared, as a
+solution region becomes a stub. A notebook that breaks the pairing (``question_problems``) is not
+released.
+
     python -m cnnlessons release OUT_DIR [NOTEBOOK ...] [--force] [--classroom DIR]
 
 The output folder is built beside its target and moved into place when every notebook is written,
@@ -30,11 +46,18 @@ from ._files import atomic_dir, atomic_write_notebook
 from .checkcells import check_ids
 
 __all__ = [
+    "ANSWER",
     "BEGIN",
     "END",
+    "PREDICTION",
+    "QUESTION",
     "STUB",
     "ReleaseError",
     "Released",
+    "answer_cells",
+    "clear_answers",
+    "has_solution",
+    "question_problems",
     "release",
     "release_notebook",
     "strip_solutions",
@@ -43,6 +66,12 @@ __all__ = [
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
 STUB = "raise NotImplementedError()"
+QUESTION = "question"
+"""The tag of a question's markdown cell."""
+ANSWER = "question-answer"
+"""The tag of the code cell that computes a question's answer, directly below the question."""
+PREDICTION = "# Write down your prediction first, then compute the answer here to check it."
+"""What a released answer cell holds."""
 
 
 class ReleaseError(ValueError):
@@ -55,6 +84,8 @@ class Released:
     target: Path
     regions: int
     warnings: list[str]
+    questions: int = 0
+    """The question answer cells cleared."""
 
 
 def _cell_label(where: str, index: int, source: str) -> str:
@@ -62,6 +93,69 @@ def _cell_label(where: str, index: int, source: str) -> str:
     if len(first) > 50:
         first = first[:49] + "…"
     return f"{where}, cell {index}" + (f" ({first!r})" if first else "")
+
+
+def has_solution(source: str) -> bool:
+    """Whether a line of ``source`` opens a solution region."""
+    return any(line.strip().startswith(BEGIN) for line in source.splitlines())
+
+
+def _tags(cell: nbformat.NotebookNode) -> list[str]:
+    return list(cell.get("metadata", {}).get("tags", []))
+
+
+def answer_cells(nb: nbformat.NotebookNode) -> list[int]:
+    """The indexes of the cells tagged ``question-answer``."""
+    return [i for i, cell in enumerate(nb.cells) if ANSWER in _tags(cell)]
+
+
+def question_problems(nb: nbformat.NotebookNode, where: str = "notebook") -> list[str]:
+    """One sentence per break of the question rule: every ``question`` cell is a markdown cell
+    directly followed by a ``question-answer`` code cell, and every ``question-answer`` cell
+    directly follows a ``question`` cell (and is no exercise's solution or check cell)."""
+    problems = []
+    cells = nb.cells
+    for index, cell in enumerate(cells):
+        tags = _tags(cell)
+        label = _cell_label(where, index, cell.source)
+        if QUESTION in tags and ANSWER in tags:
+            problems.append(f"{label}: tagged both {QUESTION!r} and {ANSWER!r}; a cell is one or the other")
+        elif QUESTION in tags:
+            after = cells[index + 1] if index + 1 < len(cells) else None
+            if cell.cell_type != "markdown":
+                problems.append(f"{label}: a {QUESTION!r} cell must be a markdown cell, not {cell.cell_type}")
+            elif after is None or ANSWER not in _tags(after) or after.cell_type != "code":
+                problems.append(
+                    f"{label}: the question has no {ANSWER!r} code cell directly below it; "
+                    f"put the code that computes its answer right after it, tagged {ANSWER!r}"
+                )
+        elif ANSWER in tags:
+            before = cells[index - 1] if index > 0 else None
+            if cell.cell_type != "code":
+                problems.append(f"{label}: a {ANSWER!r} cell must be a code cell, not {cell.cell_type}")
+            elif before is None or QUESTION not in _tags(before) or before.cell_type != "markdown":
+                problems.append(
+                    f"{label}: the {ANSWER!r} cell has no {QUESTION!r} markdown cell directly above "
+                    f"it; put its question right before it, tagged {QUESTION!r}"
+                )
+            elif check_ids(cell.source) or has_solution(cell.source):
+                problems.append(
+                    f"{label}: a {ANSWER!r} cell holds an exercise's check or solution, which "
+                    "the release would drop with the answer; give the exercise cells of its own"
+                )
+    return problems
+
+
+def clear_answers(nb: nbformat.NotebookNode) -> int:
+    """Replace, in place, the code of every ``question-answer`` cell by ``PREDICTION`` and clear
+    its outputs (its id, tags and other metadata stay); the number of cells cleared."""
+    indexes = answer_cells(nb)
+    for index in indexes:
+        cell = nb.cells[index]
+        cell.source = PREDICTION
+        cell.outputs = []
+        cell.execution_count = None
+    return len(indexes)
 
 
 def strip_solutions(source: str, where: str = "cell") -> tuple[str, list[str]]:
@@ -101,11 +195,17 @@ def release_notebook(
     nb: nbformat.NotebookNode, where: str = "notebook", ref: str | None = None
 ) -> tuple[nbformat.NotebookNode, int, list[str]]:
     """The learner version of ``nb`` (a copy), the number of solution regions, and warnings;
-    with ``ref``, its setup cell installs the course at that tag or commit."""
+    with ``ref``, its setup cell installs the course at that tag or commit. Each question's answer
+    cell holds ``PREDICTION`` instead of its code; a ReleaseError names the first cell that breaks
+    the question rule (``question_problems``)."""
     from .. import lessons  # noqa: F401  registers every lesson's checkers
     from ..exercises import EXERCISES
 
+    problems = question_problems(nb, where)
+    if problems:
+        raise ReleaseError(problems[0])
     nb = copy.deepcopy(nb)
+    clear_answers(nb)
     regions = 0
     warnings: list[str] = []
     for index, cell in enumerate(nb.cells):
@@ -240,7 +340,10 @@ def release(
             write_repository(classroom, {name: learner for _, name, learner, _, _ in results}, replace=True)
     except OSError as error:
         raise ReleaseError(f"OUT_DIR '{out}' cannot be written ({error.strerror or error})") from None
-    return [Released(source, out / name, regions, warnings) for source, name, _, regions, warnings in results]
+    return [
+        Released(source, out / name, regions, warnings, questions=len(answer_cells(learner)))
+        for source, name, learner, regions, warnings in results
+    ]
 
 
 def main(
@@ -248,7 +351,14 @@ def main(
 ) -> int:
     released = report(
         lambda: release(out_dir, notebooks or None, force=force, classroom=classroom),
-        lambda item: f"{item.regions} solution region{'' if item.regions == 1 else 's'} replaced",
+        lambda item: (
+            f"{item.regions} solution region{'' if item.regions == 1 else 's'} replaced"
+            + (
+                f", {item.questions} question answer{'' if item.questions == 1 else 's'} cleared"
+                if item.questions
+                else ""
+            )
+        ),
     )
     if released is None:
         return 2
