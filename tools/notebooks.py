@@ -479,6 +479,7 @@ def main() -> int:
     sub.add_parser("check", help="every .ipynb matches its .py source, and its claims ledger its metadata")
     sub.add_parser("sync", help="refresh the badge and setup cell in every source")
     sub.add_parser("times", help="print the recorded build times as a markdown table")
+    sub.add_parser("stats", help="words, printed lines and plumbing per stored notebook (markdown)")
     r = sub.add_parser("retag", help="give the stored notebooks their sources' tags (outputs untouched)")
     r.add_argument("names", nargs="*")
     args = parser.parse_args()
@@ -491,6 +492,11 @@ def main() -> int:
         return retag(args.names)
     if args.cmd == "times":
         print(times_table())
+        return 0
+    if args.cmd == "stats":
+        from stats import stats_table  # tools/stats.py, beside this script
+
+        print(stats_table())
         return 0
     if args.cmd == "build":
         return build(
