@@ -490,6 +490,7 @@ def main() -> int:
     pr = sub.add_parser("prose", help="list the run-dependent figures typed into markdown cells")
     pr.add_argument("names", nargs="*")
     sub.add_parser("times", help="print the recorded build times as a markdown table")
+    sub.add_parser("stats", help="words, printed lines and plumbing per stored notebook (markdown)")
     r = sub.add_parser("retag", help="give the stored notebooks their sources' tags (outputs untouched)")
     r.add_argument("names", nargs="*")
     args = parser.parse_args()
@@ -504,6 +505,11 @@ def main() -> int:
         return prose.list_findings(args.names, NOTEBOOKS)
     if args.cmd == "times":
         print(times_table())
+        return 0
+    if args.cmd == "stats":
+        from stats import stats_table  # tools/stats.py, beside this script
+
+        print(stats_table())
         return 0
     if args.cmd == "build":
         return build(

@@ -1,5 +1,6 @@
 """See inside the networks: architecture diagrams drawn from the code, learned filters, feature
-maps, class-activation maps, activation statistics, layer tables and the library's own code.
+maps, class-activation maps, activation statistics, layer tables and the library's own code;
+``fold(summary, body)`` shows what a lesson prints only for the record closed under one line.
 
 ``diagram(model, input_size)`` draws any block or model as it runs on an image of that size.
 The other functions take the model a lesson trained (any course model, or a torchvision one) and
@@ -12,6 +13,7 @@ from .cam import default_target_layer, gradcam, plot_gradcam, predict
 from .diagram import diagram
 from .filters import first_layer_filters, plot_filters
 from .normalisation import LayerStats, activation_stats, plot_activation_stats
+from .plumbing import fold, fold_layers, fold_references
 from .source import EXERCISE_REFERENCES, show_source, source_of
 from .stages import Stage, feature_maps, plot_feature_maps, shape_table, stage_names, stages
 
@@ -35,4 +37,7 @@ __all__ = [
     "show_source",
     "source_of",
     "EXERCISE_REFERENCES",
+    "fold",
+    "fold_layers",
+    "fold_references",
 ]

@@ -151,9 +151,10 @@ def _where(obj: Any) -> str:
     return f"{_name(target)}  ({path.as_posix()}, line {line})"
 
 
-def show_source(obj: Any) -> None:
+def show_source(obj: Any, fold: bool = False) -> None:
     """Show ``obj``'s source highlighted in the notebook (plain text outside IPython); refuses
-    an exercise's solution (ValueError naming it)."""
+    an exercise's solution (ValueError naming it). ``fold=True`` shows it closed under its
+    header line, marked as plumbing (``views.plumbing.fold``)."""
     text = source_of(obj)
     header = _where(obj)
     if not inline():
@@ -169,4 +170,9 @@ def show_source(obj: Any) -> None:
         body = highlight(text, PythonLexer(), HtmlFormatter(noclasses=True, style="default"))
     except ImportError:  # pragma: no cover - pygments comes with IPython
         body = f"<pre>{html.escape(text)}</pre>"
+    if fold:
+        from .plumbing import fold as show_folded
+
+        show_folded(f"Source: {header}", text, html_body=f"<div style='font-size:0.85em'>{body}</div>")
+        return
     display(HTML(f"<div style='font-size:0.85em'><b>{html.escape(header)}</b>{body}</div>"))

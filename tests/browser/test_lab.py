@@ -72,6 +72,9 @@ def test_lesson_runs_and_its_explorers_respond(lesson, lab, browser, released):
         for i, text in failed.items():
             if "NotAttempted" not in text or "not attempted" not in text:
                 notebook.fail(f"check cell {i} failed otherwise than 'not attempted':\n{text[:1500]}")
+        opened = notebook.page.locator(".jp-Notebook .jp-OutputArea-output details[open]").count()
+        if opened:
+            notebook.fail(f"{opened} fold(s) (cnnlessons.views.plumbing.fold) rendered open, not closed")
         count = notebook.explorers().count()
         if lesson in NEEDS_EXPLORER and count == 0:
             notebook.fail("no explorer (an element .cnnlessons-explorer) after running all cells")
