@@ -288,6 +288,21 @@ def _train(args: argparse.Namespace) -> int:
     return run(args)
 
 
+# --- checkpoints -----------------------------------------------------------------------------
+
+
+def _checkpoints_arguments(parser: argparse.ArgumentParser) -> None:
+    from .runs.errors import add_arguments
+
+    add_arguments(parser)
+
+
+def _checkpoints(args: argparse.Namespace) -> int:
+    from .runs.errors import run
+
+    return run(args)
+
+
 def _prepare_run(args: argparse.Namespace) -> int:
     _registries()
     return _prepare.run(args)
@@ -342,6 +357,11 @@ COMMANDS: dict[str, Command] = {
     ),
     "train": Command(
         "train a shipped checkpoint again from its recipe (weights='cifar10')", _train_arguments, _train
+    ),
+    "checkpoints": Command(
+        "add the test split's confusion matrix and most confident mistakes to checkpoints' records (errors)",
+        _checkpoints_arguments,
+        _checkpoints,
     ),
 }
 

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from cnnlessons.models import MODELS
-from cnnlessons.models.converged import load_converged, record_path, weights_path
+from cnnlessons.models.converged import check_error_analysis, load_converged, record_path, weights_path
 from cnnlessons.runs import checkpoints
 from cnnlessons.runs.converged import CONVERGED
 
@@ -55,6 +55,11 @@ def test_a_finished_run_writes_weights_and_a_record_that_load_strictly(
     assert record["device"].startswith("CPU (") and record["precision"] == "fp32"
     assert set(record["per_class_test_acc"]) == set(cifar_shaped.classes)
     assert record["normalisation"]["mean"] == pytest.approx(cifar_shaped.mean.tolist())
+    # the error analysis, measured on the float16 weights written
+    check_error_analysis(record, tolerance=None)
+    about = record["error_analysis"]
+    assert about["images"] == len(cifar_shaped.test_labels) and about["classes"] == cifar_shaped.classes
+    assert about["weights_sha256"] == record["weights_sha256"] and about["data"] == cifar_shaped.source
     assert not checkpoints.partial_path("small_alexnet").exists()  # a finished run keeps no partial
     state = torch.load(weights_path("small_alexnet", out), weights_only=True)
     assert {v.dtype for v in state.values() if v.is_floating_point()} == {torch.float16}

@@ -4,8 +4,9 @@ Each lesson's course-scale model and the paper's ResNet-20, trained to the end o
 (``cnnlessons train NAME`` trains one again from its recipe), are package data in
 ``models/cifar10/``: ``NAME.pt``, the state dict in float16, and ``NAME.json``, its record (test
 accuracy, the normalisation its inputs need, the recipe and its digest, the training history, the
-hash of the weights, ...). Loading is strict: the model must be built with the arguments it was
-trained with, and the weights must hash to what the record says.
+hash of the weights, its confusion matrix and most confident mistakes on the test split, ...).
+Loading is strict: the model must be built with the arguments it was trained with, and the weights
+must hash to what the record says.
 """
 
 from __future__ import annotations
@@ -20,12 +21,17 @@ import torch
 from torch import nn
 
 __all__ = [
+    "ERROR_KEYS",
     "WEIGHTS",
     "WEIGHTS_NAME",
     "available",
+    "check_error_analysis",
     "checkpoint_table",
+    "confident_mistakes",
+    "confusion_matrix",
     "load_record",
     "load_converged",
+    "per_class_accuracy",
     "record_path",
     "weights_digest",
     "weights_path",
@@ -141,6 +147,95 @@ def load_converged(
     model.eval()
     model.checkpoint_record = record  # type: ignore[assignment]  # travels with the model: accuracy, normalisation, history
     return model
+
+
+ERROR_KEYS = ("confusion", "confident_mistakes", "error_analysis")
+"""The record entries of the error analysis (``cnnlessons.runs.errors``)."""
+
+
+def check_error_analysis(record: Mapping[str, Any], tolerance: float | None = 0.002) -> None:
+    """Refuse, in one line (ValueError), a record whose error analysis does not hold together: a
+    square confusion of counts over its classes that adds up to the images measured, whose diagonal
+    gives the record's test accuracy within ``tolerance`` (None: not compared), and confident
+    mistakes that are mistakes, most confident first, each counted in the confusion."""
+    where = f"the {record.get('name', '?')} record's error analysis"
+    missing = [key for key in ERROR_KEYS if key not in record]
+    if missing:
+        raise ValueError(f"{where} lacks {', '.join(missing)}")
+    confusion, mistakes, about = (record[key] for key in ERROR_KEYS)
+    classes, images = about.get("classes"), about.get("images")
+    if not isinstance(classes, list) or len(classes) < 2 or not isinstance(images, int) or images < 1:
+        raise ValueError(f"{where} names no classes or no number of images")
+    n = len(classes)
+    if (
+        not isinstance(confusion, list)
+        or len(confusion) != n
+        or any(not isinstance(row, list) or len(row) != n for row in confusion)
+        or any(not isinstance(c, int) or isinstance(c, bool) or c < 0 for row in confusion for c in row)
+    ):
+        raise ValueError(f"{where}: confusion must be {n} x {n} counts")
+    total = sum(map(sum, confusion))
+    if total != images:
+        raise ValueError(f"{where}: the confusion counts {total:,} images, not the {images:,} measured")
+    accuracy = sum(confusion[i][i] for i in range(n)) / total
+    if tolerance is not None and abs(accuracy - record["test_acc"]) > tolerance:
+        raise ValueError(
+            f"{where}: its diagonal gives {accuracy:.2%}, the record's test accuracy is "
+            f"{record['test_acc']:.2%} (more than {tolerance:.2%} apart)"
+        )
+    if not isinstance(mistakes, list) or any(not isinstance(m, dict) for m in mistakes):
+        raise ValueError(f"{where}: confident_mistakes must be a list of mistakes")
+    seen: dict[tuple[int, int], int] = {}
+    for i, mistake in enumerate(mistakes):
+        true, predicted = mistake.get("true"), mistake.get("predicted")
+        index, probability = mistake.get("index"), mistake.get("probability")
+        if true not in classes or predicted not in classes or true == predicted:
+            raise ValueError(f"{where}: confident mistake {i} is not a mistake ({true} as {predicted})")
+        if not isinstance(index, int) or not 0 <= index < images:
+            raise ValueError(f"{where}: confident mistake {i} has no index into the {images:,} images")
+        if not isinstance(probability, (int, float)) or not 0 <= probability <= 1:
+            raise ValueError(f"{where}: confident mistake {i} has no probability in [0, 1]")
+        if i and probability > mistakes[i - 1]["probability"]:
+            raise ValueError(f"{where}: the confident mistakes are not most confident first (at {i})")
+        cell = (classes.index(true), classes.index(predicted))
+        seen[cell] = seen.get(cell, 0) + 1
+        if seen[cell] > confusion[cell[0]][cell[1]]:
+            raise ValueError(f"{where}: more {true}-as-{predicted} mistakes listed than the confusion counts")
+    if len({m["index"] for m in mistakes}) != len(mistakes):
+        raise ValueError(f"{where}: a confident mistake is listed twice")
+
+
+def _errors(name: str, folder: str | Path) -> dict[str, Any]:
+    record = load_record(name, folder)
+    if "confusion" not in record:
+        raise ValueError(
+            f"the {name} record holds no error analysis: add it with "
+            f"`cnnlessons checkpoints errors {name} --data PATH`"
+        )
+    check_error_analysis(record, tolerance=None)
+    return record
+
+
+def confusion_matrix(name: str, folder: str | Path = WEIGHTS) -> tuple[list[str], torch.Tensor]:
+    """Checkpoint ``name``'s classes and its confusion matrix on the test split (int64; rows: the
+    true class, columns: the predicted one)."""
+    record = _errors(name, folder)
+    return list(record["error_analysis"]["classes"]), torch.tensor(record["confusion"], dtype=torch.int64)
+
+
+def per_class_accuracy(name: str, folder: str | Path = WEIGHTS) -> dict[str, float]:
+    """Checkpoint ``name``'s accuracy on each class of the test split, from its confusion matrix
+    (measured on the float16 weights in float32, as ``build_model`` loads them)."""
+    classes, confusion = confusion_matrix(name, folder)
+    correct = confusion.diagonal().double() / confusion.sum(dim=1).clamp_min(1).double()
+    return dict(zip(classes, correct.tolist(), strict=True))
+
+
+def confident_mistakes(name: str, folder: str | Path = WEIGHTS) -> list[dict[str, Any]]:
+    """Checkpoint ``name``'s most confident mistakes on the test split, most confident first: each
+    ``index`` (into the test split as ``load_dataset`` loads it), ``true``, ``predicted`` (class
+    names) and ``probability`` (the softmax probability of the wrong class)."""
+    return [dict(m) for m in _errors(name, folder)["confident_mistakes"]]
 
 
 def checkpoint_table(folder: str | Path = WEIGHTS) -> str:

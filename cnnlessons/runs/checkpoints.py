@@ -9,7 +9,9 @@ prints the estimate first, then a line per finished epoch, and keeps the run's s
 ``--resume`` goes on from its last finished epoch. A finished run writes ``NAME.pt`` (the
 weights in float16) and ``NAME.json`` (its record: test accuracy overall and per class, the test
 set, the normalisation, the recipe and its digest, the history, precision, device, wall time,
-date, torch version and the weights' hash) into ``--out``, checked before training starts: by
+date, torch version and the weights' hash, and the error analysis of ``cnnlessons.runs.errors``:
+the test split's confusion matrix and most confident mistakes, measured on the float16 weights as
+``build_model(NAME, weights="cifar10")`` loads them) into ``--out``, checked before training starts: by
 default ``cifar10_checkpoints/`` under the data root. The shipped checkpoints (the package's
 ``models/cifar10/``) are replaced only when ``--out`` names that folder, and only by a run on the
 full training split.
@@ -31,6 +33,7 @@ from ..devices import device_description, pick_device
 from ..models.converged import WEIGHTS, record_path, weights_digest, weights_path
 from ..profiles import get_profile
 from .converged import CONVERGED
+from .errors import error_analysis, write_record
 
 __all__ = [
     "PROFILE",
@@ -191,6 +194,7 @@ def train(
         for k, v in model.state_dict().items()
     }
     torch.save(state, weights_path(name, out))
+    test_set = data_name or data.source or data.name
     record = {
         "name": name,
         "model": spec.model,
@@ -198,9 +202,7 @@ def train(
         "parameters": sum(p.numel() for p in model.parameters()),
         "test_acc": history.test_acc,
         "per_class_test_acc": per_class_accuracy(model, data, history.info["precision"]),
-        "test_set": (
-            f"{data_name or data.source or data.name}: the test split, {len(data.test_labels):,} images"
-        ),
+        "test_set": f"{test_set}: the test split, {len(data.test_labels):,} images",
         "train_size": len(data.train_labels),
         "val_size": len(data.val_labels),
         "normalisation": {"mean": data.mean.tolist(), "std": data.std.tolist()},
@@ -218,7 +220,10 @@ def train(
         "weights_sha256": weights_digest(state),
         "history": history.to_dict(),
     }
-    record_path(name, out).write_text(json.dumps(record, indent=1) + "\n")
+    # The error analysis measures the weights as they ship: float16, loaded back in float32.
+    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
+    record |= error_analysis(model, data, data_name=test_set, weights_sha256=record["weights_sha256"])
+    write_record(record, record_path(name, out))
     partial.unlink(missing_ok=True)
     print(
         f"{name}: test accuracy {history.test_acc:.2%} after {history.epoch[-1]} epochs in "
