@@ -145,7 +145,7 @@ def test_check_lines_fails_a_finding_outside_the_pending_notebooks_only(prose):
     notes, problems = prose.check_lines("99_tiny", nb, pending=frozenset())
     assert notes == [] and len(problems) == 2 and problems[0].startswith("99_tiny: cell 1: '42.1%'")
     notes, problems = prose.check_lines("99_tiny", nb, pending=frozenset({"99_tiny"}))
-    assert problems == [] and notes[0].startswith("99_tiny: 2 run-dependent figure(s)") and len(notes) == 3
+    assert problems == [] and notes[0].startswith("99_tiny: 2 stale figure(s)") and len(notes) == 3
     assert prose.check_lines("99_tiny", notebook("Three 3x3 layers.")) == ([], [])
 
 
@@ -164,7 +164,7 @@ def test_the_tools_check_fails_on_a_planted_figure_unless_the_notebook_is_pendin
     assert tool.check() == 1 and "99_tiny: cell 2: '42.1%'" in capsys.readouterr().out
     monkeypatch.setattr(tool.prose, "PENDING_REWRITE", frozenset({"99_tiny"}))
     assert tool.check() == 0
-    assert "99_tiny: 1 run-dependent figure(s) in markdown (pending rewrite" in capsys.readouterr().out
+    assert "99_tiny: 1 stale figure(s) or long reason(s) (pending rewrite" in capsys.readouterr().out
 
 
 def test_every_pending_notebook_exists(prose, stored):
@@ -188,3 +188,16 @@ def test_a_figure_a_stored_run_printed_is_never_let_through_in_markdown(prose, s
         for i, cell in enumerate(nb.cells):
             if cell.cell_type == "markdown" and figure in prose.mask(cell.source):
                 assert figure in [f.figure for f in prose.cell_findings(cell.source, name, i)], (name, i)
+
+
+def test_a_ledger_reason_over_40_words_is_a_problem_outside_the_pending_set(prose):
+    nb = nbformat.v4.new_notebook()
+    short, long = " ".join(["word"] * 40), " ".join(["word"] * 41)
+    nb.metadata["cnnlessons"] = {"claims": [{"id": "a.short", "why": short}, {"id": "a.long", "why": long}]}
+    assert prose.reason_problems(nb, "99_tiny") == [
+        "99_tiny: ledger row a.long: its reason has 41 words; at most 40"
+    ]
+    notes, problems = prose.check_lines("99_tiny", nb, pending=frozenset())
+    assert notes == [] and len(problems) == 1 and "a.long" in problems[0]
+    notes, problems = prose.check_lines("99_tiny", nb, pending=frozenset({"99_tiny"}))
+    assert problems == [] and "a.long" in notes[1]

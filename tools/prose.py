@@ -207,17 +207,32 @@ def figure_problems(nb: nbformat.NotebookNode, notebook: str = "") -> list[str]:
     return [str(f) for f in findings(nb, notebook)]
 
 
+REASON_WORDS = 40
+"""A ledger row says why in at most this many words; the history of designs tried goes to docs/."""
+
+
+def reason_problems(nb: nbformat.NotebookNode, notebook: str = "") -> list[str]:
+    """A line for each ledger row (the notebook's metadata ``cnnlessons.claims``) whose ``why``
+    runs past ``REASON_WORDS`` words."""
+    rows = nb.metadata.get("cnnlessons", {}).get("claims") or []
+    return [
+        f"{notebook}: ledger row {row.get('id')}: its reason has {n} words; at most {REASON_WORDS}"
+        for row in rows
+        if isinstance(row, dict) and (n := len(str(row.get("why") or "").split())) > REASON_WORDS
+    ]
+
+
 def check_lines(
     notebook: str, nb: nbformat.NotebookNode, pending: frozenset[str] | None = None
 ) -> tuple[list[str], list[str]]:
     """(notes, problems) for ``check``: a notebook of ``pending`` (default ``PENDING_REWRITE``) gets
     its findings as notes, a count and then a line each, and no problem; any other notebook a
     problem per finding."""
-    lines = figure_problems(nb, notebook)
+    lines = figure_problems(nb, notebook) + reason_problems(nb, notebook)
     if not lines:
         return [], []
     if notebook in (PENDING_REWRITE if pending is None else pending):
-        head = f"{notebook}: {len(lines)} run-dependent figure(s) in markdown (pending rewrite, not failing)"
+        head = f"{notebook}: {len(lines)} stale figure(s) or long reason(s) (pending rewrite, not failing)"
         return [head] + ["  " + line for line in lines], []
     return [], [f"{line} (compute it, or see tools/prose.py's allow-list)" for line in lines]
 
