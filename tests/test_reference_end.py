@@ -120,3 +120,43 @@ def test_figure1s_rates_are_the_sweeps_picks():
     if record is None:
         pytest.skip("the learning-rate sweep has not shipped")
     assert alexnet.pick_rates(reference.end_runs(alexnet.FIGURE1_SWEEP.key, record)) == alexnet.FIGURE1_END_LR
+
+
+def test_train_reference_adds_seed_by_seed_and_skips_the_seeds_it_holds(monkeypatch, digits, tmp_path):
+    recipe = _tiny()
+    monkeypatch.setitem(RECIPES, KEY, recipe)
+    log: list[str] = []
+    path = reference.train_reference(KEY, digits, [0], data_name="digits", folder=tmp_path, log=log.append)
+    assert reference.load_record(KEY, tmp_path)["seeds"] == [0] and path == tmp_path / reference.file_name(
+        KEY
+    )
+    calls = []
+    monkeypatch.setattr(Recipe, "train_seeds", lambda *a, **k: calls.append(k["seeds"]) or {})
+    reference.train_reference(KEY, digits, [0], data_name="digits", folder=tmp_path, log=log.append)
+    assert calls == [] and any("seed 0 is in" in line for line in log)
+
+
+def test_an_interrupted_seed_adds_nothing(monkeypatch, digits, tmp_path):
+    recipe = _tiny()
+    monkeypatch.setitem(RECIPES, KEY, recipe)
+
+    def stop(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Recipe, "train_seeds", stop)
+    log: list[str] = []
+    assert (
+        reference.train_reference(KEY, digits, [3], data_name="digits", folder=tmp_path, log=log.append)
+        is None
+    )
+    assert reference.load_record(KEY, tmp_path) is None and "interrupted: not a result" in log[-1]
+
+
+def test_reproduce_seeds_names_the_reference_recipes(capsys, tmp_path):
+    from cnnlessons.runs import reproduce
+
+    with pytest.raises(SystemExit):
+        reproduce.main(["--data", str(tmp_path), "--only", "02_vggnet/vgg", "--seeds", "0"])
+    err = capsys.readouterr().err
+    assert "--seeds trains reference recipes: --only must name some of 01_alexnet/figure1_lr_sweep" in err
+    assert "(got 02_vggnet/vgg)" in err

@@ -5,7 +5,9 @@
 #      then the training and platform tests in full, on CUDA (fit picks it by default);
 #   2. the benchmark on real CIFAR-10, precision auto and fp16 forced;
 #   3. the ResNet-20 reproduction (04_resnet/resnet20_fast), the lessons' headline reference run;
-#   4. every other reproduction key, one at a time (the ones that finish in time are kept).
+#   4. every other reproduction key, one at a time (the ones that finish in time are kept);
+#   5. the runs trained to the end (cnnlessons.runs.reference), in the order of REFERENCE_KEYS,
+#      each seed added to $OUT/root/reference_results/end/<key>.json as it finishes.
 #
 #   tools/gpu_check.sh [CIFAR10_DIR]
 #
@@ -18,7 +20,7 @@
 # Python packages missing on the machine (ipywidgets, torchinfo: the lessons' experiments import
 # them) are installed from carried wheels in $WHEELS (default wheels/) when that folder exists.
 # Run from the repository root; the checkout's package is used as it is, without installing.
-# Time limits in seconds: T_TESTS, T_BENCH, T_RESNET20, T_OTHERS.
+# Time limits in seconds: T_TESTS, T_BENCH, T_RESNET20, T_OTHERS, T_END.
 set -uo pipefail
 
 OUT=${OUT:-out/gpu_check}
@@ -29,6 +31,8 @@ T_TESTS=${T_TESTS:-100}
 T_BENCH=${T_BENCH:-90}
 T_RESNET20=${T_RESNET20:-240}
 T_OTHERS=${T_OTHERS:-150}
+T_END=${T_END:-600}
+REFERENCE_KEYS=${REFERENCE_KEYS:-"01_alexnet/figure1_lr_sweep:100,101"}
 
 mkdir -p "$OUT"
 LOG="$OUT/gpu_check.log"
@@ -127,3 +131,16 @@ for part in ("resnet20", "others"):
     else:
         print(f"not complete: no {part} results (stopped at its time limit, or failed): nothing to commit")
 EOF
+
+# -- 5. runs trained to the end, seed by seed, as long as time allows --------------------------
+DEADLINE=$((SECONDS + T_END))
+for item in $REFERENCE_KEYS; do
+    key=${item%%:*}; seeds=${item#*:}
+    left=$((DEADLINE - SECONDS))
+    if [ "$left" -le 10 ]; then say "no time left for $key"; continue; fi
+    CNNLESSONS_DATA_ROOT="$OUT/root" step "$left" "$PY" -m cnnlessons reproduce --data "$DATA" \
+        --profile gpu --only "$key" --seeds ${seeds//,/ }
+done
+say "runs trained to the end (finished seeds only; compare their records before copying them into"
+say "cnnlessons/reference_results/end/):"
+ls -l "$OUT/root/reference_results/end" 2>/dev/null | tee -a "$LOG"

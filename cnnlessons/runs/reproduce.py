@@ -159,6 +159,8 @@ def main(argv: list[str] | None = None) -> pathlib.Path:
         check_experiment_keys(args.only or [])
     except ValueError as error:
         parser.error(f"--only: {error}")
+    if args.seeds is not None:
+        _check_reference_args(args, parser)
     if args.out:  # checked before hours of training, not after
         try:
             check_writable(pathlib.Path(args.out).parent)
@@ -177,7 +179,7 @@ def main(argv: list[str] | None = None) -> pathlib.Path:
         parser.error(f"--data: {error}")
     print(f"{profile}\ndata: {data}\ndevice: {device_name()}")
     if args.seeds is not None:
-        return _reference(args, data, parser)
+        return _reference(args, data)
     partial = partial_path()
     done = json.loads(partial.read_text()) if args.resume and partial.exists() else None
     doc, finished = run_experiments(data, profile, args.only, done=done)
@@ -197,11 +199,11 @@ def main(argv: list[str] | None = None) -> pathlib.Path:
     return out
 
 
-def _reference(args: argparse.Namespace, data: CourseData, parser: argparse.ArgumentParser) -> pathlib.Path:
-    from . import reference
+def _check_reference_args(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+    from .reference import reference_recipes
 
+    known = reference_recipes()
     keys = args.only or []
-    known = reference.reference_recipes()
     if not keys or (others := [k for k in keys if k not in known]):
         parser.error(
             f"--seeds trains reference recipes: --only must name some of {', '.join(known)}"
@@ -209,12 +211,16 @@ def _reference(args: argparse.Namespace, data: CourseData, parser: argparse.Argu
         )
     if any(s < 0 for s in args.seeds):
         parser.error(f"--seeds: expected integers >= 0, got {args.seeds}")
-    folder = (
-        pathlib.Path(str(reference.shipped_folder())) if args.replace_shipped else reference.user_folder()
-    )
+
+
+def _reference(args: argparse.Namespace, data: CourseData) -> pathlib.Path:
+    from . import reference
+
+    shipped = pathlib.Path(str(reference.shipped_folder()))
+    folder = shipped if args.replace_shipped else reference.user_folder()
     show = "bar" if sys.stderr.isatty() else "epochs"
     path = pathlib.Path()
-    for key in keys:
+    for key in args.only:
         found = reference.train_reference(
             key, data, args.seeds, data_name=data.name, folder=folder, precision=args.precision, show=show
         )
