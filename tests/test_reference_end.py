@@ -160,3 +160,23 @@ def test_reproduce_seeds_names_the_reference_recipes(capsys, tmp_path):
     err = capsys.readouterr().err
     assert "--seeds trains reference recipes: --only must name some of 01_alexnet/figure1_lr_sweep" in err
     assert "(got 02_vggnet/vgg)" in err
+
+
+def test_a_row_with_its_end_entry_passes_the_ledger_and_a_wrong_verdict_fails_it(tiny, tmp_path, monkeypatch):
+    from cnnlessons.claims import judge, ledger_bundle, recheck
+
+    recipe, runs = tiny
+    monkeypatch.setattr(reference, "shipped_folder", lambda: tmp_path)
+    monkeypatch.setattr(reference, "_recipe_for", lambda claim_id: recipe)
+    reference.add_runs(KEY, runs, "digits", tmp_path)
+    entry = reference.end_entry("alexnet.relu_vs_tanh")
+    figures = {"relu": {"epochs_to_target": {0: 2, 1: 2}}, "tanh": {"epochs_to_target": {0: 5, 1: 6}}}
+    row = judge("alexnet.relu_vs_tanh", figures).row(reference=entry)
+    assert recheck([row]) == []
+    assert "trained to the end" in ledger_bundle([row])["text/html"]
+    wrong = {"shown": "not shown", "not shown": "shown"}[entry["verdict"]]
+    assert (
+        "stored verdict trained to the end" in recheck([{**row, "reference": {**entry, "verdict": wrong}}])[0]
+    )
+    one_seed = {**entry, "seeds": [0]}
+    assert "needs two seeds at least" in recheck([{**row, "reference": one_seed}])[0]

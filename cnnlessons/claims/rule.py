@@ -51,9 +51,15 @@ class Judgement:
     def mean(self) -> float | None:
         return self.conditions[0].mean if self.conditions else None
 
-    def row(self, budget: str | None = None, converged: str | None = None) -> dict[str, Any]:
+    def row(
+        self,
+        budget: str | None = None,
+        converged: str | None = None,
+        reference: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
         """The ledger row. A ``not shown`` row's ``why`` adds ``budget`` (the budget that would show
-        it) and ``converged`` (the converged figure, where one exists)."""
+        it) and ``converged`` (the converged figure, where one exists); ``reference`` is the column
+        "trained to the end" (``cnnlessons.runs.reference.end_entry``), where such runs ship."""
         why = self.reason
         if self.verdict == "not shown":
             why += "".join(f"; {part}" for part in (budget, converged) if part)
@@ -78,6 +84,7 @@ class Judgement:
             "figures": _plain(self.figures),
             "reason": self.reason,
             **({"why": why} if self.verdict != "shown" else {}),
+            **({"reference": dict(reference)} if reference is not None else {}),
         }
 
 
