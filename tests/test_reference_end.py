@@ -80,18 +80,22 @@ def test_a_file_checks_out_and_a_changed_recipe_or_edit_fails_it(tiny, tmp_path,
         reference.add_runs(KEY, runs, "digits", tmp_path)
 
 
-def test_an_unpaired_or_interrupted_run_fails_the_check(tiny, tmp_path):
-    _, runs = tiny
+def test_an_interrupted_run_fails_the_check_and_an_unpaired_seed_is_not_judged(tiny, tmp_path):
+    recipe, runs = tiny
     record = json.loads(reference.add_runs(KEY, runs, "digits", tmp_path).read_text())
-    del record["runs"]["tanh"]["1"]
-    record["runs"]["relu"]["0"]["history"]["interrupted"] = True
-    record["sha256"] = reference.record_hash(record)
-    problems = reference.check_record(record)
-    assert any("tanh has no run of seed 1" in p for p in problems)
-    assert any("relu (seed 0) is not a finished run" in p for p in problems)
-    stopped = {"relu": {0: dataclasses.replace(runs["relu"][0], interrupted=True)}}
+    stopped = json.loads(json.dumps(record))
+    stopped["runs"]["relu"]["0"]["history"]["interrupted"] = True
+    stopped["sha256"] = reference.record_hash(stopped)
+    assert reference.check_record(stopped) == [f"{KEY}: relu (seed 0) is not a finished run"]
+    interrupted = {"relu": {0: dataclasses.replace(runs["relu"][0], interrupted=True)}}
     with pytest.raises(ValueError, match="did not finish"):
-        reference.add_runs(KEY, stopped, "digits", tmp_path)
+        reference.add_runs(KEY, interrupted, "digits", tmp_path)
+
+    del record["runs"]["tanh"]["1"]  # seed 1's tanh run not trained yet: a file may hold it so
+    record["sha256"] = reference.record_hash(record)
+    assert reference.check_record(record) == []
+    paired = reference.paired_runs(recipe, "alexnet.relu_vs_tanh", record)
+    assert {label: sorted(by) for label, by in paired.items()} == {"relu": [0], "tanh": [0]}
 
 
 def test_the_ledger_entry_is_the_rules_verdict_and_one_seed_gives_none(tiny, tmp_path, monkeypatch):
@@ -122,18 +126,23 @@ def test_figure1s_rates_are_the_sweeps_picks():
     assert alexnet.pick_rates(reference.end_runs(alexnet.FIGURE1_SWEEP.key, record)) == alexnet.FIGURE1_END_LR
 
 
-def test_train_reference_adds_seed_by_seed_and_skips_the_seeds_it_holds(monkeypatch, digits, tmp_path):
+def test_train_reference_adds_run_by_run_and_skips_the_runs_it_holds(monkeypatch, digits, tmp_path):
     recipe = _tiny()
     monkeypatch.setitem(RECIPES, KEY, recipe)
     log: list[str] = []
-    path = reference.train_reference(KEY, digits, [0], data_name="digits", folder=tmp_path, log=log.append)
-    assert reference.load_record(KEY, tmp_path)["seeds"] == [0] and path == tmp_path / reference.file_name(
-        KEY
+    path = reference.train_reference(
+        KEY, digits, [0], data_name="digits", labels=["tanh"], folder=tmp_path, log=log.append
     )
+    assert path == tmp_path / reference.file_name(KEY)
+    assert list(reference.load_record(KEY, tmp_path)["runs"]) == ["tanh"]
     calls = []
-    monkeypatch.setattr(Recipe, "train_seeds", lambda *a, **k: calls.append(k["seeds"]) or {})
+    real = Recipe.train_seeds
+    monkeypatch.setattr(Recipe, "train_seeds", lambda *a, **k: calls.append(k["labels"]) or real(*a, **k))
     reference.train_reference(KEY, digits, [0], data_name="digits", folder=tmp_path, log=log.append)
-    assert calls == [] and any("seed 0 is in" in line for line in log)
+    assert calls == [["relu"]] and any("tanh (seed 0) is in" in line for line in log)
+    assert sorted(reference.load_record(KEY, tmp_path)["runs"]) == ["relu", "tanh"]
+    with pytest.raises(ValueError, match="labels: expected runs of"):
+        reference.train_reference(KEY, digits, [0], data_name="digits", labels=["gelu"], folder=tmp_path)
 
 
 def test_an_interrupted_seed_adds_nothing(monkeypatch, digits, tmp_path):
@@ -149,7 +158,7 @@ def test_an_interrupted_seed_adds_nothing(monkeypatch, digits, tmp_path):
         reference.train_reference(KEY, digits, [3], data_name="digits", folder=tmp_path, log=log.append)
         is None
     )
-    assert reference.load_record(KEY, tmp_path) is None and "interrupted: not a result" in log[-1]
+    assert reference.load_record(KEY, tmp_path) is None and "was interrupted: not a result" in log[-1]
 
 
 def test_reproduce_seeds_names_the_reference_recipes(capsys, tmp_path):

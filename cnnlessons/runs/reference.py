@@ -98,7 +98,9 @@ def load_record(key: str, folder: str | os.PathLike | Traversable | None = None)
 
 def check_record(record: Any) -> list[str]:
     """What is wrong with a reference file's record, one line each; empty when it checks out: its
-    hash, its recipe's digest against the registry's, and every run finished, on every seed."""
+    hash, its recipe's digest against the registry's, and every run in it finished. A file may hold
+    some runs of a seed and not others (runs are added one by one): the ledger judges only the
+    seeds that every arm of a claim has finished (``paired_runs``)."""
     if not isinstance(record, Mapping) or record.get("format") != FORMAT:
         return [f"expected a reference record of format {FORMAT}"]
     key = record.get("recipe")
@@ -117,13 +119,9 @@ def check_record(record: Any) -> list[str]:
     labels = [r.label for r in recipe.runs_for(PROFILE)]
     if not isinstance(runs, Mapping) or not runs:
         return [*problems, f"{key}: no runs"]
-    seeds = sorted({s for by_seed in runs.values() for s in by_seed})
-    for label in labels:
-        for seed in seeds:
-            run = runs.get(label, {}).get(seed)
-            if run is None:
-                problems.append(f"{key}: {label} has no run of seed {seed} (the seeds are paired)")
-            elif run["history"].get("interrupted") or not run["history"].get("epoch"):
+    for label, by_seed in runs.items():
+        for seed, run in by_seed.items():
+            if run["history"].get("interrupted") or not run["history"].get("epoch"):
                 problems.append(f"{key}: {label} (seed {seed}) is not a finished run")
     if unknown := sorted(set(runs) - set(labels)):
         problems.append(f"{key}: runs {unknown} are not the recipe's")
@@ -227,10 +225,20 @@ def end_judgement(claim_id: str) -> tuple[Judgement | None, dict | None]:
     record = load_record(recipe.key) if recipe is not None else None
     if recipe is None or record is None:
         return None, None
-    runs = end_runs(recipe.key, record)
-    if len(record["seeds"]) < 2:
+    runs = paired_runs(recipe, claim_id, record)
+    if len(next(iter(runs.values()), {})) < 2:
         return None, record
     return recipe.judge(claim_id, runs, PROFILE), record
+
+
+def paired_runs(recipe: Recipe, claim_id: str, record: Mapping[str, Any]) -> dict[str, dict[int, History]]:
+    """The runs of ``claim_id``'s arms on the seeds that every arm has finished (the pairs)."""
+    labels = set(recipe.arms_for(claim_id, PROFILE).values())
+    runs = {label: by for label, by in end_runs(recipe.key, record).items() if label in labels}
+    if set(runs) != labels:
+        return {label: {} for label in labels}
+    seeds = set.intersection(*(set(by) for by in runs.values()))
+    return {label: {s: h for s, h in by.items() if s in seeds} for label, by in runs.items()}
 
 
 def end_entry(claim_id: str) -> dict[str, Any] | None:
@@ -243,16 +251,19 @@ def end_entry(claim_id: str) -> dict[str, Any] | None:
     if record is None:
         return None
     recipe = RECIPES[record["recipe"]]
+    runs = paired_runs(recipe, claim_id, record)
+    seeds = sorted(next(iter(runs.values()), {}))
+    if not seeds:
+        return None
     if judgement is None:
         from .evidence import claim_figures
 
-        arms = recipe.arms_for(claim_id, PROFILE)
-        figures = claim_figures(claim_id, end_runs(recipe.key, record), arms, recipe.target)
-        row = {"measured": f"one seed ({record['seeds'][0]}): {json.dumps(figures)}", "verdict": None}
+        figures = claim_figures(claim_id, runs, recipe.arms_for(claim_id, PROFILE), recipe.target)
+        row = {"measured": f"one seed ({seeds[0]}): {json.dumps(figures)}", "verdict": None}
     else:
         row = judgement.row()
         row = {"measured": row["measured"], "verdict": row["verdict"], "figures": row["figures"]}
-    return {**row, "seeds": record["seeds"], "files": [file_name(recipe.key)]}
+    return {**row, "seeds": seeds, "files": [file_name(recipe.key)]}
 
 
 def train_reference(
@@ -261,34 +272,42 @@ def train_reference(
     seeds: list[int],
     *,
     data_name: str,
+    labels: list[str] | None = None,
     folder: str | os.PathLike | None = None,
     precision: str | None = None,
     show: str = "epochs",
     log=print,
 ) -> pathlib.Path | None:
-    """Train reference recipe ``key`` on ``data`` (the ``gpu`` profile's split), one seed at a
-    time, adding each finished seed's runs to its file (``add_runs``); seeds the file holds
-    already are skipped, so a stopped reproduction goes on where it stopped. The file, or None
-    when a run was interrupted (what finished before it is kept)."""
+    """Train reference recipe ``key`` on ``data`` (the ``gpu`` profile's split), run by run (each of
+    ``labels``, default all, on each seed), adding each finished run to its file (``add_runs``);
+    runs the file holds already are skipped, so a stopped reproduction goes on where it stopped.
+    The file, or None when a run was interrupted (what finished before it is kept)."""
     recipe = reference_recipes().get(key)
     if recipe is None:
         raise ValueError(f"key: expected a reference recipe ({', '.join(reference_recipes())}), got {key!r}")
+    known = [r.label for r in recipe.runs_for(PROFILE)]
+    if unknown := [label for label in labels or [] if label not in known]:
+        raise ValueError(f"labels: expected runs of {key} ({', '.join(known)}), got {unknown}")
     target = pathlib.Path(folder) if folder is not None else user_folder()
     path = target / file_name(key)
     log(recipe.describe(PROFILE))
     for seed in seeds:
-        record = load_record(key, target)
-        if record and str(seed) in next(iter(record["runs"].values()), {}):
-            log(f"{key}: seed {seed} is in {path} already")
-            continue
-        log(str(recipe.estimate(data, PROFILE, precision=precision or "auto")))
-        try:
-            runs = recipe.train_seeds(data, PROFILE, seeds=[seed], precision=precision, show=show)
-        except KeyboardInterrupt:
-            log(f"{key}: seed {seed} was interrupted: not a result; the seeds before it are kept in {path}")
-            return None
-        path = add_runs(key, runs, data_name, target)
-        for by_seed in runs.values():
-            log(f"  {by_seed[seed]}")
-        log(f"{key}: seed {seed} added to {path}")
+        for label in labels or known:
+            record = load_record(key, target)
+            if record and str(seed) in record["runs"].get(label, {}):
+                log(f"{key}: {label} (seed {seed}) is in {path} already")
+                continue
+            run = recipe.run(label, PROFILE)
+            log(str(recipe.estimate(data, PROFILE, runs=[run], precision=precision or "auto")))
+            try:
+                runs = recipe.train_seeds(
+                    data, PROFILE, seeds=[seed], labels=[label], precision=precision, show=show
+                )
+            except KeyboardInterrupt:
+                log(
+                    f"{key}: {label} (seed {seed}) was interrupted: not a result; the runs before it are kept"
+                )
+                return None
+            path = add_runs(key, runs, data_name, target)
+            log(f"  {runs[label][seed]}\n{key}: {label} (seed {seed}) added to {path}")
     return path

@@ -143,6 +143,9 @@ def main(argv: list[str] | None = None) -> pathlib.Path:
         "its file under the data root (cnnlessons.runs.reference); seeds the file holds are skipped",
     )
     parser.add_argument(
+        "--labels", nargs="+", help="with --seeds: only these runs of the recipe (default: all), one by one"
+    )
+    parser.add_argument(
         "--replace-shipped",
         action="store_true",
         help="with --seeds: add the runs to the package's own reference files (a checkout's, to commit)",
@@ -222,7 +225,14 @@ def _reference(args: argparse.Namespace, data: CourseData) -> pathlib.Path:
     path = pathlib.Path()
     for key in args.only:
         found = reference.train_reference(
-            key, data, args.seeds, data_name=data.name, folder=folder, precision=args.precision, show=show
+            key,
+            data,
+            args.seeds,
+            data_name=data.name,
+            labels=args.labels,
+            folder=folder,
+            precision=args.precision,
+            show=show,
         )
         if found is None:
             raise SystemExit(130)
