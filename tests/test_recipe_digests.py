@@ -27,6 +27,7 @@ DIGESTS = {
     "04_resnet/degradation": ("ccc2be90516a6eb9", "3919ef80b0edf64b", "16f20c1a5d5e2a08"),
     # changed on purpose in 0.2.0: option B is named ("projection_where_needed"), no longer None
     "04_resnet/shortcuts": ("2f6f63c071adaf01", "d54d2d13f5ce2f4d", "3174fd2aaeabda37"),
+    "04_resnet/degradation_end": ("f4ed06d25e2aa9fc", "5b94dea22b814812", "52d144bead8dd1ea"),
     "04_resnet/resnet20_fast": ("073d882dd200815e", "7cb19ad202d3fc41", "5f82a2822433e831"),
     "04_resnet/preactivation": ("a2f5c2ffb86653cf", "57ec0b6df611d843", "18e8c7b764b68e83"),
     "05_densenet/densenet_vs_resnet": ("4ae3bf2ac5950d47", "c18df3de51fa0715", "173b60e7fb98963d"),
