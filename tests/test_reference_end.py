@@ -189,3 +189,16 @@ def test_a_row_with_its_end_entry_passes_the_ledger_and_a_wrong_verdict_fails_it
     )
     one_seed = {**entry, "seeds": [0]}
     assert "needs two seeds at least" in recheck([{**row, "reference": one_seed}])[0]
+
+
+def test_end_histories_are_labelled_for_the_plot(tiny, tmp_path, monkeypatch):
+    _, runs = tiny
+    monkeypatch.setattr(reference, "shipped_folder", lambda: tmp_path)
+    reference.add_runs(KEY, runs, "digits", tmp_path)
+    drawn = reference.end_histories(KEY)
+    assert [h.label for h in drawn] == [
+        "relu, trained to the end (seed 0)",
+        "tanh, trained to the end (seed 0)",
+    ]
+    assert [h.label for h in reference.end_histories(KEY, seed=1)][0].endswith("(seed 1)")
+    assert reference.end_histories("test/none") == []

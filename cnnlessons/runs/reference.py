@@ -48,6 +48,9 @@ __all__ = [
     "end_runs",
     "end_judgement",
     "end_entry",
+    "end_histories",
+    "train_reference",
+    "paired_runs",
 ]
 
 FORMAT = 1
@@ -311,3 +314,21 @@ def train_reference(
             path = add_runs(key, runs, data_name, target)
             log(f"  {runs[label][seed]}\n{key}: {label} (seed {seed}) added to {path}")
     return path
+
+
+def end_histories(key: str, seed: int | None = None) -> list[History]:
+    """The shipped runs of reference recipe ``key`` on ``seed`` (default: the lowest seed that
+    every run has), labelled for a plot beside the learner's curves ("plain-56, trained to the end
+    (seed 0)"), as ``plots.history`` draws reference runs: dashed. Empty where none ships."""
+    runs = end_runs(key)
+    if not runs:
+        return []
+    common = set.intersection(*(set(by) for by in runs.values()))
+    chosen = min(common) if seed is None and common else seed
+    found = []
+    for label, by_seed in runs.items():
+        if chosen in by_seed:
+            history = by_seed[chosen]
+            history.label = f"{label}, trained to the end (seed {chosen})"
+            found.append(history)
+    return found
