@@ -87,6 +87,20 @@ def test_plumbing_cells_are_skipped_and_widget_views_become_a_note():
     assert slide_count(lesson()) == 3
 
 
+def test_a_questions_answer_is_revealed_on_a_click():
+    v4 = nbformat.v4
+    nb = lesson()
+    answer = v4.new_output("stream", name="stdout", text="tanh: 8 epochs, ReLU: 15\n")
+    nb.cells[5:5] = [
+        v4.new_markdown_cell("## Questions\n\nWhich gets to 25% first?", metadata={"tags": ["question"]}),
+        v4.new_code_cell("print(answer)", metadata={"tags": ["question-answer"]}, outputs=[answer]),
+    ]
+    cells = slide_notebook(nb).cells
+    question = next(i for i, c in enumerate(cells) if "Which gets to 25% first?" in c.source)
+    shown = [c for c in cells[question:] if "tanh: 8 epochs" in c.source + str(c.get("outputs", ""))]
+    assert shown and shown[0].metadata["slideshow"]["slide_type"] == "fragment"
+
+
 def test_remote_assets_finds_what_a_page_would_load_and_not_links():
     page = (
         '<script src="https://cdn.example/x.js"></script><link rel="stylesheet" '

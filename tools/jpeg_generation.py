@@ -85,8 +85,8 @@ def test_accuracy(data: Path, epochs: int, seed: int) -> float:
     """ResNet-20's test accuracy after ``epochs`` of its converged recipe on ``data``."""
     from cnnlessons.devices import pick_device
     from cnnlessons.profiles import get_profile
-    from cnnlessons.runs.checkpoints import PROFILE, default_precision, load_training_data
-    from cnnlessons.runs.converged import CONVERGED
+    from cnnlessons.runs.checkpoints import default_precision
+    from cnnlessons.runs.converged import CONVERGED, PROFILE, load_training_data
 
     profile = get_profile(PROFILE)
     recipe = dataclasses.replace(CONVERGED["resnet20"], fixed_epochs=epochs, seed=seed)

@@ -22,8 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 import cnnlessons.lessons  # noqa: E402,F401  registers the recipes
 from cnnlessons.profiles import get_profile  # noqa: E402
-from cnnlessons.runs.checkpoints import PROFILE, load_training_data  # noqa: E402
-from cnnlessons.runs.converged import CONVERGED  # noqa: E402
+from cnnlessons.runs.converged import CONVERGED, PROFILE, load_training_data  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

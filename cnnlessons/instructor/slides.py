@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .lecture import SLIDE_HEIGHT, SLIDE_WIDTH, lecture_notebook
+from .release import ANSWER
 
 if TYPE_CHECKING:  # nbformat and nbconvert come with the `instructor` and `lab` extras
     import nbformat
@@ -80,11 +81,14 @@ def remote_assets(page: str) -> list[str]:
 
 def slide_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """A copy of ``nb`` recut for the lecture (``lecture.lecture_notebook``): plumbing cells
-    skipped, widget views as a line of text, the prose in the speaker notes."""
+    skipped, widget views as a line of text, a question's answer revealed on a click (a fragment),
+    the prose in the speaker notes."""
     nb = copy.deepcopy(nb)
     for cell in nb.cells:
         if SKIPPED_TAGS.intersection(cell.metadata.get("tags", [])):
             cell.metadata.setdefault("slideshow", {})["slide_type"] = "skip"
+        elif ANSWER in cell.metadata.get("tags", []):  # the class predicts first: the answer on a click
+            cell.metadata.setdefault("slideshow", {})["slide_type"] = "fragment"
         for output in cell.get("outputs", []):
             data = output.get("data", {})
             if WIDGET_VIEW in data:

@@ -28,27 +28,22 @@ from typing import Any
 
 import torch
 
-from ..data import CourseData, check_writable, data_root, load_dataset
+from ..data import CourseData, check_writable, data_root
 from ..devices import device_description, pick_device
 from ..models.converged import WEIGHTS, record_path, weights_digest, weights_path
 from ..profiles import get_profile
-from .converged import CONVERGED
+from .converged import CONVERGED, PROFILE, load_training_data
 from .errors import error_analysis, write_record
 
 __all__ = [
-    "PROFILE",
     "cpu_runs_bf16",
     "default_out",
     "default_precision",
-    "load_training_data",
     "partial_path",
     "per_class_accuracy",
     "train",
     "run",
 ]
-
-PROFILE = "gpu"
-"""The profile whose split the checkpoints train on: all 45,000 training images, 5,000 held out."""
 
 
 def cpu_runs_bf16() -> bool:
@@ -64,19 +59,6 @@ def cpu_runs_bf16() -> bool:
 def default_precision(device: torch.device) -> str:
     """What the checkpoints train in: bf16 autocast on a CPU that computes it natively, else ``auto``."""
     return "bf16" if device.type == "cpu" and cpu_runs_bf16() else "auto"
-
-
-def load_training_data(data: str | Path) -> CourseData:
-    """CIFAR-10 from ``data`` (a folder, or 'cifar10' to download), split as the checkpoints train
-    on it: the ``PROFILE`` profile's 45,000 / 5,000 / 10,000 images."""
-    profile = get_profile(PROFILE)
-    return load_dataset(
-        data,
-        train_size=profile.train_size,
-        val_size=profile.val_size,
-        test_size=profile.test_size,
-        image_size=profile.image_size,
-    )
 
 
 def partial_path(name: str) -> Path:

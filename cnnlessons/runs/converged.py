@@ -4,13 +4,34 @@ registered as ``converged/<name>`` (``cnnlessons train NAME`` trains one again;
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
+from ..data import CourseData, load_dataset
 from ..models.densenet import DENSENET_BC
+from ..profiles import get_profile
 from ..training import Training
 from .recipes import Recipe, Run, register
+
+PROFILE = "gpu"
+"""The profile whose split the checkpoints and the runs to the end train on: all 45,000 training
+images, 5,000 held out, the 10,000 test images."""
+
+
+def load_training_data(data: str | os.PathLike) -> CourseData:
+    """CIFAR-10 from ``data`` (a folder, or 'cifar10' to download), split as the checkpoints train
+    on it: the ``PROFILE`` profile's 45,000 / 5,000 / 10,000 images."""
+    profile = get_profile(PROFILE)
+    return load_dataset(
+        data,
+        train_size=profile.train_size,
+        val_size=profile.val_size,
+        test_size=profile.test_size,
+        image_size=profile.image_size,
+    )
+
 
 CONVERGED_TRAINING = Training(
     optimizer="sgd",

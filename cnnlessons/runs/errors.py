@@ -253,7 +253,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """The ``checkpoints`` command (``cnnlessons.__main__``)."""
-    from .checkpoints import load_training_data
+    from .converged import load_training_data
 
     try:
         names: Sequence[str] = args.names or available(args.folder)

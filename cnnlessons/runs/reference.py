@@ -27,6 +27,7 @@ from typing import Any
 from ..claims import CLAIMS, Judgement
 from ..data import data_root
 from ..history import History
+from .converged import PROFILE
 from .recipes import RECIPES, Recipe
 
 try:
@@ -54,8 +55,6 @@ __all__ = [
 ]
 
 FORMAT = 1
-PROFILE = "gpu"
-"""The profile whose split and digest the reference runs use (the converged checkpoints' too)."""
 FOLDER = "end"
 
 Runs = Mapping[str, Mapping[int, History]]
