@@ -30,6 +30,7 @@ COURSE_IDS = [
     "vgg.vgg_block",
     "googlenet.reduction_params",
     "googlenet.inception_block",
+    "googlenet.batch_norm_forward",
     "resnet.residual_block",
     "resnet.bottleneck_block",
     "densenet.out_channels",
@@ -541,6 +542,156 @@ def test_inception_block(capsys):
     fails("googlenet.inception_block", InceptionAvgPool, "not average pooling")
     fails("googlenet.inception_block", _inception(final_relu=False), "negative")
     fails("googlenet.inception_block", InceptionNoInnerReLU, "the 1x1 reductions too")
+
+
+# --- googlenet.batch_norm_forward ------------------------------------------------------------
+
+BN = "googlenet.batch_norm_forward"
+
+
+def _channel(t):
+    return t[None, :, None, None]
+
+
+def batch_norm_forward(x, weight, bias, running_mean, running_var, training, momentum=0.1, eps=1e-5):
+    """The lesson's solution."""
+    if training:
+        mean = x.mean(dim=(0, 2, 3))
+        var = x.var(dim=(0, 2, 3), unbiased=False)
+        n = x.numel() / x.shape[1]
+        with torch.no_grad():
+            running_mean.mul_(1 - momentum).add_(momentum * mean)
+            running_var.mul_(1 - momentum).add_(momentum * var * n / (n - 1))
+    else:
+        mean, var = running_mean, running_var
+    x_hat = (x - _channel(mean)) / torch.sqrt(_channel(var) + eps)
+    return _channel(weight) * x_hat + _channel(bias)
+
+
+def _bn_var_mean(x, weight, bias, running_mean, running_var, training, momentum=0.1, eps=1e-5):
+    """Written differently: torch.var_mean, keepdim, statistics detached for the update, copy_."""
+    if not training:
+        scale = weight / torch.sqrt(running_var + eps)
+        return x * scale.view(1, -1, 1, 1) + (bias - running_mean * scale).view(1, -1, 1, 1)
+    var, mean = torch.var_mean(x, dim=[0, 2, 3], keepdim=True, correction=0)
+    n = x.shape[0] * x.shape[2] * x.shape[3]
+    running_mean.copy_(momentum * mean.detach().flatten() + (1 - momentum) * running_mean)
+    running_var[:] = momentum * var.detach().flatten() * n / (n - 1) + (1 - momentum) * running_var
+    return (x - mean) * torch.rsqrt(var + eps) * weight.view(1, -1, 1, 1) + bias.view(1, -1, 1, 1)
+
+
+def _bn_functional(x, weight, bias, running_mean, running_var, training, momentum=0.1, eps=1e-5):
+    return F.batch_norm(x, running_mean, running_var, weight, bias, training, momentum, eps)
+
+
+def _bn(
+    norm_correction=0,
+    update_correction=1,
+    eval_batch=False,
+    swap_momentum=False,
+    eps_outside=False,
+    in_place_x=False,
+    no_grad=True,
+    detach=False,
+    eval_update=False,
+    dims=(0, 2, 3),
+    affine=True,
+):
+    """A batch_norm_forward with one mistake (the defaults are right)."""
+
+    def forward(x, weight, bias, running_mean, running_var, training, momentum=0.1, eps=1e-5):
+        var, mean = torch.var_mean(x, dim=dims, correction=norm_correction, keepdim=True)
+        if detach:
+            var, mean = var.detach(), mean.detach()
+        if training or eval_update:
+            n = x.numel() // mean.numel()
+            unbiased = torch.var(x, dim=dims, correction=update_correction).flatten()
+            old, new = (momentum, 1 - momentum) if swap_momentum else (1 - momentum, momentum)
+            with torch.set_grad_enabled(not no_grad):
+                running_mean.mul_(old).add_(new * mean.flatten()[: running_mean.numel()])
+                running_var.mul_(old).add_(new * unbiased[: running_var.numel()])
+            assert n > 1
+        if not training and not eval_batch:
+            mean, var = _channel(running_mean), _channel(running_var)
+        if in_place_x:
+            x = x.sub_(mean)
+        else:
+            x = x - mean
+        x_hat = x / (torch.sqrt(var) + eps) if eps_outside else x / torch.sqrt(var + eps)
+        return _channel(weight) * x_hat + _channel(bias) if affine else x_hat
+
+    return forward
+
+
+def _bn_forgets_update(x, weight, bias, running_mean, running_var, training, momentum=0.1, eps=1e-5):
+    var, mean = torch.var_mean(x, dim=(0, 2, 3), correction=0)
+    if not training:
+        mean, var = running_mean, running_var
+    return _channel(weight) * (x - _channel(mean)) / torch.sqrt(_channel(var) + eps) + _channel(bias)
+
+
+def _bn_replaces(x, weight, bias, running_mean, running_var, training, momentum=0.1, eps=1e-5):
+    var, mean = torch.var_mean(x, dim=(0, 2, 3), correction=0)
+    if training:
+        unbiased = torch.var(x, dim=(0, 2, 3)).detach()
+        running_mean = (1 - momentum) * running_mean + momentum * mean.detach()
+        running_var = (1 - momentum) * running_var + momentum * unbiased
+    else:
+        mean, var = running_mean, running_var
+    return _channel(weight) * (x - _channel(mean)) / torch.sqrt(_channel(var) + eps) + _channel(bias)
+
+
+def _bn_returns_all(*args, **kwargs):
+    out = batch_norm_forward(*args, **kwargs)
+    return out, args[3], args[4]
+
+
+def test_batch_norm_forward_accepts_correct_answers(capsys):
+    assert passes(BN, batch_norm_forward, capsys) == f"✔ {BN}: passed (30 cases)\n"
+    passes(BN, _bn_var_mean, capsys)
+    passes(BN, _bn_functional, capsys)
+    passes(BN, _bn(), capsys)
+
+
+@pytest.mark.parametrize(
+    "answer, fragment",
+    [
+        (_bn_forgets_update, "left running_mean and running_var unchanged; in training the running"),
+        (_bn_replaces, "assigns a new tensor to its parameter `running_mean`, which only rebinds"),
+        (_bn(norm_correction=1), "normalise with the biased variance of the batch (divide by n"),
+        (_bn(update_correction=0), "updated with the unbiased variance of the batch (divide by n - 1"),
+        (_bn(eval_batch=True), "in evaluation, normalise with the running statistics"),
+        (_bn(swap_momentum=True), "momentum is the weight of the new batch statistic"),
+        (_bn(eps_outside=True), "inside the square root: divide by sqrt(variance + eps)"),
+        (_bn(in_place_x=True), "changed x in place"),
+        (_bn(eval_update=True), "changed running_mean and running_var; in evaluation nothing changes"),
+        (_bn(no_grad=False), "running_mean now requires grad"),
+        (_bn(detach=True), "the gradient flows through them too"),
+        (_bn(dims=(2, 3)), "each channel has its own mean and variance, taken over N, H and W"),
+        (_bn(affine=False), "scale each channel by weight and then shift it by bias"),
+        (_bn_returns_all, "expected a single Tensor, the normalised x"),
+        (lambda *a, **k: a[0].numpy(), "expected a torch.Tensor"),
+    ],
+)
+def test_batch_norm_forward_rejects_mistakes(answer, fragment):
+    message = fails(BN, answer, fragment)
+    assert "batch_norm_forward(x of shape (" in message  # says which call went wrong
+
+
+def test_batch_norm_forward_needs_more_than_the_fixed_cases():
+    fixed = {(4, 3, 5, 5), (2, 4, 3, 3), (3, 2, 4, 4), (8, 5, 6, 6), (4, 3, 4, 4)}
+
+    def only_fixed(x, weight, bias, running_mean, running_var, training, momentum=0.1, eps=1e-5):
+        if tuple(x.shape) in fixed:
+            return _bn_functional(x, weight, bias, running_mean, running_var, training, momentum, eps)
+        return x.clone()
+
+    fails(BN, only_fixed, "differ from nn.BatchNorm2d's")
+
+
+def test_batch_norm_forward_does_not_show_the_expected_values():
+    message = fails(BN, _bn(eps_outside=True), "differ from nn.BatchNorm2d's")
+    assert "tensor(" not in message and "expected" not in message
 
 
 # --- resnet.residual_block -------------------------------------------------------------------
