@@ -3,12 +3,13 @@ convolutions, SENet's channel gates, MobileNet's depthwise separable convolution
 modernised ResNet block.
 
 Its modules: ``recipes`` (its training runs), ``claims`` (its ledger's claims), ``experiments`` (its
-measurements, also as ``lesson.<name>``). Importing it registers its recipes and claims.
+measurements, also as ``lesson.<name>``), ``exercises`` (its checkers). Importing it registers its
+recipes, claims and checkers.
 """
 
 from __future__ import annotations
 
-from . import claims, experiments, recipes
+from . import claims, exercises, experiments, recipes
 from .experiments import *  # noqa: F403
 
-__all__ = ["claims", "experiments", "recipes", *experiments.__all__]
+__all__ = ["claims", "exercises", "experiments", "recipes", *experiments.__all__]
