@@ -1123,3 +1123,13 @@ def test_se_block(capsys):
     fails("next.se_block", _se(combine="add"), "multiplied by the gate, channel by channel, not added")
     fails("next.se_block", _se(pool=F.adaptive_max_pool2d), "not max pooling")
     fails("next.se_block", _se(relu=False), "a ReLU sits between")
+
+
+def test_lesson_07s_library_references_are_refused_as_answers():
+    for exercise_id, reference in (
+        ("next.grouped_params", grouped_params),
+        ("next.depthwise_separable", DepthwiseSeparable),
+        ("next.se_block", SqueezeExcitation),
+    ):
+        with pytest.raises(ExerciseFailed, match="course library's own"):
+            check(exercise_id, reference)
