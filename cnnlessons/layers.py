@@ -22,6 +22,7 @@ __all__ = [
     "PAPER_LRN",
     "GOOGLENET_LRN",
     "check_dropout",
+    "check_groups",
     "check_input",
     "check_positive_int",
     "check_sequence",
@@ -51,6 +52,18 @@ def check_positive_int(name: str, value: object, minimum: int = 1) -> int:
     if value < minimum:
         raise ValueError(f"{name} must be an int >= {minimum}, got {value}")
     return value
+
+
+def check_groups(groups: object, in_channels: int, out_channels: int) -> int:
+    """Return ``groups`` if it is an int >= 1 that divides both channel counts (a grouped
+    convolution splits its input and its output channels into that many groups); else raise."""
+    groups = check_positive_int("groups", groups)
+    if in_channels % groups or out_channels % groups:
+        raise ValueError(
+            f"groups must divide in_channels and out_channels, got groups={groups} for "
+            f"in_channels={in_channels}, out_channels={out_channels}"
+        )
+    return groups
 
 
 def check_sequence(name: str, values: object) -> list:
@@ -125,22 +138,31 @@ def conv_bn_relu(
     padding: str | int = "same",
     batch_norm: bool = True,
     eps: float = 1e-5,
+    groups: int = 1,
 ) -> nn.Sequential:
     """Conv2d -> BatchNorm2d -> ReLU (modules ``conv``, ``bn``, ``relu``), or Conv2d -> ReLU
     with ``batch_norm=False``.
 
     ``padding="same"`` keeps the spatial size at stride 1 (it pads kernel_size // 2, so the
     kernel must be odd). The conv has a bias only without BN: BN's shift makes it redundant.
-    ``eps`` is BN's (torchvision's GoogLeNet uses 0.001).
+    ``eps`` is BN's (torchvision's GoogLeNet uses 0.001). ``groups`` makes the convolution a
+    grouped one (``groups=in_channels``: depthwise, MobileNet's); it must divide both channel counts.
     """
     check_positive_int("in_channels", in_channels)
     check_positive_int("out_channels", out_channels)
     check_positive_int("kernel_size", kernel_size)
     check_positive_int("stride", stride)
+    check_groups(groups, in_channels, out_channels)
     pad = _same_padding(kernel_size, padding)
     layers: OrderedDict[str, nn.Module] = OrderedDict(
         conv=nn.Conv2d(
-            in_channels, out_channels, kernel_size, stride=stride, padding=pad, bias=not batch_norm
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride=stride,
+            padding=pad,
+            groups=groups,
+            bias=not batch_norm,
         )
     )
     if batch_norm:

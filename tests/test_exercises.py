@@ -18,6 +18,7 @@ from cnnlessons.layers import conv_output_size
 from cnnlessons.measure import count_parameters, receptive_field
 from cnnlessons.models.densenet import DenseBlock, Transition, dense_out_channels
 from cnnlessons.models.googlenet import Inception, reduction_params
+from cnnlessons.models.next import DepthwiseSeparable, SqueezeExcitation, grouped_params
 from cnnlessons.models.resnet import Bottleneck, ResidualBlock
 from cnnlessons.models.vgg import VGGBlock
 
@@ -38,6 +39,10 @@ COURSE_IDS = [
     "densenet.transition_block",
     "summary.techniques",
     "summary.identify_block",
+    # lesson 07 (what came next): the course map's three exercises, in its order
+    "next.grouped_params",
+    "next.depthwise_separable",
+    "next.se_block",
 ]
 
 
@@ -1102,3 +1107,180 @@ def test_accuracy_warm_up(capsys):
 
 def _not_yet(logits, labels):
     raise NotImplementedError()
+
+
+# --- next.grouped_params ---------------------------------------------------------------------
+
+
+def _grouped_loop(kernel_size, in_channels, out_channels, groups, bias=True):
+    """Group by group: each sees its share of the inputs and makes its share of the outputs."""
+    if in_channels % groups != 0 or out_channels % groups != 0:
+        raise ValueError("groups must divide both channel counts")
+    total = 0
+    for _ in range(groups):
+        total += kernel_size**2 * (in_channels // groups) * (out_channels // groups)
+    return total + (out_channels if bias else 0)
+
+
+def _grouped(check_out=True, divide=True, bias_term="out", error=ValueError, divide_out=False):
+    def grouped_params(kernel_size, in_channels, out_channels, groups, bias=True):
+        if in_channels % groups or (check_out and out_channels % groups):
+            raise error("groups must divide both channel counts")
+        weights = kernel_size**2 * (in_channels // groups if divide else in_channels) * out_channels
+        if divide_out:
+            weights //= groups
+        extra = {"out": out_channels if bias else 0, "none": 0, "groups": groups if bias else 0}[bias_term]
+        return weights + extra
+
+    return grouped_params
+
+
+def _never_raises(kernel_size, in_channels, out_channels, groups, bias=True):
+    return kernel_size**2 * in_channels * out_channels // groups + (out_channels if bias else 0)
+
+
+def test_grouped_params(capsys):
+    passes("next.grouped_params", grouped_params, capsys)
+    passes("next.grouped_params", _grouped_loop, capsys)
+    passes("next.grouped_params", _grouped(), capsys)
+    fails("next.grouped_params", _grouped(bias_term="none"), "off by exactly the 64 biases")
+    fails("next.grouped_params", _grouped(divide=False), "divide by groups")
+    fails("next.grouped_params", _grouped(divide_out=True), "not the output channels too")
+    fails("next.grouped_params", _grouped(bias_term="groups"), "one bias per output channel")
+    fails("next.grouped_params", _never_raises, "raise a ValueError")
+    fails("next.grouped_params", _grouped(check_out=False), "does not divide both in_channels=8 and")
+    fails("next.grouped_params", _grouped(error=AssertionError), "raised AssertionError, not ValueError")
+    fails(
+        "next.grouped_params",
+        lambda k, i, o, g, bias=True: k * k * (i / g) * o + (o if bias else 0),
+        "integer arithmetic",
+    )
+    table = {(3, 64, 64, 1): 36928, (5, 96, 256, 2): 307456, (3, 32, 32, 32): 320}
+    fails("next.grouped_params", lambda k, i, o, g, bias=True: table.get((k, i, o, g), 4608), "returned")
+
+
+# --- next.depthwise_separable ----------------------------------------------------------------
+
+
+class SeparableByHand(nn.Module):
+    """Biases on, the pointwise layers registered first, forward written out."""
+
+    def __init__(self, in_channels, out_channels, stride=1):
+        super().__init__()
+        self.bn_out = nn.BatchNorm2d(out_channels)
+        self.point = nn.Conv2d(in_channels, out_channels, 1)
+        self.bn_in = nn.BatchNorm2d(in_channels)
+        self.depth = nn.Conv2d(in_channels, in_channels, 3, stride, 1, groups=in_channels)
+
+    def forward(self, x):
+        return F.relu(self.bn_out(self.point(F.relu(self.bn_in(self.depth(x))))))
+
+
+def _separable(
+    groups=True, bn=True, inner_relu=True, final_relu=True, stride_on="depthwise", order="bn_relu"
+):
+    class Separable(nn.Module):
+        def __init__(self, in_channels, out_channels, stride=1):
+            super().__init__()
+            dw, pw = (stride, 1) if stride_on == "depthwise" else (1, stride)
+            self.dw = nn.Conv2d(in_channels, in_channels, 3, dw, 1, groups=in_channels if groups else 1)
+            self.pw = nn.Conv2d(in_channels, out_channels, 1, pw)
+            self.bn1 = nn.BatchNorm2d(in_channels) if bn else nn.Identity()
+            self.bn2 = nn.BatchNorm2d(out_channels) if bn else nn.Identity()
+
+        def forward(self, x):
+            if order == "relu_bn":
+                return self.bn2(F.relu(self.pw(self.bn1(F.relu(self.dw(x))))))
+            y = self.bn1(self.dw(x))
+            y = F.relu(y) if inner_relu else y
+            y = self.bn2(self.pw(y))
+            return F.relu(y) if final_relu else y
+
+    return Separable
+
+
+def _full_conv(in_channels, out_channels, stride=1):
+    return nn.Sequential(
+        nn.Conv2d(in_channels, out_channels, 3, stride, 1), nn.BatchNorm2d(out_channels), nn.ReLU()
+    )
+
+
+def test_depthwise_separable(capsys):
+    passes("next.depthwise_separable", DepthwiseSeparable, capsys)
+    passes("next.depthwise_separable", SeparableByHand, capsys)
+    fails("next.depthwise_separable", _separable(groups=False), "groups=in_channels")
+    fails("next.depthwise_separable", _separable(bn=False), "followed by BatchNorm, then ReLU")
+    fails("next.depthwise_separable", _separable(inner_relu=False), "a ReLU follows the depthwise")
+    fails(
+        "next.depthwise_separable", _separable(stride_on="pointwise"), "the stride belongs on the depthwise"
+    )
+    fails("next.depthwise_separable", _separable(final_relu=False), "some outputs are negative")
+    fails(
+        "next.depthwise_separable",
+        _separable(order="relu_bn"),
+        "after the pointwise convolution's BatchNorm (each",
+    )
+    fails("next.depthwise_separable", _full_conv, "This is a full 3x3 convolution")
+
+
+# --- next.se_block ---------------------------------------------------------------------------
+
+
+class SEByLinear(nn.Module):
+    """Linear layers without biases on the pooled vector, the gate reshaped to N x C x 1 x 1."""
+
+    def __init__(self, channels, reduction=16):
+        super().__init__()
+        hidden = max(1, channels // reduction)
+        self.fc1 = nn.Linear(channels, hidden, bias=False)
+        self.fc2 = nn.Linear(hidden, channels, bias=False)
+
+    def forward(self, x):
+        gate = torch.sigmoid(self.fc2(F.relu(self.fc1(x.mean(dim=(2, 3))))))
+        return x * gate.view(x.shape[0], -1, 1, 1)
+
+
+def _se(
+    squeezed=lambda c, r: max(1, c // r),
+    pool=F.adaptive_avg_pool2d,
+    gate=torch.sigmoid,
+    relu=True,
+    combine="multiply",
+):
+    class SE(nn.Module):
+        def __init__(self, channels, reduction=16):
+            super().__init__()
+            self.reduce = nn.Conv2d(channels, squeezed(channels, reduction), 1)
+            self.expand = nn.Conv2d(squeezed(channels, reduction), channels, 1)
+
+        def forward(self, x):
+            h = self.reduce(pool(x, 1))
+            g = gate(self.expand(F.relu(h) if relu else h))
+            return {"multiply": x * g, "add": x + g, "gate": g}[combine]
+
+    return SE
+
+
+def test_se_block(capsys):
+    passes("next.se_block", SqueezeExcitation, capsys)
+    passes("next.se_block", SEByLinear, capsys)
+    fails("next.se_block", _se(gate=lambda t: t), "ends with a sigmoid")
+    fails("next.se_block", _se(squeezed=lambda c, r: c * r), "max(1, channels // reduction) = 4 units")
+    fails("next.se_block", _se(squeezed=lambda c, r: r), "max(1, channels // reduction)")
+    fails(
+        "next.se_block", _se(squeezed=lambda c, r: max(1, round(c / r))), "max(1, channels // reduction) = 3"
+    )
+    fails("next.se_block", _se(combine="gate"), "That is the gate itself")
+    fails("next.se_block", _se(combine="add"), "multiplied by the gate, channel by channel, not added")
+    fails("next.se_block", _se(pool=F.adaptive_max_pool2d), "not max pooling")
+    fails("next.se_block", _se(relu=False), "a ReLU sits between")
+
+
+def test_lesson_07s_library_references_are_refused_as_answers():
+    for exercise_id, reference in (
+        ("next.grouped_params", grouped_params),
+        ("next.depthwise_separable", DepthwiseSeparable),
+        ("next.se_block", SqueezeExcitation),
+    ):
+        with pytest.raises(ExerciseFailed, match="course library's own"):
+            check(exercise_id, reference)

@@ -2,7 +2,8 @@
 
 For each set of constructor arguments the check builds the learner's block and
 1. runs it: the output must be a tensor of the contract's shape;
-2. lists its layers: every parameter must sit in an ``nn.Conv2d`` or ``nn.BatchNorm2d``, and the
+2. lists its layers: every parameter must sit in an ``nn.Conv2d`` or ``nn.BatchNorm2d`` (or, where
+   the contract allows it, an ``nn.Linear`` standing for a 1x1 convolution on a 1x1 map), and the
    convolution weight shapes and BatchNorm sizes must be the contract's (which gives the parameter
    count; a convolution followed by BN may have a bias or not);
 3. checks that every parameter gets a gradient;
@@ -44,16 +45,21 @@ def ref_conv(
     stride: int = 1,
     padding: int = 0,
     bias_optional: bool = False,
+    groups: int = 1,
 ) -> nn.Conv2d:
     """A reference convolution; it always has a bias (set to zero when the learner's has none)."""
-    conv = nn.Conv2d(in_channels, out_channels, kernel_size, stride=stride, padding=padding)
+    conv = nn.Conv2d(in_channels, out_channels, kernel_size, stride=stride, padding=padding, groups=groups)
     conv.bias_optional = bias_optional  # type: ignore[attr-defined]
     return conv
 
 
+Weighted = nn.Conv2d | nn.Linear
+"""A learner's layer with weights: a convolution, or a Linear where the spec allows one."""
+
+
 @dataclasses.dataclass
 class Layers:
-    convs: list[tuple[str, nn.Conv2d]]
+    convs: list[tuple[str, Weighted]]
     norms: list[tuple[str, nn.BatchNorm2d]]
 
 
@@ -77,7 +83,7 @@ class Probe:
         with torch.no_grad():
             return call(self.block, x, what=f"{self.label} on an input of shape {tuple(x.shape)}")
 
-    def learner_conv(self, ref_index: int) -> nn.Conv2d:
+    def learner_conv(self, ref_index: int) -> Weighted:
         return self.layers.convs[self.conv_map[ref_index]][1]
 
 
@@ -103,6 +109,13 @@ class BlockSpec:
     probes: tuple[Callable[[Probe], None], ...] = ()
     error_hint: Callable[[tuple, str], str] | None = None
     """``error_hint(args, message)``: a hint when running the block raises an error."""
+    make_input: Callable[[tuple, torch.Generator], Tensor] | None = None
+    """``make_input(args, generator)``: the block's test inputs, where plain ``torch.randn`` of
+    ``input_shape`` will not do (e.g. a block that pools its input first: pooled standard normal
+    noise is near zero, and a narrow ReLU after it may be off for every image)."""
+    linear_as_1x1: bool = False
+    """Accept an ``nn.Linear`` where the reference has a 1x1 convolution (on a pooled 1x1 map, the
+    two are the same map): its weight (out, in) counts as the convolution's (out, in, 1, 1)."""
 
 
 def _sentence(text: str) -> str:
@@ -122,11 +135,12 @@ def describe_norm(size: int) -> str:
     return f"a BatchNorm2d({size})"
 
 
-def collect_layers(block: nn.Module, label: str) -> Layers:
-    convs, norms = [], []
+def collect_layers(block: nn.Module, label: str, linear_as_1x1: bool = False) -> Layers:
+    convs: list[tuple[str, Weighted]] = []
+    norms = []
     for name, module in block.named_modules():
         own = [p for p, _ in module.named_parameters(recurse=False)]
-        if isinstance(module, nn.Conv2d):
+        if isinstance(module, nn.Conv2d) or (linear_as_1x1 and isinstance(module, nn.Linear)):
             convs.append((name, module))
         elif isinstance(module, _BN_TYPES):
             norms.append((name, module))
@@ -134,7 +148,9 @@ def collect_layers(block: nn.Module, label: str) -> Layers:
             where = f"`{name}.{own[0]}`" if name else f"`{own[0]}`"
             raise ExerciseFailed(
                 f"{label} has the parameter {where} in a {type(module).__name__}; the check "
-                "expects every parameter to sit in an nn.Conv2d or nn.BatchNorm2d layer"
+                "expects every parameter to sit in an nn.Conv2d"
+                + (" (or nn.Linear)" if linear_as_1x1 else "")
+                + " or nn.BatchNorm2d layer"
             )
     for name, bn in norms:
         if bn.weight is None:
@@ -150,8 +166,9 @@ def collect_layers(block: nn.Module, label: str) -> Layers:
     return Layers(convs, norms)
 
 
-def _conv_key(conv: nn.Conv2d) -> tuple[int, ...]:
-    return tuple(conv.weight.shape)
+def _conv_key(conv: Weighted) -> tuple[int, ...]:
+    shape = tuple(conv.weight.shape)
+    return shape + (1, 1) if isinstance(conv, nn.Linear) else shape
 
 
 def _count(block: nn.Module) -> int:
@@ -202,7 +219,7 @@ def _check_structure(spec: BlockSpec, args: tuple, label: str, layers: Layers, r
     required = {_conv_key(c) for c in ref_convs if not c.bias_optional}
     lacking = [c for _, c in layers.convs if c.bias is None and _conv_key(c) in required]
     if lacking:
-        short = sum(c.out_channels for c in lacking)
+        short = sum(c.weight.shape[0] for c in lacking)
         raise ExerciseFailed(
             f"{label} has {n:,} parameters; the contract gives {expected}: off by exactly the "
             f"biases of {len(lacking)} convolution(s) ({short:,}). In this block every convolution "
@@ -281,7 +298,7 @@ def _load(ref: nn.Module, layers: Layers, conv_map: list[int], norm_map: list[in
     with torch.no_grad():
         for r, j in zip(ref_convs, conv_map, strict=False):
             conv = layers.convs[j][1]
-            r.weight.copy_(conv.weight)
+            r.weight.copy_(conv.weight.reshape(r.weight.shape))
             if conv.bias is None:
                 r.bias.zero_()
             else:
@@ -362,6 +379,12 @@ def _fresh_generator() -> torch.Generator:
     return torch.Generator().manual_seed(random.SystemRandom().randrange(2**62))
 
 
+def _input(spec: BlockSpec, args: tuple, generator: torch.Generator) -> Tensor:
+    if spec.make_input is not None:
+        return spec.make_input(args, generator)
+    return torch.randn(spec.input_shape(args), generator=generator)
+
+
 def check_block(answer: Any, spec: BlockSpec) -> int:
     """Check the class ``answer`` against ``spec`` on each of its cases; returns the number of cases."""
     __tracebackhide__ = True
@@ -384,7 +407,7 @@ def check_block(answer: Any, spec: BlockSpec) -> int:
             raise ExerciseFailed(
                 f"{label} gave an object of type {type(block).__name__}; expected an nn.Module"
             )
-        x = torch.randn(spec.input_shape(args), generator=generator)
+        x = _input(spec, args, generator)
         block.train()
         try:
             with torch.no_grad():
@@ -406,7 +429,7 @@ def check_block(answer: Any, spec: BlockSpec) -> int:
                 f"{_shape(out.shape)}; expected {_shape(expected)}" + (f". {_sentence(hint)}" if hint else "")
             )
         reference = spec.reference(args, spec.accepted[0])
-        layers = collect_layers(block, label)
+        layers = collect_layers(block, label, spec.linear_as_1x1)
         _check_structure(spec, args, label, layers, reference)
         _check_gradients(block, x, label, generator)
         _randomise(layers, generator)
@@ -428,7 +451,7 @@ def check_block(answer: Any, spec: BlockSpec) -> int:
             with saved_state(block):
                 run_probe(probe)
 
-        inputs = [x, torch.randn(spec.input_shape(args), generator=fresh)]
+        inputs = [x, _input(spec, args, fresh)]
         mode = None
         for variant in spec.accepted:
             ok, variant_mode = _search(block, spec.reference(args, variant), layers, inputs, label)

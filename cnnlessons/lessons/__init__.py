@@ -1,5 +1,5 @@
 """The lessons, one package each: ``start`` (00), ``alexnet`` (01), ``vgg`` (02), ``googlenet`` (03),
-``resnet`` (04), ``densenet`` (05) and ``summary`` (06).
+``resnet`` (04), ``densenet`` (05), ``summary`` (06) and ``next`` (07, what came next).
 
 A lesson's package holds what belongs to that lesson alone: its recipes, its claims, its
 measurements, its explorer and its exercise checkers. Lessons import the machinery (``runs``,
@@ -10,7 +10,7 @@ Importing this package registers every lesson's recipes, claims and checkers, in
 from __future__ import annotations
 
 # Registration order is course order.
-from . import start, alexnet, vgg, googlenet, resnet, densenet, summary  # isort: skip
+from . import start, alexnet, vgg, googlenet, resnet, densenet, summary, next  # isort: skip
 
 
-__all__ = ["start", "alexnet", "vgg", "googlenet", "resnet", "densenet", "summary"]
+__all__ = ["start", "alexnet", "vgg", "googlenet", "resnet", "densenet", "summary", "next"]

@@ -18,6 +18,16 @@ from .converged import WEIGHTS_NAME, load_converged
 from .densenet import DenseBlock, DenseLayer, DenseNet, SmallDenseNet, Transition, cifar_densenet, densenet121
 from .googlenet import GoogLeNet, Inception, InceptionAux, SmallGoogLeNet, googlenet
 from .init import INITIALISERS
+from .next import (
+    ConvNeXtBlock,
+    DepthwiseSeparable,
+    ResNeXtBlock,
+    SmallConvNeXt,
+    SmallMobileNet,
+    SmallResNeXt,
+    SmallSEResNet,
+    SqueezeExcitation,
+)
 from .resnet import (
     Bottleneck,
     PadShortcut,
@@ -58,6 +68,10 @@ __all__ = [
     "SmallResNet",
     "DenseNet",
     "SmallDenseNet",
+    "SmallResNeXt",
+    "SmallSEResNet",
+    "SmallMobileNet",
+    "SmallConvNeXt",
     # their blocks
     "VGGBlock",
     "FCHead",
@@ -71,6 +85,10 @@ __all__ = [
     "DenseLayer",
     "DenseBlock",
     "Transition",
+    "ResNeXtBlock",
+    "SqueezeExcitation",
+    "DepthwiseSeparable",
+    "ConvNeXtBlock",
     # builders of the papers' configurations
     "alexnet",
     "vgg11",
@@ -132,6 +150,10 @@ def _registry() -> dict[str, Callable[..., nn.Module]]:
         small_googlenet=SmallGoogLeNet,
         small_resnet=SmallResNet,
         small_densenet=SmallDenseNet,
+        small_resnext=SmallResNeXt,
+        small_se_resnet=SmallSEResNet,
+        small_mobilenet=SmallMobileNet,
+        small_convnext=SmallConvNeXt,
     )
     reg.update(figure1_cnn=Figure1CNN, kernel_model=KernelModel)
     return reg
@@ -165,7 +187,18 @@ CIFAR = (
     )
 )
 #: Course-scale models for 16x16 and 32x32 images.
-SMALL = ("small_alexnet", "small_vgg", "small_googlenet", "small_resnet", "small_densenet")
+SMALL = (
+    "small_alexnet",
+    "small_vgg",
+    "small_googlenet",
+    "small_resnet",
+    "small_densenet",
+    # lesson 07: what came next
+    "small_resnext",
+    "small_se_resnet",
+    "small_mobilenet",
+    "small_convnext",
+)
 #: Builders of one lesson experiment's models, chosen by their arguments (``cifar_resnet``
 #: is ``small_resnet`` at any ``depth``, ``kernel_model`` needs ``kernel_size`` and ``num_layers``);
 #: not in the model table.

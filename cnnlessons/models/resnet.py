@@ -108,9 +108,10 @@ class _SkipBlock(nn.Module):
 
     @property
     def last_bn(self) -> nn.BatchNorm2d:
-        bn = self.residual[-1]
-        assert isinstance(bn, nn.BatchNorm2d)
-        return bn
+        """The residual branch's last BN (its last layer, or the last before a gate such as SE)."""
+        norms = [m for m in self.residual if isinstance(m, nn.BatchNorm2d)]
+        assert norms, "a residual branch ends with BN"
+        return norms[-1]
 
     def forward(self, x: Tensor) -> Tensor:
         out = self.residual(x)

@@ -42,6 +42,9 @@ EXERCISE_REFERENCES: Mapping[str, tuple[str, ...]] = {
     "densenet.out_channels": ("cnnlessons.models.densenet:dense_out_channels",),
     "densenet.dense_block": ("cnnlessons.models.densenet:DenseBlock",),
     "densenet.transition_block": ("cnnlessons.models.densenet:Transition",),
+    "next.grouped_params": ("cnnlessons.models.next:grouped_params",),
+    "next.depthwise_separable": ("cnnlessons.models.next:DepthwiseSeparable",),
+    "next.se_block": ("cnnlessons.models.next:SqueezeExcitation",),
 }
 """Exercise id -> the library objects (``module:qualname``) that solve it."""
 
