@@ -202,3 +202,13 @@ def test_end_histories_are_labelled_for_the_plot(tiny, tmp_path, monkeypatch):
     ]
     assert [h.label for h in reference.end_histories(KEY, seed=1)][0].endswith("(seed 1)")
     assert reference.end_histories("test/none") == []
+
+
+def test_the_results_page_lists_the_shipped_runs_to_the_end():
+    import pathlib
+
+    page = (pathlib.Path(__file__).resolve().parents[1] / "docs" / "results.md").read_text()
+    assert reference.reference_table() in page, (
+        "docs/results.md's table of the runs trained to the end is out of date: paste the output of "
+        "`python -m cnnlessons.runs.reference` between its markers"
+    )

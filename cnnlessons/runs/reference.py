@@ -52,6 +52,7 @@ __all__ = [
     "end_histories",
     "train_reference",
     "paired_runs",
+    "reference_table",
 ]
 
 FORMAT = 1
@@ -331,3 +332,29 @@ def end_histories(key: str, seed: int | None = None) -> list[History]:
             history.label = f"{label}, trained to the end (seed {chosen})"
             found.append(history)
     return found
+
+
+def reference_table() -> str:
+    """A markdown table of the shipped runs trained to the end (docs/results.md): recipe, run,
+    seed, epochs, test accuracy, final training error (eval mode), precision, device, wall time."""
+    rows = [
+        "| recipe | run | seed | epochs | test accuracy | training error | precision | device | wall time |",
+        "|---|---|---:|---:|---:|---:|---|---|---:|",
+    ]
+    for key in sorted(reference_recipes()):
+        record = load_record(key)
+        if record is None:
+            continue
+        for label, by_seed in record["runs"].items():
+            for seed, run in sorted(by_seed.items(), key=lambda item: int(item[0])):
+                h = History.from_dict(run["history"])
+                error = f"{1 - h.train_eval_acc[-1]:.1%}" if h.train_eval_acc else "–"
+                rows.append(
+                    f"| `{key}` | {label} | {seed} | {len(h.epoch)} | {h.test_acc:.2%} | {error} | "
+                    f"{run['precision']} | {run['device']} | {run['wall_time'] / 60:.0f} min |"
+                )
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":  # python -m cnnlessons.runs.reference: docs/results.md's table
+    print(reference_table())
