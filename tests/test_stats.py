@@ -204,3 +204,12 @@ def test_the_counts_of_a_small_notebook(tmp_path):
     assert (counts.printed, counts.plumbing) == (2 + 4 + 2, 4)
     assert counts.plumbing_share == pytest.approx(0.5)
     assert stats.stats_table([path]).splitlines()[2] == "| 09_tiny | 8 | 8 | 4 | 50% |"
+
+
+def test_say_shows_a_computed_sentence_as_markdown_and_refuses_an_empty_one(capsys):
+    from cnnlessons.views import say
+
+    say("ReLU reached 25% in **7** epochs.")  # outside IPython: printed
+    assert capsys.readouterr().out == "ReLU reached 25% in **7** epochs.\n"
+    with pytest.raises(ValueError, match="markdown: expected a non-empty sentence"):
+        say("  ")

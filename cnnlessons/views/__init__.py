@@ -14,6 +14,7 @@ from .diagram import diagram
 from .filters import first_layer_filters, plot_filters
 from .normalisation import LayerStats, activation_stats, plot_activation_stats
 from .plumbing import fold, fold_layers, fold_references
+from .prose import say
 from .source import EXERCISE_REFERENCES, show_source, source_of
 from .stages import Stage, feature_maps, plot_feature_maps, shape_table, stage_names, stages
 
@@ -37,6 +38,7 @@ __all__ = [
     "show_source",
     "source_of",
     "EXERCISE_REFERENCES",
+    "say",
     "fold",
     "fold_layers",
     "fold_references",
