@@ -31,7 +31,8 @@ LANGUAGES = ("ko",)
 KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
 DATE = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
 """Fixed header dates: a catalog changes only when its messages do."""
-BUGS = "https://github.com/cnnlessons/cnnlessons/issues"
+TEAM = "the cnnlessons maintainers (see README.md)"
+"""Who to write to about a message: the course's issues (its address lives in cnnlessons/course.py)."""
 HEADER = (
     "# The messages of cnnlessons, the library of a course on CNNs.\n"
     "# Extracted from cnnlessons/ by tools/i18n.py; distributed under the course's licence (MIT).\n"
@@ -54,7 +55,7 @@ def extract() -> Catalog:
         header_comment=HEADER,
         creation_date=DATE,
         revision_date=DATE,
-        msgid_bugs_address=BUGS,
+        msgid_bugs_address=TEAM,
         fuzzy=False,
     )
     for filename, lineno, message, comments, context in extract_from_dir(
@@ -109,8 +110,7 @@ def update() -> None:
             catalog = Catalog(locale=language, header_comment=HEADER, project="cnnlessons", fuzzy=False)
         catalog.update(template, no_fuzzy_matching=True, update_creation_date=False)
         catalog.creation_date = catalog.revision_date = DATE
-        catalog.msgid_bugs_address = BUGS
-        catalog.last_translator = catalog.language_team = f"cnnlessons <{BUGS}>"
+        catalog.msgid_bugs_address = catalog.last_translator = catalog.language_team = TEAM
         catalog.fuzzy = False
         catalog.obsolete.clear()
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -107,7 +107,7 @@ def plot_paired(
     ax.set_xticks(range(len(labels)), labels, fontsize=8)
     ax.set_xlim(-0.4, len(labels) - 0.6)
     ax.set_ylabel(name)
-    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _pos: f"{v:.0%}"))
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     if title:

@@ -60,7 +60,7 @@ def _epoch_axes(ax, metric: str) -> None:
     integer_epochs(ax)
     ax.set_ylabel(_(name))
     if percent:
-        ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+        ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _pos: f"{v:.0%}"))
     ax.grid(alpha=0.3)
 
 
