@@ -529,3 +529,46 @@ def test_the_graders_check_process_speaks_the_notebooks_language(tmp_path):
     jobs = [verdict.Job("alexnet.conv_output_size", tmp_path / "answer.pkl")]
     status, message = verdict.decide(jobs, timeout=60, workdir=tmp_path, language="ko")[jobs[0].exercise_id]
     assert status == "not attempted" and "아직 답을 작성하지 않았습니다" in message, message
+
+
+def test_grade_checks_a_korean_notebook_in_korean_and_keeps_the_gradebook_english(tmp_path, english):
+    """End to end: a submission whose setup cell says ``language="ko"``, graded in its kernel and
+    the grader's check process; an English submission beside it stays English."""
+    from grading_notebooks import instructor_notebook, submission, write
+
+    from cnnlessons.instructor import gradebook
+    from cnnlessons.instructor.grade import grade
+
+    teacher = write(
+        instructor_notebook(["alexnet.conv_output_size", "vgg.receptive_field"]), tmp_path / "t.ipynb"
+    )
+    answers = {
+        "alexnet.conv_output_size": "def conv_output_size(size, kernel_size, stride=1, padding=0):\n"
+        "    return (size + padding - kernel_size) // stride + 1",
+        "vgg.receptive_field": "def receptive_field(num_layers, kernel_size=3):\n"
+        "    raise NotImplementedError()",
+    }
+    learner = submission(instructor_notebook(["alexnet.conv_output_size", "vgg.receptive_field"]), answers)
+    english_copy = nbformat.from_dict(learner)
+    learner.cells[
+        1
+    ].source += '\nfrom cnnlessons import setup_notebook\nsetup_notebook(language="ko", quiet=True)'
+    write(learner, tmp_path / "subs" / "ko" / "t.ipynb")
+    write(english_copy, tmp_path / "subs" / "en" / "t.ipynb")
+    records = grade([tmp_path / "subs"], tmp_path / "out", instructor=[teacher], timeout=60, sandbox="off")
+    by_language = {r.language: r for r in records}
+    assert set(by_language) == {"en", "ko"}
+    ko, en = by_language["ko"], by_language["en"]
+    assert {e: r.status for e, r in ko.results.items()} == {
+        "alexnet.conv_output_size": "failed",
+        "vgg.receptive_field": "not attempted",
+    }
+    assert "패딩을 보십시오" in ko.results["alexnet.conv_output_size"].details
+    assert "Look at the padding" in en.results["alexnet.conv_output_size"].details
+    feedback = (tmp_path / "out" / "feedback" / (gradebook.file_name(ko.name) + ".md")).read_text(
+        encoding="utf-8"
+    )
+    assert "연습 문제 2개 중 0개를 통과했습니다." in feedback and "## 살펴볼 점" in feedback
+    book = (tmp_path / "out" / "gradebook.csv").read_text(encoding="utf-8")
+    assert book.startswith("submission,alexnet.conv_output_size,vgg.receptive_field,passed,details")
+    assert ",failed,not attempted,0/2," in book
