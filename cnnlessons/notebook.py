@@ -14,7 +14,24 @@ from .precision import choose_precision
 from .profiles import PROFILES, Profile, get_profile
 from .training import set_seed
 
-__all__ = ["setup_notebook"]
+__all__ = ["profile_line", "setup_notebook"]
+
+
+def profile_line(profile: Profile) -> str:
+    """``str(profile)`` in the active language (the setup cell's first line). ``Profile.__str__``
+    itself stays English: ``profiles.py`` is part of the run cache's source hash."""
+    size = _("all") if profile.train_size is None else f"{profile.train_size:,}"
+    return _(
+        "profile {name!r}: {dataset}, {size} training images at "
+        "{image_size}x{image_size}, {epochs} epochs, batch {batch_size}"
+    ).format(
+        name=profile.name,
+        dataset=profile.dataset,
+        size=size,
+        image_size=profile.image_size,
+        epochs=profile.epochs,
+        batch_size=profile.batch_size,
+    )
 
 
 def setup_notebook(
@@ -63,7 +80,7 @@ def setup_notebook(
         torch.set_num_threads(1)
     if not quiet:
         device = pick_device()
-        print(str(active))
+        print(profile_line(active))
         print(
             _("device: {device}; precision: {precision}").format(
                 device=device_description(device), precision=choose_precision("auto", device)

@@ -10,8 +10,6 @@ from __future__ import annotations
 import dataclasses
 import os
 
-from .i18n import _
-
 __all__ = ["Profile", "PROFILES", "get_profile", "profile_name"]
 
 
@@ -41,17 +39,10 @@ class Profile:
         return dataclasses.replace(self, **changes)
 
     def __str__(self) -> str:
-        size = _("all") if self.train_size is None else f"{self.train_size:,}"
-        return _(
-            "profile {name!r}: {dataset}, {size} training images at "
-            "{image_size}x{image_size}, {epochs} epochs, batch {batch_size}"
-        ).format(
-            name=self.name,
-            dataset=self.dataset,
-            size=size,
-            image_size=self.image_size,
-            epochs=self.epochs,
-            batch_size=self.batch_size,
+        size = "all" if self.train_size is None else f"{self.train_size:,}"
+        return (
+            f"profile {self.name!r}: {self.dataset}, {size} training images at "
+            f"{self.image_size}x{self.image_size}, {self.epochs} epochs, batch {self.batch_size}"
         )
 
 

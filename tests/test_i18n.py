@@ -380,9 +380,10 @@ def test_the_ledger_shows_korean_verdicts_and_keeps_english_ones_in_its_json(eng
     assert bundle[MIMETYPE]["claims"][0]["verdict"] == "shown"
 
 
-def test_setup_recipes_and_plots_speak_korean(english, capsys):
+def test_plots_recipes_and_the_training_line_speak_korean(english):
     from cnnlessons.history import History
     from cnnlessons.plots import plot_history
+    from cnnlessons.runs.announce import describe, headline
     from cnnlessons.runs.recipes import RECIPES
 
     run = History(
@@ -398,17 +399,46 @@ def test_setup_recipes_and_plots_speak_korean(english, capsys):
     assert fig.axes[1].get_ylabel() == "validation error"
     plt.close(fig)
     recipe = next(iter(RECIPES.values()))
-    assert " epochs, batch " in recipe.describe("smoke")
     i18n.set_language("ko")
     fig = plot_history(run, ("train_error", "val_error"))
     assert [ax.get_xlabel() for ax in fig.axes] == ["에포크", "에포크"]
     assert fig.axes[1].get_ylabel() == "검증 오류율"
     assert missing_glyphs(fig) == []
     plt.close(fig)
-    assert " 에포크, 배치 " in recipe.describe("smoke")
-    from cnnlessons.profiles import get_profile
+    assert " 에포크, 배치 " in describe(recipe, "smoke").splitlines()[1]
+    assert headline("x", 3, 1, 95) == "x 학습: 실행 3개, 약 1분 35초; 1개는 실행 캐시에서 바로 불러옵니다"
 
-    assert str(get_profile("smoke")).startswith("프로필 'smoke': digits, 16x16 학습 이미지 500, ")
+
+def test_in_english_the_translated_lines_are_the_libraries_own_text(english):
+    """``describe`` and ``profile_line`` say in the active language what ``Recipe.describe`` and
+    ``Profile.__str__`` say in English, word for word."""
+    from cnnlessons.notebook import profile_line
+    from cnnlessons.profiles import PROFILES
+    from cnnlessons.runs.announce import describe
+    from cnnlessons.runs.recipes import RECIPES
+
+    for profile in PROFILES.values():
+        assert profile_line(profile) == str(profile)
+        for recipe in RECIPES.values():
+            assert describe(recipe, profile) == recipe.describe(profile), recipe.key
+
+
+def test_no_file_that_decides_a_cached_run_is_translated():
+    """The run cache keys every run on the source of ``runcache.DECIDING``: a message translated
+    there would make every learner's cached run train again. Translations live beside them."""
+    from cnnlessons.runs import runcache
+
+    paths = [
+        path
+        for name in runcache.DECIDING
+        for path in (
+            [runcache.PACKAGE / name]
+            if name.endswith(".py")
+            else sorted((runcache.PACKAGE / name).rglob("*.py"))
+        )
+    ]
+    assert len(paths) > 15
+    assert [str(p.relative_to(ROOT)) for p in paths if "i18n" in p.read_text(encoding="utf-8")] == []
 
 
 def test_setup_notebook_chooses_the_language_for_the_session(english, monkeypatch, capsys):
@@ -419,7 +449,8 @@ def test_setup_notebook_chooses_the_language_for_the_session(english, monkeypatc
     assert capsys.readouterr().out.startswith("profile 'smoke': digits")
     setup_notebook(language="ko")
     out = capsys.readouterr().out.splitlines()
-    assert out[0].startswith("프로필 'smoke': digits") and out[1].startswith("장치: ")
+    assert out[0] == "프로필 'smoke': digits, 16x16 학습 이미지 500, 4 에포크, 배치 32"
+    assert out[1].startswith("장치: ")
     assert i18n.get_language() == "ko" and i18n.HANGUL_FAMILY in matplotlib.rcParams["font.family"]
 
 

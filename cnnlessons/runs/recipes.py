@@ -28,7 +28,6 @@ from ..claims import CLAIMS, EffectClaim
 from ..data import CourseData, subset_data
 from ..devices import pick_device
 from ..history import History
-from ..i18n import _
 from ..profiles import Profile, get_profile
 from ..training import Training, fit, set_seed
 from .measurements import MEASUREMENTS, measuring
@@ -211,19 +210,17 @@ class Recipe:
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def describe(self, profile: Profile | str | None = None) -> str:
-        """What the recipe trains in ``profile``, in a few lines (in the active language; the
-        recipe's own description and the arguments stay as written)."""
+        """What the recipe trains in ``profile``, in a few lines."""
         profile = get_profile(profile)
         common = ", ".join(f"{k}={v!r}" for k, v in self.training.options().items())
         subset = self.subset_for(profile)
-        part = "" if subset == 1 else _(" on 1/{subset} of the training images").format(subset=subset)
+        part = "" if subset == 1 else f" on 1/{subset} of the training images"
         size = self.settings_for(profile).get("image_size")
-        part += _(" at {size}x{size} pixels").format(size=size) if size else ""
+        part += f" at {size}x{size} pixels" if size else ""
         batch = self.batch_size(profile)
-        budget = _("{epochs} epochs, batch {batch}").format(epochs=self.epochs_for(profile), batch=batch)
         lines = [
             f"{self.key}: {self.description}",
-            f"  {budget}{part}; fit: {common}",
+            f"  {self.epochs_for(profile)} epochs, batch {batch}{part}; fit: {common}",
         ]
         for r in self.runs_for(profile):
             args = ", ".join(f"{k}={v!r}" for k, v in {**r.model_kwargs}.items())
