@@ -216,5 +216,5 @@ def test_the_results_page_lists_the_shipped_runs_to_the_end():
     page = (pathlib.Path(__file__).resolve().parents[1] / "docs" / "results.md").read_text()
     assert reference.reference_table() in page, (
         "docs/results.md's table of the runs trained to the end is out of date: paste the output of "
-        "`python -m cnnlessons.runs.reference` between its markers"
+        "`python -m cnnlessons reproduce --table` between its markers"
     )

@@ -194,6 +194,7 @@ def add_runs(
     path = target / file_name(key)
     with tempfile.NamedTemporaryFile("w", dir=target, suffix=".tmp", delete=False) as f:
         json.dump(record, f, indent=1, sort_keys=True)
+    os.chmod(f.name, 0o644)  # a temporary file is the owner's alone; a result is for everyone to read
     os.replace(f.name, path)
     return path
 
@@ -348,13 +349,10 @@ def reference_table() -> str:
         for label, by_seed in record["runs"].items():
             for seed, run in sorted(by_seed.items(), key=lambda item: int(item[0])):
                 h = History.from_dict(run["history"])
-                error = f"{1 - h.train_eval_acc[-1]:.1%}" if h.train_eval_acc else "–"
+                error = f"{1 - h.train_eval_acc[-1]:.2%}" if h.train_eval_acc else "–"
                 rows.append(
                     f"| `{key}` | {label} | {seed} | {len(h.epoch)} | {h.test_acc:.2%} | {error} | "
                     f"{run['precision']} | {run['device']} | {run['wall_time'] / 60:.0f} min |"
                 )
     return "\n".join(rows)
 
-
-if __name__ == "__main__":  # python -m cnnlessons.runs.reference: docs/results.md's table
-    print(reference_table())

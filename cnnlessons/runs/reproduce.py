@@ -124,7 +124,15 @@ def main(argv: list[str] | None = None) -> pathlib.Path:
         prog="python -m cnnlessons reproduce", description=__doc__.split("\n")[0]
     )
     parser.add_argument(
-        "--data", required=True, help="folder with cifar10-{train,test}.npz, or 'cifar10' to download"
+        "--data", help="folder with cifar10-{train,test}.npz, or 'cifar10' to download (required to train)"
+    )
+    parser.add_argument(
+        "--data-name",
+        help="with --seeds: what the --data copy is, in words, for the record (default: its name), e.g. "
+        "'CIFAR-10 (the JPEG re-encoding of the original, decoded)'",
+    )
+    parser.add_argument(
+        "--table", action="store_true", help="print the shipped runs trained to the end as a table and stop"
     )
     parser.add_argument(
         "--profile", default="gpu", choices=list(PROFILES), help="the budget to run (default gpu)"
@@ -158,6 +166,13 @@ def main(argv: list[str] | None = None) -> pathlib.Path:
         for key in experiment_keys():
             print(f"{key}: {RECIPES[key].description}")
         return pathlib.Path()
+    if args.table:
+        from .reference import reference_table
+
+        print(reference_table())
+        return pathlib.Path()
+    if not args.data:
+        parser.error("--data is required to train: a folder with cifar10-{train,test}.npz, or 'cifar10'")
     try:
         check_experiment_keys(args.only or [])
     except ValueError as error:
@@ -228,7 +243,7 @@ def _reference(args: argparse.Namespace, data: CourseData) -> pathlib.Path:
             key,
             data,
             args.seeds,
-            data_name=data.name,
+            data_name=args.data_name or data.name,
             labels=args.labels,
             folder=folder,
             precision=args.precision,
