@@ -355,4 +355,3 @@ def reference_table() -> str:
                     f"{run['precision']} | {run['device']} | {run['wall_time'] / 60:.0f} min |"
                 )
     return "\n".join(rows)
-
