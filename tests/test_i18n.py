@@ -564,7 +564,8 @@ def test_the_graders_check_process_speaks_the_notebooks_language(tmp_path):
 
 def test_grade_checks_a_korean_notebook_in_korean_and_keeps_the_gradebook_english(tmp_path, english):
     """End to end: a submission whose setup cell says ``language="ko"``, graded in its kernel and
-    the grader's check process; an English submission beside it stays English."""
+    the grader's check process; an English submission beside it stays English. (About 15-20 s: two
+    kernels and two check processes start; it is the one test of the whole grading path in Korean.)"""
     from grading_notebooks import instructor_notebook, submission, write
 
     from cnnlessons.instructor import gradebook
