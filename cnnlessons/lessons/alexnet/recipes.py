@@ -17,15 +17,21 @@ training as fast as possible"; tried on seeds 100 and 101, 2,500 images: ReLU 0.
 0.03, 0.05; tanh 0.01, 0.03, 0.1), and the initialisation made for it (He for ReLU, Glorot for
 tanh)."""
 
+
+def figure1_runs(rates: Mapping[str, float]) -> tuple[Run, ...]:
+    """Figure 1's two runs, ReLU and tanh, each at its ``rates[activation]`` and its initialisation."""
+    return tuple(
+        Run(a, "figure1_cnn", {"activation": a}, Training(lr=rates[a]), init=FIGURE1_INIT[a])
+        for a in ("relu", "tanh")
+    )
+
+
 FIGURE1 = register(
     Recipe(
         "01_alexnet/figure1",
         "the AlexNet paper's Figure 1 at course scale: a four-layer CNN, ReLU against tanh, each at "
         "its own tuned learning rate",
-        runs=tuple(
-            Run(a, "figure1_cnn", {"activation": a}, Training(lr=FIGURE1_LR[a]), init=FIGURE1_INIT[a])
-            for a in ("relu", "tanh")
-        ),
+        runs=figure1_runs(FIGURE1_LR),
         # As in the paper's Figure 1: SGD with momentum at a fixed learning rate and no
         # regularisation of any kind (no weight decay, no augmentation, no dropout). The training
         # error is measured in eval mode on the whole training subset after every epoch.
@@ -127,17 +133,16 @@ def pick_rates(runs: Mapping[str, Mapping[int, Any]]) -> dict[str, float]:
     mean final training error. The rule is fixed before the sweep runs."""
     from ...runs.evidence import epochs_to_target
 
-    picked = {}
-    for activation, rates in FIGURE1_SWEEP_RATES.items():
+    def score(label: str) -> tuple[float, float]:
+        by_seed = runs[label].values()
+        epochs = [epochs_to_target(h, 0.25) for h in by_seed]
+        errors = [1 - h.train_eval_acc[-1] for h in by_seed]
+        return sum(epochs) / len(epochs), sum(errors) / len(errors)
 
-        def score(lr: float, activation: str = activation) -> tuple[float, float]:
-            by_seed = runs[f"{activation} lr={lr:g}"].values()
-            epochs = [epochs_to_target(h, 0.25) for h in by_seed]
-            errors = [1 - h.train_eval_acc[-1] for h in by_seed]
-            return sum(epochs) / len(epochs), sum(errors) / len(errors)
-
-        picked[activation] = min(rates, key=score)
-    return picked
+    return {
+        activation: min(rates, key=lambda lr, a=activation: score(f"{a} lr={lr:g}"))
+        for activation, rates in FIGURE1_SWEEP_RATES.items()
+    }
 
 
 FIGURE1_END_LR = {"relu": 0.005, "tanh": 0.05}
@@ -150,10 +155,7 @@ FIGURE1_END = register(
         "01_alexnet/figure1_end",
         "the AlexNet paper's Figure 1 trained to the end: ReLU against tanh on all training images, "
         "each at the rate the sweep picked",
-        runs=tuple(
-            Run(a, "figure1_cnn", {"activation": a}, Training(lr=FIGURE1_END_LR[a]), init=FIGURE1_INIT[a])
-            for a in ("relu", "tanh")
-        ),
+        runs=figure1_runs(FIGURE1_END_LR),
         training=FIGURE1_END_TRAINING,
         fixed_epochs=FIGURE1_END_EPOCHS,
         target=0.25,
