@@ -33,6 +33,15 @@ from . import recipes
 __all__ = [
     "INITS",
     "gradient_sizes_by_activation",
+    "epochs_to",
+    "first_to_target",
+    "figure1_window_seeds",
+    "figure1_window_runs",
+    "RatePoint",
+    "rate_window",
+    "best_rate",
+    "plot_rate_window",
+    "mark_lines",
     "TowerRow",
     "tower_parameters",
     "ParallelCheck",
@@ -47,6 +56,9 @@ __all__ = [
     "GapRow",
     "gap_rows",
     "format_gap_table",
+    "checkpoint_accuracy",
+    "plot_class_errors",
+    "mistakes_on",
 ]
 
 # --------------------------------------------------------------------------- gradient sizes
@@ -93,7 +105,160 @@ def gradient_sizes_by_activation(
 
 # --------------------------------------------------------------------------- Figure 1
 
-"""The recipe of the paper's Figure 1 at course scale (ReLU against tanh)."""
+
+def epochs_to(runs: Mapping[str, Mapping[int, History]], target: float) -> dict[str, dict[int, int]]:
+    """Per run and seed, the first epoch whose eval-mode training error is under ``target`` (one
+    past the budget where none is, as the claim counts it)."""
+    from ...runs.evidence import epochs_to_target
+
+    return {
+        label: {s: epochs_to_target(h, target) for s, h in sorted(by.items())} for label, by in runs.items()
+    }
+
+
+def first_to_target(runs: Mapping[str, Mapping[int, History]], target: float) -> tuple[str, dict[str, float]]:
+    """Which run reached ``target`` training error first on average over the seeds ("tie" when
+    the means are equal), and each run's mean epochs."""
+    means = {label: sum(by.values()) / len(by) for label, by in epochs_to(runs, target).items()}
+    ordered = sorted(means, key=means.get)
+    first = "tie" if len(ordered) > 1 and means[ordered[0]] == means[ordered[1]] else ordered[0]
+    return first, means
+
+
+def figure1_window_seeds(profile: Profile | str | None = None) -> tuple[int, ...]:
+    """The seeds of Figure 1's learning-rate window: those its rates were tuned on (100 and 101),
+    only the first where the profile judges claims on one seed."""
+    from ...profiles import get_profile
+
+    seeds = recipes.FIGURE1_WINDOW_SEEDS
+    return seeds[:1] if len(get_profile(profile).seeds) == 1 else seeds
+
+
+def figure1_window_runs(
+    data: CourseData, profile: Profile | str | None = None, **kwargs
+) -> dict[str, dict[int, History]]:
+    """Train the recipe ``01_alexnet/figure1_window`` (each activation at each of its rates) on
+    ``figure1_window_seeds``: ``{label: {seed: History}}``."""
+    return recipes.FIGURE1_WINDOW.train_seeds(data, profile, seeds=figure1_window_seeds(profile), **kwargs)
+
+
+@dataclasses.dataclass(frozen=True)
+class RatePoint:
+    """One activation at one learning rate: its final training error (eval mode) per seed."""
+
+    activation: str
+    lr: float
+    errors: Mapping[int, float]
+
+    @property
+    def mean(self) -> float:
+        return sum(self.errors.values()) / len(self.errors)
+
+
+def rate_window(runs: Mapping[str, Mapping[int, History]]) -> dict[str, list[RatePoint]]:
+    """Per activation, its rates from low to high with the final eval-mode training error of each
+    seed, from ``figure1_window_runs``' runs (the recipe's runs say which label is which)."""
+    window: dict[str, list[RatePoint]] = {}
+    for run in recipes.FIGURE1_WINDOW.runs:
+        by_seed = runs.get(run.label)
+        if not by_seed:
+            continue
+        errors = {s: 1.0 - h.train_eval_acc[-1] for s, h in sorted(by_seed.items())}
+        window.setdefault(run.model_kwargs["activation"], []).append(
+            RatePoint(run.model_kwargs["activation"], run.training.lr, errors)
+        )
+    if not window:
+        raise ValueError(f"runs: expected runs of {recipes.FIGURE1_WINDOW.key}, got {list(runs)}")
+    return {a: sorted(points, key=lambda p: p.lr) for a, points in window.items()}
+
+
+def best_rate(points: Sequence[RatePoint]) -> RatePoint:
+    """The rate with the lowest mean final training error."""
+    return min(points, key=lambda p: p.mean)
+
+
+_STYLES = (("tab:blue", "-", "o"), ("tab:orange", "--", "s"), ("tab:green", "-.", "^"))
+
+
+def plot_rate_window(window: Mapping[str, Sequence[RatePoint]], epochs: int, title: str | None = None):
+    """The final training error against the learning rate (log scale), one line per activation
+    (the mean of the seeds; each seed a small hollow marker), each with its own colour, line style
+    and marker; Figure 1's rate (``FIGURE1_LR``) ringed. Returns the figure."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    for (activation, points), (colour, ls, marker) in zip(window.items(), _STYLES, strict=False):
+        rates = [p.lr for p in points]
+        seeds = sorted({s for p in points for s in p.errors})
+        ax.plot(
+            rates,
+            [p.mean for p in points],
+            color=colour,
+            ls=ls,
+            marker=marker,
+            ms=7,
+            label=f"{activation} (mean of seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))})",
+        )
+        for p in points:
+            ax.plot(
+                [p.lr] * len(p.errors),
+                list(p.errors.values()),
+                ls="none",
+                marker=marker,
+                ms=4,
+                mfc="none",
+                color=colour,
+                alpha=0.7,
+            )
+            if p.lr == recipes.FIGURE1_LR.get(activation):
+                ax.plot([p.lr], [p.mean], ls="none", marker="o", ms=16, mfc="none", color=colour, mew=1.2)
+    rates = sorted({p.lr for points in window.values() for p in points})
+    ax.set_xscale("log")
+    ax.set_xticks(rates, [f"{r:g}" for r in rates])
+    ax.minorticks_off()
+    ax.set_xlabel("learning rate (log scale); ringed: the rate Figure 1 trains at")
+    ax.set_ylabel(f"training error after {epochs} epochs (eval mode)")
+    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False)
+    if title:
+        ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+_MARKS = (("-", "o"), ("--", "s"), ("-.", "^"), (":", "D"), ((0, (6, 2, 1, 2, 1, 2)), "v"))
+
+
+def mark_lines(fig):
+    """Tell a figure's lines apart without colour: the lines of each colour get their own line
+    style and marker (black lines, such as a target, are left alone), and each legend moves below
+    its axes, off the curves. Returns the figure."""
+    from matplotlib.colors import to_hex
+
+    for ax in fig.axes:
+        styles: dict[str, tuple] = {}
+        for line in ax.get_lines():
+            colour = to_hex(line.get_color())
+            if colour == "#000000":
+                continue
+            ls, marker = styles.setdefault(colour, _MARKS[len(styles) % len(_MARKS)])
+            line.set_linestyle(ls)
+            line.set_marker(marker)
+            line.set_markersize(max(line.get_markersize(), 4.0))
+        if ax.get_legend() is not None:
+            handles, labels = ax.get_legend_handles_labels()
+            ax.legend(
+                handles,
+                labels,
+                fontsize=8,
+                loc="upper center",
+                bbox_to_anchor=(0.5, -0.2),
+                ncol=min(2, len(labels)),
+                frameon=False,
+            )
+    fig.tight_layout()
+    return fig
 
 
 # --------------------------------------------------------------------------- the two towers
@@ -302,3 +467,77 @@ def format_gap_table(rows: Sequence[GapRow]) -> str:
         f"{r.label:<{width}}  {r.seed:>4}  {r.train_acc:9.1%}  {r.test_acc:8.1%}  {r.gap:5.1%}" for r in rows
     ]
     return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- where a checkpoint goes wrong
+
+
+def checkpoint_accuracy(name: str = "small_alexnet") -> float:
+    """Checkpoint ``name``'s test accuracy as its confusion matrix gives it (the float16 weights it
+    ships, in float32: what ``build_model(name, weights="cifar10")`` loads)."""
+    from ...models.converged import confusion_matrix
+
+    _, confusion = confusion_matrix(name)
+    return float(confusion.diagonal().sum() / confusion.sum())
+
+
+def plot_class_errors(name: str = "small_alexnet"):
+    """Where checkpoint ``name`` goes wrong on the test split, from its record: each class's
+    accuracy (bars, lowest first, each labelled) and the confusion matrix in percent of each true
+    class (every cell of 1% or more labelled); its accuracy in the title. Returns the figure."""
+    import matplotlib.pyplot as plt
+
+    from ...models.converged import confusion_matrix, per_class_accuracy
+
+    classes, confusion = confusion_matrix(name)
+    by_class = per_class_accuracy(name)
+    order = sorted(by_class, key=by_class.get)
+    fig, (bars, grid) = plt.subplots(1, 2, figsize=(11.5, 4.6), gridspec_kw={"width_ratios": [1, 1.4]})
+    bars.barh(order, [by_class[c] for c in order], color="#0072B2")
+    for i, c in enumerate(order):
+        bars.text(by_class[c] + 0.01, i, f"{by_class[c]:.0%}", va="center", fontsize=8)
+    bars.set_xlim(0, 1.12)
+    bars.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+    bars.set_xlabel("test accuracy of the class")
+    share = confusion.double() / confusion.sum(dim=1, keepdim=True).clamp_min(1).double()
+    grid.imshow(share.numpy(), cmap="Blues", vmin=0, vmax=1)
+    for i in range(len(classes)):
+        for j in range(len(classes)):
+            if share[i, j] >= 0.01:
+                grid.text(
+                    j,
+                    i,
+                    f"{share[i, j]:.0%}",
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color="white" if share[i, j] > 0.5 else "black",
+                )
+    grid.set_xticks(range(len(classes)), classes, rotation=45, ha="right", fontsize=8)
+    grid.set_yticks(range(len(classes)), classes, fontsize=8)
+    grid.set_xlabel("predicted class")
+    grid.set_ylabel("true class")
+    fig.suptitle(
+        f"{name} trained to the end ({checkpoint_accuracy(name):.1%} test accuracy): accuracy per "
+        "class, and the confusion matrix (% of each true class)",
+        fontsize=10,
+    )
+    fig.tight_layout()
+    return fig
+
+
+def mistakes_on(data: CourseData, name: str = "small_alexnet") -> tuple[list[dict], str]:
+    """Checkpoint ``name``'s most confident mistakes (``models.converged.confident_mistakes``) where
+    ``data``'s test split is the one their indices point into (its hash is the record's), with an
+    empty string; else no mistakes and why, in one line."""
+    from ...models.converged import confident_mistakes, load_record
+    from ...runs.errors import split_digest
+
+    about = load_record(name)["error_analysis"]
+    if split_digest(data) == about["test_sha256"]:
+        return confident_mistakes(name), ""
+    return [], (
+        f"The images of {name}'s most confident mistakes are left out here: their indices point into "
+        f"the {about['images']:,} test images of {about['data']}, and this notebook loaded "
+        f"{len(data.test_labels):,} test images of {data.name}, not the same split."
+    )
