@@ -537,7 +537,6 @@ def mistakes_on(data: CourseData, name: str = "small_alexnet") -> tuple[list[dic
     if split_digest(data) == about["test_sha256"]:
         return confident_mistakes(name), ""
     return [], (
-        f"The images of {name}'s most confident mistakes are left out here: their indices point into "
-        f"the {about['images']:,} test images of {about['data']}, and this notebook loaded "
-        f"{len(data.test_labels):,} test images of {data.name}, not the same split."
+        f"The images are left out: the mistakes' indices point into the {about['images']:,} test "
+        f"images of {about['data']}, not into the {len(data.test_labels):,} of {data.name} loaded here."
     )
