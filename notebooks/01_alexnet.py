@@ -580,7 +580,7 @@ say(
 #
 # From the checkpoint's record, on the test split:
 
-# %% tags=["nbval-ignore-output"]
+# %%
 from cnnlessons.models.converged import confusion_matrix, per_class_accuracy
 
 fig = lesson.plot_class_errors("small_alexnet")
@@ -673,7 +673,7 @@ for groups in (1, 2, 4):
 # Inverted dropout, p = 0.5, on 10,000 ones: roughly what mean and largest value come out in
 # training mode? In evaluation mode?
 
-# %% tags=["question-answer"]
+# %% tags=["question-answer", "nbval-ignore-output"]
 torch.manual_seed(0)
 layer, ones = torch.nn.Dropout(0.5), torch.ones(10_000)
 out = layer.train()(ones)
