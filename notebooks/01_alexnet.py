@@ -41,7 +41,7 @@ import torch
 
 from cnnlessons import load_data
 from cnnlessons.lessons import alexnet as lesson
-from cnnlessons.plots import plot_gradient_sizes
+from cnnlessons.plots import legible, plot_gradient_sizes
 from cnnlessons.views import say
 
 data = load_data(profile)
@@ -103,7 +103,7 @@ grads = {
 fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
 for ax, (init, sizes) in zip(axes, grads.items(), strict=False):
     plot_gradient_sizes(sizes, ax=ax, title=f"{DEPTH} layers, {lesson.INITS[init]} init")
-lesson.mark_lines(fig)
+legible(fig)
 plt.show()
 ratio = {init: {a: g[0] / g[-1] for a, g in sizes.items()} for init, sizes in grads.items()}
 he, default = ratio["kaiming"], ratio["default"]
@@ -161,7 +161,7 @@ fig = plot_seeds(
     title=f"Figure 1 at course scale: ReLU (lr {lesson.recipes.FIGURE1_LR['relu']:g}) against tanh "
     f"(lr {lesson.recipes.FIGURE1_LR['tanh']:g})",
 )
-lesson.mark_lines(fig)
+legible(fig)
 plt.show()
 relu_vs_tanh = figure1.judge(lesson.claims.RELU_VS_TANH, fig1_runs)
 epochs = lesson.epochs_to(fig1_runs, figure1.target)
@@ -279,7 +279,7 @@ if end_runs:
     fig = plot_history(
         end_runs, ["train_eval_error"], title="Figure 1 trained to the end, on all of CIFAR-10"
     )
-    lesson.mark_lines(fig)
+    legible(fig)
     plt.show()
     say(
         "*Figure: training error (eval mode) per epoch of the runs trained to the end.* Epochs to "
@@ -501,10 +501,10 @@ gap_runs = lesson.regularisation_runs(data, profile)
 fig = plot_seeds(
     gap_runs, ["train_error", "val_error"], title="SmallAlexNet (FC 512) on a tenth of the training images"
 )
-lesson.mark_lines(fig)
+legible(fig)
 plt.show()
 fig = plot_paired(gap_runs, "test_acc", title="test accuracy, seed by seed")
-lesson.mark_lines(fig)
+legible(fig)
 plt.show()
 gaps = lesson.gap_rows(gap_runs)
 print(lesson.format_gap_table(gaps))
@@ -552,27 +552,28 @@ say(
 from cnnlessons.explorers.views import look_inside
 
 own_model, own_history = regularisation.fit_run(regularisation.run("augmentation"), data, profile, seed=0)
-inside = look_inside(own_model, data, converged="small_alexnet")  # converged=None: the run's own model
+inside = look_inside(  # converged=None: the run's own model
+    own_model, data, converged="small_alexnet", fold_table=True, accuracy=own_history.test_acc
+)
 inside
 
 # %% tags=["nbval-ignore-output"]
 from cnnlessons import views
 
-record = getattr(inside.model, "checkpoint_record", None)
-inside_acc = record["test_acc"] if record else own_history.test_acc
 fig = views.plot_filters(
     views.first_layer_filters(inside.model),
     ncols=8,
     size=1.1,
-    title=f"first-layer filters of {inside.title} ({inside_acc:.1%} test accuracy)",
+    title=f"first-layer filters of {inside.titled}",
 )
 plt.show()
 say(
     "*Figure: the first-layer filters, each scaled to its own range.* "
     + (
-        f"This section shows the shipped checkpoint ({inside_acc:.1%} test accuracy), not section 7's runs."
-        if record
-        else f"This section shows section 7's augmentation run, seed 0 ({inside_acc:.1%} test accuracy)."
+        f"This section shows the shipped checkpoint ({inside.accuracy:.1%} test accuracy), not "
+        "section 7's runs."
+        if inside.model is not own_model
+        else f"This section shows section 7's augmentation run, seed 0 ({inside.accuracy:.1%} test accuracy)."
     )
     + " The paper's Figure 3 shows AlexNet's: oriented edges and colour blobs."
 )
@@ -584,8 +585,9 @@ say(
 
 # %%
 from cnnlessons.models.converged import confusion_matrix, per_class_accuracy
+from cnnlessons.plots import checkpoint_accuracy, plot_class_errors
 
-fig = lesson.plot_class_errors("small_alexnet")
+fig = plot_class_errors("small_alexnet")
 plt.show()
 classes, confusion = confusion_matrix("small_alexnet")
 by_class = per_class_accuracy("small_alexnet")
@@ -594,7 +596,7 @@ i, j = divmod(int(off.argmax()), len(classes))
 worst, strongest = min(by_class, key=by_class.get), max(by_class, key=by_class.get)
 say(
     "*Figure: accuracy per class; the confusion matrix in percent of each true class.* At "
-    f"{lesson.checkpoint_accuracy('small_alexnet'):.1%} test accuracy, the checkpoint is weakest on "
+    f"{checkpoint_accuracy('small_alexnet'):.1%} test accuracy, the checkpoint is weakest on "
     f"{worst} ({by_class[worst]:.0%}) and strongest on {strongest} "
     f"({by_class[strongest]:.0%}); its most common mistake takes a {classes[i]} for a {classes[j]} "
     f"({int(off[i, j])} of {int(confusion[i].sum()):,} {classes[i]} images)."
@@ -604,28 +606,19 @@ say(
 # Its most confident mistakes:
 
 # %% tags=["nbval-ignore-output"]
-from cnnlessons import show_images
+from cnnlessons.plots import plot_mistakes
+from cnnlessons.runs.errors import confident_mistakes_on
 
-mistakes, why_not = lesson.mistakes_on(data, "small_alexnet")
-if mistakes:
-    shown = mistakes[:10]
-    fig = show_images(
-        data.test_images[[m["index"] for m in shown]],
-        [data.classes.index(m["predicted"]) for m in shown],
-        data.classes,
-        truth=[data.classes.index(m["true"]) for m in shown],
-        ncols=10,
-        size=1.2,
-        title=f"small_alexnet ({lesson.checkpoint_accuracy('small_alexnet'):.1%} test accuracy): its "
-        f"{len(shown)} most confident mistakes",
-    )
+mistakes = confident_mistakes_on("small_alexnet", data, n=10)
+if mistakes.images is None:
+    say(mistakes.why)
+else:
+    fig = plot_mistakes(mistakes, data.classes, ncols=10, size=1.2)
     plt.show()
     say(
-        f"*Figure: {len(shown)} test images, the wrong prediction above the true class.* It gave the "
-        f"wrong class {shown[-1]['probability']:.0%} to {shown[0]['probability']:.0%} probability."
+        f"*Figure: {len(mistakes)} test images, the wrong prediction above the true class.* It gave the "
+        f"wrong class {min(mistakes.probability):.0%} to {max(mistakes.probability):.0%} probability."
     )
-else:
-    say(why_not)
 
 # %%
 REAL_WEIGHTS = False  # True: download torchvision's AlexNet weights (about 233 MB; needs network)

@@ -265,55 +265,6 @@ def test_the_rate_window_trains_each_activation_at_its_rates_on_the_tuning_seeds
         A.rate_window({"other": {0: _history([0.5])}})
 
 
-def test_mark_lines_gives_each_colour_a_style_and_moves_the_legend_below():
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots()
-    ax.plot([0, 1], [0, 1], color="tab:blue", label="a")
-    ax.plot([0, 1], [1, 0], color="tab:blue")
-    ax.plot([0, 1], [0.5, 0.6], color="tab:orange", label="b")
-    ax.axhline(0.25, color="black", ls=":")
-    ax.legend()
-    A.mark_lines(fig)
-    lines = ax.get_lines()
-    assert lines[0].get_linestyle() == lines[1].get_linestyle() != lines[2].get_linestyle()
-    assert lines[0].get_marker() != lines[2].get_marker() and lines[3].get_linestyle() == ":"
-    assert ax.get_legend().get_bbox_to_anchor().y0 < ax.get_window_extent().y0  # under the axes
-
-
-def test_where_the_checkpoint_goes_wrong_comes_from_its_record(digits):
-    from cnnlessons.models.converged import confusion_matrix
-
-    classes, confusion = confusion_matrix("small_alexnet")
-    accuracy = A.checkpoint_accuracy("small_alexnet")
-    assert accuracy == pytest.approx(confusion.trace().item() / confusion.sum().item())
-    fig = A.plot_class_errors("small_alexnet")
-    assert f"{accuracy:.1%} test accuracy" in fig._suptitle.get_text()
-    bars = fig.axes[0]
-    assert sorted(t.get_text() for t in bars.get_yticklabels()) == sorted(classes)
-    mistakes, why = A.mistakes_on(digits, "small_alexnet")  # the digits are not its test split
-    assert mistakes == [] and "left out" in why and "digits" in why
-
-
-def test_the_mistakes_show_where_the_test_split_is_the_records(monkeypatch, digits):
-    from cnnlessons.runs import errors
-
-    monkeypatch.setattr(errors, "split_digest", lambda data, which="test": "same")
-    from cnnlessons.models import converged
-
-    record = converged.load_record("small_alexnet")
-    monkeypatch.setattr(
-        converged,
-        "load_record",
-        lambda name, folder=None: {
-            **record,
-            "error_analysis": {**record["error_analysis"], "test_sha256": "same"},
-        },
-    )
-    mistakes, why = A.mistakes_on(digits, "small_alexnet")
-    assert why == "" and mistakes == converged.confident_mistakes("small_alexnet") and mistakes
-
-
 def test_he_init_leaves_the_output_layer_small():
     torch.manual_seed(0)
     model = he_init(SmallAlexNet(10, 3, width=8))

@@ -41,7 +41,6 @@ __all__ = [
     "rate_window",
     "best_rate",
     "plot_rate_window",
-    "mark_lines",
     "TowerRow",
     "tower_parameters",
     "ParallelCheck",
@@ -56,9 +55,6 @@ __all__ = [
     "GapRow",
     "gap_rows",
     "format_gap_table",
-    "checkpoint_accuracy",
-    "plot_class_errors",
-    "mistakes_on",
 ]
 
 # --------------------------------------------------------------------------- gradient sizes
@@ -223,40 +219,6 @@ def plot_rate_window(window: Mapping[str, Sequence[RatePoint]], epochs: int, tit
     ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False)
     if title:
         ax.set_title(title, fontsize=10)
-    fig.tight_layout()
-    return fig
-
-
-_MARKS = (("-", "o"), ("--", "s"), ("-.", "^"), (":", "D"), ((0, (6, 2, 1, 2, 1, 2)), "v"))
-
-
-def mark_lines(fig):
-    """Tell a figure's lines apart without colour: the lines of each colour get their own line
-    style and marker (black lines, such as a target, are left alone), and each legend moves below
-    its axes, off the curves. Returns the figure."""
-    from matplotlib.colors import to_hex
-
-    for ax in fig.axes:
-        styles: dict[str, tuple] = {}
-        for line in ax.get_lines():
-            colour = to_hex(line.get_color())
-            if colour == "#000000":
-                continue
-            ls, marker = styles.setdefault(colour, _MARKS[len(styles) % len(_MARKS)])
-            line.set_linestyle(ls)
-            line.set_marker(marker)
-            line.set_markersize(max(line.get_markersize(), 4.0))
-        if ax.get_legend() is not None:
-            handles, labels = ax.get_legend_handles_labels()
-            ax.legend(
-                handles,
-                labels,
-                fontsize=8,
-                loc="upper center",
-                bbox_to_anchor=(0.5, -0.2),
-                ncol=min(2, len(labels)),
-                frameon=False,
-            )
     fig.tight_layout()
     return fig
 
@@ -467,76 +429,3 @@ def format_gap_table(rows: Sequence[GapRow]) -> str:
         f"{r.label:<{width}}  {r.seed:>4}  {r.train_acc:9.1%}  {r.test_acc:8.1%}  {r.gap:5.1%}" for r in rows
     ]
     return "\n".join(lines)
-
-
-# --------------------------------------------------------------------------- where a checkpoint goes wrong
-
-
-def checkpoint_accuracy(name: str = "small_alexnet") -> float:
-    """Checkpoint ``name``'s test accuracy as its confusion matrix gives it (the float16 weights it
-    ships, in float32: what ``build_model(name, weights="cifar10")`` loads)."""
-    from ...models.converged import confusion_matrix
-
-    _, confusion = confusion_matrix(name)
-    return float(confusion.diagonal().sum() / confusion.sum())
-
-
-def plot_class_errors(name: str = "small_alexnet"):
-    """Where checkpoint ``name`` goes wrong on the test split, from its record: each class's
-    accuracy (bars, lowest first, each labelled) and the confusion matrix in percent of each true
-    class (every cell of 1% or more labelled); its accuracy in the title. Returns the figure."""
-    import matplotlib.pyplot as plt
-
-    from ...models.converged import confusion_matrix, per_class_accuracy
-
-    classes, confusion = confusion_matrix(name)
-    by_class = per_class_accuracy(name)
-    order = sorted(by_class, key=by_class.get)
-    fig, (bars, grid) = plt.subplots(1, 2, figsize=(11.5, 4.6), gridspec_kw={"width_ratios": [1, 1.4]})
-    bars.barh(order, [by_class[c] for c in order], color="#0072B2")
-    for i, c in enumerate(order):
-        bars.text(by_class[c] + 0.01, i, f"{by_class[c]:.0%}", va="center", fontsize=8)
-    bars.set_xlim(0, 1.12)
-    bars.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
-    bars.set_xlabel("test accuracy of the class")
-    share = confusion.double() / confusion.sum(dim=1, keepdim=True).clamp_min(1).double()
-    grid.imshow(share.numpy(), cmap="Blues", vmin=0, vmax=1)
-    for i in range(len(classes)):
-        for j in range(len(classes)):
-            if share[i, j] >= 0.01:
-                grid.text(
-                    j,
-                    i,
-                    f"{share[i, j]:.0%}",
-                    ha="center",
-                    va="center",
-                    fontsize=7,
-                    color="white" if share[i, j] > 0.5 else "black",
-                )
-    grid.set_xticks(range(len(classes)), classes, rotation=45, ha="right", fontsize=8)
-    grid.set_yticks(range(len(classes)), classes, fontsize=8)
-    grid.set_xlabel("predicted class")
-    grid.set_ylabel("true class")
-    fig.suptitle(
-        f"{name} trained to the end ({checkpoint_accuracy(name):.1%} test accuracy): accuracy per "
-        "class, and the confusion matrix (% of each true class)",
-        fontsize=10,
-    )
-    fig.tight_layout()
-    return fig
-
-
-def mistakes_on(data: CourseData, name: str = "small_alexnet") -> tuple[list[dict], str]:
-    """Checkpoint ``name``'s most confident mistakes (``models.converged.confident_mistakes``) where
-    ``data``'s test split is the one their indices point into (its hash is the record's), with an
-    empty string; else no mistakes and why, in one line."""
-    from ...models.converged import confident_mistakes, load_record
-    from ...runs.errors import split_digest
-
-    about = load_record(name)["error_analysis"]
-    if split_digest(data) == about["test_sha256"]:
-        return confident_mistakes(name), ""
-    return [], (
-        f"The images are left out: the mistakes' indices point into the {about['images']:,} test "
-        f"images of {about['data']}, not into the {len(data.test_labels):,} of {data.name} loaded here."
-    )
