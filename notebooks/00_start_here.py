@@ -28,29 +28,21 @@ profile = setup_notebook(profile="auto")  # or "smoke", "cpu", "gpu"
 #
 # Between 2012 and 2015, convolutional networks went from winning the ImageNet challenge (ILSVRC)
 # for the first time to beating the human error estimate on it. This course rebuilds the five
-# networks of that story — **AlexNet, VGGNet, GoogLeNet, ResNet and DenseNet** — one notebook
-# each, and shows every claim made about them with a computation you can run and change.
+# networks of that story, **AlexNet, VGGNet, GoogLeNet, ResNet and DenseNet**, one notebook each,
+# and tests every claim made about them with a computation you can run and change. Here you will
+# see where the networks come from, meet the data, train a small CNN, and solve a first exercise.
 #
-# In this notebook you will:
-#
-# 1. see where the five networks come from;
-# 2. meet the data every lesson trains on;
-# 3. build a small CNN, see its diagram, and train it in about a minute;
-# 4. solve your first exercise and see how its check answers you.
-#
-# The cell above set the course up. It printed your **profile**, the budget every lesson runs
-# under: `cpu` trains on 10,000 CIFAR-10 images for a few epochs (minutes a lesson on a laptop),
-# `gpu` on all 50,000 for real (choose *Runtime → Change runtime type → GPU* in Colab). To choose,
-# edit its last line, e.g. `setup_notebook(profile="cpu")`.
+# The cell above printed your **profile**, the budget every lesson runs under: `cpu` trains on
+# 10,000 CIFAR-10 images for a few epochs, `gpu` on all 50,000 (in Colab: *Runtime → Change runtime
+# type → GPU*). To choose, edit its last line, e.g. `setup_notebook(profile="cpu")`.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 1. The ImageNet challenge, 2010-2015
+# ## 1. The ImageNet challenge, 2010-2017
 #
-# The winners of ILSVRC's classification task, top-5 error on the test set by year. The first two
-# years were won without CNNs; from 2012 every winner was a CNN, and each was an ensemble of
-# several networks (the bar says how many). DenseNet (2017) came after the last classification
-# challenge and won none; it is in this course because it takes ResNet's shortcut one step
-# further. The sources are numbered under the figure.
+# The winners of ILSVRC's classification task, top-5 error on the test set, from the first
+# challenge to the last. The first two were won without CNNs; from 2012 every winner was an
+# ensemble of CNNs. The last, in 2017, went to SENet (lesson 07). DenseNet won none; it is in
+# the course because it takes ResNet's shortcut one step further. Sources under the figure.
 
 # %% slideshow={"slide_type": "fragment"}
 import matplotlib.pyplot as plt
@@ -69,24 +61,20 @@ plt.show()
 # | `04_resnet` | ResNet (2015) | the degradation problem; skip connections f(x) + x; bottlenecks |
 # | `05_densenet` | DenseNet (2017) | concatenation instead of addition; dense blocks and growth rate |
 # | `06_summary` | all five | side by side under one budget |
+# | `07_what_came_next` | ResNeXt, SENet, MobileNet, ConvNeXt | each idea taken further |
 #
-# Every lesson opens with its network's diagram, drawn from the code you train. Each section takes
-# one claim from the paper, computes something that tests it, and ends with a take-away that
-# quotes the figure just computed. Each lesson ends with its **claims ledger**: every claim, the
-# paper's figure, ours on three seeds, and a verdict, `shown` or `not shown` at this budget (with
-# why). Where a claim does not hold up at course scale, the ledger says so.
+# Each section of a lesson takes one claim from a paper and computes something that tests it.
+# Each lesson ends with its **claims ledger**: every claim, the paper's figure, ours on the
+# profile's seeds, and a verdict, `shown` or `not shown` at this budget, with why.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. The data
 #
 # The lessons train on **CIFAR-10**: 60,000 colour photos of 32x32 pixels in ten classes, 50,000
-# for training and 10,000 for testing (Krizhevsky, 2009). `load_data(profile)` loads the profile's
-# share of it and splits it three ways: the network learns from the *training* images, we choose
-# settings (such as when to stop) on the *validation* images, carved out of the training split,
-# and the *test* images are only ever used to report the final accuracy.
-#
-# Without network the course uses an embedded real dataset instead (scikit-learn's scans of
-# handwritten digits), so that every lesson still runs; the line below says which one you have.
+# for training and 10,000 for testing (Krizhevsky, 2009). `load_data(profile)` splits the profile's
+# share three ways: the network learns from the *training* images, we choose settings on the
+# *validation* images, and the *test* images only report the final accuracy. Without network the
+# course uses scikit-learn's handwritten digits instead; the line below says which you have.
 
 # %% tags=["nbval-ignore-output"]
 from cnnlessons import load_data, show_images
@@ -108,10 +96,9 @@ fig = show_images(
 plt.show()
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# To the network an image is a tensor of numbers: channels x height x width, one byte (0-255) per
-# colour and pixel. Before training, every channel is *normalised*: the mean is subtracted and the
-# result divided by the standard deviation, both measured on the training images alone (using the
-# test images for anything would leak them into training).
+# To the network an image is a tensor: channels x height x width, one byte (0-255) per colour and
+# pixel. Before training each channel is *normalised* by the mean and standard deviation of the
+# training images alone (using the test images would leak them into training).
 
 # %% tags=["nbval-ignore-output"]
 image = data.train_images[0]
@@ -129,11 +116,10 @@ print(
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. A small CNN, trained in a minute
 #
-# A convolutional network stacks *blocks*: a convolution (3x3 filters that slide over the image),
-# batch normalisation, a ReLU, and a pooling layer that halves the height and width. Each block
-# sees a larger part of the image and has more channels than the one before. At the end, global
-# average pooling turns each channel into one number and a linear layer gives one score (*logit*)
-# per class. Here are three such blocks in PyTorch:
+# A convolutional network stacks *blocks*: a convolution (3x3 filters sliding over the image),
+# batch normalisation, a ReLU, and pooling that halves height and width. Each block sees a larger
+# part of the image with more channels. At the end, global average pooling turns each channel into
+# one number, and a linear layer gives one score (*logit*) per class:
 
 # %% slideshow={"slide_type": "subslide"}
 import torch
@@ -162,9 +148,8 @@ def small_cnn(in_channels: int, num_classes: int) -> nn.Sequential:
 
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# Every lesson draws its networks this way: `cnnlessons.views.diagram` runs the model on one
-# image and draws what ran, each layer with its output shape (channels x height x width) and its
-# number of weights.
+# `cnnlessons.views.diagram` runs the model on one image and draws what ran, each layer with its
+# output shape (channels x height x width) and its weights:
 
 # %% tags=["nbval-ignore-output"]
 from cnnlessons.views import diagram
@@ -175,11 +160,10 @@ fig = diagram(model, data.input_size, title=f"small_cnn on one {'x'.join(map(str
 plt.show()
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# Two figures describe the cost of a network, and every lesson prints them. Its **weights**
-# (parameters) are counted exactly. Its **FLOPs** per image, the arithmetic of one forward pass,
-# come from `torch.utils.flop_counter`, which counts a multiply-add as 2 FLOPs. For the first
-# convolution on a 3x32x32 image, by hand: each of the 32 x 32 output pixels of each of the 32
-# output channels needs 3 x 9 multiply-adds, so 2 x 3 x 9 x 32 x 32 x 32 FLOPs.
+# Two figures describe a network's cost. Its **weights** (parameters) are counted exactly; its
+# **FLOPs** per image, the arithmetic of one forward pass, come from `torch.utils.flop_counter`,
+# which counts a multiply-add as 2 FLOPs. The first convolution on a 3x32x32 image, by hand: each
+# of the 32 x 32 output pixels of its 32 channels needs 3 x 9 multiply-adds.
 
 # %%
 from cnnlessons.measure import count_parameters, flops_per_image
@@ -195,12 +179,10 @@ print(
 )
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# `fit(model, data, Training(lr=0.1, test=True))` trains it: `Training` says how (here the
-# learning rate, and one measurement on the test images at the end), the profile gives the epochs
-# (passes over the training images) and the batch size, and it runs on the best device present;
-# `show="epochs"` prints one line per epoch. A misspelt option fails at once. Each batch is
-# *augmented* (randomly shifted and mirrored) so that the network does not just memorise the
-# images. Interrupting the kernel stops training and keeps what was learned.
+# `fit(model, data, Training(lr=0.1, test=True))` trains it: `Training` says how (the learning
+# rate; one measurement on the test images at the end), the profile gives the epochs and batch size.
+# Each batch is *augmented* (randomly shifted and mirrored) so that the network does not just
+# memorise the images. Interrupting the kernel stops training and keeps what was learned.
 
 # %% tags=["nbval-ignore-output"]
 from cnnlessons import Training, fit, plot_history
@@ -211,8 +193,8 @@ fig = plot_history(history, ["train_loss", "val_acc"])
 plt.show()
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# What did it learn? Its predictions on the first 20 test images, right ones in blue with a tick,
-# wrong ones in orange with a cross and the true class underneath:
+# Its predictions on the first 20 test images, right ones in blue with a tick, wrong ones in orange
+# with a cross and the true class underneath:
 
 # %% tags=["nbval-ignore-output"]
 from cnnlessons.views import predict
@@ -230,32 +212,32 @@ fig = show_images(
 )
 plt.show()
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
-# The lessons' networks are deeper and wider than this one, and in the `cpu` profile they train
-# for minutes, not hours, so their accuracies are far from the papers'. Each lesson therefore
-# also loads a copy of its network trained to the end (85-90% test accuracy on CIFAR-10) to look
-# inside, and draws its training curve, dashed, beside yours.
-
 # %% tags=["nbval-ignore-output"]
-print(
-    f"Take-away: a {count_parameters(model):,}-weight CNN reached {history.test_acc:.1%} test accuracy "
-    f"after {history.epoch[-1]} epochs in {history.wall_time:.0f} s; chance is {1 / data.num_classes:.0%}."
+from cnnlessons.models.converged import available, load_record
+from cnnlessons.views import say
+
+shipped = {name: load_record(name)["test_acc"] for name in available()}
+say(
+    f"*Figure: 20 test images with small_cnn's predictions.* A {count_parameters(model):,}-weight CNN "
+    f"reached {history.test_acc:.1%} test accuracy after {history.epoch[-1]} epochs in "
+    f"{history.wall_time:.0f} s; chance is {1 / data.num_classes:.0%}. In the `cpu` profile the "
+    "lessons' networks train for minutes, not hours, so each lesson also looks inside a copy of its "
+    f"network trained to the end on CIFAR-10: the {len(shipped)} shipped checkpoints reach "
+    f"{min(shipped.values()):.1%} to {max(shipped.values()):.1%} test accuracy."
 )
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. Exercises and their checks
 #
-# Each lesson has exercises. You write your answer between the markers
-# `### BEGIN SOLUTION` and `### END SOLUTION`, and the next cell checks it with
-# `check("<exercise id>", answer)`. A correct answer prints one line; a wrong one raises
-# `ExerciseFailed` with a message that says what is wrong and where to look; an untouched one says
-# "not attempted". Checks try your function on fresh random inputs too, so an answer that only fits
-# a few fixed cases does not pass.
+# You write an answer between the markers `### BEGIN SOLUTION` and `### END SOLUTION`; the next
+# cell checks it with `check("<exercise id>", answer)`. A correct answer prints one line; a wrong
+# one raises `ExerciseFailed` saying what is wrong; an untouched one says "not attempted". Checks
+# also try fresh random inputs, so an answer that fits only fixed cases does not pass.
 #
-# Here is a warm-up. A model's output for N images is an N x K tensor of logits, one score per
-# class; its prediction for an image is the class of the largest logit in its row, and its
-# **accuracy** is the fraction of the N images whose prediction equals their label. Write
-# `accuracy(logits, labels)` returning that fraction as a Python float:
+# A warm-up. A model's output for N images is an N x K tensor of logits; its prediction for an
+# image is the class of the largest logit in its row, and its **accuracy** is the fraction of
+# images whose prediction equals their label. Write `accuracy(logits, labels)` returning that
+# fraction as a Python float:
 
 
 # %% slideshow={"slide_type": "skip"}
@@ -269,8 +251,7 @@ def accuracy(logits: torch.Tensor, labels: torch.Tensor) -> float:
 check("start.accuracy", accuracy)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# And this is what a wrong answer (one that counts the right predictions instead of taking their
-# fraction) gets back:
+# What a wrong answer (the count of right predictions, not their fraction) gets back:
 
 # %%
 from cnnlessons import ExerciseFailed
@@ -284,6 +265,37 @@ try:
     check("start.accuracy", count_right)
 except ExerciseFailed as failure:
     print("ExerciseFailed:", str(failure).splitlines()[0])
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Questions
+#
+# Predict, then run the cell below.
+
+# %% [markdown] tags=["question"]
+# How many weights has a 3x3 convolution from 32 to 64 channels, without bias?
+
+# %% tags=["question-answer"]
+print(f"{count_parameters(nn.Conv2d(32, 64, 3, bias=False)):,} weights (3 x 3 x 32 x 64)")
+
+# %% [markdown] tags=["question"]
+# `small_cnn` halves the height and width in each of its three blocks. What shape does a 32x32
+# image have when it reaches the global average pooling?
+
+# %% tags=["question-answer"]
+print(tuple(small_cnn(3, 10)[:3](torch.zeros(1, 3, 32, 32)).shape[1:]), "(channels, height, width)")
+
+# %% [markdown] tags=["question"]
+# Which class will your trained `small_cnn` get right least often on the test images, and which
+# most often?
+
+# %% tags=["question-answer", "nbval-ignore-output"]
+predicted = predict(model, data.normalize(data.test_images))
+right = [float((predicted[data.test_labels == k] == k).float().mean()) for k in range(data.num_classes)]
+order = sorted(range(data.num_classes), key=right.__getitem__)
+worst, best = order[0], order[-1]
+print(
+    f"least often: {data.classes[worst]} ({right[worst]:.0%}); most: {data.classes[best]} ({right[best]:.0%})"
+)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary

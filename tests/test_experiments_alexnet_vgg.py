@@ -208,6 +208,63 @@ def test_regularisation_runs_and_gap_table(digits):
     assert set(A.recipes.REGULARISATION.claims) == {"alexnet.augmentation", "alexnet.dropout"}
 
 
+def _history(errors, lr=0.01):
+    from cnnlessons.history import History
+
+    h = History(label="x")
+    h.epoch = list(range(1, len(errors) + 1))
+    h.train_eval_acc = [1.0 - e for e in errors]
+    h.info = {"lr": lr}
+    return h
+
+
+def test_first_to_target_counts_epochs_as_the_claim_does():
+    runs = {
+        "relu": {0: _history([0.5, 0.3, 0.2]), 1: _history([0.5, 0.4, 0.3])},
+        "tanh": {0: _history([0.2])},
+    }
+    assert A.epochs_to(runs, 0.25) == {"relu": {0: 3, 1: 4}, "tanh": {0: 1}}  # 4: one past the budget
+    first, means = A.first_to_target(runs, 0.25)
+    assert first == "tanh" and means == {"relu": 3.5, "tanh": 1.0}
+    assert A.first_to_target({"a": {0: _history([0.2])}, "b": {0: _history([0.2])}}, 0.25)[0] == "tie"
+
+
+def test_the_rate_window_trains_each_activation_at_its_rates_on_the_tuning_seeds(digits):
+    from cnnlessons.profiles import get_profile
+
+    recipe = A.recipes.FIGURE1_WINDOW
+    assert A.figure1_window_seeds("smoke") == (100,) and A.figure1_window_seeds("cpu") == (100, 101)
+    assert not set(A.figure1_window_seeds("cpu")) & set(get_profile("cpu").seeds)  # never a claim's seeds
+    assert {r.label: r.training.lr for r in recipe.runs_for("cpu")} == {
+        "relu lr=0.003": 0.003,
+        "relu lr=0.01": 0.01,
+        "relu lr=0.03": 0.03,
+        "tanh lr=0.01": 0.01,
+        "tanh lr=0.03": 0.03,
+        "tanh lr=0.1": 0.1,
+    }
+    assert recipe.epochs_for("cpu") * 5 == A.recipes.FIGURE1.epochs_for("cpu")  # a fifth of Figure 1's
+    assert recipe.subset_for("cpu") == A.recipes.FIGURE1.subset_for("cpu") and not recipe.claims
+    runs = recipe.train_seeds(digits, "smoke", seeds=[100], labels=["relu lr=0.01", "tanh lr=0.1"], epochs=1)
+    window = A.rate_window(runs)
+    assert [(a, [p.lr for p in points]) for a, points in window.items()] == [
+        ("relu", [0.01]),
+        ("tanh", [0.1]),
+    ]
+    point = window["relu"][0]
+    assert point.errors == {100: pytest.approx(1 - runs["relu lr=0.01"][100].train_eval_acc[-1])}
+    assert A.best_rate(window["relu"]) is point
+    fig = A.plot_rate_window(window, 1, title="window")
+    (ax,) = fig.axes
+    assert ax.get_xscale() == "log"
+    styles = {
+        (line.get_linestyle(), line.get_marker()) for line in ax.get_lines() if line.get_linestyle() != "None"
+    }
+    assert styles == {("-", "o"), ("--", "s")}  # the arms differ in line and marker, not colour alone
+    with pytest.raises(ValueError, match="expected runs of 01_alexnet/figure1_window"):
+        A.rate_window({"other": {0: _history([0.5])}})
+
+
 def test_he_init_leaves_the_output_layer_small():
     torch.manual_seed(0)
     model = he_init(SmallAlexNet(10, 3, width=8))

@@ -23,7 +23,7 @@ class ILSVRCEntry:
     """Top-5 error on the challenge's test set, in percent."""
     depth: int | None
     """Layers with weights of the network the entry is known by (AlexNet's 8, ResNet-152's 152);
-    None: not a CNN."""
+    None: not a CNN, or an ensemble of several designs (``designs``)."""
     networks: int | None
     """How many CNNs the entry averaged (an ensemble); None: not a CNN, or not reported."""
     how: str
@@ -33,10 +33,12 @@ class ILSVRCEntry:
     also: tuple[tuple[float, str], ...] = ()
     """Other top-5 errors (percent) of the same team, each with what it was (in English, translated
     where drawn)."""
+    designs: str | None = None
+    """Where the ensemble mixed CNNs of several designs and depths (no one depth): which."""
 
     @property
     def cnn(self) -> bool:
-        return self.depth is not None
+        return self.depth is not None or self.designs is not None
 
 
 ILSVRC_RESULTS: tuple[ILSVRCEntry, ...] = (
@@ -125,12 +127,35 @@ ILSVRC_RESULTS: tuple[ILSVRCEntry, ...] = (
         1,
         "He, Zhang, Ren & Sun, Deep residual learning for image recognition, CVPR 2016, Table 5",
     ),
+    ILSVRCEntry(
+        2016,
+        "Trimps-Soushen",
+        "mixed CNNs",
+        2.99,
+        None,
+        None,
+        "an ensemble of CNNs of several designs (Inception, Inception-ResNet, ResNet, Wide ResNet)",
+        1,
+        "the challenge's own results, ILSVRC 2016, image-net.org/challenges/LSVRC/2016/results",
+        designs="Inception, Inception-ResNet, ResNet, Wide ResNet",
+    ),
+    ILSVRCEntry(
+        2017,
+        "WMW",
+        "SENet",
+        2.25,
+        154,
+        None,
+        "an ensemble of SENets (squeeze-and-excitation blocks in ResNeXt-like networks)",
+        1,
+        "Hu, Shen & Sun, Squeeze-and-excitation networks, CVPR 2018, abstract (2.251%)",
+    ),
 )
-"""The ILSVRC classification task's winner each year from 2010 to 2015, and VGG, second in 2014.
-"Russakovsky et al., IJCV 2015" is the challenge's own summary: ImageNet Large Scale Visual
-Recognition Challenge, International Journal of Computer Vision 115 (2015), 211-252.
-Every CNN entry averaged the predictions of several networks: a single network of the same design
-did worse. DenseNet (Huang et al., CVPR 2017) came later and won no ILSVRC."""
+"""The ILSVRC classification task's winner each year from 2010 to 2017, the last challenge, and
+VGG, second in 2014. "Russakovsky et al., IJCV 2015" is the challenge's own summary: ImageNet
+Large Scale Visual Recognition Challenge, International Journal of Computer Vision 115 (2015),
+211-252. Every CNN entry averaged the predictions of several networks: a single network of the
+same design did worse. DenseNet (Huang et al., CVPR 2017) won no ILSVRC."""
 
 _NOT_CNN, _WINNER, _SECOND = "#E69F00", "#0072B2", "#56B4E9"  # Okabe-Ito orange, blue, sky blue
 _ILSVRC_NOTES = (
@@ -139,8 +164,8 @@ _ILSVRC_NOTES = (
         "predictions of several networks;"
     ),
     N_(
-        "a single network of the same design did worse. DenseNet (Huang et al., CVPR 2017) came after "
-        "these results and won no ILSVRC."
+        "a single network of the same design did worse. 2017 was the last challenge; DenseNet (Huang et "
+        "al., CVPR 2017) won no ILSVRC."
     ),
 )
 ILSVRC_TITLE = N_("ImageNet challenge (ILSVRC), classification: top-5 error on the test set")
@@ -166,9 +191,9 @@ def plot_ilsvrc(
     if not results:
         raise ValueError("results must hold at least one entry")
     entries = sorted(results, key=lambda e: (e.year, e.place))
-    years = sorted({e.year for e in entries})
     notes = [_(note) for note in _ILSVRC_NOTES] + [f"[{n}] {e.citation}" for n, e in enumerate(entries, 1)]
-    note_font, tick_lines = 7.5, max(3, max(2 + (e.model != e.team) + (e.place != 1) for e in entries))
+    note_font = 7.5
+    tick_lines = max(3, max(2 + e.model.count(", ") + (e.model != e.team) + (e.place != 1) for e in entries))
     notes_h = len(notes) * note_font * 1.3 / 72 + 0.1
     plot_h, width = 4.2, 10.0
     bottom = notes_h + tick_lines * 8.5 * 1.25 / 72 + 0.25
@@ -176,14 +201,12 @@ def plot_ilsvrc(
     height = fig.get_figheight()
     ax = fig.add_axes((0.6 / width, bottom / height, (width - 0.75) / width, plot_h / height))
 
-    x, ticks, widths = [], [], []
-    for e in entries:
-        same = [o for o in entries if o.year == e.year]
-        k, n = same.index(e), len(same)
-        x.append(years.index(e.year) + (k - (n - 1) / 2) * 0.46)
-        widths.append(0.7 if n == 1 else 0.42)
+    x, ticks = [], []
+    for i, e in enumerate(entries):  # a slot per entry: two entries of a year side by side
+        x.append(i)
+        model = e.model.replace(", ", ",\n")  # a long name on two lines
         ticks.append(
-            f"{e.year} [{len(ticks) + 1}]\n{e.model}"
+            f"{e.year} [{i + 1}]\n{model}"
             + ("" if e.model == e.team else f"\n({e.team})")
             + ("" if e.place == 1 else f"\n{_place(e.place)}")
         )
@@ -191,7 +214,7 @@ def plot_ilsvrc(
     bars = ax.bar(
         x,
         [e.top5_error for e in entries],
-        width=widths,
+        width=0.72,
         color=colours,
         edgecolor="black",
         linewidth=0.6,
@@ -209,7 +232,7 @@ def plot_ilsvrc(
         above = []
         if e.cnn:
             above += [
-                _("{depth} layers").format(depth=e.depth),
+                _("mixed designs") if e.depth is None else _("{depth} layers").format(depth=e.depth),
                 _("ensemble") if e.networks is None else _("ensemble\nof {n}").format(n=e.networks),
             ]
         else:
@@ -239,7 +262,7 @@ def plot_ilsvrc(
             zorder=4,
             linespacing=1.15,
         )
-    before = [years.index(e.year) for e in entries if not e.cnn]
+    before = [i for i, e in enumerate(entries) if not e.cnn]
     if before:
         ax.axvspan(min(before) - 0.5, max(before) + 0.5, color="#E5E5E5", zorder=0, lw=0)
         ax.text(
@@ -254,7 +277,7 @@ def plot_ilsvrc(
             color="#444444",
         )
     ax.set_xticks(x, ticks, fontsize=8.5)
-    ax.set_xlim(-0.5, len(years) - 0.5)
+    ax.set_xlim(-0.5, len(entries) - 0.5)
     ax.set_ylim(0, max(e.top5_error for e in entries) * 1.35)
     ax.set_ylabel(_("top-5 error (%)"))
     ax.grid(axis="y", alpha=0.3, zorder=0)

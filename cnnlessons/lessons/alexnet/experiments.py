@@ -33,6 +33,14 @@ from . import recipes
 __all__ = [
     "INITS",
     "gradient_sizes_by_activation",
+    "epochs_to",
+    "first_to_target",
+    "figure1_window_seeds",
+    "figure1_window_runs",
+    "RatePoint",
+    "rate_window",
+    "best_rate",
+    "plot_rate_window",
     "TowerRow",
     "tower_parameters",
     "ParallelCheck",
@@ -93,7 +101,126 @@ def gradient_sizes_by_activation(
 
 # --------------------------------------------------------------------------- Figure 1
 
-"""The recipe of the paper's Figure 1 at course scale (ReLU against tanh)."""
+
+def epochs_to(runs: Mapping[str, Mapping[int, History]], target: float) -> dict[str, dict[int, int]]:
+    """Per run and seed, the first epoch whose eval-mode training error is under ``target`` (one
+    past the budget where none is, as the claim counts it)."""
+    from ...runs.evidence import epochs_to_target
+
+    return {
+        label: {s: epochs_to_target(h, target) for s, h in sorted(by.items())} for label, by in runs.items()
+    }
+
+
+def first_to_target(runs: Mapping[str, Mapping[int, History]], target: float) -> tuple[str, dict[str, float]]:
+    """Which run reached ``target`` training error first on average over the seeds ("tie" when
+    the means are equal), and each run's mean epochs."""
+    means = {label: sum(by.values()) / len(by) for label, by in epochs_to(runs, target).items()}
+    ordered = sorted(means, key=means.get)
+    first = "tie" if len(ordered) > 1 and means[ordered[0]] == means[ordered[1]] else ordered[0]
+    return first, means
+
+
+def figure1_window_seeds(profile: Profile | str | None = None) -> tuple[int, ...]:
+    """The seeds of Figure 1's learning-rate window: those its rates were tuned on (100 and 101),
+    only the first where the profile judges claims on one seed."""
+    from ...profiles import get_profile
+
+    seeds = recipes.FIGURE1_WINDOW_SEEDS
+    return seeds[:1] if len(get_profile(profile).seeds) == 1 else seeds
+
+
+def figure1_window_runs(
+    data: CourseData, profile: Profile | str | None = None, **kwargs
+) -> dict[str, dict[int, History]]:
+    """Train the recipe ``01_alexnet/figure1_window`` (each activation at each of its rates) on
+    ``figure1_window_seeds``: ``{label: {seed: History}}``."""
+    return recipes.FIGURE1_WINDOW.train_seeds(data, profile, seeds=figure1_window_seeds(profile), **kwargs)
+
+
+@dataclasses.dataclass(frozen=True)
+class RatePoint:
+    """One activation at one learning rate: its final training error (eval mode) per seed."""
+
+    activation: str
+    lr: float
+    errors: Mapping[int, float]
+
+    @property
+    def mean(self) -> float:
+        return sum(self.errors.values()) / len(self.errors)
+
+
+def rate_window(runs: Mapping[str, Mapping[int, History]]) -> dict[str, list[RatePoint]]:
+    """Per activation, its rates from low to high with the final eval-mode training error of each
+    seed, from ``figure1_window_runs``' runs (the recipe's runs say which label is which)."""
+    window: dict[str, list[RatePoint]] = {}
+    for run in recipes.FIGURE1_WINDOW.runs:
+        by_seed = runs.get(run.label)
+        if not by_seed:
+            continue
+        errors = {s: 1.0 - h.train_eval_acc[-1] for s, h in sorted(by_seed.items())}
+        window.setdefault(run.model_kwargs["activation"], []).append(
+            RatePoint(run.model_kwargs["activation"], run.training.lr, errors)
+        )
+    if not window:
+        raise ValueError(f"runs: expected runs of {recipes.FIGURE1_WINDOW.key}, got {list(runs)}")
+    return {a: sorted(points, key=lambda p: p.lr) for a, points in window.items()}
+
+
+def best_rate(points: Sequence[RatePoint]) -> RatePoint:
+    """The rate with the lowest mean final training error."""
+    return min(points, key=lambda p: p.mean)
+
+
+_STYLES = (("tab:blue", "-", "o"), ("tab:orange", "--", "s"), ("tab:green", "-.", "^"))
+
+
+def plot_rate_window(window: Mapping[str, Sequence[RatePoint]], epochs: int, title: str | None = None):
+    """The final training error against the learning rate (log scale), one line per activation
+    (the mean of the seeds; each seed a small hollow marker), each with its own colour, line style
+    and marker; Figure 1's rate (``FIGURE1_LR``) ringed. Returns the figure."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    for (activation, points), (colour, ls, marker) in zip(window.items(), _STYLES, strict=False):
+        rates = [p.lr for p in points]
+        seeds = sorted({s for p in points for s in p.errors})
+        ax.plot(
+            rates,
+            [p.mean for p in points],
+            color=colour,
+            ls=ls,
+            marker=marker,
+            ms=7,
+            label=f"{activation} (mean of seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))})",
+        )
+        for p in points:
+            ax.plot(
+                [p.lr] * len(p.errors),
+                list(p.errors.values()),
+                ls="none",
+                marker=marker,
+                ms=4,
+                mfc="none",
+                color=colour,
+                alpha=0.7,
+            )
+            if p.lr == recipes.FIGURE1_LR.get(activation):
+                ax.plot([p.lr], [p.mean], ls="none", marker="o", ms=16, mfc="none", color=colour, mew=1.2)
+    rates = sorted({p.lr for points in window.values() for p in points})
+    ax.set_xscale("log")
+    ax.set_xticks(rates, [f"{r:g}" for r in rates])
+    ax.minorticks_off()
+    ax.set_xlabel("learning rate (log scale); ringed: the rate Figure 1 trains at")
+    ax.set_ylabel(f"training error after {epochs} epochs (eval mode)")
+    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False)
+    if title:
+        ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig
 
 
 # --------------------------------------------------------------------------- the two towers

@@ -51,6 +51,39 @@ FIGURE1 = register(
     )
 )
 
+FIGURE1_WINDOW_RATES = {"relu": (0.003, 0.01, 0.03), "tanh": (0.01, 0.03, 0.1)}
+"""The rates the lesson's sweep tries for each activation: the tuning's (``FIGURE1_LR``) without
+ReLU's 0.02 and 0.05, so that both activations meet at 0.01 and 0.03."""
+FIGURE1_WINDOW_SEEDS = (100, 101)
+"""The seeds ``FIGURE1_LR`` was tuned on, never those a claim is judged on."""
+
+FIGURE1_WINDOW = register(
+    Recipe(
+        "01_alexnet/figure1_window",
+        "Figure 1's learning-rate window at course scale: each activation at three rates, for a "
+        "fifth of Figure 1's epochs",
+        runs=tuple(
+            Run(f"{a} lr={lr:g}", "figure1_cnn", {"activation": a}, Training(lr=lr), init=FIGURE1_INIT[a])
+            for a, rates in FIGURE1_WINDOW_RATES.items()
+            for lr in rates
+        ),
+        # Figure 1's setting without the test split (the window is read off the training error);
+        # 100 validation images keep the per-epoch evaluation cheap.
+        training=Training(
+            optimizer="sgd",
+            schedule="constant",
+            weight_decay=0.0,
+            augment=False,
+            train_eval_size=50_000,
+        ),
+        # A quarter of the images, as Figure 1, for half the profile's epochs: 3 in cpu.
+        epochs=0.5,
+        subset=4,
+        val_size=100,
+        seed=FIGURE1_WINDOW_SEEDS[0],
+    )
+)
+
 REGULARISATION_VARIANTS = {
     "no augmentation, no dropout": (False, 0.0),
     "augmentation": (True, 0.0),
