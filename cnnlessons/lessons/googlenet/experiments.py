@@ -38,6 +38,7 @@ __all__ = [
     "branch_shapes",
     "compare_reduction",
     "format_table",
+    "legible",
     "googlenet_block_inputs",
     "naive_growth",
     "reduction_widths",
@@ -452,3 +453,47 @@ def format_table(rows: Sequence[TableRow]) -> str:
         )
 
     return "\n".join([fmt(header), fmt(["-" * w for w in widths])] + [fmt(x) for x in lines])
+
+
+# -- figures ------------------------------------------------------------------------------------
+
+# The same helper as lesson 02's (lessons never import each other): its place is cnnlessons.plots.
+MARKERS = ("o", "s", "^", "D", "v", "P", "X")
+LINE_STYLES = ("-", "--", "-.", ":")
+
+
+def legible(fig, *, columns: int = 2):
+    """Tell a figure's series apart by marker and line style as well as colour (lines of one
+    colour are one series: a run and its other seeds), and move the panels' legends into one
+    legend below the figure, where it covers no curve. Returns the figure."""
+    handles: dict[str, object] = {}
+    for ax in fig.axes:
+        groups: dict[str, int] = {}
+        labelled = [line for line in ax.get_lines() if not line.get_label().startswith("_")]
+        for line in labelled:
+            groups.setdefault(line.get_color(), len(groups))
+        for line in ax.get_lines():
+            k = groups.get(line.get_color())
+            if k is None:  # a guide line (a target, zero): left as it is
+                continue
+            points = len(line.get_xdata())
+            line.set_marker(MARKERS[k % len(MARKERS)])
+            line.set_markersize(4)
+            line.set_markevery(max(1, points // 10))
+            if line.get_linestyle() == "-":
+                line.set_linestyle(LINE_STYLES[k % len(LINE_STYLES)])
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            handles.setdefault(label, handle)
+        if ax.get_legend() is not None:
+            ax.get_legend().remove()
+    if handles:
+        fig.legend(
+            list(handles.values()),
+            list(handles),
+            loc="upper center",
+            bbox_to_anchor=(0.5, 0.0),
+            ncol=min(columns, len(handles)),
+            fontsize=8,
+            frameon=False,
+        )
+    return fig
