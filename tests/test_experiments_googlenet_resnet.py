@@ -101,6 +101,20 @@ def test_legible_gives_each_seeded_run_one_marker_and_one_legend_below():
     plt.close(fig)
 
 
+def test_error_analysis_of_the_small_googlenet(digits):
+    import matplotlib.pyplot as plt
+
+    from cnnlessons.models.converged import confusion_matrix
+
+    classes, counts = confusion_matrix("small_googlenet")
+    fig = g.plot_confusion("small_googlenet")
+    cells = {t.get_text() for t in fig.axes[0].texts}
+    assert f"{100 * counts[0, 0] / counts[0].sum():.0f}" in cells
+    plt.close(fig)
+    found = g.confident_mistakes_on("small_googlenet", digits)
+    assert found.images is None and "small_googlenet" in found.why
+
+
 def test_compare_reduction_counts_the_sources_example_on_real_layers():
     cmp = g.compare_reduction(128, 32, 128, kernel_size=3, size=28)
     assert (cmp.direct_params, cmp.reduced_params) == (147_456, 40_960)

@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.overrides import TorchFunctionMode
 
+from ...data import CourseData
 from ...measure import count_parameters, flops_per_image, gradient_footprint
 from ...models import Inception, build_model, torchvision_parameters
 from ...models.googlenet import GOOGLENET_BLOCKS
@@ -39,6 +40,9 @@ __all__ = [
     "compare_reduction",
     "format_table",
     "legible",
+    "Mistakes",
+    "confident_mistakes_on",
+    "plot_confusion",
     "googlenet_block_inputs",
     "naive_growth",
     "reduction_widths",
@@ -497,3 +501,79 @@ def legible(fig, *, columns: int = 2):
             frameon=False,
         )
     return fig
+
+
+def plot_confusion(name: str, title: str | None = None):
+    """Checkpoint ``name``'s confusion matrix on the test split (from its record), each row as
+    shares of its true class, so that the diagonal is the accuracy on each class; every share of
+    at least 2% is written in its cell."""
+    import matplotlib.pyplot as plt
+
+    from ...models.converged import confusion_matrix
+
+    classes, counts = confusion_matrix(name)
+    shares = counts.double() / counts.sum(dim=1, keepdim=True).clamp_min(1)
+    fig, ax = plt.subplots(figsize=(5.6, 4.8))
+    ax.imshow(shares.numpy(), cmap="Blues", vmin=0, vmax=1)
+    for i in range(len(classes)):
+        for j in range(len(classes)):
+            if shares[i, j] >= 0.02:
+                ax.text(
+                    j,
+                    i,
+                    f"{100 * shares[i, j]:.0f}",
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color="white" if shares[i, j] > 0.5 else "black",
+                )
+    ax.set_xticks(range(len(classes)), classes, rotation=45, ha="right", fontsize=8)
+    ax.set_yticks(range(len(classes)), classes, fontsize=8)
+    ax.set_xlabel("predicted class (% of the true class's test images)")
+    ax.set_ylabel("true class")
+    ax.set_title(title or f"{name}: confusion on the test split", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+@dataclasses.dataclass(frozen=True)
+class Mistakes:
+    """A checkpoint's most confident mistakes on the learner's test images, or why they cannot be
+    shown (``images`` None)."""
+
+    images: Tensor | None
+    predicted: list[int]
+    truth: list[int]
+    probability: list[float]
+    why: str = ""
+
+
+def confident_mistakes_on(name: str, data: CourseData, n: int = 8) -> Mistakes:
+    """The first ``n`` of checkpoint ``name``'s most confident mistakes (its record), with their
+    images from ``data``'s test split: only where that split is the very one the record measured
+    (its hash), since a mistake is named by its index there (``cnnlessons.runs.errors``)."""
+    from ...models.converged import confident_mistakes, load_record
+    from ...runs.errors import split_digest
+
+    measured = load_record(name).get("error_analysis", {})
+    if data.input_size != (3, 32, 32) or split_digest(data) != measured.get("test_sha256"):
+        return Mistakes(
+            None,
+            [],
+            [],
+            [],
+            f"The images of {name}'s most confident mistakes are not shown: its record names them by "
+            f"their index in the {measured.get('images', 0):,} test images of {measured.get('data')}, and "
+            f"this run's test split ({len(data.test_labels):,} {data.name} images) is another.",
+        )
+    found = confident_mistakes(name)[:n]
+    index = (
+        [data.classes.index(m["true"]) for m in found],
+        [data.classes.index(m["predicted"]) for m in found],
+    )
+    return Mistakes(
+        data.test_images[[m["index"] for m in found]],
+        index[1],
+        index[0],
+        [m["probability"] for m in found],
+    )
