@@ -34,6 +34,8 @@ _LAZY = {
     "describe": "exercises",
     "draw_answer": "exercises",
     "setup_notebook": "notebook",
+    "set_language": "i18n",
+    "get_language": "i18n",
 }
 
 __all__ = ["__version__", "PROFILES", "Profile", "get_profile", *_LAZY]

@@ -80,10 +80,12 @@ def pin_setup_cell(source: str, ref: str) -> str:
     return _INSTALL.sub(lambda m: f"{m.group(1)}{ref}{m.group(2)}", source)
 
 
-def setup_cell_source(ref: str | None = None) -> str:
+def setup_cell_source(ref: str | None = None, language: str | None = None) -> str:
     """The first code cell of every notebook: installs the course in Colab at ``ref`` (default:
-    this version's tag), sets up the run."""
+    this version's tag), sets up the run. ``language`` (e.g. ``"ko"``) is the notebook's language,
+    passed to ``setup_notebook`` (which is where ``grade`` reads it); None: English, as before."""
     ref = release_tag() if ref is None else ref
+    chosen = "" if language is None else f', language="{language}"'
     return (
         "# Set up: in Colab this installs the course on first use (Colab's own torch and\n"
         "# ipywidgets are kept); on your machine `make lab` has installed it already.\n"
@@ -96,5 +98,5 @@ def setup_cell_source(ref: str | None = None) -> str:
         '    subprocess.run([sys.executable, "-m", "pip", "install", "-q", course], check=True)\n'
         "from cnnlessons import check, setup_notebook\n"
         "\n"
-        'profile = setup_notebook(profile="auto")  # or "smoke", "cpu", "gpu"'
+        f'profile = setup_notebook(profile="auto"{chosen})  # or "smoke", "cpu", "gpu"'
     )

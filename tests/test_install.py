@@ -158,6 +158,48 @@ def test_installed_package_finds_its_data_and_instructor_extra(installed):
     assert found["newest"] == ["mine"]  # the newer file of the two folders
 
 
+def test_installed_course_speaks_korean_with_its_catalog_and_font(installed):
+    """The compiled catalog and the Hangul font are package data: a Korean check message and a
+    Korean figure without a missing glyph, from the installed copy alone."""
+    clone, target, env, elsewhere = installed
+    package = target / "cnnlessons"
+    assert (package / "locale" / "ko" / "LC_MESSAGES" / "cnnlessons.mo").is_file()
+    assert (package / "fonts" / "NanumGothic.ttf").is_file() and (package / "fonts" / "OFL.txt").is_file()
+    out = _python(
+        """
+        import io, json, warnings
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        import cnnlessons
+        from cnnlessons import NotAttempted, check, i18n
+        cnnlessons.set_language("ko")
+        def conv_output_size(size, kernel_size, stride=1, padding=0):
+            raise NotImplementedError()
+        try:
+            check("alexnet.conv_output_size", conv_output_size)
+        except NotAttempted as error:
+            message = str(error)
+        fig, ax = plt.subplots()
+        ax.set_title(i18n._("validation error"))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            fig.savefig(io.BytesIO(), format="png")
+        print(json.dumps({"message": message, "title": ax.get_title(), "locale": str(i18n.LOCALE_DIR),
+                          "font": str(i18n.FONT), "warnings": [str(w.message) for w in caught]}))
+    """,
+        {**env, "CNNLESSONS_LANG": "en"},
+        elsewhere,
+    )
+    found = json.loads(out)
+    assert "아직 답을 작성하지 않았습니다" in found["message"], found
+    assert found["title"] == "검증 오류율"
+    assert found["locale"] == str(package / "locale") and found["font"] == str(
+        package / "fonts" / "NanumGothic.ttf"
+    )
+    assert not [w for w in found["warnings"] if "missing from" in w], found["warnings"]
+
+
 def test_lesson_explorer_release_and_grade_from_the_installed_package(installed):
     from nbclient import NotebookClient
 

@@ -16,7 +16,10 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "cnnlessons"
 
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("shared helpers", ("cnnlessons.profiles", "cnnlessons.course", "cnnlessons.frontend")),
+    (
+        "shared helpers",
+        ("cnnlessons.profiles", "cnnlessons.course", "cnnlessons.frontend", "cnnlessons.i18n"),
+    ),
     (
         "learner's library",
         (

@@ -5,8 +5,10 @@
 Per notebook: the words of prose (markdown cells and the ``text/markdown`` that code renders;
 not code, not the Colab badge or the build note), the printed lines (stdout, and the plain text
 of displayed outputs; not figures, widgets, the markup of HTML-only outputs or the claims
-ledger's JSON), and the plumbing lines among them: those of outputs marked as plumbing
-(``cnnlessons.views.plumbing``, which folds them closed).
+ledger's JSON), and the plumbing lines among them. A fold (``cnnlessons.views.plumbing``, marked
+as plumbing) shows one line, its summary: that line is printed plumbing, and the lines inside it are
+counted apart as folded. Plumbing printed without a fold (a recipe's description, a time estimate,
+a layer table, reference lines, as the library words them) is recognised by ``PLUMBING_LINE``.
 """
 
 from __future__ import annotations
@@ -32,6 +34,16 @@ BOILERPLATE_TAGS = frozenset({"colab-badge", "build-note"})
 """Markdown cells that are not prose: the Colab badge and the note a build inserts."""
 UNSEEN = ("image/", "application/vnd.jupyter.widget")
 """Outputs whose ``text/plain`` is only a stand-in for what is shown (a figure, a widget)."""
+PLUMBING_LINE = re.compile(
+    r"^(\S+/\S+: .+"  # a recipe's first line, "02_vggnet/vgg: the scaled-down VGG"
+    r"|  \d+ epochs, batch \d+.*|  [^:]+: build_model\(.*"  # its budget and runs
+    r"|Estimated training time on .*|  .+: \d+ epochs x .* -> about .*|  total: about .*"  # an estimate
+    r"|=+|-+|Layer \(type:depth-idx\).*|(Total|Trainable|Non-trainable) params: .*"  # torchinfo
+    r"|Total mult-adds.*|Input size \(MB\).*|Forward/backward pass size.*|Params size \(MB\).*"
+    r"|Estimated Total Size.*|[│├└┌┐┘┬┴┼─].*|\S.*\s{2,}\[-?\d+, .*\]\s+[\d,–-]+.*"
+    r"|Reference \(.*)$"  # a reference run's line
+)
+"""Lines of plumbing printed without a fold, as the library words them."""
 _PLACEHOLDER = re.compile(r"^<[\w.]+ (object|object at 0x[0-9a-f]+)>$")
 _FENCE = re.compile(r"^(```|~~~).*?^\1", re.MULTILINE | re.DOTALL)
 _IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
@@ -48,6 +60,9 @@ class NotebookStats:
     printed: int
     """Printed lines, plumbing included."""
     plumbing: int
+    """Printed lines that are plumbing: a fold's summary line, or plumbing printed unfolded."""
+    folded: int = 0
+    """Lines inside folds (one click away, not printed)."""
 
     @property
     def plumbing_share(self) -> float:
@@ -65,35 +80,42 @@ def _lines(text: str) -> int:
     return len(text.rstrip("\n").splitlines())
 
 
-def output_counts(output: Mapping) -> tuple[int, int, int]:
-    """``(words, printed lines, plumbing lines)`` of one cell output."""
+def _plumbing(text: str) -> int:
+    return sum(bool(PLUMBING_LINE.match(line)) for line in text.rstrip("\n").splitlines())
+
+
+def output_counts(output: Mapping) -> tuple[int, int, int, int]:
+    """``(words, printed lines, plumbing lines, folded lines)`` of one cell output."""
     kind = output.get("output_type")
     if kind == "stream":
-        return (0, _lines(output.get("text", "")), 0) if output.get("name") == "stdout" else (0, 0, 0)
+        text = output.get("text", "")
+        return (0, _lines(text), _plumbing(text), 0) if output.get("name") == "stdout" else (0, 0, 0, 0)
     if kind not in ("display_data", "execute_result"):
-        return 0, 0, 0
+        return 0, 0, 0, 0
     data = output.get("data", {})
     if "text/markdown" in data:
-        return prose_words(data["text/markdown"]), 0, 0
+        return prose_words(data["text/markdown"]), 0, 0, 0
     plain = data.get("text/plain", "")
     if any(m.startswith(UNSEEN) for m in data) or _PLACEHOLDER.match(plain.strip()):
-        return 0, 0, 0
+        return 0, 0, 0, 0
     lines = _lines(plain)
-    return 0, lines, lines if is_plumbing(output.get("metadata", {})) else 0
+    if is_plumbing(output.get("metadata", {})):  # a fold: its summary shows, the rest is a click away
+        return 0, 1, 1, max(lines - 1, 0)
+    return 0, lines, _plumbing(plain), 0
 
 
 def notebook_stats(nb: nbformat.NotebookNode, name: str = "") -> NotebookStats:
     """The counts of a notebook (read by ``nbformat``)."""
-    words = printed = plumbing = 0
+    words = printed = plumbing = folded = 0
     for cell in nb.cells:
         if cell.cell_type == "markdown":
             if not BOILERPLATE_TAGS & set(cell.get("metadata", {}).get("tags", [])):
                 words += prose_words(cell.source)
             continue
         for output in cell.get("outputs", []):
-            w, p, q = output_counts(output)
-            words, printed, plumbing = words + w, printed + p, plumbing + q
-    return NotebookStats(name, words, printed, plumbing)
+            w, p, q, f = output_counts(output)
+            words, printed, plumbing, folded = words + w, printed + p, plumbing + q, folded + f
+    return NotebookStats(name, words, printed, plumbing, folded)
 
 
 def lesson_paths() -> list[pathlib.Path]:
@@ -108,11 +130,12 @@ def stats_table(paths: Iterable[pathlib.Path] | None = None) -> str:
         for path in (lesson_paths() if paths is None else paths)
     ]
     lines = [
-        "| notebook | words | printed lines | plumbing lines | plumbing % |",
-        "|---|---:|---:|---:|---:|",
+        "| notebook | words | printed lines | plumbing lines | plumbing % | folded lines |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
     lines += [
-        f"| {s.name} | {s.words:,} | {s.printed:,} | {s.plumbing:,} | {s.plumbing_share:.0%} |" for s in rows
+        f"| {s.name} | {s.words:,} | {s.printed:,} | {s.plumbing:,} | {s.plumbing_share:.0%} | {s.folded:,} |"
+        for s in rows
     ]
     return "\n".join(lines)
 

@@ -1,5 +1,6 @@
 """The ledger cell that ends a lesson: its rows rechecked by the rule, shown as a table, and kept
-as JSON (``MIMETYPE``) for the notebook build."""
+as JSON (``MIMETYPE``) for the notebook build. The table speaks the active language; the JSON keeps
+the ids and verdict words in English in every language."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ..i18n import N_, _, ngettext
 from .definitions import CLAIMS, ROW_KEYS, TOLERANCE, VERDICTS
 from .rule import Judgement, judge
 
@@ -82,13 +84,24 @@ def _recheck_reference(rid: str, entry: Any) -> list[str]:
     return []
 
 
+VERDICT_WORDS = {"shown": N_("shown"), "not shown": N_("not shown"), "not tested": N_("not tested")}
+"""Each verdict as the ledger shows it (translated); the rows keep the English word."""
+
+
+def verdict_word(verdict: str) -> str:
+    """``verdict`` (``shown``, ``not shown``, ``not tested``) in the active language."""
+    return _(VERDICT_WORDS[verdict]) if verdict in VERDICT_WORDS else verdict
+
+
 def _end(row: Mapping[str, Any]) -> str:
     entry = row.get("reference")
     if not entry:
         return ""
     seeds = ", ".join(map(str, entry["seeds"]))
-    verdict = entry["verdict"] or "one seed, no verdict"
-    return f"{entry['measured']} (seeds {seeds}) [{verdict}]"
+    verdict = verdict_word(entry["verdict"]) if entry["verdict"] else _("one seed, no verdict")
+    return _("{measured} (seeds {seeds}) [{verdict}]").format(
+        measured=entry["measured"], seeds=seeds, verdict=verdict
+    )
 
 
 def _same(seeds: Any, mean: Any, again: Judgement) -> bool:
@@ -103,19 +116,27 @@ def _same(seeds: Any, mean: Any, again: Judgement) -> bool:
 
 
 def _text(rows: Sequence[Mapping[str, Any]]) -> str:
-    counts = ", ".join(f"{n} {v}" for v in VERDICTS if (n := sum(r["verdict"] == v for r in rows)))
-    lines = [f"Claims ledger: {len(rows)} claim{'s' * (len(rows) != 1)} ({counts or 'none'})"]
+    counts = ", ".join(
+        _("{count} {verdict}").format(count=n, verdict=verdict_word(v))
+        for v in VERDICTS
+        if (n := sum(r["verdict"] == v for r in rows))
+    )
+    lines = [
+        ngettext(
+            "Claims ledger: {count} claim ({counts})", "Claims ledger: {count} claims ({counts})", len(rows)
+        ).format(count=len(rows), counts=counts or _("none"))
+    ]
     for row in rows:
         lines += [
             "",
-            f"[{row['verdict']}] {row['id']}: {row['claim']}",
-            f"    paper:    {row['paper']}",
-            f"    measured: {row['measured']}",
+            f"[{verdict_word(row['verdict'])}] {row['id']}: {row['claim']}",
+            "    " + _("paper:    {paper}").format(paper=row["paper"]),
+            "    " + _("measured: {measured}").format(measured=row["measured"]),
         ]
         if end := _end(row):
-            lines.append(f"    to the end: {end}")
+            lines.append("    " + _("to the end: {end}").format(end=end))
         if row.get("why"):
-            lines.append(f"    why:      {row['why']}")
+            lines.append("    " + _("why:      {why}").format(why=row["why"]))
     return "\n".join(lines)
 
 
@@ -125,8 +146,8 @@ _COLOURS = {"shown": "#1a7f37", "not shown": "#b35900", "not tested": "#6e7781"}
 def _html(rows: Sequence[Mapping[str, Any]]) -> str:
     e = html.escape
     head = "".join(
-        f"<th style='text-align:left'>{h}</th>"
-        for h in ("claim", "the paper", "this run", "trained to the end", "verdict")
+        f"<th style='text-align:left'>{e(h)}</th>"
+        for h in (_("claim"), _("the paper"), _("this run"), _("trained to the end"), _("verdict"))
     )
     body = []
     for row in rows:
@@ -137,7 +158,7 @@ def _html(rows: Sequence[Mapping[str, Any]]) -> str:
             f"<td style='text-align:left'>{e(row['measured'])}</td>"
             f"<td style='text-align:left'>{e(_end(row))}</td>"
             f"<td style='text-align:left'><b style='color:{_COLOURS[row['verdict']]}'>"
-            f"{e(row['verdict'])}</b>{why}</td></tr>"
+            f"{e(verdict_word(row['verdict']))}</b>{why}</td></tr>"
         )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 

@@ -28,6 +28,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from ..i18n import _
 from .core import ExerciseFailed, NotAttempted, call
 
 __all__ = ["BlockSpec", "Probe", "check_block", "ref_conv"]
@@ -81,7 +82,7 @@ class Probe:
         x = self.x if x is None else x
         self.block.train(train)
         with torch.no_grad():
-            return call(self.block, x, what=f"{self.label} on an input of shape {tuple(x.shape)}")
+            return call(self.block, x, what=_on_input(self.label, tuple(x.shape)))
 
     def learner_conv(self, ref_index: int) -> Weighted:
         return self.layers.convs[self.conv_map[ref_index]][1]
@@ -98,7 +99,9 @@ class BlockSpec:
     reference: Callable[[tuple, str], nn.Module]
     """``reference(args, variant)``: the contract's block (or a known wrong variant)."""
     wiring: str
-    """The contract in words, for the message when the outputs differ."""
+    """The contract in words, for the message when the outputs differ. This and the hints below
+    are English, marked ``N_(...)`` for the catalog, and translated where they are shown; the
+    hint functions return their text translated."""
     accepted: tuple[str, ...] = ("ok",)
     mistakes: tuple[tuple[str, str], ...] = ()
     """(variant, hint): when the learner's block behaves like this variant, say the hint."""
@@ -126,13 +129,25 @@ def _shape(t: Sequence[int]) -> str:
     return "(" + ", ".join(str(int(s)) for s in t) + ")"
 
 
-def describe_conv(shape: tuple[int, ...]) -> str:
+def _on_input(label: str, shape: Sequence[int]) -> str:
+    return _("{label} on an input of shape {shape}").format(label=label, shape=_shape(shape))
+
+
+def describe_conv(shape: tuple[int, ...], times: int = 1) -> str:
+    """``a 3x3 convolution 4->6``, or ``3x3 convolution 4->6 (x2)`` for ``times`` of them."""
     out_c, in_c, kh, kw = shape
-    return f"a {kh}x{kw} convolution {in_c}->{out_c}"
+    if times == 1:
+        return _("a {kh}x{kw} convolution {cin}->{cout}").format(kh=kh, kw=kw, cin=in_c, cout=out_c)
+    return _("{kh}x{kw} convolution {cin}->{cout} (x{times})").format(
+        kh=kh, kw=kw, cin=in_c, cout=out_c, times=times
+    )
 
 
-def describe_norm(size: int) -> str:
-    return f"a BatchNorm2d({size})"
+def describe_norm(size: int, times: int = 1) -> str:
+    """``a BatchNorm2d(6)``, or ``BatchNorm2d(6) (x2)`` for ``times`` of them."""
+    if times == 1:
+        return _("a BatchNorm2d({size})").format(size=size)
+    return _("BatchNorm2d({size}) (x{times})").format(size=size, times=times)
 
 
 def collect_layers(block: nn.Module, label: str, linear_as_1x1: bool = False) -> Layers:
@@ -147,21 +162,26 @@ def collect_layers(block: nn.Module, label: str, linear_as_1x1: bool = False) ->
         elif own:
             where = f"`{name}.{own[0]}`" if name else f"`{own[0]}`"
             raise ExerciseFailed(
-                f"{label} has the parameter {where} in a {type(module).__name__}; the check "
-                "expects every parameter to sit in an nn.Conv2d"
-                + (" (or nn.Linear)" if linear_as_1x1 else "")
-                + " or nn.BatchNorm2d layer"
+                _(
+                    "{label} has the parameter {where} in a {module}; the check "
+                    "expects every parameter to sit in an nn.Conv2d or nn.BatchNorm2d layer"
+                ).format(label=label, where=where, module=type(module).__name__)
+                + (_(" (an nn.Linear may stand for a 1x1 convolution)") if linear_as_1x1 else "")
             )
     for name, bn in norms:
         if bn.weight is None:
             raise ExerciseFailed(
-                f"{label}: the BatchNorm `{name}` has no learnable weight and bias "
-                "(affine=False); use nn.BatchNorm2d's defaults"
+                _(
+                    "{label}: the BatchNorm `{name}` has no learnable weight and bias "
+                    "(affine=False); use nn.BatchNorm2d's defaults"
+                ).format(label=label, name=name)
             )
         if bn.running_mean is None:
             raise ExerciseFailed(
-                f"{label}: the BatchNorm `{name}` does not track running statistics "
-                "(track_running_stats=False); use nn.BatchNorm2d's defaults"
+                _(
+                    "{label}: the BatchNorm `{name}` does not track running statistics "
+                    "(track_running_stats=False); use nn.BatchNorm2d's defaults"
+                ).format(label=label, name=name)
             )
     return Layers(convs, norms)
 
@@ -192,7 +212,9 @@ def _check_structure(spec: BlockSpec, args: tuple, label: str, layers: Layers, r
     expected = (
         f"{lowest:,}"
         if lowest == highest
-        else f"{lowest:,} without the optional convolution biases, {highest:,} with them"
+        else _("{lowest:,} without the optional convolution biases, {highest:,} with them").format(
+            lowest=lowest, highest=highest
+        )
     )
     if want != have or want_bn != have_bn:
         missing = (want - have) + collections.Counter({("bn", k): v for k, v in (want_bn - have_bn).items()})
@@ -201,17 +223,19 @@ def _check_structure(spec: BlockSpec, args: tuple, label: str, layers: Layers, r
         def words(counter: collections.Counter) -> str:
             items = []
             for key, times in counter.items():
-                text = describe_norm(key[1]) if key[0] == "bn" else describe_conv(key)
-                items.append(text if times == 1 else f"{text[2:]} (x{times})")
+                items.append(describe_norm(key[1], times) if key[0] == "bn" else describe_conv(key, times))
             return ", ".join(items)
 
         parts = [
-            f"{label} has {n:,} parameters; the contract gives {expected}. Its layers are not the contract's:"
+            _(
+                "{label} has {n:,} parameters; the contract gives {expected}. "
+                "Its layers are not the contract's:"
+            ).format(label=label, n=n, expected=expected)
         ]
         if missing:
-            parts.append(f"missing {words(missing)};")
+            parts.append(_("missing {layers};").format(layers=words(missing)))
         if extra:
-            parts.append(f"not in the contract: {words(extra)}.")
+            parts.append(_("not in the contract: {layers}.").format(layers=words(extra)))
         hint = spec.structure_hint(args, missing, extra) if spec.structure_hint else ""
         message = " ".join(parts).rstrip(";") + ("" if parts[-1].endswith(".") else ".")
         raise ExerciseFailed(message + (f" {_sentence(hint)}" if hint else ""))
@@ -221,48 +245,58 @@ def _check_structure(spec: BlockSpec, args: tuple, label: str, layers: Layers, r
     if lacking:
         short = sum(c.weight.shape[0] for c in lacking)
         raise ExerciseFailed(
-            f"{label} has {n:,} parameters; the contract gives {expected}: off by exactly the "
-            f"biases of {len(lacking)} convolution(s) ({short:,}). In this block every convolution "
-            "has a bias (nn.Conv2d's default, bias=True)"
+            _(
+                "{label} has {n:,} parameters; the contract gives {expected}: off by exactly the "
+                "biases of {count} convolution(s) ({short:,}). In this block every convolution "
+                "has a bias (nn.Conv2d's default, bias=True)"
+            ).format(label=label, n=n, expected=expected, count=len(lacking), short=short)
         )
 
 
 def _check_gradients(block: nn.Module, x: Tensor, label: str, generator: torch.Generator) -> None:
     block.train()
     block.zero_grad(set_to_none=True)
-    out = call(block, x, what=f"{label} on an input of shape {_shape(x.shape)}")
+    out = call(block, x, what=_on_input(label, x.shape))
     if not out.requires_grad:
         raise ExerciseFailed(
-            f"{label}: the output does not require grad, so nothing can be trained; "
-            "look for torch.no_grad(), .detach() or .data in forward"
+            _(
+                "{label}: the output does not require grad, so nothing can be trained; "
+                "look for torch.no_grad(), .detach() or .data in forward"
+            ).format(label=label)
         )
     weights = torch.randn(out.shape, generator=generator)
     try:
         (out * weights).sum().backward()
     except RuntimeError as error:
-        raise ExerciseFailed(f"{label}: backward through the block failed: {error}") from None
+        raise ExerciseFailed(
+            _("{label}: backward through the block failed: {error}").format(label=label, error=error)
+        ) from None
     for name, p in block.named_parameters():
         if p.grad is None:
             raise ExerciseFailed(
-                f"{label}: the parameter `{name}` (shape {_shape(p.shape)}) gets no gradient: its "
-                "layer is not used in forward, or the graph is cut there (.detach(), .data, no_grad)"
+                _(
+                    "{label}: the parameter `{name}` (shape {shape}) gets no gradient: its layer is "
+                    "not used in forward, or the graph is cut there (.detach(), .data, no_grad)"
+                ).format(label=label, name=name, shape=_shape(p.shape))
             )
         if p.dim() == 4 and not p.grad.any():
             raise ExerciseFailed(
-                f"{label}: the parameter `{name}` (shape {_shape(p.shape)}) gets a "
-                "zero gradient everywhere; is its layer's output used?"
+                _(
+                    "{label}: the parameter `{name}` (shape {shape}) gets a "
+                    "zero gradient everywhere; is its layer's output used?"
+                ).format(label=label, name=name, shape=_shape(p.shape))
             )
     block.zero_grad(set_to_none=True)
 
 
 def _randomise(layers: Layers, generator: torch.Generator) -> None:
     with torch.no_grad():
-        for _, conv in layers.convs:
+        for _name, conv in layers.convs:
             fan_in = conv.weight[0].numel()
             conv.weight.normal_(0.0, (2.0 / fan_in) ** 0.5, generator=generator)
             if conv.bias is not None:
                 conv.bias.normal_(0.0, 0.2, generator=generator)
-        for _, bn in layers.norms:
+        for _name, bn in layers.norms:
             bn.weight.uniform_(0.5, 1.5, generator=generator)
             bn.bias.normal_(0.0, 0.2, generator=generator)
             bn.running_mean.normal_(0.0, 0.3, generator=generator)
@@ -279,14 +313,14 @@ def assignments(ref_keys: Sequence, learner_keys: Sequence) -> Iterator[list[int
     if any(len(refs) != len(learners) for refs, learners in groups.values()):
         return
     options = []
-    for _, learners in groups.values():
+    for _shape_key, learners in groups.values():
         if len(learners) <= 6:
             options.append(list(itertools.permutations(learners)))
         else:
             options.append([tuple(learners)])
     for combo in itertools.product(*options):
         mapping = [0] * len(ref_keys)
-        for (refs, _), chosen in zip(groups.values(), combo, strict=False):
+        for (refs, _learners), chosen in zip(groups.values(), combo, strict=False):
             for r, j in zip(refs, chosen, strict=False):
                 mapping[r] = j
         yield mapping
@@ -335,7 +369,7 @@ def _agree(
             block.train(mode == "train")
             ref.train(mode == "train")
             with torch.no_grad():
-                got = call(block, x, what=f"{label} on an input of shape {_shape(x.shape)}")
+                got = call(block, x, what=_on_input(label, x.shape))
                 want = ref(x)
             if not _close(got, want):
                 return mode
@@ -390,11 +424,15 @@ def check_block(answer: Any, spec: BlockSpec) -> int:
     __tracebackhide__ = True
     if isinstance(answer, nn.Module):
         raise ExerciseFailed(
-            f"pass the class `{spec.name}` itself, not a block built from it: check(..., {spec.name})"
+            _("pass the class `{name}` itself, not a block built from it: check(..., {name})").format(
+                name=spec.name
+            )
         )
     if not callable(answer):
         raise ExerciseFailed(
-            f"expected the class `{spec.name}`, got an object of type {type(answer).__name__}"
+            _("expected the class `{name}`, got an object of type {type}").format(
+                name=spec.name, type=type(answer).__name__
+            )
         )
     generator = torch.Generator().manual_seed(SEED)
     fresh = _fresh_generator()
@@ -405,13 +443,15 @@ def check_block(answer: Any, spec: BlockSpec) -> int:
         block = call(answer, *args, what=label)
         if not isinstance(block, nn.Module):
             raise ExerciseFailed(
-                f"{label} gave an object of type {type(block).__name__}; expected an nn.Module"
+                _("{label} gave an object of type {type}; expected an nn.Module").format(
+                    label=label, type=type(block).__name__
+                )
             )
         x = _input(spec, args, generator)
         block.train()
         try:
             with torch.no_grad():
-                out = call(block, x, what=f"{label} on an input of shape {_shape(x.shape)}")
+                out = call(block, x, what=_on_input(label, x.shape))
         except ExerciseFailed as failure:
             hint = spec.error_hint(args, str(failure)) if spec.error_hint else ""
             if not hint or isinstance(failure, NotAttempted):
@@ -419,14 +459,18 @@ def check_block(answer: Any, spec: BlockSpec) -> int:
             raise ExerciseFailed(f"{failure}. {_sentence(hint)}") from None
         if not isinstance(out, Tensor):
             raise ExerciseFailed(
-                f"{label} returned an object of type {type(out).__name__}; expected a Tensor"
+                _("{label} returned an object of type {type}; expected a Tensor").format(
+                    label=label, type=type(out).__name__
+                )
             )
         expected = spec.output_shape(args, tuple(x.shape))
         if tuple(out.shape) != tuple(expected):
             hint = spec.shape_hint(args, tuple(out.shape), tuple(expected)) if spec.shape_hint else ""
             raise ExerciseFailed(
-                f"{label} on an input of shape {_shape(x.shape)} returned shape "
-                f"{_shape(out.shape)}; expected {_shape(expected)}" + (f". {_sentence(hint)}" if hint else "")
+                _("{label} on an input of shape {shape} returned shape {got}; expected {expected}").format(
+                    label=label, shape=_shape(x.shape), got=_shape(out.shape), expected=_shape(expected)
+                )
+                + (f". {_sentence(hint)}" if hint else "")
             )
         reference = spec.reference(args, spec.accepted[0])
         layers = collect_layers(block, label, spec.linear_as_1x1)
@@ -438,9 +482,13 @@ def check_block(answer: Any, spec: BlockSpec) -> int:
             for train in (False, True):
                 block.train(train)
                 with torch.no_grad():
-                    y = call(block, x, what=f"{label} on an input of shape {_shape(x.shape)}")
+                    y = call(block, x, what=_on_input(label, x.shape))
                 if (y < 0).any():
-                    raise ExerciseFailed(f"{label}: some outputs are negative; {spec.nonnegative_hint}")
+                    raise ExerciseFailed(
+                        _("{label}: some outputs are negative; {hint}").format(
+                            label=label, hint=_(spec.nonnegative_hint)
+                        )
+                    )
 
         ref_convs = [_conv_key(m) for m in reference.modules() if isinstance(m, nn.Conv2d)]
         ref_norms = [m.num_features for m in reference.modules() if isinstance(m, _BN_TYPES)]
@@ -461,15 +509,17 @@ def check_block(answer: Any, spec: BlockSpec) -> int:
         else:
             for variant, hint in spec.mistakes:
                 if _search(block, spec.reference(args, variant), layers, inputs[:1], label)[0]:
-                    raise ExerciseFailed(f"{label}: {hint}")
+                    raise ExerciseFailed(f"{label}: {_(hint)}")
             when = (
-                " in eval mode (BatchNorm using its running statistics)"
+                _(" in eval mode (BatchNorm using its running statistics)")
                 if mode == "eval" and layers.norms
-                else (" in training mode" if mode == "train" else "")
+                else (_(" in training mode") if mode == "train" else "")
             )
             raise ExerciseFailed(
-                f"{label}: with your block's own weights copied into a block built as the "
-                f"contract says, the two give different outputs{when}. Your layers have the right "
-                f"shapes, so look at how forward connects them: {spec.wiring}"
+                _(
+                    "{label}: with your block's own weights copied into a block built as the "
+                    "contract says, the two give different outputs{when}. Your layers have the right "
+                    "shapes, so look at how forward connects them: {wiring}"
+                ).format(label=label, when=when, wiring=_(spec.wiring))
             )
     return len(spec.cases)

@@ -22,6 +22,7 @@ from typing import Any
 
 import torch
 
+from ..i18n import _
 from . import provenance
 
 __all__ = [
@@ -100,7 +101,9 @@ def describe(exercise_id: str) -> str:
 
 
 def _not_attempted_message(exercise_id: str) -> str:
-    return f"{exercise_id}: not attempted — replace `raise NotImplementedError()` with your answer"
+    return _("{exercise_id}: not attempted — replace `raise NotImplementedError()` with your answer").format(
+        exercise_id=exercise_id
+    )
 
 
 def call(fn: Callable, *args, what: str, **kwargs):
@@ -113,10 +116,14 @@ def call(fn: Callable, *args, what: str, **kwargs):
         return fn(*args, **kwargs)
     except NotImplementedError as error:
         if 'missing the required "forward" function' in str(error):
-            raise ExerciseFailed(f"{what}: the class has no `forward` method") from None
+            raise ExerciseFailed(_("{what}: the class has no `forward` method").format(what=what)) from None
         raise NotAttempted() from None
     except Exception as error:  # the learner's error, reported in one line
-        raise ExerciseFailed(f"{what} raised {type(error).__name__}: {_first_line(error)}") from None
+        raise ExerciseFailed(
+            _("{what} raised {error}: {message}").format(
+                what=what, error=type(error).__name__, message=_first_line(error)
+            )
+        ) from None
 
 
 def _first_line(error: BaseException, limit: int = 300) -> str:
@@ -162,8 +169,9 @@ class _Limits:
         lines = self.printed.getvalue().splitlines()
         shown = [line[:500] for line in lines[:PRINT_LIMIT]]
         if len(lines) > PRINT_LIMIT:
+            more = len(lines) - PRINT_LIMIT
             shown.append(
-                f"... and {len(lines) - PRINT_LIMIT:,} more lines your answer printed during the check"
+                _("... and {count:,} more lines your answer printed during the check").format(count=more)
             )
         return "\n".join(shown)
 
@@ -215,10 +223,18 @@ def library_answers_allowed() -> Iterator[None]:
 
 
 def _reference_message(exercise_id: str, name: str, how: str) -> str:
-    return (
-        f"{exercise_id}: your answer {how} the course library's own `{name}`; write the answer "
-        "yourself (from torch and Python), without the library's reference"
+    text = (
+        _(
+            "{exercise_id}: your answer is the course library's own `{name}`; write the answer "
+            "yourself (from torch and Python), without the library's reference"
+        )
+        if how == "is"
+        else _(
+            "{exercise_id}: your answer calls the course library's own `{name}`; write the answer "
+            "yourself (from torch and Python), without the library's reference"
+        )
     )
+    return text.format(exercise_id=exercise_id, name=name)
 
 
 def evaluate(exercise_id: str, answer: Any) -> Outcome:
@@ -240,8 +256,10 @@ def evaluate(exercise_id: str, answer: Any) -> Outcome:
                 raise  # the learner's own interrupt
             outcome = Outcome(
                 FAILED,
-                f"{exercise_id}: your answer ran for more than {TIME_LIMIT:g} s and was stopped "
-                "(an endless loop, or far more work than the exercise needs?)",
+                _(
+                    "{exercise_id}: your answer ran for more than {limit:g} s and was stopped "
+                    "(an endless loop, or far more work than the exercise needs?)"
+                ).format(exercise_id=exercise_id, limit=TIME_LIMIT),
             )
         except NotAttempted:
             outcome = Outcome(NOT_ATTEMPTED, _not_attempted_message(exercise_id))
@@ -250,8 +268,9 @@ def evaluate(exercise_id: str, answer: Any) -> Outcome:
         except Exception as bug:  # a checker that trips over an unusual answer still reports
             outcome = Outcome(
                 FAILED,
-                f"{exercise_id}: the check could not handle your answer "
-                f"({type(bug).__name__}: {_first_line(bug)})",
+                _("{exercise_id}: the check could not handle your answer ({error}: {message})").format(
+                    exercise_id=exercise_id, error=type(bug).__name__, message=_first_line(bug)
+                ),
             )
     if watcher.found is not None and not _library_answers_allowed:
         return Outcome(FAILED, _reference_message(exercise_id, watcher.found, "calls"))
@@ -266,7 +285,9 @@ def check(exercise_id: str, answer: Any) -> None:
     __tracebackhide__ = True
     outcome = evaluate(exercise_id, answer)
     if outcome.status == PASSED:
-        line = f"✔ {exercise_id}: passed ({outcome.cases} cases)"
+        line = "✔ " + _("{exercise_id}: passed ({cases} cases)").format(
+            exercise_id=exercise_id, cases=outcome.cases
+        )
         try:
             print(line)
         except UnicodeEncodeError:  # a console without UTF-8

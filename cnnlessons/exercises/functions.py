@@ -15,6 +15,7 @@ import random
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from ..i18n import _
 from .core import ExerciseFailed, call
 
 __all__ = ["Case", "Mistake", "check_function", "fresh_rng", "seeded_rng", "show_call"]
@@ -36,6 +37,7 @@ class Mistake:
 
     formula: Callable[..., Any]
     hint: str
+    """In English, marked ``N_(...)`` for the catalog: it is translated where it is shown."""
 
 
 def seeded_rng() -> random.Random:
@@ -59,15 +61,21 @@ def describe_value(value: Any) -> str:
     text = repr(value)
     if len(text) > 80:
         text = text[:79] + "…"
-    return f"{text} (of type {type(value).__name__})"
+    return _("{value} (of type {type})").format(value=text, type=type(value).__name__)
 
 
-def check_int(name: str, case: Case, got: Any, what: str = "an int") -> None:
+def check_int(name: str, case: Case, got: Any, what: str | None = None) -> None:
+    """Fail unless ``got`` is an int; ``what`` names what was expected (default: an int)."""
     if not is_int(got):
         hint = ""
         if isinstance(got, float):
-            hint = ": the answer is a whole number, so use integer arithmetic (// rounds down)"
-        raise ExerciseFailed(f"{show_call(name, case)} returned {describe_value(got)}; expected {what}{hint}")
+            hint = _(": the answer is a whole number, so use integer arithmetic (// rounds down)")
+        raise ExerciseFailed(
+            _("{call} returned {value}; expected {what}").format(
+                call=show_call(name, case), value=describe_value(got), what=what or _("an int")
+            )
+            + hint
+        )
 
 
 def check_function(
@@ -91,7 +99,9 @@ def check_function(
     """
     __tracebackhide__ = True
     if not callable(fn):
-        raise ExerciseFailed(f"expected the function `{name}`, got {describe_value(fn)}")
+        raise ExerciseFailed(
+            _("expected the function `{name}`, got {value}").format(name=name, value=describe_value(fn))
+        )
     validate = validate or (lambda n, c, g: check_int(n, c, g))
     compare = compare or (lambda got, expected: got == expected)
     seeded, fresh = seeded_rng(), fresh_rng()
@@ -108,16 +118,16 @@ def check_function(
         tried.append((case, got))
         if compare(got, expected):
             continue
-        message = f"{show_call(name, case)} returned {got!r}"
+        message = _("{call} returned {got!r}").format(call=show_call(name, case), got=got)
         detail = explain(case, got, expected) if explain is not None else ""
         if case.show_expected:
-            message += f"; expected {expected!r}"
+            message += _("; expected {expected!r}").format(expected=expected)
         elif detail:
             pass
         elif is_int(got) and is_int(expected):
-            message += f", which is too {'large' if got > expected else 'small'}"
+            message += _(", which is too large") if got > expected else _(", which is too small")
         else:
-            message += ", which is not right"
+            message += _(", which is not right")
         if detail:
             message += f", {detail}"
         hint = _diagnose(tried, mistakes, compare, reference)
@@ -144,7 +154,7 @@ def _diagnose(
     for mistake in mistakes:
         try:
             if all(compare(got, mistake.formula(*args)) for args, got in positional):
-                return mistake.hint
+                return _(mistake.hint)
         except Exception:
             continue
     return ""

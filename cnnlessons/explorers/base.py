@@ -15,6 +15,7 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 
 from ..frontend import inline
+from ..i18n import _
 
 __all__ = ["Explorer"]
 
@@ -65,7 +66,7 @@ class Explorer:
             text = self.draw(fig)
         except Exception as err:  # show the learner what went wrong instead of a dead widget
             plt.close(fig)
-            self.text = f"could not draw: {type(err).__name__}: {err}"
+            self.text = _("could not draw: {error}: {message}").format(error=type(err).__name__, message=err)
             self.readout.value = f"<span style='color:#b00'>{self.text}</span>"
             raise
         self.text = text
@@ -108,9 +109,13 @@ class Explorer:
         try:
             action()
         except KeyboardInterrupt:  # the kernel's interrupt: an unfinished run is not kept
-            self.set_status("interrupted: the unfinished run is not kept; press the button to train it again")
+            self.set_status(
+                _("interrupted: the unfinished run is not kept; press the button to train it again")
+            )
         except Exception as error:  # any failure: say it in the widget rather than nowhere
-            self.set_status(f"could not finish: {type(error).__name__}: {error}")
+            self.set_status(
+                _("could not finish: {error}: {message}").format(error=type(error).__name__, message=error)
+            )
 
     def show(self) -> widgets.Widget:
         """Draw once and return the widget to display."""

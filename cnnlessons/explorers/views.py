@@ -14,6 +14,7 @@ from torch import Tensor, nn
 
 from ..data import CourseData
 from ..frontend import inline
+from ..i18n import _
 from ..views.cam import gradcam, plot_gradcam, predict
 from ..views.stages import as_batch, display_image, feature_maps, plot_feature_maps, shape_table, stages
 from .base import Explorer
@@ -87,10 +88,11 @@ class ViewsExplorer(Explorer):
         self.predictions = probabilities.argmax(dim=1).tolist()
         self.confidence = probabilities.max(dim=1).values.tolist()
         options = [(self._image_label(i), i) for i in range(len(images))]
-        self.image = widgets.Dropdown(options=options, value=0, description="image")
-        self.stage = widgets.Dropdown(options=names, value=stage, description="stage")
+        self.image = widgets.Dropdown(options=options, value=0, description=_("image"))
+        self.stage = widgets.Dropdown(options=names, value=stage, description=_("stage"))
         super().__init__(
-            [self.image, self.stage], title="What the network sees: feature maps and Grad-CAM, stage by stage"
+            [self.image, self.stage],
+            title=_("What the network sees: feature maps and Grad-CAM, stage by stage"),
         )
 
     def _name(self, c: int) -> str:
@@ -129,8 +131,13 @@ class ViewsExplorer(Explorer):
         ax = fig.add_subplot(grid[:, 0])
         ax.imshow(**shown)
         pred = self.predictions[i]
-        truth = "" if self.labels is None else f"true: {self._name(self.labels[i])}\n"
-        ax.set_title(f"{truth}pred: {self._name(pred)} ({self.confidence[i]:.0%})", fontsize=8)
+        truth = (
+            "" if self.labels is None else _("true: {name}").format(name=self._name(self.labels[i])) + "\n"
+        )
+        predicted = _("pred: {name} ({confidence:.0%})").format(
+            name=self._name(pred), confidence=self.confidence[i]
+        )
+        ax.set_title(truth + predicted, fontsize=8)
         ax.set_axis_off()
         ax = fig.add_subplot(grid[:, 1])
         ax.imshow(**shown)
@@ -143,26 +150,41 @@ class ViewsExplorer(Explorer):
             vmax=1,
             extent=(-0.5, size[1] - 0.5, size[0] - 0.5, -0.5),
         )
-        ax.set_title(f"Grad-CAM at {stage}", fontsize=8)
+        ax.set_title(_("Grad-CAM at {stage}").format(stage=stage), fontsize=8)
         ax.set_axis_off()
         order = features.mean(dim=(1, 2)).argsort(descending=True)[:k].tolist()
         for j, ch in enumerate(order):
             ax = fig.add_subplot(grid[j // cols, 2 + j % cols])
             ax.imshow(features[ch].numpy(), cmap="viridis")
-            ax.set_title(f"ch {ch}", fontsize=7)
+            ax.set_title(_("ch {channel}").format(channel=ch), fontsize=7)
             ax.set_xticks([])
             ax.set_yticks([])
-        fig.suptitle(f"{stage}: {c} maps of {h}x{w}, the {k} most active", fontsize=9)
+        fig.suptitle(
+            _("{stage}: {c} maps of {h}x{w}, the {k} most active").format(stage=stage, c=c, h=h, w=w, k=k),
+            fontsize=9,
+        )
         peak = int(cam.argmax())
         where = (
-            f"its Grad-CAM map peaks at row {peak // cam.shape[1]}, column {peak % cam.shape[1]}"
+            _("its Grad-CAM map peaks at row {row}, column {column}").format(
+                row=peak // cam.shape[1], column=peak % cam.shape[1]
+            )
             if cam.max() > 0
-            else "no positive Grad-CAM evidence at this stage"
+            else _("no positive Grad-CAM evidence at this stage")
         )
-        verdict = "" if self.labels is None else (" (right)" if pred == self.labels[i] else " (wrong)")
-        return (
-            f"image {i}: predicted {self._name(pred)} with {self.confidence[i]:.0%}{verdict}; "
-            f"stage {stage}: {c} maps of {h}x{w}; {where}"
+        verdict = "" if self.labels is None else (_(" (right)") if pred == self.labels[i] else _(" (wrong)"))
+        return _(
+            "image {i}: predicted {name} with {confidence:.0%}{verdict}; "
+            "stage {stage}: {c} maps of {h}x{w}; {where}"
+        ).format(
+            i=i,
+            name=self._name(pred),
+            confidence=self.confidence[i],
+            verdict=verdict,
+            stage=stage,
+            c=c,
+            h=h,
+            w=w,
+            where=where,
         )
 
 
@@ -221,7 +243,7 @@ def look_inside(
         feature_maps(model, x[0]),
         channels=channels,
         image=data.test_images[0],
-        title=f"feature maps of {title}",
+        title=_("feature maps of {model}").format(model=title),
     )
     _show(maps)
     cams = plot_gradcam(
@@ -230,7 +252,7 @@ def look_inside(
         y,
         predict(model, x),
         data.classes,
-        title=f"Grad-CAM of {title}",
+        title=_("Grad-CAM of {model}").format(model=title),
     )
     _show(cams)
     explorer = ViewsExplorer(model, data, n_images=images)
@@ -240,7 +262,7 @@ def look_inside(
 
 
 def _which_model(model: nn.Module, data: CourseData, converged: str | None) -> tuple[nn.Module, str]:
-    own = "this run's own model: " + _run_summary(model)
+    own = _("this run's own model: {model}").format(model=_run_summary(model))
     if converged is None:
         return model, own
     from ..models import build_model
@@ -249,9 +271,13 @@ def _which_model(model: nn.Module, data: CourseData, converged: str | None) -> t
     if converged not in CONVERGED:
         raise ValueError(f"converged must be one of {', '.join(CONVERGED)} or None, got {converged!r}")
     if data.input_size != (3, 32, 32) or data.num_classes != 10:
-        return model, (
-            f"{own} (the converged {converged} takes CIFAR-10's 3x32x32 images; "
-            f"{data.name} has {data.input_size[0]}x{data.input_size[1]}x{data.input_size[2]})"
+        return model, _(
+            "{own} (the converged {converged} takes CIFAR-10's 3x32x32 images; {data} has {size})"
+        ).format(
+            own=own,
+            converged=converged,
+            data=data.name,
+            size=f"{data.input_size[0]}x{data.input_size[1]}x{data.input_size[2]}",
         )
     run = CONVERGED[converged].runs[0]
     name, kwargs = run.model, dict(run.model_kwargs)
@@ -260,20 +286,27 @@ def _which_model(model: nn.Module, data: CourseData, converged: str | None) -> t
     except ValueError as error:
         return model, f"{own} ({error})"
     record = trained.checkpoint_record
-    return trained, (
-        f"{converged} trained to the end: test accuracy {record['test_acc']:.1%} "
-        f"({record['test_set']}) after {record['epochs']} epochs "
-        f"(build_model({name!r}, weights='cifar10'); converged=None looks at this "
-        "run's own model)"
+    return trained, _(
+        "{converged} trained to the end: test accuracy {accuracy:.1%} ({test_set}) after {epochs} "
+        "epochs (build_model({name!r}, weights='cifar10'); converged=None looks at this run's own model)"
+    ).format(
+        converged=converged,
+        accuracy=record["test_acc"],
+        test_set=record["test_set"],
+        epochs=record["epochs"],
+        name=name,
     )
 
 
 def _title(which: str) -> str:
+    """The words before the first colon (the translations keep it there)."""
     return which.split(":")[0]
 
 
 def _run_summary(model: nn.Module) -> str:
-    return f"{type(model).__name__}, {sum(p.numel() for p in model.parameters()):,} parameters"
+    return _("{model}, {count:,} parameters").format(
+        model=type(model).__name__, count=sum(p.numel() for p in model.parameters())
+    )
 
 
 def _show(fig) -> None:

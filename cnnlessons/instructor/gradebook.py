@@ -7,7 +7,9 @@ else, so they cannot disagree.
 
 A record holds the submission's name, the SHA-256 of its notebook, the grading ``key`` (what its
 result depends on: the instructor's check cells, the profile, the time limits, the kernel and the
-library's source) and one result per exercise.
+library's source), one result per exercise and the notebook's language (``submission``'s rule;
+absent from the JSON: English). The learner's feedback report speaks that language, as do the
+results' details; the gradebook's own words are the instructor's, in English.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from ..i18n import N_, _, ngettext, using
 from ._files import atomic_write
 
 __all__ = [
@@ -64,6 +67,8 @@ class Record:
     notes: list[str] = dataclasses.field(default_factory=list)
     seconds: float = 0.0
     graded_at: str = ""
+    language: str = "en"
+    """The notebook's language: its feedback's and its details' (``submission.notebook_language``)."""
 
     @property
     def passed(self) -> int:
@@ -71,6 +76,8 @@ class Record:
 
     def to_json(self) -> str:
         data = dataclasses.asdict(self)
+        if data["language"] == "en":
+            del data["language"]  # an English record reads as before languages came
         data["format"] = FORMAT
         return json.dumps(data, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
 
@@ -177,41 +184,54 @@ def gradebook_csv(records: Sequence[Record]) -> str:
     return buffer.getvalue()
 
 
-_MARK = {PASSED: "✔ passed", FAILED: "✘ failed", NOT_ATTEMPTED: "– not attempted"}
+_MARK = {PASSED: N_("✔ passed"), FAILED: N_("✘ failed"), NOT_ATTEMPTED: N_("– not attempted")}
+_STATUS = {PASSED: N_("passed"), FAILED: N_("failed"), NOT_ATTEMPTED: N_("not attempted")}
 
 
 def feedback_markdown(record: Record) -> str:
-    """The learner's report: what passed, what failed and the checker's message."""
+    """The learner's report, in the notebook's language: what passed, what failed and the
+    checker's message."""
+    with using(record.language):
+        return _feedback(record)
+
+
+def _feedback(record: Record) -> str:
     results = record.results
     lines = [
-        f"# Feedback on `{record.name}`",
+        _("# Feedback on `{name}`").format(name=record.name),
         "",
-        f"{record.passed} of {len(results)} exercise{'' if len(results) == 1 else 's'} passed.",
+        ngettext(
+            "{passed} of {count} exercise passed.", "{passed} of {count} exercises passed.", len(results)
+        ).format(passed=record.passed, count=len(results)),
         "",
     ]
     if results:
-        lines += ["| exercise | result |", "| --- | --- |"]
-        lines += [f"| `{e}` | {_MARK.get(r.status, r.status)} |" for e, r in results.items()]
+        lines += [_("| exercise | result |"), "| --- | --- |"]
+        lines += [
+            f"| `{e}` | {_(_MARK[r.status]) if r.status in _MARK else r.status} |" for e, r in results.items()
+        ]
         lines.append("")
     todo = [(e, r) for e, r in results.items() if r.status != PASSED]
     if todo:
-        lines += ["## What to look at", ""]
+        lines += [_("## What to look at"), ""]
         for exercise_id, result in todo:
             why = result.details or (
-                "replace `raise NotImplementedError()` with your answer"
+                _("replace `raise NotImplementedError()` with your answer")
                 if result.status == NOT_ATTEMPTED
                 else ""
             )
-            lines.append(
-                f"- **`{exercise_id}`** ({result.status})" + (f": {' '.join(why.split())}" if why else "")
-            )
+            status = _(_STATUS[result.status]) if result.status in _STATUS else result.status
+            lines.append(f"- **`{exercise_id}`** ({status})" + (f": {' '.join(why.split())}" if why else ""))
         lines.append("")
     if record.notes:
-        lines += ["## Notes from the grader", ""] + [f"- {' '.join(n.split())}" for n in record.notes] + [""]
+        lines += (
+            [_("## Notes from the grader"), ""] + [f"- {' '.join(n.split())}" for n in record.notes] + [""]
+        )
     lines.append(
-        f"Graded {record.graded_at or 'at an unknown time'} with the `{record.key.get('profile', '?')}` "
-        "profile. Passed or not, the checks are the same ones your notebook runs: run it again "
-        "after a fix to see the new result."
+        _(
+            "Graded {when} with the `{profile}` profile. Passed or not, the checks are the same ones "
+            "your notebook runs: run it again after a fix to see the new result."
+        ).format(when=record.graded_at or _("at an unknown time"), profile=record.key.get("profile", "?"))
     )
     return "\n".join(lines) + "\n"
 

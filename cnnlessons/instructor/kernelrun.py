@@ -20,6 +20,8 @@ from pathlib import Path
 
 import nbformat
 
+from ..i18n import _
+
 __all__ = ["CellRun", "GRACE_S", "Runner", "first_error", "run_coroutine"]
 
 GRACE_S = 10
@@ -225,19 +227,23 @@ class Runner:
                 if self._left() <= 0:
                     if not any(r.status == "skipped" for r in runs.values()):
                         self.notes.append(
-                            f"the notebook's time limit ({self.total_timeout:.0f} s) "
-                            f"was used up before cell {index}"
+                            _(
+                                "the notebook's time limit ({seconds:.0f} s) was used up before cell {index}"
+                            ).format(seconds=self.total_timeout, index=index)
                         )
                     runs[index] = CellRun(
                         "skipped",
-                        evalue=f"was not run: the notebook's time limit "
-                        f"({self.total_timeout:.0f} s) was used up",
+                        evalue=_(
+                            "was not run: the notebook's time limit ({seconds:.0f} s) was used up"
+                        ).format(seconds=self.total_timeout),
                     )
                     continue
                 if index in self.hidden and not await self._run_hidden(index):
                     self.notes.append(
-                        "handing over the answer checked in cell "
-                        f"{index} stopped the kernel; it was restarted"
+                        _(
+                            "handing over the answer checked in cell {index} stopped the kernel; "
+                            "it was restarted"
+                        ).format(index=index)
                     )
                     await self._restart()
                 limit = min(self.timeout, self._left())
@@ -245,7 +251,7 @@ class Runner:
                 try:
                     finished = await self._execute(cell, index, limit)
                 except DeadKernelError:
-                    run = CellRun("dead", evalue="killed the kernel (a crash, os._exit or out of memory)")
+                    run = CellRun("dead", evalue=_("killed the kernel (a crash, os._exit or out of memory)"))
                     recover = "dead"
                 else:
                     if finished:
@@ -253,14 +259,23 @@ class Runner:
                         run = CellRun("error", *error) if error else CellRun("ok")
                         self.replayable.append(index)
                     else:
-                        run = CellRun("timeout", evalue=f"ran over the time limit ({limit:.0f} s)")
+                        run = CellRun(
+                            "timeout",
+                            evalue=_("ran over the time limit ({seconds:.0f} s)").format(seconds=limit),
+                        )
                         recover = "timeout"
                 runs[index] = run
                 if recover == "timeout" and not await self._responsive():
-                    self.notes.append(f"cell {index} could not be interrupted; the kernel was restarted")
+                    self.notes.append(
+                        _("cell {index} could not be interrupted; the kernel was restarted").format(
+                            index=index
+                        )
+                    )
                     await self._restart()
                 elif recover == "dead":
-                    self.notes.append(f"the kernel died in cell {index} and was restarted")
+                    self.notes.append(
+                        _("the kernel died in cell {index} and was restarted").format(index=index)
+                    )
                     await self._restart()
         return runs
 
@@ -275,13 +290,13 @@ class Runner:
                     cell, index, min(self.timeout, max(1.0, self._left())), keep=False
                 )
             except DeadKernelError:
-                self.hidden_runs[(index, number)] = CellRun("dead", evalue="killed the kernel")
+                self.hidden_runs[(index, number)] = CellRun("dead", evalue=_("killed the kernel"))
                 return False
             error = first_error(cell)
             self.hidden_runs[(index, number)] = (
                 (CellRun("error", *error) if error else CellRun("ok"))
                 if finished
-                else CellRun("timeout", evalue="ran over the time limit")
+                else CellRun("timeout", evalue=_("ran over the time limit"))
             )
             if not finished and not await self._responsive():
                 return False

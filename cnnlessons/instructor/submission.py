@@ -3,10 +3,15 @@
 ``grade`` (the class, the command line) calls ``grade_notebook`` once per submission; see
 ``grade``'s docstring for the steps. ``Instructor`` holds the check cells of the instructor
 notebooks and finds the ones a submission is a copy of.
+
+A submission is graded in its notebook's language (``notebook_language``): the language its setup
+cell passes to ``setup_notebook(language=...)``, English when it passes none. The checker's
+messages, the grader's own and the feedback report are in that language.
 """
 
 from __future__ import annotations
 
+import ast
 import copy
 import dataclasses
 import hashlib
@@ -19,6 +24,7 @@ from pathlib import Path
 
 import nbformat
 
+from ..i18n import DEFAULT, LANGUAGES, _, using
 from . import gradebook
 from ._files import atomic_write_notebook
 from .checkcells import CheckCall, check_calls, check_ids
@@ -32,6 +38,7 @@ __all__ = [
     "Instructor",
     "InstructorCell",
     "grade_notebook",
+    "notebook_language",
     "restore_check_cells",
 ]
 
@@ -149,6 +156,44 @@ def restore_check_cells(
     return nb, placed
 
 
+# --- the notebook's language ----------------------------------------------------------------
+
+
+def notebook_language(nb: nbformat.NotebookNode) -> str:
+    """The language a notebook is graded in: the ``language=`` string its setup cell passes to
+    ``setup_notebook`` (the first code cell that calls it), English when it passes none, or
+    none the course speaks. Read from the source; nothing runs."""
+    for cell in nb.cells:
+        if cell.cell_type != "code" or "setup_notebook" not in cell.source:
+            continue
+        try:
+            tree = ast.parse(_python_only(cell.source))
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+            if name != "setup_notebook":
+                continue
+            for keyword in node.keywords:
+                if keyword.arg == "language" and isinstance(keyword.value, ast.Constant):
+                    value = keyword.value.value
+                    code = (
+                        value.strip().lower().replace("-", "_").split("_")[0]
+                        if isinstance(value, str)
+                        else ""
+                    )
+                    return code if code in LANGUAGES else DEFAULT
+            return DEFAULT
+    return DEFAULT
+
+
+def _python_only(source: str) -> str:
+    """The cell without IPython's magics and shell lines, which ``ast`` cannot read."""
+    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
+
+
 # --- one submission --------------------------------------------------------------------------
 
 
@@ -170,13 +215,13 @@ WORKER_STARTUP_S = 300
 
 
 def _run_worker(
-    sandbox: Sandbox, request: dict, box: Path, tmp: Path, total: float, cells: int
+    sandbox: Sandbox, request: dict, box: Path, tmp: Path, total: float, cells: int, language: str = DEFAULT
 ) -> tuple[RunResult | None, str]:
     """Run the notebook in ``sandbox`` (``worker``); its checked result, or None and why not."""
     import subprocess
     import threading
 
-    env = dict(sandbox.env("/tmp"), PYTHONDONTWRITEBYTECODE="1")
+    env = dict(sandbox.env("/tmp"), PYTHONDONTWRITEBYTECODE="1", CNNLESSONS_LANG=language)
     argv = sandbox.wrap(sandbox.python_module("cnnlessons.instructor.worker"), box, env=env)
     limit = sandbox.limits.output
     with open(tmp / "worker.err", "w+b") as err:
@@ -218,7 +263,9 @@ def _run_worker(
             process.kill()
             process.wait()
         if over:
-            return None, f"it ran over {total + WORKER_STARTUP_S:.0f} s or wrote over {limit} bytes"
+            return None, _("it ran over {seconds:.0f} s or wrote over {limit} bytes").format(
+                seconds=total + WORKER_STARTUP_S, limit=limit
+            )
         err.seek(0, 2)
         err.seek(max(0, err.tell() - 600))
         tail = " ".join(err.read().decode("utf-8", "replace").split()[-40:])
@@ -226,7 +273,9 @@ def _run_worker(
         return read_result(b"".join(chunks), cells), ""
     except Exception as error:  # noqa: BLE001  anything malformed (JSON, schema, notebook) is no result
         return None, (
-            f"{type(error).__name__}: {str(error)[:200]}; exit status {process.returncode}"
+            _("{error}: {message}; exit status {status}").format(
+                error=type(error).__name__, message=str(error)[:200], status=process.returncode
+            )
             + (f"; {tail}" if tail else "")
         )
 
@@ -240,8 +289,10 @@ def _details(message: str, exercise_id: str) -> str:
 
 def _describe_run(index: int, run: CellRun) -> str:
     if run.status == "error":
-        return f"cell {index} raised {run.ename}" + (f": {run.evalue}" if run.evalue else "")
-    return f"cell {index} {run.evalue}"
+        return _("cell {index} raised {error}").format(index=index, error=run.ename) + (
+            f": {run.evalue}" if run.evalue else ""
+        )
+    return _("cell {index} {what}").format(index=index, what=run.evalue)
 
 
 def grade_notebook(
@@ -262,16 +313,14 @@ def grade_notebook(
 
     The notebook's run (``worker``) and the check process (``verdict``) each run inside
     ``sandbox`` (default: none), on a copy of the notebook in a private folder; only JSON comes back.
+    Everything is decided and said in the notebook's language (``notebook_language``).
 
     ``timeout`` limits each cell (and each check in the grader's check process), ``total_timeout``
     (default 10 x timeout, at least 600 s) the whole notebook; ``executed`` is where to write the
     notebook with its outputs; ``grace`` is how long an interrupted cell may take to stop before
     the kernel is restarted.
     """
-    from . import verdict
-
     path = Path(path)
-    total = float(total_timeout if total_timeout is not None else max(600, 10 * timeout))
     name = name or str(path)
     started = time.monotonic()
     data = path.read_bytes()
@@ -279,11 +328,49 @@ def grade_notebook(
     try:
         nb = nbformat.reads(data.decode("utf-8"), as_version=4)
     except Exception as error:  # not a notebook at all
-        record.notes.append(f"could not read the notebook ({type(error).__name__}); nothing was graded")
+        record.notes.append(
+            _("could not read the notebook ({error}); nothing was graded").format(error=type(error).__name__)
+        )
         return record
+    record.language = notebook_language(nb)
+    with using(record.language):
+        return _grade(
+            nb,
+            path,
+            record,
+            instructor,
+            timeout=timeout,
+            total_timeout=total_timeout,
+            profile=profile,
+            kernel_name=kernel_name,
+            executed=executed,
+            grace=grace,
+            sandbox=sandbox,
+            started=started,
+        )
+
+
+def _grade(
+    nb: nbformat.NotebookNode,
+    path: Path,
+    record: Record,
+    instructor: Instructor,
+    *,
+    timeout: int,
+    total_timeout: float | None,
+    profile: str,
+    kernel_name: str,
+    executed: str | Path | None,
+    grace: float | None,
+    sandbox: Sandbox | None,
+    started: float,
+) -> Record:
+    from . import verdict
+
+    total = float(total_timeout if total_timeout is not None else max(600, 10 * timeout))
     cells = instructor.match(nb, path)
     if cells is None:
-        record.notes.append("no instructor notebook has this notebook's check cells; nothing was graded")
+        record.notes.append(_("no instructor notebook has this notebook's check cells; nothing was graded"))
         return record
     nb, placed = restore_check_cells(nb, cells)
     expected = [call for cell in cells for call in cell.calls]
@@ -314,14 +401,16 @@ def grade_notebook(
         }
         with sandbox.for_submission(box) as own:
             # the check process imports torch while the kernel runs
-            checker = verdict.start(profile, box, own) if hidden else None
+            checker = verdict.start(profile, box, own, language=record.language) if hidden else None
             try:
-                result, problem = _run_worker(own, request, box, Path(tmp), total, len(nb.cells))
+                result, problem = _run_worker(
+                    own, request, box, Path(tmp), total, len(nb.cells), language=record.language
+                )
                 if result is None:
                     runs, hidden_runs, notes = (
                         {},
                         {},
-                        [f"the notebook's run gave no usable result ({problem})"],
+                        [_("the notebook's run gave no usable result ({problem})").format(problem=problem)],
                     )
                 else:
                     runs, hidden_runs, notes = result["runs"], result["hidden_runs"], result["notes"]
@@ -340,7 +429,13 @@ def grade_notebook(
                 ]
                 verdicts = (
                     verdict.decide(
-                        jobs, timeout=timeout, profile=profile, workdir=box, process=checker, sandbox=own
+                        jobs,
+                        timeout=timeout,
+                        profile=profile,
+                        workdir=box,
+                        process=checker,
+                        sandbox=own,
+                        language=record.language,
                     )
                     if jobs
                     else {}
@@ -356,7 +451,7 @@ def grade_notebook(
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
-        run = runs.get(index, CellRun("skipped", evalue="was not run"))
+        run = runs.get(index, CellRun("skipped", evalue=_("was not run")))
         if index in check_cells:
             earlier[index], pending = pending, []
         elif run.status not in ("ok", "skipped"):
@@ -364,13 +459,13 @@ def grade_notebook(
     for call in expected:
         exercise_id = call.exercise_id
         if exercise_id not in placed:
-            record.results[exercise_id] = ExerciseResult(NOT_ATTEMPTED, "the check cell was deleted")
+            record.results[exercise_id] = ExerciseResult(NOT_ATTEMPTED, _("the check cell was deleted"))
             continue
         index = placed[exercise_id]
-        run = runs.get(index, CellRun("skipped", evalue="was not run"))
+        run = runs.get(index, CellRun("skipped", evalue=_("was not run")))
         handed = hidden_runs.get(order[exercise_id])
         if exercise_id in decided_in_kernel:
-            result = ExerciseResult(FAILED, f"the check cell {run.evalue}")
+            result = ExerciseResult(FAILED, _("the check cell {what}").format(what=run.evalue))
         elif exercise_id in verdicts:
             status, message = verdicts[exercise_id]
             result = ExerciseResult(status, "" if status == NOT_ATTEMPTED else _details(message, exercise_id))
@@ -380,15 +475,16 @@ def grade_notebook(
             why = (
                 f"{handed.ename}: {handed.evalue}"
                 if handed and handed.status == "error"
-                else (handed.evalue if handed else "it was not run")
+                else (handed.evalue if handed else _("it was not run"))
             )
             result = ExerciseResult(
                 FAILED,
-                f"the answer `{call.answer}` could not be handed to the grader "
-                f"({_details(why, exercise_id)})",
+                _("the answer `{answer}` could not be handed to the grader ({why})").format(
+                    answer=call.answer, why=_details(why, exercise_id)
+                ),
             )
         if result.status != PASSED and earlier.get(index):
-            result.details += " (before it: " + "; ".join(earlier[index]) + ")"
+            result.details += _(" (before it: {runs})").format(runs="; ".join(earlier[index]))
         record.results[exercise_id] = result
     if executed is not None:
         Path(executed).parent.mkdir(parents=True, exist_ok=True)

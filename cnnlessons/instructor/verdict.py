@@ -33,6 +33,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..i18n import _
+
 __all__ = ["Job", "decide", "start"]
 
 _WATCHED_PREFIXES = ("cnnlessons", "torch.nn.modules")
@@ -151,8 +153,10 @@ def _decide_one(exercise_id: str, path: str, evaluate, guard: _Guard, outcome_ty
     def tampered(where: str) -> tuple[Any, bool]:
         return outcome_type(
             failed,
-            f"{exercise_id}: your code changes the course's checker or torch "
-            f"({where}); a submission may not patch them",
+            _(
+                "{exercise_id}: your code changes the course's checker or torch "
+                "({where}); a submission may not patch them"
+            ).format(exercise_id=exercise_id, where=where),
         ), False
 
     try:
@@ -164,14 +168,17 @@ def _decide_one(exercise_id: str, path: str, evaluate, guard: _Guard, outcome_ty
         if isinstance(error, ModuleNotFoundError):
             return outcome_type(
                 failed,
-                f"{exercise_id}: the answer comes from the module '{error.name}', which "
-                "exists only in your notebook's kernel; define the answer in the notebook "
-                "itself",
+                _(
+                    "{exercise_id}: the answer comes from the module '{module}', which "
+                    "exists only in your notebook's kernel; define the answer in the notebook "
+                    "itself"
+                ).format(exercise_id=exercise_id, module=error.name),
             ), True
         return outcome_type(
             failed,
-            f"{exercise_id}: the answer could not be loaded in the grader's check "
-            f"({type(error).__name__}: {str(error)[:200]})",
+            _(
+                "{exercise_id}: the answer could not be loaded in the grader's check ({error}: {message})"
+            ).format(exercise_id=exercise_id, error=type(error).__name__, message=str(error)[:200]),
         ), True
     where = guard.changed()
     if where:
@@ -180,7 +187,10 @@ def _decide_one(exercise_id: str, path: str, evaluate, guard: _Guard, outcome_ty
         outcome = evaluate(exercise_id, answer)
     except BaseException as error:  # noqa: BLE001  SystemExit, KeyboardInterrupt from learner code
         outcome = outcome_type(
-            failed, f"{exercise_id}: the answer raised {type(error).__name__} during the check"
+            failed,
+            _("{exercise_id}: the answer raised {error} during the check").format(
+                exercise_id=exercise_id, error=type(error).__name__
+            ),
         )
     where = guard.changed()
     if where:
@@ -192,7 +202,9 @@ def _serve() -> int:
     """The check process: a request on stdin, one JSON line per job on the original stdout."""
     from .. import lessons  # noqa: F401  registers every checker before learner code runs
     from ..exercises.core import Outcome, evaluate
+    from ..i18n import translations
 
+    translations()  # the catalog of CNNLESSONS_LANG loaded (and the font set) before the guard looks
     guard = _Guard()
     request = json.loads(sys.stdin.buffer.read().decode("utf-8"))  # the grader may start us early
     channel = os.fdopen(os.dup(1), "w", encoding="utf-8")
@@ -230,15 +242,21 @@ def _reader(stream, lines: queue.Queue) -> None:
     lines.put(None)
 
 
-def start(profile: str = "smoke", workdir: str | Path | None = None, sandbox=None) -> subprocess.Popen:
+def start(
+    profile: str = "smoke", workdir: str | Path | None = None, sandbox=None, language: str = "en"
+) -> subprocess.Popen:
     """A check process, importing torch and the checkers while it waits for its jobs (start it
     early: the import is most of its time); inside ``sandbox`` (``sandbox.Sandbox``) with
-    ``workdir`` read-only."""
+    ``workdir`` read-only. Its messages are in ``language`` (the notebook's)."""
     from .sandbox import Sandbox
 
     sandbox = sandbox or Sandbox("none")
     env = dict(
-        sandbox.env("/tmp"), CNNLESSONS_PROFILE=profile, OMP_NUM_THREADS="1", PYTHONDONTWRITEBYTECODE="1"
+        sandbox.env("/tmp"),
+        CNNLESSONS_PROFILE=profile,
+        CNNLESSONS_LANG=language,
+        OMP_NUM_THREADS="1",
+        PYTHONDONTWRITEBYTECODE="1",
     )
     argv = sandbox.wrap(
         sandbox.python_module("cnnlessons.instructor.verdict"), workdir, writable=False, env=env
@@ -262,9 +280,10 @@ def decide(
     workdir: str | Path | None = None,
     process: subprocess.Popen | None = None,
     sandbox=None,
+    language: str = "en",
 ) -> dict[str, tuple[str, str]]:
     """``{exercise_id: (status, message)}`` for every job, each decided by a check process
-    (``process``, from ``start``, for the first ones).
+    (``process``, from ``start``, for the first ones; a fresh one speaks ``language``).
 
     ``timeout`` limits each check. A job whose check runs over it, ends the process, or breaks
     the protocol fails; a fresh process then takes the remaining jobs.
@@ -273,7 +292,7 @@ def decide(
     remaining = list(jobs)
     while remaining:
         token = secrets.token_hex(16)
-        process = process or start(profile, workdir, sandbox)
+        process = process or start(profile, workdir, sandbox, language=language)
         lines: queue.Queue = queue.Queue()
         threading.Thread(target=_reader, args=(process.stdout, lines), daemon=True).start()
         request = {
@@ -294,15 +313,19 @@ def decide(
                 except queue.Empty:
                     results[job.exercise_id] = (
                         "failed",
-                        f"{job.exercise_id}: the check ran over the time "
-                        f"limit ({timeout:.0f} s) in the grader's check",
+                        _(
+                            "{exercise_id}: the check ran over the time limit ({seconds:.0f} s) "
+                            "in the grader's check"
+                        ).format(exercise_id=job.exercise_id, seconds=timeout),
                     )
                     remaining.pop(0)
                     break
                 if line is None:
                     results[job.exercise_id] = (
                         "failed",
-                        f"{job.exercise_id}: the answer ended the grader's check process",
+                        _("{exercise_id}: the answer ended the grader's check process").format(
+                            exercise_id=job.exercise_id
+                        ),
                     )
                     remaining.pop(0)
                     break
@@ -320,7 +343,9 @@ def decide(
                 if not valid:
                     results[job.exercise_id] = (
                         "failed",
-                        f"{job.exercise_id}: the answer interfered with the grader's check",
+                        _("{exercise_id}: the answer interfered with the grader's check").format(
+                            exercise_id=job.exercise_id
+                        ),
                     )
                     break
                 results[job.exercise_id] = (reply["status"], reply.get("message", "")[:4000])

@@ -9,6 +9,7 @@ import matplotlib.pyplot as plt
 from matplotlib.ticker import MaxNLocator
 
 from ..history import History
+from ..i18n import _
 
 
 def plot_bars(
@@ -46,7 +47,7 @@ def plot_gradient_sizes(
 ):
     """Gradient size per layer (log scale), one line per activation; returns the figure."""
     if ax is None:
-        _, ax = plt.subplots(figsize=(6.0, 3.6))
+        ax = plt.subplots(figsize=(6.0, 3.6))[1]
     colors = {"relu": "tab:blue", "tanh": "tab:orange", "sigmoid": "tab:green"}
     for name, values in sizes.items():
         layers = range(1, len(values) + 1)
@@ -63,7 +64,7 @@ def plot_gradient_sizes(
         )
     ax.set_yscale("log")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_xlabel("layer (1 = next to the input)")
+    ax.set_xlabel(_("layer (1 = next to the input)"))
     ax.set_ylabel("|d loss / d weight|")
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8)
@@ -85,9 +86,9 @@ def plot_paired(
     error) on every seed, a line joining each seed's runs: the paired comparison a claim is judged
     on, seed by seed. ``labels`` picks and orders the runs. Returns the figure."""
     read = {
-        "test_acc": ("test accuracy", lambda h: h.test_acc),
+        "test_acc": (_("test accuracy"), lambda h: h.test_acc),
         "train_error": (
-            "final training error (eval mode)",
+            _("final training error (eval mode)"),
             lambda h: 1.0 - h.train_eval_acc[-1] if h.train_eval_acc else None,
         ),
     }
@@ -102,11 +103,11 @@ def plot_paired(
     for seed in seeds:
         ys = [value(runs[label][seed]) if seed in runs[label] else None for label in labels]
         xs = [i for i, y in enumerate(ys) if y is not None]
-        ax.plot(xs, [ys[i] for i in xs], marker="o", lw=1, label=f"seed {seed}")
+        ax.plot(xs, [ys[i] for i in xs], marker="o", lw=1, label=_("seed {seed}").format(seed=seed))
     ax.set_xticks(range(len(labels)), labels, fontsize=8)
     ax.set_xlim(-0.4, len(labels) - 0.6)
     ax.set_ylabel(name)
-    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _pos: f"{v:.0%}"))
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     if title:

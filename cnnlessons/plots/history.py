@@ -10,21 +10,22 @@ import numpy as np
 from matplotlib.ticker import MaxNLocator
 
 from ..history import History
+from ..i18n import N_, _
 
 _METRICS = {
-    "train_loss": ("running training loss (training mode)", False),
-    "val_loss": ("validation loss", False),
-    "train_acc": ("running training accuracy (training mode)", True),
-    "val_acc": ("validation accuracy", True),
-    "train_error": ("running training error (training mode)", True),
-    "val_error": ("validation error", True),
-    "train_eval_acc": ("training accuracy (eval mode)", True),
-    "train_eval_error": ("training error (eval mode)", True),
+    "train_loss": (N_("running training loss (training mode)"), False),
+    "val_loss": (N_("validation loss"), False),
+    "train_acc": (N_("running training accuracy (training mode)"), True),
+    "val_acc": (N_("validation accuracy"), True),
+    "train_error": (N_("running training error (training mode)"), True),
+    "val_error": (N_("validation error"), True),
+    "train_eval_acc": (N_("training accuracy (eval mode)"), True),
+    "train_eval_error": (N_("training error (eval mode)"), True),
 }
-"""Metric name -> (axis label, drawn in percent). ``train_*`` are running averages over the
-epoch's batches in training mode (augmented and with dropout where the run has them);
-``train_eval_*`` are measured in eval mode on a fixed subset of the training split
-(``History.train_eval_acc``)."""
+"""Metric name -> (axis label, in English and translated where drawn; drawn in percent).
+``train_*`` are running averages over the epoch's batches in training mode (augmented and with
+dropout where the run has them); ``train_eval_*`` are measured in eval mode on a fixed subset of
+the training split (``History.train_eval_acc``)."""
 
 
 def integer_epochs(ax) -> None:
@@ -47,17 +48,19 @@ def reference_label(run: History) -> str:
     if info.get("checkpoint"):
         return run.label
     where = ", ".join(str(info[k]) for k in ("device", "date") if info.get(k))
-    return f"{run.label} (reference: {where})" if where else f"{run.label} (reference)"
+    if where:
+        return _("{label} (reference: {where})").format(label=run.label, where=where)
+    return _("{label} (reference)").format(label=run.label)
 
 
 def _epoch_axes(ax, metric: str) -> None:
     """Label ``ax`` for ``metric`` against whole epochs, in percent where the metric is a rate."""
     name, percent = _METRICS[metric]
-    ax.set_xlabel("epoch")
+    ax.set_xlabel(_("epoch"))
     integer_epochs(ax)
-    ax.set_ylabel(name)
+    ax.set_ylabel(_(name))
     if percent:
-        ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+        ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _pos: f"{v:.0%}"))
     ax.grid(alpha=0.3)
 
 
@@ -99,7 +102,8 @@ def plot_history(
                     marker="o",
                     ms=3,
                     color=colors[i % len(colors)],
-                    label=(run.label or f"run {i + 1}") + (" (interrupted)" if run.interrupted else ""),
+                    label=(run.label or _("run {n}").format(n=i + 1))
+                    + (_(" (interrupted)") if run.interrupted else ""),
                 )
         for i, run in enumerate(reference or []):
             if _has(run, metric):
@@ -138,7 +142,7 @@ def plot_seeds(
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for ax, metric in zip(axes[0], metrics, strict=False):
         for i, (label, by_seed) in enumerate(runs.items()):
-            for j, (_, h) in enumerate(sorted(by_seed.items())):
+            for j, (_seed, h) in enumerate(sorted(by_seed.items())):
                 if _has(h, metric):
                     ax.plot(
                         h.epoch,
@@ -146,7 +150,11 @@ def plot_seeds(
                         color=colors[i % len(colors)],
                         lw=1.2,
                         alpha=0.8,
-                        label=f"{label} (seeds {', '.join(map(str, sorted(by_seed)))})" if j == 0 else None,
+                        label=_("{label} (seeds {seeds})").format(
+                            label=label, seeds=", ".join(map(str, sorted(by_seed)))
+                        )
+                        if j == 0
+                        else None,
                     )
         if target is not None:
             ax.axhline(target, color="black", ls=":", lw=1)

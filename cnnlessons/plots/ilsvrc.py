@@ -7,6 +7,8 @@ from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
 
+from ..i18n import N_, _
+
 
 @dataclasses.dataclass(frozen=True)
 class ILSVRCEntry:
@@ -29,7 +31,8 @@ class ILSVRCEntry:
     place: int
     citation: str
     also: tuple[tuple[float, str], ...] = ()
-    """Other top-5 errors (percent) of the same team, each with what it was."""
+    """Other top-5 errors (percent) of the same team, each with what it was (in English, translated
+    where drawn)."""
 
     @property
     def cnn(self) -> bool:
@@ -73,7 +76,7 @@ ILSVRC_RESULTS: tuple[ILSVRCEntry, ...] = (
         1,
         "Krizhevsky, Sutskever & Hinton, ImageNet classification with deep convolutional "
         "neural networks, NIPS 2012, Table 2",
-        also=((16.4, "5 CNNs, no extra data"),),
+        also=((16.4, N_("5 CNNs, no extra data")),),
     ),
     ILSVRCEntry(
         2013,
@@ -109,7 +112,7 @@ ILSVRC_RESULTS: tuple[ILSVRCEntry, ...] = (
         2,
         "Simonyan & Zisserman, Very deep convolutional networks for large-scale image "
         "recognition, ICLR 2015, Table 7",
-        also=((6.8, "2 CNNs, after\nthe challenge"),),
+        also=((6.8, N_("2 CNNs, after\nthe challenge")),),
     ),
     ILSVRCEntry(
         2015,
@@ -131,30 +134,40 @@ did worse. DenseNet (Huang et al., CVPR 2017) came later and won no ILSVRC."""
 
 _NOT_CNN, _WINNER, _SECOND = "#E69F00", "#0072B2", "#56B4E9"  # Okabe-Ito orange, blue, sky blue
 _ILSVRC_NOTES = (
-    "Depth: layers with weights of the network the entry is known by. Every CNN entry averaged the "
-    "predictions of several networks;",
-    "a single network of the same design did worse. DenseNet (Huang et al., CVPR 2017) came after "
-    "these results and won no ILSVRC.",
+    N_(
+        "Depth: layers with weights of the network the entry is known by. Every CNN entry averaged the "
+        "predictions of several networks;"
+    ),
+    N_(
+        "a single network of the same design did worse. DenseNet (Huang et al., CVPR 2017) came after "
+        "these results and won no ILSVRC."
+    ),
 )
+ILSVRC_TITLE = N_("ImageNet challenge (ILSVRC), classification: top-5 error on the test set")
 
 
-def _ordinal(n: int) -> str:
-    return {1: "1st", 2: "2nd", 3: "3rd"}.get(n, f"{n}th")
+def _place(n: int) -> str:
+    if n == 2:
+        return _("2nd place")
+    if n == 3:
+        return _("3rd place")
+    return _("{n}th place").format(n=n)
 
 
 def plot_ilsvrc(
     results: Sequence[ILSVRCEntry] = ILSVRC_RESULTS,
     *,
-    title: str = "ImageNet challenge (ILSVRC), classification: top-5 error on the test set",
+    title: str = ILSVRC_TITLE,
 ):
     """The winners' top-5 error by year: one bar per entry, labelled with its error, its depth and
     its ensemble; the years before CNNs shaded; the sources numbered beneath. Returns the figure
-    (10 inches wide, a notebook's width)."""
+    (10 inches wide, a notebook's width). The default title is translated; one passed is drawn
+    as given."""
     if not results:
         raise ValueError("results must hold at least one entry")
     entries = sorted(results, key=lambda e: (e.year, e.place))
     years = sorted({e.year for e in entries})
-    notes = list(_ILSVRC_NOTES) + [f"[{n}] {e.citation}" for n, e in enumerate(entries, 1)]
+    notes = [_(note) for note in _ILSVRC_NOTES] + [f"[{n}] {e.citation}" for n, e in enumerate(entries, 1)]
     note_font, tick_lines = 7.5, max(3, max(2 + (e.model != e.team) + (e.place != 1) for e in entries))
     notes_h = len(notes) * note_font * 1.3 / 72 + 0.1
     plot_h, width = 4.2, 10.0
@@ -172,7 +185,7 @@ def plot_ilsvrc(
         ticks.append(
             f"{e.year} [{len(ticks) + 1}]\n{e.model}"
             + ("" if e.model == e.team else f"\n({e.team})")
-            + ("" if e.place == 1 else f"\n{_ordinal(e.place)} place")
+            + ("" if e.place == 1 else f"\n{_place(e.place)}")
         )
     colours = [_WINNER if e.cnn and e.place == 1 else _SECOND if e.cnn else _NOT_CNN for e in entries]
     bars = ax.bar(
@@ -186,8 +199,8 @@ def plot_ilsvrc(
     )
     for bar, e in zip(bars, entries, strict=False):
         cx, w = bar.get_x() + bar.get_width() / 2, bar.get_width()
-        top = max([e.top5_error] + [value for value, _ in e.also])
-        for value, _ in e.also:  # another entry of the team: a dashed outline
+        top = max([e.top5_error] + [value for value, _what in e.also])
+        for value, _what in e.also:  # another entry of the team: a dashed outline
             ax.add_patch(
                 plt.Rectangle(
                     (cx - w / 2, 0), w, value, fill=False, ls="--", lw=1.0, edgecolor="black", zorder=3
@@ -195,10 +208,15 @@ def plot_ilsvrc(
             )
         above = []
         if e.cnn:
-            above += [f"{e.depth} layers", "ensemble" if e.networks is None else f"ensemble\nof {e.networks}"]
+            above += [
+                _("{depth} layers").format(depth=e.depth),
+                _("ensemble") if e.networks is None else _("ensemble\nof {n}").format(n=e.networks),
+            ]
         else:
-            above += ["not a CNN"]
-        above += [f"dashed: {value:g}%,\n{what}" for value, what in e.also]
+            above += [_("not a CNN")]
+        above += [
+            _("dashed: {value:g}%,\n{what}").format(value=value, what=_(what)) for value, what in e.also
+        ]
         ax.annotate(
             f"{e.top5_error:g}%",
             (cx, top),
@@ -227,7 +245,7 @@ def plot_ilsvrc(
         ax.text(
             max(before) + 0.45,
             0.97,
-            "before CNNs",
+            _("before CNNs"),
             transform=ax.get_xaxis_transform(),
             ha="right",
             va="top",
@@ -238,10 +256,10 @@ def plot_ilsvrc(
     ax.set_xticks(x, ticks, fontsize=8.5)
     ax.set_xlim(-0.5, len(years) - 0.5)
     ax.set_ylim(0, max(e.top5_error for e in entries) * 1.35)
-    ax.set_ylabel("top-5 error (%)")
+    ax.set_ylabel(_("top-5 error (%)"))
     ax.grid(axis="y", alpha=0.3, zorder=0)
     ax.spines[["top", "right"]].set_visible(False)
-    kinds = [(_NOT_CNN, "not a CNN"), (_WINNER, "CNN, the winner"), (_SECOND, "CNN, second place")]
+    kinds = [(_NOT_CNN, _("not a CNN")), (_WINNER, _("CNN, the winner")), (_SECOND, _("CNN, second place"))]
     used = [
         plt.Rectangle((0, 0), 1, 1, facecolor=c, edgecolor="black", lw=0.6, label=label)
         for c, label in kinds
@@ -249,7 +267,7 @@ def plot_ilsvrc(
     ]
     ax.legend(handles=used, loc="upper right", fontsize=8, frameon=False)
     if title:
-        ax.set_title(title, fontsize=11, pad=8)
+        ax.set_title(_(title) if title == ILSVRC_TITLE else title, fontsize=11, pad=8)
     fig.text(
         0.08 / width,
         0.06 / height,

@@ -6,7 +6,8 @@ time estimate folded below it (``views.plumbing.fold``)::
     announce(stacks, data, profile, seeds=profile.seeds)      # before stacks.train_seeds(data, profile)
 
 It lives here, not as a ``Recipe`` method: ``runs/recipes.py`` is part of the run cache's source
-hash, and a change there would make every cached run train again.
+hash, and a change there would make every cached run train again. For the same reason
+``describe(recipe, profile)``, ``Recipe.describe`` in the active language, lives here.
 """
 
 from __future__ import annotations
@@ -16,13 +17,34 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ..data import CourseData
+from ..i18n import _, ngettext
 from ..profiles import Profile, get_profile
 from ..training import set_seed
 from .estimate import Estimate, estimate_time, format_seconds
 from .recipes import Recipe, Run
 from .runcache import cached_training
 
-__all__ = ["Announcement", "announce", "announcement", "headline"]
+__all__ = ["Announcement", "announce", "announcement", "describe", "headline"]
+
+
+def describe(recipe: Recipe, profile: Profile | str | None = None) -> str:
+    """``recipe.describe(profile)`` in the active language (the same text in English): what the
+    recipe trains in ``profile``; its description and the arguments stay as written."""
+    profile = get_profile(profile)
+    common = ", ".join(f"{k}={v!r}" for k, v in recipe.training.options().items())
+    subset = recipe.subset_for(profile)
+    part = "" if subset == 1 else _(" on 1/{subset} of the training images").format(subset=subset)
+    size = recipe.settings_for(profile).get("image_size")
+    part += _(" at {size}x{size} pixels").format(size=size) if size else ""
+    budget = _("{epochs} epochs, batch {batch}").format(
+        epochs=recipe.epochs_for(profile), batch=recipe.batch_size(profile)
+    )
+    lines = [f"{recipe.key}: {recipe.description}", f"  {budget}{part}; fit: {common}"]
+    for r in recipe.runs_for(profile):
+        args = ", ".join(f"{k}={v!r}" for k, v in {**r.model_kwargs}.items())
+        extra = "".join(f", {k}={v!r}" for k, v in r.training.options().items())
+        lines.append(f"  {r.label}: build_model({r.model!r}{', ' + args if args else ''}){extra}")
+    return "\n".join(lines)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,27 +62,33 @@ class Announcement:
         from ..views.plumbing import fold
 
         print(self.headline)
-        fold("The recipe and its time estimate", self.details)
+        fold(_("The recipe and its time estimate"), self.details)
 
     def __str__(self) -> str:
         return f"{self.headline}\n{self.details}"
 
 
 def _about(seconds: float) -> str:
-    text = format_seconds(seconds)
-    return text if text.startswith("under") else f"about {text}"
+    if seconds < 1:
+        return format_seconds(seconds)  # "under 1 s"
+    return _("about {time}").format(time=format_seconds(seconds))
 
 
 def headline(what: str, runs: int, cached: int, seconds: float, seeds: int = 1) -> str:
     """``Training <what>: <n> runs, about <time>``; runs the run cache answers load at once."""
-    count = f"{runs} run{'s' if runs != 1 else ''}"
+    count = ngettext("{count} run", "{count} runs", runs).format(count=runs)
     if seeds > 1:
-        count += f" ({runs // seeds} x {seeds} seeds)"
+        count += _(" ({runs} x {seeds} seeds)").format(runs=runs // seeds, seeds=seeds)
     if cached >= runs:
-        return f"Training {what}: {count}, all in the run cache: they load at once"
-    line = f"Training {what}: {count}, {_about(seconds)}"
+        return _("Training {what}: {count}, all in the run cache: they load at once").format(
+            what=what, count=count
+        )
+    line = _("Training {what}: {count}, {time}").format(what=what, count=count, time=_about(seconds))
     if cached:
-        line += f"; {cached} load{'s' if cached == 1 else ''} at once from the run cache"
+        # English agrees the verb with the count: "1 loads", "2 load"
+        line += ngettext(
+            "; {count} loads at once from the run cache", "; {count} load at once from the run cache", cached
+        ).format(count=cached)
     return line
 
 
@@ -108,11 +136,10 @@ def announcement(
         batch_size=recipe.training.batch_size,
     )
     seconds = sum(part.seconds * pending[part.label] for part in estimate.parts)
-    details = f"{recipe.describe(profile)}\n\n{estimate}"
+    details = f"{describe(recipe, profile)}\n\n{estimate}"
     if len(seeds) > 1 and estimate.parts:
-        details += (
-            f"\n  each run once per seed ({', '.join(map(str, seeds))}): "
-            f"{sum(pending.values())} trainings, {_about(seconds)} in all"
+        details += "\n  " + _("each run once per seed ({seeds}): {count} trainings, {time} in all").format(
+            seeds=", ".join(map(str, seeds)), count=sum(pending.values()), time=_about(seconds)
         )
     line = headline(what or recipe.key, len(runs) * len(seeds), len(cached), seconds, len(seeds))
     return Announcement(line, details, estimate, seconds)

@@ -17,6 +17,7 @@ from torch import nn
 
 from ..data import CourseData
 from ..devices import device_description, pick_device, synchronize
+from ..i18n import _
 from ..measure import flops_per_image
 from ..precision import choose_precision
 from ..profiles import Profile, get_profile
@@ -39,15 +40,19 @@ and weights); an evaluation step one."""
 
 
 def format_seconds(seconds: float) -> str:
-    """``"under 1 s"``, ``"45 s"``, ``"3 min 20 s"``, ``"1 h 05 min"``."""
+    """``"under 1 s"``, ``"45 s"``, ``"3 min 20 s"``, ``"1 h 05 min"`` (in the active language)."""
     seconds = max(0.0, float(seconds))
     if seconds < 1:
-        return "under 1 s"
+        return _("under 1 s")
     if seconds < 60:
-        return f"{seconds:.0f} s"
+        return _("{seconds:.0f} s").format(seconds=seconds)
     if seconds < 3600:
-        return f"{int(seconds // 60)} min {int(seconds % 60):02d} s"
-    return f"{int(seconds // 3600)} h {int(seconds % 3600 // 60):02d} min"
+        return _("{minutes} min {seconds:02d} s").format(
+            minutes=int(seconds // 60), seconds=int(seconds % 60)
+        )
+    return _("{hours} h {minutes:02d} min").format(
+        hours=int(seconds // 3600), minutes=int(seconds % 3600 // 60)
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -154,9 +159,7 @@ def _calibrate(
     train_epoch(net, batches[:1], opt, None, criterion, device, precision, scaler=scaler)
     synchronize(device)
     start = time.perf_counter()
-    _, _, seen = train_epoch(
-        net, batches[1 : steps + 1], opt, None, criterion, device, precision, scaler=scaler
-    )
+    seen = train_epoch(net, batches[1 : steps + 1], opt, None, criterion, device, precision, scaler=scaler)[2]
     synchronize(device)
     return (time.perf_counter() - start) / seen
 

@@ -7,6 +7,7 @@ import ipywidgets as widgets
 from torch import Tensor
 
 from ...explorers.base import Explorer
+from ...i18n import _
 from ...layers import ACTIVATIONS
 from ...plots import plot_gradient_sizes
 from .experiments import INITS, gradient_sizes_by_activation
@@ -45,15 +46,15 @@ class GradientExplorer(Explorer):
         self.num_classes = int(labels.max()) + 1 if num_classes is None else num_classes
         self.width = width
         self.activation = widgets.Dropdown(
-            options=list(ACTIVATIONS), value=activation, description="activation"
+            options=list(ACTIVATIONS), value=activation, description=_("activation")
         )
-        self.depth = widgets.IntSlider(value=depth, min=2, max=max_depth, step=1, description="layers")
+        self.depth = widgets.IntSlider(value=depth, min=2, max=max_depth, step=1, description=_("layers"))
         self.init = widgets.Dropdown(
-            options=[(name, key) for key, name in INITS.items()], value=init, description="init"
+            options=[(name, key) for key, name in INITS.items()], value=init, description=_("init")
         )
         super().__init__(
             [self.activation, self.depth, self.init],
-            title="AlexNet: activation and depth against the gradient size per layer",
+            title=_("AlexNet: activation and depth against the gradient size per layer"),
         )
 
     def sizes(self, depth: int, init: str) -> dict[str, list[float]]:
@@ -80,7 +81,12 @@ class GradientExplorer(Explorer):
         sizes = self.sizes(depth, init)
         ax = fig.add_subplot(1, 1, 1)
         plot_gradient_sizes(
-            sizes, ax=ax, highlight=act, title=f"{depth} layers of width {self.width}, {INITS[init]} init"
+            sizes,
+            ax=ax,
+            highlight=act,
+            title=_("{depth} layers of width {width}, {init} init").format(
+                depth=depth, width=self.width, init=INITS[init]
+            ),
         )
         first, last = sizes[act][0], sizes[act][-1]
         ratio = first / last if last > 0 else float("inf")

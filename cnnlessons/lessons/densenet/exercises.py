@@ -13,6 +13,7 @@ from torch import Tensor, nn
 from ...exercises.blocks import BlockSpec, Probe, check_block, ref_conv
 from ...exercises.core import ExerciseFailed, exercise
 from ...exercises.functions import Case, Mistake, check_function
+from ...i18n import N_, _
 
 LESSON = "05_densenet"
 
@@ -31,16 +32,20 @@ def _random_growth_case(rng: random.Random) -> Case:
 _GROWTH_MISTAKES = [
     Mistake(
         lambda c, n, k: c * 2**n,
-        'Despite the lecture\'s word "exponentially", the count grows linearly: each layer '
-        "adds growth_rate channels",
+        N_(
+            'Despite the lecture\'s word "exponentially", the count grows linearly: each layer '
+            "adds growth_rate channels"
+        ),
     ),
-    Mistake(lambda c, n, k: n * k, "The block keeps its input: its channels are part of the output"),
-    Mistake(lambda c, n, k: c + (n - 1) * k, "Each of the num_layers layers adds growth_rate channels"),
+    Mistake(lambda c, n, k: n * k, N_("The block keeps its input: its channels are part of the output")),
+    Mistake(lambda c, n, k: c + (n - 1) * k, N_("Each of the num_layers layers adds growth_rate channels")),
     Mistake(
         lambda c, n, k: c + k,
-        "Each of the num_layers layers adds growth_rate channels, not only the last one",
+        N_("Each of the num_layers layers adds growth_rate channels, not only the last one"),
     ),
-    Mistake(lambda c, n, k: c * n * k, "The channels add up: input channels plus growth_rate for each layer"),
+    Mistake(
+        lambda c, n, k: c * n * k, N_("The channels add up: input channels plus growth_rate for each layer")
+    ),
 ]
 
 
@@ -98,31 +103,31 @@ def _dense_input(args: tuple) -> tuple[int, ...]:
 def _dense_shape_hint(args: tuple, got: tuple, expected: tuple) -> str:
     num_layers, in_channels, k = args
     if len(got) != 4:
-        return "the block keeps the batch, channel, height and width dimensions"
+        return _("the block keeps the batch, channel, height and width dimensions")
     if got[2:] != expected[2:]:
-        return "the 3x3 convolutions keep height and width: padding 1"
+        return _("the 3x3 convolutions keep height and width: padding 1")
     if got[1] == k:
-        return (
+        return _(
             "the block returns only the last layer's output; it returns the concatenation of "
             "its input and every layer's output"
         )
     if got[1] == num_layers * k:
-        return "the block's input is missing from its output: the output starts with the input"
+        return _("the block's input is missing from its output: the output starts with the input")
     if got[1] == in_channels + k:
-        return "every layer's output is kept in the concatenation, not only the last one"
-    return "the output has in_channels + num_layers * growth_rate channels"
+        return _("every layer's output is kept in the concatenation, not only the last one")
+    return _("the output has in_channels + num_layers * growth_rate channels")
 
 
 def _dense_structure_hint(args: tuple, missing: collections.Counter, extra: collections.Counter) -> str:
     num_layers, in_channels, k = args
     if any(key[0] != "bn" for key in missing):
-        return (
+        return _(
             "layer i (counting from 0) reads the concatenation of the block's input and all "
             "earlier layers' outputs, in_channels + i * growth_rate channels, and outputs "
             "growth_rate channels"
         )
     if any(key[0] == "bn" and key[1] == k for key in extra):
-        return (
+        return _(
             "each layer is BN - ReLU - conv: the BatchNorm normalises the layer's input "
             "(in_channels + i * growth_rate channels for layer i, counting from 0)"
         )
@@ -137,12 +142,16 @@ def _input_first_probe(probe: Probe) -> None:
             continue
         if torch.equal(out[:, -in_channels:], probe.x):
             raise ExerciseFailed(
-                f"{probe.label}: the block's input comes last in its output; the "
-                "concatenation puts the input first, then the layers' outputs in order"
+                _(
+                    "{label}: the block's input comes last in its output; the "
+                    "concatenation puts the input first, then the layers' outputs in order"
+                ).format(label=probe.label)
             )
         raise ExerciseFailed(
-            f"{probe.label}: the output does not begin with the block's input: its "
-            "first in_channels channels must be x itself, unchanged"
+            _(
+                "{label}: the output does not begin with the block's input: its "
+                "first in_channels channels must be x itself, unchanged"
+            ).format(label=probe.label)
         )
 
 
@@ -153,15 +162,22 @@ DENSE_SPEC = BlockSpec(
     input_shape=_dense_input,
     output_shape=lambda a, s: (s[0], a[1] + a[0] * a[2], s[2], s[3]),
     reference=lambda a, v: _DenseBlock(*a, variant=v),
-    wiring="layer i: BN - ReLU - 3x3 conv (padding 1) -> growth_rate, applied to the concatenation "
-    "of the block's input and all earlier layers' outputs; the block returns that whole "
-    "concatenation: input first, then layer 1, layer 2, ...",
+    wiring=N_(
+        "layer i: BN - ReLU - 3x3 conv (padding 1) -> growth_rate, applied to the concatenation "
+        "of the block's input and all earlier layers' outputs; the block returns that whole "
+        "concatenation: input first, then layer 1, layer 2, ..."
+    ),
     mistakes=(
-        ("no_relu", "each layer is BN - ReLU - conv: a ReLU comes between the BatchNorm and the convolution"),
+        (
+            "no_relu",
+            N_("each layer is BN - ReLU - conv: a ReLU comes between the BatchNorm and the convolution"),
+        ),
         (
             "new_first",
-            "each new layer's output is appended after the earlier channels: input "
-            "first, then layer 1, layer 2, ...",
+            N_(
+                "each new layer's output is appended after the earlier channels: input "
+                "first, then layer 1, layer 2, ..."
+            ),
         ),
     ),
     shape_hint=_dense_shape_hint,
@@ -216,20 +232,20 @@ def _transition_input(args: tuple) -> tuple[int, ...]:
 
 def _transition_shape_hint(args: tuple, got: tuple, expected: tuple) -> str:
     if len(got) != 4:
-        return "the block keeps the batch, channel, height and width dimensions"
+        return _("the block keeps the batch, channel, height and width dimensions")
     if got[1] != expected[1]:
-        return "the 1x1 convolution maps in_channels to out_channels channels"
+        return _("the 1x1 convolution maps in_channels to out_channels channels")
     if got[2:] == _transition_input(args)[2:]:
-        return "the block ends with 2x2 average pooling with stride 2, which halves height and width"
-    return "the 1x1 convolution keeps height and width; the 2x2 pooling with stride 2 halves them"
+        return _("the block ends with 2x2 average pooling with stride 2, which halves height and width")
+    return _("the 1x1 convolution keeps height and width; the 2x2 pooling with stride 2 halves them")
 
 
 def _transition_structure_hint(args: tuple, missing: collections.Counter, extra: collections.Counter) -> str:
     in_channels, out_channels = args
     if ("bn", in_channels) in missing and ("bn", out_channels) in extra:
-        return "the BatchNorm normalises the block's input (in_channels channels), before the convolution"
+        return _("the BatchNorm normalises the block's input (in_channels channels), before the convolution")
     if any(key[0] != "bn" and key[2:] != (1, 1) for key in extra):
-        return "the transition's convolution is 1x1"
+        return _("the transition's convolution is 1x1")
     return ""
 
 
@@ -241,11 +257,11 @@ TRANSITION_SPEC = BlockSpec(
     output_shape=lambda a, s: (s[0], a[1], s[2] // 2, s[3] // 2),
     reference=lambda a, v: _Transition(*a, variant=v),
     accepted=("relu", "norelu"),
-    wiring="BN - ReLU (optional) - 1x1 conv -> out_channels - 2x2 average pooling with stride 2",
+    wiring=N_("BN - ReLU (optional) - 1x1 conv -> out_channels - 2x2 average pooling with stride 2"),
     mistakes=(
-        ("maxpool", "the transition block ends with 2x2 average pooling, not max pooling"),
-        ("maxpool_norelu", "the transition block ends with 2x2 average pooling, not max pooling"),
-        ("bn_after", "the BatchNorm comes first, on the block's input, then the 1x1 convolution"),
+        ("maxpool", N_("the transition block ends with 2x2 average pooling, not max pooling")),
+        ("maxpool_norelu", N_("the transition block ends with 2x2 average pooling, not max pooling")),
+        ("bn_after", N_("the BatchNorm comes first, on the block's input, then the 1x1 convolution")),
     ),
     shape_hint=_transition_shape_hint,
     structure_hint=_transition_structure_hint,

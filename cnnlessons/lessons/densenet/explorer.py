@@ -11,6 +11,7 @@ from matplotlib.ticker import MaxNLocator
 from ...data import CourseData
 from ...explorers.base import Explorer
 from ...history import History
+from ...i18n import _
 from ...measure import count_parameters, flops_per_image
 from ...models.densenet import SmallDenseNet
 from ...runs.runcache import cache_note
@@ -52,32 +53,32 @@ class GrowthRateExplorer(Explorer):
         self.epochs, self.seed = epochs, seed
         style = {"description_width": "initial"}
         self.growth_rate = widgets.IntSlider(
-            value=growth_rate, min=4, max=48, step=4, description="growth rate k", style=style
+            value=growth_rate, min=4, max=48, step=4, description=_("growth rate k"), style=style
         )
         self.num_layers = widgets.IntSlider(
-            value=num_layers, min=1, max=16, step=1, description="layers per block L", style=style
+            value=num_layers, min=1, max=16, step=1, description=_("layers per block L"), style=style
         )
         self.bottleneck = widgets.ToggleButtons(
-            options=[("BN-ReLU-3x3", False), ("bottleneck (BC)", True)],
+            options=[("BN-ReLU-3x3", False), (_("bottleneck (BC)"), True)],
             value=bool(bottleneck),
-            description="layer",
+            description=_("layer"),
             style=style,
         )
         self.train_button = widgets.Button(
-            description="train this DenseNet",
+            description=_("train this DenseNet"),
             icon="play",
             disabled=data is None,
-            tooltip="train the chosen DenseNet on the lesson's data",
+            tooltip=_("train the chosen DenseNet on the lesson's data"),
         )
         self.runs: dict[tuple[int, int, bool], History] = {}
         """The settings trained so far (k, L, bottleneck) -> History."""
         super().__init__(
             [self.growth_rate, self.num_layers, self.bottleneck, self.train_button],
-            title="DenseNet: growth rate and depth",
+            title=_("DenseNet: growth rate and depth"),
         )
         self.train_button.on_click(self._on_train)
         if data is None:
-            self.set_status("(no data given: the train button is off)")
+            self.set_status(_("(no data given: the train button is off)"))
 
     # -- the current setting ---------------------------------------------------------------------
     @property
@@ -199,7 +200,7 @@ class GrowthRateExplorer(Explorer):
         name = self.label(setting)
 
         def run() -> History:
-            self.set_status(f"training {name} …")
+            self.set_status(_("training {name} …").format(name=name))
             recipe = recipes.DENSENET_VS_RESNET  # trained as the lesson's DenseNet-BC is
             return recipe.fit_run(
                 growth_rate_run(*setting),
@@ -207,13 +208,15 @@ class GrowthRateExplorer(Explorer):
                 epochs=self.epochs,
                 seed=self.seed,
                 show=lambda h: self.set_status(
-                    f"training {name}: epoch {h.epoch[-1]}, val acc {h.val_acc[-1]:.1%}"
+                    _("training {name}: epoch {epoch}, val acc {accuracy:.1%}").format(
+                        name=name, epoch=h.epoch[-1], accuracy=h.val_acc[-1]
+                    )
                 ),
             )[1]
 
         history = self.cached(setting, run)
         if history.interrupted:
-            self.set_status(f"{history}: not kept; press the button to train it again")
+            self.set_status(_("{run}: not kept; press the button to train it again").format(run=history))
             return history
         self.runs[setting] = history
         self.set_status(f"{history}")
@@ -235,4 +238,4 @@ def count_label(run: History) -> str:
 def _percent():
     import matplotlib.pyplot as plt
 
-    return plt.FuncFormatter(lambda v, _: f"{v:.0%}")
+    return plt.FuncFormatter(lambda v, _pos: f"{v:.0%}")

@@ -25,6 +25,7 @@ from ...exercises.functions import (
     seeded_rng,
     show_call,
 )
+from ...i18n import N_, _
 
 LESSON = "03_googlenet"
 
@@ -56,9 +57,11 @@ def _random_reduction_case(rng: random.Random) -> Case:
 def _validate_pair(name: str, case: Case, got: Any) -> None:
     if not (isinstance(got, (tuple, list)) and len(got) == 2 and all(is_int(v) for v in got)):
         raise ExerciseFailed(
-            f"{show_call(name, case)} returned {describe_value(got)}; "
-            "expected a pair of ints: (weights of the single convolution, "
-            "weights of the 1x1 reduction and the convolution after it)"
+            _(
+                "{call} returned {value}; "
+                "expected a pair of ints: (weights of the single convolution, "
+                "weights of the 1x1 reduction and the convolution after it)"
+            ).format(call=show_call(name, case), value=describe_value(got))
         )
 
 
@@ -69,34 +72,37 @@ def _same_pair(got: Any, expected: tuple[int, int]) -> bool:
 def _explain_pair(case: Case, got: Any, expected: tuple[int, int]) -> str:
     words = []
     for name, g, e in (
-        ("first number (one kxk convolution)", got[0], expected[0]),
-        ("second number (1x1 reduction, then kxk)", got[1], expected[1]),
+        (N_("the first number (one kxk convolution) is {verdict}"), got[0], expected[0]),
+        (N_("the second number (1x1 reduction, then kxk) is {verdict}"), got[1], expected[1]),
     ):
-        words.append(f"the {name} is " + ("right" if g == e else f"too {'large' if g > e else 'small'}"))
+        verdict = _("right") if g == e else (_("too large") if g > e else _("too small"))
+        words.append(_(name).format(verdict=verdict))
     return "; ".join(words)
 
 
 _REDUCTION_MISTAKES = [
     Mistake(
         lambda i, r, o, k=3: (k * k * i * o + o, i * r + r + k * k * r * o + o),
-        "Count the weights only, without the biases",
+        N_("Count the weights only, without the biases"),
     ),
     Mistake(
         lambda i, r, o, k=3: (k * k * i * o, k * k * r * o),
-        "The reduced path has two convolutions: the 1x1 from in_channels to reduced_channels, "
-        "then the kxk; count both",
+        N_(
+            "The reduced path has two convolutions: the 1x1 from in_channels to reduced_channels, "
+            "then the kxk; count both"
+        ),
     ),
     Mistake(
         lambda i, r, o, k=3: (i * r + k * k * r * o, k * k * i * o),
-        "The pair is (single kxk convolution, reduced path), in that order",
+        N_("The pair is (single kxk convolution, reduced path), in that order"),
     ),
     Mistake(
         lambda i, r, o, k=3: (k * k * i * o, k * k * i * r + k * k * r * o),
-        "The reduction is a 1x1 convolution: one weight per input-output channel pair",
+        N_("The reduction is a 1x1 convolution: one weight per input-output channel pair"),
     ),
     Mistake(
         lambda i, r, o, k=3: (k * i * o, i * r + k * r * o),
-        "A kxk kernel has k squared weights per input-output channel pair",
+        N_("A kxk kernel has k squared weights per input-output channel pair"),
     ),
 ]
 
@@ -174,34 +180,34 @@ def _inception_input(args: tuple) -> tuple[int, ...]:
 
 
 def _inception_shape_hint(args: tuple, got: tuple, expected: tuple) -> str:
-    _, c1, c2, c3, c4 = args
+    c1, c2, c3, c4 = args[1:]
     if len(got) != 4:
-        return "the block keeps the batch, channel, height and width dimensions"
+        return _("the block keeps the batch, channel, height and width dimensions")
     if got[0] != expected[0]:
-        return "the branches are concatenated along the channel dimension (dim=1), not the batch"
+        return _("the branches are concatenated along the channel dimension (dim=1), not the batch")
     if got[2:] != expected[2:]:
         if got[1] == expected[1]:
-            return (
+            return _(
                 "every branch keeps height and width: the 3x3 conv has padding 1, the 5x5 "
                 "padding 2, and the max pooling stride 1 and padding 1"
             )
-        return "the branches are concatenated along the channel dimension (dim=1)"
+        return _("the branches are concatenated along the channel dimension (dim=1)")
     if got[1] in (c1, c2[1], c3[1], c4):
-        return (
+        return _(
             "the output has as many channels as a single branch: the four branches are "
             "concatenated along the channel dimension (dim=1), not added or replaced"
         )
-    return "the output's channels are those of the four branches, concatenated: c1 + c2[1] + c3[1] + c4"
+    return _("the output's channels are those of the four branches, concatenated: c1 + c2[1] + c3[1] + c4")
 
 
 def _inception_error_hint(args: tuple, message: str) -> str:
     if "Sizes of tensors must match" in message:
-        return (
+        return _(
             "To be concatenated, the branches' outputs need the input's height and width: "
             "3x3 conv with padding 1, 5x5 with padding 2, max pooling with stride 1 and padding 1"
         )
     if "size of tensor" in message:
-        return "The branches are concatenated along the channel dimension (dim=1), not added"
+        return _("The branches are concatenated along the channel dimension (dim=1), not added")
     return ""
 
 
@@ -227,9 +233,10 @@ def _branch_order_probe(probe: Probe) -> None:
     order = sorted(BRANCHES, key=first_channel.__getitem__)
     if order != list(BRANCHES):
         raise ExerciseFailed(
-            f"{probe.label}: the output is not the concatenation of the four branches in order "
-            f"{', '.join(BRANCHES)}; switching off all branches but one shows yours in order "
-            f"{', '.join(order)}"
+            _(
+                "{label}: the output is not the concatenation of the four branches in order "
+                "{expected}; switching off all branches but one shows yours in order {order}"
+            ).format(label=probe.label, expected=", ".join(BRANCHES), order=", ".join(order))
         )
 
 
@@ -240,22 +247,24 @@ INCEPTION_SPEC = BlockSpec(
     input_shape=_inception_input,
     output_shape=lambda a, s: (s[0], a[1] + a[2][1] + a[3][1] + a[4], s[2], s[3]),
     reference=lambda a, v: _Inception(*a, variant=v),
-    wiring="branch 1: 1x1 conv -> c1; branch 2: 1x1 conv -> c2[0], 3x3 conv (padding 1) -> c2[1]; "
-    "branch 3: 1x1 conv -> c3[0], 5x5 conv (padding 2) -> c3[1]; branch 4: 3x3 max pooling "
-    "(stride 1, padding 1), then 1x1 conv -> c4; a ReLU after every convolution; each branch "
-    "reads the block's input; outputs concatenated along channels in that order",
+    wiring=N_(
+        "branch 1: 1x1 conv -> c1; branch 2: 1x1 conv -> c2[0], 3x3 conv (padding 1) -> c2[1]; "
+        "branch 3: 1x1 conv -> c3[0], 5x5 conv (padding 2) -> c3[1]; branch 4: 3x3 max pooling "
+        "(stride 1, padding 1), then 1x1 conv -> c4; a ReLU after every convolution; each branch "
+        "reads the block's input; outputs concatenated along channels in that order"
+    ),
     mistakes=(
         (
             "avg_pool",
-            "the fourth branch starts with 3x3 max pooling (stride 1, padding 1), not average pooling",
+            N_("the fourth branch starts with 3x3 max pooling (stride 1, padding 1), not average pooling"),
         ),
-        ("no_inner_relu", "a ReLU follows every convolution, the 1x1 reductions too"),
-        ("no_relu_b2", "a ReLU follows every convolution, the 1x1 reductions too"),
-        ("no_relu_b3", "a ReLU follows every convolution, the 1x1 reductions too"),
-        ("pool_after", "in the fourth branch the max pooling comes first, then the 1x1 convolution"),
+        ("no_inner_relu", N_("a ReLU follows every convolution, the 1x1 reductions too")),
+        ("no_relu_b2", N_("a ReLU follows every convolution, the 1x1 reductions too")),
+        ("no_relu_b3", N_("a ReLU follows every convolution, the 1x1 reductions too")),
+        ("pool_after", N_("in the fourth branch the max pooling comes first, then the 1x1 convolution")),
     ),
     shape_hint=_inception_shape_hint,
-    nonnegative_hint="a ReLU follows every convolution, the last one of each branch too",
+    nonnegative_hint=N_("a ReLU follows every convolution, the last one of each branch too"),
     probes=(_branch_order_probe,),
     error_hint=_inception_error_hint,
 )
@@ -565,7 +574,7 @@ def _bn_run(answer: Any, case: _BNCase) -> None:
         )
     if not case.training:
         _bn_check_running(answer, case, what, t, before)
-    want, _, _ = _bn_expected(case, before)
+    want = _bn_expected(case, before)[0]
     if not _bn_close(out, want):
         got = out.detach().double()
         hint = next((h for w, h in _bn_output_mistakes(case, before) if _bn_close(got, w)), "")

@@ -7,6 +7,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from ...explorers.base import Explorer
+from ...i18n import _
 from .experiments import GOOGLENET_BRANCHES, Branch, branch_cost, branch_cost_formula
 
 __all__ = ["ReductionExplorer"]
@@ -32,14 +33,16 @@ class ReductionExplorer(Explorer):
         self.branch = widgets.Dropdown(
             options=[(x.label, key) for key, x in GOOGLENET_BRANCHES.items()],
             value=branch,
-            description="branch",
+            description=_("branch"),
             layout=widgets.Layout(width="390px"),
         )
-        self.width = widgets.IntSlider(value=value, min=1, max=b.in_channels, step=1, description="1x1 width")
+        self.width = widgets.IntSlider(
+            value=value, min=1, max=b.in_channels, step=1, description=_("1x1 width")
+        )
         self._switching = False
         super().__init__(
             [self.branch, self.width],
-            title="GoogLeNet: the width of the 1x1 reduction against parameters and FLOPs",
+            title=_("GoogLeNet: the width of the 1x1 reduction against parameters and FLOPs"),
         )
         # a new branch resets the slider to that branch's range and the paper's width (one redraw)
         self.branch.unobserve(self._on_change, names="value")

@@ -11,14 +11,15 @@ from torch import Tensor, nn
 
 from ...exercises.blocks import BlockSpec, Probe, check_block, ref_conv
 from ...exercises.core import ExerciseFailed, exercise
+from ...i18n import N_, _
 
 LESSON = "04_resnet"
 
-_PROJECTION = (
+_PROJECTION = N_(
     "when the shapes differ (in_channels != out_channels, or stride != 1) the shortcut is "
     "a projection: a 1x1 convolution with the block's stride, then BatchNorm"
 )
-_IDENTITY = (
+_IDENTITY = N_(
     "when the shapes match (in_channels == out_channels and stride 1) the shortcut is the "
     "identity, which has no layers"
 )
@@ -95,24 +96,24 @@ def _shortcut_hint(
     projection = _needs_projection(in_channels, out_channels, stride)
     projection_key = (out_channels, in_channels, 1, 1)
     if projection and projection_key in missing:
-        return _PROJECTION
+        return _(_PROJECTION)
     if not projection and projection_key in extra:
-        return _IDENTITY
+        return _(_IDENTITY)
     if any(_is_bn(k) for k in missing) and not any(not _is_bn(k) for k in missing):
-        return "every convolution is followed by BatchNorm, the projection shortcut's too"
+        return _("every convolution is followed by BatchNorm, the projection shortcut's too")
     return ""
 
 
 def _stride_shape_hint(stride: int, got: tuple, expected: tuple, input_shape: tuple) -> str:
     if len(got) != 4:
-        return "the block keeps the batch, channel, height and width dimensions"
+        return _("the block keeps the batch, channel, height and width dimensions")
     if got[2:] != expected[2:]:
         if stride != 1 and got[2:] == input_shape[2:]:
-            return (
+            return _(
                 "with stride 2 the block halves height and width: the stride belongs on its "
                 "first strided convolution and on the projection shortcut"
             )
-        return "the 3x3 convolutions have padding 1; only the stride changes height and width"
+        return _("the 3x3 convolutions have padding 1; only the stride changes height and width")
     return ""
 
 
@@ -121,23 +122,25 @@ def _identity_probe(probe: Probe) -> None:
     if probe.reference.projection is not None:
         return
     with torch.no_grad():
-        for _, bn in probe.layers.norms:
+        for _name, bn in probe.layers.norms:
             bn.weight.zero_()
             bn.bias.zero_()
     out = probe.run()
     if not out.any() and probe.x.gt(0).any():
         raise ExerciseFailed(
-            f"{probe.label}: the output does not contain the shortcut: with every BatchNorm weight "
-            "and bias set to zero (so the residual branch gives 0) the block returns zeros instead "
-            "of relu(x). Add the input x, unchanged, after the last BatchNorm and before the final ReLU"
+            _(
+                "{label}: the output does not contain the shortcut: with every BatchNorm weight "
+                "and bias set to zero (so the residual branch gives 0) the block returns zeros instead "
+                "of relu(x). Add the input x, unchanged, after the last BatchNorm and before the final ReLU"
+            ).format(label=probe.label)
         )
 
 
 def _error_hint(in_channels: int, out_channels: int, stride: int, message: str) -> str:
     if "size of tensor" in message or "must match" in message:
         if _needs_projection(in_channels, out_channels, stride):
-            return "Adding tensors of different shapes: " + _PROJECTION
-        return "Adding tensors of different shapes: the residual branch keeps the input's shape here"
+            return _("Adding tensors of different shapes: {hint}").format(hint=_(_PROJECTION))
+        return _("Adding tensors of different shapes: the residual branch keeps the input's shape here")
     return ""
 
 
@@ -156,23 +159,25 @@ RESIDUAL_SPEC = BlockSpec(
     input_shape=_residual_input,
     output_shape=lambda a, s: (s[0], a[1], _strided(s[2], a[2]), _strided(s[3], a[2])),
     reference=lambda a, v: _Residual(*a, variant=v),
-    wiring="3x3 conv (with the stride, padding 1) - BN - ReLU - 3x3 conv (padding 1) - BN, then add "
-    "the shortcut (x itself, or the projection 1x1 conv with the stride - BN of x), then ReLU",
+    wiring=N_(
+        "3x3 conv (with the stride, padding 1) - BN - ReLU - 3x3 conv (padding 1) - BN, then add "
+        "the shortcut (x itself, or the projection 1x1 conv with the stride - BN of x), then ReLU"
+    ),
     mistakes=(
-        ("stride_second", "the stride belongs on the first 3x3 convolution, not the second"),
-        ("no_mid_relu", "a ReLU follows the first BatchNorm"),
+        ("stride_second", N_("the stride belongs on the first 3x3 convolution, not the second")),
+        ("no_mid_relu", N_("a ReLU follows the first BatchNorm")),
         (
             "relu_before_add",
-            "the residual branch ends with BatchNorm: the ReLU comes after the addition, not before it",
+            N_("the residual branch ends with BatchNorm: the ReLU comes after the addition, not before it"),
         ),
     ),
     shape_hint=lambda a, got, exp: (
-        "the block outputs out_channels channels"
+        _("the block outputs out_channels channels")
         if len(got) == 4 and got[1] != exp[1]
         else _stride_shape_hint(a[2], got, exp, _residual_input(a))
     ),
     structure_hint=lambda a, missing, extra: _shortcut_hint(a[0], a[1], a[2], missing, extra),
-    nonnegative_hint="the block's last step is a ReLU, after the shortcut is added",
+    nonnegative_hint=N_("the block's last step is a ReLU, after the shortcut is added"),
     probes=(_identity_probe,),
     error_hint=lambda a, message: _error_hint(a[0], a[1], a[2], message),
 )
@@ -195,8 +200,8 @@ def _bottleneck_shape_hint(args: tuple, got: tuple, expected: tuple) -> str:
     mid = args[1]
     if len(got) == 4 and got[1] != expected[1]:
         if got[1] == mid:
-            return "the last 1x1 convolution expands to 4 * mid_channels channels"
-        return "the block outputs 4 * mid_channels channels"
+            return _("the last 1x1 convolution expands to 4 * mid_channels channels")
+        return _("the block outputs 4 * mid_channels channels")
     return _stride_shape_hint(args[2], got, expected, _residual_input(args))
 
 
@@ -206,7 +211,7 @@ def _bottleneck_structure_hint(args: tuple, missing: collections.Counter, extra:
     if hint:
         return hint
     if (mid, mid, 3, 3) in missing:
-        return "between the two 1x1 convolutions sits a 3x3 convolution mid_channels -> mid_channels"
+        return _("between the two 1x1 convolutions sits a 3x3 convolution mid_channels -> mid_channels")
     return ""
 
 
@@ -218,20 +223,25 @@ BOTTLENECK_SPEC = BlockSpec(
     output_shape=lambda a, s: (s[0], 4 * a[1], _strided(s[2], a[2]), _strided(s[3], a[2])),
     reference=lambda a, v: _Bottleneck(*a, variant=v),
     accepted=("stride_3x3", "stride_first"),
-    wiring="1x1 conv -> mid_channels - BN - ReLU - 3x3 conv (padding 1) - BN - ReLU - 1x1 conv -> "
-    "4*mid_channels - BN, then add the shortcut (x itself, or the projection 1x1 conv with the "
-    "stride - BN of x), then ReLU; the stride sits on the 3x3 or on the first 1x1 convolution",
+    wiring=N_(
+        "1x1 conv -> mid_channels - BN - ReLU - 3x3 conv (padding 1) - BN - ReLU - 1x1 conv -> "
+        "4*mid_channels - BN, then add the shortcut (x itself, or the projection 1x1 conv with the "
+        "stride - BN of x), then ReLU; the stride sits on the 3x3 or on the first 1x1 convolution"
+    ),
     mistakes=(
-        ("stride_last", "the stride sits on the 3x3 convolution (or on the first 1x1), not on the last 1x1"),
-        ("no_mid_relu", "a ReLU follows the first and the second BatchNorm"),
+        (
+            "stride_last",
+            N_("the stride sits on the 3x3 convolution (or on the first 1x1), not on the last 1x1"),
+        ),
+        ("no_mid_relu", N_("a ReLU follows the first and the second BatchNorm")),
         (
             "relu_before_add",
-            "the residual branch ends with BatchNorm: the ReLU comes after the addition, not before it",
+            N_("the residual branch ends with BatchNorm: the ReLU comes after the addition, not before it"),
         ),
     ),
     shape_hint=_bottleneck_shape_hint,
     structure_hint=_bottleneck_structure_hint,
-    nonnegative_hint="the block's last step is a ReLU, after the shortcut is added",
+    nonnegative_hint=N_("the block's last step is a ReLU, after the shortcut is added"),
     probes=(_identity_probe,),
     error_hint=lambda a, message: _error_hint(a[0], 4 * a[1], a[2], message),
 )

@@ -14,6 +14,7 @@ from matplotlib.ticker import MaxNLocator
 from ...data import CourseData
 from ...explorers.base import Explorer
 from ...history import History
+from ...i18n import _
 from ...models.resnet import check_cifar_depth
 from ...runs.recipes import Run
 from ...runs.runcache import cache_note
@@ -80,16 +81,20 @@ class ShortcutExplorer(Explorer):
         self.data, self.setup = data, setup
         self._train = train or _train_default
         self.shortcut = widgets.ToggleButtons(
-            options=list(SHORTCUT_CHOICES), value=shortcut, description="shortcut"
+            options=list(SHORTCUT_CHOICES), value=shortcut, description=_("shortcut")
         )
-        self.depth = widgets.IntSlider(value=depth, min=8, max=setup.max_depth, step=6, description="depth")
-        self.block = widgets.ToggleButtons(options=list(BLOCK_CHOICES), value=block, description="block")
+        self.depth = widgets.IntSlider(
+            value=depth, min=8, max=setup.max_depth, step=6, description=_("depth")
+        )
+        self.block = widgets.ToggleButtons(options=list(BLOCK_CHOICES), value=block, description=_("block"))
         self.button = widgets.Button(
-            description="train", button_style="primary", tooltip="train this setting (kept for the session)"
+            description=_("train"),
+            button_style="primary",
+            tooltip=_("train this setting (kept for the session)"),
         )
         super().__init__(
             [self.shortcut, self.block, self.depth, self.button],
-            title="ResNet: shortcut and depth against the training error",
+            title=_("ResNet: shortcut and depth against the training error"),
         )
         self.button.on_click(self._on_click)
         self.seconds: dict[tuple[str, int], float] = {}
@@ -113,12 +118,18 @@ class ShortcutExplorer(Explorer):
     def _train_current(self) -> None:
         key = self.key
         if key not in self.cache:
-            self.set_status(f"training {_label(key)} for {self.setup.epochs} epochs ...")
+            self.set_status(
+                _("training {run} for {epochs} epochs ...").format(run=_label(key), epochs=self.setup.epochs)
+            )
             start = time.perf_counter()
             block = {} if len(key) == 2 else {"block": key[2]}
             run = self.cached(key, lambda: self._train(self.data, key[1], key[0], self.setup, **block))
             if run.interrupted:
-                self.set_status(f"{_label(key)} was interrupted: not kept; press train to train it again")
+                self.set_status(
+                    _("{run} was interrupted: not kept; press train to train it again").format(
+                        run=_label(key)
+                    )
+                )
                 return
             self.seconds[key] = time.perf_counter() - start
         self.set_status("")
@@ -145,7 +156,7 @@ class ShortcutExplorer(Explorer):
         ax.set_xlabel("epoch")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel("training error (eval mode)")
-        ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+        ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _pos: f"{v:.0%}"))
         ax.grid(alpha=0.3)
         if self.cache:
             ax.legend(fontsize=8, ncol=2)

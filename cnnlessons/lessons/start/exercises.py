@@ -9,6 +9,7 @@ import torch
 
 from ...exercises.core import ExerciseFailed, call, exercise
 from ...exercises.functions import describe_value, fresh_rng, seeded_rng
+from ...i18n import _
 
 LESSON = "00_start_here"
 
@@ -43,10 +44,10 @@ _FIXED = [
 
 def _hint(got: float, expected: float, n: int) -> str:
     if abs(got - expected * n) < 1e-6 and n > 1:
-        return "that is the number of right predictions; accuracy is their fraction of the batch"
+        return _("that is the number of right predictions; accuracy is their fraction of the batch")
     if abs(got - (1 - expected)) < 1e-6:
-        return "that is the fraction of wrong predictions (the error rate), not the right ones"
-    return (
+        return _("that is the fraction of wrong predictions (the error rate), not the right ones")
+    return _(
         "a prediction is the class of the largest logit of each row (one row per image); "
         "count the rows whose prediction equals the label"
     )
@@ -62,7 +63,11 @@ def _hint(got: float, expected: float, n: int) -> str:
 )
 def check_accuracy(answer: Any) -> int:
     if not callable(answer):
-        raise ExerciseFailed(f"expected the function `accuracy`, got {describe_value(answer)}")
+        raise ExerciseFailed(
+            _("expected the function `{name}`, got {value}").format(
+                name="accuracy", value=describe_value(answer)
+            )
+        )
     seeded, fresh = seeded_rng(), fresh_rng()
     cases = [(logits, labels, True) for logits, labels in _FIXED]
     cases += [(*_random_case(seeded), False) for _ in range(20)]
@@ -71,21 +76,27 @@ def check_accuracy(answer: Any) -> int:
         what = (
             f"accuracy({logits.tolist()}, {labels.tolist()})"
             if documented
-            else f"accuracy(logits of shape {tuple(logits.shape)}, labels of shape {tuple(labels.shape)})"
+            else _("accuracy(logits of shape {logits}, labels of shape {labels})").format(
+                logits=tuple(logits.shape), labels=tuple(labels.shape)
+            )
         )
         before = logits.clone(), labels.clone()
         got = call(answer, logits.clone(), labels.clone(), what=what)
         if isinstance(got, torch.Tensor):
             raise ExerciseFailed(
-                f"{what} returned a tensor ({describe_value(got)}); return a Python "
-                "float: a one-element tensor's `.item()` gives it"
+                _(
+                    "{what} returned a tensor ({value}); return a Python "
+                    "float: a one-element tensor's `.item()` gives it"
+                ).format(what=what, value=describe_value(got))
             )
         if isinstance(got, bool) or not isinstance(got, (int, float)):
-            raise ExerciseFailed(f"{what} returned {describe_value(got)}; expected a float")
+            raise ExerciseFailed(
+                _("{what} returned {value}; expected a float").format(what=what, value=describe_value(got))
+            )
         expected = _accuracy(*before)
         if abs(got - expected) > 1e-6:
-            message = f"{what} returned {got!r}"
+            message = _("{call} returned {got!r}").format(call=what, got=got)
             if documented:
-                message += f"; expected {expected!r}"
+                message += _("; expected {expected!r}").format(expected=expected)
             raise ExerciseFailed(f"{message}: {_hint(got, expected, len(labels))}")
     return len(cases)

@@ -13,6 +13,7 @@ from torch import nn
 
 from ...exercises.core import ExerciseFailed, call, exercise
 from ...exercises.functions import describe_value, fresh_rng, seeded_rng
+from ...i18n import N_, _
 
 LESSON = "06_summary"
 
@@ -58,10 +59,10 @@ _WORDINGS = {
     ),
 }
 _NAMES = {
-    "VGGNet": "stacks of 3x3 convolutions",
-    "GoogLeNet": "the 1x1 convolution",
-    "ResNet": "the skip connection",
-    "DenseNet": "concatenation",
+    "VGGNet": N_("stacks of 3x3 convolutions"),
+    "GoogLeNet": N_("the 1x1 convolution"),
+    "ResNet": N_("the skip connection"),
+    "DenseNet": N_("concatenation"),
 }
 _NUMBERS = {"one": "1", "three": "3", "five": "5"}
 
@@ -109,8 +110,9 @@ def check_techniques(answer: Any) -> int:
         answer = call(answer, what="techniques()")
     if not isinstance(answer, dict):
         raise ExerciseFailed(
-            f"expected a dict from architecture name to its key technique, got an object of type "
-            f"{type(answer).__name__}"
+            _(
+                "expected a dict from architecture name to its key technique, got an object of type {type}"
+            ).format(type=type(answer).__name__)
         )
     entries: dict[str, tuple[Any, Any]] = {}
     for name, value in answer.items():
@@ -120,13 +122,17 @@ def check_techniques(answer: Any) -> int:
     for architecture in ARCHITECTURES:
         if architecture not in entries:
             raise ExerciseFailed(
-                f"the dict has no entry for {architecture} (keys found: "
-                f"{', '.join(repr(k) for k in answer) or 'none'})"
+                _("the dict has no entry for {architecture} (keys found: {keys})").format(
+                    architecture=architecture, keys=", ".join(repr(k) for k in answer) or _("none")
+                )
             )
         name, value = entries[architecture]
         if not isinstance(value, str) or not value.strip():
             raise ExerciseFailed(
-                f"the entry for {name!r} should name its key technique in a few words (a str), got {value!r}"
+                _(
+                    "the entry for {name!r} should name its key technique in a few words (a str), "
+                    "got {value!r}"
+                ).format(name=name, value=value)
             )
         text = _text(value)
         if _mentions(text, architecture):
@@ -134,13 +140,23 @@ def check_techniques(answer: Any) -> int:
         others = [a for a in ARCHITECTURES if a != architecture and _mentions(text, a)]
         if others:
             raise ExerciseFailed(
-                f"the entry for {name!r}, {value!r}, describes {others[0]}'s key "
-                f"technique ({_NAMES[others[0]]}), not {architecture}'s"
+                _(
+                    "the entry for {name!r}, {value!r}, describes {other}'s key "
+                    "technique ({technique}), not {architecture}'s"
+                ).format(
+                    name=name,
+                    value=value,
+                    other=others[0],
+                    technique=_(_NAMES[others[0]]),
+                    architecture=architecture,
+                )
             )
         raise ExerciseFailed(
-            f"the entry for {name!r}, {value!r}, does not name {architecture}'s key "
-            "technique; look at the section of the summary lesson about it, and name "
-            "it in its usual words"
+            _(
+                "the entry for {name!r}, {value!r}, does not name {architecture}'s key "
+                "technique; look at the section of the summary lesson about it, and name "
+                "it in its usual words"
+            ).format(name=name, value=value, architecture=architecture)
         )
     return len(ARCHITECTURES)
 
@@ -194,7 +210,7 @@ def _vgg(c: int, rng: random.Random) -> tuple[nn.Module, str]:
     layers = [m for i in range(n) for m in _conv(c if i == 0 else out, out, 3, bn)]
     if rng.random() < 0.3:
         layers.append(nn.MaxPool2d(2, ceil_mode=True))
-    return _Block("stack", [nn.Sequential(*layers)]), f"{n} 3x3 convolution(s)"
+    return _Block("stack", [nn.Sequential(*layers)]), _("{n} 3x3 convolution(s)").format(n=n)
 
 
 def _googlenet(c: int, rng: random.Random) -> tuple[nn.Module, str]:
@@ -204,18 +220,18 @@ def _googlenet(c: int, rng: random.Random) -> tuple[nn.Module, str]:
         mid = w()
         paths.append(nn.Sequential(*_conv(c, mid, 1, bn), *_conv(mid, w(), k, bn)))
     paths.append(nn.Sequential(nn.MaxPool2d(3, stride=1, padding=1), *_conv(c, w(), 1, bn)))
-    return _Block("branches", paths), "four parallel paths (1x1, 3x3, 5x5 convolutions, pooling)"
+    return _Block("branches", paths), _("four parallel paths (1x1, 3x3, 5x5 convolutions, pooling)")
 
 
 def _resnet(c: int, rng: random.Random) -> tuple[nn.Module, str]:
     kind = rng.choice(["basic", "bottleneck", "pre-activation"])
     if kind == "basic":
         path = nn.Sequential(*_conv(c, c, 3), *_conv(c, c, 3, relu=False))
-        return _Block("add", [path], relu=True), "two 3x3 convolutions"
+        return _Block("add", [path], relu=True), _("two 3x3 convolutions")
     if kind == "bottleneck":
         mid = max(1, c // 4)
         path = nn.Sequential(*_conv(c, mid, 1), *_conv(mid, mid, 3), *_conv(mid, c, 1, relu=False))
-        return _Block("add", [path], relu=True), "1x1, 3x3 and 1x1 convolutions"
+        return _Block("add", [path], relu=True), _("1x1, 3x3 and 1x1 convolutions")
     path = nn.Sequential(
         nn.BatchNorm2d(c),
         nn.ReLU(),
@@ -224,7 +240,7 @@ def _resnet(c: int, rng: random.Random) -> tuple[nn.Module, str]:
         nn.ReLU(),
         nn.Conv2d(c, c, 3, padding=1, bias=False),
     )
-    return _Block("add", [path]), "two 3x3 convolutions, each after BN and ReLU"
+    return _Block("add", [path]), _("two 3x3 convolutions, each after BN and ReLU")
 
 
 def _densenet(c: int, rng: random.Random) -> tuple[nn.Module, str]:
@@ -239,20 +255,27 @@ def _densenet(c: int, rng: random.Random) -> tuple[nn.Module, str]:
         layers.append(nn.Conv2d(channels, k, 3, padding=1, bias=False))
         paths.append(nn.Sequential(*layers))
     return _Block("dense", paths), (
-        f"{n} layer(s) of " + ("1x1 and 3x3" if bottleneck else "3x3") + " convolutions"
-    )
+        _("{n} layer(s) of 1x1 and 3x3 convolutions") if bottleneck else _("{n} layer(s) of 3x3 convolutions")
+    ).format(n=n)
 
 
 _BUILDERS = {"VGGNet": _vgg, "GoogLeNet": _googlenet, "ResNet": _resnet, "DenseNet": _densenet}
 _BLOCK_HINTS = {
-    "DenseNet": "look at what this block does with its input: is the input itself still in the "
-    "output, unchanged?",
-    "ResNet": "look at what this block does with its input: with every weight of its layers at "
-    "zero, what would it return?",
-    "GoogLeNet": "this block neither keeps its input in its output nor adds it to the output; look "
-    "at the kernel sizes of its convolutions",
-    "VGGNet": "this block neither keeps its input in its output nor adds it to the output; look at "
-    "the kernel sizes of its convolutions",
+    "DenseNet": N_(
+        "look at what this block does with its input: is the input itself still in the output, unchanged?"
+    ),
+    "ResNet": N_(
+        "look at what this block does with its input: with every weight of its layers at "
+        "zero, what would it return?"
+    ),
+    "GoogLeNet": N_(
+        "this block neither keeps its input in its output nor adds it to the output; look "
+        "at the kernel sizes of its convolutions"
+    ),
+    "VGGNet": N_(
+        "this block neither keeps its input in its output nor adds it to the output; look at "
+        "the kernel sizes of its convolutions"
+    ),
 }
 
 
@@ -268,7 +291,11 @@ def _random_block(architecture: str, rng: random.Random) -> tuple[nn.Module, tor
             m.running_var.uniform_(0.5, 2.0)
     block.eval()
     x = torch.rand(2, c, size, size) + 0.05  # positive, like features after a ReLU
-    return block, x, f"a block of {layers} on x of shape {tuple(x.shape)}"
+    return (
+        block,
+        x,
+        _("a block of {layers} on x of shape {shape}").format(layers=layers, shape=tuple(x.shape)),
+    )
 
 
 @exercise(
@@ -285,7 +312,11 @@ def _random_block(architecture: str, rng: random.Random) -> tuple[nn.Module, tor
 )
 def check_identify_block(answer: Any) -> int:
     if not callable(answer):
-        raise ExerciseFailed(f"expected the function `identify_block`, got {describe_value(answer)}")
+        raise ExerciseFailed(
+            _("expected the function `{name}`, got {value}").format(
+                name="identify_block", value=describe_value(answer)
+            )
+        )
     # every technique, and the look-alikes: 1x1 convolutions in ResNet and DenseNet-BC blocks,
     # channels that grow in VGG and GoogLeNet blocks, blocks that keep the input's shape
     plan = [a for a in ARCHITECTURES for _ in range(4)]
@@ -298,16 +329,22 @@ def check_identify_block(answer: Any) -> int:
         got = call(answer, copy.deepcopy(block), x, what=f"identify_block({description})")
         if not isinstance(got, str) or architecture_of(got) is None:
             raise ExerciseFailed(
-                f"identify_block({description}) returned {describe_value(got)}; "
-                f"expected one of {', '.join(map(repr, ARCHITECTURES))}"
+                _("identify_block({description}) returned {value}; expected one of {names}").format(
+                    description=description,
+                    value=describe_value(got),
+                    names=", ".join(map(repr, ARCHITECTURES)),
+                )
             )
         if not torch.equal(x, before):
             raise ExerciseFailed(
-                f"identify_block({description}) changed x in place; leave the input as it was"
+                _("identify_block({description}) changed x in place; leave the input as it was").format(
+                    description=description
+                )
             )
         if architecture_of(got) != architecture:
             raise ExerciseFailed(
-                f"identify_block({description}) returned {got!r}, which is not "
-                f"right: {_BLOCK_HINTS[architecture]}"
+                _("identify_block({description}) returned {got!r}, which is not right: {hint}").format(
+                    description=description, got=got, hint=_(_BLOCK_HINTS[architecture])
+                )
             )
     return len(cases)

@@ -11,6 +11,7 @@ from torch import Tensor, nn
 from ...exercises.blocks import BlockSpec, check_block, ref_conv
 from ...exercises.core import exercise
 from ...exercises.functions import Case, Mistake, check_function
+from ...i18n import N_, _
 
 LESSON = "02_vggnet"
 
@@ -35,15 +36,19 @@ def _random_field_case(rng: random.Random) -> Case:
 _FIELD_MISTAKES = [
     Mistake(
         lambda n, k=3: n * k,
-        "The windows of stacked layers overlap: each extra layer widens the field by "
-        "kernel_size - 1 pixels, not kernel_size",
+        N_(
+            "The windows of stacked layers overlap: each extra layer widens the field by "
+            "kernel_size - 1 pixels, not kernel_size"
+        ),
     ),
-    Mistake(lambda n, k=3: n * (k - 1), "Start from what no layer at all sees: a single pixel"),
+    Mistake(lambda n, k=3: n * (k - 1), N_("Start from what no layer at all sees: a single pixel")),
     Mistake(
-        lambda n, k=3: k + n * (k - 1), "Count from a single pixel: one layer of a k x k kernel sees k pixels"
+        lambda n, k=3: k + n * (k - 1),
+        N_("Count from a single pixel: one layer of a k x k kernel sees k pixels"),
     ),
     Mistake(
-        lambda n, k=3: k**n, "The field grows by addition, a fixed amount per layer, not by multiplication"
+        lambda n, k=3: k**n,
+        N_("The field grows by addition, a fixed amount per layer, not by multiplication"),
     ),
 ]
 
@@ -95,22 +100,26 @@ def _random_params_case(rng: random.Random) -> Case:
 _PARAM_MISTAKES = [
     Mistake(
         lambda k, i, o, bias=True: k * i * o + (o if bias else 0),
-        "The kernel is kernel_size x kernel_size: it has kernel_size squared weights per "
-        "input-output channel pair",
+        N_(
+            "The kernel is kernel_size x kernel_size: it has kernel_size squared weights per "
+            "input-output channel pair"
+        ),
     ),
     Mistake(
-        lambda k, i, o, bias=True: k * k * i * o + (i if bias else 0), "There is one bias per output channel"
+        lambda k, i, o, bias=True: k * k * i * o + (i if bias else 0),
+        N_("There is one bias per output channel"),
     ),
     Mistake(
-        lambda k, i, o, bias=True: k * k * i * o + o, "With bias=False the convolution has no biases to count"
+        lambda k, i, o, bias=True: k * k * i * o + o,
+        N_("With bias=False the convolution has no biases to count"),
     ),
     Mistake(
         lambda k, i, o, bias=True: k * k * i * o,
-        "With bias=True each output channel has one bias, and it counts as a parameter",
+        N_("With bias=True each output channel has one bias, and it counts as a parameter"),
     ),
     Mistake(
         lambda k, i, o, bias=True: k * k * (i + o) + (o if bias else 0),
-        "Every output channel has a kernel for every input channel: the channel counts multiply",
+        N_("Every output channel has a kernel for every input channel: the channel counts multiply"),
     ),
 ]
 
@@ -118,7 +127,7 @@ _PARAM_MISTAKES = [
 def _explain_params(case: Case, got: Any, expected: Any) -> str:
     out_channels = case.args[2]
     if isinstance(got, int) and abs(got - expected) == out_channels:
-        return f"off by exactly the {out_channels} biases: look at the bias term"
+        return _("off by exactly the {count} biases: look at the bias term").format(count=out_channels)
     return ""
 
 
@@ -177,19 +186,19 @@ def _vgg_input(args: tuple) -> tuple[int, ...]:
 
 def _vgg_shape_hint(args: tuple, got: tuple, expected: tuple) -> str:
     num_convs = args[0]
-    _, _, h, w = _vgg_input(args)
+    h, w = _vgg_input(args)[2:]
     if len(got) != 4:
-        return "the block keeps the batch, channel, height and width dimensions"
+        return _("the block keeps the batch, channel, height and width dimensions")
     if got[1] != expected[1]:
-        return "every convolution of the block outputs out_channels channels"
+        return _("every convolution of the block outputs out_channels channels")
     if got[2:] == (h, w):
-        return "the block ends with 2x2 max pooling with stride 2, which halves height and width"
+        return _("the block ends with 2x2 max pooling with stride 2, which halves height and width")
     if got[2:] in (
         (h - 2 * num_convs, w - 2 * num_convs),
         ((h - 2 * num_convs) // 2, (w - 2 * num_convs) // 2),
     ):
-        return "each 3x3 convolution keeps height and width: padding 1"
-    return (
+        return _("each 3x3 convolution keeps height and width: padding 1")
+    return _(
         "the 3x3 convolutions keep height and width (padding 1); the 2x2 pooling with stride 2 "
         "halves them, rounding down"
     )
@@ -202,14 +211,16 @@ VGG_SPEC = BlockSpec(
     input_shape=_vgg_input,
     output_shape=lambda a, s: (s[0], a[2], s[2] // 2, s[3] // 2),
     reference=lambda a, v: _VGGBlock(*a, variant=v),
-    wiring="num_convs x (3x3 conv with padding 1, then ReLU), then 2x2 max pooling with stride 2; "
-    "the first convolution takes in_channels, the others out_channels",
+    wiring=N_(
+        "num_convs x (3x3 conv with padding 1, then ReLU), then 2x2 max pooling with stride 2; "
+        "the first convolution takes in_channels, the others out_channels"
+    ),
     mistakes=(
-        ("avg_pool", "the block ends with 2x2 max pooling, not average pooling"),
-        ("relu_last_only", "every convolution is followed by its own ReLU"),
+        ("avg_pool", N_("the block ends with 2x2 max pooling, not average pooling")),
+        ("relu_last_only", N_("every convolution is followed by its own ReLU")),
     ),
     shape_hint=_vgg_shape_hint,
-    nonnegative_hint="every convolution is followed by a ReLU, so the pooled outputs are >= 0",
+    nonnegative_hint=N_("every convolution is followed by a ReLU, so the pooled outputs are >= 0"),
 )
 
 

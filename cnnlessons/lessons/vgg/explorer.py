@@ -8,6 +8,7 @@ from matplotlib.ticker import MaxNLocator
 
 from ...data import CourseData
 from ...explorers.base import Explorer
+from ...i18n import _
 from ...measure import stacked_receptive_field
 from ...profiles import Profile
 from ...runs.runcache import cache_note
@@ -48,21 +49,25 @@ class KernelExplorer(Explorer):
             raise ValueError(f"num_layers must be between 1 and max_layers={max_layers}, got {num_layers}")
         self.data, self.channels, self.epochs, self.width = data, channels, epochs, width
         self.profile = profile
-        self.kernel_size = widgets.IntSlider(value=kernel_size, min=3, max=11, step=2, description="kernel k")
+        self.kernel_size = widgets.IntSlider(
+            value=kernel_size, min=3, max=11, step=2, description=_("kernel k")
+        )
         self.num_layers = widgets.IntSlider(
-            value=num_layers, min=1, max=max_layers, step=1, description="layers L"
+            value=num_layers, min=1, max=max_layers, step=1, description=_("layers L")
         )
         self.button = widgets.Button(
-            description="train both",
+            description=_("train both"),
             icon="play",
-            tooltip="train the kxk stack and the 3x3 stack of the same receptive field (cached per setting)",
+            tooltip=_(
+                "train the kxk stack and the 3x3 stack of the same receptive field (cached per setting)"
+            ),
         )
         self.button.on_click(self._on_click)
         if data is None:
             self.button.disabled = True
         super().__init__(
             [self.kernel_size, self.num_layers, self.button],
-            title="VGG: kernel size and depth against receptive field and parameters",
+            title=_("VGG: kernel size and depth against receptive field and parameters"),
         )
 
     # -- training -------------------------------------------------------------------------
@@ -79,10 +84,12 @@ class KernelExplorer(Explorer):
             raise ValueError("this explorer was built without data: pass data=load_data(profile)")
         k, n = self.key()
         if k == 3:
-            self.set_status("with k = 3 both stacks are the same: choose k >= 5 to compare")
+            self.set_status(_("with k = 3 both stacks are the same: choose k >= 5 to compare"))
             return {}
         self.set_status(
-            f"training {kernel_label(k, n)} against {kernel_label(3, equivalent_3x3_layers(k, n))} ..."
+            _("training {stack} against {other} ...").format(
+                stack=kernel_label(k, n), other=kernel_label(3, equivalent_3x3_layers(k, n))
+            )
         )
         runs = self.cached(
             ("runs", k, n),
@@ -91,7 +98,12 @@ class KernelExplorer(Explorer):
             ),
         )
         self.set_status(
-            "trained: " + ", ".join(f"{label} {h.val_acc[-1]:.1%} val acc" for label, h in runs.items())
+            _("trained: {runs}").format(
+                runs=", ".join(
+                    _("{label} {accuracy:.1%} val acc").format(label=label, accuracy=h.val_acc[-1])
+                    for label, h in runs.items()
+                )
+            )
         )
         self.update()
         return runs
@@ -149,7 +161,7 @@ class KernelExplorer(Explorer):
                 )
             ax.set_xlabel("epoch")
             ax.set_ylabel("validation accuracy")
-            ax.yaxis.set_major_formatter(lambda v, _: f"{v:.1%}")
+            ax.yaxis.set_major_formatter(lambda v, _pos: f"{v:.1%}")
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.grid(alpha=0.3)
             ax.legend(fontsize=7)
