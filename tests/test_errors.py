@@ -245,3 +245,34 @@ def test_the_checkpoints_errors_command_names_what_it_cannot_do(tmp_path, capsys
     )
     err = capsys.readouterr().err
     assert err.startswith("checkpoints errors: --data: dataset path") and "does not exist" in err
+
+
+def test_confident_mistakes_on_show_images_only_on_the_records_own_test_split(digits, monkeypatch):
+    import dataclasses
+
+    from cnnlessons.runs import errors
+    from cnnlessons.runs.errors import confident_mistakes_on
+
+    found = confident_mistakes_on("small_vgg", digits)
+    assert found.images is None and len(found) == 0
+    assert f"({len(digits.test_labels):,} digits images) is another" in found.why and "10,000" in found.why
+    # On the record's own split (its hash; here stand-ins of CIFAR-10's 10,000 test images), the
+    # mistakes are the record's, their images picked by index, most confident first.
+    cifar = dataclasses.replace(
+        digits,
+        classes=CLASSES,
+        test_images=(torch.arange(10_000).view(-1, 1, 1, 1) % 256).expand(-1, 3, 2, 2).to(torch.uint8),
+        test_labels=torch.zeros(10_000, dtype=torch.int64),
+    )
+    monkeypatch.setattr(
+        errors, "split_digest", lambda data: load_record("small_vgg")["error_analysis"]["test_sha256"]
+    )
+    found = confident_mistakes_on("small_vgg", cifar, n=3)
+    listed = confident_mistakes("small_vgg")[:3]
+    assert found.why == "" and found.name == "small_vgg" and len(found) == 3
+    assert [int(img[0, 0, 0]) for img in found.images] == [m["index"] % 256 for m in listed]
+    assert [CLASSES[k] for k in found.predicted] == [m["predicted"] for m in listed]
+    assert [CLASSES[k] for k in found.truth] == [m["true"] for m in listed]
+    assert found.probability == [m["probability"] for m in listed] == sorted(found.probability, reverse=True)
+    with pytest.raises(ValueError, match="n must be an int >= 1, got 0"):
+        confident_mistakes_on("small_vgg", cifar, n=0)

@@ -132,3 +132,59 @@ def test_look_inside_says_when_the_converged_weights_cannot_take_the_data(digits
     with pytest.raises(ValueError, match="converged must be one of resnet20, small_alexnet"):
         look_inside(model, digits, converged="resnet18")
     plt.close("all")
+
+
+def test_look_inside_folds_its_table_and_titles_the_run_with_its_accuracy_on_request(digits, model, capsys):
+    import matplotlib.pyplot as plt
+
+    from cnnlessons.explorers.views import look_inside
+
+    shown = look_inside(model, digits, images=2, fold_table=True, accuracy=0.5)
+    printed = capsys.readouterr().out
+    # outside a notebook the fold prints its summary line, then the table
+    assert "Layer table of SmallResNet: " in printed and shown.table in printed
+    assert shown.accuracy == 0.5 and shown.titled == "this run's own model (50.0% test accuracy)"
+    assert (
+        shown.feature_maps._suptitle.get_text()
+        == "feature maps of this run's own model (50.0% test accuracy)"
+    )
+    assert shown.gradcam._suptitle.get_text() == "Grad-CAM of this run's own model (50.0% test accuracy)"
+    assert shown.explorer.figure._suptitle.get_text().startswith(
+        "this run's own model (50.0% test accuracy); layer3"
+    )
+    # True alone knows no accuracy for the run's own model: the titles stay as they were
+    shown = look_inside(model, digits, images=2, accuracy=True)
+    assert shown.accuracy is None and shown.gradcam._suptitle.get_text() == "Grad-CAM of this run's own model"
+    assert shown.explorer.figure._suptitle.get_text().startswith("layer3")
+    with pytest.raises(ValueError, match="accuracy must be True, False or a test accuracy between 0 and 1"):
+        look_inside(model, digits, accuracy=50.0)
+    plt.close("all")
+
+
+def test_look_inside_titles_the_checkpoint_with_its_records_accuracy(digits, capsys):
+    import dataclasses
+
+    import matplotlib.pyplot as plt
+
+    from cnnlessons.explorers.views import look_inside
+    from cnnlessons.models.converged import load_record
+
+    cifar = dataclasses.replace(  # CIFAR-10's shape, for the checkpoint: a few stand-in images
+        digits,
+        classes=[f"class {k}" for k in range(10)],
+        train_images=torch.zeros(1, 3, 32, 32, dtype=torch.uint8),
+        test_images=torch.zeros(2, 3, 32, 32, dtype=torch.uint8),
+        test_labels=torch.zeros(2, dtype=torch.int64),
+    )
+    torch.manual_seed(0)
+    own = build_model("small_resnet", depth=8, width=4)
+    accuracy = load_record("small_resnet")["test_acc"]
+    # the checkpoint's accuracy, not the run's own (0.1)
+    shown = look_inside(own, cifar, converged="small_resnet", images=1, channels=2, accuracy=0.1)
+    assert shown.model is not own and shown.accuracy == accuracy
+    assert (
+        shown.gradcam._suptitle.get_text()
+        == f"Grad-CAM of small_resnet trained to the end ({accuracy:.1%} test accuracy)"
+    )
+    capsys.readouterr()
+    plt.close("all")

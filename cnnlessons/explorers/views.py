@@ -16,7 +16,16 @@ from ..data import CourseData
 from ..frontend import inline
 from ..i18n import _
 from ..views.cam import gradcam, plot_gradcam, predict
-from ..views.stages import as_batch, display_image, feature_maps, plot_feature_maps, shape_table, stages
+from ..views.plumbing import fold_layers
+from ..views.stages import (
+    SHAPE_COLUMNS,
+    as_batch,
+    display_image,
+    feature_maps,
+    plot_feature_maps,
+    shape_table,
+    stages,
+)
 from .base import Explorer
 
 __all__ = ["LookInside", "ViewsExplorer", "look_inside"]
@@ -29,6 +38,7 @@ class ViewsExplorer(Explorer):
     ``ViewsExplorer(model, data)`` takes the first ``n_images`` test images of ``data``; or pass
     ``images`` (normalised, N x C x H x W) with ``labels`` and ``class_names`` (e.g. real photos
     for a model with ImageNet weights). Maps are computed once per (image, stage) and kept.
+    ``model_title`` (which model, e.g. with its test accuracy) starts the figure's title.
     """
 
     figsize = (10.0, 3.6)
@@ -45,6 +55,7 @@ class ViewsExplorer(Explorer):
         shown: Tensor | None = None,
         stage: str | None = None,
         channels: int = 8,
+        model_title: str | None = None,
     ) -> None:
         if not isinstance(model, nn.Module):
             raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
@@ -65,6 +76,7 @@ class ViewsExplorer(Explorer):
         if isinstance(channels, bool) or not isinstance(channels, int) or channels < 1:
             raise ValueError(f"channels must be an int >= 1, got {channels!r}")
         self.model, self.images, self.channels = model, images, channels
+        self.model_title = model_title
         self.labels = None if labels is None else [int(c) for c in labels]
         self.class_names = None if class_names is None else list(class_names)
         self.shown = images.cpu() if shown is None else shown
@@ -159,10 +171,10 @@ class ViewsExplorer(Explorer):
             ax.set_title(_("ch {channel}").format(channel=ch), fontsize=7)
             ax.set_xticks([])
             ax.set_yticks([])
-        fig.suptitle(
-            _("{stage}: {c} maps of {h}x{w}, the {k} most active").format(stage=stage, c=c, h=h, w=w, k=k),
-            fontsize=9,
-        )
+        title = _("{stage}: {c} maps of {h}x{w}, the {k} most active").format(stage=stage, c=c, h=h, w=w, k=k)
+        if self.model_title:
+            title = f"{self.model_title}; {title}"
+        fig.suptitle(title, fontsize=9)
         peak = int(cam.argmax())
         where = (
             _("its Grad-CAM map peaks at row {row}, column {column}").format(
@@ -200,11 +212,20 @@ class LookInside:
     feature_maps: Figure
     gradcam: Figure
     explorer: ViewsExplorer
+    accuracy: float | None = None
+    """The test accuracy of the model it looked at, where known: the checkpoint's record's, or the
+    one passed as ``accuracy=`` for the run's own model."""
 
     @property
     def title(self) -> str:
         """Which model it is, in a few words, for a figure's title."""
         return _title(self.which)
+
+    @property
+    def titled(self) -> str:
+        """``title`` with the test accuracy where known: ``small_vgg trained to the end (81.2% test
+        accuracy)``."""
+        return _with_accuracy(self.title, self.accuracy)
 
     def _ipython_display_(self) -> None:
         from IPython.display import display
@@ -213,7 +234,14 @@ class LookInside:
 
 
 def look_inside(
-    model: nn.Module, data: CourseData, *, converged: str | None = None, images: int = 8, channels: int = 6
+    model: nn.Module,
+    data: CourseData,
+    *,
+    converged: str | None = None,
+    images: int = 8,
+    channels: int = 6,
+    fold_table: bool = False,
+    accuracy: bool | float = False,
 ) -> LookInside:
     """A lesson's look inside a trained model, in order: its layer-by-layer shape table, the
     most active ``channels`` feature maps of every stage on the first test image of ``data``,
@@ -225,6 +253,12 @@ def look_inside(
     model trained to the end, whose accuracy the titles give. Without it, or on data those weights
     cannot take (the smoke profile's 16x16 digits), the look is at ``model``, the run's own, and
     the first line says which.
+
+    ``fold_table=True`` folds the layer table under one line (``views.fold_layers``: parameters
+    and mult-adds) instead of printing it. ``accuracy`` puts the model's test accuracy into every
+    figure's title: ``True`` where the look is at the checkpoint (its record's), a float (``model``'s
+    own, e.g. ``history.test_acc``) also where it is at ``model``. The defaults print and draw
+    what they always did.
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
@@ -232,13 +266,20 @@ def look_inside(
         raise TypeError(f"data must be a CourseData (load_data(profile)), got {type(data).__name__}")
     if isinstance(images, bool) or not isinstance(images, int) or images < 1:
         raise ValueError(f"images must be an int >= 1, got {images!r}")
+    if not isinstance(accuracy, (bool, float)) or (not isinstance(accuracy, bool) and not 0 <= accuracy <= 1):
+        raise ValueError(f"accuracy must be True, False or a test accuracy between 0 and 1, got {accuracy!r}")
+    own = model
     model, which = _which_model(model, data, converged)
     print(which)
-    table = str(shape_table(model, data.input_size))
-    print(table)
+    if fold_table:
+        table = str(fold_layers(model, data.input_size, **SHAPE_COLUMNS))
+    else:
+        table = str(shape_table(model, data.input_size))
+        print(table)
     x, y = data.batch("test", images)
     x = x.to(next(model.parameters()).device)
-    title = _title(which)
+    known = _accuracy(model, own, accuracy)
+    title = _with_accuracy(_title(which), known)
     maps = plot_feature_maps(
         feature_maps(model, x[0]),
         channels=channels,
@@ -255,10 +296,21 @@ def look_inside(
         title=_("Grad-CAM of {model}").format(model=title),
     )
     _show(cams)
-    explorer = ViewsExplorer(model, data, n_images=images)
+    explorer = ViewsExplorer(model, data, n_images=images, model_title=title if known is not None else None)
     explorer.static()
     print(explorer.text)
-    return LookInside(model, which, table, maps, cams, explorer)
+    return LookInside(model, which, table, maps, cams, explorer, known)
+
+
+def _accuracy(shown: nn.Module, own: nn.Module, accuracy: bool | float) -> float | None:
+    """The test accuracy ``look_inside`` titles ``shown`` with: the checkpoint's record's, or the
+    float given for the run's own model; None where it was not asked for or is not known."""
+    if accuracy is False:
+        return None
+    if shown is not own:
+        record: dict = shown.checkpoint_record  # type: ignore[assignment]  # set by load_converged
+        return float(record["test_acc"])
+    return None if accuracy is True else float(accuracy)
 
 
 def _which_model(model: nn.Module, data: CourseData, converged: str | None) -> tuple[nn.Module, str]:
@@ -296,6 +348,12 @@ def _which_model(model: nn.Module, data: CourseData, converged: str | None) -> t
         epochs=record["epochs"],
         name=name,
     )
+
+
+def _with_accuracy(title: str, accuracy: float | None) -> str:
+    if accuracy is None:
+        return title
+    return _("{model} ({accuracy:.1%} test accuracy)").format(model=title, accuracy=accuracy)
 
 
 def _title(which: str) -> str:

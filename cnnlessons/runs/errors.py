@@ -38,21 +38,25 @@ from torch import nn
 
 from ..data import CourseData
 from ..devices import device_description, pick_device
+from ..i18n import _
 from ..models.converged import (
     ERROR_KEYS,
     WEIGHTS,
     available,
     check_error_analysis,
+    confident_mistakes,
     load_converged,
     load_record,
     record_path,
 )
+from ..plots.errors import Mistakes
 
 __all__ = [
     "CONFIDENT_MISTAKES",
     "ORDER",
     "add_arguments",
     "add_error_analysis",
+    "confident_mistakes_on",
     "error_analysis",
     "run",
     "split_digest",
@@ -77,6 +81,37 @@ def split_digest(data: CourseData, which: str = "test") -> str:
         digest.update(f"{tensor.dtype}|{tuple(tensor.shape)}|".encode())
         digest.update(tensor.reshape(-1).view(torch.uint8).numpy().tobytes())
     return digest.hexdigest()
+
+
+def confident_mistakes_on(name: str, data: CourseData, n: int = 8) -> Mistakes:
+    """The first ``n`` of checkpoint ``name``'s most confident mistakes (its record), with their
+    images from ``data``'s test split: only where that split is the very one the record measured
+    (its hash), since the record names a mistake by its index there; else no images and why
+    (``plots.plot_mistakes`` draws them)."""
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"n must be an int >= 1, got {n!r}")
+    measured = load_record(name).get("error_analysis", {})
+    if split_digest(data) != measured.get("test_sha256"):
+        why = _(
+            "The images of {name}'s most confident mistakes are left out: its record names them by "
+            "their index in the {images:,} test images of {measured}, and this run's test split "
+            "({count:,} {data} images) is another."
+        ).format(
+            name=name,
+            images=measured.get("images", 0),
+            measured=measured.get("data"),
+            count=len(data.test_labels),
+            data=data.name,
+        )
+        return Mistakes(name, None, [], [], [], why)
+    found = confident_mistakes(name)[:n]
+    return Mistakes(
+        name,
+        data.test_images[[m["index"] for m in found]],
+        [data.classes.index(m["predicted"]) for m in found],
+        [data.classes.index(m["true"]) for m in found],
+        [float(m["probability"]) for m in found],
+    )
 
 
 @contextlib.contextmanager
@@ -108,7 +143,7 @@ def _predict(
     predicted, probability = [], []
     try:
         with _full_float32(device):
-            for x, _ in batches:
+            for x, _labels in batches:
                 top = torch.softmax(model(x).float(), dim=1).max(dim=1)
                 predicted.append(top.indices.cpu())
                 probability.append(top.values.cpu())
@@ -181,7 +216,7 @@ def write_record(record: dict[str, Any], path: Path) -> None:
 
 def _data_name(record: dict[str, Any]) -> str | None:
     """What the record's test set is, in words: its ``test_set`` up to ': the test split'."""
-    described, sep, _ = str(record.get("test_set", "")).partition(": the test split")
+    described, sep, _rest = str(record.get("test_set", "")).partition(": the test split")
     return described if sep and described else None
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from torch import nn
 
 from ..frontend import inline
+from ..i18n import _
 
 __all__ = [
     "METADATA_KEY",
@@ -69,9 +70,16 @@ def fold_layers(model: nn.Module, input_size: Sequence[int] = (3, 32, 32), **kwa
 
     table = layer_summary(model, input_size, **kwargs)
     side = "x".join(str(s) for s in input_size)
+    summary = _(
+        "Layer table of {model}: {params:,} parameters, {mult_adds:,.1f} M mult-adds per {side} image"
+    )
     fold(
-        f"Layer table of {type(model).__name__}: {table.total_params:,} parameters, "
-        f"{table.total_mult_adds / 1e6:,.1f} M mult-adds per {side} image",
+        summary.format(
+            model=type(model).__name__,
+            params=table.total_params,
+            mult_adds=table.total_mult_adds / 1e6,
+            side=side,
+        ),
         table,
     )
     return table

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import matplotlib.pyplot as plt
 import torch
@@ -21,7 +22,15 @@ from torch import Tensor, nn
 
 from ..measure import check_model, eval_mode, layer_summary, model_device, model_dtype
 
-__all__ = ["Stage", "stages", "stage_names", "feature_maps", "plot_feature_maps", "shape_table"]
+__all__ = [
+    "SHAPE_COLUMNS",
+    "Stage",
+    "stages",
+    "stage_names",
+    "feature_maps",
+    "plot_feature_maps",
+    "shape_table",
+]
 
 UNPACKED = ("features", "blocks")
 """Top-level containers whose children are the stages."""
@@ -233,10 +242,17 @@ def display_image(image: Tensor) -> dict:
     return {"X": x.permute(1, 2, 0).numpy()}
 
 
+SHAPE_COLUMNS: dict[str, Any] = {
+    "depth": 2,
+    "col_names": ("output_size", "num_params"),
+    "row_settings": ("var_names",),
+}
+"""``measure.layer_summary``'s arguments for ``shape_table``: each layer's name, output shape and
+parameters, two levels deep."""
+
+
 def shape_table(model: nn.Module, input_size: Sequence[int] = (3, 32, 32), depth: int = 2):
     """The layer-by-layer table of output shapes and parameters for one image of ``input_size``
     (C, H, W): ``measure.layer_summary`` (torchinfo) with each layer's name; print it, or end a
     cell with it."""
-    return layer_summary(
-        model, input_size, depth=depth, col_names=("output_size", "num_params"), row_settings=("var_names",)
-    )
+    return layer_summary(model, input_size, **{**SHAPE_COLUMNS, "depth": depth})
