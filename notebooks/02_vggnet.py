@@ -46,6 +46,7 @@ from torch import nn
 
 from cnnlessons import load_data, plot_history
 from cnnlessons.lessons import vgg as lesson
+from cnnlessons.plots import legible
 from cnnlessons.runs.announce import announce
 from cnnlessons.runs.reference import end_entry
 from cnnlessons.runs.results import converged_runs, reference_runs
@@ -190,9 +191,7 @@ for label, by_seed in stack_runs.items():
         f"{label}: {first.info['parameters']:,} parameters, test accuracy "
         + ", ".join(f"seed {seed} {h.test_acc:.1%}" for seed, h in by_seed.items())
     )
-fig = lesson.legible(
-    plot_paired(stack_runs, "test_acc", title="the three stacks' test accuracy, seed by seed")
-)
+fig = legible(plot_paired(stack_runs, "test_acc", title="the three stacks' test accuracy, seed by seed"))
 plt.show()
 say("*Figure: test accuracy of the three stacks, one line per seed.*")
 
@@ -268,7 +267,7 @@ table = fold_layers(
 )
 announce(lesson.recipes.VGG, data, profile)
 vgg, history = lesson.train_vgg(data, profile)
-fig = lesson.legible(
+fig = legible(
     plot_history(
         history,
         ["train_error", "val_error"],
@@ -376,28 +375,29 @@ say(
 # %% tags=["nbval-ignore-output"]
 from cnnlessons.explorers.views import look_inside
 
-inside = look_inside(vgg, data, converged="small_vgg")  # converged=None: this run's own
+inside = look_inside(  # converged=None: this run's own
+    vgg, data, converged="small_vgg", fold_table=True, accuracy=history.test_acc
+)
 say("*Figures: feature maps of each stage; Grad-CAM maps of eight test images; the explorer.*")
 inside
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Where it goes wrong
 #
-# The checkpoint's confusion matrix on the test split, from its record: a row per true class, the
-# share of its images given each class; the diagonal is each class's accuracy. Then its most
-# confident mistakes.
+# The checkpoint's accuracy on each class and its confusion matrix on the test split, from its
+# record: a row per true class, the share of its images given each class; the diagonal is each
+# class's accuracy. Then its most confident mistakes.
 
 # %% tags=["nbval-ignore-output"]
-from cnnlessons import show_images
 from cnnlessons.models.converged import confusion_matrix, per_class_accuracy
+from cnnlessons.plots import plot_class_errors, plot_mistakes
+from cnnlessons.runs.errors import confident_mistakes_on
 
 accuracy = per_class_accuracy("small_vgg")
 names, counts = confusion_matrix("small_vgg")
-fig = lesson.plot_confusion(
-    "small_vgg", title=f"small_vgg trained to the end (test accuracy {record['test_acc']:.1%}): confusion"
-)
+fig = plot_class_errors("small_vgg")
 plt.show()
-say("*Figure: the checkpoint's confusion matrix, true classes by row, in % of the row.*")
+say("*Figure: accuracy per class; the confusion matrix, true classes by row, in % of the row.*")
 wrong = counts.clone().fill_diagonal_(0)
 t, p = divmod(int(wrong.argmax()), len(names))
 best, worst = max(accuracy, key=accuracy.get), min(accuracy, key=accuracy.get)
@@ -406,20 +406,14 @@ say(
     f"{worst} ones; its most frequent mistake is a {names[t]} taken for a {names[p]} "
     f"({int(wrong[t, p])} of {int(counts[t].sum()):,})."
 )
-mistakes = lesson.confident_mistakes_on("small_vgg", data)
+mistakes = confident_mistakes_on("small_vgg", data)
 if mistakes.images is None:
     say(mistakes.why)
 else:
-    fig = show_images(
-        mistakes.images,
-        mistakes.predicted,
-        data.classes,
-        truth=mistakes.truth,
-        title=f"small_vgg's most confident mistakes (test accuracy {record['test_acc']:.1%})",
-    )
+    fig = plot_mistakes(mistakes, data.classes)
     plt.show()
     say(
-        f"*Figure: its {len(mistakes.probability)} most confident mistakes, prediction over truth.* "
+        f"*Figure: its {len(mistakes)} most confident mistakes, prediction over truth.* "
         f"It gave these wrong classes {min(mistakes.probability):.0%} to "
         f"{max(mistakes.probability):.0%}."
     )

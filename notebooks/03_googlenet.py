@@ -45,6 +45,7 @@ from torch import nn
 from cnnlessons import load_data, models, plot_history, set_seed
 from cnnlessons.lessons import googlenet as lesson
 from cnnlessons.measure import count_parameters
+from cnnlessons.plots import legible
 from cnnlessons.runs.announce import announce
 from cnnlessons.runs.reference import end_entry
 from cnnlessons.runs.results import converged_runs, reference_runs
@@ -325,7 +326,7 @@ table = fold_layers(recipe.build(recipe.run("SmallGoogLeNet"), data), data.input
 announce(recipe, data, profile)
 model, history = recipe.fit_run(recipe.run("SmallGoogLeNet"), data, profile)
 reference = reference_runs(recipe.key) + converged_runs("small_googlenet")
-fig = lesson.legible(
+fig = legible(
     plot_history(
         history,
         ("train_error", "val_error"),
@@ -482,7 +483,7 @@ for label, by_seed in ablation_runs.items():
         "test accuracy " + ", ".join(f"seed {seed} {h.test_acc:.1%}" for seed, h in by_seed.items())
     )
 mean_acc = {label: sum(h.test_acc for h in by.values()) / len(by) for label, by in ablation_runs.items()}
-fig = lesson.legible(
+fig = legible(
     plot_seeds(
         {f"{label} (test {mean_acc[label]:.0%})": by for label, by in ablation_runs.items()},
         ("train_eval_error", "val_error"),
@@ -493,9 +494,7 @@ fig = lesson.legible(
 plt.show()
 say("*Figure: training (eval mode) and validation error per epoch of the five runs, all seeds.*")
 order = [arms["naive"], arms["reduced"], *ablations.arms_for(lesson.claims.BATCH_NORM, profile).values()]
-fig = lesson.legible(
-    plot_paired(ablation_runs, "test_acc", labels=order, title="test accuracy, seed by seed")
-)
+fig = legible(plot_paired(ablation_runs, "test_acc", labels=order, title="test accuracy, seed by seed"))
 plt.show()
 say("*Figure: each run's test accuracy, one line per seed.*")
 
@@ -535,9 +534,7 @@ for label in (
     stats[f"{name}, initialised"] = views.activation_stats(ablations.build(run, data), xb)
     trained, _ = ablations.fit_run(run, data, profile, seed=0)  # from the run cache: trained above
     stats[f"{name}, trained"] = views.activation_stats(trained, xb)
-fig = lesson.legible(
-    views.plot_activation_stats(stats, title="what each conv layer passes on, with and without BN")
-)
+fig = legible(views.plot_activation_stats(stats, title="what each conv layer passes on, with and without BN"))
 plt.show()
 say("*Figure: mean and standard deviation (log scale) of each conv layer's output.*")
 spread = {name: (rows[0].std, rows[-1].std) for name, rows in stats.items()}
@@ -557,28 +554,28 @@ say(
 # %% tags=["nbval-ignore-output"]
 from cnnlessons.explorers.views import look_inside
 
-inside = look_inside(model, data, converged="small_googlenet")  # converged=None: this run's own
+inside = look_inside(  # converged=None: this run's own
+    model, data, converged="small_googlenet", fold_table=True, accuracy=history.test_acc
+)
 say("*Figures: feature maps of each stage; Grad-CAM maps of eight test images; the explorer.*")
 inside
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Where it goes wrong
 #
-# The checkpoint's confusion matrix on the test split (the diagonal is each class's accuracy),
-# then its most confident mistakes.
+# The checkpoint's accuracy on each class and its confusion matrix on the test split (the diagonal
+# is each class's accuracy), then its most confident mistakes.
 
 # %% tags=["nbval-ignore-output"]
-from cnnlessons import show_images
 from cnnlessons.models.converged import confusion_matrix, per_class_accuracy
+from cnnlessons.plots import plot_class_errors, plot_mistakes
+from cnnlessons.runs.errors import confident_mistakes_on
 
 accuracy = per_class_accuracy("small_googlenet")
 names, counts = confusion_matrix("small_googlenet")
-fig = lesson.plot_confusion(
-    "small_googlenet",
-    title=f"small_googlenet trained to the end (test accuracy {record['test_acc']:.1%}): confusion",
-)
+fig = plot_class_errors("small_googlenet")
 plt.show()
-say("*Figure: the checkpoint's confusion matrix, true classes by row, in % of the row.*")
+say("*Figure: accuracy per class; the confusion matrix, true classes by row, in % of the row.*")
 wrong = counts.clone().fill_diagonal_(0)
 t, p = divmod(int(wrong.argmax()), len(names))
 best, worst = max(accuracy, key=accuracy.get), min(accuracy, key=accuracy.get)
@@ -587,20 +584,14 @@ say(
     f"{worst} ones; its most frequent mistake is a {names[t]} taken for a {names[p]} "
     f"({int(wrong[t, p])} of {int(counts[t].sum()):,})."
 )
-mistakes = lesson.confident_mistakes_on("small_googlenet", data)
+mistakes = confident_mistakes_on("small_googlenet", data)
 if mistakes.images is None:
     say(mistakes.why)
 else:
-    fig = show_images(
-        mistakes.images,
-        mistakes.predicted,
-        data.classes,
-        truth=mistakes.truth,
-        title=f"small_googlenet's most confident mistakes (test accuracy {record['test_acc']:.1%})",
-    )
+    fig = plot_mistakes(mistakes, data.classes)
     plt.show()
     say(
-        f"*Figure: its {len(mistakes.probability)} most confident mistakes, prediction over truth.* "
+        f"*Figure: its {len(mistakes)} most confident mistakes, prediction over truth.* "
         f"It gave these wrong classes {min(mistakes.probability):.0%} to "
         f"{max(mistakes.probability):.0%}."
     )

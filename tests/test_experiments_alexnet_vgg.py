@@ -298,66 +298,6 @@ def test_scorer_is_the_checkpoint_on_cifar_and_the_run_elsewhere(digits):
     assert scores.shape == (10, 5, 5)
 
 
-def test_plot_confusion_shows_each_true_class_as_shares():
-    import matplotlib.pyplot as plt
-
-    from cnnlessons.models.converged import per_class_accuracy
-
-    fig = V.plot_confusion("small_vgg", title="small_vgg")
-    texts = {
-        (round(t.get_position()[1]), round(t.get_position()[0])): t.get_text() for t in fig.axes[0].texts
-    }
-    for i, acc in enumerate(per_class_accuracy("small_vgg").values()):
-        assert texts[(i, i)] == f"{100 * acc:.0f}"
-    plt.close(fig)
-
-
-def test_confident_mistakes_need_the_records_test_split(digits, monkeypatch):
-    found = V.confident_mistakes_on("small_vgg", digits)
-    assert found.images is None and f"({len(digits.test_labels):,} digits images)" in found.why
-    # On the record's own split (its hash: CIFAR-10's 10,000 test images, here stand-ins), the
-    # mistakes are the record's, their images picked by index.
-    import cnnlessons.runs.errors as errors
-    from cnnlessons.models.converged import confident_mistakes, load_record
-
-    cifar = dataclasses.replace(
-        digits,
-        classes=load_record("small_vgg")["error_analysis"]["classes"],
-        train_images=torch.zeros(1, 3, 32, 32, dtype=torch.uint8),
-        test_images=torch.arange(10_000).view(-1, 1, 1, 1).expand(-1, 3, 32, 32) % 256,
-        test_labels=torch.zeros(10_000, dtype=torch.int64),
-    )
-    monkeypatch.setattr(
-        errors, "split_digest", lambda data: load_record("small_vgg")["error_analysis"]["test_sha256"]
-    )
-    found = V.confident_mistakes_on("small_vgg", cifar, n=3)
-    listed = confident_mistakes("small_vgg")[:3]
-    assert [int(img[0, 0, 0]) for img in found.images] == [m["index"] % 256 for m in listed]
-    assert [cifar.classes[k] for k in found.predicted] == [m["predicted"] for m in listed]
-    assert found.probability == sorted(found.probability, reverse=True)
-
-
-def test_legible_tells_series_apart_and_moves_the_legend_out():
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 2)
-    for ax in axes:
-        ax.plot([0, 1, 2], [0, 1, 2], color="C0", label="a")
-        ax.plot([0, 1, 2], [1, 2, 3], color="C0")  # a second seed of a
-        ax.plot([0, 1, 2], [2, 1, 0], color="C1", label="b")
-        ax.axhline(0.5, color="grey", ls=":")
-        ax.legend()
-    V.legible(fig)
-    a, a2, b, guide = axes[0].get_lines()
-    assert a.get_marker() == a2.get_marker() != b.get_marker()
-    assert a.get_linestyle() != b.get_linestyle()
-    assert guide.get_marker() in ("None", None, "") and guide.get_linestyle() == ":"
-    assert all(ax.get_legend() is None for ax in axes)
-    [legend] = fig.legends
-    assert [t.get_text() for t in legend.get_texts()] == ["a", "b"]
-    plt.close(fig)
-
-
 def test_mosaic_tiles_in_reading_order():
     images = torch.arange(4).view(4, 1, 1, 1).expand(4, 1, 2, 2)
     grid = V.mosaic(images)[0, 0]

@@ -80,41 +80,6 @@ def test_ablation_pair_has_equal_flops(profile):
     assert len(widths) == 1
 
 
-def test_legible_gives_each_seeded_run_one_marker_and_one_legend_below():
-    import matplotlib.pyplot as plt
-
-    from cnnlessons.history import History
-    from cnnlessons.plots import plot_seeds
-
-    def run(errors):
-        return History(
-            epoch=[1, 2, 3], train_eval_acc=[1 - e for e in errors], val_acc=[1 - e for e in errors]
-        )
-
-    runs = {"a": {0: run([0.5, 0.4, 0.3]), 1: run([0.6, 0.4, 0.2])}, "b": {0: run([0.7, 0.6, 0.5])}}
-    fig = g.legible(plot_seeds(runs, ("train_eval_error", "val_error")))
-    for ax in fig.axes:
-        a0, a1, b0 = ax.get_lines()
-        assert a0.get_marker() == a1.get_marker() != b0.get_marker()
-        assert ax.get_legend() is None
-    assert len(fig.legends) == 1 and len(fig.legends[0].get_texts()) == 2
-    plt.close(fig)
-
-
-def test_error_analysis_of_the_small_googlenet(digits):
-    import matplotlib.pyplot as plt
-
-    from cnnlessons.models.converged import confusion_matrix
-
-    classes, counts = confusion_matrix("small_googlenet")
-    fig = g.plot_confusion("small_googlenet")
-    cells = {t.get_text() for t in fig.axes[0].texts}
-    assert f"{100 * counts[0, 0] / counts[0].sum():.0f}" in cells
-    plt.close(fig)
-    found = g.confident_mistakes_on("small_googlenet", digits)
-    assert found.images is None and "small_googlenet" in found.why
-
-
 def test_compare_reduction_counts_the_sources_example_on_real_layers():
     cmp = g.compare_reduction(128, 32, 128, kernel_size=3, size=28)
     assert (cmp.direct_params, cmp.reduced_params) == (147_456, 40_960)

@@ -45,10 +45,6 @@ __all__ = [
     "mosaic",
     "score_map",
     "plot_score_map",
-    "legible",
-    "Mistakes",
-    "confident_mistakes_on",
-    "plot_confusion",
     "equivalent_3x3_layers",
     "kernel_label",
     "kernel_models",
@@ -305,123 +301,6 @@ def plot_score_map(
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
-
-
-MARKERS = ("o", "s", "^", "D", "v", "P", "X")
-LINE_STYLES = ("-", "--", "-.", ":")
-
-
-def legible(fig, *, columns: int = 2):
-    """Tell a figure's series apart by marker and line style as well as colour (lines of one
-    colour are one series: a run and its other seeds), and move the panels' legends into one
-    legend below the figure, where it covers no curve. Returns the figure."""
-    handles: dict[str, object] = {}
-    for ax in fig.axes:
-        groups: dict[str, int] = {}
-        labelled = [line for line in ax.get_lines() if not line.get_label().startswith("_")]
-        for line in labelled:
-            groups.setdefault(line.get_color(), len(groups))
-        for line in ax.get_lines():
-            k = groups.get(line.get_color())
-            if k is None:  # a guide line (a target, zero): left as it is
-                continue
-            points = len(line.get_xdata())
-            line.set_marker(MARKERS[k % len(MARKERS)])
-            line.set_markersize(4)
-            line.set_markevery(max(1, points // 10))
-            if line.get_linestyle() == "-":
-                line.set_linestyle(LINE_STYLES[k % len(LINE_STYLES)])
-        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
-            handles.setdefault(label, handle)
-        if ax.get_legend() is not None:
-            ax.get_legend().remove()
-    if handles:
-        fig.legend(
-            list(handles.values()),
-            list(handles),
-            loc="upper center",
-            bbox_to_anchor=(0.5, 0.0),
-            ncol=min(columns, len(handles)),
-            fontsize=8,
-            frameon=False,
-        )
-    return fig
-
-
-def plot_confusion(name: str, title: str | None = None):
-    """Checkpoint ``name``'s confusion matrix on the test split (from its record), each row as
-    shares of its true class, so that the diagonal is the accuracy on each class; every share of
-    at least 2% is written in its cell."""
-    import matplotlib.pyplot as plt
-
-    from ...models.converged import confusion_matrix
-
-    classes, counts = confusion_matrix(name)
-    shares = counts.double() / counts.sum(dim=1, keepdim=True).clamp_min(1)
-    fig, ax = plt.subplots(figsize=(5.6, 4.8))
-    ax.imshow(shares.numpy(), cmap="Blues", vmin=0, vmax=1)
-    for i in range(len(classes)):
-        for j in range(len(classes)):
-            if shares[i, j] >= 0.02:
-                ax.text(
-                    j,
-                    i,
-                    f"{100 * shares[i, j]:.0f}",
-                    ha="center",
-                    va="center",
-                    fontsize=7,
-                    color="white" if shares[i, j] > 0.5 else "black",
-                )
-    ax.set_xticks(range(len(classes)), classes, rotation=45, ha="right", fontsize=8)
-    ax.set_yticks(range(len(classes)), classes, fontsize=8)
-    ax.set_xlabel("predicted class (% of the true class's test images)")
-    ax.set_ylabel("true class")
-    ax.set_title(title or f"{name}: confusion on the test split", fontsize=10)
-    fig.tight_layout()
-    return fig
-
-
-@dataclasses.dataclass(frozen=True)
-class Mistakes:
-    """A checkpoint's most confident mistakes on the learner's test images, or why they cannot be
-    shown (``images`` None)."""
-
-    images: Tensor | None
-    predicted: list[int]
-    truth: list[int]
-    probability: list[float]
-    why: str = ""
-
-
-def confident_mistakes_on(name: str, data: CourseData, n: int = 8) -> Mistakes:
-    """The first ``n`` of checkpoint ``name``'s most confident mistakes (its record), with their
-    images from ``data``'s test split: only where that split is the very one the record measured
-    (its hash), since a mistake is named by its index there (``cnnlessons.runs.errors``)."""
-    from ...models.converged import confident_mistakes, load_record
-    from ...runs.errors import split_digest
-
-    measured = load_record(name).get("error_analysis", {})
-    if data.input_size != (3, 32, 32) or split_digest(data) != measured.get("test_sha256"):
-        return Mistakes(
-            None,
-            [],
-            [],
-            [],
-            f"The images of {name}'s most confident mistakes are not shown: its record names them by "
-            f"their index in the {measured.get('images', 0):,} test images of {measured.get('data')}, and "
-            f"this run's test split ({len(data.test_labels):,} {data.name} images) is another.",
-        )
-    found = confident_mistakes(name)[:n]
-    index = (
-        [data.classes.index(m["true"]) for m in found],
-        [data.classes.index(m["predicted"]) for m in found],
-    )
-    return Mistakes(
-        data.test_images[[m["index"] for m in found]],
-        index[1],
-        index[0],
-        [m["probability"] for m in found],
-    )
 
 
 # --------------------------------------------------------------------------- kxk against 3x3 stacks
