@@ -26,21 +26,18 @@ profile = setup_notebook(profile="auto")  # or "smoke", "cpu", "gpu"
 # %% [markdown] slideshow={"slide_type": "slide"}
 # # 02 · VGGNet: only 3x3 kernels, stacked for depth; the FC classifier as convolutions
 #
-# VGGNet (Simonyan and Zisserman, 2014; second in the ImageNet challenge of that year, first in
-# localisation) made one design rule out of AlexNet's mix of 11x11, 5x5 and 3x3 kernels: **only 3x3
-# convolutions**, stacked one to four deep between poolings (configuration A has single ones in its
-# first two blocks), for networks of 11 to 19 layers. For testing, it turned its fully connected
-# classifier into convolutions — fc6 into a 7x7 convolution, fc7 and fc8 into 1x1 ones — and ran the
-# whole network over larger images.
+# VGGNet (Simonyan and Zisserman, 2014; second in that year's ImageNet challenge) turned AlexNet's
+# mix of kernel sizes into one rule: **only 3x3 convolutions**, stacked between poolings, for
+# networks of 11 to 19 layers. For testing, it turned its fully connected classifier into
+# convolutions and ran the whole network over larger images.
 #
 # **Learning goals.** After this lesson you can
 #
 # 1. compute the receptive field of a stack of convolutions, and measure it as a gradient;
-# 2. count the weights of a convolution, and say why three 3x3 layers beat one 7x7 layer;
+# 2. count a convolution's weights, and say why three 3x3 layers beat one 7x7 layer;
 # 3. write a VGG block and train a scaled-down VGG;
-# 4. turn a fully connected classifier into convolutions with the same outputs (the first FC
-#    layer becomes an s x s convolution, the others 1x1), and read the class-score map it gives
-#    on a larger image.
+# 4. turn a fully connected classifier into convolutions and read its class-score map;
+# 5. read where a trained VGG goes wrong.
 
 # %% tags=["nbval-ignore-output"]
 import matplotlib.pyplot as plt
@@ -49,7 +46,11 @@ from torch import nn
 
 from cnnlessons import load_data, plot_history
 from cnnlessons.lessons import vgg as lesson
+from cnnlessons.plots import legible
+from cnnlessons.runs.announce import announce
+from cnnlessons.runs.reference import end_entry
 from cnnlessons.runs.results import converged_runs, reference_runs
+from cnnlessons.views import fold_layers, say
 
 data = load_data(profile)
 print(data)
@@ -57,9 +58,8 @@ print(data)
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The networks, drawn from the code
 #
-# The paper's Table 1: its configurations, block by block, generated from the configurations the
-# library builds (`cnnlessons.models.VGG_CONFIGS`), then the lesson's scaled-down stack drawn by
-# `cnnlessons.views.diagram` as it runs on one 32x32 image.
+# The paper's Table 1, generated from the configurations the library builds, then the lesson's
+# scaled-down VGG as it runs on one 32x32 image.
 
 # %% slideshow={"slide_type": "fragment"}
 from IPython.display import Markdown, display
@@ -72,6 +72,7 @@ fig = diagram(
     models.SmallVGG(image_size=32).eval(), (3, 32, 32), title="the lesson's SmallVGG on 32x32 images"
 )
 plt.show()
+say("*Figure: the lesson's SmallVGG, layer by layer, each box with its output shape.*")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. Two stacked 3x3 convolutions see 5x5, three see 7x7
@@ -96,28 +97,26 @@ def receptive_field(num_layers: int, kernel_size: int = 3) -> int:
 check("vgg.receptive_field", receptive_field)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# Now measure it instead of computing it. The receptive field of an output pixel is the set of
-# input pixels it depends on: those where the gradient of that output with respect to the input
-# is nonzero. We build stacks of one, two and three 3x3 convolutions with ReLUs (random weights,
-# 4 channels), back-propagate the centre output pixel to a 15x15 input and mark the input pixels
-# with a nonzero gradient (`cnnlessons.measure.gradient_footprint`; ReLUs can switch a path off
-# for one input, so it combines 8 random inputs).
+# Now measure it: the receptive field of an output pixel is where its gradient on the input is
+# nonzero. We back-propagate the centre output pixel of one, two and three random 3x3 layers with
+# ReLUs to a 15x15 input (`cnnlessons.measure.gradient_footprint`, over 8 random inputs, since a
+# ReLU can switch a path off for one).
 
 # %%
 footprints = lesson.measure_footprints(max_layers=3, kernel_size=3, size=15)
-for fp in footprints:
-    print(
-        f"{fp.num_layers} x 3x3: measured footprint {fp.height}x{fp.width}, "
-        f"formula 1 + {fp.num_layers}·2 = {fp.formula}"
-    )
 fig = lesson.plot_footprints(footprints)
 plt.show()
+say("*Figure: the input pixels that the centre output pixel's gradient reaches, for 1, 2, 3 layers.*")
+exact = all((fp.height, fp.width) == (fp.formula, fp.formula) for fp in footprints)
+say(
+    "The measured footprints are "
+    + ", ".join(f"{fp.height}x{fp.width}" for fp in footprints)
+    + (": exactly the formula's." if exact else ", not all the formula's.")
+)
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
-# Take-away: the measured footprints (printed above) are exactly 3x3, 5x5 and 7x7 — the formula,
-# seen as the gradient of one output pixel. (Inside the footprint the gradient is not uniform:
-# the centre pixels reach the output along many more paths than the border ones. The *effective*
-# receptive field is smaller than the theoretical one — Luo et al., 2016.)
+# Inside a footprint the centre pixels reach the output along many more paths than the border
+# ones: the *effective* receptive field is smaller (Luo et al., 2016).
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. Fewer parameters: three 3x3 layers cost 27C² against 49C² for one 7x7
@@ -145,10 +144,9 @@ print(f"{'C':>5} {'3 x 3x3':>12} {'1 x 7x7':>12} {'27C^2':>12} {'49C^2':>12} {'r
 for r in lesson.stack_weights(channels=(64, 128, 256, 512)):
     c = r.channels
     print(f"{c:>5} {r.stack:>12,} {r.single:>12,} {27 * c * c:>12,} {49 * c * c:>12,} {r.ratio:>6.3f}")
-print(
-    f"Take-away: three 3x3 layers need {r.ratio:.1%} of the weights of one 7x7 layer "
-    f"({r.stack:,} against {r.single:,} at C = {r.channels}), and put three ReLUs where the 7x7 "
-    f"layer has one."
+say(
+    f"Three 3x3 layers need {r.ratio:.1%} of the weights of one 7x7 layer ({r.stack:,} against "
+    f"{r.single:,} at C = {r.channels}), and put three ReLUs where the 7x7 layer has one."
 )
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
@@ -157,12 +155,9 @@ print(
 #
 # ### Explorer: kernel size and depth against receptive field and parameters
 #
-# The sliders choose L layers of k x k kernels. Left: the receptive field against depth for k x
-# k and for 3x3 kernels (the circle is your stack, the square the 3x3 stack that sees as much).
-# Middle: the weights of your stack, of that 3x3 stack, and of one layer that sees it all at once
-# (C = 64). The button trains your stack against the 3x3 stack (each behind the same 1x1 stem,
-# BN and ReLU after every convolution, global average pooling and a linear classifier; half the
-# profile's epochs) and adds both validation curves; runs are kept per setting.
+# The sliders choose L layers of k x k kernels; the figure sets them beside the 3x3 stack that sees
+# as much (C = 64). The button trains both stacks for half the profile's epochs and adds their
+# validation curves.
 
 # %%
 from cnnlessons.lessons.vgg.explorer import KernelExplorer
@@ -170,6 +165,7 @@ from cnnlessons.lessons.vgg.explorer import KernelExplorer
 explorer = KernelExplorer(data, kernel_size=7, num_layers=1, profile=profile)
 explorer.static()
 print(explorer.text)
+say("*Figure: receptive field against depth for 7x7 and 3x3 kernels; weights of one 7x7 against three 3x3.*")
 
 # %% tags=["nbval-ignore-output"]
 explorer
@@ -177,38 +173,44 @@ explorer
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Both halves of the argument, measured: section 4.1 and Table 3 at course scale
 #
-# The paper's own ablations: two 3x3 layers instead of one 5x5 lowered top-1 error by 7% (section
-# 4.1), and the deeper configurations beat the shallower ones (Table 3: A, 11 layers, 29.6% top-1
-# error against D, 16 layers, 27.0%). We train three of the explorer's stacks on each of the
-# profile's seeds (0, 1 and 2 in `cpu`), everything else equal: **one 5x5** layer (width 32,
-# 25,600 weights), **two 3x3** (the same 5x5 receptive field; width 36, the widest whose 23,328
-# weights stay under the 5x5's) and **four 3x3** (the deeper stack at the same width), with
-# AdamW for the profile's epochs; test accuracy on the whole test split.
+# The paper's ablations: two 3x3 layers instead of one 5x5 lowered top-1 error by 7% (section 4.1),
+# and deeper configurations beat shallower ones (Table 3: A, 11 layers, 29.6% top-1 error against
+# D, 16 layers, 27.0%). We train three of the explorer's stacks on each of the profile's seeds,
+# all else equal: **one 5x5** (width 32, 25,600 weights), **two 3x3** (the same receptive field;
+# width 36, whose 23,328 weights stay under the 5x5's) and **four 3x3** (deeper, same width).
 
 # %% tags=["nbval-ignore-output"]
 from cnnlessons.plots import plot_paired
 
 stacks = lesson.recipes.STACKS
-print(stacks.describe(profile))
-print(stacks.estimate(data, profile))
+announce(stacks, data, profile, seeds=profile.seeds)
 stack_runs = stacks.train_seeds(data, profile)
-fig = plot_paired(stack_runs, "test_acc", title="test accuracy, seed by seed")
-plt.show()
 for label, by_seed in stack_runs.items():
     first = next(iter(by_seed.values()))
     print(
         f"{label}: {first.info['parameters']:,} parameters, test accuracy "
         + ", ".join(f"seed {seed} {h.test_acc:.1%}" for seed, h in by_seed.items())
     )
-small_kernels = stacks.judge(lesson.claims.SMALL_KERNELS, stack_runs)
-depth_verdict = stacks.judge(lesson.claims.DEPTH, stack_runs)
+fig = legible(plot_paired(stack_runs, "test_acc", title="the three stacks' test accuracy, seed by seed"))
+plt.show()
+say("*Figure: test accuracy of the three stacks, one line per seed.*")
 
 # %% tags=["nbval-ignore-output"] slideshow={"slide_type": "fragment"}
-print(
-    f"Take-away: two 3x3 layers against one 5x5: {small_kernels.mean:+.1f} points of test accuracy "
-    f"(mean over the seeds) at fewer weights, {small_kernels.verdict}; four 3x3 layers against two: "
-    f"{depth_verdict.mean:+.1f} points, {depth_verdict.verdict}."
+small_kernels = stacks.judge(lesson.claims.SMALL_KERNELS, stack_runs)
+depth_verdict = stacks.judge(lesson.claims.DEPTH, stack_runs)
+params = {label: next(iter(by.values())).info["parameters"] for label, by in stack_runs.items()}
+
+
+def ahead(points: float) -> str:
+    return f"{points:.1f} points ahead of" if points > 0 else f"{-points:.1f} points behind"
+
+
+say(
+    f"Two 3x3 layers are {ahead(small_kernels.mean)} one 5x5 in test accuracy (mean over the seeds) "
+    f"with {params['two 3x3'] / params['one 5x5']:.0%} of its parameters: **{small_kernels.verdict}**. "
+    f"Four 3x3 layers are {ahead(depth_verdict.mean)} two: **{depth_verdict.verdict}**."
 )
+
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. Depth through repeated 3x3 blocks: a scaled-down VGG
@@ -246,152 +248,272 @@ check("vgg.vgg_block", VGGBlock)
 from cnnlessons.exercises.drawing import draw_answer
 
 fig = draw_answer(VGGBlock, models.VGGBlock, (16, 32, 32), args=(2, 16, 32))
+say("*Figure: your block beside the library's.*")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# The lesson's scaled-down VGG (`cnnlessons.models.SmallVGG`, built from the library's own
-# `VGGBlock`) has three blocks of two 3x3 convolutions with 16, 32 and 64 channels, and VGG's
-# classifier: two fully connected layers with ReLU and dropout, then the class scores. It reads
-# the last feature map as it is (4x4 on 32x32 images, 2x2 on the digits' 16x16), which the last
-# section needs. Six convolutions and three fully connected layers: a "VGG-9".
+# The lesson's `SmallVGG` has three blocks of two 3x3 convolutions (16, 32, 64 channels), then
+# VGG's classifier: two fully connected layers with ReLU and dropout, then the class scores, read
+# from the last feature map as it is (4x4 on 32x32 images). A "VGG-9". Without batch
+# normalisation (2015, after VGG) a VGG is slow to get going: the paper trained its 11-layer net
+# first and initialised the deeper ones from it.
 
 # %% tags=["nbval-ignore-output"]
-from cnnlessons.measure import count_parameters, layer_summary
+from cnnlessons.measure import count_parameters
+from cnnlessons.models import SmallVGG, build_model
 
 torch.manual_seed(0)
-from cnnlessons.models import SmallVGG
-
-print(
-    layer_summary(
-        SmallVGG(data.num_classes, data.channels, image_size=data.image_size), data.input_size, depth=2
+table = fold_layers(
+    SmallVGG(data.num_classes, data.channels, image_size=data.image_size), data.input_size, depth=2
+)
+announce(lesson.recipes.VGG, data, profile)
+vgg, history = lesson.train_vgg(data, profile)
+fig = legible(
+    plot_history(
+        history,
+        ["train_error", "val_error"],
+        reference=reference_runs(lesson.recipes.VGG.key) + converged_runs("small_vgg"),
+        title=f"SmallVGG, this run: test accuracy {history.test_acc:.1%}",
     )
 )
-
-# %% tags=["nbval-ignore-output"]
-print(lesson.recipes.VGG.estimate(data, profile))
-vgg, history = lesson.train_vgg(data, profile)
-print(history)
-fig = plot_history(
-    history,
-    ["train_error", "val_error"],
-    reference=reference_runs(lesson.recipes.VGG.key) + converged_runs("small_vgg"),
-    title="SmallVGG",
-)
 plt.show()
+say("*Figure: training and validation error per epoch, this run solid, the checkpoint dashed.*")
 
 # %% tags=["nbval-ignore-output"] slideshow={"slide_type": "fragment"}
-print(
-    f"Take-away: the scaled-down VGG reached {history.val_acc[-1]:.1%} validation and "
-    f"{history.test_acc:.1%} test accuracy after {history.epoch[-1]} epochs "
-    f"({count_parameters(vgg):,} parameters, {history.wall_time:.0f} s)."
+checkpoint = build_model("small_vgg", weights="cifar10")
+record = checkpoint.checkpoint_record
+pooled, own_side = checkpoint.classifier.spatial, vgg.classifier.spatial
+say(
+    f"This run's SmallVGG reached {history.test_acc:.1%} test accuracy after {history.epoch[-1]} "
+    f"epochs on {len(data.train_labels):,} images. The dashed curve is the checkpoint `small_vgg`, "
+    f"trained to the end: {record['test_acc']:.1%} after {record['epochs']} epochs on "
+    f"{record['train_size']:,} CIFAR-10 images. It is not quite this network: "
+    + (
+        f"the same six convolutions, but its head reads the last feature map averaged to "
+        f"{pooled}x{pooled}, {checkpoint.classifier.fc1.in_features:,} features, where this net's "
+        f"reads it as it is, {own_side}x{own_side}: {vgg.classifier.fc1.in_features:,}"
+        if own_side != pooled
+        else f"it takes CIFAR-10's 3-channel images, this net {data.name}'s {data.channels}-channel ones"
+    )
+    + f"; {count_parameters(checkpoint):,} parameters against this net's {count_parameters(vgg):,}."
 )
 
-# %% [markdown] slideshow={"slide_type": "subslide"}
-# Without batch normalisation (2015, after VGG) a VGG is slow to get going: the paper trained its
-# 11-layer net first and initialised the deeper ones from it — and dropout in the classifier
-# slows it further on a short budget (lesson 01). On a CPU budget of a few epochs expect a modest
-# accuracy. The dashed curve above shows what the same network reaches with a real budget: SmallVGG
-# trained to the end on all of CIFAR-10 (the checkpoint that
-# `build_model("small_vgg", weights="cifar10")` loads, its test accuracy in the legend).
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. The classifier as convolutions
 #
 # A fully connected layer that reads a C x s x s feature map is a convolution with an s x s
-# kernel: its weight matrix (out x C·s·s) is the kernel (out x C x s x s), reshaped. In VGG-16
-# that is fc6, a 7x7 convolution over the 7x7 map. The next fully connected layers (fc7, fc8)
-# read a vector, i.e. a 1x1 map: they are 1x1 convolutions. On the
-# training size the convolutional head therefore gives exactly the FC head's outputs (a 1x1
-# score map); on a larger image it slides over the feature map and gives a **class-score map**,
-# which VGG averaged for its "dense" evaluation. `SmallVGG.fully_convolutional()` copies the
-# head's weights into convolutions (`cnnlessons.models.vgg.fc_to_conv`).
+# kernel: its weight matrix (out x C·s·s) is the kernel (out x C x s x s), reshaped. In VGG-16,
+# fc6 becomes a 7x7 convolution; fc7 and fc8 read a vector, a 1x1 map, and become 1x1
+# convolutions. On the training size this head gives the FC head's outputs; on a larger image it
+# slides over the feature map and gives a **class-score map**, which VGG averaged for its "dense"
+# evaluation. `SmallVGG.fully_convolutional()` copies the weights (`fc_to_conv`).
 
 # %% tags=["nbval-ignore-output"]
 x, _ = data.batch("val", 64)
 diff, scale, shape = lesson.head_difference(vgg, x)
-print(vgg.fully_convolutional().head)
-print(f"on {data.image_size}x{data.image_size} images the conv head's output has shape {shape}")
-print(f"max |FC head - conv head| over {len(x)} validation images: {diff:.1e} (scores up to {scale:.2f})")
+say(
+    f"On {data.image_size}x{data.image_size} images the convolutional head's output has shape "
+    f"{shape}, one score per class at one position, and differs from the FC head by at most "
+    f"{diff:.1e} (scores up to {scale:.2f}) over {len(x)} validation images: float rounding."
+)
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
-# Take-away: the difference printed above is float rounding (the two heads do the same
-# arithmetic in a different order). Now a larger input: four validation images of four different
-# classes, tiled 2x2 into one image of twice the side. The network was never trained on such an
-# image; the fully convolutional version still gives a score for every class at every position of
-# a map. Each panel shows the probability of one of the four classes over the map.
+# Now a larger input: four validation images of four classes tiled into one image of twice the
+# side. The map is the checkpoint `small_vgg`'s on CIFAR-10 (else this run's net). It averages its
+# 4x4 feature map to 2x2 before its head; averaging is linear, so it folds into a 4x4 kernel, each
+# 2x2 patch one weight of the 2x2 kernel divided by 4 (`lesson.dense_net`). This is the idea
+# behind fully convolutional segmentation (Long et al., 2015) and OverFeat's detection (2014).
 
 # %% tags=["nbval-ignore-output"]
 from cnnlessons.augmentation import one_per_class
 
+scorer = lesson.scorer(vgg, history.test_acc, data)
 picks = one_per_class(data.val_labels, 4)
 big = lesson.mosaic(data.val_images[picks])
-scores = lesson.score_map(vgg, data.normalize(big))
+scores = lesson.score_map(scorer.model, scorer.normalize(big), data.image_size)
 classes = [int(data.val_labels[i]) for i in picks]
-fig = lesson.plot_score_map(big[0], scores, data.classes, classes)
-plt.show()
 h, w = scores.shape[-2:]
-print(
-    f"a {big.shape[-2]}x{big.shape[-1]} input gives a {h}x{w} score map per class ({scores.shape[0]} classes)"
-)
+title = f"{scorer.name} (test accuracy {scorer.test_acc:.1%}) on a {big.shape[-2]}x{big.shape[-1]} mosaic"
+fig = lesson.plot_score_map(big[0], scores, data.classes, classes, title=title)
+plt.show()
+say("*Figure: the mosaic, and each of its classes' probability at each position of the map.*")
 corners = {
     "top left": (0, 0),
     "top right": (0, w - 1),
     "bottom left": (h - 1, 0),
     "bottom right": (h - 1, w - 1),
 }
-for (name, (i, j)), k in zip(corners.items(), classes, strict=False):
+for (name, (i, j)), k in zip(corners.items(), classes, strict=True):
     best = int(scores[:, i, j].argmax())
     print(
         f"{name:>12}: image of a {data.classes[k]!r}, top class there {data.classes[best]!r} "
         f"(P = {scores[best, i, j]:.2f})"
     )
-right = sum(int(scores[:, i, j].argmax()) == k for (i, j), k in zip(corners.values(), classes, strict=False))
-print(f"{right} of the 4 corners vote for the class of their own image.")
-
-# %% [markdown] slideshow={"slide_type": "fragment"}
-# Take-away: the map's side is printed above — (feature map side − head kernel + 1): the head's
-# first layer is now a kernel the size of the training feature map, sliding over a feature map
-# twice as large. Each corner of the map sees mostly the image in that corner, and votes for its
-# class as far as the net classifies that image right on its own (the count above: a net trained
-# for a few epochs gets some corners wrong); the positions in between see parts of several
-# images. This is the idea behind fully convolutional networks for segmentation (Long et al.,
-# 2015) and sliding-window detection (OverFeat, 2014).
+right = sum(int(scores[:, i, j].argmax()) == k for (i, j), k in zip(corners.values(), classes, strict=True))
+kernel = lesson.dense_net(scorer.model, data.image_size).head.conv1.kernel_size[0]
+say(
+    f"The map is {h}x{w}: the head's {kernel}x{kernel} kernel fits at {h} positions a side of the "
+    f"{h + kernel - 1}x{w + kernel - 1} feature map. Each corner sees mostly its own image, and "
+    f"{right} of the 4 corners vote for its class"
+    + (
+        "."
+        if right == 4
+        else f"; the others go wrong, as a net with {scorer.test_acc:.0%} test accuracy does on some "
+        "single images."
+    )
+    + " Positions in between see parts of several images."
+)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 5. Look inside: what the trained VGG learned
+# ## 5. Look inside: what a trained VGG learned
 #
-# The scaled-down VGG of section 3, as trained there: its layers' shapes, what its stages compute
-# on one test image (each stage's most active channels), where in a few test images it finds its
-# evidence, and an explorer of the feature maps and activation maps, image by image and stage by
-# stage.
-#
-# A class-activation map (Grad-CAM; Selvaraju et al., ICCV 2017, computed with captum) weights
-# the channels of the last convolution stage by the gradient of the predicted class's score and
-# sums them: red marks where in the image the evidence for that prediction sits. Read them with
-# the accuracy of the run in mind: a network that is right on few test images has little to show.
+# The checkpoint `small_vgg` on CIFAR-10 (else this run's net): its layers, each stage's most
+# active channels on one test image, and where it finds its evidence: Grad-CAM (Selvaraju et al.,
+# ICCV 2017) weights the last stage's channels by the gradient of the predicted class's score; red
+# marks the evidence.
 
 # %% tags=["nbval-ignore-output"]
 from cnnlessons.explorers.views import look_inside
 
-look_inside(vgg, data, converged="small_vgg")  # converged=None: this run's own
+inside = look_inside(  # converged=None: this run's own
+    vgg, data, converged="small_vgg", fold_table=True, accuracy=history.test_acc
+)
+say("*Figures: feature maps of each stage; Grad-CAM maps of eight test images; the explorer.*")
+inside
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# ### The library's code: turning the FC head into convolutions
+# ### Where it goes wrong
 #
-# What `SmallVGG.fully_convolutional()` of section 4 calls (not an exercise):
+# The checkpoint's accuracy on each class and its confusion matrix on the test split, from its
+# record: a row per true class, the share of its images given each class; the diagonal is each
+# class's accuracy. Then its most confident mistakes.
+
+# %% tags=["nbval-ignore-output"]
+from cnnlessons.models.converged import confusion_matrix, per_class_accuracy
+from cnnlessons.plots import plot_class_errors, plot_mistakes
+from cnnlessons.runs.errors import confident_mistakes_on
+
+accuracy = per_class_accuracy("small_vgg")
+names, counts = confusion_matrix("small_vgg")
+fig = plot_class_errors("small_vgg")
+plt.show()
+say("*Figure: accuracy per class; the confusion matrix, true classes by row, in % of the row.*")
+wrong = counts.clone().fill_diagonal_(0)
+t, p = divmod(int(wrong.argmax()), len(names))
+best, worst = max(accuracy, key=accuracy.get), min(accuracy, key=accuracy.get)
+say(
+    f"It is right on {accuracy[best]:.0%} of the {best} images, {accuracy[worst]:.0%} of the "
+    f"{worst} ones; its most frequent mistake is a {names[t]} taken for a {names[p]} "
+    f"({int(wrong[t, p])} of {int(counts[t].sum()):,})."
+)
+mistakes = confident_mistakes_on("small_vgg", data)
+if mistakes.images is None:
+    say(mistakes.why)
+else:
+    fig = plot_mistakes(mistakes, data.classes)
+    plt.show()
+    say(
+        f"*Figure: its {len(mistakes)} most confident mistakes, prediction over truth.* "
+        f"It gave these wrong classes {min(mistakes.probability):.0%} to "
+        f"{max(mistakes.probability):.0%}."
+    )
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### The library's code: a Linear layer as a convolution
+#
+# The heart of `fc_to_conv`, which `SmallVGG.fully_convolutional()` calls (not an exercise):
 
 # %%
 from cnnlessons import views
-from cnnlessons.models import fc_to_conv
+from cnnlessons.models.vgg import _linear_to_conv
 
-views.show_source(fc_to_conv)
+views.show_source(_linear_to_conv, fold=True)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Questions
+#
+# Predict, then run the cell below each question.
+
+# %% [markdown] tags=["question"]
+# Five stacked 3x3 convolutions (C channels in and out): what receptive field, and what share of
+# the weights of one convolution that sees as much?
+
+# %% tags=["question-answer"]
+from cnnlessons.measure import stacked_receptive_field
+
+side = stacked_receptive_field(5, 3)
+five = count_parameters(nn.Sequential(*[nn.Conv2d(64, 64, 3, bias=False) for _ in range(5)]))
+one = count_parameters(nn.Conv2d(64, 64, side, bias=False))
+say(
+    f"{side}x{side}, with {five / one:.0%} of the weights: 45C² against {side * side}C² "
+    f"({five:,} against {one:,} at C = 64)."
+)
+
+# %% [markdown] tags=["question"]
+# A 2x2 max pooling (stride 2) between two 3x3 convolutions: is the receptive field still 5x5?
+
+# %% tags=["question-answer"]
+from cnnlessons.measure import gradient_footprint
+
+torch.manual_seed(0)
+pooled_stack = nn.Sequential(
+    nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2, 2), nn.Conv2d(4, 4, 3, padding=1), nn.ReLU()
+)
+found = gradient_footprint(pooled_stack, (1, 16, 16), trials=8)
+say(
+    f"{found.height}x{found.width}: the first 3x3 sees 3 pixels, the pooling widens that to 4, and "
+    "after it each step of the second kernel spans two input pixels, so it adds 2 · 2 = 4."
+)
+
+
+# %% [markdown] tags=["question"]
+# The lesson's SmallVGG for 32x32 images, made fully convolutional, reads a 96x96 image: how large
+# is its class-score map?
+
+# %% tags=["question-answer"]
+with torch.no_grad():
+    dense = lesson.dense_net(SmallVGG(image_size=32).eval(), 32)
+    answer = dense(torch.zeros(1, 3, 96, 96)).shape
+say(
+    f"{answer[-2]}x{answer[-1]}: three poolings shrink 96 to 12, where the head's 4x4 kernel fits "
+    f"at 12 − 4 + 1 = {answer[-1]} positions a side."
+)
+
+# %% [markdown] tags=["question"]
+# What share of SmallVGG's parameters (32x32 images) sits in its fully connected layers? And of
+# VGG-16's?
+
+# %% tags=["question-answer"]
+small = SmallVGG(image_size=32)
+with torch.device("meta"):
+    vgg16 = models.VGG("vgg16")
+shares = {
+    name: count_parameters(net.classifier) / count_parameters(net)
+    for name, net in (("SmallVGG", small), ("VGG-16", vgg16))
+}
+say(
+    f"{shares['SmallVGG']:.0%} of SmallVGG's and {shares['VGG-16']:.0%} of VGG-16's: the first "
+    "fully connected layer reads the whole last feature map."
+)
+
+# %% [markdown] tags=["question"]
+# VGG-19 adds a 3x3 convolution to each of VGG-16's last three blocks: how many parameters?
+
+# %% tags=["question-answer"]
+with torch.device("meta"):
+    vgg16, vgg19 = models.VGG("vgg16"), models.VGG("vgg19")
+added = count_parameters(vgg19) - count_parameters(vgg16)
+say(
+    f"{added:,} ({added / count_parameters(vgg16):.1%} more): one 3x3 convolution 256 → 256 and "
+    "two 512 → 512."
+)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Claims ledger
 #
-# Every claim of the lesson, with the paper's figure and this run's. The effect claims' verdicts
-# come from the course's one rule (`cnnlessons.claims.judge`): paired runs on the same seeds,
-# `shown` when every seed's difference has the claimed sign and their mean clears the margin.
-# The constructive claims are checks on the figures computed above.
+# Every claim, with the paper's figure and this run's. An effect claim is `shown` when every
+# seed's paired difference has the claimed sign and their mean clears the margin
+# (`cnnlessons.claims.judge`); the constructive claims check the figures computed above.
 
 # %% tags=["nbval-ignore-output"]
 from cnnlessons.claims import show_ledger
@@ -399,11 +521,15 @@ from cnnlessons.claims import show_ledger
 weights = lesson.stack_weights(channels=(512,))[-1]
 show_ledger(
     [
-        small_kernels.row(budget="more epochs, or more images, for each stack"),
-        depth_verdict.row(budget="more epochs, or more images, for each stack"),
+        small_kernels.row(
+            budget="more epochs, or more images, for each stack",
+            reference=end_entry(lesson.claims.SMALL_KERNELS.id),
+        ),
+        depth_verdict.row(
+            budget="more epochs, or more images, for each stack", reference=end_entry(lesson.claims.DEPTH.id)
+        ),
         lesson.claims.RECEPTIVE_FIELD.row(
-            ", ".join(f"{fp.num_layers} x 3x3: {fp.height}x{fp.width}" for fp in footprints),
-            all((fp.height, fp.width) == (fp.formula, fp.formula) for fp in footprints),
+            ", ".join(f"{fp.num_layers} x 3x3: {fp.height}x{fp.width}" for fp in footprints), exact
         ),
         lesson.claims.WEIGHTS.row(
             f"{weights.stack:,} against {weights.single:,} at C = {weights.channels}",
@@ -419,13 +545,13 @@ show_ledger(
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
-# - A stack of L stride-1 k x k convolutions sees 1 + L(k − 1) pixels: two 3x3 layers see 5x5,
-#   three 7x7 — computed and measured as a gradient footprint.
+# - L stride-1 k x k convolutions see 1 + L(k − 1) pixels: two 3x3 layers see 5x5, three 7x7.
 # - Three 3x3 layers hold 27C² weights, one 7x7 layer 49C² (55%), with three non-linearities
 #   instead of one.
 # - VGG is depth by repetition: blocks of 3x3 convolutions and a 2x2 pooling, channels doubling.
-# - Fully connected layers are convolutions (s x s, then 1x1): same outputs on the training size,
-#   a class-score map on larger images.
+# - Fully connected layers are convolutions (s x s, then 1x1): the same outputs on the training
+#   size, a class-score map on larger images.
+# - A confusion matrix shows where a trained network goes wrong, class by class.
 #
 # Next: `03_googlenet.ipynb`, where 1x1 convolutions cut the parameters.
 

@@ -26,56 +26,56 @@ profile = setup_notebook(profile="auto")  # or "smoke", "cpu", "gpu"
 # %% [markdown] slideshow={"slide_type": "slide"}
 # # 03 · GoogLeNet: 1x1 convolutions and the Inception block
 #
-# GoogLeNet won ILSVRC 2014 with a network 22 layers deep and far fewer parameters than AlexNet or
-# VGGNet. Two ideas make that possible: **1x1 convolutions** that shrink the channel count before
-# an expensive 3x3 or 5x5 convolution, and the **Inception block**, which runs several filter sizes
-# side by side and concatenates what they find.
+# GoogLeNet won ILSVRC 2014, 22 layers deep with far fewer parameters than AlexNet or VGGNet, from
+# two ideas: **1x1 convolutions** that shrink the channels before an expensive 3x3 or 5x5
+# convolution, and the **Inception block**, which runs several filter sizes side by side.
 #
 # After this lesson you can
 #
-# 1. say what a 1x1 convolution computes, and show that it is a linear layer applied to every pixel;
-# 2. count what a 1x1 reduction saves, and see how the saving depends on its width;
-# 3. build an Inception block and follow the shapes through its four branches;
-# 4. check the source's table of layers and parameters against the real models;
-# 5. train a scaled-down GoogLeNet.
-#
-# The claims of the source are the section headings; each is shown by a computation.
+# 1. show that a 1x1 convolution is a linear layer applied to every pixel, and count what it saves;
+# 2. build an Inception block and follow the shapes through its branches;
+# 3. check the source's table of layers and parameters against the real models;
+# 4. write batch normalisation by hand, and train a scaled-down GoogLeNet with and without it.
 
-# %% slideshow={"slide_type": "skip"}
-# %% [markdown] slideshow={"slide_type": "slide"}
-# ## The network, drawn from the code
-#
-# The lesson's scaled-down GoogLeNet as it runs on one 32x32 image, drawn by
-# `cnnlessons.views.diagram` from the model the library builds: a 3x3 stem, five Inception blocks
-# (each box one block; section 3 opens one) with two poolings between them, global average pooling
-# and one linear layer.
-# %% slideshow={"slide_type": "fragment"}
+# %% tags=["nbval-ignore-output"]
 import matplotlib.pyplot as plt
 import torch
 from torch import nn
 
 from cnnlessons import load_data, models, plot_history, set_seed
 from cnnlessons.lessons import googlenet as lesson
-from cnnlessons.measure import count_parameters, flops_per_image
-from cnnlessons.runs.results import converged_runs, reference_runs, trained_to_the_end
-from cnnlessons.views import diagram
+from cnnlessons.measure import count_parameters
+from cnnlessons.plots import legible
+from cnnlessons.runs.announce import announce
+from cnnlessons.runs.reference import end_entry
+from cnnlessons.runs.results import converged_runs, reference_runs
+from cnnlessons.views import diagram, fold_layers, fold_references, say
 
+data = load_data(profile)
+print(data)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## The network, drawn from the code
+#
+# The lesson's scaled-down GoogLeNet on one 32x32 image: a stem, five Inception blocks (section 3
+# opens one), global average pooling and one linear layer.
+
+# %% slideshow={"slide_type": "fragment"}
 fig = diagram(
     models.SmallGoogLeNet().eval(), (3, 32, 32), title="the lesson's SmallGoogLeNet on 32x32 images"
 )
 plt.show()
+say("*Figure: SmallGoogLeNet, layer by layer, each box with its output shape.*")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. A 1x1 convolution is a per-pixel linear map across channels
 #
-# A convolution with a 1x1 kernel looks at one pixel at a time. At pixel (h, w) it mixes the
-# C_in input channels into C_out output channels with one weight matrix W (C_out x C_in) shared by
-# all pixels:
+# A 1x1 convolution mixes the C_in channels of each pixel (h, w) into C_out channels with one
+# weight matrix W (C_out x C_in) shared by all pixels:
 #
 # $$y_{o,h,w} = b_o + \sum_{c=1}^{C_\text{in}} W_{o,c}\, x_{c,h,w}.$$
 #
-# So it keeps the width and the height and changes only the number of channels. The same map is
-# an `nn.Linear(C_in, C_out)` applied to the channel vector of every pixel, or one `einsum`:
+# It keeps width and height: an `nn.Linear(C_in, C_out)` applied to every pixel, or one `einsum`.
 
 # %% slideshow={"slide_type": "fragment"}
 torch.manual_seed(0)
@@ -92,13 +92,12 @@ with torch.no_grad():
     y_linear = linear(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)  # Linear on each pixel's channels
 
 same = max((y_conv - y_einsum).abs().max().item(), (y_conv - y_linear).abs().max().item()) < 1e-5
-print(f"input {tuple(x.shape)} -> 1x1 conv output {tuple(y_conv.shape)}")
-print(f"einsum output {tuple(y_einsum.shape)}, per-pixel Linear output {tuple(y_linear.shape)}")
-print(
-    f"Take-away: the 1x1 convolution turned {x.shape[1]} channels into {y_conv.shape[1]} on the "
-    f"same {x.shape[2]}x{x.shape[3]} grid, and it equals a Linear({x.shape[1]}, {y_conv.shape[1]}) "
-    f"applied to each of the {x.shape[0] * x.shape[2] * x.shape[3]} pixels "
-    f"(max difference below 1e-5: {same})."
+print(f"input {tuple(x.shape)} -> 1x1 conv, einsum and per-pixel Linear: {tuple(y_conv.shape)}")
+say(
+    f"The 1x1 convolution turned {x.shape[1]} channels into {y_conv.shape[1]} on the same "
+    f"{x.shape[2]}x{x.shape[3]} grid and "
+    + ("equals" if same else "does not equal")
+    + f" a Linear({x.shape[1]}, {y_conv.shape[1]}) on each pixel, to float32 rounding (below)."
 )
 
 # %% tags=["nbval-ignore-output"]
@@ -107,22 +106,16 @@ diff_einsum = (y_conv - y_einsum).abs().max().item()
 diff_linear = (y_conv - y_linear).abs().max().item()
 print(f"max |conv - einsum| = {diff_einsum:.1e}, max |conv - per-pixel Linear| = {diff_linear:.1e}")
 
-# %% [markdown] slideshow={"slide_type": "subslide"}
-# Any difference there is float32 rounding: the three computations may add the same products in a
-# different order.
-
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. Same receptive field and output size with far fewer parameters
 #
-# A 3x3 convolution from C_in to C_out channels has k²·C_in·C_out weights. GoogLeNet first reduces
-# the channels with a 1x1 convolution to r channels and applies the 3x3 to those:
+# A kxk convolution from C_in to C_out channels has k²·C_in·C_out weights. GoogLeNet first reduces
+# the channels to r with a 1x1 convolution:
 #
 # $$k^2 C_\text{in} C_\text{out} \quad\text{against}\quad C_\text{in}\, r + k^2 r\, C_\text{out}.$$
 #
 # The source's example is 128 -> 128 channels with r = 32: 9·128·128 = 147,456 weights against
-# 128·32 + 9·32·128 = 4,096 + 36,864 = 40,960. Here both paths are built as real layers (without
-# biases), their weights counted, an image run through each, and their receptive fields measured
-# as the input pixels that one output pixel's gradient reaches.
+# 128·32 + 9·32·128 = 4,096 + 36,864 = 40,960. Both, as real layers without biases:
 
 # %% slideshow={"slide_type": "fragment"}
 cmp = lesson.compare_reduction(in_channels=128, reduced_channels=32, out_channels=128, kernel_size=3, size=28)
@@ -134,19 +127,15 @@ print(
     f"1x1 conv 128->32, 3x3 32->128: {cmp.reduced_params:>7,} weights, output {cmp.reduced_shape}, "
     f"receptive field {cmp.reduced_receptive_field}, {cmp.reduced_flops / 1e6:.1f} MFLOPs"
 )
-print(
-    f"Take-away: the reduced path needs {cmp.reduced_params:,} instead of {cmp.direct_params:,} "
-    f"weights ({cmp.saving:.0%}) and {cmp.reduced_flops / cmp.direct_flops:.0%} of the FLOPs on a "
-    f"28x28 map, for the same {cmp.direct_receptive_field[0]}x{cmp.direct_receptive_field[1]} "
-    f"receptive field and the same output shape."
+say(
+    f"The reduced path needs {cmp.saving:.0%} of the weights and "
+    f"{cmp.reduced_flops / cmp.direct_flops:.0%} of the FLOPs, for the same output shape and "
+    f"{cmp.direct_receptive_field[0]}x{cmp.direct_receptive_field[1]} receptive field (measured)."
 )
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# The saving is not free: the 3x3 convolution now sees only 32 mixtures of the 128 input channels,
-# so the block can express fewer functions. The paper's argument (its section 5, after Arora et
-# al.) is that the channels of a layer are redundant: highly correlated features can be embedded
-# in a low-dimensional space with little loss, so a narrow 1x1 "embedding" in front of the costly
-# convolution keeps most of what it needs.
+# The saving is not free: the 3x3 convolution now sees only 32 mixtures of the 128 channels. The
+# paper's argument (its section 5) is that correlated channels embed in fewer with little loss.
 #
 # ### Exercise: `reduction_params`
 #
@@ -173,11 +162,8 @@ check("googlenet.reduction_params", reduction_params)
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Explorer: how wide should the reduction be?
 #
-# Pick one of GoogLeNet's reduced branches (or the source's example) and move the width of its 1x1
-# reduction. The blue line is the branch's cost (weights and biases; FLOPs on the map size that
-# block works on in a 224x224 network), the red line the same kxk convolution without a reduction,
-# the dotted line the paper's choice. The marked point is counted on real layers, the library's
-# `Inception` branch.
+# Pick a branch of GoogLeNet and move its reduction's width: its cost (solid) against no
+# reduction (dashed).
 
 # %% slideshow={"slide_type": "fragment"}
 from cnnlessons.lessons.googlenet.explorer import ReductionExplorer
@@ -190,11 +176,11 @@ k2 = b.kernel_size**2
 break_even = k2 * b.in_channels * b.out_channels / (b.in_channels + k2 * b.out_channels)
 explorer.static()
 print(explorer.text)
-print(
-    f"Take-away: in block 3a's 5x5 branch the paper's {b.reduced_channels}-channel reduction keeps "
-    f"{with_reduction.params / without.params:.0%} of the parameters and "
-    f"{with_reduction.flops / without.flops:.0%} of the FLOPs; a reduction saves weights as long as "
-    f"it is narrower than k²·C_in·C_out / (C_in + k²·C_out) = {break_even:.0f} channels."
+say("*Figure: cost of block 3a's 5x5 branch against its reduction's width.*")
+say(
+    f"The paper's {b.reduced_channels}-channel reduction keeps "
+    f"{with_reduction.params / without.params:.0%} of the parameters; any reduction narrower than "
+    f"k²·C_in·C_out / (C_in + k²·C_out) = {break_even:.0f} channels saves."
 )
 
 # %% tags=["nbval-ignore-output"]
@@ -210,12 +196,9 @@ explorer
 # 3. a 1x1 reduction -> c3[0], then a 5x5 convolution (padding 2) -> c3[1];
 # 4. 3x3 max pooling (stride 1, padding 1), then a 1x1 convolution -> c4.
 #
-# Every branch keeps height and width, so the outputs can be stacked along the channel axis:
-# c1 + c2[1] + c3[1] + c4 channels. The pooling branch needs its 1x1 convolution: max pooling
-# keeps all C_in input channels, so without it the block's output would have at least as many
-# channels as its input, and the channel count could only grow from block to block; the 1x1
-# projection lets each block choose its own width c4 for that branch. Here is block 3a of GoogLeNet
-# on its 28x28 input with 192 channels (the library's `Inception`):
+# Every branch keeps height and width, so the outputs stack along the channels. The pooling branch
+# needs its 1x1 convolution: max pooling keeps all C_in channels, so without it every block would
+# give more channels than it received. GoogLeNet's block 3a (the library's `Inception`):
 
 # %% slideshow={"slide_type": "fragment"}
 block = models.Inception(192, 64, (96, 128), (16, 32), 32)
@@ -224,17 +207,14 @@ shapes, out_shape = lesson.branch_shapes(block, x)
 for (name, shape), branch in zip(shapes, block.branches, strict=False):
     print(f"branch {name:<20} -> {shape}, {count_parameters(branch):>7,} parameters")
 print(f"concatenated output      -> {out_shape}")
-print(
-    f"Take-away: the four branches give {' + '.join(str(s[1]) for _, s in shapes)} = "
-    f"{out_shape[1]} channels on the same {out_shape[2]}x{out_shape[3]} grid; the whole block has "
-    f"{count_parameters(block):,} parameters."
+say(
+    f"The branches give {' + '.join(str(s[1]) for _, s in shapes)} = {out_shape[1]} channels on "
+    f"the same {out_shape[2]}x{out_shape[3]} grid."
 )
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# The full GoogLeNet stacks nine such blocks (3a, 3b, 4a-4e, 5a, 5b) with max pooling between the
-# stages. (torchvision's `googlenet` uses a 3x3 kernel in its "5x5" branch, a slip kept for its
-# pretrained weights; the course's `GoogLeNet` copies it by default so that the counts match, and
-# `build_model("googlenet_paper")` builds the paper's 5x5.)
+# GoogLeNet stacks nine such blocks. (torchvision's has a 3x3 kernel in its "5x5" branch, a slip
+# the course's `GoogLeNet` copies; `build_model("googlenet_paper")` has the paper's 5x5.)
 #
 # ### Exercise: the Inception block
 #
@@ -275,12 +255,11 @@ check("googlenet.inception_block", Inception)
 from cnnlessons.exercises.drawing import draw_answer
 
 fig = draw_answer(Inception, models.Inception, (192, 28, 28), args=(192, 64, (96, 128), (16, 32), 32))
+say("*Figure: your block beside the library's.*")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# The paper's *naive* block (its Figure 2a: the 3x3 and 5x5 convolutions read the block's input
-# directly, and the pooled input is passed on as it is), the same with the pool branch's 1x1
-# projection kept, and the block with its 1x1 reductions (Figure 2b), for block 3a's input of
-# 192 channels:
+# The paper's *naive* block (its Figure 2a: no 1x1 convolutions, the pooled input passed on), the
+# same with the pool branch projected, and the block with reductions (Figure 2b):
 
 # %% slideshow={"slide_type": "fragment"}
 naive_2a = models.Inception(192, 64, (96, 128), (16, 32), 32, reductions=False, pool_projection=False).eval()
@@ -298,117 +277,177 @@ for name, block_3a in (
         f"{block_3a.out_channels} channels out",
     )
     plt.show()
-print(
-    f"Take-away: the reductions leave {count_parameters(reduced_3a) / count_parameters(naive_3a):.0%} of the "
-    "parameters of the naive block with the same four "
-    f"branches and the same {reduced_3a.out_channels} output "
-    f"channels; the Figure 2a block passes its {naive_2a.in_channels} input channels on as well, "
-    f"{naive_2a.out_channels} channels out for the next block's 3x3 and 5x5 convolutions to read."
+say("*Figures: block 3a three ways, with output shapes.*")
+say(
+    f"The reductions leave {count_parameters(reduced_3a) / count_parameters(naive_3a):.0%} of the "
+    f"projected naive block's parameters; the Figure 2a block passes its {naive_2a.in_channels} "
+    f"input channels on: {naive_2a.out_channels} out."
 )
 
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. The source's table: AlexNet 8 layers 60M, VGGNet 19 layers 110M, GoogLeNet 22 layers 4M
 #
-# The source sums up the three winners in one table of layers and parameters. Here the full-size
-# models are built with the course's own blocks (on PyTorch's `meta` device: shapes without
-# storage, so even VGG-19 costs no memory), their parameters counted, their layers measured as the
-# number of convolutions and linear layers on the longest path from the image to the output, and
-# set beside torchvision's models of the same name (built with `weights=None`).
+# The full-size models built with the course's blocks (on the `meta` device: no storage), their
+# parameters counted, their layers measured on the longest path, beside torchvision's.
 
 # %%
 rows = lesson.architecture_table()
 print(lesson.format_table(rows))
-print()
-for row in rows:
-    if row.source_params is not None:
-        print(f"{row.name}: {row.verdict}")
 
 # %% slideshow={"slide_type": "fragment"}
 by_name = {row.name: row for row in rows}
 alexnet, vgg19, googlenet = by_name["AlexNet"], by_name["VGG-19"], by_name["GoogLeNet"]
 paper_googlenet = by_name["GoogLeNet, the paper's layers"]
-print(
-    f"Take-away: the layer counts are right ({alexnet.layers}, {vgg19.layers}, {googlenet.layers}), "
-    f"and AlexNet's {alexnet.params / 1e6:.1f}M is close to 60M; but VGG-19 has "
+say(
+    f"The layer counts are right ({alexnet.layers}, {vgg19.layers}, {googlenet.layers}), and "
+    f"AlexNet's {alexnet.params / 1e6:.1f}M is close to 60M; but VGG-19 has "
     f"{vgg19.params / 1e6:.1f}M parameters, not 110M, and GoogLeNet {googlenet.params / 1e6:.1f}M "
-    f"({paper_googlenet.params / 1e6:.1f}M with the paper's 5x5 layers "
-    f"and biases), not 4M: {alexnet.params / googlenet.params:.1f} times fewer than AlexNet and "
+    f"({paper_googlenet.params / 1e6:.1f}M with the paper's 5x5 layers and biases), not 4M: "
+    f"{alexnet.params / googlenet.params:.1f} times fewer than AlexNet, "
     f"{vgg19.params / googlenet.params:.0f} times fewer than VGG-19."
 )
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# The GoogLeNet paper itself speaks of "12 times fewer parameters" than AlexNet, about 5M; the
-# measured ratio is above. Most of VGG-19's parameters sit in its first fully connected layer
-# (512·7·7·4096 = 102,764,544 weights), and GoogLeNet has no such layer: global average pooling
-# leaves 1024 features for a single 1024 x 1000 classifier. The two auxiliary classifiers that
-# GoogLeNet trains with (and drops at test time) almost double its count, as the last row shows.
-# They are small classifiers on top of blocks 4a and 4d whose losses are added to the main loss
-# with weight 0.3 during training: they inject gradient into the middle of the 22-layer network,
-# which the paper hoped would counter vanishing gradients and encourage discriminative features in
-# the lower stages, and act as a regulariser. (Later work, Inception-v3, found they help little
-# early in training and act mostly as regularisers.)
+# Most of VGG-19's parameters sit in its first fully connected layer (512·7·7·4096 = 102,764,544
+# weights); GoogLeNet pools globally to 1024 features for one classifier. Its two auxiliary
+# classifiers, which inject gradient mid-network in training only, nearly double the count.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. Experiment: a scaled-down GoogLeNet
 #
-# `SmallGoogLeNet` keeps GoogLeNet's plan for 16x16 and 32x32 images: a 3x3 stem, Inception blocks
-# with GoogLeNet's branch proportions (3a, 3b | pool | 4a, 4e | pool | 5b at a quarter of the
-# width), global average pooling and one linear layer, with batch norm after every convolution as
-# in torchvision. It is trained with the active profile's budget.
+# `SmallGoogLeNet`: GoogLeNet's branch proportions at a quarter of its width, with batch norm
+# (section 6) after every convolution, as in torchvision.
 
 # %% tags=["nbval-ignore-output"]
-data = load_data(profile)
 recipe = lesson.recipes.GOOGLENET
-print(recipe.describe(profile))
 set_seed(0)
-model = recipe.build(recipe.run("SmallGoogLeNet"), data)
-print(data)
-print(
-    f"SmallGoogLeNet: {count_parameters(model):,} parameters, "
-    f"{flops_per_image(model, data.input_size) / 1e6:.1f} MFLOPs per image"
-)
-
-# %% tags=["nbval-ignore-output"]
-print(recipe.estimate(data, profile))
+table = fold_layers(recipe.build(recipe.run("SmallGoogLeNet"), data), data.input_size, depth=2)
+announce(recipe, data, profile)
 model, history = recipe.fit_run(recipe.run("SmallGoogLeNet"), data, profile)
-print(history)
 reference = reference_runs(recipe.key) + converged_runs("small_googlenet")
-fig = plot_history(history, ("train_error", "val_error"), reference=reference)
+fig = legible(
+    plot_history(
+        history,
+        ("train_error", "val_error"),
+        reference=reference,
+        title=f"SmallGoogLeNet, this run: test accuracy {history.test_acc:.1%}",
+    )
+)
+plt.show()
+say("*Figure: training and validation error per epoch, this run solid, the checkpoint dashed.*")
+fold_references(reference)
 
 # %% tags=["nbval-ignore-output"] slideshow={"slide_type": "fragment"}
-print(
-    f"Take-away: after {history.epoch[-1]} epochs on {len(data.train_labels):,} {data.name} images "
-    f"the {count_parameters(model):,}-parameter SmallGoogLeNet reaches "
-    f"{history.test_acc:.1%} test accuracy ({profile.name} profile)."
+checkpoint = models.build_model("small_googlenet", weights="cifar10")
+record = checkpoint.checkpoint_record
+same_net = count_parameters(checkpoint) == count_parameters(model)
+say(
+    f"After {history.epoch[-1]} epochs on {len(data.train_labels):,} images this run reaches "
+    f"{history.test_acc:.1%} test accuracy. The dashed curve is the checkpoint `small_googlenet`, "
+    + (
+        "the same network"
+        if same_net
+        else f"the same design for CIFAR-10 ({count_parameters(checkpoint):,} parameters)"
+    )
+    + f" trained to the end: {record['test_acc']:.1%} after {record['epochs']} epochs on "
+    f"{record['train_size']:,} CIFAR-10 images."
 )
-for run in reference:
-    print(f"Reference ({run.info.get('device')}, {run.info.get('date')}): {run}")
-
-# %% [markdown] slideshow={"slide_type": "subslide"}
-# The dashed curve above is the same network trained to the end on all of CIFAR-10 (the checkpoint
-# that `build_model("small_googlenet", weights="cifar10")` loads). In the `gpu` profile the same
-# cells train on all of CIFAR-10 with that profile's budget, and that run joins it once a
-# reproduction file exists (`python -m cnnlessons reproduce`, experiment `03_googlenet/googlenet`).
-# What the lesson predicts for it: a network this small, whose branches are mostly 1x1 reductions,
-# still trains to a useful accuracy, because its parameters go into mixing channels rather than into
-# wide kxk kernels.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 6. Two ablations: the 1x1 reductions, and batch normalisation
+# ## 6. Batch normalisation, by hand
 #
-# **The reductions.** Section 2 counted what a 1x1 reduction saves; does the network lose accuracy
-# for it? The paper's answer (section 4): the reductions are what make the block affordable, at
-# no loss. Its naive block (Figure 2a, drawn in section 3) has no 1x1 convolution at all, not even
-# after the pool: the pooled input is passed on as it is, so every block gives more channels than
-# it received, and the next block's 3x3 and 5x5 convolutions read them all: "a computational blow
-# up within a few stages". The small GoogLeNet of section 5 built with each of section 3's blocks,
-# counted:
+# Batch normalisation (BN; Ioffe and Szegedy, 2015) came after the 2014 GoogLeNet, and was
+# introduced on it ("BN-Inception"). In training it normalises each channel with the batch's mean
+# $\mu_B$ and variance $\sigma_B^2$ over N, H and W, then scales and shifts it:
+#
+# $$\hat z = \frac{z - \mu_B}{\sqrt{\sigma_B^2 + \epsilon}}, \qquad y = \gamma \hat z + \beta.$$
+#
+# It keeps running averages of $\mu_B$ and $\sigma_B^2$ for evaluation, where there may be no batch.
+#
+# ### Exercise: `batch_norm_forward`
+#
+# Write `batch_norm_forward(x, weight, bias, running_mean, running_var, training, momentum=0.1,
+# eps=1e-5)` as `nn.BatchNorm2d` computes it, for x of shape N x C x H x W. In training: normalise
+# with the batch's mean and *biased* variance, scale by `weight`, shift by `bias`, and update the
+# running statistics in place under `torch.no_grad()`: running = (1 − momentum) · running +
+# momentum · batch statistic, with the *unbiased* variance. In evaluation: normalise with the
+# running statistics, change nothing.
+
+
+# %% slideshow={"slide_type": "skip"}
+def batch_norm_forward(
+    x: torch.Tensor,
+    weight: torch.Tensor,
+    bias: torch.Tensor,
+    running_mean: torch.Tensor,
+    running_var: torch.Tensor,
+    training: bool,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> torch.Tensor:
+    ### BEGIN SOLUTION
+    if training:
+        mean = x.mean(dim=(0, 2, 3))
+        var = x.var(dim=(0, 2, 3), unbiased=False)
+        n = x.numel() / x.shape[1]
+        with torch.no_grad():
+            running_mean.mul_(1 - momentum).add_(momentum * mean)
+            running_var.mul_(1 - momentum).add_(momentum * var * n / (n - 1))
+    else:
+        mean, var = running_mean, running_var
+    x_hat = (x - mean[None, :, None, None]) / torch.sqrt(var[None, :, None, None] + eps)
+    return weight[None, :, None, None] * x_hat + bias[None, :, None, None]
+    ### END SOLUTION
+
+
+# %% slideshow={"slide_type": "skip"}
+check("googlenet.batch_norm_forward", batch_norm_forward)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# Training against evaluation statistics: `nn.BatchNorm2d` on batches of mean 2 and standard
+# deviation 3, checked against the formula by hand in both modes.
+
+# %% tags=["nbval-ignore-output"]
+torch.manual_seed(0)
+norm = nn.BatchNorm2d(4)
+batches = [torch.randn(32, 4, 8, 8) * 3 + 2 for _ in range(50)]
+largest = 0.0
+for seen, xb in enumerate(batches, start=1):
+    with torch.no_grad():
+        trained = norm.train()(xb)
+        var, mean = torch.var_mean(xb, dim=(0, 2, 3), correction=0)
+        by_hand = (xb - mean.view(1, -1, 1, 1)) / torch.sqrt(var.view(1, -1, 1, 1) + norm.eps)
+        largest = max(largest, (trained - by_hand).abs().max().item())
+        if seen in (1, 10, 50):
+            evaluated = norm.eval()(xb)
+            mu, sigma2 = norm.running_mean.view(1, -1, 1, 1), norm.running_var.view(1, -1, 1, 1)
+            largest = max(largest, (evaluated - (xb - mu) / torch.sqrt(sigma2 + norm.eps)).abs().max().item())
+            print(
+                f"after {seen:>2} batch{'es' if seen > 1 else ''}: running mean "
+                f"{norm.running_mean.mean():.2f}, running std "
+                f"{norm.running_var.sqrt().mean():.2f}; output mean and std in training "
+                f"{trained.mean():+.2f}, {trained.std():.2f}, in evaluation {evaluated.mean():+.2f}, "
+                f"{evaluated.std():.2f}"
+            )
+say(
+    "In training the output is normalised from the first batch; in evaluation only once the running "
+    f"averages have caught up. By hand matches `nn.BatchNorm2d` to {largest:.0e}."
+)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 7. Two ablations: the 1x1 reductions, and batch normalisation
+#
+# **The reductions.** The paper's claim (section 4): reductions let a block afford more width at
+# the same compute; its naive block gives "a computational blow up within a few stages". The small
+# GoogLeNet with each of section 3's blocks:
 
 # %% tags=["nbval-ignore-output"] slideshow={"slide_type": "fragment"}
-growth = lesson.naive_growth(
-    width=recipe.run("SmallGoogLeNet").model_kwargs.get("width", 16), input_size=data.input_size
-)
+ablations = lesson.recipes.ABLATIONS
+arms = ablations.arms_for(lesson.claims.REDUCTIONS, profile)
+naive_width = ablations.run(arms["naive"], profile).model_kwargs["width"]
+wide_width = ablations.run(arms["reduced"], profile).model_kwargs["width"]
+growth = lesson.naive_growth(width=naive_width, input_size=data.input_size)
 print(f"{'blocks':<30} {'channels after each block':<28} {'weights':>10} {'MFLOPs':>8}")
 for cost in growth:
     print(
@@ -416,161 +455,242 @@ for cost in growth:
         f"{cost.flops / 1e6:>8.1f}"
     )
 reduced_cost, projected_cost, naive_cost_2a = growth
-print(
-    f"Take-away: without any 1x1 convolution the channels grow from {naive_cost_2a.channels[0]} to "
-    f"{naive_cost_2a.channels[-1]} over five blocks, and the net has "
-    f"{naive_cost_2a.weights / reduced_cost.weights:.1f} times the weights and "
-    f"{naive_cost_2a.flops / reduced_cost.flops:.1f} times "
-    "the FLOPs of the one with reductions; keeping only "
-    f"the pool branch's projection still leaves {projected_cost.weights / reduced_cost.weights:.1f} times "
-    "the weights."
+say(
+    f"Without 1x1 convolutions the channels grow from {naive_cost_2a.channels[0]} to "
+    f"{naive_cost_2a.channels[-1]}, at {naive_cost_2a.flops / reduced_cost.flops:.1f} times the FLOPs; "
+    f"with the pool branch projected, {projected_cost.flops / reduced_cost.flops:.1f} times."
 )
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# The naive net trained below keeps the pool branch's projection, so that it gives the same
-# channels as the reduced one and only the 3x3 and 5x5 reductions differ: the harder rival of the
-# two (the ledger's row says how the Figure 2a net fared).
+# So at equal FLOPs the reduced net can be wider. The naive net here keeps the pool branch's
+# projection; the reduced net has every width scaled by the smallest factor that brings its FLOPs
+# within a tenth of the naive net's.
 #
-# **Batch normalisation.** The `SmallGoogLeNet` above has a batch normalisation (BN; Ioffe and
-# Szegedy, 2015) after every convolution, and so do ResNet and DenseNet; the 2014 GoogLeNet did
-# not: BN was introduced on GoogLeNet itself ("BN-Inception", the GoogLeNet v2 line). BN
-# normalises each channel of a convolution's output over the batch,
-# $\hat z = (z - \mu_B) / \sqrt{\sigma_B^2 + \epsilon}$, then scales and shifts it with two learned
-# parameters, $\gamma \hat z + \beta$. At test time $\mu$ and $\sigma$ are running averages from
-# training. What it does: every layer passes on activations of a controlled size, whatever the
-# weights before it did. What the paper says it buys: much larger learning rates and faster
-# training. To test that claim and not another, every net here starts from the same He
-# initialisation, and the net without BN gets two learning rates: the lesson's 0.1, and 0.01.
+# **Batch normalisation.** The BN paper says it buys much larger learning rates and faster training.
+# All nets start from He initialisation; without BN the net gets two rates, 0.1 and 0.01.
 #
-# Four runs on each of the profile's seeds (0, 1 and 2 in `cpu`), at half the lesson's width, on
-# half the profile's images for two thirds of its epochs; test accuracy on the whole test split.
+# Five runs on each seed, on half the profile's images; test accuracy on the whole test split.
 
 # %% tags=["nbval-ignore-output"]
-import matplotlib.pyplot as plt
-
 from cnnlessons.plots import plot_paired, plot_seeds
 
-ablations = lesson.recipes.ABLATIONS
-print(ablations.describe(profile))
-print(ablations.estimate(data, profile))
+announce(ablations, data, profile, seeds=profile.seeds)
 ablation_runs = ablations.train_seeds(data, profile)
-fig = plot_seeds(ablation_runs, ("train_eval_error", "val_error"), title="the small GoogLeNet, four ways")
-plt.show()
-fig = plot_paired(ablation_runs, "test_acc", title="test accuracy, seed by seed")
-plt.show()
 for label, by_seed in ablation_runs.items():
     first = next(iter(by_seed.values()))
     print(
-        f"{label:>15}: {first.info['parameters']:>9,} parameters, {first.info['flops'] / 1e6:6.1f} MFLOPs; "
+        f"{label:>20}: {first.info['parameters']:>9,} parameters, {first.info['flops'] / 1e6:6.1f} MFLOPs; "
         "test accuracy " + ", ".join(f"seed {seed} {h.test_acc:.1%}" for seed, h in by_seed.items())
     )
-reductions = ablations.judge(lesson.claims.REDUCTIONS, ablation_runs)
-batch_norm = ablations.judge(lesson.claims.BATCH_NORM, ablation_runs)
+mean_acc = {label: sum(h.test_acc for h in by.values()) / len(by) for label, by in ablation_runs.items()}
+fig = legible(
+    plot_seeds(
+        {f"{label} (test {mean_acc[label]:.0%})": by for label, by in ablation_runs.items()},
+        ("train_eval_error", "val_error"),
+        title="the small GoogLeNet, five ways (mean test accuracy in the legend)",
+    ),
+    columns=3,
+)
+plt.show()
+say("*Figure: training (eval mode) and validation error per epoch of the five runs, all seeds.*")
+order = [arms["naive"], arms["reduced"], *ablations.arms_for(lesson.claims.BATCH_NORM, profile).values()]
+fig = legible(plot_paired(ablation_runs, "test_acc", labels=order, title="test accuracy, seed by seed"))
+plt.show()
+say("*Figure: each run's test accuracy, one line per seed.*")
 
 # %% tags=["nbval-ignore-output"] slideshow={"slide_type": "fragment"}
-weights = {
-    arm: next(iter(ablation_runs[label].values())).info["parameters"]
-    for arm, label in ablations.arms_for(lesson.claims.REDUCTIONS, profile).items()
-}
-naive_cost = weights["reduced"] / weights["naive"]
-print(
-    f"Take-away: with its reductions the network keeps {naive_cost:.0%} of the naive one's weights and is "
-    f"{reductions.mean:+.1f} points from its test accuracy (mean over the seeds): {reductions.verdict}. "
-    f"With BN at lr 0.1 it is {batch_norm.mean:+.1f} points more accurate than the better run without BN "
-    f"(lr 0.1 or 0.01, seed by seed): {batch_norm.verdict}."
+reductions = ablations.judge(lesson.claims.REDUCTIONS, ablation_runs)
+batch_norm = ablations.judge(lesson.claims.BATCH_NORM, ablation_runs)
+flops = {arm: reductions.figures[arm]["flops"] for arm in ("reduced", "naive")}
+
+
+def ahead(points: float) -> str:
+    return f"{points:.1f} points ahead of" if points > 0 else f"{-points:.1f} points behind"
+
+
+say(
+    f"At {flops['reduced'] / flops['naive']:.0%} of the naive net's FLOPs, the reduced net "
+    f"({wide_width / naive_width:.2f} times as wide) is {ahead(reductions.mean)} it in test accuracy "
+    f"(mean over the seeds): **{reductions.verdict}**. With BN at lr 0.1 the net is "
+    f"{ahead(batch_norm.mean)} the better run without BN: **{batch_norm.verdict}**."
 )
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# What BN does inside: the mean and standard deviation of what each convolution layer passes on
-# (after BN where there is one), on one batch of training images, for the net with BN and the net
-# without it (both at lr 0.1, seed 0), freshly initialised and after training:
+# What BN does inside: the mean and spread of each convolution's output (after its BN) on one
+# training batch, with and without BN (lr 0.1, seed 0), before and after training.
 
 # %% tags=["nbval-ignore-output"]
 from cnnlessons import views
 
 xb, _ = data.batch("train", 128)
 stats = {}
-for label in ("reduced", "no BN, lr 0.1"):
+for label in (
+    ablations.arms_for(lesson.claims.BATCH_NORM, profile)[arm]
+    for arm in ("bn, high rate", "no bn, high rate")
+):
     run = ablations.run(label, profile)
     set_seed(0)
-    name = "with BN" if label == "reduced" else "without BN"
+    name = "without BN" if run.model_kwargs.get("batch_norm") is False else "with BN"
     stats[f"{name}, initialised"] = views.activation_stats(ablations.build(run, data), xb)
     trained, _ = ablations.fit_run(run, data, profile, seed=0)  # from the run cache: trained above
     stats[f"{name}, trained"] = views.activation_stats(trained, xb)
-fig = views.plot_activation_stats(stats, title="what each conv layer passes on, with and without BN")
+fig = legible(views.plot_activation_stats(stats, title="what each conv layer passes on, with and without BN"))
 plt.show()
-for name, rows in stats.items():
-    print(f"{name:>26}: standard deviation, first conv layer {rows[0].std:.2f}, last {rows[-1].std:.2f}")
-
-# %% [markdown] slideshow={"slide_type": "subslide"}
-# Read the panel with the printout: with BN every layer passes on activations with a standard
-# deviation near 1, before and after training (the learned $\gamma$ and $\beta$ move them a
-# little); without it, each layer's size is whatever the weights before it make it, and nothing
-# brings it back. That is also why lesson 02's SmallVGG, which has no BN, needs AdamW and a small
-# learning rate to get going.
+say("*Figure: mean and standard deviation (log scale) of each conv layer's output.*")
+spread = {name: (rows[0].std, rows[-1].std) for name, rows in stats.items()}
+say(
+    "Trained, the first and last layers pass on standard deviations of "
+    f"{spread['with BN, trained'][0]:.2f} and {spread['with BN, trained'][1]:.2f} with BN, "
+    f"{spread['without BN, trained'][0]:.2f} and {spread['without BN, trained'][1]:.2f} without: "
+    "without BN nothing brings a layer's size back."
+)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 7. Look inside: what the trained GoogLeNet learned
+# ## 8. Look inside: what a trained GoogLeNet learned
 #
-# The `SmallGoogLeNet` of section 5, as trained there: its layers' shapes, what its stages compute
-# on one test image (each stage's most active channels), where in a few test images it finds its
-# evidence, and an explorer of the feature maps and activation maps, image by image and stage by
-# stage.
-#
-# A class-activation map (Grad-CAM; Selvaraju et al., ICCV 2017, computed with captum) weights
-# the channels of the last convolution stage by the gradient of the predicted class's score and
-# sums them: red marks where in the image the evidence for that prediction sits. Read them with
-# the accuracy of the run in mind: a network that is right on few test images has little to show.
+# The checkpoint `small_googlenet` on CIFAR-10 (else this run's net): its layers, its stages'
+# feature maps, and where it finds its evidence (Grad-CAM, Selvaraju et al., ICCV 2017).
 
 # %% tags=["nbval-ignore-output"]
 from cnnlessons.explorers.views import look_inside
 
-look_inside(model, data, converged="small_googlenet")  # converged=None: this run's own
+inside = look_inside(  # converged=None: this run's own
+    model, data, converged="small_googlenet", fold_table=True, accuracy=history.test_acc
+)
+say("*Figures: feature maps of each stage; Grad-CAM maps of eight test images; the explorer.*")
+inside
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Where it goes wrong
+#
+# The checkpoint's accuracy on each class and its confusion matrix on the test split (the diagonal
+# is each class's accuracy), then its most confident mistakes.
+
+# %% tags=["nbval-ignore-output"]
+from cnnlessons.models.converged import confusion_matrix, per_class_accuracy
+from cnnlessons.plots import plot_class_errors, plot_mistakes
+from cnnlessons.runs.errors import confident_mistakes_on
+
+accuracy = per_class_accuracy("small_googlenet")
+names, counts = confusion_matrix("small_googlenet")
+fig = plot_class_errors("small_googlenet")
+plt.show()
+say("*Figure: accuracy per class; the confusion matrix, true classes by row, in % of the row.*")
+wrong = counts.clone().fill_diagonal_(0)
+t, p = divmod(int(wrong.argmax()), len(names))
+best, worst = max(accuracy, key=accuracy.get), min(accuracy, key=accuracy.get)
+say(
+    f"It is right on {accuracy[best]:.0%} of the {best} images, {accuracy[worst]:.0%} of the "
+    f"{worst} ones; its most frequent mistake is a {names[t]} taken for a {names[p]} "
+    f"({int(wrong[t, p])} of {int(counts[t].sum()):,})."
+)
+mistakes = confident_mistakes_on("small_googlenet", data)
+if mistakes.images is None:
+    say(mistakes.why)
+else:
+    fig = plot_mistakes(mistakes, data.classes)
+    plt.show()
+    say(
+        f"*Figure: its {len(mistakes)} most confident mistakes, prediction over truth.* "
+        f"It gave these wrong classes {min(mistakes.probability):.0%} to "
+        f"{max(mistakes.probability):.0%}."
+    )
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### The library's code: convolution, batch norm, ReLU
 #
-# The unit every convolution of `SmallGoogLeNet` is made of (not an exercise):
+# The unit of every convolution in `SmallGoogLeNet`:
 
 # %%
 from cnnlessons.layers import conv_bn_relu
 
-views.show_source(conv_bn_relu)
+views.show_source(conv_bn_relu, fold=True)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Questions
+#
+# Predict, then run the cell below each question.
+
+# %% [markdown] tags=["question"]
+# Block 5b's 3x3 branch reduces 832 channels to 192, then convolves to 384. What share of the
+# unreduced 3x3's parameters does it keep?
+
+# %% tags=["question-answer"]
+b5 = lesson.GOOGLENET_BRANCHES["5b 3x3"]
+kept = lesson.branch_cost(b5.in_channels, b5.reduced_channels, b5.out_channels, 3, b5.size)
+full = lesson.branch_cost(b5.in_channels, None, b5.out_channels, 3, b5.size)
+say(
+    f"{kept.params / full.params:.0%} ({kept.params:,} against {full.params:,}): it keeps "
+    f"{b5.reduced_channels / b5.in_channels:.0%} of the channels."
+)
+
+# %% [markdown] tags=["question"]
+# How many numbers does an `nn.BatchNorm2d(64)` hold, learned and not?
+
+# %% tags=["question-answer"]
+bn64 = nn.BatchNorm2d(64)
+learned = sum(p.numel() for p in bn64.parameters())
+kept_stats = sum(t.numel() for t in bn64.buffers())
+say(f"{learned} learned (γ, β) and {kept_stats} kept: running mean and variance, and a batch count.")
+
+# %% [markdown] tags=["question"]
+# A convolution with a bias, then BN in training mode: does the bias change the output?
+
+# %% tags=["question-answer", "nbval-ignore-output"]
+torch.manual_seed(0)
+conv_b = nn.Conv2d(8, 16, 3, padding=1)
+after = nn.BatchNorm2d(16)
+xq = torch.randn(4, 8, 10, 10)
+with torch.no_grad():
+    with_bias = after(conv_b(xq))
+    conv_b.bias.add_(5.0)
+    shifted = after(conv_b(xq))
+say(
+    f"No (at most {(with_bias - shifted).abs().max():.0e}): BN subtracts each channel's mean, bias "
+    "and all, so convolutions before BN usually have none."
+)
+
+# %% [markdown] tags=["question"]
+# In evaluation BN is a fixed per-channel scale and shift. Can it be folded into the convolution
+# before it, leaving one convolution?
+
+# %% tags=["question-answer", "nbval-ignore-output"]
+torch.manual_seed(0)
+conv_f, bn_f = nn.Conv2d(8, 16, 3, padding=1), nn.BatchNorm2d(16)
+with torch.no_grad():
+    bn_f.running_mean.normal_()
+    bn_f.running_var.uniform_(0.5, 2.0)
+    bn_f.weight.normal_()
+    bn_f.bias.normal_()
+    scale = bn_f.weight / torch.sqrt(bn_f.running_var + bn_f.eps)
+    fused = nn.Conv2d(8, 16, 3, padding=1)
+    fused.weight.copy_(conv_f.weight * scale.view(-1, 1, 1, 1))
+    fused.bias.copy_((conv_f.bias - bn_f.running_mean) * scale + bn_f.bias)
+    gap = (bn_f.eval()(conv_f(xq)) - fused(xq)).abs().max()
+say(
+    f"Yes: weights times γ/√(σ² + ε), bias (b − μ)·γ/√(σ² + ε) + β; the fused convolution differs "
+    f"by at most {gap:.0e}."
+)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Claims ledger
 #
-# Every claim of the lesson, with the paper's figure and this run's. The effect claims' verdicts
-# come from the course's one rule (`cnnlessons.claims.judge`): paired runs on the same seeds,
-# `shown` when every seed's difference has the claimed sign and their mean clears the margin (for
-# an "about equal" claim, when every difference stays within it). The constructive claims are
-# checks on the figures computed above.
+# Every claim, with the paper's figure and this run's. An effect claim is `shown` when every
+# seed's paired difference has the claimed sign and their mean clears the margin
+# (`cnnlessons.claims.judge`); the constructive claims check the figures computed above.
 
 # %% tags=["nbval-ignore-output"]
 from cnnlessons.claims import show_ledger
 
-reduced_run = ablations.run("reduced", profile)
-ablation_width = reduced_run.model_kwargs["width"]
-reduction_channels = lesson.reduction_widths(ablations.build(reduced_run, data))
 show_ledger(
     [
         reductions.row(
-            budget="not at equal FLOPs here: the reduced net runs "
-            f"{reductions.figures['reduced']['flops'] / reductions.figures['naive']['flops']:.0%} of the "
-            "naive one's FLOPs, and the pair at equal FLOPs (the reduced net widened to within 10% of "
-            f"them) is still to be trained. At {ablation_width}/64 of GoogLeNet's width the reductions "
-            "keep only "
-            f"{min(reduction_channels)} to {max(reduction_channels)} channels; the designs tried on "
-            "other seeds (width 16 on 10,000 images at 16x16 for 6 and 12 epochs, the reduced net "
-            "also widened to half the naive one's FLOPs, with reductions 1.25 to 4 times wider, or "
-            "against a naive net narrowed to twice its cost) left the naive net 1 to 4 points ahead; "
-            "the paper's own Figure 2a net (the pooled input passed on, 8 times the weights) trained "
-            "worse, 3 to 7 points behind the reduced one (6 and 12 epochs, lr 0.1 to 0.01, and this "
-            "lesson's setting): would "
-            "need GoogLeNet's own widths, trained to the end",
-            converged=trained_to_the_end("small_googlenet"),
+            budget="more epochs for both nets, or runs trained to the end",
+            reference=end_entry(lesson.claims.REDUCTIONS.id),
         ),
-        batch_norm.row(budget="more epochs for the three runs"),
+        batch_norm.row(
+            budget="more epochs for the three runs", reference=end_entry(lesson.claims.BATCH_NORM.id)
+        ),
         lesson.claims.ONE_BY_ONE.row(
             f"max difference to a per-pixel Linear {max(diff_einsum, diff_linear):.1e}",
             bool(same),
@@ -585,12 +705,11 @@ show_ledger(
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
-# - A 1x1 convolution is a linear layer applied to every pixel's channel vector: it changes the
-#   channel count and keeps height and width.
-# - Put in front of a 3x3 or 5x5 convolution, it cuts the weights (147,456 -> 40,960 in the source's
-#   example) for the same receptive field and output size.
-# - The Inception block runs 1x1, 3x3, 5x5 and pooling branches side by side and concatenates
-#   their channels.
+# - A 1x1 convolution is a linear layer on every pixel's channels; in front of a 3x3 it cuts the
+#   weights (147,456 -> 40,960 in the source's example) for the same receptive field.
+# - The Inception block runs 1x1, 3x3, 5x5 and pooling branches side by side and concatenates them.
+# - BN normalises each channel with the batch's statistics in training, running averages in
+#   evaluation.
 # - The source's layer counts are right; its parameter counts for VGG-19 (143.7M) and GoogLeNet
 #   (6.6M-7.0M) are not.
 
@@ -601,10 +720,6 @@ show_ledger(
 #   A. Rabinovich. *Going Deeper with Convolutions.* CVPR 2015. arXiv:1409.4842.
 # - M. Lin, Q. Chen, S. Yan. *Network In Network.* ICLR 2014. arXiv:1312.4400 (the 1x1 convolution
 #   as a per-pixel network).
-# - A. Krizhevsky, I. Sutskever, G. E. Hinton. *ImageNet Classification with Deep Convolutional
-#   Neural Networks.* NeurIPS 2012.
-# - K. Simonyan, A. Zisserman. *Very Deep Convolutional Networks for Large-Scale Image
-#   Recognition.* ICLR 2015. arXiv:1409.1556.
 # - S. Ioffe, C. Szegedy. *Batch Normalization: Accelerating Deep Network Training by Reducing
 #   Internal Covariate Shift.* ICML 2015. arXiv:1502.03167 (used in torchvision's GoogLeNet).
 #

@@ -12,7 +12,7 @@ from cnnlessons.data import subset_data
 from cnnlessons.lessons import alexnet as A
 from cnnlessons.lessons import vgg as V
 from cnnlessons.measure import stacked_receptive_field
-from cnnlessons.models import Figure1CNN, SmallAlexNet
+from cnnlessons.models import Figure1CNN, SmallAlexNet, SmallVGG
 from cnnlessons.models.init import he_init
 from cnnlessons.runs.recipes import RECIPES
 
@@ -312,6 +312,47 @@ def test_conv_head_equals_fc_head_and_gives_a_score_map(digits, size):
     side = 2 * size // 8 - size // 8 + 1
     assert scores.shape == (10, side, side)
     torch.testing.assert_close(scores.sum(0), torch.ones(side, side))
+
+
+def test_dense_net_folds_the_checkpoints_pooling_into_the_head():
+    """The shipped small_vgg averages its 4x4 map to 2x2 before its head: folded into a 4x4 kernel,
+    the head gives the model's outputs on 32x32 images and a 5x5 score map on 64x64 ones."""
+    torch.manual_seed(0)
+    model = SmallVGG(pool_size=2).eval()  # the checkpoint's architecture (122,778 parameters)
+    assert sum(p.numel() for p in model.parameters()) == 122_778
+    x = torch.randn(3, 3, 32, 32)
+    net = V.dense_net(model, 32).eval()
+    assert net.head.conv1.kernel_size == (4, 4)
+    with torch.no_grad():
+        torch.testing.assert_close(net(x).flatten(1), model(x))
+        assert net(torch.randn(1, 3, 64, 64)).shape == (1, 10, 5, 5)
+    diff, scale, shape = V.head_difference(model, x)
+    assert diff < 1e-4 * max(scale, 1.0) and shape == (3, 10, 1, 1)
+    # the lesson's own net reads its 4x4 map as it is: nothing to fold
+    own = SmallVGG(image_size=32).eval()
+    assert V.dense_net(own, 32).head.conv1.kernel_size == (4, 4)
+    assert own.classifier.fc1.in_features == 64 * 4 * 4
+    with pytest.raises(ValueError, match="does not divide evenly"):
+        V.dense_net(SmallVGG(pool_size=3), 32)
+
+
+def test_scorer_is_the_checkpoint_on_cifar_and_the_run_elsewhere(digits):
+    torch.manual_seed(0)
+    own = SmallVGG(1, 1, image_size=16)
+    mine = V.scorer(own, 0.5, digits)
+    assert (mine.model, mine.test_acc, mine.converged) == (own, 0.5, False)
+    images = digits.test_images[:2]
+    torch.testing.assert_close(mine.normalize(images), digits.normalize(images))
+    cifar = dataclasses.replace(
+        digits,
+        classes=[str(i) for i in range(10)],
+        train_images=torch.zeros(1, 3, 32, 32, dtype=torch.uint8),
+    )
+    theirs = V.scorer(own, 0.5, cifar)
+    assert theirs.converged and theirs.name == "the converged small_vgg"
+    assert theirs.test_acc == theirs.model.checkpoint_record["test_acc"] > 0.7
+    scores = V.score_map(theirs.model, theirs.normalize(torch.zeros(1, 3, 64, 64, dtype=torch.uint8)), 32)
+    assert scores.shape == (10, 5, 5)
 
 
 def test_mosaic_tiles_in_reading_order():

@@ -53,6 +53,33 @@ def test_naive_growth_counts_the_small_googlenet_three_ways():
     assert net(torch.zeros(1, 3, 32, 32)).shape == (1, 10)
 
 
+@pytest.mark.parametrize("profile", ["smoke", "cpu", "gpu"])
+def test_ablation_pair_has_equal_flops(profile):
+    """googlenet.reductions compares at equal FLOPs: the reduced arm's FLOPs per image within 10% of
+    the naive arm's on the profile's images, at the smallest common width factor that gets there."""
+    from cnnlessons.lessons.googlenet.recipes import ABLATIONS
+    from cnnlessons.measure import flops_per_image
+    from cnnlessons.profiles import get_profile
+
+    p = get_profile(profile)
+    size = (1 if p.dataset == "digits" else 3, p.image_size, p.image_size)
+    arms = ABLATIONS.arms_for(g.claims.REDUCTIONS, profile)
+
+    def flops(label: str, **change) -> int:
+        run = ABLATIONS.run(label, profile)
+        kwargs = {**run.model_kwargs, **change}
+        return flops_per_image(build_model(run.model, in_channels=size[0], **kwargs), size)
+
+    naive, reduced = flops(arms["naive"]), flops(arms["reduced"])
+    assert 0.9 <= reduced / naive <= 1.1, (profile, reduced / naive)
+    narrower = ABLATIONS.run(arms["reduced"], profile).model_kwargs["width"] - 1
+    assert flops(arms["reduced"], width=narrower) / naive < 0.9  # the smallest width that gets there
+    # the batch-norm arms keep the naive net's width: only the reductions' pair is rescaled
+    bn = ABLATIONS.arms_for(g.claims.BATCH_NORM, profile)
+    widths = {ABLATIONS.run(label, profile).model_kwargs["width"] for label in [*bn.values(), arms["naive"]]}
+    assert len(widths) == 1
+
+
 def test_compare_reduction_counts_the_sources_example_on_real_layers():
     cmp = g.compare_reduction(128, 32, 128, kernel_size=3, size=28)
     assert (cmp.direct_params, cmp.reduced_params) == (147_456, 40_960)

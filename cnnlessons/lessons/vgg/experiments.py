@@ -5,7 +5,7 @@
 - the weights of three 3x3 layers (27C^2) against one 7x7 layer (49C^2), from real layers;
 - a scaled-down VGG trained on the data;
 - the classifier as convolutions: the same outputs as the FC head, and a class-score map on a
-  larger input;
+  larger input (an average pooling before the head folded into its first convolution);
 - one kxk layer against the stack of 3x3 layers with the same receptive field (the explorer).
 
 The trained experiments are recipes of ``cnnlessons.runs.recipes`` (the same runs for the notebook,
@@ -39,6 +39,9 @@ __all__ = [
     "stack_weights",
     "train_vgg",
     "head_difference",
+    "dense_net",
+    "Scorer",
+    "scorer",
     "mosaic",
     "score_map",
     "plot_score_map",
@@ -172,20 +175,87 @@ def train_vgg(data: CourseData, profile: Profile | str | None = None, **kwargs) 
 # --------------------------------------------------------------------------- FC head as convolutions
 
 
+def dense_net(model: SmallVGG, image_size: int) -> nn.Sequential:
+    """``model``'s features, then its classifier as convolutions, for images of side ``image_size``
+    (the training size): the same outputs there, a class-score map on larger images.
+
+    Where the model averages its last feature map (side s) down to its head's p x p
+    (``pool_size``; the shipped ``small_vgg`` averages 4x4 to 2x2), the averaging is linear and
+    folds into the head's first convolution: an s x s kernel, each weight of the p x p one spread
+    over an (s/p) x (s/p) patch and divided by that patch's size."""
+    check_positive_int("image_size", image_size)
+    with torch.no_grad():
+        probe = torch.zeros(
+            1, model.in_channels, image_size, image_size, device=next(model.parameters()).device
+        )
+        side = model.features(probe).shape[-1]
+    net = model.fully_convolutional()
+    pooled = model.classifier.spatial
+    if side == pooled:
+        return net
+    if side % pooled:
+        raise ValueError(
+            f"image_size {image_size} gives a {side}x{side} feature map, which the head's {pooled}x{pooled} "
+            "average pooling does not divide evenly"
+        )
+    f = side // pooled
+    small = net.head.conv1
+    big = nn.Conv2d(small.in_channels, small.out_channels, side).to(small.weight)
+    with torch.no_grad():
+        big.weight.copy_(small.weight.repeat_interleave(f, dim=2).repeat_interleave(f, dim=3) / (f * f))
+        big.bias.copy_(small.bias)
+    net.head.conv1 = big
+    return net
+
+
 def head_difference(model: SmallVGG, x: Tensor) -> tuple[float, float, tuple[int, ...]]:
-    """(max |FC head - 1x1-conv head|, max |FC head|, shape of the conv net's output) on ``x``,
-    both in eval mode. The conv version shares the features and copies the head's weights."""
+    """(max |FC head - conv head|, max |FC head|, shape of the conv net's output) on ``x`` (images
+    of the training size), both in eval mode. The conv version (:func:`dense_net`) shares the
+    features and copies the head's weights."""
     model = model.eval()
-    conv_net = model.fully_convolutional().eval()
+    conv_net = dense_net(model, x.shape[-1]).eval()
     with torch.no_grad():
         fc = model(x)
         conv = conv_net(x)
     if conv.shape[-2:] != (1, 1):
-        raise ValueError(
-            f"on the training size the conv head must give a 1x1 map, got {tuple(conv.shape)}; "
-            f"build the model with pool_size equal to the last feature map's side"
-        )
+        raise ValueError(f"on the training size the conv head must give a 1x1 map, got {tuple(conv.shape)}")
     return float((fc - conv.flatten(1)).abs().max()), float(fc.abs().max()), tuple(conv.shape)
+
+
+@dataclasses.dataclass(frozen=True)
+class Scorer:
+    """The SmallVGG whose class-score maps a lesson shows: the model, what it is in words, its test
+    accuracy, and the normalisation its inputs need."""
+
+    model: SmallVGG
+    name: str
+    test_acc: float
+    mean: Tensor
+    std: Tensor
+    converged: bool
+
+    def normalize(self, images: Tensor) -> Tensor:
+        """uint8 images -> the inputs this model was trained on."""
+        x = images.float() / 255
+        return (x - self.mean.view(1, -1, 1, 1)) / self.std.view(1, -1, 1, 1)
+
+
+def scorer(model: SmallVGG, test_acc: float, data: CourseData, converged: str = "small_vgg") -> Scorer:
+    """The shipped checkpoint ``converged`` (trained to the end) where ``data`` is CIFAR-10, which
+    is what it takes; else ``model``, this run's, with its ``test_acc`` and the data's normalisation."""
+    if data.input_size == (3, 32, 32) and data.num_classes == 10:
+        trained = build_model(converged, weights="cifar10").eval()
+        record = trained.checkpoint_record
+        norm = record["normalisation"]
+        return Scorer(
+            trained,
+            f"the converged {converged}",
+            float(record["test_acc"]),
+            torch.tensor(norm["mean"]),
+            torch.tensor(norm["std"]),
+            True,
+        )
+    return Scorer(model.eval(), "this run's SmallVGG", float(test_acc), data.mean, data.std, False)
 
 
 def mosaic(images: Tensor, rows: int = 2, cols: int = 2) -> Tensor:
@@ -197,16 +267,21 @@ def mosaic(images: Tensor, rows: int = 2, cols: int = 2) -> Tensor:
     return grid.reshape(1, c, rows * h, cols * w)
 
 
-def score_map(model: SmallVGG, x: Tensor) -> Tensor:
+def score_map(model: SmallVGG, x: Tensor, image_size: int | None = None) -> Tensor:
     """Class probabilities at every position of the fully convolutional net's output on ``x``
-    (1, C, H, W): a (num_classes, h, w) map."""
-    conv_net = model.eval().fully_convolutional().eval()
+    (1, C, H, W): a (num_classes, h, w) map. ``image_size``: the training size, where the model
+    pools before its head (:func:`dense_net`); default: its head reads the feature map as it is."""
+    model = model.eval()
+    conv_net = (model.fully_convolutional() if image_size is None else dense_net(model, image_size)).eval()
     with torch.no_grad():
         return conv_net(x).softmax(dim=1)[0]
 
 
-def plot_score_map(image: Tensor, scores: Tensor, classes: Sequence[str], picks: Sequence[int]):
-    """The large input (uint8, C x H x W) and the score map of each class in ``picks``."""
+def plot_score_map(
+    image: Tensor, scores: Tensor, classes: Sequence[str], picks: Sequence[int], title: str | None = None
+):
+    """The large input (uint8, C x H x W) and the score map of each class in ``picks``, under
+    ``title`` (which model, with its accuracy)."""
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, len(picks) + 1, figsize=(2.4 * (len(picks) + 1), 2.8))
@@ -222,6 +297,8 @@ def plot_score_map(image: Tensor, scores: Tensor, classes: Sequence[str], picks:
     for ax in axes:
         ax.set_xticks([])
         ax.set_yticks([])
+    if title:
+        fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
 
