@@ -107,11 +107,13 @@ def test_the_gpu_estimate_counts_a_lessons_recipes():
     assert notebook_gpu_seconds("99_tiny", RECIPES) == 0
 
 
-def test_build_runs_in_the_profile_on_the_data_and_records_it(tool, tmp_path):
+def test_build_runs_in_the_profile_on_the_data_and_records_it(tool, tmp_path, capsys):
     data = tmp_path / "cifar10-jpeg"
     data.mkdir()
     assert tool.build(["99_tiny"], profile="cpu", data=data) == 0
+    assert "99_tiny: where the time goes: no cell over 10 s" in capsys.readouterr().out
     nb = nbformat.read(tmp_path / "99_tiny.ipynb", as_version=4)
+    assert not any("execution" in c.metadata for c in nb.cells)  # no timings stored
     printed = "".join(o.get("text", "") for o in nb.cells[-1].outputs)
     assert printed == "cpu cifar10-jpeg\n"
     meta = nb.metadata["cnnlessons"]
@@ -129,6 +131,29 @@ def test_build_runs_in_the_profile_on_the_data_and_records_it(tool, tmp_path):
     assert tool.data_name("cpu", data, "a JPEG copy") == "cifar10 (local copy: a JPEG copy)"
     assert tool.data_name("smoke", data) == "digits (embedded)"
     assert tool.data_name("gpu", None) == "cifar10 (downloaded)"
+
+
+def test_where_the_time_goes_names_the_slow_cells_under_their_headings(tool):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# 99 · Title\n\n## 1. Training"),
+        nbformat.v4.new_code_cell("train()"),
+        nbformat.v4.new_code_cell("plot()"),
+        nbformat.v4.new_markdown_cell("## 2. Look inside"),
+        nbformat.v4.new_code_cell("look()"),
+    ]
+    stamps = {1: ("10:00:00", "10:04:05"), 2: ("10:04:05", "10:04:07"), 4: ("10:04:07", "10:04:30")}
+    for i, (a, b) in stamps.items():
+        nb.cells[i].metadata["execution"] = {
+            "iopub.execute_input": f"2026-12-08T{a}.000000Z",
+            "shell.execute_reply": f"2026-12-08T{b}.000000Z",
+        }
+    times = tool.cell_seconds(nb)
+    assert times == [(1, 245.0), (2, 2.0), (4, 23.0)]
+    assert not any("execution" in c.metadata for c in nb.cells)
+    assert (
+        tool.where_the_time_goes(nb, times) == "cell 1 (1. Training) 4 min 05 s; cell 4 (2. Look inside) 23 s"
+    )
 
 
 def test_the_stored_notebooks_match_their_sources(capsys):

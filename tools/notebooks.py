@@ -32,6 +32,7 @@ import datetime
 import json
 import os
 import pathlib
+import re
 import shutil
 import sys
 import tempfile
@@ -144,7 +145,7 @@ def execute(
             nb,
             timeout=timeout,
             kernel_name="python3",
-            record_timing=False,
+            record_timing=True,
             store_widget_state=False,
             resources={"metadata": {"path": str(NOTEBOOKS)}},
         )
@@ -154,6 +155,35 @@ def execute(
         os.environ.update(env_keep)
         shutil.rmtree(cache, ignore_errors=True)
     return nb
+
+
+def cell_seconds(nb: nbformat.NotebookNode) -> list[tuple[int, float]]:
+    """Each code cell's run time in seconds, ``(index, seconds)``, taken out of the cells' metadata
+    (the stored notebook keeps no timings: they would change with every build)."""
+    times = []
+    for i, cell in enumerate(nb.cells):
+        timing = cell.get("metadata", {}).pop("execution", None)
+        if timing and "iopub.execute_input" in timing and "shell.execute_reply" in timing:
+            start, end = (
+                datetime.datetime.fromisoformat(timing[k].replace("Z", "+00:00"))
+                for k in ("iopub.execute_input", "shell.execute_reply")
+            )
+            times.append((i, (end - start).total_seconds()))
+    return times
+
+
+def where_the_time_goes(
+    nb: nbformat.NotebookNode, times: list[tuple[int, float]], at_least: float = 10.0
+) -> str:
+    """The cells that ran ``at_least`` seconds, slowest first, each with the heading it sits under."""
+    heading, headings = "(top)", {}
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "markdown":
+            found = re.findall(r"^#+ (.+)$", cell.source, flags=re.M)
+            heading = found[-1] if found else heading
+        headings[i] = heading
+    slow = sorted(((s, i) for i, s in times if s >= at_least), reverse=True)
+    return "; ".join(f"cell {i} ({headings[i][:50]}) {_seconds(s)}" for s, i in slow) or "no cell over 10 s"
 
 
 def stderr_outputs(nb: nbformat.NotebookNode) -> list[str]:
@@ -317,6 +347,7 @@ def build(
         sync_source(source)
         nb = execute(from_source(source), timeout=timeout, profile=profile, data=data)
         seconds = time.perf_counter() - start
+        print(f"{source.stem}: where the time goes: {where_the_time_goes(nb, cell_seconds(nb))}")
         problems = stderr_outputs(nb) + (fallback_outputs(nb) if profile != "smoke" else [])
         target = source.with_suffix(".ipynb")
         record = {
