@@ -41,7 +41,7 @@ profile = setup_notebook(profile="auto")  # or "smoke", "cpu", "gpu"
 #
 # The winners of ILSVRC's classification task, top-5 error on the test set, from the first
 # challenge to the last. The first two were won without CNNs; from 2012 every winner was an
-# ensemble of CNNs. The last, in 2017, went to SENet (lesson 07). DenseNet won none; it is in
+# ensemble of CNNs. The last, in 2017, went to SENet. DenseNet won none; it is in
 # the course because it takes ResNet's shortcut one step further. Sources under the figure.
 
 # %% slideshow={"slide_type": "fragment"}
@@ -61,7 +61,6 @@ plt.show()
 # | `04_resnet` | ResNet (2015) | the degradation problem; skip connections f(x) + x; bottlenecks |
 # | `05_densenet` | DenseNet (2017) | concatenation instead of addition; dense blocks and growth rate |
 # | `06_summary` | all five | side by side under one budget |
-# | `07_what_came_next` | ResNeXt, SENet, MobileNet, ConvNeXt | each idea taken further |
 #
 # Each section of a lesson takes one claim from a paper and computes something that tests it.
 # Each lesson ends with its **claims ledger**: every claim, the paper's figure, ours on the

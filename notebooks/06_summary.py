@@ -41,12 +41,12 @@ profile = setup_notebook(profile="auto")  # or "smoke", "cpu", "gpu"
 
 # %% slideshow={"slide_type": "skip"}
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## The ImageNet challenge, 2010-2015
+# ## The ImageNet challenge, 2010-2017
 #
 # The winners of ILSVRC's classification task, top-5 error on the test set by year. The first two
 # years were won without CNNs; from 2012 every winner was a CNN, and each was an ensemble of
-# several networks (the bar says how many). DenseNet (2017) came after the last classification
-# challenge and won none; it is in this course because it takes ResNet's shortcut one step
+# several networks (the bar says how many). The last challenge, in 2017, went to SENet.
+# DenseNet (2017) won none; it is in this course because it takes ResNet's shortcut one step
 # further. The sources are numbered under the figure.
 # %% slideshow={"slide_type": "fragment"}
 import matplotlib.pyplot as plt
