@@ -274,8 +274,8 @@ from cnnlessons import plot_history
 from cnnlessons.runs.evidence import epochs_to_target
 from cnnlessons.runs.reference import end_entry, end_histories
 
-end_runs = end_histories("01_alexnet/figure1_end")
-relu_vs_tanh_end = end_entry("alexnet.relu_vs_tanh")
+end_runs = end_histories(lesson.recipes.FIGURE1_END.key)
+relu_vs_tanh_end = end_entry(lesson.claims.RELU_VS_TANH.id)
 if end_runs:
     fig = plot_history(
         end_runs, ["train_eval_error"], title="Figure 1 trained to the end, on all of CIFAR-10"
