@@ -38,79 +38,70 @@ profile = setup_notebook(profile="auto")  # or "smoke", "cpu", "gpu"
 # 2. measure the gradient size per layer at initialisation, plain against residual;
 # 3. build the residual block, with the identity and the projection shortcut;
 # 4. build the bottleneck block and count what it saves.
-#
-# The claims of the source are the section headings; each is shown by a computation.
 
-# %% slideshow={"slide_type": "skip"}
+# %% tags=["nbval-ignore-output"]
 import matplotlib.pyplot as plt
 import torch
 from torch import nn
 
 from cnnlessons import load_data, models, plot_history
 from cnnlessons.lessons import resnet as lesson
+from cnnlessons.lessons.resnet.recipes import resnet_label
 from cnnlessons.measure import count_parameters, flops_per_image
+from cnnlessons.plots import legible, plot_paired, plot_seeds
+from cnnlessons.runs.announce import announce
+from cnnlessons.runs.reference import end_entry, end_histories
 from cnnlessons.runs.results import trained_to_the_end
+from cnnlessons.views import diagram, say
+
+data = load_data(profile)
+print(data)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The network, drawn from the code
 #
-# The paper's CIFAR-10 ResNet-20 as it runs on one 32x32 image, drawn by `cnnlessons.views.diagram`
-# from the model the library builds: a 3x3 stem, three stages of three residual blocks (repeated
-# blocks folded into one box, "x 3") at 16, 32 and 64 channels, global average pooling and one
-# linear layer. Section 3 opens a block.
-# %% slideshow={"slide_type": "fragment"}
-from cnnlessons.views import diagram
+# The paper's CIFAR-10 ResNet-20: a 3x3 stem, three stages of three residual blocks (folded into
+# one box, "x 3") at 16, 32 and 64 channels, global average pooling, one linear layer.
 
+# %% slideshow={"slide_type": "fragment"}
 fig = diagram(models.build_model("resnet20").eval(), (3, 32, 32), title="ResNet-20 on 32x32 images")
 plt.show()
+say("*Figure: ResNet-20, layer by layer, each box with its output shape.*")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. Degradation: past some depth, a deeper plain network has higher training and test error
 #
 # He et al. trained "plain" networks of 3x3 convolutions with batch norm on CIFAR-10: the 56-layer
-# one ends with a higher **training** error than the 20-layer one (their Figure 1). Overfitting
-# cannot explain that (the deeper network fits the training set worse), and the deeper network
-# could in principle copy the shallower one and set its extra layers to the identity. The
-# optimiser simply does not find such a solution.
+# one ends with a higher **training** error than the 20-layer one (their Figure 1). That is not
+# overfitting, and the deeper net could copy the shallower one with identity layers on top: the
+# optimiser does not find that solution.
 #
-# The experiment: the paper's CIFAR-10 networks (`SmallResNet`: a 3x3 stem, three stages of
-# blocks of two 3x3 convolutions, 6n+2 layers) at a shallow and a deep depth, each built twice from
-# the same layers: as a **plain** network (`shortcut="none"`) and as a **residual** network
-# (`shortcut="identity"`, which adds each block's input to its output and has no parameters of its
-# own). All four get the same budget, on each of the profile's seeds (0, 1 and 2 in `cpu`). The
-# `gpu` profile runs the paper's 20 and 56 layers; the `cpu` and `smoke` profiles use what they
-# can afford (`cpu`: a quarter of the images for twice the epochs, at 16x16 pixels, a quarter of
-# the arithmetic, so that every seed of four networks fits the lesson's budget):
+# The experiment: `SmallResNet` (6n+2 layers) at a shallow and a deep depth, each built twice:
+# **plain** (`shortcut="none"`) and **residual** (`shortcut="identity"`), same budget, on each of
+# the profile's seeds. The `gpu` profile runs the paper's 20 and 56 layers; `cpu` and `smoke`
+# what they can afford.
 
 # %% tags=["nbval-ignore-output"]
-data = load_data(profile)
 setup = lesson.degradation_setup(profile)
 degradation = lesson.recipes.DEGRADATION
-print(data)
-print(f"{profile.name} profile: {setup}")
-print(degradation.describe(profile))
-for run in degradation.runs_for(profile):
-    print(f"  {run.label:<10} {count_parameters(degradation.build(run, data)):>9,} parameters")
-
-# %% tags=["nbval-ignore-output"]
-from cnnlessons.lessons.resnet.recipes import resnet_label
-from cnnlessons.plots import plot_paired, plot_seeds
-
-print(degradation.estimate(data, profile))
+announce(degradation, data, profile, seeds=profile.seeds, what="plain and residual nets, shallow and deep")
 seeded = degradation.train_seeds(data, profile)
+end_runs = end_histories("04_resnet/degradation_end")
+mean_acc = {label: sum(h.test_acc for h in by.values()) / len(by) for label, by in seeded.items()}
+metrics = ("train_eval_error", "val_error")
 fig = plot_seeds(
-    seeded, ("train_eval_error", "val_error"), title="plain against residual networks, shallow and deep"
+    {f"{label} (test {mean_acc[label]:.0%})": by for label, by in seeded.items()},
+    metrics,
+    title="plain against residual networks, shallow and deep (mean test accuracy in the legend)",
 )
+lesson.draw_references(fig, end_runs, metrics)
+legible(fig)
 plt.show()
-fig = plot_paired(seeded, "train_error", title="final training error, seed by seed")
-plt.show()
-runs = {
-    (shortcut, depth): seeded[resnet_label(shortcut, depth)][profile.seeds[0]]
-    for depth in setup.depths
-    for shortcut in ("none", "identity")
-}  # the explorer's, below
-
-# %% tags=["nbval-ignore-output"] slideshow={"slide_type": "fragment"}
+say(
+    "*Figure: training error (eval mode) and validation error per epoch, one line per seed"
+    + ("; dashed: the runs trained to the end" if end_runs else "")
+    + ".*"
+)
 for label, by_seed in seeded.items():
     print(
         f"{label:<10} final training error (eval mode) "
@@ -119,39 +110,77 @@ for label, by_seed in seeded.items():
         + ", ".join(f"{1 - h.test_acc:.1%}" for h in by_seed.values())
         + f" (seeds {', '.join(map(str, by_seed))})"
     )
+runs = {
+    (shortcut, depth): seeded[resnet_label(shortcut, depth)][profile.seeds[0]]
+    for depth in setup.depths
+    for shortcut in ("none", "identity")
+}  # the explorer's, below
+
+# %% tags=["nbval-ignore-output"] slideshow={"slide_type": "fragment"}
+fig = legible(
+    plot_paired(
+        {f"{label}\n(test {mean_acc[label]:.0%})": by for label, by in seeded.items()},
+        "train_error",
+        title="final training error, seed by seed (mean test accuracy under each net)",
+    )
+)
+plt.show()
+say("*Figure: each net's final training error (eval mode), one line per seed.*")
 degradation_verdict = degradation.judge(lesson.claims.DEGRADATION, seeded, profile)
 shortcuts_verdict = degradation.judge(lesson.claims.SHORTCUTS, seeded, profile)
-print()
-print(
-    f"Take-away: plain-{setup.deep} ends {degradation_verdict.mean:+.1f} points above plain-{setup.shallow} "
-    f"in training error (mean over the seeds): degradation {degradation_verdict.verdict}. With shortcuts the "
-    f"deep network ends {shortcuts_verdict.mean:+.1f} points "
-    f"against its plain twin: {shortcuts_verdict.verdict} "
-    f"({shortcuts_verdict.reason})."
+shallow, deep = setup.shallow, setup.deep
+
+
+def apart(points: float, more: str = "above", less: str = "below") -> str:
+    return f"{abs(points):.1f} points {more if points > 0 else less}"
+
+
+over = "mean over the seeds" if len(profile.seeds) > 1 else f"one seed, {profile.seeds[0]}"
+params = {label: next(iter(by.values())).info["parameters"] for label, by in seeded.items()}
+twins = all(params[resnet_label("none", d)] == params[resnet_label("identity", d)] for d in setup.depths)
+say(
+    f"Plain-{deep} ends {apart(degradation_verdict.mean)} plain-{shallow} in training error ({over}): "
+    + (
+        "the deeper plain net fits its own training images worse"
+        if degradation_verdict.mean > 0
+        else "at this budget the deeper plain net fits its training images no worse"
+    )
+    + f"; degradation **{degradation_verdict.verdict}**. ResNet-{deep} ends "
+    f"{apart(shortcuts_verdict.mean)} its plain twin and {apart(shortcuts_verdict.conditions[1].mean)} "
+    f"ResNet-{shallow}: shortcuts **{shortcuts_verdict.verdict}**."
+    + (
+        " Each plain net has exactly its residual twin's parameters "
+        f"({params[resnet_label('none', shallow)]:,} and {params[resnet_label('none', deep)]:,}): "
+        "the identity shortcuts add none."
+        if twins
+        else ""
+    )
 )
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# The take-away above is written by the code from the final training errors (measured in
-# evaluation mode on a fixed subset of the training images, as the paper means training error:
-# the running average over a training epoch mixes weights from the epoch's start and end), so it
-# says what this run shows, also when a small budget does not show the effect. In the paper's run
-# (Figure 6), plain-56 stays above plain-20 throughout training, while ResNet-56 ends below
-# ResNet-20 (the paper's Table 6: 6.97% against 8.75% test error). The `gpu` profile runs the
-# paper's depths and widths (20 and 56 layers, 16/32/64 channels) on all of CIFAR-10; the paper's
-# ResNet-20 trained to the end is what `build_model("resnet20", weights="cifar10")` loads.
-# Neither uses the paper's schedule:
-# the paper trained for 64k iterations (about 164 epochs) at batch 128, learning rate 0.1 divided
-# by 10 at 32k and 48k iterations, weight decay 1e-4 and momentum 0.9; the course trains for the
-# profile's epochs with a one-cycle schedule and weight decay 5e-4.
+# In the paper (Figure 6), plain-56 stays above plain-20 throughout training, while ResNet-56 ends
+# below ResNet-20 (Table 6: 6.97% against 8.75% test error). The course's runs of these four
+# networks, trained to the end on all training images:
+
+# %% tags=["nbval-ignore-output"]
+if end_runs:
+    say(
+        "Final training error (eval mode) of the dashed runs above: "
+        + "; ".join(
+            f"{h.label.split(',')[0]} {h.train_eval_error[-1]:.1%} after {h.epoch[-1]} epochs"
+            for h in end_runs
+        )
+        + "."
+    )
+else:
+    say("None ships with this version of the course yet.")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. Why: gradient size per layer at initialisation, plain against residual
 #
-# Is it vanishing gradients? The paper argues not: with batch norm the forward signals keep a
-# healthy variance. The gradient that reaches each layer can be measured directly: one batch, one
-# backward pass through a freshly initialised network (batch norm in training mode, as in the first
-# step of training), and the norm of d loss / d weight for each convolution from the input to the
-# output. Here for the paper's depths, 20 and 56 layers, plain and residual:
+# Is it vanishing gradients? One batch, one backward pass through a freshly initialised network
+# (batch norm in training mode), and the norm of d loss / d weight of each layer, input to output,
+# at the paper's depths:
 
 # %% tags=["nbval-ignore-output"]
 x, y = data.batch("train", 64)
@@ -161,24 +190,26 @@ norms = {
     for shortcut in ("none", "identity")
 }
 
-fig, ax = plt.subplots(figsize=(8, 3.6))
+fig, ax = plt.subplots(figsize=(9, 3.6))
 for (shortcut, depth), layer_norms in norms.items():
     ax.semilogy(
         range(1, len(layer_norms) + 1),
         [g for _, g in layer_norms],
         ls="--" if shortcut == "none" else "-",
-        lw=2 if depth == 56 else 1,
-        marker="o",
-        ms=2,
+        lw=1.8 if depth == 56 else 1.0,
+        marker="s" if depth == 56 else "o",
+        ms=3,
+        markevery=3,
         label=lesson.run_label(shortcut, depth),
     )
 ax.set_xlabel("layer (input -> output)")
 ax.set_ylabel("gradient norm of the weights")
+ax.set_title("gradient size per layer at initialisation, one batch")
 ax.grid(alpha=0.3, which="both")
-ax.legend(fontsize=8)
+ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
 fig.tight_layout()
-
-# %% tags=["nbval-ignore-output"]
+plt.show()
+say("*Figure: gradient norm per layer, log scale; dashed: plain, solid: residual; squares: 56 layers.*")
 for (shortcut, depth), layer_norms in norms.items():
     convs = layer_norms[:-1]  # the convolutions; the last entry is the classifier
     print(
@@ -188,24 +219,19 @@ for (shortcut, depth), layer_norms in norms.items():
     )
 plain, residual = norms[("none", 56)][:-1], norms[("identity", 56)][:-1]
 direction = "grow" if plain[0][1] > plain[-1][1] else "shrink"
-print(
-    f"\nTake-away: at initialisation the gradients of plain-56's convolutions {direction} from the "
-    f"last to the first layer and span {lesson.gradient_spread(plain):.1f} orders of magnitude; "
-    f"with shortcuts they span {lesson.gradient_spread(residual):.1f}, "
+say(
+    f"At initialisation the gradients of plain-56's convolutions {direction} from the last to the "
+    f"first layer and span {lesson.gradient_spread(plain):.1f} orders of magnitude; with shortcuts "
+    f"they span {lesson.gradient_spread(residual):.1f}, "
     f"{10 ** (lesson.gradient_spread(plain) - lesson.gradient_spread(residual)):.0f} times narrower."
 )
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# (The classifier, the last point of each curve, gets a large gradient in every network.) The
-# paper argues that vanishing gradients are *not* the cause of degradation: its plain networks
-# have batch norm, which, it says, keeps the forward signals and the backward gradients at healthy
-# sizes, and it verified the gradients' norms. The measurement above adds a second view: the
-# gradients need not vanish, but they can be spread over orders of magnitude from one end of the
-# network to the other (the span printed above). A *hypothesis*, not the paper's claim: such
-# uneven gradients could make one step size fit one end of a plain network and not the other
-# (for batch-normalised plain networks at initialisation Yang et al. 2019 show gradients growing
-# towards the input). A shortcut gives the gradient a path around every block's rescaling:
-# d(f(x) + x)/dx = f'(x) + 1.
+# The paper argues that vanishing gradients are *not* the cause: batch norm keeps its plain
+# networks' signals healthy. The gradients need not vanish, but they can spread over orders of
+# magnitude along a plain network (Yang et al. 2019 show them growing towards the input with batch
+# norm). A *hypothesis*, not the paper's claim: one step size then cannot suit both ends. A
+# shortcut gives the gradient a path around every block: d(f(x) + x)/dx = f'(x) + 1.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. Skip connections: f(x) + x, identity and projection shortcuts
@@ -215,10 +241,9 @@ print(
 # $$\text{out} = \mathrm{ReLU}\big(f(x) + \text{shortcut}(x)\big), \qquad
 # f = \text{3x3 conv} \to \text{BN} \to \text{ReLU} \to \text{3x3 conv} \to \text{BN}.$$
 #
-# When the block keeps the shape, the shortcut is the identity: x itself, no parameters. If the
-# best the block can do is nothing, it only has to drive f to zero, which is easy; a plain block
-# would have to learn the identity through two convolutions and two ReLUs. With f = 0 (here: the
-# last batch norm's scale set to 0) the block returns ReLU(x):
+# When the block keeps the shape, the shortcut is x itself. To do nothing, the block only has to
+# drive f to zero; a plain block would have to learn the identity through two convolutions and two
+# ReLUs. With f = 0 (the last batch norm's scale set to 0):
 
 # %% slideshow={"slide_type": "fragment"}
 torch.manual_seed(0)
@@ -227,21 +252,21 @@ nn.init.zeros_(block.last_bn.weight)  # f(x) = 0
 x = torch.randn(2, 16, 8, 8)
 with torch.no_grad():
     out = block(x)
-print(
-    f"shortcut of a shape-keeping block: {type(block.shortcut).__name__}, "
-    f"{count_parameters(block.shortcut)} parameters"
-)
 zero_f_is_relu = torch.equal(out, torch.relu(x))
-print(f"Take-away: with f = 0 the block returns ReLU(x) exactly: {zero_f_is_relu}")
+say(
+    f"The shape-keeping block's shortcut is `{type(block.shortcut).__name__}`, with "
+    f"{count_parameters(block.shortcut)} parameters; with f = 0 the block returns ReLU(x) "
+    + ("exactly." if zero_f_is_relu else "only approximately.")
+)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# Where a stage begins, the block halves height and width (stride 2) and doubles the channels, so x
-# no longer fits f(x). There are two ways to make it fit:
+# Where a stage begins, the block halves height and width and doubles the channels, so x no longer
+# fits f(x). Two ways to make it fit:
 #
-# - **identity** (the paper's option A, used for its CIFAR-10 networks): keep every second pixel
-#   and append zero channels; still no parameters;
+# - **identity** (the paper's option A, for its CIFAR-10 networks): keep every second pixel and
+#   append zero channels; no parameters;
 # - **projection** (option B where shapes change, option C everywhere): a 1x1 convolution with
-#   stride 2, then batch norm, learning the map from 16 to 32 channels.
+#   stride 2, then batch norm.
 
 # %% slideshow={"slide_type": "fragment"}
 shortcuts = lesson.compare_shortcuts(in_channels=16, out_channels=32, stride=2, size=32)
@@ -253,36 +278,33 @@ for row in shortcuts:
     )
 identity, projection = shortcuts
 n, c, h, w = projection.output_shape
-print(
-    f"Take-away: both shortcuts turn a 16x32x32 input into the {c}x{h}x{w} of f(x); "
-    f"the projection adds "
-    f"{projection.shortcut_params:,} parameters "
-    f"({projection.shortcut_params / identity.block_params:.1%} of the block), the identity none."
+say(
+    f"Both shortcuts turn a 16x32x32 input into the {c}x{h}x{w} of f(x); the projection adds "
+    f"{projection.shortcut_params:,} parameters ({projection.shortcut_params / identity.block_params:.1%} "
+    "of the block), the identity none."
 )
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# On ImageNet the paper found the three options within about one percentage point of each other
-# (its Table 3), and kept the identity wherever the shapes match: it is free, and it keeps the
-# gradient path clean. Here: the same network twice, with identity shortcuts (option A) and with
-# projections where the shape changes (option B), on the profile's seeds (`cpu`: ResNet-8 at
-# width 8, on all the profile's images at 16x16 pixels for 20 epochs; the two differ in two
-# shortcuts only, so a short budget leaves their difference inside one run's noise):
+# On ImageNet the paper found the three options within about one percentage point (its Table 3) and
+# kept the identity where shapes match: it is free. Here: one network with option A and with option
+# B, on each of the profile's seeds; they differ in two shortcuts only.
 
 # %% tags=["nbval-ignore-output"] slideshow={"slide_type": "fragment"}
 shortcut_kinds = lesson.recipes.SHORTCUTS
-print(shortcut_kinds.describe(profile))
-print(shortcut_kinds.estimate(data, profile))
+announce(shortcut_kinds, data, profile, seeds=profile.seeds, what="identity against projection shortcuts")
 kind_runs = shortcut_kinds.train_seeds(data, profile)
 shortcut_arms = shortcut_kinds.arms_for(lesson.claims.IDENTITY_VS_PROJECTION, profile)
-fig = plot_paired(kind_runs, "test_acc", title="test accuracy, seed by seed")
-plt.show()
 identity_verdict = shortcut_kinds.judge(lesson.claims.IDENTITY_VS_PROJECTION, kind_runs, profile)
-print(
-    f"Take-away: {shortcut_arms['identity']} against {shortcut_arms['projection']}: "
-    f"{identity_verdict.mean:+.1f} points of test accuracy (mean over the seeds), "
-    f"{identity_verdict.verdict} ({identity_verdict.reason})."
+fig = legible(plot_paired(kind_runs, "test_acc", title="test accuracy, seed by seed"))
+plt.show()
+say(
+    "*Figure: each net's test accuracy, one line per seed.* With identity shortcuts the net ends "
+    f"{apart(identity_verdict.mean, 'ahead of', 'behind')} the one with projections ({over}); the "
+    f"claim asks for at most {lesson.claims.IDENTITY_VS_PROJECTION.conditions[0].margin:g} points "
+    f"apart on every seed: **{identity_verdict.verdict}**."
 )
-#
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise: the residual block
 #
 # Write `ResidualBlock(in_channels, out_channels, stride=1)`: 3x3 conv (with the stride, padding
@@ -318,31 +340,30 @@ class ResidualBlock(nn.Module):
 check("resnet.residual_block", ResidualBlock)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# The library's residual block, drawn: with the identity shortcut where the shape stays, and with
-# the projection (1x1 convolution with stride 2, then BN) where a stage begins. Below, your block
-# beside the lesson's.
+# The library's block with each shortcut, then yours beside it:
 
 # %% slideshow={"slide_type": "fragment"}
 for args, name in (((64, 64), "identity shortcut"), ((64, 128, 2), "projection shortcut, stride 2")):
     fig = diagram(models.ResidualBlock(*args).eval(), (64, 32, 32), title=f"ResidualBlock{args}: {name}")
     plt.show()
+say("*Figures: the residual block with each shortcut, each box with its output shape.*")
 
 # %% slideshow={"slide_type": "skip"}
 from cnnlessons.exercises.drawing import draw_answer
 
 fig = draw_answer(ResidualBlock, models.ResidualBlock, (64, 32, 32), args=(64, 128, 2))
+say("*Figure: your block beside the library's.*")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. The bottleneck block: 1x1 down, 3x3, 1x1 up
 #
-# The deeper ImageNet ResNets (50, 101, 152 layers) work on 256 to 2048 channels. Two 3x3
-# convolutions at 256 channels cost 2·9·256² weights; the bottleneck block first reduces to 64
-# channels with a 1x1 convolution, applies the 3x3 at 64, and expands back to 256 with another 1x1
-# (GoogLeNet's trick from lesson 03):
+# The deeper ImageNet ResNets (50, 101, 152 layers) work on 256 to 2048 channels. The bottleneck
+# block reduces 256 channels to 64 with a 1x1 convolution, applies the 3x3 at 64, and expands back
+# to 256 with another 1x1 (GoogLeNet's trick from lesson 03):
 #
 # $$2 \cdot 9 \cdot 256^2 \quad\text{against}\quad 256 \cdot 64 + 9 \cdot 64^2 + 64 \cdot 256.$$
 #
-# Counted on the real blocks (the residual branch; on a 56x56 map for the FLOPs):
+# Counted on the real blocks (the residual branch, on a 56x56 map):
 
 # %% slideshow={"slide_type": "fragment"}
 costs = lesson.bottleneck_costs(channels=256, size=56)
@@ -358,25 +379,17 @@ for c in costs:
         f"{c.flops / 1e9:5.2f} GFLOPs"
     )
 bottleneck, wide, narrow = costs
-print(
-    f"Take-away: at 256 channels the bottleneck needs {bottleneck.conv_weights:,} conv weights "
-    f"against {wide.conv_weights:,} for two 3x3 layers, {wide.conv_weights / bottleneck.conv_weights:.0f} "
-    f"times fewer; it costs about what two 3x3 layers at 64 channels cost "
-    f"({narrow.conv_weights:,}), while its input and output keep 256 channels."
-)
-print(
-    f"ResNet-34 (basic blocks): {resnet34_params:,} parameters, {resnet34_flops / 1e9:.1f} GFLOPs per "
-    f"224x224 image; ResNet-50 (bottlenecks): {resnet50_params:,} "
-    f"parameters, {resnet50_flops / 1e9:.1f} GFLOPs "
-    f"({resnet50_flops / resnet34_flops:.2f} times ResNet-34's arithmetic)"
+say(
+    f"The bottleneck needs {wide.conv_weights / bottleneck.conv_weights:.0f} times fewer conv weights "
+    f"than two 3x3 layers at 256 channels, about what two 3x3 layers at 64 cost. ResNet-50 "
+    f"(bottlenecks) has {resnet50_params / 1e6:.1f}M parameters and {resnet50_flops / 1e9:.1f} GFLOPs "
+    f"per 224x224 image, ResNet-34 (basic blocks) {resnet34_params / 1e6:.1f}M and "
+    f"{resnet34_flops / 1e9:.1f}."
 )
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# That is the paper's Figure 5: the basic block at 64 channels and the bottleneck at 256 have
-# "similar time complexity", so ResNet-50, built of bottlenecks, costs about as much arithmetic as
-# ResNet-34, built of basic blocks (the FLOPs printed above: the paper gives 3.6 and 3.8 billion
-# multiply-adds), while being deeper and four times wider at its blocks' inputs and outputs; in
-# parameters it is the larger one (the counts above).
+# That is the paper's Figure 5: the two blocks have "similar time complexity", so ResNet-50 costs
+# about what ResNet-34 costs (the paper: 3.8 and 3.6 billion multiply-adds).
 #
 # ### Exercise: the bottleneck block
 #
@@ -422,17 +435,17 @@ fig = diagram(
     models.Bottleneck(256, 64).eval(), (256, 56, 56), title="the bottleneck block, 256 -> 64 -> 64 -> 256"
 )
 plt.show()
+say("*Figure: the bottleneck block, each box with its output shape.*")
 
 # %% slideshow={"slide_type": "skip"}
 fig = draw_answer(Bottleneck, models.Bottleneck, (256, 56, 56), args=(256, 64))
+say("*Figure: your bottleneck beside the library's.*")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. Explorer: shortcut and depth against the training curves
 #
-# Choose the shortcut (`none`: the plain network; `identity`; `projection`: a 1x1 convolution in
-# every block) and the depth, then press **train**: the network trains with the same budget as in
-# section 1, and every setting you train stays on the plot (dashed: plain, solid: identity, dotted:
-# projection). The four runs of section 1 are already there.
+# Choose the shortcut (`projection`: a 1x1 convolution in every block) and the depth, then press
+# **train**: it trains with section 1's budget and stays on the plot beside section 1's runs.
 
 # %% tags=["nbval-ignore-output"]
 from cnnlessons.lessons.resnet.explorer import ShortcutExplorer
@@ -440,6 +453,7 @@ from cnnlessons.lessons.resnet.explorer import ShortcutExplorer
 explorer = ShortcutExplorer(data, setup, runs=runs)
 explorer.static()
 print(explorer.text)
+say("*Figure: training error (eval mode) per epoch of each setting trained, test accuracy in the legend.*")
 
 # %% tags=["nbval-ignore-output"]
 explorer
@@ -453,73 +467,197 @@ explorer
 # $$x_{l+1} = x_l + F(x_l), \qquad
 # F = \text{BN} \to \text{ReLU} \to \text{conv} \to \text{BN} \to \text{ReLU} \to \text{conv}.$$
 #
-# Now nothing at all sits on the shortcut path: from any block to any later one the signal and the
-# gradient pass by pure addition, which let them train a 1001-layer network. The library builds it
-# from the same convolutions and shortcuts (`PreActResidualBlock`; `SmallResNet(..., block="preact")`):
+# Between any two blocks the signal and the gradient now pass by pure addition, which let them
+# train a 1001-layer network. The library's `PreActResidualBlock` (`SmallResNet(..., block="preact")`):
 
 # %%
 from cnnlessons import views
 
-views.show_source(models.PreActResidualBlock)
+views.show_source(models.PreActResidualBlock, fold=True)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# The comparison: the original block against the pre-activation block, same depth, same recipe.
-# The paper's gain shows at 110 layers and more (the `gpu` profile trains ResNet-110); at the
-# depth a CPU affords, expect them to be close.
+# The original block against the pre-activation block, same depth and recipe, one seed. The paper's
+# gain shows at 110 layers and more (the `gpu` profile trains ResNet-110).
 
 # %% tags=["nbval-ignore-output"]
 preact = lesson.recipes.PREACTIVATION
-print(preact.describe(profile))
-print(preact.estimate(data, profile))
+announce(preact, data, profile, what="the original against the pre-activation block")
 preact_runs = preact.train(data, profile)
-fig = plot_history(
-    preact_runs, ("train_eval_error", "val_error"), title="original against pre-activation block"
-)
 (original, first), (pre, second) = preact_runs.items()
-print(
-    f"Take-away: {original} reaches {first.test_acc:.1%} test accuracy, {pre} {second.test_acc:.1%}"
-    f" ({abs(first.test_acc - second.test_acc) * 100:.1f} points apart after {first.epoch[-1]} epochs)."
+fig = legible(
+    plot_history(
+        preact_runs,
+        ("train_eval_error", "val_error"),
+        title=f"{original} ({first.test_acc:.1%} test accuracy) against {pre} ({second.test_acc:.1%})",
+    )
+)
+plt.show()
+say("*Figure: training error (eval mode) and validation error per epoch of the two blocks, one seed.*")
+gap = (second.test_acc - first.test_acc) * 100
+deep_accs = [h.test_acc for h in seeded[resnet_label("identity", deep)].values()]
+spread = (max(deep_accs) - min(deep_accs)) * 100
+say(
+    f"After {first.epoch[-1]} epochs on seed {preact.seed}, the pre-activation block is "
+    f"{apart(gap, 'ahead of', 'behind')} the original. One seed gives no verdict"
+    + (
+        f"; for scale, section 1's ResNet-{deep} moved {spread:.1f} points of test accuracy between its "
+        f"{len(deep_accs)} seeds."
+        if len(deep_accs) > 1
+        else "."
+    )
 )
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 7. Look inside: what the trained ResNet learned
+# ## 7. Look inside: what a trained ResNet learned
 #
-# The deep residual network of section 1, taken from the run cache rather than trained again: its
-# layers' shapes, what its stages compute on one test image (each stage's most active channels),
-# where in a few test images it finds its evidence, and an explorer of the feature maps and
-# activation maps, image by image and stage by stage.
-#
-# A class-activation map (Grad-CAM; Selvaraju et al., ICCV 2017, computed with captum) weights
-# the channels of the last convolution stage by the gradient of the predicted class's score and
-# sums them: red marks where in the image the evidence for that prediction sits. Read them with
-# the accuracy of the run in mind: a network that is right on few test images has little to show.
+# The shipped checkpoint `resnet20` on CIFAR-10 (else section 1's deep ResNet): each stage's most
+# active channels on one test image, and where it finds its evidence: Grad-CAM (Selvaraju et al.,
+# ICCV 2017) weights the last stage's channels by the gradient of the predicted class's score; red
+# marks the evidence.
 
 # %% tags=["nbval-ignore-output"]
 from cnnlessons.explorers.views import look_inside
-from cnnlessons.lessons.resnet.recipes import resnet_label
 
-resnet, _ = degradation.fit_run(degradation.run(resnet_label("identity", setup.deep), profile), data, profile)
-look_inside(resnet, data, converged="resnet20")  # converged=None: this run's own
+own_resnet, own_history = degradation.fit_run(  # from the run cache: trained in section 1
+    degradation.run(resnet_label("identity", deep), profile), data, profile
+)
+inside = look_inside(  # converged=None: this run's own
+    own_resnet, data, converged="resnet20", fold_table=True, accuracy=own_history.test_acc
+)
+say("*Figures: feature maps of each stage; Grad-CAM maps of eight test images; the explorer.*")
+if inside.model is not own_resnet:
+    record = inside.model.checkpoint_record
+    say(
+        f"This is the checkpoint `resnet20`, not section 1's ResNet-{deep}: the paper's ResNet-20 with "
+        f"{count_parameters(inside.model):,} parameters (section 1's, at width {setup.width}, has "
+        f"{count_parameters(own_resnet):,}), trained for {record['epochs']} epochs on "
+        f"{record['train_size']:,} CIFAR-10 images to {record['test_acc']:.1%} test accuracy."
+    )
+else:
+    say(
+        f"This is section 1's ResNet-{deep}, seed {profile.seeds[0]}: {count_parameters(own_resnet):,} "
+        f"parameters, {own_history.test_acc:.1%} test accuracy."
+    )
+inside
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Where it goes wrong
+#
+# The checkpoint's accuracy per class and confusion matrix on the test split, from its record, then
+# its most confident mistakes.
+
+# %% tags=["nbval-ignore-output"]
+from cnnlessons.models.converged import confusion_matrix, per_class_accuracy
+from cnnlessons.plots import plot_class_errors, plot_mistakes
+from cnnlessons.runs.errors import confident_mistakes_on
+
+accuracy = per_class_accuracy("resnet20")
+names, counts = confusion_matrix("resnet20")
+fig = plot_class_errors("resnet20")
+plt.show()
+say("*Figure: accuracy per class; the confusion matrix, true classes by row, in % of the row.*")
+wrong = counts.clone().fill_diagonal_(0)
+t, p = divmod(int(wrong.argmax()), len(names))
+best, worst = max(accuracy, key=accuracy.get), min(accuracy, key=accuracy.get)
+say(
+    f"It is right on {accuracy[best]:.0%} of the {best} images, {accuracy[worst]:.0%} of the "
+    f"{worst} ones; its most frequent mistake is a {names[t]} taken for a {names[p]} "
+    f"({int(wrong[t, p])} of {int(counts[t].sum()):,})."
+)
+mistakes = confident_mistakes_on("resnet20", data)
+if mistakes.images is None:
+    say(mistakes.why)
+else:
+    fig = plot_mistakes(mistakes, data.classes)
+    plt.show()
+    say(
+        f"*Figure: its {len(mistakes)} most confident mistakes, prediction over truth.* "
+        f"It gave these wrong classes {min(mistakes.probability):.0%} to "
+        f"{max(mistakes.probability):.0%}."
+    )
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### The library's code: option A and the CIFAR ResNet
 #
-# The parameter-free shortcut of option A (identity, zero-padded where the shape changes), and
-# how the CIFAR networks of section 1 are assembled (neither is an exercise):
+# Option A's shortcut, and the CIFAR networks of section 1:
 
 # %%
-views.show_source(models.PadShortcut)
+views.show_source(models.PadShortcut, fold=True)
+views.show_source(models.SmallResNet, fold=True)
 
-# %%
-views.show_source(models.SmallResNet)
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Questions
+#
+# Predict, then run the cell below each question.
+
+# %% [markdown] tags=["question"]
+# The CIFAR ResNet-110 has 6n + 2 layers. How many residual blocks does it have?
+
+# %% tags=["question-answer"]
+resnet110 = models.SmallResNet(depth=110)
+blocks = [m for m in resnet110.modules() if isinstance(m, models.ResidualBlock)]
+say(
+    f"{len(blocks)}: {len(blocks) // 3} per stage, two 3x3 convolutions each, plus the stem and the "
+    f"classifier: {2 * len(blocks) + 2} layers."
+)
+
+# %% [markdown] tags=["question"]
+# Rank by parameters: plain-56, ResNet-56 with option A, and ResNet-56 with a 1x1 projection in
+# every block (option C).
+
+# %% tags=["question-answer"]
+by_shortcut = {
+    s: count_parameters(models.SmallResNet(depth=56, shortcut=s)) for s in ("none", "identity", "projection")
+}
+say(
+    f"Plain-56 and ResNet-56 with option A tie at {by_shortcut['none']:,} "
+    + ("(the identity adds nothing)" if by_shortcut["none"] == by_shortcut["identity"] else "")
+    + f"; option C has {by_shortcut['projection']:,}, "
+    f"{by_shortcut['projection'] / by_shortcut['identity'] - 1:.0%} more."
+)
+
+# %% [markdown] tags=["question"]
+# Option A where a stage begins turns a 16x32x32 input into 32x16x16. What share of the output is
+# zeros, and what share of the input reaches it?
+
+# %% tags=["question-answer"]
+padded = models.PadShortcut(16, 32, stride=2)(torch.ones(1, 16, 32, 32))
+say(
+    f"{(padded == 0).float().mean():.0%} of the output is zeros (the appended channels), and "
+    f"{int(padded.sum()) / (16 * 32 * 32):.0%} of the input reaches it: every second pixel each way."
+)
+
+# %% [markdown] tags=["question"]
+# A pre-activation block whose last convolution is all zeros: what does it return for an x with
+# negative entries? The original block with f = 0 returns ReLU(x).
+
+# %% tags=["question-answer"]
+torch.manual_seed(0)
+pre_block = models.PreActResidualBlock(16, 16).eval()
+nn.init.zeros_(pre_block.residual.conv2.weight)
+xq = torch.randn(2, 16, 8, 8)
+with torch.no_grad():
+    returned = pre_block(xq)
+say(
+    "x itself, negative entries and all"
+    + (" (exactly)" if torch.equal(returned, xq) else " (not exactly)")
+    + f": the original block would drop the {(xq < 0).float().mean():.0%} of x below zero."
+)
+
+# %% [markdown] tags=["question"]
+# Which class does the checkpoint `resnet20` most often take a cat for?
+
+# %% tags=["question-answer"]
+cat = names.index("cat")
+row = counts[cat].clone()
+row[cat] = 0
+say(f"A {names[int(row.argmax())]}: {int(row.max())} of {int(counts[cat].sum()):,} cat test images.")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Claims ledger
 #
-# Every claim of the lesson, with the paper's figure and this run's. The effect claims' verdicts
-# come from the course's one rule (`cnnlessons.claims.judge`): paired runs on the same seeds,
-# `shown` when every seed's difference has the claimed sign and their mean clears the margin.
-# The constructive claims are checks on the figures computed above.
+# An effect claim is `shown` when every seed's paired difference has the claimed sign and their
+# mean clears the margin (`cnnlessons.claims.judge`).
 
 # %% tags=["nbval-ignore-output"]
 from cnnlessons.claims import show_ledger
@@ -528,9 +666,15 @@ converged = trained_to_the_end("resnet20")
 budget = "more epochs for every network (the gpu profile: the paper's depths on all of CIFAR-10)"
 show_ledger(
     [
-        degradation_verdict.row(budget=budget, converged=converged),
-        shortcuts_verdict.row(budget=budget, converged=converged),
-        identity_verdict.row(budget=budget, converged=converged),
+        degradation_verdict.row(
+            budget=budget, converged=converged, reference=end_entry(lesson.claims.DEGRADATION.id)
+        ),
+        shortcuts_verdict.row(
+            budget=budget, converged=converged, reference=end_entry(lesson.claims.SHORTCUTS.id)
+        ),
+        identity_verdict.row(
+            budget=budget, converged=converged, reference=end_entry(lesson.claims.IDENTITY_VS_PROJECTION.id)
+        ),
         lesson.claims.ZERO_RESIDUAL.row(
             f"block(x) == ReLU(x): {zero_f_is_relu}",
             bool(zero_f_is_relu),
@@ -553,14 +697,20 @@ show_ledger(
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
-# - Degradation: a deeper plain network can train *worse* than a shallower one; section 1 measured
-#   it, and its take-away says whether this profile's budget shows it.
-# - At initialisation, the gradients of a deep plain network are spread over orders of magnitude
-#   from layer to layer; with shortcuts the spread is much narrower (section 2 gives the figures).
 # - A residual block computes ReLU(f(x) + x). Where the shape changes, the shortcut is either the
 #   parameter-free identity with zero padding (option A) or a 1x1 projection.
 # - The bottleneck (1x1 down, 3x3, 1x1 up) makes very deep networks on wide feature maps
 #   affordable.
+# - The pre-activation block leaves the shortcut path to pure addition.
+
+# %% tags=["nbval-ignore-output"]
+say(
+    f"- **Degradation**: plain-{deep} against plain-{shallow}, {degradation_verdict.verdict}; with "
+    f"**shortcuts** ResNet-{deep} against both, {shortcuts_verdict.verdict}.\n"
+    f"- **Gradients** at initialisation: plain-56's span {lesson.gradient_spread(plain):.1f} orders of "
+    f"magnitude, ResNet-56's {lesson.gradient_spread(residual):.1f}.\n"
+    f"- **Identity against projection** shortcuts: {identity_verdict.verdict}."
+)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Papers
@@ -569,12 +719,7 @@ show_ledger(
 #   arXiv:1512.03385.
 # - K. He, X. Zhang, S. Ren, J. Sun. *Identity Mappings in Deep Residual Networks.* ECCV 2016.
 #   arXiv:1603.05027.
-# - S. Ioffe, C. Szegedy. *Batch Normalization: Accelerating Deep Network Training by Reducing
-#   Internal Covariate Shift.* ICML 2015. arXiv:1502.03167.
 # - G. Yang, J. Pennington, V. Rao, J. Sohl-Dickstein, S. S. Schoenholz. *A Mean Field Theory of
 #   Batch Normalization.* ICLR 2019. arXiv:1902.08129.
-# - D. Balduzzi, M. Frean, L. Leary, J. P. Lewis, K. W.-D. Ma, B. McWilliams. *The Shattered
-#   Gradients Problem: If resnets are the answer, then what is the question?* ICML 2017.
-#   arXiv:1702.08591.
 #
 # Next: `05_densenet.ipynb`.

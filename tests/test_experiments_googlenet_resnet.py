@@ -228,3 +228,53 @@ def test_bottleneck_against_two_3x3_layers():
     assert bottleneck.params == 69_632 + 2 * (64 + 64 + 256)
     assert bottleneck.flops == 2 * 69_632 * 56 * 56
     assert math.isclose(wide.flops / bottleneck.flops, 1_179_648 / 69_632)
+
+
+def _history(label: str, errors: list[float], val: list[float] | None = None):
+    from cnnlessons.history import History
+
+    val = errors if val is None else val
+    return History(
+        label=label,
+        epoch=list(range(1, len(errors) + 1)),
+        train_acc=[1 - e for e in errors],
+        val_acc=[1 - e for e in val],
+        train_loss=[1.0] * len(errors),
+        val_loss=[1.0] * len(errors),
+        time=[1.0] * len(errors),
+        train_eval_acc=[1 - e for e in errors],
+        info={"device": "a GPU", "date": "2026-01-01"},
+    )
+
+
+def test_draw_references_adds_the_runs_trained_to_the_end_dashed_to_each_panel():
+    import matplotlib.pyplot as plt
+
+    from cnnlessons.plots import legible, plot_seeds
+
+    seeded = {
+        "plain-8": {0: _history("plain-8", [0.8, 0.6])},
+        "ResNet-8": {0: _history("ResNet-8", [0.8, 0.5])},
+    }
+    ends = [_history("plain-56, trained to the end (seed 0)", [0.9, 0.4, 0.2], [0.9, 0.5, 0.3])]
+    without = _history("no eval error", [0.7, 0.3])
+    without.train_eval_acc = []  # recorded without the eval-mode training error: left out of that panel
+    metrics = ("train_eval_error", "val_error")
+    fig = plot_seeds(seeded, metrics)
+    own = [len(ax.get_lines()) for ax in fig.axes]
+    assert r.draw_references(fig, [*ends, without], metrics) == 3
+    for ax, metric, extra in zip(fig.axes, metrics, (1, 2), strict=True):
+        added = ax.get_lines()[own[fig.axes.index(ax)] :]
+        assert len(added) == extra and all(line.get_linestyle() == "--" for line in added)
+        assert list(added[0].get_ydata()) == pytest.approx(getattr(ends[0], metric))
+        assert list(added[0].get_xdata()) == [1, 2, 3]
+        mine = {line.get_color() for line in ax.get_lines()[: own[fig.axes.index(ax)]]}
+        assert not mine & {line.get_color() for line in added}  # a colour of its own
+        labels = ax.get_legend_handles_labels()[1]
+        assert "plain-56, trained to the end (seed 0) (reference: a GPU, 2026-01-01)" in labels
+    legible(fig)
+    assert all(line.get_linestyle() == "--" for ax in fig.axes for line in ax.get_lines()[own[0] :])
+    assert r.draw_references(plot_seeds(seeded, metrics), [], metrics) == 0  # none ships: nothing drawn
+    with pytest.raises(ValueError, match="one per metric"):
+        r.draw_references(plot_seeds(seeded, metrics[:1]), ends, metrics)
+    plt.close("all")

@@ -101,3 +101,16 @@ def test_bad_settings_are_refused(digits):
         ShortcutExplorer(digits, SETUP, depth=9)
     with pytest.raises(ValueError, match="shortcut must be one of"):
         ShortcutExplorer(digits, SETUP, shortcut="dense")
+
+
+def test_each_curve_gives_its_test_accuracy_and_the_legend_sits_beside_the_panel(digits):
+    run = fake_run("plain-14", [0.9, 0.5])
+    run.test_acc = 0.421
+    explorer = ShortcutExplorer(
+        digits, SETUP, runs={("none", 14): run, ("identity", 14): fake_run("x", [0.8])}
+    )
+    explorer.show()
+    ax = explorer.figure.axes[0]
+    assert sorted(ax.get_legend_handles_labels()[1]) == ["ResNet-14", "plain-14 (42.1% test accuracy)"]
+    box = ax.get_legend().get_window_extent()
+    assert box.x0 >= ax.get_window_extent().x1  # covers no curve

@@ -15,6 +15,7 @@ import dataclasses
 import math
 from collections.abc import Callable, Sequence
 
+import matplotlib.pyplot as plt
 import torch
 from torch import nn
 
@@ -22,6 +23,7 @@ from ...data import CourseData
 from ...history import History
 from ...measure import count_parameters, flops_per_image, gradient_norms
 from ...models import Bottleneck, ResidualBlock, SmallResNet
+from ...plots.history import reference_label
 from ...profiles import Profile
 from ...training import set_seed
 from . import recipes
@@ -39,6 +41,7 @@ __all__ = [
     "gradient_spread",
     "compare_shortcuts",
     "bottleneck_costs",
+    "draw_references",
 ]
 
 SHORTCUT_CHOICES = ("none", "identity", "projection")
@@ -238,3 +241,37 @@ def bottleneck_costs(channels: int = 256, size: int = 56) -> list[BlockCost]:
         )
         del block
     return rows
+
+
+# -- runs trained to the end, beside the learner's ------------------------------------------------
+
+
+def draw_references(fig, reference: Sequence[History], metrics: Sequence[str]) -> int:
+    """Draw the ``reference`` runs (``runs.reference.end_histories``: trained to the end) dashed on
+    ``fig``, a figure of one panel per metric of ``metrics`` in order (as ``plots.plot_seeds`` and
+    ``plots.plot_history`` draw them), each in a colour of its own after the panel's curves, and
+    redraw each panel's legend with them (``plots.legible`` keeps them dashed). A run without a
+    metric is left out of that panel. Returns the number of curves drawn."""
+    axes = fig.axes[: len(metrics)]
+    if len(axes) != len(metrics):
+        raise ValueError(f"fig has {len(fig.axes)} panels; expected one per metric ({', '.join(metrics)})")
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    drawn = 0
+    for ax, metric in zip(axes, metrics, strict=True):
+        taken = {line.get_color() for line in ax.get_lines() if not str(line.get_label()).startswith("_")}
+        for i, run in enumerate(reference):
+            values = getattr(run, metric)
+            if not run.epoch or len(values) != len(run.epoch):
+                continue
+            ax.plot(
+                run.epoch,
+                values,
+                ls="--",
+                lw=1.2,
+                color=colors[(len(taken) + i) % len(colors)],
+                label=reference_label(run),
+            )
+            drawn += 1
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=8)
+    return drawn

@@ -151,15 +151,15 @@ class ShortcutExplorer(Explorer):
                 lw=2.6 if bold else 1.0,
                 alpha=1.0 if bold else 0.6,
                 color=colors[depths.index(depth) % len(colors)],
-                label=_label(key),
+                label=_titled(_label(key), run),
             )
         ax.set_xlabel("epoch")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel("training error (eval mode)")
         ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _pos: f"{v:.0%}"))
         ax.grid(alpha=0.3)
-        if self.cache:
-            ax.legend(fontsize=8, ncol=2)
+        if self.cache:  # beside the panel, where it covers no curve
+            ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
         ax.set_title(
             "dashed: plain, solid: identity shortcut, dotted: projection shortcut; squares: pre-activation",
             fontsize=9,
@@ -177,6 +177,14 @@ class ShortcutExplorer(Explorer):
             f"(validation error {run.val_error[-1]:.1%}), {run.info.get('parameters', 0):,} "
             f"parameters{cache_note(run)}"
         )
+
+
+def _titled(label: str, run: History) -> str:
+    """``label (42.1% test accuracy)`` for a run with a test accuracy, else ``label``: each trained
+    curve's legend entry gives its accuracy."""
+    if run.test_acc is None:
+        return label
+    return _("{model} ({accuracy:.1%} test accuracy)").format(model=label, accuracy=run.test_acc)
 
 
 def _training_error(run) -> list[float]:
