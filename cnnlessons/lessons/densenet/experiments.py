@@ -255,7 +255,7 @@ def plot_params_accuracy(
         )
         for h in reference
     ]
-    fig, axes = plt.subplots(1, 2, figsize=(4.2 + 1.6 * len(everything), 3.4))
+    fig, axes = plt.subplots(1, 2, figsize=(4.2 + 1.8 * len(everything), 3.4))
     plot_bars(
         {h.label: h.info.get("parameters", 0) for h in everything},
         ylabel="parameters",
@@ -272,6 +272,7 @@ def plot_params_accuracy(
     axes[1].set_ylim(0, 1.08)
     axes[1].yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
     for ax in axes:
+        ax.tick_params(axis="x", labelsize=8)  # two-line labels, side by side without overlap
         for bar in ax.patches[len(runs) :]:
             bar.set_facecolor("white")
             bar.set_edgecolor("tab:blue")
