@@ -248,7 +248,7 @@ def plot_params_accuracy(
         History(
             **{
                 **h.to_dict(),
-                "label": f"{h.info['checkpoint']}\ntrained to the end"
+                "label": f"{h.info['checkpoint']}\ntrained to\nthe end"
                 if h.info.get("checkpoint")
                 else f"{h.label} (reference)",
             }
@@ -272,7 +272,7 @@ def plot_params_accuracy(
     axes[1].set_ylim(0, 1.08)
     axes[1].yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
     for ax in axes:
-        ax.tick_params(axis="x", labelsize=8)  # two-line labels, side by side without overlap
+        ax.tick_params(axis="x", labelsize=8)  # the checkpoints' labels in three short lines: no overlap
         for bar in ax.patches[len(runs) :]:
             bar.set_facecolor("white")
             bar.set_edgecolor("tab:blue")
