@@ -358,8 +358,8 @@ explorer
 #
 # The paper's headline is parameter efficiency. In its Table 2 (Huang et al., 2017), on CIFAR-10
 # with augmentation (C10+), DenseNet-BC with L = 100 and k = 12 has 4.51% test error with 0.8M
-# parameters, against 4.62% for the 1001-layer pre-activation ResNet with 10.2M: as good, with
-# under a twelfth of the parameters. Without augmentation (C10 in Table 2) the same pair has 5.92%
+# parameters, against 4.62% for the 1001-layer pre-activation ResNet with 10.2M: a little better,
+# with under a twelfth of the parameters. Without augmentation (C10 in Table 2) the same pair has 5.92%
 # against 10.56% error. On ImageNet (the paper's Figure 3) a DenseNet-201 with 20M parameters
 # matches the validation error of a ResNet-101 with more than 40M. Nearer our scale, UvA's tutorial
 # has DenseNet at 90.2% test accuracy against ResNet's 91.1%, at about 0.25M parameters each.
