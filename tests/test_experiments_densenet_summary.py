@@ -143,6 +143,12 @@ def test_plot_params_accuracy_bars():
     accs = [p.get_height() for p in fig.axes[1].patches]
     assert params == [70_000, 170_000, 70_000]
     assert accs == pytest.approx([0.8, 0.7, 0.9])
+    for ax in fig.axes:  # the reference bar stands apart by its hatch, the lesson's runs are solid
+        assert [p.get_hatch() for p in ax.patches] == [None, None, lesson.REFERENCE_HATCH]
+        assert [p.get_facecolor()[:3] for p in ax.patches][2] == (1.0, 1.0, 1.0)
+    titled = lesson.plot_params_accuracy(runs, title="seed 0")
+    assert titled.texts[0].get_text() == "seed 0"
+    assert all(p.get_hatch() is None for ax in titled.axes for p in ax.patches)  # no reference: all solid
 
 
 # --- lesson 06 -----------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ __all__ = [
     "densenet_vs_resnet",
     "comparison_table",
     "plot_params_accuracy",
+    "REFERENCE_HATCH",
 ]
 
 """The experiment key of the DenseNet-BC against ResNet runs (for ``reference_runs``)."""
@@ -228,9 +229,17 @@ def comparison_table(runs: dict[str, History]) -> str:
     return "\n".join(rows)
 
 
-def plot_params_accuracy(runs: dict[str, History], reference: Sequence[History] = ()):
+REFERENCE_HATCH = "//"
+"""The hatch of a reference run's bars in ``plot_params_accuracy`` (the lesson's own runs are solid)."""
+
+
+def plot_params_accuracy(
+    runs: dict[str, History], reference: Sequence[History] = (), *, title: str | None = None
+):
     """Two bar charts side by side: the parameters and the test accuracy (else the last
-    validation accuracy) of each run; reference runs (from ``reference_runs``) as extra bars."""
+    validation accuracy) of each run, solid; reference runs (``reference_runs``,
+    ``converged_runs``) as extra bars, hatched (``REFERENCE_HATCH``) and unfilled, so that they
+    stand apart without colour. ``title`` goes above both panels."""
     import matplotlib.pyplot as plt
 
     from ...plots import plot_bars
@@ -239,14 +248,14 @@ def plot_params_accuracy(runs: dict[str, History], reference: Sequence[History] 
         History(
             **{
                 **h.to_dict(),
-                "label": f"{h.info['checkpoint']}\ntrained to the end"
+                "label": f"{h.info['checkpoint']}\ntrained to\nthe end"
                 if h.info.get("checkpoint")
                 else f"{h.label} (reference)",
             }
         )
         for h in reference
     ]
-    fig, axes = plt.subplots(1, 2, figsize=(4.2 + 1.6 * len(everything), 3.4))
+    fig, axes = plt.subplots(1, 2, figsize=(4.2 + 1.8 * len(everything), 3.4))
     plot_bars(
         {h.label: h.info.get("parameters", 0) for h in everything},
         ylabel="parameters",
@@ -262,5 +271,13 @@ def plot_params_accuracy(runs: dict[str, History], reference: Sequence[History] 
     )
     axes[1].set_ylim(0, 1.08)
     axes[1].yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+    for ax in axes:
+        ax.tick_params(axis="x", labelsize=8)  # the checkpoints' labels in three short lines: no overlap
+        for bar in ax.patches[len(runs) :]:
+            bar.set_facecolor("white")
+            bar.set_edgecolor("tab:blue")
+            bar.set_hatch(REFERENCE_HATCH)
+    if title:
+        fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
