@@ -86,7 +86,7 @@ setup = lesson.degradation_setup(profile)
 degradation = lesson.recipes.DEGRADATION
 announce(degradation, data, profile, seeds=profile.seeds, what="plain and residual nets, shallow and deep")
 seeded = degradation.train_seeds(data, profile)
-end_runs = end_histories("04_resnet/degradation_end")
+end_runs = end_histories(lesson.recipes.DEGRADATION_END.key)
 mean_acc = {label: sum(h.test_acc for h in by.values()) / len(by) for label, by in seeded.items()}
 metrics = ("train_eval_error", "val_error")
 fig = plot_seeds(
