@@ -89,7 +89,17 @@ display(Markdown(summary.summary_table(runs)))
 
 # %% tags=["nbval-ignore-output"]
 reference = reference_runs(five.key) + converged_runs(*summary.CHECKPOINTS.values())
-fig = legible(plot_seeds(seeded, ("train_eval_error", "val_error"), title="the five under one budget"))
+mean_acc = {
+    label: sum(h.test_acc for h in by_seed.values()) / len(by_seed) for label, by_seed in seeded.items()
+}
+fig = legible(
+    plot_seeds(
+        {f"{label} (test {mean_acc[label]:.0%})": by for label, by in seeded.items()},
+        ("train_eval_error", "val_error"),
+        title="the five under one budget (mean test accuracy in the legend)",
+    ),
+    columns=3,
+)
 plt.show()
 say("*Figure: training (eval mode) and validation error per epoch, one line per seed.*")
 fig = legible(plot_paired(seeded, "test_acc", title="test accuracy, seed by seed"))
@@ -106,9 +116,6 @@ fold_references(reference)
 
 # %% tags=["nbval-ignore-output"] slideshow={"slide_type": "fragment"}
 five_models = five.judge(summary.claims.FIVE_MODELS, seeded)
-mean_acc = {
-    label: sum(h.test_acc for h in by_seed.values()) / len(by_seed) for label, by_seed in seeded.items()
-}
 order = sorted(mean_acc, key=mean_acc.get, reverse=True)
 say(
     f"Mean test accuracy over {len(profile.seeds)} seed{'s' if len(profile.seeds) > 1 else ''}, best first: "
