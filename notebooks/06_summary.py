@@ -26,129 +26,347 @@ profile = setup_notebook(profile="auto")  # or "smoke", "cpu", "gpu"
 # %% [markdown] slideshow={"slide_type": "slide"}
 # # 06 · Summary: five ImageNet networks side by side
 #
-# Five lessons, five networks, each remembered for one idea: AlexNet (2012) showed that a deep CNN
-# with ReLUs, dropout and GPUs wins ImageNet; VGGNet (2014) built depth from repeated 3x3
-# convolutions; GoogLeNet (2014) cut the cost with 1x1 convolutions inside Inception blocks; ResNet
-# (2015) made very deep networks trainable with skip connections; DenseNet (2017) reuses every
-# feature by concatenation.
+# Five networks, one idea each: AlexNet (2012) ReLUs, dropout and GPUs; VGGNet (2014) stacked 3x3
+# convolutions; GoogLeNet (2014) 1x1 convolutions; ResNet (2015) skip connections; DenseNet (2017)
+# concatenation. After this lesson you can
 #
-# After this lesson you can
-#
-# 1. compare the five course-scale models trained under one budget: parameters, FLOPs, accuracy,
-#    training time and memory;
-# 2. read the full-size models' parameters and FLOPs, and say where each spends them;
-# 3. name each architecture's key technique and show it with a one-line computation.
+# 1. compare the five course-scale models under one budget;
+# 2. name the four ingredients of the recipe that trained the checkpoints to the end;
+# 3. say where the trained five look and where they go wrong;
+# 4. read the full-size models' costs, and show each key technique in one line.
 
-# %% slideshow={"slide_type": "skip"}
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The ImageNet challenge, 2010-2017
 #
-# The winners of ILSVRC's classification task, top-5 error on the test set by year. The first two
-# years were won without CNNs; from 2012 every winner was a CNN, and each was an ensemble of
-# several networks (the bar says how many). The last challenge, in 2017, went to SENet.
-# DenseNet (2017) won none; it is in this course because it takes ResNet's shortcut one step
-# further. The sources are numbered under the figure.
+# The winners' top-5 test error by year: from 2012 every winner was a CNN ensemble (the bar says of
+# how many). The last challenge, in 2017, went to SENet; DenseNet (2017) won none. Sources are
+# numbered under the figure.
+
 # %% slideshow={"slide_type": "fragment"}
 import matplotlib.pyplot as plt
 import torch
 from IPython.display import Markdown, display
 from torch import nn
 
-from cnnlessons import load_data, models
+from cnnlessons import load_data, models, plot_history
 from cnnlessons.lessons import summary
 from cnnlessons.measure import count_parameters, receptive_field
-from cnnlessons.plots import plot_ilsvrc
+from cnnlessons.plots import checkpoint_accuracy, checkpoint_title, legible, plot_ilsvrc
+from cnnlessons.runs.announce import announce
 from cnnlessons.runs.results import converged_runs, reference_runs, trained_to_the_end
+from cnnlessons.views import fold_references, say
 
 fig = plot_ilsvrc()
 plt.show()
+say("*Figure: ILSVRC classification winners' top-5 error by year, with the size of each ensemble.*")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. All five under one budget
 #
 # The course-scale model of each lesson (the DenseNet is lesson 05's DenseNet-BC), built for
 # 3x32x32 CIFAR-10 images. Parameters and FLOPs per image (`torch.utils.flop_counter`: a
-# multiply-add counts as 2 FLOPs) are properties of the architecture and do not depend on the run:
+# multiply-add counts as 2 FLOPs) are properties of the architecture, not of a run:
 
 # %%
 display(Markdown(summary.small_models_table((3, 32, 32))))
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# Now each is trained under **one budget**: the same data, the same number of epochs (the
-# profile's), batch size, optimiser (AdamW, learning rate 0.002 with a one-cycle schedule) and
-# augmentation, on each of the profile's seeds (0, 1 and 2 in `cpu`, on half the images at 16x16
-# pixels, so that every seed of the five fits the lesson's budget). The table adds the test
-# accuracy, the training time on this machine, the memory a training step keeps for backward per
-# image (measured on any device), and the peak memory of the run where the device reports it (a
-# CUDA GPU; the CPU does not).
-#
-# The parameter counts in this table are those of the models built for the data the run trains
-# on. They differ from the first table's wherever the data does: the first convolution has a
-# weight per input channel (3 for colour images, 1 for the greyscale digits of the `smoke`
-# profile), and a classifier that reads a feature map as it is grows with the image size.
+# Now each trains under **one budget**: the same data, epochs, batch size, optimiser (AdamW at
+# 0.002, one-cycle) and augmentation, on each of the profile's seeds (in `cpu` on half the images
+# at 16x16 pixels). The table adds test accuracy, training time and the memory a step keeps for
+# backward per image.
 
 # %% tags=["nbval-ignore-output"]
-import matplotlib.pyplot as plt
-
 from cnnlessons.plots import plot_paired, plot_seeds
 
 data = load_data(profile)
 five = summary.recipes.FIVE_MODELS
-print(data)
-print(five.describe(profile))
-print(five.estimate(data, profile))
+announce(five, data, profile, seeds=profile.seeds, what="the five under one budget")
 seeded = five.train_seeds(data, profile)
 runs = {label: by_seed[profile.seeds[0]] for label, by_seed in seeded.items()}
-print(f"The table is seed {profile.seeds[0]}'s run:")
+say(f"Seed {profile.seeds[0]}'s runs on {data.name}, {five.epochs_for(profile)} epochs:")
 display(Markdown(summary.summary_table(runs)))
 
 # %% tags=["nbval-ignore-output"]
-reference = reference_runs(five.key) + converged_runs(*(name for name, _ in summary.SMALL_MODELS.values()))
-fig = plot_seeds(seeded, ("train_eval_error", "val_error"), title="the five under one budget")
+reference = reference_runs(five.key) + converged_runs(*summary.CHECKPOINTS.values())
+mean_acc = {
+    label: sum(h.test_acc for h in by_seed.values()) / len(by_seed) for label, by_seed in seeded.items()
+}
+fig = legible(
+    plot_seeds(
+        {f"{label} (test {mean_acc[label]:.0%})": by for label, by in seeded.items()},
+        ("train_eval_error", "val_error"),
+        title="the five under one budget (mean test accuracy in the legend)",
+    ),
+    columns=3,
+)
 plt.show()
-fig = plot_paired(seeded, "test_acc", title="test accuracy, seed by seed")
+say("*Figure: training (eval mode) and validation error per epoch, one line per seed.*")
+fig = legible(plot_paired(seeded, "test_acc", title="test accuracy, seed by seed"))
 plt.show()
+say("*Figure: each model's test accuracy, one line per seed.*")
 fig = summary.plot_accuracy_vs_parameters(
     runs,
     reference=reference,
     title=f"{profile.name} profile: {five.epochs_for(profile)} epochs on {data.name}",
 )
+plt.show()
+say("*Figure: test accuracy against parameters; open grey markers: the checkpoints trained to the end.*")
+fold_references(reference)
 
 # %% tags=["nbval-ignore-output"] slideshow={"slide_type": "fragment"}
 five_models = five.judge(summary.claims.FIVE_MODELS, seeded)
-mean_acc = {
-    label: sum(h.test_acc for h in by_seed.values()) / len(by_seed) for label, by_seed in seeded.items()
-}
 order = sorted(mean_acc, key=mean_acc.get, reverse=True)
-print(
-    f"Take-away ({profile.name} profile, {data.name}): mean test accuracy over the seeds, best first: "
+say(
+    f"Mean test accuracy over {len(profile.seeds)} seed{'s' if len(profile.seeds) > 1 else ''}, best first: "
     + ", ".join(f"{label} {mean_acc[label]:.1%}" for label in order)
-    + f". The BN-era designs against AlexNet and VGG: {five_models.verdict} ({five_models.reason})."
+    + f". The BN-era designs against AlexNet and VGG: **{five_models.verdict}** ({five_models.reason})."
 )
-for run in reference:
-    print(f"Reference ({run.info.get('device')}, {run.info.get('date')}): {run}")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# What to look for. AlexNet and VGG have no batch normalisation and learn slowest in the first
-# epochs; the three later designs (GoogLeNet, ResNet and DenseNet, all with BN) learn faster per
-# epoch: compare their curves with AlexNet's and VGG's above. Under a budget this small, that
-# speed is most of what the accuracies measure; the converged checkpoints (dashed in the
-# accuracy-against-parameters plot, and the table's last column) show where each ends up. ResNet
-# and DenseNet also compute far more per parameter (see the FLOPs per parameter in the first
-# table): they keep wide feature maps at full resolution for longer, which shows in their training
-# time on a CPU, and DenseNet's concatenations add memory traffic that FLOPs do not count.
-#
-# In the `gpu` profile the same cell trains on all of CIFAR-10 at 32x32; that run is drawn as
-# open grey markers once a reproduction file exists (`python -m cnnlessons reproduce`, experiment
-# `06_summary/five_models`).
+# What to look for: AlexNet and VGG have no batch normalisation, the other three normalise after
+# every convolution. Compare how fast each learns with where each ends (the checkpoints). ResNet
+# and DenseNet compute far more per parameter (the first table's last column): wide feature maps
+# kept at full resolution longer.
+
+# %% tags=["nbval-ignore-output"]
+BN_ERA, NO_BN = ("GoogLeNet", "ResNet", "DenseNet"), ("AlexNet", "VGG")
+first = {label: sum(h.val_acc[0] for h in by.values()) / len(by) for label, by in seeded.items()}
+ends = {label: checkpoint_accuracy(name) for label, name in summary.CHECKPOINTS.items()}
+span_now = max(mean_acc.values()) - min(mean_acc.values())
+span_end = max(ends.values()) - min(ends.values())
+say(
+    "Validation accuracy after one epoch: "
+    + ", ".join(f"{label} {first[label]:.0%}" for label in (*BN_ERA, *NO_BN))
+    + (
+        ": the three with BN were ahead from the start."
+        if min(first[b] for b in BN_ERA) > max(first[n] for n in NO_BN)
+        else ": not all three with BN were ahead after one epoch."
+    )
+    + f" The five span {100 * span_now:.0f} points of test accuracy here, {100 * span_end:.0f} "
+    "trained to the end"
+    + (": most of this table's gaps are how fast each learns." if span_now > 2 * span_end else ".")
+)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 2. The full-size models: parameters and FLOPs at 224x224
+# ## 2. The recipe that trains to the end
 #
-# The ImageNet models, built with the course's own blocks (each parameter for parameter
-# torchvision's model of the same name) on PyTorch's `meta` device: the shapes are real, no
-# weights are allocated and no arithmetic is done, so even VGG-19 costs nothing to measure. FLOPs
-# are counted for one 224x224 image.
+# The checkpoints learned with one recipe, `CONVERGED_TRAINING`: SGD with Nesterov momentum at
+# peak rate 0.1 (AdamW for AlexNet and VGG), for many more epochs on all training images but a
+# held-out tenth, and four ingredients:
+#
+# - **one-cycle**: the rate rises from a tenth of its peak to the peak over the first quarter of
+#   the steps, then falls to a thousandth of it (Smith and Topin, 2019);
+# - **label smoothing**: the target is $(1-\varepsilon)\,\text{onehot}(y) + \varepsilon / K$
+#   with $\varepsilon = 0.1$, $K$ classes (Szegedy et al., 2016);
+# - **weight decay** $5\cdot10^{-4}$ on convolution and linear weights;
+# - **augmentation**: random crops (padding 4) and horizontal flips.
+#
+# Section 1's ResNet beside the `small_resnet` checkpoint's training history, dashed:
+
+# %% tags=["nbval-ignore-output"]
+ours = runs["ResNet"]
+checkpoint_runs = converged_runs("small_resnet")
+fig = legible(
+    plot_history(
+        ours,
+        ("train_eval_error", "val_error"),
+        reference=checkpoint_runs,
+        title=f"ResNet, section 1's run: test accuracy {ours.test_acc:.1%}",
+    )
+)
+plt.show()
+say(
+    "*Figure: training (eval mode) and validation error per epoch; section 1's run solid, the "
+    "checkpoint dashed.*"
+)
+if checkpoint_runs and summary.takes_checkpoints(data):
+    end = checkpoint_runs[0]
+    final = ours.val_error[-1]
+    passed = next((e for e, v in zip(end.epoch, end.val_error, strict=True) if v <= final), None)
+    say(
+        f"Section 1's run ends at {final:.1%} validation error after {len(ours.epoch)} epochs on "
+        f"{len(five.data_for(data, profile.seeds[0], profile).train_labels):,} images. The checkpoint "
+        + (f"was there by its epoch {passed}" if passed else "never got that low")
+        + f" and ended at {end.val_error[-1]:.1%} after {len(end.epoch)}."
+    )
+elif checkpoint_runs:
+    say(f"This run trained on {data.name}, the checkpoint on CIFAR-10: their errors are not comparable.")
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### What each ingredient buys at course scale
+#
+# Section 1's small ResNet, on its data, with the full recipe and with each ingredient left out in
+# turn (no one-cycle: a constant rate at the peak). Five runs, fixed before any run, on seed 0
+# alone. One seed decides nothing: this is a table, with no claim and no verdict.
+
+# %% tags=["nbval-ignore-output"]
+ingredients = summary.recipes.INGREDIENTS_RECIPE
+announce(ingredients, data, profile, what="the recipe, ingredient by ingredient")
+ingredient_runs = ingredients.train(data, profile)
+fig = summary.plot_ingredients(
+    ingredient_runs,
+    title=f"small ResNet, seed {ingredients.seed}, {ingredients.epochs_for(profile)} epochs: test accuracy",
+)
+plt.show()
+say("*Figure: test accuracy with the full recipe (star, dashed line) and with each ingredient left out.*")
+full_acc = ingredient_runs[summary.recipes.FULL_RECIPE].test_acc
+change = {
+    label: 100 * (h.test_acc - full_acc)
+    for label, h in ingredient_runs.items()
+    if label != summary.recipes.FULL_RECIPE
+}
+left_out = {label: ingredient for ingredient, (label, _) in summary.recipes.INGREDIENTS.items()}
+worst = min(change, key=change.get)
+helped = [left_out[label] for label, d in change.items() if d > 0]
+resnet_seeds = [h.test_acc for h in seeded["ResNet"].values()]
+seed_spread = 100 * (max(resnet_seeds) - min(resnet_seeds))
+say(
+    f"The full recipe reached {full_acc:.1%}; "
+    + (
+        f"leaving out {left_out[worst]} cost the most ({change[worst]:+.1f} points)"
+        if change[worst] < 0
+        else "no run without an ingredient did worse"
+    )
+    + (
+        f"; without {', '.join(helped[:-1]) + ' or ' if len(helped) > 1 else ''}{helped[-1]} it did better"
+        if helped
+        else ""
+    )
+    + "."
+    + (
+        f" Section 1's ResNet varied by {seed_spread:.1f} points over its {len(profile.seeds)} seeds; "
+        f"{sum(abs(d) > seed_spread for d in change.values())} of these four differences are larger."
+        if len(profile.seeds) > 1
+        else ""
+    )
+)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 3. Where the five look
+#
+# The five checkpoints trained to the end, on the same CIFAR-10 test images at 32x32: Grad-CAM
+# (Selvaraju et al., ICCV 2017) marks in red where each prediction's evidence sits.
+
+# %% tags=["nbval-ignore-output"]
+from cnnlessons import views
+
+x, y = data.batch("test", 6)
+if summary.takes_checkpoints(data):
+    looked = summary.load_checkpoints()
+    titles = {
+        label: checkpoint_title(summary.CHECKPOINTS[label], f"{count_parameters(net):,} parameters")
+        for label, net in looked.items()
+    }
+    images = data.test_images[:6]
+    which = "the shipped checkpoints (`build_model(name, weights='cifar10')`)"
+else:  # the checkpoints take CIFAR-10's 3x32x32 images: section 1's own models instead
+    seen = five.data_for(data, profile.seeds[0], profile)
+    x, y = seen.batch("test", 6)
+    looked = {label: five.fit_run(five.run(label), data, profile, seed=profile.seeds[0])[0] for label in runs}
+    titles = {label: f"{label}, section 1's run: test accuracy {runs[label].test_acc:.1%}" for label in runs}
+    images = seen.test_images[:6]
+    shape = "x".join(map(str, data.input_size))
+    which = (
+        f"section 1's own models (the checkpoints take CIFAR-10's 3x32x32 images, not {shape} {data.name})"
+    )
+right = {}
+for label, net in looked.items():
+    predicted = views.predict(net, x)
+    right[label] = sum(int(p) == int(t) for p, t in zip(predicted, y, strict=True))
+    fig = views.plot_gradcam(images, views.gradcam(net, x), y, predicted, data.classes, title=titles[label])
+    plt.show()
+say(
+    f"*Figures: Grad-CAM of {which}, six test images each.* Right on these six: "
+    + ", ".join(f"{label} {n}" for label, n in right.items())
+    + "."
+)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Where they go wrong
+#
+# Each checkpoint's accuracy on each class of the 10,000 test images, from its record:
+
+# %%
+per_class = summary.class_accuracy()
+fig = summary.plot_class_accuracy(
+    per_class,
+    {label: checkpoint_accuracy(name) for label, name in summary.CHECKPOINTS.items()},
+    title="the five checkpoints trained to the end: accuracy per class (test accuracy in brackets)",
+)
+plt.show()
+say("*Figure: accuracy per class, models by row, the hardest classes first; each model's worst framed.*")
+worst_class = summary.worst_classes(per_class)
+hardest = set(worst_class.values())
+classes = list(next(iter(per_class.values())))
+gap = {c: max(p[c] for p in per_class.values()) - min(p[c] for p in per_class.values()) for c in classes}
+widest = max(gap, key=gap.get)
+say(
+    (
+        f"**{hardest.pop()}** is every model's worst class ("
+        + ", ".join(f"{label} {per_class[label][worst_class[label]]:.0%}" for label in per_class)
+        + ")."
+        if len(hardest) == 1
+        else "Their worst classes: " + ", ".join(f"{label} {c}" for label, c in worst_class.items()) + "."
+    )
+    + f" The five differ most on {widest}: {100 * gap[widest]:.0f} points between the best and the worst."
+)
+
+# %% [markdown]
+# The ResNet checkpoint's most confident mistakes:
+
+# %% tags=["nbval-ignore-output"]
+from cnnlessons.plots import plot_mistakes
+from cnnlessons.runs.errors import confident_mistakes_on
+
+mistakes = confident_mistakes_on(summary.CHECKPOINTS["ResNet"], data)
+if mistakes.images is None:
+    say(mistakes.why)
+else:
+    fig = plot_mistakes(mistakes, data.classes)
+    plt.show()
+    say(
+        f"*Figure: its {len(mistakes)} most confident mistakes, prediction over truth.* It gave these "
+        f"wrong classes {min(mistakes.probability):.0%} to {max(mistakes.probability):.0%}."
+    )
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# With the real ImageNet weights (about 1 GB, online) the five full-size networks can be compared
+# on scikit-learn's two sample photographs (`load_sample_images`):
+
+# %%
+REAL_WEIGHTS = False  # True: download the five ImageNet models (about 1 GB; needs network)
+if REAL_WEIGHTS:
+    from sklearn.datasets import load_sample_images
+    from torchvision.models import get_model_weights
+
+    photos = torch.stack([torch.tensor(im).permute(2, 0, 1) for im in load_sample_images().images])
+    for name in ("alexnet", "vgg16", "googlenet", "resnet50", "densenet121"):
+        weights = get_model_weights(name).DEFAULT
+        xp = weights.transforms()(photos)  # resize, centre crop 224, normalise
+        net = models.build_model(name, weights="DEFAULT").eval()
+        with torch.no_grad():
+            top5 = net(xp).softmax(1).topk(5)
+        names = weights.meta["categories"]
+        for i, (p, c) in enumerate(zip(top5.values, top5.indices, strict=False)):
+            print(
+                f"{name}, photo {i}:",
+                ", ".join(f"{names[int(k)]} {float(v):.0%}" for v, k in zip(p, c, strict=False)),
+            )
+        fig = views.plot_gradcam(
+            xp, views.gradcam(net, xp), predictions=top5.indices[:, 0].tolist(), class_names=names, title=name
+        )
+else:
+    print(
+        "Real weights are off: set REAL_WEIGHTS = True (online) for the five ImageNet models' top-5 "
+        "predictions and activation maps on two real photos."
+    )
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 4. The full-size models: parameters and FLOPs at 224x224
+#
+# The ImageNet models, built with the course's blocks (parameter for parameter torchvision's) on
+# PyTorch's `meta` device: real shapes, no weights allocated, no arithmetic done.
 
 # %%
 full = summary.full_size(image_size=224)
@@ -158,27 +376,26 @@ display(Markdown(summary.full_size_table(full)))
 by_name = {r.name: r for r in full}
 alexnet, vgg19, googlenet = by_name["AlexNet"], by_name["VGG-19"], by_name["GoogLeNet"]
 resnet152, densenet121 = by_name["ResNet-152"], by_name["DenseNet-121"]
-print(
-    f"Take-away: VGG-19 has {vgg19.parameters / googlenet.parameters:.0f}x GoogLeNet's parameters "
+fig = summary.plot_full_size(full)
+plt.show()
+say("*Figure: GFLOPs per 224x224 image against parameters, both on log scales.*")
+say(
+    f"VGG-19 has {vgg19.parameters / googlenet.parameters:.0f}x GoogLeNet's parameters "
     f"and {vgg19.flops / alexnet.flops:.0f}x AlexNet's FLOPs; ResNet-152 is {152 // 19}x deeper "
     f"than VGG-19 with {resnet152.parameters / vgg19.parameters:.0%} of its parameters and "
     f"{resnet152.flops / vgg19.flops:.0%} of its FLOPs; DenseNet-121 needs "
     f"{densenet121.parameters / 1e6:.1f}M parameters, {densenet121.flops / 1e9:.1f} GFLOPs."
 )
-fig = summary.plot_full_size(full)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# Where the parameters go: most of AlexNet's and VGG's sit in the fully connected classifier
-# (VGG's first FC layer alone has 512·7·7·4096 = 102,764,544 weights), which costs few FLOPs per
-# weight. GoogLeNet, ResNet and DenseNet end with global average pooling and a single small
-# classifier, and spend their FLOPs in convolutions applied at every pixel, hence their high
-# FLOPs per parameter. DenseNet never entered the ImageNet challenge (the last one ran in 2017);
-# it is in this course because it carries ResNet's shortcut idea one step further.
+# Most of AlexNet's and VGG's parameters sit in the fully connected classifier (VGG's first FC
+# layer alone has 512·7·7·4096 = 102,764,544 weights), used once per image. GoogLeNet, ResNet and
+# DenseNet pool globally into one small classifier and spend their FLOPs in convolutions.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 3. The four key techniques
+# ## 5. The four key techniques
 #
-# One computation for each technique, on the library's own blocks:
+# One computation each, on the library's own blocks:
 #
 # - **VGGNet: repeated 3x3 convolutions.** Three stacked 3x3 convolutions see 7x7 pixels, like one
 #   7x7 convolution, with $27C^2$ instead of $49C^2$ weights and two more ReLUs.
@@ -228,8 +445,7 @@ print(
 )
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# The five blocks side by side, each drawn by `cnnlessons.views.diagram` from the block the library
-# builds, on 64 input channels (the bottleneck on 256, as in ResNet-50):
+# The blocks, drawn from the library's code on 64 input channels (the bottleneck on 256):
 
 # %% slideshow={"slide_type": "fragment"}
 from cnnlessons.views import diagram
@@ -248,6 +464,7 @@ five_blocks = {
 for title, (module, size) in five_blocks.items():
     fig = diagram(module.eval(), size, title=title)
     plt.show()
+say("*Figures: each architecture's block, layer by layer, with output shapes.*")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise: the key techniques
@@ -274,12 +491,11 @@ check("summary.techniques", key_techniques)
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise: which architecture is this block from?
 #
-# The harder test of the same idea: write `identify_block(block, x)`, which gets a block it has
-# never seen — built from plain torch layers, in a class called `Block` whose name gives nothing
-# away — and an input `x` of positive values, and returns `"VGGNet"`, `"GoogLeNet"`, `"ResNet"` or
-# `"DenseNet"`. Use what the lessons showed: what does a dense block keep of its input? What does a
-# residual block with an identity shortcut return when every weight of its layers is zero? Which
-# kind of convolution cuts the cost of an Inception block?
+# Write `identify_block(block, x)`: it gets a block it has never seen (plain torch layers in a
+# class called `Block`) and an input `x` of positive values, and returns `"VGGNet"`,
+# `"GoogLeNet"`, `"ResNet"` or `"DenseNet"`. What does a dense block keep of its input? What does a
+# residual block with an identity shortcut return when all its weights are zero? Which kind of
+# convolution cuts the cost of an Inception block?
 
 # %% slideshow={"slide_type": "skip"}
 import copy
@@ -307,78 +523,111 @@ def identify_block(block: nn.Module, x: torch.Tensor) -> str:
 check("summary.identify_block", identify_block)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 4. Where the five look
+# ## Questions
 #
-# The class-activation maps (Grad-CAM) of the five course-scale models of section 1, on the same
-# test images: for each image, red marks where the evidence for the model's prediction sits. The
-# models come from the run cache of section 1, not trained again.
+# Predict, then run the cell below each question.
 
-# %% tags=["nbval-ignore-output"]
-from cnnlessons import views
+# %% [markdown] tags=["question"]
+# With label smoothing 0.1 over CIFAR-10's ten classes, can a network's cross-entropy loss on an
+# image reach zero? If not, what is the lowest it can reach, and with which prediction?
 
-seen = five.data_for(data, profile.seeds[0], profile)  # the images as section 1's runs saw them
-x, y = seen.batch("test", 6)
-for label in runs:
-    trained, _ = five.fit_run(five.run(label), data, profile, seed=profile.seeds[0])
-    print(f"{label}:\n{views.shape_table(trained, seen.input_size, depth=1)}")
-    fig = views.plot_gradcam(
-        seen.test_images[:6],
-        views.gradcam(trained, x),
-        y,
-        views.predict(trained, x),
-        seen.classes,
-        title=label,
+# %% tags=["question-answer"]
+K, eps = 10, 0.1
+target = torch.full((K,), eps / K)
+target[0] += 1 - eps
+smoothed = nn.CrossEntropyLoss(label_smoothing=eps)
+label = torch.tensor([0])
+lowest = smoothed(target.log()[None], label).item()
+sure = torch.full((1, K), -20.0)
+sure[0, 0] = 20.0
+say(
+    f"No: the lowest is {lowest:.3f}, the entropy of the target itself, reached by predicting it "
+    f"({target[0]:.2f} for the true class, {target[1]:.2f} for each other). A prediction sure of the "
+    f"true class scores {smoothed(sure, label).item():.2f}: larger logits cost loss."
+)
+
+# %% [markdown] tags=["question"]
+# Of the five checkpoints, which has the fewest parameters, and how many points of test accuracy
+# is it behind the most accurate one?
+
+# %% tags=["question-answer"]
+from cnnlessons.models.converged import load_record
+
+counts = {label: load_record(name)["parameters"] for label, name in summary.CHECKPOINTS.items()}
+smallest = min(counts, key=counts.get)
+best = max(ends, key=ends.get)
+say(
+    f"{smallest}, with {counts[smallest]:,} parameters ({counts[smallest] / counts[best]:.0%} of "
+    f"{best}'s {counts[best]:,}), is {100 * (ends[best] - ends[smallest]):.1f} points behind {best} "
+    f"({ends[smallest]:.1%} against {ends[best]:.1%})."
+)
+
+# %% [markdown] tags=["question"]
+# Of the seven full-size models of section 4, which does the most arithmetic per parameter, and
+# which the least?
+
+# %% tags=["question-answer"]
+per_parameter = {r.name: r.flops / r.parameters for r in full}
+most, least = max(per_parameter, key=per_parameter.get), min(per_parameter, key=per_parameter.get)
+say(
+    f"{most}: {per_parameter[most]:,.0f} FLOPs per parameter per image; {least}: "
+    f"{per_parameter[least]:,.0f}"
+    + (
+        ", whose weights sit mostly in fully connected layers, used once per image."
+        if least == "AlexNet"
+        else "."
     )
+)
 
-# %% [markdown] slideshow={"slide_type": "subslide"}
-# With the real ImageNet weights the five full-size networks can be compared on real photographs:
-# the two that scikit-learn ships (`load_sample_images`: a Chinese temple and a flower). The
-# weights are about 1 GB to download, so this runs only when you ask for it, online.
+# %% [markdown] tags=["question"]
+# Which two classes does the ResNet checkpoint confuse most often?
 
-# %%
-REAL_WEIGHTS = False  # True: download the five ImageNet models (about 1 GB; needs network)
-if REAL_WEIGHTS:
-    from sklearn.datasets import load_sample_images
-    from torchvision.models import get_model_weights
+# %% tags=["question-answer"]
+from cnnlessons.models.converged import confusion_matrix
 
-    photos = torch.stack([torch.tensor(im).permute(2, 0, 1) for im in load_sample_images().images])
-    for name in ("alexnet", "vgg16", "googlenet", "resnet50", "densenet121"):
-        weights = get_model_weights(name).DEFAULT
-        xp = weights.transforms()(photos)  # resize, centre crop 224, normalise
-        net = models.build_model(name, weights="DEFAULT").eval()
-        with torch.no_grad():
-            top5 = net(xp).softmax(1).topk(5)
-        names = weights.meta["categories"]
-        for i, (p, c) in enumerate(zip(top5.values, top5.indices, strict=False)):
-            print(
-                f"{name}, photo {i}:",
-                ", ".join(f"{names[int(k)]} {float(v):.0%}" for v, k in zip(p, c, strict=False)),
-            )
-        fig = views.plot_gradcam(
-            xp, views.gradcam(net, xp), predictions=top5.indices[:, 0].tolist(), class_names=names, title=name
-        )
-else:
-    print(
-        "Real weights are off: set REAL_WEIGHTS = True (online) for the five ImageNet models' top-5 "
-        "predictions and activation maps on two real photos; above are the course-scale models."
+names, confusion = confusion_matrix(summary.CHECKPOINTS["ResNet"])
+wrong = confusion.clone().fill_diagonal_(0)
+both = wrong + wrong.T
+a, b = divmod(int(both.argmax()), len(names))
+say(
+    f"{names[a]} and {names[b]}: {int(wrong[a, b])} {names[a]} images taken for a {names[b]}, "
+    f"{int(wrong[b, a])} the other way, of {int(confusion[a].sum()):,} each."
+)
+
+# %% [markdown] tags=["question"]
+# In section 1, did the model with the most FLOPs per image also take the longest to train?
+
+# %% tags=["question-answer", "nbval-ignore-output"]
+heaviest = max(runs, key=lambda label: runs[label].info["flops"])
+slowest = max(runs, key=lambda label: runs[label].wall_time)
+say(
+    f"The most FLOPs per image: {heaviest} ({runs[heaviest].info['flops'] / 1e6:.1f} MFLOPs); the "
+    f"longest training: {slowest} ({runs[slowest].wall_time:.1f} s)"
+    + (
+        ": the same model."
+        if heaviest == slowest
+        else f". FLOPs are not time: {slowest}'s {runs[slowest].info['flops'] / 1e6:.1f} MFLOPs took "
+        "longer (layer count, thin layers and memory traffic cost time too)."
     )
+)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Claims ledger
 #
-# The course's summary claims, with this run's figures. The effect claim's verdict comes from the
-# course's one rule (`cnnlessons.claims.judge`): paired runs on the same seeds, `shown` when every
-# seed's difference has the claimed sign and their mean clears the margin, against the stronger of
-# AlexNet and VGG seed by seed. The constructive claims are checks on the figures computed above.
+# The effect claim is `shown` when every seed's paired difference, against the stronger of AlexNet
+# and VGG, has the claimed sign and their mean clears the margin (`cnnlessons.claims.judge`); the
+# constructive claims check the figures computed above.
 
 # %% tags=["nbval-ignore-output"]
 from cnnlessons.claims import show_ledger
+from cnnlessons.runs.reference import end_entry
 
 show_ledger(
     [
         five_models.row(
             budget="more epochs for every model, as the converged checkpoints had",
-            converged=trained_to_the_end(*(name for name, _ in summary.SMALL_MODELS.values())),
+            converged=trained_to_the_end(*summary.CHECKPOINTS.values()),
+            reference=end_entry(summary.claims.FIVE_MODELS.id),
         ),
         summary.claims.THREE_3X3.row(
             f"{stack_weights:,} against {single_weights:,} weights at C = {C}",
@@ -402,15 +651,24 @@ show_ledger(
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
-# - **AlexNet** (2012): ReLU, dropout, augmentation and two GPUs made a deep CNN trainable on
-#   ImageNet; most of its 61M parameters sit in the classifier.
-# - **VGGNet** (2014): only 3x3 convolutions, stacked for depth; 144M parameters at 19 layers, the
-#   most of the five in parameters and FLOPs.
-# - **GoogLeNet** (2014): 1x1 convolutions cut the cost of the Inception block's parallel branches;
-#   22 layers with 6.6M parameters.
+# - **AlexNet** (2012): ReLU, dropout, augmentation and two GPUs; most of its 61M parameters sit in
+#   the classifier.
+# - **VGGNet** (2014): stacked 3x3 convolutions; 144M parameters at 19 layers, the most of the five.
+# - **GoogLeNet** (2014): 1x1 convolutions cut the Inception block's cost; 6.6M parameters.
 # - **ResNet** (2015): the skip connection $F(x) + x$ makes 152 layers trainable.
-# - **DenseNet** (2017): concatenation $[x, F(x)]$ reuses every feature; channels grow linearly
-#   with the growth rate; the paper's DenseNet-BC reaches ResNet's accuracy with fewer parameters.
+# - **DenseNet** (2017): concatenation $[x, F(x)]$ reuses every feature. In the paper's Table 2 a
+#   DenseNet-BC with 0.8M parameters has 4.51% error on augmented CIFAR-10, a pre-activation ResNet
+#   with 10.2M 4.62%.
+# - Training to the end took one-cycle, label smoothing, weight decay and augmentation.
+
+# %% tags=["nbval-ignore-output"]
+dense_vs_res = 100 * (mean_acc["DenseNet"] - mean_acc["ResNet"])
+say(
+    f"Here, under one budget, DenseNet ({runs['DenseNet'].info['parameters']:,} parameters) was "
+    + (f"{dense_vs_res:.1f} points ahead of" if dense_vs_res > 0 else f"{-dense_vs_res:.1f} points behind")
+    + f" ResNet ({runs['ResNet'].info['parameters']:,}) in mean test accuracy; trained to the end, "
+    f"the DenseNet checkpoint reached {ends['DenseNet']:.1%} against ResNet's {ends['ResNet']:.1%}."
+)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Papers
@@ -419,12 +677,14 @@ show_ledger(
 #   Neural Networks.* NeurIPS 2012.
 # - K. Simonyan, A. Zisserman. *Very Deep Convolutional Networks for Large-Scale Image
 #   Recognition.* ICLR 2015. arXiv:1409.1556.
-# - C. Szegedy, W. Liu, Y. Jia, P. Sermanet, S. Reed, D. Anguelov, D. Erhan, V. Vanhoucke,
-#   A. Rabinovich. *Going Deeper with Convolutions.* CVPR 2015. arXiv:1409.4842.
+# - C. Szegedy et al. *Going Deeper with Convolutions.* CVPR 2015. arXiv:1409.4842.
 # - K. He, X. Zhang, S. Ren, J. Sun. *Deep Residual Learning for Image Recognition.* CVPR 2016.
 #   arXiv:1512.03385.
 # - G. Huang, Z. Liu, L. van der Maaten, K. Q. Weinberger. *Densely Connected Convolutional
 #   Networks.* CVPR 2017. arXiv:1608.06993.
-# - O. Russakovsky, J. Deng, H. Su, J. Krause, S. Satheesh, S. Ma, Z. Huang, A. Karpathy,
-#   A. Khosla, M. Bernstein, A. C. Berg, L. Fei-Fei. *ImageNet Large Scale Visual Recognition
-#   Challenge.* IJCV 115(3), 2015. arXiv:1409.0575.
+# - O. Russakovsky et al. *ImageNet Large Scale Visual Recognition Challenge.* IJCV 115(3), 2015.
+#   arXiv:1409.0575.
+# - L. N. Smith, N. Topin. *Super-Convergence: Very Fast Training of Neural Networks Using Large
+#   Learning Rates.* 2019. arXiv:1708.07120 (the one-cycle schedule).
+# - C. Szegedy et al. *Rethinking the Inception Architecture for Computer Vision.* CVPR 2016.
+#   arXiv:1512.00567 (label smoothing).

@@ -37,6 +37,8 @@ DIGESTS = {
     "04_resnet/preactivation": ("a2f5c2ffb86653cf", "57ec0b6df611d843", "18e8c7b764b68e83"),
     "05_densenet/densenet_vs_resnet": ("4ae3bf2ac5950d47", "c18df3de51fa0715", "173b60e7fb98963d"),
     "06_summary/five_models": ("e77633529f6b18df", "edf791516b1f5286", "79f922283bdf636d"),
+    # new: the checkpoints' recipe with each ingredient left out in turn, one seed
+    "06_summary/ingredients": ("2b9392305cb2d17a", "71cc70abca21405e", "e552c199e3a6bfc8"),
     # lesson 07, new: its cpu budgets are provisional (to be planned from measured rates)
     "07_what_came_next/cardinality": ("82662ccb012c22dd", "7013286fc0c4f6bb", "82d3b7f682b48c5b"),
     "07_what_came_next/squeeze_excitation": ("4dffb85bd02d3664", "bce2ff045020d5b7", "e0dfcc604f8e48d0"),

@@ -7,12 +7,19 @@ device) and peak memory (CUDA only; ``None`` on the CPU). ``summary_table``
 and ``plot_accuracy_vs_parameters`` take those histories, or reference runs of the same experiment.
 ``full_size`` measures the 224x224 ImageNet models on the ``meta`` device: no weights are
 allocated and no arithmetic is done.
+
+The shipped checkpoints of the five (``CHECKPOINTS``: each trained to the end on CIFAR-10):
+``load_checkpoints`` builds them, ``class_accuracy`` and ``plot_class_accuracy`` set their accuracy
+on each class side by side. The recipe they were trained with, ingredient by ingredient:
+``leave_one_out`` and ``check_leave_one_out`` say how each run of ``recipes.INGREDIENTS_RECIPE``
+differs from the full recipe, ``plot_ingredients`` draws their test accuracies.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import torch
 from torch import nn
@@ -23,11 +30,22 @@ from ...measure import count_parameters, flops_per_image
 from ...models import build_model
 from ...models.converged import load_record
 from ...profiles import Profile
+from ...runs.recipes import Recipe
+from ...training import DEFAULTS
 from . import recipes
-from .recipes import SMALL_MODELS
+from .recipes import FULL_RECIPE, INGREDIENTS, SMALL_MODELS
 
 __all__ = [
     "SMALL_MODELS",
+    "CHECKPOINTS",
+    "takes_checkpoints",
+    "load_checkpoints",
+    "class_accuracy",
+    "worst_classes",
+    "plot_class_accuracy",
+    "leave_one_out",
+    "check_leave_one_out",
+    "plot_ingredients",
     "FULL_SIZE_MODELS",
     "FullSize",
     "small_models_table",
@@ -39,8 +57,6 @@ __all__ = [
     "full_size_table",
     "plot_full_size",
 ]
-
-"""The experiment key of the five runs (for ``reference_runs``)."""
 
 FULL_SIZE_MODELS: dict[str, tuple[str, Callable[[], nn.Module]]] = {
     "AlexNet": ("2012: won", lambda: build_model("alexnet")),
@@ -247,5 +263,190 @@ def plot_full_size(rows: Sequence[FullSize]):
     ax.set_xlabel("parameters (millions, log scale)")
     ax.set_ylabel("GFLOPs per 224x224 image (log scale)")
     ax.grid(alpha=0.3, which="both")
+    fig.tight_layout()
+    return fig
+
+
+# -- the five checkpoints, trained to the end ------------------------------------------------------
+CHECKPOINTS: dict[str, str] = {label: name for label, (name, _) in SMALL_MODELS.items()}
+"""Label -> the shipped checkpoint of that course-scale model (``build_model(name,
+weights="cifar10")``): the five trained to the end on CIFAR-10."""
+
+
+def takes_checkpoints(data: CourseData) -> bool:
+    """Whether ``data``'s images are what the checkpoints take: CIFAR-10's 3x32x32, ten classes."""
+    return tuple(data.input_size) == (3, 32, 32) and data.num_classes == 10
+
+
+def load_checkpoints(labels: Sequence[str] | None = None) -> dict[str, nn.Module]:
+    """The shipped checkpoints of ``labels`` (default all five), in eval mode, by label."""
+    labels = list(CHECKPOINTS) if labels is None else list(labels)
+    unknown = [label for label in labels if label not in CHECKPOINTS]
+    if unknown:
+        raise ValueError(f"labels must be among {', '.join(CHECKPOINTS)}, got {unknown}")
+    return {
+        label: build_model(SMALL_MODELS[label][0], weights="cifar10", **SMALL_MODELS[label][1]).eval()
+        for label in labels
+    }
+
+
+def class_accuracy(checkpoints: Mapping[str, str] | None = None) -> dict[str, dict[str, float]]:
+    """Label -> class -> the checkpoint's accuracy on that class of the test split (its record's
+    confusion matrix), for ``checkpoints`` (label -> checkpoint name; default ``CHECKPOINTS``)."""
+    from ...models.converged import per_class_accuracy
+
+    checkpoints = CHECKPOINTS if checkpoints is None else checkpoints
+    return {label: per_class_accuracy(name) for label, name in checkpoints.items()}
+
+
+def worst_classes(per_class: Mapping[str, Mapping[str, float]]) -> dict[str, str]:
+    """Label -> the class it is least accurate on (the first in the class order on a tie)."""
+    return {label: min(by_class, key=by_class.__getitem__) for label, by_class in per_class.items()}
+
+
+def plot_class_accuracy(
+    per_class: Mapping[str, Mapping[str, float]],
+    accuracy: Mapping[str, float] | None = None,
+    *,
+    title: str | None = None,
+):
+    """Models x classes: each model's accuracy on each class (``class_accuracy``) as a heat map
+    with the figure written in every cell, the classes hardest first (lowest mean over the models),
+    each model's worst class framed. ``accuracy`` (label -> test accuracy) goes into the row labels.
+    Returns the figure."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+
+    labels = list(per_class)
+    if not labels:
+        raise ValueError("per_class: expected at least one model's accuracy per class")
+    classes = list(per_class[labels[0]])
+    if any(set(per_class[label]) != set(classes) for label in labels):
+        raise ValueError("per_class: every model must have a figure for the same classes")
+    order = sorted(classes, key=lambda c: sum(per_class[label][c] for label in labels) / len(labels))
+    grid = [[per_class[label][c] for c in order] for label in labels]
+    fig, ax = plt.subplots(figsize=(1.0 + 0.75 * len(order), 0.9 + 0.5 * len(labels)))
+    image = ax.imshow(grid, cmap="cividis", vmin=min(map(min, grid)), vmax=1.0, aspect="auto")
+    for i, row in enumerate(grid):
+        worst = row.index(min(row))
+        for j, value in enumerate(row):
+            ax.text(
+                j,
+                i,
+                f"{value:.0%}",
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="black" if value > 0.5 * (min(map(min, grid)) + 1.0) else "white",
+                fontweight="bold" if j == worst else "normal",
+            )
+        ax.add_patch(Rectangle((worst - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="black", linewidth=2))
+    ax.set_xticks(range(len(order)), order, rotation=45, ha="right", fontsize=8)
+    names = [
+        f"{label} ({accuracy[label]:.1%})" if accuracy and label in accuracy else label for label in labels
+    ]
+    ax.set_yticks(range(len(labels)), names, fontsize=8)
+    ax.set_xlabel("class (hardest first); framed: each model's worst class")
+    fig.colorbar(image, ax=ax, fraction=0.03, pad=0.02).ax.yaxis.set_major_formatter(
+        plt.FuncFormatter(lambda v, _pos: f"{v:.0%}")
+    )
+    if title:
+        ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+# -- the recipe that trains to the end, ingredient by ingredient -----------------------------------
+def _fields(recipe: Recipe, label: str, profile: Profile | str | None) -> dict[str, Any]:
+    return {**DEFAULTS, **recipe.training_for(recipe.run(label, profile)).options()}
+
+
+def leave_one_out(
+    recipe: Recipe | None = None, profile: Profile | str | None = None
+) -> dict[str, dict[str, tuple[Any, Any]]]:
+    """Label -> the ``Training`` fields in which that run of ``recipe`` (default
+    ``recipes.INGREDIENTS_RECIPE``) trains otherwise than its ``FULL_RECIPE`` run: field -> (the
+    full recipe's value, the run's), defaults filled in."""
+    recipe = recipes.INGREDIENTS_RECIPE if recipe is None else recipe
+    full = _fields(recipe, FULL_RECIPE, profile)
+    differences = {}
+    for run in recipe.runs_for(profile):
+        if run.label == FULL_RECIPE:
+            continue
+        own = _fields(recipe, run.label, profile)
+        differences[run.label] = {
+            key: (full.get(key), own.get(key))
+            for key in sorted(set(full) | set(own))
+            if full.get(key) != own.get(key)
+        }
+    return differences
+
+
+def check_leave_one_out(recipe: Recipe | None = None, profile: Profile | str | None = None) -> None:
+    """Refuse (ValueError, one line) a ``recipe`` (default ``recipes.INGREDIENTS_RECIPE``) whose runs
+    are not the full recipe and, for each of ``INGREDIENTS``, one run that leaves out that one
+    ingredient: the same model, differing from the full run in that ingredient's field alone, set
+    to the value ``INGREDIENTS`` gives."""
+    recipe = recipes.INGREDIENTS_RECIPE if recipe is None else recipe
+    runs = {run.label: run for run in recipe.runs_for(profile)}
+    expected = [FULL_RECIPE, *(label for label, _ in INGREDIENTS.values())]
+    if sorted(runs) != sorted(expected):
+        raise ValueError(f"{recipe.key}: runs must be {expected}, got {list(runs)}")
+    full = runs[FULL_RECIPE]
+    differences = leave_one_out(recipe, profile)
+    for ingredient, (label, change) in INGREDIENTS.items():
+        run = runs[label]
+        if (run.model, dict(run.model_kwargs), run.init, run.init_like) != (
+            full.model,
+            dict(full.model_kwargs),
+            full.init,
+            full.init_like,
+        ):
+            raise ValueError(f"{recipe.key}: {label!r} builds another model than {FULL_RECIPE!r}")
+        wanted = change.options()
+        found = {key: own for key, (_, own) in differences[label].items()}
+        if found != wanted:
+            raise ValueError(
+                f"{recipe.key}: {label!r} must differ from {FULL_RECIPE!r} in {ingredient} alone "
+                f"({wanted}), but differs in {found or 'nothing'}"
+            )
+
+
+def plot_ingredients(runs: Mapping[str, History], *, full: str = FULL_RECIPE, title: str | None = None):
+    """Each run's test accuracy as a dot on its own line, the ``full`` recipe's first (a star) and
+    drawn across as a dashed line, each other dot labelled with its accuracy and its difference
+    from the full recipe in points. Returns the figure."""
+    import matplotlib.pyplot as plt
+
+    if full not in runs:
+        raise ValueError(f"runs must hold the {full!r} run, got {list(runs)}")
+    labels = [full, *(label for label in runs if label != full)]
+    acc = {label: accuracy(runs[label]) for label in labels}
+    fig, ax = plt.subplots(figsize=(6.4, 0.8 + 0.45 * len(labels)))
+    ax.axvline(acc[full], color="gray", linestyle="--", linewidth=1, zorder=1)
+    for i, label in enumerate(labels):
+        ax.plot([acc[full], acc[label]], [i, i], color="gray", linewidth=1, zorder=1)
+        ax.scatter(
+            acc[label],
+            i,
+            s=90 if label == full else 50,
+            marker="*" if label == full else "o",
+            color="black" if label == full else "#0072B2",
+            zorder=3,
+        )
+        text = (
+            f"{acc[label]:.1%}"
+            if label == full
+            else f"{acc[label]:.1%} ({100 * (acc[label] - acc[full]):+.1f})"
+        )
+        ax.annotate(text, (acc[label], i), textcoords="offset points", xytext=(0, 7), ha="center", fontsize=8)
+    ax.set_yticks(range(len(labels)), labels, fontsize=9)
+    ax.invert_yaxis()
+    ax.margins(x=0.25, y=0.25)
+    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _pos: f"{v:.0%}"))
+    ax.set_xlabel("test accuracy (in brackets: points against the full recipe)")
+    ax.grid(alpha=0.3, axis="x")
+    if title:
+        ax.set_title(title, fontsize=10)
     fig.tight_layout()
     return fig
