@@ -144,8 +144,8 @@ explorer
 # Our four-layer CNN (three 5x5 convolutions with pooling, one fully connected layer) changes only
 # the activation. As in the paper: SGD with momentum at a fixed rate chosen for each activation "to
 # make training as fast as possible", no regularisation; He initialisation for ReLU, Glorot for
-# tanh. A quarter of the profile's images for 2.5 times its epochs; we count epochs to 25% training
-# error (eval mode).
+# tanh. A quarter of the profile's images for at most 2.5 times its epochs; we count the epochs to
+# 25% training error (eval mode), and each run stops there.
 
 # %% tags=["nbval-ignore-output"]
 from cnnlessons.plots import plot_paired, plot_seeds
@@ -489,9 +489,9 @@ check("alexnet.dropout", dropout)
 # ## 7. Augmentation and dropout against overfitting
 #
 # To fight overfitting we need a network that overfits: `SmallAlexNet` with 512-unit fully connected
-# layers, on a twentieth of the profile's images for 14 times its epochs, in batches of 64. Per
-# seed: no regularisation; augmentation (crops and flips); dropout (p = 0.5 before fc6 and fc7).
-# Training accuracy is measured in eval mode on the un-augmented images.
+# layers, on a twentieth of the profile's images for 14 times its epochs. Per seed: no
+# regularisation; augmentation (crops and flips); dropout (p = 0.5 before fc6 and fc7). Training
+# accuracy is measured in eval mode on the un-augmented images.
 
 # %% tags=["nbval-ignore-output"]
 regularisation = lesson.recipes.REGULARISATION

@@ -16,12 +16,12 @@ from cnnlessons.runs.recipes import RECIPES
 
 PROFILES = ("smoke", "cpu", "gpu")
 DIGESTS = {
-    "01_alexnet/figure1": ("eb34f724fd65031a", "c0274ca7c9b1fd7e", "3e686479ab930fd9"),
+    "01_alexnet/figure1": ("b17c0426f647532b", "856ebb7bdd896009", "3561c1bc7e0e138b"),
     "01_alexnet/figure1_end": ("9e1aee2cdaa696f5", "43b9c5fc816fa2c1", "bd2f5515a447cecb"),
     "01_alexnet/figure1_lr_sweep": ("6d59b11d49f8f1ae", "88bfbdaa64c78f53", "c96c0a21659b794e"),
     # new: Figure 1's learning-rate window, the lesson's short sweep on the tuning seeds
     "01_alexnet/figure1_window": ("823e839034553b2c", "15fbd582b7395312", "646408ae33568643"),
-    "01_alexnet/regularisation": ("6d440bec8aa100aa", "74b1a9a811da922b", "4a285e2118890e2b"),
+    "01_alexnet/regularisation": ("bc4f9abf9b8f897b", "336361e8153b9da7", "b3710a27f83fe09a"),
     "02_vggnet/vgg": ("5df328abf48899d2", "e2f69e5da02f707b", "d65308dcc67c69b5"),
     "02_vggnet/kernels": ("6202a4a2764d4380", "b693504882bc1505", "1462bcd691111a45"),
     "02_vggnet/stacks": ("8cdcc2a602767afe", "b186214ec6a5ff1c", "43e18c15cbec1d2a"),

@@ -89,7 +89,6 @@ def test_a_recipe_trains_what_it_says(digits):
     assert h.info["recipe"] == recipe.key and h.info["model"] == "small_alexnet"
     assert h.info["dropout"] == 0.5 and h.info["optimizer"] == "adamw" and h.info["lr"] == 1e-3
     assert h.info["train_size"] == len(digits.train_labels) // recipe.subset_for("smoke")
-    assert h.info["batch_size"] == 64
     assert h.info["hidden"] == 512  # the wide FC layers dropout needs
     assert 0 <= h.info["clean_train_acc"] <= 1 and h.test_acc is not None
 
