@@ -24,8 +24,8 @@ DIGESTS = {
     "01_alexnet/regularisation": ("bc4f9abf9b8f897b", "336361e8153b9da7", "b3710a27f83fe09a"),
     "02_vggnet/vgg": ("5df328abf48899d2", "e2f69e5da02f707b", "d65308dcc67c69b5"),
     "02_vggnet/kernels": ("6202a4a2764d4380", "b693504882bc1505", "1462bcd691111a45"),
-    "02_vggnet/stacks": ("8cdcc2a602767afe", "b186214ec6a5ff1c", "43e18c15cbec1d2a"),
-    "03_googlenet/googlenet": ("692a015354133a3a", "f6ba603bf017404e", "9c41244b7d7dabeb"),
+    "02_vggnet/stacks": ("5f640f85898f46f5", "3f3446f818bfb166", "82bf5f42f549ebcd"),
+    "03_googlenet/googlenet": ("692a015354133a3a", "293a0cd015a61810", "9c41244b7d7dabeb"),
     # changed on purpose: googlenet.reductions at equal FLOPs (a reduced net widened 1.75x beside the
     # naive one, the BN arms unchanged), and the cpu profile trains 2 epochs to pay for it
     "03_googlenet/ablations": ("5eaa309adc5368c4", "eb1a9896dd12c400", "363ded6d14a7e6d7"),

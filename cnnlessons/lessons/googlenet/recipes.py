@@ -16,6 +16,8 @@ GOOGLENET = register(
         "the scaled-down GoogLeNet",
         runs=(Run("SmallGoogLeNet", "small_googlenet"),),
         training=Training(optimizer="sgd", lr=0.1, test=True),
+        # On a CPU, four epochs: one run to watch, the ablations need the lesson's budget more.
+        settings={"cpu": {"epochs": 2 / 3}},
     )
 )
 
