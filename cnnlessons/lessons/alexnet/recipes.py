@@ -113,9 +113,8 @@ REGULARISATION = register(
         training=Training(optimizer="adamw", lr=1e-3, test=True, train_eval_size=0),
         # A twentieth of the images for 14 times the epochs: 84 epochs on 500 images in cpu, each
         # image seen as often as on the 1,000 images of earlier versions at half the cost, long after
-        # the unregularised net has memorised them and, we expect, long enough for the dropout net to
-        # fit them too (on 1,000 images for 42 epochs it had not, and dropout only slowed it down).
-        # 250 validation images each epoch keep the curves and leave the time to training.
+        # the unregularised net has memorised them. 250 validation images each epoch keep the curves
+        # and leave the time to training.
         epochs=14.0,
         subset=20,
         init="he",
