@@ -313,21 +313,37 @@ say(
 )
 
 # %% [markdown]
-# The ResNet checkpoint's most confident mistakes:
+# Each checkpoint's most confident mistakes, with Grad-CAM for the class it wrongly predicted:
+# where it saw that class.
 
 # %% tags=["nbval-ignore-output"]
-from cnnlessons.plots import plot_mistakes
 from cnnlessons.runs.errors import confident_mistakes_on
 
-mistakes = confident_mistakes_on(summary.CHECKPOINTS["ResNet"], data)
-if mistakes.images is None:
-    say(mistakes.why)
+found = {label: confident_mistakes_on(name, data, n=6) for label, name in summary.CHECKPOINTS.items()}
+if any(m.images is None for m in found.values()):
+    say(next(m.why for m in found.values() if m.images is None))
 else:
-    fig = plot_mistakes(mistakes, data.classes)
-    plt.show()
+    for label, m in found.items():
+        cams = views.gradcam(looked[label], data.normalize(m.images))  # explains the prediction
+        fig = views.plot_gradcam(
+            m.images,
+            cams,
+            m.truth,
+            m.predicted,
+            data.classes,
+            title=checkpoint_title(summary.CHECKPOINTS[label], f"its {len(m)} most confident mistakes"),
+        )
+        plt.show()
+
+    def span(m) -> str:
+        low, high = f"{min(m.probability):.0%}", f"{max(m.probability):.0%}"
+        return low if low == high else f"{low} to {high}"
+
     say(
-        f"*Figure: its {len(mistakes)} most confident mistakes, prediction over truth.* It gave these "
-        f"wrong classes {min(mistakes.probability):.0%} to {max(mistakes.probability):.0%}."
+        "*Figures: each checkpoint's most confident mistakes, truth and prediction above, Grad-CAM of "
+        "the prediction below.* The probability each gave its wrong class: "
+        + ", ".join(f"{label} {span(m)}" for label, m in found.items())
+        + "."
     )
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
