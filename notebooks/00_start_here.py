@@ -211,7 +211,7 @@ fig = show_images(
 )
 plt.show()
 
-# %% tags=["nbval-ignore-output"]
+# %% tags=["nbval-ignore-output"] slideshow={"slide_type": "fragment"}
 from cnnlessons.models.converged import available, load_record
 from cnnlessons.views import say
 

@@ -292,8 +292,10 @@ say(
 # parameters counted, their layers measured on the longest path, beside torchvision's.
 
 # %%
+from IPython.display import Markdown, display
+
 rows = lesson.architecture_table()
-print(lesson.format_table(rows))
+display(Markdown(lesson.format_table(rows)))
 
 # %% slideshow={"slide_type": "fragment"}
 by_name = {row.name: row for row in rows}

@@ -158,6 +158,7 @@ def test_architecture_table_recomputes_the_sources_figures():
     text = g.format_table(list(rows.values()))
     assert "143,667,240" in text and "22 layers, 4M" in text
     assert len(text.splitlines()) == 2 + len(rows)
+    assert all(line.startswith("|") and line.endswith("|") for line in text.splitlines())  # Markdown
 
 
 # -- lesson 04 ----------------------------------------------------------------------------------

@@ -60,6 +60,9 @@ _FIGURE_MAX = 560
 _UPSCALE = 1.6  # a small matplotlib figure may grow this much before it blurs
 _LEAD_WORDS = 28
 _TAKEAWAY_WORDS = 32
+COMPUTED_TAG = "computed"
+"""The tag of a slide's text that a cell computed (its HTML class ``celltag_computed``): the lesson's
+take-aways."""
 _BULLETS, _BULLET_WORDS, _LIST_WORDS = 4, 18, 56
 _OUTPUT_LINES, _TAIL_WORDS = 3, 40
 _CODE_LINES, _CODE_CHARS = 3, 64
@@ -490,14 +493,18 @@ def _plain(page: str) -> str:
 
 
 def _markdown_output(markdown: str, fragment: bool) -> list[Item]:
+    """A computed sentence or table (Markdown a cell printed, e.g. with ``views.say``): its lead on
+    the slide, tagged ``COMPUTED_TAG``, the rest in the notes."""
     table = _table(markdown)
     if table:
         shown, cut = table
         note = ["The whole table:\n\n" + markdown] if cut else []
         item = _text_item(shown, fragment, notes=note)
-        return [item]
-    shown, rest = lead(markdown)
-    return [_text_item("\n\n".join(shown), fragment, notes=[rest] if rest else [])]
+    else:
+        shown, rest = lead(markdown)
+        item = _text_item("\n\n".join(shown), fragment, notes=[rest] if rest else [])
+    item.cell.metadata["tags"] = [COMPUTED_TAG]
+    return [item]
 
 
 # -- the slides ----------------------------------------------------------------------------------

@@ -49,8 +49,9 @@ STATE = (
     total: deck.getTotalSlides(),
     figures: [...slide.querySelectorAll('img')]
       .filter(i => i.complete && i.naturalWidth > 0 && shown(i)).length,
+    // a take-away: a fragment that reveals a sentence the lesson computed, or says it is one
     takeaways: [...slide.querySelectorAll('.fragment.visible')].filter(
-        f => /take-away/i.test(f.textContent) && shown(f)).length,
+        f => (f.querySelector('.celltag_computed') || /take-away/i.test(f.textContent)) && shown(f)).length,
     maths: tex > 0 && typeset() === tex ? tex : 0,
   };
 }"""

@@ -435,7 +435,7 @@ def architecture_table() -> list[TableRow]:
 
 
 def format_table(rows: Sequence[TableRow]) -> str:
-    """The rows as an aligned text table."""
+    """The rows as a Markdown table (it wraps where a slide or a window is narrow)."""
     header = ("model", "source", "layers", "parameters", "torchvision", "GFLOPs")
     lines = []
     for r in rows:
@@ -444,11 +444,8 @@ def format_table(rows: Sequence[TableRow]) -> str:
         )
         tv = f"{r.torchvision_params:,}" if r.torchvision_params is not None else ""
         lines.append((r.name, source, str(r.layers), f"{r.params:,}", tv, f"{r.flops / 1e9:.2f}"))
-    widths = [max(len(x[i]) for x in [header, *lines]) for i in range(len(header))]
 
-    def fmt(cells: list[str]) -> str:
-        return "  ".join(
-            c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=False))
-        )
+    def fmt(cells: Sequence[str]) -> str:
+        return "| " + " | ".join(cells) + " |"
 
-    return "\n".join([fmt(header), fmt(["-" * w for w in widths])] + [fmt(x) for x in lines])
+    return "\n".join([fmt(header), "|---|---|---:|---:|---:|---:|"] + [fmt(x) for x in lines])
