@@ -26,25 +26,26 @@ def figure1_runs(rates: Mapping[str, float]) -> tuple[Run, ...]:
     )
 
 
+FIGURE1_TRAINING = Training(
+    optimizer="sgd",
+    schedule="constant",
+    weight_decay=0.0,
+    augment=False,
+    train_eval_size=50_000,
+)
+"""The paper's Figure 1 setting: SGD with momentum at a fixed learning rate and no regularisation of
+any kind (no weight decay, no augmentation, no dropout); the training error measured in eval mode on
+the whole training subset after every epoch."""
+
 FIGURE1 = register(
     Recipe(
         "01_alexnet/figure1",
         "the AlexNet paper's Figure 1 at course scale: a four-layer CNN, ReLU against tanh, each at "
         "its own tuned learning rate",
         runs=figure1_runs(FIGURE1_LR),
-        # As in the paper's Figure 1: SGD with momentum at a fixed learning rate and no
-        # regularisation of any kind (no weight decay, no augmentation, no dropout). The training
-        # error is measured in eval mode on the whole training subset after every epoch, and a run
-        # stops once it is under the target (the claim counts the epochs to it, as the runs to the
-        # end do); no test split and 100 validation images leave the time to training.
-        training=Training(
-            optimizer="sgd",
-            schedule="constant",
-            weight_decay=0.0,
-            augment=False,
-            train_eval_size=50_000,
-            stop_at_train_error=0.25,
-        ),
+        # A run stops once it is under the target (the claim counts the epochs to it, as the runs
+        # to the end do); no test split and 100 validation images leave the time to training.
+        training=FIGURE1_TRAINING.override(Training(stop_at_train_error=0.25)),
         # A quarter of the images for 2.5 times the epochs: at most 15 epochs on 2,500 images in cpu.
         epochs=2.5,
         subset=4,
@@ -70,15 +71,9 @@ FIGURE1_WINDOW = register(
             for a, rates in FIGURE1_WINDOW_RATES.items()
             for lr in rates
         ),
-        # Figure 1's setting without the test split (the window is read off the training error);
-        # 100 validation images keep the per-epoch evaluation cheap.
-        training=Training(
-            optimizer="sgd",
-            schedule="constant",
-            weight_decay=0.0,
-            augment=False,
-            train_eval_size=50_000,
-        ),
+        # Figure 1's setting (the window is read off the training error); 100 validation images keep
+        # the per-epoch evaluation cheap.
+        training=FIGURE1_TRAINING,
         # A quarter of the images, as Figure 1, for half the profile's epochs: 3 in cpu.
         epochs=0.5,
         subset=4,
@@ -128,15 +123,8 @@ REGULARISATION = register(
 )
 
 # -- trained to the end: Figure 1 on all 45,000 training images ---------------------------------
-FIGURE1_END_TRAINING = Training(
-    optimizer="sgd",
-    schedule="constant",
-    weight_decay=0.0,
-    augment=False,
-    test=True,
-    batch_size=128,
-    train_eval_size=45_000,
-    stop_at_train_error=0.25,
+FIGURE1_END_TRAINING = FIGURE1_TRAINING.override(
+    Training(test=True, batch_size=128, train_eval_size=45_000, stop_at_train_error=0.25)
 )
 """Figure 1's setting on the whole training split: no regularisation, the training error measured
 in eval mode on all training images after every epoch, and the run stops once it is under 25%."""
